@@ -1,0 +1,14 @@
+//! Jiesu's domain: the types and rules of 接诉即办, with no I/O and no async.
+//! Validated values (`values`), requests and their kinds (`request`), the assignment and
+//! request state machines (`workflow`), time limits and calendars (`time_limit`) and the
+//! permission rules (`access`). The application crate owns storage, HTTP and clocks.
+
+pub mod access;
+pub mod request;
+pub mod time_limit;
+pub mod values;
+pub mod workflow;
+
+pub use access::{Actor, Role};
+pub use request::{CallbackInput, Channel, RequestKind, RequestStatus, Satisfaction};
+pub use values::{CreditCode, PhoneNumber, UnitCode, ValueError};
