@@ -133,6 +133,8 @@ CREATE TABLE assignments (
     dispatched_at      BIGINT NOT NULL,
     acknowledge_by     BIGINT NOT NULL,
     reply_by           BIGINT NOT NULL,
+    -- When the pre-breach warning is due (a configured share of the time left).
+    reply_warn_at      BIGINT NOT NULL,
     acknowledged_at    BIGINT,
     replied_at         BIGINT,
     returned_at        BIGINT,
@@ -149,6 +151,7 @@ CREATE INDEX assignments_request ON assignments (request_id);
 CREATE INDEX assignments_unit ON assignments (unit_path, status);
 CREATE INDEX assignments_ack_due ON assignments (status, acknowledge_by);
 CREATE INDEX assignments_reply_due ON assignments (status, reply_by);
+CREATE INDEX assignments_warn_due ON assignments (status, reply_warn_at);
 
 -- Extension requests (延期申请).
 CREATE TABLE extensions (

@@ -1,0 +1,96 @@
+//! Start-up configuration. Every field has an environment variable (and most a CLI flag);
+//! tests build the real `Config` and override fields.
+
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The platform's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`--addr`, `JIESU_ADDR`; default 127.0.0.1:8080).
+    pub addr: SocketAddr,
+    /// Data folder for the SQLite file and derived indexes (`--data-dir`, `JIESU_DATA_DIR`;
+    /// default `./jiesu-data`).
+    pub data_dir: PathBuf,
+    /// `JIESU_DATABASE_URL`: `postgres://…` for PostgreSQL; unset means SQLite in the data
+    /// folder (`jiesu.db`).
+    pub database_url: Option<String>,
+    /// `JIESU_ADMIN_PASSWORD`: the password of `admin` at first start; unset means a
+    /// generated one, printed once.
+    pub admin_password: Option<SecretString>,
+    /// `JIESU_JURISDICTION`: the division code of the city this node serves (default 110000,
+    /// Beijing), stored on every request, order and event.
+    pub jurisdiction: String,
+    /// `JIESU_UTC_OFFSET_HOURS`: the city's offset from UTC (default 8); local days decide
+    /// request numbers and working days.
+    pub utc_offset_hours: i32,
+    /// `JIESU_SQLITE_SYNCHRONOUS`: FULL (default: a commit survives power loss) or NORMAL.
+    pub sqlite_synchronous: String,
+    /// `JIESU_WEBHOOK_URL`: deliver requester messages by HTTP POST there; unset means the
+    /// log sender (messages are written to the log).
+    pub webhook_url: Option<String>,
+    /// `JIESU_SWEEP_SECONDS`: how often the deadline and outbox jobs run (default 30; 0 turns
+    /// the background jobs off, as tests do to run them by hand).
+    pub sweep_interval: Duration,
+    /// `JIESU_PRE_BREACH_PERCENT`: an order is warned when less than this share of its reply
+    /// time is left (default 20).
+    pub pre_breach_percent: i64,
+    /// `JIESU_MAX_UNREACHABLE`: unreachable callback attempts before a request closes as
+    /// unreachable (default 3).
+    pub max_unreachable_callbacks: i64,
+    /// `JIESU_SESSION_HOURS`: how long a login lasts (default 12).
+    pub session_hours: i64,
+    /// `JIESU_OUTBOX_MAX_ATTEMPTS`: delivery attempts before a message is marked failed
+    /// (default 10; backoff doubles from 10 s up to 1 h).
+    pub outbox_max_attempts: i64,
+}
+
+fn env<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name}={v} is not valid")),
+        _ => Ok(default),
+    }
+}
+
+impl Config {
+    /// Reads the environment, with defaults for what is unset.
+    pub fn from_env() -> anyhow::Result<Config> {
+        let nonempty = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Ok(Config {
+            addr: env("JIESU_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            data_dir: env("JIESU_DATA_DIR", PathBuf::from("jiesu-data"))?,
+            database_url: nonempty("JIESU_DATABASE_URL"),
+            admin_password: nonempty("JIESU_ADMIN_PASSWORD").map(SecretString::from),
+            jurisdiction: env("JIESU_JURISDICTION", "110000".to_string())?,
+            utc_offset_hours: env("JIESU_UTC_OFFSET_HOURS", 8)?,
+            sqlite_synchronous: env("JIESU_SQLITE_SYNCHRONOUS", "FULL".to_string())?,
+            webhook_url: nonempty("JIESU_WEBHOOK_URL"),
+            sweep_interval: Duration::from_secs(env("JIESU_SWEEP_SECONDS", 30)?),
+            pre_breach_percent: env("JIESU_PRE_BREACH_PERCENT", 20)?,
+            max_unreachable_callbacks: env("JIESU_MAX_UNREACHABLE", 3)?,
+            session_hours: env("JIESU_SESSION_HOURS", 12)?,
+            outbox_max_attempts: env("JIESU_OUTBOX_MAX_ATTEMPTS", 10)?,
+        })
+    }
+
+    /// The database URL in force: the configured one, or SQLite in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("jiesu.db").display()
+            ),
+        }
+    }
+
+    /// The city's UTC offset.
+    pub fn offset(&self) -> chrono::FixedOffset {
+        chrono::FixedOffset::east_opt(self.utc_offset_hours * 3600)
+            .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero"))
+    }
+}

@@ -1,0 +1,106 @@
+//! Jiesu, the application: storage (`store`), use cases (`services`), the HTTP edge (`web`),
+//! background jobs (`jobs`) and start-up (`App`). The `jiesu` binary in `main.rs` is a thin
+//! CLI over this library; the integration tests start the same `App`.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod jobs;
+pub mod services;
+pub mod store;
+pub mod web;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::services::AppState;
+use crate::store::{SqliteOptions, Store};
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// A built application: database open and migrated, reference data loaded, listener bound.
+pub struct App {
+    /// Shared state.
+    pub state: AppState,
+    listener: TcpListener,
+    /// The generated admin password, when this start created `admin` without one.
+    pub generated_admin_password: Option<String>,
+}
+
+/// Opens the database named by the configuration, migrates it and loads reference data.
+pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create data folder {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    let store = Store::open(
+        &config.database_url(),
+        &SqliteOptions {
+            synchronous: config.sqlite_synchronous.clone(),
+        },
+    )
+    .await?;
+    let mut tx = store.begin().await?;
+    let loaded = store::reference::load_shipped(&mut tx, clock.now()).await?;
+    tx.commit().await?;
+    if !loaded.is_empty() {
+        tracing::info!(?loaded, "reference data loaded");
+    }
+    let sender: Arc<dyn jobs::Sender> = match &config.webhook_url {
+        Some(url) => Arc::new(jobs::WebhookSender::new(url.clone())),
+        None => Arc::new(jobs::LogSender),
+    };
+    Ok(AppState {
+        store,
+        config: Arc::new(config),
+        clock,
+        sender,
+    })
+}
+
+impl App {
+    /// Builds the application the same way for `jiesu serve` and for tests.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+        let admin_password = config
+            .admin_password
+            .as_ref()
+            .map(|p| p.expose_secret().to_string());
+        let state = open_state(config, clock).await?;
+        let generated_admin_password =
+            services::auth::ensure_admin(&state, admin_password.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot create admin: {e}"))?;
+        Ok(App {
+            state,
+            listener,
+            generated_admin_password,
+        })
+    }
+
+    /// The address actually bound (port 0 becomes a real port).
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the
+    /// database.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        jobs::spawn(self.state.clone());
+        let store = self.state.store.clone();
+        axum::serve(self.listener, web::router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        store.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,205 @@
+//! The `jiesu` command: serve the platform, manage users, verify the audit chain.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use jiesu::clock::SystemClock;
+use jiesu::config::Config;
+use jiesu::services::auth;
+use jiesu_core::Role;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "jiesu",
+    version,
+    about = "Jiesu (接诉): a 12345 citizen service hotline platform"
+)]
+struct Cli {
+    /// Data folder (SQLite file, derived indexes). Env: JIESU_DATA_DIR.
+    #[arg(long, global = true, env = "JIESU_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the platform (HTTP API on --addr).
+    Serve {
+        /// Address to listen on. Env: JIESU_ADDR.
+        #[arg(long, env = "JIESU_ADDR")]
+        addr: Option<SocketAddr>,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, operator, dispatcher, callback_agent, supervisor, unit_handler, unit_manager.
+        #[arg(long)]
+        role: String,
+        /// Unit code, for unit_handler and unit_manager.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The password (or use --password-stdin).
+        #[arg(long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the event hash chain; exit 1 naming the first broken link.
+    Verify,
+}
+
+fn config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = Config::from_env()?;
+    if let Some(d) = &cli.data_dir {
+        config.data_dir = d.clone();
+    }
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("JIESU_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut config = config(&cli)?;
+    match cli.command {
+        Command::Serve { addr } => {
+            if let Some(a) = addr {
+                config.addr = a;
+            }
+            serve(config).await
+        }
+        Command::User { command } => user(config, command).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => verify(config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = jiesu::App::build(config, Arc::new(SystemClock)).await?;
+    let addr = app.local_addr()?;
+    if let Some(pw) = &app.generated_admin_password {
+        println!("Created user admin with password: {pw}\n(shown once; set JIESU_ADMIN_PASSWORD to choose it)");
+    }
+    println!("Jiesu is listening on http://{addr} (API: http://{addr}/api/v1, health: http://{addr}/healthz)");
+    app.run(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
+    let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            unit,
+            password,
+            password_stdin,
+        } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!(
+                    "unknown role {role}; one of: {}",
+                    Role::ALL
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            let password = match (password, password_stdin) {
+                (Some(p), _) => p,
+                (None, true) => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s)?;
+                    s.trim_end_matches(['\r', '\n']).to_string()
+                }
+                (None, false) => anyhow::bail!("give --password or --password-stdin"),
+            };
+            let id = auth::create_user(&state, &username, role, unit.as_deref(), &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message(true)))?;
+            println!("created user {username} ({role}) id {id}");
+        }
+        UserCommand::List => {
+            println!("{:<20} {:<16} {:<12} active", "username", "role", "unit");
+            for u in auth::list_users(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message(true)))?
+            {
+                println!(
+                    "{:<20} {:<16} {:<12} {}",
+                    u.username,
+                    u.role.as_str(),
+                    u.unit_code.as_deref().unwrap_or("-"),
+                    u.active
+                );
+            }
+        }
+    }
+    state.store.close().await;
+    Ok(())
+}
+
+async fn verify(config: Config) -> anyhow::Result<()> {
+    let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
+    let result = jiesu::store::events::verify(state.store.reader()).await?;
+    state.store.close().await;
+    match result {
+        Ok(n) => {
+            println!("audit chain intact: {n} events verified");
+            Ok(())
+        }
+        Err(broken) => {
+            eprintln!("audit chain BROKEN: {broken}");
+            std::process::exit(1);
+        }
+    }
+}

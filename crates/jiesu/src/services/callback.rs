@@ -1,0 +1,152 @@
+//! Callback (回访): the center asks the requester whether the problem was resolved and how
+//! satisfied they are. A good answer closes the request; a bad one opens a new round for the
+//! same units (二次办理); an unreachable requester is tried again up to the configured limit.
+
+use super::handling::{open_orders, settle_status, status_of};
+use super::AppState;
+use crate::error::AppError;
+use crate::store::reference;
+use crate::store::requests::{self, CallbackRow};
+use jiesu_core::workflow::{self, AssignmentRole, CallbackOutcome};
+use jiesu_core::{Actor, CallbackInput, RequestStatus};
+
+/// Records a callback on a request; returns what followed.
+pub async fn record(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: CallbackInput,
+) -> Result<CallbackOutcome, AppError> {
+    let (mut tx, mut req) = state.lock_request(id).await?;
+    let primary_status = match &req.primary_id {
+        Some(p) => requests::get(state.store.reader(), p)
+            .await?
+            .map(|p| status_of(&p)),
+        None => None,
+    };
+    let status = status_of(&req);
+    if status == RequestStatus::Merged && req.callback_done {
+        return Err(AppError::Conflict(
+            "this requester has already been called back".into(),
+        ));
+    }
+    let outcome = workflow::check_callback(
+        status,
+        primary_status,
+        &input,
+        req.callback_attempts,
+        state.config.max_unreachable_callbacks,
+        actor,
+    )?;
+    let now = state.clock.now();
+    let row = CallbackRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        request_id: req.id.clone(),
+        round: req.round,
+        reached: input.reached,
+        resolved: input.resolved.filter(|_| input.reached),
+        satisfaction: input
+            .satisfaction
+            .filter(|_| input.reached)
+            .map(|s| s.as_str().to_string()),
+        note: input.note.clone(),
+        outcome: outcome_name(outcome).into(),
+        agent_id: actor.user_id.clone(),
+        at: now,
+    };
+    requests::insert_callback(&mut tx, &row).await?;
+    if !input.reached {
+        req.callback_attempts += 1;
+    }
+    req.updated_at = now;
+    let payload = serde_json::json!({
+        "callback_id": row.id, "round": row.round, "reached": row.reached, "resolved": row.resolved,
+        "satisfaction": row.satisfaction, "outcome": row.outcome,
+    });
+    match outcome {
+        CallbackOutcome::Retry => {
+            requests::save(&mut tx, &req).await?;
+            state
+                .event(actor, &req.id, None, "callback.unreachable")
+                .payload(payload)
+                .record(&mut tx);
+        }
+        CallbackOutcome::Recorded => {
+            req.callback_done = true;
+            requests::save(&mut tx, &req).await?;
+            state
+                .event(actor, &req.id, None, "callback.recorded")
+                .payload(payload)
+                .record(&mut tx);
+        }
+        CallbackOutcome::Close | CallbackOutcome::CloseUnreachable => {
+            req.status = RequestStatus::Closed.as_str().into();
+            req.callback_done = true;
+            req.closed_at = Some(now);
+            req.close_reason = Some(
+                if outcome == CallbackOutcome::Close {
+                    "resolved"
+                } else {
+                    "unreachable"
+                }
+                .into(),
+            );
+            requests::save(&mut tx, &req).await?;
+            state
+                .event(actor, &req.id, None, "callback.closed")
+                .change(status.as_str(), "closed")
+                .payload(payload)
+                .record(&mut tx);
+        }
+        CallbackOutcome::Rework => {
+            state
+                .event(actor, &req.id, None, "callback.rework")
+                .payload(payload)
+                .record(&mut tx);
+            rework(state, &mut tx, actor, &mut req).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+fn outcome_name(o: CallbackOutcome) -> &'static str {
+    match o {
+        CallbackOutcome::Close => "closed",
+        CallbackOutcome::CloseUnreachable => "closed_unreachable",
+        CallbackOutcome::Retry => "retry",
+        CallbackOutcome::Rework => "rework",
+        CallbackOutcome::Recorded => "recorded",
+    }
+}
+
+/// 二次办理: a new round with the same lead and co-handlers as the round that replied.
+async fn rework(
+    state: &AppState,
+    tx: &mut crate::store::Tx,
+    actor: &Actor,
+    req: &mut crate::store::requests::RequestRow,
+) -> Result<(), AppError> {
+    let previous: Vec<_> = requests::assignments_of(tx.conn(), &req.id)
+        .await?
+        .into_iter()
+        .filter(|a| a.round == req.round && a.status != "returned")
+        .collect();
+    req.round += 1;
+    req.callback_attempts = 0;
+    let mut targets = Vec::new();
+    for a in &previous {
+        if let Some(unit) = reference::unit(tx.conn(), &a.unit_code).await? {
+            targets.push((
+                unit,
+                AssignmentRole::parse(&a.role).unwrap_or(AssignmentRole::Co),
+            ));
+        }
+    }
+    let class = req
+        .time_limit_class
+        .clone()
+        .unwrap_or_else(|| "general".into());
+    let orders = open_orders(state, tx, actor, req, &targets, &class).await?;
+    settle_status(state, tx, actor, req, &orders).await
+}

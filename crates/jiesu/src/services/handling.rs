@@ -1,0 +1,436 @@
+//! Handling (办理): dispatch to one or several units, their acknowledgements, returns,
+//! extension requests and dual replies, and the center's extension decisions. After every
+//! change the request's status is derived again from its current round.
+
+use super::AppState;
+use crate::error::{AppError, FieldError};
+use crate::store::requests::{self, AssignmentRow, ExtensionRow, RequestRow};
+use crate::store::{reference, Tx};
+use chrono::{DateTime, Utc};
+use jiesu_core::workflow::{
+    self, Assignment, AssignmentRole, AssignmentStatus, ExtensionStatus, Outcome, UnitAction,
+};
+use jiesu_core::{Actor, RequestStatus};
+use serde::Deserialize;
+
+/// A dispatch as submitted.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchInput {
+    /// The units and their roles; exactly one lead per round.
+    pub assignments: Vec<DispatchTarget>,
+    /// Overrides the time-limit class (else the request's category's, else `general`).
+    pub time_limit_class: Option<String>,
+}
+
+/// One unit of a dispatch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchTarget {
+    /// The unit's code.
+    pub unit_code: String,
+    /// `lead` or `co`.
+    pub role: AssignmentRole,
+}
+
+pub(crate) fn to_domain(a: &AssignmentRow) -> Assignment {
+    Assignment {
+        unit_code: a.unit_code.clone(),
+        unit_path: a.unit_path.clone(),
+        role: AssignmentRole::parse(&a.role).unwrap_or(AssignmentRole::Co),
+        round: a.round,
+        status: AssignmentStatus::parse(&a.status).unwrap_or(AssignmentStatus::Dispatched),
+        acknowledge_by: a.acknowledge_by,
+        reply_by: a.reply_by,
+    }
+}
+
+/// When an order running from `from` to `reply_by` gets its pre-breach warning: when less than
+/// the configured share of its time is left.
+pub(crate) fn warn_at(
+    state: &AppState,
+    from: DateTime<Utc>,
+    reply_by: DateTime<Utc>,
+) -> DateTime<Utc> {
+    reply_by - (reply_by - from) * state.config.pre_breach_percent.clamp(0, 100) as i32 / 100
+}
+
+pub(crate) fn status_of(req: &RequestRow) -> RequestStatus {
+    RequestStatus::parse(&req.status).unwrap_or(RequestStatus::Received)
+}
+
+/// Derives the request's status from its current round, saves it, and records the change.
+pub(crate) async fn settle_status(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    req: &mut RequestRow,
+    orders: &[AssignmentRow],
+) -> Result<(), AppError> {
+    let before = status_of(req);
+    let domain: Vec<Assignment> = orders
+        .iter()
+        .filter(|a| a.round == req.round)
+        .map(to_domain)
+        .collect();
+    let refs: Vec<&Assignment> = domain.iter().collect();
+    let after = workflow::derive_status(&refs);
+    req.updated_at = state.clock.now();
+    if after != before {
+        req.status = after.as_str().into();
+        state
+            .event(actor, &req.id, None, "request.status")
+            .change(before.as_str(), after.as_str())
+            .record(tx);
+    }
+    requests::save(tx, req).await?;
+    Ok(())
+}
+
+/// Creates orders for `targets` in the request's current round, with deadlines from the
+/// time limit of `class` in force now.
+pub(crate) async fn open_orders(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    req: &RequestRow,
+    targets: &[(reference::Unit, AssignmentRole)],
+    class: &str,
+) -> Result<Vec<AssignmentRow>, AppError> {
+    let now = state.clock.now();
+    let limit = reference::time_limit(tx.conn(), class, now)
+        .await?
+        .ok_or_else(|| {
+            AppError::field(
+                "time_limit_class",
+                "没有这个时限类别",
+                "no such time-limit class",
+            )
+        })?;
+    let calendar = reference::calendar(tx.conn(), state.config.utc_offset_hours).await?;
+    let deadlines = limit.deadlines(now, &calendar);
+    let reply_warn_at = warn_at(state, now, deadlines.reply_by);
+    let mut rows = Vec::new();
+    for (unit, role) in targets {
+        let row = AssignmentRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            request_id: req.id.clone(),
+            jurisdiction: req.jurisdiction.clone(),
+            unit_code: unit.code.clone(),
+            unit_path: unit.path.clone(),
+            role: role.as_str().into(),
+            round: req.round,
+            status: AssignmentStatus::Dispatched.as_str().into(),
+            time_limit_class: class.to_string(),
+            dispatched_at: now,
+            acknowledge_by: deadlines.acknowledge_by,
+            reply_by: deadlines.reply_by,
+            reply_warn_at,
+            acknowledged_at: None,
+            replied_at: None,
+            returned_at: None,
+            return_reason: None,
+            outcome: None,
+            reply_to_requester: None,
+            reply_to_center: None,
+            ack_overdue_at: None,
+            reply_warned_at: None,
+            reply_overdue_at: None,
+            dispatched_by: actor.user_id.clone(),
+        };
+        requests::insert_assignment(tx, &row).await?;
+        state
+            .event(actor, &req.id, Some(&row.id), "assignment.dispatched")
+            .change("", "dispatched")
+            .payload(serde_json::json!({
+                "unit_code": unit.code, "unit_name": unit.name, "role": row.role, "round": row.round,
+                "time_limit_class": class, "acknowledge_by": row.acknowledge_by, "reply_by": row.reply_by,
+            }))
+            .record(tx);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Dispatches a request (派单) to one or several units.
+pub async fn dispatch(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: DispatchInput,
+) -> Result<(), AppError> {
+    let mut targets = Vec::new();
+    let mut errors = Vec::new();
+    for (i, t) in input.assignments.iter().enumerate() {
+        match reference::unit(state.store.reader(), &t.unit_code).await? {
+            Some(u) if u.level != "center" => targets.push((u, t.role)),
+            _ => errors.push(FieldError::new(
+                format!("assignments[{i}].unit_code"),
+                format!("没有这个承办单位：{}", t.unit_code),
+                format!("no such handling unit: {}", t.unit_code),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let (mut tx, mut req) = state.lock_request(id).await?;
+    let mut orders = requests::assignments_of(tx.conn(), &req.id).await?;
+    let current: Vec<Assignment> = orders
+        .iter()
+        .filter(|a| a.round == req.round)
+        .map(to_domain)
+        .collect();
+    let refs: Vec<&Assignment> = current.iter().collect();
+    let wanted: Vec<(String, AssignmentRole)> =
+        targets.iter().map(|(u, r)| (u.code.clone(), *r)).collect();
+    workflow::check_dispatch(status_of(&req), &refs, &wanted, actor)?;
+    let class = input
+        .time_limit_class
+        .clone()
+        .or_else(|| req.time_limit_class.clone())
+        .unwrap_or_else(|| "general".to_string());
+    req.time_limit_class = Some(class.clone());
+    orders.extend(open_orders(state, &mut tx, actor, &req, &targets, &class).await?);
+    settle_status(state, &mut tx, actor, &mut req, &orders).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What a unit submits with an action on its order.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UnitActionInput {
+    /// For a return or extension: why.
+    pub reason: Option<String>,
+    /// For an extension: extra hours.
+    pub hours: Option<i64>,
+    /// For a reply: the answer to the requester.
+    pub to_requester: Option<String>,
+    /// For a reply: the account to the center.
+    pub to_center: Option<String>,
+    /// For a reply: the result.
+    pub outcome: Option<Outcome>,
+}
+
+/// The unit actions.
+#[derive(Debug, Clone, Copy)]
+pub enum UnitVerb {
+    /// 签收.
+    Acknowledge,
+    /// 退单.
+    Return,
+    /// 申请延期.
+    Extension,
+    /// 办结反馈.
+    Reply,
+}
+
+/// Acts on one order of the actor's unit. Returns the request id.
+pub async fn unit_act(
+    state: &AppState,
+    actor: &Actor,
+    assignment_id: &str,
+    verb: UnitVerb,
+    input: UnitActionInput,
+) -> Result<String, AppError> {
+    let request_id = requests::request_of_assignment(state.store.reader(), assignment_id)
+        .await?
+        .ok_or(AppError::NotFound("assignment"))?;
+    let (mut tx, mut req) = state.lock_request(&request_id).await?;
+    let mut orders = requests::assignments_of(tx.conn(), &req.id).await?;
+    let idx = orders
+        .iter()
+        .position(|a| a.id == assignment_id)
+        .ok_or(AppError::NotFound("assignment"))?;
+    let extensions = requests::extensions_of(tx.conn(), &req.id).await?;
+    let has_pending = extensions
+        .iter()
+        .any(|e| e.assignment_id == assignment_id && e.status == "pending");
+    let text = |s: &Option<String>| s.clone().unwrap_or_default();
+    let action = match verb {
+        UnitVerb::Acknowledge => UnitAction::Acknowledge,
+        UnitVerb::Return => UnitAction::Return {
+            reason: text(&input.reason),
+        },
+        UnitVerb::Extension => UnitAction::RequestExtension {
+            hours: input
+                .hours
+                .ok_or_else(|| AppError::field("hours", "须填写延期小时数", "hours is required"))?,
+            reason: text(&input.reason),
+            has_pending,
+        },
+        UnitVerb::Reply => {
+            if input.outcome.is_none() {
+                return Err(AppError::field(
+                    "outcome",
+                    "须选择办理结果（resolved/partly/explained）",
+                    "outcome is required: resolved, partly or explained",
+                ));
+            }
+            UnitAction::Reply {
+                to_requester: text(&input.to_requester),
+                to_center: text(&input.to_center),
+            }
+        }
+    };
+    let order = &orders[idx];
+    let next = workflow::unit_action(
+        status_of(&req),
+        req.round,
+        &to_domain(order),
+        &action,
+        actor,
+    )?;
+    let now = state.clock.now();
+    let before = order.status.clone();
+    let mut order = order.clone();
+    order.status = next.as_str().into();
+    let (event, payload) = apply_unit_action(
+        &mut tx,
+        actor,
+        &req,
+        &mut order,
+        &action,
+        input.outcome,
+        now,
+    )
+    .await?;
+    requests::save_assignment(&mut tx, &order).await?;
+    state
+        .event(actor, &req.id, Some(&order.id), event)
+        .change(&before, &order.status)
+        .payload(payload)
+        .record(&mut tx);
+    orders[idx] = order;
+    settle_status(state, &mut tx, actor, &mut req, &orders).await?;
+    tx.commit().await?;
+    Ok(req.id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_unit_action(
+    tx: &mut Tx,
+    actor: &Actor,
+    req: &RequestRow,
+    order: &mut AssignmentRow,
+    action: &UnitAction,
+    outcome: Option<Outcome>,
+    now: DateTime<Utc>,
+) -> Result<(&'static str, serde_json::Value), AppError> {
+    Ok(match action {
+        UnitAction::Acknowledge => {
+            order.acknowledged_at = Some(now);
+            (
+                "assignment.acknowledged",
+                serde_json::json!({ "unit_code": order.unit_code, "on_time": now <= order.acknowledge_by }),
+            )
+        }
+        UnitAction::Return { reason } => {
+            order.returned_at = Some(now);
+            order.return_reason = Some(reason.clone());
+            (
+                "assignment.returned",
+                serde_json::json!({ "unit_code": order.unit_code, "reason": reason }),
+            )
+        }
+        UnitAction::RequestExtension { hours, reason, .. } => {
+            let ext = ExtensionRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                assignment_id: order.id.clone(),
+                request_id: req.id.clone(),
+                hours: *hours,
+                reason: reason.clone(),
+                status: ExtensionStatus::Pending.as_str().into(),
+                requested_by: actor.user_id.clone(),
+                requested_at: now,
+                decided_by: None,
+                decided_at: None,
+                old_reply_by: order.reply_by,
+                new_reply_by: None,
+            };
+            requests::insert_extension(tx, &ext).await?;
+            (
+                "extension.requested",
+                serde_json::json!({ "extension_id": ext.id, "hours": hours, "reason": reason }),
+            )
+        }
+        UnitAction::Reply {
+            to_requester,
+            to_center,
+        } => {
+            let outcome = outcome.unwrap_or(Outcome::Explained);
+            order.replied_at = Some(now);
+            order.outcome = Some(outcome.as_str().into());
+            order.reply_to_requester = Some(to_requester.clone());
+            order.reply_to_center = Some(to_center.clone());
+            // 双反馈: the requester half goes to the outbox in this transaction.
+            let payload = serde_json::json!({
+                "number": req.number, "kind": "reply", "unit_code": order.unit_code, "outcome": outcome.as_str(), "text": to_requester,
+            });
+            crate::store::outbox::enqueue(
+                tx,
+                &req.id,
+                "reply",
+                &req.requester_phone,
+                &payload,
+                now,
+            )
+            .await?;
+            (
+                "assignment.replied",
+                serde_json::json!({
+                    "unit_code": order.unit_code, "outcome": outcome.as_str(), "to_requester": to_requester,
+                    "to_center": to_center, "on_time": now <= order.reply_by,
+                }),
+            )
+        }
+    })
+}
+
+/// Approves or refuses an extension request (延期审批). Returns the request id.
+pub async fn decide_extension(
+    state: &AppState,
+    actor: &Actor,
+    extension_id: &str,
+    approve: bool,
+) -> Result<String, AppError> {
+    let request_id = requests::request_of_extension(state.store.reader(), extension_id)
+        .await?
+        .ok_or(AppError::NotFound("extension"))?;
+    let (mut tx, req) = state.lock_request(&request_id).await?;
+    let mut ext = requests::extensions_of(tx.conn(), &req.id)
+        .await?
+        .into_iter()
+        .find(|e| e.id == extension_id)
+        .ok_or(AppError::NotFound("extension"))?;
+    let mut order = requests::assignments_of(tx.conn(), &req.id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == ext.assignment_id)
+        .ok_or(AppError::NotFound("assignment"))?;
+    let status = ExtensionStatus::parse(&ext.status).unwrap_or(ExtensionStatus::Pending);
+    let (next, reply_by) =
+        workflow::decide_extension(status, approve, ext.hours, order.reply_by, actor)?;
+    let now = state.clock.now();
+    ext.status = next.as_str().into();
+    ext.decided_by = Some(actor.user_id.clone());
+    ext.decided_at = Some(now);
+    if approve {
+        ext.new_reply_by = Some(reply_by);
+        order.reply_by = reply_by;
+        order.reply_warn_at = warn_at(state, now, reply_by);
+        // A new deadline earns new warnings.
+        order.reply_warned_at = None;
+        order.reply_overdue_at = None;
+        requests::save_assignment(&mut tx, &order).await?;
+    }
+    requests::save_extension(&mut tx, &ext).await?;
+    state
+        .event(actor, &req.id, Some(&order.id), if approve { "extension.approved" } else { "extension.refused" })
+        .change(status.as_str(), next.as_str())
+        .payload(serde_json::json!({ "extension_id": ext.id, "hours": ext.hours, "reply_by": order.reply_by }))
+        .record(&mut tx);
+    tx.commit().await?;
+    Ok(req.id)
+}

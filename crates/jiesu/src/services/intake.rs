@@ -1,0 +1,283 @@
+//! Intake (受理): a request enters from any channel, is validated and numbered, and is
+//! committed before the caller hears back. Consultations can be answered on the spot;
+//! duplicates can be merged into a primary request.
+
+use super::AppState;
+use crate::error::{AppError, FieldError};
+use crate::store::requests::{self, RequestRow};
+use jiesu_core::access::Action;
+use jiesu_core::workflow::{check_answer, check_merge};
+use jiesu_core::{Actor, Channel, CreditCode, PhoneNumber, RequestKind, RequestStatus};
+use serde::Deserialize;
+
+/// A new request as submitted.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    /// 诉求类型.
+    pub kind: RequestKind,
+    /// 渠道 (default phone).
+    #[serde(default = "default_channel")]
+    pub channel: Channel,
+    /// For a merged line: which (12315, 12396, …).
+    pub merged_line: Option<String>,
+    /// A short title; derived from the text when absent.
+    pub title: Option<String>,
+    /// What the requester said.
+    pub text: String,
+    /// Where.
+    #[serde(default)]
+    pub address: String,
+    /// The category, if the operator chose one.
+    pub category_code: Option<String>,
+    /// Who.
+    pub requester: NewRequester,
+}
+
+fn default_channel() -> Channel {
+    Channel::Phone
+}
+
+/// The requester (诉求人).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequester {
+    /// Name (may be a surname and title, 王女士).
+    #[serde(default)]
+    pub name: String,
+    /// Mobile or landline.
+    pub phone: String,
+    /// For an enterprise requester (便企纾困).
+    pub enterprise: Option<NewEnterprise>,
+    /// 保密: hide the requester from units.
+    #[serde(default)]
+    pub confidential: bool,
+}
+
+/// An enterprise requester.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEnterprise {
+    /// Registered name.
+    pub name: String,
+    /// 统一社会信用代码.
+    pub credit_code: String,
+}
+
+const MAX_TEXT: usize = 20_000;
+
+fn validate(input: &NewRequest) -> Result<(PhoneNumber, Option<CreditCode>), AppError> {
+    let mut errors = Vec::new();
+    let mut check_len = |field: &str, value: &str, max: usize, required: bool| {
+        if required && value.trim().is_empty() {
+            errors.push(FieldError::new(field, "不能为空", "must not be empty"));
+        } else if value.chars().count() > max {
+            errors.push(FieldError::new(
+                field,
+                format!("不能超过 {max} 个字符"),
+                format!("must be at most {max} characters"),
+            ));
+        }
+    };
+    check_len("text", &input.text, MAX_TEXT, true);
+    check_len("title", input.title.as_deref().unwrap_or(""), 200, false);
+    check_len("address", &input.address, 500, false);
+    check_len("requester.name", &input.requester.name, 100, false);
+    if input.channel == Channel::Enterprise && input.requester.enterprise.is_none() {
+        errors.push(FieldError::new(
+            "requester.enterprise",
+            "企业服务渠道须填写企业信息",
+            "the enterprise channel needs requester.enterprise",
+        ));
+    }
+    if input.channel == Channel::MergedLine
+        && input.merged_line.as_deref().unwrap_or("").trim().is_empty()
+    {
+        errors.push(FieldError::new(
+            "merged_line",
+            "归并热线渠道须注明原热线（如 12315）",
+            "the merged_line channel needs merged_line (e.g. 12315)",
+        ));
+    }
+    let phone = PhoneNumber::parse(&input.requester.phone);
+    if phone.is_err() {
+        errors.push(FieldError::new(
+            "requester.phone",
+            "不是有效的手机或固定电话号码",
+            "not a valid Chinese mobile or landline number",
+        ));
+    }
+    let mut credit = None;
+    if let Some(e) = &input.requester.enterprise {
+        if e.name.trim().is_empty() || e.name.chars().count() > 200 {
+            errors.push(FieldError::new(
+                "requester.enterprise.name",
+                "企业名称不能为空且不超过 200 字",
+                "enterprise name must be 1–200 characters",
+            ));
+        }
+        match CreditCode::parse(&e.credit_code) {
+            Ok(c) => credit = Some(c),
+            Err(err) => errors.push(FieldError::new(
+                "requester.enterprise.credit_code",
+                "统一社会信用代码无效（GB 32100-2015 校验失败）",
+                err.to_string(),
+            )),
+        }
+    }
+    match (errors.is_empty(), phone) {
+        (true, Ok(p)) => Ok((p, credit)),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+fn derive_title(text: &str) -> String {
+    let first = text
+        .trim()
+        .split(['\n', '。', '！', '？'])
+        .next()
+        .unwrap_or("")
+        .trim();
+    first.chars().take(40).collect()
+}
+
+/// Records a new request and returns its id. The request and its first event are committed
+/// before this returns.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    input: NewRequest,
+) -> Result<String, AppError> {
+    if !actor.may(Action::CreateRequest) {
+        return Err(AppError::Forbidden("recording requests"));
+    }
+    let (phone, credit) = validate(&input)?;
+    let class = match &input.category_code {
+        Some(code) => Some(
+            crate::store::reference::category_class(state.store.reader(), code)
+                .await?
+                .ok_or_else(|| {
+                    AppError::field("category_code", "没有这个分类", "no such category")
+                })?,
+        ),
+        None => None,
+    };
+    let now = state.clock.now();
+    let day = now
+        .with_timezone(&state.config.offset())
+        .format("%Y%m%d")
+        .to_string();
+    let mut tx = state.store.begin().await?;
+    let number = requests::next_number(&mut tx, &day).await?;
+    let title = input
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| derive_title(&input.text));
+    let row = RequestRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        number,
+        jurisdiction: state.config.jurisdiction.clone(),
+        kind: input.kind.as_str().into(),
+        channel: input.channel.as_str().into(),
+        merged_line: input.merged_line.clone(),
+        status: RequestStatus::Received.as_str().into(),
+        title,
+        body: input.text.clone(),
+        address: input.address.clone(),
+        category_code: input.category_code.clone(),
+        time_limit_class: class,
+        requester_name: input.requester.name.clone(),
+        requester_phone: phone.as_str().into(),
+        enterprise_name: input.requester.enterprise.as_ref().map(|e| e.name.clone()),
+        credit_code: credit.map(|c| c.as_str().to_string()),
+        confidential: input.requester.confidential,
+        round: 1,
+        primary_id: None,
+        callback_attempts: 0,
+        callback_done: false,
+        answer: None,
+        close_reason: None,
+        created_by: actor.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+        closed_at: None,
+    };
+    requests::insert(&mut tx, &row).await?;
+    state
+        .event(actor, &row.id, None, "request.created")
+        .change("", RequestStatus::Received.as_str())
+        .payload(serde_json::json!({
+            "number": row.number, "kind": row.kind, "channel": row.channel, "category_code": row.category_code,
+            "enterprise": row.credit_code.is_some(), "confidential": row.confidential,
+        }))
+        .record(&mut tx);
+    tx.commit().await?;
+    Ok(row.id)
+}
+
+/// Answers a consultation at intake (直接答复) and closes it as answered.
+pub async fn answer(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    answer: &str,
+) -> Result<(), AppError> {
+    let (mut tx, mut req) = state.lock_request(id).await?;
+    let status = RequestStatus::parse(&req.status).unwrap_or(RequestStatus::Received);
+    let kind = RequestKind::parse(&req.kind).unwrap_or(RequestKind::Consultation);
+    check_answer(status, kind, answer, actor)?;
+    let now = state.clock.now();
+    req.status = RequestStatus::Answered.as_str().into();
+    req.answer = Some(answer.to_string());
+    req.updated_at = now;
+    req.closed_at = Some(now);
+    requests::save(&mut tx, &req).await?;
+    requests_outbox_answer(&mut tx, &req, answer, now).await?;
+    state
+        .event(actor, &req.id, None, "request.answered")
+        .change(status.as_str(), RequestStatus::Answered.as_str())
+        .payload(serde_json::json!({ "answer": answer }))
+        .record(&mut tx);
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn requests_outbox_answer(
+    tx: &mut crate::store::Tx,
+    req: &RequestRow,
+    answer: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let payload = serde_json::json!({ "number": req.number, "kind": "answer", "text": answer });
+    crate::store::outbox::enqueue(tx, &req.id, "answer", &req.requester_phone, &payload, now)
+        .await?;
+    Ok(())
+}
+
+/// Merges a request into a primary request (并单). The merged requester keeps a callback of
+/// their own once the primary has replied.
+pub async fn merge(state: &AppState, actor: &Actor, id: &str, into: &str) -> Result<(), AppError> {
+    let primary = requests::get(state.store.reader(), into)
+        .await?
+        .ok_or_else(|| AppError::field("into", "主诉求不存在", "no such primary request"))?;
+    let (mut tx, mut req) = state.lock_request(id).await?;
+    let status = RequestStatus::parse(&req.status).unwrap_or(RequestStatus::Received);
+    let primary_status = RequestStatus::parse(&primary.status).unwrap_or(RequestStatus::Received);
+    check_merge(&req.id, status, &primary.id, primary_status, actor)?;
+    req.status = RequestStatus::Merged.as_str().into();
+    req.primary_id = Some(primary.id.clone());
+    req.updated_at = state.clock.now();
+    requests::save(&mut tx, &req).await?;
+    state
+        .event(actor, &req.id, None, "request.merged")
+        .change(status.as_str(), RequestStatus::Merged.as_str())
+        .payload(serde_json::json!({ "into": primary.id, "into_number": primary.number }))
+        .record(&mut tx);
+    state
+        .event(actor, &primary.id, None, "request.duplicate_merged")
+        .payload(serde_json::json!({ "merged": req.id, "merged_number": req.number }))
+        .record(&mut tx);
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! The use cases, one module each; every write use case owns its transaction, asks
+//! `jiesu_core` whether the change is allowed, and records the events of what it changed.
+
+pub mod auth;
+pub mod callback;
+pub mod handling;
+pub mod intake;
+pub mod supervision;
+pub mod views;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::AppError;
+use crate::jobs::Sender;
+use crate::store::{requests, NewEvent, Store, Tx};
+use jiesu_core::Actor;
+use std::sync::Arc;
+
+/// Everything a request handler or job needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Delivers outbox messages.
+    pub sender: Arc<dyn Sender>,
+}
+
+impl AppState {
+    /// An event by `actor` on a request, stamped now.
+    pub fn event(
+        &self,
+        actor: &Actor,
+        request_id: &str,
+        assignment_id: Option<&str>,
+        action: &str,
+    ) -> EventBuilder {
+        EventBuilder(NewEvent {
+            jurisdiction: self.config.jurisdiction.clone(),
+            request_id: Some(request_id.to_string()),
+            assignment_id: assignment_id.map(str::to_string),
+            actor_id: actor.user_id.clone(),
+            actor_role: actor.role.as_str().to_string(),
+            action: action.to_string(),
+            before: None,
+            after: None,
+            payload: serde_json::json!({}),
+            at: self.clock.now(),
+        })
+    }
+
+    /// Starts a write transaction and locks the request, or 404.
+    pub(crate) async fn lock_request(
+        &self,
+        id: &str,
+    ) -> Result<(Tx, requests::RequestRow), AppError> {
+        let mut tx = self.store.begin().await?;
+        let row = requests::lock(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("request"))?;
+        Ok((tx, row))
+    }
+}
+
+/// Builds an event before it is handed to a transaction.
+pub struct EventBuilder(NewEvent);
+
+impl EventBuilder {
+    /// Sets the status change.
+    pub fn change(mut self, before: &str, after: &str) -> Self {
+        self.0.before = Some(before.to_string());
+        self.0.after = Some(after.to_string());
+        self
+    }
+
+    /// Sets the details.
+    pub fn payload(mut self, payload: serde_json::Value) -> Self {
+        self.0.payload = payload;
+        self
+    }
+
+    /// Hands the event to the transaction.
+    pub fn record(self, tx: &mut Tx) {
+        tx.event(self.0);
+    }
+}

@@ -1,0 +1,288 @@
+//! What a user is shown of a request: everything for the center, the unit's part for unit
+//! staff, the requester's number masked unless the user must call them, and no requester at
+//! all on a confidential request seen by a unit.
+
+use super::AppState;
+use crate::error::AppError;
+use crate::store::events::{self, Event};
+use crate::store::requests::{
+    self, AssignmentRow, CallbackRow, ExtensionRow, ListFilter, RequestRow,
+};
+use chrono::{DateTime, Utc};
+use jiesu_core::{Actor, PhoneNumber};
+use serde::Serialize;
+
+/// The requester as this user may see them.
+#[derive(Debug, Serialize)]
+pub struct RequesterView {
+    /// Name.
+    pub name: String,
+    /// Phone: full for callback agents, else masked (`138****5678`).
+    pub phone: String,
+    /// Enterprise name, for enterprise requesters.
+    pub enterprise_name: Option<String>,
+    /// Unified social credit code.
+    pub credit_code: Option<String>,
+}
+
+/// One order as shown.
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    pub id: String,
+    pub request_id: String,
+    pub unit_code: String,
+    pub role: String,
+    pub round: i64,
+    pub status: String,
+    pub time_limit_class: String,
+    pub dispatched_at: DateTime<Utc>,
+    pub acknowledge_by: DateTime<Utc>,
+    pub reply_by: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub replied_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub return_reason: Option<String>,
+    pub outcome: Option<String>,
+    pub reply_to_requester: Option<String>,
+    pub reply_to_center: Option<String>,
+    pub ack_overdue: bool,
+    pub reply_warned: bool,
+    pub reply_overdue: bool,
+}
+
+/// Shows an order.
+pub fn order_view(a: &AssignmentRow) -> OrderView {
+    OrderView {
+        id: a.id.clone(),
+        request_id: a.request_id.clone(),
+        unit_code: a.unit_code.clone(),
+        role: a.role.clone(),
+        round: a.round,
+        status: a.status.clone(),
+        time_limit_class: a.time_limit_class.clone(),
+        dispatched_at: a.dispatched_at,
+        acknowledge_by: a.acknowledge_by,
+        reply_by: a.reply_by,
+        acknowledged_at: a.acknowledged_at,
+        replied_at: a.replied_at,
+        returned_at: a.returned_at,
+        return_reason: a.return_reason.clone(),
+        outcome: a.outcome.clone(),
+        reply_to_requester: a.reply_to_requester.clone(),
+        reply_to_center: a.reply_to_center.clone(),
+        ack_overdue: a.ack_overdue_at.is_some(),
+        reply_warned: a.reply_warned_at.is_some(),
+        reply_overdue: a.reply_overdue_at.is_some(),
+    }
+}
+
+/// An extension request as shown.
+#[derive(Debug, Serialize)]
+pub struct ExtensionView {
+    pub id: String,
+    pub assignment_id: String,
+    pub hours: i64,
+    pub reason: String,
+    pub status: String,
+    pub requested_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub new_reply_by: Option<DateTime<Utc>>,
+}
+
+fn extension_view(e: &ExtensionRow) -> ExtensionView {
+    ExtensionView {
+        id: e.id.clone(),
+        assignment_id: e.assignment_id.clone(),
+        hours: e.hours,
+        reason: e.reason.clone(),
+        status: e.status.clone(),
+        requested_at: e.requested_at,
+        decided_at: e.decided_at,
+        new_reply_by: e.new_reply_by,
+    }
+}
+
+/// A request as shown; the detail fields are empty in lists.
+#[derive(Debug, Serialize)]
+pub struct RequestView {
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub channel: String,
+    pub merged_line: Option<String>,
+    pub status: String,
+    pub title: String,
+    pub text: String,
+    pub address: String,
+    pub category_code: Option<String>,
+    pub time_limit_class: Option<String>,
+    pub confidential: bool,
+    /// Absent when hidden from this user.
+    pub requester: Option<RequesterView>,
+    pub round: i64,
+    pub primary_id: Option<String>,
+    pub answer: Option<String>,
+    pub close_reason: Option<String>,
+    pub callback_attempts: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub assignments: Vec<OrderView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Vec<ExtensionView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callbacks: Option<Vec<CallbackRow>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_requests: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<Event>>,
+}
+
+fn requester_view(actor: &Actor, r: &RequestRow) -> Option<RequesterView> {
+    if !actor.sees_requester(r.confidential) {
+        return None;
+    }
+    let phone = match PhoneNumber::parse(&r.requester_phone) {
+        Ok(p) if actor.sees_full_phone() => p.as_str().to_string(),
+        Ok(p) => p.masked(),
+        Err(_) => "****".into(),
+    };
+    Some(RequesterView {
+        name: r.requester_name.clone(),
+        phone,
+        enterprise_name: r.enterprise_name.clone(),
+        credit_code: r.credit_code.clone(),
+    })
+}
+
+fn summary(actor: &Actor, r: &RequestRow, orders: &[AssignmentRow]) -> RequestView {
+    RequestView {
+        id: r.id.clone(),
+        number: r.number.clone(),
+        kind: r.kind.clone(),
+        channel: r.channel.clone(),
+        merged_line: r.merged_line.clone(),
+        status: r.status.clone(),
+        title: r.title.clone(),
+        text: r.body.clone(),
+        address: r.address.clone(),
+        category_code: r.category_code.clone(),
+        time_limit_class: r.time_limit_class.clone(),
+        confidential: r.confidential,
+        requester: requester_view(actor, r),
+        round: r.round,
+        primary_id: r.primary_id.clone(),
+        answer: r.answer.clone(),
+        close_reason: r.close_reason.clone(),
+        callback_attempts: r.callback_attempts,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        closed_at: r.closed_at,
+        assignments: orders.iter().map(order_view).collect(),
+        extensions: None,
+        callbacks: None,
+        merged_requests: None,
+        events: None,
+    }
+}
+
+/// One request with its orders, extensions, callbacks and event timeline, or 404 when it
+/// does not exist or is not visible to this user (a unit that holds no order of it).
+pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestView, AppError> {
+    let pool = state.store.reader();
+    let req = requests::get(pool, id)
+        .await?
+        .ok_or(AppError::NotFound("request"))?;
+    let orders = requests::assignments_of(pool, &req.id).await?;
+    if !actor.may_view(orders.iter().map(|a| a.unit_path.as_str())) {
+        return Err(AppError::Forbidden(
+            "this request was not dispatched to your unit",
+        ));
+    }
+    let mut view = summary(actor, &req, &orders);
+    view.extensions = Some(
+        requests::extensions_of(pool, &req.id)
+            .await?
+            .iter()
+            .map(extension_view)
+            .collect(),
+    );
+    view.callbacks = Some(if actor.sees_all() {
+        requests::callbacks_of(pool, &req.id).await?
+    } else {
+        Vec::new()
+    });
+    view.merged_requests = Some(requests::merged_into(pool, &req.id).await?);
+    view.events = Some(events::for_request(pool, &req.id).await?);
+    Ok(view)
+}
+
+/// A page of requests.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    /// The requests, newest first.
+    pub items: Vec<RequestView>,
+    /// Page number, from 1.
+    pub page: i64,
+    /// Rows per page.
+    pub per_page: i64,
+    /// Matching requests in all.
+    pub total: i64,
+}
+
+/// Lists requests visible to the user. `unit` narrows to a unit (and the units under it);
+/// unit staff are always narrowed to their own unit.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    status: Option<String>,
+    unit: Option<String>,
+    page: i64,
+    per_page: i64,
+) -> Result<Page, AppError> {
+    let pool = state.store.reader();
+    let mut unit_path = match unit.filter(|u| !u.is_empty()) {
+        Some(code) => Some(
+            crate::store::reference::unit(pool, &code)
+                .await?
+                .ok_or_else(|| AppError::field("unit", "没有这个单位", "no such unit"))?
+                .path,
+        ),
+        None => None,
+    };
+    if !actor.sees_all() {
+        let own = actor
+            .unit
+            .as_ref()
+            .map(|u| u.path.clone())
+            .ok_or(AppError::Forbidden("no unit"))?;
+        unit_path = match unit_path {
+            Some(p) if p.starts_with(&own) => Some(p),
+            Some(_) => return Err(AppError::Forbidden("another unit's requests")),
+            None => Some(own),
+        };
+    }
+    if let Some(s) = &status {
+        if jiesu_core::RequestStatus::parse(s).is_none() {
+            return Err(AppError::field("status", "没有这个状态", "no such status"));
+        }
+    }
+    let filter = ListFilter {
+        status,
+        unit_path,
+        page: page.max(1),
+        per_page: per_page.clamp(1, 200),
+    };
+    let (rows, total) = requests::list(pool, &filter).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let orders = requests::assignments_of(pool, &r.id).await?;
+        items.push(summary(actor, r, &orders));
+    }
+    Ok(Page {
+        items,
+        page: filter.page,
+        per_page: filter.per_page,
+        total,
+    })
+}

@@ -1,0 +1,212 @@
+//! All SQL lives here. One code base for SQLite and PostgreSQL through sqlx's `Any` driver:
+//! portable SQL with `$n` parameters, BIGINT times and flags, TEXT ids. The few dialect
+//! differences are in [`Dialect`]. Writes go through [`Tx`], which appends the change's events
+//! to the hash chain just before it commits.
+
+pub mod events;
+pub mod outbox;
+pub mod reference;
+pub mod requests;
+pub mod users;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use events::NewEvent;
+
+/// The database backend, chosen by the URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// The embedded default: one file in the data directory, WAL.
+    Sqlite,
+    /// Production.
+    Postgres,
+}
+
+impl Dialect {
+    /// The row-locking suffix of a `SELECT` inside a write transaction. SQLite needs none: it
+    /// has a single writer connection, so a write transaction already sees the latest state.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed or refused.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// A stored value could not be read back (a corrupt row).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+/// The database: a writer pool and a reader pool (the same pool on PostgreSQL).
+#[derive(Clone, Debug)]
+pub struct Store {
+    writer: AnyPool,
+    reader: AnyPool,
+    dialect: Dialect,
+}
+
+/// How the SQLite file syncs: FULL survives power loss, NORMAL only process crashes.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// `PRAGMA synchronous` value.
+    pub synchronous: String,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs the migrations.
+    pub async fn open(url: &str, sqlite: &SqliteOptions) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            anyhow::bail!("JIESU_DATABASE_URL must start with sqlite: or postgres:");
+        };
+        let opts = AnyConnectOptions::from_str(url)?;
+        let store = match dialect {
+            Dialect::Sqlite => {
+                let sync = sqlite.synchronous.clone();
+                let pragmas = move || {
+                    format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;"
+                    )
+                };
+                let p1 = pragmas.clone();
+                let writer = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(move |conn, _| {
+                        let sql = p1();
+                        Box::pin(async move { conn.execute(sql.as_str()).await.map(|_| ()) })
+                    })
+                    .connect_with(opts.clone())
+                    .await?;
+                let reader = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(move |conn, _| {
+                        let sql = pragmas();
+                        Box::pin(async move { conn.execute(sql.as_str()).await.map(|_| ()) })
+                    })
+                    .connect_with(opts)
+                    .await?;
+                Store {
+                    writer,
+                    reader,
+                    dialect,
+                }
+            }
+            Dialect::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(opts)
+                    .await?;
+                Store {
+                    writer: pool.clone(),
+                    reader: pool,
+                    dialect,
+                }
+            }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        match self.dialect {
+            Dialect::Sqlite => {
+                sqlx::migrate!("../../migrations/sqlite")
+                    .run(&self.writer)
+                    .await?
+            }
+            Dialect::Postgres => {
+                sqlx::migrate!("../../migrations/postgres")
+                    .run(&self.writer)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// The backend.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The pool for reads outside a transaction.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(Tx {
+            tx: self.writer.begin().await?,
+            events: Vec::new(),
+            dialect: self.dialect,
+        })
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+/// A write transaction that collects the events of its change and appends them to the
+/// chain at commit, so every change and its history land together or not at all.
+pub struct Tx {
+    tx: sqlx::Transaction<'static, Any>,
+    events: Vec<NewEvent>,
+    dialect: Dialect,
+}
+
+impl Tx {
+    /// The connection, for queries inside the transaction.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// The backend.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Records an event to append at commit.
+    pub fn event(&mut self, event: NewEvent) {
+        self.events.push(event);
+    }
+
+    /// Appends the collected events to the chain and commits.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let events = std::mem::take(&mut self.events);
+        if !events.is_empty() {
+            events::append(&mut self.tx, self.dialect, events).await?;
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Milliseconds since the Unix epoch, the stored form of every time.
+pub fn millis(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// The time of a stored millisecond value.
+pub fn from_millis(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

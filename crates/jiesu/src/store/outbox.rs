@@ -1,0 +1,142 @@
+//! The outbox: messages to requesters written in the same transaction as the change that
+//! caused them, then claimed and delivered by the outbox job. A claim is a lease, so a node
+//! that dies mid-delivery leaves the message to be claimed again; nothing is lost on restart.
+
+use super::{from_millis, millis, StoreError, Tx};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{AnyPool, Row};
+
+/// A message waiting for or past delivery.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxMessage {
+    /// Id.
+    pub id: String,
+    /// The request it concerns.
+    pub request_id: String,
+    /// What it is (`reply`, …).
+    pub kind: String,
+    /// Where it goes (the requester's phone number).
+    pub recipient: String,
+    /// The message as JSON.
+    pub payload: serde_json::Value,
+    /// `pending`, `sent` or `failed` (gave up).
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Writes a message inside the caller's transaction.
+pub async fn enqueue(
+    tx: &mut Tx,
+    request_id: &str,
+    kind: &str,
+    recipient: &str,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO outbox (id, request_id, kind, recipient, payload, status, attempts, next_attempt_at, claimed_until, \
+         last_error, created_at, sent_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, NULL, NULL, $6, NULL)",
+    )
+    .bind(&id).bind(request_id).bind(kind).bind(recipient).bind(payload.to_string()).bind(millis(now))
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<OutboxMessage, StoreError> {
+    let payload: String = r.try_get("payload")?;
+    Ok(OutboxMessage {
+        id: r.try_get("id")?,
+        request_id: r.try_get("request_id")?,
+        kind: r.try_get("kind")?,
+        recipient: r.try_get("recipient")?,
+        payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        created_at: from_millis(r.try_get("created_at")?),
+    })
+}
+
+const COLUMNS: &str = "id, request_id, kind, recipient, payload, status, attempts, created_at";
+
+/// Claims up to `limit` due messages for `lease` and returns them. A message is due when
+/// pending, its next attempt time has come, and no live lease holds it.
+pub async fn claim_due(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+         AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY next_attempt_at LIMIT $2{}",
+        match tx.dialect() {
+            super::Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            super::Dialect::Sqlite => "",
+        }
+    );
+    let rows = sqlx::query(&sql)
+        .bind(millis(now))
+        .bind(limit)
+        .fetch_all(tx.conn())
+        .await?;
+    let msgs: Vec<OutboxMessage> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    for m in &msgs {
+        sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
+            .bind(&m.id)
+            .bind(millis(lease_until))
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(msgs)
+}
+
+/// Marks a message delivered.
+pub async fn mark_sent(pool: &AnyPool, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, claimed_until = NULL WHERE id = $1")
+        .bind(id)
+        .bind(millis(now))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt; the message is retried at `next` or, when `give_up`, marked failed.
+pub async fn mark_failed(
+    pool: &AnyPool,
+    id: &str,
+    error: &str,
+    next: DateTime<Utc>,
+    give_up: bool,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, claimed_until = NULL, \
+         status = CASE WHEN $4 = 1 THEN 'failed' ELSE status END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(millis(next))
+    .bind(give_up as i64)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The messages of a request.
+pub async fn for_request(
+    pool: &AnyPool,
+    request_id: &str,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE request_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(request_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}

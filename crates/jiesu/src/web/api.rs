@@ -1,0 +1,281 @@
+//! The JSON API under `/api/v1` (described at `/api/v1/openapi.json`).
+
+use super::extract::{token_of, ApiJson, ApiQuery, Auth, SESSION_COOKIE};
+use crate::error::AppError;
+use crate::services::handling::{self, DispatchInput, UnitActionInput, UnitVerb};
+use crate::services::views::{self, OrderView, Page, RequestView};
+use crate::services::{auth, callback, intake, supervision, AppState};
+use crate::store::reference::{self, Category, Unit};
+use axum::extract::{Path, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiesu_core::CallbackInput;
+use serde::Deserialize;
+
+type ApiResult<T> = Result<T, AppError>;
+
+/// The routes, relative to `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(super::openapi::spec))
+        .route("/auth/token", post(login).delete(logout))
+        .route("/me", get(me))
+        .route("/requests", post(create_request).get(list_requests))
+        .route("/requests/{id}", get(get_request))
+        .route("/requests/{id}/dispatch", post(dispatch))
+        .route("/requests/{id}/answer", post(answer))
+        .route("/requests/{id}/merge", post(merge))
+        .route("/requests/{id}/callback", post(record_callback))
+        .route("/assignments/{id}/acknowledge", post(acknowledge))
+        .route("/assignments/{id}/return", post(return_order))
+        .route("/assignments/{id}/extension", post(request_extension))
+        .route("/assignments/{id}/reply", post(reply))
+        .route("/extensions/{id}/decision", post(decide_extension))
+        .route("/units", get(units))
+        .route("/categories", get(categories))
+        .route("/supervision/overdue", get(overdue))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginInput {
+    username: String,
+    password: String,
+}
+
+/// Logs in; answers the token and also sets it as an HttpOnly session cookie for browsers.
+async fn login(
+    State(s): State<AppState>,
+    ApiJson(input): ApiJson<LoginInput>,
+) -> ApiResult<impl IntoResponse> {
+    let session = auth::login(&s, &input.username, &input.password).await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+        session.token,
+        s.config.session_hours * 3600
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
+    );
+    Ok((headers, Json(session)))
+}
+
+async fn logout(State(s): State<AppState>, parts: Parts) -> ApiResult<StatusCode> {
+    let token = token_of(&parts).ok_or(AppError::Unauthenticated)?;
+    auth::logout(&s, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(Auth(actor): Auth) -> Json<jiesu_core::Actor> {
+    Json(actor)
+}
+
+async fn create_request(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(input): ApiJson<intake::NewRequest>,
+) -> ApiResult<(StatusCode, Json<RequestView>)> {
+    let id = intake::create(&s, &actor, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(views::get(&s, &actor, &id).await?),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    status: Option<String>,
+    unit: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+async fn list_requests(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page>> {
+    let status = p.status.filter(|s| !s.is_empty());
+    Ok(Json(
+        views::list(
+            &s,
+            &actor,
+            status,
+            p.unit,
+            p.page.unwrap_or(1),
+            p.per_page.unwrap_or(20),
+        )
+        .await?,
+    ))
+}
+
+async fn get_request(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RequestView>> {
+    Ok(Json(views::get(&s, &actor, &id).await?))
+}
+
+async fn dispatch(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DispatchInput>,
+) -> ApiResult<Json<RequestView>> {
+    handling::dispatch(&s, &actor, &id, input).await?;
+    Ok(Json(views::get(&s, &actor, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerInput {
+    answer: String,
+}
+
+async fn answer(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AnswerInput>,
+) -> ApiResult<Json<RequestView>> {
+    intake::answer(&s, &actor, &id, &input.answer).await?;
+    Ok(Json(views::get(&s, &actor, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeInput {
+    into: String,
+}
+
+async fn merge(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<MergeInput>,
+) -> ApiResult<Json<RequestView>> {
+    intake::merge(&s, &actor, &id, &input.into).await?;
+    Ok(Json(views::get(&s, &actor, &id).await?))
+}
+
+async fn record_callback(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<CallbackInput>,
+) -> ApiResult<Json<RequestView>> {
+    callback::record(&s, &actor, &id, input).await?;
+    Ok(Json(views::get(&s, &actor, &id).await?))
+}
+
+async fn unit_verb(
+    s: AppState,
+    actor: jiesu_core::Actor,
+    id: String,
+    verb: UnitVerb,
+    input: UnitActionInput,
+) -> ApiResult<Json<RequestView>> {
+    let request_id = handling::unit_act(&s, &actor, &id, verb, input).await?;
+    Ok(Json(views::get(&s, &actor, &request_id).await?))
+}
+
+async fn acknowledge(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RequestView>> {
+    unit_verb(
+        s,
+        actor,
+        id,
+        UnitVerb::Acknowledge,
+        UnitActionInput::default(),
+    )
+    .await
+}
+
+async fn return_order(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<UnitActionInput>,
+) -> ApiResult<Json<RequestView>> {
+    unit_verb(s, actor, id, UnitVerb::Return, input).await
+}
+
+async fn request_extension(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<UnitActionInput>,
+) -> ApiResult<Json<RequestView>> {
+    unit_verb(s, actor, id, UnitVerb::Extension, input).await
+}
+
+async fn reply(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<UnitActionInput>,
+) -> ApiResult<Json<RequestView>> {
+    unit_verb(s, actor, id, UnitVerb::Reply, input).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionInput {
+    approve: bool,
+}
+
+async fn decide_extension(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DecisionInput>,
+) -> ApiResult<Json<RequestView>> {
+    let request_id = handling::decide_extension(&s, &actor, &id, input.approve).await?;
+    Ok(Json(views::get(&s, &actor, &request_id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitParams {
+    level: Option<String>,
+    parent: Option<String>,
+}
+
+async fn units(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+    ApiQuery(p): ApiQuery<UnitParams>,
+) -> ApiResult<Json<Vec<Unit>>> {
+    Ok(Json(
+        reference::units(s.store.reader(), p.level.as_deref(), p.parent.as_deref()).await?,
+    ))
+}
+
+async fn categories(State(s): State<AppState>, Auth(_): Auth) -> ApiResult<Json<Vec<Category>>> {
+    Ok(Json(reference::categories(s.store.reader()).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverdueParams {
+    limit: Option<i64>,
+}
+
+async fn overdue(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<OverdueParams>,
+) -> ApiResult<Json<Vec<OrderView>>> {
+    Ok(Json(
+        supervision::overdue(&s, &actor, p.limit.unwrap_or(200)).await?,
+    ))
+}

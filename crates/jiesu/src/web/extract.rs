@@ -1,0 +1,146 @@
+//! Extractors that turn every kind of bad input into an `AppError` naming the problem:
+//! JSON bodies, query strings, and the logged-in actor (bearer token or session cookie).
+
+use crate::error::{AppError, FieldError};
+use crate::services::{auth, AppState};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::Json;
+use jiesu_core::Actor;
+use serde::de::DeserializeOwned;
+
+/// The name of the browser session cookie.
+pub const SESSION_COOKIE: &str = "jiesu_session";
+
+/// A JSON body; bad JSON becomes a 4xx naming the field.
+pub struct ApiJson<T>(pub T);
+
+/// Pulls the field path out of serde_path_to_error's text (`assignments[0].role: unknown…`).
+fn field_of(detail: &str) -> Option<String> {
+    let rest = detail.split("target type: ").nth(1).unwrap_or(detail);
+    if let Some(name) = rest
+        .split("missing field `")
+        .nth(1)
+        .and_then(|s| s.split('`').next())
+    {
+        let parent = rest.split(':').next().unwrap_or("");
+        let parent = if parent.starts_with("missing field") || parent == "." {
+            ""
+        } else {
+            parent
+        };
+        return Some(if parent.is_empty() {
+            name.to_string()
+        } else {
+            format!("{parent}.{name}")
+        });
+    }
+    if let Some(name) = rest
+        .split("unknown field `")
+        .nth(1)
+        .and_then(|s| s.split('`').next())
+    {
+        return Some(name.to_string());
+    }
+    let path = rest.split(": ").next()?;
+    (!path.is_empty() && path != "." && !path.contains(' ')).then(|| path.to_string())
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType),
+            Err(JsonRejection::BytesRejection(e)) if e.status().as_u16() == 413 => {
+                Err(AppError::TooLarge)
+            }
+            Err(JsonRejection::JsonDataError(e)) => {
+                let detail = e.body_text();
+                let fields = field_of(&detail)
+                    .map(|f| vec![FieldError::new(f, detail.clone(), detail.clone())])
+                    .unwrap_or_default();
+                Err(AppError::Malformed(
+                    detail.replace(
+                        "Failed to deserialize the JSON body into the target type: ",
+                        "",
+                    ),
+                    fields,
+                ))
+            }
+            Err(e) => Err(AppError::Malformed(e.body_text(), Vec::new())),
+        }
+    }
+}
+
+/// A query string; bad parameters become a 400 naming them.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e: QueryRejection| AppError::Malformed(e.body_text(), Vec::new()))
+    }
+}
+
+/// The session token of a request: `Authorization: Bearer …` or the session cookie.
+pub fn token_of(parts: &Parts) -> Option<String> {
+    if let Some(v) = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return v.strip_prefix("Bearer ").map(|t| t.trim().to_string());
+    }
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| {
+            c.trim()
+                .strip_prefix(SESSION_COOKIE)
+                .and_then(|r| r.strip_prefix('='))
+        })
+        .map(str::to_string)
+        .next()
+}
+
+/// The logged-in user; 401 without a live session.
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = token_of(parts).ok_or(AppError::Unauthenticated)?;
+        auth::actor_for_token(state, &token)
+            .await?
+            .map(Auth)
+            .ok_or(AppError::Unauthenticated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_of;
+
+    #[test]
+    fn field_paths_are_found_in_serde_messages() {
+        let t = "Failed to deserialize the JSON body into the target type: assignments[0].role: unknown variant `boss`, expected `lead` or `co` at line 1 column 50";
+        assert_eq!(field_of(t).as_deref(), Some("assignments[0].role"));
+        let t = "Failed to deserialize the JSON body into the target type: missing field `text` at line 1 column 20";
+        assert_eq!(field_of(t).as_deref(), Some("text"));
+        let t = "Failed to deserialize the JSON body into the target type: requester: missing field `phone` at line 1 column 20";
+        assert_eq!(field_of(t).as_deref(), Some("requester.phone"));
+        let t = "Failed to deserialize the JSON body into the target type: kind: invalid type: integer `3`, expected a string";
+        assert_eq!(field_of(t).as_deref(), Some("kind"));
+    }
+}

@@ -1,0 +1,109 @@
+//! The HTTP edge: the router, the JSON API under `/api/v1`, error rendering in the caller's
+//! language, and the body limit. Handlers are thin: they extract, call a service, and shape
+//! the answer.
+
+pub mod api;
+pub mod extract;
+pub mod openapi;
+
+use crate::error::AppError;
+use crate::services::AppState;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+/// Request bodies over this are refused with 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The rendered error, kept on the response so the language middleware can re-render it.
+#[derive(Clone, Debug)]
+struct ErrorParts {
+    code: &'static str,
+    zh: String,
+    en: String,
+    fields: Vec<crate::error::FieldError>,
+    retry_after: Option<i64>,
+}
+
+fn error_body(p: &ErrorParts, en: bool) -> serde_json::Value {
+    let fields: Vec<_> = p
+        .fields
+        .iter()
+        .map(|f| serde_json::json!({ "field": f.field, "message": if en { &f.message_en } else { &f.message } }))
+        .collect();
+    serde_json::json!({ "error": { "code": p.code, "message": if en { &p.en } else { &p.zh }, "fields": fields } })
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let parts = ErrorParts {
+            code: self.code(),
+            zh: self.message(false),
+            en: self.message(true),
+            fields: self.fields().to_vec(),
+            retry_after: match self {
+                AppError::TooManyAttempts(s) => Some(s),
+                _ => None,
+            },
+        };
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = (status, Json(error_body(&parts, false))).into_response();
+        if let Some(s) = parts.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        resp.extensions_mut().insert(parts);
+        resp
+    }
+}
+
+/// Re-renders error bodies in English when the caller prefers it (`Accept-Language: en…`);
+/// Chinese is the default.
+async fn localize(req: Request, next: Next) -> Response {
+    let en = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("en"));
+    let resp = next.run(req).await;
+    match (en, resp.extensions().get::<ErrorParts>().cloned()) {
+        (true, Some(parts)) => {
+            let (mut head, _) = resp.into_parts();
+            head.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(
+                head,
+                axum::body::Body::from(error_body(&parts, true).to_string()),
+            )
+        }
+        _ => resp,
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("route")
+}
+
+/// The whole application's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(localize))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .with_state(state)
+}
