@@ -143,27 +143,65 @@ mod tests {
             user_id: "u".into(),
             username: "u".into(),
             role,
-            unit: unit.map(|p| UnitScope { code: p.trim_matches('/').rsplit('/').next().unwrap().into(), path: p.into() }),
+            unit: unit.map(|p| UnitScope {
+                code: p.trim_matches('/').rsplit('/').next().unwrap().into(),
+                path: p.into(),
+            }),
         }
     }
 
     #[test]
     fn each_role_may_do_exactly_its_actions() {
         use Action::*;
-        let all = [CreateRequest, Answer, Merge, Dispatch, DecideExtension, Callback, Supervise, Administer, Acknowledge, Reply, Return, RequestExtension];
+        let all = [
+            CreateRequest,
+            Answer,
+            Merge,
+            Dispatch,
+            DecideExtension,
+            Callback,
+            Supervise,
+            Administer,
+            Acknowledge,
+            Reply,
+            Return,
+            RequestExtension,
+        ];
         let table: [(Role, &[Action]); 7] = [
-            (Role::Admin, &[CreateRequest, Answer, Merge, Dispatch, DecideExtension, Callback, Supervise, Administer]),
+            (
+                Role::Admin,
+                &[
+                    CreateRequest,
+                    Answer,
+                    Merge,
+                    Dispatch,
+                    DecideExtension,
+                    Callback,
+                    Supervise,
+                    Administer,
+                ],
+            ),
             (Role::Operator, &[CreateRequest, Answer, Merge]),
-            (Role::Dispatcher, &[Merge, Dispatch, DecideExtension, Supervise]),
+            (
+                Role::Dispatcher,
+                &[Merge, Dispatch, DecideExtension, Supervise],
+            ),
             (Role::CallbackAgent, &[Callback]),
             (Role::Supervisor, &[DecideExtension, Supervise]),
             (Role::UnitHandler, &[Acknowledge, Reply]),
-            (Role::UnitManager, &[Acknowledge, Reply, Return, RequestExtension]),
+            (
+                Role::UnitManager,
+                &[Acknowledge, Reply, Return, RequestExtension],
+            ),
         ];
         for (role, allowed) in table {
             let a = actor(role, role.is_unit_role().then_some("/110105/110105001/"));
             for action in all {
-                assert_eq!(a.may(action), allowed.contains(&action), "{role} {action:?}");
+                assert_eq!(
+                    a.may(action),
+                    allowed.contains(&action),
+                    "{role} {action:?}"
+                );
             }
         }
     }

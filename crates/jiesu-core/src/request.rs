@@ -109,7 +109,10 @@ string_enum! {
 impl RequestStatus {
     /// Whether no further handling happens (answered, closed, merged).
     pub fn is_final(self) -> bool {
-        matches!(self, RequestStatus::Answered | RequestStatus::Closed | RequestStatus::Merged)
+        matches!(
+            self,
+            RequestStatus::Answered | RequestStatus::Closed | RequestStatus::Merged
+        )
     }
 }
 

@@ -89,7 +89,11 @@ impl Calendar {
         for _ in 0..3660 {
             let date = cursor.date_naive();
             let next_midnight = tz
-                .from_local_datetime(&(date + Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight"))
+                .from_local_datetime(
+                    &(date + Duration::days(1))
+                        .and_hms_opt(0, 0, 0)
+                        .expect("midnight"),
+                )
                 .single()
                 .expect("fixed offsets are unambiguous");
             if self.is_working_day(date) {
@@ -140,33 +144,55 @@ mod tests {
     fn calendar_limits_count_every_minute() {
         let cal = Calendar::default();
         // Saturday 2026-11-28 10:00 + 2 h.
-        assert_eq!(cal.add(bj(2026, 11, 28, 10, 0), 120, DayKind::Calendar), bj(2026, 11, 28, 12, 0));
+        assert_eq!(
+            cal.add(bj(2026, 11, 28, 10, 0), 120, DayKind::Calendar),
+            bj(2026, 11, 28, 12, 0)
+        );
     }
 
     #[test]
     fn working_limits_skip_weekends() {
         let cal = Calendar::default();
         // Friday 2026-11-27 10:00 + 1 working day = Monday 10:00.
-        assert_eq!(cal.add(bj(2026, 11, 27, 10, 0), 24 * 60, DayKind::Working), bj(2026, 11, 30, 10, 0));
+        assert_eq!(
+            cal.add(bj(2026, 11, 27, 10, 0), 24 * 60, DayKind::Working),
+            bj(2026, 11, 30, 10, 0)
+        );
         // Saturday 10:00 + 7 working days: the clock starts Monday 00:00 and ends Wednesday
         // of the next week at 00:00.
-        assert_eq!(cal.add(bj(2026, 11, 28, 10, 0), 7 * 24 * 60, DayKind::Working), bj(2026, 12, 9, 0, 0));
+        assert_eq!(
+            cal.add(bj(2026, 11, 28, 10, 0), 7 * 24 * 60, DayKind::Working),
+            bj(2026, 12, 9, 0, 0)
+        );
     }
 
     #[test]
     fn holidays_and_adjusted_workdays_are_honoured() {
         let mut cal = Calendar::default();
-        cal.holidays.insert(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
-        cal.extra_workdays.insert(NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
+        cal.holidays
+            .insert(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        cal.extra_workdays
+            .insert(NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
         // Friday 10:00 + 1 working day: Saturday off, Sunday works, so Sunday 10:00.
-        assert_eq!(cal.add(bj(2026, 11, 27, 10, 0), 24 * 60, DayKind::Working), bj(2026, 11, 29, 10, 0));
+        assert_eq!(
+            cal.add(bj(2026, 11, 27, 10, 0), 24 * 60, DayKind::Working),
+            bj(2026, 11, 29, 10, 0)
+        );
         // Sunday 10:00 + 1 working day: Monday is a holiday, so Tuesday 10:00.
-        assert_eq!(cal.add(bj(2026, 11, 29, 10, 0), 24 * 60, DayKind::Working), bj(2026, 12, 1, 10, 0));
+        assert_eq!(
+            cal.add(bj(2026, 11, 29, 10, 0), 24 * 60, DayKind::Working),
+            bj(2026, 12, 1, 10, 0)
+        );
     }
 
     #[test]
     fn deadlines_apply_both_limits() {
-        let limit = TimeLimit { class: "emergency".into(), acknowledge_minutes: 30, reply_minutes: 120, day_kind: DayKind::Calendar };
+        let limit = TimeLimit {
+            class: "emergency".into(),
+            acknowledge_minutes: 30,
+            reply_minutes: 120,
+            day_kind: DayKind::Calendar,
+        };
         let d = limit.deadlines(bj(2026, 11, 28, 23, 0), &Calendar::default());
         assert_eq!(d.acknowledge_by, bj(2026, 11, 28, 23, 30));
         assert_eq!(d.reply_by, bj(2026, 11, 29, 1, 0));

@@ -97,7 +97,9 @@ impl fmt::Display for PhoneNumber {
 pub struct CreditCode(String);
 
 const CREDIT_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const CREDIT_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const CREDIT_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 impl CreditCode {
     /// Parses a code (case-insensitive, surrounding spaces ignored) and verifies its check
@@ -208,31 +210,64 @@ mod tests {
 
     #[test]
     fn malformed_numbers_are_rejected() {
-        for raw in ["", "12345", "12812345678", "1381234567", "138123456789", "abc", "001012345678", "12345678", "138-1234-567x"] {
+        for raw in [
+            "",
+            "12345",
+            "12812345678",
+            "1381234567",
+            "138123456789",
+            "abc",
+            "001012345678",
+            "12345678",
+            "138-1234-567x",
+        ] {
             assert_eq!(PhoneNumber::parse(raw), Err(ValueError::Phone), "{raw}");
         }
     }
 
     #[test]
     fn masking_keeps_three_and_four_digits() {
-        assert_eq!(PhoneNumber::parse("13812345678").unwrap().masked(), "138****5678");
-        assert_eq!(PhoneNumber::parse("01065123456").unwrap().masked(), "010****3456");
+        assert_eq!(
+            PhoneNumber::parse("13812345678").unwrap().masked(),
+            "138****5678"
+        );
+        assert_eq!(
+            PhoneNumber::parse("01065123456").unwrap().masked(),
+            "010****3456"
+        );
     }
 
     #[test]
     fn credit_codes_with_a_right_check_character_pass() {
         // Published codes of well-known companies.
-        for raw in ["91110000802100433B", "91350100M000100Y43", "911100007109339484", "91110108MA01KPGK0L"] {
+        for raw in [
+            "91110000802100433B",
+            "91350100M000100Y43",
+            "911100007109339484",
+            "91110108MA01KPGK0L",
+        ] {
             assert!(CreditCode::parse(raw).is_ok(), "{raw}");
         }
-        assert_eq!(CreditCode::parse(" 91350100m000100y43 ").unwrap().as_str(), "91350100M000100Y43");
+        assert_eq!(
+            CreditCode::parse(" 91350100m000100y43 ").unwrap().as_str(),
+            "91350100M000100Y43"
+        );
     }
 
     #[test]
     fn credit_codes_with_a_wrong_check_character_or_shape_fail() {
-        assert!(matches!(CreditCode::parse("91350100M000100Y44"), Err(ValueError::CreditCode(_))));
-        assert!(matches!(CreditCode::parse("91350100M000100Y4"), Err(ValueError::CreditCode(_))));
-        assert!(matches!(CreditCode::parse("91350100I000100Y43"), Err(ValueError::CreditCode(_))));
+        assert!(matches!(
+            CreditCode::parse("91350100M000100Y44"),
+            Err(ValueError::CreditCode(_))
+        ));
+        assert!(matches!(
+            CreditCode::parse("91350100M000100Y4"),
+            Err(ValueError::CreditCode(_))
+        ));
+        assert!(matches!(
+            CreditCode::parse("91350100I000100Y43"),
+            Err(ValueError::CreditCode(_))
+        ));
     }
 
     #[test]

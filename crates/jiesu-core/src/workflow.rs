@@ -159,46 +159,78 @@ pub fn unit_action(
         return Err(invalid_state(format!("the request is {request_status}")));
     }
     if order.round != request_round {
-        return Err(invalid_state("this order belongs to an earlier handling round"));
+        return Err(invalid_state(
+            "this order belongs to an earlier handling round",
+        ));
     }
     use AssignmentStatus::*;
     match (action, order.status) {
         (UnitAction::Acknowledge, Dispatched) => Ok(Acknowledged),
         (UnitAction::Acknowledge, s) => Err(invalid_state(format!("the order is already {s}"))),
-        (UnitAction::Reply { to_requester, to_center }, Acknowledged) => {
+        (
+            UnitAction::Reply {
+                to_requester,
+                to_center,
+            },
+            Acknowledged,
+        ) => {
             require_text("to_requester", to_requester, 5000)?;
             require_text("to_center", to_center, 5000)?;
             Ok(Replied)
         }
-        (UnitAction::Reply { .. }, Dispatched) => Err(invalid_state("acknowledge the order before replying")),
+        (UnitAction::Reply { .. }, Dispatched) => {
+            Err(invalid_state("acknowledge the order before replying"))
+        }
         (UnitAction::Reply { .. }, s) => Err(invalid_state(format!("the order is already {s}"))),
         (UnitAction::Return { reason }, Dispatched | Acknowledged) => {
             require_text("reason", reason, 2000)?;
             Ok(Returned)
         }
         (UnitAction::Return { .. }, s) => Err(invalid_state(format!("the order is already {s}"))),
-        (UnitAction::RequestExtension { hours, reason, has_pending }, Acknowledged) => {
+        (
+            UnitAction::RequestExtension {
+                hours,
+                reason,
+                has_pending,
+            },
+            Acknowledged,
+        ) => {
             if !(1..=720).contains(hours) {
-                return Err(TransitionError::Invalid { field: "hours", message: "must be between 1 and 720".into() });
+                return Err(TransitionError::Invalid {
+                    field: "hours",
+                    message: "must be between 1 and 720".into(),
+                });
             }
             require_text("reason", reason, 2000)?;
             if *has_pending {
-                return Err(invalid_state("an extension request for this order is already pending"));
+                return Err(invalid_state(
+                    "an extension request for this order is already pending",
+                ));
             }
             Ok(Acknowledged)
         }
-        (UnitAction::RequestExtension { .. }, Dispatched) => Err(invalid_state("acknowledge the order before asking for more time")),
-        (UnitAction::RequestExtension { .. }, s) => Err(invalid_state(format!("the order is already {s}"))),
+        (UnitAction::RequestExtension { .. }, Dispatched) => Err(invalid_state(
+            "acknowledge the order before asking for more time",
+        )),
+        (UnitAction::RequestExtension { .. }, s) => {
+            Err(invalid_state(format!("the order is already {s}")))
+        }
     }
 }
 
 /// Requires a non-blank text of at most `max` characters.
 pub fn require_text(field: &'static str, text: &str, max: usize) -> Result<(), TransitionError> {
     if text.trim().is_empty() {
-        return Err(TransitionError::Invalid { field, message: "must not be empty".into() });
+        return Err(TransitionError::Invalid {
+            field,
+            message: "must not be empty".into(),
+        });
     }
     if text.chars().count() > max {
-        return Err(TransitionError::Invalid { field, message: format!("must be at most {max} characters") });
+        return Err(TransitionError::Invalid {
+            field,
+            message: format!("must be at most {max} characters"),
+        });
     }
     Ok(())
 }
@@ -215,7 +247,10 @@ pub fn derive_status(current_round: &[&Assignment]) -> RequestStatus {
     if active.iter().all(|a| a.status == AssignmentStatus::Replied) {
         return RequestStatus::Replied;
     }
-    if active.iter().all(|a| a.status == AssignmentStatus::Dispatched) {
+    if active
+        .iter()
+        .all(|a| a.status == AssignmentStatus::Dispatched)
+    {
         return RequestStatus::Dispatched;
     }
     RequestStatus::InProgress
@@ -232,38 +267,67 @@ pub fn check_dispatch(
     if !actor.may(Action::Dispatch) {
         return Err(TransitionError::Forbidden);
     }
-    if !matches!(status, RequestStatus::Received | RequestStatus::Dispatched | RequestStatus::InProgress) {
-        return Err(invalid_state(format!("a {status} request cannot be dispatched")));
+    if !matches!(
+        status,
+        RequestStatus::Received | RequestStatus::Dispatched | RequestStatus::InProgress
+    ) {
+        return Err(invalid_state(format!(
+            "a {status} request cannot be dispatched"
+        )));
     }
     if new.is_empty() {
-        return Err(TransitionError::Invalid { field: "assignments", message: "name at least one unit".into() });
+        return Err(TransitionError::Invalid {
+            field: "assignments",
+            message: "name at least one unit".into(),
+        });
     }
     let active: Vec<_> = existing.iter().filter(|a| a.is_active()).collect();
     let mut units: Vec<&str> = active.iter().map(|a| a.unit_code.as_str()).collect();
     for (code, _) in new {
         if units.contains(&code.as_str()) {
-            return Err(TransitionError::Invalid { field: "assignments", message: format!("unit {code} is named twice or already holds this request") });
+            return Err(TransitionError::Invalid {
+                field: "assignments",
+                message: format!("unit {code} is named twice or already holds this request"),
+            });
         }
         units.push(code);
     }
-    let leads = active.iter().filter(|a| a.role == AssignmentRole::Lead).count()
-        + new.iter().filter(|(_, r)| *r == AssignmentRole::Lead).count();
+    let leads = active
+        .iter()
+        .filter(|a| a.role == AssignmentRole::Lead)
+        .count()
+        + new
+            .iter()
+            .filter(|(_, r)| *r == AssignmentRole::Lead)
+            .count();
     if leads != 1 {
-        return Err(TransitionError::Invalid { field: "assignments", message: format!("a request needs exactly one lead unit, this would give {leads}") });
+        return Err(TransitionError::Invalid {
+            field: "assignments",
+            message: format!("a request needs exactly one lead unit, this would give {leads}"),
+        });
     }
     Ok(())
 }
 
 /// Checks answering a consultation at intake (直接答复).
-pub fn check_answer(status: RequestStatus, kind: RequestKind, answer: &str, actor: &Actor) -> Result<(), TransitionError> {
+pub fn check_answer(
+    status: RequestStatus,
+    kind: RequestKind,
+    answer: &str,
+    actor: &Actor,
+) -> Result<(), TransitionError> {
     if !actor.may(Action::Answer) {
         return Err(TransitionError::Forbidden);
     }
     if kind != RequestKind::Consultation {
-        return Err(invalid_state("only a consultation can be answered at intake"));
+        return Err(invalid_state(
+            "only a consultation can be answered at intake",
+        ));
     }
     if status != RequestStatus::Received {
-        return Err(invalid_state(format!("a {status} request cannot be answered at intake")));
+        return Err(invalid_state(format!(
+            "a {status} request cannot be answered at intake"
+        )));
     }
     require_text("answer", answer, 5000)
 }
@@ -281,13 +345,24 @@ pub fn check_merge(
         return Err(TransitionError::Forbidden);
     }
     if id == primary_id {
-        return Err(TransitionError::Invalid { field: "into", message: "a request cannot be merged into itself".into() });
+        return Err(TransitionError::Invalid {
+            field: "into",
+            message: "a request cannot be merged into itself".into(),
+        });
     }
     if status != RequestStatus::Received {
-        return Err(invalid_state(format!("a {status} request cannot be merged")));
+        return Err(invalid_state(format!(
+            "a {status} request cannot be merged"
+        )));
     }
-    if matches!(primary_status, RequestStatus::Merged | RequestStatus::Answered) {
-        return Err(TransitionError::Invalid { field: "into", message: format!("the primary request is {primary_status}") });
+    if matches!(
+        primary_status,
+        RequestStatus::Merged | RequestStatus::Answered
+    ) {
+        return Err(TransitionError::Invalid {
+            field: "into",
+            message: format!("the primary request is {primary_status}"),
+        });
     }
     Ok(())
 }
@@ -305,7 +380,9 @@ pub fn decide_extension(
         return Err(TransitionError::Forbidden);
     }
     if status != ExtensionStatus::Pending {
-        return Err(invalid_state(format!("the extension request is already {status}")));
+        return Err(invalid_state(format!(
+            "the extension request is already {status}"
+        )));
     }
     Ok(if approve {
         (ExtensionStatus::Approved, reply_by + Duration::hours(hours))
@@ -347,31 +424,53 @@ pub fn check_callback(
     let merged = status == RequestStatus::Merged;
     let due = match (status, primary_status) {
         (RequestStatus::Replied, _) => true,
-        (RequestStatus::Merged, Some(p)) => matches!(p, RequestStatus::Replied | RequestStatus::Closed),
+        (RequestStatus::Merged, Some(p)) => {
+            matches!(p, RequestStatus::Replied | RequestStatus::Closed)
+        }
         _ => false,
     };
     if !due {
-        return Err(invalid_state(format!("a {status} request is not waiting for a callback")));
+        return Err(invalid_state(format!(
+            "a {status} request is not waiting for a callback"
+        )));
     }
     if !input.reached {
         return Ok(if attempts + 1 >= max_unreachable {
-            if merged { CallbackOutcome::Recorded } else { CallbackOutcome::CloseUnreachable }
+            if merged {
+                CallbackOutcome::Recorded
+            } else {
+                CallbackOutcome::CloseUnreachable
+            }
         } else {
             CallbackOutcome::Retry
         });
     }
-    let resolved = input.resolved.ok_or(TransitionError::Invalid { field: "resolved", message: "required when the requester was reached".into() })?;
-    let satisfaction = input.satisfaction.ok_or(TransitionError::Invalid { field: "satisfaction", message: "required when the requester was reached".into() })?;
+    let resolved = input.resolved.ok_or(TransitionError::Invalid {
+        field: "resolved",
+        message: "required when the requester was reached".into(),
+    })?;
+    let satisfaction = input.satisfaction.ok_or(TransitionError::Invalid {
+        field: "satisfaction",
+        message: "required when the requester was reached".into(),
+    })?;
     if let Some(note) = &input.note {
         if note.chars().count() > 5000 {
-            return Err(TransitionError::Invalid { field: "note", message: "must be at most 5000 characters".into() });
+            return Err(TransitionError::Invalid {
+                field: "note",
+                message: "must be at most 5000 characters".into(),
+            });
         }
     }
-    Ok(match (merged, resolved && satisfaction != Satisfaction::Unsatisfied) {
-        (true, _) => CallbackOutcome::Recorded,
-        (false, true) => CallbackOutcome::Close,
-        (false, false) => CallbackOutcome::Rework,
-    })
+    Ok(
+        match (
+            merged,
+            resolved && satisfaction != Satisfaction::Unsatisfied,
+        ) {
+            (true, _) => CallbackOutcome::Recorded,
+            (false, true) => CallbackOutcome::Close,
+            (false, false) => CallbackOutcome::Rework,
+        },
+    )
 }
 
 #[cfg(test)]
