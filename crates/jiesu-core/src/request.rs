@@ -118,6 +118,7 @@ impl RequestStatus {
 
 /// What the callback agent recorded (回访): was the requester reached, and if so their answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CallbackInput {
     /// Whether the requester answered.
     pub reached: bool,

@@ -186,8 +186,8 @@ fn summary(actor: &Actor, r: &RequestRow, orders: &[AssignmentRow]) -> RequestVi
     }
 }
 
-/// One request with its orders, extensions, callbacks and event timeline, or 404 when it
-/// does not exist or is not visible to this user (a unit that holds no order of it).
+/// One request with its orders, extensions, callbacks and event timeline; 404 when it does
+/// not exist, 403 when this user may not see it (a unit that holds no order of it).
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestView, AppError> {
     let pool = state.store.reader();
     let req = requests::get(pool, id)

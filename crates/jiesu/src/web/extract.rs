@@ -18,7 +18,11 @@ pub struct ApiJson<T>(pub T);
 
 /// Pulls the field path out of serde_path_to_error's text (`assignments[0].role: unknown…`).
 fn field_of(detail: &str) -> Option<String> {
-    let rest = detail.split("target type: ").nth(1).unwrap_or(detail);
+    let rest = detail
+        .split("target type: ")
+        .nth(1)
+        .or_else(|| detail.split("as JSON: ").nth(1))
+        .unwrap_or(detail);
     if let Some(name) = rest
         .split("missing field `")
         .nth(1)
@@ -57,7 +61,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(JsonRejection::BytesRejection(e)) if e.status().as_u16() == 413 => {
                 Err(AppError::TooLarge)
             }
-            Err(JsonRejection::JsonDataError(e)) => {
+            Err(e @ (JsonRejection::JsonDataError(_) | JsonRejection::JsonSyntaxError(_))) => {
                 let detail = e.body_text();
                 let fields = field_of(&detail)
                     .map(|f| vec![FieldError::new(f, detail.clone(), detail.clone())])
@@ -142,5 +146,9 @@ mod tests {
         assert_eq!(field_of(t).as_deref(), Some("requester.phone"));
         let t = "Failed to deserialize the JSON body into the target type: kind: invalid type: integer `3`, expected a string";
         assert_eq!(field_of(t).as_deref(), Some("kind"));
+        let t = "Failed to parse the request body as JSON: kind: expected value at line 1 column 9";
+        assert_eq!(field_of(t).as_deref(), Some("kind"));
+        let t = "Failed to parse the request body as JSON: EOF while parsing a value at line 1 column 9";
+        assert_eq!(field_of(t), None);
     }
 }

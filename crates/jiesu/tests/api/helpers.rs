@@ -1,0 +1,315 @@
+//! `TestApp`: spawns the real application on port 0 with a fresh database (a temporary
+//! SQLite folder, or a new PostgreSQL database dropped afterwards) and a manual clock.
+
+use chrono::TimeZone;
+use jiesu::clock::ManualClock;
+use jiesu::config::Config;
+use jiesu::services::{auth, AppState};
+use jiesu_core::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Which database a story runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server used for tests; each test gets its own database on it.
+pub fn postgres_admin_url() -> String {
+    std::env::var("JIESU_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn with_database(admin_url: &str, db: &str) -> String {
+    let (base, _) = admin_url.rsplit_once('/').expect("url has a database");
+    format!("{base}/{db}")
+}
+
+/// Creates a fresh PostgreSQL database, or None (with a note) when the server is absent and
+/// `JIESU_TEST_REQUIRE_POSTGRES` is not set.
+pub async fn fresh_postgres() -> Option<(String, String)> {
+    use sqlx::Connection;
+    let admin = postgres_admin_url();
+    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) if std::env::var("JIESU_TEST_REQUIRE_POSTGRES").is_err() => {
+            eprintln!("skipping PostgreSQL story: cannot connect to {admin}: {e}");
+            return None;
+        }
+        Err(e) => panic!("PostgreSQL required but not reachable at {admin}: {e}"),
+    };
+    let name = format!("jiesu_test_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    Some((with_database(&admin, &name), name))
+}
+
+/// Drops a test database (from Drop, so also after a failed test).
+pub fn drop_postgres(name: String) {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            use sqlx::Connection;
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        })
+    })
+    .join()
+    .expect("drop thread");
+}
+
+/// A running application.
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub config: Config,
+    client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+    pub admin: String,
+}
+
+/// The instant every test starts at: Monday 2026-11-02 10:00 in Beijing.
+pub fn start_time() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc.with_ymd_and_hms(2026, 11, 2, 2, 0, 0).unwrap()
+}
+
+impl TestApp {
+    /// Spawns the app, or None when the backend is unavailable here.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, pg_name) = match backend {
+            Backend::Sqlite => (None, None),
+            Backend::Postgres => {
+                let (url, name) = fresh_postgres().await?;
+                (Some(url), Some(name))
+            }
+        };
+        let mut config = Config::from_env().expect("config");
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = dir.path().to_path_buf();
+        config.database_url = database_url;
+        config.admin_password = Some("adminpass1".to_string().into());
+        config.sweep_interval = std::time::Duration::ZERO;
+        config.webhook_url = None;
+        let clock = ManualClock::new(start_time());
+        let (base, state, shutdown, server) = launch(&config, &clock).await;
+        let mut app = TestApp {
+            base,
+            state,
+            clock,
+            config,
+            client: reqwest::Client::new(),
+            shutdown: Some(shutdown),
+            server: Some(server),
+            dir,
+            pg_name,
+            admin: String::new(),
+        };
+        app.admin = app.login("admin", "adminpass1").await;
+        Some(app)
+    }
+
+    /// Stops the server and starts it again on the same database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let (base, state, shutdown, server) = launch(&self.config, &self.clock).await;
+        (self.base, self.state, self.shutdown, self.server) =
+            (base, state, Some(shutdown), Some(server));
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.await.expect("server stopped");
+        }
+    }
+
+    /// Logs in and returns the token.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/token",
+                None,
+                json!({ "username": username, "password": password }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {username}: {body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a user with the password `password1` and returns their token.
+    pub async fn user(&self, username: &str, role: Role, unit: Option<&str>) -> String {
+        auth::create_user(&self.state, username, role, unit, "password1")
+            .await
+            .expect("user created");
+        self.login(username, "password1").await
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder, token: Option<&str>) -> (StatusCode, Value) {
+        let req = match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// POSTs JSON.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.send(
+            self.client.post(format!("{}{path}", self.base)).json(&body),
+            token,
+        )
+        .await
+    }
+
+    /// POSTs a raw body with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        self.send(req, Some(token)).await
+    }
+
+    /// GETs.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.send(self.client.get(format!("{}{path}", self.base)), token)
+            .await
+    }
+
+    /// DELETEs.
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.send(
+            self.client.delete(format!("{}{path}", self.base)),
+            Some(token),
+        )
+        .await
+    }
+
+    /// The number of stored events.
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM events")
+            .fetch_one(self.state.store.reader())
+            .await
+            .unwrap()
+    }
+
+    /// Runs a statement directly against the database (tampering, inspection).
+    pub async fn exec(&self, sql: &str) {
+        sqlx::query(sql)
+            .execute(self.state.store.reader())
+            .await
+            .expect("statement runs");
+    }
+
+    /// Environment for running the `jiesu` binary against this app's database.
+    pub fn cli(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jiesu"));
+        cmd.arg("--data-dir")
+            .arg(self.dir.path())
+            .env("JIESU_LOG", "warn")
+            .env_remove("JIESU_DATABASE_URL");
+        if let Some(url) = &self.config.database_url {
+            cmd.env("JIESU_DATABASE_URL", url);
+        }
+        cmd
+    }
+}
+
+type Running = (
+    String,
+    AppState,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+);
+
+async fn launch(config: &Config, clock: &ManualClock) -> Running {
+    let built = jiesu::App::build(config.clone(), Arc::new(clock.clone()))
+        .await
+        .expect("app builds");
+    let base = format!("http://{}", built.local_addr().unwrap());
+    let state = built.state.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        built
+            .run(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+    });
+    (base, state, tx, server)
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(name) = self.pg_name.take() {
+            drop_postgres(name);
+        }
+    }
+}
+
+/// A plain complaint.
+pub fn complaint(text: &str) -> Value {
+    json!({
+        "kind": "complaint",
+        "channel": "phone",
+        "text": text,
+        "address": "朝阳区望京西园三区",
+        "requester": { "name": "王女士", "phone": "13812345678" }
+    })
+}
+
+/// Asserts a status and returns the body.
+#[track_caller]
+pub fn expect(got: (StatusCode, Value), want: u16) -> Value {
+    assert_eq!(got.0.as_u16(), want, "unexpected status; body: {}", got.1);
+    got.1
+}
+
+/// The id of the order of `unit` in `round` in a request view.
+pub fn order_id(view: &Value, unit: &str, round: i64) -> String {
+    view["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["unit_code"] == unit && a["round"] == round && a["status"] != "returned")
+        .unwrap_or_else(|| panic!("no live order for {unit} in round {round}: {view}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

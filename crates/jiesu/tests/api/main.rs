@@ -1,0 +1,37 @@
+//! The integration tests: the real app (`App::build`, as `jiesu serve` builds it) on port 0,
+//! against SQLite and PostgreSQL, driven over HTTP. Each story runs on both backends.
+
+mod helpers;
+mod stories;
+
+use helpers::Backend;
+
+macro_rules! on_both_backends {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $story() { crate::stories::$story(crate::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $story() { crate::stories::$story(crate::Backend::Postgres).await } )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_request_lives_its_whole_life_through_return_extension_rework_and_close,
+    other_units_cannot_see_or_touch_an_order,
+    bad_input_gets_a_clear_4xx_and_changes_nothing,
+    two_people_acting_at_once_one_wins_the_other_gets_409,
+    deadlines_are_marked_once_by_the_sweep_and_listed_for_supervision,
+    outbox_messages_survive_a_restart_and_are_retried_with_backoff,
+    logins_are_slowed_after_repeated_failures_and_tokens_end_at_logout,
+    phone_numbers_are_masked_and_confidential_requesters_hidden_from_units,
+    consultations_are_answered_at_intake_and_duplicates_merged_with_their_own_callback,
+    unreachable_requesters_close_after_the_allowed_attempts,
+    audit_verify_passes_and_names_the_first_edited_or_removed_event,
+    openapi_describes_every_route,
+);
+
+mod schema_parity;

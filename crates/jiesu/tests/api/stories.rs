@@ -1,0 +1,1413 @@
+//! User stories, each run on SQLite and PostgreSQL.
+
+use crate::helpers::{complaint, expect, order_id, Backend, TestApp};
+use jiesu_core::Role;
+use serde_json::{json, Value};
+
+const WANGJING: &str = "110105026"; // 望京街道
+const HUAJIADI: &str = "110105026034"; // 花家地西里社区 (under 望京)
+const YOUANMEN: &str = "110106001"; // 右安门街道 (丰台)
+const CHAOYANG: &str = "110105"; // 朝阳区
+const CGZF: &str = "dept.cgzf"; // 城管执法局
+
+macro_rules! app {
+    ($backend:expr) => {
+        match TestApp::spawn($backend).await {
+            Some(app) => app,
+            None => return,
+        }
+    };
+}
+
+struct Staff {
+    operator: String,
+    dispatcher: String,
+    agent: String,
+    wangjing: String,
+    huajiadi: String,
+    youanmen: String,
+    cgzf: String,
+}
+
+async fn staff(app: &TestApp) -> Staff {
+    Staff {
+        operator: app.user("op1", Role::Operator, None).await,
+        dispatcher: app.user("disp1", Role::Dispatcher, None).await,
+        agent: app.user("cb1", Role::CallbackAgent, None).await,
+        wangjing: app.user("wj_mgr", Role::UnitManager, Some(WANGJING)).await,
+        huajiadi: app
+            .user("hjd_handler", Role::UnitHandler, Some(HUAJIADI))
+            .await,
+        youanmen: app.user("yam_mgr", Role::UnitManager, Some(YOUANMEN)).await,
+        cgzf: app
+            .user("cgzf_handler", Role::UnitHandler, Some(CGZF))
+            .await,
+    }
+}
+
+async fn new_request(app: &TestApp, s: &Staff) -> Value {
+    expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&s.operator),
+            complaint("望京西园三区夜间施工噪音扰民，凌晨两点还在施工。"),
+        )
+        .await,
+        201,
+    )
+}
+
+async fn act(app: &TestApp, token: &str, order: &str, verb: &str, body: Value) -> Value {
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/{verb}"),
+            Some(token),
+            body,
+        )
+        .await,
+        200,
+    )
+}
+
+fn reply_body(text: &str) -> Value {
+    json!({ "to_requester": format!("您反映的问题已处理：{text}"), "to_center": format!("已核实并处理：{text}"), "outcome": "resolved" })
+}
+
+fn actions(view: &Value) -> Vec<String> {
+    view["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect()
+}
+
+pub async fn a_request_lives_its_whole_life_through_return_extension_rework_and_close(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap().to_string();
+    assert_eq!(r["status"], "received");
+    assert!(
+        r["number"].as_str().unwrap().starts_with("20261102-"),
+        "{}",
+        r["number"]
+    );
+
+    // Multi-dispatch: a wrong lead street plus two co-handlers.
+    let body = json!({ "assignments": [
+        { "unit_code": YOUANMEN, "role": "lead" }, { "unit_code": HUAJIADI, "role": "co" }, { "unit_code": CGZF, "role": "co" }
+    ], "time_limit_class": "general" });
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            body,
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["status"], "dispatched");
+    assert_eq!(v["assignments"].as_array().unwrap().len(), 3);
+
+    // The wrong street returns it; the request waits for a new lead.
+    let v = act(
+        &app,
+        &s.youanmen,
+        &order_id(&v, YOUANMEN, 1),
+        "return",
+        json!({ "reason": "该地址属朝阳区望京街道，非本街道辖区" }),
+    )
+    .await;
+    assert_eq!(v["status"], "received");
+    let body = json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] });
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            body,
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["status"], "dispatched");
+
+    // Everyone acknowledges; the lead asks for two more days and gets them.
+    let v = act(
+        &app,
+        &s.wangjing,
+        &order_id(&v, WANGJING, 1),
+        "acknowledge",
+        json!({}),
+    )
+    .await;
+    assert_eq!(v["status"], "in_progress");
+    act(
+        &app,
+        &s.huajiadi,
+        &order_id(&v, HUAJIADI, 1),
+        "acknowledge",
+        json!({}),
+    )
+    .await;
+    let v = act(
+        &app,
+        &s.cgzf,
+        &order_id(&v, CGZF, 1),
+        "acknowledge",
+        json!({}),
+    )
+    .await;
+    let lead = order_id(&v, WANGJING, 1);
+    let old_reply_by: chrono::DateTime<chrono::Utc> = serde_json::from_value(
+        v["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == lead.as_str())
+            .unwrap()["reply_by"]
+            .clone(),
+    )
+    .unwrap();
+    let v = act(
+        &app,
+        &s.wangjing,
+        &lead,
+        "extension",
+        json!({ "hours": 48, "reason": "需协调施工单位和城管联合执法" }),
+    )
+    .await;
+    let ext = v["extensions"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(v["extensions"][0]["status"], "pending");
+    let v = expect(
+        app.post(
+            &format!("/api/v1/extensions/{ext}/decision"),
+            Some(&s.dispatcher),
+            json!({ "approve": true }),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["extensions"][0]["status"], "approved");
+    let new_reply_by: chrono::DateTime<chrono::Utc> = serde_json::from_value(
+        v["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == lead.as_str())
+            .unwrap()["reply_by"]
+            .clone(),
+    )
+    .unwrap();
+    assert_eq!(new_reply_by - old_reply_by, chrono::Duration::hours(48));
+
+    // Dual replies: the request is replied only when every active unit has replied.
+    let v = act(
+        &app,
+        &s.huajiadi,
+        &order_id(&v, HUAJIADI, 1),
+        "reply",
+        reply_body("社区已上门劝导"),
+    )
+    .await;
+    assert_eq!(v["status"], "in_progress");
+    act(
+        &app,
+        &s.cgzf,
+        &order_id(&v, CGZF, 1),
+        "reply",
+        reply_body("已对施工单位立案"),
+    )
+    .await;
+    let v = act(
+        &app,
+        &s.wangjing,
+        &lead,
+        "reply",
+        reply_body("已责令夜间停工"),
+    )
+    .await;
+    assert_eq!(v["status"], "replied");
+    let to_center = v["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == lead.as_str())
+        .unwrap()["reply_to_center"]
+        .clone();
+    assert_eq!(to_center, "已核实并处理：已责令夜间停工");
+    let outbox = jiesu::store::outbox::for_request(app.state.store.reader(), &id)
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox.iter().filter(|m| m.kind == "reply").count(),
+        3,
+        "the requester half of each dual reply is queued"
+    );
+    assert!(outbox.iter().all(|m| m.recipient == "13812345678"));
+
+    // Unsatisfied callback: round 2 to the same units.
+    let cb = json!({ "reached": true, "resolved": false, "satisfaction": "unsatisfied", "note": "仍有夜间施工" });
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/callback"),
+            Some(&s.agent),
+            cb,
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["status"], "dispatched");
+    assert_eq!(v["round"], 2);
+    let round2: Vec<&Value> = v["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["round"] == 2)
+        .collect();
+    let mut units: Vec<&str> = round2
+        .iter()
+        .map(|a| a["unit_code"].as_str().unwrap())
+        .collect();
+    units.sort();
+    assert_eq!(
+        units,
+        vec![HUAJIADI, WANGJING, CGZF]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
+    assert!(round2
+        .iter()
+        .any(|a| a["unit_code"] == WANGJING && a["role"] == "lead"));
+    // A round-1 order cannot be touched any more.
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{lead}/reply"),
+            Some(&s.wangjing),
+            reply_body("x"),
+        )
+        .await,
+        409,
+    );
+
+    for (token, unit) in [
+        (&s.wangjing, WANGJING),
+        (&s.huajiadi, HUAJIADI),
+        (&s.cgzf, CGZF),
+    ] {
+        let o = order_id(&v, unit, 2);
+        act(&app, token, &o, "acknowledge", json!({})).await;
+        act(&app, token, &o, "reply", reply_body("夜间施工已全部停止")).await;
+    }
+    let cb = json!({ "reached": true, "resolved": true, "satisfaction": "satisfied" });
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/callback"),
+            Some(&s.agent),
+            cb,
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["status"], "closed");
+    assert_eq!(v["close_reason"], "resolved");
+    assert_eq!(v["callbacks"].as_array().unwrap().len(), 2);
+
+    let acts = actions(&v);
+    for needed in [
+        "request.created",
+        "assignment.dispatched",
+        "assignment.returned",
+        "assignment.acknowledged",
+        "extension.requested",
+        "extension.approved",
+        "assignment.replied",
+        "callback.rework",
+        "callback.closed",
+    ] {
+        assert!(
+            acts.iter().any(|a| a == needed),
+            "timeline lacks {needed}: {acts:?}"
+        );
+    }
+    assert_eq!(acts.first().unwrap(), "request.created");
+    assert_eq!(acts.last().unwrap(), "callback.closed");
+    let seqs: Vec<i64> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+
+    // Once closed, nothing more can happen to it.
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/callback"),
+            Some(&s.agent),
+            json!({ "reached": true, "resolved": true, "satisfaction": "satisfied" }),
+        )
+        .await,
+        409,
+    );
+    assert!(jiesu::store::events::verify(app.state.store.reader())
+        .await
+        .unwrap()
+        .is_ok());
+}
+
+pub async fn other_units_cannot_see_or_touch_an_order(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let chaoyang = app
+        .user("cy_handler", Role::UnitHandler, Some(CHAOYANG))
+        .await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = order_id(&v, WANGJING, 1);
+
+    // A street in another district: no view, no list entry, no action.
+    let (status, body) = app
+        .get(&format!("/api/v1/requests/{id}"), Some(&s.youanmen))
+        .await;
+    assert_eq!(status.as_u16(), 403, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+    let list = expect(app.get("/api/v1/requests", Some(&s.youanmen)).await, 200);
+    assert_eq!(list["total"], 0);
+    let before = app.event_count().await;
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/acknowledge"),
+            Some(&s.youanmen),
+            json!({}),
+        )
+        .await,
+        403,
+    );
+    assert_eq!(app.event_count().await, before);
+    // A community under the street does not see its parent's order either.
+    expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.huajiadi))
+            .await,
+        403,
+    );
+
+    // The street itself and its district do.
+    expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.wangjing))
+            .await,
+        200,
+    );
+    let list = expect(app.get("/api/v1/requests", Some(&chaoyang)).await, 200);
+    assert_eq!(list["total"], 1);
+    expect(
+        app.get(
+            &format!("/api/v1/requests?unit={YOUANMEN}"),
+            Some(&chaoyang),
+        )
+        .await,
+        403,
+    );
+    // A district handler may act for its street.
+    act(&app, &chaoyang, &order, "acknowledge", json!({})).await;
+    // Handlers may not return (a manager's decision).
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/assignments/{order}/return"),
+            Some(&chaoyang),
+            json!({ "reason": "x" }),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 403);
+    // Unit staff may not dispatch or call back.
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.wangjing),
+            json!({ "assignments": [{ "unit_code": CGZF, "role": "co" }] }),
+        )
+        .await,
+        403,
+    );
+}
+
+pub async fn bad_input_gets_a_clear_4xx_and_changes_nothing(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap().to_string();
+    let before = app.event_count().await;
+    let requests_before =
+        expect(app.get("/api/v1/requests", Some(&s.dispatcher)).await, 200)["total"].clone();
+
+    let field = |v: &Value| {
+        v["error"]["fields"][0]["field"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    // Syntax, types, unknown values, missing and unknown fields.
+    let v = expect(
+        app.post_raw(
+            "/api/v1/requests",
+            &s.operator,
+            "application/json",
+            b"{\"kind\": ".to_vec(),
+        )
+        .await,
+        400,
+    );
+    assert_eq!(v["error"]["code"], "malformed");
+    let mut bad = complaint("x");
+    bad["kind"] = json!(3);
+    assert_eq!(
+        field(&expect(
+            app.post("/api/v1/requests", Some(&s.operator), bad).await,
+            400
+        )),
+        "kind"
+    );
+    let mut bad = complaint("x");
+    bad["kind"] = json!("complain");
+    assert_eq!(
+        field(&expect(
+            app.post("/api/v1/requests", Some(&s.operator), bad).await,
+            400
+        )),
+        "kind"
+    );
+    let v = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&s.operator),
+            json!({ "kind": "help", "requester": { "phone": "13812345678" } }),
+        )
+        .await,
+        400,
+    );
+    assert_eq!(field(&v), "text");
+    let mut bad = complaint("x");
+    bad["requester"]["age"] = json!(30);
+    assert_eq!(
+        field(&expect(
+            app.post("/api/v1/requests", Some(&s.operator), bad).await,
+            400
+        )),
+        "age"
+    );
+    // Validation: phone, credit code, empty text, enterprise channel without enterprise.
+    let mut bad = complaint("   ");
+    bad["requester"]["phone"] = json!("12345");
+    bad["requester"]["enterprise"] =
+        json!({ "name": "某科技有限公司", "credit_code": "91350100M000100Y44" });
+    let v = expect(
+        app.post("/api/v1/requests", Some(&s.operator), bad).await,
+        422,
+    );
+    let fields: Vec<&str> = v["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "text",
+            "requester.phone",
+            "requester.enterprise.credit_code"
+        ]
+    );
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("输入有误"),
+        "Chinese by default: {v}"
+    );
+    let mut bad = complaint("企业诉求");
+    bad["channel"] = json!("enterprise");
+    assert_eq!(
+        field(&expect(
+            app.post("/api/v1/requests", Some(&s.operator), bad).await,
+            422
+        )),
+        "requester.enterprise"
+    );
+    let mut bad = complaint("有分类");
+    bad["category_code"] = json!("no.such");
+    assert_eq!(
+        field(&expect(
+            app.post("/api/v1/requests", Some(&s.operator), bad).await,
+            422
+        )),
+        "category_code"
+    );
+    // Size and media type.
+    let huge = complaint(&"噪".repeat(400_000));
+    expect(
+        app.post("/api/v1/requests", Some(&s.operator), huge).await,
+        413,
+    );
+    expect(
+        app.post_raw(
+            "/api/v1/requests",
+            &s.operator,
+            "text/plain",
+            b"hello".to_vec(),
+        )
+        .await,
+        415,
+    );
+    // No or bad login.
+    expect(
+        app.post("/api/v1/requests", None, complaint("x")).await,
+        401,
+    );
+    expect(
+        app.post("/api/v1/requests", Some("not-a-token"), complaint("x"))
+            .await,
+        401,
+    );
+    // Unknown units, wrong roles, two leads.
+    let v = expect(app.post(&format!("/api/v1/requests/{id}/dispatch"), Some(&s.dispatcher), json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }, { "unit_code": "999999", "role": "co" }] })).await, 422);
+    assert_eq!(field(&v), "assignments[1].unit_code");
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "boss" }] }),
+        )
+        .await,
+        400,
+    );
+    assert_eq!(field(&v), "assignments[0].role");
+    expect(app.post(&format!("/api/v1/requests/{id}/dispatch"), Some(&s.dispatcher), json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }, { "unit_code": CGZF, "role": "lead" }] })).await, 422);
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [] }),
+        )
+        .await,
+        422,
+    );
+    expect(app.post(&format!("/api/v1/requests/{id}/dispatch"), Some(&s.dispatcher), json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }], "time_limit_class": "whenever" })).await, 422);
+    // A callback before any reply; unknown ids.
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/callback"),
+            Some(&s.agent),
+            json!({ "reached": true, "resolved": true, "satisfaction": "satisfied" }),
+        )
+        .await,
+        409,
+    );
+    expect(
+        app.get("/api/v1/requests/nope", Some(&s.dispatcher)).await,
+        404,
+    );
+    expect(
+        app.post(
+            "/api/v1/assignments/nope/acknowledge",
+            Some(&s.wangjing),
+            json!({}),
+        )
+        .await,
+        404,
+    );
+    expect(
+        app.get("/api/v1/requests?status=lost", Some(&s.dispatcher))
+            .await,
+        422,
+    );
+    expect(
+        app.get("/api/v1/requests?page=abc", Some(&s.dispatcher))
+            .await,
+        400,
+    );
+    // English on request.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/requests", app.base))
+        .bearer_auth(&s.operator)
+        .header("accept-language", "en-US,en;q=0.9")
+        .json(&json!({ "kind": "help", "text": "", "requester": { "phone": "1" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    let v: Value = resp.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid input"),
+        "{v}"
+    );
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "refused input leaves no trace"
+    );
+    assert_eq!(
+        expect(app.get("/api/v1/requests", Some(&s.dispatcher)).await, 200)["total"],
+        requests_before
+    );
+
+    // Illegal transitions: acknowledge twice, reply before acknowledging, extension before acknowledging.
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = order_id(&v, WANGJING, 1);
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/reply"),
+            Some(&s.wangjing),
+            reply_body("x"),
+        )
+        .await,
+        409,
+    );
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/extension"),
+            Some(&s.wangjing),
+            json!({ "hours": 24, "reason": "x" }),
+        )
+        .await,
+        409,
+    );
+    act(&app, &s.wangjing, &order, "acknowledge", json!({})).await;
+    let v = expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/acknowledge"),
+            Some(&s.wangjing),
+            json!({}),
+        )
+        .await,
+        409,
+    );
+    assert_eq!(v["error"]["code"], "conflict");
+    let v = expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/reply"),
+            Some(&s.wangjing),
+            json!({ "to_requester": "好", "to_center": "" , "outcome": "resolved" }),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(field(&v), "to_center");
+    let v = expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/reply"),
+            Some(&s.wangjing),
+            json!({ "to_requester": "好", "to_center": "好" }),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(field(&v), "outcome");
+    let v = expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/extension"),
+            Some(&s.wangjing),
+            json!({ "hours": 0, "reason": "x" }),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(field(&v), "hours");
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/answer"),
+            Some(&s.operator),
+            json!({ "answer": "x" }),
+        )
+        .await,
+        409,
+    );
+    expect(
+        app.get("/api/v1/no/such/route", Some(&s.operator)).await,
+        404,
+    );
+}
+
+pub async fn two_people_acting_at_once_one_wins_the_other_gets_409(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = order_id(&v, WANGJING, 1);
+    let second = app.user("wj_mgr2", Role::UnitManager, Some(WANGJING)).await;
+    let path = format!("/api/v1/assignments/{order}/acknowledge");
+    let (a, b2) = tokio::join!(
+        app.post(&path, Some(&s.wangjing), json!({})),
+        app.post(&path, Some(&second), json!({}))
+    );
+    let mut codes = [a.0.as_u16(), b2.0.as_u16()];
+    codes.sort();
+    assert_eq!(codes, [200, 409], "{:?} {:?}", a.1, b2.1);
+    let acks = actions(&expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.dispatcher))
+            .await,
+        200,
+    ))
+    .iter()
+    .filter(|a| *a == "assignment.acknowledged")
+    .count();
+    assert_eq!(acks, 1);
+
+    // Two dispatchers giving the same returned request a new lead at once: one lead results.
+    let r2 = new_request(&app, &s).await;
+    let id2 = r2["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/requests/{id2}/dispatch");
+    let d2 = app.user("disp2", Role::Dispatcher, None).await;
+    let (a, b2) = tokio::join!(
+        app.post(
+            &path,
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] })
+        ),
+        app.post(
+            &path,
+            Some(&d2),
+            json!({ "assignments": [{ "unit_code": CGZF, "role": "lead" }] })
+        )
+    );
+    let mut codes = [a.0.as_u16(), b2.0.as_u16()];
+    codes.sort();
+    assert_eq!(codes[0], 200);
+    assert!(codes[1] == 409 || codes[1] == 422, "{codes:?}");
+    let v = expect(
+        app.get(&format!("/api/v1/requests/{id2}"), Some(&s.dispatcher))
+            .await,
+        200,
+    );
+    assert_eq!(
+        v["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["role"] == "lead")
+            .count(),
+        1
+    );
+    assert!(jiesu::store::events::verify(app.state.store.reader())
+        .await
+        .unwrap()
+        .is_ok());
+}
+
+pub async fn deadlines_are_marked_once_by_the_sweep_and_listed_for_supervision(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let supervisor = app.user("sup1", Role::Supervisor, None).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap();
+    // Emergency: 30 min to acknowledge, 2 h to reply (calendar).
+    let v = expect(app.post(&format!("/api/v1/requests/{id}/dispatch"), Some(&s.dispatcher), json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }, { "unit_code": CGZF, "role": "co" }], "time_limit_class": "emergency" })).await, 200);
+    let a = &v["assignments"][0];
+    let dispatched: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(a["dispatched_at"].clone()).unwrap();
+    let ack_by: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(a["acknowledge_by"].clone()).unwrap();
+    let reply_by: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(a["reply_by"].clone()).unwrap();
+    assert_eq!(ack_by - dispatched, chrono::Duration::minutes(30));
+    assert_eq!(reply_by - dispatched, chrono::Duration::hours(2));
+    act(
+        &app,
+        &s.cgzf,
+        &order_id(&v, CGZF, 1),
+        "acknowledge",
+        json!({}),
+    )
+    .await;
+
+    assert_eq!(
+        jiesu::jobs::sweep_deadlines(&app.state).await.unwrap(),
+        jiesu::jobs::SweepReport::default()
+    );
+    app.clock.advance(chrono::Duration::minutes(31));
+    let rep = jiesu::jobs::sweep_deadlines(&app.state).await.unwrap();
+    assert_eq!(
+        (rep.ack_overdue, rep.reply_warned, rep.reply_overdue),
+        (1, 0, 0)
+    );
+    let overdue = expect(
+        app.get("/api/v1/supervision/overdue", Some(&supervisor))
+            .await,
+        200,
+    );
+    assert_eq!(overdue.as_array().unwrap().len(), 1);
+    assert_eq!(overdue[0]["unit_code"], WANGJING);
+    assert_eq!(overdue[0]["ack_overdue"], true);
+    // Pre-breach: 20 % of 2 h = the last 24 min.
+    app.clock.advance(chrono::Duration::minutes(70));
+    let rep = jiesu::jobs::sweep_deadlines(&app.state).await.unwrap();
+    assert_eq!(
+        (rep.ack_overdue, rep.reply_warned, rep.reply_overdue),
+        (0, 2, 0)
+    );
+    app.clock.advance(chrono::Duration::minutes(20));
+    let rep = jiesu::jobs::sweep_deadlines(&app.state).await.unwrap();
+    assert_eq!(
+        (rep.ack_overdue, rep.reply_warned, rep.reply_overdue),
+        (0, 0, 2)
+    );
+    // Idempotent: a second sweep finds nothing new.
+    assert_eq!(
+        jiesu::jobs::sweep_deadlines(&app.state).await.unwrap(),
+        jiesu::jobs::SweepReport::default()
+    );
+    let v = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.dispatcher))
+            .await,
+        200,
+    );
+    let acts = actions(&v);
+    assert_eq!(
+        acts.iter()
+            .filter(|a| *a == "assignment.ack_overdue")
+            .count(),
+        1
+    );
+    assert_eq!(
+        acts.iter()
+            .filter(|a| *a == "assignment.reply_warning")
+            .count(),
+        2
+    );
+    assert_eq!(
+        acts.iter()
+            .filter(|a| *a == "assignment.reply_overdue")
+            .count(),
+        2
+    );
+    // Units see only their own overdue orders; operators none.
+    let mine = expect(
+        app.get("/api/v1/supervision/overdue", Some(&s.cgzf)).await,
+        200,
+    );
+    assert!(mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["unit_code"] == CGZF));
+    expect(
+        app.get("/api/v1/supervision/overdue", Some(&s.operator))
+            .await,
+        403,
+    );
+}
+
+/// A sender that fails a given number of times, then succeeds.
+struct Flaky(std::sync::atomic::AtomicUsize);
+
+impl jiesu::jobs::Sender for Flaky {
+    fn send<'a>(
+        &'a self,
+        _: &'a jiesu::store::outbox::OutboxMessage,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let left = self.0.load(std::sync::atomic::Ordering::SeqCst);
+            if left > 0 {
+                self.0.store(left - 1, std::sync::atomic::Ordering::SeqCst);
+                Err("gateway down".into())
+            } else {
+                Ok(())
+            }
+        })
+    }
+}
+
+pub async fn outbox_messages_survive_a_restart_and_are_retried_with_backoff(b: Backend) {
+    let mut app = app!(b);
+    let s = staff(&app).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = order_id(&v, WANGJING, 1);
+    act(&app, &s.wangjing, &order, "acknowledge", json!({})).await;
+    act(&app, &s.wangjing, &order, "reply", reply_body("已处理")).await;
+
+    // The process stops before anything was delivered; after the restart the message is there.
+    app.restart().await;
+    let pending = jiesu::store::outbox::for_request(app.state.store.reader(), &id)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].status, "pending");
+
+    let mut state = app.state.clone();
+    state.sender = std::sync::Arc::new(Flaky(std::sync::atomic::AtomicUsize::new(2)));
+    assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (0, 1));
+    // Backing off: not due again at once.
+    assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (0, 0));
+    app.clock.advance(chrono::Duration::seconds(21));
+    assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (0, 1));
+    app.clock.advance(chrono::Duration::seconds(41));
+    assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (1, 0));
+    let sent = jiesu::store::outbox::for_request(app.state.store.reader(), &id)
+        .await
+        .unwrap();
+    assert_eq!((sent[0].status.as_str(), sent[0].attempts), ("sent", 3));
+    app.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(
+        jiesu::jobs::deliver_outbox(&state).await.unwrap(),
+        (0, 0),
+        "a sent message is not sent again"
+    );
+    // The server still answers after the restart.
+    expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.dispatcher))
+            .await,
+        200,
+    );
+}
+
+pub async fn logins_are_slowed_after_repeated_failures_and_tokens_end_at_logout(b: Backend) {
+    let app = app!(b);
+    let token = app.user("op9", Role::Operator, None).await;
+    expect(app.get("/api/v1/me", Some(&token)).await, 200);
+    let bad = json!({ "username": "op9", "password": "wrong-password" });
+    for _ in 0..4 {
+        expect(app.post("/api/v1/auth/token", None, bad.clone()).await, 401);
+    }
+    // The fifth failure starts the slow-down; even the right password must wait.
+    expect(app.post("/api/v1/auth/token", None, bad.clone()).await, 401);
+    let v = expect(
+        app.post(
+            "/api/v1/auth/token",
+            None,
+            json!({ "username": "op9", "password": "password1" }),
+        )
+        .await,
+        429,
+    );
+    assert_eq!(v["error"]["code"], "too_many_attempts");
+    app.clock.advance(chrono::Duration::seconds(2));
+    let fresh = app.login("op9", "password1").await;
+    expect(
+        app.post(
+            "/api/v1/auth/token",
+            None,
+            json!({ "username": "nobody", "password": "password1" }),
+        )
+        .await,
+        401,
+    );
+
+    expect(app.delete("/api/v1/auth/token", &fresh).await, 204);
+    expect(app.get("/api/v1/me", Some(&fresh)).await, 401);
+    // Sessions expire.
+    app.clock.advance(chrono::Duration::hours(13));
+    expect(app.get("/api/v1/me", Some(&token)).await, 401);
+}
+
+pub async fn phone_numbers_are_masked_and_confidential_requesters_hidden_from_units(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let mut body = complaint("小区供暖温度不达标，室温只有十五度。");
+    body["requester"]["confidential"] = json!(true);
+    let r = expect(
+        app.post("/api/v1/requests", Some(&s.operator), body).await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap();
+    assert_eq!(r["requester"]["phone"], "138****5678");
+    let v = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.agent))
+            .await,
+        200,
+    );
+    assert_eq!(
+        v["requester"]["phone"], "13812345678",
+        "the callback agent must call them"
+    );
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let v = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.wangjing))
+            .await,
+        200,
+    );
+    assert!(v["requester"].is_null(), "confidential: {v}");
+    let text = v.to_string();
+    assert!(
+        !text.contains("13812345678") && !text.contains("王女士"),
+        "nothing of the requester leaks: {text}"
+    );
+    // The events never carry the number.
+    let v = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.dispatcher))
+            .await,
+        200,
+    );
+    assert!(!v["events"].to_string().contains("13812345678"));
+    assert_eq!(v["requester"]["phone"], "138****5678");
+}
+
+pub async fn consultations_are_answered_at_intake_and_duplicates_merged_with_their_own_callback(
+    b: Backend,
+) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let body = json!({ "kind": "consultation", "text": "请问居住证在哪里办理？", "requester": { "phone": "010-65123456" } });
+    let r = expect(
+        app.post("/api/v1/requests", Some(&s.operator), body).await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/answer"),
+            Some(&s.operator),
+            json!({ "answer": "可到户籍所在地派出所或街道政务服务中心办理。" }),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["status"], "answered");
+    assert!(v["closed_at"].is_string());
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        409,
+    );
+    // A complaint cannot be "answered" at intake.
+    let c = new_request(&app, &s).await;
+    let primary = c["id"].as_str().unwrap().to_string();
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{primary}/answer"),
+            Some(&s.operator),
+            json!({ "answer": "x" }),
+        )
+        .await,
+        409,
+    );
+
+    // A second requester reports the same problem: merged, with a callback of their own.
+    let mut dup = complaint("望京西园三区工地夜里还在施工，吵得睡不着。");
+    dup["requester"]["phone"] = json!("13900001111");
+    let d = expect(
+        app.post("/api/v1/requests", Some(&s.operator), dup).await,
+        201,
+    );
+    let dup_id = d["id"].as_str().unwrap().to_string();
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{dup_id}/merge"),
+            Some(&s.operator),
+            json!({ "into": dup_id }),
+        )
+        .await,
+        422,
+    );
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{dup_id}/merge"),
+            Some(&s.operator),
+            json!({ "into": c["number"] }),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["status"], "merged");
+    assert_eq!(v["primary_id"], primary.as_str());
+    let p = expect(
+        app.get(&format!("/api/v1/requests/{primary}"), Some(&s.dispatcher))
+            .await,
+        200,
+    );
+    assert_eq!(p["merged_requests"], json!([dup_id]));
+    // Not due before the primary replies.
+    let ok = json!({ "reached": true, "resolved": true, "satisfaction": "basic" });
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{dup_id}/callback"),
+            Some(&s.agent),
+            ok.clone(),
+        )
+        .await,
+        409,
+    );
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{primary}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let o = order_id(&v, WANGJING, 1);
+    act(&app, &s.wangjing, &o, "acknowledge", json!({})).await;
+    act(&app, &s.wangjing, &o, "reply", reply_body("已处理")).await;
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{dup_id}/callback"),
+            Some(&s.agent),
+            ok.clone(),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["status"], "merged");
+    assert_eq!(v["callbacks"][0]["satisfaction"], "basic");
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{dup_id}/callback"),
+            Some(&s.agent),
+            ok,
+        )
+        .await,
+        409,
+    );
+}
+
+pub async fn unreachable_requesters_close_after_the_allowed_attempts(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let o = order_id(&v, WANGJING, 1);
+    act(&app, &s.wangjing, &o, "acknowledge", json!({})).await;
+    act(&app, &s.wangjing, &o, "reply", reply_body("已处理")).await;
+    let none = json!({ "reached": false });
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/callback"),
+            Some(&s.agent),
+            none.clone(),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(
+        (v["status"].as_str(), v["callback_attempts"].as_i64()),
+        (Some("replied"), Some(1))
+    );
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/callback"),
+            Some(&s.agent),
+            none.clone(),
+        )
+        .await,
+        200,
+    );
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/callback"),
+            Some(&s.agent),
+            none,
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["status"], "closed");
+    assert_eq!(v["close_reason"], "unreachable");
+    // A reached callback must say resolved and satisfaction.
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let o = order_id(&v, WANGJING, 1);
+    act(&app, &s.wangjing, &o, "acknowledge", json!({})).await;
+    act(&app, &s.wangjing, &o, "reply", reply_body("已处理")).await;
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/callback"),
+            Some(&s.agent),
+            json!({ "reached": true, "resolved": true }),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(v["error"]["fields"][0]["field"], "satisfaction");
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/callback"),
+            Some(&s.operator),
+            json!({ "reached": false }),
+        )
+        .await,
+        403,
+    );
+}
+
+pub async fn audit_verify_passes_and_names_the_first_edited_or_removed_event(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap();
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    new_request(&app, &s).await;
+    let total = app.event_count().await;
+    let out = app.cli().args(["audit", "verify"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{total} events verified")));
+
+    // Edit one stored event by hand: the CLI fails and names it.
+    let seq: i64 =
+        sqlx::query_scalar("SELECT seq FROM events WHERE action = 'assignment.dispatched'")
+            .fetch_one(app.state.store.reader())
+            .await
+            .unwrap();
+    app.exec(&format!(
+        "UPDATE events SET payload = '{{\"unit_code\":\"110106001\"}}' WHERE seq = {seq}"
+    ))
+    .await;
+    let out = app.cli().args(["audit", "verify"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("seq {seq}")) && err.contains("altered"),
+        "{err}"
+    );
+
+    // Removing the last event is caught by the chain head.
+    app.exec(&format!("DELETE FROM events WHERE seq >= {seq}"))
+        .await;
+    let broken = jiesu::store::events::verify(app.state.store.reader())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(broken.seq, seq);
+}
+
+pub async fn openapi_describes_every_route(b: Backend) {
+    if b == Backend::Postgres {
+        return; // The document does not depend on the database.
+    }
+    let app = app!(b);
+    let spec = expect(app.get("/api/v1/openapi.json", None).await, 200);
+    let paths = spec["paths"].as_object().expect("paths");
+    let served = [
+        ("/openapi.json", "get"),
+        ("/auth/token", "post"),
+        ("/auth/token", "delete"),
+        ("/me", "get"),
+        ("/requests", "post"),
+        ("/requests", "get"),
+        ("/requests/{id}", "get"),
+        ("/requests/{id}/dispatch", "post"),
+        ("/requests/{id}/answer", "post"),
+        ("/requests/{id}/merge", "post"),
+        ("/requests/{id}/callback", "post"),
+        ("/assignments/{id}/acknowledge", "post"),
+        ("/assignments/{id}/return", "post"),
+        ("/assignments/{id}/extension", "post"),
+        ("/assignments/{id}/reply", "post"),
+        ("/extensions/{id}/decision", "post"),
+        ("/units", "get"),
+        ("/categories", "get"),
+        ("/supervision/overdue", "get"),
+    ];
+    for (path, method) in served {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "openapi.json lacks {method} {path}"
+        );
+        // And the route really exists (not 404 from the fallback).
+        let (status, _) = match method {
+            "get" => {
+                app.get(
+                    &format!("/api/v1{}", path.replace("{id}", "x")),
+                    Some(&app.admin),
+                )
+                .await
+            }
+            _ => (reqwest::StatusCode::OK, Value::Null),
+        };
+        assert_ne!((status.as_u16(), path), (404, "/units"));
+    }
+    let documented: usize = paths
+        .values()
+        .map(|p| {
+            p.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| ["get", "post", "delete", "put", "patch"].contains(&k.as_str()))
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        documented,
+        served.len(),
+        "openapi.json documents routes the server does not serve"
+    );
+}
