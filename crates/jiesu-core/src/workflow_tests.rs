@@ -352,13 +352,14 @@ fn callbacks_close_retry_or_rework() {
         satisfaction: sat,
         note: None,
     };
-    let table: Vec<(
+    type Row = (
         RequestStatus,
         Option<RequestStatus>,
         CallbackInput,
         i64,
-        Result<CallbackOutcome, &str>,
-    )> = vec![
+        Result<CallbackOutcome, &'static str>,
+    );
+    let table: Vec<Row> = vec![
         (
             R::Replied,
             None,
