@@ -165,15 +165,12 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
             };
             let id = auth::create_user(&state, &username, role, unit.as_deref(), &password)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message(true)))?;
+                .map_err(cli_error)?;
             println!("created user {username} ({role}) id {id}");
         }
         UserCommand::List => {
             println!("{:<20} {:<16} {:<12} active", "username", "role", "unit");
-            for u in auth::list_users(&state)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message(true)))?
-            {
+            for u in auth::list_users(&state).await.map_err(cli_error)? {
                 println!(
                     "{:<20} {:<16} {:<12} {}",
                     u.username,
@@ -186,6 +183,20 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
     }
     state.store.close().await;
     Ok(())
+}
+
+/// An error for the terminal: the message and each bad field, in English.
+fn cli_error(e: jiesu::error::AppError) -> anyhow::Error {
+    let fields: Vec<String> = e
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message_en))
+        .collect();
+    if fields.is_empty() {
+        anyhow::anyhow!("{}", e.message(true))
+    } else {
+        anyhow::anyhow!("{} ({})", e.message(true), fields.join("; "))
+    }
 }
 
 async fn verify(config: Config) -> anyhow::Result<()> {

@@ -32,6 +32,7 @@ on_both_backends!(
     unreachable_requesters_close_after_the_allowed_attempts,
     audit_verify_passes_and_names_the_first_edited_or_removed_event,
     openapi_describes_every_route,
+    the_webhook_sender_posts_each_message_and_retries_on_failure,
 );
 
 mod schema_parity;

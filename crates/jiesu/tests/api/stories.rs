@@ -1411,3 +1411,60 @@ pub async fn openapi_describes_every_route(b: Backend) {
         "openapi.json documents routes the server does not serve"
     );
 }
+
+pub async fn the_webhook_sender_posts_each_message_and_retries_on_failure(b: Backend) {
+    use std::sync::{Arc, Mutex};
+    let app = app!(b);
+    let s = staff(&app).await;
+    // A gateway that fails the first call and records what it receives.
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let record = seen.clone();
+    let gateway = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let record = record.clone();
+            async move {
+                let mut seen = record.lock().unwrap();
+                seen.push(body);
+                if seen.len() == 1 {
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+
+    let body = json!({ "kind": "consultation", "text": "社保卡丢失如何补办？", "requester": { "phone": "13700001234" } });
+    let r = expect(
+        app.post("/api/v1/requests", Some(&s.operator), body).await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap();
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/answer"),
+            Some(&s.operator),
+            json!({ "answer": "可在社保卡服务网点或“北京人社”APP挂失补办。" }),
+        )
+        .await,
+        200,
+    );
+    let mut state = app.state.clone();
+    state.sender = Arc::new(jiesu::jobs::WebhookSender::new(url));
+    assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (0, 1));
+    app.clock.advance(chrono::Duration::seconds(30));
+    assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (1, 0));
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1]["recipient"], "13700001234");
+    assert_eq!(seen[1]["kind"], "answer");
+    assert_eq!(seen[1]["message"]["number"], r["number"]);
+    assert!(seen[1]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("挂失补办"));
+}
