@@ -4,6 +4,7 @@
 //! permission rules (`access`). The application crate owns storage, HTTP and clocks.
 
 pub mod access;
+pub mod dispatch;
 pub mod request;
 pub mod time_limit;
 pub mod values;

@@ -216,13 +216,27 @@ pub async fn create(
     Ok(row.id)
 }
 
-/// Answers a consultation at intake (直接答复) and closes it as answered.
+/// Answers a consultation at intake (直接答复) and closes it as answered, recording the
+/// knowledge-base entry used, if any.
 pub async fn answer(
     state: &AppState,
     actor: &Actor,
     id: &str,
     answer: &str,
+    kb_entry_id: Option<&str>,
 ) -> Result<(), AppError> {
+    if let Some(kb_id) = kb_entry_id {
+        let live = crate::store::kb::get(state.store.reader(), kb_id)
+            .await?
+            .is_some_and(|e| e.active);
+        if !live {
+            return Err(AppError::field(
+                "kb_entry_id",
+                "知识库中没有这个条目",
+                "no such knowledge-base entry",
+            ));
+        }
+    }
     let (mut tx, mut req) = state.lock_request(id).await?;
     let status = RequestStatus::parse(&req.status).unwrap_or(RequestStatus::Received);
     let kind = RequestKind::parse(&req.kind).unwrap_or(RequestKind::Consultation);
@@ -237,7 +251,7 @@ pub async fn answer(
     state
         .event(actor, &req.id, None, "request.answered")
         .change(status.as_str(), RequestStatus::Answered.as_str())
-        .payload(serde_json::json!({ "answer": answer }))
+        .payload(serde_json::json!({ "answer": answer, "kb_entry_id": kb_entry_id }))
         .record(&mut tx);
     tx.commit().await?;
     Ok(())

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod callback;
 pub mod handling;
 pub mod intake;
+pub mod kb;
 pub mod supervision;
 pub mod views;
 

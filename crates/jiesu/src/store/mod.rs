@@ -4,6 +4,7 @@
 //! to the hash chain just before it commits.
 
 pub mod events;
+pub mod kb;
 pub mod outbox;
 pub mod reference;
 pub mod requests;

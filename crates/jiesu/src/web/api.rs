@@ -136,6 +136,7 @@ async fn dispatch(
 #[serde(deny_unknown_fields)]
 struct AnswerInput {
     answer: String,
+    kb_entry_id: Option<String>,
 }
 
 async fn answer(
@@ -144,7 +145,7 @@ async fn answer(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> ApiResult<Json<RequestView>> {
-    intake::answer(&s, &actor, &id, &input.answer).await?;
+    intake::answer(&s, &actor, &id, &input.answer, input.kb_entry_id.as_deref()).await?;
     Ok(Json(views::get(&s, &actor, &id).await?))
 }
 

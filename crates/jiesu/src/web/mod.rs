@@ -5,6 +5,7 @@
 pub mod api;
 pub mod extract;
 pub mod openapi;
+pub mod text_api;
 
 use crate::error::AppError;
 use crate::services::AppState;
@@ -98,7 +99,7 @@ async fn not_found() -> AppError {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes().merge(text_api::routes()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(localize))

@@ -208,6 +208,15 @@ impl TestApp {
             .await
     }
 
+    /// PUTs JSON.
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.send(
+            self.client.put(format!("{}{path}", self.base)).json(&body),
+            Some(token),
+        )
+        .await
+    }
+
     /// DELETEs.
     pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.send(

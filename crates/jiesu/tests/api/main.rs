@@ -33,6 +33,7 @@ on_both_backends!(
     audit_verify_passes_and_names_the_first_edited_or_removed_event,
     openapi_describes_every_route,
     the_webhook_sender_posts_each_message_and_retries_on_failure,
+    supervisors_keep_the_knowledge_base_and_operators_answer_from_it,
 );
 
 mod schema_parity;

@@ -1376,6 +1376,11 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/units", "get"),
         ("/categories", "get"),
         ("/supervision/overdue", "get"),
+        ("/kb", "get"),
+        ("/kb", "post"),
+        ("/kb/{id}", "get"),
+        ("/kb/{id}", "put"),
+        ("/kb/{id}", "delete"),
     ];
     for (path, method) in served {
         assert!(
@@ -1467,4 +1472,111 @@ pub async fn the_webhook_sender_posts_each_message_and_retries_on_failure(b: Bac
         .as_str()
         .unwrap()
         .contains("挂失补办"));
+}
+
+pub async fn supervisors_keep_the_knowledge_base_and_operators_answer_from_it(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let entry = json!({ "title": "居住证在哪里办理？", "answer": "持身份证到居住地派出所或街道政务服务中心申领居住证。", "tags": ["居住证", "户籍"], "unit_code": "dept.ga" });
+    expect(
+        app.post("/api/v1/kb", Some(&s.operator), entry.clone())
+            .await,
+        403,
+    );
+    let e = expect(app.post("/api/v1/kb", Some(&sup), entry).await, 201);
+    let kb_id = e["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            "/api/v1/kb",
+            Some(&sup),
+            json!({ "title": "", "answer": "x", "unit_code": "nope" }),
+        )
+        .await,
+        422,
+    );
+    let fields: Vec<&str> = v["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["title", "unit_code"]);
+    let other = json!({ "title": "公积金怎么提取？", "answer": "通过北京住房公积金网上业务系统申请提取。", "tags": ["公积金"] });
+    expect(app.post("/api/v1/kb", Some(&sup), other).await, 201);
+
+    let hits = expect(
+        app.get(
+            "/api/v1/kb?q=%E8%AF%B7%E9%97%AE%E5%B1%85%E4%BD%8F%E8%AF%81%E6%80%8E%E4%B9%88%E5%8A%9E",
+            Some(&s.operator),
+        )
+        .await,
+        200,
+    ); // 请问居住证怎么办
+    assert_eq!(hits.as_array().unwrap().len(), 1, "{hits}");
+    assert_eq!(hits[0]["id"], kb_id.as_str());
+
+    let body = json!({ "kind": "consultation", "text": "请问居住证怎么办？", "requester": { "phone": "13812345678" } });
+    let r = expect(
+        app.post("/api/v1/requests", Some(&s.operator), body).await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap();
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/answer"),
+            Some(&s.operator),
+            json!({ "answer": "x", "kb_entry_id": "nope" }),
+        )
+        .await,
+        422,
+    );
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/answer"),
+            Some(&s.operator),
+            json!({ "answer": hits[0]["answer"], "kb_entry_id": kb_id }),
+        )
+        .await,
+        200,
+    );
+    let answered = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "request.answered")
+        .unwrap()
+        .clone();
+    assert_eq!(answered["payload"]["kb_entry_id"], kb_id.as_str());
+
+    // Edits and deletion; an expired entry is no longer found.
+    let upd = json!({ "title": "居住证在哪里办理？", "answer": "新的答复", "tags": ["居住证"], "valid_until": "2026-11-02T02:30:00Z" });
+    assert_eq!(
+        expect(
+            app.put(&format!("/api/v1/kb/{kb_id}"), &sup, upd).await,
+            200
+        )["answer"],
+        "新的答复"
+    );
+    app.clock.advance(chrono::Duration::hours(1));
+    assert_eq!(
+        expect(
+            app.get(
+                "/api/v1/kb?q=%E5%B1%85%E4%BD%8F%E8%AF%81",
+                Some(&s.operator)
+            )
+            .await,
+            200
+        )
+        .as_array()
+        .unwrap()
+        .len(),
+        0
+    );
+    expect(app.delete(&format!("/api/v1/kb/{kb_id}"), &sup).await, 204);
+    expect(
+        app.get(&format!("/api/v1/kb/{kb_id}"), Some(&s.operator))
+            .await,
+        404,
+    );
 }

@@ -1,0 +1,228 @@
+//! The knowledge base (知识库): supervisors keep entries; operators search them while on a
+//! call and answer consultations from them. Search ranks live entries by the share of the
+//! query's character bigrams they contain (title and tags weigh double): the knowledge base
+//! is thousands of entries, so a scan is fast and needs no index.
+
+use super::AppState;
+use crate::error::{AppError, FieldError};
+use crate::store::kb::{self, KbEntry};
+use chrono::{DateTime, Utc};
+use jiesu_core::access::Action;
+use jiesu_core::Actor;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// An entry as submitted.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KbInput {
+    /// The question.
+    pub title: String,
+    /// The answer.
+    pub answer: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Owning unit.
+    pub unit_code: Option<String>,
+    /// Valid until (RFC 3339).
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+fn may_edit(actor: &Actor) -> Result<(), AppError> {
+    if actor.may(Action::Supervise) || actor.may(Action::Administer) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("editing the knowledge base"))
+    }
+}
+
+async fn validate(state: &AppState, input: &KbInput) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    for (field, value, max) in [
+        ("title", &input.title, 200),
+        ("answer", &input.answer, 10_000),
+    ] {
+        if value.trim().is_empty() || value.chars().count() > max {
+            errors.push(FieldError::new(
+                field,
+                format!("须为 1–{max} 个字符"),
+                format!("must be 1–{max} characters"),
+            ));
+        }
+    }
+    if input.tags.len() > 20
+        || input
+            .tags
+            .iter()
+            .any(|t| t.is_empty() || t.contains('|') || t.chars().count() > 30)
+    {
+        errors.push(FieldError::new(
+            "tags",
+            "至多 20 个标签，每个 1–30 字且不含 |",
+            "at most 20 tags of 1–30 characters without |",
+        ));
+    }
+    if let Some(code) = &input.unit_code {
+        if crate::store::reference::unit(state.store.reader(), code)
+            .await?
+            .is_none()
+        {
+            errors.push(FieldError::new("unit_code", "没有这个单位", "no such unit"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
+/// Creates (`id` None) or replaces an entry; returns it.
+pub async fn save(
+    state: &AppState,
+    actor: &Actor,
+    id: Option<&str>,
+    input: KbInput,
+) -> Result<KbEntry, AppError> {
+    may_edit(actor)?;
+    validate(state, &input).await?;
+    let now = state.clock.now();
+    let existing = match id {
+        Some(id) => Some(
+            kb::get(state.store.reader(), id)
+                .await?
+                .filter(|e| e.active)
+                .ok_or(AppError::NotFound("knowledge-base entry"))?,
+        ),
+        None => None,
+    };
+    let entry = KbEntry {
+        id: existing
+            .as_ref()
+            .map(|e| e.id.clone())
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+        title: input.title.trim().to_string(),
+        answer: input.answer.trim().to_string(),
+        tags: input.tags,
+        unit_code: input.unit_code,
+        valid_until: input.valid_until,
+        active: true,
+        created_at: existing.as_ref().map(|e| e.created_at).unwrap_or(now),
+        updated_at: now,
+    };
+    let mut tx = state.store.begin().await?;
+    kb::upsert(&mut tx, &entry, &actor.user_id).await?;
+    tx.event(system_event(
+        state,
+        actor,
+        if existing.is_some() {
+            "kb.updated"
+        } else {
+            "kb.created"
+        },
+        &entry,
+    ));
+    tx.commit().await?;
+    Ok(entry)
+}
+
+/// Deletes (deactivates) an entry.
+pub async fn delete(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
+    may_edit(actor)?;
+    let mut entry = kb::get(state.store.reader(), id)
+        .await?
+        .filter(|e| e.active)
+        .ok_or(AppError::NotFound("knowledge-base entry"))?;
+    entry.active = false;
+    entry.updated_at = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    kb::upsert(&mut tx, &entry, &actor.user_id).await?;
+    tx.event(system_event(state, actor, "kb.deleted", &entry));
+    tx.commit().await?;
+    Ok(())
+}
+
+fn system_event(
+    state: &AppState,
+    actor: &Actor,
+    action: &str,
+    e: &KbEntry,
+) -> crate::store::NewEvent {
+    crate::store::NewEvent {
+        jurisdiction: state.config.jurisdiction.clone(),
+        request_id: None,
+        assignment_id: None,
+        actor_id: actor.user_id.clone(),
+        actor_role: actor.role.as_str().into(),
+        action: action.into(),
+        before: None,
+        after: None,
+        payload: serde_json::json!({ "kb_entry_id": e.id, "title": e.title }),
+        at: state.clock.now(),
+    }
+}
+
+/// A search hit.
+#[derive(Debug, Serialize)]
+pub struct KbHit {
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: KbEntry,
+    /// 0..1: the weighted share of the query's bigrams found.
+    pub score: f64,
+}
+
+fn bigrams(text: &str) -> HashSet<(char, char)> {
+    let chars: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(|c| c.to_lowercase())
+        .collect();
+    chars.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Ranks live entries for a query; entries below `min_score` are left out.
+pub async fn search(
+    state: &AppState,
+    query: &str,
+    limit: usize,
+    min_score: f64,
+) -> Result<Vec<KbHit>, AppError> {
+    let q = bigrams(&query.chars().take(2000).collect::<String>());
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut hits: Vec<KbHit> = kb::live(state.store.reader(), state.clock.now())
+        .await?
+        .into_iter()
+        .map(|entry| {
+            let head = bigrams(&format!("{} {}", entry.title, entry.tags.join(" ")));
+            let body = bigrams(&entry.answer);
+            let weight: f64 = q
+                .iter()
+                .map(|b| {
+                    if head.contains(b) {
+                        2.0
+                    } else if body.contains(b) {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+                .sum();
+            KbHit {
+                score: weight / (2.0 * q.len() as f64),
+                entry,
+            }
+        })
+        .filter(|h| h.score >= min_score)
+        .collect();
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| b.entry.updated_at.cmp(&a.entry.updated_at))
+    });
+    hits.truncate(limit);
+    Ok(hits)
+}
