@@ -46,6 +46,7 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
     .await?;
     let mut tx = store.begin().await?;
     let loaded = store::reference::load_shipped(&mut tx, clock.now()).await?;
+    services::catalogue::load_shipped(&config.jurisdiction, &mut tx, clock.now()).await?;
     tx.commit().await?;
     if !loaded.is_empty() {
         tracing::info!(?loaded, "reference data loaded");

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod callback;
+pub mod catalogue;
 pub mod handling;
 pub mod intake;
 pub mod kb;

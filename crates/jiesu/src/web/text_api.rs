@@ -3,8 +3,10 @@
 
 use super::extract::{ApiJson, ApiQuery, Auth};
 use crate::error::AppError;
+use crate::services::catalogue::{self, RuleInput};
 use crate::services::kb::{self, KbHit, KbInput};
 use crate::services::AppState;
+use crate::store::catalogue::StoredRule;
 use crate::store::kb::KbEntry;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,6 +19,47 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/kb", get(search_kb).post(create_kb))
         .route("/kb/{id}", get(get_kb).put(update_kb).delete(delete_kb))
+        .route("/catalogue", get(list_rules).post(add_rule))
+        .route(
+            "/catalogue/{id}",
+            axum::routing::put(replace_rule).delete(retire_rule),
+        )
+}
+
+async fn list_rules(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+) -> Result<Json<Vec<StoredRule>>, AppError> {
+    Ok(Json(catalogue::list(&s).await?))
+}
+
+async fn add_rule(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(input): ApiJson<RuleInput>,
+) -> Result<(StatusCode, Json<StoredRule>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(catalogue::save(&s, &actor, None, input).await?),
+    ))
+}
+
+async fn replace_rule(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RuleInput>,
+) -> Result<Json<StoredRule>, AppError> {
+    Ok(Json(catalogue::save(&s, &actor, Some(&id), input).await?))
+}
+
+async fn retire_rule(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    catalogue::retire(&s, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

@@ -34,6 +34,7 @@ on_both_backends!(
     openapi_describes_every_route,
     the_webhook_sender_posts_each_message_and_retries_on_failure,
     supervisors_keep_the_knowledge_base_and_operators_answer_from_it,
+    the_dispatch_catalogue_ships_rules_and_keeps_their_history,
 );
 
 mod schema_parity;

@@ -1381,6 +1381,10 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/kb/{id}", "get"),
         ("/kb/{id}", "put"),
         ("/kb/{id}", "delete"),
+        ("/catalogue", "get"),
+        ("/catalogue", "post"),
+        ("/catalogue/{id}", "put"),
+        ("/catalogue/{id}", "delete"),
     ];
     for (path, method) in served {
         assert!(
@@ -1579,4 +1583,92 @@ pub async fn supervisors_keep_the_knowledge_base_and_operators_answer_from_it(b:
             .await,
         404,
     );
+}
+
+pub async fn the_dispatch_catalogue_ships_rules_and_keeps_their_history(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let rules = expect(app.get("/api/v1/catalogue", Some(&s.operator)).await, 200);
+    let heating = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["category_code"] == "ggfw.gr")
+        .expect("shipped heating rule")
+        .clone();
+    assert_eq!(
+        heating["units"][0],
+        json!({ "unit": "co.heating", "role": "lead" })
+    );
+    let shipped = rules.as_array().unwrap().len();
+
+    let rule = json!({ "category_code": "ggfw.gr", "area_code": CHAOYANG, "units": [{ "unit": "co.heating", "role": "lead" }, { "unit": "{street}", "role": "co" }, { "unit": "{community}", "role": "co" }], "note": "朝阳区供暖加派社区" });
+    expect(
+        app.post("/api/v1/catalogue", Some(&s.operator), rule.clone())
+            .await,
+        403,
+    );
+    let added = expect(
+        app.post("/api/v1/catalogue", Some(&s.dispatcher), rule)
+            .await,
+        201,
+    );
+    let bad = json!({ "category_code": "nope", "area_code": HUAJIADI, "units": [{ "unit": "{street}", "role": "co" }, { "unit": "co.none", "role": "co" }] });
+    let v = expect(
+        app.post("/api/v1/catalogue", Some(&s.dispatcher), bad)
+            .await,
+        422,
+    );
+    let fields: Vec<&str> = v["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["category_code", "area_code", "units[1].unit", "units"]
+    );
+    // Replacing retires the old rule in the same step.
+    let newer = json!({ "category_code": "ggfw.gr", "area_code": CHAOYANG, "units": [{ "unit": "{street}", "role": "lead" }, { "unit": "co.heating", "role": "co" }] });
+    let replaced = expect(
+        app.put(
+            &format!("/api/v1/catalogue/{}", added["id"].as_str().unwrap()),
+            &s.dispatcher,
+            newer.clone(),
+        )
+        .await,
+        200,
+    );
+    expect(
+        app.put(
+            &format!("/api/v1/catalogue/{}", added["id"].as_str().unwrap()),
+            &s.dispatcher,
+            newer,
+        )
+        .await,
+        404,
+    );
+    let rules = expect(app.get("/api/v1/catalogue", Some(&s.operator)).await, 200);
+    assert_eq!(rules.as_array().unwrap().len(), shipped + 1);
+    expect(
+        app.delete(
+            &format!("/api/v1/catalogue/{}", replaced["id"].as_str().unwrap()),
+            &s.dispatcher,
+        )
+        .await,
+        204,
+    );
+    assert_eq!(
+        expect(app.get("/api/v1/catalogue", Some(&s.operator)).await, 200)
+            .as_array()
+            .unwrap()
+            .len(),
+        shipped
+    );
+    let history: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dispatch_rules")
+        .fetch_one(app.state.store.reader())
+        .await
+        .unwrap();
+    assert_eq!(history as usize, shipped + 2, "retired rules are kept");
 }

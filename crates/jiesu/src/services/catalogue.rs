@@ -1,0 +1,246 @@
+//! The dispatch catalogue (派单目录): dispatchers and supervisors keep the rules that say who
+//! handles what where; intake suggestions apply them. The shipped starting rules are loaded
+//! once into an empty catalogue.
+
+use super::AppState;
+use crate::error::{AppError, FieldError};
+use crate::store::catalogue::{self, StoredRule};
+use crate::store::{reference, Tx};
+use chrono::{DateTime, Utc};
+use jiesu_core::access::Action;
+use jiesu_core::dispatch::{CatalogueRule, RuleUnit};
+use jiesu_core::workflow::AssignmentRole;
+use jiesu_core::Actor;
+use serde::Deserialize;
+
+/// The shipped starting rules.
+pub const SHIPPED: &str = include_str!("../../../../reference/dispatch_rules.csv");
+
+/// A rule as submitted.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleInput {
+    /// The category (and everything under it).
+    pub category_code: String,
+    /// A district or street code, or empty for the whole city.
+    #[serde(default)]
+    pub area_code: String,
+    /// The units; exactly one lead.
+    pub units: Vec<RuleUnit>,
+    /// Why.
+    #[serde(default)]
+    pub note: String,
+}
+
+const PLACEHOLDERS: [&str; 3] = ["{street}", "{community}", "{district}"];
+
+async fn validate<'c, E>(conn: E, input: &RuleInput) -> Result<Vec<FieldError>, AppError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any> + Copy,
+{
+    let mut errors = Vec::new();
+    if reference::category_class(conn, &input.category_code)
+        .await?
+        .is_none()
+    {
+        errors.push(FieldError::new(
+            "category_code",
+            "没有这个分类",
+            "no such category",
+        ));
+    }
+    if !input.area_code.is_empty() {
+        let area = reference::unit(conn, &input.area_code).await?;
+        if !area.is_some_and(|u| {
+            matches!(
+                u.level.as_str(),
+                "district" | "subdistrict" | "township" | "zone"
+            )
+        }) {
+            errors.push(FieldError::new(
+                "area_code",
+                "须为区或街乡编码，或留空表示全市",
+                "must be a district or street/township code, or empty for the whole city",
+            ));
+        }
+    }
+    for (i, u) in input.units.iter().enumerate() {
+        if !PLACEHOLDERS.contains(&u.unit.as_str())
+            && reference::unit(conn, &u.unit).await?.is_none()
+        {
+            errors.push(FieldError::new(
+                format!("units[{i}].unit"),
+                "没有这个单位",
+                "no such unit (or use {street}, {community}, {district})",
+            ));
+        }
+    }
+    if input
+        .units
+        .iter()
+        .filter(|u| u.role == AssignmentRole::Lead)
+        .count()
+        != 1
+    {
+        errors.push(FieldError::new(
+            "units",
+            "须恰有一个主办单位",
+            "exactly one lead unit",
+        ));
+    }
+    if input.note.chars().count() > 500 {
+        errors.push(FieldError::new(
+            "note",
+            "不超过 500 字",
+            "at most 500 characters",
+        ));
+    }
+    Ok(errors)
+}
+
+fn may_edit(actor: &Actor) -> Result<(), AppError> {
+    if actor.may(Action::Supervise) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("editing the dispatch catalogue"))
+    }
+}
+
+fn event(
+    state: &AppState,
+    actor_id: &str,
+    role: &str,
+    action: &str,
+    payload: serde_json::Value,
+) -> crate::store::NewEvent {
+    crate::store::NewEvent {
+        jurisdiction: state.config.jurisdiction.clone(),
+        request_id: None,
+        assignment_id: None,
+        actor_id: actor_id.into(),
+        actor_role: role.into(),
+        action: action.into(),
+        before: None,
+        after: None,
+        payload,
+        at: state.clock.now(),
+    }
+}
+
+/// Adds a rule, retiring `replaces` in the same transaction when given.
+pub async fn save(
+    state: &AppState,
+    actor: &Actor,
+    replaces: Option<&str>,
+    input: RuleInput,
+) -> Result<StoredRule, AppError> {
+    may_edit(actor)?;
+    let errors = validate(state.store.reader(), &input).await?;
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let now = state.clock.now();
+    let rule = CatalogueRule {
+        id: uuid::Uuid::now_v7().to_string(),
+        category_code: input.category_code,
+        area_code: input.area_code,
+        units: input.units,
+    };
+    let mut tx = state.store.begin().await?;
+    if let Some(old) = replaces {
+        if !catalogue::retire(&mut tx, old, now).await? {
+            return Err(AppError::NotFound("dispatch rule"));
+        }
+    }
+    catalogue::insert(&mut tx, &rule, &input.note, &actor.user_id, now).await?;
+    let payload = serde_json::json!({ "rule": rule, "note": input.note, "replaces": replaces });
+    tx.event(event(
+        state,
+        &actor.user_id,
+        actor.role.as_str(),
+        "catalogue.rule_added",
+        payload,
+    ));
+    tx.commit().await?;
+    Ok(StoredRule {
+        rule,
+        note: input.note,
+        created_at: now,
+    })
+}
+
+/// Retires a rule.
+pub async fn retire(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
+    may_edit(actor)?;
+    let mut tx = state.store.begin().await?;
+    if !catalogue::retire(&mut tx, id, state.clock.now()).await? {
+        return Err(AppError::NotFound("dispatch rule"));
+    }
+    tx.event(event(
+        state,
+        &actor.user_id,
+        actor.role.as_str(),
+        "catalogue.rule_retired",
+        serde_json::json!({ "rule_id": id }),
+    ));
+    tx.commit().await?;
+    Ok(())
+}
+
+fn parse_units(s: &str) -> anyhow::Result<Vec<RuleUnit>> {
+    s.split('|')
+        .map(|pair| {
+            let (unit, role) = pair
+                .split_once(':')
+                .ok_or_else(|| anyhow::anyhow!("bad unit {pair}"))?;
+            let role =
+                AssignmentRole::parse(role).ok_or_else(|| anyhow::anyhow!("bad role {role}"))?;
+            Ok(RuleUnit {
+                unit: unit.to_string(),
+                role,
+            })
+        })
+        .collect()
+}
+
+/// Loads the shipped rules when the catalogue has never had any.
+pub async fn load_shipped(
+    state_jurisdiction: &str,
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    if !catalogue::is_empty(tx).await? {
+        return Ok(0);
+    }
+    let mut rdr = csv::Reader::from_reader(SHIPPED.as_bytes());
+    let mut n = 0;
+    for rec in rdr.records() {
+        let rec = rec?;
+        let rule = CatalogueRule {
+            id: uuid::Uuid::now_v7().to_string(),
+            category_code: rec[0].to_string(),
+            area_code: rec[1].to_string(),
+            units: parse_units(&rec[2])?,
+        };
+        catalogue::insert(tx, &rule, &rec[3], "system", now).await?;
+        n += 1;
+    }
+    tx.event(crate::store::NewEvent {
+        jurisdiction: state_jurisdiction.to_string(),
+        request_id: None,
+        assignment_id: None,
+        actor_id: "system".into(),
+        actor_role: "system".into(),
+        action: "catalogue.shipped_loaded".into(),
+        before: None,
+        after: None,
+        payload: serde_json::json!({ "rules": n }),
+        at: now,
+    });
+    Ok(n)
+}
+
+/// The rules in force.
+pub async fn list(state: &AppState) -> Result<Vec<StoredRule>, AppError> {
+    Ok(catalogue::active(state.store.reader()).await?)
+}
