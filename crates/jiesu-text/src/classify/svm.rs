@@ -1,0 +1,275 @@
+//! One-vs-rest linear SVM trained by dual coordinate descent (the liblinear algorithm of
+//! Hsieh et al. 2008, with shrinking), L2-regularised with L2 (squared hinge) or L1 (hinge)
+//! loss, plus a small deterministic random number generator.
+
+use serde::{Deserialize, Serialize};
+
+use super::features::SparseVec;
+
+/// Loss of the linear SVM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SvmLoss {
+    /// Squared hinge (liblinear `-s 1`, scikit-learn `LinearSVC` default).
+    SquaredHinge,
+    /// Hinge (liblinear `-s 3`).
+    Hinge,
+}
+
+/// Solver settings. Part of [`super::TrainOptions`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvmOptions {
+    /// Inverse regularisation strength.
+    pub c: f64,
+    /// Loss function.
+    pub loss: SvmLoss,
+    /// Stop when the projected-gradient gap is below this.
+    pub tolerance: f64,
+    /// Maximum passes over the data per class.
+    pub max_iter: usize,
+    /// Value of the constant bias feature (regularised like liblinear's `-B`).
+    pub bias: f64,
+}
+
+/// Weights of one binary classifier: `score = w·x + b`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binary {
+    /// Weight per feature.
+    pub w: Vec<f32>,
+    /// Bias term (already multiplied by the bias feature value).
+    pub b: f32,
+}
+
+impl Binary {
+    /// Decision value for `x`.
+    pub fn score(&self, x: &SparseVec) -> f64 {
+        let mut s = f64::from(self.b);
+        for (&i, &v) in x.idx.iter().zip(&x.val) {
+            s += f64::from(self.w[i as usize]) * f64::from(v);
+        }
+        s
+    }
+}
+
+/// SplitMix64: small, fast and fully deterministic for a given seed.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// New generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform integer in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+
+    /// Fisher–Yates shuffle.
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// Trains one binary classifier: `positive[i]` says whether example `i` is in the class.
+pub fn train_binary(
+    xs: &[SparseVec],
+    positive: &[bool],
+    dim: usize,
+    opts: &SvmOptions,
+    rng: &mut Rng,
+) -> Binary {
+    let l = xs.len();
+    let (diag, upper) = match opts.loss {
+        SvmLoss::SquaredHinge => (0.5 / opts.c, f64::INFINITY),
+        SvmLoss::Hinge => (0.0, opts.c),
+    };
+    let y: Vec<f64> = positive
+        .iter()
+        .map(|&p| if p { 1.0 } else { -1.0 })
+        .collect();
+    let qd: Vec<f64> = xs
+        .iter()
+        .map(|x| diag + x.norm_sq() + opts.bias * opts.bias)
+        .collect();
+    let mut w = vec![0f64; dim];
+    let mut wb = 0f64; // weight of the bias feature
+    let mut alpha = vec![0f64; l];
+    let mut index: Vec<usize> = (0..l).collect();
+    let mut active = l;
+    let (mut pg_max_old, mut pg_min_old) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut iter = 0;
+    while iter < opts.max_iter {
+        let (mut pg_max, mut pg_min) = (f64::NEG_INFINITY, f64::INFINITY);
+        rng.shuffle(&mut index[..active]);
+        let mut s = 0;
+        while s < active {
+            let i = index[s];
+            let x = &xs[i];
+            let mut dot = wb * opts.bias;
+            for (&j, &v) in x.idx.iter().zip(&x.val) {
+                dot += w[j as usize] * f64::from(v);
+            }
+            let g = y[i] * dot - 1.0 + alpha[i] * diag;
+            let mut pg = 0.0;
+            if alpha[i] == 0.0 {
+                if g > pg_max_old {
+                    active -= 1;
+                    index.swap(s, active);
+                    continue;
+                } else if g < 0.0 {
+                    pg = g;
+                }
+            } else if alpha[i] == upper {
+                if g < pg_min_old {
+                    active -= 1;
+                    index.swap(s, active);
+                    continue;
+                } else if g > 0.0 {
+                    pg = g;
+                }
+            } else {
+                pg = g;
+            }
+            pg_max = pg_max.max(pg);
+            pg_min = pg_min.min(pg);
+            if pg.abs() > 1e-12 {
+                let old = alpha[i];
+                alpha[i] = (alpha[i] - g / qd[i]).clamp(0.0, upper);
+                let d = (alpha[i] - old) * y[i];
+                for (&j, &v) in x.idx.iter().zip(&x.val) {
+                    w[j as usize] += d * f64::from(v);
+                }
+                wb += d * opts.bias;
+            }
+            s += 1;
+        }
+        iter += 1;
+        if pg_max - pg_min <= opts.tolerance {
+            if active == l {
+                break;
+            }
+            active = l;
+            pg_max_old = f64::INFINITY;
+            pg_min_old = f64::NEG_INFINITY;
+            continue;
+        }
+        pg_max_old = if pg_max <= 0.0 { f64::INFINITY } else { pg_max };
+        pg_min_old = if pg_min >= 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            pg_min
+        };
+    }
+    Binary {
+        w: w.into_iter().map(|v| v as f32).collect(),
+        b: (wb * opts.bias) as f32,
+    }
+}
+
+/// Trains one binary classifier per class (`labels[i]` is the class index of `xs[i]`).
+pub fn train_ovr(
+    xs: &[SparseVec],
+    labels: &[usize],
+    n_classes: usize,
+    dim: usize,
+    opts: &SvmOptions,
+    seed: u64,
+) -> Vec<Binary> {
+    (0..n_classes)
+        .map(|k| {
+            let positive: Vec<bool> = labels.iter().map(|&l| l == k).collect();
+            let mut rng = Rng::new(seed ^ (k as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+            train_binary(xs, &positive, dim, opts, &mut rng)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Unit tests of the dual coordinate descent solver and the RNG.
+
+    use super::*;
+
+    fn sv(pairs: &[(u32, f32)]) -> SparseVec {
+        SparseVec {
+            idx: pairs.iter().map(|p| p.0).collect(),
+            val: pairs.iter().map(|p| p.1).collect(),
+        }
+    }
+
+    fn opts(loss: SvmLoss) -> SvmOptions {
+        SvmOptions {
+            c: 1.0,
+            loss,
+            tolerance: 1e-4,
+            max_iter: 1000,
+            bias: 1.0,
+        }
+    }
+
+    #[test]
+    fn separates_a_linearly_separable_problem() {
+        // Class 0 lives on feature 0, class 1 on feature 1, class 2 on feature 2.
+        let xs = vec![
+            sv(&[(0, 1.0)]),
+            sv(&[(0, 0.8), (3, 0.6)]),
+            sv(&[(1, 1.0)]),
+            sv(&[(1, 0.6), (3, 0.8)]),
+            sv(&[(2, 1.0)]),
+        ];
+        let labels = [0, 0, 1, 1, 2];
+        for loss in [SvmLoss::SquaredHinge, SvmLoss::Hinge] {
+            let m = train_ovr(&xs, &labels, 3, 4, &opts(loss), 7);
+            for (x, &l) in xs.iter().zip(&labels) {
+                let best = (0..3)
+                    .max_by(|&a, &b| m[a].score(x).total_cmp(&m[b].score(x)))
+                    .unwrap();
+                assert_eq!(best, l, "{loss:?}");
+            }
+            assert!(m[0].w[0] > 0.0 && m[0].w[1] < 0.0);
+        }
+    }
+
+    #[test]
+    fn matches_known_solution_of_one_dimensional_problem() {
+        // x = +1 positive, x = -1 negative, no bias, L2 loss, C = 1:
+        // minimise w²/2 + 2·max(0, 1 - w)² → w = 4/5 (primal optimum).
+        let xs = vec![sv(&[(0, 1.0)]), sv(&[(0, -1.0)])];
+        let o = SvmOptions {
+            bias: 0.0,
+            tolerance: 1e-9,
+            ..opts(SvmLoss::SquaredHinge)
+        };
+        let m = train_binary(&xs, &[true, false], 1, &o, &mut Rng::new(1));
+        assert!((m.w[0] - 0.8).abs() < 1e-4, "w = {}", m.w[0]);
+    }
+
+    #[test]
+    fn deterministic_for_a_seed() {
+        let xs: Vec<SparseVec> = (0..40u32)
+            .map(|i| sv(&[(i % 5, 1.0), (5 + i % 3, 0.5)]))
+            .collect();
+        let labels: Vec<usize> = (0..40).map(|i| (i % 5 == 0) as usize).collect();
+        let a = train_ovr(&xs, &labels, 2, 8, &opts(SvmLoss::SquaredHinge), 3);
+        let b = train_ovr(&xs, &labels, 2, 8, &opts(SvmLoss::SquaredHinge), 3);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn rng_below_stays_in_range() {
+        let mut r = Rng::new(0);
+        assert!((0..1000).all(|_| r.below(7) < 7));
+    }
+}
