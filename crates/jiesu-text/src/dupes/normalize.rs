@@ -1,0 +1,147 @@
+//! Text normalisation and character shingling for near-duplicate detection. Owns what
+//! counts as "the same text" (which characters survive, how shingles are hashed); knows
+//! nothing of MinHash or the index.
+
+/// Normalises `text` for shingling and keeps at most `max_chars` characters of the result.
+/// At most `4 * max_chars + 4096` input characters are read, so huge inputs cost bounded time.
+///
+/// Full-width ASCII becomes half-width and ASCII letters are lower-cased; spreadsheet escapes
+/// (`_x000D_`) and `http(s)://` links are dropped; then only letters, digits and CJK
+/// characters survive (`char::is_alphanumeric`), so whitespace, the site's "\n\t\t\t"
+/// padding, punctuation, symbols, emoji and control characters all disappear.
+pub fn normalize(text: &str, max_chars: usize) -> Vec<char> {
+    let mut out = Vec::with_capacity(text.len().min(max_chars) / 2);
+    let scan = max_chars.saturating_mul(4).saturating_add(4096);
+    let chars: Vec<char> = text.chars().take(scan).map(half_width).collect();
+    let mut i = 0;
+    while i < chars.len() && out.len() < max_chars {
+        if let Some(skip) = noise_len(&chars[i..]) {
+            i += skip;
+            continue;
+        }
+        let c = chars[i];
+        if c.is_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Full-width forms (U+FF01..U+FF5E) and the ideographic space map to their ASCII twins.
+fn half_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// Length of an ASCII noise token starting at `s[0]`, if one starts there: an Excel
+/// `_xHHHH_` escape (the data has `_x000D_` where a carriage return was) or a URL, which is
+/// anonymised to the same `https://baidu.com/` in the data and would only add false overlap.
+fn noise_len(s: &[char]) -> Option<usize> {
+    let hex = |c: &[char]| c.iter().all(char::is_ascii_hexdigit);
+    if s.len() >= 7 && s[0] == '_' && s[1] == 'x' && s[6] == '_' && hex(&s[2..6]) {
+        return Some(7);
+    }
+    let starts = |p: &str| p.chars().zip(s).filter(|(a, b)| a == *b).count() == p.len();
+    if starts("http://") || starts("https://") {
+        let n = s
+            .iter()
+            .take_while(|c| c.is_ascii_graphic() && !matches!(c, '"' | '<' | '>'))
+            .count();
+        return Some(n);
+    }
+    None
+}
+
+/// Hashes of the distinct `k`-character shingles of normalised `chars`, sorted.
+///
+/// A text shorter than `k` (but not empty) is one shingle, so very short texts can still
+/// match an identical one; an empty text has no shingles and therefore never matches.
+pub fn shingle_hashes(chars: &[char], k: usize) -> Vec<u64> {
+    let k = k.max(1);
+    if chars.is_empty() {
+        return Vec::new();
+    }
+    let mut hashes: Vec<u64> = if chars.len() < k {
+        vec![shingle_hash(chars)]
+    } else {
+        chars.windows(k).map(shingle_hash).collect()
+    };
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
+/// A fixed, platform-independent hash: up to three chars pack injectively into 63 bits
+/// (21 bits each) before mixing, so trigram hashes collide only through the finaliser.
+fn shingle_hash(chars: &[char]) -> u64 {
+    let mut h = chars.len() as u64;
+    for &c in chars {
+        h = h.rotate_left(21) ^ c as u64;
+    }
+    splitmix64(h)
+}
+
+/// The SplitMix64 finaliser (Steele, Lea, Flood 2014): a cheap bijective 64-bit mixer.
+pub fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Exact Jaccard similarity of two sorted, deduplicated hash lists (0 when either is empty).
+pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    both as f64 / (a.len() + b.len() - both) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        normalize(s, 10_000).into_iter().collect()
+    }
+
+    #[test]
+    fn padding_punctuation_and_full_width_are_removed() {
+        assert_eq!(norm("\n\t\t\t小区，停水！\n\t\t\t"), "小区停水");
+        assert_eq!(norm("３号楼ＡＢ漏水"), "3号楼ab漏水");
+        assert_eq!(
+            norm("路灯_x000D_坏了 https://baidu.com/x 请修"),
+            "路灯坏了请修"
+        );
+        assert_eq!(norm("\u{0}\u{7}\u{1b}[0m😀"), "0m");
+    }
+
+    #[test]
+    fn the_cap_bounds_the_kept_characters() {
+        assert_eq!(normalize(&"停".repeat(50), 10).len(), 10);
+    }
+
+    #[test]
+    fn short_texts_become_one_shingle_and_empty_none() {
+        assert_eq!(shingle_hashes(&['水'], 3).len(), 1);
+        assert!(shingle_hashes(&[], 3).is_empty());
+        let c: Vec<char> = "停水停水停水".chars().collect();
+        assert_eq!(shingle_hashes(&c, 3).len(), 2);
+    }
+}
