@@ -1,0 +1,110 @@
+//! Text normalisation and the multi-pattern matcher: one leftmost-longest Aho-Corasick
+//! automaton over every spoken form, each pattern carrying the units it may name. Deciding
+//! between those units is `score`'s job.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use super::forms::{Form, FormKind, BLOCKERS};
+use super::units::UnitTable;
+use super::{PlaceError, MAX_CHARS};
+
+/// One unit a matched pattern may name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    pub unit: u32,
+    pub kind: FormKind,
+    pub weak: bool,
+}
+
+/// One non-overlapping match in the normalised text (byte offsets).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub pattern: usize,
+}
+
+/// The automaton and, per pattern, its entries.
+#[derive(Debug, Clone)]
+pub(crate) struct Matcher {
+    ac: AhoCorasick,
+    pub entries: Vec<Vec<Entry>>,
+    pub lens: Vec<usize>,
+}
+
+impl Matcher {
+    /// Groups forms by text. A text shared by units of different tiers belongs to the
+    /// highest tier only (朝阳 is the district, not a village core; 望京 the street, not
+    /// 望京村), so lower units need their named form; same-tier sharing stays ambiguous.
+    pub fn build(table: &UnitTable, forms: Vec<Form>) -> Result<Self, PlaceError> {
+        let mut groups: HashMap<String, Vec<Entry>> = HashMap::new();
+        for f in forms {
+            let entry = Entry {
+                unit: f.unit,
+                kind: f.kind,
+                weak: f.weak,
+            };
+            // Patterns get the same folding as the text (中国矿业大学（北京）).
+            groups.entry(normalize(&f.text)).or_default().push(entry);
+        }
+        for b in BLOCKERS {
+            groups.entry(b.to_string()).or_default();
+        }
+        let tier = |e: &Entry| table.units[e.unit as usize].level.tier();
+        let mut patterns: Vec<(String, Vec<Entry>)> = groups
+            .into_iter()
+            .map(|(text, mut entries)| {
+                let top = entries.iter().map(tier).min().unwrap_or(0);
+                entries.retain(|e| tier(e) == top);
+                // One entry per unit: the strongest reading of this text.
+                entries.sort_by_key(|e| (e.unit, e.weak, e.kind != FormKind::Named));
+                entries.dedup_by_key(|e| e.unit);
+                (text, entries)
+            })
+            .collect();
+        patterns.sort_by(|a, b| a.0.cmp(&b.0));
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(patterns.iter().map(|p| p.0.as_str()))
+            .map_err(|e| PlaceError::Matcher(e.to_string()))?;
+        let lens = patterns.iter().map(|p| p.0.chars().count()).collect();
+        let entries = patterns.into_iter().map(|p| p.1).collect();
+        Ok(Matcher { ac, entries, lens })
+    }
+
+    /// Non-overlapping leftmost-longest matches in `text`.
+    pub fn find(&self, text: &str) -> Vec<Hit> {
+        self.ac
+            .find_iter(text)
+            .map(|m| Hit {
+                start: m.start(),
+                end: m.end(),
+                pattern: m.pattern().as_usize(),
+            })
+            .collect()
+    }
+
+    /// Number of distinct spoken forms.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// The first [`MAX_CHARS`] characters of `text` with whitespace, control and zero-width
+/// characters removed and full-width ASCII folded to ASCII, so "朝阳区 望京" and "朝阳区望京"
+/// match alike.
+pub(crate) fn normalize(text: &str) -> String {
+    text.chars()
+        .take(MAX_CHARS)
+        .filter_map(|c| {
+            let c = match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                _ => c,
+            };
+            let invisible = matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}');
+            (!(c.is_whitespace() || c.is_control() || invisible)).then_some(c)
+        })
+        .collect()
+}

@@ -1,0 +1,240 @@
+//! Scoring matched forms into readings of the Beijing hierarchy: weak forms need a
+//! mentioned ancestor, a unit's score sums the evidence on its district → street → unit
+//! chain, a mentioned district or street that contradicts it lowers it, and near-equal
+//! unrelated readings make the result ambiguous. Matching and the outside-city check live
+//! elsewhere.
+
+use rustc_hash::FxHashMap;
+
+use super::forms::FormKind;
+use super::matcher::{Entry, Hit, Matcher};
+use super::units::UnitTable;
+use super::{PlaceCandidate, PlaceMatch, PlaceStatus, PlaceUnit, MAX_ALTERNATIVES};
+
+/// Base weight of a district, street/township and community/village mention.
+const TIER_WEIGHT: [f64; 3] = [1.0, 1.5, 2.0];
+/// Subtracted when the text names districts and the reading lies in none of them.
+const DISTRICT_PENALTY: f64 = 1.5;
+/// Subtracted from a community when the text names streets and none is its own.
+const STREET_PENALTY: f64 = 1.0;
+/// Unrelated readings within this score of the best one make the result ambiguous.
+const MARGIN: f64 = 0.3;
+
+/// The evidence for one unit: its best mention weight and where it was mentioned.
+struct Evidence {
+    weight: f64,
+    spans: Vec<(usize, usize)>,
+}
+
+/// One reading of the text: a unit (its ancestors implied) and its score.
+#[derive(Debug, Clone)]
+pub(crate) struct Reading {
+    pub unit: u32,
+    pub score: f64,
+    pub spans: Vec<(usize, usize)>,
+}
+
+/// All readings, best first, with nothing subsumed by a more specific reading.
+#[derive(Debug, Clone)]
+pub(crate) struct Evaluation {
+    pub readings: Vec<Reading>,
+    /// Whether a district (or a landmark standing for one) is mentioned.
+    pub names_district: bool,
+}
+
+fn weight(entry: &Entry, tier: usize, chars: usize) -> f64 {
+    let kind = match entry.kind {
+        FormKind::Named => 1.0,
+        FormKind::Landmark => 0.9,
+        FormKind::Bare => 0.8,
+    };
+    let weak = if entry.weak { 0.6 } else { 1.0 };
+    TIER_WEIGHT[tier] * kind * weak + 0.05 * chars.saturating_sub(2).min(6) as f64
+}
+
+/// Scores the hits; `None` when no valid mention remains.
+pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Option<Evaluation> {
+    let evidence = collect(table, matcher, hits);
+    if evidence.is_empty() {
+        return None;
+    }
+    let tier = |u: u32| table.units[u as usize].level.tier();
+    let districts: Vec<u32> = evidence.keys().copied().filter(|&u| tier(u) == 0).collect();
+    let streets: Vec<u32> = evidence.keys().copied().filter(|&u| tier(u) == 1).collect();
+    let mut readings: Vec<Reading> = evidence
+        .keys()
+        .map(|&me| {
+            let unit = &table.units[me as usize];
+            let mut reading = Reading {
+                unit: me,
+                score: 0.0,
+                spans: Vec::new(),
+            };
+            for a in unit.chain(me) {
+                if let Some(ev) = evidence.get(&a) {
+                    reading.score += ev.weight;
+                    reading.spans.extend(&ev.spans);
+                }
+            }
+            if !districts.is_empty() && !districts.contains(&unit.district) {
+                reading.score -= DISTRICT_PENALTY;
+            }
+            let street = unit.street.unwrap_or(me);
+            if tier(me) == 2 && !streets.is_empty() && !streets.contains(&street) {
+                reading.score -= STREET_PENALTY;
+            }
+            reading.spans.sort_unstable();
+            reading
+        })
+        .collect();
+    let subsumed: Vec<bool> = readings
+        .iter()
+        .map(|r| {
+            readings.iter().any(|o| {
+                o.unit != r.unit && o.score >= r.score && is_ancestor(table, r.unit, o.unit)
+            })
+        })
+        .collect();
+    let mut keep = subsumed.iter().map(|s| !s);
+    readings.retain(|_| keep.next().unwrap_or(false));
+    let covered = |r: &Reading| r.spans.iter().map(|(s, e)| e - s).sum::<usize>();
+    readings.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(tier(b.unit).cmp(&tier(a.unit)))
+            .then(covered(b).cmp(&covered(a)))
+            .then(
+                table.units[a.unit as usize]
+                    .code
+                    .cmp(&table.units[b.unit as usize].code),
+            )
+    });
+    Some(Evaluation {
+        readings,
+        names_district: !districts.is_empty(),
+    })
+}
+
+/// Valid evidence per unit; weak mentions count only under a valid mentioned ancestor.
+fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32, Evidence> {
+    let mut evidence: FxHashMap<u32, Evidence> = FxHashMap::default();
+    for tier in 0..3 {
+        for hit in hits {
+            for entry in &matcher.entries[hit.pattern] {
+                let unit = &table.units[entry.unit as usize];
+                if unit.level.tier() != tier {
+                    continue;
+                }
+                let supported = !entry.weak
+                    || unit
+                        .chain(entry.unit)
+                        .any(|a| a != entry.unit && evidence.contains_key(&a));
+                if !supported {
+                    continue;
+                }
+                let w = weight(entry, tier, matcher.lens[hit.pattern]);
+                let ev = evidence.entry(entry.unit).or_insert(Evidence {
+                    weight: 0.0,
+                    spans: Vec::new(),
+                });
+                ev.weight = ev.weight.max(w);
+                ev.spans.push((hit.start, hit.end));
+            }
+        }
+    }
+    evidence
+}
+
+/// Whether `a` is a strict ancestor of `b`.
+fn is_ancestor(table: &UnitTable, a: u32, b: u32) -> bool {
+    a != b && table.units[b as usize].chain(b).any(|x| x == a)
+}
+
+fn related(table: &UnitTable, a: u32, b: u32) -> bool {
+    a == b || is_ancestor(table, a, b) || is_ancestor(table, b, a)
+}
+
+/// Maps a score to 0..1: one district mention ≈ 0.5, street + district ≈ 0.8.
+fn strength(score: f64) -> f64 {
+    1.0 - (-score.max(0.0) / 1.5).exp()
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Turns an evaluation into the public result.
+pub(crate) fn to_match(table: &UnitTable, text: &str, ev: &Evaluation) -> PlaceMatch {
+    let top = &ev.readings[0];
+    let rivals: Vec<&Reading> = ev.readings[1..]
+        .iter()
+        .filter(|r| !related(table, r.unit, top.unit))
+        .collect();
+    let conflicts: Vec<&Reading> = rivals
+        .iter()
+        .copied()
+        .filter(|r| r.score >= top.score - MARGIN)
+        .collect();
+    let second = rivals.first().map_or(0.0, |r| r.score.max(0.0));
+    let confidence = strength(top.score) * (1.0 - 0.5 * (second / top.score).min(1.0));
+    let (status, used, skip) = if conflicts.is_empty() {
+        (PlaceStatus::Resolved, vec![top], 1)
+    } else {
+        let mut used = vec![top];
+        used.extend(conflicts.iter().copied());
+        (PlaceStatus::Ambiguous, used, 0)
+    };
+    // Ambiguous: keep only the levels every competing reading agrees on.
+    let common: Vec<u32> = table.units[top.unit as usize]
+        .chain(top.unit)
+        .filter(|&a| {
+            used.iter()
+                .all(|r| r.unit == a || is_ancestor(table, a, r.unit))
+        })
+        .collect();
+    let (district, street, community) = levels(table, &common);
+    let mut spans: Vec<(usize, usize)> = used.iter().flat_map(|r| r.spans.clone()).collect();
+    spans.sort_unstable();
+    spans.dedup();
+    PlaceMatch {
+        status,
+        district,
+        street,
+        community,
+        confidence: round3(confidence),
+        matched: spans.iter().map(|&(s, e)| text[s..e].to_string()).collect(),
+        alternatives: ev.readings[skip..]
+            .iter()
+            .take(MAX_ALTERNATIVES)
+            .map(|r| candidate(table, r))
+            .collect(),
+        outside: None,
+    }
+}
+
+fn candidate(table: &UnitTable, r: &Reading) -> PlaceCandidate {
+    let chain: Vec<u32> = table.units[r.unit as usize].chain(r.unit).collect();
+    let (district, street, community) = levels(table, &chain);
+    PlaceCandidate {
+        district,
+        street,
+        community,
+        confidence: round3(strength(r.score)),
+    }
+}
+
+type Levels = (Option<PlaceUnit>, Option<PlaceUnit>, Option<PlaceUnit>);
+
+fn levels(table: &UnitTable, chain: &[u32]) -> Levels {
+    let mut out: Levels = (None, None, None);
+    for &u in chain {
+        let unit = &table.units[u as usize];
+        let place = Some(PlaceUnit::of(unit));
+        match unit.level.tier() {
+            0 => out.0 = place,
+            1 => out.1 = place,
+            _ => out.2 = place,
+        }
+    }
+    out
+}

@@ -1,0 +1,320 @@
+//! Table-driven tests of place resolution against the shipped `reference/units.csv`.
+
+use std::sync::OnceLock;
+
+use super::*;
+
+fn gazetteer() -> &'static Gazetteer {
+    static G: OnceLock<Gazetteer> = OnceLock::new();
+    G.get_or_init(|| {
+        let csv = include_str!("../../../../reference/units.csv");
+        Gazetteer::from_units_csv(csv).expect("units.csv builds")
+    })
+}
+
+fn code(u: &Option<PlaceUnit>) -> Option<&str> {
+    u.as_ref().map(|u| u.code.as_str())
+}
+
+#[test]
+fn messages_resolve_to_the_unit_people_mean() {
+    // (text, district, street, community)
+    let cases: &[(&str, &str, Option<&str>, Option<&str>)] = &[
+        (
+            "朝阳区望京西园三区夜间施工",
+            "110105",
+            Some("110105026"),
+            Some("110105026051"),
+        ),
+        (
+            "花家地西里小区停车难",
+            "110105",
+            Some("110105026"),
+            Some("110105026034"),
+        ),
+        ("海淀区中关村大街", "110108", Some("110108011"), None),
+        (
+            "朝阳望京，晚上渣土车太吵",
+            "110105",
+            Some("110105026"),
+            None,
+        ),
+        (
+            "朝阳区 小黄庄社区楼道堆物",
+            "110105",
+            Some("110105007"),
+            Some("110105007045"),
+        ),
+        (
+            "东城区小黄庄有人私搭乱建",
+            "110101",
+            Some("110101010"),
+            Some("110101010017"),
+        ),
+        ("我住天通苑，小区供暖不热", "110114", None, None),
+        ("国贸附近夜间施工噪音", "110105", Some("110105001"), None),
+        ("天坛东门附近有人拉客", "110101", Some("110101016"), None),
+        ("昌平区回龙观龙泽园街道", "110114", Some("110114012"), None),
+        ("回龙观地铁站门口黑车", "110114", Some("110114011"), None),
+        ("怀柔下雪路滑", "110116", None, None),
+        ("怀柔地区办事处不回电话", "110116", Some("110116003"), None),
+        ("东城区东四有人占道经营", "110101", Some("110101006"), None),
+        ("朝阳门内大街修路", "110101", Some("110101007"), None),
+        (
+            "北京市大兴区亦庄镇的路灯不亮",
+            "110115",
+            Some("110115004"),
+            None,
+        ),
+        (
+            "通州区宋庄镇小堡村垃圾没人清",
+            "110112",
+            Some("110112104"),
+            Some("110112104211"),
+        ),
+        (
+            "金盏乡楼梓庄村断水",
+            "110105",
+            Some("110105036"),
+            Some("110105036206"),
+        ),
+        ("海淀区八里庄街道", "110108", Some("110108005"), None),
+        (
+            "望京村委会",
+            "110105",
+            Some("110105038"),
+            Some("110105038209"),
+        ),
+        ("北京经开区企业咨询政策", "110115", Some("110115403"), None),
+        (
+            "朝阳区\u{3000}望京街道　花家地社区",
+            "110105",
+            Some("110105026"),
+            Some("110105026041"),
+        ),
+        (
+            "中国矿业大学(北京)社区",
+            "110108",
+            Some("110108010"),
+            Some("110108010027"),
+        ),
+    ];
+    let g = gazetteer();
+    for &(text, district, street, community) in cases {
+        let m = g.resolve(text);
+        assert_eq!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
+        assert_eq!(code(&m.district), Some(district), "{text}");
+        assert_eq!(code(&m.street), street, "{text}");
+        assert_eq!(code(&m.community), community, "{text}");
+        assert!(
+            m.confidence > 0.3 && m.confidence <= 1.0,
+            "{text}: {}",
+            m.confidence
+        );
+        assert!(!m.matched.is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn names_shared_by_several_units_are_reported_ambiguous_not_guessed() {
+    // (text, district all readings share, codes that must be among the alternatives)
+    let cases: &[(&str, Option<&str>, &[&str])] = &[
+        (
+            "小黄庄社区门口垃圾桶满了",
+            None,
+            &["110101010017", "110105007045"],
+        ),
+        ("青年湖社区停车难", None, &["110101010026", "110102020002"]),
+        ("八里庄街道办事处", None, &["110105015", "110108005"]),
+        ("小堡村的路坏了", None, &["110112104211", "110119202207"]),
+        (
+            "楼梓庄村委会",
+            Some("110105"),
+            &["110105021200", "110105036206"],
+        ),
+        (
+            "望京和三里屯都有这个问题",
+            Some("110105"),
+            &["110105026", "110105004"],
+        ),
+    ];
+    let g = gazetteer();
+    for &(text, district, wanted) in cases {
+        let m = g.resolve(text);
+        assert_eq!(m.status, PlaceStatus::Ambiguous, "{text}: {m:?}");
+        assert_eq!(code(&m.district), district, "{text}");
+        assert_eq!(m.community, None, "{text}");
+        assert!(m.alternatives.len() >= 2 && m.alternatives.len() <= MAX_ALTERNATIVES);
+        let deepest =
+            |c: &PlaceCandidate| code(&c.community).or(code(&c.street)).map(str::to_string);
+        let alts: Vec<String> = m.alternatives.iter().filter_map(deepest).collect();
+        for w in wanted {
+            assert!(alts.iter().any(|a| a == w), "{text}: {w} not in {alts:?}");
+        }
+    }
+}
+
+#[test]
+fn an_ambiguous_name_resolves_once_the_district_is_named() {
+    let g = gazetteer();
+    let m = g.resolve("朝阳区小黄庄社区门口垃圾桶满了");
+    assert_eq!(m.status, PlaceStatus::Resolved);
+    assert_eq!(code(&m.community), Some("110105007045"));
+    // The other 小黄庄 stays visible as a weaker alternative.
+    assert_eq!(code(&m.alternatives[0].community), Some("110101010017"));
+    assert!(m.alternatives[0].confidence < m.confidence);
+}
+
+#[test]
+fn places_elsewhere_in_china_are_outside_the_city() {
+    // (text, province, city, district)
+    let cases: &[(&str, &str, &str, Option<&str>)] = &[
+        ("上海市浦东新区张江镇", "上海市", "上海市", Some("浦东新区")),
+        ("我户口在河北省廊坊市", "河北省", "廊坊市", None),
+        ("天津", "天津市", "天津市", None),
+        (
+            "我住在天津市河西区友谊路",
+            "天津市",
+            "天津市",
+            Some("河西区"),
+        ),
+        (
+            "辽宁省朝阳市双塔区的房子",
+            "辽宁省",
+            "朝阳市",
+            Some("双塔区"),
+        ),
+        ("家在燕郊，每天堵车", "河北省", "廊坊市", Some("三河市")),
+        ("在廊坊上班的社保问题", "河北省", "廊坊市", None),
+    ];
+    let g = gazetteer();
+    for &(text, province, city, district) in cases {
+        let m = g.resolve(text);
+        assert_eq!(m.status, PlaceStatus::OutsideCity, "{text}: {m:?}");
+        assert_eq!(m.district, None, "{text}");
+        let o = m.outside.expect("outside place");
+        assert_eq!(o.province.as_deref(), Some(province), "{text}");
+        assert_eq!(o.city.as_deref(), Some(city), "{text}");
+        assert_eq!(o.district.as_deref(), district, "{text}");
+    }
+}
+
+#[test]
+fn beijing_wins_when_both_beijing_and_elsewhere_are_named() {
+    let g = gazetteer();
+    let m = g.resolve("河北省廊坊市的社保能转到北京朝阳区吗");
+    assert_eq!(m.status, PlaceStatus::Resolved);
+    assert_eq!(code(&m.district), Some("110105"));
+    assert_eq!(g.resolve("朝阳望京").status, PlaceStatus::Resolved);
+    assert_eq!(
+        g.resolve("深圳的公积金能转到北京吗").status,
+        PlaceStatus::None
+    );
+}
+
+#[test]
+fn texts_without_a_place_resolve_to_none_without_panicking() {
+    let huge = "啊".repeat(150_000) + "朝阳区望京";
+    let late = "啊".repeat(MAX_CHARS) + "朝阳区";
+    let noise: String = (0u32..0x3000).filter_map(char::from_u32).collect();
+    let cases: Vec<&str> = vec![
+        "",
+        "   \t\n ",
+        "我家楼下",
+        "小区物业不作为，楼道堆放杂物",
+        "hello world, the heating is broken",
+        "😀🎉🔥",
+        "\u{0}\u{1}\u{7f}\u{200b}",
+        "新村",
+        "中心",
+        "东区",
+        "幸福社区",
+        "政府大兴土木搞绿化",
+        &huge,
+        &late,
+        &noise,
+    ];
+    let g = gazetteer();
+    for text in cases {
+        let m = g.resolve(text);
+        let shown: String = text.chars().take(20).collect();
+        assert_eq!(m.status, PlaceStatus::None, "{shown:?}: {m:?}");
+        assert_eq!(m.confidence, 0.0);
+        assert!(m.matched.is_empty() && m.alternatives.is_empty() && m.outside.is_none());
+    }
+}
+
+#[test]
+fn short_forms_need_a_named_ancestor() {
+    let g = gazetteer();
+    // 东四 is a street but also just two characters: alone it says nothing.
+    assert_eq!(g.resolve("东四").status, PlaceStatus::None);
+    let m = g.resolve("东城东四");
+    assert_eq!(code(&m.street), Some("110101006"));
+    assert_eq!(m.matched, vec!["东城", "东四"]);
+}
+
+#[test]
+fn the_result_serialises_with_snake_case_names() {
+    let m = gazetteer().resolve("上海市浦东新区");
+    let json = serde_json::to_value(&m).expect("serialises");
+    assert_eq!(json["status"], "outside_city");
+    assert_eq!(json["outside"]["district"], "浦东新区");
+    let m = gazetteer().resolve("望京街道");
+    let json = serde_json::to_value(&m).expect("serialises");
+    assert_eq!(json["status"], "resolved");
+    assert_eq!(json["street"]["level"], "subdistrict");
+    assert_eq!(json["street"]["name"], "望京街道");
+}
+
+#[test]
+fn units_are_looked_up_by_code_and_non_places_are_skipped() {
+    let g = gazetteer();
+    let u = g.unit("110105026034").expect("community");
+    assert_eq!(
+        (u.name.as_str(), u.level),
+        ("花家地西里社区居委会", PlaceLevel::Community)
+    );
+    assert_eq!(
+        g.unit("110116").map(|u| u.level),
+        Some(PlaceLevel::District)
+    );
+    assert_eq!(g.unit("dept.ga"), None);
+    assert_eq!(g.unit("center"), None);
+    assert_eq!(g.len(), 16 + 165 + 178 + 6 + 3735 + 3800);
+}
+
+#[test]
+fn a_broken_units_table_is_refused_with_a_reason() {
+    let header = "code,name,level,parent_code,short_name,aliases\n";
+    let cases: &[(&str, &str)] = &[
+        (
+            "code,name,level\n110105,朝阳区,district\n",
+            "missing column",
+        ),
+        ("110105,朝阳区,county,,朝阳,\n", "unknown level"),
+        (
+            "110105026,望京街道,subdistrict,110199,望京,\n",
+            "wrong-level parent",
+        ),
+        (
+            "110105,朝阳区,district,,朝阳,\n110105,朝阳区,district,,朝阳,\n",
+            "duplicate",
+        ),
+        (
+            "dept.ga,北京市公安局,department,,市公安局,\n",
+            "no district",
+        ),
+    ];
+    for &(body, reason) in cases {
+        let text = if body.starts_with("code") {
+            body.to_string()
+        } else {
+            format!("{header}{body}")
+        };
+        let err = Gazetteer::from_units_csv(&text)
+            .expect_err(body)
+            .to_string();
+        assert!(err.contains(reason), "{body}: {err}");
+    }
+}
