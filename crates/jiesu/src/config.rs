@@ -42,6 +42,10 @@ pub struct Config {
     pub max_unreachable_callbacks: i64,
     /// `JIESU_SESSION_HOURS`: how long a login lasts (default 12).
     pub session_hours: i64,
+    /// `JIESU_MODEL_DIR`: the trained classifier (`jiesu text train --out`); default
+    /// `<data dir>/model`. Absent means suggestions fall back to keywords; a folder that does
+    /// not load stops the start.
+    pub model_dir: Option<PathBuf>,
     /// `JIESU_OUTBOX_MAX_ATTEMPTS`: delivery attempts before a message is marked failed
     /// (default 10; backoff doubles from 10 s up to 1 h).
     pub outbox_max_attempts: i64,
@@ -74,6 +78,7 @@ impl Config {
             max_unreachable_callbacks: env("JIESU_MAX_UNREACHABLE", 3)?,
             session_hours: env("JIESU_SESSION_HOURS", 12)?,
             outbox_max_attempts: env("JIESU_OUTBOX_MAX_ATTEMPTS", 10)?,
+            model_dir: nonempty("JIESU_MODEL_DIR").map(PathBuf::from),
         })
     }
 
@@ -86,6 +91,13 @@ impl Config {
                 self.data_dir.join("jiesu.db").display()
             ),
         }
+    }
+
+    /// The model folder in force.
+    pub fn model_dir(&self) -> PathBuf {
+        self.model_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("model"))
     }
 
     /// The city's UTC offset.

@@ -55,11 +55,14 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
         Some(url) => Arc::new(jobs::WebhookSender::new(url.clone())),
         None => Arc::new(jobs::LogSender),
     };
+    let text =
+        services::text::TextState::load(store.reader(), &config.model_dir(), clock.now()).await?;
     Ok(AppState {
         store,
         config: Arc::new(config),
         clock,
         sender,
+        text: Arc::new(text),
     })
 }
 

@@ -1,5 +1,7 @@
 //! The `jiesu` command: serve the platform, manage users, verify the audit chain.
 
+mod cli_text;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use jiesu::clock::SystemClock;
@@ -37,6 +39,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Text intelligence: classifier training and evaluation, places, duplicates.
+    Text {
+        #[command(subcommand)]
+        command: cli_text::TextCommand,
     },
     /// The audit trail.
     Audit {
@@ -104,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => verify(config).await,
+        Command::Text { command } => cli_text::run(config, command).await,
     }
 }
 

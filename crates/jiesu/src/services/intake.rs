@@ -32,6 +32,8 @@ pub struct NewRequest {
     pub category_code: Option<String>,
     /// Who.
     pub requester: NewRequester,
+    /// The suggestion shown while it was typed (`POST /requests/suggest`).
+    pub suggestion_id: Option<String>,
 }
 
 fn default_channel() -> Channel {
@@ -204,6 +206,15 @@ pub async fn create(
         closed_at: None,
     };
     requests::insert(&mut tx, &row).await?;
+    if let Some(sid) = &input.suggestion_id {
+        if !crate::store::suggestions::link(&mut tx, sid, &row.id).await? {
+            return Err(AppError::field(
+                "suggestion_id",
+                "没有这个未使用的建议",
+                "no such unused suggestion",
+            ));
+        }
+    }
     state
         .event(actor, &row.id, None, "request.created")
         .change("", RequestStatus::Received.as_str())
@@ -213,6 +224,9 @@ pub async fn create(
         }))
         .record(&mut tx);
     tx.commit().await?;
+    if let Ok(mut d) = state.text.dupes.write() {
+        d.insert(&row.id, &format!("{} {}", row.title, row.body));
+    }
     Ok(row.id)
 }
 
@@ -248,6 +262,9 @@ pub async fn answer(
     req.closed_at = Some(now);
     requests::save(&mut tx, &req).await?;
     requests_outbox_answer(&mut tx, &req, answer, now).await?;
+    if let Some(kb_id) = kb_entry_id {
+        crate::store::suggestions::record_kb_use(&mut tx, &req.id, kb_id).await?;
+    }
     state
         .event(actor, &req.id, None, "request.answered")
         .change(status.as_str(), RequestStatus::Answered.as_str())

@@ -1,7 +1,8 @@
 //! The knowledge base (知识库): supervisors keep entries; operators search them while on a
-//! call and answer consultations from them. Search ranks live entries by the share of the
-//! query's character bigrams they contain (title and tags weigh double): the knowledge base
-//! is thousands of entries, so a scan is fast and needs no index.
+//! call and answer consultations from them. Search ranks live entries by the larger of two
+//! shares of character bigrams: of the query's found in the entry (title and tags weigh
+//! double), and of the entry's title and tags found in the query (a long request text
+//! covering a short question). The knowledge base is thousands of entries: a scan is fast.
 
 use super::AppState;
 use crate::error::{AppError, FieldError};
@@ -211,8 +212,11 @@ pub async fn search(
                     }
                 })
                 .sum();
+            let query_cover = weight / (2.0 * q.len() as f64);
+            // A long request text covers a short question: count the question's side too.
+            let head_cover = head.intersection(&q).count() as f64 / head.len().max(1) as f64;
             KbHit {
-                score: weight / (2.0 * q.len() as f64),
+                score: query_cover.max(head_cover),
                 entry,
             }
         })

@@ -7,7 +7,9 @@ pub mod catalogue;
 pub mod handling;
 pub mod intake;
 pub mod kb;
+pub mod suggest;
 pub mod supervision;
+pub mod text;
 pub mod views;
 
 use crate::clock::Clock;
@@ -29,6 +31,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Delivers outbox messages.
     pub sender: Arc<dyn Sender>,
+    /// The text models (classifier, gazetteer, duplicate index).
+    pub text: Arc<text::TextState>,
 }
 
 impl AppState {

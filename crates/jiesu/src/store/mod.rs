@@ -9,6 +9,7 @@ pub mod kb;
 pub mod outbox;
 pub mod reference;
 pub mod requests;
+pub mod suggestions;
 pub mod users;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -1,10 +1,11 @@
-//! The text-intelligence part of the API: the knowledge base (more to follow: suggestions,
-//! the dispatch catalogue, accuracy).
+//! The text-intelligence part of the API: intake suggestions and their measured accuracy,
+//! the knowledge base, and the dispatch catalogue.
 
 use super::extract::{ApiJson, ApiQuery, Auth};
 use crate::error::AppError;
 use crate::services::catalogue::{self, RuleInput};
 use crate::services::kb::{self, KbHit, KbInput};
+use crate::services::suggest::{self, Accuracy, SuggestInput, Suggestion};
 use crate::services::AppState;
 use crate::store::catalogue::StoredRule;
 use crate::store::kb::KbEntry;
@@ -12,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use jiesu_core::access::Action;
 use serde::Deserialize;
 
 /// The routes, relative to `/api/v1`.
@@ -20,10 +22,61 @@ pub fn routes() -> Router<AppState> {
         .route("/kb", get(search_kb).post(create_kb))
         .route("/kb/{id}", get(get_kb).put(update_kb).delete(delete_kb))
         .route("/catalogue", get(list_rules).post(add_rule))
+        .route("/requests/suggest", axum::routing::post(suggest))
+        .route("/text/accuracy", get(accuracy))
         .route(
             "/catalogue/{id}",
             axum::routing::put(replace_rule).delete(retire_rule),
         )
+}
+
+async fn suggest(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(input): ApiJson<SuggestInput>,
+) -> Result<Json<Suggestion>, AppError> {
+    if !(actor.may(Action::CreateRequest) || actor.may(Action::Dispatch)) {
+        return Err(AppError::Forbidden("intake suggestions"));
+    }
+    Ok(Json(suggest::suggest(&s, input).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeParams {
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+}
+
+/// `from` and `to` are local dates, `to` inclusive; the default is the last 30 days.
+async fn accuracy(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<RangeParams>,
+) -> Result<Json<Accuracy>, AppError> {
+    if !actor.may(Action::Supervise) {
+        return Err(AppError::Forbidden("accuracy reports"));
+    }
+    let offset = s.config.offset();
+    let today = s.clock.now().with_timezone(&offset).date_naive();
+    let to = p.to.unwrap_or(today) + chrono::Duration::days(1);
+    let from = p.from.unwrap_or(to - chrono::Duration::days(30));
+    if from >= to {
+        return Err(AppError::field(
+            "from",
+            "起始日期须早于结束日期",
+            "from must be before to",
+        ));
+    }
+    let at = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_local_timezone(offset)
+            .single()
+            .expect("fixed offset")
+            .to_utc()
+    };
+    Ok(Json(suggest::accuracy(&s, at(from), at(to)).await?))
 }
 
 async fn list_rules(

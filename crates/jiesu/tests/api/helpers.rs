@@ -91,7 +91,16 @@ pub fn start_time() -> chrono::DateTime<chrono::Utc> {
 impl TestApp {
     /// Spawns the app, or None when the backend is unavailable here.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns the app after `prepare` has filled its data folder (a model, say).
+    pub async fn spawn_with(
+        backend: Backend,
+        prepare: impl FnOnce(&std::path::Path),
+    ) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
+        prepare(dir.path());
         let (database_url, pg_name) = match backend {
             Backend::Sqlite => (None, None),
             Backend::Postgres => {

@@ -35,6 +35,31 @@ on_both_backends!(
     the_webhook_sender_posts_each_message_and_retries_on_failure,
     supervisors_keep_the_knowledge_base_and_operators_answer_from_it,
     the_dispatch_catalogue_ships_rules_and_keeps_their_history,
+    intake_suggests_category_place_units_duplicates_and_answers_and_measures_itself,
+    a_trained_model_drives_the_category_suggestions,
 );
 
 mod schema_parity;
+
+/// A model folder that exists but does not load stops the start with a clear error, rather
+/// than serving wrong suggestions.
+#[tokio::test]
+async fn a_corrupt_model_folder_stops_the_start_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("model")).unwrap();
+    std::fs::write(dir.path().join("model").join("model.bin"), b"not a model").unwrap();
+    std::fs::write(dir.path().join("model").join("metrics.json"), b"{}").unwrap();
+    let mut config = jiesu::config::Config::from_env().unwrap();
+    config.data_dir = dir.path().to_path_buf();
+    config.database_url = None;
+    config.model_dir = None;
+    let err = jiesu::open_state(config, std::sync::Arc::new(jiesu::clock::SystemClock))
+        .await
+        .err()
+        .expect("start refused");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("model folder") && msg.contains("does not load"),
+        "{msg}"
+    );
+}

@@ -1,0 +1,158 @@
+//! `jiesu text …`: train and evaluate the classifier, resolve a place, find duplicate groups.
+
+use anyhow::Context;
+use clap::Subcommand;
+use jiesu::config::Config;
+use jiesu_text::classify::{self, TrainOptions, TrainingExample};
+use std::path::PathBuf;
+
+/// The text commands.
+#[derive(Subcommand)]
+pub enum TextCommand {
+    /// Train the category classifier from a CSV (`id,text,label`) or from closed requests.
+    Train {
+        /// CSV with header `id,text,label` (UTF-8).
+        #[arg(long, conflicts_with = "from_db", required_unless_present = "from_db")]
+        input: Option<PathBuf>,
+        /// Train on closed requests with their final category.
+        #[arg(long)]
+        from_db: bool,
+        /// The model folder to write (the server reads `JIESU_MODEL_DIR`, default
+        /// `<data dir>/model`).
+        #[arg(long)]
+        out: PathBuf,
+        /// Cross-validation folds recorded in metrics.json (0: none).
+        #[arg(long, default_value_t = 5)]
+        cv_folds: usize,
+    },
+    /// Evaluate a model on a labelled CSV; prints one JSON object.
+    Eval {
+        /// The model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// CSV with header `id,text,label`.
+        #[arg(long)]
+        input: PathBuf,
+    },
+    /// Resolve a place in free text; prints JSON.
+    Place {
+        /// The text.
+        text: String,
+    },
+    /// Find near-duplicate groups in a CSV with `id` and `text` columns; prints JSON. With
+    /// `--gold COLUMN`, also pairwise precision and recall against that grouping column.
+    Dupes {
+        /// The CSV.
+        #[arg(long)]
+        input: PathBuf,
+        /// A column holding gold group ids.
+        #[arg(long)]
+        gold: Option<String>,
+    },
+}
+
+/// Runs a text command.
+pub async fn run(config: Config, command: TextCommand) -> anyhow::Result<()> {
+    match command {
+        TextCommand::Train {
+            input,
+            from_db: _,
+            out,
+            cv_folds,
+        } => {
+            let examples = match input {
+                Some(path) => classify::read_csv(&path)?,
+                None => closed_requests(config).await?,
+            };
+            anyhow::ensure!(
+                examples.len() >= 20,
+                "only {} labelled examples: too few to train",
+                examples.len()
+            );
+            let opts = TrainOptions::default();
+            eprintln!("training on {} examples…", examples.len());
+            let mut model = classify::train(&examples, &opts)?;
+            if cv_folds >= 2 {
+                eprintln!("{cv_folds}-fold cross-validation…");
+                model.set_cv_report(classify::cross_validate(
+                    &examples, &opts, cv_folds, opts.seed,
+                )?);
+            }
+            model.save(&out)?;
+            println!("{}", serde_json::to_string_pretty(model.metrics())?);
+        }
+        TextCommand::Eval { model, input } => {
+            let model = classify::Model::load(&model)?;
+            let examples = classify::read_csv(&input)?;
+            println!(
+                "{}",
+                serde_json::to_string(&classify::evaluate(&model, &examples))?
+            );
+        }
+        TextCommand::Place { text } => {
+            let g = jiesu_text::place::Gazetteer::from_units_csv(
+                jiesu::store::reference::SHIPPED[0].1,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&g.resolve(&text))?);
+        }
+        TextCommand::Dupes { input, gold } => dupes(&input, gold.as_deref())?,
+    }
+    Ok(())
+}
+
+async fn closed_requests(config: Config) -> anyhow::Result<Vec<TrainingExample>> {
+    let state = jiesu::open_state(config, std::sync::Arc::new(jiesu::clock::SystemClock)).await?;
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT id, title, body, category_code FROM requests WHERE status = 'closed' AND category_code IS NOT NULL ORDER BY created_at",
+    )
+    .fetch_all(state.store.reader())
+    .await?;
+    state.store.close().await;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, body, label)| TrainingExample {
+            id,
+            text: format!("{title} {body}"),
+            label,
+        })
+        .collect())
+}
+
+fn dupes(input: &PathBuf, gold: Option<&str>) -> anyhow::Result<()> {
+    let mut rdr = csv::Reader::from_path(input)
+        .with_context(|| format!("cannot read {}", input.display()))?;
+    let headers = rdr.headers()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (id_col, text_col) = (
+        col("id").context("the CSV needs an id column")?,
+        col("text").context("the CSV needs a text column")?,
+    );
+    let gold_col = match gold {
+        Some(g) => Some(col(g).with_context(|| format!("no column {g}"))?),
+        None => None,
+    };
+    let mut docs = Vec::new();
+    let mut gold_groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for rec in rdr.records() {
+        let rec = rec?;
+        docs.push((rec[id_col].to_string(), rec[text_col].to_string()));
+        if let Some(g) = gold_col.filter(|g| !rec[*g].is_empty()) {
+            gold_groups
+                .entry(rec[g].to_string())
+                .or_default()
+                .push(rec[id_col].to_string());
+        }
+    }
+    let groups = jiesu_text::dupes::group(&docs, &jiesu_text::dupes::DupConfig::default());
+    let mut out = serde_json::json!({ "documents": docs.len(), "groups": groups });
+    if gold_col.is_some() {
+        let gold: Vec<Vec<String>> = gold_groups.into_values().filter(|g| g.len() > 1).collect();
+        let s = jiesu_text::dupes::pair_scores(&groups, &gold);
+        out["scores"] = serde_json::json!({
+            "precision": s.precision, "recall": s.recall, "f1": s.f1,
+            "predicted_pairs": s.predicted_pairs, "gold_pairs": s.gold_pairs, "true_pairs": s.true_pairs,
+        });
+    }
+    println!("{}", serde_json::to_string(&out)?);
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! The text models a node holds in memory, derived from the database and the model folder:
+//! the trained classifier (if any), the gazetteer, the keyword table of the categories, and
+//! the near-duplicate index of recent open requests. All rebuildable at start.
+
+use crate::store::reference;
+use jiesu_text::classify::Model;
+use jiesu_text::dupes::{DupConfig, DupIndex};
+use jiesu_text::place::Gazetteer;
+use sqlx::{AnyPool, Row};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::RwLock;
+
+/// How far back intake looks for duplicates.
+pub const DUPLICATE_WINDOW_DAYS: i64 = 30;
+
+/// A leaf category with its keywords, for the keyword fallback and for refining a level-1
+/// prediction.
+#[derive(Debug, Clone)]
+pub struct KeywordCategory {
+    /// Code.
+    pub code: String,
+    /// Keywords.
+    pub keywords: Vec<String>,
+}
+
+/// Near-duplicate index with its id mapping.
+pub struct DupState {
+    /// The MinHash/LSH index.
+    pub index: DupIndex,
+    /// Index id → request id.
+    pub ids: HashMap<u64, String>,
+    next: u64,
+}
+
+impl DupState {
+    /// Adds a request's text.
+    pub fn insert(&mut self, request_id: &str, text: &str) {
+        self.next += 1;
+        self.index.insert(self.next, text);
+        self.ids.insert(self.next, request_id.to_string());
+    }
+}
+
+/// The in-memory text state of a node.
+pub struct TextState {
+    /// The trained classifier; None means suggestions fall back to keywords (and say so).
+    pub model: Option<Model>,
+    /// Where the model came from.
+    pub model_dir: Option<String>,
+    /// The gazetteer of the city.
+    pub gazetteer: Gazetteer,
+    /// Leaf categories with keywords.
+    pub keywords: Vec<KeywordCategory>,
+    /// Category name → code (classifier labels may be names or codes).
+    pub category_by_name: HashMap<String, String>,
+    /// Category codes.
+    pub category_names: HashMap<String, String>,
+    /// Recent open requests.
+    pub dupes: RwLock<DupState>,
+}
+
+impl TextState {
+    /// Loads everything: a model folder that exists but does not load is an error.
+    pub async fn load(
+        pool: &AnyPool,
+        model_dir: &Path,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<TextState> {
+        let model = if model_dir.exists() {
+            Some(Model::load(model_dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "the model folder {} does not load: {e}",
+                    model_dir.display()
+                )
+            })?)
+        } else {
+            None
+        };
+        let gazetteer = Gazetteer::from_units_csv(reference::SHIPPED[0].1)
+            .map_err(|e| anyhow::anyhow!("gazetteer: {e}"))?;
+        let rows = sqlx::query("SELECT code, name, keywords FROM categories")
+            .fetch_all(pool)
+            .await?;
+        let mut keywords = Vec::new();
+        let mut category_by_name = HashMap::new();
+        let mut category_names = HashMap::new();
+        for r in rows {
+            let code: String = r.try_get("code")?;
+            let name: String = r.try_get("name")?;
+            let kw: String = r.try_get("keywords")?;
+            let kw: Vec<String> = kw
+                .split('|')
+                .filter(|k| !k.is_empty())
+                .map(str::to_string)
+                .collect();
+            if !kw.is_empty() {
+                keywords.push(KeywordCategory {
+                    code: code.clone(),
+                    keywords: kw,
+                });
+            }
+            category_by_name
+                .entry(name.clone())
+                .or_insert_with(|| code.clone());
+            category_names.insert(code, name);
+        }
+        let mut dupes = DupState {
+            index: DupIndex::new(DupConfig::default()),
+            ids: HashMap::new(),
+            next: 0,
+        };
+        let since = crate::store::millis(now - chrono::Duration::days(DUPLICATE_WINDOW_DAYS));
+        let rows = sqlx::query(
+            "SELECT id, title, body FROM requests WHERE created_at >= $1 AND status NOT IN ('answered', 'closed', 'merged') ORDER BY created_at",
+        )
+        .bind(since)
+        .fetch_all(pool)
+        .await?;
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            let text = format!(
+                "{} {}",
+                r.try_get::<String, _>("title")?,
+                r.try_get::<String, _>("body")?
+            );
+            dupes.insert(&id, &text);
+        }
+        Ok(TextState {
+            model,
+            model_dir: model_dir.exists().then(|| model_dir.display().to_string()),
+            gazetteer,
+            keywords,
+            category_by_name,
+            category_names,
+            dupes: RwLock::new(dupes),
+        })
+    }
+
+    /// The category code of a classifier label (a code, or a category name).
+    pub fn code_of_label(&self, label: &str) -> Option<String> {
+        if self.category_names.contains_key(label) {
+            Some(label.to_string())
+        } else {
+            self.category_by_name.get(label).cloned()
+        }
+    }
+
+    /// Leaf categories by keyword hits, best first, optionally only under `prefix`.
+    pub fn keyword_ranking(
+        &self,
+        text: &str,
+        prefix: Option<&str>,
+    ) -> Vec<(String, usize, Vec<String>)> {
+        let mut out: Vec<(String, usize, Vec<String>)> = self
+            .keywords
+            .iter()
+            .filter(|c| prefix.is_none_or(|p| c.code == p || c.code.starts_with(&format!("{p}."))))
+            .filter_map(|c| {
+                let hits: Vec<String> = c
+                    .keywords
+                    .iter()
+                    .filter(|k| text.contains(k.as_str()))
+                    .cloned()
+                    .collect();
+                let weight: usize = hits.iter().map(|h| h.chars().count()).sum();
+                (!hits.is_empty()).then(|| (c.code.clone(), weight, hits))
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+}
