@@ -46,6 +46,9 @@ pub struct Config {
     /// `<data dir>/model`. Absent means suggestions fall back to keywords; a folder that does
     /// not load stops the start.
     pub model_dir: Option<PathBuf>,
+    /// `JIESU_SEARCH_REFRESH_MS`: how often the search index catches up with the event log
+    /// (default 1000; 0 turns it off).
+    pub search_refresh: Duration,
     /// `JIESU_OUTBOX_MAX_ATTEMPTS`: delivery attempts before a message is marked failed
     /// (default 10; backoff doubles from 10 s up to 1 h).
     pub outbox_max_attempts: i64,
@@ -79,6 +82,7 @@ impl Config {
             session_hours: env("JIESU_SESSION_HOURS", 12)?,
             outbox_max_attempts: env("JIESU_OUTBOX_MAX_ATTEMPTS", 10)?,
             model_dir: nonempty("JIESU_MODEL_DIR").map(PathBuf::from),
+            search_refresh: Duration::from_millis(env("JIESU_SEARCH_REFRESH_MS", 1000)?),
         })
     }
 

@@ -233,23 +233,62 @@ pub async fn deliver_outbox(state: &AppState) -> anyhow::Result<(usize, usize)> 
     Ok((sent, failed))
 }
 
-/// Runs both jobs every `sweep_interval` until the process stops.
-pub fn spawn(state: AppState) {
-    let every = state.config.sweep_interval;
-    if every.is_zero() {
-        return;
+/// Runs the deadline and outbox jobs every `sweep_interval`, and the search catch-up every
+/// `search_refresh`, until `stop` turns true. Returns the tasks, to be awaited at shutdown.
+pub fn spawn(
+    state: AppState,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    if !state.config.search_refresh.is_zero() && state.search.is_some() {
+        let s = state.clone();
+        tasks.push(every(
+            state.config.search_refresh,
+            stop.clone(),
+            move || {
+                let s = s.clone();
+                async move {
+                    if let Err(e) = crate::search::catch_up(&s).await {
+                        tracing::error!(error = %e, "search index catch-up failed");
+                    }
+                }
+            },
+        ));
     }
+    if !state.config.sweep_interval.is_zero() {
+        let s = state.clone();
+        tasks.push(every(state.config.sweep_interval, stop, move || {
+            let s = s.clone();
+            async move {
+                if let Err(e) = sweep_deadlines(&s).await {
+                    tracing::error!(error = %e, "deadline sweep failed");
+                }
+                if let Err(e) = deliver_outbox(&s).await {
+                    tracing::error!(error = %e, "outbox delivery failed");
+                }
+            }
+        }));
+    }
+    tasks
+}
+
+fn every<F, Fut>(
+    period: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    job: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
+        let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
-            if let Err(e) = sweep_deadlines(&state).await {
-                tracing::error!(error = %e, "deadline sweep failed");
-            }
-            if let Err(e) = deliver_outbox(&state).await {
-                tracing::error!(error = %e, "outbox delivery failed");
+            tokio::select! {
+                _ = tick.tick() => job().await,
+                _ = stop.changed() => break,
             }
         }
-    });
+    })
 }

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod jobs;
+pub mod search;
 pub mod services;
 pub mod store;
 pub mod web;
@@ -63,6 +64,19 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
         clock,
         sender,
         text: Arc::new(text),
+        search: None,
+        search_lock: Arc::default(),
+    })
+}
+
+/// Opens the node's search index in the data folder.
+pub fn open_search(state: &AppState) -> anyhow::Result<search::SearchIndex> {
+    let dir = state.config.data_dir.join("search");
+    search::SearchIndex::open(&dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the search index in {} (is another jiesu using this data folder?): {e}",
+            dir.display()
+        )
     })
 }
 
@@ -76,7 +90,8 @@ impl App {
             .admin_password
             .as_ref()
             .map(|p| p.expose_secret().to_string());
-        let state = open_state(config, clock).await?;
+        let mut state = open_state(config, clock).await?;
+        state.search = Some(Arc::new(open_search(&state)?));
         let generated_admin_password =
             services::auth::ensure_admin(&state, admin_password.as_deref())
                 .await
@@ -99,11 +114,16 @@ impl App {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        jobs::spawn(self.state.clone());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let jobs = jobs::spawn(self.state.clone(), stopped);
         let store = self.state.store.clone();
         axum::serve(self.listener, web::router(self.state))
             .with_graceful_shutdown(shutdown)
             .await?;
+        let _ = stop.send(true);
+        for job in jobs {
+            let _ = job.await;
+        }
         store.close().await;
         Ok(())
     }

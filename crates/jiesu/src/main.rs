@@ -45,6 +45,8 @@ enum Command {
         #[command(subcommand)]
         command: cli_text::TextCommand,
     },
+    /// Rebuild the derived search index from the database (stop the server first).
+    Reindex,
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -112,6 +114,15 @@ async fn main() -> anyhow::Result<()> {
             command: AuditCommand::Verify,
         } => verify(config).await,
         Command::Text { command } => cli_text::run(config, command).await,
+        Command::Reindex => {
+            let mut state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
+            state.search = Some(Arc::new(jiesu::open_search(&state)?));
+            let events = jiesu::search::rebuild(&state).await?;
+            let docs = state.search.as_ref().map(|s| s.len()).unwrap_or(0);
+            println!("search index rebuilt: {events} events read, {docs} documents");
+            state.store.close().await;
+            Ok(())
+        }
     }
 }
 

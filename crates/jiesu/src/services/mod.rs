@@ -33,6 +33,11 @@ pub struct AppState {
     pub sender: Arc<dyn Sender>,
     /// The text models (classifier, gazetteer, duplicate index).
     pub text: Arc<text::TextState>,
+    /// The full-text index, opened by the server and `jiesu reindex` only (one writer per
+    /// data folder).
+    pub search: Option<Arc<crate::search::SearchIndex>>,
+    /// Serialises index catch-ups.
+    pub search_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {

@@ -3,6 +3,7 @@
 
 use super::extract::{ApiJson, ApiQuery, Auth};
 use crate::error::AppError;
+use crate::search::{SearchFilter, SearchResults};
 use crate::services::catalogue::{self, RuleInput};
 use crate::services::kb::{self, KbHit, KbInput};
 use crate::services::suggest::{self, Accuracy, SuggestInput, Suggestion};
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/catalogue", get(list_rules).post(add_rule))
         .route("/requests/suggest", axum::routing::post(suggest))
         .route("/text/accuracy", get(accuracy))
+        .route("/search", get(search))
         .route(
             "/catalogue/{id}",
             axum::routing::put(replace_rule).delete(retire_rule),
@@ -77,6 +79,97 @@ async fn accuracy(
             .to_utc()
     };
     Ok(Json(suggest::accuracy(&s, at(from), at(to)).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchParams {
+    q: String,
+    kind: Option<String>,
+    status: Option<String>,
+    unit: Option<String>,
+    category: Option<String>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    limit: Option<usize>,
+}
+
+/// Full-text search over requests and knowledge-base entries. Unit staff search only their
+/// unit's requests (and the knowledge base with `kind=kb`).
+async fn search(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> Result<Json<SearchResults>, AppError> {
+    let index = s
+        .search
+        .as_ref()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no search index on this node")))?;
+    if p.q.trim().is_empty() || p.q.chars().count() > 200 {
+        return Err(AppError::field(
+            "q",
+            "请输入 1–200 字的检索词",
+            "q must be 1–200 characters",
+        ));
+    }
+    let kind = p
+        .kind
+        .filter(|k| !k.is_empty())
+        .map(|k| match k.as_str() {
+            "request" | "kb" => Ok(k),
+            _ => Err(AppError::field(
+                "kind",
+                "kind 须为 request 或 kb",
+                "kind must be request or kb",
+            )),
+        })
+        .transpose()?;
+    let mut filter = SearchFilter {
+        kind,
+        status: p.status.filter(|v| !v.is_empty()),
+        category: p.category.filter(|v| !v.is_empty()),
+        ..Default::default()
+    };
+    if let Some(code) = p.unit.filter(|v| !v.is_empty()) {
+        filter.unit_path = Some(
+            crate::store::reference::unit(s.store.reader(), &code)
+                .await?
+                .ok_or_else(|| AppError::field("unit", "没有这个单位", "no such unit"))?
+                .path,
+        );
+    }
+    if !actor.sees_all() && filter.kind.as_deref() != Some("kb") {
+        let own = actor
+            .unit
+            .as_ref()
+            .map(|u| u.path.clone())
+            .ok_or(AppError::Forbidden("no unit"))?;
+        if filter
+            .unit_path
+            .as_ref()
+            .is_some_and(|p| !p.starts_with(&own))
+        {
+            return Err(AppError::Forbidden("another unit's requests"));
+        }
+        filter.unit_path = filter.unit_path.or(Some(own));
+        filter.kind = Some("request".into());
+    }
+    let offset = s.config.offset();
+    let at = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_local_timezone(offset)
+            .single()
+            .expect("fixed offset")
+            .to_utc()
+    };
+    filter.from = p.from.map(at);
+    filter.to = p.to.map(|d| at(d + chrono::Duration::days(1)));
+    Ok(Json(
+        index
+            .search(&p.q, &filter, p.limit.unwrap_or(20).clamp(1, 200))
+            .map_err(AppError::Internal)?,
+    ))
 }
 
 async fn list_rules(

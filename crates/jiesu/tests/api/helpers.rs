@@ -149,6 +149,8 @@ impl TestApp {
         if let Some(h) = self.server.take() {
             h.await.expect("server stopped");
         }
+        // The index allows one writer per folder: let go of this process's.
+        self.state.search = None;
     }
 
     /// Logs in and returns the token.

@@ -37,6 +37,7 @@ on_both_backends!(
     the_dispatch_catalogue_ships_rules_and_keeps_their_history,
     intake_suggests_category_place_units_duplicates_and_answers_and_measures_itself,
     a_trained_model_drives_the_category_suggestions,
+    search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
 );
 
 mod schema_parity;

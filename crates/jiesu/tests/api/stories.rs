@@ -1385,6 +1385,9 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/catalogue", "post"),
         ("/catalogue/{id}", "put"),
         ("/catalogue/{id}", "delete"),
+        ("/requests/suggest", "post"),
+        ("/text/accuracy", "get"),
+        ("/search", "get"),
     ];
     for (path, method) in served {
         assert!(
@@ -1922,5 +1925,195 @@ pub async fn a_trained_model_drives_the_category_suggestions(b: Backend) {
             .as_str()
             .is_some_and(|c| c.starts_with("hjbh")),
         "{v}"
+    );
+}
+
+pub async fn search_finds_requests_and_answers_follows_the_event_log_and_rebuilds(b: Backend) {
+    let mut app = app!(b);
+    let s = staff(&app).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let mut heating = complaint("花家地西里小区暖气不热，室温只有十五度。");
+    heating["category_code"] = json!("ggfw.gr.sw");
+    let h = expect(
+        app.post("/api/v1/requests", Some(&s.operator), heating)
+            .await,
+        201,
+    );
+    let noise = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&s.operator),
+            complaint("望京西园三区工地夜间施工噪音扰民。"),
+        )
+        .await,
+        201,
+    );
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{}/dispatch", h["id"].as_str().unwrap()),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    expect(app.post("/api/v1/kb", Some(&sup), json!({ "title": "暖气不热怎么办？", "answer": "可拨打热力集团热线报修。", "tags": ["暖气"] })).await, 201);
+    assert!(jiesu::search::catch_up(&app.state).await.unwrap() > 0);
+    assert_eq!(
+        jiesu::search::catch_up(&app.state).await.unwrap(),
+        0,
+        "nothing new to read"
+    );
+
+    let v = expect(
+        app.get("/api/v1/search?q=%E6%9A%96%E6%B0%94", Some(&s.dispatcher))
+            .await,
+        200,
+    ); // 暖气
+    let kinds: Vec<(&str, &str)> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["kind"].as_str().unwrap(), h["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(v["total"], 2, "{v}");
+    assert!(kinds.contains(&("request", h["id"].as_str().unwrap())));
+    assert!(kinds.iter().any(|k| k.0 == "kb"));
+    // Names by n-grams, filters by status, category and unit.
+    let v = expect(
+        app.get(
+            "/api/v1/search?q=%E8%8A%B1%E5%AE%B6%E5%9C%B0&kind=request",
+            Some(&s.dispatcher),
+        )
+        .await,
+        200,
+    ); // 花家地
+    assert_eq!(v["hits"][0]["id"], h["id"]);
+    let v = expect(
+        app.get(
+            "/api/v1/search?q=%E6%96%BD%E5%B7%A5&status=received",
+            Some(&s.dispatcher),
+        )
+        .await,
+        200,
+    ); // 施工
+    assert_eq!(v["hits"][0]["id"], noise["id"]);
+    assert_eq!(
+        expect(
+            app.get(
+                "/api/v1/search?q=%E6%9A%96%E6%B0%94&category=ggfw",
+                Some(&s.dispatcher)
+            )
+            .await,
+            200
+        )["total"],
+        1
+    );
+    assert_eq!(
+        expect(
+            app.get(
+                "/api/v1/search?q=%E6%9A%96%E6%B0%94&status=closed",
+                Some(&s.dispatcher)
+            )
+            .await,
+            200
+        )["total"],
+        0
+    );
+    assert_eq!(
+        expect(
+            app.get(
+                "/api/v1/search?q=%E6%9A%96%E6%B0%94&from=2026-11-03",
+                Some(&s.dispatcher)
+            )
+            .await,
+            200
+        )["total"],
+        0
+    );
+    // Unit staff: only their unit's requests; another street finds nothing.
+    assert_eq!(
+        expect(
+            app.get("/api/v1/search?q=%E6%9A%96%E6%B0%94", Some(&s.wangjing))
+                .await,
+            200
+        )["total"],
+        1
+    );
+    assert_eq!(
+        expect(
+            app.get("/api/v1/search?q=%E6%96%BD%E5%B7%A5", Some(&s.wangjing))
+                .await,
+            200
+        )["total"],
+        0
+    );
+    assert_eq!(
+        expect(
+            app.get("/api/v1/search?q=%E6%9A%96%E6%B0%94", Some(&s.youanmen))
+                .await,
+            200
+        )["total"],
+        0
+    );
+    assert_eq!(
+        expect(
+            app.get(
+                "/api/v1/search?q=%E6%9A%96%E6%B0%94&kind=kb",
+                Some(&s.youanmen)
+            )
+            .await,
+            200
+        )["total"],
+        1
+    );
+    expect(
+        app.get(
+            &format!("/api/v1/search?q=x&unit={YOUANMEN}"),
+            Some(&s.wangjing),
+        )
+        .await,
+        403,
+    );
+    expect(app.get("/api/v1/search?q=", Some(&s.dispatcher)).await, 422);
+    expect(
+        app.get("/api/v1/search?q=x&kind=users", Some(&s.dispatcher))
+            .await,
+        422,
+    );
+    // Odd query syntax is read leniently, not refused.
+    expect(
+        app.get(
+            "/api/v1/search?q=%22%E6%9A%96%E6%B0%94+AND+(",
+            Some(&s.dispatcher),
+        )
+        .await,
+        200,
+    );
+
+    // A status change reaches the index through the events.
+    let v = expect(
+        app.get(
+            "/api/v1/search?q=%E6%9A%96%E6%B0%94&status=dispatched",
+            Some(&s.dispatcher),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["total"], 1);
+    // After a restart the index resumes where it stopped; `jiesu reindex` rebuilds it whole.
+    app.restart().await;
+    assert_eq!(jiesu::search::catch_up(&app.state).await.unwrap(), 0);
+    app.stop().await;
+    let out = app.cli().arg("reindex").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("3 documents"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }

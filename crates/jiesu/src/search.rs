@@ -1,0 +1,384 @@
+//! Full-text search over requests and knowledge-base entries: a tantivy index in the data
+//! folder, derived from the database and rebuildable (`jiesu reindex`). The indexer tails the
+//! event log by sequence number, re-indexes what the new events touched and stores the last
+//! sequence it covered in the index's commit, so any node derives its own index and a restart
+//! resumes where it stopped. Text is tokenised by jieba; titles and addresses also get a
+//! character n-gram field so names and typos are found.
+
+use crate::services::AppState;
+use crate::store::{from_millis, millis};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Mutex;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
+};
+use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer};
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// The index's fields.
+#[derive(Clone, Copy)]
+struct Fields {
+    key: Field,
+    kind: Field,
+    id: Field,
+    number: Field,
+    title: Field,
+    body: Field,
+    address: Field,
+    names: Field,
+    status: Field,
+    units: Field,
+    category: Field,
+    created_at: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("jieba")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let grams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("ngram")
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let fields = Fields {
+        key: b.add_text_field("key", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        id: b.add_text_field("id", STRING | STORED),
+        number: b.add_text_field("number", STRING | STORED),
+        title: b.add_text_field("title", words.clone().set_stored()),
+        body: b.add_text_field("body", words.clone()),
+        address: b.add_text_field("address", words),
+        names: b.add_text_field("names", grams),
+        status: b.add_text_field("status", STRING | STORED),
+        units: b.add_text_field("units", STRING),
+        category: b.add_text_field("category", STRING),
+        created_at: b.add_i64_field("created_at", INDEXED | FAST | STORED),
+    };
+    (b.build(), fields)
+}
+
+/// The search index of a node.
+pub struct SearchIndex {
+    index: Index,
+    fields: Fields,
+    writer: Mutex<IndexWriter>,
+    reader: IndexReader,
+}
+
+/// Filters of a search.
+#[derive(Debug, Default, Clone)]
+pub struct SearchFilter {
+    /// `request` or `kb`.
+    pub kind: Option<String>,
+    /// Request status.
+    pub status: Option<String>,
+    /// Only requests with an order at a unit under this path.
+    pub unit_path: Option<String>,
+    /// Category code (and everything under it).
+    pub category: Option<String>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A search hit.
+#[derive(Debug, Serialize)]
+pub struct SearchHit {
+    /// `request` or `kb`.
+    pub kind: String,
+    /// Request or entry id.
+    pub id: String,
+    /// Request number (empty for entries).
+    pub number: String,
+    /// Title.
+    pub title: String,
+    /// Status (requests).
+    pub status: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// BM25 score.
+    pub score: f32,
+}
+
+/// Search results.
+#[derive(Debug, Serialize)]
+pub struct SearchResults {
+    /// Matches in all.
+    pub total: usize,
+    /// The best, best first.
+    pub hits: Vec<SearchHit>,
+}
+
+impl SearchIndex {
+    /// Opens (or creates) the index in `dir`.
+    pub fn open(dir: &Path) -> anyhow::Result<SearchIndex> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = schema();
+        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+        index
+            .tokenizers()
+            .register("jieba", tantivy_jieba::JiebaTokenizer::new());
+        let ngram = TextAnalyzer::builder(NgramTokenizer::new(2, 3, false)?)
+            .filter(LowerCaser)
+            .build();
+        index.tokenizers().register("ngram", ngram);
+        let writer = index.writer(50_000_000)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            fields,
+            writer: Mutex::new(writer),
+            reader,
+        })
+    }
+
+    /// The last event sequence number the index covers.
+    pub fn covered_seq(&self) -> anyhow::Result<i64> {
+        Ok(self
+            .index
+            .load_metas()?
+            .payload
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Number of indexed documents.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Searches; unknown syntax is read leniently.
+    pub fn search(
+        &self,
+        q: &str,
+        filter: &SearchFilter,
+        limit: usize,
+    ) -> anyhow::Result<SearchResults> {
+        let f = self.fields;
+        let mut parser =
+            QueryParser::for_index(&self.index, vec![f.title, f.body, f.address, f.names]);
+        parser.set_field_boost(f.title, 2.0);
+        let (text_query, _errors) = parser.parse_query_lenient(q);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
+        let term = |field: Field, v: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, v),
+                IndexRecordOption::Basic,
+            ))
+        };
+        if let Some(k) = &filter.kind {
+            clauses.push((Occur::Must, term(f.kind, k)));
+        }
+        if let Some(s) = &filter.status {
+            clauses.push((Occur::Must, term(f.status, s)));
+        }
+        if let Some(p) = &filter.unit_path {
+            clauses.push((Occur::Must, term(f.units, p)));
+        }
+        if let Some(c) = &filter.category {
+            clauses.push((Occur::Must, term(f.category, c)));
+        }
+        if filter.from.is_some() || filter.to.is_some() {
+            let lo = filter.from.map_or(Bound::Unbounded, |t| {
+                Bound::Included(Term::from_field_i64(f.created_at, millis(t)))
+            });
+            let hi = filter.to.map_or(Bound::Unbounded, |t| {
+                Bound::Excluded(Term::from_field_i64(f.created_at, millis(t)))
+            });
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let (top, total) = searcher.search(
+            &query,
+            &(TopDocs::with_limit(limit.max(1)).order_by_score(), Count),
+        )?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let text = |field: Field| {
+                d.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            hits.push(SearchHit {
+                kind: text(f.kind),
+                id: text(f.id),
+                number: text(f.number),
+                title: text(f.title),
+                status: text(f.status),
+                created_at: from_millis(
+                    d.get_first(f.created_at)
+                        .and_then(|v| v.as_i64())
+                        .unwrap_or(0),
+                ),
+                score,
+            });
+        }
+        Ok(SearchResults { total, hits })
+    }
+}
+
+fn prefixes(path_or_code: &str, sep: char) -> Vec<String> {
+    // "/110105/110105026/" → "/110105/", "/110105/110105026/"; "ggfw.gr.sw" → "ggfw", "ggfw.gr", …
+    let parts: Vec<&str> = path_or_code.split(sep).filter(|p| !p.is_empty()).collect();
+    (1..=parts.len())
+        .map(|n| {
+            if sep == '/' {
+                format!("/{}/", parts[..n].join("/"))
+            } else {
+                parts[..n].join(".")
+            }
+        })
+        .collect()
+}
+
+/// A document to (re)place under `key`; None deletes it.
+type Change = (String, Option<TantivyDocument>);
+
+async fn request_doc(state: &AppState, f: Fields, id: &str) -> anyhow::Result<Change> {
+    let key = format!("request:{id}");
+    let Some(r) = crate::store::requests::get(state.store.reader(), id).await? else {
+        return Ok((key, None));
+    };
+    let orders = crate::store::requests::assignments_of(state.store.reader(), id).await?;
+    let mut d = doc!(
+        f.key => key.clone(), f.kind => "request", f.id => r.id.clone(), f.number => r.number.clone(),
+        f.title => r.title.clone(), f.body => r.body.clone(), f.address => r.address.clone(),
+        f.names => format!("{} {}", r.title, r.address), f.status => r.status.clone(), f.created_at => millis(r.created_at),
+    );
+    let mut paths: Vec<String> = orders
+        .iter()
+        .flat_map(|a| prefixes(&a.unit_path, '/'))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    for p in paths {
+        d.add_text(f.units, &p);
+    }
+    for c in r
+        .category_code
+        .as_deref()
+        .map(|c| prefixes(c, '.'))
+        .unwrap_or_default()
+    {
+        d.add_text(f.category, &c);
+    }
+    Ok((key, Some(d)))
+}
+
+async fn kb_doc(state: &AppState, f: Fields, id: &str) -> anyhow::Result<Change> {
+    let key = format!("kb:{id}");
+    let Some(e) = crate::store::kb::get(state.store.reader(), id)
+        .await?
+        .filter(|e| e.active)
+    else {
+        return Ok((key, None));
+    };
+    let d = doc!(
+        f.key => key.clone(), f.kind => "kb", f.id => e.id.clone(), f.title => e.title.clone(), f.body => e.answer.clone(),
+        f.names => format!("{} {}", e.title, e.tags.join(" ")), f.status => "active", f.created_at => millis(e.created_at),
+    );
+    Ok((key, Some(d)))
+}
+
+/// Indexes whatever the events after the covered sequence touched; returns how many events
+/// were read. One catch-up runs at a time.
+pub async fn catch_up(state: &AppState) -> anyhow::Result<usize> {
+    let Some(index) = state.search.as_ref() else {
+        return Ok(0);
+    };
+    let _guard = state.search_lock.lock().await;
+    let f = index.fields;
+    let mut seq = index.covered_seq()?;
+    let mut read = 0;
+    loop {
+        let rows = sqlx::query(
+            "SELECT seq, request_id, payload FROM events WHERE seq > $1 ORDER BY seq LIMIT 2000",
+        )
+        .bind(seq)
+        .fetch_all(state.store.reader())
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut requests = std::collections::BTreeSet::new();
+        let mut entries = std::collections::BTreeSet::new();
+        for r in &rows {
+            seq = r.try_get("seq")?;
+            if let Some(id) = r.try_get::<Option<String>, _>("request_id")? {
+                requests.insert(id);
+            } else {
+                let payload: String = r.try_get("payload")?;
+                if let Some(kb) = serde_json::from_str::<serde_json::Value>(&payload)?
+                    .get("kb_entry_id")
+                    .and_then(|v| v.as_str())
+                {
+                    entries.insert(kb.to_string());
+                }
+            }
+        }
+        read += rows.len();
+        let mut changes = Vec::with_capacity(requests.len() + entries.len());
+        for id in &requests {
+            changes.push(request_doc(state, f, id).await?);
+        }
+        for id in &entries {
+            changes.push(kb_doc(state, f, id).await?);
+        }
+        let mut w = index.writer();
+        for (key, doc) in changes {
+            w.delete_term(Term::from_field_text(f.key, &key));
+            if let Some(d) = doc {
+                w.add_document(d)?;
+            }
+        }
+        let mut commit = w.prepare_commit()?;
+        commit.set_payload(&seq.to_string());
+        commit.commit()?;
+    }
+    index.reader.reload()?;
+    Ok(read)
+}
+
+/// Drops the index's documents and rebuilds it from the whole event log.
+pub async fn rebuild(state: &AppState) -> anyhow::Result<usize> {
+    let Some(index) = state.search.as_ref() else {
+        return Ok(0);
+    };
+    {
+        let _guard = state.search_lock.lock().await;
+        let mut w = index.writer();
+        w.delete_all_documents()?;
+        let mut commit = w.prepare_commit()?;
+        commit.set_payload("0");
+        commit.commit()?;
+    }
+    catch_up(state).await
+}
