@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod dispatch;
+pub mod kpi;
 pub mod request;
 pub mod time_limit;
 pub mod values;
