@@ -39,12 +39,18 @@ pub enum TextCommand {
         /// The text.
         text: String,
     },
-    /// Find near-duplicate groups in a CSV with `id` and `text` columns; prints JSON. With
-    /// `--gold COLUMN`, also pairwise precision and recall against that grouping column.
+    /// Find near-duplicate groups in a CSV; prints JSON. With `--gold COLUMN`, also pairwise
+    /// precision and recall against that grouping column.
     Dupes {
         /// The CSV.
         #[arg(long)]
         input: PathBuf,
+        /// The id column.
+        #[arg(long, default_value = "id")]
+        id_column: String,
+        /// The text column; several, comma-separated, take the first non-empty.
+        #[arg(long, default_value = "text")]
+        text_column: String,
         /// A column holding gold group ids.
         #[arg(long)]
         gold: Option<String>,
@@ -95,7 +101,12 @@ pub async fn run(config: Config, command: TextCommand) -> anyhow::Result<()> {
             )?;
             println!("{}", serde_json::to_string_pretty(&g.resolve(&text))?);
         }
-        TextCommand::Dupes { input, gold } => dupes(&input, gold.as_deref())?,
+        TextCommand::Dupes {
+            input,
+            id_column,
+            text_column,
+            gold,
+        } => dupes(&input, &id_column, &text_column, gold.as_deref())?,
     }
     Ok(())
 }
@@ -118,15 +129,21 @@ async fn closed_requests(config: Config) -> anyhow::Result<Vec<TrainingExample>>
         .collect())
 }
 
-fn dupes(input: &PathBuf, gold: Option<&str>) -> anyhow::Result<()> {
+fn dupes(
+    input: &PathBuf,
+    id_column: &str,
+    text_columns: &str,
+    gold: Option<&str>,
+) -> anyhow::Result<()> {
     let mut rdr = csv::Reader::from_path(input)
         .with_context(|| format!("cannot read {}", input.display()))?;
     let headers = rdr.headers()?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let (id_col, text_col) = (
-        col("id").context("the CSV needs an id column")?,
-        col("text").context("the CSV needs a text column")?,
-    );
+    let id_col = col(id_column).with_context(|| format!("no column {id_column}"))?;
+    let text_cols: Vec<usize> = text_columns
+        .split(',')
+        .map(|c| col(c.trim()).with_context(|| format!("no column {c}")))
+        .collect::<anyhow::Result<_>>()?;
     let gold_col = match gold {
         Some(g) => Some(col(g).with_context(|| format!("no column {g}"))?),
         None => None,
@@ -135,7 +152,12 @@ fn dupes(input: &PathBuf, gold: Option<&str>) -> anyhow::Result<()> {
     let mut gold_groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for rec in rdr.records() {
         let rec = rec?;
-        docs.push((rec[id_col].to_string(), rec[text_col].to_string()));
+        let text = text_cols
+            .iter()
+            .map(|c| &rec[*c])
+            .find(|t| !t.trim().is_empty())
+            .unwrap_or("");
+        docs.push((rec[id_col].to_string(), text.to_string()));
         if let Some(g) = gold_col.filter(|g| !rec[*g].is_empty()) {
             gold_groups
                 .entry(rec[g].to_string())

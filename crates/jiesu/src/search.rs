@@ -245,6 +245,46 @@ impl SearchIndex {
     }
 }
 
+/// A request as indexed in bulk (benchmarks and imports), outside the event log.
+pub struct BulkRequest<'a> {
+    /// Id.
+    pub id: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Text.
+    pub body: &'a str,
+    /// Address.
+    pub address: &'a str,
+    /// Status.
+    pub status: &'a str,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl SearchIndex {
+    /// Adds requests directly and commits, without moving the covered event sequence.
+    pub fn add_bulk<'a>(
+        &self,
+        docs: impl Iterator<Item = BulkRequest<'a>>,
+    ) -> anyhow::Result<usize> {
+        let f = self.fields;
+        let mut w = self.writer();
+        let mut n = 0;
+        for r in docs {
+            w.add_document(doc!(
+                f.key => format!("request:{}", r.id), f.kind => "request", f.id => r.id, f.title => r.title, f.body => r.body,
+                f.address => r.address, f.names => format!("{} {}", r.title, r.address), f.status => r.status,
+                f.created_at => millis(r.created_at),
+            ))?;
+            n += 1;
+        }
+        w.commit()?;
+        drop(w);
+        self.reader.reload()?;
+        Ok(n)
+    }
+}
+
 fn prefixes(path_or_code: &str, sep: char) -> Vec<String> {
     // "/110105/110105026/" → "/110105/", "/110105/110105026/"; "ggfw.gr.sw" → "ggfw", "ggfw.gr", …
     let parts: Vec<&str> = path_or_code.split(sep).filter(|p| !p.is_empty()).collect();
