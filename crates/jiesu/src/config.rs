@@ -104,6 +104,16 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("model"))
     }
 
+    /// The start of a local day, as an instant.
+    pub fn local_midnight(&self, day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+        day.and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_local_timezone(self.offset())
+            .single()
+            .expect("a fixed offset is unambiguous")
+            .to_utc()
+    }
+
     /// The city's UTC offset.
     pub fn offset(&self) -> chrono::FixedOffset {
         chrono::FixedOffset::east_opt(self.utc_offset_hours * 3600)

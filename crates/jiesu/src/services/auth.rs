@@ -192,18 +192,8 @@ pub async fn create_user(
         state.clock.now(),
     )
     .await?;
-    tx.event(crate::store::NewEvent {
-        jurisdiction: state.config.jurisdiction.clone(),
-        request_id: None,
-        assignment_id: None,
-        actor_id: "system".into(),
-        actor_role: "system".into(),
-        action: "user.created".into(),
-        before: None,
-        after: Some(role.as_str().into()),
-        payload: serde_json::json!({ "user_id": id, "username": username, "unit": unit }),
-        at: state.clock.now(),
-    });
+    let payload = serde_json::json!({ "user_id": id, "username": username, "role": role.as_str(), "unit": unit });
+    tx.event(state.audit_event("system", "system", "user.created", payload));
     tx.commit().await?;
     Ok(id)
 }

@@ -106,27 +106,6 @@ fn may_edit(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
-fn event(
-    state: &AppState,
-    actor_id: &str,
-    role: &str,
-    action: &str,
-    payload: serde_json::Value,
-) -> crate::store::NewEvent {
-    crate::store::NewEvent {
-        jurisdiction: state.config.jurisdiction.clone(),
-        request_id: None,
-        assignment_id: None,
-        actor_id: actor_id.into(),
-        actor_role: role.into(),
-        action: action.into(),
-        before: None,
-        after: None,
-        payload,
-        at: state.clock.now(),
-    }
-}
-
 /// Adds a rule, retiring `replaces` in the same transaction when given.
 pub async fn save(
     state: &AppState,
@@ -154,8 +133,7 @@ pub async fn save(
     }
     catalogue::insert(&mut tx, &rule, &input.note, &actor.user_id, now).await?;
     let payload = serde_json::json!({ "rule": rule, "note": input.note, "replaces": replaces });
-    tx.event(event(
-        state,
+    tx.event(state.audit_event(
         &actor.user_id,
         actor.role.as_str(),
         "catalogue.rule_added",
@@ -176,8 +154,7 @@ pub async fn retire(state: &AppState, actor: &Actor, id: &str) -> Result<(), App
     if !catalogue::retire(&mut tx, id, state.clock.now()).await? {
         return Err(AppError::NotFound("dispatch rule"));
     }
-    tx.event(event(
-        state,
+    tx.event(state.audit_event(
         &actor.user_id,
         actor.role.as_str(),
         "catalogue.rule_retired",

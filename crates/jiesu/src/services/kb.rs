@@ -114,7 +114,7 @@ pub async fn save(
     };
     let mut tx = state.store.begin().await?;
     kb::upsert(&mut tx, &entry, &actor.user_id).await?;
-    tx.event(system_event(
+    tx.event(kb_event(
         state,
         actor,
         if existing.is_some() {
@@ -139,29 +139,14 @@ pub async fn delete(state: &AppState, actor: &Actor, id: &str) -> Result<(), App
     entry.updated_at = state.clock.now();
     let mut tx = state.store.begin().await?;
     kb::upsert(&mut tx, &entry, &actor.user_id).await?;
-    tx.event(system_event(state, actor, "kb.deleted", &entry));
+    tx.event(kb_event(state, actor, "kb.deleted", &entry));
     tx.commit().await?;
     Ok(())
 }
 
-fn system_event(
-    state: &AppState,
-    actor: &Actor,
-    action: &str,
-    e: &KbEntry,
-) -> crate::store::NewEvent {
-    crate::store::NewEvent {
-        jurisdiction: state.config.jurisdiction.clone(),
-        request_id: None,
-        assignment_id: None,
-        actor_id: actor.user_id.clone(),
-        actor_role: actor.role.as_str().into(),
-        action: action.into(),
-        before: None,
-        after: None,
-        payload: serde_json::json!({ "kb_entry_id": e.id, "title": e.title }),
-        at: state.clock.now(),
-    }
+fn kb_event(state: &AppState, actor: &Actor, action: &str, e: &KbEntry) -> crate::store::NewEvent {
+    let payload = serde_json::json!({ "kb_entry_id": e.id, "title": e.title });
+    state.audit_event(&actor.user_id, actor.role.as_str(), action, payload)
 }
 
 /// A search hit.

@@ -63,6 +63,28 @@ impl AppState {
         })
     }
 
+    /// An event not about one request (users, knowledge base, catalogue), stamped now.
+    pub fn audit_event(
+        &self,
+        actor_id: &str,
+        actor_role: &str,
+        action: &str,
+        payload: serde_json::Value,
+    ) -> NewEvent {
+        NewEvent {
+            jurisdiction: self.config.jurisdiction.clone(),
+            request_id: None,
+            assignment_id: None,
+            actor_id: actor_id.to_string(),
+            actor_role: actor_role.to_string(),
+            action: action.to_string(),
+            before: None,
+            after: None,
+            payload,
+            at: self.clock.now(),
+        }
+    }
+
     /// Starts a write transaction and locks the request, or 404.
     pub(crate) async fn lock_request(
         &self,

@@ -70,14 +70,7 @@ async fn accuracy(
             "from must be before to",
         ));
     }
-    let at = |d: chrono::NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_local_timezone(offset)
-            .single()
-            .expect("fixed offset")
-            .to_utc()
-    };
+    let at = |d: chrono::NaiveDate| s.config.local_midnight(d);
     Ok(Json(suggest::accuracy(&s, at(from), at(to)).await?))
 }
 
@@ -154,15 +147,7 @@ async fn search(
         filter.unit_path = filter.unit_path.or(Some(own));
         filter.kind = Some("request".into());
     }
-    let offset = s.config.offset();
-    let at = |d: chrono::NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_local_timezone(offset)
-            .single()
-            .expect("fixed offset")
-            .to_utc()
-    };
+    let at = |d: chrono::NaiveDate| s.config.local_midnight(d);
     filter.from = p.from.map(at);
     filter.to = p.to.map(|d| at(d + chrono::Duration::days(1)));
     Ok(Json(
