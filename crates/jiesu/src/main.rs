@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use jiesu::clock::SystemClock;
 use jiesu::config::Config;
-use jiesu::services::auth;
+use jiesu::services::{auth, kpi};
 use jiesu_core::Role;
 use std::io::Read;
 use std::net::SocketAddr;
@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: cli_text::TextCommand,
     },
+    /// Three rates and rankings.
+    Kpi {
+        #[command(subcommand)]
+        command: KpiCommand,
+    },
     /// Rebuild the derived search index from the database (stop the server first).
     Reindex,
     /// The audit trail.
@@ -75,6 +80,25 @@ enum UserCommand {
     },
     /// List users.
     List,
+}
+
+#[derive(Subcommand)]
+enum KpiCommand {
+    /// A month's ranking (frozen if the month is frozen, else computed now).
+    Ranking {
+        /// `YYYY-MM`.
+        #[arg(long)]
+        month: String,
+        /// subdistrict, district, department or company.
+        #[arg(long, default_value = "subdistrict")]
+        level: String,
+        /// json or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -114,6 +138,39 @@ async fn main() -> anyhow::Result<()> {
             command: AuditCommand::Verify,
         } => verify(config).await,
         Command::Text { command } => cli_text::run(config, command).await,
+        Command::Kpi {
+            command:
+                KpiCommand::Ranking {
+                    month,
+                    level,
+                    format,
+                    out,
+                },
+        } => {
+            let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
+            let (month, level) = (
+                kpi::Month::parse(&month).map_err(cli_error)?,
+                kpi::Level::parse(&level).map_err(cli_error)?,
+            );
+            let payload = kpi::ranking_json(&state, month, level)
+                .await
+                .map_err(cli_error)?;
+            let text = match format.as_str() {
+                "json" => payload,
+                "csv" => jiesu::web::kpi_api::ranking_csv(&serde_json::from_str(&payload)?)
+                    .map_err(cli_error)?,
+                other => {
+                    anyhow::bail!("unknown format {other}: json or csv (xlsx is not built yet)")
+                }
+            };
+            state.store.close().await;
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => println!("{text}"),
+            }
+            Ok(())
+        }
         Command::Reindex => {
             let mut state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
             state.search = Some(Arc::new(jiesu::open_search(&state)?));

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod handling;
 pub mod intake;
 pub mod kb;
+pub mod kpi;
 pub mod suggest;
 pub mod supervision;
 pub mod text;

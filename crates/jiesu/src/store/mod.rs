@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod events;
 pub mod kb;
+pub mod kpi;
 pub mod outbox;
 pub mod reference;
 pub mod requests;

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod kpi_api;
 pub mod openapi;
 pub mod text_api;
 
@@ -99,7 +100,12 @@ async fn not_found() -> AppError {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/api/v1", api::routes().merge(text_api::routes()))
+        .nest(
+            "/api/v1",
+            api::routes()
+                .merge(text_api::routes())
+                .merge(kpi_api::routes()),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(localize))

@@ -219,6 +219,30 @@ impl TestApp {
             .await
     }
 
+    /// POSTs nothing and returns the raw body.
+    pub async fn post_text(&self, path: &str, token: &str) -> (u16, String) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sent");
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    /// GETs the raw body.
+    pub async fn get_text(&self, path: &str, token: &str) -> (u16, String) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sent");
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
     /// PUTs JSON.
     pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.send(

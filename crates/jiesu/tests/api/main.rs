@@ -38,6 +38,7 @@ on_both_backends!(
     intake_suggests_category_place_units_duplicates_and_answers_and_measures_itself,
     a_trained_model_drives_the_category_suggestions,
     search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
+    a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
 );
 
 mod schema_parity;

@@ -1,0 +1,498 @@
+//! Three rates per unit and period, and the monthly four-class ranking (四类排名) of
+//! streets/townships, districts, departments and companies. A unit's counts include the units
+//! under it (a street answers for its communities). A month can be frozen: the published
+//! payload is stored with the rules version it used and served byte for byte from then on.
+
+use super::AppState;
+use crate::error::AppError;
+use crate::store::{kpi as store, reference};
+use chrono::{Datelike, NaiveDate};
+use jiesu_core::access::Action;
+use jiesu_core::kpi::{self, KpiRules, RankClass, RankInput, Tally};
+use jiesu_core::Actor;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A calendar month, `YYYY-MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Month(NaiveDate);
+
+impl Month {
+    /// Parses `YYYY-MM`.
+    pub fn parse(s: &str) -> Result<Month, AppError> {
+        NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+            .map(Month)
+            .map_err(|_| AppError::field("month", "月份格式须为 YYYY-MM", "month must be YYYY-MM"))
+    }
+    /// The month before.
+    pub fn previous(self) -> Month {
+        Month(
+            self.0
+                .checked_sub_months(chrono::Months::new(1))
+                .expect("in range"),
+        )
+    }
+    /// The month after.
+    pub fn next(self) -> Month {
+        Month(
+            self.0
+                .checked_add_months(chrono::Months::new(1))
+                .expect("in range"),
+        )
+    }
+    /// `YYYY-MM`.
+    pub fn label(self) -> String {
+        format!("{:04}-{:02}", self.0.year(), self.0.month())
+    }
+}
+
+/// Which units a ranking covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Streets, townships and zones (街乡镇).
+    Subdistrict,
+    /// Districts.
+    District,
+    /// Municipal departments.
+    Department,
+    /// Public-service companies.
+    Company,
+}
+
+impl Level {
+    /// Parses the API name.
+    pub fn parse(s: &str) -> Result<Level, AppError> {
+        match s {
+            "subdistrict" => Ok(Level::Subdistrict),
+            "district" => Ok(Level::District),
+            "department" => Ok(Level::Department),
+            "company" => Ok(Level::Company),
+            _ => Err(AppError::field(
+                "level",
+                "level 须为 subdistrict、district、department 或 company",
+                "level must be subdistrict, district, department or company",
+            )),
+        }
+    }
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Subdistrict => "subdistrict",
+            Level::District => "district",
+            Level::Department => "department",
+            Level::Company => "company",
+        }
+    }
+    fn covers(self, unit_level: &str) -> bool {
+        match self {
+            Level::Subdistrict => matches!(unit_level, "subdistrict" | "township" | "zone"),
+            other => unit_level == other.as_str(),
+        }
+    }
+}
+
+/// One unit in a ranking.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UnitRanking {
+    pub code: String,
+    pub name: String,
+    pub response_rate: Option<f64>,
+    pub resolution_rate: Option<f64>,
+    pub satisfaction_rate: Option<f64>,
+    pub composite: f64,
+    /// None for a unit with no orders this month (listed, not ranked).
+    pub rank: Option<usize>,
+    pub previous_rank: Option<usize>,
+    pub class: Option<RankClass>,
+    /// Requests it (or a unit under it) led this month.
+    pub volume: u64,
+    pub dispatched: u64,
+    pub called_back: u64,
+}
+
+/// A month's ranking at one level.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Ranking {
+    pub month: String,
+    pub level: String,
+    pub rules_version: String,
+    pub frozen: bool,
+    pub units: Vec<UnitRanking>,
+}
+
+/// The rules of a month: the latest effective at its start, or the documented default.
+pub async fn rules_for(state: &AppState, month: Month) -> Result<KpiRules, AppError> {
+    let at = state.config.local_midnight(month.0);
+    Ok(store::rules_at(state.store.reader(), at)
+        .await?
+        .unwrap_or_default())
+}
+
+/// Counts of one month, summed up the unit tree onto the units of `level`.
+async fn rolled_up(
+    state: &AppState,
+    month: Month,
+    level: Level,
+) -> Result<Vec<(reference::Unit, Tally)>, AppError> {
+    let pool = state.store.reader();
+    let (from, to) = (
+        state.config.local_midnight(month.0),
+        state.config.local_midnight(month.next().0),
+    );
+    let own = store::tallies(pool, from, to).await?;
+    let units = reference::units(pool, None, None).await?;
+    let path_of: HashMap<&str, &str> = units
+        .iter()
+        .map(|u| (u.code.as_str(), u.path.as_str()))
+        .collect();
+    let mut sums: HashMap<String, Tally> = HashMap::new();
+    for (code, t) in &own {
+        let Some(path) = path_of.get(code.as_str()) else {
+            continue;
+        };
+        for ancestor in path.split('/').filter(|s| !s.is_empty()) {
+            let s = sums.entry(ancestor.to_string()).or_default();
+            s.dispatched += t.dispatched;
+            s.acknowledged_on_time += t.acknowledged_on_time;
+            s.called_back += t.called_back;
+            s.resolved += t.resolved;
+            s.satisfied += t.satisfied;
+            s.basic += t.basic;
+            s.volume += t.volume;
+        }
+    }
+    Ok(units
+        .into_iter()
+        .filter(|u| level.covers(&u.level))
+        .map(|u| {
+            let t = sums.get(&u.code).copied().unwrap_or_default();
+            (u, t)
+        })
+        .collect())
+}
+
+/// Computes a month's ranking under `rules`; `previous` gives last month's ranks.
+async fn compute(
+    state: &AppState,
+    month: Month,
+    level: Level,
+    rules: &KpiRules,
+    previous: &HashMap<String, usize>,
+) -> Result<Ranking, AppError> {
+    let rows = rolled_up(state, month, level).await?;
+    let inputs: Vec<RankInput> = rows
+        .iter()
+        .filter(|(_, t)| t.dispatched > 0)
+        .map(|(u, t)| RankInput {
+            code: u.code.clone(),
+            rates: kpi::rates(t, rules),
+            volume: t.volume as f64,
+            previous_rank: previous.get(&u.code).copied(),
+        })
+        .collect();
+    let ranked: HashMap<String, (usize, Option<RankClass>)> = kpi::rank(&inputs, rules)
+        .into_iter()
+        .map(|r| (r.code, (r.rank, r.class)))
+        .collect();
+    let mut units: Vec<UnitRanking> = rows
+        .into_iter()
+        .map(|(u, t)| {
+            let r = kpi::rates(&t, rules);
+            let (rank, class) = ranked
+                .get(&u.code)
+                .map_or((None, None), |(rank, class)| (Some(*rank), *class));
+            UnitRanking {
+                previous_rank: previous.get(&u.code).copied(),
+                code: u.code,
+                name: u.name,
+                response_rate: r.response_rate,
+                resolution_rate: r.resolution_rate,
+                satisfaction_rate: r.satisfaction_rate,
+                composite: r.composite,
+                rank,
+                class,
+                volume: t.volume,
+                dispatched: t.dispatched,
+                called_back: t.called_back,
+            }
+        })
+        .collect();
+    units.sort_by(|a, b| {
+        a.rank
+            .unwrap_or(usize::MAX)
+            .cmp(&b.rank.unwrap_or(usize::MAX))
+            .then(a.code.cmp(&b.code))
+    });
+    Ok(Ranking {
+        month: month.label(),
+        level: level.as_str().into(),
+        rules_version: rules.version.clone(),
+        frozen: false,
+        units,
+    })
+}
+
+async fn ranks_of(
+    state: &AppState,
+    month: Month,
+    level: Level,
+) -> Result<HashMap<String, usize>, AppError> {
+    let r = match store::snapshot(state.store.reader(), &month.label(), level.as_str()).await? {
+        Some((_, payload)) => {
+            serde_json::from_str::<Ranking>(&payload).map_err(|e| AppError::Internal(e.into()))?
+        }
+        None => {
+            compute(
+                state,
+                month,
+                level,
+                &rules_for(state, month).await?,
+                &HashMap::new(),
+            )
+            .await?
+        }
+    };
+    Ok(r.units
+        .into_iter()
+        .filter_map(|u| Some((u.code, u.rank?)))
+        .collect())
+}
+
+/// The ranking as JSON: the frozen payload byte for byte when the month is frozen, else
+/// computed now.
+pub async fn ranking_json(
+    state: &AppState,
+    month: Month,
+    level: Level,
+) -> Result<String, AppError> {
+    if let Some((_, payload)) =
+        store::snapshot(state.store.reader(), &month.label(), level.as_str()).await?
+    {
+        return Ok(payload);
+    }
+    let previous = ranks_of(state, month.previous(), level).await?;
+    let r = compute(
+        state,
+        month,
+        level,
+        &rules_for(state, month).await?,
+        &previous,
+    )
+    .await?;
+    serde_json::to_string(&r).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Recomputes a month with the rules version it was frozen with (for checking a frozen
+/// month): equal to the frozen payload when nothing under it has changed since.
+pub async fn recompute_frozen(
+    state: &AppState,
+    month: Month,
+    level: Level,
+) -> Result<Option<String>, AppError> {
+    let Some((version, _)) =
+        store::snapshot(state.store.reader(), &month.label(), level.as_str()).await?
+    else {
+        return Ok(None);
+    };
+    let rules = store::rules_version(state.store.reader(), &version)
+        .await?
+        .unwrap_or_default();
+    let previous = ranks_of(state, month.previous(), level).await?;
+    let mut r = compute(state, month, level, &rules, &previous).await?;
+    r.frozen = true;
+    Ok(Some(
+        serde_json::to_string(&r).map_err(|e| AppError::Internal(e.into()))?,
+    ))
+}
+
+/// Freezes a month at one level.
+pub async fn freeze(
+    state: &AppState,
+    actor: &Actor,
+    month: Month,
+    level: Level,
+) -> Result<String, AppError> {
+    if !actor.may(Action::Supervise) {
+        return Err(AppError::Forbidden("freezing a ranking"));
+    }
+    let previous = ranks_of(state, month.previous(), level).await?;
+    let rules = rules_for(state, month).await?;
+    let mut r = compute(state, month, level, &rules, &previous).await?;
+    r.frozen = true;
+    let payload = serde_json::to_string(&r).map_err(|e| AppError::Internal(e.into()))?;
+    let mut tx = state.store.begin().await?;
+    if !store::insert_snapshot(
+        &mut tx,
+        &r.month,
+        &r.level,
+        &r.rules_version,
+        &payload,
+        &actor.user_id,
+        state.clock.now(),
+    )
+    .await?
+    {
+        return Err(AppError::Conflict(format!(
+            "{} {} is already frozen",
+            r.month, r.level
+        )));
+    }
+    let ev = serde_json::json!({ "month": r.month, "level": r.level, "rules_version": r.rules_version, "ranked": r.units.iter().filter(|u| u.rank.is_some()).count() });
+    tx.event(state.audit_event(&actor.user_id, actor.role.as_str(), "kpi.frozen", ev));
+    tx.commit().await?;
+    Ok(payload)
+}
+
+/// A unit's rates month by month.
+#[derive(Debug, Serialize)]
+pub struct TrendPoint {
+    pub month: String,
+    pub response_rate: Option<f64>,
+    pub resolution_rate: Option<f64>,
+    pub satisfaction_rate: Option<f64>,
+    pub composite: f64,
+    pub dispatched: u64,
+    pub called_back: u64,
+}
+
+/// The monthly trend of one unit (its subtree included), at most 36 months.
+pub async fn trend(
+    state: &AppState,
+    code: &str,
+    from: Month,
+    to: Month,
+) -> Result<Vec<TrendPoint>, AppError> {
+    let unit = reference::unit(state.store.reader(), code)
+        .await?
+        .ok_or(AppError::NotFound("unit"))?;
+    if from.0 > to.0 {
+        return Err(AppError::field(
+            "from",
+            "起始月份须不晚于结束月份",
+            "from must not be after to",
+        ));
+    }
+    let mut out = Vec::new();
+    let mut m = from;
+    while m.0 <= to.0 {
+        if out.len() >= 36 {
+            return Err(AppError::field("to", "至多 36 个月", "at most 36 months"));
+        }
+        let rules = rules_for(state, m).await?;
+        let level = if unit.level == "district" {
+            Level::District
+        } else if unit.level == "department" {
+            Level::Department
+        } else if unit.level == "company" {
+            Level::Company
+        } else {
+            Level::Subdistrict
+        };
+        let t = rolled_up(state, m, level)
+            .await?
+            .into_iter()
+            .find(|(u, _)| u.code == unit.code)
+            .map(|(_, t)| t)
+            .unwrap_or_default();
+        let r = kpi::rates(&t, &rules);
+        out.push(TrendPoint {
+            month: m.label(),
+            response_rate: r.response_rate,
+            resolution_rate: r.resolution_rate,
+            satisfaction_rate: r.satisfaction_rate,
+            composite: r.composite,
+            dispatched: t.dispatched,
+            called_back: t.called_back,
+        });
+        m = m.next();
+    }
+    Ok(out)
+}
+
+/// New KPI rules as submitted.
+#[derive(Debug, Deserialize)]
+pub struct RulesInput {
+    /// The rules.
+    #[serde(flatten)]
+    pub rules: KpiRules,
+    /// The first day they apply to (a month's rules are those in force on its first day).
+    pub effective_from: NaiveDate,
+}
+
+/// Adds a version of the rules (admin only).
+pub async fn add_rules(state: &AppState, actor: &Actor, input: RulesInput) -> Result<(), AppError> {
+    if !actor.may(Action::Administer) {
+        return Err(AppError::Forbidden("changing the KPI rules"));
+    }
+    input
+        .rules
+        .validate()
+        .map_err(|m| AppError::field("rules", &m, &m))?;
+    if input.rules.version.trim().is_empty() || input.rules.version.len() > 64 {
+        return Err(AppError::field(
+            "version",
+            "版本名须为 1–64 个字符",
+            "version must be 1–64 characters",
+        ));
+    }
+    let mut tx = state.store.begin().await?;
+    if !store::insert_rules(
+        &mut tx,
+        &input.rules,
+        state.config.local_midnight(input.effective_from),
+        &actor.user_id,
+        state.clock.now(),
+    )
+    .await?
+    {
+        return Err(AppError::Conflict(format!(
+            "rules version {} exists",
+            input.rules.version
+        )));
+    }
+    let ev = serde_json::json!({ "rules": input.rules, "effective_from": input.effective_from });
+    tx.event(state.audit_event(&actor.user_id, actor.role.as_str(), "kpi.rules_added", ev));
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Exempts an order from its unit's rates (不纳入考核), with a reason; the approver is the
+/// actor (a supervisor or admin).
+pub async fn exempt(
+    state: &AppState,
+    actor: &Actor,
+    assignment_id: &str,
+    reason: &str,
+) -> Result<String, AppError> {
+    if !actor.may(Action::Supervise) {
+        return Err(AppError::Forbidden("approving exemptions"));
+    }
+    jiesu_core::workflow::require_text("reason", reason, 2000)?;
+    let request_id =
+        crate::store::requests::request_of_assignment(state.store.reader(), assignment_id)
+            .await?
+            .ok_or(AppError::NotFound("assignment"))?;
+    let mut tx = state.store.begin().await?;
+    if !store::insert_exemption(
+        &mut tx,
+        assignment_id,
+        reason,
+        &actor.user_id,
+        state.clock.now(),
+    )
+    .await?
+    {
+        return Err(AppError::Conflict("this order is already exempt".into()));
+    }
+    state
+        .event(
+            actor,
+            &request_id,
+            Some(assignment_id),
+            "assignment.exempted",
+        )
+        .payload(serde_json::json!({ "reason": reason }))
+        .record(&mut tx);
+    tx.commit().await?;
+    Ok(request_id)
+}
