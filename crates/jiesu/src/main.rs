@@ -92,12 +92,22 @@ enum KpiCommand {
         /// subdistrict, district, department or company.
         #[arg(long, default_value = "subdistrict")]
         level: String,
-        /// json or csv.
+        /// json, csv or xlsx (xlsx needs --out).
         #[arg(long, default_value = "json")]
         format: String,
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// The monthly report workbook (sheets: ranking, rates by district, volume by category,
+    /// overdue, month-over-month).
+    Report {
+        /// `YYYY-MM`.
+        #[arg(long)]
+        month: String,
+        /// The .xlsx file to write.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -155,20 +165,38 @@ async fn main() -> anyhow::Result<()> {
             let payload = kpi::ranking_json(&state, month, level)
                 .await
                 .map_err(cli_error)?;
-            let text = match format.as_str() {
-                "json" => payload,
+            let bytes = match format.as_str() {
+                "json" => payload.into_bytes(),
                 "csv" => jiesu::web::kpi_api::ranking_csv(&serde_json::from_str(&payload)?)
-                    .map_err(cli_error)?,
-                other => {
-                    anyhow::bail!("unknown format {other}: json or csv (xlsx is not built yet)")
+                    .map_err(cli_error)?
+                    .into_bytes(),
+                "xlsx" if out.is_some() => {
+                    jiesu::services::report::ranking_xlsx(&serde_json::from_str(&payload)?)
+                        .map_err(cli_error)?
                 }
+                "xlsx" => anyhow::bail!("--format xlsx needs --out FILE"),
+                other => anyhow::bail!("unknown format {other}: json, csv or xlsx"),
             };
             state.store.close().await;
             match out {
-                Some(path) => std::fs::write(&path, text)
+                Some(path) => std::fs::write(&path, bytes)
                     .with_context(|| format!("cannot write {}", path.display()))?,
-                None => println!("{text}"),
+                None => println!("{}", String::from_utf8_lossy(&bytes)),
             }
+            Ok(())
+        }
+        Command::Kpi {
+            command: KpiCommand::Report { month, out },
+        } => {
+            let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
+            let month = kpi::Month::parse(&month).map_err(cli_error)?;
+            let bytes = jiesu::services::report::monthly_xlsx(&state, month)
+                .await
+                .map_err(cli_error)?;
+            state.store.close().await;
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote {}", out.display());
             Ok(())
         }
         Command::Reindex => {

@@ -40,6 +40,10 @@ impl Month {
                 .expect("in range"),
         )
     }
+    /// Its first day.
+    pub fn first_day(self) -> NaiveDate {
+        self.0
+    }
     /// `YYYY-MM`.
     pub fn label(self) -> String {
         format!("{:04}-{:02}", self.0.year(), self.0.month())

@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/kpi/months/{month}/freeze", post(freeze))
         .route("/kpi/units/{code}", get(trend))
         .route("/kpi/rules", post(add_rules))
+        .route("/kpi/report", get(report))
         .route("/assignments/{id}/exempt", post(exempt))
 }
 
@@ -107,12 +108,56 @@ async fn ranking(
             )
                 .into_response())
         }
+        "xlsx" => {
+            let r: Ranking =
+                serde_json::from_str(&payload).map_err(|e| AppError::Internal(e.into()))?;
+            Ok(xlsx_body(
+                crate::services::report::ranking_xlsx(&r)?,
+                &format!("ranking-{}-{}.xlsx", r.month, r.level),
+            ))
+        }
         _ => Err(AppError::field(
             "format",
-            "format 须为 json 或 csv",
-            "format must be json or csv",
+            "format 须为 json、csv 或 xlsx",
+            "format must be json, csv or xlsx",
         )),
     }
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn xlsx_body(bytes: Vec<u8>, filename: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    (
+        [
+            (header::CONTENT_TYPE, XLSX.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MonthParams {
+    month: String,
+}
+
+/// The monthly report workbook (月度通报).
+async fn report(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<MonthParams>,
+) -> Result<Response, AppError> {
+    if !actor.sees_all() {
+        return Err(AppError::Forbidden("the monthly report"));
+    }
+    let month = Month::parse(&p.month)?;
+    Ok(xlsx_body(
+        crate::services::report::monthly_xlsx(&s, month).await?,
+        &format!("jiesu-report-{}.xlsx", month.label()),
+    ))
 }
 
 #[derive(Deserialize)]

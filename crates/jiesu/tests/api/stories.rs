@@ -1393,6 +1393,7 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/kpi/units/{code}", "get"),
         ("/kpi/rules", "post"),
         ("/assignments/{id}/exempt", "post"),
+        ("/kpi/report", "get"),
     ];
     for (path, method) in served {
         assert!(
