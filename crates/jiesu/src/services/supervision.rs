@@ -1,5 +1,6 @@
-//! Supervision (督办): orders past their deadlines and requests waiting for a callback.
-//! Unit staff see only their own unit's part.
+//! Supervision (督办): orders past or about to pass their deadlines, requests waiting for
+//! re-dispatch after a return, units with repeated unsatisfied callbacks, and the units due for
+//! the monthly summons (the rectify class). Unit staff see only their own unit's orders.
 
 use super::views::{order_view, OrderView};
 use super::AppState;
@@ -8,10 +9,20 @@ use crate::store::requests;
 use jiesu_core::access::Action;
 use jiesu_core::Actor;
 
-/// Open orders past their acknowledge or reply deadline, most overdue first.
+/// Which deadline list.
+#[derive(Debug, Clone, Copy)]
+pub enum DeadlineList {
+    /// Past the acknowledge or reply deadline.
+    Overdue,
+    /// In the last share of the reply time (pre-breach).
+    AboutToBreach,
+}
+
+/// Open orders past, or about to pass, their deadlines.
 pub async fn overdue(
     state: &AppState,
     actor: &Actor,
+    list: DeadlineList,
     limit: i64,
 ) -> Result<Vec<OrderView>, AppError> {
     let scope = if actor.may(Action::Supervise) {
@@ -21,12 +32,95 @@ pub async fn overdue(
     } else {
         return Err(AppError::Forbidden("supervision lists"));
     };
-    let rows = requests::overdue(
+    let (pool, now, limit) = (
         state.store.reader(),
         state.clock.now(),
-        &scope,
         limit.clamp(1, 1000),
-    )
-    .await?;
+    );
+    let rows = match list {
+        DeadlineList::Overdue => requests::overdue(pool, now, &scope, limit).await?,
+        DeadlineList::AboutToBreach => requests::about_to_breach(pool, now, &scope, limit).await?,
+    };
     Ok(rows.iter().map(order_view).collect())
+}
+
+fn center_only(actor: &Actor) -> Result<(), AppError> {
+    if actor.may(Action::Supervise) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("supervision lists"))
+    }
+}
+
+/// Lead orders returned and waiting for the dispatcher (退单待处理).
+pub async fn returned(
+    state: &AppState,
+    actor: &Actor,
+    limit: i64,
+) -> Result<Vec<OrderView>, AppError> {
+    center_only(actor)?;
+    Ok(
+        requests::returned_waiting(state.store.reader(), limit.clamp(1, 1000))
+            .await?
+            .iter()
+            .map(order_view)
+            .collect(),
+    )
+}
+
+/// A unit with repeated unsatisfied callbacks.
+#[derive(Debug, serde::Serialize)]
+pub struct UnsatisfiedUnit {
+    /// Unit code.
+    pub unit_code: String,
+    /// Name.
+    pub name: String,
+    /// Unresolved or unsatisfied reached callbacks in the month.
+    pub unsatisfied: i64,
+}
+
+/// Units with at least `min` unresolved or unsatisfied callbacks in the month.
+pub async fn unsatisfied(
+    state: &AppState,
+    actor: &Actor,
+    month: super::kpi::Month,
+    min: i64,
+) -> Result<Vec<UnsatisfiedUnit>, AppError> {
+    center_only(actor)?;
+    let (from, to) = (
+        state.config.local_midnight(month.first_day()),
+        state.config.local_midnight(month.next().first_day()),
+    );
+    let mut out = Vec::new();
+    for (code, n) in
+        crate::store::kpi::repeated_unsatisfied(state.store.reader(), from, to, min.max(1)).await?
+    {
+        let name = crate::store::reference::unit(state.store.reader(), &code)
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_default();
+        out.push(UnsatisfiedUnit {
+            unit_code: code,
+            name,
+            unsatisfied: n,
+        });
+    }
+    Ok(out)
+}
+
+/// The units due for the monthly summons (点名/约谈): the rectify class of the month's ranking.
+pub async fn summons(
+    state: &AppState,
+    actor: &Actor,
+    month: super::kpi::Month,
+    level: super::kpi::Level,
+) -> Result<Vec<super::kpi::UnitRanking>, AppError> {
+    center_only(actor)?;
+    let json = super::kpi::ranking_json(state, month, level).await?;
+    let r: super::kpi::Ranking =
+        serde_json::from_str(&json).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(r.units
+        .into_iter()
+        .filter(|u| u.class == Some(jiesu_core::kpi::RankClass::Rectify))
+        .collect())
 }

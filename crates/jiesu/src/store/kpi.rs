@@ -167,3 +167,28 @@ pub async fn insert_exemption(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Units (lead of the callback's round) with at least `min` reached callbacks in [from, to)
+/// that were unresolved or unsatisfied, most first.
+pub async fn repeated_unsatisfied(
+    pool: &AnyPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    min: i64,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT a.unit_code, COUNT(*) AS n FROM callbacks c JOIN requests r ON r.id = c.request_id \
+         JOIN assignments a ON a.request_id = COALESCE(r.primary_id, r.id) AND a.round = c.round AND a.role = 'lead' AND a.status <> 'returned' \
+         WHERE c.reached = 1 AND (c.resolved = 0 OR c.satisfaction = 'unsatisfied') AND c.at >= $1 AND c.at < $2 \
+         GROUP BY a.unit_code HAVING COUNT(*) >= $3 ORDER BY n DESC, a.unit_code",
+    )
+    .bind(millis(from))
+    .bind(millis(to))
+    .bind(min)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("unit_code")?, r.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}

@@ -373,6 +373,48 @@ pub async fn overdue(
         .collect::<Result<_, _>>()?)
 }
 
+/// Open orders whose pre-breach warning time has passed but whose reply deadline has not
+/// (about to breach), soonest deadline first, unit-scoped by path prefix.
+pub async fn about_to_breach(
+    pool: &AnyPool,
+    now: DateTime<Utc>,
+    unit_path: &str,
+    limit: i64,
+) -> Result<Vec<AssignmentRow>, StoreError> {
+    let sql = format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE status IN ('dispatched', 'acknowledged') \
+         AND reply_warn_at <= $1 AND reply_by >= $1 AND unit_path LIKE $2 || '%' ORDER BY reply_by LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(millis(now))
+        .bind(unit_path)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(assignment_from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// Requests waiting for re-dispatch after their lead unit returned them (退单待处理), oldest
+/// return first.
+pub async fn returned_waiting(
+    pool: &AnyPool,
+    limit: i64,
+) -> Result<Vec<AssignmentRow>, StoreError> {
+    let sql = format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments a WHERE a.status = 'returned' AND a.role = 'lead' \
+         AND EXISTS (SELECT 1 FROM requests r WHERE r.id = a.request_id AND r.status = 'received' AND r.round = a.round) \
+         ORDER BY a.returned_at LIMIT $1"
+    );
+    let rows = sqlx::query(&sql).bind(limit).fetch_all(pool).await?;
+    Ok(rows
+        .iter()
+        .map(assignment_from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 /// A stored extension request.
 #[derive(Debug, Clone)]
 pub struct ExtensionRow {

@@ -36,6 +36,10 @@ pub fn routes() -> Router<AppState> {
         .route("/units", get(units))
         .route("/categories", get(categories))
         .route("/supervision/overdue", get(overdue))
+        .route("/supervision/about-to-breach", get(about_to_breach))
+        .route("/supervision/returned", get(returned))
+        .route("/supervision/unsatisfied", get(unsatisfied))
+        .route("/supervision/summons", get(summons))
 }
 
 #[derive(Deserialize)]
@@ -276,7 +280,64 @@ async fn overdue(
     Auth(actor): Auth,
     ApiQuery(p): ApiQuery<OverdueParams>,
 ) -> ApiResult<Json<Vec<OrderView>>> {
+    let list = supervision::DeadlineList::Overdue;
     Ok(Json(
-        supervision::overdue(&s, &actor, p.limit.unwrap_or(200)).await?,
+        supervision::overdue(&s, &actor, list, p.limit.unwrap_or(200)).await?,
     ))
+}
+
+async fn about_to_breach(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<OverdueParams>,
+) -> ApiResult<Json<Vec<OrderView>>> {
+    let list = supervision::DeadlineList::AboutToBreach;
+    Ok(Json(
+        supervision::overdue(&s, &actor, list, p.limit.unwrap_or(200)).await?,
+    ))
+}
+
+async fn returned(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<OverdueParams>,
+) -> ApiResult<Json<Vec<OrderView>>> {
+    Ok(Json(
+        supervision::returned(&s, &actor, p.limit.unwrap_or(200)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnsatisfiedParams {
+    month: String,
+    min: Option<i64>,
+}
+
+async fn unsatisfied(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<UnsatisfiedParams>,
+) -> ApiResult<Json<Vec<supervision::UnsatisfiedUnit>>> {
+    let month = crate::services::kpi::Month::parse(&p.month)?;
+    Ok(Json(
+        supervision::unsatisfied(&s, &actor, month, p.min.unwrap_or(2)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummonsParams {
+    month: String,
+    level: Option<String>,
+}
+
+async fn summons(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<SummonsParams>,
+) -> ApiResult<Json<Vec<crate::services::kpi::UnitRanking>>> {
+    let month = crate::services::kpi::Month::parse(&p.month)?;
+    let level = crate::services::kpi::Level::parse(p.level.as_deref().unwrap_or("subdistrict"))?;
+    Ok(Json(supervision::summons(&s, &actor, month, level).await?))
 }

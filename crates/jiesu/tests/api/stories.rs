@@ -120,6 +120,18 @@ pub async fn a_request_lives_its_whole_life_through_return_extension_rework_and_
     )
     .await;
     assert_eq!(v["status"], "received");
+    let waiting = expect(
+        app.get("/api/v1/supervision/returned", Some(&s.dispatcher))
+            .await,
+        200,
+    );
+    assert_eq!(waiting.as_array().unwrap().len(), 1);
+    assert_eq!(waiting[0]["unit_code"], YOUANMEN);
+    expect(
+        app.get("/api/v1/supervision/returned", Some(&s.wangjing))
+            .await,
+        403,
+    );
     let body = json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] });
     let v = expect(
         app.post(
@@ -873,11 +885,25 @@ pub async fn deadlines_are_marked_once_by_the_sweep_and_listed_for_supervision(b
         (rep.ack_overdue, rep.reply_warned, rep.reply_overdue),
         (0, 2, 0)
     );
+    let soon = expect(
+        app.get("/api/v1/supervision/about-to-breach", Some(&supervisor))
+            .await,
+        200,
+    );
+    assert_eq!(soon.as_array().unwrap().len(), 2, "{soon}");
     app.clock.advance(chrono::Duration::minutes(20));
     let rep = jiesu::jobs::sweep_deadlines(&app.state).await.unwrap();
     assert_eq!(
         (rep.ack_overdue, rep.reply_warned, rep.reply_overdue),
         (0, 0, 2)
+    );
+    assert_eq!(
+        expect(
+            app.get("/api/v1/supervision/about-to-breach", Some(&supervisor))
+                .await,
+            200
+        ),
+        json!([])
     );
     // Idempotent: a second sweep finds nothing new.
     assert_eq!(
@@ -1394,6 +1420,10 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/kpi/rules", "post"),
         ("/assignments/{id}/exempt", "post"),
         ("/kpi/report", "get"),
+        ("/supervision/about-to-breach", "get"),
+        ("/supervision/returned", "get"),
+        ("/supervision/unsatisfied", "get"),
+        ("/supervision/summons", "get"),
     ];
     for (path, method) in served {
         assert!(
@@ -2534,4 +2564,110 @@ pub async fn a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible
                 .starts_with("110106,丰台区,1.000000,0.500000,0.400000,56.000000,1,,leading,1")),
         "{csv}"
     );
+
+    // Units with repeated unsatisfied callbacks, and the summons list (nobody in the rectify
+    // class with only two ranked streets and class size 1).
+    let un = expect(
+        app.get(
+            "/api/v1/supervision/unsatisfied?month=2026-11&min=1",
+            Some(&sup),
+        )
+        .await,
+        200,
+    );
+    let codes: Vec<&str> = un
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["unit_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, [WANGJING, YOUANMEN]);
+    assert_eq!(un[1]["name"], "右安门街道");
+    assert_eq!(
+        expect(
+            app.get(
+                "/api/v1/supervision/unsatisfied?month=2026-11&min=2",
+                Some(&sup)
+            )
+            .await,
+            200
+        ),
+        json!([])
+    );
+    assert_eq!(
+        expect(
+            app.get("/api/v1/supervision/summons?month=2026-11", Some(&sup))
+                .await,
+            200
+        ),
+        json!([])
+    );
+    expect(
+        app.get(
+            "/api/v1/supervision/summons?month=2026-11",
+            Some(&s.operator),
+        )
+        .await,
+        403,
+    );
+
+    // The monthly report opens with the expected sheets and Chinese headers.
+    let resp = reqwest::Client::new()
+        .get(format!("{}/api/v1/kpi/report?month=2026-11", app.base))
+        .bearer_auth(&sup)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a valid xlsx");
+    assert_eq!(
+        wb.sheet_names(),
+        [
+            "街乡镇排名",
+            "各区三率",
+            "分类诉求量",
+            "超期工单",
+            "环比变化"
+        ]
+    );
+    let sheet = wb.worksheet_range("街乡镇排名").unwrap();
+    assert_eq!(sheet.get_value((0, 0)).unwrap().to_string(), "排名");
+    assert_eq!(sheet.get_value((1, 1)).unwrap().to_string(), "望京街道");
+    assert_eq!(sheet.get_value((1, 8)).unwrap().to_string(), "治理类");
+    let cats = wb.worksheet_range("分类诉求量").unwrap();
+    assert_eq!(cats.get_value((1, 0)).unwrap().to_string(), "未分类");
+    assert_eq!(cats.get_value((1, 1)).unwrap().to_string(), "5");
+    expect(
+        app.get("/api/v1/kpi/report?month=2026-11", Some(&s.wangjing))
+            .await,
+        403,
+    );
+    let file = app.dir.path().join("r.xlsx");
+    let out = app
+        .cli()
+        .args([
+            "kpi",
+            "ranking",
+            "--month",
+            "2026-11",
+            "--format",
+            "xlsx",
+            "--out",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wb = calamine::open_workbook::<calamine::Xlsx<_>, _>(&file).unwrap();
+    assert_eq!(wb.sheet_names(), ["排名"]);
 }
