@@ -7,6 +7,13 @@ use jiesu_core::kpi::{KpiRules, Tally};
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
 
+/// Reached callbacks in [$1, $2), each joined to the order it counts for: the lead of its
+/// round (a merged requester's callback: the primary request's lead), not returned, not exempt.
+const ATTRIBUTED_CALLBACKS: &str = "FROM callbacks c JOIN requests r ON r.id = c.request_id \
+    JOIN assignments a ON a.request_id = COALESCE(r.primary_id, r.id) AND a.round = c.round AND a.role = 'lead' \
+    AND a.status <> 'returned' WHERE c.reached = 1 AND c.at >= $1 AND c.at < $2 \
+    AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id)";
+
 /// Counts per unit code for orders dispatched and callbacks made in [from, to). Returned
 /// orders and exempt orders are left out; a callback counts for the lead unit of its round
 /// (a merged requester's callback for the primary request's lead); only reached requesters
@@ -35,13 +42,11 @@ pub async fn tallies(
         t.volume = r.try_get::<i64, _>("led")? as u64;
     }
     let rows = sqlx::query(
-        "SELECT a.unit_code, COUNT(*) AS called_back, SUM(CASE WHEN c.resolved = 1 THEN 1 ELSE 0 END) AS resolved, \
-         SUM(CASE WHEN c.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
-         SUM(CASE WHEN c.satisfaction = 'basic' THEN 1 ELSE 0 END) AS basic \
-         FROM callbacks c JOIN requests r ON r.id = c.request_id \
-         JOIN assignments a ON a.request_id = COALESCE(r.primary_id, r.id) AND a.round = c.round AND a.role = 'lead' AND a.status <> 'returned' \
-         WHERE c.reached = 1 AND c.at >= $1 AND c.at < $2 \
-         AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id) GROUP BY a.unit_code",
+        &format!(
+            "SELECT a.unit_code, COUNT(*) AS called_back, SUM(CASE WHEN c.resolved = 1 THEN 1 ELSE 0 END) AS resolved, \
+             SUM(CASE WHEN c.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
+             SUM(CASE WHEN c.satisfaction = 'basic' THEN 1 ELSE 0 END) AS basic {ATTRIBUTED_CALLBACKS} GROUP BY a.unit_code"
+        ),
     )
     .bind(millis(from))
     .bind(millis(to))
@@ -168,8 +173,8 @@ pub async fn insert_exemption(
     Ok(done.rows_affected() == 1)
 }
 
-/// Units (lead of the callback's round) with at least `min` reached callbacks in [from, to)
-/// that were unresolved or unsatisfied, most first.
+/// Units (lead of the callback's round, exempt orders left out) with at least `min` reached
+/// callbacks in [from, to) that were unresolved or unsatisfied, most first.
 pub async fn repeated_unsatisfied(
     pool: &AnyPool,
     from: DateTime<Utc>,
@@ -177,10 +182,10 @@ pub async fn repeated_unsatisfied(
     min: i64,
 ) -> Result<Vec<(String, i64)>, StoreError> {
     let rows = sqlx::query(
-        "SELECT a.unit_code, COUNT(*) AS n FROM callbacks c JOIN requests r ON r.id = c.request_id \
-         JOIN assignments a ON a.request_id = COALESCE(r.primary_id, r.id) AND a.round = c.round AND a.role = 'lead' AND a.status <> 'returned' \
-         WHERE c.reached = 1 AND (c.resolved = 0 OR c.satisfaction = 'unsatisfied') AND c.at >= $1 AND c.at < $2 \
-         GROUP BY a.unit_code HAVING COUNT(*) >= $3 ORDER BY n DESC, a.unit_code",
+        &format!(
+            "SELECT a.unit_code, COUNT(*) AS n {ATTRIBUTED_CALLBACKS} AND (c.resolved = 0 OR c.satisfaction = 'unsatisfied') \
+             GROUP BY a.unit_code HAVING COUNT(*) >= $3 ORDER BY n DESC, a.unit_code"
+        ),
     )
     .bind(millis(from))
     .bind(millis(to))
