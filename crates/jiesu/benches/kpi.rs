@@ -1,0 +1,134 @@
+//! KPI benchmark (issue #4): the monthly ranking of streets/townships over a month of N
+//! requests, against one plain full scan of the same orders in the same run.
+//!
+//!     cargo bench -p jiesu --bench kpi -- --requests 2000000 [--postgres URL] --out benches/kpi-report.md
+
+use jiesu::clock::SystemClock;
+use jiesu::config::Config;
+use jiesu::services::kpi::{ranking_json, Level, Month};
+use std::sync::Arc;
+use std::time::Instant;
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = arg("--requests")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::from_env()?;
+    config.data_dir = dir.path().to_path_buf();
+    config.database_url = None;
+    let backend = match arg("--postgres") {
+        Some(admin) => {
+            use sqlx::Connection;
+            let db = format!("jiesu_bench_{}", std::process::id());
+            let mut c = sqlx::PgConnection::connect(&admin).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {db}"))
+                .execute(&mut c)
+                .await?;
+            sqlx::query(&format!("CREATE DATABASE {db}"))
+                .execute(&mut c)
+                .await?;
+            config.database_url = Some(format!("{}/{db}", admin.rsplit_once('/').expect("url").0));
+            "PostgreSQL 15"
+        }
+        None => "SQLite (WAL)",
+    };
+    let state = jiesu::open_state(config.clone(), Arc::new(SystemClock)).await?;
+    let pool = state.store.reader().clone();
+    let streets: Vec<(String, String)> = sqlx::query_as("SELECT code, path FROM units WHERE level IN ('subdistrict', 'township', 'zone') ORDER BY code")
+        .fetch_all(&pool)
+        .await?;
+    let month = Month::parse("2026-10").map_err(|e| anyhow::anyhow!("{}", e.message(true)))?;
+    let start = config.local_midnight(month.first_day()).timestamp_millis();
+    let span = config
+        .local_midnight(month.next().first_day())
+        .timestamp_millis()
+        - start;
+    let mut rng = Rng(0x2545f4914f6cdd1d);
+    let t0 = Instant::now();
+    let batch = 400;
+    for chunk_start in (0..n).step_by(batch) {
+        let end = (chunk_start + batch).min(n);
+        let mut tx = state.store.begin().await?;
+        let mut req = String::from("INSERT INTO requests (id, number, jurisdiction, kind, channel, status, title, body, address, requester_name, requester_phone, confidential, round, callback_attempts, callback_done, created_by, created_at, updated_at) VALUES ");
+        let mut asg = String::from("INSERT INTO assignments (id, request_id, jurisdiction, unit_code, unit_path, role, round, status, time_limit_class, dispatched_at, acknowledge_by, reply_by, reply_warn_at, acknowledged_at, replied_at, dispatched_by) VALUES ");
+        let mut cbs = String::from("INSERT INTO callbacks (id, request_id, round, reached, resolved, satisfaction, note, outcome, agent_id, at) VALUES ");
+        let mut any_cb = false;
+        for i in chunk_start..end {
+            let at = start + (rng.next() % span as u64) as i64;
+            let (code, path) = &streets[(rng.next() % streets.len() as u64) as usize];
+            let sep = if i == chunk_start { "" } else { ", " };
+            req += &format!("{sep}('r{i}', 'n{i}', '110000', 'complaint', 'phone', 'closed', 't', 'b', '', '', '13800000000', 0, 1, 0, 1, 'bench', {at}, {at})");
+            let ack = at + (rng.next() % 240) as i64 * 60_000;
+            asg += &format!("{sep}('a{i}', 'r{i}', '110000', '{code}', '{path}', 'lead', 1, 'replied', 'general', {at}, {}, {}, {}, {ack}, {ack}, 'bench')", at + 7_200_000, at + 604_800_000, at + 483_840_000);
+            if rng.next() % 10 < 7 {
+                let resolved = (rng.next() % 10 < 8) as i64;
+                let sat = ["satisfied", "basic", "unsatisfied"][(rng.next() % 3) as usize];
+                cbs += &format!(
+                    "{}('c{i}', 'r{i}', 1, 1, {resolved}, '{sat}', NULL, 'closed', 'bench', {})",
+                    if any_cb { ", " } else { "" },
+                    (at + 86_400_000).min(start + span - 1)
+                );
+                any_cb = true;
+            }
+        }
+        sqlx::query(&req).execute(tx.conn()).await?;
+        sqlx::query(&asg).execute(tx.conn()).await?;
+        if any_cb {
+            sqlx::query(&cbs).execute(tx.conn()).await?;
+        }
+        tx.commit().await?;
+    }
+    let load_s = t0.elapsed().as_secs_f64();
+    // Baseline: one plain scan of the month's orders, counting what the response rate needs.
+    let mut base = Vec::new();
+    let mut rank = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let _: (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), SUM(CASE WHEN acknowledged_at <= acknowledge_by THEN 1 ELSE 0 END) FROM assignments WHERE dispatched_at >= $1 AND dispatched_at < $2",
+        )
+        .bind(start)
+        .bind(start + span)
+        .fetch_one(&pool)
+        .await?;
+        base.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let json = ranking_json(&state, month, Level::Subdistrict)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message(true)))?;
+        rank.push(t.elapsed().as_secs_f64());
+        std::hint::black_box(json);
+    }
+    let best = |v: &[f64]| v.iter().cloned().fold(f64::INFINITY, f64::min);
+    let report = format!(
+        "# KPI benchmark ({backend})\n\n{n} requests in 2026-10 over {} streets/townships (one lead order each, 70 % called back); loaded in {load_s:.0} s.\n\n\
+         | | best of 3, s |\n|---|---|\n| monthly ranking, subdistrict level (three rates, roll-up, classes, previous month) | {:.3} |\n\
+         | baseline: one plain scan of the month's orders (COUNT + SUM) | {:.3} |\n| ratio ranking / baseline | {:.1}× |\n",
+        streets.len(), best(&rank), best(&base), best(&rank) / best(&base),
+    );
+    print!("{report}");
+    if let Some(out) = arg("--out") {
+        std::fs::write(out, &report)?;
+    }
+    state.store.close().await;
+    Ok(())
+}
