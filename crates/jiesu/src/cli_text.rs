@@ -113,11 +113,7 @@ pub async fn run(config: Config, command: TextCommand) -> anyhow::Result<()> {
 
 async fn closed_requests(config: Config) -> anyhow::Result<Vec<TrainingExample>> {
     let state = jiesu::open_state(config, std::sync::Arc::new(jiesu::clock::SystemClock)).await?;
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT id, title, body, category_code FROM requests WHERE status = 'closed' AND category_code IS NOT NULL ORDER BY created_at",
-    )
-    .fetch_all(state.store.reader())
-    .await?;
+    let rows = jiesu::store::requests::closed_with_category(state.store.reader()).await?;
     state.store.close().await;
     Ok(rows
         .into_iter()

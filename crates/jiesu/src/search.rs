@@ -9,7 +9,6 @@ use crate::services::AppState;
 use crate::store::{from_millis, millis};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::Row;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
@@ -359,24 +358,18 @@ pub async fn catch_up(state: &AppState) -> anyhow::Result<usize> {
     let mut seq = index.covered_seq()?;
     let mut read = 0;
     loop {
-        let rows = sqlx::query(
-            "SELECT seq, request_id, payload FROM events WHERE seq > $1 ORDER BY seq LIMIT 2000",
-        )
-        .bind(seq)
-        .fetch_all(state.store.reader())
-        .await?;
+        let rows = crate::store::events::after(state.store.reader(), seq, 2000).await?;
         if rows.is_empty() {
             break;
         }
         let mut requests = std::collections::BTreeSet::new();
         let mut entries = std::collections::BTreeSet::new();
-        for r in &rows {
-            seq = r.try_get("seq")?;
-            if let Some(id) = r.try_get::<Option<String>, _>("request_id")? {
-                requests.insert(id);
+        for (event_seq, request_id, payload) in &rows {
+            seq = *event_seq;
+            if let Some(id) = request_id {
+                requests.insert(id.clone());
             } else {
-                let payload: String = r.try_get("payload")?;
-                if let Some(kb) = serde_json::from_str::<serde_json::Value>(&payload)?
+                if let Some(kb) = serde_json::from_str::<serde_json::Value>(payload)?
                     .get("kb_entry_id")
                     .and_then(|v| v.as_str())
                 {

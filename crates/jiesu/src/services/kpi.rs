@@ -377,21 +377,16 @@ pub async fn trend(
         ));
     }
     let mut out = Vec::new();
+    let level = [Level::District, Level::Department, Level::Company]
+        .into_iter()
+        .find(|l| l.covers(&unit.level))
+        .unwrap_or(Level::Subdistrict);
     let mut m = from;
     while m.0 <= to.0 {
         if out.len() >= 36 {
             return Err(AppError::field("to", "至多 36 个月", "at most 36 months"));
         }
         let rules = rules_for(state, m).await?;
-        let level = if unit.level == "district" {
-            Level::District
-        } else if unit.level == "department" {
-            Level::Department
-        } else if unit.level == "company" {
-            Level::Company
-        } else {
-            Level::Subdistrict
-        };
         let t = rolled_up(state, m, level)
             .await?
             .into_iter()

@@ -6,7 +6,6 @@ use super::kpi::{self, Level, Month, Ranking, UnitRanking};
 use super::AppState;
 use crate::error::AppError;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
-use sqlx::Row;
 use std::collections::BTreeMap;
 
 fn class_zh(u: &UnitRanking) -> &'static str {
@@ -98,30 +97,21 @@ pub async fn monthly_xlsx(state: &AppState, month: Month) -> Result<Vec<u8>, App
         state.config.local_midnight(month.first_day()),
         state.config.local_midnight(month.next().first_day()),
     );
-    let rows = sqlx::query("SELECT category_code, COUNT(*) AS n FROM requests WHERE created_at >= $1 AND created_at < $2 GROUP BY category_code")
-        .bind(crate::store::millis(from))
-        .bind(crate::store::millis(to))
-        .fetch_all(pool)
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    let names: BTreeMap<String, String> = crate::store::reference::categories(pool)
-        .await?
-        .into_iter()
-        .map(|c| (c.code, c.name))
-        .collect();
     let mut by_category: BTreeMap<String, i64> = BTreeMap::new();
-    for r in rows {
-        let code: Option<String> = r
-            .try_get("category_code")
-            .map_err(crate::store::StoreError::from)?;
+    for (code, n) in crate::store::requests::volume_by_category(pool, from, to).await? {
         let top = code
             .as_deref()
             .and_then(|c| c.split('.').next())
-            .map(|c| names.get(c).cloned().unwrap_or_else(|| c.to_string()))
+            .map(|c| {
+                state
+                    .text
+                    .category_names
+                    .get(c)
+                    .cloned()
+                    .unwrap_or_else(|| c.to_string())
+            })
             .unwrap_or_else(|| "未分类".into());
-        *by_category.entry(top).or_default() += r
-            .try_get::<i64, _>("n")
-            .map_err(crate::store::StoreError::from)?;
+        *by_category.entry(top).or_default() += n;
     }
     let overdue =
         crate::store::requests::overdue(pool, state.clock.now().min(to), "/", 5000).await?;

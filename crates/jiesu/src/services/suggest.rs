@@ -157,13 +157,7 @@ async fn units(
     let picked: Vec<SuggestedUnit> = match dispatch::pick_by_rules(&rules, category, &codes) {
         Some(units) => units,
         None => {
-            let default: Option<String> =
-                sqlx::query_scalar("SELECT default_unit_code FROM categories WHERE code = $1")
-                    .bind(category)
-                    .fetch_optional(state.store.reader())
-                    .await
-                    .map_err(crate::store::StoreError::from)?
-                    .flatten();
+            let default = reference::category_default_unit(state.store.reader(), category).await?;
             dispatch::fallback(default.as_deref(), &codes)
         }
     };

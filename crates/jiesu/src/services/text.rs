@@ -6,7 +6,7 @@ use crate::store::reference;
 use jiesu_text::classify::Model;
 use jiesu_text::dupes::{DupConfig, DupIndex};
 use jiesu_text::place::Gazetteer;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::RwLock;
@@ -79,16 +79,11 @@ impl TextState {
         };
         let gazetteer = Gazetteer::from_units_csv(reference::SHIPPED[0].1)
             .map_err(|e| anyhow::anyhow!("gazetteer: {e}"))?;
-        let rows = sqlx::query("SELECT code, name, keywords FROM categories")
-            .fetch_all(pool)
-            .await?;
+        let rows = reference::category_keywords(pool).await?;
         let mut keywords = Vec::new();
         let mut category_by_name = HashMap::new();
         let mut category_names = HashMap::new();
-        for r in rows {
-            let code: String = r.try_get("code")?;
-            let name: String = r.try_get("name")?;
-            let kw: String = r.try_get("keywords")?;
+        for (code, name, kw) in rows {
             let kw: Vec<String> = kw
                 .split('|')
                 .filter(|k| !k.is_empty())
@@ -110,21 +105,9 @@ impl TextState {
             ids: HashMap::new(),
             next: 0,
         };
-        let since = crate::store::millis(now - chrono::Duration::days(DUPLICATE_WINDOW_DAYS));
-        let rows = sqlx::query(
-            "SELECT id, title, body FROM requests WHERE created_at >= $1 AND status NOT IN ('answered', 'closed', 'merged') ORDER BY created_at",
-        )
-        .bind(since)
-        .fetch_all(pool)
-        .await?;
-        for r in rows {
-            let id: String = r.try_get("id")?;
-            let text = format!(
-                "{} {}",
-                r.try_get::<String, _>("title")?,
-                r.try_get::<String, _>("body")?
-            );
-            dupes.insert(&id, &text);
+        let since = now - chrono::Duration::days(DUPLICATE_WINDOW_DAYS);
+        for (id, title, body) in crate::store::requests::open_texts_since(pool, since).await? {
+            dupes.insert(&id, &format!("{title} {body}"));
         }
         Ok(TextState {
             model,

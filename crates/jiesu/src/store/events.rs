@@ -281,3 +281,19 @@ pub async fn verify(pool: &AnyPool) -> Result<Result<i64, BrokenLink>, StoreErro
     }
     Ok(Ok(expected - 1))
 }
+
+/// (seq, request id, payload) of up to `limit` events after `seq`, in order: what derived
+/// state (the search index) follows.
+pub async fn after(
+    pool: &AnyPool,
+    seq: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT seq, request_id, payload FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(seq)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}

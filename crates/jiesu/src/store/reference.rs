@@ -401,3 +401,27 @@ where
             .await?,
     )
 }
+
+/// A category's default unit, by code.
+pub async fn category_default_unit(
+    pool: &AnyPool,
+    code: &str,
+) -> Result<Option<String>, StoreError> {
+    let v: Option<Option<String>> =
+        sqlx::query_scalar("SELECT default_unit_code FROM categories WHERE code = $1")
+            .bind(code)
+            .fetch_optional(pool)
+            .await?;
+    Ok(v.flatten())
+}
+
+/// Every category's (code, name, `|`-separated keywords).
+pub async fn category_keywords(
+    pool: &AnyPool,
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT code, name, keywords FROM categories ORDER BY code")
+            .fetch_all(pool)
+            .await?,
+    )
+}

@@ -563,3 +563,41 @@ pub async fn callbacks_of(
         })
         .collect()
 }
+
+/// (id, title, body) of requests created since `since` that are still open, oldest first:
+/// what the near-duplicate index starts from.
+pub async fn open_texts_since(
+    pool: &AnyPool,
+    since: DateTime<Utc>,
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, title, body FROM requests WHERE created_at >= $1 AND status NOT IN ('answered', 'closed', 'merged') ORDER BY created_at",
+    )
+    .bind(millis(since))
+    .fetch_all(pool)
+    .await?)
+}
+
+/// (id, title, body, category) of closed requests with a category: training data.
+pub async fn closed_with_category(
+    pool: &AnyPool,
+) -> Result<Vec<(String, String, String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, title, body, category_code FROM requests WHERE status = 'closed' AND category_code IS NOT NULL ORDER BY created_at",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Requests created in [from, to) per category code (None: no category).
+pub async fn volume_by_category(
+    pool: &AnyPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(Option<String>, i64)>, StoreError> {
+    Ok(sqlx::query_as("SELECT category_code, COUNT(*) FROM requests WHERE created_at >= $1 AND created_at < $2 GROUP BY category_code")
+        .bind(millis(from))
+        .bind(millis(to))
+        .fetch_all(pool)
+        .await?)
+}
