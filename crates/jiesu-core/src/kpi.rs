@@ -23,6 +23,18 @@ pub struct Tally {
     pub volume: u64,
 }
 
+impl std::ops::AddAssign for Tally {
+    fn add_assign(&mut self, o: Tally) {
+        self.dispatched += o.dispatched;
+        self.acknowledged_on_time += o.acknowledged_on_time;
+        self.called_back += o.called_back;
+        self.resolved += o.resolved;
+        self.satisfied += o.satisfied;
+        self.basic += o.basic;
+        self.volume += o.volume;
+    }
+}
+
 /// The versioned rules of the rates and the ranking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KpiRules {

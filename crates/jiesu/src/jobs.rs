@@ -1,6 +1,7 @@
 //! Background jobs: idempotent sweeps over stored state that may run on any node, any number
 //! of times. The deadline sweep marks orders pre-breach and overdue (with events); the
-//! outbox job delivers requester messages with retries and backoff.
+//! outbox job delivers requester messages with retries and backoff; the rollup job recounts
+//! the KPI days that changes marked dirty.
 
 use crate::services::AppState;
 use crate::store::outbox::{self, OutboxMessage};
@@ -265,6 +266,9 @@ pub fn spawn(
                 }
                 if let Err(e) = deliver_outbox(&s).await {
                     tracing::error!(error = %e, "outbox delivery failed");
+                }
+                if let Err(e) = crate::services::kpi::refresh_rollups(&s).await {
+                    tracing::error!(error = %e, "KPI rollup refresh failed");
                 }
             }
         }));

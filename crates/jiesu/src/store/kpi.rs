@@ -4,7 +4,7 @@
 use super::{millis, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use jiesu_core::kpi::{KpiRules, Tally};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
 use std::collections::HashMap;
 
 /// Reached callbacks in [$1, $2), each joined to the order it counts for: the lead of its
@@ -14,14 +14,23 @@ const ATTRIBUTED_CALLBACKS: &str = "FROM callbacks c JOIN requests r ON r.id = c
     AND a.status <> 'returned' WHERE c.reached = 1 AND c.at >= $1 AND c.at < $2 \
     AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id)";
 
-/// Counts per unit code for orders dispatched and callbacks made in [from, to). Returned
-/// orders and exempt orders are left out; a callback counts for the lead unit of its round
-/// (a merged requester's callback for the primary request's lead); only reached requesters
-/// count.
+/// Counts per unit code for orders dispatched and callbacks made in [from, to), recounted from
+/// the base tables (the full scan the rollups must agree with). Returned orders and exempt
+/// orders are left out; a callback counts for the lead unit of its round (a merged
+/// requester's callback for the primary request's lead); only reached requesters count.
 pub async fn tallies(
     pool: &AnyPool,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+) -> Result<HashMap<String, Tally>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    recount(&mut conn, millis(from), millis(to)).await
+}
+
+async fn recount(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
 ) -> Result<HashMap<String, Tally>, StoreError> {
     let mut out: HashMap<String, Tally> = HashMap::new();
     let rows = sqlx::query(
@@ -31,9 +40,9 @@ pub async fn tallies(
          FROM assignments a WHERE a.dispatched_at >= $1 AND a.dispatched_at < $2 AND a.status <> 'returned' \
          AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id) GROUP BY a.unit_code",
     )
-    .bind(millis(from))
-    .bind(millis(to))
-    .fetch_all(pool)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
     .await?;
     for r in rows {
         let t = out.entry(r.try_get("unit_code")?).or_default();
@@ -48,9 +57,9 @@ pub async fn tallies(
              SUM(CASE WHEN c.satisfaction = 'basic' THEN 1 ELSE 0 END) AS basic {ATTRIBUTED_CALLBACKS} GROUP BY a.unit_code"
         ),
     )
-    .bind(millis(from))
-    .bind(millis(to))
-    .fetch_all(pool)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
     .await?;
     for r in rows {
         let t = out.entry(r.try_get("unit_code")?).or_default();
@@ -60,6 +69,236 @@ pub async fn tallies(
         t.basic = r.try_get::<i64, _>("basic")? as u64;
     }
     Ok(out)
+}
+
+/// One local day in ms.
+const DAY_MS: i64 = 86_400_000;
+
+/// The local day number of a time: (ms + offset) / one day. Times are after 1970, so the
+/// integer division of both databases agrees.
+pub fn day_of(at: DateTime<Utc>, offset_ms: i64) -> i64 {
+    (millis(at) + offset_ms).div_euclid(DAY_MS)
+}
+
+/// Whether an event's action can change a unit's counts (so its request's days are marked).
+pub fn touches_rollups(action: &str) -> bool {
+    action.starts_with("callback.")
+        || matches!(
+            action,
+            "assignment.dispatched"
+                | "assignment.acknowledged"
+                | "assignment.returned"
+                | "assignment.exempted"
+                | "request.merged"
+                | "request.duplicate_merged"
+        )
+}
+
+/// Marks dirty every local day a request's counts live on: the dispatch days of its orders and
+/// the days of its callbacks and of its merged requesters' callbacks (which count for its lead).
+pub(crate) async fn mark_dirty(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    offset_ms: i64,
+) -> Result<(), StoreError> {
+    // SQLite needs a WHERE in an INSERT … SELECT before ON CONFLICT (a parsing ambiguity).
+    sqlx::query(
+        "INSERT INTO kpi_dirty_days (day, version) SELECT DISTINCT d, 1 FROM ( \
+         SELECT (a.dispatched_at + $1) / 86400000 AS d FROM assignments a WHERE a.request_id = $2 \
+         UNION SELECT (c.at + $1) / 86400000 AS d FROM callbacks c WHERE c.request_id = $2 \
+         UNION SELECT (c.at + $1) / 86400000 AS d FROM callbacks c JOIN requests r ON r.id = c.request_id WHERE r.primary_id = $2 \
+         ) t WHERE d IS NOT NULL \
+         ON CONFLICT (day) DO UPDATE SET version = kpi_dirty_days.version + 1",
+    )
+    .bind(offset_ms)
+    .bind(request_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes sure the rollups were built with `offset_ms`; when not (a database from before the
+/// rollups, or a changed offset), drops them and marks every day with data dirty. True when
+/// it did.
+pub async fn ensure_rollup_offset(
+    tx: &mut Tx,
+    offset_ms: i64,
+    force: bool,
+) -> Result<bool, StoreError> {
+    let stored: Option<i64> = sqlx::query("SELECT offset_ms FROM kpi_rollup_state WHERE id = 1")
+        .fetch_optional(tx.conn())
+        .await?
+        .map(|r| r.try_get("offset_ms"))
+        .transpose()?;
+    if stored == Some(offset_ms) && !force {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM kpi_daily")
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM kpi_dirty_days")
+        .execute(tx.conn())
+        .await?;
+    sqlx::query(
+        "INSERT INTO kpi_dirty_days (day, version) SELECT DISTINCT d, 1 FROM ( \
+         SELECT (dispatched_at + $1) / 86400000 AS d FROM assignments \
+         UNION SELECT (at + $1) / 86400000 AS d FROM callbacks) t WHERE d IS NOT NULL",
+    )
+    .bind(offset_ms)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("DELETE FROM kpi_rollup_state")
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("INSERT INTO kpi_rollup_state (id, offset_ms) VALUES (1, $1)")
+        .bind(offset_ms)
+        .execute(tx.conn())
+        .await?;
+    Ok(true)
+}
+
+/// Dirty days (day, version), oldest first, at most `limit`.
+pub async fn dirty_days(pool: &AnyPool, limit: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    let rows = sqlx::query("SELECT day, version FROM kpi_dirty_days ORDER BY day LIMIT $1")
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("day")?, r.try_get("version")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Recounts one local day from the base tables (read outside any write transaction).
+pub async fn recount_day(
+    pool: &AnyPool,
+    day: i64,
+    offset_ms: i64,
+) -> Result<HashMap<String, Tally>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let from = day * DAY_MS - offset_ms;
+    recount(&mut conn, from, from + DAY_MS).await
+}
+
+/// Replaces a day's rollup rows with a recount, if the day is still dirty at the version the
+/// recount started from; otherwise (a change landed meanwhile, or another node already did
+/// it) leaves everything as is and returns false.
+pub async fn replace_day(
+    tx: &mut Tx,
+    day: i64,
+    version: i64,
+    counts: &HashMap<String, Tally>,
+) -> Result<bool, StoreError> {
+    let lock = tx.dialect().for_update();
+    let current: Option<i64> = sqlx::query(&format!(
+        "SELECT version FROM kpi_dirty_days WHERE day = $1{lock}"
+    ))
+    .bind(day)
+    .fetch_optional(tx.conn())
+    .await?
+    .map(|r| r.try_get("version"))
+    .transpose()?;
+    if current != Some(version) {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM kpi_daily WHERE day = $1")
+        .bind(day)
+        .execute(tx.conn())
+        .await?;
+    for (unit, t) in counts {
+        sqlx::query(
+            "INSERT INTO kpi_daily (day, unit_code, dispatched, on_time, led, called_back, resolved, satisfied, basic) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(day)
+        .bind(unit)
+        .bind(t.dispatched as i64)
+        .bind(t.acknowledged_on_time as i64)
+        .bind(t.volume as i64)
+        .bind(t.called_back as i64)
+        .bind(t.resolved as i64)
+        .bind(t.satisfied as i64)
+        .bind(t.basic as i64)
+        .execute(tx.conn())
+        .await?;
+    }
+    sqlx::query("DELETE FROM kpi_dirty_days WHERE day = $1")
+        .bind(day)
+        .execute(tx.conn())
+        .await?;
+    Ok(true)
+}
+
+/// Counts per unit code for local days [from_day, to_day): the rollups of clean days plus a
+/// recount of the days still marked dirty, read in one snapshot, so the answer is exact
+/// whether or not the rollup job has caught up.
+pub async fn day_range_tallies(
+    store: &super::Store,
+    from_day: i64,
+    to_day: i64,
+) -> Result<HashMap<String, Tally>, StoreError> {
+    let offset_ms = store.day_offset_ms();
+    let mut tx = store.reader().begin().await?;
+    if store.dialect() == super::Dialect::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let dirty: Vec<i64> =
+        sqlx::query("SELECT day FROM kpi_dirty_days WHERE day >= $1 AND day < $2 ORDER BY day")
+            .bind(from_day)
+            .bind(to_day)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("day"))
+            .collect::<Result<_, _>>()?;
+    let mut out = clean_days(&mut tx, from_day, to_day).await?;
+    for day in dirty {
+        let from = day * DAY_MS - offset_ms;
+        for (unit, t) in recount(&mut tx, from, from + DAY_MS).await? {
+            *out.entry(unit).or_default() += t;
+        }
+    }
+    tx.rollback().await?;
+    Ok(out)
+}
+
+async fn clean_days(
+    conn: &mut AnyConnection,
+    from_day: i64,
+    to_day: i64,
+) -> Result<HashMap<String, Tally>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT unit_code, CAST(SUM(dispatched) AS BIGINT) AS dispatched, CAST(SUM(on_time) AS BIGINT) AS on_time, CAST(SUM(led) AS BIGINT) AS led, \
+         CAST(SUM(called_back) AS BIGINT) AS called_back, CAST(SUM(resolved) AS BIGINT) AS resolved, CAST(SUM(satisfied) AS BIGINT) AS satisfied, CAST(SUM(basic) AS BIGINT) AS basic \
+         FROM kpi_daily k WHERE day >= $1 AND day < $2 \
+         AND NOT EXISTS (SELECT 1 FROM kpi_dirty_days d WHERE d.day = k.day) GROUP BY unit_code",
+    )
+    .bind(from_day)
+    .bind(to_day)
+    .fetch_all(conn)
+    .await?;
+    let get = |r: &sqlx::any::AnyRow, c: &str| -> Result<u64, sqlx::Error> {
+        Ok(r.try_get::<i64, _>(c)? as u64)
+    };
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("unit_code")?,
+                Tally {
+                    dispatched: get(r, "dispatched")?,
+                    acknowledged_on_time: get(r, "on_time")?,
+                    volume: get(r, "led")?,
+                    called_back: get(r, "called_back")?,
+                    resolved: get(r, "resolved")?,
+                    satisfied: get(r, "satisfied")?,
+                    basic: get(r, "basic")?,
+                },
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }
 
 /// The rules in force at `at` (the latest effective), with their version.

@@ -57,7 +57,12 @@ pub struct Store {
     writer: AnyPool,
     reader: AnyPool,
     dialect: Dialect,
+    /// The city's UTC offset in ms: local days bucket the KPI rollups.
+    day_offset_ms: i64,
 }
+
+/// The default UTC offset (Beijing, +8 h) in ms.
+const DEFAULT_DAY_OFFSET_MS: i64 = 8 * 3_600_000;
 
 /// How the SQLite file syncs: FULL survives power loss, NORMAL only process crashes.
 #[derive(Debug, Clone)]
@@ -109,6 +114,7 @@ impl Store {
                     writer,
                     reader,
                     dialect,
+                    day_offset_ms: DEFAULT_DAY_OFFSET_MS,
                 }
             }
             Dialect::Postgres => {
@@ -121,6 +127,7 @@ impl Store {
                     writer: pool.clone(),
                     reader: pool,
                     dialect,
+                    day_offset_ms: DEFAULT_DAY_OFFSET_MS,
                 }
             }
         };
@@ -149,6 +156,16 @@ impl Store {
         self.dialect
     }
 
+    /// Sets the city's UTC offset, which decides the local days of the KPI rollups.
+    pub fn set_utc_offset_hours(&mut self, hours: i32) {
+        self.day_offset_ms = i64::from(hours) * 3_600_000;
+    }
+
+    /// The city's UTC offset in ms.
+    pub fn day_offset_ms(&self) -> i64 {
+        self.day_offset_ms
+    }
+
     /// The pool for reads outside a transaction.
     pub fn reader(&self) -> &AnyPool {
         &self.reader
@@ -160,6 +177,7 @@ impl Store {
             tx: self.writer.begin().await?,
             events: Vec::new(),
             dialect: self.dialect,
+            day_offset_ms: self.day_offset_ms,
         })
     }
 
@@ -176,6 +194,7 @@ pub struct Tx {
     tx: sqlx::Transaction<'static, Any>,
     events: Vec<NewEvent>,
     dialect: Dialect,
+    day_offset_ms: i64,
 }
 
 impl Tx {
@@ -194,9 +213,18 @@ impl Tx {
         self.events.push(event);
     }
 
-    /// Appends the collected events to the chain and commits.
+    /// Appends the collected events to the chain, marks the KPI rollup days the change
+    /// touched, and commits.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let events = std::mem::take(&mut self.events);
+        let touched: std::collections::BTreeSet<&str> = events
+            .iter()
+            .filter(|e| kpi::touches_rollups(&e.action))
+            .filter_map(|e| e.request_id.as_deref())
+            .collect();
+        for request_id in touched {
+            kpi::mark_dirty(&mut self.tx, request_id, self.day_offset_ms).await?;
+        }
         if !events.is_empty() {
             events::append(&mut self.tx, self.dialect, events).await?;
         }
