@@ -102,6 +102,21 @@ const CREDIT_WEIGHTS: [u32; 17] = [
 ];
 
 impl CreditCode {
+    /// Completes the first 17 characters of a code with its check character (GB 32100), or
+    /// None when they are not 17 characters of the code alphabet.
+    pub fn with_check(body: &str) -> Option<Self> {
+        let values: Vec<u32> = body
+            .chars()
+            .map(|c| CREDIT_ALPHABET.find(c).map(|i| i as u32))
+            .collect::<Option<_>>()?;
+        if values.len() != 17 {
+            return None;
+        }
+        let sum: u32 = values.iter().zip(CREDIT_WEIGHTS).map(|(v, w)| v * w).sum();
+        let check = CREDIT_ALPHABET.as_bytes()[((31 - sum % 31) % 31) as usize] as char;
+        Some(CreditCode(format!("{body}{check}")))
+    }
+
     /// Parses a code (case-insensitive, surrounding spaces ignored) and verifies its check
     /// character.
     pub fn parse(raw: &str) -> Result<Self, ValueError> {

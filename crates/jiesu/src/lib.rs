@@ -8,6 +8,7 @@ pub mod error;
 pub mod jobs;
 pub mod search;
 pub mod services;
+pub mod sim;
 pub mod store;
 pub mod web;
 
@@ -38,14 +39,18 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
             )
         })?;
     }
-    let store = Store::open(
+    let mut store = Store::open(
         &config.database_url(),
         &SqliteOptions {
             synchronous: config.sqlite_synchronous.clone(),
         },
     )
     .await?;
+    store.set_utc_offset_hours(config.utc_offset_hours);
     let mut tx = store.begin().await?;
+    if store::kpi::ensure_rollup_offset(&mut tx, store.day_offset_ms(), false).await? {
+        tracing::info!("KPI rollups marked for a rebuild");
+    }
     let loaded = store::reference::load_shipped(&mut tx, clock.now()).await?;
     services::catalogue::load_shipped(&config.jurisdiction, &mut tx, clock.now()).await?;
     tx.commit().await?;

@@ -1,5 +1,6 @@
 //! The `jiesu` command: serve the platform, manage users, verify the audit chain.
 
+mod cli_sim;
 mod cli_text;
 
 use anyhow::Context;
@@ -52,6 +53,23 @@ enum Command {
     },
     /// Rebuild the derived search index from the database (stop the server first).
     Reindex,
+    /// Live simulated days through the services: requests, dispatch, units, callbacks.
+    Simulate {
+        #[command(flatten)]
+        args: cli_sim::SimArgs,
+    },
+    /// Start the platform with a simulated month in it and demo users for every role (data in
+    /// ./jiesu-demo unless --data-dir is given).
+    Demo {
+        #[command(flatten)]
+        args: cli_sim::SimArgs,
+        /// Address to listen on. Env: JIESU_ADDR.
+        #[arg(long, env = "JIESU_ADDR")]
+        addr: Option<SocketAddr>,
+        /// The demo users' password. Env: JIESU_DEMO_PASSWORD.
+        #[arg(long, env = "JIESU_DEMO_PASSWORD", default_value = "jiesu-demo")]
+        password: String,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -108,6 +126,16 @@ enum KpiCommand {
         /// The .xlsx file to write.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// The daily rollups behind the rates: refresh the days marked dirty (default), rebuild
+    /// them all, or check a month against a full recount (exit 1 on any difference).
+    Rollups {
+        /// Drop and recount every day.
+        #[arg(long)]
+        rebuild: bool,
+        /// Compare this month (`YYYY-MM`) with a full recount.
+        #[arg(long)]
+        check: Option<String>,
     },
 }
 
@@ -199,6 +227,56 @@ async fn main() -> anyhow::Result<()> {
             println!("wrote {}", out.display());
             Ok(())
         }
+        Command::Kpi {
+            command: KpiCommand::Rollups { rebuild, check },
+        } => {
+            let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
+            let started = std::time::Instant::now();
+            let days = if rebuild {
+                kpi::rebuild_rollups(&state).await
+            } else {
+                kpi::refresh_rollups(&state).await
+            }
+            .map_err(cli_error)?;
+            println!(
+                "{days} days recounted in {:.2} s",
+                started.elapsed().as_secs_f64()
+            );
+            let mut differ = 0;
+            if let Some(month) = check {
+                let month = kpi::Month::parse(&month).map_err(cli_error)?;
+                let diffs = kpi::check_rollups(&state, month).await.map_err(cli_error)?;
+                for (unit, rolled, recounted) in &diffs {
+                    println!("{unit}: rollups {rolled:?} ≠ recount {recounted:?}");
+                }
+                differ = diffs.len();
+                println!(
+                    "{}: {} units differ from a full recount",
+                    month.label(),
+                    differ
+                );
+            }
+            state.store.close().await;
+            if differ > 0 {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Simulate { args } => {
+            let summary = cli_sim::simulate(config, args).await?;
+            cli_sim::print_summary(&summary);
+            Ok(())
+        }
+        Command::Demo {
+            args,
+            addr,
+            password,
+        } => {
+            if cli.data_dir.is_none() {
+                config.data_dir = PathBuf::from("jiesu-demo");
+            }
+            cli_sim::demo(config, args, addr, password).await
+        }
         Command::Reindex => {
             let mut state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
             state.search = Some(Arc::new(jiesu::open_search(&state)?));
@@ -221,7 +299,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     app.run(shutdown_signal()).await
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -39,6 +39,8 @@ on_both_backends!(
     a_trained_model_drives_the_category_suggestions,
     search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
+    kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change,
+    the_simulator_lives_days_through_the_services_deterministically,
 );
 
 mod schema_parity;

@@ -45,6 +45,20 @@ async fn staff(app: &TestApp) -> Staff {
     }
 }
 
+/// Logs the staff in again (after the clock moved past their sessions).
+async fn relogin(app: &TestApp) -> Staff {
+    let pw = "password1";
+    Staff {
+        operator: app.login("op1", pw).await,
+        dispatcher: app.login("disp1", pw).await,
+        agent: app.login("cb1", pw).await,
+        wangjing: app.login("wj_mgr", pw).await,
+        huajiadi: app.login("hjd_handler", pw).await,
+        youanmen: app.login("yam_mgr", pw).await,
+        cgzf: app.login("cgzf_handler", pw).await,
+    }
+}
+
 async fn new_request(app: &TestApp, s: &Staff) -> Value {
     expect(
         app.post(
@@ -2670,4 +2684,356 @@ pub async fn a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible
     );
     let wb = calamine::open_workbook::<calamine::Xlsx<_>, _>(&file).unwrap();
     assert_eq!(wb.sheet_names(), ["排名"]);
+}
+
+/// The month's counts from the daily rollups equal a full recount, after every kind of change
+/// that moves a count: dispatch to several units, on-time and late acknowledgement on another
+/// day, a return and re-dispatch, rework, a merged requester's callback, an unreachable
+/// requester, and an exemption that lands after its days were already rolled up.
+pub async fn kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change(b: Backend) {
+    use jiesu::services::kpi::{check_rollups, month_tallies, refresh_rollups, Month};
+    let app = app!(b);
+    let mut s = staff(&app).await;
+    let mut sup = app.user("sup1", Role::Supervisor, None).await;
+    let month = Month::parse("2026-11").unwrap();
+    let dirty = |app: &TestApp| {
+        let store = app.state.store.clone();
+        async move {
+            jiesu::store::kpi::dirty_days(store.reader(), 1000)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    // Checks that rollups and recount agree both before and after the dirty days are
+    // refreshed (the refreshed answer comes from the stored rollups alone).
+    let agree = |app: &TestApp, step: &'static str| {
+        let state = app.state.clone();
+        async move {
+            assert_eq!(
+                check_rollups(&state, month).await.unwrap(),
+                [],
+                "{step}, before refresh"
+            );
+            refresh_rollups(&state).await.unwrap();
+            assert_eq!(
+                check_rollups(&state, month).await.unwrap(),
+                [],
+                "{step}, after refresh"
+            );
+        }
+    };
+    let cb = |resolved: bool, sat: &str| json!({ "reached": true, "resolved": resolved, "satisfaction": sat });
+
+    // R1 with a merged duplicate; 望京 leads, 花家地 co-handles.
+    let r1 = new_request(&app, &s).await;
+    let id1 = r1["id"].as_str().unwrap().to_string();
+    let mut dup = complaint("望京西园三区工地夜里还在施工，吵得睡不着。");
+    dup["requester"]["phone"] = json!("13900001111");
+    let d = expect(
+        app.post("/api/v1/requests", Some(&s.operator), dup).await,
+        201,
+    );
+    let dup_id = d["id"].as_str().unwrap().to_string();
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{dup_id}/merge"),
+            Some(&s.operator),
+            json!({ "into": r1["number"] }),
+        )
+        .await,
+        200,
+    );
+    let v = expect(app.post(&format!("/api/v1/requests/{id1}/dispatch"), Some(&s.dispatcher), json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }, { "unit_code": HUAJIADI, "role": "co" }] })).await, 200);
+    let lead1 = order_id(&v, WANGJING, 1);
+    agree(&app, "dispatched").await;
+    assert_eq!(dirty(&app).await, 0);
+    act(&app, &s.wangjing, &lead1, "acknowledge", json!({})).await;
+    assert!(
+        dirty(&app).await > 0,
+        "an acknowledgement marks its day dirty"
+    );
+    // 花家地 acknowledges the next day, late.
+    app.clock.advance(chrono::Duration::hours(30));
+    s = relogin(&app).await;
+    act(
+        &app,
+        &s.huajiadi,
+        &order_id(&v, HUAJIADI, 1),
+        "acknowledge",
+        json!({}),
+    )
+    .await;
+    agree(&app, "acknowledged on two days").await;
+    act(&app, &s.wangjing, &lead1, "reply", reply_body("已处理")).await;
+    act(
+        &app,
+        &s.huajiadi,
+        &order_id(&v, HUAJIADI, 1),
+        "reply",
+        reply_body("已配合"),
+    )
+    .await;
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id1}/callback"),
+            Some(&s.agent),
+            cb(true, "satisfied"),
+        )
+        .await,
+        200,
+    );
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{dup_id}/callback"),
+            Some(&s.agent),
+            cb(false, "unsatisfied"),
+        )
+        .await,
+        200,
+    );
+    agree(&app, "callbacks incl. a merged requester's").await;
+
+    // R2: returned by 望京, re-dispatched to 右安门, reworked, called back on a later day.
+    let r2 = new_request(&app, &s).await;
+    let id2 = r2["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id2}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    refresh_rollups(&app.state).await.unwrap();
+    act(
+        &app,
+        &s.wangjing,
+        &order_id(&v, WANGJING, 1),
+        "return",
+        json!({ "reason": "不属本街道" }),
+    )
+    .await;
+    agree(&app, "returned").await;
+    through_to_reply(&app, &s, &id2, YOUANMEN, &s.youanmen).await;
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id2}/callback"),
+            Some(&s.agent),
+            cb(false, "unsatisfied"),
+        )
+        .await,
+        200,
+    );
+    let o = order_id(&v, YOUANMEN, 2);
+    app.clock.advance(chrono::Duration::hours(26));
+    s = relogin(&app).await;
+    sup = app.login("sup1", "password1").await;
+    act(&app, &s.youanmen, &o, "acknowledge", json!({})).await;
+    act(&app, &s.youanmen, &o, "reply", reply_body("已彻底处理")).await;
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id2}/callback"),
+            Some(&s.agent),
+            cb(true, "basic"),
+        )
+        .await,
+        200,
+    );
+    agree(&app, "rework").await;
+
+    // R3: the requester cannot be reached.
+    let r3 = new_request(&app, &s).await;
+    let id3 = r3["id"].as_str().unwrap().to_string();
+    through_to_reply(&app, &s, &id3, CGZF, &s.cgzf).await;
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id3}/callback"),
+            Some(&s.agent),
+            json!({ "reached": false }),
+        )
+        .await,
+        200,
+    );
+    agree(&app, "unreachable").await;
+
+    // R1's lead is exempted after its days were rolled up: its order and both callbacks
+    // (its own and the merged requester's, on another day) leave 望京's counts.
+    let before = month_tallies(&app.state, month).await.unwrap()[WANGJING];
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{lead1}/exempt"),
+            Some(&sup),
+            json!({ "reason": "市级协调" }),
+        )
+        .await,
+        204,
+    );
+    agree(&app, "exempted").await;
+    let after = month_tallies(&app.state, month)
+        .await
+        .unwrap()
+        .get(WANGJING)
+        .copied()
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            before.dispatched - after.dispatched,
+            before.called_back - after.called_back
+        ),
+        (1, 2)
+    );
+
+    // The checker is not vacuous: a tampered rollup row is found, by the CLI too.
+    let bump = "UPDATE kpi_daily SET dispatched = dispatched + 1 WHERE unit_code = $1";
+    sqlx::query(bump)
+        .bind(YOUANMEN)
+        .execute(app.state.store.reader())
+        .await
+        .unwrap();
+    let diffs = check_rollups(&app.state, month).await.unwrap();
+    assert_eq!(
+        diffs.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
+        [YOUANMEN]
+    );
+    let out = app
+        .cli()
+        .args(["kpi", "rollups", "--check", "2026-11"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = app
+        .cli()
+        .args(["kpi", "rollups", "--rebuild", "--check", "2026-11"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("2026-11: 0 units differ"), "{text}");
+
+    // Another UTC offset buckets days differently: the next start rebuilds them.
+    let mut tx = app.state.store.begin().await.unwrap();
+    assert!(jiesu::store::kpi::ensure_rollup_offset(&mut tx, 0, false)
+        .await
+        .unwrap());
+    assert!(!jiesu::store::kpi::ensure_rollup_offset(&mut tx, 0, false)
+        .await
+        .unwrap());
+    assert!(jiesu::store::kpi::ensure_rollup_offset(
+        &mut tx,
+        app.state.store.day_offset_ms(),
+        false
+    )
+    .await
+    .unwrap());
+    tx.commit().await.unwrap();
+    assert!(dirty(&app).await >= 3);
+    agree(&app, "after a rebuild").await;
+}
+
+async fn simulated(b: Backend, seed: u64) -> Option<(TestApp, jiesu::sim::Summary)> {
+    let app = TestApp::spawn(b).await?;
+    let opts = jiesu::sim::Options {
+        days: 4,
+        per_day: 60,
+        seed,
+        start: chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
+    };
+    let mut days = Vec::new();
+    let summary = jiesu::sim::run(&app.state, &app.clock, opts, &mut |d, _| days.push(d))
+        .await
+        .unwrap();
+    assert_eq!(days, [1, 2, 3, 4], "a report per simulated day");
+    Some((app, summary))
+}
+
+/// A few simulated days go through the real services: every request is stored with its
+/// events, the mix looks like a hotline's, the chain verifies, the rollups agree with a full
+/// recount, and the same seed gives the same city.
+pub async fn the_simulator_lives_days_through_the_services_deterministically(b: Backend) {
+    use jiesu::services::kpi::{check_rollups, Month};
+    let Some((app, s)) = simulated(b, 7).await else {
+        return;
+    };
+    // Weekdays 60 ± 10 %, weekends three quarters (3–6 Nov 2026 are Tue–Fri).
+    assert!((4 * 54..=4 * 66).contains(&s.requests), "{s:?}");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests WHERE created_by <> ''")
+        .fetch_one(app.state.store.reader())
+        .await
+        .unwrap();
+    assert_eq!(stored as u64, s.requests);
+    let consult: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM requests WHERE kind = 'consultation'")
+            .fetch_one(app.state.store.reader())
+            .await
+            .unwrap();
+    let share = consult as f64 / s.requests as f64;
+    assert!((0.45..0.7).contains(&share), "consultations {share}");
+    let answered: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM requests WHERE status = 'answered'")
+            .fetch_one(app.state.store.reader())
+            .await
+            .unwrap();
+    assert_eq!(answered as u64, s.answered_at_intake);
+    assert!(s.answered_at_intake as f64 > 0.7 * consult as f64, "{s:?}");
+    let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments")
+        .fetch_one(app.state.store.reader())
+        .await
+        .unwrap();
+    assert_eq!(orders as u64, s.orders);
+    assert!(s.callbacks > 0 && s.closed > 0 && s.replies > 0, "{s:?}");
+    assert!(s.refused * 50 <= s.requests, "few refused actions: {s:?}");
+    // Every stored request has its creation event.
+    let missing: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM requests r WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND e.action = 'request.created')",
+    )
+    .fetch_one(app.state.store.reader())
+    .await
+    .unwrap();
+    assert_eq!(missing, 0);
+    let out = app.cli().args(["audit", "verify"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        check_rollups(&app.state, Month::parse("2026-11").unwrap())
+            .await
+            .unwrap(),
+        []
+    );
+    let ranking = jiesu::services::kpi::ranking_json(
+        &app.state,
+        Month::parse("2026-11").unwrap(),
+        jiesu::services::kpi::Level::Subdistrict,
+    )
+    .await
+    .unwrap();
+    let ranking: Value = serde_json::from_str(&ranking).unwrap();
+    let ranked = ranking["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| !u["rank"].is_null())
+        .count();
+    assert!(ranked >= 20, "{ranked} streets ranked");
+
+    // The same seed lives the same city; another seed another.
+    if let Some((_, again)) = simulated(b, 7).await {
+        assert_eq!(again, s);
+    }
+    if let Some((_, other)) = simulated(b, 8).await {
+        assert_ne!(other.by_category, s.by_category);
+    }
 }

@@ -1,0 +1,213 @@
+//! `jiesu simulate` and `jiesu demo`: a city's month lived through the services, and the
+//! platform started with that month already in it.
+
+use anyhow::Context;
+use chrono::{Duration, NaiveDate};
+use jiesu::clock::{Clock, ManualClock, SystemClock};
+use jiesu::config::Config;
+use jiesu::services::{auth, AppState};
+use jiesu::sim::{self, Summary};
+use jiesu_core::Role;
+use std::io::Write;
+use std::sync::Arc;
+
+/// Delivers the simulated requesters' messages nowhere (they are fictional), counting them in
+/// the debug log only.
+struct SimSender;
+
+impl jiesu::jobs::Sender for SimSender {
+    fn send<'a>(
+        &'a self,
+        msg: &'a jiesu::store::outbox::OutboxMessage,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            tracing::debug!(id = %msg.id, "simulated message dropped");
+            Ok(())
+        })
+    }
+}
+
+/// The options of both commands.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimArgs {
+    /// Days to simulate.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Requests per day (weekdays; weekends bring three quarters).
+    #[arg(long, default_value_t = 400)]
+    pub per_day: u32,
+    /// Seed: the same seed gives the same city.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// First day (local), e.g. 2026-10-01; default: so that the last simulated day is
+    /// yesterday.
+    #[arg(long)]
+    pub start: Option<NaiveDate>,
+}
+
+fn default_start(config: &Config, days: u32) -> NaiveDate {
+    (chrono::Utc::now() + config.offset()).date_naive() - Duration::days(i64::from(days))
+}
+
+/// Runs the simulation into the configured database, printing a line per simulated day.
+pub async fn simulate(mut config: Config, args: SimArgs) -> anyhow::Result<Summary> {
+    anyhow::ensure!(args.days > 0, "--days must be at least 1");
+    anyhow::ensure!(
+        (1..=200_000).contains(&args.per_day),
+        "--per-day must be 1–200000"
+    );
+    // Simulated data can be recreated from its seed, so SQLite commits need not survive
+    // a power cut (an OS crash-safe WAL is kept).
+    config.sqlite_synchronous = "NORMAL".into();
+    let start = args
+        .start
+        .unwrap_or_else(|| default_start(&config, args.days));
+    let clock = ManualClock::new(config.local_midnight(start) - Duration::hours(1));
+    let mut state: AppState = jiesu::open_state(config, Arc::new(clock.clone())).await?;
+    state.sender = Arc::new(SimSender);
+    let opts = sim::Options {
+        days: args.days,
+        per_day: args.per_day,
+        seed: args.seed,
+        start,
+    };
+    let started = std::time::Instant::now();
+    let mut last = (0u64, std::time::Instant::now());
+    eprintln!(
+        "simulating {} days from {start}, about {} requests a day, seed {}",
+        args.days, args.per_day, args.seed
+    );
+    let mut report = |day: u32, s: &Summary| {
+        let rate = (s.requests - last.0) as f64 / last.1.elapsed().as_secs_f64().max(1e-3);
+        last = (s.requests, std::time::Instant::now());
+        let width = 30usize;
+        let done = (day as usize * width) / args.days as usize;
+        eprint!(
+            "\r[{}{}] day {day}/{} · {} requests ({:.0}/s) · {} orders · {} callbacks · {} closed   ",
+            "#".repeat(done),
+            " ".repeat(width - done),
+            args.days,
+            s.requests,
+            rate,
+            s.orders,
+            s.callbacks,
+            s.closed
+        );
+        let _ = std::io::stderr().flush();
+    };
+    let summary = sim::run(&state, &clock, opts, &mut report)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message(true)))?;
+    eprintln!();
+    eprintln!(
+        "done in {:.1} s (simulated clock ends at {})",
+        started.elapsed().as_secs_f64(),
+        clock.now().with_timezone(&state.config.offset())
+    );
+    state.store.close().await;
+    Ok(summary)
+}
+
+/// Prints the summary as a small table.
+pub fn print_summary(s: &Summary) {
+    let rows = [
+        ("requests 诉求", s.requests),
+        ("answered at intake 直接答复", s.answered_at_intake),
+        ("merged repeats 并单", s.merged),
+        ("enterprise 企业诉求", s.enterprise),
+        ("orders 工单", s.orders),
+        ("multi-dispatched 多派", s.multi_dispatched),
+        ("returned 退单", s.returned),
+        ("acknowledged late 超时签收", s.acknowledged_late),
+        ("extensions 延期申请", s.extensions),
+        ("replies 反馈", s.replies),
+        ("callbacks 回访", s.callbacks),
+        ("reworks 二次办理", s.reworks),
+        ("closed 办结", s.closed),
+        ("refused actions", s.refused),
+    ];
+    for (k, v) in rows {
+        println!("{k:<32} {v:>9}");
+    }
+}
+
+/// The demo users: (username, role, unit, what they do).
+const DEMO_USERS: &[(&str, Role, Option<&str>, &str)] = &[
+    ("demo.operator", Role::Operator, None, "话务员 operator"),
+    (
+        "demo.dispatcher",
+        Role::Dispatcher,
+        None,
+        "派单员 dispatcher",
+    ),
+    (
+        "demo.callback",
+        Role::CallbackAgent,
+        None,
+        "回访员 callback agent",
+    ),
+    ("demo.supervisor", Role::Supervisor, None, "督办 supervisor"),
+    (
+        "demo.wangjing",
+        Role::UnitManager,
+        Some("110105026"),
+        "望京街道 unit manager",
+    ),
+    (
+        "demo.huajiadi",
+        Role::UnitHandler,
+        Some("110105026034"),
+        "花家地西里社区 handler",
+    ),
+    (
+        "demo.cgzf",
+        Role::UnitHandler,
+        Some("dept.cgzf"),
+        "市城管执法局 handler",
+    ),
+];
+
+/// Starts the platform with a simulated month in it (simulated first when the data folder has
+/// no requests yet) and demo users for every role.
+pub async fn demo(
+    mut config: Config,
+    args: SimArgs,
+    addr: Option<std::net::SocketAddr>,
+    password: String,
+) -> anyhow::Result<()> {
+    if let Some(a) = addr {
+        config.addr = a;
+    }
+    let existing = {
+        let state = jiesu::open_state(config.clone(), Arc::new(SystemClock)).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests")
+            .fetch_one(state.store.reader())
+            .await?;
+        state.store.close().await;
+        n
+    };
+    if existing == 0 {
+        let summary = simulate(config.clone(), args).await?;
+        print_summary(&summary);
+    } else {
+        println!("{existing} requests already in the data folder: starting without simulating");
+    }
+    config.admin_password = Some(password.clone().into());
+    let app = jiesu::App::build(config, Arc::new(SystemClock)).await?;
+    for (name, role, unit, _) in DEMO_USERS {
+        match auth::create_user(&app.state, name, *role, *unit, &password).await {
+            Ok(_) | Err(jiesu::error::AppError::Conflict(_)) => {}
+            Err(e) => anyhow::bail!("cannot create {name}: {}", e.message(true)),
+        }
+    }
+    let addr = app.local_addr()?;
+    println!("\nJiesu demo: http://{addr}  (API http://{addr}/api/v1)");
+    println!("Users (password {password}):");
+    println!("  {:<18} 系统管理员 admin", "admin");
+    for (name, _, _, what) in DEMO_USERS {
+        println!("  {name:<18} {what}");
+    }
+    app.run(crate::shutdown_signal())
+        .await
+        .context("the demo server stopped")
+}

@@ -1,0 +1,1172 @@
+//! The traffic simulator: a city's days lived through Jiesu's own services (intake,
+//! suggestions, dispatch, unit actions, extensions, callbacks, the deadline sweep), in
+//! simulated time on a [`ManualClock`]. Requests come from [`templates`] per category and
+//! place (Beijing's communities), with the kinds mix a hotline sees (most consultations
+//! answered at intake), seasonal categories, peaks at 10:00 and 15:00, repeat reporters who are
+//! merged, enterprise requests and multi-dispatch. Units behave by profile: quick or slow to
+//! acknowledge, likely or not to resolve, some that return orders, some improving over the
+//! period. A given seed gives the same city (ids differ; every choice, text and time is the
+//! same).
+
+pub mod templates;
+
+use crate::clock::ManualClock;
+use crate::error::AppError;
+use crate::services::handling::{self, DispatchInput, DispatchTarget, UnitActionInput, UnitVerb};
+use crate::services::{callback, intake, suggest, AppState};
+use crate::store::{reference, requests, users};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use jiesu_core::access::UnitScope;
+use jiesu_core::workflow::{AssignmentRole, CallbackOutcome, Outcome};
+use jiesu_core::{Actor, CallbackInput, CreditCode, RequestKind, Role, Satisfaction};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use templates::{Lead, Problem, Question, PROBLEMS, QUESTIONS};
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Days to live.
+    pub days: u32,
+    /// Requests per day (on average; weekends are quieter).
+    pub per_day: u32,
+    /// The seed: the same seed gives the same city.
+    pub seed: u64,
+    /// The first day (local).
+    pub start: NaiveDate,
+}
+
+/// What happened.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Requests taken in.
+    pub requests: u64,
+    /// Consultations answered at intake.
+    pub answered_at_intake: u64,
+    /// Repeat reports merged into an open request.
+    pub merged: u64,
+    /// Enterprise requests.
+    pub enterprise: u64,
+    /// Orders dispatched (all rounds).
+    pub orders: u64,
+    /// Requests dispatched to more than one unit.
+    pub multi_dispatched: u64,
+    /// Orders returned by their unit.
+    pub returned: u64,
+    /// Orders acknowledged after their limit.
+    pub acknowledged_late: u64,
+    /// Extensions asked for.
+    pub extensions: u64,
+    /// Replies written.
+    pub replies: u64,
+    /// Callbacks made (reached or not).
+    pub callbacks: u64,
+    /// Second (or later) rounds opened by a callback.
+    pub reworks: u64,
+    /// Requests closed.
+    pub closed: u64,
+    /// Actions the services refused (a simulated person acting on a stale view).
+    pub refused: u64,
+    /// Per category code, requests taken in.
+    pub by_category: std::collections::BTreeMap<String, u64>,
+}
+
+/// A small deterministic generator (SplitMix64), so a seed means the same city on every
+/// machine and version of the dependencies.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+    /// The next 64 bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.f64() < p
+    }
+    /// Uniform in [0, n).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+    /// Uniform in [a, b).
+    pub fn between(&mut self, a: f64, b: f64) -> f64 {
+        a + (b - a) * self.f64()
+    }
+    /// An index drawn with the given weights.
+    pub fn weighted(&mut self, weights: &[f64]) -> usize {
+        let total: f64 = weights.iter().sum();
+        let mut x = self.f64() * total;
+        for (i, w) in weights.iter().enumerate() {
+            if x < *w {
+                return i;
+            }
+            x -= w;
+        }
+        weights.len() - 1
+    }
+}
+
+/// A stable hash of a seed and a name, for per-unit traits that do not depend on the order
+/// units are met.
+fn hash_of(seed: u64, name: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for b in name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    Rng::new(h).next_u64()
+}
+
+/// How a unit behaves.
+#[derive(Debug, Clone, Copy)]
+struct Profile {
+    /// Quality in [0, 1] at the start.
+    quality: f64,
+    /// Change of quality over the whole period (improving units > 0).
+    trend: f64,
+    /// Chance of returning an order (lead only).
+    return_p: f64,
+}
+
+impl Profile {
+    fn of(seed: u64, code: &str) -> Profile {
+        let mut r = Rng::new(hash_of(seed, code));
+        // Most units are decent; a tail is poor.
+        let quality = 1.0 - r.f64().powf(1.8);
+        let trend = match r.below(10) {
+            0..=1 => r.between(0.25, 0.5),
+            2 => -r.between(0.15, 0.3),
+            _ => 0.0,
+        };
+        let return_p = if r.chance(0.15) {
+            r.between(0.05, 0.15)
+        } else {
+            0.01
+        };
+        Profile {
+            quality,
+            trend,
+            return_p,
+        }
+    }
+    fn quality_at(&self, progress: f64) -> f64 {
+        (self.quality + self.trend * progress).clamp(0.02, 1.0)
+    }
+}
+
+/// Minutes of the hour-of-day weights: peaks at 10:00 and 15:00, quiet at night.
+const HOURLY: [f64; 24] = [
+    0.8, 0.5, 0.3, 0.3, 0.3, 0.5, 1.2, 2.5, 4.5, 6.5, 7.5, 7.0, 5.0, 5.0, 6.5, 7.2, 6.5, 5.5, 4.5,
+    4.0, 3.5, 2.8, 2.0, 1.2,
+];
+
+/// The share of consultations among requests.
+const CONSULTATION_SHARE: f64 = 0.58;
+/// The share of consultations answered at intake.
+const ANSWERED_AT_INTAKE: f64 = 0.85;
+/// The share of enterprise requests.
+const ENTERPRISE_SHARE: f64 = 0.04;
+/// The chance a problem report repeats an open one at the same place (and is merged).
+const REPEAT_SHARE: f64 = 0.1;
+
+#[derive(Debug, Clone)]
+struct Place {
+    street: String,
+    community: Option<String>,
+    spoken: String,
+    district_name: String,
+    street_name: String,
+}
+
+#[derive(Debug)]
+enum Ev {
+    DayStart(u32),
+    Arrive,
+    Dispatch {
+        request: String,
+        category: String,
+        place: usize,
+        lead: Lead,
+        retry: bool,
+    },
+    Ack {
+        order: String,
+        unit: String,
+        request: String,
+        category: String,
+        place: usize,
+        lead: Lead,
+    },
+    Reply {
+        order: String,
+        unit: String,
+        request: String,
+    },
+    Decide {
+        request: String,
+    },
+    Callback {
+        request: String,
+    },
+    Sweep,
+}
+
+struct Sim<'a> {
+    state: &'a AppState,
+    clock: &'a ManualClock,
+    opts: Options,
+    rng: Rng,
+    queue: BinaryHeap<Reverse<(i64, u64)>>,
+    events: HashMap<u64, Ev>,
+    seq: u64,
+    end: DateTime<Utc>,
+    start: DateTime<Utc>,
+    places: Vec<Place>,
+    /// Weight of each place (busy streets get more).
+    place_weights: Vec<f64>,
+    default_unit: HashMap<String, String>,
+    class_minutes: HashMap<String, (i64, i64)>,
+    operator: Actor,
+    dispatcher: Actor,
+    agent: Actor,
+    unit_actors: HashMap<String, Actor>,
+    open_by_spot: HashMap<(usize, &'static str), (String, DateTime<Utc>)>,
+    place_of: HashMap<String, usize>,
+    summary: Summary,
+}
+
+/// A fixed hash that no password verifies: simulated users cannot log in.
+const NO_LOGIN: &str = "!simulated";
+
+async fn sim_user(
+    state: &AppState,
+    username: &str,
+    role: Role,
+    unit: Option<&reference::Unit>,
+) -> Result<Actor, AppError> {
+    let id = match users::by_username(state.store.reader(), username).await? {
+        Some(u) => u.id,
+        None => {
+            let mut tx = state.store.begin().await?;
+            let id = users::insert(
+                &mut tx,
+                &users::NewUser {
+                    username,
+                    display_name: username,
+                    password_hash: NO_LOGIN,
+                    role,
+                    unit_code: unit.map(|u| u.code.as_str()),
+                },
+                state.clock.now(),
+            )
+            .await?;
+            let payload = serde_json::json!({ "user_id": id, "username": username, "role": role.as_str(), "unit": unit.map(|u| &u.code), "simulated": true });
+            tx.event(state.audit_event("system", "system", "user.created", payload));
+            tx.commit().await?;
+            id
+        }
+    };
+    Ok(Actor {
+        user_id: id,
+        username: username.to_string(),
+        role,
+        unit: unit.map(|u| UnitScope {
+            code: u.code.clone(),
+            path: u.path.clone(),
+        }),
+    })
+}
+
+/// The spoken form of a community name: "花家地西里社区" → "花家地西里".
+fn spoken(name: &str) -> String {
+    for suffix in ["社区居委会", "村民委员会", "居委会", "村委会", "社区", "村"]
+    {
+        if let Some(s) = name.strip_suffix(suffix) {
+            if s.chars().count() >= 2 {
+                return s.to_string();
+            }
+        }
+    }
+    name.to_string()
+}
+
+impl<'a> Sim<'a> {
+    async fn new(
+        state: &'a AppState,
+        clock: &'a ManualClock,
+        opts: Options,
+    ) -> Result<Sim<'a>, AppError> {
+        let pool = state.store.reader();
+        let all = reference::units(pool, None, None).await?;
+        let by_code: HashMap<&str, &reference::Unit> =
+            all.iter().map(|u| (u.code.as_str(), u)).collect();
+        let rng = Rng::new(opts.seed);
+        let mut places = Vec::new();
+        let mut place_weights = Vec::new();
+        let streets: Vec<&reference::Unit> = all
+            .iter()
+            .filter(|u| matches!(u.level.as_str(), "subdistrict" | "township"))
+            .collect();
+        let mut communities: HashMap<&str, Vec<&reference::Unit>> = HashMap::new();
+        for u in &all {
+            if matches!(u.level.as_str(), "community" | "village") {
+                if let Some(p) = &u.parent_code {
+                    communities.entry(p.as_str()).or_default().push(u);
+                }
+            }
+        }
+        for s in &streets {
+            // Burden: a few busy streets bring many more requests (城乡结合部, big estates).
+            let burden = {
+                let mut r = Rng::new(hash_of(opts.seed, &format!("burden:{}", s.code)));
+                if r.chance(0.06) {
+                    r.between(3.0, 6.0)
+                } else {
+                    r.between(0.5, 1.5)
+                }
+            };
+            let district_name = s
+                .parent_code
+                .as_deref()
+                .and_then(|p| by_code.get(p))
+                .map(|d| d.name.clone())
+                .unwrap_or_default();
+            let list = communities
+                .get(s.code.as_str())
+                .cloned()
+                .unwrap_or_default();
+            let picks: Vec<Option<&reference::Unit>> = if list.is_empty() {
+                vec![None]
+            } else {
+                list.iter().map(|c| Some(*c)).collect()
+            };
+            let each = burden / picks.len() as f64;
+            for c in picks {
+                places.push(Place {
+                    street: s.code.clone(),
+                    community: c.map(|c| c.code.clone()),
+                    spoken: c.map_or_else(|| spoken(&s.name), |c| spoken(&c.name)),
+                    district_name: district_name.clone(),
+                    street_name: s.name.clone(),
+                });
+                place_weights.push(each);
+            }
+        }
+        let default_unit = reference::categories(pool)
+            .await?
+            .into_iter()
+            .filter_map(|c| c.default_unit_code.map(|u| (c.code, u)))
+            .collect();
+        let mut class_minutes = HashMap::new();
+        for class in ["emergency", "utilities", "general", "complex"] {
+            if let Some(l) = reference::time_limit(pool, class, state.clock.now()).await? {
+                class_minutes.insert(class.to_string(), (l.acknowledge_minutes, l.reply_minutes));
+            }
+        }
+        let operator = sim_user(state, "sim.operator", Role::Operator, None).await?;
+        let dispatcher = sim_user(state, "sim.dispatcher", Role::Dispatcher, None).await?;
+        let agent = sim_user(state, "sim.callback", Role::CallbackAgent, None).await?;
+        let start = local_time(state, opts.start, 0, 0);
+        let end = start + Duration::days(i64::from(opts.days));
+        Ok(Sim {
+            state,
+            clock,
+            opts,
+            rng,
+            queue: BinaryHeap::new(),
+            events: HashMap::new(),
+            seq: 0,
+            end,
+            start,
+            places,
+            place_weights,
+            default_unit,
+            class_minutes,
+            operator,
+            dispatcher,
+            agent,
+            unit_actors: HashMap::new(),
+            open_by_spot: HashMap::new(),
+            place_of: HashMap::new(),
+            summary: Summary::default(),
+        })
+    }
+
+    fn at(&mut self, t: DateTime<Utc>, ev: Ev) {
+        self.seq += 1;
+        self.events.insert(self.seq, ev);
+        self.queue.push(Reverse((t.timestamp_millis(), self.seq)));
+    }
+
+    fn progress(&self) -> f64 {
+        let now = self.clock_now();
+        ((now - self.start).num_seconds() as f64 / (self.end - self.start).num_seconds() as f64)
+            .clamp(0.0, 1.0)
+    }
+
+    fn clock_now(&self) -> DateTime<Utc> {
+        crate::clock::Clock::now(self.clock)
+    }
+
+    async fn unit_actor(&mut self, code: &str) -> Result<Actor, AppError> {
+        if let Some(a) = self.unit_actors.get(code) {
+            return Ok(a.clone());
+        }
+        let unit = reference::unit(self.state.store.reader(), code)
+            .await?
+            .ok_or(AppError::NotFound("unit"))?;
+        let a = sim_user(
+            self.state,
+            &format!("sim.{code}"),
+            Role::UnitManager,
+            Some(&unit),
+        )
+        .await?;
+        self.unit_actors.insert(code.to_string(), a.clone());
+        Ok(a)
+    }
+
+    fn profile(&self, code: &str) -> Profile {
+        Profile::of(self.opts.seed, code)
+    }
+
+    /// Pushes a unit's action into working hours (8:00–20:00 local) most of the time.
+    fn working(&mut self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let local = t + Duration::hours(i64::from(self.state.config.utc_offset_hours));
+        let h = local.hour();
+        if (8..20).contains(&h) || self.rng.chance(0.25) {
+            return t;
+        }
+        let days = if h >= 20 { 1 } else { 0 };
+        let day = local.date_naive() + Duration::days(days);
+        local_time(self.state, day, 8, self.rng.below(90) as u32)
+    }
+
+    async fn run(&mut self, report: &mut dyn FnMut(u32, &Summary)) -> Result<(), AppError> {
+        self.at(self.start, Ev::DayStart(0));
+        self.at(self.start, Ev::Sweep);
+        while let Some(Reverse((t, seq))) = self.queue.pop() {
+            if t >= self.end.timestamp_millis() {
+                break;
+            }
+            let ev = self.events.remove(&seq).expect("queued event");
+            let t = DateTime::from_timestamp_millis(t).expect("time");
+            let now = self.clock_now();
+            if t > now {
+                self.clock.advance(t - now);
+            }
+            if let Ev::DayStart(d) = ev {
+                if d > 0 {
+                    report(d, &self.summary);
+                }
+            }
+            match self.handle(ev, t).await {
+                Ok(()) => {}
+                // The simulated people act on what they last saw; a refusal (another round
+                // started, say) is what the real service would answer them too.
+                Err(AppError::Conflict(_)) | Err(AppError::Invalid(_)) => self.summary.refused += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        let now = self.clock_now();
+        if self.end > now {
+            self.clock.advance(self.end - now);
+        }
+        crate::services::kpi::refresh_rollups(self.state).await?;
+        report(self.opts.days, &self.summary);
+        Ok(())
+    }
+
+    async fn handle(&mut self, ev: Ev, t: DateTime<Utc>) -> Result<(), AppError> {
+        match ev {
+            Ev::DayStart(d) => self.day_start(d, t).await,
+            Ev::Arrive => self.arrive().await,
+            Ev::Dispatch {
+                request,
+                category,
+                place,
+                lead,
+                retry,
+            } => self.dispatch(&request, &category, place, lead, retry).await,
+            Ev::Ack {
+                order,
+                unit,
+                request,
+                category,
+                place,
+                lead,
+            } => {
+                self.acknowledge(&order, &unit, &request, &category, place, lead)
+                    .await
+            }
+            Ev::Reply {
+                order,
+                unit,
+                request,
+            } => self.reply(&order, &unit, &request).await,
+            Ev::Decide { request } => self.decide(&request).await,
+            Ev::Callback { request } => self.callback(&request).await,
+            Ev::Sweep => {
+                crate::jobs::sweep_deadlines(self.state)
+                    .await
+                    .map_err(AppError::Internal)?;
+                crate::jobs::deliver_outbox(self.state)
+                    .await
+                    .map_err(AppError::Internal)?;
+                self.at(t + Duration::minutes(30), Ev::Sweep);
+                Ok(())
+            }
+        }
+    }
+
+    async fn day_start(&mut self, d: u32, t: DateTime<Utc>) -> Result<(), AppError> {
+        if d > 0 {
+            crate::services::kpi::refresh_rollups(self.state).await?;
+        }
+        let day = self.opts.start + Duration::days(i64::from(d));
+        let weekend = day.weekday().number_from_monday() >= 6;
+        let n = (f64::from(self.opts.per_day)
+            * if weekend { 0.75 } else { 1.0 }
+            * self.rng.between(0.9, 1.1))
+        .round() as usize;
+        let mut times: Vec<i64> = (0..n)
+            .map(|_| {
+                let h = self.rng.weighted(&HOURLY) as i64;
+                t.timestamp_millis() + h * 3_600_000 + (self.rng.f64() * 3_600_000.0) as i64
+            })
+            .collect();
+        times.sort_unstable();
+        for &at in &times {
+            self.at(
+                DateTime::from_timestamp_millis(at).expect("time"),
+                Ev::Arrive,
+            );
+        }
+        if d + 1 < self.opts.days {
+            self.at(t + Duration::days(1), Ev::DayStart(d + 1));
+        }
+        Ok(())
+    }
+
+    fn pick_place(&mut self) -> usize {
+        self.rng.weighted(&self.place_weights)
+    }
+
+    fn phone(&mut self) -> String {
+        let prefixes = [
+            "138", "139", "135", "136", "186", "185", "150", "151", "177", "199",
+        ];
+        format!(
+            "{}{:08}",
+            prefixes[self.rng.below(prefixes.len())],
+            self.rng.below(100_000_000)
+        )
+    }
+
+    fn name(&mut self) -> String {
+        let surnames = [
+            "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱",
+            "胡", "郭",
+        ];
+        let title = if self.rng.chance(0.5) {
+            "女士"
+        } else {
+            "先生"
+        };
+        format!("{}{}", surnames[self.rng.below(surnames.len())], title)
+    }
+
+    fn enterprise(&mut self, place: &Place) -> intake::NewEnterprise {
+        let kinds = [
+            "科技有限公司",
+            "餐饮管理有限公司",
+            "商贸有限公司",
+            "建筑工程有限公司",
+            "文化传媒有限公司",
+        ];
+        let name = format!("北京{}{}", place.spoken, kinds[self.rng.below(kinds.len())]);
+        let alphabet: Vec<char> = "0123456789ABCDEFGHJKLMNPQRTUWXY".chars().collect();
+        let body: String = "91"
+            .chars()
+            .chain(place.street.chars().take(6))
+            .chain((0..9).map(|_| alphabet[self.rng.below(alphabet.len())]))
+            .collect();
+        let code = CreditCode::with_check(&body).expect("17 characters of the alphabet");
+        intake::NewEnterprise {
+            name,
+            credit_code: code.as_str().to_string(),
+        }
+    }
+
+    fn fill(&mut self, text: &str, place: &Place) -> String {
+        text.replace("{p}", &place.spoken)
+            .replace("{b}", &(1 + self.rng.below(24)).to_string())
+            .replace(
+                "{h}",
+                &["十一", "十二", "一", "两", "三"][self.rng.below(5)].to_string(),
+            )
+    }
+
+    async fn arrive(&mut self) -> Result<(), AppError> {
+        let month = (self.clock_now()
+            + Duration::hours(i64::from(self.state.config.utc_offset_hours)))
+        .month();
+        let enterprise = self.rng.chance(ENTERPRISE_SHARE);
+        let place_i = self.pick_place();
+        let place = self.places[place_i].clone();
+        let address = format!(
+            "{}{}{}",
+            place.district_name, place.street_name, place.spoken
+        );
+        let requester = |sim: &mut Sim, enterprise: bool| intake::NewRequester {
+            name: sim.name(),
+            phone: sim.phone(),
+            enterprise: enterprise.then(|| sim.enterprise(&place)),
+            confidential: sim.rng.chance(0.03),
+        };
+        let channel = if enterprise {
+            "enterprise"
+        } else {
+            [
+                "phone", "phone", "phone", "phone", "phone", "phone", "phone", "web", "app",
+                "wechat",
+            ][self.rng.below(10)]
+        };
+        if self.rng.chance(CONSULTATION_SHARE) {
+            let qs: Vec<&Question> = QUESTIONS
+                .iter()
+                .filter(|q| q.enterprise == enterprise || !enterprise)
+                .collect();
+            let weights: Vec<f64> = qs.iter().map(|q| q.weight).collect();
+            let q = qs[self.rng.weighted(&weights)];
+            let text = q.texts[self.rng.below(q.texts.len())].to_string();
+            let input = intake::NewRequest {
+                kind: RequestKind::Consultation,
+                channel: jiesu_core::Channel::parse(channel).unwrap_or(jiesu_core::Channel::Phone),
+                merged_line: None,
+                title: None,
+                text,
+                address: String::new(),
+                category_code: Some(q.category.to_string()),
+                requester: requester(self, enterprise),
+                suggestion_id: None,
+            };
+            let id = intake::create(self.state, &self.operator, input).await?;
+            self.count_in(q.category, enterprise);
+            if self.rng.chance(ANSWERED_AT_INTAKE) {
+                intake::answer(self.state, &self.operator, &id, q.answer, None).await?;
+                self.summary.answered_at_intake += 1;
+            } else {
+                let t = self.clock_now() + Duration::minutes(5 + self.rng.below(40) as i64);
+                self.place_of.insert(id.clone(), place_i);
+                self.at(
+                    t,
+                    Ev::Dispatch {
+                        request: id,
+                        category: q.category.to_string(),
+                        place: place_i,
+                        lead: Lead::Owner,
+                        retry: false,
+                    },
+                );
+            }
+            return Ok(());
+        }
+        let ps: Vec<&Problem> = PROBLEMS
+            .iter()
+            .filter(|p| !enterprise || p.enterprise)
+            .collect();
+        let weights: Vec<f64> = ps
+            .iter()
+            .map(|p| p.weight * p.season.factor(month))
+            .collect();
+        let p = ps[self.rng.weighted(&weights)];
+        let phrasing = p.texts[self.rng.below(p.texts.len())];
+        let text = self.fill(phrasing, &place);
+        let suggestion = suggest::suggest(
+            self.state,
+            suggest::SuggestInput {
+                text: text.clone(),
+                address: address.clone(),
+            },
+        )
+        .await?;
+        let input = intake::NewRequest {
+            kind: RequestKind::parse(p.kind).unwrap_or(RequestKind::Complaint),
+            channel: jiesu_core::Channel::parse(channel).unwrap_or(jiesu_core::Channel::Phone),
+            merged_line: None,
+            title: None,
+            text,
+            address,
+            category_code: Some(p.category.to_string()),
+            requester: requester(self, enterprise),
+            suggestion_id: Some(suggestion.suggestion_id),
+        };
+        let id = intake::create(self.state, &self.operator, input).await?;
+        self.count_in(p.category, enterprise);
+        self.place_of.insert(id.clone(), place_i);
+        let spot = (place_i, p.category);
+        let now = self.clock_now();
+        if let Some((primary, since)) = self.open_by_spot.get(&spot).cloned() {
+            if now - since < Duration::days(3) && self.rng.chance(REPEAT_SHARE * 5.0) {
+                if intake::merge(self.state, &self.operator, &id, &primary)
+                    .await
+                    .is_ok()
+                {
+                    self.summary.merged += 1;
+                    return Ok(());
+                }
+            }
+        }
+        if self.rng.chance(REPEAT_SHARE) {
+            self.open_by_spot.insert(spot, (id.clone(), now));
+        }
+        let t = now + Duration::minutes(5 + self.rng.below(40) as i64);
+        self.at(
+            t,
+            Ev::Dispatch {
+                request: id,
+                category: p.category.to_string(),
+                place: place_i,
+                lead: p.lead,
+                retry: false,
+            },
+        );
+        Ok(())
+    }
+
+    fn count_in(&mut self, category: &str, enterprise: bool) {
+        self.summary.requests += 1;
+        if enterprise {
+            self.summary.enterprise += 1;
+        }
+        *self
+            .summary
+            .by_category
+            .entry(category.to_string())
+            .or_default() += 1;
+    }
+
+    /// The lead unit and co-handlers for a request.
+    fn targets(&mut self, category: &str, place: &Place, lead: Lead) -> Vec<DispatchTarget> {
+        let owner = self.default_unit.get(category).cloned();
+        let mut out = Vec::new();
+        let lead_unit = match (lead, &owner) {
+            (Lead::Owner, Some(o)) => o.clone(),
+            _ => place.street.clone(),
+        };
+        out.push(DispatchTarget {
+            unit_code: lead_unit.clone(),
+            role: AssignmentRole::Lead,
+        });
+        match lead {
+            Lead::Local => {
+                if let Some(c) = place.community.clone().filter(|_| self.rng.chance(0.3)) {
+                    out.push(DispatchTarget {
+                        unit_code: c,
+                        role: AssignmentRole::Co,
+                    });
+                }
+                if let Some(o) = owner.filter(|o| *o != lead_unit && self.rng.chance(0.1)) {
+                    out.push(DispatchTarget {
+                        unit_code: o,
+                        role: AssignmentRole::Co,
+                    });
+                }
+            }
+            Lead::Owner => {
+                if lead_unit != place.street && self.rng.chance(0.2) {
+                    out.push(DispatchTarget {
+                        unit_code: place.street.clone(),
+                        role: AssignmentRole::Co,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    async fn dispatch(
+        &mut self,
+        request: &str,
+        category: &str,
+        place_i: usize,
+        lead: Lead,
+        retry: bool,
+    ) -> Result<(), AppError> {
+        let place = self.places[place_i].clone();
+        // A re-dispatch after a return goes to the other side: the owner if the street
+        // returned it, the street if the owner did.
+        let lead = match (retry, lead) {
+            (true, Lead::Local) => Lead::Owner,
+            (true, Lead::Owner) => Lead::Local,
+            (false, l) => l,
+        };
+        let targets = self.targets(category, &place, lead);
+        if targets.len() > 1 {
+            self.summary.multi_dispatched += 1;
+        }
+        handling::dispatch(
+            self.state,
+            &self.dispatcher,
+            request,
+            DispatchInput {
+                assignments: targets,
+                time_limit_class: None,
+            },
+        )
+        .await?;
+        self.schedule_acks(request, category, place_i, lead).await
+    }
+
+    /// Schedules an acknowledgement (or a return) for each new order of the request's round.
+    async fn schedule_acks(
+        &mut self,
+        request: &str,
+        category: &str,
+        place_i: usize,
+        lead: Lead,
+    ) -> Result<(), AppError> {
+        let orders = requests::assignments_of(self.state.store.reader(), request).await?;
+        let round = orders.iter().map(|o| o.round).max().unwrap_or(1);
+        let progress = self.progress();
+        for o in orders
+            .iter()
+            .filter(|o| o.round == round && o.status == "dispatched")
+        {
+            self.summary.orders += 1;
+            let q = self.profile(&o.unit_code).quality_at(progress);
+            let (ack_limit, _) = self
+                .class_minutes
+                .get(&o.time_limit_class)
+                .copied()
+                .unwrap_or((120, 10080));
+            let minutes = if self.rng.chance(0.55 + 0.44 * q) {
+                self.rng.between(0.05, 0.95) * ack_limit as f64
+            } else {
+                self.rng.between(1.1, 6.0) * ack_limit as f64
+            };
+            let t = o.dispatched_at + Duration::seconds((minutes * 60.0) as i64);
+            self.at(
+                t,
+                Ev::Ack {
+                    order: o.id.clone(),
+                    unit: o.unit_code.clone(),
+                    request: request.to_string(),
+                    category: category.to_string(),
+                    place: place_i,
+                    lead,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    async fn acknowledge(
+        &mut self,
+        order: &str,
+        unit: &str,
+        request: &str,
+        category: &str,
+        place_i: usize,
+        lead: Lead,
+    ) -> Result<(), AppError> {
+        let actor = self.unit_actor(unit).await?;
+        let rows = requests::assignments_of(self.state.store.reader(), request).await?;
+        let Some(o) = rows.into_iter().find(|o| o.id == order) else {
+            return Ok(());
+        };
+        if o.status != "dispatched" {
+            return Ok(());
+        }
+        let profile = self.profile(unit);
+        if o.role == "lead" && o.round == 1 && self.rng.chance(profile.return_p) {
+            handling::unit_act(
+                self.state,
+                &actor,
+                order,
+                UnitVerb::Return,
+                UnitActionInput {
+                    reason: Some("经核实不属于本单位职责范围，建议改派。".into()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            self.summary.returned += 1;
+            let t = self.clock_now() + Duration::minutes(20 + self.rng.below(100) as i64);
+            self.at(
+                t,
+                Ev::Dispatch {
+                    request: request.to_string(),
+                    category: category.to_string(),
+                    place: place_i,
+                    lead,
+                    retry: true,
+                },
+            );
+            return Ok(());
+        }
+        handling::unit_act(
+            self.state,
+            &actor,
+            order,
+            UnitVerb::Acknowledge,
+            UnitActionInput::default(),
+        )
+        .await?;
+        if self.clock_now() > o.acknowledge_by {
+            self.summary.acknowledged_late += 1;
+        }
+        let q = profile.quality_at(self.progress());
+        let (_, reply_limit) = self
+            .class_minutes
+            .get(&o.time_limit_class)
+            .copied()
+            .unwrap_or((120, 10080));
+        // Working-day limits are longer in calendar time; aim within the nominal minutes.
+        let share = if self.rng.chance(0.75 + 0.24 * q) {
+            self.rng.between(0.05, 0.8)
+        } else {
+            self.rng.between(1.05, 1.6)
+        };
+        if o.time_limit_class != "emergency"
+            && o.time_limit_class != "utilities"
+            && self.rng.chance(0.03)
+        {
+            handling::unit_act(
+                self.state,
+                &actor,
+                order,
+                UnitVerb::Extension,
+                UnitActionInput {
+                    reason: Some("需协调多个部门联合处置，申请延期。".into()),
+                    hours: Some(72),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            self.summary.extensions += 1;
+            let t = self.clock_now() + Duration::minutes(60 + self.rng.below(180) as i64);
+            self.at(
+                t,
+                Ev::Decide {
+                    request: request.to_string(),
+                },
+            );
+        }
+        let t = self.working(
+            self.clock_now() + Duration::seconds((share * reply_limit as f64 * 60.0) as i64),
+        );
+        self.at(
+            t,
+            Ev::Reply {
+                order: order.to_string(),
+                unit: unit.to_string(),
+                request: request.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn decide(&mut self, request: &str) -> Result<(), AppError> {
+        let pending: Vec<String> = requests::extensions_of(self.state.store.reader(), request)
+            .await?
+            .into_iter()
+            .filter(|e| e.status == "pending")
+            .map(|e| e.id)
+            .collect();
+        for id in pending {
+            let approve = self.rng.chance(0.8);
+            handling::decide_extension(self.state, &self.dispatcher, &id, approve).await?;
+        }
+        Ok(())
+    }
+
+    async fn reply(&mut self, order: &str, unit: &str, request: &str) -> Result<(), AppError> {
+        let actor = self.unit_actor(unit).await?;
+        let q = self.profile(unit).quality_at(self.progress());
+        let outcome = if self.rng.chance(0.5 + 0.45 * q) {
+            Outcome::Resolved
+        } else if self.rng.chance(0.5) {
+            Outcome::Partly
+        } else {
+            Outcome::Explained
+        };
+        let (to_requester, to_center) = match outcome {
+            Outcome::Resolved => (
+                "您反映的问题我们已到现场核实并处理完毕，感谢您的监督。",
+                "已现场核实，问题已处理，附整改前后照片。",
+            ),
+            Outcome::Partly => (
+                "您反映的问题已部分处理，剩余部分正在协调，会尽快解决。",
+                "已部分处理，剩余事项需协调相关单位，已制定计划。",
+            ),
+            _ => (
+                "经核实，该问题涉及规划和权属，暂不具备处理条件，已向您解释说明。",
+                "经核实暂不具备处理条件，已向诉求人解释。",
+            ),
+        };
+        handling::unit_act(
+            self.state,
+            &actor,
+            order,
+            UnitVerb::Reply,
+            UnitActionInput {
+                to_requester: Some(to_requester.into()),
+                to_center: Some(to_center.into()),
+                outcome: Some(outcome),
+                ..Default::default()
+            },
+        )
+        .await?;
+        self.summary.replies += 1;
+        let req = requests::get(self.state.store.reader(), request)
+            .await?
+            .ok_or(AppError::NotFound("request"))?;
+        if req.status == "replied" {
+            let day = (self.clock_now()
+                + Duration::hours(i64::from(self.state.config.utc_offset_hours)))
+            .date_naive()
+                + Duration::days(1 + self.rng.below(2) as i64);
+            let t = local_time(
+                self.state,
+                day,
+                9 + self.rng.below(9) as u32,
+                self.rng.below(60) as u32,
+            );
+            self.at(
+                t,
+                Ev::Callback {
+                    request: request.to_string(),
+                },
+            );
+            for merged in requests::merged_into(self.state.store.reader(), request).await? {
+                let t2 = t + Duration::minutes(10 + self.rng.below(120) as i64);
+                self.at(t2, Ev::Callback { request: merged });
+            }
+        }
+        Ok(())
+    }
+
+    async fn callback(&mut self, request: &str) -> Result<(), AppError> {
+        let orders = requests::assignments_of(self.state.store.reader(), request).await?;
+        let req = requests::get(self.state.store.reader(), request)
+            .await?
+            .ok_or(AppError::NotFound("request"))?;
+        let lead = orders
+            .iter()
+            .filter(|o| o.role == "lead" && o.status != "returned")
+            .max_by_key(|o| o.round);
+        let q = lead.map_or(0.7, |o| {
+            self.profile(&o.unit_code).quality_at(self.progress())
+        });
+        let outcome_resolved = lead.and_then(|o| o.outcome.clone()).as_deref() == Some("resolved");
+        self.summary.callbacks += 1;
+        let input = if !self.rng.chance(0.93) {
+            CallbackInput {
+                reached: false,
+                resolved: None,
+                satisfaction: None,
+                note: Some("电话无人接听".into()),
+            }
+        } else {
+            // Later rounds are more often settled.
+            let boost = 0.15 * (req.round - 1) as f64;
+            let resolved = self.rng.chance(
+                if outcome_resolved {
+                    0.6 + 0.38 * q
+                } else {
+                    0.2 + 0.3 * q
+                } + boost,
+            );
+            let satisfaction = if resolved {
+                if self.rng.chance(0.55 + 0.43 * q) {
+                    Satisfaction::Satisfied
+                } else {
+                    Satisfaction::Basic
+                }
+            } else if self.rng.chance(0.8 - boost) {
+                Satisfaction::Unsatisfied
+            } else {
+                Satisfaction::Basic
+            };
+            CallbackInput {
+                reached: true,
+                resolved: Some(resolved),
+                satisfaction: Some(satisfaction),
+                note: None,
+            }
+        };
+        match callback::record(self.state, &self.agent, request, input).await? {
+            CallbackOutcome::Close | CallbackOutcome::CloseUnreachable => self.summary.closed += 1,
+            CallbackOutcome::Retry => {
+                let t = self.clock_now() + Duration::hours(20 + self.rng.below(8) as i64);
+                self.at(
+                    t,
+                    Ev::Callback {
+                        request: request.to_string(),
+                    },
+                );
+            }
+            CallbackOutcome::Rework => {
+                self.summary.reworks += 1;
+                let (category, lead) = match req.category_code.as_deref() {
+                    Some(c) => (
+                        c.to_string(),
+                        PROBLEMS
+                            .iter()
+                            .find(|p| p.category == c)
+                            .map_or(Lead::Owner, |p| p.lead),
+                    ),
+                    None => (String::new(), Lead::Owner),
+                };
+                let place = self.place_of.get(request).copied().unwrap_or(0);
+                self.schedule_acks(request, &category, place, lead).await?;
+            }
+            CallbackOutcome::Recorded => {}
+        }
+        Ok(())
+    }
+}
+
+/// Lives `opts.days` days on `state`, whose clock must be `clock` (standing at or before the
+/// start). `report` is called at the start of each day with the running totals, and at the end.
+pub async fn run(
+    state: &AppState,
+    clock: &ManualClock,
+    opts: Options,
+    report: &mut dyn FnMut(u32, &Summary),
+) -> Result<Summary, AppError> {
+    let mut sim = Sim::new(state, clock, opts).await?;
+    let now = sim.clock_now();
+    if sim.start > now {
+        clock.advance(sim.start - now);
+    }
+    sim.run(report).await?;
+    Ok(sim.summary)
+}
+
+fn local_time(state: &AppState, day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
+    let offset = state.config.offset();
+    offset
+        .from_local_datetime(
+            &day.and_hms_opt(hour, minute.min(59), 0)
+                .expect("valid time"),
+        )
+        .single()
+        .expect("a fixed offset is unambiguous")
+        .with_timezone(&Utc)
+}
