@@ -1,4 +1,4 @@
--- Daily rollups behind the three rates (issue #4). Mirrors ../sqlite/0004_kpi_rollups.sql.
+-- Daily rollups behind the three rates, populations and dispatch arbitration (issue #4). Mirrors ../sqlite/0004_kpi_rollups.sql.
 
 -- Per local day and unit: the orders dispatched that day (response counts) and the reached
 -- callbacks made that day (resolution and satisfaction counts), with the same attribution,
@@ -15,6 +15,12 @@ CREATE TABLE kpi_daily (
     resolved    BIGINT NOT NULL,
     satisfied   BIGINT NOT NULL,
     basic       BIGINT NOT NULL,
+    -- Reached callbacks of rounds the unit co-handled (they count only when the rules
+    -- attribute callbacks to co-handlers too).
+    co_called_back BIGINT NOT NULL,
+    co_resolved    BIGINT NOT NULL,
+    co_satisfied   BIGINT NOT NULL,
+    co_basic       BIGINT NOT NULL,
     PRIMARY KEY (day, unit_code)
 );
 
@@ -32,3 +38,24 @@ CREATE TABLE kpi_rollup_state (
     id        INTEGER PRIMARY KEY,
     offset_ms BIGINT NOT NULL
 );
+
+-- Residents per unit, for ranking the priority-governance class per 10,000 residents.
+CREATE TABLE unit_population (
+    unit_code  TEXT PRIMARY KEY REFERENCES units (code),
+    population BIGINT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
+-- Dispatch disputes decided by the center (派单争议仲裁): the unit named is responsible for the
+-- request's round and may not return it.
+CREATE TABLE arbitrations (
+    id         TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL REFERENCES requests (id),
+    round      BIGINT NOT NULL,
+    unit_code  TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    decided_by TEXT NOT NULL,
+    decided_at BIGINT NOT NULL
+);
+CREATE INDEX arbitrations_request ON arbitrations (request_id, round);

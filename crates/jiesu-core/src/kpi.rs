@@ -21,6 +21,48 @@ pub struct Tally {
     pub basic: u64,
     /// Requests the unit led (诉求量, for the priority-governance class).
     pub volume: u64,
+    /// Reached callbacks on requests the unit co-handled in the callback's round (counted
+    /// only under [`CallbackAttribution::LeadAndCo`]).
+    #[serde(default)]
+    pub co_called_back: u64,
+    /// Of those, resolved.
+    #[serde(default)]
+    pub co_resolved: u64,
+    /// Of those, 满意.
+    #[serde(default)]
+    pub co_satisfied: u64,
+    /// Of those, 基本满意.
+    #[serde(default)]
+    pub co_basic: u64,
+}
+
+impl Tally {
+    /// The callback counts (called back, resolved, satisfied, basic) that count for the unit
+    /// under the rules' attribution.
+    pub fn callbacks(&self, rules: &KpiRules) -> (u64, u64, u64, u64) {
+        match rules.callbacks_count_for {
+            CallbackAttribution::Lead => {
+                (self.called_back, self.resolved, self.satisfied, self.basic)
+            }
+            CallbackAttribution::LeadAndCo => (
+                self.called_back + self.co_called_back,
+                self.resolved + self.co_resolved,
+                self.satisfied + self.co_satisfied,
+                self.basic + self.co_basic,
+            ),
+        }
+    }
+}
+
+/// Who a callback's answers (resolved? satisfied?) count for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackAttribution {
+    /// The lead unit of the callback's round only (the default).
+    #[default]
+    Lead,
+    /// The lead and every co-handler of the round (each gets the callback).
+    LeadAndCo,
 }
 
 impl std::ops::AddAssign for Tally {
@@ -32,6 +74,10 @@ impl std::ops::AddAssign for Tally {
         self.satisfied += o.satisfied;
         self.basic += o.basic;
         self.volume += o.volume;
+        self.co_called_back += o.co_called_back;
+        self.co_resolved += o.co_resolved;
+        self.co_satisfied += o.co_satisfied;
+        self.co_basic += o.co_basic;
     }
 }
 
@@ -50,6 +96,13 @@ pub struct KpiRules {
     pub basic_weight: f64,
     /// Units in each of the four classes.
     pub class_size: usize,
+    /// Who callbacks count for (default: the lead of the round).
+    #[serde(default)]
+    pub callbacks_count_for: CallbackAttribution,
+    /// Rank the priority-governance class by requests per 10,000 residents, for units with a
+    /// recorded population (units without one are then not eligible for that class).
+    #[serde(default)]
+    pub volume_per_10k: bool,
 }
 
 impl Default for KpiRules {
@@ -63,6 +116,8 @@ impl Default for KpiRules {
             w_satisfaction: 0.4,
             basic_weight: 0.8,
             class_size: 10,
+            callbacks_count_for: CallbackAttribution::Lead,
+            volume_per_10k: false,
         }
     }
 }
@@ -107,9 +162,10 @@ fn ratio(num: u64, den: u64) -> Option<f64> {
 /// The three rates and the composite of a tally under the rules.
 pub fn rates(t: &Tally, rules: &KpiRules) -> Rates {
     let response_rate = ratio(t.acknowledged_on_time, t.dispatched);
-    let resolution_rate = ratio(t.resolved, t.called_back);
-    let satisfaction_rate = (t.called_back > 0).then(|| {
-        ((t.satisfied as f64 + rules.basic_weight * t.basic as f64) / t.called_back as f64).min(1.0)
+    let (called_back, resolved, satisfied, basic) = t.callbacks(rules);
+    let resolution_rate = ratio(resolved, called_back);
+    let satisfaction_rate = (called_back > 0).then(|| {
+        ((satisfied as f64 + rules.basic_weight * basic as f64) / called_back as f64).min(1.0)
     });
     let composite = 100.0
         * (rules.w_response * response_rate.unwrap_or(1.0)

@@ -11,7 +11,44 @@ fn tally(d: u64, ack: u64, cb: u64, res: u64, sat: u64, basic: u64) -> Tally {
         satisfied: sat,
         basic,
         volume: d,
+        ..Tally::default()
     }
+}
+
+#[test]
+fn co_handlers_count_callbacks_only_when_the_rules_say_so() {
+    // A co-handler: 4 orders, all on time; 3 reached callbacks on its rounds, 1 resolved and
+    // satisfied, 2 unresolved and unsatisfied.
+    let t = Tally {
+        co_called_back: 3,
+        co_resolved: 1,
+        co_satisfied: 1,
+        ..tally(4, 4, 0, 0, 0, 0)
+    };
+    let lead_only = rates(&t, &KpiRules::default());
+    assert_eq!(
+        (
+            lead_only.resolution_rate,
+            lead_only.satisfaction_rate,
+            lead_only.composite
+        ),
+        (None, None, 100.0)
+    );
+    let rules = KpiRules {
+        callbacks_count_for: CallbackAttribution::LeadAndCo,
+        ..KpiRules::default()
+    };
+    let shared = rates(&t, &rules);
+    // 100·(0.2·1 + 0.4·1/3 + 0.4·1/3) = 46.666667
+    assert_eq!(shared.resolution_rate, Some(1.0 / 3.0));
+    assert_eq!(shared.composite, 46.666667);
+    // Old rules without the field read as lead-only.
+    let old: KpiRules = serde_json::from_str(
+        r#"{"version":"v0","w_response":0.2,"w_resolution":0.4,"w_satisfaction":0.4,"basic_weight":0.8,"class_size":10}"#,
+    )
+    .unwrap();
+    assert_eq!(old.callbacks_count_for, CallbackAttribution::Lead);
+    assert!(!old.volume_per_10k);
 }
 
 #[test]

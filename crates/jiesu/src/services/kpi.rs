@@ -112,6 +112,10 @@ pub struct UnitRanking {
     pub volume: u64,
     pub dispatched: u64,
     pub called_back: u64,
+    /// Requests led per 10,000 residents, when the rules rank volume that way and the unit's
+    /// population is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_per_10k: Option<f64>,
 }
 
 /// A month's ranking at one level.
@@ -262,13 +266,31 @@ async fn compute(
     previous: &HashMap<String, usize>,
 ) -> Result<Ranking, AppError> {
     let rows = rolled_up(state, month, level).await?;
+    let population = if rules.volume_per_10k {
+        store::populations(state.store.reader()).await?
+    } else {
+        HashMap::new()
+    };
+    // Per 10,000 residents, rounded like the composite so a frozen month reproduces exactly.
+    let per_10k = |code: &str, volume: u64| {
+        population
+            .get(code)
+            .filter(|p| **p > 0)
+            .map(|p| (volume as f64 * 10_000.0 / *p as f64 * 1e6).round() / 1e6)
+    };
     let inputs: Vec<RankInput> = rows
         .iter()
         .filter(|(_, t)| t.dispatched > 0)
         .map(|(u, t)| RankInput {
             code: u.code.clone(),
             rates: kpi::rates(t, rules),
-            volume: t.volume as f64,
+            // Without a recorded population a unit cannot be compared per head: volume 0
+            // keeps it out of the priority-governance class.
+            volume: if rules.volume_per_10k {
+                per_10k(&u.code, t.volume).unwrap_or(0.0)
+            } else {
+                t.volume as f64
+            },
             previous_rank: previous.get(&u.code).copied(),
         })
         .collect();
@@ -283,6 +305,11 @@ async fn compute(
             let (rank, class) = ranked
                 .get(&u.code)
                 .map_or((None, None), |(rank, class)| (Some(*rank), *class));
+            let volume_per_10k = if rules.volume_per_10k {
+                per_10k(&u.code, t.volume)
+            } else {
+                None
+            };
             UnitRanking {
                 previous_rank: previous.get(&u.code).copied(),
                 code: u.code,
@@ -295,7 +322,8 @@ async fn compute(
                 class,
                 volume: t.volume,
                 dispatched: t.dispatched,
-                called_back: t.called_back,
+                called_back: t.callbacks(rules).0,
+                volume_per_10k,
             }
         })
         .collect();
@@ -531,6 +559,65 @@ pub async fn add_rules(state: &AppState, actor: &Actor, input: RulesInput) -> Re
     tx.event(state.audit_event(&actor.user_id, actor.role.as_str(), "kpi.rules_added", ev));
     tx.commit().await?;
     Ok(())
+}
+
+/// One unit's residents.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationInput {
+    /// Unit code.
+    pub unit_code: String,
+    /// Residents (常住人口), at least 1.
+    pub population: i64,
+}
+
+/// Records residents per unit (admin), for ranking volume per 10,000 residents; returns how
+/// many units were set. All or nothing: one bad row refuses the whole list, naming it.
+pub async fn set_populations(
+    state: &AppState,
+    actor: &Actor,
+    rows: &[PopulationInput],
+) -> Result<usize, AppError> {
+    if !actor.may(Action::Administer) {
+        return Err(AppError::Forbidden("recording populations"));
+    }
+    let mut errors = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if r.population < 1 {
+            errors.push(crate::error::FieldError::new(
+                format!("units[{i}].population"),
+                "人口须为正整数",
+                "population must be a positive integer",
+            ));
+        }
+        if reference::unit(state.store.reader(), &r.unit_code)
+            .await?
+            .is_none()
+        {
+            errors.push(crate::error::FieldError::new(
+                format!("units[{i}].unit_code"),
+                format!("没有这个单位：{}", r.unit_code),
+                format!("no such unit: {}", r.unit_code),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    for r in rows {
+        store::set_population(&mut tx, &r.unit_code, r.population, &actor.user_id, now).await?;
+    }
+    let payload = serde_json::json!({ "units": rows.iter().map(|r| serde_json::json!({ "unit_code": r.unit_code, "population": r.population })).collect::<Vec<_>>() });
+    tx.event(state.audit_event(
+        &actor.user_id,
+        actor.role.as_str(),
+        "kpi.population_set",
+        payload,
+    ));
+    tx.commit().await?;
+    Ok(rows.len())
 }
 
 /// Exempts an order from its unit's rates (不纳入考核), with a reason; the approver is the

@@ -14,6 +14,12 @@ const ATTRIBUTED_CALLBACKS: &str = "FROM callbacks c JOIN requests r ON r.id = c
     AND a.status <> 'returned' WHERE c.reached = 1 AND c.at >= $1 AND c.at < $2 \
     AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id)";
 
+/// The same callbacks joined to the co-handlers of their round instead.
+const CO_ATTRIBUTED_CALLBACKS: &str = "FROM callbacks c JOIN requests r ON r.id = c.request_id \
+    JOIN assignments a ON a.request_id = COALESCE(r.primary_id, r.id) AND a.round = c.round AND a.role = 'co' \
+    AND a.status <> 'returned' WHERE c.reached = 1 AND c.at >= $1 AND c.at < $2 \
+    AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id)";
+
 /// Counts per unit code for orders dispatched and callbacks made in [from, to), recounted from
 /// the base tables (the full scan the rollups must agree with). Returned orders and exempt
 /// orders are left out; a callback counts for the lead unit of its round (a merged
@@ -67,6 +73,24 @@ async fn recount(
         t.resolved = r.try_get::<i64, _>("resolved")? as u64;
         t.satisfied = r.try_get::<i64, _>("satisfied")? as u64;
         t.basic = r.try_get::<i64, _>("basic")? as u64;
+    }
+    let rows = sqlx::query(
+        &format!(
+            "SELECT a.unit_code, COUNT(*) AS called_back, SUM(CASE WHEN c.resolved = 1 THEN 1 ELSE 0 END) AS resolved, \
+             SUM(CASE WHEN c.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
+             SUM(CASE WHEN c.satisfaction = 'basic' THEN 1 ELSE 0 END) AS basic {CO_ATTRIBUTED_CALLBACKS} GROUP BY a.unit_code"
+        ),
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in rows {
+        let t = out.entry(r.try_get("unit_code")?).or_default();
+        t.co_called_back = r.try_get::<i64, _>("called_back")? as u64;
+        t.co_resolved = r.try_get::<i64, _>("resolved")? as u64;
+        t.co_satisfied = r.try_get::<i64, _>("satisfied")? as u64;
+        t.co_basic = r.try_get::<i64, _>("basic")? as u64;
     }
     Ok(out)
 }
@@ -207,8 +231,8 @@ pub async fn replace_day(
         .await?;
     for (unit, t) in counts {
         sqlx::query(
-            "INSERT INTO kpi_daily (day, unit_code, dispatched, on_time, led, called_back, resolved, satisfied, basic) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO kpi_daily (day, unit_code, dispatched, on_time, led, called_back, resolved, satisfied, basic, \
+             co_called_back, co_resolved, co_satisfied, co_basic) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(day)
         .bind(unit)
@@ -219,6 +243,10 @@ pub async fn replace_day(
         .bind(t.resolved as i64)
         .bind(t.satisfied as i64)
         .bind(t.basic as i64)
+        .bind(t.co_called_back as i64)
+        .bind(t.co_resolved as i64)
+        .bind(t.co_satisfied as i64)
+        .bind(t.co_basic as i64)
         .execute(tx.conn())
         .await?;
     }
@@ -271,7 +299,9 @@ async fn clean_days(
 ) -> Result<HashMap<String, Tally>, StoreError> {
     let rows = sqlx::query(
         "SELECT unit_code, CAST(SUM(dispatched) AS BIGINT) AS dispatched, CAST(SUM(on_time) AS BIGINT) AS on_time, CAST(SUM(led) AS BIGINT) AS led, \
-         CAST(SUM(called_back) AS BIGINT) AS called_back, CAST(SUM(resolved) AS BIGINT) AS resolved, CAST(SUM(satisfied) AS BIGINT) AS satisfied, CAST(SUM(basic) AS BIGINT) AS basic \
+         CAST(SUM(called_back) AS BIGINT) AS called_back, CAST(SUM(resolved) AS BIGINT) AS resolved, CAST(SUM(satisfied) AS BIGINT) AS satisfied, CAST(SUM(basic) AS BIGINT) AS basic, \
+         CAST(SUM(co_called_back) AS BIGINT) AS co_called_back, CAST(SUM(co_resolved) AS BIGINT) AS co_resolved, \
+         CAST(SUM(co_satisfied) AS BIGINT) AS co_satisfied, CAST(SUM(co_basic) AS BIGINT) AS co_basic \
          FROM kpi_daily k WHERE day >= $1 AND day < $2 \
          AND NOT EXISTS (SELECT 1 FROM kpi_dirty_days d WHERE d.day = k.day) GROUP BY unit_code",
     )
@@ -294,6 +324,10 @@ async fn clean_days(
                     resolved: get(r, "resolved")?,
                     satisfied: get(r, "satisfied")?,
                     basic: get(r, "basic")?,
+                    co_called_back: get(r, "co_called_back")?,
+                    co_resolved: get(r, "co_resolved")?,
+                    co_satisfied: get(r, "co_satisfied")?,
+                    co_basic: get(r, "co_basic")?,
                 },
             ))
         })
@@ -435,4 +469,36 @@ pub async fn repeated_unsatisfied(
         .map(|r| Ok((r.try_get("unit_code")?, r.try_get("n")?)))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// Recorded residents per unit code.
+pub async fn populations(pool: &AnyPool) -> Result<HashMap<String, i64>, StoreError> {
+    let rows = sqlx::query("SELECT unit_code, population FROM unit_population")
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("unit_code")?, r.try_get("population")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Records (or replaces) a unit's population.
+pub async fn set_population(
+    tx: &mut Tx,
+    unit_code: &str,
+    population: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO unit_population (unit_code, population, updated_by, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (unit_code) DO UPDATE SET population = $2, updated_by = $3, updated_at = $4",
+    )
+    .bind(unit_code)
+    .bind(population)
+    .bind(actor)
+    .bind(millis(now))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }

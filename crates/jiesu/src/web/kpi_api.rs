@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/kpi/months/{month}/freeze", post(freeze))
         .route("/kpi/units/{code}", get(trend))
         .route("/kpi/rules", post(add_rules))
+        .route("/kpi/population", axum::routing::put(set_population))
         .route("/kpi/report", get(report))
         .route("/assignments/{id}/exempt", post(exempt))
 }
@@ -202,6 +203,21 @@ async fn add_rules(
 ) -> Result<StatusCode, AppError> {
     kpi::add_rules(&s, &actor, input).await?;
     Ok(StatusCode::CREATED)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PopulationBody {
+    units: Vec<kpi::PopulationInput>,
+}
+
+async fn set_population(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(input): ApiJson<PopulationBody>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let n = kpi::set_populations(&s, &actor, &input.units).await?;
+    Ok(Json(serde_json::json!({ "units": n })))
 }
 
 #[derive(Deserialize)]

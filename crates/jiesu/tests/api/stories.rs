@@ -1432,6 +1432,7 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/kpi/months/{month}/freeze", "post"),
         ("/kpi/units/{code}", "get"),
         ("/kpi/rules", "post"),
+        ("/kpi/population", "put"),
         ("/assignments/{id}/exempt", "post"),
         ("/kpi/report", "get"),
         ("/supervision/about-to-breach", "get"),
@@ -2694,7 +2695,7 @@ pub async fn kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change(
     use jiesu::services::kpi::{check_rollups, month_tallies, refresh_rollups, Month};
     let app = app!(b);
     let mut s = staff(&app).await;
-    let mut sup = app.user("sup1", Role::Supervisor, None).await;
+    app.user("sup1", Role::Supervisor, None).await;
     let month = Month::parse("2026-11").unwrap();
     let dirty = |app: &TestApp| {
         let store = app.state.store.clone();
@@ -2829,7 +2830,7 @@ pub async fn kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change(
     let o = order_id(&v, YOUANMEN, 2);
     app.clock.advance(chrono::Duration::hours(26));
     s = relogin(&app).await;
-    sup = app.login("sup1", "password1").await;
+    let sup = app.login("sup1", "password1").await;
     act(&app, &s.youanmen, &o, "acknowledge", json!({})).await;
     act(&app, &s.youanmen, &o, "reply", reply_body("已彻底处理")).await;
     expect(
@@ -2884,6 +2885,78 @@ pub async fn kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change(
         ),
         (1, 2)
     );
+
+    // Co-handlers' callbacks are kept apart: 花家地 co-handled R1, whose requester and merged
+    // requester were both reached. Under rules that count callbacks for co-handlers too, they
+    // reach 望京's rates (花家地 is under it); volume per 10,000 residents ranks only streets
+    // with a recorded population.
+    let hjd = month_tallies(&app.state, month).await.unwrap()[HUAJIADI];
+    assert_eq!(
+        (hjd.called_back, hjd.co_called_back, hjd.co_satisfied),
+        (0, 2, 1)
+    );
+    let admin = app.login("admin", "adminpass1").await;
+    let pop = |units: Value| json!({ "units": units });
+    let (status, body) = app
+        .put("/api/v1/kpi/population", &admin, pop(json!([{ "unit_code": YOUANMEN, "population": 0 }, { "unit_code": "nowhere", "population": 5 }])))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let fields: Vec<&str> = body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["units[0].population", "units[1].unit_code"]);
+    let (status, _) = app
+        .put(
+            "/api/v1/kpi/population",
+            &sup,
+            pop(json!([{ "unit_code": YOUANMEN, "population": 50000 }])),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = app
+        .put(
+            "/api/v1/kpi/population",
+            &admin,
+            pop(json!([{ "unit_code": YOUANMEN, "population": 50000 }])),
+        )
+        .await;
+    assert_eq!((status.as_u16(), body["units"].as_u64()), (200, Some(1)));
+    let rules = json!({ "version": "co-1", "w_response": 0.2, "w_resolution": 0.4, "w_satisfaction": 0.4, "basic_weight": 0.8, "class_size": 1, "callbacks_count_for": "lead_and_co", "volume_per_10k": true, "effective_from": "2026-11-01" });
+    expect(
+        app.post("/api/v1/kpi/rules", Some(&admin), rules).await,
+        201,
+    );
+    let ranking = expect(
+        app.get(
+            "/api/v1/kpi/ranking?month=2026-11&level=subdistrict",
+            Some(&sup),
+        )
+        .await,
+        200,
+    );
+    let unit = |code: &str| {
+        ranking["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    // 望京: R1's lead order exempt, R2's returned: only 花家地's co order counts, with both callbacks
+    // (one satisfied and resolved, one unresolved and unsatisfied).
+    let wj = unit(WANGJING);
+    assert_eq!(
+        (wj["called_back"].as_u64(), wj["resolution_rate"].as_f64()),
+        (Some(2), Some(0.5))
+    );
+    assert!(wj.get("volume_per_10k").is_none(), "{wj}");
+    let yam = unit(YOUANMEN);
+    assert_eq!(yam["volume_per_10k"].as_f64(), Some(0.2));
+    assert_eq!(yam["class"], "priority_governance");
 
     // The checker is not vacuous: a tampered rollup row is found, by the CLI too.
     let bump = "UPDATE kpi_daily SET dispatched = dispatched + 1 WHERE unit_code = $1";
