@@ -159,6 +159,36 @@ pub async fn dispatch(
     id: &str,
     input: DispatchInput,
 ) -> Result<(), AppError> {
+    dispatch_with(state, actor, id, input, None).await
+}
+
+/// Decides a dispatch dispute (派单争议仲裁): the request's lead has been returned in this
+/// round; the center names the responsible unit, which leads the re-dispatch and may not
+/// return it. The decision and its reason are stored and leave an event.
+pub async fn arbitrate(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: DispatchInput,
+    reason: &str,
+) -> Result<(), AppError> {
+    if reason.trim().is_empty() || reason.chars().count() > 2000 {
+        return Err(AppError::field(
+            "reason",
+            "须填写仲裁理由（不超过 2000 字）",
+            "give the reason for the decision (at most 2000 characters)",
+        ));
+    }
+    dispatch_with(state, actor, id, input, Some(reason.trim())).await
+}
+
+async fn dispatch_with(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: DispatchInput,
+    arbitration: Option<&str>,
+) -> Result<(), AppError> {
     let mut targets = Vec::new();
     let mut errors = Vec::new();
     for (i, t) in input.assignments.iter().enumerate() {
@@ -185,6 +215,43 @@ pub async fn dispatch(
     let wanted: Vec<(String, AssignmentRole)> =
         targets.iter().map(|(u, r)| (u.code.clone(), *r)).collect();
     workflow::check_dispatch(status_of(&req), &refs, &wanted, actor)?;
+    if let Some(reason) = arbitration {
+        let returned = orders
+            .iter()
+            .filter(|a| a.round == req.round && a.role == "lead" && a.status == "returned")
+            .count();
+        if returned == 0 {
+            return Err(AppError::Conflict(
+                "nothing to arbitrate: no unit has returned this request in its current round"
+                    .into(),
+            ));
+        }
+        let lead = targets
+            .iter()
+            .find(|(_, r)| *r == AssignmentRole::Lead)
+            .map(|(u, _)| u.code.clone())
+            .ok_or_else(|| {
+                AppError::field(
+                    "assignments",
+                    "仲裁须指定主办单位",
+                    "an arbitration names the lead unit",
+                )
+            })?;
+        let decided = crate::store::disputes::Arbitration {
+            id: uuid::Uuid::now_v7().to_string(),
+            request_id: req.id.clone(),
+            round: req.round,
+            unit_code: lead.clone(),
+            reason: reason.to_string(),
+            decided_by: actor.user_id.clone(),
+            decided_at: state.clock.now(),
+        };
+        crate::store::disputes::insert(&mut tx, &decided).await?;
+        state
+            .event(actor, &req.id, None, "request.arbitrated")
+            .payload(serde_json::json!({ "unit_code": lead, "reason": reason, "round": req.round, "returns": returned }))
+            .record(&mut tx);
+    }
     let class = input
         .time_limit_class
         .clone()
@@ -275,6 +342,14 @@ pub async fn unit_act(
         }
     };
     let order = &orders[idx];
+    if matches!(verb, UnitVerb::Return)
+        && crate::store::disputes::is_arbitrated(tx.conn(), &req.id, order.round, &order.unit_code)
+            .await?
+    {
+        return Err(AppError::Conflict(
+            "the center decided this unit is responsible for the request (派单争议已仲裁); it cannot be returned".into(),
+        ));
+    }
     let next = workflow::unit_action(
         status_of(&req),
         req.round,

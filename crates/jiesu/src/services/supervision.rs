@@ -1,6 +1,7 @@
 //! Supervision (督办): orders past or about to pass their deadlines, requests waiting for
-//! re-dispatch after a return, units with repeated unsatisfied callbacks, and the units due for
-//! the monthly summons (the rectify class). Unit staff see only their own unit's orders.
+//! re-dispatch after a return, dispatch disputes waiting for the center's decision, units with
+//! repeated unsatisfied callbacks, and the units due for the monthly summons (the rectify
+//! class). Unit staff see only their own unit's orders.
 
 use super::views::{order_view, OrderView};
 use super::AppState;
@@ -66,6 +67,55 @@ pub async fn returned(
             .map(order_view)
             .collect(),
     )
+}
+
+/// A dispatch dispute (派单争议): units returned the request at least twice in its round.
+#[derive(Debug, serde::Serialize)]
+pub struct Dispute {
+    /// Request id.
+    pub request_id: String,
+    /// Request number.
+    pub number: String,
+    /// Title.
+    pub title: String,
+    /// Category, if known.
+    pub category_code: Option<String>,
+    /// The round.
+    pub round: i64,
+    /// Each return, oldest first, with the unit's reason.
+    pub returns: Vec<OrderView>,
+}
+
+/// Requests returned by at least two lead units in their current round and waiting for the
+/// center to decide who is responsible (`POST /requests/{id}/arbitrate`).
+pub async fn disputes(
+    state: &AppState,
+    actor: &Actor,
+    limit: i64,
+) -> Result<Vec<Dispute>, AppError> {
+    center_only(actor)?;
+    let pool = state.store.reader();
+    let mut out = Vec::new();
+    for id in crate::store::disputes::disputed(pool, 2, limit.clamp(1, 500)).await? {
+        let Some(req) = requests::get(pool, &id).await? else {
+            continue;
+        };
+        let returns = requests::assignments_of(pool, &id)
+            .await?
+            .iter()
+            .filter(|a| a.round == req.round && a.role == "lead" && a.status == "returned")
+            .map(order_view)
+            .collect();
+        out.push(Dispute {
+            request_id: req.id,
+            number: req.number,
+            title: req.title,
+            category_code: req.category_code,
+            round: req.round,
+            returns,
+        });
+    }
+    Ok(out)
 }
 
 /// A unit with repeated unsatisfied callbacks.

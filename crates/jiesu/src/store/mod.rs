@@ -4,6 +4,7 @@
 //! to the hash chain just before it commits.
 
 pub mod catalogue;
+pub mod disputes;
 pub mod events;
 pub mod kb;
 pub mod kpi;

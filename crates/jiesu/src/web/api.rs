@@ -38,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/supervision/overdue", get(overdue))
         .route("/supervision/about-to-breach", get(about_to_breach))
         .route("/supervision/returned", get(returned))
+        .route("/supervision/disputes", get(disputes))
+        .route("/requests/{id}/arbitrate", post(arbitrate))
         .route("/supervision/unsatisfied", get(unsatisfied))
         .route("/supervision/summons", get(summons))
 }
@@ -133,6 +135,31 @@ async fn dispatch(
     ApiJson(input): ApiJson<DispatchInput>,
 ) -> ApiResult<Json<RequestView>> {
     handling::dispatch(&s, &actor, &id, input).await?;
+    Ok(Json(views::get(&s, &actor, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArbitrateInput {
+    /// The responsible units: one lead (who may not return it), co-handlers optional.
+    assignments: Vec<handling::DispatchTarget>,
+    /// Overrides the time-limit class.
+    time_limit_class: Option<String>,
+    /// Why this unit is responsible.
+    reason: String,
+}
+
+async fn arbitrate(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ArbitrateInput>,
+) -> ApiResult<Json<RequestView>> {
+    let dispatch = DispatchInput {
+        assignments: input.assignments,
+        time_limit_class: input.time_limit_class,
+    };
+    handling::arbitrate(&s, &actor, &id, dispatch, &input.reason).await?;
     Ok(Json(views::get(&s, &actor, &id).await?))
 }
 
@@ -294,6 +321,16 @@ async fn about_to_breach(
     let list = supervision::DeadlineList::AboutToBreach;
     Ok(Json(
         supervision::overdue(&s, &actor, list, p.limit.unwrap_or(200)).await?,
+    ))
+}
+
+async fn disputes(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<OverdueParams>,
+) -> ApiResult<Json<Vec<supervision::Dispute>>> {
+    Ok(Json(
+        supervision::disputes(&s, &actor, p.limit.unwrap_or(200)).await?,
     ))
 }
 

@@ -41,6 +41,7 @@ on_both_backends!(
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
     kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change,
     the_simulator_lives_days_through_the_services_deterministically,
+    dispatch_disputes_are_listed_and_arbitrated_and_the_decision_holds,
 );
 
 mod schema_parity;

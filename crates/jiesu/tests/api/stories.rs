@@ -1433,6 +1433,8 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/kpi/units/{code}", "get"),
         ("/kpi/rules", "post"),
         ("/kpi/population", "put"),
+        ("/supervision/disputes", "get"),
+        ("/requests/{id}/arbitrate", "post"),
         ("/assignments/{id}/exempt", "post"),
         ("/kpi/report", "get"),
         ("/supervision/about-to-breach", "get"),
@@ -3109,4 +3111,151 @@ pub async fn the_simulator_lives_days_through_the_services_deterministically(b: 
     if let Some((_, other)) = simulated(b, 8).await {
         assert_ne!(other.by_category, s.by_category);
     }
+}
+
+/// Two units return the same request: it waits as a dispute; the center names the responsible
+/// unit with a reason; that unit cannot return it again, and the decision is in the history.
+pub async fn dispatch_disputes_are_listed_and_arbitrated_and_the_decision_holds(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap();
+    let dispatch_to =
+        |unit: &'static str| json!({ "assignments": [{ "unit_code": unit, "role": "lead" }] });
+    let arbitration = json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }], "reason": "工地位于望京街道辖区，属地负责" });
+    // Nothing to arbitrate before a return.
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/arbitrate"),
+            Some(&s.dispatcher),
+            arbitration.clone(),
+        )
+        .await,
+        409,
+    );
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            dispatch_to(WANGJING),
+        )
+        .await,
+        200,
+    );
+    act(
+        &app,
+        &s.wangjing,
+        &order_id(&v, WANGJING, 1),
+        "return",
+        json!({ "reason": "不属本街道，应由城管执法处理" }),
+    )
+    .await;
+    let list = expect(
+        app.get("/api/v1/supervision/disputes", Some(&sup)).await,
+        200,
+    );
+    assert_eq!(list, json!([]), "one return is not yet a dispute");
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            dispatch_to(YOUANMEN),
+        )
+        .await,
+        200,
+    );
+    act(
+        &app,
+        &s.youanmen,
+        &order_id(&v, YOUANMEN, 1),
+        "return",
+        json!({ "reason": "地点在朝阳区望京，非本街道辖区" }),
+    )
+    .await;
+    let list = expect(
+        app.get("/api/v1/supervision/disputes", Some(&sup)).await,
+        200,
+    );
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["request_id"], id);
+    let reasons: Vec<&str> = list[0]["returns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["return_reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "不属本街道，应由城管执法处理",
+            "地点在朝阳区望京，非本街道辖区"
+        ]
+    );
+    expect(
+        app.get("/api/v1/supervision/disputes", Some(&s.wangjing))
+            .await,
+        403,
+    );
+
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/arbitrate"),
+            Some(&s.operator),
+            arbitration.clone(),
+        )
+        .await,
+        403,
+    );
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/requests/{id}/arbitrate"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }], "reason": " " }),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["fields"][0]["field"], "reason");
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/arbitrate"),
+            Some(&s.dispatcher),
+            arbitration,
+        )
+        .await,
+        200,
+    );
+    assert_eq!(v["status"], "dispatched");
+    assert_eq!(
+        expect(
+            app.get("/api/v1/supervision/disputes", Some(&sup)).await,
+            200
+        ),
+        json!([])
+    );
+    let orders: Vec<&Value> = v["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["unit_code"] == WANGJING && o["status"] == "dispatched")
+        .collect();
+    let order = orders[0]["id"].as_str().unwrap().to_string();
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/assignments/{order}/return"),
+            Some(&s.wangjing),
+            json!({ "reason": "仍不属本街道" }),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    act(&app, &s.wangjing, &order, "acknowledge", json!({})).await;
+    let view = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&sup)).await,
+        200,
+    );
+    let events = actions(&view);
+    assert!(
+        events.iter().any(|a| a == "request.arbitrated"),
+        "{events:?}"
+    );
 }
