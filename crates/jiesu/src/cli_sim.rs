@@ -2,7 +2,7 @@
 //! platform started with that month already in it.
 
 use anyhow::Context;
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use jiesu::clock::{Clock, ManualClock, SystemClock};
 use jiesu::config::Config;
 use jiesu::services::{auth, AppState};
@@ -30,11 +30,11 @@ impl jiesu::jobs::Sender for SimSender {
 /// The options of both commands.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SimArgs {
-    /// Days to simulate.
-    #[arg(long, default_value_t = 30)]
-    pub days: u32,
+    /// Days to simulate (default 30; `demo`: from the first of last month to yesterday).
+    #[arg(long)]
+    pub days: Option<u32>,
     /// Requests per day (weekdays; weekends bring three quarters).
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 300)]
     pub per_day: u32,
     /// Seed: the same seed gives the same city.
     #[arg(long, default_value_t = 1)]
@@ -46,12 +46,17 @@ pub struct SimArgs {
 }
 
 fn default_start(config: &Config, days: u32) -> NaiveDate {
-    (chrono::Utc::now() + config.offset()).date_naive() - Duration::days(i64::from(days))
+    today(config) - Duration::days(i64::from(days))
+}
+
+fn today(config: &Config) -> NaiveDate {
+    (chrono::Utc::now() + config.offset()).date_naive()
 }
 
 /// Runs the simulation into the configured database, printing a line per simulated day.
 pub async fn simulate(mut config: Config, args: SimArgs) -> anyhow::Result<Summary> {
-    anyhow::ensure!(args.days > 0, "--days must be at least 1");
+    let days = args.days.unwrap_or(30);
+    anyhow::ensure!((1..=3660).contains(&days), "--days must be 1–3660");
     anyhow::ensure!(
         (1..=200_000).contains(&args.per_day),
         "--per-day must be 1–200000"
@@ -59,14 +64,12 @@ pub async fn simulate(mut config: Config, args: SimArgs) -> anyhow::Result<Summa
     // Simulated data can be recreated from its seed, so SQLite commits need not survive
     // a power cut (an OS crash-safe WAL is kept).
     config.sqlite_synchronous = "NORMAL".into();
-    let start = args
-        .start
-        .unwrap_or_else(|| default_start(&config, args.days));
+    let start = args.start.unwrap_or_else(|| default_start(&config, days));
     let clock = ManualClock::new(config.local_midnight(start) - Duration::hours(1));
     let mut state: AppState = jiesu::open_state(config, Arc::new(clock.clone())).await?;
     state.sender = Arc::new(SimSender);
     let opts = sim::Options {
-        days: args.days,
+        days,
         per_day: args.per_day,
         seed: args.seed,
         start,
@@ -75,18 +78,18 @@ pub async fn simulate(mut config: Config, args: SimArgs) -> anyhow::Result<Summa
     let mut last = (0u64, std::time::Instant::now());
     eprintln!(
         "simulating {} days from {start}, about {} requests a day, seed {}",
-        args.days, args.per_day, args.seed
+        days, args.per_day, args.seed
     );
     let mut report = |day: u32, s: &Summary| {
         let rate = (s.requests - last.0) as f64 / last.1.elapsed().as_secs_f64().max(1e-3);
         last = (s.requests, std::time::Instant::now());
         let width = 30usize;
-        let done = (day as usize * width) / args.days as usize;
+        let done = (day as usize * width) / days as usize;
         eprint!(
             "\r[{}{}] day {day}/{} · {} requests ({:.0}/s) · {} orders · {} callbacks · {} closed   ",
             "#".repeat(done),
             " ".repeat(width - done),
-            args.days,
+            days,
             s.requests,
             rate,
             s.orders,
@@ -187,6 +190,18 @@ pub async fn demo(
         n
     };
     if existing == 0 {
+        // By default the demo lives last month and this month up to yesterday, so this
+        // month's ranking has last month's to compare with (进步类).
+        let mut args = args;
+        if args.start.is_none() && args.days.is_none() {
+            let today = today(&config);
+            let first = today.with_day(1).expect("day 1");
+            let start = first
+                .checked_sub_months(chrono::Months::new(1))
+                .expect("in range");
+            args.start = Some(start);
+            args.days = Some((today - start).num_days().max(1) as u32);
+        }
         let summary = simulate(config.clone(), args).await?;
         print_summary(&summary);
     } else {

@@ -145,7 +145,7 @@ impl Profile {
     fn of(seed: u64, code: &str) -> Profile {
         let mut r = Rng::new(hash_of(seed, code));
         // Most units are decent; a tail is poor.
-        let quality = 1.0 - r.f64().powf(1.8);
+        let quality = 0.2 + 0.8 * (1.0 - r.f64().powf(1.4));
         let trend = match r.below(10) {
             0..=1 => r.between(0.25, 0.5),
             2 => -r.between(0.15, 0.3),
@@ -179,8 +179,8 @@ const CONSULTATION_SHARE: f64 = 0.58;
 const ANSWERED_AT_INTAKE: f64 = 0.85;
 /// The share of enterprise requests.
 const ENTERPRISE_SHARE: f64 = 0.04;
-/// The chance a problem report repeats an open one at the same place (and is merged).
-const REPEAT_SHARE: f64 = 0.1;
+/// The chance a problem report repeats a recent one at the same place (and is merged).
+const REPEAT_SHARE: f64 = 0.08;
 
 #[derive(Debug, Clone)]
 struct Place {
@@ -243,7 +243,8 @@ struct Sim<'a> {
     dispatcher: Actor,
     agent: Actor,
     unit_actors: HashMap<String, Actor>,
-    open_by_spot: HashMap<(usize, &'static str), (String, DateTime<Utc>)>,
+    /// Recent problem reports (id, place, problem, when): what repeat reporters repeat.
+    recent: std::collections::VecDeque<(String, usize, usize, DateTime<Utc>)>,
     place_of: HashMap<String, usize>,
     summary: Summary,
 }
@@ -399,7 +400,7 @@ impl<'a> Sim<'a> {
             dispatcher,
             agent,
             unit_actors: HashMap::new(),
-            open_by_spot: HashMap::new(),
+            recent: std::collections::VecDeque::new(),
             place_of: HashMap::new(),
             summary: Summary::default(),
         })
@@ -631,10 +632,10 @@ impl<'a> Sim<'a> {
             "{}{}{}",
             place.district_name, place.street_name, place.spoken
         );
-        let requester = |sim: &mut Sim, enterprise: bool| intake::NewRequester {
+        let requester = |sim: &mut Sim, enterprise: bool, place: &Place| intake::NewRequester {
             name: sim.name(),
             phone: sim.phone(),
-            enterprise: enterprise.then(|| sim.enterprise(&place)),
+            enterprise: enterprise.then(|| sim.enterprise(place)),
             confidential: sim.rng.chance(0.03),
         };
         let channel = if enterprise {
@@ -661,7 +662,7 @@ impl<'a> Sim<'a> {
                 text,
                 address: String::new(),
                 category_code: Some(q.category.to_string()),
-                requester: requester(self, enterprise),
+                requester: requester(self, enterprise, &place),
                 suggestion_id: None,
             };
             let id = intake::create(self.state, &self.operator, input).await?;
@@ -693,7 +694,31 @@ impl<'a> Sim<'a> {
             .iter()
             .map(|p| p.weight * p.season.factor(month))
             .collect();
-        let p = ps[self.rng.weighted(&weights)];
+        let mut p = ps[self.rng.weighted(&weights)];
+        let (mut place_i, mut place, mut address) = (place_i, place, address);
+        // A repeat reporter: the same problem at the same place as a recent open request, in
+        // their own words; the operator merges it (并单).
+        let now = self.clock_now();
+        while self
+            .recent
+            .front()
+            .is_some_and(|r| now - r.3 > Duration::days(3))
+        {
+            self.recent.pop_front();
+        }
+        let repeat_of = if !enterprise && !self.recent.is_empty() && self.rng.chance(REPEAT_SHARE) {
+            let (id, pi, problem, _) = self.recent[self.rng.below(self.recent.len())].clone();
+            p = &PROBLEMS[problem];
+            place_i = pi;
+            place = self.places[pi].clone();
+            address = format!(
+                "{}{}{}",
+                place.district_name, place.street_name, place.spoken
+            );
+            Some(id)
+        } else {
+            None
+        };
         let phrasing = p.texts[self.rng.below(p.texts.len())];
         let text = self.fill(phrasing, &place);
         let suggestion = suggest::suggest(
@@ -712,27 +737,30 @@ impl<'a> Sim<'a> {
             text,
             address,
             category_code: Some(p.category.to_string()),
-            requester: requester(self, enterprise),
+            requester: requester(self, enterprise, &place),
             suggestion_id: Some(suggestion.suggestion_id),
         };
         let id = intake::create(self.state, &self.operator, input).await?;
         self.count_in(p.category, enterprise);
         self.place_of.insert(id.clone(), place_i);
-        let spot = (place_i, p.category);
-        let now = self.clock_now();
-        if let Some((primary, since)) = self.open_by_spot.get(&spot).cloned() {
-            if now - since < Duration::days(3) && self.rng.chance(REPEAT_SHARE * 5.0) {
-                if intake::merge(self.state, &self.operator, &id, &primary)
-                    .await
-                    .is_ok()
-                {
+        if let Some(primary) = repeat_of {
+            // The primary may have closed meanwhile: then this one is handled on its own.
+            match intake::merge(self.state, &self.operator, &id, &primary).await {
+                Ok(()) => {
                     self.summary.merged += 1;
                     return Ok(());
                 }
+                Err(AppError::Conflict(_)) | Err(AppError::Invalid(_)) => {}
+                Err(e) => return Err(e),
             }
         }
-        if self.rng.chance(REPEAT_SHARE) {
-            self.open_by_spot.insert(spot, (id.clone(), now));
+        let problem = PROBLEMS
+            .iter()
+            .position(|q| std::ptr::eq(q, p))
+            .expect("a listed problem");
+        self.recent.push_back((id.clone(), place_i, problem, now));
+        if self.recent.len() > 5000 {
+            self.recent.pop_front();
         }
         let t = now + Duration::minutes(5 + self.rng.below(40) as i64);
         self.at(
