@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod disputes;
 pub mod events;
+mod group;
 pub mod kb;
 pub mod kpi;
 pub mod outbox;
@@ -58,6 +59,8 @@ pub struct Store {
     writer: AnyPool,
     reader: AnyPool,
     dialect: Dialect,
+    /// SQLite: the group-commit writer over the one writer connection.
+    group: Option<group::GroupWriter>,
     /// The city's UTC offset in ms: local days bucket the KPI rollups.
     day_offset_ms: i64,
 }
@@ -112,6 +115,7 @@ impl Store {
                     .connect_with(opts)
                     .await?;
                 Store {
+                    group: Some(group::GroupWriter::new(writer.clone())),
                     writer,
                     reader,
                     dialect,
@@ -128,6 +132,7 @@ impl Store {
                     writer: pool.clone(),
                     reader: pool,
                     dialect,
+                    group: None,
                     day_offset_ms: DEFAULT_DAY_OFFSET_MS,
                 }
             }
@@ -172,18 +177,26 @@ impl Store {
         &self.reader
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction (on SQLite, a savepoint in a group-committed transaction of
+    /// the single writer; see `group.rs`).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let tx = match &self.group {
+            Some(g) => Inner::Grouped(g.begin().await?),
+            None => Inner::Plain(self.writer.begin().await?),
+        };
         Ok(Tx {
-            tx: self.writer.begin().await?,
+            tx,
             events: Vec::new(),
             dialect: self.dialect,
             day_offset_ms: self.day_offset_ms,
         })
     }
 
-    /// Closes both pools.
+    /// Commits what is pending and closes both pools.
     pub async fn close(&self) {
+        if let Some(g) = &self.group {
+            g.close().await;
+        }
         self.writer.close().await;
         self.reader.close().await;
     }
@@ -192,16 +205,24 @@ impl Store {
 /// A write transaction that collects the events of its change and appends them to the
 /// chain at commit, so every change and its history land together or not at all.
 pub struct Tx {
-    tx: sqlx::Transaction<'static, Any>,
+    tx: Inner,
     events: Vec<NewEvent>,
     dialect: Dialect,
     day_offset_ms: i64,
 }
 
+enum Inner {
+    Plain(sqlx::Transaction<'static, Any>),
+    Grouped(group::Slot),
+}
+
 impl Tx {
     /// The connection, for queries inside the transaction.
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+        match &mut self.tx {
+            Inner::Plain(tx) => tx,
+            Inner::Grouped(slot) => slot.conn(),
+        }
     }
 
     /// The backend.
@@ -224,12 +245,17 @@ impl Tx {
             .filter_map(|e| e.request_id.as_deref())
             .collect();
         for request_id in touched {
-            kpi::mark_dirty(&mut self.tx, request_id, self.day_offset_ms).await?;
+            let offset = self.day_offset_ms;
+            kpi::mark_dirty(self.conn(), request_id, offset).await?;
         }
         if !events.is_empty() {
-            events::append(&mut self.tx, self.dialect, events).await?;
+            let dialect = self.dialect;
+            events::append(self.conn(), dialect, events).await?;
         }
-        self.tx.commit().await?;
+        match self.tx {
+            Inner::Plain(tx) => tx.commit().await?,
+            Inner::Grouped(slot) => slot.commit().await?,
+        }
         Ok(())
     }
 }

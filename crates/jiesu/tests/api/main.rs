@@ -42,6 +42,7 @@ on_both_backends!(
     kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change,
     the_simulator_lives_days_through_the_services_deterministically,
     dispatch_disputes_are_listed_and_arbitrated_and_the_decision_holds,
+    concurrent_writes_are_all_durable_and_refusals_leave_nothing,
 );
 
 mod schema_parity;

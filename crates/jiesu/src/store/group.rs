@@ -1,0 +1,337 @@
+//! Group commit for SQLite's single writer. A SQLite commit with `synchronous=FULL` costs an
+//! fsync, which caps one-transaction-per-request writes at the disk's fsync rate. Here each
+//! write transaction of the application (a *logical* transaction) runs inside a savepoint of a
+//! shared *physical* transaction on the one writer connection. At its commit the savepoint is
+//! released and, if another logical transaction is already waiting for the writer, the
+//! physical transaction is handed on; the last one in line commits it (one fsync for the
+//! batch) and every logical commit in the batch returns only then. So nothing is acknowledged
+//! before it is durable, a failed logical transaction rolls back to its own savepoint without
+//! touching the others, and a failed physical commit fails every logical commit in it.
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
+
+/// Logical commits per physical commit at most.
+const MAX_BATCH: usize = 256;
+
+type Ack = oneshot::Sender<Result<(), String>>;
+
+/// The writer connection and its physical transaction.
+#[derive(Default)]
+pub(super) struct Writer {
+    conn: Option<PoolConnection<Any>>,
+    /// A physical transaction is open.
+    open: bool,
+    /// A logical transaction is inside its savepoint.
+    in_savepoint: bool,
+    /// A logical transaction was abandoned: roll back to its savepoint before going on.
+    abandoned: bool,
+    /// Logical commits waiting for the physical commit.
+    pending: Vec<Ack>,
+}
+
+/// The shared writer of one SQLite database.
+#[derive(Clone)]
+pub(super) struct GroupWriter {
+    pool: AnyPool,
+    writer: Arc<Mutex<Writer>>,
+    waiting: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for GroupWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupWriter")
+            .field("waiting", &self.waiting.load(Ordering::SeqCst))
+            .finish()
+    }
+}
+
+/// Counts a task waiting for the writer; if it gives up (its future is dropped), a flush is
+/// started in case a batch was handed on to it.
+struct Waiting {
+    group: GroupWriter,
+    acquired: bool,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.group.waiting.fetch_sub(1, Ordering::SeqCst);
+        if !self.acquired {
+            self.group.spawn_flush();
+        }
+    }
+}
+
+impl GroupWriter {
+    pub(super) fn new(pool: AnyPool) -> Self {
+        GroupWriter {
+            pool,
+            writer: Arc::new(Mutex::new(Writer::default())),
+            waiting: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Starts a logical transaction: waits for the writer, opens the physical transaction
+    /// if none is open, and sets a savepoint.
+    pub(super) async fn begin(&self) -> Result<Slot, sqlx::Error> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut waiting = Waiting {
+            group: self.clone(),
+            acquired: false,
+        };
+        let guard = self.writer.clone().lock_owned().await;
+        waiting.acquired = true;
+        drop(waiting);
+        let mut slot = Slot {
+            guard: Some(guard),
+            group: self.clone(),
+        };
+        let w = slot.guard.as_mut().expect("held");
+        w.prepare(&self.pool).await?;
+        Ok(slot)
+    }
+
+    /// Commits whatever is pending, in a task of its own (so a cancelled caller cannot cut a
+    /// COMMIT in half).
+    fn spawn_flush(&self) {
+        let writer = self.writer.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                let mut w = writer.lock_owned().await;
+                w.flush().await;
+            });
+        }
+    }
+
+    /// Commits what is pending and gives the connection back (at shutdown).
+    pub(super) async fn close(&self) {
+        let mut w = self.writer.clone().lock_owned().await;
+        w.flush().await;
+        w.conn = None;
+    }
+}
+
+impl Writer {
+    async fn conn(&mut self, pool: &AnyPool) -> Result<&mut AnyConnection, sqlx::Error> {
+        if self.conn.is_none() {
+            self.conn = Some(pool.acquire().await?);
+        }
+        Ok(&mut **self.conn.as_mut().expect("just set"))
+    }
+
+    async fn prepare(&mut self, pool: &AnyPool) -> Result<(), sqlx::Error> {
+        if self.abandoned {
+            self.abandoned = false;
+            let c = self.conn(pool).await?;
+            if let Err(e) = c
+                .execute("ROLLBACK TO SAVEPOINT lt; RELEASE SAVEPOINT lt")
+                .await
+            {
+                self.fail(&e.to_string()).await;
+                return Err(e);
+            }
+        }
+        if !self.open {
+            self.conn(pool).await?.execute("BEGIN IMMEDIATE").await?;
+            self.open = true;
+        }
+        let c = self.conn(pool).await?;
+        if let Err(e) = c.execute("SAVEPOINT lt").await {
+            self.fail(&e.to_string()).await;
+            return Err(e);
+        }
+        self.in_savepoint = true;
+        Ok(())
+    }
+
+    /// Ends the physical transaction with COMMIT and answers every logical commit in it.
+    async fn flush(&mut self) {
+        if !self.open {
+            return;
+        }
+        if self.abandoned || self.in_savepoint {
+            self.abandoned = false;
+            self.in_savepoint = false;
+            if let Some(c) = self.conn.as_deref_mut() {
+                if let Err(e) = c
+                    .execute("ROLLBACK TO SAVEPOINT lt; RELEASE SAVEPOINT lt")
+                    .await
+                {
+                    self.fail(&e.to_string()).await;
+                    return;
+                }
+            }
+        }
+        let result = match self.conn.as_deref_mut() {
+            Some(c) => c.execute("COMMIT").await.map(|_| ()),
+            None => Err(sqlx::Error::PoolClosed),
+        };
+        match result {
+            Ok(()) => {
+                self.open = false;
+                for ack in self.pending.drain(..) {
+                    let _ = ack.send(Ok(()));
+                }
+            }
+            Err(e) => self.fail(&e.to_string()).await,
+        }
+    }
+
+    /// Rolls the physical transaction back and fails every logical commit in it; the
+    /// connection is dropped and a fresh one taken next time.
+    async fn fail(&mut self, message: &str) {
+        if let Some(c) = self.conn.as_deref_mut() {
+            let _ = c.execute("ROLLBACK").await;
+        }
+        self.conn = None;
+        self.open = false;
+        self.in_savepoint = false;
+        self.abandoned = false;
+        for ack in self.pending.drain(..) {
+            let _ = ack.send(Err(message.to_string()));
+        }
+    }
+}
+
+/// A logical transaction's hold on the writer.
+pub(super) struct Slot {
+    guard: Option<OwnedMutexGuard<Writer>>,
+    group: GroupWriter,
+}
+
+impl Slot {
+    /// The writer connection, inside this transaction's savepoint.
+    pub(super) fn conn(&mut self) -> &mut AnyConnection {
+        let conn = self
+            .guard
+            .as_mut()
+            .and_then(|w| w.conn.as_mut())
+            .expect("a prepared slot holds the connection");
+        &mut **conn
+    }
+
+    /// Releases the savepoint and waits until the physical transaction holding it commits.
+    pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let mut w = self.guard.take().expect("held until commit");
+        let released = match w.conn.as_deref_mut() {
+            Some(c) => c.execute("RELEASE SAVEPOINT lt").await.map(|_| ()),
+            None => Err(sqlx::Error::PoolClosed),
+        };
+        if let Err(e) = released {
+            self.guard = Some(w); // dropped below: the savepoint is abandoned
+            return Err(e);
+        }
+        w.in_savepoint = false;
+        let (ack, done) = oneshot::channel();
+        w.pending.push(ack);
+        if self.group.waiting.load(Ordering::SeqCst) > 0 && w.pending.len() < MAX_BATCH {
+            // Someone is waiting for the writer: let them add to this physical transaction;
+            // the last in line commits it.
+            drop(w);
+        } else {
+            tokio::spawn(async move { w.flush().await })
+                .await
+                .map_err(|e| sqlx::Error::Protocol(format!("commit task failed: {e}")))?;
+        }
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(sqlx::Error::Protocol(format!("commit failed: {message}"))),
+            Err(_) => Err(sqlx::Error::Protocol("commit abandoned".into())),
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(mut w) = self.guard.take() {
+            if w.in_savepoint {
+                w.in_savepoint = false;
+                w.abandoned = true;
+            }
+            let idle = self.group.waiting.load(Ordering::SeqCst) == 0;
+            let open = w.open;
+            drop(w);
+            if idle && open {
+                self.group.spawn_flush();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{SqliteOptions, Store};
+    use sqlx::Executor;
+
+    /// Logical transactions interleave in shared physical ones: the committed ones are all
+    /// there, the abandoned ones (dropped after writing) left nothing, and batches formed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn committed_writes_stay_and_abandoned_ones_roll_back_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("g.db").display());
+        let store = Store::open(
+            &url,
+            &SqliteOptions {
+                synchronous: "FULL".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.conn()
+            .execute("CREATE TABLE scratch (id BIGINT PRIMARY KEY)")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..200i64 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                sqlx::query("INSERT INTO scratch (id) VALUES ($1)")
+                    .bind(i)
+                    .execute(tx.conn())
+                    .await
+                    .unwrap();
+                tokio::task::yield_now().await;
+                if i % 4 == 3 {
+                    drop(tx); // abandoned after writing
+                    false
+                } else {
+                    tx.commit().await.unwrap();
+                    true
+                }
+            }));
+        }
+        let mut committed = Vec::new();
+        for (i, t) in tasks.into_iter().enumerate() {
+            if t.await.unwrap() {
+                committed.push(i as i64);
+            }
+        }
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM scratch ORDER BY id")
+            .fetch_all(store.reader())
+            .await
+            .unwrap();
+        assert_eq!(ids, committed);
+        assert_eq!(ids.len(), 150);
+        store.close().await;
+        // Reopened, everything committed is still there.
+        let store = Store::open(
+            &url,
+            &SqliteOptions {
+                synchronous: "FULL".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scratch")
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
+        assert_eq!(n, 150);
+    }
+}
