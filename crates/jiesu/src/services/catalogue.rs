@@ -140,6 +140,7 @@ pub async fn save(
         payload,
     ));
     tx.commit().await?;
+    state.text.forget_rules();
     Ok(StoredRule {
         rule,
         note: input.note,
@@ -161,6 +162,7 @@ pub async fn retire(state: &AppState, actor: &Actor, id: &str) -> Result<(), App
         serde_json::json!({ "rule_id": id }),
     ));
     tx.commit().await?;
+    state.text.forget_rules();
     Ok(())
 }
 

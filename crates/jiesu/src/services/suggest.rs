@@ -5,11 +5,12 @@
 
 use super::AppState;
 use crate::error::AppError;
-use crate::store::{catalogue, reference, requests, suggestions};
+use crate::store::{requests, suggestions};
 use jiesu_core::dispatch::{self, PlaceCodes, SuggestedUnit};
 use jiesu_core::RequestStatus;
 use jiesu_text::place::{PlaceMatch, PlaceStatus};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// The longest text a suggestion reads.
 pub const MAX_TEXT_CHARS: usize = 100_000;
@@ -128,7 +129,7 @@ fn categories(state: &AppState, text: &str) -> (String, Vec<CategorySuggestion>,
 
 /// The levels of the place that are certain: all of a resolved place, the shared levels of an
 /// ambiguous one (the gazetteer fills only those), none otherwise.
-fn place_codes(p: &PlaceMatch) -> PlaceCodes {
+pub(crate) fn place_codes(p: &PlaceMatch) -> PlaceCodes {
     if !matches!(p.status, PlaceStatus::Resolved | PlaceStatus::Ambiguous) {
         return PlaceCodes::default();
     }
@@ -149,23 +150,21 @@ async fn units(
         return Ok(Vec::new());
     };
     let codes = place_codes(place);
-    let rules: Vec<_> = catalogue::active(state.store.reader())
-        .await?
-        .into_iter()
-        .map(|r| r.rule)
-        .collect();
+    let rules = state.text.rules(state.store.reader()).await?;
     let picked: Vec<SuggestedUnit> = match dispatch::pick_by_rules(&rules, category, &codes) {
         Some(units) => units,
         None => {
-            let default = reference::category_default_unit(state.store.reader(), category).await?;
-            dispatch::fallback(default.as_deref(), &codes)
+            let default = state.text.default_units.get(category).map(String::as_str);
+            dispatch::fallback(default, &codes)
         }
     };
     let mut out = Vec::new();
     for u in picked {
-        let name = reference::unit(state.store.reader(), &u.unit_code)
-            .await?
-            .map(|u| u.name)
+        let name = state
+            .text
+            .unit_names
+            .get(&u.unit_code)
+            .cloned()
             .unwrap_or_default();
         let mut reasons = vec![match u.reason.split_once(':') {
             Some(("rule", id)) => format!("派单目录规则 / catalogue rule {id} ({category})"),
@@ -204,9 +203,16 @@ async fn duplicates(
     };
     let street = place_codes(place).street;
     let since = state.clock.now() - chrono::Duration::days(super::text::DUPLICATE_WINDOW_DAYS);
+    let ids: Vec<String> = hits.iter().map(|h| h.0.clone()).collect();
+    let mut rows: HashMap<String, requests::RequestRow> =
+        requests::get_many(state.store.reader(), &ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
     let mut out = Vec::new();
     for (id, similarity) in hits {
-        let Some(r) = requests::get(state.store.reader(), &id).await? else {
+        let Some(r) = rows.remove(&id) else {
             continue;
         };
         let open = RequestStatus::parse(&r.status).is_some_and(|s| !s.is_final());
@@ -215,13 +221,10 @@ async fn duplicates(
         }
         // Same problem at the same place: a different resolved street rules it out.
         if let Some(street) = &street {
-            let theirs = place_codes(
-                &state
-                    .text
-                    .gazetteer
-                    .resolve(&format!("{} {}", r.address, r.body)),
-            );
-            if theirs.street.as_ref().is_some_and(|s| s != street) {
+            let theirs = state
+                .text
+                .street_of(&r.id, || format!("{} {}", r.address, r.body));
+            if theirs.as_ref().is_some_and(|s| s != street) {
                 continue;
             }
         }

@@ -3,13 +3,15 @@
 //! the near-duplicate index of recent open requests. All rebuildable at start.
 
 use crate::store::reference;
+use crate::store::StoreError;
+use jiesu_core::dispatch::CatalogueRule;
 use jiesu_text::classify::Model;
 use jiesu_text::dupes::{DupConfig, DupIndex};
 use jiesu_text::place::Gazetteer;
 use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// How far back intake looks for duplicates.
 pub const DUPLICATE_WINDOW_DAYS: i64 = 30;
@@ -58,7 +60,19 @@ pub struct TextState {
     pub category_names: HashMap<String, String>,
     /// Recent open requests.
     pub dupes: RwLock<DupState>,
+    /// Unit names by code (reference data, loaded at start).
+    pub unit_names: HashMap<String, String>,
+    /// Each category's default unit (reference data, loaded at start).
+    pub default_units: HashMap<String, String>,
+    /// The active dispatch catalogue, cached for a few seconds (and dropped on every change
+    /// made through this node).
+    rules: RwLock<Option<(std::time::Instant, Arc<Vec<CatalogueRule>>)>>,
+    /// The street each candidate duplicate's text resolves to, by request id.
+    streets: std::sync::Mutex<HashMap<String, Option<String>>>,
 }
+
+/// How long a node trusts its cached catalogue (another node's change shows after this).
+const RULES_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl TextState {
     /// Loads everything: a model folder that exists but does not load is an error.
@@ -109,7 +123,21 @@ impl TextState {
         for (id, title, body) in crate::store::requests::open_texts_since(pool, since).await? {
             dupes.insert(&id, &format!("{title} {body}"));
         }
+        let unit_names = reference::units(pool, None, None)
+            .await?
+            .into_iter()
+            .map(|u| (u.code, u.name))
+            .collect();
+        let default_units = reference::categories(pool)
+            .await?
+            .into_iter()
+            .filter_map(|c| c.default_unit_code.map(|u| (c.code, u)))
+            .collect();
         Ok(TextState {
+            unit_names,
+            default_units,
+            rules: RwLock::new(None),
+            streets: std::sync::Mutex::new(HashMap::new()),
             model,
             model_dir: model_dir.exists().then(|| model_dir.display().to_string()),
             gazetteer,
@@ -118,6 +146,53 @@ impl TextState {
             category_names,
             dupes: RwLock::new(dupes),
         })
+    }
+
+    /// The active dispatch catalogue (cached for a few seconds).
+    pub async fn rules(&self, pool: &AnyPool) -> Result<Arc<Vec<CatalogueRule>>, StoreError> {
+        if let Some((at, rules)) = self.rules.read().ok().and_then(|r| r.clone()) {
+            if at.elapsed() < RULES_TTL {
+                return Ok(rules);
+            }
+        }
+        let rules: Arc<Vec<CatalogueRule>> = Arc::new(
+            crate::store::catalogue::active(pool)
+                .await?
+                .into_iter()
+                .map(|r| r.rule)
+                .collect(),
+        );
+        if let Ok(mut w) = self.rules.write() {
+            *w = Some((std::time::Instant::now(), rules.clone()));
+        }
+        Ok(rules)
+    }
+
+    /// Drops the cached catalogue (after a change).
+    pub fn forget_rules(&self) {
+        if let Ok(mut w) = self.rules.write() {
+            *w = None;
+        }
+    }
+
+    /// The street a request's text resolves to, remembered per request.
+    pub fn street_of(&self, request_id: &str, text: impl FnOnce() -> String) -> Option<String> {
+        if let Some(s) = self
+            .streets
+            .lock()
+            .ok()
+            .and_then(|m| m.get(request_id).cloned())
+        {
+            return s;
+        }
+        let street = super::suggest::place_codes(&self.gazetteer.resolve(&text())).street;
+        if let Ok(mut m) = self.streets.lock() {
+            if m.len() > 200_000 {
+                m.clear();
+            }
+            m.insert(request_id.to_string(), street.clone());
+        }
+        street
     }
 
     /// The category code of a classifier label (a code, or a category name).

@@ -139,6 +139,27 @@ pub async fn get(pool: &AnyPool, id_or_number: &str) -> Result<Option<RequestRow
     Ok(row.as_ref().map(request_from_row).transpose()?)
 }
 
+/// Requests by id, in no particular order (missing ids are left out).
+pub async fn get_many(pool: &AnyPool, ids: &[String]) -> Result<Vec<RequestRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests WHERE id IN ({})",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    let rows = q.fetch_all(pool).await?;
+    Ok(rows
+        .iter()
+        .map(request_from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 /// Filters of the request list.
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
