@@ -48,12 +48,25 @@ async fn load(dir: &std::path::Path, n: usize) -> anyhow::Result<usize> {
     let now = chrono::Utc::now().timestamp_millis();
     let year = 365 * 86_400_000i64;
     let month = 30 * 86_400_000i64;
-    let places = ["花家地西里", "望京西园三区", "方庄芳城园", "回龙观龙泽苑", "天通苑北一区", "双井富力城", "华清嘉园", "芍药居北里"];
+    let places = [
+        "花家地西里",
+        "望京西园三区",
+        "方庄芳城园",
+        "回龙观龙泽苑",
+        "天通苑北一区",
+        "双井富力城",
+        "华清嘉园",
+        "芍药居北里",
+    ];
     let texts: Vec<String> = PROBLEMS
         .iter()
         .flat_map(|p| p.texts.iter())
         .enumerate()
-        .map(|(i, t)| t.replace("{p}", places[i % places.len()]).replace("{b}", "5").replace("{h}", "十二"))
+        .map(|(i, t)| {
+            t.replace("{p}", places[i % places.len()])
+                .replace("{b}", "5")
+                .replace("{h}", "十二")
+        })
         .collect();
     let mut x = 0x2545_f491_4f6c_dd1du64;
     let mut next = || {
@@ -91,7 +104,9 @@ async fn load(dir: &std::path::Path, n: usize) -> anyhow::Result<usize> {
 }
 
 async fn serve_and_measure(dir: &std::path::Path) -> anyhow::Result<(f64, f64, f64)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_jiesu"))
         .arg("serve")
@@ -124,7 +139,10 @@ async fn serve_and_measure(dir: &std::path::Path) -> anyhow::Result<(f64, f64, f
         .unwrap_or_default()
         .to_string();
     for (i, p) in PROBLEMS.iter().cycle().take(300).enumerate() {
-        let text = p.texts[0].replace("{p}", "花家地西里").replace("{b}", "3").replace("{h}", "十二");
+        let text = p.texts[0]
+            .replace("{p}", "花家地西里")
+            .replace("{b}", "3")
+            .replace("{h}", "十二");
         let s: serde_json::Value = client
             .post(format!("{base}/api/v1/requests/suggest"))
             .bearer_auth(&token)
@@ -141,19 +159,33 @@ async fn serve_and_measure(dir: &std::path::Path) -> anyhow::Result<(f64, f64, f
             .await?
             .error_for_status()?;
         if i % 50 == 0 {
-            for path in ["/api/v1/requests?per_page=50", "/api/v1/supervision/overdue", "/api/v1/search?q=%E5%99%AA%E9%9F%B3"] {
-                client.get(format!("{base}{path}")).bearer_auth(&token).send().await?;
+            for path in [
+                "/api/v1/requests?per_page=50",
+                "/api/v1/supervision/overdue",
+                "/api/v1/search?q=%E5%99%AA%E9%9F%B3",
+            ] {
+                client
+                    .get(format!("{base}{path}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await?;
             }
         }
     }
     let month = chrono::Utc::now().format("%Y-%m").to_string();
     client
-        .get(format!("{base}/api/v1/kpi/ranking?month={month}&level=subdistrict"))
+        .get(format!(
+            "{base}/api/v1/kpi/ranking?month={month}&level=subdistrict"
+        ))
         .bearer_auth(&token)
         .send()
         .await?;
     let pid = server.0.id();
-    Ok((status_kib(pid, "VmHWM:") / 1024.0, status_kib(pid, "VmRSS:") / 1024.0, startup))
+    Ok((
+        status_kib(pid, "VmHWM:") / 1024.0,
+        status_kib(pid, "VmRSS:") / 1024.0,
+        startup,
+    ))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -168,7 +200,10 @@ async fn main() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let t = Instant::now();
         let open = if n > 0 { load(dir.path(), n).await? } else { 0 };
-        eprintln!("{n} stored ({open} open recently) in {:.0} s", t.elapsed().as_secs_f64());
+        eprintln!(
+            "{n} stored ({open} open recently) in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
         let (peak, rss, startup) = serve_and_measure(dir.path()).await?;
         eprintln!("peak {peak:.0} MiB");
         rows.push((n, open, peak, rss, startup));
@@ -183,7 +218,11 @@ async fn main() -> anyhow::Result<()> {
     for (n, open, peak, rss, startup) in &rows {
         report += &format!(
             "| {} | {open} | {startup:.1} | {peak:.0} | {rss:.0} | {:.2}× |\n",
-            if *n == 0 { "0 (baseline)".to_string() } else { n.to_string() },
+            if *n == 0 {
+                "0 (baseline)".to_string()
+            } else {
+                n.to_string()
+            },
             peak / base
         );
     }

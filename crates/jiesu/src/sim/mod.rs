@@ -615,10 +615,7 @@ impl<'a> Sim<'a> {
     fn fill(&mut self, text: &str, place: &Place) -> String {
         text.replace("{p}", &place.spoken)
             .replace("{b}", &(1 + self.rng.below(24)).to_string())
-            .replace(
-                "{h}",
-                &["十一", "十二", "一", "两", "三"][self.rng.below(5)].to_string(),
-            )
+            .replace("{h}", ["十一", "十二", "一", "两", "三"][self.rng.below(5)])
     }
 
     async fn arrive(&mut self) -> Result<(), AppError> {

@@ -210,7 +210,7 @@ impl Slot {
             .as_mut()
             .and_then(|w| w.conn.as_mut())
             .expect("a prepared slot holds the connection");
-        &mut **conn
+        conn
     }
 
     /// Releases the savepoint and waits until the physical transaction holding it commits.
