@@ -8,6 +8,7 @@ pub mod events;
 pub mod kb;
 pub mod kpi;
 pub mod outbox;
+pub mod queues;
 pub mod reference;
 pub mod requests;
 pub mod suggestions;

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod kpi_api;
 pub mod openapi;
 pub mod text_api;
+pub mod ui;
 
 use crate::error::AppError;
 use crate::services::AppState;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(text_api::routes())
                 .merge(kpi_api::routes()),
         )
+        .merge(ui::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(localize))
