@@ -175,7 +175,9 @@ mod tests {
     #[test]
     fn only_request_numbers_are_looked_up() {
         assert!(super::looks_like_number("20261102-000001"));
-        assert!(!super::looks_like_number("0192f3a4-0000-7000-8000-000000000000"));
+        assert!(!super::looks_like_number(
+            "0192f3a4-0000-7000-8000-000000000000"
+        ));
         assert!(!super::looks_like_number("20261102000001"));
     }
 }

@@ -3,6 +3,7 @@
 
 mod helpers;
 mod stories;
+mod ui;
 
 use helpers::Backend;
 
@@ -39,6 +40,28 @@ on_both_backends!(
     a_trained_model_drives_the_category_suggestions,
     search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
+);
+
+/// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
+macro_rules! ui_on_both_backends {
+    ($($story:ident),* $(,)?) => {
+        mod ui_sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $story() { crate::ui::$story(crate::Backend::Sqlite).await } )*
+        }
+        mod ui_postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $story() { crate::ui::$story(crate::Backend::Postgres).await } )*
+        }
+    };
+}
+
+ui_on_both_backends!(
+    the_login_page_renders_and_a_login_sets_the_session_cookie,
+    a_form_post_without_the_csrf_token_is_refused,
+    a_unit_handler_opening_another_units_request_gets_a_refusal_page,
+    user_text_is_escaped_on_every_page,
+    citizens_track_a_request_only_with_its_phone,
 );
 
 mod schema_parity;

@@ -57,9 +57,25 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminPa
             let rows = units
                 .into_iter()
                 .take(2000)
-                .map(|u| vec![u.code, u.name, tr.of("unit_level", &u.level), u.parent_code.unwrap_or_default()])
+                .map(|u| {
+                    vec![
+                        u.code,
+                        u.name,
+                        tr.of("unit_level", &u.level),
+                        u.parent_code.unwrap_or_default(),
+                    ]
+                })
                 .collect();
-            (vec![tr.s("field.unit_code"), tr.s("field.unit"), tr.s("field.level"), tr.s("admin.parent")], rows, String::new())
+            (
+                vec![
+                    tr.s("field.unit_code"),
+                    tr.s("field.unit"),
+                    tr.s("field.level"),
+                    tr.s("admin.parent"),
+                ],
+                rows,
+                String::new(),
+            )
         }
         "categories" => {
             let rows = reference::categories(pool)
@@ -67,10 +83,26 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminPa
                 .into_iter()
                 .map(|c| {
                     let name = if tr.is_en() { c.name_en } else { c.name };
-                    vec![c.code, name, c.level.to_string(), c.default_unit_code.unwrap_or_default(), c.time_limit_class]
+                    vec![
+                        c.code,
+                        name,
+                        c.level.to_string(),
+                        c.default_unit_code.unwrap_or_default(),
+                        c.time_limit_class,
+                    ]
                 })
                 .collect();
-            (vec![tr.s("field.category"), tr.s("admin.name"), tr.s("field.level"), tr.s("admin.default_unit"), tr.s("field.time_limit_class")], rows, String::new())
+            (
+                vec![
+                    tr.s("field.category"),
+                    tr.s("admin.name"),
+                    tr.s("field.level"),
+                    tr.s("admin.default_unit"),
+                    tr.s("field.time_limit_class"),
+                ],
+                rows,
+                String::new(),
+            )
         }
         "catalogue" => {
             let rows = catalogue::list(&s)
@@ -84,10 +116,26 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminPa
                         .map(|u| format!("{}:{}", u.unit, u.role.as_str()))
                         .collect::<Vec<_>>()
                         .join(" ");
-                    vec![r.rule.category_code, r.rule.area_code, units, r.note, local_time(&s, r.created_at)]
+                    vec![
+                        r.rule.category_code,
+                        r.rule.area_code,
+                        units,
+                        r.note,
+                        local_time(&s, r.created_at),
+                    ]
                 })
                 .collect();
-            (vec![tr.s("field.category"), tr.s("admin.area"), tr.s("admin.units"), tr.s("field.note"), tr.s("admin.since")], rows, tr.s("admin.catalogue_note").to_string())
+            (
+                vec![
+                    tr.s("field.category"),
+                    tr.s("admin.area"),
+                    tr.s("admin.units"),
+                    tr.s("field.note"),
+                    tr.s("admin.since"),
+                ],
+                rows,
+                tr.s("admin.catalogue_note").to_string(),
+            )
         }
         "limits" => {
             let all = queues::time_limits(pool).await?;
@@ -95,12 +143,40 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminPa
                 .iter()
                 .map(|v| {
                     let in_force = v.effective_from <= now
-                        && !all.iter().any(|o| o.class == v.class && o.effective_from > v.effective_from && o.effective_from <= now);
-                    let name = if tr.is_en() { v.name_en.clone() } else { v.name_zh.clone() };
-                    vec![v.class.clone(), name, v.acknowledge_minutes.to_string(), v.reply_minutes.to_string(), v.day_kind.clone(), local_time(&s, v.effective_from), yes_no(in_force)]
+                        && !all.iter().any(|o| {
+                            o.class == v.class
+                                && o.effective_from > v.effective_from
+                                && o.effective_from <= now
+                        });
+                    let name = if tr.is_en() {
+                        v.name_en.clone()
+                    } else {
+                        v.name_zh.clone()
+                    };
+                    vec![
+                        v.class.clone(),
+                        name,
+                        v.acknowledge_minutes.to_string(),
+                        v.reply_minutes.to_string(),
+                        v.day_kind.clone(),
+                        local_time(&s, v.effective_from),
+                        yes_no(in_force),
+                    ]
                 })
                 .collect();
-            (vec![tr.s("admin.class"), tr.s("admin.name"), tr.s("admin.ack_minutes"), tr.s("admin.reply_minutes"), tr.s("admin.day_kind"), tr.s("admin.since"), tr.s("admin.in_force")], rows, String::new())
+            (
+                vec![
+                    tr.s("admin.class"),
+                    tr.s("admin.name"),
+                    tr.s("admin.ack_minutes"),
+                    tr.s("admin.reply_minutes"),
+                    tr.s("admin.day_kind"),
+                    tr.s("admin.since"),
+                    tr.s("admin.in_force"),
+                ],
+                rows,
+                String::new(),
+            )
         }
         "rules" => {
             let all = queues::kpi_rules(pool).await?;
@@ -109,20 +185,59 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminPa
                 .iter()
                 .enumerate()
                 .map(|(i, (from, r, _))| {
-                    vec![r.version.clone(), format!("{} / {} / {}", r.w_response, r.w_resolution, r.w_satisfaction), r.basic_weight.to_string(), r.class_size.to_string(), local_time(&s, *from), yes_no(Some(i) == current)]
+                    vec![
+                        r.version.clone(),
+                        format!(
+                            "{} / {} / {}",
+                            r.w_response, r.w_resolution, r.w_satisfaction
+                        ),
+                        r.basic_weight.to_string(),
+                        r.class_size.to_string(),
+                        local_time(&s, *from),
+                        yes_no(Some(i) == current),
+                    ]
                 })
                 .collect();
             if rows.is_empty() {
                 let d = jiesu_core::kpi::KpiRules::default();
-                rows.push(vec![d.version.clone(), format!("{} / {} / {}", d.w_response, d.w_resolution, d.w_satisfaction), d.basic_weight.to_string(), d.class_size.to_string(), "—".into(), yes_no(true)]);
+                rows.push(vec![
+                    d.version.clone(),
+                    format!(
+                        "{} / {} / {}",
+                        d.w_response, d.w_resolution, d.w_satisfaction
+                    ),
+                    d.basic_weight.to_string(),
+                    d.class_size.to_string(),
+                    "—".into(),
+                    yes_no(true),
+                ]);
             }
-            (vec![tr.s("admin.version"), tr.s("admin.weights"), tr.s("admin.basic_weight"), tr.s("admin.class_size"), tr.s("admin.since"), tr.s("admin.in_force")], rows, String::new())
+            (
+                vec![
+                    tr.s("admin.version"),
+                    tr.s("admin.weights"),
+                    tr.s("admin.basic_weight"),
+                    tr.s("admin.class_size"),
+                    tr.s("admin.since"),
+                    tr.s("admin.in_force"),
+                ],
+                rows,
+                String::new(),
+            )
         }
         _ => {
             let rows = auth::list_users(&s)
                 .await?
                 .into_iter()
-                .map(|u| vec![u.username, tr.of("role", u.role.as_str()), u.unit_code.unwrap_or_default(), local_time(&s, u.created_at), yes_no(u.active)])
+                .map(|u| {
+                    vec![
+                        u.username,
+                        tr.of("role", u.role.as_str()),
+                        u.unit_code.unwrap_or_default(),
+                        local_time(&s, u.created_at),
+                        yes_no(u.active),
+                    ]
+                })
                 .collect();
             (Vec::new(), rows, String::new())
         }
@@ -135,14 +250,27 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminPa
         ("limits", tr.s("admin.limits")),
         ("rules", tr.s("admin.rules")),
     ];
-    let roles = Role::ALL.iter().map(|r| (r.as_str(), tr.of("role", r.as_str()))).collect();
-    let unit_levels = ["district", "subdistrict", "township", "department", "company"]
-        .into_iter()
-        .map(|l| (l, tr.of("unit_level", l)))
+    let roles = Role::ALL
+        .iter()
+        .map(|r| (r.as_str(), tr.of("role", r.as_str())))
         .collect();
+    let unit_levels = [
+        "district",
+        "subdistrict",
+        "township",
+        "department",
+        "company",
+    ]
+    .into_iter()
+    .map(|l| (l, tr.of("unit_level", l)))
+    .collect();
     Ok(AdminPage {
         ctx: page.ctx,
-        view: if ["units", "categories", "catalogue", "limits", "rules"].contains(&view.as_str()) { view } else { "users".into() },
+        view: if ["units", "categories", "catalogue", "limits", "rules"].contains(&view.as_str()) {
+            view
+        } else {
+            "users".into()
+        },
         tabs,
         headers,
         rows,
@@ -158,12 +286,18 @@ pub async fn add_user(State(s): State<AppState>, page: Page, f: FormData) -> UiR
     admin_only(&page)?;
     let role = Role::parse(&f.text("role"))
         .ok_or_else(|| AppError::field("role", "没有这个角色", "no such role"))?;
-    let password = f
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    auth::create_user(&s, &f.text("username"), role, f.opt("unit").as_deref(), &password).await?;
+    let password =
+        f.0.iter()
+            .find(|(k, _)| k == "password")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+    auth::create_user(
+        &s,
+        &f.text("username"),
+        role,
+        f.opt("unit").as_deref(),
+        &password,
+    )
+    .await?;
     Ok(done("/ui/admin?view=users", "user_added"))
 }

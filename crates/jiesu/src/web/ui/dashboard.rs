@@ -56,11 +56,14 @@ struct Dashboard {
     rules_version: String,
     frozen: bool,
     ranking: Vec<RankRow>,
+    unranked: usize,
     trend_unit: String,
     trend_chart: String,
     category_chart: String,
     district_chart: String,
     lists: Vec<DeadlineBox>,
+    may_decide: bool,
+    extensions: Vec<super::dispatch::PendingExt>,
 }
 
 /// The dashboard's query.
@@ -87,11 +90,7 @@ fn bar_chart(names: Vec<String>, values: Vec<i64>) -> String {
 }
 
 /// `GET /ui/dashboard?month=&level=&unit=`.
-pub async fn page(
-    State(s): State<AppState>,
-    page: Page,
-    Query(p): Query<DashParams>,
-) -> UiResult {
+pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashParams>) -> UiResult {
     if !page.actor.may(Action::Supervise) {
         return Err(UiError(AppError::Forbidden("the dashboard")));
     }
@@ -103,9 +102,12 @@ pub async fn page(
     };
     let level = Level::parse(p.level.as_deref().unwrap_or("subdistrict"))?;
     let r = ranking(&s, month, level).await?;
+    // Units without orders this month are listed by the API but not ranked: leave them out.
+    let unranked = r.units.iter().filter(|u| u.rank.is_none()).count();
     let rows: Vec<RankRow> = r
         .units
         .iter()
+        .filter(|u| u.rank.is_some())
         .map(|u| {
             let class_code = u
                 .class
@@ -116,7 +118,11 @@ pub async fn page(
                 code: u.code.clone(),
                 name: u.name.clone(),
                 rank: u.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
-                class: if class_code.is_empty() { String::new() } else { tr.of("class", &class_code) },
+                class: if class_code.is_empty() {
+                    String::new()
+                } else {
+                    tr.of("class", &class_code)
+                },
                 class_code,
                 response: pct(u.response_rate),
                 resolution: pct(u.resolution_rate),
@@ -155,6 +161,7 @@ pub async fn page(
         rules_version: r.rules_version.clone(),
         frozen: r.frozen,
         ranking: rows,
+        unranked,
         trend_unit,
         trend_chart,
         category_chart: category_chart(&s, month).await?,
@@ -163,6 +170,12 @@ pub async fn page(
             districts.units.iter().map(|u| u.volume as i64).collect(),
         ),
         lists: deadline_lists(&s, &page).await?,
+        may_decide: page.actor.may(Action::DecideExtension),
+        extensions: if page.actor.may(Action::DecideExtension) {
+            super::dispatch::pending_extensions(&s).await?
+        } else {
+            Vec::new()
+        },
         ctx: page.ctx,
     }
     .into_response())
@@ -211,7 +224,7 @@ async fn category_chart(s: &AppState, month: Month) -> Result<String, AppError> 
         s.config.local_midnight(month.next().first_day()),
     );
     let mut counts = requests::volume_by_category(s.store.reader(), from, to).await?;
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     counts.truncate(10);
     let names = reference::categories(s.store.reader()).await?;
     let label = |code: &Option<String>| match code {
@@ -233,7 +246,11 @@ async fn deadline_lists(s: &AppState, page: &Page) -> Result<Vec<DeadlineBox>, A
     let mut out = Vec::new();
     for (id, list, title) in [
         ("overdue", DeadlineList::Overdue, "dashboard.overdue"),
-        ("about-to-breach", DeadlineList::AboutToBreach, "dashboard.breach"),
+        (
+            "about-to-breach",
+            DeadlineList::AboutToBreach,
+            "dashboard.breach",
+        ),
     ] {
         let orders = supervision::overdue(s, &page.actor, list, 20).await?;
         let ids: Vec<String> = orders.iter().map(|o| o.request_id.clone()).collect();
@@ -243,14 +260,21 @@ async fn deadline_lists(s: &AppState, page: &Page) -> Result<Vec<DeadlineBox>, A
         let rows = orders
             .into_iter()
             .map(|o| {
-                let by = if o.status == "dispatched" && o.acknowledge_by < o.reply_by && o.ack_overdue {
-                    o.acknowledge_by
-                } else {
-                    o.reply_by
-                };
+                let by =
+                    if o.status == "dispatched" && o.acknowledge_by < o.reply_by && o.ack_overdue {
+                        o.acknowledge_by
+                    } else {
+                        o.reply_by
+                    };
                 DeadlineRow {
-                    number: titles.get(&o.request_id).map(|t| t.0.clone()).unwrap_or_default(),
-                    unit: names.get(&o.unit_code).cloned().unwrap_or(o.unit_code.clone()),
+                    number: titles
+                        .get(&o.request_id)
+                        .map(|t| t.0.clone())
+                        .unwrap_or_default(),
+                    unit: names
+                        .get(&o.unit_code)
+                        .cloned()
+                        .unwrap_or(o.unit_code.clone()),
                     status: tr.of("order_status", &o.status),
                     reply_by: local_time(s, o.reply_by),
                     deadline_ms: by.timestamp_millis(),

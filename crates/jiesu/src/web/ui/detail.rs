@@ -70,8 +70,20 @@ struct Refused {
 /// The few payload fields worth a line in the timeline.
 fn event_detail(p: &serde_json::Value) -> String {
     const KEYS: &[&str] = &[
-        "unit_name", "unit_code", "role", "reason", "hours", "outcome", "to_requester", "answer",
-        "into_number", "merged_number", "satisfaction", "resolved", "reached", "reply_by",
+        "unit_name",
+        "unit_code",
+        "role",
+        "reason",
+        "hours",
+        "outcome",
+        "to_requester",
+        "answer",
+        "into_number",
+        "merged_number",
+        "satisfaction",
+        "resolved",
+        "reached",
+        "reply_by",
     ];
     let mut parts = Vec::new();
     for k in KEYS {
@@ -103,7 +115,10 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .iter()
         .map(|a| OrderV {
             round: a.round,
-            unit: names.get(&a.unit_code).cloned().unwrap_or(a.unit_code.clone()),
+            unit: names
+                .get(&a.unit_code)
+                .cloned()
+                .unwrap_or(a.unit_code.clone()),
             role: tr.of("order_role", &a.role),
             status: tr.of("order_status", &a.status),
             overdue: a.reply_overdue || a.ack_overdue,
@@ -165,7 +180,11 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .collect();
     let requester = match &r.requester {
         Some(q) => {
-            let ent = q.enterprise_name.clone().map(|n| format!(" · {n}")).unwrap_or_default();
+            let ent = q
+                .enterprise_name
+                .clone()
+                .map(|n| format!(" · {n}"))
+                .unwrap_or_default();
             format!("{} {}{ent}", q.name, q.phone)
         }
         None => tr.s("detail.confidential").to_string(),

@@ -4,7 +4,7 @@
 use super::i18n::Tr;
 use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
-use crate::services::{handling, supervision, suggest, views, AppState};
+use crate::services::{handling, suggest, supervision, views, AppState};
 use crate::store::queues;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -39,15 +39,16 @@ struct Waiting {
     returned: String,
 }
 
-struct PendingExt {
-    id: String,
-    request_id: String,
-    number: String,
-    title: String,
-    unit: String,
-    hours: i64,
-    reason: String,
-    requested: String,
+/// A pending extension request, as listed.
+pub struct PendingExt {
+    pub(super) id: String,
+    pub(super) request_id: String,
+    pub(super) number: String,
+    pub(super) title: String,
+    pub(super) unit: String,
+    pub(super) hours: i64,
+    pub(super) reason: String,
+    pub(super) requested: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -93,6 +94,18 @@ pub async fn queue(State(s): State<AppState>, page: Page) -> UiResult {
             title: r.title,
         })
         .collect();
+    let extensions = pending_extensions(&s).await?;
+    Ok(QueuePage {
+        ctx: page.ctx,
+        waiting,
+        extensions,
+    }
+    .into_response())
+}
+
+/// Extension requests waiting for a decision, with their request and unit.
+pub async fn pending_extensions(s: &AppState) -> Result<Vec<PendingExt>, AppError> {
+    let pool = s.store.reader();
     let pending = queues::pending_extensions(pool, 100).await?;
     let req_ids: Vec<String> = pending.iter().map(|e| e.request_id.clone()).collect();
     let ord_ids: Vec<String> = pending.iter().map(|e| e.assignment_id.clone()).collect();
@@ -107,7 +120,7 @@ pub async fn queue(State(s): State<AppState>, page: Page) -> UiResult {
             let code = units.get(&e.assignment_id).cloned().unwrap_or_default();
             PendingExt {
                 unit: unit_names.get(&code).cloned().unwrap_or(code),
-                requested: local_time(&s, e.requested_at),
+                requested: local_time(s, e.requested_at),
                 id: e.id,
                 request_id: e.request_id,
                 number,
@@ -116,13 +129,8 @@ pub async fn queue(State(s): State<AppState>, page: Page) -> UiResult {
                 reason: e.reason,
             }
         })
-        .collect();
-    Ok(QueuePage {
-        ctx: page.ctx,
-        waiting,
-        extensions,
-    }
-    .into_response())
+        .collect::<Vec<_>>();
+    Ok(extensions)
 }
 
 struct UnitChoice {
@@ -186,7 +194,12 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
             role_code: u.role,
             code: u.unit_code,
             name: u.name,
-            reasons: u.reasons.join("；"),
+            reasons: u
+                .reasons
+                .iter()
+                .map(|r| super::intake::one_language(r, tr.is_en()))
+                .collect::<Vec<_>>()
+                .join("；"),
         })
         .collect();
     let lead = units
@@ -207,7 +220,10 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .unwrap_or_default();
     Ok(FormPage {
         classes: classes(&s, tr).await?,
-        limit_class: r.time_limit_class.clone().unwrap_or_else(|| "general".into()),
+        limit_class: r
+            .time_limit_class
+            .clone()
+            .unwrap_or_else(|| "general".into()),
         kind: tr.of("kind", &r.kind),
         returned: returned.join("；"),
         ctx: page.ctx,

@@ -93,7 +93,11 @@ pub async fn login(State(s): State<AppState>, p: Public, f: FormData) -> UiResul
     let en = p.ctx.tr.is_en();
     let next = f.opt("next");
     let username = f.text("username");
-    let password = f.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()).unwrap_or_default();
+    let password =
+        f.0.iter()
+            .find(|(k, _)| k == "password")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
     match auth::login(&s, &username, &password).await {
         Ok(session) => {
             let cookie = format!(

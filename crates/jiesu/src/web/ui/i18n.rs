@@ -216,6 +216,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("dashboard.class", "类别", "Class"),
     ("dashboard.composite", "综合成绩", "Composite"),
     ("dashboard.volume", "诉求量", "Volume"),
+    ("dashboard.unranked", "本月无工单、不参与排名的单位：", "Units with no orders this month, not ranked:"),
     ("dashboard.trend", "三率趋势", "Three-rate trend"),
     ("dashboard.categories", "诉求分类", "By category"),
     ("dashboard.districts", "各区诉求量", "By district"),
@@ -376,7 +377,11 @@ mod tests {
         let mut sources = Vec::new();
         for dir in ["templates", "src/web/ui"] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                sources.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
+                let path = entry.unwrap().path();
+                // This file names keys only in its documentation.
+                if !path.ends_with("i18n.rs") {
+                    sources.push(std::fs::read_to_string(path).unwrap());
+                }
             }
         }
         let mut missing = Vec::new();
@@ -388,7 +393,16 @@ mod tests {
                 }
             }
         }
-        for key in ["nav.intake", "nav.dispatch", "nav.unit", "nav.callback", "nav.dashboard", "nav.admin", "dashboard.overdue", "dashboard.breach"] {
+        for key in [
+            "nav.intake",
+            "nav.dispatch",
+            "nav.unit",
+            "nav.callback",
+            "nav.dashboard",
+            "nav.admin",
+            "dashboard.overdue",
+            "dashboard.breach",
+        ] {
             assert!(TABLE.contains_key(key), "{key}");
         }
         assert!(missing.is_empty(), "untranslated keys: {missing:?}");

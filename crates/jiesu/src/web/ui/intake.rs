@@ -94,12 +94,40 @@ pub struct SuggestV {
     classes: Vec<(String, String)>,
 }
 
+/// The services' remarks read `中文 / English: detail`: keep the page's language, and the
+/// detail (a name, a rule, a score) in both.
+pub fn one_language(text: &str, en: bool) -> String {
+    let Some((zh, english)) = text.split_once(" / ") else {
+        return text.to_string();
+    };
+    if en {
+        return english.to_string();
+    }
+    let detail = match english.split_once(": ") {
+        Some((_, d)) => Some(d.to_string()),
+        None => english
+            .rsplit(' ')
+            .next()
+            .filter(|w| w.parse::<f64>().is_ok() || w.starts_with('('))
+            .map(str::to_string),
+    };
+    match detail {
+        Some(d) => format!("{zh}：{d}"),
+        None => zh.to_string(),
+    }
+}
+
 fn percent(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
 /// Shapes a suggestion for the panel in the page's language.
-pub fn suggest_view(ctx: &Ctx, s: Suggestion, actor: &Actor, classes: Vec<(String, String)>) -> SuggestV {
+pub fn suggest_view(
+    ctx: &Ctx,
+    s: Suggestion,
+    actor: &Actor,
+    classes: Vec<(String, String)>,
+) -> SuggestV {
     let tr = ctx.tr;
     let en = tr.is_en();
     let place = [&s.place.district, &s.place.street, &s.place.community]
@@ -107,14 +135,7 @@ pub fn suggest_view(ctx: &Ctx, s: Suggestion, actor: &Actor, classes: Vec<(Strin
         .filter_map(|p| p.as_ref().map(|p| p.name.clone()))
         .collect::<Vec<_>>()
         .join(" › ");
-    let notes = s
-        .notes
-        .iter()
-        .map(|n| match n.split_once(" / ") {
-            Some((zh, e)) => if en { e } else { zh }.to_string(),
-            None => n.clone(),
-        })
-        .collect();
+    let notes = s.notes.iter().map(|n| one_language(n, en)).collect();
     SuggestV {
         suggestion_id: s.suggestion_id,
         notes,
@@ -140,7 +161,12 @@ pub fn suggest_view(ctx: &Ctx, s: Suggestion, actor: &Actor, classes: Vec<(Strin
                 role: tr.of("order_role", &u.role),
                 code: u.unit_code,
                 name: u.name,
-                reasons: u.reasons.join("；"),
+                reasons: u
+                    .reasons
+                    .iter()
+                    .map(|r| one_language(r, en))
+                    .collect::<Vec<_>>()
+                    .join("；"),
             })
             .collect(),
         duplicates: s

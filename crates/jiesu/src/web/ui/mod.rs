@@ -56,12 +56,18 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/requests/{id}/callback", post(callback::record))
         .route("/ui/requests/{id}", get(detail::page))
         .route("/ui/dashboard", get(dashboard::page))
-        .route("/ui/portal", get(portal::citizen_page).post(portal::citizen_submit))
+        .route(
+            "/ui/portal",
+            get(portal::citizen_page).post(portal::citizen_submit),
+        )
         .route(
             "/ui/portal/enterprise",
             get(portal::enterprise_page).post(portal::enterprise_submit),
         )
-        .route("/ui/portal/track", get(portal::track_page).post(portal::track))
+        .route(
+            "/ui/portal/track",
+            get(portal::track_page).post(portal::track),
+        )
         .route("/ui/admin", get(admin::page))
         .route("/ui/admin/users", post(admin::add_user))
         .route("/ui/{*rest}", get(not_found).post(not_found))
@@ -158,20 +164,18 @@ async fn ui_layer(req: Request, next: Next) -> Response {
             h.append(header::SET_COOKIE, v);
         }
     }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("DENY"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     resp
 }
 
 /// Passes the request on when its token (header or `_csrf` form field) is right.
 async fn check_csrf(req: Request, secret: &str) -> Result<Request, ()> {
-    if let Some(t) = req.headers().get(csrf::HEADER).and_then(|v| v.to_str().ok()) {
+    if let Some(t) = req
+        .headers()
+        .get(csrf::HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
         return if csrf::verify(secret, t) {
             Ok(req)
         } else {
@@ -354,20 +358,44 @@ fn nav_for(tr: Tr, actor: &Actor) -> Vec<NavItem> {
             });
         }
     };
-    add(actor.may(Action::CreateRequest), "/ui/intake", "i", "nav.intake");
-    add(actor.may(Action::Dispatch), "/ui/dispatch", "d", "nav.dispatch");
+    add(
+        actor.may(Action::CreateRequest),
+        "/ui/intake",
+        "i",
+        "nav.intake",
+    );
+    add(
+        actor.may(Action::Dispatch),
+        "/ui/dispatch",
+        "d",
+        "nav.dispatch",
+    );
     add(actor.role.is_unit_role(), "/ui/unit", "w", "nav.unit");
-    add(actor.may(Action::Callback), "/ui/callback", "c", "nav.callback");
-    add(actor.may(Action::Supervise), "/ui/dashboard", "s", "nav.dashboard");
+    add(
+        actor.may(Action::Callback),
+        "/ui/callback",
+        "c",
+        "nav.callback",
+    );
+    add(
+        actor.may(Action::Supervise),
+        "/ui/dashboard",
+        "s",
+        "nav.dashboard",
+    );
     add(actor.may(Action::Administer), "/ui/admin", "a", "nav.admin");
     nav
 }
 
 fn browser(parts: &Parts) -> Browser {
-    parts.extensions.get::<Browser>().cloned().unwrap_or(Browser {
-        lang: Lang::Zh,
-        csrf: String::new(),
-    })
+    parts
+        .extensions
+        .get::<Browser>()
+        .cloned()
+        .unwrap_or(Browser {
+            lang: Lang::Zh,
+            csrf: String::new(),
+        })
 }
 
 fn flash(parts: &Parts, tr: Tr) -> Option<&'static str> {

@@ -84,7 +84,11 @@ async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiRes
             name: f.text("enterprise_name"),
             credit_code: f.text("credit_code").to_ascii_uppercase(),
         }),
-        category_code: if enterprise { f.opt("category_code") } else { None },
+        category_code: if enterprise {
+            f.opt("category_code")
+        } else {
+            None
+        },
     };
     let number = portal::submit(s, sub).await?;
     Ok((StatusCode::CREATED, DonePage { ctx: p.ctx, number }).into_response())

@@ -64,7 +64,10 @@ pub async fn workbench(State(s): State<AppState>, page: Page) -> UiResult {
             };
             let (number, title) = titles.get(&a.request_id).cloned().unwrap_or_default();
             OrderRow {
-                unit: names.get(&a.unit_code).cloned().unwrap_or(a.unit_code.clone()),
+                unit: names
+                    .get(&a.unit_code)
+                    .cloned()
+                    .unwrap_or(a.unit_code.clone()),
                 role: tr.of("order_role", &a.role),
                 status: tr.of("order_status", &a.status),
                 dispatched,
@@ -114,14 +117,19 @@ pub async fn act(
     };
     let hours = match f.opt("hours") {
         Some(h) => Some(h.parse::<i64>().map_err(|_| {
-            AppError::field("hours", "延期小时数须为整数", "hours must be a whole number")
+            AppError::field(
+                "hours",
+                "延期小时数须为整数",
+                "hours must be a whole number",
+            )
         })?),
         None => None,
     };
     let outcome = match f.opt("outcome") {
-        Some(o) => Some(Outcome::parse(&o).ok_or_else(|| {
-            AppError::field("outcome", "没有这个办理结果", "no such outcome")
-        })?),
+        Some(o) => Some(
+            Outcome::parse(&o)
+                .ok_or_else(|| AppError::field("outcome", "没有这个办理结果", "no such outcome"))?,
+        ),
         None => None,
     };
     let input = UnitActionInput {
