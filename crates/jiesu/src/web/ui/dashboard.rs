@@ -81,9 +81,9 @@ async fn ranking(s: &AppState, month: Month, level: Level) -> Result<Ranking, Ap
 
 fn bar_chart(names: Vec<String>, values: Vec<i64>) -> String {
     json!({
-        "tooltip": {}, "grid": { "left": 120, "right": 20, "top": 10, "bottom": 20 },
-        "xAxis": { "type": "value" },
-        "yAxis": { "type": "category", "data": names, "inverse": true },
+        "animation": false, "tooltip": {}, "grid": { "left": 130, "right": 20, "top": 10, "bottom": 20 },
+        "xAxis": { "type": "value", "minInterval": 1 },
+        "yAxis": { "type": "category", "data": names, "inverse": true, "axisLabel": { "interval": 0 } },
         "series": [{ "type": "bar", "data": values }]
     })
     .to_string()
@@ -204,9 +204,10 @@ async fn trend(
             "data": points.iter().map(|p| f(p).map(|v| (v * 1000.0).round() / 10.0)).collect::<Vec<_>>() })
     };
     let chart = json!({
+        "animation": false,
         "tooltip": { "trigger": "axis" },
-        "legend": {},
-        "grid": { "left": 40, "right": 20, "top": 30, "bottom": 20 },
+        "legend": { "top": 0 },
+        "grid": { "left": 40, "right": 20, "top": 36, "bottom": 24 },
         "xAxis": { "type": "category", "data": points.iter().map(|p| p.month.clone()).collect::<Vec<_>>() },
         "yAxis": { "type": "value", "min": 0, "max": 100 },
         "series": [

@@ -103,8 +103,14 @@ pub fn one_language(text: &str, en: bool) -> String {
     if en {
         return english.to_string();
     }
+    // Keep a detail that is a name or a number, not an English phrase.
+    let plain_english = |d: &str| {
+        d.chars()
+            .all(|c| c.is_ascii_alphabetic() || " '-".contains(c))
+    };
     let detail = match english.split_once(": ") {
-        Some((_, d)) => Some(d.to_string()),
+        Some((_, d)) if !plain_english(d) => Some(d.to_string()),
+        Some(_) => None,
         None => english
             .rsplit(' ')
             .next()
