@@ -62,6 +62,7 @@ ui_on_both_backends!(
     a_unit_handler_opening_another_units_request_gets_a_refusal_page,
     user_text_is_escaped_on_every_page,
     citizens_track_a_request_only_with_its_phone,
+    intake_answers_merges_or_dispatches_in_one_click,
 );
 
 mod schema_parity;

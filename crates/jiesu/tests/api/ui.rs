@@ -387,3 +387,101 @@ pub async fn citizens_track_a_request_only_with_its_phone(b: Backend) {
     assert_eq!(bad.status, 422, "{}", bad.body);
     assert!(bad.body.contains("统一社会信用代码无效"));
 }
+
+pub async fn intake_answers_merges_or_dispatches_in_one_click(b: Backend) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let entry = json!({ "title": "居住证在哪里办理？", "answer": "持身份证到居住地派出所或街道政务服务中心申领居住证。", "tags": ["居住证"] });
+    let kb = expect(app.post("/api/v1/kb", Some(&sup), entry).await, 201);
+    let mut browser = Browser::with_session(&app, &op);
+    let token = csrf(&browser.get("/ui/intake").await.body);
+
+    // The live suggestions offer the knowledge-base answer; one click answers and closes.
+    let typed = [
+        ("_csrf", token.as_str()),
+        ("kind", "consultation"),
+        ("phone", "13812345678"),
+        ("text", "请问居住证在哪里办理？"),
+    ];
+    let panel = browser.post("/ui/intake/suggest", &typed).await;
+    assert_eq!(panel.status, 200);
+    let kb_id = kb["id"].as_str().unwrap();
+    assert!(
+        panel.body.contains(&format!("value=\"answer:{kb_id}\"")),
+        "{}",
+        panel.body
+    );
+    let suggestion_id = panel
+        .body
+        .split("name=\"suggestion_id\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let answer = format!("answer:{kb_id}");
+    let mut fields = typed.to_vec();
+    fields.push(("action", &answer));
+    fields.push(("suggestion_id", &suggestion_id));
+    let done = browser.post("/ui/intake", &fields).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = browser.get(&done.location).await;
+    assert!(page.body.contains("已直接答复并办结"), "{}", page.body);
+    assert!(page.body.contains("街道政务服务中心申领居住证"));
+
+    // A duplicate is merged into the request it repeats.
+    let first = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&op),
+            complaint("望京西园三区夜间施工噪音扰民，凌晨两点还在施工。"),
+        )
+        .await,
+        201,
+    );
+    let merge = format!("merge:{}", first["id"].as_str().unwrap());
+    let done = browser
+        .post(
+            "/ui/intake",
+            &[
+                ("_csrf", &token),
+                ("kind", "complaint"),
+                ("phone", "13900001111"),
+                ("text", "望京西园三区夜间施工噪音扰民，凌晨三点还在施工！"),
+                ("action", &merge),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = browser.get(&done.location).await;
+    assert!(page.body.contains("已并单"), "{}", page.body);
+
+    // Operators may not dispatch; an administrator records and dispatches in one go.
+    let dispatch = [
+        ("kind", "complaint"),
+        ("phone", "13812345678"),
+        ("text", "望京西园三区路灯不亮"),
+        ("action", "dispatch"),
+        ("lead", WANGJING),
+        ("time_limit_class", "general"),
+    ];
+    let mut as_op = dispatch.to_vec();
+    as_op.push(("_csrf", &token));
+    let before = expect(app.get("/api/v1/requests", Some(&op)).await, 200)["total"].clone();
+    let refused = browser.post("/ui/intake", &as_op).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let after = expect(app.get("/api/v1/requests", Some(&op)).await, 200)["total"].clone();
+    assert_eq!(
+        before, after,
+        "nothing recorded when the follow-up is not allowed"
+    );
+    let mut admin = Browser::with_session(&app, &app.admin);
+    let admin_token = csrf(&admin.get("/ui/intake").await.body);
+    let mut as_admin = dispatch.to_vec();
+    as_admin.push(("_csrf", &admin_token));
+    let done = admin.post("/ui/intake", &as_admin).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = admin.get(&done.location).await;
+    assert!(page.body.contains("已派单。"), "{}", page.body);
+    assert!(page.body.contains("望京街道"));
+}

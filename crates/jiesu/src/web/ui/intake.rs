@@ -61,6 +61,7 @@ pub struct UnitV {
     code: String,
     name: String,
     lead: bool,
+    first_lead: bool,
     role: String,
     reasons: String,
 }
@@ -142,6 +143,7 @@ pub fn suggest_view(
         .collect::<Vec<_>>()
         .join(" › ");
     let notes = s.notes.iter().map(|n| one_language(n, en)).collect();
+    let first_lead = s.units.iter().position(|u| u.role == "lead");
     SuggestV {
         suggestion_id: s.suggestion_id,
         notes,
@@ -162,7 +164,9 @@ pub fn suggest_view(
         units: s
             .units
             .into_iter()
-            .map(|u| UnitV {
+            .enumerate()
+            .map(|(i, u)| UnitV {
+                first_lead: Some(i) == first_lead,
                 lead: u.role == "lead",
                 role: tr.of("order_role", &u.role),
                 code: u.unit_code,
@@ -291,9 +295,26 @@ pub fn dispatch_input(f: &FormData) -> Result<DispatchInput, AppError> {
 /// `POST /ui/intake`: records the request, then does the follow-up the operator clicked.
 pub async fn submit(State(s): State<AppState>, page: Page, f: FormData) -> UiResult {
     let actor = &page.actor;
+    let action = f.text("action");
+    // Refuse a follow-up the user may not do before anything is recorded.
+    let follow_up = if action.starts_with("answer:") {
+        Some(Action::Answer)
+    } else if action.starts_with("merge:") {
+        Some(Action::Merge)
+    } else if action == "dispatch" {
+        Some(Action::Dispatch)
+    } else {
+        None
+    };
+    if follow_up.is_some_and(|a| !actor.may(a)) {
+        return Err(UiError(AppError::Forbidden("this follow-up at intake")));
+    }
+    let dispatch = match action.as_str() {
+        "dispatch" => Some(dispatch_input(&f)?),
+        _ => None,
+    };
     let id = intake::create(&s, actor, new_request(&f)?).await?;
     let detail = format!("/ui/requests/{id}");
-    let action = f.text("action");
     if let Some(kb_id) = action.strip_prefix("answer:") {
         let entry = crate::store::kb::get(s.store.reader(), kb_id)
             .await?
@@ -306,8 +327,8 @@ pub async fn submit(State(s): State<AppState>, page: Page, f: FormData) -> UiRes
         intake::merge(&s, actor, &id, into).await?;
         return Ok(done(&detail, "merged"));
     }
-    if action == "dispatch" {
-        handling::dispatch(&s, actor, &id, dispatch_input(&f)?).await?;
+    if let Some(input) = dispatch {
+        handling::dispatch(&s, actor, &id, input).await?;
         return Ok(done(&detail, "dispatched"));
     }
     Ok(done(&detail, "created"))
