@@ -31,6 +31,7 @@ const OTHER = "110108001"; // a street in 海淀, which must not see it
 const PHONE = "13812345678";
 const TEXT = "望京西园三区工地夜间施工噪音扰民，凌晨两点仍在施工，严重影响休息。";
 
+const pageErrors = [];
 let passed = 0;
 let failed = 0;
 function ok(cond, what) {
@@ -98,6 +99,11 @@ async function as(browser, base, user) {
   const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: "zh-CN", baseURL: base });
   const page = await ctx.newPage();
   page.setDefaultTimeout(20000);
+  // Script errors and blocked content (CSP) fail the test; HTTP 4xx pages are expected.
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageErrors.push(m.text());
+  });
   if (user) {
     await page.goto("/ui/login");
     await page.fill("input[name=username]", user);
@@ -259,6 +265,8 @@ async function story(browser, base) {
   ok((await page.locator("[data-testid=admin-table]").innerText()).includes("general"), "the admin sees the time limits in force");
   await shot(page, "15-admin-limits");
   await ctx.close();
+
+  ok(pageErrors.length === 0, `no script errors or blocked content in any page ${pageErrors.join(" | ")}`.trim());
 }
 
 main();

@@ -48,6 +48,12 @@
     else if (co.value.split(/[,\s]+/).indexOf(code) < 0) { co.value = co.value ? co.value + ", " + code : code; }
   });
 
+  // "Go back" links return to the previous page when there is one.
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[data-back]");
+    if (a && history.length > 1) { e.preventDefault(); history.back(); }
+  });
+
   // Sortable tables: click a th[data-sort]; numbers sort as numbers.
   document.addEventListener("click", function (e) {
     var th = e.target.closest && e.target.closest("table.sortable th[data-sort]");

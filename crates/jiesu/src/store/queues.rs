@@ -141,6 +141,19 @@ pub async fn unit_names(
     Ok(q.fetch_all(pool).await?.into_iter().collect())
 }
 
+/// A category's (Chinese, English) name, by code.
+pub async fn category_name(
+    pool: &AnyPool,
+    code: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT name, name_en FROM categories WHERE code = $1")
+            .bind(code)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
 /// One stored version of a time limit.
 #[derive(Debug, Clone)]
 pub struct TimeLimitVersion {

@@ -98,6 +98,21 @@ fn event_detail(p: &serde_json::Value) -> String {
     parts.join(" · ")
 }
 
+/// A category as `name (code)` in the page's language.
+async fn category_label(
+    s: &AppState,
+    tr: super::i18n::Tr,
+    code: Option<&str>,
+) -> Result<String, AppError> {
+    let Some(code) = code else {
+        return Ok(String::new());
+    };
+    Ok(match queues::category_name(s.store.reader(), code).await? {
+        Some((zh, en)) => format!("{} ({code})", if tr.is_en() { en } else { zh }),
+        None => code.to_string(),
+    })
+}
+
 /// `GET /ui/requests/{id}`.
 pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> UiResult {
     let r = match views::get(&s, &page.actor, &id).await {
@@ -193,8 +208,16 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         status: tr.of("status", &r.status),
         kind: tr.of("kind", &r.kind),
         channel: tr.of("channel", &r.channel),
-        category: r.category_code.clone().unwrap_or_default(),
-        limit_class: r.time_limit_class.clone().unwrap_or_default(),
+        category: category_label(&s, tr, r.category_code.as_deref()).await?,
+        limit_class: match &r.time_limit_class {
+            Some(c) => super::dispatch::classes(&s, tr)
+                .await?
+                .into_iter()
+                .find(|(code, _)| code == c)
+                .map(|(_, name)| name)
+                .unwrap_or_else(|| c.clone()),
+            None => String::new(),
+        },
         created: local_time(&s, r.created_at),
         closed: r.closed_at.map(|t| local_time(&s, t)).unwrap_or_default(),
         answer: r.answer.clone().unwrap_or_default(),
