@@ -1,6 +1,6 @@
-//! The HTTP edge: the router, the JSON API under `/api/v1`, error rendering in the caller's
-//! language, and the body limit. Handlers are thin: they extract, call a service, and shape
-//! the answer.
+//! The HTTP edge: the router, the JSON API under `/api/v1`, the web pages under `/ui` (`ui`),
+//! error rendering in the caller's language, and the body limit. Handlers are thin: they
+//! extract, call a service, and shape the answer.
 
 pub mod api;
 pub mod extract;
