@@ -8,6 +8,7 @@ pub mod handling;
 pub mod intake;
 pub mod kb;
 pub mod kpi;
+pub mod portal;
 pub mod report;
 pub mod suggest;
 pub mod supervision;

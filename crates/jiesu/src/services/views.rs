@@ -138,7 +138,8 @@ pub struct RequestView {
     pub events: Option<Vec<Event>>,
 }
 
-fn requester_view(actor: &Actor, r: &RequestRow) -> Option<RequesterView> {
+/// The requester as `actor` may see them, or None when hidden (a confidential request seen by a unit).
+pub fn requester_view(actor: &Actor, r: &RequestRow) -> Option<RequesterView> {
     if !actor.sees_requester(r.confidential) {
         return None;
     }

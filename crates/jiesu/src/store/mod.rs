@@ -10,6 +10,7 @@ mod group;
 pub mod kb;
 pub mod kpi;
 pub mod outbox;
+pub mod queues;
 pub mod reference;
 pub mod requests;
 pub mod suggestions;

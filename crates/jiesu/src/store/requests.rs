@@ -38,11 +38,11 @@ pub struct RequestRow {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-const REQUEST_COLUMNS: &str = "id, number, jurisdiction, kind, channel, merged_line, status, title, body, address, \
+pub(crate) const REQUEST_COLUMNS: &str = "id, number, jurisdiction, kind, channel, merged_line, status, title, body, address, \
     category_code, time_limit_class, requester_name, requester_phone, enterprise_name, credit_code, confidential, \
     round, primary_id, callback_attempts, callback_done, answer, close_reason, created_by, created_at, updated_at, closed_at";
 
-fn request_from_row(r: &AnyRow) -> Result<RequestRow, sqlx::Error> {
+pub(crate) fn request_from_row(r: &AnyRow) -> Result<RequestRow, sqlx::Error> {
     Ok(RequestRow {
         id: r.try_get("id")?,
         number: r.try_get("number")?,
@@ -240,7 +240,7 @@ pub struct AssignmentRow {
     pub dispatched_by: String,
 }
 
-const ASSIGNMENT_COLUMNS: &str = "id, request_id, jurisdiction, unit_code, unit_path, role, round, status, time_limit_class, \
+pub(crate) const ASSIGNMENT_COLUMNS: &str = "id, request_id, jurisdiction, unit_code, unit_path, role, round, status, time_limit_class, \
     dispatched_at, acknowledge_by, reply_by, reply_warn_at, acknowledged_at, replied_at, returned_at, return_reason, outcome, \
     reply_to_requester, reply_to_center, ack_overdue_at, reply_warned_at, reply_overdue_at, dispatched_by";
 
@@ -248,7 +248,7 @@ fn opt_time(r: &AnyRow, col: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error>
     Ok(r.try_get::<Option<i64>, _>(col)?.map(from_millis))
 }
 
-fn assignment_from_row(r: &AnyRow) -> Result<AssignmentRow, sqlx::Error> {
+pub(crate) fn assignment_from_row(r: &AnyRow) -> Result<AssignmentRow, sqlx::Error> {
     Ok(AssignmentRow {
         id: r.try_get("id")?,
         request_id: r.try_get("request_id")?,
@@ -453,11 +453,11 @@ pub struct ExtensionRow {
     pub new_reply_by: Option<DateTime<Utc>>,
 }
 
-const EXTENSION_COLUMNS: &str =
+pub(crate) const EXTENSION_COLUMNS: &str =
     "id, assignment_id, request_id, hours, reason, status, requested_by, requested_at, \
     decided_by, decided_at, old_reply_by, new_reply_by";
 
-fn extension_from_row(r: &AnyRow) -> Result<ExtensionRow, sqlx::Error> {
+pub(crate) fn extension_from_row(r: &AnyRow) -> Result<ExtensionRow, sqlx::Error> {
     Ok(ExtensionRow {
         id: r.try_get("id")?,
         assignment_id: r.try_get("assignment_id")?,

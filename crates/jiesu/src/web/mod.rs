@@ -1,12 +1,13 @@
-//! The HTTP edge: the router, the JSON API under `/api/v1`, error rendering in the caller's
-//! language, and the body limit. Handlers are thin: they extract, call a service, and shape
-//! the answer.
+//! The HTTP edge: the router, the JSON API under `/api/v1`, the web pages under `/ui` (`ui`),
+//! error rendering in the caller's language, and the body limit. Handlers are thin: they
+//! extract, call a service, and shape the answer.
 
 pub mod api;
 pub mod extract;
 pub mod kpi_api;
 pub mod openapi;
 pub mod text_api;
+pub mod ui;
 
 use crate::error::AppError;
 use crate::services::AppState;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(text_api::routes())
                 .merge(kpi_api::routes()),
         )
+        .merge(ui::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(localize))

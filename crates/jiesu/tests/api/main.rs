@@ -3,6 +3,7 @@
 
 mod helpers;
 mod stories;
+mod ui;
 
 use helpers::Backend;
 
@@ -43,6 +44,29 @@ on_both_backends!(
     the_simulator_lives_days_through_the_services_deterministically,
     dispatch_disputes_are_listed_and_arbitrated_and_the_decision_holds,
     concurrent_writes_are_all_durable_and_refusals_leave_nothing,
+);
+
+/// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
+macro_rules! ui_on_both_backends {
+    ($($story:ident),* $(,)?) => {
+        mod ui_sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $story() { crate::ui::$story(crate::Backend::Sqlite).await } )*
+        }
+        mod ui_postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $story() { crate::ui::$story(crate::Backend::Postgres).await } )*
+        }
+    };
+}
+
+ui_on_both_backends!(
+    the_login_page_renders_and_a_login_sets_the_session_cookie,
+    a_form_post_without_the_csrf_token_is_refused,
+    a_unit_handler_opening_another_units_request_gets_a_refusal_page,
+    user_text_is_escaped_on_every_page,
+    citizens_track_a_request_only_with_its_phone,
+    intake_answers_merges_or_dispatches_in_one_click,
 );
 
 mod schema_parity;

@@ -1,0 +1,89 @@
+// Jiesu pages: deadline countdowns, keyboard shortcuts, sortable tables, charts.
+// Small and dependency-free; htmx and ECharts are loaded by the pages that use them.
+(function () {
+  "use strict";
+
+  function fmt(ms) {
+    var s = Math.floor(Math.abs(ms) / 1000), d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
+    var t = (d ? d + "d " : "") + (h < 10 ? "0" : "") + h + ":" + (m < 10 ? "0" : "") + m + ":" + (s % 60 < 10 ? "0" : "") + (s % 60);
+    return (ms < 0 ? "-" : "") + t;
+  }
+
+  // Countdowns tick from data-deadline (epoch ms); amber after data-warn, red when overdue.
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
+      var deadline = +el.dataset.deadline, warn = +(el.dataset.warn || deadline);
+      el.textContent = fmt(deadline - now);
+      el.classList.toggle("late", now > deadline);
+      el.classList.toggle("soon", now <= deadline && now >= warn);
+    });
+  }
+
+  // Ctrl+Enter submits the form with its default button; Alt+1..3 click the numbered picks.
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      var form = e.target.closest && e.target.closest("form[data-ctrl-enter]");
+      if (form) {
+        e.preventDefault();
+        var btn = form.querySelector("[data-default]");
+        if (form.requestSubmit) form.requestSubmit(btn || undefined); else form.submit();
+      }
+    }
+    if (e.altKey && /^[1-9]$/.test(e.key)) {
+      var pick = document.querySelector('[data-pick="' + e.key + '"]');
+      if (pick) { e.preventDefault(); pick.click(); }
+    }
+  });
+
+  // Suggested units fill the dispatch form's lead / co-handler fields.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-fill-unit]");
+    if (!b) return;
+    var form = document.querySelector("form input[name=lead]");
+    if (!form) return;
+    var lead = document.querySelector("input[name=lead]"), co = document.querySelector("input[name=co]");
+    var code = b.dataset.fillUnit;
+    if (b.dataset.fillRole === "lead" || !lead.value) { lead.value = code; }
+    else if (co.value.split(/[,\s]+/).indexOf(code) < 0) { co.value = co.value ? co.value + ", " + code : code; }
+  });
+
+  // "Go back" links return to the previous page when there is one.
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[data-back]");
+    if (a && history.length > 1) { e.preventDefault(); history.back(); }
+  });
+
+  // Sortable tables: click a th[data-sort]; numbers sort as numbers.
+  document.addEventListener("click", function (e) {
+    var th = e.target.closest && e.target.closest("table.sortable th[data-sort]");
+    if (!th) return;
+    var table = th.closest("table"), body = table.tBodies[0], idx = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var asc = !th.classList.contains("asc");
+    table.querySelectorAll("th").forEach(function (h) { h.classList.remove("asc", "desc"); });
+    th.classList.add(asc ? "asc" : "desc");
+    var rows = Array.prototype.slice.call(body.rows).filter(function (r) { return r.cells.length > idx; });
+    function key(r) { var t = r.cells[idx].textContent.trim(), n = parseFloat(t.replace(/[%,]/g, "")); return isNaN(n) ? t : n; }
+    rows.sort(function (a, b) {
+      var x = key(a), y = key(b), c = (typeof x === "number" && typeof y === "number") ? x - y : String(x).localeCompare(String(y), "zh");
+      return asc ? c : -c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+
+  function charts() {
+    if (!window.echarts) return;
+    document.querySelectorAll("[data-chart]").forEach(function (el) {
+      if (el.dataset.drawn) return;
+      try {
+        var opt = JSON.parse(el.dataset.chart);
+        if (!opt.series) { el.style.display = "none"; return; }
+        echarts.init(el).setOption(opt);
+        el.dataset.drawn = "1";
+      } catch (err) { el.textContent = String(err); }
+    });
+  }
+
+  window.addEventListener("load", function () { tick(); setInterval(tick, 1000); charts(); });
+  document.addEventListener("htmx:afterSwap", function () { tick(); charts(); });
+})();

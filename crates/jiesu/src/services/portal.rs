@@ -1,0 +1,183 @@
+//! The public portal (网上诉求): citizens and enterprises submit a request without an
+//! account, through the same intake as operators (same validation, events, outbox and
+//! durability), and track it by number and phone. Tracking shows only the status and the
+//! replies meant for the requester, and answers "not found" alike for a wrong number and a
+//! wrong phone; the phone is compared in constant time.
+
+use super::{intake, AppState};
+use crate::error::AppError;
+use crate::store::requests;
+use chrono::{DateTime, Utc};
+use jiesu_core::{Actor, Channel, PhoneNumber, RequestKind, Role};
+use subtle::ConstantTimeEq;
+
+/// The actor id recorded on requests and events that came through the portal.
+pub const PORTAL_ACTOR: &str = "portal";
+
+fn portal_actor() -> Actor {
+    Actor {
+        user_id: PORTAL_ACTOR.into(),
+        username: PORTAL_ACTOR.into(),
+        // The intake rules of an operator apply: record a request, nothing more.
+        role: Role::Operator,
+        unit: None,
+    }
+}
+
+/// An enterprise requester as typed.
+#[derive(Debug, Clone)]
+pub struct PublicEnterprise {
+    /// Registered name.
+    pub name: String,
+    /// 统一社会信用代码, checked with `CreditCode`.
+    pub credit_code: String,
+}
+
+/// A request as submitted on the portal.
+#[derive(Debug, Clone)]
+pub struct PublicSubmission {
+    /// 诉求类型.
+    pub kind: RequestKind,
+    /// Short title (optional).
+    pub title: Option<String>,
+    /// What happened.
+    pub text: String,
+    /// Where.
+    pub address: String,
+    /// Name (may be a surname and title).
+    pub name: String,
+    /// Phone, for the callback and for tracking.
+    pub phone: String,
+    /// For the enterprise portal.
+    pub enterprise: Option<PublicEnterprise>,
+    /// For the enterprise portal: one of the enterprise categories (`qyfw.…`).
+    pub category_code: Option<String>,
+}
+
+/// Records a portal request (channel `web`, or `enterprise` with an enterprise); returns its
+/// number.
+pub async fn submit(state: &AppState, sub: PublicSubmission) -> Result<String, AppError> {
+    if let Some(c) = &sub.category_code {
+        if !c.starts_with("qyfw.") {
+            return Err(AppError::field(
+                "category_code",
+                "请选择企业服务类别",
+                "choose an enterprise category",
+            ));
+        }
+    }
+    let channel = if sub.enterprise.is_some() {
+        Channel::Enterprise
+    } else {
+        Channel::Web
+    };
+    let input = intake::NewRequest {
+        kind: sub.kind,
+        channel,
+        merged_line: None,
+        title: sub.title,
+        text: sub.text,
+        address: sub.address,
+        category_code: sub.category_code,
+        requester: intake::NewRequester {
+            name: sub.name,
+            phone: sub.phone,
+            enterprise: sub.enterprise.map(|e| intake::NewEnterprise {
+                name: e.name,
+                credit_code: e.credit_code,
+            }),
+            confidential: false,
+        },
+        suggestion_id: None,
+    };
+    let id = intake::create(state, &portal_actor(), input).await?;
+    let row = requests::get(state.store.reader(), &id)
+        .await?
+        .ok_or(AppError::NotFound("request"))?;
+    Ok(row.number)
+}
+
+/// What a requester sees of their request.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    /// Number.
+    pub number: String,
+    /// Status (`received`, …).
+    pub status: String,
+    /// Title.
+    pub title: String,
+    /// When recorded.
+    pub created_at: DateTime<Utc>,
+    /// When closed, if closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The answer given at intake, if any.
+    pub answer: Option<String>,
+    /// The units' replies to the requester (time, text), oldest first.
+    pub replies: Vec<(DateTime<Utc>, String)>,
+}
+
+fn looks_like_number(n: &str) -> bool {
+    let b = n.as_bytes();
+    b.len() == 15
+        && b[8] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 8 || c.is_ascii_digit())
+}
+
+/// The request with this number, if `phone` is its requester's; None otherwise (the same
+/// answer for an unknown number and a wrong phone).
+pub async fn track(
+    state: &AppState,
+    number: &str,
+    phone: &str,
+) -> Result<Option<Tracked>, AppError> {
+    let number = number.trim();
+    if !looks_like_number(number) {
+        return Ok(None);
+    }
+    let pool = state.store.reader();
+    let row = requests::get(pool, number).await?;
+    let given = PhoneNumber::parse(phone)
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let stored = row
+        .as_ref()
+        .map(|r| r.requester_phone.clone())
+        .unwrap_or_default();
+    let same = !given.is_empty()
+        && given.len() == stored.len()
+        && bool::from(given.as_bytes().ct_eq(stored.as_bytes()));
+    let Some(row) = row.filter(|r| same && r.number == number) else {
+        return Ok(None);
+    };
+    // A merged requester hears what the primary request's units replied.
+    let source = row.primary_id.clone().unwrap_or_else(|| row.id.clone());
+    let mut replies: Vec<(DateTime<Utc>, String)> = requests::assignments_of(pool, &source)
+        .await?
+        .into_iter()
+        .filter_map(|a| Some((a.replied_at?, a.reply_to_requester?)))
+        .collect();
+    replies.sort_by_key(|r| r.0);
+    Ok(Some(Tracked {
+        number: row.number,
+        status: row.status,
+        title: row.title,
+        created_at: row.created_at,
+        closed_at: row.closed_at,
+        answer: row.answer,
+        replies,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_request_numbers_are_looked_up() {
+        assert!(super::looks_like_number("20261102-000001"));
+        assert!(!super::looks_like_number(
+            "0192f3a4-0000-7000-8000-000000000000"
+        ));
+        assert!(!super::looks_like_number("20261102000001"));
+    }
+}

@@ -1,0 +1,297 @@
+//! The supervisor dashboard (督办): the month's ranking with the four classes, a unit's
+//! three-rate trend, the category and district mix (ECharts), the overdue and about-to-breach
+//! lists, and the monthly report download. Everything comes from `services::kpi` and
+//! `services::supervision`, which read the monthly rollups and indexed deadline columns.
+
+use super::{local_time, pct, Ctx, Page, UiError, UiResult};
+use crate::error::AppError;
+use crate::services::kpi::{self, Level, Month, Ranking};
+use crate::services::supervision::{self, DeadlineList};
+use crate::services::AppState;
+use crate::store::{queues, reference, requests};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use jiesu_core::access::Action;
+use serde::Deserialize;
+use serde_json::json;
+
+struct RankRow {
+    code: String,
+    name: String,
+    rank: String,
+    class: String,
+    class_code: String,
+    response: String,
+    resolution: String,
+    satisfaction: String,
+    composite: String,
+    volume: u64,
+}
+
+struct DeadlineRow {
+    request_id: String,
+    number: String,
+    unit: String,
+    status: String,
+    reply_by: String,
+    deadline_ms: i64,
+    warn_ms: i64,
+}
+
+struct DeadlineBox {
+    id: &'static str,
+    title: &'static str,
+    rows: Vec<DeadlineRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    ctx: Ctx,
+    month: String,
+    level: String,
+    levels: Vec<(&'static str, String)>,
+    rules_version: String,
+    frozen: bool,
+    ranking: Vec<RankRow>,
+    unranked: usize,
+    trend_unit: String,
+    trend_chart: String,
+    category_chart: String,
+    district_chart: String,
+    lists: Vec<DeadlineBox>,
+    may_decide: bool,
+    extensions: Vec<super::dispatch::PendingExt>,
+}
+
+/// The dashboard's query.
+#[derive(Deserialize, Default)]
+pub struct DashParams {
+    month: Option<String>,
+    level: Option<String>,
+    unit: Option<String>,
+}
+
+async fn ranking(s: &AppState, month: Month, level: Level) -> Result<Ranking, AppError> {
+    let json = kpi::ranking_json(s, month, level).await?;
+    serde_json::from_str(&json).map_err(|e| AppError::Internal(e.into()))
+}
+
+fn bar_chart(names: Vec<String>, values: Vec<i64>) -> String {
+    json!({
+        "animation": false, "tooltip": {}, "grid": { "left": 130, "right": 20, "top": 10, "bottom": 20 },
+        "xAxis": { "type": "value", "minInterval": 1 },
+        "yAxis": { "type": "category", "data": names, "inverse": true, "axisLabel": { "interval": 0 } },
+        "series": [{ "type": "bar", "data": values }]
+    })
+    .to_string()
+}
+
+/// `GET /ui/dashboard?month=&level=&unit=`.
+pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashParams>) -> UiResult {
+    if !page.actor.may(Action::Supervise) {
+        return Err(UiError(AppError::Forbidden("the dashboard")));
+    }
+    let tr = page.ctx.tr;
+    let today = s.clock.now().with_timezone(&s.config.offset()).date_naive();
+    let month = match p.month.as_deref().filter(|m| !m.is_empty()) {
+        Some(m) => Month::parse(m)?,
+        None => Month::parse(&today.format("%Y-%m").to_string())?,
+    };
+    let level = Level::parse(p.level.as_deref().unwrap_or("subdistrict"))?;
+    let r = ranking(&s, month, level).await?;
+    // Units without orders this month are listed by the API but not ranked: leave them out.
+    let unranked = r.units.iter().filter(|u| u.rank.is_none()).count();
+    let rows: Vec<RankRow> = r
+        .units
+        .iter()
+        .filter(|u| u.rank.is_some())
+        .map(|u| {
+            let class_code = u
+                .class
+                .and_then(|c| serde_json::to_value(c).ok())
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            RankRow {
+                code: u.code.clone(),
+                name: u.name.clone(),
+                rank: u.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
+                class: if class_code.is_empty() {
+                    String::new()
+                } else {
+                    tr.of("class", &class_code)
+                },
+                class_code,
+                response: pct(u.response_rate),
+                resolution: pct(u.resolution_rate),
+                satisfaction: pct(u.satisfaction_rate),
+                composite: format!("{:.2}", u.composite),
+                volume: u.volume,
+            }
+        })
+        .collect();
+    let districts = if level == Level::District {
+        r.clone()
+    } else {
+        ranking(&s, month, Level::District).await?
+    };
+    let trend_code = p
+        .unit
+        .clone()
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            districts
+                .units
+                .iter()
+                .max_by_key(|u| u.volume)
+                .map(|u| u.code.clone())
+        })
+        .unwrap_or_default();
+    let (trend_unit, trend_chart) = trend(&s, tr, &trend_code, month).await?;
+    let levels = ["subdistrict", "district", "department", "company"]
+        .into_iter()
+        .map(|l| (l, tr.of("level", l)))
+        .collect();
+    Ok(Dashboard {
+        month: month.label(),
+        level: level.as_str().to_string(),
+        levels,
+        rules_version: r.rules_version.clone(),
+        frozen: r.frozen,
+        ranking: rows,
+        unranked,
+        trend_unit,
+        trend_chart,
+        category_chart: category_chart(&s, month).await?,
+        district_chart: bar_chart(
+            districts.units.iter().map(|u| u.name.clone()).collect(),
+            districts.units.iter().map(|u| u.volume as i64).collect(),
+        ),
+        lists: deadline_lists(&s, &page).await?,
+        may_decide: page.actor.may(Action::DecideExtension),
+        extensions: if page.actor.may(Action::DecideExtension) {
+            super::dispatch::pending_extensions(&s).await?
+        } else {
+            Vec::new()
+        },
+        ctx: page.ctx,
+    }
+    .into_response())
+}
+
+async fn trend(
+    s: &AppState,
+    tr: super::i18n::Tr,
+    code: &str,
+    month: Month,
+) -> Result<(String, String), AppError> {
+    if code.is_empty() {
+        return Ok((String::new(), json!({}).to_string()));
+    }
+    let name = reference::unit(s.store.reader(), code)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_else(|| code.to_string());
+    let mut from = month;
+    for _ in 0..5 {
+        from = from.previous();
+    }
+    let points = kpi::trend(s, code, from, month).await?;
+    let series = |label: &str, f: &dyn Fn(&kpi::TrendPoint) -> Option<f64>| {
+        json!({ "name": label, "type": "line", "connectNulls": true,
+            "data": points.iter().map(|p| f(p).map(|v| (v * 1000.0).round() / 10.0)).collect::<Vec<_>>() })
+    };
+    let chart = json!({
+        "animation": false,
+        "tooltip": { "trigger": "axis" },
+        "legend": { "top": 0 },
+        "grid": { "left": 40, "right": 20, "top": 36, "bottom": 24 },
+        "xAxis": { "type": "category", "data": points.iter().map(|p| p.month.clone()).collect::<Vec<_>>() },
+        "yAxis": { "type": "value", "min": 0, "max": 100 },
+        "series": [
+            series(tr.s("rate.response"), &|p| p.response_rate),
+            series(tr.s("rate.resolution"), &|p| p.resolution_rate),
+            series(tr.s("rate.satisfaction"), &|p| p.satisfaction_rate),
+        ]
+    });
+    Ok((name, chart.to_string()))
+}
+
+async fn category_chart(s: &AppState, month: Month) -> Result<String, AppError> {
+    let (from, to) = (
+        s.config.local_midnight(month.first_day()),
+        s.config.local_midnight(month.next().first_day()),
+    );
+    let mut counts = requests::volume_by_category(s.store.reader(), from, to).await?;
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts.truncate(10);
+    let names = reference::categories(s.store.reader()).await?;
+    let label = |code: &Option<String>| match code {
+        Some(c) => names
+            .iter()
+            .find(|n| &n.code == c)
+            .map(|n| n.name.clone())
+            .unwrap_or_else(|| c.clone()),
+        None => "—".to_string(),
+    };
+    Ok(bar_chart(
+        counts.iter().map(|(c, _)| label(c)).collect(),
+        counts.iter().map(|(_, n)| *n).collect(),
+    ))
+}
+
+async fn deadline_lists(s: &AppState, page: &Page) -> Result<Vec<DeadlineBox>, AppError> {
+    let tr = page.ctx.tr;
+    let mut out = Vec::new();
+    for (id, list, title) in [
+        ("overdue", DeadlineList::Overdue, "dashboard.overdue"),
+        (
+            "about-to-breach",
+            DeadlineList::AboutToBreach,
+            "dashboard.breach",
+        ),
+    ] {
+        let orders = supervision::overdue(s, &page.actor, list, 20).await?;
+        let ids: Vec<String> = orders.iter().map(|o| o.request_id.clone()).collect();
+        let codes: Vec<String> = orders.iter().map(|o| o.unit_code.clone()).collect();
+        let titles = queues::request_titles(s.store.reader(), &ids).await?;
+        let names = queues::unit_names(s.store.reader(), &codes).await?;
+        let rows = orders
+            .into_iter()
+            .map(|o| {
+                let by =
+                    if o.status == "dispatched" && o.acknowledge_by < o.reply_by && o.ack_overdue {
+                        o.acknowledge_by
+                    } else {
+                        o.reply_by
+                    };
+                DeadlineRow {
+                    number: titles
+                        .get(&o.request_id)
+                        .map(|t| t.0.clone())
+                        .unwrap_or_default(),
+                    unit: names
+                        .get(&o.unit_code)
+                        .cloned()
+                        .unwrap_or(o.unit_code.clone()),
+                    status: tr.of("order_status", &o.status),
+                    reply_by: local_time(s, o.reply_by),
+                    deadline_ms: by.timestamp_millis(),
+                    warn_ms: by.timestamp_millis()
+                        - (o.reply_by - o.dispatched_at).num_milliseconds()
+                            * s.config.pre_breach_percent
+                            / 100,
+                    request_id: o.request_id,
+                }
+            })
+            .collect();
+        out.push(DeadlineBox {
+            id,
+            title: tr.s(title),
+            rows,
+        });
+    }
+    Ok(out)
+}

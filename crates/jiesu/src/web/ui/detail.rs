@@ -1,0 +1,241 @@
+//! One request (`/ui/requests/{id}`): its facts, orders, extensions, callbacks and the full
+//! event timeline, shaped by `services::views` (masked phone, hidden confidential requester).
+//! Unit staff opening another unit's request get a refusal page (403).
+
+use super::{local_time, Ctx, Page, UiError, UiResult};
+use crate::error::AppError;
+use crate::services::{views, AppState};
+use crate::store::queues;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use jiesu_core::access::Action;
+
+struct OrderV {
+    round: i64,
+    unit: String,
+    role: String,
+    status: String,
+    overdue: bool,
+    reply_by: String,
+    reply: String,
+    to_center: String,
+    returned: String,
+}
+
+struct EventV {
+    at: String,
+    action: String,
+    change: String,
+    actor: String,
+    detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "detail.html")]
+struct DetailPage {
+    ctx: Ctx,
+    id: String,
+    number: String,
+    title: String,
+    status: String,
+    status_code: String,
+    kind: String,
+    channel: String,
+    category: String,
+    limit_class: String,
+    address: String,
+    requester: String,
+    round: i64,
+    created: String,
+    closed: String,
+    text: String,
+    answer: String,
+    primary: String,
+    may_dispatch: bool,
+    orders: Vec<OrderV>,
+    extensions: Vec<String>,
+    callbacks: Vec<String>,
+    events: Vec<EventV>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "refused.html")]
+struct Refused {
+    ctx: Ctx,
+}
+
+/// The few payload fields worth a line in the timeline.
+fn event_detail(p: &serde_json::Value) -> String {
+    const KEYS: &[&str] = &[
+        "unit_name",
+        "unit_code",
+        "role",
+        "reason",
+        "hours",
+        "outcome",
+        "to_requester",
+        "answer",
+        "into_number",
+        "merged_number",
+        "satisfaction",
+        "resolved",
+        "reached",
+        "reply_by",
+    ];
+    let mut parts = Vec::new();
+    for k in KEYS {
+        match p.get(*k) {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => parts.push(format!("{k}: {s}")),
+            Some(v @ (serde_json::Value::Bool(_) | serde_json::Value::Number(_))) => {
+                parts.push(format!("{k}: {v}"))
+            }
+            _ => {}
+        }
+    }
+    parts.join(" · ")
+}
+
+/// A category as `name (code)` in the page's language.
+async fn category_label(
+    s: &AppState,
+    tr: super::i18n::Tr,
+    code: Option<&str>,
+) -> Result<String, AppError> {
+    let Some(code) = code else {
+        return Ok(String::new());
+    };
+    Ok(match queues::category_name(s.store.reader(), code).await? {
+        Some((zh, en)) => format!("{} ({code})", if tr.is_en() { en } else { zh }),
+        None => code.to_string(),
+    })
+}
+
+/// `GET /ui/requests/{id}`.
+pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> UiResult {
+    let r = match views::get(&s, &page.actor, &id).await {
+        Ok(r) => r,
+        Err(AppError::Forbidden(_)) => {
+            return Ok((StatusCode::FORBIDDEN, Refused { ctx: page.ctx }).into_response())
+        }
+        Err(e) => return Err(UiError(e)),
+    };
+    let tr = page.ctx.tr;
+    let codes: Vec<String> = r.assignments.iter().map(|a| a.unit_code.clone()).collect();
+    let names = queues::unit_names(s.store.reader(), &codes).await?;
+    let orders = r
+        .assignments
+        .iter()
+        .map(|a| OrderV {
+            round: a.round,
+            unit: names
+                .get(&a.unit_code)
+                .cloned()
+                .unwrap_or(a.unit_code.clone()),
+            role: tr.of("order_role", &a.role),
+            status: tr.of("order_status", &a.status),
+            overdue: a.reply_overdue || a.ack_overdue,
+            reply_by: local_time(&s, a.reply_by),
+            reply: a.reply_to_requester.clone().unwrap_or_default(),
+            to_center: a.reply_to_center.clone().unwrap_or_default(),
+            returned: a.return_reason.clone().unwrap_or_default(),
+        })
+        .collect();
+    let extensions = r
+        .extensions
+        .iter()
+        .flatten()
+        .map(|e| {
+            format!(
+                "{} · {} h · {} · {}",
+                local_time(&s, e.requested_at),
+                e.hours,
+                tr.of("ext_status", &e.status),
+                e.reason
+            )
+        })
+        .collect();
+    let callbacks = r
+        .callbacks
+        .iter()
+        .flatten()
+        .map(|c| {
+            let sat = c
+                .satisfaction
+                .as_deref()
+                .map(|x| tr.of("satisfaction", x))
+                .unwrap_or_default();
+            format!(
+                "{} · {} {} · {} · {}",
+                local_time(&s, c.at),
+                tr.s("field.round"),
+                c.round,
+                sat,
+                tr.of("cb_outcome", &c.outcome)
+            )
+        })
+        .collect();
+    let events = r
+        .events
+        .iter()
+        .flatten()
+        .map(|e| EventV {
+            at: local_time(&s, e.at),
+            action: tr.of("event", &e.action),
+            change: match (&e.before, &e.after) {
+                (Some(b), Some(a)) if !b.is_empty() => format!("{b} → {a}"),
+                (_, Some(a)) => a.clone(),
+                _ => String::new(),
+            },
+            actor: tr.of("role", &e.actor_role),
+            detail: event_detail(&e.payload),
+        })
+        .collect();
+    let requester = match &r.requester {
+        Some(q) => {
+            let ent = q
+                .enterprise_name
+                .clone()
+                .map(|n| format!(" · {n}"))
+                .unwrap_or_default();
+            format!("{} {}{ent}", q.name, q.phone)
+        }
+        None => tr.s("detail.confidential").to_string(),
+    };
+    Ok(DetailPage {
+        status: tr.of("status", &r.status),
+        kind: tr.of("kind", &r.kind),
+        channel: tr.of("channel", &r.channel),
+        category: category_label(&s, tr, r.category_code.as_deref()).await?,
+        limit_class: match &r.time_limit_class {
+            Some(c) => super::dispatch::classes(&s, tr)
+                .await?
+                .into_iter()
+                .find(|(code, _)| code == c)
+                .map(|(_, name)| name)
+                .unwrap_or_else(|| c.clone()),
+            None => String::new(),
+        },
+        created: local_time(&s, r.created_at),
+        closed: r.closed_at.map(|t| local_time(&s, t)).unwrap_or_default(),
+        answer: r.answer.clone().unwrap_or_default(),
+        primary: r.primary_id.clone().unwrap_or_default(),
+        may_dispatch: page.actor.may(Action::Dispatch) && r.status == "received",
+        ctx: page.ctx,
+        status_code: r.status,
+        id: r.id,
+        number: r.number,
+        title: r.title,
+        address: r.address,
+        requester,
+        round: r.round,
+        text: r.text,
+        orders,
+        extensions,
+        callbacks,
+        events,
+    }
+    .into_response())
+}

@@ -1,0 +1,335 @@
+//! Operator intake (受理): the form, live suggestions while typing (category, place, units,
+//! duplicates, knowledge-base answers), and one-click follow-ups: answer at intake from the
+//! knowledge base, merge into a duplicate, or (for those who may) dispatch at once.
+
+use super::{done, Ctx, FormData, Page, UiError, UiResult};
+use crate::error::AppError;
+use crate::services::handling::{self, DispatchInput, DispatchTarget};
+use crate::services::intake::{self, NewRequest, NewRequester};
+use crate::services::suggest::{self, SuggestInput, Suggestion};
+use crate::services::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse};
+use jiesu_core::access::Action;
+use jiesu_core::workflow::AssignmentRole;
+use jiesu_core::{Actor, Channel, RequestKind};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "intake.html")]
+struct IntakePage {
+    ctx: Ctx,
+    kinds: Vec<(&'static str, String)>,
+    channels: Vec<(&'static str, String)>,
+    may_dispatch: bool,
+}
+
+/// `GET /ui/intake`.
+pub async fn page(page: Page) -> UiResult {
+    if !page.actor.may(Action::CreateRequest) {
+        return Err(UiError(AppError::Forbidden("recording requests")));
+    }
+    let tr = page.ctx.tr;
+    let kinds = RequestKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), tr.of("kind", k.as_str())))
+        .collect();
+    let channels = Channel::ALL
+        .iter()
+        .filter(|c| !matches!(c, Channel::Enterprise | Channel::MergedLine))
+        .map(|c| (c.as_str(), tr.of("channel", c.as_str())))
+        .collect();
+    Ok(IntakePage {
+        may_dispatch: page.actor.may(Action::Dispatch),
+        ctx: page.ctx,
+        kinds,
+        channels,
+    }
+    .into_response())
+}
+
+/// One suggested category, shown.
+pub struct CategoryV {
+    code: String,
+    name: String,
+    score: String,
+}
+
+/// One suggested unit, shown.
+pub struct UnitV {
+    code: String,
+    name: String,
+    lead: bool,
+    first_lead: bool,
+    role: String,
+    reasons: String,
+}
+
+/// One possible duplicate, shown.
+pub struct DupV {
+    id: String,
+    number: String,
+    title: String,
+    status: String,
+    score: String,
+}
+
+/// One knowledge-base answer, shown.
+pub struct KbV {
+    id: String,
+    title: String,
+    answer: String,
+}
+
+/// The suggestion panel's content.
+pub struct SuggestV {
+    suggestion_id: String,
+    notes: Vec<String>,
+    categories: Vec<CategoryV>,
+    place: String,
+    units: Vec<UnitV>,
+    duplicates: Vec<DupV>,
+    answers: Vec<KbV>,
+    may_dispatch: bool,
+    classes: Vec<(String, String)>,
+}
+
+/// The services' remarks read `中文 / English: detail`: keep the page's language, and the
+/// detail (a name, a rule, a score) in both.
+pub fn one_language(text: &str, en: bool) -> String {
+    let Some((zh, english)) = text.split_once(" / ") else {
+        return text.to_string();
+    };
+    if en {
+        return english.to_string();
+    }
+    // Keep a detail that is a name or a number, not an English phrase.
+    let plain_english = |d: &str| {
+        d.chars()
+            .all(|c| c.is_ascii_alphabetic() || " '-".contains(c))
+    };
+    let detail = match english.split_once(": ") {
+        Some((_, d)) if !plain_english(d) => Some(d.to_string()),
+        Some(_) => None,
+        None => english
+            .rsplit(' ')
+            .next()
+            .filter(|w| w.parse::<f64>().is_ok() || w.starts_with('('))
+            .map(str::to_string),
+    };
+    match detail {
+        Some(d) => format!("{zh}：{d}"),
+        None => zh.to_string(),
+    }
+}
+
+fn percent(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+/// Shapes a suggestion for the panel in the page's language.
+pub fn suggest_view(
+    ctx: &Ctx,
+    s: Suggestion,
+    actor: &Actor,
+    classes: Vec<(String, String)>,
+) -> SuggestV {
+    let tr = ctx.tr;
+    let en = tr.is_en();
+    let place = [&s.place.district, &s.place.street, &s.place.community]
+        .iter()
+        .filter_map(|p| p.as_ref().map(|p| p.name.clone()))
+        .collect::<Vec<_>>()
+        .join(" › ");
+    let notes = s.notes.iter().map(|n| one_language(n, en)).collect();
+    let first_lead = s.units.iter().position(|u| u.role == "lead");
+    SuggestV {
+        suggestion_id: s.suggestion_id,
+        notes,
+        categories: s
+            .categories
+            .into_iter()
+            .map(|c| CategoryV {
+                code: c.code,
+                name: c.name,
+                score: percent(c.score),
+            })
+            .collect(),
+        place: if place.is_empty() {
+            place
+        } else {
+            format!("{place} ({})", percent(s.place.confidence))
+        },
+        units: s
+            .units
+            .into_iter()
+            .enumerate()
+            .map(|(i, u)| UnitV {
+                first_lead: Some(i) == first_lead,
+                lead: u.role == "lead",
+                role: tr.of("order_role", &u.role),
+                code: u.unit_code,
+                name: u.name,
+                reasons: u
+                    .reasons
+                    .iter()
+                    .map(|r| one_language(r, en))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            })
+            .collect(),
+        duplicates: s
+            .duplicates
+            .into_iter()
+            .map(|d| DupV {
+                status: tr.of("status", &d.status),
+                id: d.id,
+                number: d.number,
+                title: d.title,
+                score: percent(d.similarity),
+            })
+            .collect(),
+        answers: s
+            .answers
+            .into_iter()
+            .map(|a| KbV {
+                id: a.entry.id,
+                title: a.entry.title,
+                answer: a.entry.answer,
+            })
+            .collect(),
+        may_dispatch: actor.may(Action::Dispatch),
+        classes,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "intake_suggest.html")]
+struct SuggestPanel {
+    ctx: Ctx,
+    v: SuggestV,
+}
+
+/// `POST /ui/intake/suggest` (htmx): the suggestion panel for what has been typed so far.
+pub async fn suggest(State(s): State<AppState>, page: Page, f: FormData) -> UiResult {
+    if !(page.actor.may(Action::CreateRequest) || page.actor.may(Action::Dispatch)) {
+        return Err(UiError(AppError::Forbidden("intake suggestions")));
+    }
+    let text = f.text("text");
+    if text.is_empty() {
+        let hint = page.ctx.tr.s("intake.suggest_hint");
+        return Ok(Html(format!("<p class=\"muted\">{hint}</p>")).into_response());
+    }
+    let suggestion = suggest::suggest(
+        &s,
+        SuggestInput {
+            text,
+            address: f.text("address"),
+        },
+    )
+    .await?;
+    let classes = super::dispatch::classes(&s, page.ctx.tr).await?;
+    let v = suggest_view(&page.ctx, suggestion, &page.actor, classes);
+    let html = SuggestPanel { ctx: page.ctx, v }
+        .render()
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Html(html).into_response())
+}
+
+fn new_request(f: &FormData) -> Result<NewRequest, AppError> {
+    let kind = RequestKind::parse(&f.text("kind"))
+        .ok_or_else(|| AppError::field("kind", "请选择诉求类型", "choose a request kind"))?;
+    let channel = match f.opt("channel") {
+        Some(c) => Channel::parse(&c)
+            .ok_or_else(|| AppError::field("channel", "没有这个渠道", "no such channel"))?,
+        None => Channel::Phone,
+    };
+    Ok(NewRequest {
+        kind,
+        channel,
+        merged_line: None,
+        title: f.opt("title"),
+        text: f.text("text"),
+        address: f.text("address"),
+        category_code: f.opt("category_code"),
+        requester: NewRequester {
+            name: f.text("name"),
+            phone: f.text("phone"),
+            enterprise: None,
+            confidential: f.flag("confidential"),
+        },
+        suggestion_id: f.opt("suggestion_id"),
+    })
+}
+
+/// The dispatch chosen in a form: `lead`, `co` (repeated) and `time_limit_class`.
+pub fn dispatch_input(f: &FormData) -> Result<DispatchInput, AppError> {
+    let lead = f
+        .opt("lead")
+        .ok_or_else(|| AppError::field("lead", "请选择主办单位", "choose a lead unit"))?;
+    let mut assignments = vec![DispatchTarget {
+        unit_code: lead.clone(),
+        role: AssignmentRole::Lead,
+    }];
+    for code in f
+        .all("co")
+        .iter()
+        .flat_map(|c| c.split([',', '，', ' ', '\n']))
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && *c != lead)
+    {
+        if !assignments.iter().any(|a| a.unit_code == code) {
+            assignments.push(DispatchTarget {
+                unit_code: code.to_string(),
+                role: AssignmentRole::Co,
+            });
+        }
+    }
+    Ok(DispatchInput {
+        assignments,
+        time_limit_class: f.opt("time_limit_class"),
+    })
+}
+
+/// `POST /ui/intake`: records the request, then does the follow-up the operator clicked.
+pub async fn submit(State(s): State<AppState>, page: Page, f: FormData) -> UiResult {
+    let actor = &page.actor;
+    let action = f.text("action");
+    // Refuse a follow-up the user may not do before anything is recorded.
+    let follow_up = if action.starts_with("answer:") {
+        Some(Action::Answer)
+    } else if action.starts_with("merge:") {
+        Some(Action::Merge)
+    } else if action == "dispatch" {
+        Some(Action::Dispatch)
+    } else {
+        None
+    };
+    if follow_up.is_some_and(|a| !actor.may(a)) {
+        return Err(UiError(AppError::Forbidden("this follow-up at intake")));
+    }
+    let dispatch = match action.as_str() {
+        "dispatch" => Some(dispatch_input(&f)?),
+        _ => None,
+    };
+    let id = intake::create(&s, actor, new_request(&f)?).await?;
+    let detail = format!("/ui/requests/{id}");
+    if let Some(kb_id) = action.strip_prefix("answer:") {
+        let entry = crate::store::kb::get(s.store.reader(), kb_id)
+            .await?
+            .filter(|e| e.active)
+            .ok_or(AppError::NotFound("knowledge-base entry"))?;
+        intake::answer(&s, actor, &id, &entry.answer, Some(kb_id)).await?;
+        return Ok(done(&detail, "answered"));
+    }
+    if let Some(into) = action.strip_prefix("merge:") {
+        intake::merge(&s, actor, &id, into).await?;
+        return Ok(done(&detail, "merged"));
+    }
+    if let Some(input) = dispatch {
+        handling::dispatch(&s, actor, &id, input).await?;
+        return Ok(done(&detail, "dispatched"));
+    }
+    Ok(done(&detail, "created"))
+}

@@ -1,0 +1,311 @@
+//! The web pages (`/ui/…`), server-rendered with askama, htmx for the live parts: one module
+//! per area. This module owns what every page shares: the language switch, CSRF checks on
+//! form posts, the logged-in user, friendly error pages and redirects. The pages call the same
+//! services as the JSON API; they never run SQL of their own.
+
+pub mod admin;
+pub mod assets;
+pub mod callback;
+pub mod csrf;
+pub mod dashboard;
+pub mod detail;
+pub mod dispatch;
+pub mod home;
+pub mod i18n;
+pub mod intake;
+mod page;
+pub mod portal;
+pub mod unit;
+
+use crate::error::AppError;
+use crate::services::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::Request;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use i18n::Lang;
+
+use super::extract::SESSION_COOKIE;
+
+pub use page::{done, local_time, pct, Ctx, FormData, NavItem, Page, Public, UserBox};
+
+/// The cookie that remembers the language chosen with `?lang=`.
+pub const LANG_COOKIE: &str = "jiesu_lang";
+
+/// The pages, the static assets and the `/` redirect; merged into the application router.
+pub fn routes() -> Router<AppState> {
+    let pages = Router::new()
+        .route("/ui", get(|| async { Redirect::to("/ui/") }))
+        .route("/ui/", get(home::home))
+        .route("/ui/login", get(home::login_page).post(home::login))
+        .route("/ui/logout", post(home::logout))
+        .route("/ui/intake", get(intake::page).post(intake::submit))
+        .route("/ui/intake/suggest", post(intake::suggest))
+        .route("/ui/dispatch", get(dispatch::queue))
+        .route("/ui/dispatch/{id}", get(dispatch::form))
+        .route("/ui/requests/{id}/dispatch", post(dispatch::dispatch))
+        .route("/ui/extensions/{id}/decision", post(dispatch::decide))
+        .route("/ui/unit", get(unit::workbench))
+        .route("/ui/orders/{id}/{verb}", post(unit::act))
+        .route("/ui/callback", get(callback::queue))
+        .route("/ui/requests/{id}/callback", post(callback::record))
+        .route("/ui/requests/{id}", get(detail::page))
+        .route("/ui/dashboard", get(dashboard::page))
+        .route(
+            "/ui/portal",
+            get(portal::citizen_page).post(portal::citizen_submit),
+        )
+        .route(
+            "/ui/portal/enterprise",
+            get(portal::enterprise_page).post(portal::enterprise_submit),
+        )
+        .route(
+            "/ui/portal/track",
+            get(portal::track_page).post(portal::track),
+        )
+        .route("/ui/admin", get(admin::page))
+        .route("/ui/admin/users", post(admin::add_user))
+        .route("/ui/{*rest}", get(not_found).post(not_found))
+        .layer(axum::middleware::from_fn(ui_layer));
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/ui/") }))
+        .route("/assets/{*path}", get(assets::serve))
+        .merge(pages)
+}
+
+async fn not_found() -> UiError {
+    UiError(AppError::NotFound("page"))
+}
+
+/// What the middleware learned about the browser, for the page handlers.
+#[derive(Clone, Debug)]
+pub struct Browser {
+    /// The page language.
+    pub lang: Lang,
+    /// The CSRF token to put in forms.
+    pub csrf: String,
+}
+
+fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    parts
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
+        .find(|v| !v.is_empty())
+}
+
+fn query_param(uri: &axum::http::Uri, name: &str) -> Option<String> {
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Language, CSRF and error pages for every `/ui` route.
+async fn ui_layer(req: Request, next: Next) -> Response {
+    let chosen = query_param(req.uri(), "lang").and_then(|l| Lang::parse(&l));
+    let lang = chosen
+        .or_else(|| cookie(req.headers(), LANG_COOKIE).and_then(Lang::parse))
+        .unwrap_or(Lang::Zh);
+    let session = cookie(req.headers(), SESSION_COOKIE).map(str::to_string);
+    let anon = cookie(req.headers(), csrf::ANON_COOKIE).map(str::to_string);
+    let new_anon = (session.is_none() && anon.is_none()).then(csrf::new_secret);
+    let secret = session.or(anon).or(new_anon.clone()).unwrap_or_default();
+    let htmx = req.headers().contains_key("hx-request");
+    let path = req.uri().path().to_string();
+    let mut req = req;
+    if req.method() == Method::POST {
+        match check_csrf(req, &secret).await {
+            Ok(r) => req = r,
+            Err(()) => {
+                return error_page(
+                    lang,
+                    StatusCode::FORBIDDEN,
+                    lang.pick(
+                        "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试",
+                        "the form expired or came from elsewhere (CSRF check failed): reload the page and try again",
+                    )
+                    .to_string(),
+                    Vec::new(),
+                )
+            }
+        }
+    }
+    req.extensions_mut().insert(Browser {
+        lang,
+        csrf: csrf::token(&secret),
+    });
+    let mut resp = next.run(req).await;
+    if let Some(parts) = resp.extensions().get::<ErrorParts>().cloned() {
+        resp = render_error(lang, parts, &path, htmx);
+    }
+    let h = resp.headers_mut();
+    if let Some(l) = chosen {
+        let c = format!(
+            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            l.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    if let Some(a) = new_anon {
+        let c = format!(
+            "{}={a}; Path=/; HttpOnly; SameSite=Strict",
+            csrf::ANON_COOKIE
+        );
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Only our own scripts run: an injected <script> or on… attribute would not.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ),
+    );
+    resp
+}
+
+/// Passes the request on when its token (header or `_csrf` form field) is right.
+async fn check_csrf(req: Request, secret: &str) -> Result<Request, ()> {
+    if let Some(t) = req
+        .headers()
+        .get(csrf::HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        return if csrf::verify(secret, t) {
+            Ok(req)
+        } else {
+            Err(())
+        };
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, super::BODY_LIMIT)
+        .await
+        .map_err(|_| ())?;
+    let ok = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == csrf::FIELD)
+        .is_some_and(|(_, v)| csrf::verify(secret, &v));
+    if ok {
+        Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+    } else {
+        Err(())
+    }
+}
+
+/// An error on a page: rendered by the middleware as a friendly page in the page's language.
+#[derive(Debug)]
+pub struct UiError(pub AppError);
+
+impl From<AppError> for UiError {
+    fn from(e: AppError) -> Self {
+        UiError(e)
+    }
+}
+
+impl From<crate::store::StoreError> for UiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        UiError(e.into())
+    }
+}
+
+#[derive(Clone, Debug)]
+struct ErrorParts {
+    status: StatusCode,
+    zh: String,
+    en: String,
+    fields: Vec<(String, String, String)>,
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self.0 {
+            tracing::error!(error = ?e, "internal error on a page");
+        }
+        let parts = ErrorParts {
+            status: StatusCode::from_u16(self.0.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            zh: self.0.message(false),
+            en: self.0.message(true),
+            fields: self
+                .0
+                .fields()
+                .iter()
+                .map(|f| (f.field.clone(), f.message.clone(), f.message_en.clone()))
+                .collect(),
+        };
+        let mut resp = (parts.status, parts.en.clone()).into_response();
+        resp.extensions_mut().insert(parts);
+        resp
+    }
+}
+
+/// What page handlers return.
+pub type UiResult = Result<Response, UiError>;
+
+fn render_error(lang: Lang, p: ErrorParts, path: &str, htmx: bool) -> Response {
+    if p.status == StatusCode::UNAUTHORIZED && path != "/ui/login" {
+        let to = format!(
+            "/ui/login?next={}",
+            form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+        );
+        if htmx {
+            return ([("hx-redirect", to)], StatusCode::OK).into_response();
+        }
+        return Redirect::to(&to).into_response();
+    }
+    let en = lang == Lang::En;
+    let fields = p
+        .fields
+        .into_iter()
+        .map(|(f, zh, e)| (f, if en { e } else { zh }))
+        .collect();
+    error_page(lang, p.status, if en { p.en } else { p.zh }, fields)
+}
+
+/// The friendly error page.
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: Ctx,
+    status: u16,
+    message: String,
+    fields: Vec<(String, String)>,
+}
+
+fn error_page(
+    lang: Lang,
+    status: StatusCode,
+    message: String,
+    fields: Vec<(String, String)>,
+) -> Response {
+    let page = ErrorPage {
+        ctx: Ctx::bare(lang, String::new()),
+        status: status.as_u16(),
+        message,
+        fields,
+    };
+    (status, page).into_response()
+}
+
+fn browser_of(parts: &Parts) -> Browser {
+    parts
+        .extensions
+        .get::<Browser>()
+        .cloned()
+        .unwrap_or(Browser {
+            lang: Lang::Zh,
+            csrf: String::new(),
+        })
+}

@@ -1,0 +1,174 @@
+//! The public portal pages (no login): citizens and enterprises submit a request with a place
+//! and get its number; anyone with the number and the phone can track it. The work is done by
+//! `services::portal`.
+
+use super::{local_time, Ctx, FormData, Public, UiResult};
+use crate::error::AppError;
+use crate::services::portal::{self, PublicEnterprise, PublicSubmission};
+use crate::services::AppState;
+use crate::store::reference;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use jiesu_core::RequestKind;
+use serde::Deserialize;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal.html")]
+struct PortalPage {
+    ctx: Ctx,
+    enterprise: bool,
+    kinds: Vec<(&'static str, String)>,
+    categories: Vec<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal_done.html")]
+struct DonePage {
+    ctx: Ctx,
+    number: String,
+}
+
+async fn form(s: &AppState, p: Public, enterprise: bool) -> UiResult {
+    let tr = p.ctx.tr;
+    let kinds = RequestKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), tr.of("kind", k.as_str())))
+        .collect();
+    let categories = if enterprise {
+        reference::categories(s.store.reader())
+            .await?
+            .into_iter()
+            .filter(|c| c.code.starts_with("qyfw.") && c.level == 3)
+            .map(|c| (c.code, if tr.is_en() { c.name_en } else { c.name }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(PortalPage {
+        ctx: p.ctx,
+        enterprise,
+        kinds,
+        categories,
+    }
+    .into_response())
+}
+
+/// `GET /ui/portal`.
+pub async fn citizen_page(State(s): State<AppState>, p: Public) -> UiResult {
+    form(&s, p, false).await
+}
+
+/// `GET /ui/portal/enterprise`.
+pub async fn enterprise_page(State(s): State<AppState>, p: Public) -> UiResult {
+    form(&s, p, true).await
+}
+
+async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiResult {
+    let kind = RequestKind::parse(&f.text("kind"))
+        .ok_or_else(|| AppError::field("kind", "请选择诉求类型", "choose a request kind"))?;
+    let address = f.text("address");
+    if address.is_empty() {
+        return Err(AppError::field("address", "请填写地点", "the place is required").into());
+    }
+    let sub = PublicSubmission {
+        kind,
+        title: f.opt("title"),
+        text: f.text("text"),
+        address,
+        name: f.text("name"),
+        phone: f.text("phone"),
+        enterprise: enterprise.then(|| PublicEnterprise {
+            name: f.text("enterprise_name"),
+            credit_code: f.text("credit_code").to_ascii_uppercase(),
+        }),
+        category_code: if enterprise {
+            f.opt("category_code")
+        } else {
+            None
+        },
+    };
+    let number = portal::submit(s, sub).await?;
+    Ok((StatusCode::CREATED, DonePage { ctx: p.ctx, number }).into_response())
+}
+
+/// `POST /ui/portal`.
+pub async fn citizen_submit(State(s): State<AppState>, p: Public, f: FormData) -> UiResult {
+    submit(&s, p, f, false).await
+}
+
+/// `POST /ui/portal/enterprise`.
+pub async fn enterprise_submit(State(s): State<AppState>, p: Public, f: FormData) -> UiResult {
+    submit(&s, p, f, true).await
+}
+
+struct TrackedV {
+    number: String,
+    title: String,
+    status: String,
+    created: String,
+    closed: String,
+    answer: String,
+    replies: Vec<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal_track.html")]
+struct TrackPage {
+    ctx: Ctx,
+    number: String,
+    not_found: bool,
+    found: Option<TrackedV>,
+}
+
+/// The tracking form's query.
+#[derive(Deserialize)]
+pub struct TrackParams {
+    number: Option<String>,
+}
+
+/// `GET /ui/portal/track`.
+pub async fn track_page(p: Public, Query(q): Query<TrackParams>) -> UiResult {
+    Ok(TrackPage {
+        ctx: p.ctx,
+        number: q.number.unwrap_or_default(),
+        not_found: false,
+        found: None,
+    }
+    .into_response())
+}
+
+/// `POST /ui/portal/track`: status and public replies, only with the right phone.
+pub async fn track(State(s): State<AppState>, p: Public, f: FormData) -> UiResult {
+    let tr = p.ctx.tr;
+    let number = f.text("number");
+    let found = portal::track(&s, &number, &f.text("phone"))
+        .await?
+        .map(|t| TrackedV {
+            status: tr.of("status", &t.status),
+            created: local_time(&s, t.created_at),
+            closed: t.closed_at.map(|c| local_time(&s, c)).unwrap_or_default(),
+            answer: t.answer.unwrap_or_default(),
+            replies: t
+                .replies
+                .into_iter()
+                .map(|(at, text)| (local_time(&s, at), text))
+                .collect(),
+            number: t.number,
+            title: t.title,
+        });
+    let status = if found.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    let page = TrackPage {
+        ctx: p.ctx,
+        not_found: found.is_none(),
+        number,
+        found,
+    };
+    Ok((status, page).into_response())
+}

@@ -1,0 +1,150 @@
+//! The unit workbench (承办单位工作台): the unit's open orders with live countdowns to their
+//! deadlines, and the unit's actions: acknowledge, return with a reason, ask for more time,
+//! and the dual reply (to the requester; to the center with evidence notes).
+
+use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
+use crate::error::AppError;
+use crate::services::handling::{self, UnitActionInput, UnitVerb};
+use crate::services::AppState;
+use crate::store::queues;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use jiesu_core::workflow::Outcome;
+use jiesu_core::Role;
+
+struct OrderRow {
+    id: String,
+    request_id: String,
+    number: String,
+    title: String,
+    unit: String,
+    role: String,
+    round: i64,
+    status: String,
+    dispatched: bool,
+    acknowledged: bool,
+    deadline_label: &'static str,
+    deadline: String,
+    deadline_ms: i64,
+    warn_ms: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "unit.html")]
+struct Workbench {
+    ctx: Ctx,
+    orders: Vec<OrderRow>,
+    manager: bool,
+    outcomes: Vec<(&'static str, String)>,
+}
+
+/// `GET /ui/unit`.
+pub async fn workbench(State(s): State<AppState>, page: Page) -> UiResult {
+    let scope = match (&page.actor.unit, page.actor.role.is_unit_role()) {
+        (Some(u), true) => u.path.clone(),
+        _ => return Err(UiError(AppError::Forbidden("the unit workbench"))),
+    };
+    let tr = page.ctx.tr;
+    let pool = s.store.reader();
+    let rows = queues::unit_open_orders(pool, &scope, 200).await?;
+    let req_ids: Vec<String> = rows.iter().map(|a| a.request_id.clone()).collect();
+    let codes: Vec<String> = rows.iter().map(|a| a.unit_code.clone()).collect();
+    let titles = queues::request_titles(pool, &req_ids).await?;
+    let names = queues::unit_names(pool, &codes).await?;
+    let orders = rows
+        .into_iter()
+        .map(|a| {
+            let dispatched = a.status == "dispatched";
+            let (by, label) = if dispatched {
+                (a.acknowledge_by, tr.s("unit.ack_by"))
+            } else {
+                (a.reply_by, tr.s("unit.reply_by"))
+            };
+            let (number, title) = titles.get(&a.request_id).cloned().unwrap_or_default();
+            OrderRow {
+                unit: names
+                    .get(&a.unit_code)
+                    .cloned()
+                    .unwrap_or(a.unit_code.clone()),
+                role: tr.of("order_role", &a.role),
+                status: tr.of("order_status", &a.status),
+                dispatched,
+                acknowledged: a.status == "acknowledged",
+                deadline_label: label,
+                deadline: local_time(&s, by),
+                deadline_ms: by.timestamp_millis(),
+                warn_ms: if dispatched {
+                    by.timestamp_millis()
+                } else {
+                    a.reply_warn_at.timestamp_millis()
+                },
+                id: a.id,
+                request_id: a.request_id,
+                number,
+                title,
+                round: a.round,
+            }
+        })
+        .collect();
+    let outcomes = Outcome::ALL
+        .iter()
+        .map(|o| (o.as_str(), tr.of("outcome", o.as_str())))
+        .collect();
+    Ok(Workbench {
+        manager: page.actor.role == Role::UnitManager,
+        ctx: page.ctx,
+        orders,
+        outcomes,
+    }
+    .into_response())
+}
+
+/// `POST /ui/orders/{id}/{verb}`: acknowledge, return, extension or reply.
+pub async fn act(
+    State(s): State<AppState>,
+    page: Page,
+    Path((id, verb)): Path<(String, String)>,
+    f: FormData,
+) -> UiResult {
+    let verb = match verb.as_str() {
+        "acknowledge" => UnitVerb::Acknowledge,
+        "return" => UnitVerb::Return,
+        "extension" => UnitVerb::Extension,
+        "reply" => UnitVerb::Reply,
+        _ => return Err(UiError(AppError::NotFound("action"))),
+    };
+    let hours = match f.opt("hours") {
+        Some(h) => Some(h.parse::<i64>().map_err(|_| {
+            AppError::field(
+                "hours",
+                "延期小时数须为整数",
+                "hours must be a whole number",
+            )
+        })?),
+        None => None,
+    };
+    let outcome = match f.opt("outcome") {
+        Some(o) => Some(
+            Outcome::parse(&o)
+                .ok_or_else(|| AppError::field("outcome", "没有这个办理结果", "no such outcome"))?,
+        ),
+        None => None,
+    };
+    let input = UnitActionInput {
+        reason: f.opt("reason"),
+        hours,
+        to_requester: f.opt("to_requester"),
+        to_center: f.opt("to_center"),
+        outcome,
+    };
+    handling::unit_act(&s, &page.actor, &id, verb, input).await?;
+    let what = match verb {
+        UnitVerb::Acknowledge => "acknowledged",
+        UnitVerb::Return => "returned",
+        UnitVerb::Extension => "extension",
+        UnitVerb::Reply => "replied",
+    };
+    Ok(done("/ui/unit", what))
+}

@@ -1,0 +1,272 @@
+// A request's whole life through the web pages, role by role, in headless Chromium (issue #6).
+//
+// Starts `jiesu serve` on a fresh SQLite data folder with a known admin password, creates one
+// user per role with `jiesu user add`, then: the operator records a call with live suggestions
+// (Ctrl+Enter) → the dispatcher dispatches → the unit acknowledges and replies → the callback
+// agent records "unsatisfied" → rework: the unit replies again → the callback agent records
+// "satisfied" → closed. A citizen tracks it by number and phone (a wrong phone finds nothing)
+// and submits one of their own; a supervisor sees the ranking; a handler of another unit gets
+// the refusal page. Screenshots of every main page go to $E2E_SCREENSHOTS (default
+// target/e2e-screenshots).
+//
+//   node scripts/e2e/lifecycle.spec.mjs --bin target/release/jiesu
+import { chromium } from "playwright-core";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "..", "..");
+const argBin = process.argv.indexOf("--bin");
+const bin = argBin > 0 ? process.argv[argBin + 1]
+  : process.env.JIESU_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(repo, "target"), "release", "jiesu");
+const shots = path.resolve(process.env.E2E_SCREENSHOTS || path.join(repo, "target", "e2e-screenshots"));
+const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+
+const WANGJING = "110105026"; // 望京街道, the street that must act
+const OTHER = "110108001"; // a street in 海淀, which must not see it
+const PHONE = "13812345678";
+const TEXT = "望京西园三区工地夜间施工噪音扰民，凌晨两点仍在施工，严重影响休息。";
+
+const pageErrors = [];
+let passed = 0;
+let failed = 0;
+function ok(cond, what) {
+  if (!cond) {
+    failed++;
+    throw new Error("FAIL: " + what);
+  }
+  passed++;
+  console.log("ok:", what);
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+const data = mkdtempSync(path.join(tmpdir(), "jiesu-e2e-"));
+const env = { ...process.env, JIESU_DATA_DIR: data, JIESU_ADMIN_PASSWORD: "admin-pass-1", JIESU_LOG: "warn" };
+delete env.JIESU_DATABASE_URL;
+
+const staff = [
+  ["op", "operator", null], ["disp", "dispatcher", null], ["cb", "callback_agent", null],
+  ["sup", "supervisor", null], ["wj", "unit_manager", WANGJING], ["other", "unit_handler", OTHER],
+];
+
+async function main() {
+  mkdirSync(shots, { recursive: true });
+  for (const [name, role, unit] of staff) {
+    const args = ["user", "add", "--username", name, "--role", role, "--password-stdin"];
+    if (unit) args.push("--unit", unit);
+    const r = spawnSync(bin, args, { env, input: `password-${name}\n`, encoding: "utf8" });
+    ok(r.status === 0, `jiesu user add ${name} (${role}) ${r.stderr || ""}`.trim());
+  }
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(bin, ["serve", "--addr", `127.0.0.1:${port}`], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  server.stdout.on("data", (d) => { log += d; });
+  server.stderr.on("data", (d) => { log += d; });
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ["--no-sandbox"] });
+  try {
+    for (let i = 0; ; i++) {
+      try { if ((await fetch(base + "/healthz")).ok) break; } catch { /* not yet */ }
+      if (i > 300) throw new Error("server did not become healthy:\n" + log);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await story(browser, base);
+  } catch (e) {
+    if (!String(e.message).startsWith("FAIL")) failed++;
+    console.error(e.message || e);
+    console.error("--- server log ---\n" + log.slice(-4000));
+  } finally {
+    await browser.close();
+    server.kill("SIGTERM");
+    rmSync(data, { recursive: true, force: true });
+  }
+  console.log(`screenshots: ${shots}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+async function as(browser, base, user) {
+  const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: "zh-CN", baseURL: base });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(20000);
+  // Script errors and blocked content (CSP) fail the test; HTTP 4xx pages are expected.
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) pageErrors.push(m.text());
+  });
+  if (user) {
+    await page.goto("/ui/login");
+    await page.fill("input[name=username]", user);
+    await page.fill("input[name=password]", user === "admin" ? env.JIESU_ADMIN_PASSWORD : `password-${user}`);
+    await page.click("button[type=submit]");
+    await page.waitForURL(/\/ui\/$/);
+  }
+  return { ctx, page };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+async function story(browser, base) {
+  // Login page, in Chinese first, then the language switch.
+  let { ctx, page } = await as(browser, base, null);
+  await page.goto("/ui/login");
+  ok(await page.locator("h1").innerText() === "登录", "the login page is in Chinese by default");
+  await shot(page, "01-login");
+  await page.goto("/ui/login?lang=en");
+  ok(await page.locator("h1").innerText() === "Log in", "?lang=en switches the pages to English");
+  await page.goto("/ui/portal");
+  ok((await page.locator("h1").innerText()).includes("Citizen"), "the language choice is remembered in a cookie");
+  await ctx.close();
+
+  // Operator: intake with live suggestions, keyboard-first.
+  ({ ctx, page } = await as(browser, base, "op"));
+  ok(await page.locator("[data-testid=user]").innerText() === "op", "the header shows the logged-in user");
+  await shot(page, "02-home-operator");
+  await page.goto("/ui/intake");
+  ok(await page.evaluate(() => document.activeElement && document.activeElement.name) === "name", "intake focuses the requester's name first");
+  await page.keyboard.type("王女士");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(PHONE);
+  await page.fill("textarea[name=text]", "");
+  await page.locator("textarea[name=text]").pressSequentially(TEXT, { delay: 5 });
+  await page.locator("input[name=address]").pressSequentially("朝阳区望京西园三区", { delay: 5 });
+  await page.waitForSelector("[data-testid=suggested-units] li");
+  const place = await page.locator("[data-testid=place]").innerText();
+  ok(place.includes("望京"), `suggestions resolve the place while typing (${place})`);
+  ok(await page.locator("input[name=suggestion_id]").count() === 1, "the suggestion id rides along with the form");
+  await shot(page, "03-intake-suggestions");
+  await page.locator("textarea[name=text]").focus();
+  await page.keyboard.press("Control+Enter");
+  await page.waitForURL(/\/ui\/requests\/[^/?]+\?done=created/);
+  const id = new URL(page.url()).pathname.split("/").pop();
+  const number = await page.locator("[data-testid=number]").innerText();
+  ok(/^\d{8}-\d{6}$/.test(number), `Ctrl+Enter records the request (${number})`);
+  ok((await page.locator("[data-testid=requester]").innerText()).includes("138****5678"), "the operator sees the phone masked");
+  await shot(page, "04-request-received");
+  await ctx.close();
+
+  // Dispatcher: the queue, then dispatch to 望京街道 as lead.
+  ({ ctx, page } = await as(browser, base, "disp"));
+  await page.goto("/ui/dispatch");
+  ok(await page.locator(`[data-testid=dispatch-${number}]`).count() === 1, "the new request waits in the dispatch queue");
+  await shot(page, "05-dispatch-queue");
+  await page.click(`[data-testid=dispatch-${number}]`);
+  await page.fill("[data-testid=lead]", WANGJING);
+  await page.fill("[data-testid=co]", "");
+  await shot(page, "06-dispatch-form");
+  await page.click("button[type=submit].primary");
+  await page.waitForURL(/done=dispatched/);
+  ok(await page.locator(`[data-testid=dispatch-${number}]`).count() === 0, "dispatched: it leaves the queue");
+  await ctx.close();
+
+  // Unit: acknowledge and send the dual reply.
+  async function unitReplies(round) {
+    const { ctx, page } = await as(browser, base, "wj");
+    await page.goto("/ui/unit");
+    const row = page.locator(`[data-testid=order-${number}]`);
+    ok(await row.count() === 1, `round ${round}: the order is on 望京街道's workbench`);
+    ok(/\d\d:\d\d:\d\d/.test(await row.locator(".countdown").innerText()), `round ${round}: a live countdown ticks to the deadline`);
+    if (round === 1) await shot(page, "07-unit-workbench");
+    await row.locator("[data-testid=ack]").click();
+    await page.waitForURL(/done=acknowledged/);
+    const row2 = page.locator(`[data-testid=order-${number}]`);
+    await row2.locator("[data-testid=reply-box] summary").click();
+    await row2.locator("textarea[name=to_requester]").fill(`第${round}次答复：已责令工地夜间停工，后续加强巡查。`);
+    await row2.locator("textarea[name=to_center]").fill("现场核查属实，已下达停工通知书（编号 2026-118），城管夜间巡查。");
+    if (round === 1) await shot(page, "08-unit-reply");
+    await row2.locator("[data-testid=reply-box] button.primary").click();
+    await page.waitForURL(/done=replied/);
+    ok(await page.locator(`[data-testid=order-${number}]`).count() === 0, `round ${round}: replied, the order leaves the workbench`);
+    await ctx.close();
+  }
+  await unitReplies(1);
+
+  // Callback agent: unsatisfied → rework.
+  async function callback(verdict, name) {
+    const { ctx, page } = await as(browser, base, "cb");
+    await page.goto("/ui/callback");
+    const card = page.locator(`[data-testid=callback-${number}]`);
+    ok(await card.count() === 1, `the request is due for a callback (${verdict})`);
+    ok((await card.locator("[data-testid=phone]").innerText()) === PHONE, "the callback agent sees the full number");
+    if (name) await shot(page, name);
+    await card.locator(`[data-testid=cb-${verdict}]`).click();
+    await page.waitForURL(verdict === "satisfied" ? /done=closed/ : /done=rework/);
+    await ctx.close();
+  }
+  await callback("unsatisfied", "09-callback");
+  await unitReplies(2);
+  await callback("satisfied", null);
+
+  ({ ctx, page } = await as(browser, base, "op"));
+  await page.goto(`/ui/requests/${id}`);
+  ok(await page.locator("[data-testid=status]").innerText() === "已办结", "after a satisfied callback the request is closed");
+  const timeline = await page.locator("[data-testid=timeline]").innerText();
+  ok(timeline.includes("二次办理") && timeline.includes("回访办结"), "the timeline shows the rework and the closing callback");
+  await shot(page, "10-request-closed");
+  await ctx.close();
+
+  // Citizen: track by number and phone; submit a request of their own.
+  ({ ctx, page } = await as(browser, base, null));
+  await page.goto("/ui/portal/track");
+  await page.fill("input[name=number]", number);
+  await page.fill("input[name=phone]", "13900000000");
+  await page.click("button[type=submit]");
+  ok(await page.locator("[data-testid=track-not-found]").count() === 1, "a wrong phone finds nothing");
+  await page.fill("input[name=number]", number);
+  await page.fill("input[name=phone]", PHONE);
+  await page.click("button[type=submit]");
+  ok(await page.locator("[data-testid=tracked-status]").innerText() === "已办结", "number + phone show the status");
+  ok((await page.locator("[data-testid=tracked]").innerText()).includes("第2次答复"), "and the replies meant for the requester");
+  await shot(page, "11-citizen-track");
+  await page.goto("/ui/portal");
+  await page.fill("input[name=name]", "李先生");
+  await page.fill("input[name=phone]", "13698765432");
+  await page.fill("textarea[name=text]", "<script>alert(1)</script> 花家地西里小区门口路灯不亮");
+  await page.fill("input[name=address]", "朝阳区花家地西里");
+  await page.click("button[type=submit]");
+  const own = await page.locator("[data-testid=portal-number]").innerText();
+  ok(/^\d{8}-\d{6}$/.test(own), `a citizen submits on the portal and gets a number (${own})`);
+  await shot(page, "12-citizen-submitted");
+  await ctx.close();
+
+  // Supervisor: the dashboard with the month's ranking.
+  ({ ctx, page } = await as(browser, base, "sup"));
+  await page.goto("/ui/dashboard");
+  const ranking = await page.locator("[data-testid=ranking]").innerText();
+  ok(ranking.includes("望京街道"), "the supervisor's dashboard ranks 望京街道");
+  await page.waitForSelector(".chart canvas");
+  ok(await page.locator("[data-testid=report-link]").count() === 1, "the monthly report is one click away");
+  await shot(page, "13-dashboard");
+  await ctx.close();
+
+  // Another unit's handler: a refusal page, not the request.
+  ({ ctx, page } = await as(browser, base, "other"));
+  const resp = await page.goto(`/ui/requests/${id}`);
+  ok(resp.status() === 403, "another unit's handler gets HTTP 403");
+  ok(await page.locator("[data-testid=refused]").count() === 1 && !(await page.content()).includes(TEXT), "with a refusal page that shows nothing of the request");
+  await shot(page, "14-refused");
+  await ctx.close();
+
+  // Admin: the configuration pages.
+  ({ ctx, page } = await as(browser, base, "admin"));
+  await page.goto("/ui/admin?view=limits");
+  ok((await page.locator("[data-testid=admin-table]").innerText()).includes("general"), "the admin sees the time limits in force");
+  await shot(page, "15-admin-limits");
+  await ctx.close();
+
+  ok(pageErrors.length === 0, `no script errors or blocked content in any page ${pageErrors.join(" | ")}`.trim());
+}
+
+main();
