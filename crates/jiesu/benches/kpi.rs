@@ -148,8 +148,8 @@ async fn main() -> anyhow::Result<()> {
          | monthly ranking, subdistrict level (three rates from the rollups, unit tree, classes, previous month) | {:.3} |\n\
          | baseline: one plain scan of the month's orders (COUNT + SUM) | {:.3} |\n\
          | the same counts recounted from orders and callbacks (this month and the previous, no rollups) | {:.3} |\n\
-         | ratio ranking / plain scan | {:.2}× |\n| ratio ranking / recount | {:.3}× |\n",
-        streets.len(), best(&rank), best(&base), best(&recount), best(&rank) / best(&base), best(&rank) / best(&recount),
+         | plain scan ÷ ranking (how many times faster the ranking is) | {:.1}× |\n| recount ÷ ranking | {:.0}× |\n",
+        streets.len(), best(&rank), best(&base), best(&recount), best(&base) / best(&rank), best(&recount) / best(&rank),
     );
     print!("{report}");
     if let Some(out) = arg("--out") {
