@@ -34,7 +34,13 @@ impl Features {
     pub fn of(r: &HotspotRecord) -> Self {
         let mut title_places = extract(&r.title);
         title_places.sort_by_key(|p| p.kind);
-        let mut body_places = extract(&r.text);
+        // bodies are read for places only when the title names none (the cost of a request
+        // is mostly here)
+        let mut body_places = if title_places.is_empty() && r.place.is_none() {
+            extract(&r.text)
+        } else {
+            Vec::new()
+        };
         body_places.sort_by_key(|p| p.kind);
         let strip: Vec<String> = title_places
             .iter()
@@ -46,9 +52,7 @@ impl Features {
             name: key_form(h.name.trim()),
             kind: PlaceKind::Given,
         });
-        let body = body_places
-            .into_iter()
-            .take(if title_places.is_empty() { 2 } else { 0 });
+        let body = body_places.into_iter().take(2);
         for p in given.into_iter().chain(title_places).chain(body) {
             if p.name.is_empty() || places.iter().any(|q| same_place(&q.name, &p.name)) {
                 continue;

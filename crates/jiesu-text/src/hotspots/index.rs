@@ -10,7 +10,7 @@ use super::describe::{description, phrase, subject};
 use super::features::Features;
 use super::heat::{heat, HeatInputs};
 use super::places::{bucket_key, same_place};
-use super::terms::{cosine, lsh_keys, merge, vector, DocFreq, TermVec};
+use super::terms::{cosine, dot, lsh_keys, merge, norm, vector, weigh, DocFreq, TermVec};
 use super::time::DAY_MS;
 use super::{HotspotConfig, HotspotRecord, Problem};
 
@@ -33,7 +33,9 @@ pub struct Joined {
 #[derive(Debug, Clone)]
 struct Cluster {
     places: Vec<Box<str>>,
+    /// Sum of its requests' TF-IDF vectors (IDF as of each insert), heaviest terms only.
     centroid: TermVec,
+    norm: f32,
     members: Vec<u32>,
     first: i64,
     last: i64,
@@ -161,6 +163,7 @@ impl HotspotIndex {
             };
         }
         self.df.add(&f.terms);
+        let weighted = weigh(&f.terms, &self.df);
         let keys = lsh_keys(&f.title_terms, self.cfg.lsh_keys, &self.df);
         let place_keys: Vec<u64> = f
             .places
@@ -168,7 +171,7 @@ impl HotspotIndex {
             .map(|p| hash_str(bucket_key(&p.name)))
             .collect();
         let cands = self.candidates(&keys, &place_keys);
-        let best = self.best_match(&f, &cands);
+        let best = self.best_match(&f, &weighted, &cands);
         let req = self.ids.len() as u32;
         let (mut problem, similarity, created) = match best {
             Some((c, sim)) => (c, sim, false),
@@ -178,7 +181,7 @@ impl HotspotIndex {
                 (self.clusters.len() as u32 - 1, 1.0, true)
             }
         };
-        self.join(problem, req, &f);
+        self.join(problem, req, &f, &weighted);
         if !created {
             problem = self.absorb(problem, &cands, f.at);
         }
@@ -268,7 +271,7 @@ impl HotspotIndex {
             if places.is_empty() != b.places.is_empty() {
                 continue;
             }
-            if cosine(&a.centroid, &b.centroid, &self.df) >= threshold {
+            if similarity(&a.centroid, a.norm, &b.centroid, b.norm) >= threshold {
                 let (keep, gone) = if (b.members.len(), c) > (a.members.len(), o) {
                     (o, c)
                 } else {
@@ -287,7 +290,8 @@ impl HotspotIndex {
         self.alias[gone as usize] = keep;
         let cap = self.cfg.centroid_terms;
         let k = &mut self.clusters[keep as usize];
-        k.centroid = merge(&k.centroid, &g.centroid, cap, &self.df);
+        k.centroid = merge(&k.centroid, &g.centroid, cap);
+        k.norm = norm(&k.centroid);
         k.members.extend(g.members);
         k.members.sort_unstable();
         k.first = k.first.min(g.first);
@@ -322,7 +326,8 @@ impl HotspotIndex {
         }
     }
 
-    fn best_match(&self, f: &Features, cands: &[u32]) -> Option<(u32, f32)> {
+    fn best_match(&self, f: &Features, weighted: &TermVec, cands: &[u32]) -> Option<(u32, f32)> {
+        let wn = norm(weighted);
         let gap = self.cfg.max_gap_days * DAY_MS;
         let places: Vec<&str> = f.places.iter().map(|p| p.name.as_str()).collect();
         let mut best: Option<(u32, f32)> = None;
@@ -334,7 +339,7 @@ impl HotspotIndex {
             let Some(threshold) = self.threshold(&places, f.category.as_deref(), cl) else {
                 continue;
             };
-            let sim = cosine(&f.terms, &cl.centroid, &self.df);
+            let sim = similarity(weighted, wn, &cl.centroid, cl.norm);
             if sim >= threshold && best.is_none_or(|b| sim > b.1) {
                 best = Some((c, sim));
             }
@@ -355,6 +360,7 @@ impl HotspotIndex {
         Cluster {
             places: Vec::new(),
             centroid: Vec::new(),
+            norm: 0.0,
             members: Vec::new(),
             first: i64::MAX,
             last: i64::MIN,
@@ -368,10 +374,11 @@ impl HotspotIndex {
         }
     }
 
-    fn join(&mut self, c: u32, req: u32, f: &Features) {
+    fn join(&mut self, c: u32, req: u32, f: &Features, weighted: &TermVec) {
         let cap = self.cfg.centroid_terms;
         let cl = &mut self.clusters[c as usize];
-        cl.centroid = merge(&cl.centroid, &f.terms, cap, &self.df);
+        cl.centroid = merge(&cl.centroid, weighted, cap);
+        cl.norm = norm(&cl.centroid);
         cl.members.push(req);
         cl.first = cl.first.min(f.at);
         cl.last = cl.last.max(f.at);
@@ -491,6 +498,15 @@ impl HotspotIndex {
             }
         }
         best.map(|b| b.1).unwrap_or_default()
+    }
+}
+
+/// Cosine of two weighted vectors with known norms (0 when either is empty).
+fn similarity(a: &TermVec, na: f32, b: &TermVec, nb: f32) -> f32 {
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot(a, b) / (na * nb)
     }
 }
 

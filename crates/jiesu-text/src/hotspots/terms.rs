@@ -114,8 +114,35 @@ pub fn cosine(a: &TermVec, b: &TermVec, df: &DocFreq) -> f32 {
     dot / (norm(a) * norm(b))
 }
 
-/// `into + v`, keeping the `cap` heaviest terms by count × IDF (ties: smaller term first).
-pub fn merge(into: &TermVec, v: &TermVec, cap: usize, df: &DocFreq) -> TermVec {
+/// `v` with each count multiplied by the term's current IDF.
+pub fn weigh(v: &TermVec, df: &DocFreq) -> TermVec {
+    v.iter().map(|(t, w)| (*t, w * df.idf(*t))).collect()
+}
+
+/// Euclidean norm of a weighted vector.
+pub fn norm(v: &TermVec) -> f32 {
+    v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt()
+}
+
+/// Dot product of two sorted weighted vectors.
+pub fn dot(a: &TermVec, b: &TermVec) -> f32 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0f32);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
+}
+
+/// `into + v` (weighted vectors), keeping the `cap` heaviest terms (ties: smaller term).
+pub fn merge(into: &TermVec, v: &TermVec, cap: usize) -> TermVec {
     let mut out: TermVec = Vec::with_capacity(into.len() + v.len());
     let (mut i, mut j) = (0, 0);
     while i < into.len() || j < v.len() {
@@ -131,19 +158,12 @@ pub fn merge(into: &TermVec, v: &TermVec, cap: usize, df: &DocFreq) -> TermVec {
             j += 1;
         }
     }
-    truncate(out, cap, df)
-}
-
-/// The `cap` heaviest terms by count × IDF, sorted by term again.
-pub fn truncate(mut v: TermVec, cap: usize, df: &DocFreq) -> TermVec {
-    if v.len() > cap {
-        let mut scored: Vec<(f32, Term, f32)> =
-            v.iter().map(|(t, w)| (w * df.idf(*t), *t, *w)).collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        v = scored[..cap].iter().map(|(_, t, w)| (*t, *w)).collect();
-        v.sort_unstable_by_key(|(t, _)| *t);
+    if out.len() > cap {
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out.truncate(cap);
+        out.sort_unstable_by_key(|(t, _)| *t);
     }
-    v
+    out
 }
 
 /// Locality-sensitive bucket keys of a title: for each of `k` seeded hash functions, the

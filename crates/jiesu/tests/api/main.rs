@@ -41,6 +41,7 @@ on_both_backends!(
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
 );
 
+mod hotspots_cli;
 mod schema_parity;
 
 /// A model folder that exists but does not load stops the start with a clear error, rather
