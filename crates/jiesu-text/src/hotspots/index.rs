@@ -33,6 +33,8 @@ pub struct Joined {
 #[derive(Debug, Clone)]
 struct Cluster {
     places: Vec<Box<str>>,
+    /// Bucket keys of `places`, compared before the names.
+    place_keys: Vec<u64>,
     /// Sum of its requests' TF-IDF vectors (IDF as of each insert), heaviest terms only.
     centroid: TermVec,
     norm: f32,
@@ -171,7 +173,7 @@ impl HotspotIndex {
             .map(|p| hash_str(bucket_key(&p.name)))
             .collect();
         let cands = self.candidates(&keys, &place_keys);
-        let best = self.best_match(&f, &weighted, &cands);
+        let best = self.best_match(&f, &place_keys, &weighted, &cands);
         let req = self.ids.len() as u32;
         let (mut problem, similarity, created) = match best {
             Some((c, sim)) => (c, sim, false),
@@ -231,10 +233,19 @@ impl HotspotIndex {
     /// differ: same place and category: `same_place_threshold`; same place but another
     /// category, or neither names a place: `loose_threshold`; only one names a place:
     /// `unplaced_threshold`.
-    fn threshold(&self, places: &[&str], category: Option<&str>, cl: &Cluster) -> Option<f32> {
-        let shared = places
-            .iter()
-            .any(|p| cl.places.iter().any(|q| same_place(p, q)));
+    fn threshold(
+        &self,
+        places: &[&str],
+        keys: &[u64],
+        category: Option<&str>,
+        cl: &Cluster,
+    ) -> Option<f32> {
+        let shared = places.iter().zip(keys).any(|(p, k)| {
+            cl.places
+                .iter()
+                .zip(&cl.place_keys)
+                .any(|(q, l)| k == l && same_place(p, q))
+        });
         let other_category = match (category, top(&cl.category_counts)) {
             (Some(a), Some(b)) => a != b,
             _ => false,
@@ -265,7 +276,7 @@ impl HotspotIndex {
             }
             let places: Vec<&str> = a.places.iter().map(|p| &**p).collect();
             let category = top(&a.category_counts);
-            let Some(threshold) = self.threshold(&places, category, b) else {
+            let Some(threshold) = self.threshold(&places, &a.place_keys, category, b) else {
                 continue;
             };
             if places.is_empty() != b.places.is_empty() {
@@ -308,9 +319,10 @@ impl HotspotIndex {
                 k.titles.push(t);
             }
         }
-        for p in g.places {
+        for (p, key) in g.places.into_iter().zip(g.place_keys) {
             if k.places.len() < 4 && !k.places.contains(&p) {
                 k.places.push(p);
+                k.place_keys.push(key);
             }
         }
         for (counts, other) in [
@@ -326,7 +338,13 @@ impl HotspotIndex {
         }
     }
 
-    fn best_match(&self, f: &Features, weighted: &TermVec, cands: &[u32]) -> Option<(u32, f32)> {
+    fn best_match(
+        &self,
+        f: &Features,
+        keys: &[u64],
+        weighted: &TermVec,
+        cands: &[u32],
+    ) -> Option<(u32, f32)> {
         let wn = norm(weighted);
         let gap = self.cfg.max_gap_days * DAY_MS;
         let places: Vec<&str> = f.places.iter().map(|p| p.name.as_str()).collect();
@@ -336,7 +354,7 @@ impl HotspotIndex {
             if f.at > cl.last + gap || f.at < cl.first - gap {
                 continue;
             }
-            let Some(threshold) = self.threshold(&places, f.category.as_deref(), cl) else {
+            let Some(threshold) = self.threshold(&places, keys, f.category.as_deref(), cl) else {
                 continue;
             };
             let sim = similarity(weighted, wn, &cl.centroid, cl.norm);
@@ -350,6 +368,11 @@ impl HotspotIndex {
     fn new_cluster(&self, f: &Features) -> Cluster {
         Cluster {
             places: f.places.iter().map(|p| p.name.as_str().into()).collect(),
+            place_keys: f
+                .places
+                .iter()
+                .map(|p| hash_str(bucket_key(&p.name)))
+                .collect(),
             first: f.at,
             last: f.at,
             ..self.empty_cluster()
@@ -359,6 +382,7 @@ impl HotspotIndex {
     fn empty_cluster(&self) -> Cluster {
         Cluster {
             places: Vec::new(),
+            place_keys: Vec::new(),
             centroid: Vec::new(),
             norm: 0.0,
             members: Vec::new(),
