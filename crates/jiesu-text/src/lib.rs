@@ -1,9 +1,12 @@
-//! Jiesu Chinese text intelligence. Today this holds the request-category classifier
-//! (`classify`): TF-IDF over jieba words and character n-grams, a one-vs-rest linear SVM
-//! and calibrated probabilities. Tokenising helpers, places and duplicate detection will
-//! live next to it.
+//! Jiesu Chinese text intelligence: the request-category classifier (`classify`), place
+//! resolution against the Beijing gazetteer (`place`), near-duplicates (`dupes`), hotspot
+//! mining (`hotspots`) and burst detection (`bursts`).
 
+/// Bursts of requests per place and category (未诉先办).
+pub mod bursts;
 /// Request-category classifier (see the module documentation).
 pub mod classify;
 pub mod dupes;
+/// Hot problems mined from requests (热点, 举一反三).
+pub mod hotspots;
 pub mod place;

@@ -1,5 +1,6 @@
 //! The `jiesu` command: serve the platform, manage users, verify the audit chain.
 
+mod cli_hotspots;
 mod cli_sim;
 mod cli_text;
 
@@ -51,6 +52,9 @@ enum Command {
         #[command(subcommand)]
         command: KpiCommand,
     },
+    /// Mine hot problems (热点) from a CSV of requests; prints JSON or CSV. Exit code 2 on bad
+    /// input.
+    Hotspots(cli_hotspots::HotspotsArgs),
     /// Rebuild the derived search index from the database (stop the server first).
     Reindex,
     /// Live simulated days through the services: requests, dispatch, units, callbacks.
@@ -176,6 +180,13 @@ async fn main() -> anyhow::Result<()> {
             command: AuditCommand::Verify,
         } => verify(config).await,
         Command::Text { command } => cli_text::run(config, command).await,
+        Command::Hotspots(args) => {
+            if let Err(e) = cli_hotspots::run(&args) {
+                eprintln!("error: {e}");
+                std::process::exit(2);
+            }
+            Ok(())
+        }
         Command::Kpi {
             command:
                 KpiCommand::Ranking {

@@ -69,6 +69,7 @@ ui_on_both_backends!(
     intake_answers_merges_or_dispatches_in_one_click,
 );
 
+mod hotspots_cli;
 mod schema_parity;
 
 /// A model folder that exists but does not load stops the start with a clear error, rather
