@@ -5,6 +5,7 @@
 
 pub mod catalogue;
 pub mod events;
+pub mod hotspots;
 pub mod kb;
 pub mod kpi;
 pub mod outbox;
