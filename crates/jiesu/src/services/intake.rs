@@ -92,6 +92,13 @@ fn validate(input: &NewRequest) -> Result<(PhoneNumber, Option<CreditCode>), App
             "the enterprise channel needs requester.enterprise",
         ));
     }
+    if input.channel == Channel::Proactive {
+        errors.push(FieldError::new(
+            "channel",
+            "主动治理任务由中心通过 /tasks 开启，不能作为来电受理",
+            "proactive tasks are opened by the center through /tasks, not taken in",
+        ));
+    }
     if input.channel == Channel::MergedLine
         && input.merged_line.as_deref().unwrap_or("").trim().is_empty()
     {

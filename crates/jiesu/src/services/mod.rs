@@ -5,13 +5,16 @@ pub mod auth;
 pub mod callback;
 pub mod catalogue;
 pub mod handling;
+pub mod hotspots;
 pub mod intake;
 pub mod kb;
 pub mod kpi;
 pub mod report;
 pub mod suggest;
 pub mod supervision;
+pub mod tasks;
 pub mod text;
+pub mod topics;
 pub mod views;
 
 use crate::clock::Clock;
