@@ -2,6 +2,7 @@
 //! against SQLite and PostgreSQL, driven over HTTP. Each story runs on both backends.
 
 mod helpers;
+mod proactive;
 mod stories;
 
 use helpers::Backend;
@@ -39,6 +40,9 @@ on_both_backends!(
     a_trained_model_drives_the_category_suggestions,
     search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
+    hotspots_group_a_repeated_problem_and_a_task_on_it_is_handled_found_elsewhere_and_made_a_topic,
+    bad_proactive_input_gets_422_naming_the_field,
+    a_burst_at_one_street_raises_an_alert_with_its_reason,
 );
 
 mod schema_parity;
