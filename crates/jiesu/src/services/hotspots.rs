@@ -83,15 +83,31 @@ pub async fn load(
     district: Option<&str>,
 ) -> Result<Vec<Mined>, AppError> {
     let rows = store::requests_between(state.store.reader(), from, to, MAX_RECORDS).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let at = locate(state, &row);
-            let category = category_of(state, &row);
-            Mined { row, at, category }
-        })
-        .filter(|m| district.is_none_or(|d| m.at.district.as_ref().is_some_and(|x| x.0 == d)))
-        .collect())
+    let (state, district) = (state.clone(), district.map(str::to_string));
+    off_runtime(move || {
+        rows.into_iter()
+            .map(|row| {
+                let at = locate(&state, &row);
+                let category = category_of(&state, &row);
+                Mined { row, at, category }
+            })
+            .filter(|m| {
+                let wanted = district.as_deref();
+                wanted.is_none_or(|d| m.at.district.as_ref().is_some_and(|x| x.0 == d))
+            })
+            .collect()
+    })
+    .await
+}
+
+/// Runs CPU-bound work (place resolution, mining) on the blocking pool, so a large range does
+/// not stall the handlers sharing the runtime.
+pub async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("mining task failed: {e}")))
 }
 
 fn record(m: &Mined) -> HotspotRecord {
@@ -216,14 +232,18 @@ pub async fn hotspots(
         return Err(AppError::Forbidden("hotspots"));
     }
     let requests = load(state, range.from, range.to, range.district.as_deref()).await?;
-    let index = index_of(&requests);
-    let by_id: FxHashMap<&str, &Mined> = requests.iter().map(|m| (m.row.id.as_str(), m)).collect();
     let as_of = millis(range.to) - 1;
-    Ok(index
-        .problems(top, Some(as_of))
-        .into_iter()
-        .map(|p| view(p, &by_id))
-        .collect())
+    off_runtime(move || {
+        let index = index_of(&requests);
+        let by_id: FxHashMap<&str, &Mined> =
+            requests.iter().map(|m| (m.row.id.as_str(), m)).collect();
+        index
+            .problems(top, Some(as_of))
+            .into_iter()
+            .map(|p| view(p, &by_id))
+            .collect()
+    })
+    .await
 }
 
 /// Problems like the one holding `seed` requests, in other streets, over the `days` before
@@ -241,7 +261,13 @@ pub async fn elsewhere(
         None,
     )
     .await?;
-    let index = index_of(&requests);
+    let seed = seed.to_vec();
+    off_runtime(move || elsewhere_in(&requests, &seed)).await
+}
+
+/// [`elsewhere`] over loaded requests.
+fn elsewhere_in(requests: &[Mined], seed: &[String]) -> Vec<HotspotView> {
+    let index = index_of(requests);
     let by_id: FxHashMap<&str, &Mined> = requests.iter().map(|m| (m.row.id.as_str(), m)).collect();
     let seeds: Vec<&Mined> = seed
         .iter()
@@ -289,7 +315,7 @@ pub async fn elsewhere(
             .total_cmp(&a.similarity.unwrap_or(0.0))
             .then(a.key.cmp(&b.key))
     });
-    Ok(out)
+    out
 }
 
 /// The requests of the problem whose key (first request id) is `key`, mined over the `days`

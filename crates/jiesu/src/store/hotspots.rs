@@ -20,8 +20,8 @@ pub struct MinedRow {
     pub dissatisfied: bool,
 }
 
-/// Citizen requests (not proactive tasks) created in [from, to), oldest first, at most
-/// `limit`.
+/// Citizen requests (not proactive tasks) created in [from, to), oldest first; when there are
+/// more than `limit`, the newest `limit`.
 pub async fn requests_between(
     pool: &AnyPool,
     from: DateTime<Utc>,
@@ -33,7 +33,7 @@ pub async fn requests_between(
          (SELECT COUNT(*) FROM callbacks c WHERE c.request_id = r.id AND c.reached = 1 \
             AND (c.resolved = 0 OR c.satisfaction = 'unsatisfied')) AS unhappy \
          FROM requests r WHERE r.created_at >= $1 AND r.created_at < $2 AND r.channel <> 'proactive' \
-         ORDER BY r.created_at, r.id LIMIT $3",
+         ORDER BY r.created_at DESC, r.id DESC LIMIT $3",
     )
     .bind(millis(from))
     .bind(millis(to))
@@ -41,6 +41,7 @@ pub async fn requests_between(
     .fetch_all(pool)
     .await?;
     rows.iter()
+        .rev()
         .map(|r| {
             Ok(MinedRow {
                 id: r.try_get("id")?,
