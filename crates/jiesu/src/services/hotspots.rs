@@ -3,6 +3,7 @@
 //! request rows into miner records (place, category, requester key); not the tasks opened
 //! from them (`tasks`).
 
+use super::text::TextState;
 use super::AppState;
 use crate::error::AppError;
 use crate::store::hotspots::{self as store, MinedRow};
@@ -49,8 +50,8 @@ pub struct Mined {
 }
 
 /// Resolves the address, else the title and text, against the gazetteer.
-pub fn locate(state: &AppState, row: &MinedRow) -> Located {
-    let g = &state.text.gazetteer;
+pub fn locate(text: &TextState, row: &MinedRow) -> Located {
+    let g = &text.gazetteer;
     let mut m = g.resolve(&row.address);
     if m.district.is_none() {
         m = g.resolve(&format!("{} {}", row.title, row.body));
@@ -64,12 +65,10 @@ pub fn locate(state: &AppState, row: &MinedRow) -> Located {
 }
 
 /// The stored category, else the leaf category whose keywords the text hits most.
-pub fn category_of(state: &AppState, row: &MinedRow) -> Option<String> {
+pub fn category_of(text: &TextState, row: &MinedRow) -> Option<String> {
     row.category_code.clone().or_else(|| {
-        let text = format!("{} {}", row.title, row.body);
-        state
-            .text
-            .keyword_ranking(&text, None)
+        let words = format!("{} {}", row.title, row.body);
+        text.keyword_ranking(&words, None)
             .first()
             .map(|c| c.0.clone())
     })
@@ -87,8 +86,8 @@ pub async fn load(
     off_runtime(move || {
         rows.into_iter()
             .map(|row| {
-                let at = locate(&state, &row);
-                let category = category_of(&state, &row);
+                let at = locate(&state.text, &row);
+                let category = category_of(&state.text, &row);
                 Mined { row, at, category }
             })
             .filter(|m| {
@@ -110,7 +109,8 @@ pub async fn off_runtime<T: Send + 'static>(
         .map_err(|e| AppError::Internal(anyhow::anyhow!("mining task failed: {e}")))
 }
 
-fn record(m: &Mined) -> HotspotRecord {
+/// The miner's record of a request.
+pub fn record(m: &Mined) -> HotspotRecord {
     let requester = (!m.row.requester_phone.is_empty())
         .then(|| hex::encode(&Sha256::digest(m.row.requester_phone.as_bytes())[..8]));
     HotspotRecord {
@@ -181,15 +181,28 @@ fn majority<T: Clone + Ord>(items: impl Iterator<Item = T>) -> Vec<(T, usize)> {
     v
 }
 
-/// Shapes a mined problem, with streets and categories from its requests.
-pub fn view(p: Problem, by_id: &FxHashMap<&str, &Mined>) -> HotspotView {
-    let members: Vec<&Mined> = p
-        .request_ids
-        .iter()
-        .filter_map(|id| by_id.get(id.as_str()).copied())
-        .collect();
+/// What a hotspot view needs of each request beyond the miner's problem.
+pub trait Meta {
+    /// Where it is.
+    fn at(&self) -> &Located;
+    /// Its category (stored or inferred).
+    fn category(&self) -> Option<&str>;
+}
+
+impl Meta for Mined {
+    fn at(&self) -> &Located {
+        &self.at
+    }
+    fn category(&self) -> Option<&str> {
+        self.category.as_deref()
+    }
+}
+
+/// Shapes a mined problem, with streets and categories from its requests' `Meta`.
+pub fn view<'a, M: Meta + 'a>(p: Problem, lookup: impl Fn(&str) -> Option<&'a M>) -> HotspotView {
+    let members: Vec<&M> = p.request_ids.iter().filter_map(|id| lookup(id)).collect();
     let top = |f: fn(&Located) -> &Option<(String, String)>| {
-        majority(members.iter().filter_map(|m| f(&m.at).clone()))
+        majority(members.iter().filter_map(|m| f(m.at()).clone()))
             .into_iter()
             .next()
             .map(|x| x.0)
@@ -206,7 +219,11 @@ pub fn view(p: Problem, by_id: &FxHashMap<&str, &Mined>) -> HotspotView {
         to: crate::store::from_millis(p.to),
         size: p.request_ids.len(),
         request_ids: p.request_ids,
-        categories: majority(members.iter().filter_map(|m| m.category.clone())),
+        categories: majority(
+            members
+                .iter()
+                .filter_map(|m| m.category().map(str::to_string)),
+        ),
         similarity: None,
     }
 }
@@ -240,10 +257,25 @@ pub async fn hotspots(
         index
             .problems(top, Some(as_of))
             .into_iter()
-            .map(|p| view(p, &by_id))
+            .map(|p| view(p, |id| by_id.get(id).copied()))
             .collect()
     })
     .await
+}
+
+/// The `top` hottest problems of the node's live index with a request in the last 30 days
+/// (center roles).
+pub fn live(state: &AppState, actor: &Actor, top: usize) -> Result<Vec<HotspotView>, AppError> {
+    if !actor.may(Action::Supervise) {
+        return Err(AppError::Forbidden("hotspots"));
+    }
+    let now = millis(state.clock.now());
+    let live = state
+        .text
+        .hotspots
+        .read()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("hotspot index poisoned")))?;
+    Ok(live.hottest(top, now))
 }
 
 /// Problems like the one holding `seed` requests, in other streets, over the `days` before
@@ -293,7 +325,7 @@ fn elsewhere_in(requests: &[Mined], seed: &[String]) -> Vec<HotspotView> {
     let mut out: Vec<HotspotView> = found
         .into_iter()
         .filter_map(|(q, sim)| {
-            let mut v = view(index.problem_by_id(q)?, &by_id);
+            let mut v = view(index.problem_by_id(q)?, |id| by_id.get(id).copied());
             v.similarity = Some(sim);
             Some(v)
         })

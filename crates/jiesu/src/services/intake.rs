@@ -234,6 +234,16 @@ pub async fn create(
     if let Ok(mut d) = state.text.dupes.write() {
         d.insert(&row.id, &format!("{} {}", row.title, row.body));
     }
+    if let Ok(mut h) = state.text.hotspots.write() {
+        let started = std::time::Instant::now();
+        let joined = h.insert(&state.text, &row);
+        tracing::debug!(
+            problem = joined.problem,
+            created = joined.created,
+            micros = started.elapsed().as_micros() as u64,
+            "hotspot index"
+        );
+    }
     Ok(row.id)
 }
 

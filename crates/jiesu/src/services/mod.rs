@@ -9,6 +9,7 @@ pub mod hotspots;
 pub mod intake;
 pub mod kb;
 pub mod kpi;
+pub mod live_hotspots;
 pub mod report;
 pub mod suggest;
 pub mod supervision;

@@ -58,6 +58,8 @@ pub struct TextState {
     pub category_names: HashMap<String, String>,
     /// Recent open requests.
     pub dupes: RwLock<DupState>,
+    /// Hot problems of the last days, fed at intake.
+    pub hotspots: RwLock<super::live_hotspots::LiveHotspots>,
 }
 
 impl TextState {
@@ -109,7 +111,7 @@ impl TextState {
         for (id, title, body) in crate::store::requests::open_texts_since(pool, since).await? {
             dupes.insert(&id, &format!("{title} {body}"));
         }
-        Ok(TextState {
+        let text = TextState {
             model,
             model_dir: model_dir.exists().then(|| model_dir.display().to_string()),
             gazetteer,
@@ -117,7 +119,22 @@ impl TextState {
             category_by_name,
             category_names,
             dupes: RwLock::new(dupes),
-        })
+            hotspots: RwLock::default(),
+        };
+        let since = now - chrono::Duration::days(super::live_hotspots::LIVE_DAYS);
+        let until = now + chrono::Duration::days(1);
+        let rows = crate::store::hotspots::requests_between(
+            pool,
+            since,
+            until,
+            super::hotspots::MAX_RECORDS,
+        )
+        .await?;
+        let live = super::live_hotspots::LiveHotspots::build(&text, rows);
+        if let Ok(mut h) = text.hotspots.write() {
+            *h = live;
+        }
+        Ok(text)
     }
 
     /// The category code of a classifier label (a code, or a category name).

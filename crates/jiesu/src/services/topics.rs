@@ -139,7 +139,7 @@ fn proposal(state: &AppState, code: String, t: &Tally) -> Proposal {
     let problems: Vec<String> = index_of(t.members.iter().copied())
         .problems(3, None)
         .into_iter()
-        .map(|p| view(p, &by_id).description)
+        .map(|p| view(p, |id| by_id.get(id).copied()).description)
         .collect();
     let name = state
         .text

@@ -85,6 +85,11 @@ async fn list_hotspots(
     Auth(actor): Auth,
     ApiQuery(p): ApiQuery<HotspotParams>,
 ) -> ApiResult<Json<Vec<HotspotView>>> {
+    let top = number("top", p.top.as_deref(), 20, 500)? as usize;
+    if p.from.is_none() && p.to.is_none() && p.district.is_none() {
+        // the default view: the node's live index, fed at intake
+        return Ok(Json(hotspots::live(&s, &actor, top)?));
+    }
     let to = match &p.to {
         Some(t) => local_midnight(&s, date("to", t)?) + Duration::days(1),
         None => s.clock.now() + Duration::milliseconds(1),
@@ -100,7 +105,6 @@ async fn list_hotspots(
             "from must be before to",
         ));
     }
-    let top = number("top", p.top.as_deref(), 20, 500)? as usize;
     let range = Range {
         from,
         to,

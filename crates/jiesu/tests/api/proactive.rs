@@ -57,7 +57,7 @@ fn ids(v: &Value) -> Vec<String> {
 pub async fn hotspots_group_a_repeated_problem_and_a_task_on_it_is_handled_found_elsewhere_and_made_a_topic(
     b: Backend,
 ) {
-    let app = app!(b);
+    let mut app = app!(b);
     let op = app.user("op1", Role::Operator, None).await;
     let sup = app.user("sup1", Role::Supervisor, None).await;
     let disp = app.user("disp1", Role::Dispatcher, None).await;
@@ -141,6 +141,15 @@ pub async fn hotspots_group_a_repeated_problem_and_a_task_on_it_is_handled_found
         "{description}"
     );
     let key = first["key"].as_str().unwrap().to_string();
+    // The default view is the live index fed at intake; a date range mines the database.
+    let ranged = expect(
+        app.get("/api/v1/hotspots?from=2026-11-01&to=2026-11-30", Some(&sup))
+            .await,
+        200,
+    );
+    assert_eq!(ranged[0]["request_ids"], first["request_ids"]);
+    assert_eq!(ranged[0]["description"], first["description"]);
+    assert_eq!(ranged[0]["categories"], first["categories"]);
     assert!(hot
         .as_array()
         .unwrap()
@@ -319,6 +328,11 @@ pub async fn hotspots_group_a_repeated_problem_and_a_task_on_it_is_handled_found
         200,
     );
     assert_eq!(again["title"], "居民区周边工地夜间施工扰民");
+    // After a restart the live index is rebuilt from the database.
+    let before = hot[0]["request_ids"].clone();
+    app.restart().await;
+    let hot = expect(app.get("/api/v1/hotspots", Some(&sup)).await, 200);
+    assert_eq!(hot[0]["request_ids"], before);
     let tasks = expect(app.get("/api/v1/tasks", Some(&sup)).await, 200);
     assert!(tasks
         .as_array()
