@@ -1,6 +1,7 @@
 //! The use cases, one module each; every write use case owns its transaction, asks
 //! `jiesu_core` whether the change is allowed, and records the events of what it changed.
 
+pub mod alerts;
 pub mod auth;
 pub mod callback;
 pub mod catalogue;

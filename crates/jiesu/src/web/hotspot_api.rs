@@ -3,7 +3,8 @@
 
 use super::extract::{ApiJson, ApiQuery, Auth};
 use crate::error::AppError;
-use crate::services::hotspots::{self, AlertView, HotspotView, Range};
+use crate::services::alerts::{self, AlertView};
+use crate::services::hotspots::{self, HotspotView, Range};
 use crate::services::tasks::{self, NewTask};
 use crate::services::topics::{self, NewTopic, Proposal, TopicView};
 use crate::services::views::{self, RequestView};
@@ -160,7 +161,7 @@ async fn alerts(
         Some(d) => date("date", d)?,
         None => s.clock.now().with_timezone(&s.config.offset()).date_naive(),
     };
-    Ok(Json(hotspots::alerts(&s, &actor, day).await?))
+    Ok(Json(alerts::alerts(&s, &actor, day).await?))
 }
 
 #[derive(Deserialize)]
