@@ -130,9 +130,15 @@ async fn similar(
         return Err(AppError::Forbidden("hotspots"));
     }
     let days = number("days", p.days.as_deref(), DEFAULT_DAYS, 366)?;
-    let seed = hotspots::problem_requests(&s, &key, days)
-        .await?
-        .ok_or(AppError::NotFound("hotspot"))?;
+    // a small number is a rank in the default (live) list; request ids are UUIDs
+    let seed = match key.parse::<usize>() {
+        Ok(rank) if (1..=500).contains(&rank) => hotspots::live(&s, &actor, rank)?
+            .pop()
+            .filter(|p| p.rank == rank)
+            .map(|p| p.request_ids),
+        _ => hotspots::problem_requests(&s, &key, days).await?,
+    }
+    .ok_or(AppError::NotFound("hotspot"))?;
     Ok(Json(hotspots::elsewhere(&s, &seed, days).await?))
 }
 

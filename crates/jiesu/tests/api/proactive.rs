@@ -273,6 +273,12 @@ pub async fn hotspots_group_a_repeated_problem_and_a_task_on_it_is_handled_found
         app.get("/api/v1/hotspots/nope/similar", Some(&sup)).await,
         404,
     );
+    let by_rank = expect(app.get("/api/v1/hotspots/1/similar", Some(&sup)).await, 200);
+    assert_eq!(by_rank[0]["key"], elsewhere[0]["key"]);
+    expect(
+        app.get("/api/v1/hotspots/99/similar", Some(&sup)).await,
+        404,
+    );
     // …and a task opens there too.
     let there_task = json!({
         "title": "翠林小区工地夜间施工扰民（举一反三）",
