@@ -58,19 +58,6 @@ pub async fn requests_between(
         .map_err(Into::into)
 }
 
-/// Which of `ids` are stored requests (any channel).
-pub async fn existing_ids(pool: &AnyPool, ids: &[String]) -> Result<Vec<String>, StoreError> {
-    let mut out = Vec::new();
-    for id in ids {
-        let found: Option<String> = sqlx::query_scalar("SELECT id FROM requests WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-        out.extend(found);
-    }
-    Ok(out)
-}
-
 /// A proactive task's origin.
 #[derive(Debug, Clone)]
 pub struct TaskRow {
