@@ -59,6 +59,8 @@ pub enum Action {
     Return,
     /// Ask for more time on an order of one's unit (申请延期).
     RequestExtension,
+    /// Open a proactive task (主动治理任务) or a monthly topic (每月一题) and dispatch it.
+    OpenTask,
 }
 
 /// The unit a user belongs to, with its place in the unit tree.
@@ -97,6 +99,7 @@ impl Actor {
             DecideExtension => matches!(self.role, Admin | Dispatcher | Supervisor),
             Callback => matches!(self.role, Admin | CallbackAgent),
             Supervise => matches!(self.role, Admin | Dispatcher | Supervisor),
+            OpenTask => matches!(self.role, Admin | Supervisor),
             Administer => self.role == Admin,
             Acknowledge | Reply => self.role.is_unit_role() && self.unit.is_some(),
             Return | RequestExtension => self.role == UnitManager && self.unit.is_some(),
@@ -166,6 +169,7 @@ mod tests {
             Reply,
             Return,
             RequestExtension,
+            OpenTask,
         ];
         let table: [(Role, &[Action]); 7] = [
             (
@@ -179,6 +183,7 @@ mod tests {
                     Callback,
                     Supervise,
                     Administer,
+                    OpenTask,
                 ],
             ),
             (Role::Operator, &[CreateRequest, Answer, Merge]),
@@ -187,7 +192,7 @@ mod tests {
                 &[Merge, Dispatch, DecideExtension, Supervise],
             ),
             (Role::CallbackAgent, &[Callback]),
-            (Role::Supervisor, &[DecideExtension, Supervise]),
+            (Role::Supervisor, &[DecideExtension, Supervise, OpenTask]),
             (Role::UnitHandler, &[Acknowledge, Reply]),
             (
                 Role::UnitManager,

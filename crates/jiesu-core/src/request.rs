@@ -71,6 +71,9 @@ string_enum! {
         Open311 = "open311",
         /// 归并热线: a former hotline folded into 12345 (12315, 12396, …).
         MergedLine = "merged_line",
+        /// 主动治理: a task the center opened itself from a hotspot, a burst alert or the
+        /// monthly topic (未诉先办); never chosen at intake.
+        Proactive = "proactive",
     }
 }
 

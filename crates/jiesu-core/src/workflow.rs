@@ -267,6 +267,16 @@ pub fn check_dispatch(
     if !actor.may(Action::Dispatch) {
         return Err(TransitionError::Forbidden);
     }
+    check_targets(status, existing, new)
+}
+
+/// The dispatch rules without the actor: the request can take orders, no unit twice, exactly
+/// one lead. Proactive tasks (opened with [`Action::OpenTask`]) check only this.
+pub fn check_targets(
+    status: RequestStatus,
+    existing: &[&Assignment],
+    new: &[(String, AssignmentRole)],
+) -> Result<(), TransitionError> {
     if !matches!(
         status,
         RequestStatus::Received | RequestStatus::Dispatched | RequestStatus::InProgress

@@ -460,6 +460,37 @@ impl HotspotIndex {
             .collect()
     }
 
+    /// One live problem (any size), ranked 0, as of the latest request; `None` for an id
+    /// that is not a live problem (see [`HotspotIndex::problem_of`]).
+    pub fn problem_by_id(&self, problem: u32) -> Option<Problem> {
+        let i = problem as usize;
+        if i >= self.clusters.len() || self.alias[i] != problem {
+            return None;
+        }
+        let inputs = self.heat_inputs(&self.clusters[i], self.latest);
+        Some(self.problem(problem, 0, heat(&inputs, &self.cfg.heat), self.latest))
+    }
+
+    /// Live problems whose text is like `problem`'s wherever they are (举一反三): the
+    /// IDF-weighted cosine of the centroids is at least `min_similarity`; places are not
+    /// compared. Most similar first, at most `limit`, `problem` itself left out.
+    pub fn similar(&self, problem: u32, min_similarity: f32, limit: usize) -> Vec<(u32, f32)> {
+        let Some(me) = self.clusters.get(problem as usize) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(u32, f32)> = self
+            .clusters
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.alias[*i] == *i as u32 && *i as u32 != problem)
+            .map(|(i, c)| (i as u32, cosine(&me.centroid, &c.centroid, &self.df)))
+            .filter(|(_, sim)| *sim >= min_similarity)
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out.truncate(limit);
+        out
+    }
+
     fn heat_inputs(&self, c: &Cluster, as_of: i64) -> HeatInputs {
         let since = as_of - self.cfg.recent_days * DAY_MS;
         let recent = c

@@ -260,3 +260,26 @@ fn a_given_place_joins_requests_whose_texts_name_it_differently() {
     assert_eq!(top[0].request_ids, ["1", "2"]);
     assert_eq!(top[0].place, "花家地北里");
 }
+
+#[test]
+fn the_same_issue_elsewhere_is_similar_and_another_issue_is_not() {
+    let mut index = HotspotIndex::new(HotspotConfig::default());
+    for r in [
+        rec("1", 0, "花家地北里小区夜间施工噪音扰民", ""),
+        rec("2", 1, "花家地北里小区工地夜间施工噪音太大", ""),
+        rec("3", 2, "丽泽雅园小区工地夜间施工噪音扰民", ""),
+        rec("4", 3, "望京西园三区停车难", ""),
+    ] {
+        index.insert(&r);
+    }
+    let here = index.problem_of("1").unwrap();
+    let there = index.problem_of("3").unwrap();
+    assert_ne!(here, there, "different places stay different problems");
+    let similar = index.similar(here, 0.3, 10);
+    assert_eq!(similar.first().map(|s| s.0), Some(there), "{similar:?}");
+    let parking = index.problem_of("4").unwrap();
+    assert!(similar.iter().all(|s| s.0 != parking));
+    let p = index.problem_by_id(there).unwrap();
+    assert_eq!(p.request_ids, ["3"]);
+    assert_eq!(p.place, "丽泽雅园");
+}

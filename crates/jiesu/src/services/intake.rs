@@ -92,6 +92,13 @@ fn validate(input: &NewRequest) -> Result<(PhoneNumber, Option<CreditCode>), App
             "the enterprise channel needs requester.enterprise",
         ));
     }
+    if input.channel == Channel::Proactive {
+        errors.push(FieldError::new(
+            "channel",
+            "主动治理任务由中心通过 /tasks 开启，不能作为来电受理",
+            "proactive tasks are opened by the center through /tasks, not taken in",
+        ));
+    }
     if input.channel == Channel::MergedLine
         && input.merged_line.as_deref().unwrap_or("").trim().is_empty()
     {
@@ -226,6 +233,16 @@ pub async fn create(
     tx.commit().await?;
     if let Ok(mut d) = state.text.dupes.write() {
         d.insert(&row.id, &format!("{} {}", row.title, row.body));
+    }
+    if let Ok(mut h) = state.text.hotspots.write() {
+        let started = std::time::Instant::now();
+        let joined = h.insert(&state.text, &row);
+        tracing::debug!(
+            problem = joined.problem,
+            created = joined.created,
+            micros = started.elapsed().as_micros() as u64,
+            "hotspot index"
+        );
     }
     Ok(row.id)
 }

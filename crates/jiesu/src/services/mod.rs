@@ -1,18 +1,23 @@
 //! The use cases, one module each; every write use case owns its transaction, asks
 //! `jiesu_core` whether the change is allowed, and records the events of what it changed.
 
+pub mod alerts;
 pub mod auth;
 pub mod callback;
 pub mod catalogue;
 pub mod handling;
+pub mod hotspots;
 pub mod intake;
 pub mod kb;
 pub mod kpi;
 pub mod portal;
+pub mod live_hotspots;
 pub mod report;
 pub mod suggest;
 pub mod supervision;
+pub mod tasks;
 pub mod text;
+pub mod topics;
 pub mod views;
 
 use crate::clock::Clock;

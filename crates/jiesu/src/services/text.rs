@@ -69,6 +69,8 @@ pub struct TextState {
     rules: RwLock<Option<(std::time::Instant, Arc<Vec<CatalogueRule>>)>>,
     /// The street each candidate duplicate's text resolves to, by request id.
     streets: std::sync::Mutex<HashMap<String, Option<String>>>,
+    /// Hot problems of the last days, fed at intake.
+    pub hotspots: RwLock<super::live_hotspots::LiveHotspots>,
 }
 
 /// How long a node trusts its cached catalogue (another node's change shows after this).
@@ -133,7 +135,7 @@ impl TextState {
             .into_iter()
             .filter_map(|c| c.default_unit_code.map(|u| (c.code, u)))
             .collect();
-        Ok(TextState {
+        let text = TextState {
             unit_names,
             default_units,
             rules: RwLock::new(None),
@@ -145,7 +147,22 @@ impl TextState {
             category_by_name,
             category_names,
             dupes: RwLock::new(dupes),
-        })
+            hotspots: RwLock::default(),
+        };
+        let since = now - chrono::Duration::days(super::live_hotspots::LIVE_DAYS);
+        let until = now + chrono::Duration::days(1);
+        let rows = crate::store::hotspots::requests_between(
+            pool,
+            since,
+            until,
+            super::hotspots::MAX_RECORDS,
+        )
+        .await?;
+        let live = super::live_hotspots::LiveHotspots::build(&text, rows);
+        if let Ok(mut h) = text.hotspots.write() {
+            *h = live;
+        }
+        Ok(text)
     }
 
     /// The active dispatch catalogue (cached for a few seconds).

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod disputes;
 pub mod events;
 mod group;
+pub mod hotspots;
 pub mod kb;
 pub mod kpi;
 pub mod outbox;

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod hotspot_api;
 pub mod kpi_api;
 pub mod openapi;
 pub mod text_api;
@@ -105,7 +106,8 @@ pub fn router(state: AppState) -> Router {
             "/api/v1",
             api::routes()
                 .merge(text_api::routes())
-                .merge(kpi_api::routes()),
+                .merge(kpi_api::routes())
+                .merge(hotspot_api::routes()),
         )
         .merge(ui::routes())
         .fallback(not_found)

@@ -2,6 +2,7 @@
 //! against SQLite and PostgreSQL, driven over HTTP. Each story runs on both backends.
 
 mod helpers;
+mod proactive;
 mod stories;
 mod ui;
 
@@ -44,6 +45,9 @@ on_both_backends!(
     the_simulator_lives_days_through_the_services_deterministically,
     dispatch_disputes_are_listed_and_arbitrated_and_the_decision_holds,
     concurrent_writes_are_all_durable_and_refusals_leave_nothing,
+    hotspots_group_a_repeated_problem_and_a_task_on_it_is_handled_found_elsewhere_and_made_a_topic,
+    bad_proactive_input_gets_422_naming_the_field,
+    a_burst_at_one_street_raises_an_alert_with_its_reason,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

@@ -1,6 +1,8 @@
 //! User stories, each run on SQLite and PostgreSQL.
 
 use crate::helpers::{complaint, expect, order_id, Backend, TestApp};
+// Proactive work (issue #7) has its own file; the macro in main.rs looks here.
+pub use crate::proactive::*;
 use jiesu_core::Role;
 use serde_json::{json, Value};
 
@@ -1441,6 +1443,15 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/supervision/returned", "get"),
         ("/supervision/unsatisfied", "get"),
         ("/supervision/summons", "get"),
+        ("/hotspots", "get"),
+        ("/hotspots/{key}/similar", "get"),
+        ("/alerts", "get"),
+        ("/tasks", "get"),
+        ("/tasks", "post"),
+        ("/tasks/{id}/elsewhere", "get"),
+        ("/topics/proposals", "get"),
+        ("/topics", "post"),
+        ("/topics/{id}", "get"),
     ];
     for (path, method) in served {
         assert!(

@@ -1,0 +1,135 @@
+//! The live hotspot index of a node (热点, incremental): built at start from the last
+//! [`LIVE_DAYS`] of citizen requests and fed by intake after each commit, so a new request joins
+//! its problem at once. Derived state like the duplicate index: each node keeps its own and
+//! rebuilds it at start. It does not see later callbacks; a ranged `GET /hotspots` does.
+
+use super::hotspots::{category_of, locate, record, view, HotspotView, Located, Meta, Mined};
+use super::text::TextState;
+use crate::store::hotspots::MinedRow;
+use crate::store::requests::RequestRow;
+use jiesu_text::hotspots::time::DAY_MS;
+use jiesu_text::hotspots::{mine_index, HotspotConfig, HotspotIndex, HotspotRecord, Joined};
+use rustc_hash::FxHashMap;
+
+/// Days of requests the index starts from.
+pub const LIVE_DAYS: i64 = 30;
+
+/// What a view needs of an indexed request.
+#[derive(Debug, Clone)]
+pub struct LiveMeta {
+    at: Located,
+    category: Option<String>,
+}
+
+impl Meta for LiveMeta {
+    fn at(&self) -> &Located {
+        &self.at
+    }
+    fn category(&self) -> Option<&str> {
+        self.category.as_deref()
+    }
+}
+
+/// The index and each request's place and category.
+pub struct LiveHotspots {
+    index: HotspotIndex,
+    meta: FxHashMap<String, LiveMeta>,
+}
+
+impl Default for LiveHotspots {
+    fn default() -> Self {
+        LiveHotspots {
+            index: HotspotIndex::new(HotspotConfig::default()),
+            meta: FxHashMap::default(),
+        }
+    }
+}
+
+impl LiveHotspots {
+    /// Mines `rows` (oldest first) into a fresh index.
+    pub fn build(text: &TextState, rows: Vec<MinedRow>) -> Self {
+        let mined: Vec<Mined> = rows
+            .into_iter()
+            .map(|row| Mined {
+                at: locate(text, &row),
+                category: category_of(text, &row),
+                row,
+            })
+            .collect();
+        let mut records: Vec<HotspotRecord> = mined.iter().map(record).collect();
+        let index = mine_index(&mut records, &HotspotConfig::default());
+        let meta = mined
+            .into_iter()
+            .map(|m| {
+                let meta = LiveMeta {
+                    at: m.at,
+                    category: m.category,
+                };
+                (m.row.id, meta)
+            })
+            .collect();
+        LiveHotspots { index, meta }
+    }
+
+    /// Adds a just-recorded citizen request; returns the problem it joined.
+    pub fn insert(&mut self, text: &TextState, r: &RequestRow) -> Joined {
+        let row = MinedRow {
+            id: r.id.clone(),
+            created_at: crate::store::millis(r.created_at),
+            title: r.title.clone(),
+            body: r.body.clone(),
+            address: r.address.clone(),
+            category_code: r.category_code.clone(),
+            requester_phone: r.requester_phone.clone(),
+            dissatisfied: false,
+        };
+        let m = Mined {
+            at: locate(text, &row),
+            category: category_of(text, &row),
+            row,
+        };
+        let joined = self.index.insert(&record(&m));
+        let meta = LiveMeta {
+            at: m.at,
+            category: m.category,
+        };
+        self.meta.insert(m.row.id, meta);
+        joined
+    }
+
+    /// Number of indexed requests.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The `top` hottest problems as of `now` (UTC ms) with a request in the last
+    /// [`LIVE_DAYS`].
+    pub fn hottest(&self, top: usize, now: i64) -> Vec<HotspotView> {
+        let since = now - LIVE_DAYS * DAY_MS;
+        // problems gone quiet are skipped: ask for more until `top` recent ones are found
+        let mut ask = top.saturating_mul(2).max(16);
+        let recent = loop {
+            let all = self.index.problems(ask, Some(now));
+            let exhausted = all.len() < ask;
+            let recent: Vec<_> = all.into_iter().filter(|p| p.to >= since).collect();
+            if exhausted || recent.len() >= top {
+                break recent;
+            }
+            ask = ask.saturating_mul(4);
+        };
+        let mut out: Vec<HotspotView> = recent
+            .into_iter()
+            .take(top)
+            .map(|p| view(p, |id| self.meta.get(id)))
+            .collect();
+        for (i, v) in out.iter_mut().enumerate() {
+            v.rank = i + 1;
+        }
+        out
+    }
+}

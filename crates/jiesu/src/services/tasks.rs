@@ -1,0 +1,311 @@
+//! Proactive tasks (主动治理任务, 未诉先办): a task IS a request of channel `proactive`,
+//! recorded by the center and dispatched in the same transaction, so orders, deadlines,
+//! acknowledgements, replies, supervision, events and KPIs are the ones every request has.
+//! This module owns opening them and saying where they came from; not the handling.
+
+use super::handling::{open_orders, settle_status, DispatchTarget};
+use super::AppState;
+use crate::error::{AppError, FieldError};
+use crate::store::hotspots::{self as store, TaskRow, TaskSummary};
+use crate::store::reference;
+use crate::store::requests::{self, RequestRow};
+use jiesu_core::access::Action;
+use jiesu_core::workflow::check_targets;
+use jiesu_core::{Actor, Channel, RequestStatus};
+use serde::Deserialize;
+
+/// A task as submitted.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    /// Title.
+    pub title: String,
+    /// What the units are to do.
+    pub description: String,
+    /// What prompted it.
+    pub source: TaskSource,
+    /// The citizen requests behind it (may be empty for a topic task).
+    #[serde(default)]
+    pub request_ids: Vec<String>,
+    /// The units and their roles; exactly one lead.
+    pub units: Vec<DispatchTarget>,
+    /// The time-limit class (default: the category's, else `general`).
+    pub time_limit_class: Option<String>,
+    /// The category (default: the most common of its requests).
+    pub category_code: Option<String>,
+    /// Where (default: the first request's address).
+    pub address: Option<String>,
+    /// The monthly topic it belongs to.
+    pub topic_id: Option<String>,
+}
+
+/// Where a task came from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSource {
+    /// `hotspot`, `alert`, `topic` or `elsewhere` (举一反三 from another task or problem).
+    pub kind: String,
+    /// The problem key, alert, topic id or task id.
+    #[serde(rename = "ref")]
+    pub reference: String,
+}
+
+const KINDS: &[&str] = &["hotspot", "alert", "topic", "elsewhere"];
+
+fn validate(input: &NewTask) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut text = |field: &str, value: &str, max: usize| {
+        if value.trim().is_empty() || value.chars().count() > max {
+            errors.push(FieldError::new(
+                field,
+                format!("不能为空且不超过 {max} 个字符"),
+                format!("must be 1–{max} characters"),
+            ));
+        }
+    };
+    text("title", &input.title, 200);
+    text("description", &input.description, 20_000);
+    text("source.ref", &input.source.reference, 200);
+    if !KINDS.contains(&input.source.kind.as_str()) {
+        errors.push(FieldError::new(
+            "source.kind",
+            "须为 hotspot、alert、topic 或 elsewhere",
+            "must be hotspot, alert, topic or elsewhere",
+        ));
+    }
+    if input.request_ids.len() > 1000 {
+        errors.push(FieldError::new(
+            "request_ids",
+            "最多 1000 个诉求",
+            "at most 1000 requests",
+        ));
+    }
+    errors
+}
+
+/// Checks the units and the linked requests; returns the units and the linked rows.
+async fn resolve(
+    state: &AppState,
+    input: &NewTask,
+) -> Result<
+    (
+        Vec<(reference::Unit, jiesu_core::workflow::AssignmentRole)>,
+        Vec<RequestRow>,
+    ),
+    AppError,
+> {
+    let mut errors = validate(input);
+    let mut targets = Vec::new();
+    for (i, t) in input.units.iter().enumerate() {
+        match reference::unit(state.store.reader(), &t.unit_code).await? {
+            Some(u) if u.level != "center" => targets.push((u, t.role)),
+            _ => errors.push(FieldError::new(
+                format!("units[{i}].unit_code"),
+                format!("没有这个承办单位：{}", t.unit_code),
+                format!("no such handling unit: {}", t.unit_code),
+            )),
+        }
+    }
+    let mut linked = Vec::new();
+    for (i, id) in input.request_ids.iter().enumerate() {
+        match requests::get(state.store.reader(), id).await? {
+            Some(r) if r.channel != Channel::Proactive.as_str() => linked.push(r),
+            _ => errors.push(FieldError::new(
+                format!("request_ids[{i}]"),
+                format!("没有这个市民诉求：{id}"),
+                format!("no such citizen request: {id}"),
+            )),
+        }
+    }
+    if let Some(t) = &input.topic_id {
+        if store::topic(state.store.reader(), t).await?.is_none() {
+            errors.push(FieldError::new(
+                "topic_id",
+                "没有这个每月一题",
+                "no such monthly topic",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok((targets, linked))
+}
+
+fn most_common(values: impl Iterator<Item = String>) -> Option<String> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for v in values {
+        match counts.iter_mut().find(|c| c.0 == v) {
+            Some(c) => c.1 += 1,
+            None => counts.push((v, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|c| c.0)
+}
+
+async fn task_row(
+    state: &AppState,
+    tx: &mut crate::store::Tx,
+    actor: &Actor,
+    input: &NewTask,
+    linked: &[RequestRow],
+) -> Result<RequestRow, AppError> {
+    let category = input
+        .category_code
+        .clone()
+        .or_else(|| most_common(linked.iter().filter_map(|r| r.category_code.clone())));
+    let class = match &category {
+        Some(code) => Some(
+            reference::category_class(state.store.reader(), code)
+                .await?
+                .ok_or_else(|| {
+                    AppError::field("category_code", "没有这个分类", "no such category")
+                })?,
+        ),
+        None => None,
+    };
+    let now = state.clock.now();
+    let day = now
+        .with_timezone(&state.config.offset())
+        .format("%Y%m%d")
+        .to_string();
+    Ok(RequestRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        number: requests::next_number(tx, &day).await?,
+        jurisdiction: state.config.jurisdiction.clone(),
+        kind: most_common(linked.iter().map(|r| r.kind.clone()))
+            .unwrap_or_else(|| "suggestion".into()),
+        channel: Channel::Proactive.as_str().into(),
+        merged_line: None,
+        status: RequestStatus::Received.as_str().into(),
+        title: input.title.trim().to_string(),
+        body: input.description.clone(),
+        address: input
+            .address
+            .clone()
+            .or_else(|| linked.first().map(|r| r.address.clone()))
+            .unwrap_or_default(),
+        category_code: category,
+        time_limit_class: class,
+        requester_name: "12345 中心（主动治理）".into(),
+        requester_phone: "12345".into(),
+        enterprise_name: None,
+        credit_code: None,
+        confidential: false,
+        round: 1,
+        primary_id: None,
+        callback_attempts: 0,
+        callback_done: false,
+        answer: None,
+        close_reason: None,
+        created_by: actor.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+        closed_at: None,
+    })
+}
+
+/// Opens a task and dispatches it to its units; returns the task's request id.
+pub async fn open(state: &AppState, actor: &Actor, input: NewTask) -> Result<String, AppError> {
+    if !actor.may(Action::OpenTask) {
+        return Err(AppError::Forbidden("opening proactive tasks"));
+    }
+    let (targets, linked) = resolve(state, &input).await?;
+    let wanted: Vec<_> = targets.iter().map(|(u, r)| (u.code.clone(), *r)).collect();
+    check_targets(RequestStatus::Received, &[], &wanted).map_err(|e| rename_units(e.into()))?;
+    let mut tx = state.store.begin().await?;
+    let mut req = task_row(state, &mut tx, actor, &input, &linked).await?;
+    requests::insert(&mut tx, &req).await?;
+    let links: Vec<String> = linked.iter().map(|r| r.id.clone()).collect();
+    let task = TaskRow {
+        request_id: req.id.clone(),
+        source_kind: input.source.kind.clone(),
+        source_ref: input.source.reference.clone(),
+        topic_id: input.topic_id.clone(),
+        created_by: actor.user_id.clone(),
+        created_at: req.created_at,
+    };
+    store::insert_task(&mut tx, &task, &links).await?;
+    state
+        .event(actor, &req.id, None, "request.created")
+        .change("", RequestStatus::Received.as_str())
+        .payload(serde_json::json!({
+            "number": req.number, "kind": req.kind, "channel": req.channel, "category_code": req.category_code,
+            "source": { "kind": task.source_kind, "ref": task.source_ref }, "topic_id": task.topic_id, "request_ids": links,
+        }))
+        .record(&mut tx);
+    for id in &links {
+        state
+            .event(actor, id, None, "request.task_opened")
+            .payload(serde_json::json!({ "task_id": req.id, "task_number": req.number }))
+            .record(&mut tx);
+    }
+    let class = input
+        .time_limit_class
+        .clone()
+        .or_else(|| req.time_limit_class.clone())
+        .unwrap_or_else(|| "general".into());
+    req.time_limit_class = Some(class.clone());
+    let orders = open_orders(state, &mut tx, actor, &req, &targets, &class).await?;
+    settle_status(state, &mut tx, actor, &mut req, &orders).await?;
+    tx.commit().await?;
+    Ok(req.id)
+}
+
+/// The dispatch rules name the field `assignments`; a task calls it `units`.
+fn rename_units(e: AppError) -> AppError {
+    match e {
+        AppError::Invalid(fields) => AppError::Invalid(
+            fields
+                .into_iter()
+                .map(|mut f| {
+                    if f.field == "assignments" {
+                        f.field = "units".into();
+                    }
+                    f
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Tasks, newest first (center roles), optionally by request status.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    status: Option<&str>,
+) -> Result<Vec<TaskSummary>, AppError> {
+    if !actor.may(Action::Supervise) && !actor.may(Action::OpenTask) {
+        return Err(AppError::Forbidden("proactive tasks"));
+    }
+    if let Some(s) = status {
+        if RequestStatus::parse(s).is_none() {
+            return Err(AppError::field(
+                "status",
+                "没有这个状态",
+                "no such request status",
+            ));
+        }
+    }
+    Ok(store::list_tasks(state.store.reader(), status, None, 500).await?)
+}
+
+/// The same problem elsewhere as a task (举一反三), over the `days` before now.
+pub async fn elsewhere(
+    state: &AppState,
+    actor: &Actor,
+    task_id: &str,
+    days: i64,
+) -> Result<Vec<super::hotspots::HotspotView>, AppError> {
+    if !actor.may(Action::Supervise) {
+        return Err(AppError::Forbidden("proactive tasks"));
+    }
+    let links = store::task_links(state.store.reader(), task_id)
+        .await?
+        .ok_or(AppError::NotFound("task"))?;
+    super::hotspots::elsewhere(state, &links, days).await
+}
