@@ -80,8 +80,11 @@ fn machine() -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
     format!(
-        "{} cores ({cpu}), {mem:.0} GiB RAM; {rustc}; jiesu {}",
+        "{} cores ({cpu}), {mem:.0} GiB RAM, load average {load} at the start; {rustc}; jiesu {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         env!("CARGO_PKG_VERSION")
     )
