@@ -248,6 +248,7 @@ async function story(browser, base) {
   ok(ranking.includes("望京街道"), "the supervisor's dashboard ranks 望京街道");
   await page.waitForSelector(".chart canvas");
   ok(await page.locator("[data-testid=report-link]").count() === 1, "the monthly report is one click away");
+  ok(await page.locator("[data-testid=hotspots]").count() === 1, "the dashboard lists the hot problems (热点)");
   await shot(page, "13-dashboard");
   await ctx.close();
 

@@ -99,10 +99,17 @@ pub async fn load_shipped(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<Vec
             continue;
         }
         let rows = records(text)?;
+        // The first load is in force since always (a simulated past month must find its time
+        // limits); a changed file takes effect from now on.
+        let effective = if current.is_none() {
+            DateTime::<Utc>::UNIX_EPOCH
+        } else {
+            now
+        };
         match name {
             "units" => load_units(tx, &rows).await?,
             "categories" => load_categories(tx, &rows).await?,
-            _ => load_time_limits(tx, &rows, now).await?,
+            _ => load_time_limits(tx, &rows, effective).await?,
         }
         sqlx::query(
             "INSERT INTO reference_versions (name, version, loaded_at) VALUES ($1, $2, $3) \

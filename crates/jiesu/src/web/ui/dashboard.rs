@@ -40,6 +40,15 @@ struct DeadlineRow {
     warn_ms: i64,
 }
 
+/// One hot problem of the live index.
+struct HotRow {
+    key: String,
+    heat: String,
+    description: String,
+    size: usize,
+    span: String,
+}
+
 struct DeadlineBox {
     id: &'static str,
     title: &'static str,
@@ -62,6 +71,7 @@ struct Dashboard {
     category_chart: String,
     district_chart: String,
     lists: Vec<DeadlineBox>,
+    hotspots: Vec<HotRow>,
     may_decide: bool,
     extensions: Vec<super::dispatch::PendingExt>,
 }
@@ -87,6 +97,28 @@ fn bar_chart(names: Vec<String>, values: Vec<i64>) -> String {
         "series": [{ "type": "bar", "data": values }]
     })
     .to_string()
+}
+
+/// The ten hottest problems of the node's live index (热点).
+fn hot_rows(s: &AppState) -> Vec<HotRow> {
+    let now = s.clock.now();
+    let Ok(live) = s.text.hotspots.read() else {
+        return Vec::new();
+    };
+    live.hottest(10, now.timestamp_millis())
+        .into_iter()
+        .map(|h| HotRow {
+            key: h.key,
+            heat: format!("{:.1}", h.heat),
+            description: h.description,
+            size: h.request_ids.len(),
+            span: format!(
+                "{} – {}",
+                local_time(s, h.from).get(..10).unwrap_or_default(),
+                local_time(s, h.to).get(..10).unwrap_or_default()
+            ),
+        })
+        .collect()
 }
 
 /// `GET /ui/dashboard?month=&level=&unit=`.
@@ -170,6 +202,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
             districts.units.iter().map(|u| u.volume as i64).collect(),
         ),
         lists: deadline_lists(&s, &page).await?,
+        hotspots: hot_rows(&s),
         may_decide: page.actor.may(Action::DecideExtension),
         extensions: if page.actor.may(Action::DecideExtension) {
             super::dispatch::pending_extensions(&s).await?
