@@ -7,18 +7,52 @@ use jiesu_core::kpi::{KpiRules, Tally};
 use sqlx::{AnyConnection, AnyPool, Row};
 use std::collections::HashMap;
 
-/// Reached callbacks in [$1, $2), each joined to the order it counts for: the lead of its
-/// round (a merged requester's callback: the primary request's lead), not returned, not exempt.
-const ATTRIBUTED_CALLBACKS: &str = "FROM callbacks c JOIN requests r ON r.id = c.request_id \
-    JOIN assignments a ON a.request_id = COALESCE(r.primary_id, r.id) AND a.round = c.round AND a.role = 'lead' \
-    AND a.status <> 'returned' WHERE c.reached = 1 AND c.at >= $1 AND c.at < $2 \
-    AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id)";
+/// Reached callbacks in [$1, $2), each joined to the order of `role` (`lead` or `co`) in its
+/// round that it counts for (a merged requester's callback: the primary request's orders),
+/// not returned, not exempt.
+fn attributed_callbacks(role: &str) -> String {
+    format!(
+        "FROM callbacks c JOIN requests r ON r.id = c.request_id \
+         JOIN assignments a ON a.request_id = COALESCE(r.primary_id, r.id) AND a.round = c.round AND a.role = '{role}' \
+         AND a.status <> 'returned' WHERE c.reached = 1 AND c.at >= $1 AND c.at < $2 \
+         AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id)"
+    )
+}
 
-/// The same callbacks joined to the co-handlers of their round instead.
-const CO_ATTRIBUTED_CALLBACKS: &str = "FROM callbacks c JOIN requests r ON r.id = c.request_id \
-    JOIN assignments a ON a.request_id = COALESCE(r.primary_id, r.id) AND a.round = c.round AND a.role = 'co' \
-    AND a.status <> 'returned' WHERE c.reached = 1 AND c.at >= $1 AND c.at < $2 \
-    AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id)";
+/// Per unit: (called back, resolved, satisfied, basic) of the callbacks in [from, to)
+/// attributed to its orders of `role`.
+async fn callback_counts(
+    conn: &mut AnyConnection,
+    role: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, [u64; 4])>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT a.unit_code, COUNT(*) AS called_back, SUM(CASE WHEN c.resolved = 1 THEN 1 ELSE 0 END) AS resolved, \
+         SUM(CASE WHEN c.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
+         SUM(CASE WHEN c.satisfaction = 'basic' THEN 1 ELSE 0 END) AS basic {} GROUP BY a.unit_code",
+        attributed_callbacks(role)
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    let n = |r: &sqlx::any::AnyRow, c: &str| r.try_get::<i64, _>(c).map(|v| v as u64);
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("unit_code")?,
+                [
+                    n(r, "called_back")?,
+                    n(r, "resolved")?,
+                    n(r, "satisfied")?,
+                    n(r, "basic")?,
+                ],
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
 
 /// Counts per unit code for orders dispatched and callbacks made in [from, to), recounted from
 /// the base tables (the full scan the rollups must agree with). Returned orders and exempt
@@ -56,41 +90,19 @@ async fn recount(
         t.acknowledged_on_time = r.try_get::<i64, _>("on_time")? as u64;
         t.volume = r.try_get::<i64, _>("led")? as u64;
     }
-    let rows = sqlx::query(
-        &format!(
-            "SELECT a.unit_code, COUNT(*) AS called_back, SUM(CASE WHEN c.resolved = 1 THEN 1 ELSE 0 END) AS resolved, \
-             SUM(CASE WHEN c.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
-             SUM(CASE WHEN c.satisfaction = 'basic' THEN 1 ELSE 0 END) AS basic {ATTRIBUTED_CALLBACKS} GROUP BY a.unit_code"
-        ),
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await?;
-    for r in rows {
-        let t = out.entry(r.try_get("unit_code")?).or_default();
-        t.called_back = r.try_get::<i64, _>("called_back")? as u64;
-        t.resolved = r.try_get::<i64, _>("resolved")? as u64;
-        t.satisfied = r.try_get::<i64, _>("satisfied")? as u64;
-        t.basic = r.try_get::<i64, _>("basic")? as u64;
+    for (unit, [called_back, resolved, satisfied, basic]) in
+        callback_counts(conn, "lead", from, to).await?
+    {
+        let t = out.entry(unit).or_default();
+        (t.called_back, t.resolved, t.satisfied, t.basic) =
+            (called_back, resolved, satisfied, basic);
     }
-    let rows = sqlx::query(
-        &format!(
-            "SELECT a.unit_code, COUNT(*) AS called_back, SUM(CASE WHEN c.resolved = 1 THEN 1 ELSE 0 END) AS resolved, \
-             SUM(CASE WHEN c.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
-             SUM(CASE WHEN c.satisfaction = 'basic' THEN 1 ELSE 0 END) AS basic {CO_ATTRIBUTED_CALLBACKS} GROUP BY a.unit_code"
-        ),
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await?;
-    for r in rows {
-        let t = out.entry(r.try_get("unit_code")?).or_default();
-        t.co_called_back = r.try_get::<i64, _>("called_back")? as u64;
-        t.co_resolved = r.try_get::<i64, _>("resolved")? as u64;
-        t.co_satisfied = r.try_get::<i64, _>("satisfied")? as u64;
-        t.co_basic = r.try_get::<i64, _>("basic")? as u64;
+    for (unit, [called_back, resolved, satisfied, basic]) in
+        callback_counts(conn, "co", from, to).await?
+    {
+        let t = out.entry(unit).or_default();
+        (t.co_called_back, t.co_resolved, t.co_satisfied, t.co_basic) =
+            (called_back, resolved, satisfied, basic);
     }
     Ok(out)
 }
@@ -456,8 +468,9 @@ pub async fn repeated_unsatisfied(
 ) -> Result<Vec<(String, i64)>, StoreError> {
     let rows = sqlx::query(
         &format!(
-            "SELECT a.unit_code, COUNT(*) AS n {ATTRIBUTED_CALLBACKS} AND (c.resolved = 0 OR c.satisfaction = 'unsatisfied') \
-             GROUP BY a.unit_code HAVING COUNT(*) >= $3 ORDER BY n DESC, a.unit_code"
+            "SELECT a.unit_code, COUNT(*) AS n {} AND (c.resolved = 0 OR c.satisfaction = 'unsatisfied') \
+             GROUP BY a.unit_code HAVING COUNT(*) >= $3 ORDER BY n DESC, a.unit_code",
+            attributed_callbacks("lead")
         ),
     )
     .bind(millis(from))
