@@ -101,6 +101,20 @@ fn peak_rss_mib(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU time (user + system) a process has used so far, in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let tick = 100.0; // USER_HZ on Linux
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / tick)
+        })
+        .unwrap_or(0.0)
+}
+
 /// The raw insert limit: one-row transactions of a request-sized row for `secs` seconds.
 async fn raw_inserts(
     url: &str,
@@ -371,7 +385,11 @@ async fn main() -> anyhow::Result<()> {
         "intake of {} requests at concurrency {} …",
         a.requests, a.concurrency
     );
+    let (server_cpu0, client_cpu0) = (cpu_secs(server.child.id()), cpu_secs(std::process::id()));
     let (rate, mut pairs, mut creates) = intake(&server, a.requests, a.concurrency).await?;
+    let server_cpu = (cpu_secs(server.child.id()) - server_cpu0) * 1000.0 / a.requests as f64;
+    let client_cpu = (cpu_secs(std::process::id()) - client_cpu0) * 1000.0 / a.requests as f64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let rss = peak_rss_mib(server.child.id());
     drop(server);
     let report = format!(
@@ -383,6 +401,8 @@ async fn main() -> anyhow::Result<()> {
          | latency of the create call alone, p50 / p99 | {:.1} / {:.1} ms |\n\
          | baseline: raw one-row insert transactions, same database and durability ({}) | {raw:.0} /s |\n\
          | ratio intake / raw insert | {:.2} |\n\
+         | CPU time per intake: server / client (this benchmark) | {server_cpu:.2} / {client_cpu:.2} ms |\n\
+         | the rate the CPU time allows on {cores} cores, with nothing else running | {:.0} /s |\n\
          | server peak memory (VmHWM) after {} intakes | {rss:.0} MiB |\n",
         machine(),
         a.concurrency,
@@ -392,6 +412,7 @@ async fn main() -> anyhow::Result<()> {
         pct(&mut creates, 0.99),
         if sqlite { "one writer" } else { "same concurrency" },
         rate / raw,
+        cores * 1000.0 / (server_cpu + client_cpu),
         a.requests + 300.min(a.requests),
     );
     print!("{report}");

@@ -71,6 +71,7 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
         text: Arc::new(text),
         search: None,
         search_lock: Arc::default(),
+        sessions: Arc::default(),
     })
 }
 

@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use jiesu_core::{Actor, Role, UnitCode};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// Failures allowed before attempts are slowed down.
 const FREE_FAILURES: i64 = 5;
@@ -95,20 +96,87 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> Result<S
 
 /// Ends a session.
 pub async fn logout(state: &AppState, token: &str) -> Result<(), AppError> {
+    let digest = token_digest(token);
     let mut tx = state.store.begin().await?;
-    users::end_session(&mut tx, &token_digest(token)).await?;
+    users::end_session(&mut tx, &digest).await?;
     tx.commit().await?;
+    state.sessions.forget(&digest);
     Ok(())
+}
+
+/// How long a node trusts a session it looked up without asking the database again: the
+/// longest a logout on another node goes unnoticed here. A logout on this node is immediate.
+pub const SESSION_CACHE_SECONDS: u64 = 5;
+
+/// The sessions a node looked up in the last [`SESSION_CACHE_SECONDS`]: every API call
+/// carries its bearer token, and at intake rates the lookup was two of the few queries a
+/// request costs.
+#[derive(Default)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<HashMap<String, CachedSession>>,
+}
+
+struct CachedSession {
+    actor: Actor,
+    expires_at: DateTime<Utc>,
+    fetched: std::time::Instant,
+}
+
+/// Entries kept at most; the map is emptied when full (sessions are cheap to look up again).
+const SESSION_CACHE_MAX: usize = 10_000;
+
+impl SessionCache {
+    fn get(&self, digest: &str, now: DateTime<Utc>) -> Option<Actor> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let c = entries.get(digest)?;
+        (c.fetched.elapsed().as_secs() < SESSION_CACHE_SECONDS && c.expires_at > now)
+            .then(|| c.actor.clone())
+    }
+
+    fn put(&self, digest: String, actor: Actor, expires_at: DateTime<Utc>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= SESSION_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(
+            digest,
+            CachedSession {
+                actor,
+                expires_at,
+                fetched: std::time::Instant::now(),
+            },
+        );
+    }
+
+    /// Drops a session (at logout).
+    pub fn forget(&self, digest: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(digest);
+    }
+
+    /// Drops every session (when users change).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
 }
 
 /// The actor behind a token, if the session is live.
 pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Actor>, AppError> {
-    Ok(users::actor_for_session(
-        state.store.reader(),
-        &token_digest(token),
-        state.clock.now(),
-    )
-    .await?)
+    let digest = token_digest(token);
+    let now = state.clock.now();
+    if let Some(actor) = state.sessions.get(&digest, now) {
+        return Ok(Some(actor));
+    }
+    let found = users::actor_for_session(state.store.reader(), &digest, now).await?;
+    Ok(found.map(|(actor, expires_at)| {
+        state.sessions.put(digest, actor.clone(), expires_at);
+        actor
+    }))
 }
 
 /// Creates a user; a unit role needs an existing unit, a center role must have none.

@@ -12,6 +12,7 @@ use jiesu_core::access::Action;
 use jiesu_core::Actor;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// An entry as submitted.
 #[derive(Debug, Deserialize)]
@@ -125,6 +126,7 @@ pub async fn save(
         &entry,
     ));
     tx.commit().await?;
+    forget(state);
     Ok(entry)
 }
 
@@ -141,6 +143,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: &str) -> Result<(), App
     kb::upsert(&mut tx, &entry, &actor.user_id).await?;
     tx.event(kb_event(state, actor, "kb.deleted", &entry));
     tx.commit().await?;
+    forget(state);
     Ok(())
 }
 
@@ -168,6 +171,44 @@ fn bigrams(text: &str) -> HashSet<(char, char)> {
     chars.windows(2).map(|w| (w[0], w[1])).collect()
 }
 
+/// An entry with the bigrams a search compares.
+pub(crate) struct IndexedEntry {
+    entry: KbEntry,
+    head: HashSet<(char, char)>,
+    body: HashSet<(char, char)>,
+}
+
+/// The active entries, indexed, from the cache (refreshed after [`super::text::RULES_TTL`]
+/// and dropped on every change made through this node).
+async fn indexed(state: &AppState) -> Result<Arc<Vec<IndexedEntry>>, AppError> {
+    if let Some((at, entries)) = state.text.kb.read().ok().and_then(|c| c.clone()) {
+        if at.elapsed() < super::text::RULES_TTL {
+            return Ok(entries);
+        }
+    }
+    let entries: Arc<Vec<IndexedEntry>> = Arc::new(
+        kb::active(state.store.reader())
+            .await?
+            .into_iter()
+            .map(|entry| IndexedEntry {
+                head: bigrams(&format!("{} {}", entry.title, entry.tags.join(" "))),
+                body: bigrams(&entry.answer),
+                entry,
+            })
+            .collect(),
+    );
+    if let Ok(mut c) = state.text.kb.write() {
+        *c = Some((std::time::Instant::now(), entries.clone()));
+    }
+    Ok(entries)
+}
+
+fn forget(state: &AppState) {
+    if let Ok(mut c) = state.text.kb.write() {
+        *c = None;
+    }
+}
+
 /// Ranks live entries for a query; entries below `min_score` are left out.
 pub async fn search(
     state: &AppState,
@@ -179,18 +220,18 @@ pub async fn search(
     if q.is_empty() {
         return Ok(Vec::new());
     }
-    let mut hits: Vec<KbHit> = kb::live(state.store.reader(), state.clock.now())
+    let now = state.clock.now();
+    let mut hits: Vec<KbHit> = indexed(state)
         .await?
-        .into_iter()
-        .map(|entry| {
-            let head = bigrams(&format!("{} {}", entry.title, entry.tags.join(" ")));
-            let body = bigrams(&entry.answer);
+        .iter()
+        .filter(|e| e.entry.valid_until.is_none_or(|v| v > now))
+        .filter_map(|e| {
             let weight: f64 = q
                 .iter()
                 .map(|b| {
-                    if head.contains(b) {
+                    if e.head.contains(b) {
                         2.0
-                    } else if body.contains(b) {
+                    } else if e.body.contains(b) {
                         1.0
                     } else {
                         0.0
@@ -199,13 +240,13 @@ pub async fn search(
                 .sum();
             let query_cover = weight / (2.0 * q.len() as f64);
             // A long request text covers a short question: count the question's side too.
-            let head_cover = head.intersection(&q).count() as f64 / head.len().max(1) as f64;
-            KbHit {
-                score: query_cover.max(head_cover),
-                entry,
-            }
+            let head_cover = e.head.intersection(&q).count() as f64 / e.head.len().max(1) as f64;
+            let score = query_cover.max(head_cover);
+            (score >= min_score).then(|| KbHit {
+                score,
+                entry: e.entry.clone(),
+            })
         })
-        .filter(|h| h.score >= min_score)
         .collect();
     hits.sort_by(|a, b| {
         b.score

@@ -46,6 +46,8 @@ pub struct AppState {
     pub search: Option<Arc<crate::search::SearchIndex>>,
     /// Serialises index catch-ups.
     pub search_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Live sessions seen in the last seconds, so a bearer token is not looked up per call.
+    pub sessions: Arc<auth::SessionCache>,
 }
 
 impl AppState {

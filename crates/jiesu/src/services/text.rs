@@ -67,6 +67,8 @@ pub struct TextState {
     /// The active dispatch catalogue, cached for a few seconds (and dropped on every change
     /// made through this node).
     rules: RwLock<Option<(std::time::Instant, Arc<Vec<CatalogueRule>>)>>,
+    /// The active knowledge-base entries with their bigrams, cached like the catalogue.
+    pub(crate) kb: RwLock<Option<(std::time::Instant, Arc<Vec<super::kb::IndexedEntry>>)>>,
     /// The street each candidate duplicate's text resolves to, by request id.
     streets: std::sync::Mutex<HashMap<String, Option<String>>>,
     /// Hot problems of the last days, fed at intake.
@@ -74,7 +76,7 @@ pub struct TextState {
 }
 
 /// How long a node trusts its cached catalogue (another node's change shows after this).
-const RULES_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+pub(crate) const RULES_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl TextState {
     /// Loads everything: a model folder that exists but does not load is an error.
@@ -139,6 +141,7 @@ impl TextState {
             unit_names,
             default_units,
             rules: RwLock::new(None),
+            kb: RwLock::new(None),
             streets: std::sync::Mutex::new(HashMap::new()),
             model,
             model_dir: model_dir.exists().then(|| model_dir.display().to_string()),

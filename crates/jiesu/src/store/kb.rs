@@ -83,6 +83,17 @@ pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<KbEntry>, StoreError
 }
 
 /// Every active entry still valid at `now`.
+/// Every active entry, whatever its validity.
+pub async fn active(pool: &AnyPool) -> Result<Vec<KbEntry>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM kb_entries WHERE active = 1 ORDER BY updated_at DESC"
+    ))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// The active entries still valid at `now`.
 pub async fn live(pool: &AnyPool, now: DateTime<Utc>) -> Result<Vec<KbEntry>, StoreError> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM kb_entries WHERE active = 1 AND (valid_until IS NULL OR valid_until > $1) ORDER BY updated_at DESC"

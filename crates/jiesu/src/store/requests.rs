@@ -330,6 +330,31 @@ where
         .collect::<Result<_, _>>()?)
 }
 
+/// The orders of several requests, in each request's order (as [`assignments_of`]).
+pub async fn assignments_of_many(
+    pool: &AnyPool,
+    request_ids: &[String],
+) -> Result<Vec<AssignmentRow>, StoreError> {
+    if request_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=request_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE request_id IN ({}) \
+         ORDER BY request_id, round, dispatched_at, id",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in request_ids {
+        q = q.bind(id);
+    }
+    let rows = q.fetch_all(pool).await?;
+    Ok(rows
+        .iter()
+        .map(assignment_from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 /// The request id an order belongs to.
 pub async fn request_of_assignment(
     pool: &AnyPool,

@@ -158,9 +158,9 @@ pub async fn actor_for_session(
     pool: &AnyPool,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Actor>, StoreError> {
+) -> Result<Option<(Actor, DateTime<Utc>)>, StoreError> {
     let row = sqlx::query(
-        "SELECT u.id, u.username, u.role, u.unit_code, un.path FROM sessions s \
+        "SELECT u.id, u.username, u.role, u.unit_code, un.path, s.expires_at FROM sessions s \
          JOIN users u ON u.id = s.user_id LEFT JOIN units un ON un.code = u.unit_code \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
     )
@@ -172,12 +172,13 @@ pub async fn actor_for_session(
     let role: String = r.try_get("role")?;
     let unit_code: Option<String> = r.try_get("unit_code")?;
     let path: Option<String> = r.try_get("path")?;
-    Ok(Some(Actor {
+    let actor = Actor {
         user_id: r.try_get("id")?,
         username: r.try_get("username")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
         unit: unit_code
             .zip(path)
             .map(|(code, path)| UnitScope { code, path }),
-    }))
+    };
+    Ok(Some((actor, from_millis(r.try_get("expires_at")?))))
 }
