@@ -948,3 +948,88 @@ pub async fn unit_staff_and_dispatchers_cannot_open_tasks_or_topics_from_the_pag
     assert!(bad.body.contains("<code>month</code>"));
     assert!(tasks.as_array().unwrap().is_empty());
 }
+
+pub async fn a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests(b: Backend) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    app.user("sup1", Role::Supervisor, None).await;
+    // One stall a month ago starts the series; then five in a day at the same street.
+    let mut first = complaint("中关村大街有人占道摆摊");
+    first["address"] = json!("海淀区中关村大街");
+    first["category_code"] = json!("cxjs.csgl.zd");
+    expect(app.post("/api/v1/requests", Some(&op), first).await, 201);
+    app.clock.advance(chrono::Duration::days(35));
+    let op = app.login("op1", "password1").await;
+    let sup = app.login("sup1", "password1").await;
+    let mut burst = Vec::new();
+    for i in 0..5 {
+        let mut body = complaint(&format!("中关村大街流动摊贩占道经营{i}"));
+        body["address"] = json!("海淀区中关村大街");
+        body["category_code"] = json!("cxjs.csgl.zd");
+        body["requester"]["phone"] = json!(format!("1370000001{i}"));
+        let v = expect(app.post("/api/v1/requests", Some(&op), body).await, 201);
+        burst.push(v["id"].as_str().unwrap().to_string());
+        app.clock.advance(chrono::Duration::minutes(20));
+    }
+    let mut browser = Browser::with_session(&app, &sup);
+
+    // The day before was quiet; the day of the burst shows the alert with its numbers and why.
+    let quiet = browser.get("/ui/governance?date=2026-12-06").await;
+    assert_eq!(quiet.status, 200);
+    assert!(links(&quiet.body, "/ui/tasks/new?alert=").is_empty());
+    let gov = browser.get("/ui/governance?date=2026-12-07").await;
+    assert_eq!(gov.status, 200, "{}", gov.body);
+    assert!(gov.body.contains("中关村街道") && gov.body.contains("cxjs.csgl.zd"));
+    assert!(gov.body.contains("今日5件"), "the reason: {}", gov.body);
+    let open = links(&gov.body, "/ui/tasks/new?alert=");
+    assert_eq!(open.len(), 1, "{open:?}");
+    let en = browser.get("/ui/governance?date=2026-12-07&lang=en").await;
+    assert!(en.body.contains("Burst alerts") && en.body.contains("5 requests today"));
+    browser.get("/ui/governance?lang=zh").await;
+
+    // 立案 from the alert: its five requests are linked; the task goes to 城管执法局.
+    let form = browser.get(&open[0]).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert_eq!(input(&form.body, "source_kind"), "alert");
+    assert_eq!(
+        input(&form.body, "source_ref"),
+        "中关村街道|cxjs.csgl.zd|2026-12-07"
+    );
+    for id in &burst {
+        assert!(form.body.contains(&format!("value=\"{id}\" checked")));
+    }
+    let token = csrf(&form.body);
+    let mut fields = vec![
+        ("_csrf", token.as_str()),
+        ("title", ""),
+        ("description", "排查流动摊贩，落实门前三包。"),
+        ("source_kind", "alert"),
+        ("source_ref", "中关村街道|cxjs.csgl.zd|2026-12-07"),
+        ("lead", CGZF),
+        ("time_limit_class", "general"),
+    ];
+    for id in &burst {
+        fields.push(("request_id", id.as_str()));
+    }
+    let bad = browser.post("/ui/tasks", &fields).await;
+    assert_eq!(bad.status, 422, "a blank title");
+    assert!(bad.body.contains("<code>title</code>"), "{}", bad.body);
+    fields[1] = ("title", "中关村大街占道经营突增");
+    let done = browser.post("/ui/tasks", &fields).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = browser.get(&done.location).await;
+    assert!(page
+        .body
+        .contains("未诉先办预警 · 中关村街道 · cxjs.csgl.zd · 2026-12-07"));
+    assert!(page
+        .body
+        .contains("href=\"/ui/governance?date=2026-12-07\""));
+    let tasks = expect(app.get("/api/v1/tasks", Some(&sup)).await, 200);
+    assert_eq!(tasks[0]["source_kind"], "alert");
+    assert_eq!(tasks[0]["request_ids"].as_array().unwrap().len(), 5);
+    let gov = browser.get("/ui/governance?date=2026-12-07").await;
+    assert!(
+        links(&gov.body, "/ui/tasks/new?alert=").is_empty() && gov.body.contains("已立案"),
+        "the alert now shows its task"
+    );
+}

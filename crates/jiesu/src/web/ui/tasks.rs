@@ -11,7 +11,8 @@ use crate::services::hotspots::{self, HotspotView};
 use crate::services::tasks::{self, NewTask, TaskSource};
 use crate::services::{alerts, suggest, views, AppState};
 use crate::store::hotspots as topic_store;
-use crate::store::{reference, requests};
+use crate::store::hotspots::TaskSummary;
+use crate::store::{queues, reference, requests};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -375,6 +376,47 @@ struct TaskPage {
     may_open: bool,
 }
 
+/// Where a task came from, in words, and the page that shows it.
+async fn source_of(
+    s: &AppState,
+    tr: super::i18n::Tr,
+    t: &TaskSummary,
+) -> Result<(String, String), AppError> {
+    let kind = tr.of("source", &t.source_kind);
+    let r = &t.source_ref;
+    let number = |ids: std::collections::HashMap<String, (String, String)>| {
+        ids.get(r)
+            .map(|(n, title)| format!("{n} {title}"))
+            .unwrap_or_else(|| r.clone())
+    };
+    let refs = std::slice::from_ref(r);
+    Ok(match t.source_kind.as_str() {
+        "hotspot" | "elsewhere" => {
+            let titles = queues::request_titles(s.store.reader(), refs).await?;
+            let href = if t.source_kind == "hotspot" {
+                format!("/ui/requests/{r}")
+            } else {
+                format!("/ui/tasks/{r}")
+            };
+            (format!("{kind} · {}", number(titles)), href)
+        }
+        "topic" => {
+            let title = topic_store::topic(s.store.reader(), r)
+                .await?
+                .map(|(row, _)| row.title)
+                .unwrap_or_else(|| r.clone());
+            (format!("{kind} · {title}"), format!("/ui/topics/{r}"))
+        }
+        _ => {
+            let date = r.rsplit('|').next().unwrap_or_default();
+            (
+                format!("{kind} · {}", r.replace('|', " · ")),
+                format!("/ui/governance?date={}", enc(date)),
+            )
+        }
+    })
+}
+
 /// `GET /ui/tasks/{id}`: the task, its orders, its requests and 举一反三.
 pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> UiResult {
     if !page.actor.may(Action::Supervise) {
@@ -430,14 +472,9 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
             .map(|(row, _)| (row.id, row.title)),
         None => None,
     };
-    let source_href = match t.source_kind.as_str() {
-        "hotspot" => format!("/ui/requests/{}", t.source_ref),
-        "topic" => format!("/ui/topics/{}", t.source_ref),
-        "elsewhere" => format!("/ui/tasks/{}", t.source_ref),
-        _ => String::new(),
-    };
+    let (source, source_href) = source_of(&s, tr, &t).await?;
     Ok(TaskPage {
-        source: format!("{} · {}", tr.of("source", &t.source_kind), t.source_ref),
+        source,
         linked: linked_rows(&s, tr, &t.request_ids).await?,
         status: tr.of("status", &r.status),
         created: local_time(&s, r.created_at),
