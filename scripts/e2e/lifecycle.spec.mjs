@@ -6,7 +6,9 @@
 // agent records "unsatisfied" → rework: the unit replies again → the callback agent records
 // "satisfied" → closed. A citizen tracks it by number and phone (a wrong phone finds nothing)
 // and submits one of their own; a supervisor sees the ranking; a handler of another unit gets
-// the refusal page. Screenshots of every main page go to $E2E_SCREENSHOTS (default
+// the refusal page. A supervisor opens a proactive task from a hotspot, another at the same
+// problem elsewhere (举一反三), makes a monthly topic of them, and sees the unit's reply counted.
+// Screenshots of every main page go to $E2E_SCREENSHOTS (default
 // target/e2e-screenshots).
 //
 //   node scripts/e2e/lifecycle.spec.mjs --bin target/release/jiesu
@@ -252,6 +254,8 @@ async function story(browser, base) {
   await shot(page, "13-dashboard");
   await ctx.close();
 
+  await governance(browser, base);
+
   // Another unit's handler: a refusal page, not the request.
   ({ ctx, page } = await as(browser, base, "other"));
   const resp = await page.goto(`/ui/requests/${id}`);
@@ -268,6 +272,116 @@ async function story(browser, base) {
   await ctx.close();
 
   ok(pageErrors.length === 0, `no script errors or blocked content in any page ${pageErrors.join(" | ")}`.trim());
+}
+
+// A supervisor's proactive work (issue #7): from a hotspot to a task, 举一反三 to a task at
+// another place, then a monthly topic chosen from the proposals, tracked on its page.
+async function governance(browser, base) {
+  // Three more complaints at 望京西园三区 and two at 翠林小区, through the API as the operator.
+  const login = await fetch(base + "/api/v1/auth/token", {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "op", password: "password-op" }),
+  });
+  const { token } = await login.json();
+  const seeds = [
+    ["望京西园三区工地夜间施工噪音太大，晚上睡不着", "朝阳区望京西园三区", "13811110001"],
+    ["投诉望京西园三区附近工地夜间施工噪音扰民", "朝阳区望京西园三区", "13811110002"],
+    ["望京西园三区工地半夜施工噪音扰民，请管一管", "朝阳区望京西园三区", "13811110003"],
+    ["翠林小区旁工地夜间施工噪音扰民，凌晨还在施工", "丰台区右安门翠林小区", "13911110001"],
+    ["翠林小区工地夜间施工噪音扰民严重", "丰台区右安门翠林小区", "13911110002"],
+  ];
+  for (const [text, address, phone] of seeds) {
+    const r = await fetch(base + "/api/v1/requests", {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ kind: "complaint", channel: "phone", text, address, category_code: "hjbh.zs.sg", requester: { name: "居民", phone } }),
+    });
+    ok(r.status === 201, `seeded: ${text}`);
+  }
+
+  const { ctx, page } = await as(browser, base, "sup");
+  await page.click("header nav a[href='/ui/governance']");
+  await page.waitForURL(/\/ui\/governance$/);
+  const row = page.locator("[data-testid=hotspot-row]", { hasText: "望京西园三区" }).first();
+  ok(await row.count() === 1, "the governance page lists the hotspot at 望京西园三区");
+  ok(await page.locator("[data-testid=gov-alerts]").count() === 1, "and the day's burst alerts (未诉先办)");
+  await shot(page, "16-governance");
+
+  // 立案 from the hotspot: the form comes with the description and the linked requests.
+  await row.locator("[data-testid=open-task]").click();
+  await page.waitForURL(/\/ui\/tasks\/new\?hotspot=/);
+  const linked = await page.locator("[data-testid=linked] input[name=request_id]:checked").count();
+  ok(linked >= 4, `the task form links the hotspot's requests (${linked})`);
+  ok((await page.locator("[data-testid=task-title]").inputValue()).includes("望京西园三区"), "and is titled by place and problem");
+  await page.fill("[data-testid=lead]", WANGJING);
+  await page.fill("[data-testid=co]", "dept.cgzf");
+  await page.selectOption("[data-testid=time-limit]", "general");
+  await shot(page, "17-task-form");
+  await page.click("[data-testid=task-submit]");
+  await page.waitForURL(/\/ui\/tasks\/[^/?]+\?done=task_opened/);
+  const taskNumber = await page.locator("[data-testid=number]").innerText();
+  const orders = await page.locator("[data-testid=task-orders]").innerText();
+  ok(orders.includes("望京街道") && orders.includes("城市管理综合行政执法局"), `task ${taskNumber} went to the lead and the co-handler`);
+  ok(await page.locator("[data-testid=request-link]").count() === 1, "the task links to its request detail and timeline");
+  const elsewhere = page.locator("[data-testid=elsewhere-row]", { hasText: "右安门" });
+  ok(await elsewhere.count() === 1, "举一反三 finds the same problem at 右安门");
+  await shot(page, "18-task");
+
+  // …and opens a task there too.
+  await elsewhere.locator("[data-testid=open-here]").click();
+  await page.waitForURL(/elsewhere=/);
+  await page.fill("[data-testid=lead]", "110106001");
+  await page.fill("[data-testid=co]", "");
+  await page.click("[data-testid=task-submit]");
+  await page.waitForURL(/done=task_opened/);
+  const thereNumber = await page.locator("[data-testid=number]").innerText();
+  ok((await page.locator("[data-testid=task-orders]").innerText()).includes("右安门街道"), `task ${thereNumber} at 右安门`);
+
+  // 每月一题: the proposals, the first chosen, its tasks ticked, a second problem named.
+  await page.goto("/ui/governance");
+  await page.click("[data-testid=proposals-link]");
+  const first = page.locator("[data-testid=proposal-row]").first();
+  ok((await first.innerText()).includes("夜间施工噪音"), "night construction noise is the first proposal");
+  await shot(page, "19-proposals");
+  await first.locator("[data-testid=choose]").click();
+  await page.waitForURL(/\/ui\/topics\/new\?/);
+  ok(await page.locator(`[data-testid=task-${taskNumber}]`).isChecked() && await page.locator(`[data-testid=task-${thereNumber}]`).isChecked(), "both tasks are ticked for the topic");
+  await page.fill("[data-testid=topic-title]", "居民区周边工地夜间施工扰民");
+  await page.selectOption("[data-testid=p2-category]", "hjbh.zs.sh");
+  await page.fill("[data-testid=p2-description]", "夜间社会生活噪声");
+  await shot(page, "20-topic-form");
+  await page.click("[data-testid=topic-submit]");
+  await page.waitForURL(/\/ui\/topics\/[^/?]+\?done=topic_created/);
+  ok((await page.locator("[data-testid=topic-progress]").innerText()).includes("0/2"), "the topic tracks its two tasks");
+  ok((await page.locator("[data-testid=topic-lead]").innerText()).includes("城市管理综合行政执法局"), "with its lead department");
+  await page.waitForSelector(".chart canvas");
+  await shot(page, "21-topic");
+  await ctx.close();
+
+  // The unit acknowledges and replies on its workbench; the topic shows the progress.
+  {
+    const { ctx, page } = await as(browser, base, "wj");
+    await page.goto("/ui/unit");
+    const order = page.locator(`[data-testid=order-${taskNumber}]`);
+    ok(await order.count() === 1, "the proactive task is on 望京街道's workbench");
+    await order.locator("[data-testid=ack]").click();
+    await page.waitForURL(/done=acknowledged/);
+    const o = page.locator(`[data-testid=order-${taskNumber}]`);
+    await o.locator("[data-testid=reply-box] summary").click();
+    await o.locator("textarea[name=to_requester]").fill("已责令工地夜间停工。");
+    await o.locator("textarea[name=to_center]").fill("现场核查属实，已下达停工通知，城管夜间巡查。");
+    await o.locator("[data-testid=reply-box] button.primary").click();
+    await page.waitForURL(/done=replied/);
+    await ctx.close();
+  }
+  {
+    const { ctx, page } = await as(browser, base, "sup");
+    await page.goto("/ui/governance");
+    const task = page.locator(`[data-testid=task-${taskNumber}]`);
+    ok((await task.innerText()).includes("1/2"), "the governance page shows one of the task's two orders replied");
+    ok((await page.locator("[data-testid=topic-row]").innerText()).includes("居民区周边工地夜间施工扰民"), "and the monthly topic");
+    await shot(page, "22-governance-tracked");
+    await ctx.close();
+  }
 }
 
 main();

@@ -353,6 +353,28 @@ pub async fn problem_requests(
     key: &str,
     days: i64,
 ) -> Result<Option<Vec<String>>, AppError> {
+    Ok(find_problem(state, key, days).await?.map(|p| p.request_ids))
+}
+
+/// The problem whose key (first request id) is `key`, mined over the `days` before now;
+/// None when no problem has that key (center roles).
+pub async fn problem(
+    state: &AppState,
+    actor: &Actor,
+    key: &str,
+    days: i64,
+) -> Result<Option<HotspotView>, AppError> {
+    if !actor.may(Action::Supervise) {
+        return Err(AppError::Forbidden("hotspots"));
+    }
+    find_problem(state, key, days).await
+}
+
+async fn find_problem(
+    state: &AppState,
+    key: &str,
+    days: i64,
+) -> Result<Option<HotspotView>, AppError> {
     let now = state.clock.now();
     let requests = load(
         state,
@@ -361,10 +383,16 @@ pub async fn problem_requests(
         None,
     )
     .await?;
-    let index = index_of(&requests);
-    Ok(index
-        .problem_of(key)
-        .and_then(|p| index.problem_by_id(p))
-        .filter(|p| p.request_ids.first().map(String::as_str) == Some(key))
-        .map(|p| p.request_ids))
+    let key = key.to_string();
+    off_runtime(move || {
+        let index = index_of(&requests);
+        let by_id: FxHashMap<&str, &Mined> =
+            requests.iter().map(|m| (m.row.id.as_str(), m)).collect();
+        index
+            .problem_of(&key)
+            .and_then(|p| index.problem_by_id(p))
+            .filter(|p| p.request_ids.first() == Some(&key))
+            .map(|p| view(p, |id| by_id.get(id).copied()))
+    })
+    .await
 }

@@ -309,3 +309,48 @@ pub async fn elsewhere(
         .ok_or(AppError::NotFound("task"))?;
     super::hotspots::elsewhere(state, &links, days).await
 }
+
+/// One task: where it came from, its topic and its linked requests (center roles).
+pub async fn get(state: &AppState, actor: &Actor, task_id: &str) -> Result<TaskSummary, AppError> {
+    if !actor.may(Action::Supervise) {
+        return Err(AppError::Forbidden("proactive tasks"));
+    }
+    store::task(state.store.reader(), task_id)
+        .await?
+        .ok_or(AppError::NotFound("task"))
+}
+
+/// A task still being worked on, with the orders of its current round.
+#[derive(Debug)]
+pub struct OpenTask {
+    /// The task.
+    pub task: TaskSummary,
+    /// Its orders of the current round that were not returned: units, roles, deadlines.
+    pub orders: Vec<requests::AssignmentRow>,
+}
+
+/// Tasks not yet closed, newest first, with their current orders (center roles).
+pub async fn open_tasks(
+    state: &AppState,
+    actor: &Actor,
+    limit: usize,
+) -> Result<Vec<OpenTask>, AppError> {
+    let pool = state.store.reader();
+    let mut out = Vec::new();
+    for task in list(state, actor, None).await? {
+        if task.status == RequestStatus::Closed.as_str() {
+            continue;
+        }
+        if out.len() == limit {
+            break;
+        }
+        let all = requests::assignments_of(pool, &task.id).await?;
+        let round = all.iter().map(|a| a.round).max().unwrap_or(1);
+        let orders = all
+            .into_iter()
+            .filter(|a| a.round == round && a.status != "returned")
+            .collect();
+        out.push(OpenTask { task, orders });
+    }
+    Ok(out)
+}

@@ -378,10 +378,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<TopicView,
         })
         .collect();
     let tasks = store::list_tasks(state.store.reader(), None, Some(id), 1000).await?;
-    let tasks_done = tasks
-        .iter()
-        .filter(|t| matches!(t.status.as_str(), "replied" | "closed"))
-        .count();
+    let tasks_done = tasks.iter().filter(|t| is_done(&t.status)).count();
     let (mut s, mut b, mut u) = (0, 0, 0);
     for p in &problems {
         if let Some(code) = &p.category_code {
@@ -406,4 +403,50 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<TopicView,
             rate: (all > 0).then(|| (s + b) as f64 / all as f64),
         },
     })
+}
+
+/// A topic with the progress of its tasks, for lists.
+#[derive(Debug, Serialize)]
+pub struct TopicSummary {
+    /// The topic.
+    #[serde(flatten)]
+    pub topic: TopicRow,
+    /// Its problems.
+    pub problems: Vec<TopicProblem>,
+    /// Tasks replied or closed.
+    pub tasks_done: usize,
+    /// All its tasks.
+    pub tasks_total: usize,
+}
+
+/// The `limit` latest topics, newest month first, with task progress (center roles).
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    limit: i64,
+) -> Result<Vec<TopicSummary>, AppError> {
+    if !actor.may(Action::Supervise) {
+        return Err(AppError::Forbidden("monthly topics"));
+    }
+    let pool = state.store.reader();
+    let mut out = Vec::new();
+    for topic in store::list_topics(pool, limit).await? {
+        let problems = store::topic(pool, &topic.id)
+            .await?
+            .map(|(_, p)| p)
+            .unwrap_or_default();
+        let tasks = store::list_tasks(pool, None, Some(&topic.id), 1000).await?;
+        out.push(TopicSummary {
+            tasks_done: tasks.iter().filter(|t| is_done(&t.status)).count(),
+            tasks_total: tasks.len(),
+            topic,
+            problems,
+        });
+    }
+    Ok(out)
+}
+
+/// A task counts as done once its units replied (or it was closed).
+fn is_done(status: &str) -> bool {
+    matches!(status, "replied" | "closed")
 }

@@ -153,8 +153,25 @@ pub async fn list_tasks(
     .bind(limit)
     .fetch_all(pool)
     .await?;
+    summaries(pool, &rows).await
+}
+
+/// One task; None when `task_id` is no task.
+pub async fn task(pool: &AnyPool, task_id: &str) -> Result<Option<TaskSummary>, StoreError> {
+    let rows = sqlx::query(&format!("{TASK_SELECT} WHERE t.request_id = $1"))
+        .bind(task_id)
+        .fetch_all(pool)
+        .await?;
+    Ok(summaries(pool, &rows).await?.pop())
+}
+
+/// Reads [`TASK_SELECT`] rows, with each task's linked requests.
+async fn summaries(
+    pool: &AnyPool,
+    rows: &[sqlx::any::AnyRow],
+) -> Result<Vec<TaskSummary>, StoreError> {
     let mut out = Vec::new();
-    for r in &rows {
+    for r in rows {
         let id: String = r.try_get("request_id")?;
         let request_ids = sqlx::query_scalar(
             "SELECT request_id FROM task_links WHERE task_request_id = $1 ORDER BY request_id",
@@ -314,4 +331,28 @@ pub async fn satisfaction_in(
     .fetch_one(pool)
     .await?;
     Ok((row.try_get("s")?, row.try_get("b")?, row.try_get("u")?))
+}
+
+/// Topics, newest month first, then newest opened.
+pub async fn list_topics(pool: &AnyPool, limit: i64) -> Result<Vec<TopicRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, month, title, lead_unit, created_by, created_at FROM topics \
+         ORDER BY month DESC, created_at DESC, id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TopicRow {
+                id: r.try_get("id")?,
+                month: r.try_get("month")?,
+                title: r.try_get("title")?,
+                lead_unit: r.try_get("lead_unit")?,
+                created_by: r.try_get("created_by")?,
+                created_at: from_millis(r.try_get("created_at")?),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }

@@ -71,6 +71,9 @@ ui_on_both_backends!(
     user_text_is_escaped_on_every_page,
     citizens_track_a_request_only_with_its_phone,
     intake_answers_merges_or_dispatches_in_one_click,
+    a_supervisor_goes_from_a_hotspot_to_tasks_here_and_elsewhere_and_a_monthly_topic,
+    unit_staff_and_dispatchers_cannot_open_tasks_or_topics_from_the_pages,
+    a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests,
 );
 
 mod hotspots_cli;

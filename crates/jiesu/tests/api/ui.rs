@@ -485,3 +485,551 @@ pub async fn intake_answers_merges_or_dispatches_in_one_click(b: Backend) {
     assert!(page.body.contains("已派单。"), "{}", page.body);
     assert!(page.body.contains("望京街道"));
 }
+
+const CGZF: &str = "dept.cgzf"; // 城管执法局
+const NOISE: &str = "hjbh.zs.sg"; // 夜间施工噪音
+
+/// Records a complaint at `address` about night construction from `phone`; returns its id.
+async fn noise(app: &TestApp, op: &str, text: &str, address: &str, phone: &str) -> String {
+    let mut body = complaint(text);
+    body["address"] = json!(address);
+    body["category_code"] = json!(NOISE);
+    body["requester"]["phone"] = json!(phone);
+    let v = expect(app.post("/api/v1/requests", Some(op), body).await, 201);
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// Four complaints at 望京西园三区 and two at 翠林小区 (丰台) about night construction: the
+/// same problem at two places. Returns (here, there).
+async fn two_places(app: &TestApp, op: &str) -> (Vec<String>, Vec<String>) {
+    let mut here = Vec::new();
+    for (i, t) in [
+        "望京西园三区旁工地夜间施工噪音扰民，凌晨两点还在施工",
+        "望京西园三区工地夜间施工噪音太大，晚上睡不着",
+        "投诉望京西园三区附近工地夜间施工噪音扰民",
+        "望京西园三区工地半夜施工噪音扰民，请管一管",
+    ]
+    .iter()
+    .enumerate()
+    {
+        here.push(noise(app, op, t, "朝阳区望京西园三区", &format!("1381234567{i}")).await);
+        app.clock.advance(chrono::Duration::hours(2));
+    }
+    let mut there = Vec::new();
+    for (i, t) in [
+        "翠林小区旁工地夜间施工噪音扰民，凌晨还在施工",
+        "翠林小区工地夜间施工噪音扰民严重",
+    ]
+    .iter()
+    .enumerate()
+    {
+        there.push(
+            noise(
+                app,
+                op,
+                t,
+                "丰台区右安门翠林小区",
+                &format!("1391234567{i}"),
+            )
+            .await,
+        );
+    }
+    (here, there)
+}
+
+/// Every `href` of the page that starts with `prefix`, unescaped.
+fn links(html: &str, prefix: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|h| h.replace("&#38;", "&").replace("&amp;", "&"))
+        .filter(|h| h.starts_with(prefix))
+        .collect()
+}
+
+/// The value of the hidden or text input `name` in a form.
+fn input(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no input {name}"))
+        .to_string()
+}
+
+pub async fn a_supervisor_goes_from_a_hotspot_to_tasks_here_and_elsewhere_and_a_monthly_topic(
+    b: Backend,
+) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let wj = app.user("wj", Role::UnitHandler, Some(WANGJING)).await;
+    let (here, there) = two_places(&app, &op).await;
+    let mut browser = Browser::with_session(&app, &sup);
+
+    // The governance page, linked from the header, lists the hotspot with a button to open a task.
+    let home = browser.get("/ui/").await;
+    assert!(
+        home.body.contains("href=\"/ui/governance\""),
+        "{}",
+        home.body
+    );
+    let gov = browser.get("/ui/governance").await;
+    assert_eq!(gov.status, 200, "{}", gov.body);
+    for part in [
+        "热点问题",
+        "未诉先办预警",
+        "进行中的主动治理任务",
+        "每月一题",
+    ] {
+        assert!(gov.body.contains(part), "{part}");
+    }
+    assert!(gov.body.contains("望京西园三区"), "{}", gov.body);
+    let open = links(&gov.body, "/ui/tasks/new?hotspot=");
+    let key = here.iter().min().unwrap();
+    assert!(
+        open.iter().any(|h| h.ends_with(key.as_str())),
+        "the hotspot keyed by its first request offers 立案: {open:?}"
+    );
+    let form = browser.get(&format!("/ui/tasks/new?hotspot={key}")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    for id in &here {
+        assert!(
+            form.body
+                .contains(&format!("name=\"request_id\" value=\"{id}\" checked")),
+            "the hotspot's requests are linked: {id}"
+        );
+    }
+    for id in &there {
+        assert!(!form.body.contains(id.as_str()), "not the other place's");
+    }
+    assert_eq!(input(&form.body, "source_kind"), "hotspot");
+    assert_eq!(input(&form.body, "source_ref"), *key);
+    assert!(input(&form.body, "title").starts_with("望京西园三区"));
+    let token = csrf(&form.body);
+
+    // A bad unit is a 422 naming the form's field, and nothing is opened.
+    let mut fields = vec![
+        ("_csrf", token.as_str()),
+        ("title", "望京西园三区工地夜间施工扰民专项治理"),
+        (
+            "description",
+            "核查夜间施工许可，督促停工或降噪，并向周边居民公示。",
+        ),
+        ("source_kind", "hotspot"),
+        ("source_ref", key.as_str()),
+        ("lead", "nowhere"),
+        ("co", CGZF),
+        ("time_limit_class", "general"),
+    ];
+    for id in &here {
+        fields.push(("request_id", id.as_str()));
+    }
+    let bad = browser.post("/ui/tasks", &fields).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("<code>lead</code>"), "{}", bad.body);
+    assert!(bad.body.contains("没有这个承办单位：nowhere"));
+    let tasks = expect(app.get("/api/v1/tasks", Some(&sup)).await, 200);
+    assert!(tasks.as_array().unwrap().is_empty(), "nothing opened");
+
+    // Lead 望京街道, co 城管执法局: opened, dispatched, shown with its orders and requests.
+    fields.retain(|f| f.0 != "lead");
+    fields.push(("lead", WANGJING));
+    let done = browser.post("/ui/tasks", &fields).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(
+        done.location.starts_with("/ui/tasks/") && done.location.ends_with("?done=task_opened")
+    );
+    let task_id = done.location["/ui/tasks/".len()..]
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = browser.get(&done.location).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("主动治理任务已立案并派单。"));
+    assert!(page.body.contains("望京街道") && page.body.contains("北京市城市管理综合行政执法局"));
+    assert!(page.body.contains("主办") && page.body.contains("协办"));
+    assert!(
+        page.body.contains("待签收"),
+        "both orders wait for acknowledgement"
+    );
+    assert!(
+        page.body
+            .contains(&format!("href=\"/ui/requests/{task_id}\"")),
+        "the task links to its request detail and timeline"
+    );
+    for id in &here {
+        assert!(page.body.contains(&format!("/ui/requests/{id}")));
+    }
+    let v = expect(
+        app.get(&format!("/api/v1/requests/{task_id}"), Some(&sup))
+            .await,
+        200,
+    );
+    assert_eq!(v["channel"], "proactive");
+    assert_eq!(v["status"], "dispatched");
+    assert_eq!(v["assignments"].as_array().unwrap().len(), 2);
+    let detail = browser.get(&format!("/ui/requests/{task_id}")).await;
+    assert!(
+        detail.body.contains("<dt>渠道</dt><dd>主动治理</dd>"),
+        "the channel is named"
+    );
+
+    // 举一反三: 右安门 has the same problem; one click opens the form for it.
+    let elsewhere = links(&page.body, "/ui/tasks/new?hotspot=");
+    assert_eq!(elsewhere.len(), 1, "{}", page.body);
+    assert!(page.body.contains("右安门街道"));
+    assert!(
+        elsewhere[0].ends_with(&format!("&elsewhere={task_id}")),
+        "{elsewhere:?}"
+    );
+    let form = browser.get(&elsewhere[0]).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert_eq!(input(&form.body, "source_kind"), "elsewhere");
+    assert_eq!(input(&form.body, "source_ref"), task_id);
+    let mut fields = vec![
+        ("_csrf", token.as_str()),
+        ("title", "<script>alert(1)</script>翠林小区工地夜间施工扰民"),
+        ("description", "参照望京西园三区的做法核查处置。"),
+        ("source_kind", "elsewhere"),
+        ("source_ref", task_id.as_str()),
+        ("lead", "110106001"),
+        ("time_limit_class", "general"),
+    ];
+    for id in &there {
+        fields.push(("request_id", id.as_str()));
+    }
+    let done = browser.post("/ui/tasks", &fields).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let there_page = browser.get(&done.location).await;
+    assert!(
+        !there_page.body.contains("<script>alert(1)"),
+        "user text is escaped"
+    );
+    assert!(there_page.body.contains("&#60;script&#62;alert(1)"));
+    let again = browser.get(&format!("/ui/tasks/{task_id}")).await;
+    assert!(
+        links(&again.body, "/ui/tasks/new?hotspot=").is_empty(),
+        "a place with a task offers the task, not a second one"
+    );
+
+    // The governance page lists both open tasks with units and deadlines; the unit sees its own.
+    let gov = browser.get("/ui/governance").await;
+    let tasks = expect(app.get("/api/v1/tasks", Some(&sup)).await, 200);
+    assert_eq!(tasks.as_array().unwrap().len(), 2);
+    for t in tasks.as_array().unwrap() {
+        assert!(gov.body.contains(&format!(
+            "data-testid=\"task-{}\"",
+            t["number"].as_str().unwrap()
+        )));
+    }
+    assert!(gov.body.contains("办结时限") && gov.body.contains("右安门街道"));
+    assert!(gov.body.contains("已立案"), "the hotspot shows its task");
+    let work = Browser::with_session(&app, &wj).get("/ui/unit").await;
+    assert!(
+        work.body.contains(tasks[1]["number"].as_str().unwrap()),
+        "the lead unit's workbench has it"
+    );
+
+    // 每月一题: the proposal comes from the data; choosing it fills the form.
+    let props = browser.get("/ui/topics/proposals?month=2026-11").await;
+    assert_eq!(props.status, 200, "{}", props.body);
+    let choose = links(&props.body, "/ui/topics/new?");
+    assert_eq!(
+        choose.first().map(String::as_str),
+        Some(format!("/ui/topics/new?month=2026-11&category={NOISE}").as_str()),
+        "the repeated problem ranks first"
+    );
+    let form = browser.get(&choose[0]).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert_eq!(
+        input(&form.body, "lead"),
+        CGZF,
+        "the category's department leads"
+    );
+    for t in tasks.as_array().unwrap() {
+        assert!(
+            form.body
+                .contains(&format!("value=\"{}\" checked", t["id"].as_str().unwrap())),
+            "its tasks are ticked"
+        );
+    }
+    let one = [
+        ("_csrf", token.as_str()),
+        ("month", "2026-11"),
+        ("title", "居民区周边工地夜间施工扰民"),
+        ("lead", CGZF),
+        ("p1_category", NOISE),
+        ("p1_description", "居民区旁工地夜间违规施工"),
+    ];
+    let bad = browser.post("/ui/topics", &one).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("<code>problems</code>") && bad.body.contains("2–3"));
+    let mut two = one.to_vec();
+    two.extend([
+        ("p2_category", "hjbh.zs.sh"),
+        ("p2_description", "夜间社会生活噪声"),
+        ("task", tasks[0]["id"].as_str().unwrap()),
+        ("task", tasks[1]["id"].as_str().unwrap()),
+    ]);
+    let done = browser.post("/ui/topics", &two).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(done.location.ends_with("?done=topic_created"));
+    let topic = browser.get(&done.location).await;
+    assert_eq!(topic.status, 200, "{}", topic.body);
+    assert!(topic.body.contains("每月一题已设立。"));
+    assert!(
+        topic.body.contains("居民区周边工地夜间施工扰民")
+            && topic.body.contains("北京市城市管理综合行政执法局")
+    );
+    assert!(
+        topic.body.contains("<strong>0/2</strong>"),
+        "no task done yet"
+    );
+    assert!(
+        topic
+            .body
+            .contains("<tr><td>2026-11</td><td>6</td><td>0</td></tr>"),
+        "six requests on the first problem this month: {}",
+        topic.body
+    );
+
+    // The lead unit replies to the first task: the topic shows one of two done.
+    let first = expect(
+        app.get(&format!("/api/v1/requests/{task_id}"), Some(&sup))
+            .await,
+        200,
+    );
+    let order = crate::helpers::order_id(&first, WANGJING, 1);
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/acknowledge"),
+            Some(&wj),
+            json!({}),
+        )
+        .await,
+        200,
+    );
+    let body = json!({ "to_requester": "已责令夜间停工", "to_center": "已核查并责令夜间停工", "outcome": "resolved" });
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/reply"),
+            Some(&wj),
+            body,
+        )
+        .await,
+        200,
+    );
+    let co = crate::helpers::order_id(&first, CGZF, 1);
+    let cgzf = app.user("cgzf1", Role::UnitHandler, Some(CGZF)).await;
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{co}/acknowledge"),
+            Some(&cgzf),
+            json!({}),
+        )
+        .await,
+        200,
+    );
+    let body =
+        json!({ "to_requester": "已处罚", "to_center": "已立案处罚", "outcome": "resolved" });
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{co}/reply"),
+            Some(&cgzf),
+            body,
+        )
+        .await,
+        200,
+    );
+    let topic = browser.get(done.location.split('?').next().unwrap()).await;
+    assert!(
+        topic.body.contains("<strong>1/2</strong>"),
+        "{}",
+        topic.body
+    );
+    let gov = browser.get("/ui/governance").await;
+    assert!(gov.body.contains("居民区周边工地夜间施工扰民") && gov.body.contains("1/2"));
+    let task_page = browser.get(&format!("/ui/tasks/{task_id}")).await;
+    assert!(
+        task_page.body.contains("href=\"/ui/topics/"),
+        "the task links to its topic"
+    );
+}
+
+pub async fn unit_staff_and_dispatchers_cannot_open_tasks_or_topics_from_the_pages(b: Backend) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let disp = app.user("disp1", Role::Dispatcher, None).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let (here, _) = two_places(&app, &op).await;
+    let key = here.iter().min().unwrap().clone();
+    let before = app.event_count().await;
+
+    // A unit manager: no link in the header, the 403 page everywhere, nothing opened.
+    let mut unit = Browser::with_session(&app, &wj);
+    let home = unit.get("/ui/").await;
+    assert!(!home.body.contains("/ui/governance"));
+    for path in [
+        "/ui/governance".to_string(),
+        format!("/ui/tasks/new?hotspot={key}"),
+        "/ui/topics/proposals".to_string(),
+        "/ui/topics/new?month=2026-11".to_string(),
+    ] {
+        let page = unit.get(&path).await;
+        assert_eq!(page.status, 403, "{path}");
+        assert!(
+            page.body.contains("无权访问") && page.body.contains("<!doctype html>"),
+            "{path}: a page"
+        );
+        assert!(!page.body.contains("望京西园三区"), "{path}: shows nothing");
+    }
+    let token = csrf(&unit.get("/ui/unit").await.body);
+    let mut task = vec![
+        ("_csrf", token.as_str()),
+        ("title", "自行立案"),
+        ("description", "d"),
+        ("source_kind", "hotspot"),
+        ("source_ref", key.as_str()),
+        ("lead", WANGJING),
+    ];
+    task.push(("request_id", here[0].as_str()));
+    let refused = unit.post("/ui/tasks", &task).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let topic = [
+        ("_csrf", token.as_str()),
+        ("month", "2026-11"),
+        ("title", "t"),
+        ("lead", CGZF),
+        ("p1_category", NOISE),
+        ("p1_description", "a"),
+        ("p2_category", NOISE),
+        ("p2_description", "b"),
+    ];
+    assert_eq!(unit.post("/ui/topics", &topic).await.status, 403);
+
+    // A dispatcher supervises (sees the page) but may not open: no button, and a 403.
+    let mut d = Browser::with_session(&app, &disp);
+    let gov = d.get("/ui/governance").await;
+    assert_eq!(gov.status, 200);
+    assert!(gov.body.contains("望京西园三区"), "sees the hotspot");
+    assert!(
+        links(&gov.body, "/ui/tasks/new").is_empty(),
+        "but no 立案 button"
+    );
+    assert_eq!(
+        d.get(&format!("/ui/tasks/new?hotspot={key}")).await.status,
+        403
+    );
+    let token = csrf(&gov.body);
+    let mut task = task.clone();
+    task[0] = ("_csrf", token.as_str());
+    assert_eq!(d.post("/ui/tasks", &task).await.status, 403);
+
+    // Nothing was opened, no event was written; a form post without the token is refused too.
+    let tasks = expect(app.get("/api/v1/tasks", Some(&sup)).await, 200);
+    assert!(tasks.as_array().unwrap().is_empty());
+    assert_eq!(app.event_count().await, before, "no event");
+    let mut s = Browser::with_session(&app, &sup);
+    let no_token: Vec<_> = task.iter().filter(|f| f.0 != "_csrf").cloned().collect();
+    assert_eq!(s.post("/ui/tasks", &no_token).await.status, 403);
+    // An unknown hotspot, a malformed alert and a bad date are clear 4xx pages, not 500s.
+    let gone = s.get("/ui/tasks/new?hotspot=nope").await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    let bad = s.get("/ui/tasks/new?alert=nowhere").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>alert</code>"));
+    let bad = s.get("/ui/governance?date=yesterday").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>date</code>"));
+    let bad = s.get("/ui/topics/proposals?month=2026-1").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>month</code>"));
+    assert!(tasks.as_array().unwrap().is_empty());
+}
+
+pub async fn a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests(b: Backend) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    app.user("sup1", Role::Supervisor, None).await;
+    // One stall a month ago starts the series; then five in a day at the same street.
+    let mut first = complaint("中关村大街有人占道摆摊");
+    first["address"] = json!("海淀区中关村大街");
+    first["category_code"] = json!("cxjs.csgl.zd");
+    expect(app.post("/api/v1/requests", Some(&op), first).await, 201);
+    app.clock.advance(chrono::Duration::days(35));
+    let op = app.login("op1", "password1").await;
+    let sup = app.login("sup1", "password1").await;
+    let mut burst = Vec::new();
+    for i in 0..5 {
+        let mut body = complaint(&format!("中关村大街流动摊贩占道经营{i}"));
+        body["address"] = json!("海淀区中关村大街");
+        body["category_code"] = json!("cxjs.csgl.zd");
+        body["requester"]["phone"] = json!(format!("1370000001{i}"));
+        let v = expect(app.post("/api/v1/requests", Some(&op), body).await, 201);
+        burst.push(v["id"].as_str().unwrap().to_string());
+        app.clock.advance(chrono::Duration::minutes(20));
+    }
+    let mut browser = Browser::with_session(&app, &sup);
+
+    // The day before was quiet; the day of the burst shows the alert with its numbers and why.
+    let quiet = browser.get("/ui/governance?date=2026-12-06").await;
+    assert_eq!(quiet.status, 200);
+    assert!(links(&quiet.body, "/ui/tasks/new?alert=").is_empty());
+    let gov = browser.get("/ui/governance?date=2026-12-07").await;
+    assert_eq!(gov.status, 200, "{}", gov.body);
+    assert!(gov.body.contains("中关村街道") && gov.body.contains("cxjs.csgl.zd"));
+    assert!(gov.body.contains("今日5件"), "the reason: {}", gov.body);
+    let open = links(&gov.body, "/ui/tasks/new?alert=");
+    assert_eq!(open.len(), 1, "{open:?}");
+    let en = browser.get("/ui/governance?date=2026-12-07&lang=en").await;
+    assert!(en.body.contains("Burst alerts") && en.body.contains("5 requests today"));
+    browser.get("/ui/governance?lang=zh").await;
+
+    // 立案 from the alert: its five requests are linked; the task goes to 城管执法局.
+    let form = browser.get(&open[0]).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert_eq!(input(&form.body, "source_kind"), "alert");
+    assert_eq!(
+        input(&form.body, "source_ref"),
+        "中关村街道|cxjs.csgl.zd|2026-12-07"
+    );
+    for id in &burst {
+        assert!(form.body.contains(&format!("value=\"{id}\" checked")));
+    }
+    let token = csrf(&form.body);
+    let mut fields = vec![
+        ("_csrf", token.as_str()),
+        ("title", ""),
+        ("description", "排查流动摊贩，落实门前三包。"),
+        ("source_kind", "alert"),
+        ("source_ref", "中关村街道|cxjs.csgl.zd|2026-12-07"),
+        ("lead", CGZF),
+        ("time_limit_class", "general"),
+    ];
+    for id in &burst {
+        fields.push(("request_id", id.as_str()));
+    }
+    let bad = browser.post("/ui/tasks", &fields).await;
+    assert_eq!(bad.status, 422, "a blank title");
+    assert!(bad.body.contains("<code>title</code>"), "{}", bad.body);
+    fields[1] = ("title", "中关村大街占道经营突增");
+    let done = browser.post("/ui/tasks", &fields).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = browser.get(&done.location).await;
+    assert!(page
+        .body
+        .contains("未诉先办预警 · 中关村街道 · cxjs.csgl.zd · 2026-12-07"));
+    assert!(page
+        .body
+        .contains("href=\"/ui/governance?date=2026-12-07\""));
+    let tasks = expect(app.get("/api/v1/tasks", Some(&sup)).await, 200);
+    assert_eq!(tasks[0]["source_kind"], "alert");
+    assert_eq!(tasks[0]["request_ids"].as_array().unwrap().len(), 5);
+    let gov = browser.get("/ui/governance?date=2026-12-07").await;
+    assert!(
+        links(&gov.body, "/ui/tasks/new?alert=").is_empty() && gov.body.contains("已立案"),
+        "the alert now shows its task"
+    );
+}

@@ -84,6 +84,7 @@ fn event_detail(p: &serde_json::Value) -> String {
         "resolved",
         "reached",
         "reply_by",
+        "task_number",
     ];
     let mut parts = Vec::new();
     for k in KEYS {

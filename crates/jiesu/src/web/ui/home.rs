@@ -51,6 +51,7 @@ pub async fn home(page: Page) -> UiResult {
                 "/ui/unit" => "home.unit",
                 "/ui/callback" => "home.callback",
                 "/ui/dashboard" => "home.dashboard",
+                "/ui/governance" => "home.governance",
                 _ => "home.admin",
             }),
         })

@@ -10,11 +10,14 @@ pub mod csrf;
 pub mod dashboard;
 pub mod detail;
 pub mod dispatch;
+pub mod governance;
 pub mod home;
 pub mod i18n;
 pub mod intake;
 mod page;
 pub mod portal;
+pub mod tasks;
+pub mod topics;
 pub mod unit;
 
 use crate::error::AppError;
@@ -56,6 +59,14 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/requests/{id}/callback", post(callback::record))
         .route("/ui/requests/{id}", get(detail::page))
         .route("/ui/dashboard", get(dashboard::page))
+        .route("/ui/governance", get(governance::page))
+        .route("/ui/tasks", post(tasks::create))
+        .route("/ui/tasks/new", get(tasks::form))
+        .route("/ui/tasks/{id}", get(tasks::page))
+        .route("/ui/topics", post(topics::create))
+        .route("/ui/topics/proposals", get(topics::proposals))
+        .route("/ui/topics/new", get(topics::form))
+        .route("/ui/topics/{id}", get(topics::page))
         .route(
             "/ui/portal",
             get(portal::citizen_page).post(portal::citizen_submit),

@@ -105,6 +105,12 @@ fn nav_for(tr: Tr, actor: &Actor) -> Vec<NavItem> {
         "s",
         "nav.dashboard",
     );
+    add(
+        actor.may(Action::Supervise),
+        "/ui/governance",
+        "g",
+        "nav.governance",
+    );
     add(actor.may(Action::Administer), "/ui/admin", "a", "nav.admin");
     nav
 }

@@ -1,0 +1,285 @@
+//! The supervisor's governance page (主动治理): the live hot problems, the day's burst alerts
+//! (未诉先办), the proactive tasks still open, and the monthly topics (每月一题) with their
+//! progress; each hotspot and alert links to the task form. Reads `services::{hotspots,
+//! alerts, tasks, topics}`; the forms and detail pages are `tasks` and `topics`.
+
+use super::{local_time, Ctx, Page, UiError, UiResult};
+use crate::error::AppError;
+use crate::services::{alerts, hotspots, tasks, topics, AppState};
+use crate::store::queues;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use chrono::NaiveDate;
+use jiesu_core::access::Action;
+use jiesu_core::Actor;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Hot problems shown on the page.
+const HOTSPOTS: usize = 20;
+/// Open tasks shown on the page.
+const OPEN_TASKS: usize = 50;
+
+struct HotRow {
+    key: String,
+    heat: String,
+    description: String,
+    street: String,
+    size: usize,
+    span: String,
+    open_href: String,
+    task: Option<String>,
+}
+
+struct AlertRow {
+    place: String,
+    category: String,
+    count: u64,
+    expected: String,
+    score: String,
+    why: String,
+    open_href: String,
+    task: Option<String>,
+}
+
+/// One order of a task, as a line in a list.
+pub(super) struct UnitLine {
+    pub(super) name: String,
+    pub(super) role: String,
+    pub(super) status: String,
+}
+
+struct TaskLine {
+    id: String,
+    number: String,
+    title: String,
+    source: String,
+    status: String,
+    status_code: String,
+    units: Vec<UnitLine>,
+    reply_by: String,
+    deadline_ms: i64,
+    progress: String,
+}
+
+struct TopicLine {
+    id: String,
+    month: String,
+    title: String,
+    lead: String,
+    problems: String,
+    done: usize,
+    total: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "governance.html")]
+struct GovernancePage {
+    ctx: Ctx,
+    date: String,
+    may_open: bool,
+    hotspots: Vec<HotRow>,
+    alerts: Vec<AlertRow>,
+    tasks: Vec<TaskLine>,
+    topics: Vec<TopicLine>,
+}
+
+/// The page's query.
+#[derive(Deserialize, Default)]
+pub struct GovParams {
+    date: Option<String>,
+}
+
+/// A `YYYY-MM-DD` form field.
+pub(super) fn parse_date(field: &str, value: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        AppError::field(
+            field,
+            "日期格式须为 YYYY-MM-DD",
+            "must be a date YYYY-MM-DD",
+        )
+    })
+}
+
+/// A query-string value.
+pub(super) fn enc(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+/// Which citizen requests already have a task, by request id → task id.
+pub(super) async fn covered(
+    s: &AppState,
+    actor: &Actor,
+) -> Result<HashMap<String, String>, AppError> {
+    let mut out = HashMap::new();
+    for t in tasks::list(s, actor, None).await? {
+        for r in &t.request_ids {
+            out.entry(r.clone()).or_insert_with(|| t.id.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /ui/governance?date=`.
+pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<GovParams>) -> UiResult {
+    if !page.actor.may(Action::Supervise) {
+        return Err(UiError(AppError::Forbidden("proactive governance")));
+    }
+    let today = s.clock.now().with_timezone(&s.config.offset()).date_naive();
+    let date = match p.date.as_deref().filter(|d| !d.is_empty()) {
+        Some(d) => parse_date("date", d)?,
+        None => today,
+    };
+    let covered = covered(&s, &page.actor).await?;
+    Ok(GovernancePage {
+        date: date.format("%Y-%m-%d").to_string(),
+        may_open: page.actor.may(Action::OpenTask),
+        hotspots: hot_rows(&s, &page, &covered)?,
+        alerts: alert_rows(&s, &page, date, &covered).await?,
+        tasks: task_lines(&s, &page).await?,
+        topics: topic_lines(&s, &page).await?,
+        ctx: page.ctx,
+    }
+    .into_response())
+}
+
+/// `from – to` as local dates.
+pub(super) fn span(
+    s: &AppState,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> String {
+    format!(
+        "{} – {}",
+        local_time(s, from).get(..10).unwrap_or_default(),
+        local_time(s, to).get(..10).unwrap_or_default()
+    )
+}
+
+fn hot_rows(
+    s: &AppState,
+    page: &Page,
+    covered: &HashMap<String, String>,
+) -> Result<Vec<HotRow>, AppError> {
+    Ok(hotspots::live(s, &page.actor, HOTSPOTS)?
+        .into_iter()
+        .map(|h| HotRow {
+            heat: format!("{:.1}", h.heat),
+            street: h
+                .street
+                .map(|x| x.1)
+                .or(h.district.map(|x| x.1))
+                .unwrap_or_default(),
+            size: h.size,
+            span: span(s, h.from, h.to),
+            open_href: format!("/ui/tasks/new?hotspot={}", enc(&h.key)),
+            task: h.request_ids.iter().find_map(|r| covered.get(r).cloned()),
+            description: h.description,
+            key: h.key,
+        })
+        .collect())
+}
+
+async fn alert_rows(
+    s: &AppState,
+    page: &Page,
+    date: NaiveDate,
+    covered: &HashMap<String, String>,
+) -> Result<Vec<AlertRow>, AppError> {
+    let en = page.ctx.tr.is_en();
+    Ok(alerts::alerts(s, &page.actor, date)
+        .await?
+        .into_iter()
+        .map(|a| AlertRow {
+            open_href: format!(
+                "/ui/tasks/new?alert={}",
+                enc(&format!("{}|{}|{}", a.place, a.category, a.date))
+            ),
+            task: a.request_ids.iter().find_map(|r| covered.get(r).cloned()),
+            expected: format!("{:.1}", a.expected),
+            score: format!("{:.1}", a.score),
+            why: if en { a.why_en } else { a.why_zh },
+            count: a.count,
+            category: format!("{} ({})", a.category_name, a.category),
+            place: a.place,
+        })
+        .collect())
+}
+
+/// Orders (unit code, role, status) as lines, the unit names looked up at once.
+pub(super) async fn unit_lines(
+    s: &AppState,
+    tr: super::i18n::Tr,
+    orders: &[(&str, &str, &str)],
+) -> Result<Vec<UnitLine>, AppError> {
+    let codes: Vec<String> = orders.iter().map(|o| o.0.to_string()).collect();
+    let names = queues::unit_names(s.store.reader(), &codes).await?;
+    Ok(orders
+        .iter()
+        .map(|(code, role, status)| UnitLine {
+            name: names.get(*code).cloned().unwrap_or(code.to_string()),
+            role: tr.of("order_role", role),
+            status: tr.of("order_status", status),
+        })
+        .collect())
+}
+
+async fn task_lines(s: &AppState, page: &Page) -> Result<Vec<TaskLine>, AppError> {
+    let tr = page.ctx.tr;
+    let mut out = Vec::new();
+    for t in tasks::open_tasks(s, &page.actor, OPEN_TASKS).await? {
+        // the nearest deadline of an order still to reply
+        let next = t
+            .orders
+            .iter()
+            .filter(|o| o.status != "replied")
+            .map(|o| o.reply_by)
+            .min();
+        let orders: Vec<(&str, &str, &str)> = t
+            .orders
+            .iter()
+            .map(|o| (o.unit_code.as_str(), o.role.as_str(), o.status.as_str()))
+            .collect();
+        out.push(TaskLine {
+            units: unit_lines(s, tr, &orders).await?,
+            reply_by: next.map(|d| local_time(s, d)).unwrap_or_else(|| "—".into()),
+            deadline_ms: next.map(|d| d.timestamp_millis()).unwrap_or(0),
+            progress: format!("{}/{}", t.task.replied, t.task.orders),
+            source: tr.of("source", &t.task.source_kind),
+            status: tr.of("status", &t.task.status),
+            status_code: t.task.status,
+            id: t.task.id,
+            number: t.task.number,
+            title: t.task.title,
+        });
+    }
+    Ok(out)
+}
+
+async fn topic_lines(s: &AppState, page: &Page) -> Result<Vec<TopicLine>, AppError> {
+    let list = topics::list(s, &page.actor, 24).await?;
+    let codes: Vec<String> = list.iter().map(|t| t.topic.lead_unit.clone()).collect();
+    let names = queues::unit_names(s.store.reader(), &codes).await?;
+    Ok(list
+        .into_iter()
+        .map(|t| TopicLine {
+            lead: names
+                .get(&t.topic.lead_unit)
+                .cloned()
+                .unwrap_or(t.topic.lead_unit.clone()),
+            problems: t
+                .problems
+                .iter()
+                .map(|p| p.description.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
+            done: t.tasks_done,
+            total: t.tasks_total,
+            id: t.topic.id,
+            month: t.topic.month,
+            title: t.topic.title,
+        })
+        .collect())
+}
