@@ -176,8 +176,12 @@ pub async fn create(
         .with_timezone(&state.config.offset())
         .format("%Y%m%d")
         .to_string();
+    let reserved = requests::reserve_number(&state.store, &day).await?;
     let mut tx = state.store.begin().await?;
-    let number = requests::next_number(&mut tx, &day).await?;
+    let number = match reserved {
+        Some(number) => number,
+        None => requests::next_number(&mut tx, &day).await?,
+    };
     let title = input
         .title
         .clone()

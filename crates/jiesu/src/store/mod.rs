@@ -180,6 +180,12 @@ impl Store {
         self.dialect
     }
 
+    /// True on PostgreSQL when commits release their locks before the WAL flush and wait
+    /// for it with the durability barrier (see [`Store::begin`]).
+    pub fn commits_early(&self) -> bool {
+        self.early_release
+    }
+
     /// Sets the city's UTC offset, which decides the local days of the KPI rollups.
     pub fn set_utc_offset_hours(&mut self, hours: i32) {
         self.day_offset_ms = i64::from(hours) * 3_600_000;
@@ -227,6 +233,29 @@ impl Store {
             day_offset_ms: self.day_offset_ms,
             barrier: self.early_release.then(|| self.writer.clone()),
         })
+    }
+
+    /// PostgreSQL: increments a counter row in a short transaction of its own and returns
+    /// the new value, so the row's lock is not held through a longer transaction (every intake
+    /// takes the same day's counter). Call it before [`Store::begin`]: a transaction waiting
+    /// for a second connection of the pool could starve it. A value taken by a transaction that
+    /// then fails is skipped, never reused; its commit lands in the WAL before the later
+    /// transaction's, so that one's durability covers it. SQLite: `None` (its one writer
+    /// increments inside the transaction, without gaps).
+    pub async fn side_counter(&self, sql: &str, key: &str) -> Result<Option<i64>, StoreError> {
+        if self.dialect == Dialect::Sqlite {
+            return Ok(None);
+        }
+        let mut side = self.writer.begin().await?;
+        if self.early_release {
+            side.execute("SET LOCAL synchronous_commit = off").await?;
+        }
+        let n = sqlx::query_scalar(sql)
+            .bind(key)
+            .fetch_one(&mut *side)
+            .await?;
+        side.commit().await?;
+        Ok(Some(n))
     }
 
     /// Commits what is pending and closes both pools.

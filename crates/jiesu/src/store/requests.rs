@@ -1,7 +1,7 @@
 //! Requests, their orders, extension requests and callbacks. Rows are plain structs: the
 //! services load them inside a write transaction, let `jiesu_core::workflow` decide, and save.
 
-use super::{from_millis, millis, StoreError, Tx};
+use super::{from_millis, millis, Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
@@ -74,15 +74,25 @@ pub(crate) fn request_from_row(r: &AnyRow) -> Result<RequestRow, sqlx::Error> {
     })
 }
 
-/// The next human number of a local day: `20261128-000123`.
+const NEXT_NUMBER: &str = "INSERT INTO day_counters (day, last) VALUES ($1, 1) \
+     ON CONFLICT (day) DO UPDATE SET last = day_counters.last + 1 RETURNING last";
+
+/// PostgreSQL: the next number of a local day, taken before the request's transaction (see
+/// [`Store::side_counter`]); a request that then fails leaves a gap. SQLite: `None`, and
+/// [`next_number`] takes it inside the transaction.
+pub async fn reserve_number(store: &Store, day: &str) -> Result<Option<String>, StoreError> {
+    Ok(store
+        .side_counter(NEXT_NUMBER, day)
+        .await?
+        .map(|n| format!("{day}-{n:06}")))
+}
+
+/// The next human number of a local day: `20261128-000123`, inside the transaction.
 pub async fn next_number(tx: &mut Tx, day: &str) -> Result<String, StoreError> {
-    let n: i64 = sqlx::query_scalar(
-        "INSERT INTO day_counters (day, last) VALUES ($1, 1) \
-         ON CONFLICT (day) DO UPDATE SET last = day_counters.last + 1 RETURNING last",
-    )
-    .bind(day)
-    .fetch_one(tx.conn())
-    .await?;
+    let n: i64 = sqlx::query_scalar(NEXT_NUMBER)
+        .bind(day)
+        .fetch_one(tx.conn())
+        .await?;
     Ok(format!("{day}-{n:06}"))
 }
 
