@@ -235,12 +235,8 @@ pub async fn create(
         }))
         .record(&mut tx);
     tx.commit().await?;
-    if let Ok(mut d) = state.text.dupes.write() {
-        d.insert(&row.id, &format!("{} {}", row.title, row.body));
-    }
-    if let Ok(mut h) = state.text.hotspots.write() {
-        let started = std::time::Instant::now();
-        let joined = h.insert(&state.text, &row);
+    let started = std::time::Instant::now();
+    if let Some(joined) = state.text.index_new(super::live_hotspots::mined_row(&row)) {
         tracing::debug!(
             problem = joined.problem,
             created = joined.created,

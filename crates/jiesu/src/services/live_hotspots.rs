@@ -1,12 +1,12 @@
 //! The live hotspot index of a node (热点, incremental): built at start from the last
 //! [`LIVE_DAYS`] of citizen requests and fed by intake after each commit, so a new request joins
 //! its problem at once. Derived state like the duplicate index: each node keeps its own and
-//! rebuilds it at start. It does not see later callbacks; a ranged `GET /hotspots` does.
+//! rebuilds it at start, and [`follow`] adds the requests other nodes took in (from the event
+//! log). It does not see later callbacks; a ranged `GET /hotspots` does.
 
 use super::hotspots::{category_of, locate, record, view, HotspotView, Located, Meta, Mined};
 use super::text::TextState;
 use crate::store::hotspots::MinedRow;
-use crate::store::requests::RequestRow;
 use jiesu_text::hotspots::time::DAY_MS;
 use jiesu_text::hotspots::{mine_index, HotspotConfig, HotspotIndex, HotspotRecord, Joined};
 use rustc_hash::FxHashMap;
@@ -71,18 +71,14 @@ impl LiveHotspots {
         LiveHotspots { index, meta }
     }
 
-    /// Adds a just-recorded citizen request; returns the problem it joined.
-    pub fn insert(&mut self, text: &TextState, r: &RequestRow) -> Joined {
-        let row = MinedRow {
-            id: r.id.clone(),
-            created_at: crate::store::millis(r.created_at),
-            title: r.title.clone(),
-            body: r.body.clone(),
-            address: r.address.clone(),
-            category_code: r.category_code.clone(),
-            requester_phone: r.requester_phone.clone(),
-            dissatisfied: false,
-        };
+    /// True when the request is indexed.
+    pub fn contains(&self, request_id: &str) -> bool {
+        self.meta.contains_key(request_id)
+    }
+
+    /// Adds a just-recorded citizen request; returns the problem it joined. Callers go
+    /// through [`TextState::index_new`], which feeds the duplicate index too.
+    pub(crate) fn insert(&mut self, text: &TextState, row: MinedRow) -> Joined {
         let m = Mined {
             at: locate(text, &row),
             category: category_of(text, &row),
@@ -132,4 +128,51 @@ impl LiveHotspots {
         }
         out
     }
+}
+
+/// A just-created request as the indexes take it.
+pub fn mined_row(r: &crate::store::requests::RequestRow) -> MinedRow {
+    MinedRow {
+        id: r.id.clone(),
+        created_at: crate::store::millis(r.created_at),
+        title: r.title.clone(),
+        body: r.body.clone(),
+        address: r.address.clone(),
+        category_code: r.category_code.clone(),
+        requester_phone: r.requester_phone.clone(),
+        dissatisfied: false,
+    }
+}
+
+/// Events read per round of [`follow`].
+const FOLLOW_BATCH: i64 = 2000;
+
+/// Follows the event log from where this node's indexes start: requests created since, on
+/// any node, join the live hotspot and duplicate indexes (this node's own intakes are there
+/// already and are skipped). Returns how many requests joined.
+pub async fn follow(state: &super::AppState) -> Result<usize, crate::store::StoreError> {
+    use std::sync::atomic::Ordering;
+    let text = &state.text;
+    let mut seq = text.follow_seq.load(Ordering::SeqCst);
+    let mut joined = 0;
+    loop {
+        let (created, last, read) =
+            crate::store::events::created_after(state.store.reader(), seq, FOLLOW_BATCH).await?;
+        let unknown: Vec<String> = match text.hotspots.read() {
+            Ok(h) => created.into_iter().filter(|id| !h.contains(id)).collect(),
+            Err(_) => Vec::new(),
+        };
+        for ids in unknown.chunks(500) {
+            for row in crate::store::hotspots::mined_by_ids(state.store.reader(), ids).await? {
+                joined += usize::from(text.index_new(row).is_some());
+            }
+        }
+        let Some(last) = last else { break };
+        seq = last;
+        text.follow_seq.store(seq, Ordering::SeqCst);
+        if (read as i64) < FOLLOW_BATCH {
+            break;
+        }
+    }
+    Ok(joined)
 }

@@ -73,6 +73,8 @@ pub struct TextState {
     streets: std::sync::Mutex<HashMap<String, Option<String>>>,
     /// Hot problems of the last days, fed at intake.
     pub hotspots: RwLock<super::live_hotspots::LiveHotspots>,
+    /// The last event the indexes have followed (see [`super::live_hotspots::follow`]).
+    pub follow_seq: std::sync::atomic::AtomicI64,
 }
 
 /// How long a node trusts its cached catalogue (another node's change shows after this).
@@ -118,6 +120,9 @@ impl TextState {
                 .or_insert_with(|| code.clone());
             category_names.insert(code, name);
         }
+        // Read before the indexes are filled: whatever commits meanwhile is followed later
+        // (and skipped if it was already loaded).
+        let head = crate::store::events::head_seq(pool).await?;
         let mut dupes = DupState {
             index: DupIndex::new(DupConfig::default()),
             ids: HashMap::new(),
@@ -151,6 +156,7 @@ impl TextState {
             category_names,
             dupes: RwLock::new(dupes),
             hotspots: RwLock::default(),
+            follow_seq: std::sync::atomic::AtomicI64::new(head),
         };
         let since = now - chrono::Duration::days(super::live_hotspots::LIVE_DAYS);
         let until = now + chrono::Duration::days(1);
@@ -193,6 +199,22 @@ impl TextState {
         if let Ok(mut w) = self.rules.write() {
             *w = None;
         }
+    }
+
+    /// Adds a new request to the duplicate and live hotspot indexes, once: None when it is
+    /// indexed already (an intake of this node that the log follower also saw).
+    pub fn index_new(
+        &self,
+        row: crate::store::hotspots::MinedRow,
+    ) -> Option<jiesu_text::hotspots::Joined> {
+        let mut h = self.hotspots.write().ok()?;
+        if h.contains(&row.id) {
+            return None;
+        }
+        if let Ok(mut d) = self.dupes.write() {
+            d.insert(&row.id, &format!("{} {}", row.title, row.body));
+        }
+        Some(h.insert(self, row))
     }
 
     /// The street a request's text resolves to, remembered per request.

@@ -282,6 +282,39 @@ pub async fn verify(pool: &AnyPool) -> Result<Result<i64, BrokenLink>, StoreErro
     Ok(Ok(expected - 1))
 }
 
+/// The sequence number of the chain's last event (0 when empty).
+pub async fn head_seq(pool: &AnyPool) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT seq FROM event_chain WHERE id = 1")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Up to `limit` events after `seq`: the requests they created (`request.created`), the last
+/// sequence number read (None when there were none) and how many were read.
+pub async fn created_after(
+    pool: &AnyPool,
+    seq: i64,
+    limit: i64,
+) -> Result<(Vec<String>, Option<i64>, usize), StoreError> {
+    let rows: Vec<(i64, Option<String>, String)> = sqlx::query_as(
+        "SELECT seq, request_id, action FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(seq)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let last = rows.last().map(|r| r.0);
+    let read = rows.len();
+    let created = rows
+        .into_iter()
+        .filter(|r| r.2 == "request.created")
+        .filter_map(|r| r.1)
+        .collect();
+    Ok((created, last, read))
+}
+
 /// (seq, request id, payload) of up to `limit` events after `seq`, in order: what derived
 /// state (the search index) follows.
 pub async fn after(

@@ -20,6 +20,25 @@ pub struct MinedRow {
     pub dissatisfied: bool,
 }
 
+/// The columns a [`MinedRow`] is read from (`r` is the request).
+const MINED_COLUMNS: &str =
+    "r.id, r.created_at, r.title, r.body, r.address, r.category_code, r.requester_phone, \
+     (SELECT COUNT(*) FROM callbacks c WHERE c.request_id = r.id AND c.reached = 1 \
+        AND (c.resolved = 0 OR c.satisfaction = 'unsatisfied')) AS unhappy";
+
+fn mined_from_row(r: &sqlx::any::AnyRow) -> Result<MinedRow, sqlx::Error> {
+    Ok(MinedRow {
+        id: r.try_get("id")?,
+        created_at: r.try_get("created_at")?,
+        title: r.try_get("title")?,
+        body: r.try_get("body")?,
+        address: r.try_get("address")?,
+        category_code: r.try_get("category_code")?,
+        requester_phone: r.try_get("requester_phone")?,
+        dissatisfied: r.try_get::<i64, _>("unhappy")? > 0,
+    })
+}
+
 /// Citizen requests (not proactive tasks) created in [from, to), oldest first; when there are
 /// more than `limit`, the newest `limit`.
 pub async fn requests_between(
@@ -28,13 +47,11 @@ pub async fn requests_between(
     to: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<MinedRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT r.id, r.created_at, r.title, r.body, r.address, r.category_code, r.requester_phone, \
-         (SELECT COUNT(*) FROM callbacks c WHERE c.request_id = r.id AND c.reached = 1 \
-            AND (c.resolved = 0 OR c.satisfaction = 'unsatisfied')) AS unhappy \
-         FROM requests r WHERE r.created_at >= $1 AND r.created_at < $2 AND r.channel <> 'proactive' \
-         ORDER BY r.created_at DESC, r.id DESC LIMIT $3",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {MINED_COLUMNS} FROM requests r \
+         WHERE r.created_at >= $1 AND r.created_at < $2 AND r.channel <> 'proactive' \
+         ORDER BY r.created_at DESC, r.id DESC LIMIT $3"
+    ))
     .bind(millis(from))
     .bind(millis(to))
     .bind(limit)
@@ -42,18 +59,30 @@ pub async fn requests_between(
     .await?;
     rows.iter()
         .rev()
-        .map(|r| {
-            Ok(MinedRow {
-                id: r.try_get("id")?,
-                created_at: r.try_get("created_at")?,
-                title: r.try_get("title")?,
-                body: r.try_get("body")?,
-                address: r.try_get("address")?,
-                category_code: r.try_get("category_code")?,
-                requester_phone: r.try_get("requester_phone")?,
-                dissatisfied: r.try_get::<i64, _>("unhappy")? > 0,
-            })
-        })
+        .map(mined_from_row)
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// The citizen requests (not proactive tasks) among `ids`, oldest first.
+pub async fn mined_by_ids(pool: &AnyPool, ids: &[String]) -> Result<Vec<MinedRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {MINED_COLUMNS} FROM requests r \
+         WHERE r.id IN ({}) AND r.channel <> 'proactive' ORDER BY r.created_at, r.id",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(pool)
+        .await?
+        .iter()
+        .map(mined_from_row)
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }

@@ -48,6 +48,7 @@ on_both_backends!(
     hotspots_group_a_repeated_problem_and_a_task_on_it_is_handled_found_elsewhere_and_made_a_topic,
     bad_proactive_input_gets_422_naming_the_field,
     a_burst_at_one_street_raises_an_alert_with_its_reason,
+    a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and_duplicates,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

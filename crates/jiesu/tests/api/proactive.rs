@@ -503,3 +503,65 @@ pub async fn a_burst_at_one_street_raises_an_alert_with_its_reason(b: Backend) {
     assert_eq!(v["status"], "dispatched");
     assert_eq!(v["category_code"], VENDING);
 }
+
+pub async fn a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and_duplicates(
+    b: Backend,
+) {
+    use jiesu::clock::Clock;
+    use jiesu::services::{live_hotspots, suggest};
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    // Another node on the same database, started before these intakes.
+    let other = jiesu::open_state(app.config.clone(), std::sync::Arc::new(app.clock.clone()))
+        .await
+        .expect("a second node");
+    let texts = [
+        "望京西园三区旁工地夜间施工噪音扰民，凌晨两点还在施工",
+        "望京西园三区工地夜间施工噪音太大，晚上睡不着",
+        "投诉望京西园三区附近工地夜间施工噪音扰民",
+    ];
+    let mut ids = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        ids.push(
+            seed(
+                &app,
+                &op,
+                t,
+                "朝阳区望京西园三区",
+                NOISE,
+                &format!("1381234567{i}"),
+            )
+            .await,
+        );
+    }
+    ids.sort();
+    let now = app.clock.now().timestamp_millis();
+    assert!(other.text.hotspots.read().unwrap().is_empty());
+    assert_eq!(live_hotspots::follow(&other).await.unwrap(), 3);
+    let hot = other.text.hotspots.read().unwrap().hottest(5, now);
+    let mut joined = hot[0].request_ids.clone();
+    joined.sort();
+    assert_eq!(joined, ids, "one problem with the three requests: {hot:?}");
+    // Following again adds nothing; the node that took them in skips its own intakes.
+    assert_eq!(live_hotspots::follow(&other).await.unwrap(), 0);
+    assert_eq!(live_hotspots::follow(&app.state).await.unwrap(), 0);
+    assert_eq!(app.state.text.hotspots.read().unwrap().len(), 3);
+    // The second node's duplicate suggestions now name them, each once.
+    for state in [&other, &app.state] {
+        let input = suggest::SuggestInput {
+            text: "望京西园三区工地夜间施工噪音扰民，半夜还在施工".into(),
+            address: String::new(),
+        };
+        let s = suggest::suggest(state, input).await.unwrap();
+        let mut dupes: Vec<String> = s.duplicates.iter().map(|d| d.id.clone()).collect();
+        dupes.sort();
+        let distinct = dupes.len();
+        dupes.dedup();
+        assert_eq!(dupes.len(), distinct, "each duplicate once: {dupes:?}");
+        assert!(
+            !dupes.is_empty() && dupes.iter().all(|d| ids.contains(d)),
+            "{dupes:?}"
+        );
+    }
+    other.store.close().await;
+}
