@@ -9,6 +9,9 @@ use super::normalize::{normalize, shingle_hashes, splitmix64};
 use super::{DupConfig, DupHit};
 
 /// End of a bucket chain.
+/// Candidates a query takes from each band at least.
+pub(super) const MIN_QUERY_CANDIDATES: usize = 256;
+
 const NONE: u32 = u32::MAX;
 /// Bucket tables start at this many heads per band and double when the index outgrows them.
 const MIN_TABLE: usize = 1 << 10;
@@ -127,12 +130,16 @@ impl DupIndex {
 
     /// Indexed documents whose estimated Jaccard similarity to `text` is at or above the
     /// threshold, best first (ties by id), at most `k`. An empty text matches nothing.
+    ///
+    /// Each band contributes at most `max(16·k, 256)` candidates, mostly its newest (a chain
+    /// starts with its latest insert): with more exact copies than that, the hits are recent
+    /// ones among equally similar ones.
     pub fn query(&self, text: &str, k: usize) -> Vec<DupHit> {
         let Some(sig) = self.signature(text) else {
             return Vec::new();
         };
         let mut hits: Vec<DupHit> = self
-            .candidates(&sig)
+            .candidates(&sig, k.saturating_mul(16).max(MIN_QUERY_CANDIDATES))
             .into_iter()
             .filter_map(|slot| {
                 let similarity = estimate(&sig, self.slot_sig(slot));
@@ -147,7 +154,7 @@ impl DupIndex {
         hits
     }
 
-    fn signature(&self, text: &str) -> Option<Vec<u16>> {
+    pub(super) fn signature(&self, text: &str) -> Option<Vec<u16>> {
         self.sign(&self.shingles(text))
     }
 
@@ -186,20 +193,26 @@ impl DupIndex {
 
     /// Ids of indexed documents sharing at least one whole band with `sig`, deduplicated.
     pub(super) fn candidate_ids(&self, sig: &[u16]) -> Vec<u64> {
-        let slots = self.candidates(sig);
+        let slots = self.candidates(sig, usize::MAX);
         slots.into_iter().map(|s| self.ids[s as usize]).collect()
     }
 
-    fn candidates(&self, sig: &[u16]) -> Vec<u32> {
+    /// The slots sharing a band with `sig`; at most `per_band` from each band, mostly the
+    /// newest (a bucket's chain starts with its latest insert). A problem reported thousands
+    /// of times fills its buckets with exact copies: a query that wants the best few stops
+    /// early instead of walking them all.
+    pub(super) fn candidates(&self, sig: &[u16], per_band: usize) -> Vec<u32> {
         let rows = self.cfg.rows;
         let mut out = Vec::new();
         for band in 0..self.cfg.bands {
             let want = &sig[band * rows..(band + 1) * rows];
             let mut cur = self.heads[self.head_index(band, sig)];
-            while cur != NONE {
+            let mut found = 0;
+            while cur != NONE && found < per_band {
                 let start = cur as usize * self.cfg.num_perm + band * rows;
                 if &self.sigs[start..start + rows] == want {
                     out.push(cur);
+                    found += 1;
                 }
                 cur = self.next[cur as usize * self.cfg.bands + band];
             }

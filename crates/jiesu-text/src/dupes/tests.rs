@@ -184,3 +184,30 @@ fn pair_scores_count_pairs_inside_groups() {
     assert!((r.f1 - 2.0 * 0.5 * (2.0 / 7.0) / (0.5 + 2.0 / 7.0)).abs() < 1e-12);
     assert_eq!(pair_scores(&[], &gold).f1, 0.0);
 }
+
+#[test]
+fn a_flood_of_copies_is_cut_short_without_hiding_another_duplicate() {
+    let mut index = DupIndex::new(DupConfig::default());
+    for id in 0..3000 {
+        index.insert(id, NOISE);
+    }
+    index.insert(5000, LAMP);
+    for id in 3000..4000 {
+        index.insert(id, NOISE);
+    }
+    // The flood: k hits, all exact, all copies, and only a bounded part of it was read.
+    let hits = index.query(NOISE, 10);
+    assert_eq!(hits.len(), 10);
+    assert!(hits.iter().all(|h| h.similarity == 1.0 && h.id < 4000));
+    let sig = index.signature(NOISE).unwrap();
+    let bounded = index.candidates(&sig, index::MIN_QUERY_CANDIDATES);
+    assert!(
+        bounded.len() < 1000,
+        "{} of 4000 copies read",
+        bounded.len()
+    );
+    assert_eq!(index.candidates(&sig, usize::MAX).len(), 4000);
+    // Another problem's duplicate is still found among them.
+    let hits = index.query(LAMP_REWORDED, 10);
+    assert_eq!(hits.first().map(|h| h.id), Some(5000), "{hits:?}");
+}
