@@ -114,12 +114,33 @@ fn synthetic(real: &[HotspotRecord], n: usize, seed: u64) -> Vec<HotspotRecord> 
         .collect()
 }
 
-/// Nanoseconds this thread has spent runnable but waiting for a CPU (Linux schedstat).
-fn sched_wait_ns() -> u64 {
+/// Field `i` of this thread's Linux schedstat: 0 is nanoseconds on a CPU, 1 nanoseconds
+/// runnable but waiting for one.
+fn schedstat(i: usize) -> u64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse().ok())
+        .and_then(|s| s.split_whitespace().nth(i)?.parse().ok())
         .unwrap_or(0)
+}
+
+fn sched_wait_ns() -> u64 {
+    schedstat(1)
+}
+
+/// CPU seconds of the whole process (user + system).
+fn cpu_s() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let f: Vec<String> = s
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+        })
+        .unwrap_or(0.0)
 }
 
 fn pct(v: &mut [Duration], p: f64) -> f64 {
@@ -150,9 +171,15 @@ fn main() {
         );
     }
     let mut synth = synthetic(&real, n, 7);
-    let t = Instant::now();
+    eprintln!("mining {n}");
+    let (t, cpu, main) = (Instant::now(), cpu_s(), schedstat(0));
     let mut index = mine_index(&mut synth, &cfg);
     let mine_s = t.elapsed().as_secs_f64();
+    println!(
+        "mine {n}: CPU {:.2} s, of it {:.2} s on the inserting thread",
+        cpu_s() - cpu,
+        (schedstat(0) - main) as f64 / 1e9
+    );
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for r in &synth {
         index.problem_of(&r.id).hash(&mut h);

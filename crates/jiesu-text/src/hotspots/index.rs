@@ -3,14 +3,15 @@
 //! title LSH buckets), or starts a new problem. Owns problems and buckets; ranking and
 //! wording are delegated to `heat` and `describe`.
 
-use rustc_hash::{FxHashMap, FxHasher};
-use std::hash::{Hash, Hasher};
+use rustc_hash::FxHashMap;
 
 use super::describe::{description, phrase, subject};
+use super::docfreq::DocFreq;
 use super::features::Features;
 use super::heat::{heat, HeatInputs};
-use super::places::{bucket_key, same_place};
-use super::terms::{cosine, dot, lsh_keys, merge, norm, vector, weigh, DocFreq, TermVec};
+use super::place_ids::{hash_str, PlaceIds};
+use super::places::same_place;
+use super::terms::{cosine, dot, lsh_keys, merge_into, norm, vector, Lookup, TermVec};
 use super::time::DAY_MS;
 use super::{HotspotConfig, HotspotRecord, Problem};
 
@@ -18,6 +19,8 @@ use super::{HotspotConfig, HotspotRecord, Problem};
 const SAMPLE_TITLES: usize = 8;
 /// Place names and divisions counted per problem for its label.
 const LABELS: usize = 8;
+/// Places kept per problem: its first request's, then a merged problem's.
+const PLACES: usize = 4;
 
 /// Where an inserted request went.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,17 +33,59 @@ pub struct Joined {
     pub similarity: f32,
 }
 
+/// What choosing candidates reads of a problem: its time range and its places, kept apart
+/// from the [`Cluster`] in one cache line, so that a candidate which fails here costs one
+/// miss (at 1 M requests most candidates do, and reading whole clusters for them was most
+/// of the time of an insert).
+#[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
+struct Head {
+    first: i64,
+    last: i64,
+    /// Its places' ids ([`PlaceIds`]), then [`NO_PLACE`].
+    places: [u32; PLACES],
+    /// Their bucket keys.
+    keys: [u64; PLACES],
+}
+
+const NO_PLACE: u32 = u32::MAX;
+
+impl Head {
+    const EMPTY: Head = Head {
+        first: i64::MAX,
+        last: i64::MIN,
+        places: [NO_PLACE; PLACES],
+        keys: [0; PLACES],
+    };
+
+    fn len(&self) -> usize {
+        self.places.iter().take_while(|&&p| p != NO_PLACE).count()
+    }
+
+    fn places(&self) -> &[u32] {
+        &self.places[..self.len()]
+    }
+
+    /// Its places with their keys.
+    fn keyed(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.places().iter().copied().zip(self.keys)
+    }
+
+    fn push_place(&mut self, p: u32, key: u64) {
+        let n = self.len();
+        if n < PLACES {
+            self.places[n] = p;
+            self.keys[n] = key;
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Cluster {
-    places: Vec<Box<str>>,
-    /// Bucket keys of `places`, compared before the names.
-    place_keys: Vec<u64>,
     /// Sum of its requests' TF-IDF vectors (IDF as of each insert), heaviest terms only.
     centroid: TermVec,
     norm: f32,
     members: Vec<u32>,
-    first: i64,
-    last: i64,
     requesters: Vec<u64>,
     votes: u64,
     dissatisfied: u64,
@@ -57,6 +102,8 @@ pub struct HotspotIndex {
     cfg: HotspotConfig,
     df: DocFreq,
     clusters: Vec<Cluster>,
+    /// Per cluster, what candidate filtering reads.
+    heads: Vec<Head>,
     /// Per problem: itself while live, else the problem it was merged into.
     alias: Vec<u32>,
     ids: Vec<Box<str>>,
@@ -65,13 +112,12 @@ pub struct HotspotIndex {
     by_id: FxHashMap<Box<str>, u32>,
     place_buckets: FxHashMap<u64, Vec<u32>>,
     lsh_buckets: FxHashMap<u64, Vec<u32>>,
+    places: PlaceIds,
     latest: i64,
-}
-
-fn hash_str(s: &str) -> u64 {
-    let mut h = FxHasher::default();
-    s.hash(&mut h);
-    h.finish()
+    /// Buffers reused between inserts.
+    cands: Vec<u32>,
+    merged: TermVec,
+    query: Lookup,
 }
 
 fn bump(counts: &mut Vec<(Box<str>, u32)>, key: &str) {
@@ -100,6 +146,7 @@ impl HotspotIndex {
             cfg,
             df: DocFreq::default(),
             clusters: Vec::new(),
+            heads: Vec::new(),
             alias: Vec::new(),
             ids: Vec::new(),
             times: Vec::new(),
@@ -107,7 +154,11 @@ impl HotspotIndex {
             by_id: FxHashMap::default(),
             place_buckets: FxHashMap::default(),
             lsh_buckets: FxHashMap::default(),
+            places: PlaceIds::default(),
             latest: i64::MIN,
+            cands: Vec::new(),
+            merged: Vec::new(),
+            query: Lookup::default(),
         }
     }
 
@@ -164,29 +215,33 @@ impl HotspotIndex {
                 similarity: 1.0,
             };
         }
-        self.df.add(&f.terms);
-        let weighted = weigh(&f.terms, &self.df);
+        let weighted = self.df.add_weighed(&f.terms);
         let keys = lsh_keys(&f.title_terms, self.cfg.lsh_keys, &self.df);
-        let place_keys: Vec<u64> = f
+        let places: Vec<(u32, u64)> = f
             .places
             .iter()
-            .map(|p| hash_str(bucket_key(&p.name)))
+            .map(|p| {
+                let id = self.places.intern(&p.name);
+                (id, self.places.key(id))
+            })
             .collect();
-        let cands = self.candidates(&keys, &place_keys);
-        let best = self.best_match(&f, &place_keys, &weighted, &cands);
+        let place_keys: Vec<u64> = places.iter().map(|p| p.1).collect();
+        let mut cands = std::mem::take(&mut self.cands);
+        self.candidates(&keys, &place_keys, &mut cands);
+        let best = self.best_match(&f, &places, &weighted, &cands);
         let req = self.ids.len() as u32;
         let (mut problem, similarity, created) = match best {
             Some((c, sim)) => (c, sim, false),
             None => {
-                self.clusters.push(self.new_cluster(&f));
-                self.alias.push(self.clusters.len() as u32 - 1);
+                self.new_cluster(&places);
                 (self.clusters.len() as u32 - 1, 1.0, true)
             }
         };
-        self.join(problem, req, &f, &weighted);
+        self.join(problem, req, &f, &places, &weighted);
         if !created {
             problem = self.absorb(problem, &cands, f.at);
         }
+        self.cands = cands;
         for k in &place_keys {
             push_bucket(
                 self.place_buckets.entry(*k).or_default(),
@@ -213,10 +268,11 @@ impl HotspotIndex {
         }
     }
 
-    /// Live problems in the request's place and LSH buckets, newest `bucket_cap` of each.
-    fn candidates(&self, keys: &[u64], place_keys: &[u64]) -> Vec<u32> {
+    /// Live problems in the request's place and LSH buckets, newest `bucket_cap` of each,
+    /// into `cands`.
+    fn candidates(&self, keys: &[u64], place_keys: &[u64], cands: &mut Vec<u32>) {
         let cap = self.cfg.bucket_cap;
-        let mut cands: Vec<u32> = Vec::new();
+        cands.clear();
         for (map, ks) in [(&self.place_buckets, place_keys), (&self.lsh_buckets, keys)] {
             for k in ks {
                 if let Some(b) = map.get(k) {
@@ -226,35 +282,29 @@ impl HotspotIndex {
         }
         cands.sort_unstable();
         cands.dedup();
-        cands
     }
 
     /// The similarity a request or problem needs to join `cl`, or `None` when their places
     /// differ: same place and category: `same_place_threshold`; same place but another
     /// category, or neither names a place: `loose_threshold`; only one names a place:
     /// `unplaced_threshold`.
-    fn threshold(
-        &self,
-        places: &[&str],
-        keys: &[u64],
-        category: Option<&str>,
-        cl: &Cluster,
-    ) -> Option<f32> {
-        let shared = places.iter().zip(keys).any(|(p, k)| {
-            cl.places
-                .iter()
-                .zip(&cl.place_keys)
-                .any(|(q, l)| k == l && same_place(p, q))
+    fn threshold(&self, places: &[(u32, u64)], category: Option<&str>, c: u32) -> Option<f32> {
+        let head = &self.heads[c as usize];
+        // ids and keys decide most candidates without reading names or the cluster
+        let shared = places.iter().any(|&(p, k)| {
+            head.keyed().any(|(q, l)| {
+                p == q || (k == l && same_place(self.places.name(p), self.places.name(q)))
+            })
         });
-        let other_category = match (category, top(&cl.category_counts)) {
-            (Some(a), Some(b)) => a != b,
-            _ => false,
-        };
+        let other_category = category.is_some_and(|a| {
+            top(&self.clusters[c as usize].category_counts).is_some_and(|b| a != b)
+        });
+        let theirs = head.len();
         if shared && !other_category {
             Some(self.cfg.same_place_threshold)
-        } else if shared || (places.is_empty() && cl.places.is_empty()) {
+        } else if shared || (places.is_empty() && theirs == 0) {
             Some(self.cfg.loose_threshold)
-        } else if places.is_empty() || cl.places.is_empty() {
+        } else if places.is_empty() || theirs == 0 {
             Some(self.cfg.unplaced_threshold)
         } else {
             None
@@ -270,20 +320,22 @@ impl HotspotIndex {
             if o == c {
                 continue;
             }
-            let (a, b) = (&self.clusters[c as usize], &self.clusters[o as usize]);
+            let (a, b) = (self.heads[c as usize], &self.heads[o as usize]);
             if at > b.last + gap || a.first > b.last + gap || b.first > a.last + gap {
                 continue;
             }
-            let places: Vec<&str> = a.places.iter().map(|p| &**p).collect();
-            let category = top(&a.category_counts);
-            let Some(threshold) = self.threshold(&places, &a.place_keys, category, b) else {
-                continue;
-            };
-            if places.is_empty() != b.places.is_empty() {
+            if (a.len() == 0) != (b.len() == 0) {
                 continue;
             }
-            if similarity(&a.centroid, a.norm, &b.centroid, b.norm) >= threshold {
-                let (keep, gone) = if (b.members.len(), c) > (a.members.len(), o) {
+            let ca = &self.clusters[c as usize];
+            let category = top(&ca.category_counts);
+            let places: Vec<(u32, u64)> = a.keyed().collect();
+            let Some(threshold) = self.threshold(&places, category, o) else {
+                continue;
+            };
+            let cb = &self.clusters[o as usize];
+            if similarity(&ca.centroid, ca.norm, &cb.centroid, cb.norm) >= threshold {
+                let (keep, gone) = if (cb.members.len(), c) > (ca.members.len(), o) {
                     (o, c)
                 } else {
                     (c, o)
@@ -298,15 +350,17 @@ impl HotspotIndex {
     fn merge_clusters(&mut self, keep: u32, gone: u32) {
         let empty = self.empty_cluster();
         let g = std::mem::replace(&mut self.clusters[gone as usize], empty);
+        let gh = std::mem::replace(&mut self.heads[gone as usize], Head::EMPTY);
         self.alias[gone as usize] = keep;
         let cap = self.cfg.centroid_terms;
         let k = &mut self.clusters[keep as usize];
-        k.centroid = merge(&k.centroid, &g.centroid, cap);
+        let kh = &mut self.heads[keep as usize];
+        merge_into(&mut k.centroid, &g.centroid, cap, &mut self.merged);
         k.norm = norm(&k.centroid);
         k.members.extend(g.members);
         k.members.sort_unstable();
-        k.first = k.first.min(g.first);
-        k.last = k.last.max(g.last);
+        kh.first = kh.first.min(gh.first);
+        kh.last = kh.last.max(gh.last);
         for r in g.requesters {
             if let Err(at) = k.requesters.binary_search(&r) {
                 k.requesters.insert(at, r);
@@ -319,10 +373,9 @@ impl HotspotIndex {
                 k.titles.push(t);
             }
         }
-        for (p, key) in g.places.into_iter().zip(g.place_keys) {
-            if k.places.len() < 4 && !k.places.contains(&p) {
-                k.places.push(p);
-                k.place_keys.push(key);
+        for (p, key) in gh.keyed() {
+            if kh.len() < PLACES && !kh.places().contains(&p) {
+                kh.push_place(p, key);
             }
         }
         for (counts, other) in [
@@ -339,55 +392,56 @@ impl HotspotIndex {
     }
 
     fn best_match(
-        &self,
+        &mut self,
         f: &Features,
-        keys: &[u64],
+        places: &[(u32, u64)],
         weighted: &TermVec,
         cands: &[u32],
     ) -> Option<(u32, f32)> {
         let wn = norm(weighted);
         let gap = self.cfg.max_gap_days * DAY_MS;
-        let places: Vec<&str> = f.places.iter().map(|p| p.name.as_str()).collect();
+        let mut query = std::mem::take(&mut self.query);
+        query.fill(weighted);
         let mut best: Option<(u32, f32)> = None;
         for &c in cands {
-            let cl = &self.clusters[c as usize];
-            if f.at > cl.last + gap || f.at < cl.first - gap {
+            let head = &self.heads[c as usize];
+            if f.at > head.last + gap || f.at < head.first - gap {
                 continue;
             }
-            let Some(threshold) = self.threshold(&places, keys, f.category.as_deref(), cl) else {
+            let Some(threshold) = self.threshold(places, f.category.as_deref(), c) else {
                 continue;
             };
-            let sim = similarity(weighted, wn, &cl.centroid, cl.norm);
+            let cl = &self.clusters[c as usize];
+            // `similarity`, with the request's terms in a table
+            let sim = if wn == 0.0 || cl.norm == 0.0 {
+                0.0
+            } else {
+                query.dot(&cl.centroid) / (wn * cl.norm)
+            };
             if sim >= threshold && best.is_none_or(|b| sim > b.1) {
                 best = Some((c, sim));
             }
         }
+        self.query = query;
         best
     }
 
-    fn new_cluster(&self, f: &Features) -> Cluster {
-        Cluster {
-            places: f.places.iter().map(|p| p.name.as_str().into()).collect(),
-            place_keys: f
-                .places
-                .iter()
-                .map(|p| hash_str(bucket_key(&p.name)))
-                .collect(),
-            first: f.at,
-            last: f.at,
-            ..self.empty_cluster()
+    /// Appends an empty cluster at `places` (ids and keys).
+    fn new_cluster(&mut self, places: &[(u32, u64)]) {
+        let mut head = Head::EMPTY;
+        for &(p, key) in places {
+            head.push_place(p, key);
         }
+        self.clusters.push(self.empty_cluster());
+        self.heads.push(head);
+        self.alias.push(self.clusters.len() as u32 - 1);
     }
 
     fn empty_cluster(&self) -> Cluster {
         Cluster {
-            places: Vec::new(),
-            place_keys: Vec::new(),
             centroid: Vec::new(),
             norm: 0.0,
             members: Vec::new(),
-            first: i64::MAX,
-            last: i64::MIN,
             requesters: Vec::new(),
             votes: 0,
             dissatisfied: 0,
@@ -398,14 +452,15 @@ impl HotspotIndex {
         }
     }
 
-    fn join(&mut self, c: u32, req: u32, f: &Features, weighted: &TermVec) {
+    fn join(&mut self, c: u32, req: u32, f: &Features, places: &[(u32, u64)], w: &TermVec) {
         let cap = self.cfg.centroid_terms;
         let cl = &mut self.clusters[c as usize];
-        cl.centroid = merge(&cl.centroid, weighted, cap);
+        merge_into(&mut cl.centroid, w, cap, &mut self.merged);
         cl.norm = norm(&cl.centroid);
         cl.members.push(req);
-        cl.first = cl.first.min(f.at);
-        cl.last = cl.last.max(f.at);
+        let head = &mut self.heads[c as usize];
+        head.first = head.first.min(f.at);
+        head.last = head.last.max(f.at);
         let who = f.requester.unwrap_or_else(|| hash_str(&f.id) | 1 << 63);
         if let Err(at) = cl.requesters.binary_search(&who) {
             cl.requesters.insert(at, who);
@@ -415,12 +470,11 @@ impl HotspotIndex {
         if cl.titles.len() < SAMPLE_TITLES {
             cl.titles.push(f.title.clone());
         }
-        let named = f
-            .places
+        let named = places
             .iter()
-            .find(|p| cl.places.iter().any(|q| same_place(&p.name, q)));
-        if let Some(p) = named {
-            bump(&mut cl.place_counts, &p.name);
+            .find(|&&(p, _)| head.places().iter().any(|&q| self.places.same(p, q)));
+        if let Some(&(p, _)) = named {
+            bump(&mut cl.place_counts, self.places.name(p));
         }
         if let Some(a) = &f.area {
             bump(&mut cl.area_counts, a);
@@ -440,15 +494,17 @@ impl HotspotIndex {
             .iter()
             .enumerate()
             .filter(|(i, _)| self.alias[*i] == *i as u32)
-            .filter(|(_, c)| c.members.len() >= self.cfg.min_requests && c.first <= as_of)
+            .filter(|(i, c)| {
+                c.members.len() >= self.cfg.min_requests && self.heads[*i].first <= as_of
+            })
             .map(|(i, c)| (heat(&self.heat_inputs(c, as_of), &self.cfg.heat), i as u32))
             .collect();
         scored.sort_by(|a, b| {
             b.0.total_cmp(&a.0)
                 .then(
-                    self.clusters[a.1 as usize]
+                    self.heads[a.1 as usize]
                         .first
-                        .cmp(&self.clusters[b.1 as usize].first),
+                        .cmp(&self.heads[b.1 as usize].first),
                 )
                 .then(a.1.cmp(&b.1))
         });
@@ -509,12 +565,14 @@ impl HotspotIndex {
 
     fn problem(&self, c: u32, rank: usize, heat: f64, as_of: i64) -> Problem {
         let cl = &self.clusters[c as usize];
+        let head = &self.heads[c as usize];
         let titles: Vec<&str> = cl.titles.iter().map(|t| &**t).collect();
-        let place = match top(&cl.place_counts).or(cl.places.first().map(|p| &**p)) {
+        let first_place = head.places().first().map(|&p| self.places.name(p));
+        let place = match top(&cl.place_counts).or(first_place) {
             Some(p) => p.to_string(),
             None => subject(&titles).unwrap_or_default(),
         };
-        let mut strip: Vec<&str> = cl.places.iter().map(|p| &**p).collect();
+        let mut strip: Vec<&str> = head.places().iter().map(|&p| self.places.name(p)).collect();
         strip.extend(cl.place_counts.iter().map(|p| &*p.0));
         strip.push(&place);
         let phrase = self.representative(cl, &titles, &strip);
@@ -525,8 +583,8 @@ impl HotspotIndex {
             place,
             area: top(&cl.area_counts).map(str::to_string),
             category: top(&cl.category_counts).map(str::to_string),
-            from: cl.first,
-            to: cl.last,
+            from: head.first,
+            to: head.last,
             request_ids: cl
                 .members
                 .iter()
