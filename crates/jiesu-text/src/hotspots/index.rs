@@ -10,7 +10,6 @@ use super::docfreq::DocFreq;
 use super::features::Features;
 use super::heat::{heat, HeatInputs};
 use super::place_ids::{hash_str, PlaceIds};
-use super::places::same_place;
 use super::terms::{cosine, dot, lsh_keys, merge_into, norm, vector, Lookup, TermVec};
 use super::time::DAY_MS;
 use super::{HotspotConfig, HotspotRecord, Problem};
@@ -33,30 +32,38 @@ pub struct Joined {
     pub similarity: f32,
 }
 
-/// What choosing candidates reads of a problem: its time range and its places, kept apart
-/// from the [`Cluster`] in one cache line, so that a candidate which fails here costs one
-/// miss (at 1 M requests most candidates do, and reading whole clusters for them was most
-/// of the time of an insert).
+/// What choosing candidates reads of a problem: whether it is live, its time range and its
+/// places, kept apart from the [`Cluster`] in one cache line, so that a candidate which
+/// fails here costs one miss (at 1 M requests most candidates do, and reading whole
+/// clusters for them was most of the time of an insert).
 #[derive(Debug, Clone, Copy)]
 #[repr(align(64))]
 struct Head {
     first: i64,
     last: i64,
+    /// Itself while live, else the problem it was merged into.
+    alias: u32,
     /// Its places' ids ([`PlaceIds`]), then [`NO_PLACE`].
     places: [u32; PLACES],
-    /// Their bucket keys.
-    keys: [u64; PLACES],
+    /// The low bits of their bucket keys, compared before the keys themselves.
+    keys: [u32; PLACES],
 }
 
 const NO_PLACE: u32 = u32::MAX;
 
+/// A place id with the low bits of its bucket key.
+type Keyed = (u32, u32);
+
 impl Head {
-    const EMPTY: Head = Head {
-        first: i64::MAX,
-        last: i64::MIN,
-        places: [NO_PLACE; PLACES],
-        keys: [0; PLACES],
-    };
+    fn new(alias: u32) -> Head {
+        Head {
+            first: i64::MAX,
+            last: i64::MIN,
+            alias,
+            places: [NO_PLACE; PLACES],
+            keys: [0; PLACES],
+        }
+    }
 
     fn len(&self) -> usize {
         self.places.iter().take_while(|&&p| p != NO_PLACE).count()
@@ -66,12 +73,16 @@ impl Head {
         &self.places[..self.len()]
     }
 
-    /// Its places with their keys.
-    fn keyed(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
-        self.places().iter().copied().zip(self.keys)
+    /// Its places with their keys' low bits, in a buffer of `PLACES`.
+    fn keyed(&self) -> ([Keyed; PLACES], usize) {
+        let mut out = [(NO_PLACE, 0); PLACES];
+        for (o, (p, k)) in out.iter_mut().zip(self.places.iter().zip(self.keys)) {
+            *o = (*p, k);
+        }
+        (out, self.len())
     }
 
-    fn push_place(&mut self, p: u32, key: u64) {
+    fn push_place(&mut self, (p, key): Keyed) {
         let n = self.len();
         if n < PLACES {
             self.places[n] = p;
@@ -104,8 +115,6 @@ pub struct HotspotIndex {
     clusters: Vec<Cluster>,
     /// Per cluster, what candidate filtering reads.
     heads: Vec<Head>,
-    /// Per problem: itself while live, else the problem it was merged into.
-    alias: Vec<u32>,
     ids: Vec<Box<str>>,
     times: Vec<i64>,
     cluster_of: Vec<u32>,
@@ -147,7 +156,6 @@ impl HotspotIndex {
             df: DocFreq::default(),
             clusters: Vec::new(),
             heads: Vec::new(),
-            alias: Vec::new(),
             ids: Vec::new(),
             times: Vec::new(),
             cluster_of: Vec::new(),
@@ -179,10 +187,10 @@ impl HotspotIndex {
 
     /// Number of problems (including single-request ones).
     pub fn problem_count(&self) -> usize {
-        self.alias
+        self.heads
             .iter()
             .enumerate()
-            .filter(|(i, a)| *i as u32 == **a)
+            .filter(|(i, h)| *i as u32 == h.alias)
             .count()
     }
 
@@ -195,8 +203,8 @@ impl HotspotIndex {
     }
 
     fn root(&self, mut c: u32) -> u32 {
-        while self.alias[c as usize] != c {
-            c = self.alias[c as usize];
+        while self.heads[c as usize].alias != c {
+            c = self.heads[c as usize].alias;
         }
         c
     }
@@ -217,17 +225,19 @@ impl HotspotIndex {
         }
         let weighted = self.df.add_weighed(&f.terms);
         let keys = lsh_keys(&f.title_terms, self.cfg.lsh_keys, &self.df);
-        let places: Vec<(u32, u64)> = f
+        let ids: Vec<u32> = f
             .places
             .iter()
-            .map(|p| {
-                let id = self.places.intern(&p.name);
-                (id, self.places.key(id))
-            })
+            .map(|p| self.places.intern(&p.name))
             .collect();
-        let place_keys: Vec<u64> = places.iter().map(|p| p.1).collect();
+        let place_keys: Vec<u64> = ids.iter().map(|&p| self.places.key(p)).collect();
+        let places: Vec<Keyed> = ids
+            .iter()
+            .zip(&place_keys)
+            .map(|(&p, &k)| (p, k as u32))
+            .collect();
         let mut cands = std::mem::take(&mut self.cands);
-        self.candidates(&keys, &place_keys, &mut cands);
+        self.candidates(&keys, &place_keys, f.at, &mut cands);
         let best = self.best_match(&f, &places, &weighted, &cands);
         let req = self.ids.len() as u32;
         let (mut problem, similarity, created) = match best {
@@ -269,14 +279,21 @@ impl HotspotIndex {
     }
 
     /// Live problems in the request's place and LSH buckets, newest `bucket_cap` of each,
-    /// into `cands`.
-    fn candidates(&self, keys: &[u64], place_keys: &[u64], cands: &mut Vec<u32>) {
+    /// into `cands`, leaving out those whose last request is too long before `at` to take
+    /// the request or to be merged.
+    fn candidates(&self, keys: &[u64], place_keys: &[u64], at: i64, cands: &mut Vec<u32>) {
         let cap = self.cfg.bucket_cap;
+        let gap = self.cfg.max_gap_days * DAY_MS;
         cands.clear();
         for (map, ks) in [(&self.place_buckets, place_keys), (&self.lsh_buckets, keys)] {
             for k in ks {
                 if let Some(b) = map.get(k) {
-                    cands.extend(b.iter().rev().take(cap).map(|&c| self.root(c)));
+                    for &c in b.iter().rev().take(cap) {
+                        let c = self.root(c);
+                        if at <= self.heads[c as usize].last + gap {
+                            cands.push(c);
+                        }
+                    }
                 }
             }
         }
@@ -288,23 +305,23 @@ impl HotspotIndex {
     /// differ: same place and category: `same_place_threshold`; same place but another
     /// category, or neither names a place: `loose_threshold`; only one names a place:
     /// `unplaced_threshold`.
-    fn threshold(&self, places: &[(u32, u64)], category: Option<&str>, c: u32) -> Option<f32> {
+    fn threshold(&self, places: &[Keyed], category: Option<&str>, c: u32) -> Option<f32> {
         let head = &self.heads[c as usize];
-        // ids and keys decide most candidates without reading names or the cluster
+        let (theirs, n) = head.keyed();
+        // ids and key bits decide most candidates without reading names or the cluster
         let shared = places.iter().any(|&(p, k)| {
-            head.keyed().any(|(q, l)| {
-                p == q || (k == l && same_place(self.places.name(p), self.places.name(q)))
-            })
+            theirs[..n]
+                .iter()
+                .any(|&(q, l)| p == q || (k == l && self.places.same_keyed(p, q)))
         });
         let other_category = category.is_some_and(|a| {
             top(&self.clusters[c as usize].category_counts).is_some_and(|b| a != b)
         });
-        let theirs = head.len();
         if shared && !other_category {
             Some(self.cfg.same_place_threshold)
-        } else if shared || (places.is_empty() && theirs == 0) {
+        } else if shared || (places.is_empty() && n == 0) {
             Some(self.cfg.loose_threshold)
-        } else if places.is_empty() || theirs == 0 {
+        } else if places.is_empty() || n == 0 {
             Some(self.cfg.unplaced_threshold)
         } else {
             None
@@ -329,8 +346,8 @@ impl HotspotIndex {
             }
             let ca = &self.clusters[c as usize];
             let category = top(&ca.category_counts);
-            let places: Vec<(u32, u64)> = a.keyed().collect();
-            let Some(threshold) = self.threshold(&places, category, o) else {
+            let (places, n) = a.keyed();
+            let Some(threshold) = self.threshold(&places[..n], category, o) else {
                 continue;
             };
             let cb = &self.clusters[o as usize];
@@ -350,8 +367,7 @@ impl HotspotIndex {
     fn merge_clusters(&mut self, keep: u32, gone: u32) {
         let empty = self.empty_cluster();
         let g = std::mem::replace(&mut self.clusters[gone as usize], empty);
-        let gh = std::mem::replace(&mut self.heads[gone as usize], Head::EMPTY);
-        self.alias[gone as usize] = keep;
+        let gh = std::mem::replace(&mut self.heads[gone as usize], Head::new(keep));
         let cap = self.cfg.centroid_terms;
         let k = &mut self.clusters[keep as usize];
         let kh = &mut self.heads[keep as usize];
@@ -373,9 +389,10 @@ impl HotspotIndex {
                 k.titles.push(t);
             }
         }
-        for (p, key) in gh.keyed() {
+        let (gone_places, n) = gh.keyed();
+        for &(p, key) in &gone_places[..n] {
             if kh.len() < PLACES && !kh.places().contains(&p) {
-                kh.push_place(p, key);
+                kh.push_place((p, key));
             }
         }
         for (counts, other) in [
@@ -394,7 +411,7 @@ impl HotspotIndex {
     fn best_match(
         &mut self,
         f: &Features,
-        places: &[(u32, u64)],
+        places: &[Keyed],
         weighted: &TermVec,
         cands: &[u32],
     ) -> Option<(u32, f32)> {
@@ -426,15 +443,14 @@ impl HotspotIndex {
         best
     }
 
-    /// Appends an empty cluster at `places` (ids and keys).
-    fn new_cluster(&mut self, places: &[(u32, u64)]) {
-        let mut head = Head::EMPTY;
-        for &(p, key) in places {
-            head.push_place(p, key);
+    /// Appends an empty cluster at `places`.
+    fn new_cluster(&mut self, places: &[Keyed]) {
+        let mut head = Head::new(self.clusters.len() as u32);
+        for &p in places {
+            head.push_place(p);
         }
         self.clusters.push(self.empty_cluster());
         self.heads.push(head);
-        self.alias.push(self.clusters.len() as u32 - 1);
     }
 
     fn empty_cluster(&self) -> Cluster {
@@ -452,7 +468,7 @@ impl HotspotIndex {
         }
     }
 
-    fn join(&mut self, c: u32, req: u32, f: &Features, places: &[(u32, u64)], w: &TermVec) {
+    fn join(&mut self, c: u32, req: u32, f: &Features, places: &[Keyed], w: &TermVec) {
         let cap = self.cfg.centroid_terms;
         let cl = &mut self.clusters[c as usize];
         merge_into(&mut cl.centroid, w, cap, &mut self.merged);
@@ -493,7 +509,7 @@ impl HotspotIndex {
             .clusters
             .iter()
             .enumerate()
-            .filter(|(i, _)| self.alias[*i] == *i as u32)
+            .filter(|(i, _)| self.heads[*i].alias == *i as u32)
             .filter(|(i, c)| {
                 c.members.len() >= self.cfg.min_requests && self.heads[*i].first <= as_of
             })
@@ -520,7 +536,7 @@ impl HotspotIndex {
     /// that is not a live problem (see [`HotspotIndex::problem_of`]).
     pub fn problem_by_id(&self, problem: u32) -> Option<Problem> {
         let i = problem as usize;
-        if i >= self.clusters.len() || self.alias[i] != problem {
+        if i >= self.clusters.len() || self.heads[i].alias != problem {
             return None;
         }
         let inputs = self.heat_inputs(&self.clusters[i], self.latest);
@@ -538,7 +554,7 @@ impl HotspotIndex {
             .clusters
             .iter()
             .enumerate()
-            .filter(|(i, _)| self.alias[*i] == *i as u32 && *i as u32 != problem)
+            .filter(|(i, _)| self.heads[*i].alias == *i as u32 && *i as u32 != problem)
             .map(|(i, c)| (i as u32, cosine(&me.centroid, &c.centroid, &self.df)))
             .filter(|(_, sim)| *sim >= min_similarity)
             .collect();

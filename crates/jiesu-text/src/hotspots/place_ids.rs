@@ -50,4 +50,11 @@ impl PlaceIds {
     pub fn same(&self, a: u32, b: u32) -> bool {
         a == b || same_place(self.name(a), self.name(b))
     }
+
+    /// Whether two different ids share a bucket key and are the same place (the test a
+    /// candidate's place must pass). Two different names of one length never are.
+    pub fn same_keyed(&self, a: u32, b: u32) -> bool {
+        let (x, y) = (self.name(a), self.name(b));
+        self.key(a) == self.key(b) && x.len() != y.len() && same_place(x, y)
+    }
 }
