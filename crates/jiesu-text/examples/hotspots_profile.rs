@@ -194,7 +194,11 @@ fn main() {
         hot.first().map_or(0, |p| p.request_ids.len()),
         h.finish()
     );
-    let extra = synthetic(&real, 2_000, 99);
+    let extra_n: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2_000);
+    let extra = synthetic(&real, extra_n, 99);
     let last = index.problems(1, None).first().map_or(0, |p| p.to);
     let mut lat = Vec::new();
     let mut slow = Vec::new();

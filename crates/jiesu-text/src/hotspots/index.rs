@@ -3,11 +3,10 @@
 //! title LSH buckets), or starts a new problem. Owns problems and buckets; ranking and
 //! wording are delegated to `heat` and `describe`.
 
-use rustc_hash::FxHashMap;
-
 use super::describe::{description, phrase, subject};
 use super::docfreq::DocFreq;
 use super::features::Features;
+use super::growth::{Chunked, Sharded};
 use super::heat::{heat, HeatInputs};
 use super::place_ids::{hash_str, PlaceIds};
 use super::terms::{cosine, dot, lsh_keys, merge_into, norm, vector, Lookup, TermVec};
@@ -112,15 +111,15 @@ struct Cluster {
 pub struct HotspotIndex {
     cfg: HotspotConfig,
     df: DocFreq,
-    clusters: Vec<Cluster>,
+    clusters: Chunked<Cluster>,
     /// Per cluster, what candidate filtering reads.
-    heads: Vec<Head>,
-    ids: Vec<Box<str>>,
-    times: Vec<i64>,
-    cluster_of: Vec<u32>,
-    by_id: FxHashMap<Box<str>, u32>,
-    place_buckets: FxHashMap<u64, Vec<u32>>,
-    lsh_buckets: FxHashMap<u64, Vec<u32>>,
+    heads: Chunked<Head>,
+    ids: Chunked<Box<str>>,
+    times: Chunked<i64>,
+    cluster_of: Chunked<u32>,
+    by_id: Sharded<Box<str>, u32>,
+    place_buckets: Sharded<u64, Vec<u32>>,
+    lsh_buckets: Sharded<u64, Vec<u32>>,
     places: PlaceIds,
     latest: i64,
     /// Buffers reused between inserts.
@@ -154,14 +153,14 @@ impl HotspotIndex {
         Self {
             cfg,
             df: DocFreq::default(),
-            clusters: Vec::new(),
-            heads: Vec::new(),
-            ids: Vec::new(),
-            times: Vec::new(),
-            cluster_of: Vec::new(),
-            by_id: FxHashMap::default(),
-            place_buckets: FxHashMap::default(),
-            lsh_buckets: FxHashMap::default(),
+            clusters: Chunked::default(),
+            heads: Chunked::default(),
+            ids: Chunked::default(),
+            times: Chunked::default(),
+            cluster_of: Chunked::default(),
+            by_id: Sharded::default(),
+            place_buckets: Sharded::default(),
+            lsh_buckets: Sharded::default(),
             places: PlaceIds::default(),
             latest: i64::MIN,
             cands: Vec::new(),
@@ -212,10 +211,11 @@ impl HotspotIndex {
     /// Adds one request; a request id seen before is not added again and reports the
     /// problem it is in.
     pub fn insert(&mut self, record: &HotspotRecord) -> Joined {
-        self.insert_features(Features::of(record))
+        self.insert_features(&Features::of(record))
     }
 
-    pub(super) fn insert_features(&mut self, f: Features) -> Joined {
+    /// [`HotspotIndex::insert`] with the features computed.
+    pub(super) fn insert_features(&mut self, f: &Features) -> Joined {
         if let Some(&i) = self.by_id.get(&f.id) {
             return Joined {
                 problem: self.root(self.cluster_of[i as usize]),
@@ -267,7 +267,7 @@ impl HotspotIndex {
             );
         }
         self.by_id.insert(f.id.clone(), req);
-        self.ids.push(f.id);
+        self.ids.push(f.id.clone());
         self.times.push(f.at);
         self.cluster_of.push(problem);
         self.latest = self.latest.max(f.at);

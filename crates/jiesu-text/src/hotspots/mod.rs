@@ -26,6 +26,7 @@
 mod describe;
 mod docfreq;
 mod features;
+mod growth;
 mod heat;
 mod index;
 mod place_ids;
@@ -173,26 +174,36 @@ pub fn mine_index(records: &mut [HotspotRecord], cfg: &HotspotConfig) -> Hotspot
     let batches: Vec<&[HotspotRecord]> = records.chunks(chunk).collect();
     let mut index = HotspotIndex::new(cfg.clone());
     std::thread::scope(|s| {
-        // worker w computes batches w, w + workers, …; the batches come back in order
+        // worker w computes batches w, w + workers, …; the batches come back in order, and
+        // go back to be freed where they were allocated (freeing another thread's memory
+        // is slow in glibc)
         let queues: Vec<_> = (0..workers)
             .map(|w| {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<features::Features>>(1);
+                let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<features::Features>>();
                 let batches = &batches;
                 s.spawn(move || {
                     for batch in batches.iter().skip(w).step_by(workers) {
+                        done_rx.try_iter().for_each(drop);
                         let features = batch.iter().map(features::Features::of).collect();
                         if tx.send(features).is_err() {
                             break;
                         }
                     }
+                    done_rx.iter().for_each(drop);
                 });
-                rx
+                (rx, done_tx)
             })
             .collect();
         for i in 0..batches.len() {
-            let features = queues[i % workers].recv().expect("feature worker");
-            for f in features {
+            let (rx, done) = &queues[i % workers];
+            let features = rx.recv().expect("feature worker");
+            for f in &features {
                 index.insert_features(f);
+            }
+            // a worker that has finished has stopped listening: free the batch here
+            if let Err(back) = done.send(features) {
+                drop(back.0);
             }
         }
     });

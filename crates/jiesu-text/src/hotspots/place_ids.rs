@@ -4,7 +4,9 @@
 
 use std::hash::{Hash, Hasher};
 
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHasher;
+
+use super::growth::{Chunked, Sharded};
 
 use super::places::{bucket_key, same_place};
 
@@ -18,9 +20,9 @@ pub(super) fn hash_str(s: &str) -> u64 {
 /// Interned place names with their bucket keys.
 #[derive(Debug, Clone, Default)]
 pub(super) struct PlaceIds {
-    ids: FxHashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
-    keys: Vec<u64>,
+    ids: Sharded<Box<str>, u32>,
+    names: Chunked<Box<str>>,
+    keys: Chunked<u64>,
 }
 
 impl PlaceIds {

@@ -349,7 +349,12 @@ fn is_cjk(c: char) -> bool {
 
 /// The first division mention of a text (`A2区`), if any.
 pub fn division(text: &str) -> Option<String> {
-    let chars: Vec<char> = normalize(text).chars().collect();
+    division_of_normalized(&normalize(text))
+}
+
+/// [`division`] of a text already passed through [`normalize`].
+pub(crate) fn division_of_normalized(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
     division_spans(&chars)
         .into_iter()
         .map(|(s, e)| chars[s..e].iter().collect::<String>())
@@ -359,7 +364,11 @@ pub fn division(text: &str) -> Option<String> {
 /// Place names in `text`, in order of appearance, without repeats. Two estate names side by
 /// side (伊景园 + 滨河苑) are one name; a road before an estate (劳动东路魅力之城) is not.
 pub fn extract(text: &str) -> Vec<PlaceName> {
-    let s = normalize(text);
+    extract_from_normalized(&normalize(text))
+}
+
+/// [`extract`] from a text already passed through [`normalize`] (which it leaves unchanged).
+pub(crate) fn extract_from_normalized(s: &str) -> Vec<PlaceName> {
     let chars: Vec<char> = s.chars().collect();
     let char_at = byte_to_char(&s);
     let mut blocked: Vec<bool> = chars.iter().map(|c| !is_word_char(*c)).collect();

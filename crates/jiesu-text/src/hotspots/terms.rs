@@ -20,16 +20,17 @@ fn pack(a: char, b: char) -> Term {
     ((a as u64) << 21) | b as u64
 }
 
-/// Bigrams of `text` inside runs of word characters, with divisions and the given place
-/// names cut out, each counted `weight` times, added to `out`.
+/// Bigrams of `text` (normalized) inside runs of word characters, with divisions and the
+/// given place names cut out, each counted `weight` times, added to `out`.
 fn add_bigrams(text: &str, places: &[&str], weight: f32, limit: usize, out: &mut Vec<Term>) {
-    let mut s = normalize(text);
+    let mut s = std::borrow::Cow::Borrowed(text);
     for p in places {
         if s.contains(p) {
-            s = s.replace(p, "|");
+            s = s.replace(p, "|").into();
         }
     }
     let mut chars: Vec<char> = s.chars().take(limit).collect();
+    out.reserve(chars.len() * weight as usize);
     for (a, b) in division_spans(&chars) {
         chars[a..b].iter_mut().for_each(|c| *c = '|');
     }
@@ -45,6 +46,11 @@ fn add_bigrams(text: &str, places: &[&str], weight: f32, limit: usize, out: &mut
 /// The term vector of a request: title bigrams weighted [`TITLE_WEIGHT`], plus bigrams of
 /// the first [`BODY_CHARS`] characters of the body.
 pub fn vector(title: &str, body: &str, places: &[&str]) -> (TermVec, TermVec) {
+    vector_of_normalized(&normalize(title), &normalize(body), places)
+}
+
+/// [`vector`] of texts already passed through `normalize`.
+pub(crate) fn vector_of_normalized(title: &str, body: &str, places: &[&str]) -> (TermVec, TermVec) {
     let mut t = Vec::new();
     add_bigrams(title, places, TITLE_WEIGHT, usize::MAX, &mut t);
     let title_vec = counts(t.clone());
