@@ -212,7 +212,7 @@ fn main() {
         lat.push(took);
         slow.push((took, sched_wait_ns() - waited, i, joined));
     }
-    slow.sort_by(|a, b| b.0.cmp(&a.0));
+    slow.sort_by_key(|s| std::cmp::Reverse(s.0));
     for (took, waited, i, joined) in slow.iter().take(5) {
         let size = index
             .problem_by_id(index.problem_of(&format!("x{i}")).unwrap())

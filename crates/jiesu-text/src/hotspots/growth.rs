@@ -31,26 +31,31 @@ impl<T> Default for Chunked<T> {
 }
 
 impl<T> Chunked<T> {
+    /// Number of elements.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// True when it holds nothing.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Appends `x`; allocates a new chunk when the last is full.
     pub fn push(&mut self, x: T) {
-        if self.len % CHUNK == 0 {
+        if self.len.is_multiple_of(CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
         self.chunks.last_mut().expect("a chunk").push(x);
         self.len += 1;
     }
 
+    /// The element at `i`, if any.
     pub fn get(&self, i: usize) -> Option<&T> {
         (i < self.len).then(|| &self[i])
     }
 
+    /// The elements in order.
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         self.chunks.iter().flatten()
     }
@@ -95,6 +100,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         (h.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29) % SHARDS as u64) as usize
     }
 
+    /// The value of `k`, if any.
     pub fn get<Q>(&self, k: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
@@ -103,11 +109,13 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         self.shards[self.shard(k)].get(k)
     }
 
+    /// The entry of `k` in its shard.
     pub fn entry(&mut self, k: K) -> Entry<'_, K, V> {
         let s = self.shard(&k);
         self.shards[s].entry(k)
     }
 
+    /// Sets `k` to `v`, returning the value it had.
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         let s = self.shard(&k);
         self.shards[s].insert(k, v)

@@ -238,7 +238,7 @@ impl HotspotIndex {
             .collect();
         let mut cands = std::mem::take(&mut self.cands);
         self.candidates(&keys, &place_keys, f.at, &mut cands);
-        let best = self.best_match(&f, &places, &weighted, &cands);
+        let best = self.best_match(f, &places, &weighted, &cands);
         let req = self.ids.len() as u32;
         let (mut problem, similarity, created) = match best {
             Some((c, sim)) => (c, sim, false),
@@ -247,7 +247,7 @@ impl HotspotIndex {
                 (self.clusters.len() as u32 - 1, 1.0, true)
             }
         };
-        self.join(problem, req, &f, &places, &weighted);
+        self.join(problem, req, f, &places, &weighted);
         if !created {
             problem = self.absorb(problem, &cands, f.at);
         }

@@ -370,7 +370,7 @@ pub fn extract(text: &str) -> Vec<PlaceName> {
 /// [`extract`] from a text already passed through [`normalize`] (which it leaves unchanged).
 pub(crate) fn extract_from_normalized(s: &str) -> Vec<PlaceName> {
     let chars: Vec<char> = s.chars().collect();
-    let char_at = byte_to_char(&s);
+    let char_at = byte_to_char(s);
     let mut blocked: Vec<bool> = chars.iter().map(|c| !is_word_char(*c)).collect();
     for (a, b) in division_spans(&chars) {
         blocked[a..b].iter_mut().for_each(|x| *x = true);
@@ -378,7 +378,7 @@ pub(crate) fn extract_from_normalized(s: &str) -> Vec<PlaceName> {
     let a = automata();
     let suffixes: Vec<(usize, usize, PlaceKind)> = a
         .suffix
-        .find_iter(&s)
+        .find_iter(s)
         .map(|m| {
             let kind = SUFFIXES[m.pattern().as_usize()].1;
             (char_at[m.start()], char_at[m.end()], kind)
@@ -397,7 +397,7 @@ pub(crate) fn extract_from_normalized(s: &str) -> Vec<PlaceName> {
     }
     // one-character boundaries (区, 市) give way to endings (小区, 市场); longer ones
     // (政府, 路灯) win, so 市政府 and 修路灯 name no place
-    for m in a.boundary.find_iter(&s) {
+    for m in a.boundary.find_iter(s) {
         let (from, to) = (char_at[m.start()], char_at[m.end()]);
         if to - from == 1 && in_suffix[from] {
             continue;
