@@ -1,9 +1,10 @@
 //! A quick harness for profiling hotspot mining without the whole `jiesu` bench: the same
 //! synthetic requests as `crates/jiesu/benches/hotspots.rs` (seed 7), mined, then 2,000
-//! incremental inserts; prints times and a fingerprint of the grouping, so a change that
+//! (or the second argument) incremental inserts; prints times, the slowest inserts with the
+//! time their thread waited for a CPU, and a fingerprint of the grouping, so a change that
 //! should not alter results can be checked to give the same one.
 //!
-//!     cargo run --release -p jiesu-text --example hotspots_profile -- 200000
+//!     cargo run --release -p jiesu-text --example hotspots_profile -- 200000 [2000]
 
 use jiesu_text::bursts::sim::Rng;
 use jiesu_text::hotspots::places::extract;
