@@ -5,8 +5,11 @@ use std::hash::{Hash, Hasher};
 
 use rustc_hash::FxHasher;
 
-use super::places::{division, extract, key_form, same_place, PlaceKind, PlaceName};
-use super::terms::{vector, TermVec};
+use super::places::{
+    division_of_normalized, extract_from_normalized, key_form, normalize, same_place, PlaceKind,
+    PlaceName,
+};
+use super::terms::{vector_of_normalized, TermVec};
 use super::HotspotRecord;
 
 /// Places kept per request: the given one, then the title's, or when the title names none,
@@ -32,12 +35,14 @@ pub(crate) struct Features {
 impl Features {
     /// The features of `r`.
     pub fn of(r: &HotspotRecord) -> Self {
-        let mut title_places = extract(&r.title);
+        // each text is normalized once here rather than by every step that reads it
+        let (title, text) = (normalize(&r.title), normalize(&r.text));
+        let mut title_places = extract_from_normalized(&title);
         title_places.sort_by_key(|p| p.kind);
         // bodies are read for places only when the title names none (the cost of a request
         // is mostly here)
         let mut body_places = if title_places.is_empty() && r.place.is_none() {
-            extract(&r.text)
+            extract_from_normalized(&text)
         } else {
             Vec::new()
         };
@@ -62,7 +67,7 @@ impl Features {
             }
         }
         let strip_refs: Vec<&str> = strip.iter().map(String::as_str).collect();
-        let (terms, title_terms) = vector(&r.title, &r.text, &strip_refs);
+        let (terms, title_terms) = vector_of_normalized(&title, &text, &strip_refs);
         let hash = |s: &str| {
             let mut h = FxHasher::default();
             s.hash(&mut h);
@@ -73,8 +78,8 @@ impl Features {
             at: r.submitted_at,
             title: r.title.trim().into(),
             places,
-            area: division(&r.title)
-                .or_else(|| division(&r.text))
+            area: division_of_normalized(&title)
+                .or_else(|| division_of_normalized(&text))
                 .map(Into::into),
             terms,
             title_terms,

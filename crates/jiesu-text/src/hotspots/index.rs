@@ -3,14 +3,13 @@
 //! title LSH buckets), or starts a new problem. Owns problems and buckets; ranking and
 //! wording are delegated to `heat` and `describe`.
 
-use rustc_hash::{FxHashMap, FxHasher};
-use std::hash::{Hash, Hasher};
-
 use super::describe::{description, phrase, subject};
+use super::docfreq::DocFreq;
 use super::features::Features;
+use super::growth::{Chunked, Sharded};
 use super::heat::{heat, HeatInputs};
-use super::places::{bucket_key, same_place};
-use super::terms::{cosine, dot, lsh_keys, merge, norm, vector, weigh, DocFreq, TermVec};
+use super::place_ids::{hash_str, PlaceIds};
+use super::terms::{cosine, dot, lsh_keys, merge_into, norm, vector, Lookup, TermVec};
 use super::time::DAY_MS;
 use super::{HotspotConfig, HotspotRecord, Problem};
 
@@ -18,6 +17,8 @@ use super::{HotspotConfig, HotspotRecord, Problem};
 const SAMPLE_TITLES: usize = 8;
 /// Place names and divisions counted per problem for its label.
 const LABELS: usize = 8;
+/// Places kept per problem: its first request's, then a merged problem's.
+const PLACES: usize = 4;
 
 /// Where an inserted request went.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,17 +31,71 @@ pub struct Joined {
     pub similarity: f32,
 }
 
+/// What choosing candidates reads of a problem: whether it is live, its time range and its
+/// places, kept apart from the [`Cluster`] in one cache line, so that a candidate which
+/// fails here costs one miss (at 1 M requests most candidates do, and reading whole
+/// clusters for them was most of the time of an insert).
+#[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
+struct Head {
+    first: i64,
+    last: i64,
+    /// Itself while live, else the problem it was merged into.
+    alias: u32,
+    /// Its places' ids ([`PlaceIds`]), then [`NO_PLACE`].
+    places: [u32; PLACES],
+    /// The low bits of their bucket keys, compared before the keys themselves.
+    keys: [u32; PLACES],
+}
+
+const NO_PLACE: u32 = u32::MAX;
+
+/// A place id with the low bits of its bucket key.
+type Keyed = (u32, u32);
+
+impl Head {
+    fn new(alias: u32) -> Head {
+        Head {
+            first: i64::MAX,
+            last: i64::MIN,
+            alias,
+            places: [NO_PLACE; PLACES],
+            keys: [0; PLACES],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.places.iter().take_while(|&&p| p != NO_PLACE).count()
+    }
+
+    fn places(&self) -> &[u32] {
+        &self.places[..self.len()]
+    }
+
+    /// Its places with their keys' low bits, in a buffer of `PLACES`.
+    fn keyed(&self) -> ([Keyed; PLACES], usize) {
+        let mut out = [(NO_PLACE, 0); PLACES];
+        for (o, (p, k)) in out.iter_mut().zip(self.places.iter().zip(self.keys)) {
+            *o = (*p, k);
+        }
+        (out, self.len())
+    }
+
+    fn push_place(&mut self, (p, key): Keyed) {
+        let n = self.len();
+        if n < PLACES {
+            self.places[n] = p;
+            self.keys[n] = key;
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Cluster {
-    places: Vec<Box<str>>,
-    /// Bucket keys of `places`, compared before the names.
-    place_keys: Vec<u64>,
     /// Sum of its requests' TF-IDF vectors (IDF as of each insert), heaviest terms only.
     centroid: TermVec,
     norm: f32,
     members: Vec<u32>,
-    first: i64,
-    last: i64,
     requesters: Vec<u64>,
     votes: u64,
     dissatisfied: u64,
@@ -56,22 +111,21 @@ struct Cluster {
 pub struct HotspotIndex {
     cfg: HotspotConfig,
     df: DocFreq,
-    clusters: Vec<Cluster>,
-    /// Per problem: itself while live, else the problem it was merged into.
-    alias: Vec<u32>,
-    ids: Vec<Box<str>>,
-    times: Vec<i64>,
-    cluster_of: Vec<u32>,
-    by_id: FxHashMap<Box<str>, u32>,
-    place_buckets: FxHashMap<u64, Vec<u32>>,
-    lsh_buckets: FxHashMap<u64, Vec<u32>>,
+    clusters: Chunked<Cluster>,
+    /// Per cluster, what candidate filtering reads.
+    heads: Chunked<Head>,
+    ids: Chunked<Box<str>>,
+    times: Chunked<i64>,
+    cluster_of: Chunked<u32>,
+    by_id: Sharded<Box<str>, u32>,
+    place_buckets: Sharded<u64, Vec<u32>>,
+    lsh_buckets: Sharded<u64, Vec<u32>>,
+    places: PlaceIds,
     latest: i64,
-}
-
-fn hash_str(s: &str) -> u64 {
-    let mut h = FxHasher::default();
-    s.hash(&mut h);
-    h.finish()
+    /// Buffers reused between inserts.
+    cands: Vec<u32>,
+    merged: TermVec,
+    query: Lookup,
 }
 
 fn bump(counts: &mut Vec<(Box<str>, u32)>, key: &str) {
@@ -99,15 +153,19 @@ impl HotspotIndex {
         Self {
             cfg,
             df: DocFreq::default(),
-            clusters: Vec::new(),
-            alias: Vec::new(),
-            ids: Vec::new(),
-            times: Vec::new(),
-            cluster_of: Vec::new(),
-            by_id: FxHashMap::default(),
-            place_buckets: FxHashMap::default(),
-            lsh_buckets: FxHashMap::default(),
+            clusters: Chunked::default(),
+            heads: Chunked::default(),
+            ids: Chunked::default(),
+            times: Chunked::default(),
+            cluster_of: Chunked::default(),
+            by_id: Sharded::default(),
+            place_buckets: Sharded::default(),
+            lsh_buckets: Sharded::default(),
+            places: PlaceIds::default(),
             latest: i64::MIN,
+            cands: Vec::new(),
+            merged: Vec::new(),
+            query: Lookup::default(),
         }
     }
 
@@ -128,10 +186,10 @@ impl HotspotIndex {
 
     /// Number of problems (including single-request ones).
     pub fn problem_count(&self) -> usize {
-        self.alias
+        self.heads
             .iter()
             .enumerate()
-            .filter(|(i, a)| *i as u32 == **a)
+            .filter(|(i, h)| *i as u32 == h.alias)
             .count()
     }
 
@@ -144,8 +202,8 @@ impl HotspotIndex {
     }
 
     fn root(&self, mut c: u32) -> u32 {
-        while self.alias[c as usize] != c {
-            c = self.alias[c as usize];
+        while self.heads[c as usize].alias != c {
+            c = self.heads[c as usize].alias;
         }
         c
     }
@@ -153,10 +211,11 @@ impl HotspotIndex {
     /// Adds one request; a request id seen before is not added again and reports the
     /// problem it is in.
     pub fn insert(&mut self, record: &HotspotRecord) -> Joined {
-        self.insert_features(Features::of(record))
+        self.insert_features(&Features::of(record))
     }
 
-    pub(super) fn insert_features(&mut self, f: Features) -> Joined {
+    /// [`HotspotIndex::insert`] with the features computed.
+    pub(super) fn insert_features(&mut self, f: &Features) -> Joined {
         if let Some(&i) = self.by_id.get(&f.id) {
             return Joined {
                 problem: self.root(self.cluster_of[i as usize]),
@@ -164,29 +223,35 @@ impl HotspotIndex {
                 similarity: 1.0,
             };
         }
-        self.df.add(&f.terms);
-        let weighted = weigh(&f.terms, &self.df);
+        let weighted = self.df.add_weighed(&f.terms);
         let keys = lsh_keys(&f.title_terms, self.cfg.lsh_keys, &self.df);
-        let place_keys: Vec<u64> = f
+        let ids: Vec<u32> = f
             .places
             .iter()
-            .map(|p| hash_str(bucket_key(&p.name)))
+            .map(|p| self.places.intern(&p.name))
             .collect();
-        let cands = self.candidates(&keys, &place_keys);
-        let best = self.best_match(&f, &place_keys, &weighted, &cands);
+        let place_keys: Vec<u64> = ids.iter().map(|&p| self.places.key(p)).collect();
+        let places: Vec<Keyed> = ids
+            .iter()
+            .zip(&place_keys)
+            .map(|(&p, &k)| (p, k as u32))
+            .collect();
+        let mut cands = std::mem::take(&mut self.cands);
+        self.candidates(&keys, &place_keys, f.at, &mut cands);
+        let best = self.best_match(f, &places, &weighted, &cands);
         let req = self.ids.len() as u32;
         let (mut problem, similarity, created) = match best {
             Some((c, sim)) => (c, sim, false),
             None => {
-                self.clusters.push(self.new_cluster(&f));
-                self.alias.push(self.clusters.len() as u32 - 1);
+                self.new_cluster(&places);
                 (self.clusters.len() as u32 - 1, 1.0, true)
             }
         };
-        self.join(problem, req, &f, &weighted);
+        self.join(problem, req, f, &places, &weighted);
         if !created {
             problem = self.absorb(problem, &cands, f.at);
         }
+        self.cands = cands;
         for k in &place_keys {
             push_bucket(
                 self.place_buckets.entry(*k).or_default(),
@@ -202,7 +267,7 @@ impl HotspotIndex {
             );
         }
         self.by_id.insert(f.id.clone(), req);
-        self.ids.push(f.id);
+        self.ids.push(f.id.clone());
         self.times.push(f.at);
         self.cluster_of.push(problem);
         self.latest = self.latest.max(f.at);
@@ -213,48 +278,50 @@ impl HotspotIndex {
         }
     }
 
-    /// Live problems in the request's place and LSH buckets, newest `bucket_cap` of each.
-    fn candidates(&self, keys: &[u64], place_keys: &[u64]) -> Vec<u32> {
+    /// Live problems in the request's place and LSH buckets, newest `bucket_cap` of each,
+    /// into `cands`, leaving out those whose last request is too long before `at` to take
+    /// the request or to be merged.
+    fn candidates(&self, keys: &[u64], place_keys: &[u64], at: i64, cands: &mut Vec<u32>) {
         let cap = self.cfg.bucket_cap;
-        let mut cands: Vec<u32> = Vec::new();
+        let gap = self.cfg.max_gap_days * DAY_MS;
+        cands.clear();
         for (map, ks) in [(&self.place_buckets, place_keys), (&self.lsh_buckets, keys)] {
             for k in ks {
                 if let Some(b) = map.get(k) {
-                    cands.extend(b.iter().rev().take(cap).map(|&c| self.root(c)));
+                    for &c in b.iter().rev().take(cap) {
+                        let c = self.root(c);
+                        if at <= self.heads[c as usize].last + gap {
+                            cands.push(c);
+                        }
+                    }
                 }
             }
         }
         cands.sort_unstable();
         cands.dedup();
-        cands
     }
 
     /// The similarity a request or problem needs to join `cl`, or `None` when their places
     /// differ: same place and category: `same_place_threshold`; same place but another
     /// category, or neither names a place: `loose_threshold`; only one names a place:
     /// `unplaced_threshold`.
-    fn threshold(
-        &self,
-        places: &[&str],
-        keys: &[u64],
-        category: Option<&str>,
-        cl: &Cluster,
-    ) -> Option<f32> {
-        let shared = places.iter().zip(keys).any(|(p, k)| {
-            cl.places
+    fn threshold(&self, places: &[Keyed], category: Option<&str>, c: u32) -> Option<f32> {
+        let head = &self.heads[c as usize];
+        let (theirs, n) = head.keyed();
+        // ids and key bits decide most candidates without reading names or the cluster
+        let shared = places.iter().any(|&(p, k)| {
+            theirs[..n]
                 .iter()
-                .zip(&cl.place_keys)
-                .any(|(q, l)| k == l && same_place(p, q))
+                .any(|&(q, l)| p == q || (k == l && self.places.same_keyed(p, q)))
         });
-        let other_category = match (category, top(&cl.category_counts)) {
-            (Some(a), Some(b)) => a != b,
-            _ => false,
-        };
+        let other_category = category.is_some_and(|a| {
+            top(&self.clusters[c as usize].category_counts).is_some_and(|b| a != b)
+        });
         if shared && !other_category {
             Some(self.cfg.same_place_threshold)
-        } else if shared || (places.is_empty() && cl.places.is_empty()) {
+        } else if shared || (places.is_empty() && n == 0) {
             Some(self.cfg.loose_threshold)
-        } else if places.is_empty() || cl.places.is_empty() {
+        } else if places.is_empty() || n == 0 {
             Some(self.cfg.unplaced_threshold)
         } else {
             None
@@ -270,20 +337,22 @@ impl HotspotIndex {
             if o == c {
                 continue;
             }
-            let (a, b) = (&self.clusters[c as usize], &self.clusters[o as usize]);
+            let (a, b) = (self.heads[c as usize], &self.heads[o as usize]);
             if at > b.last + gap || a.first > b.last + gap || b.first > a.last + gap {
                 continue;
             }
-            let places: Vec<&str> = a.places.iter().map(|p| &**p).collect();
-            let category = top(&a.category_counts);
-            let Some(threshold) = self.threshold(&places, &a.place_keys, category, b) else {
-                continue;
-            };
-            if places.is_empty() != b.places.is_empty() {
+            if (a.len() == 0) != (b.len() == 0) {
                 continue;
             }
-            if similarity(&a.centroid, a.norm, &b.centroid, b.norm) >= threshold {
-                let (keep, gone) = if (b.members.len(), c) > (a.members.len(), o) {
+            let ca = &self.clusters[c as usize];
+            let category = top(&ca.category_counts);
+            let (places, n) = a.keyed();
+            let Some(threshold) = self.threshold(&places[..n], category, o) else {
+                continue;
+            };
+            let cb = &self.clusters[o as usize];
+            if similarity(&ca.centroid, ca.norm, &cb.centroid, cb.norm) >= threshold {
+                let (keep, gone) = if (cb.members.len(), c) > (ca.members.len(), o) {
                     (o, c)
                 } else {
                     (c, o)
@@ -298,15 +367,16 @@ impl HotspotIndex {
     fn merge_clusters(&mut self, keep: u32, gone: u32) {
         let empty = self.empty_cluster();
         let g = std::mem::replace(&mut self.clusters[gone as usize], empty);
-        self.alias[gone as usize] = keep;
+        let gh = std::mem::replace(&mut self.heads[gone as usize], Head::new(keep));
         let cap = self.cfg.centroid_terms;
         let k = &mut self.clusters[keep as usize];
-        k.centroid = merge(&k.centroid, &g.centroid, cap);
+        let kh = &mut self.heads[keep as usize];
+        merge_into(&mut k.centroid, &g.centroid, cap, &mut self.merged);
         k.norm = norm(&k.centroid);
         k.members.extend(g.members);
         k.members.sort_unstable();
-        k.first = k.first.min(g.first);
-        k.last = k.last.max(g.last);
+        kh.first = kh.first.min(gh.first);
+        kh.last = kh.last.max(gh.last);
         for r in g.requesters {
             if let Err(at) = k.requesters.binary_search(&r) {
                 k.requesters.insert(at, r);
@@ -319,10 +389,10 @@ impl HotspotIndex {
                 k.titles.push(t);
             }
         }
-        for (p, key) in g.places.into_iter().zip(g.place_keys) {
-            if k.places.len() < 4 && !k.places.contains(&p) {
-                k.places.push(p);
-                k.place_keys.push(key);
+        let (gone_places, n) = gh.keyed();
+        for &(p, key) in &gone_places[..n] {
+            if kh.len() < PLACES && !kh.places().contains(&p) {
+                kh.push_place((p, key));
             }
         }
         for (counts, other) in [
@@ -339,55 +409,55 @@ impl HotspotIndex {
     }
 
     fn best_match(
-        &self,
+        &mut self,
         f: &Features,
-        keys: &[u64],
+        places: &[Keyed],
         weighted: &TermVec,
         cands: &[u32],
     ) -> Option<(u32, f32)> {
         let wn = norm(weighted);
         let gap = self.cfg.max_gap_days * DAY_MS;
-        let places: Vec<&str> = f.places.iter().map(|p| p.name.as_str()).collect();
+        let mut query = std::mem::take(&mut self.query);
+        query.fill(weighted);
         let mut best: Option<(u32, f32)> = None;
         for &c in cands {
-            let cl = &self.clusters[c as usize];
-            if f.at > cl.last + gap || f.at < cl.first - gap {
+            let head = &self.heads[c as usize];
+            if f.at > head.last + gap || f.at < head.first - gap {
                 continue;
             }
-            let Some(threshold) = self.threshold(&places, keys, f.category.as_deref(), cl) else {
+            let Some(threshold) = self.threshold(places, f.category.as_deref(), c) else {
                 continue;
             };
-            let sim = similarity(weighted, wn, &cl.centroid, cl.norm);
+            let cl = &self.clusters[c as usize];
+            // `similarity`, with the request's terms in a table
+            let sim = if wn == 0.0 || cl.norm == 0.0 {
+                0.0
+            } else {
+                query.dot(&cl.centroid) / (wn * cl.norm)
+            };
             if sim >= threshold && best.is_none_or(|b| sim > b.1) {
                 best = Some((c, sim));
             }
         }
+        self.query = query;
         best
     }
 
-    fn new_cluster(&self, f: &Features) -> Cluster {
-        Cluster {
-            places: f.places.iter().map(|p| p.name.as_str().into()).collect(),
-            place_keys: f
-                .places
-                .iter()
-                .map(|p| hash_str(bucket_key(&p.name)))
-                .collect(),
-            first: f.at,
-            last: f.at,
-            ..self.empty_cluster()
+    /// Appends an empty cluster at `places`.
+    fn new_cluster(&mut self, places: &[Keyed]) {
+        let mut head = Head::new(self.clusters.len() as u32);
+        for &p in places {
+            head.push_place(p);
         }
+        self.clusters.push(self.empty_cluster());
+        self.heads.push(head);
     }
 
     fn empty_cluster(&self) -> Cluster {
         Cluster {
-            places: Vec::new(),
-            place_keys: Vec::new(),
             centroid: Vec::new(),
             norm: 0.0,
             members: Vec::new(),
-            first: i64::MAX,
-            last: i64::MIN,
             requesters: Vec::new(),
             votes: 0,
             dissatisfied: 0,
@@ -398,14 +468,15 @@ impl HotspotIndex {
         }
     }
 
-    fn join(&mut self, c: u32, req: u32, f: &Features, weighted: &TermVec) {
+    fn join(&mut self, c: u32, req: u32, f: &Features, places: &[Keyed], w: &TermVec) {
         let cap = self.cfg.centroid_terms;
         let cl = &mut self.clusters[c as usize];
-        cl.centroid = merge(&cl.centroid, weighted, cap);
+        merge_into(&mut cl.centroid, w, cap, &mut self.merged);
         cl.norm = norm(&cl.centroid);
         cl.members.push(req);
-        cl.first = cl.first.min(f.at);
-        cl.last = cl.last.max(f.at);
+        let head = &mut self.heads[c as usize];
+        head.first = head.first.min(f.at);
+        head.last = head.last.max(f.at);
         let who = f.requester.unwrap_or_else(|| hash_str(&f.id) | 1 << 63);
         if let Err(at) = cl.requesters.binary_search(&who) {
             cl.requesters.insert(at, who);
@@ -415,12 +486,11 @@ impl HotspotIndex {
         if cl.titles.len() < SAMPLE_TITLES {
             cl.titles.push(f.title.clone());
         }
-        let named = f
-            .places
+        let named = places
             .iter()
-            .find(|p| cl.places.iter().any(|q| same_place(&p.name, q)));
-        if let Some(p) = named {
-            bump(&mut cl.place_counts, &p.name);
+            .find(|&&(p, _)| head.places().iter().any(|&q| self.places.same(p, q)));
+        if let Some(&(p, _)) = named {
+            bump(&mut cl.place_counts, self.places.name(p));
         }
         if let Some(a) = &f.area {
             bump(&mut cl.area_counts, a);
@@ -439,16 +509,18 @@ impl HotspotIndex {
             .clusters
             .iter()
             .enumerate()
-            .filter(|(i, _)| self.alias[*i] == *i as u32)
-            .filter(|(_, c)| c.members.len() >= self.cfg.min_requests && c.first <= as_of)
+            .filter(|(i, _)| self.heads[*i].alias == *i as u32)
+            .filter(|(i, c)| {
+                c.members.len() >= self.cfg.min_requests && self.heads[*i].first <= as_of
+            })
             .map(|(i, c)| (heat(&self.heat_inputs(c, as_of), &self.cfg.heat), i as u32))
             .collect();
         scored.sort_by(|a, b| {
             b.0.total_cmp(&a.0)
                 .then(
-                    self.clusters[a.1 as usize]
+                    self.heads[a.1 as usize]
                         .first
-                        .cmp(&self.clusters[b.1 as usize].first),
+                        .cmp(&self.heads[b.1 as usize].first),
                 )
                 .then(a.1.cmp(&b.1))
         });
@@ -464,7 +536,7 @@ impl HotspotIndex {
     /// that is not a live problem (see [`HotspotIndex::problem_of`]).
     pub fn problem_by_id(&self, problem: u32) -> Option<Problem> {
         let i = problem as usize;
-        if i >= self.clusters.len() || self.alias[i] != problem {
+        if i >= self.clusters.len() || self.heads[i].alias != problem {
             return None;
         }
         let inputs = self.heat_inputs(&self.clusters[i], self.latest);
@@ -482,7 +554,7 @@ impl HotspotIndex {
             .clusters
             .iter()
             .enumerate()
-            .filter(|(i, _)| self.alias[*i] == *i as u32 && *i as u32 != problem)
+            .filter(|(i, _)| self.heads[*i].alias == *i as u32 && *i as u32 != problem)
             .map(|(i, c)| (i as u32, cosine(&me.centroid, &c.centroid, &self.df)))
             .filter(|(_, sim)| *sim >= min_similarity)
             .collect();
@@ -509,12 +581,14 @@ impl HotspotIndex {
 
     fn problem(&self, c: u32, rank: usize, heat: f64, as_of: i64) -> Problem {
         let cl = &self.clusters[c as usize];
+        let head = &self.heads[c as usize];
         let titles: Vec<&str> = cl.titles.iter().map(|t| &**t).collect();
-        let place = match top(&cl.place_counts).or(cl.places.first().map(|p| &**p)) {
+        let first_place = head.places().first().map(|&p| self.places.name(p));
+        let place = match top(&cl.place_counts).or(first_place) {
             Some(p) => p.to_string(),
             None => subject(&titles).unwrap_or_default(),
         };
-        let mut strip: Vec<&str> = cl.places.iter().map(|p| &**p).collect();
+        let mut strip: Vec<&str> = head.places().iter().map(|&p| self.places.name(p)).collect();
         strip.extend(cl.place_counts.iter().map(|p| &*p.0));
         strip.push(&place);
         let phrase = self.representative(cl, &titles, &strip);
@@ -525,8 +599,8 @@ impl HotspotIndex {
             place,
             area: top(&cl.area_counts).map(str::to_string),
             category: top(&cl.category_counts).map(str::to_string),
-            from: cl.first,
-            to: cl.last,
+            from: head.first,
+            to: head.last,
             request_ids: cl
                 .members
                 .iter()

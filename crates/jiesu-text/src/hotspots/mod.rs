@@ -24,9 +24,12 @@
 //! ```
 
 mod describe;
+mod docfreq;
 mod features;
+mod growth;
 mod heat;
 mod index;
+mod place_ids;
 pub mod places;
 mod terms;
 pub mod time;
@@ -153,34 +156,56 @@ pub struct Problem {
 
 /// Groups `records` into problems as if inserted one by one in time order (ties by id) into
 /// a fresh [`HotspotIndex`], and returns the `top` hottest. Text features are computed on
-/// all cores first; the grouping itself is sequential.
+/// the other cores while the grouping, which is sequential, inserts the ones before.
 pub fn mine(mut records: Vec<HotspotRecord>, cfg: &HotspotConfig, top: usize) -> Vec<Problem> {
     mine_index(&mut records, cfg).problems(top, None)
 }
 
-/// Requests whose features are computed together before they are inserted; bounds memory.
-const CHUNK: usize = 16_384;
+/// Most requests whose features are computed together in one batch; with at most two
+/// batches waiting per worker, this bounds memory.
+const CHUNK: usize = 4_096;
 
 /// [`mine`], returning the whole index (to rank again, or keep inserting).
 pub fn mine_index(records: &mut [HotspotRecord], cfg: &HotspotConfig) -> HotspotIndex {
     records.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at).then(a.id.cmp(&b.id)));
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // small inputs still get a few batches per worker, so the inserting starts early
+    let chunk = (records.len() / (4 * workers)).clamp(256, CHUNK);
+    let batches: Vec<&[HotspotRecord]> = records.chunks(chunk).collect();
     let mut index = HotspotIndex::new(cfg.clone());
-    for block in records.chunks(CHUNK) {
-        let part = block.len().div_ceil(threads).max(1);
-        let features: Vec<features::Features> = std::thread::scope(|s| {
-            let handles: Vec<_> = block
-                .chunks(part)
-                .map(|p| s.spawn(move || p.iter().map(features::Features::of).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("feature thread"))
-                .collect()
-        });
-        for f in features {
-            index.insert_features(f);
+    std::thread::scope(|s| {
+        // worker w computes batches w, w + workers, …; the batches come back in order, and
+        // go back to be freed where they were allocated (freeing another thread's memory
+        // is slow in glibc)
+        let queues: Vec<_> = (0..workers)
+            .map(|w| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<features::Features>>(1);
+                let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<features::Features>>();
+                let batches = &batches;
+                s.spawn(move || {
+                    for batch in batches.iter().skip(w).step_by(workers) {
+                        done_rx.try_iter().for_each(drop);
+                        let features = batch.iter().map(features::Features::of).collect();
+                        if tx.send(features).is_err() {
+                            break;
+                        }
+                    }
+                    done_rx.iter().for_each(drop);
+                });
+                (rx, done_tx)
+            })
+            .collect();
+        for i in 0..batches.len() {
+            let (rx, done) = &queues[i % workers];
+            let features = rx.recv().expect("feature worker");
+            for f in &features {
+                index.insert_features(f);
+            }
+            // a worker that has finished has stopped listening: free the batch here
+            if let Err(back) = done.send(features) {
+                drop(back.0);
+            }
         }
-    }
+    });
     index
 }

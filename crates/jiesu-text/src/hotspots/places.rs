@@ -349,7 +349,12 @@ fn is_cjk(c: char) -> bool {
 
 /// The first division mention of a text (`A2区`), if any.
 pub fn division(text: &str) -> Option<String> {
-    let chars: Vec<char> = normalize(text).chars().collect();
+    division_of_normalized(&normalize(text))
+}
+
+/// [`division`] of a text already passed through [`normalize`].
+pub(crate) fn division_of_normalized(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
     division_spans(&chars)
         .into_iter()
         .map(|(s, e)| chars[s..e].iter().collect::<String>())
@@ -359,9 +364,13 @@ pub fn division(text: &str) -> Option<String> {
 /// Place names in `text`, in order of appearance, without repeats. Two estate names side by
 /// side (伊景园 + 滨河苑) are one name; a road before an estate (劳动东路魅力之城) is not.
 pub fn extract(text: &str) -> Vec<PlaceName> {
-    let s = normalize(text);
+    extract_from_normalized(&normalize(text))
+}
+
+/// [`extract`] from a text already passed through [`normalize`] (which it leaves unchanged).
+pub(crate) fn extract_from_normalized(s: &str) -> Vec<PlaceName> {
     let chars: Vec<char> = s.chars().collect();
-    let char_at = byte_to_char(&s);
+    let char_at = byte_to_char(s);
     let mut blocked: Vec<bool> = chars.iter().map(|c| !is_word_char(*c)).collect();
     for (a, b) in division_spans(&chars) {
         blocked[a..b].iter_mut().for_each(|x| *x = true);
@@ -369,7 +378,7 @@ pub fn extract(text: &str) -> Vec<PlaceName> {
     let a = automata();
     let suffixes: Vec<(usize, usize, PlaceKind)> = a
         .suffix
-        .find_iter(&s)
+        .find_iter(s)
         .map(|m| {
             let kind = SUFFIXES[m.pattern().as_usize()].1;
             (char_at[m.start()], char_at[m.end()], kind)
@@ -388,7 +397,7 @@ pub fn extract(text: &str) -> Vec<PlaceName> {
     }
     // one-character boundaries (区, 市) give way to endings (小区, 市场); longer ones
     // (政府, 路灯) win, so 市政府 and 修路灯 name no place
-    for m in a.boundary.find_iter(&s) {
+    for m in a.boundary.find_iter(s) {
         let (from, to) = (char_at[m.start()], char_at[m.end()]);
         if to - from == 1 && in_suffix[from] {
             continue;

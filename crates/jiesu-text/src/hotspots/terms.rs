@@ -2,8 +2,7 @@
 //! out), weighted by inverse document frequency over the requests seen so far. Owns the
 //! term vectors, the document-frequency table and cosine similarity; knows no problems.
 
-use rustc_hash::FxHashMap;
-
+use super::docfreq::DocFreq;
 use super::places::{division_spans, is_word_char, normalize};
 
 /// A bigram packed into 42 bits (21 bits per character), so terms never collide.
@@ -21,16 +20,17 @@ fn pack(a: char, b: char) -> Term {
     ((a as u64) << 21) | b as u64
 }
 
-/// Bigrams of `text` inside runs of word characters, with divisions and the given place
-/// names cut out, each counted `weight` times, added to `out`.
+/// Bigrams of `text` (normalized) inside runs of word characters, with divisions and the
+/// given place names cut out, each counted `weight` times, added to `out`.
 fn add_bigrams(text: &str, places: &[&str], weight: f32, limit: usize, out: &mut Vec<Term>) {
-    let mut s = normalize(text);
+    let mut s = std::borrow::Cow::Borrowed(text);
     for p in places {
         if s.contains(p) {
-            s = s.replace(p, "|");
+            s = s.replace(p, "|").into();
         }
     }
     let mut chars: Vec<char> = s.chars().take(limit).collect();
+    out.reserve(chars.len() * weight as usize);
     for (a, b) in division_spans(&chars) {
         chars[a..b].iter_mut().for_each(|c| *c = '|');
     }
@@ -46,6 +46,11 @@ fn add_bigrams(text: &str, places: &[&str], weight: f32, limit: usize, out: &mut
 /// The term vector of a request: title bigrams weighted [`TITLE_WEIGHT`], plus bigrams of
 /// the first [`BODY_CHARS`] characters of the body.
 pub fn vector(title: &str, body: &str, places: &[&str]) -> (TermVec, TermVec) {
+    vector_of_normalized(&normalize(title), &normalize(body), places)
+}
+
+/// [`vector`] of texts already passed through `normalize`.
+pub(crate) fn vector_of_normalized(title: &str, body: &str, places: &[&str]) -> (TermVec, TermVec) {
     let mut t = Vec::new();
     add_bigrams(title, places, TITLE_WEIGHT, usize::MAX, &mut t);
     let title_vec = counts(t.clone());
@@ -63,29 +68,6 @@ fn counts(mut terms: Vec<Term>) -> TermVec {
         }
     }
     out
-}
-
-/// Document frequencies of terms over the requests indexed so far.
-#[derive(Debug, Clone, Default)]
-pub struct DocFreq {
-    docs: u64,
-    df: FxHashMap<Term, u32>,
-}
-
-impl DocFreq {
-    /// Counts one document's distinct terms.
-    pub fn add(&mut self, v: &TermVec) {
-        self.docs += 1;
-        for (t, _) in v {
-            *self.df.entry(*t).or_insert(0) += 1;
-        }
-    }
-
-    /// Smoothed inverse document frequency, `ln((N+1)/(df+1)) + 1`.
-    pub fn idf(&self, t: Term) -> f32 {
-        let df = self.df.get(&t).copied().unwrap_or(0);
-        ((self.docs as f32 + 1.0) / (df as f32 + 1.0)).ln() + 1.0
-    }
 }
 
 /// Cosine similarity of two sorted vectors under the current IDF weights.
@@ -114,11 +96,6 @@ pub fn cosine(a: &TermVec, b: &TermVec, df: &DocFreq) -> f32 {
     dot / (norm(a) * norm(b))
 }
 
-/// `v` with each count multiplied by the term's current IDF.
-pub fn weigh(v: &TermVec, df: &DocFreq) -> TermVec {
-    v.iter().map(|(t, w)| (*t, w * df.idf(*t))).collect()
-}
-
 /// Euclidean norm of a weighted vector.
 pub fn norm(v: &TermVec) -> f32 {
     v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt()
@@ -141,9 +118,12 @@ pub fn dot(a: &TermVec, b: &TermVec) -> f32 {
     sum
 }
 
-/// `into + v` (weighted vectors), keeping the `cap` heaviest terms (ties: smaller term).
-pub fn merge(into: &TermVec, v: &TermVec, cap: usize) -> TermVec {
-    let mut out: TermVec = Vec::with_capacity(into.len() + v.len());
+/// `into += v` (weighted vectors), keeping the `cap` heaviest terms (ties: smaller term);
+/// `scratch` is reused between calls to save allocations.
+pub fn merge_into(into: &mut TermVec, v: &TermVec, cap: usize, scratch: &mut TermVec) {
+    let out = scratch;
+    out.clear();
+    out.reserve(into.len() + v.len());
     let (mut i, mut j) = (0, 0);
     while i < into.len() || j < v.len() {
         if j == v.len() || (i < into.len() && into[i].0 < v[j].0) {
@@ -159,11 +139,14 @@ pub fn merge(into: &TermVec, v: &TermVec, cap: usize) -> TermVec {
         }
     }
     if out.len() > cap {
-        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // terms are distinct, so this order is total and selecting gives what sorting did
+        out.select_nth_unstable_by(cap, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out.truncate(cap);
         out.sort_unstable_by_key(|(t, _)| *t);
     }
-    out
+    // copied rather than swapped, so a centroid keeps a buffer of its own size
+    into.clear();
+    into.extend_from_slice(out);
 }
 
 /// Locality-sensitive bucket keys of a title: for each of `k` seeded hash functions, the
@@ -171,22 +154,20 @@ pub fn merge(into: &TermVec, v: &TermVec, cap: usize) -> TermVec {
 /// in more than 1 % of the requests so far (扰民, 问题) that would make buckets crowded.
 /// Two titles with bigram Jaccard J share a key with probability 1 − (1 − J)^k.
 pub fn lsh_keys(title: &TermVec, k: usize, df: &DocFreq) -> Vec<u64> {
-    let common = (df.docs / 100).max(20) as u32;
-    let rare: Vec<Term> = title
-        .iter()
-        .map(|(t, _)| *t)
-        .filter(|t| df.df.get(t).copied().unwrap_or(0) <= common)
-        .collect();
-    let pool = if rare.is_empty() {
-        title.iter().map(|(t, _)| *t).collect()
-    } else {
-        rare
+    let common = (df.docs() / 100).max(20) as u32;
+    let any_rare = title.iter().any(|(t, _)| df.get(*t) <= common);
+    // the rare terms, or all when none is rare
+    let pool = || {
+        title
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(move |t| !any_rare || df.get(*t) <= common)
     };
     let mut keys = Vec::with_capacity(k);
     for seed in 0..k as u64 {
         let salt = splitmix64(seed.wrapping_add(0x5EED));
-        if let Some(t) = pool.iter().min_by_key(|t| splitmix64(**t ^ salt)) {
-            keys.push(splitmix64(*t ^ salt.rotate_left(7)));
+        if let Some(t) = pool().min_by_key(|t| splitmix64(*t ^ salt)) {
+            keys.push(splitmix64(t ^ salt.rotate_left(7)));
         }
     }
     keys.sort_unstable();
@@ -200,4 +181,75 @@ pub fn splitmix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// A weighted vector as an open-addressing table, for dot products with many short sorted
+/// vectors (a request against its candidates' centroids): each of the short vector's terms
+/// is looked up instead of walking both, and the products are summed in the same order as
+/// [`dot`], so the result is the same to the bit. Most looked-up terms are absent; a
+/// 4,096-bit filter says so without probing.
+#[derive(Debug, Clone, Default)]
+pub struct Lookup {
+    slots: Vec<(Term, f32)>,
+    shift: u32,
+    filter: Vec<u64>,
+}
+
+/// No term packs to this (two characters take 42 bits).
+const VACANT: Term = u64::MAX;
+
+fn mix(t: Term) -> u64 {
+    t.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+impl Lookup {
+    /// Holds `v` (distinct terms) from now on, reusing the table's memory.
+    pub fn fill(&mut self, v: &TermVec) {
+        let size = (2 * v.len()).max(8).next_power_of_two();
+        self.shift = 64 - size.trailing_zeros();
+        self.slots.clear();
+        self.slots.resize(size, (VACANT, 0.0));
+        self.filter.clear();
+        self.filter.resize(64, 0);
+        let mask = size - 1;
+        for &(t, w) in v {
+            let h = mix(t);
+            self.filter[(h >> 58) as usize] |= 1 << ((h >> 52) & 63);
+            let mut i = (h >> self.shift) as usize;
+            while self.slots[i].0 != VACANT {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = (t, w);
+        }
+    }
+
+    fn get(&self, t: Term) -> Option<f32> {
+        let h = mix(t);
+        if self.filter[(h >> 58) as usize] & (1 << ((h >> 52) & 63)) == 0 {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let (u, w) = self.slots[i];
+            if u == t {
+                return Some(w);
+            }
+            if u == VACANT {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// `dot(held, b)` for a sorted `b`.
+    pub fn dot(&self, b: &TermVec) -> f32 {
+        let mut sum = 0.0f32;
+        for &(t, w) in b {
+            if let Some(x) = self.get(t) {
+                sum += x * w;
+            }
+        }
+        sum
+    }
 }
