@@ -10,7 +10,7 @@ use super::{DupConfig, DupHit};
 
 /// End of a bucket chain.
 /// Candidates a query takes from each band at least.
-pub(super) const MIN_QUERY_CANDIDATES: usize = 256;
+pub(super) const MIN_QUERY_CANDIDATES: usize = 32;
 
 const NONE: u32 = u32::MAX;
 /// Bucket tables start at this many heads per band and double when the index outgrows them.
@@ -131,7 +131,7 @@ impl DupIndex {
     /// Indexed documents whose estimated Jaccard similarity to `text` is at or above the
     /// threshold, best first (ties by id), at most `k`. An empty text matches nothing.
     ///
-    /// Each band contributes at most `max(16·k, 256)` candidates, mostly its newest (a chain
+    /// Each band contributes at most `max(4·k, 32)` candidates, mostly its newest (a chain
     /// starts with its latest insert): with more exact copies than that, the hits are recent
     /// ones among equally similar ones.
     pub fn query(&self, text: &str, k: usize) -> Vec<DupHit> {
@@ -139,7 +139,7 @@ impl DupIndex {
             return Vec::new();
         };
         let mut hits: Vec<DupHit> = self
-            .candidates(&sig, k.saturating_mul(16).max(MIN_QUERY_CANDIDATES))
+            .candidates(&sig, k.saturating_mul(4).max(MIN_QUERY_CANDIDATES))
             .into_iter()
             .filter_map(|slot| {
                 let similarity = estimate(&sig, self.slot_sig(slot));

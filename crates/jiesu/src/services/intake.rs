@@ -157,6 +157,15 @@ pub async fn create(
     actor: &Actor,
     input: NewRequest,
 ) -> Result<String, AppError> {
+    Ok(create_row(state, actor, input).await?.id)
+}
+
+/// [`create`], returning the stored row.
+pub async fn create_row(
+    state: &AppState,
+    actor: &Actor,
+    input: NewRequest,
+) -> Result<RequestRow, AppError> {
     if !actor.may(Action::CreateRequest) {
         return Err(AppError::Forbidden("recording requests"));
     }
@@ -244,7 +253,7 @@ pub async fn create(
             "hotspot index"
         );
     }
-    Ok(row.id)
+    Ok(row)
 }
 
 /// Answers a consultation at intake (直接答复) and closes it as answered, recording the

@@ -218,13 +218,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         let tx = match &self.group {
             Some(g) => Inner::Grouped(g.begin().await?),
-            None => {
-                let mut tx = self.writer.begin().await?;
-                if self.early_release {
-                    tx.execute("SET LOCAL synchronous_commit = off").await?;
-                }
-                Inner::Plain(tx)
-            }
+            None if self.early_release => Inner::Plain(self.writer.begin_with(BEGIN_EARLY).await?),
+            None => Inner::Plain(self.writer.begin().await?),
         };
         Ok(Tx {
             tx,
@@ -246,10 +241,11 @@ impl Store {
         if self.dialect == Dialect::Sqlite {
             return Ok(None);
         }
-        let mut side = self.writer.begin().await?;
-        if self.early_release {
-            side.execute("SET LOCAL synchronous_commit = off").await?;
-        }
+        let mut side = if self.early_release {
+            self.writer.begin_with(BEGIN_EARLY).await?
+        } else {
+            self.writer.begin().await?
+        };
         let n = sqlx::query_scalar(sql)
             .bind(key)
             .fetch_one(&mut *side)
@@ -278,6 +274,10 @@ pub struct Tx {
     /// PostgreSQL with early lock release: the pool to run the durability barrier on.
     barrier: Option<AnyPool>,
 }
+
+/// Begins a PostgreSQL transaction that commits without waiting for the WAL flush (one round
+/// trip: a simple query may hold several statements).
+const BEGIN_EARLY: &str = "BEGIN; SET LOCAL synchronous_commit = off";
 
 /// A transaction that writes WAL (a transactional logical message, which forces a
 /// transaction id) and so commits synchronously: the WAL flush it waits for covers every

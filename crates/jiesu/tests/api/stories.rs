@@ -104,6 +104,15 @@ pub async fn a_request_lives_its_whole_life_through_return_extension_rework_and_
     let r = new_request(&app, &s).await;
     let id = r["id"].as_str().unwrap().to_string();
     assert_eq!(r["status"], "received");
+    // The 201 answer (built without re-reading the new request) is the request as stored.
+    assert_eq!(
+        r,
+        expect(
+            app.get(&format!("/api/v1/requests/{id}"), Some(&s.operator))
+                .await,
+            200
+        )
+    );
     assert!(
         r["number"].as_str().unwrap().starts_with("20261102-"),
         "{}",
