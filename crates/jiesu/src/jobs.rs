@@ -235,29 +235,16 @@ pub async fn deliver_outbox(state: &AppState) -> anyhow::Result<(usize, usize)> 
 }
 
 /// Runs the deadline and outbox jobs every `sweep_interval`, and the search catch-up and the
-/// follower of other nodes' intakes every `search_refresh`, until `stop` turns true. Returns the tasks, to be awaited at shutdown.
+/// follower of other nodes' intakes every `search_refresh`, until `stop` turns true. Returns
+/// the tasks, to be awaited at shutdown.
 pub fn spawn(
     state: AppState,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = Vec::new();
-    if !state.config.search_refresh.is_zero() && state.search.is_some() {
-        let s = state.clone();
-        tasks.push(every(
-            state.config.search_refresh,
-            stop.clone(),
-            move || {
-                let s = s.clone();
-                async move {
-                    if let Err(e) = crate::search::catch_up(&s).await {
-                        tracing::error!(error = %e, "search index catch-up failed");
-                    }
-                }
-            },
-        ));
-    }
     if !state.config.search_refresh.is_zero() {
-        // Other nodes' intakes join this node's live hotspot and duplicate indexes.
+        // The search index, and the live hotspot and duplicate indexes (for other nodes'
+        // intakes), follow the event log.
         let s = state.clone();
         tasks.push(every(
             state.config.search_refresh,
@@ -267,6 +254,9 @@ pub fn spawn(
                 async move {
                     if let Err(e) = crate::services::live_hotspots::follow(&s).await {
                         tracing::error!(error = %e, "following the event log failed");
+                    }
+                    if let Err(e) = crate::search::catch_up(&s).await {
+                        tracing::error!(error = %e, "search index catch-up failed");
                     }
                 }
             },

@@ -19,9 +19,8 @@ pub async fn record(
 ) -> Result<CallbackOutcome, AppError> {
     let (mut tx, mut req) = state.lock_request(id).await?;
     let primary_status = match &req.primary_id {
-        Some(p) => requests::get(state.store.reader(), p)
-            .await?
-            .map(|p| status_of(&p)),
+        // Read inside the transaction: a second pooled connection could starve the pool.
+        Some(p) => requests::get(tx.conn(), p).await?.map(|p| status_of(&p)),
         None => None,
     };
     let status = status_of(&req);

@@ -146,13 +146,14 @@ fn most_common(values: impl Iterator<Item = String>) -> Option<String> {
         .map(|c| c.0)
 }
 
-async fn task_row(
+/// The task's category (given, or the most common of its requests) and that category's
+/// time-limit class. Read before the task's transaction begins: on PostgreSQL a transaction
+/// that waits for a second pooled connection can starve the pool.
+async fn category_and_class(
     state: &AppState,
-    tx: &mut crate::store::Tx,
-    actor: &Actor,
     input: &NewTask,
     linked: &[RequestRow],
-) -> Result<RequestRow, AppError> {
+) -> Result<(Option<String>, Option<String>), AppError> {
     let category = input
         .category_code
         .clone()
@@ -167,6 +168,17 @@ async fn task_row(
         ),
         None => None,
     };
+    Ok((category, class))
+}
+
+async fn task_row(
+    state: &AppState,
+    tx: &mut crate::store::Tx,
+    actor: &Actor,
+    input: &NewTask,
+    linked: &[RequestRow],
+    (category, class): (Option<String>, Option<String>),
+) -> Result<RequestRow, AppError> {
     let now = state.clock.now();
     let day = now
         .with_timezone(&state.config.offset())
@@ -216,8 +228,9 @@ pub async fn open(state: &AppState, actor: &Actor, input: NewTask) -> Result<Str
     let (targets, linked) = resolve(state, &input).await?;
     let wanted: Vec<_> = targets.iter().map(|(u, r)| (u.code.clone(), *r)).collect();
     check_targets(RequestStatus::Received, &[], &wanted).map_err(|e| rename_units(e.into()))?;
+    let category_class = category_and_class(state, &input, &linked).await?;
     let mut tx = state.store.begin().await?;
-    let mut req = task_row(state, &mut tx, actor, &input, &linked).await?;
+    let mut req = task_row(state, &mut tx, actor, &input, &linked, category_class).await?;
     requests::insert(&mut tx, &req).await?;
     let links: Vec<String> = linked.iter().map(|r| r.id.clone()).collect();
     let task = TaskRow {

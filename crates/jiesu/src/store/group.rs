@@ -122,18 +122,29 @@ impl Writer {
         Ok(&mut **self.conn.as_mut().expect("just set"))
     }
 
-    async fn prepare(&mut self, pool: &AnyPool) -> Result<(), sqlx::Error> {
-        if self.abandoned {
-            self.abandoned = false;
-            let c = self.conn(pool).await?;
-            if let Err(e) = c
-                .execute("ROLLBACK TO SAVEPOINT lt; RELEASE SAVEPOINT lt")
-                .await
-            {
-                self.fail(&e.to_string()).await;
-                return Err(e);
-            }
+    /// Undoes an abandoned logical transaction (rolls back to its savepoint), if any; on
+    /// failure the whole physical transaction fails.
+    async fn undo_abandoned(&mut self) -> Result<(), sqlx::Error> {
+        if !(self.abandoned || self.in_savepoint) {
+            return Ok(());
         }
+        self.abandoned = false;
+        self.in_savepoint = false;
+        let Some(c) = self.conn.as_deref_mut() else {
+            return Ok(());
+        };
+        if let Err(e) = c
+            .execute("ROLLBACK TO SAVEPOINT lt; RELEASE SAVEPOINT lt")
+            .await
+        {
+            self.fail(&e.to_string()).await;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    async fn prepare(&mut self, pool: &AnyPool) -> Result<(), sqlx::Error> {
+        self.undo_abandoned().await?;
         if !self.open {
             self.conn(pool).await?.execute("BEGIN IMMEDIATE").await?;
             self.open = true;
@@ -152,18 +163,8 @@ impl Writer {
         if !self.open {
             return;
         }
-        if self.abandoned || self.in_savepoint {
-            self.abandoned = false;
-            self.in_savepoint = false;
-            if let Some(c) = self.conn.as_deref_mut() {
-                if let Err(e) = c
-                    .execute("ROLLBACK TO SAVEPOINT lt; RELEASE SAVEPOINT lt")
-                    .await
-                {
-                    self.fail(&e.to_string()).await;
-                    return;
-                }
-            }
+        if self.undo_abandoned().await.is_err() {
+            return;
         }
         let result = match self.conn.as_deref_mut() {
             Some(c) => c.execute("COMMIT").await.map(|_| ()),

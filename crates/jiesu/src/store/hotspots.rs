@@ -69,11 +69,10 @@ pub async fn mined_by_ids(pool: &AnyPool, ids: &[String]) -> Result<Vec<MinedRow
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT {MINED_COLUMNS} FROM requests r \
          WHERE r.id IN ({}) AND r.channel <> 'proactive' ORDER BY r.created_at, r.id",
-        marks.join(", ")
+        super::placeholders(ids.len())
     );
     let mut q = sqlx::query(&sql);
     for id in ids {

@@ -338,6 +338,14 @@ impl Tx {
     }
 }
 
+/// `$1, $2, …, $n`: the parameters of an `IN (…)` list of `n` values.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Milliseconds since the Unix epoch, the stored form of every time.
 pub fn millis(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp_millis()

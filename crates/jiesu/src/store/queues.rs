@@ -73,13 +73,6 @@ pub async fn pending_extensions(
         .collect::<Result<_, _>>()?)
 }
 
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// (number, title) of the given requests, by id.
 pub async fn request_titles(
     pool: &AnyPool,
@@ -90,7 +83,7 @@ pub async fn request_titles(
     }
     let sql = format!(
         "SELECT id, number, title FROM requests WHERE id IN ({})",
-        placeholders(ids.len())
+        super::placeholders(ids.len())
     );
     let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
     for id in ids {
@@ -113,7 +106,7 @@ pub async fn assignment_units(
     }
     let sql = format!(
         "SELECT id, unit_code FROM assignments WHERE id IN ({})",
-        placeholders(ids.len())
+        super::placeholders(ids.len())
     );
     let mut q = sqlx::query_as::<_, (String, String)>(&sql);
     for id in ids {
@@ -132,7 +125,7 @@ pub async fn unit_names(
     }
     let sql = format!(
         "SELECT code, name FROM units WHERE code IN ({})",
-        placeholders(codes.len())
+        super::placeholders(codes.len())
     );
     let mut q = sqlx::query_as::<_, (String, String)>(&sql);
     for c in codes {

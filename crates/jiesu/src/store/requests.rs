@@ -140,11 +140,14 @@ pub async fn lock(tx: &mut Tx, id: &str) -> Result<Option<RequestRow>, StoreErro
 }
 
 /// Loads a request by id or by its human number.
-pub async fn get(pool: &AnyPool, id_or_number: &str) -> Result<Option<RequestRow>, StoreError> {
+pub async fn get<'c, E>(conn: E, id_or_number: &str) -> Result<Option<RequestRow>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = $1 OR number = $1");
     let row = sqlx::query(&sql)
         .bind(id_or_number)
-        .fetch_optional(pool)
+        .fetch_optional(conn)
         .await?;
     Ok(row.as_ref().map(request_from_row).transpose()?)
 }
@@ -154,10 +157,9 @@ pub async fn get_many(pool: &AnyPool, ids: &[String]) -> Result<Vec<RequestRow>,
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT {REQUEST_COLUMNS} FROM requests WHERE id IN ({})",
-        marks.join(", ")
+        super::placeholders(ids.len())
     );
     let mut q = sqlx::query(&sql);
     for id in ids {
@@ -348,11 +350,10 @@ pub async fn assignments_of_many(
     if request_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks: Vec<String> = (1..=request_ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE request_id IN ({}) \
          ORDER BY request_id, round, dispatched_at, id",
-        marks.join(", ")
+        super::placeholders(request_ids.len())
     );
     let mut q = sqlx::query(&sql);
     for id in request_ids {
@@ -412,21 +413,14 @@ pub async fn overdue(
     unit_path: &str,
     limit: i64,
 ) -> Result<Vec<AssignmentRow>, StoreError> {
-    let sql = format!(
-        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE \
-         ((status = 'dispatched' AND acknowledge_by < $1) OR (status IN ('dispatched', 'acknowledged') AND reply_by < $1)) \
-         AND unit_path LIKE $2 || '%' ORDER BY reply_by LIMIT $3"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(millis(now))
-        .bind(unit_path)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-    Ok(rows
-        .iter()
-        .map(assignment_from_row)
-        .collect::<Result<_, _>>()?)
+    scoped_orders(
+        pool,
+        "((status = 'dispatched' AND acknowledge_by < $1) OR (status IN ('dispatched', 'acknowledged') AND reply_by < $1))",
+        now,
+        unit_path,
+        limit,
+    )
+    .await
 }
 
 /// Open orders whose pre-breach warning time has passed but whose reply deadline has not
@@ -437,9 +431,27 @@ pub async fn about_to_breach(
     unit_path: &str,
     limit: i64,
 ) -> Result<Vec<AssignmentRow>, StoreError> {
+    scoped_orders(
+        pool,
+        "status IN ('dispatched', 'acknowledged') AND reply_warn_at <= $1 AND reply_by >= $1",
+        now,
+        unit_path,
+        limit,
+    )
+    .await
+}
+
+/// Orders matching `condition` (on `$1` = now) under a unit path, soonest deadline first.
+async fn scoped_orders(
+    pool: &AnyPool,
+    condition: &str,
+    now: DateTime<Utc>,
+    unit_path: &str,
+    limit: i64,
+) -> Result<Vec<AssignmentRow>, StoreError> {
     let sql = format!(
-        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE status IN ('dispatched', 'acknowledged') \
-         AND reply_warn_at <= $1 AND reply_by >= $1 AND unit_path LIKE $2 || '%' ORDER BY reply_by LIMIT $3"
+        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE {condition} \
+         AND unit_path LIKE $2 || '%' ORDER BY reply_by LIMIT $3"
     );
     let rows = sqlx::query(&sql)
         .bind(millis(now))
