@@ -319,7 +319,7 @@ pub async fn suggest(state: &AppState, input: SuggestInput) -> Result<Suggestion
         .iter()
         .find(|u| u.role == "lead")
         .map(|u| u.unit_code.clone());
-    let payload = serde_json::to_value(&suggestion).map_err(|e| AppError::Internal(e.into()))?;
+    let payload = serde_json::to_string(&suggestion).map_err(|e| AppError::Internal(e.into()))?;
     let mut tx = state.store.begin().await?;
     suggestions::insert(
         &mut tx,

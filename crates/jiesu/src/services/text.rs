@@ -26,6 +26,58 @@ pub struct KeywordCategory {
     pub keywords: Vec<String>,
 }
 
+/// Every catalogue keyword in one automaton, so a text is scanned once rather than once per
+/// keyword (the ranking runs three times per intake).
+struct KeywordMatcher {
+    automaton: Option<aho_corasick::AhoCorasick>,
+    /// The pattern count.
+    patterns: usize,
+    /// Each category's keywords as pattern ids, in the category's own order.
+    ids: Vec<Vec<usize>>,
+}
+
+impl KeywordMatcher {
+    fn new(categories: &[KeywordCategory]) -> anyhow::Result<Self> {
+        let mut by_word: HashMap<&str, usize> = HashMap::new();
+        let mut patterns: Vec<&str> = Vec::new();
+        let ids = categories
+            .iter()
+            .map(|c| {
+                c.keywords
+                    .iter()
+                    .map(|k| {
+                        *by_word.entry(k.as_str()).or_insert_with(|| {
+                            patterns.push(k.as_str());
+                            patterns.len() - 1
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(aho_corasick::AhoCorasick::new(&patterns)?)
+        };
+        Ok(KeywordMatcher {
+            automaton,
+            patterns: patterns.len(),
+            ids,
+        })
+    }
+
+    /// Which patterns occur in `text` (as `str::contains` would say, one scan).
+    fn matched(&self, text: &str) -> Vec<bool> {
+        let mut found = vec![false; self.patterns];
+        if let Some(a) = &self.automaton {
+            for m in a.find_overlapping_iter(text) {
+                found[m.pattern().as_usize()] = true;
+            }
+        }
+        found
+    }
+}
+
 /// Near-duplicate index with its id mapping.
 pub struct DupState {
     /// The MinHash/LSH index.
@@ -54,6 +106,8 @@ pub struct TextState {
     pub gazetteer: Gazetteer,
     /// Leaf categories with keywords.
     pub keywords: Vec<KeywordCategory>,
+    /// The same keywords in one automaton.
+    keyword_matcher: KeywordMatcher,
     /// Category name → code (classifier labels may be names or codes).
     pub category_by_name: HashMap<String, String>,
     /// Category codes.
@@ -151,6 +205,7 @@ impl TextState {
             model,
             model_dir: model_dir.exists().then(|| model_dir.display().to_string()),
             gazetteer,
+            keyword_matcher: KeywordMatcher::new(&keywords)?,
             keywords,
             category_by_name,
             category_names,
@@ -252,16 +307,23 @@ impl TextState {
         text: &str,
         prefix: Option<&str>,
     ) -> Vec<(String, usize, Vec<String>)> {
+        let found = self.keyword_matcher.matched(text);
+        let under = |code: &str, p: &str| {
+            code.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        };
         let mut out: Vec<(String, usize, Vec<String>)> = self
             .keywords
             .iter()
-            .filter(|c| prefix.is_none_or(|p| c.code == p || c.code.starts_with(&format!("{p}."))))
-            .filter_map(|c| {
+            .zip(&self.keyword_matcher.ids)
+            .filter(|(c, _)| prefix.is_none_or(|p| under(&c.code, p)))
+            .filter_map(|(c, ids)| {
                 let hits: Vec<String> = c
                     .keywords
                     .iter()
-                    .filter(|k| text.contains(k.as_str()))
-                    .cloned()
+                    .zip(ids)
+                    .filter(|(_, &id)| found[id])
+                    .map(|(k, _)| k.clone())
                     .collect();
                 let weight: usize = hits.iter().map(|h| h.chars().count()).sum();
                 (!hits.is_empty()).then(|| (c.code.clone(), weight, hits))
@@ -269,5 +331,45 @@ impl TextState {
             .collect();
         out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         out
+    }
+}
+
+#[cfg(test)]
+mod keyword_tests {
+    use super::{KeywordCategory, KeywordMatcher};
+
+    #[test]
+    fn one_scan_finds_exactly_the_keywords_a_substring_test_finds() {
+        let cats = vec![
+            KeywordCategory {
+                code: "hjbh.zs.sg".into(),
+                keywords: vec!["施工噪音".into(), "夜间施工".into(), "噪音".into()],
+            },
+            KeywordCategory {
+                code: "hjbh.zs".into(),
+                keywords: vec!["噪音".into(), "扰民".into()],
+            },
+            KeywordCategory {
+                code: "ggfw.gr".into(),
+                keywords: vec!["暖气".into(), "暖气片".into(), "供暖".into()],
+            },
+        ];
+        let m = KeywordMatcher::new(&cats).unwrap();
+        for text in [
+            "望京西园三区夜间施工噪音扰民",
+            "暖气片不热，供暖不达标",
+            "施工",
+            "",
+            "噪噪音音",
+        ] {
+            let found = m.matched(text);
+            for (c, ids) in cats.iter().zip(&m.ids) {
+                for (k, &id) in c.keywords.iter().zip(ids) {
+                    assert_eq!(found[id], text.contains(k.as_str()), "{k} in {text}");
+                }
+            }
+        }
+        // A keyword shared by two categories is one pattern.
+        assert_eq!(m.ids[0][2], m.ids[1][0]);
     }
 }

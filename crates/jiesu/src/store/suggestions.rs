@@ -13,7 +13,7 @@ pub async fn insert(
     source: &str,
     top_category: Option<&str>,
     top_lead: Option<&str>,
-    payload: &serde_json::Value,
+    payload: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO suggestions (id, request_id, created_at, source, top_category, top_lead_unit, payload, kb_entry_used) \
@@ -24,7 +24,7 @@ pub async fn insert(
     .bind(source)
     .bind(top_category)
     .bind(top_lead)
-    .bind(payload.to_string())
+    .bind(payload)
     .execute(tx.conn())
     .await?;
     Ok(())
