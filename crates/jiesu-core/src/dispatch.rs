@@ -49,8 +49,12 @@ pub struct SuggestedUnit {
     pub reason: String,
 }
 
-fn covers(rule_category: &str, category: &str) -> bool {
-    category == rule_category || category.starts_with(&format!("{rule_category}."))
+/// True when `category` is `ancestor` or lies under it in the catalogue (`hjbh.zs` covers
+/// `hjbh.zs` and `hjbh.zs.sg`, not `hjbh.zsx`).
+pub fn covers(ancestor: &str, category: &str) -> bool {
+    category
+        .strip_prefix(ancestor)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 fn area_rank(rule: &CatalogueRule, place: &PlaceCodes) -> Option<usize> {
@@ -140,6 +144,14 @@ pub fn fallback(default_unit: Option<&str>, place: &PlaceCodes) -> Vec<Suggested
 mod tests {
     use super::*;
     use AssignmentRole::{Co, Lead};
+
+    #[test]
+    fn a_category_covers_itself_and_what_lies_below_it_only() {
+        assert!(covers("hjbh.zs", "hjbh.zs"));
+        assert!(covers("hjbh.zs", "hjbh.zs.sg"));
+        assert!(!covers("hjbh.zs", "hjbh.zsx"));
+        assert!(!covers("hjbh.zs.sg", "hjbh.zs"));
+    }
 
     fn rule(id: &str, cat: &str, area: &str, units: &[(&str, AssignmentRole)]) -> CatalogueRule {
         CatalogueRule {

@@ -356,9 +356,7 @@ pub struct Accuracy {
 }
 
 fn same_or_below(chosen: &str, suggested: &str) -> bool {
-    chosen == suggested
-        || chosen.starts_with(&format!("{suggested}."))
-        || suggested.starts_with(&format!("{chosen}."))
+    dispatch::covers(suggested, chosen) || dispatch::covers(chosen, suggested)
 }
 
 /// Computes [`Accuracy`] over [from, to).

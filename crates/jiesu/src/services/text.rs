@@ -308,15 +308,11 @@ impl TextState {
         prefix: Option<&str>,
     ) -> Vec<(String, usize, Vec<String>)> {
         let found = self.keyword_matcher.matched(text);
-        let under = |code: &str, p: &str| {
-            code.strip_prefix(p)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-        };
         let mut out: Vec<(String, usize, Vec<String>)> = self
             .keywords
             .iter()
             .zip(&self.keyword_matcher.ids)
-            .filter(|(c, _)| prefix.is_none_or(|p| under(&c.code, p)))
+            .filter(|(c, _)| prefix.is_none_or(|p| jiesu_core::dispatch::covers(p, &c.code)))
             .filter_map(|(c, ids)| {
                 let hits: Vec<String> = c
                     .keywords

@@ -330,7 +330,7 @@ pub struct TopicView {
 fn in_category(m: &Mined, code: &str) -> bool {
     m.category
         .as_deref()
-        .is_some_and(|c| c == code || c.starts_with(&format!("{code}.")))
+        .is_some_and(|c| jiesu_core::dispatch::covers(code, c))
 }
 
 /// A topic and its progress (center roles).

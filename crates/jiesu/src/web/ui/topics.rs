@@ -140,8 +140,7 @@ fn must_open(page: &Page) -> Result<(), UiError> {
 }
 
 fn in_category(code: Option<&str>, category: &str) -> bool {
-    !category.is_empty()
-        && code.is_some_and(|c| c == category || c.starts_with(&format!("{category}.")))
+    !category.is_empty() && code.is_some_and(|c| jiesu_core::dispatch::covers(category, c))
 }
 
 /// Tasks not yet in a topic, those on the category ticked.
