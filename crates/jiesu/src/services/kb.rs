@@ -126,7 +126,7 @@ pub async fn save(
         &entry,
     ));
     tx.commit().await?;
-    forget(state);
+    state.text.kb.forget();
     Ok(entry)
 }
 
@@ -143,7 +143,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: &str) -> Result<(), App
     kb::upsert(&mut tx, &entry, &actor.user_id).await?;
     tx.event(kb_event(state, actor, "kb.deleted", &entry));
     tx.commit().await?;
-    forget(state);
+    state.text.kb.forget();
     Ok(())
 }
 
@@ -178,35 +178,21 @@ pub(crate) struct IndexedEntry {
     body: HashSet<(char, char)>,
 }
 
-/// The active entries, indexed, from the cache (refreshed after [`super::text::RULES_TTL`]
-/// and dropped on every change made through this node).
+/// The active entries, indexed, from the cache (see [`super::text::Cached`]).
 async fn indexed(state: &AppState) -> Result<Arc<Vec<IndexedEntry>>, AppError> {
-    if let Some((at, entries)) = state.text.kb.read().ok().and_then(|c| c.clone()) {
-        if at.elapsed() < super::text::RULES_TTL {
-            return Ok(entries);
-        }
+    if let Some(entries) = state.text.kb.fresh() {
+        return Ok(entries);
     }
-    let entries: Arc<Vec<IndexedEntry>> = Arc::new(
-        kb::active(state.store.reader())
-            .await?
-            .into_iter()
-            .map(|entry| IndexedEntry {
-                head: bigrams(&format!("{} {}", entry.title, entry.tags.join(" "))),
-                body: bigrams(&entry.answer),
-                entry,
-            })
-            .collect(),
-    );
-    if let Ok(mut c) = state.text.kb.write() {
-        *c = Some((std::time::Instant::now(), entries.clone()));
-    }
-    Ok(entries)
-}
-
-fn forget(state: &AppState) {
-    if let Ok(mut c) = state.text.kb.write() {
-        *c = None;
-    }
+    let entries = kb::active(state.store.reader())
+        .await?
+        .into_iter()
+        .map(|entry| IndexedEntry {
+            head: bigrams(&format!("{} {}", entry.title, entry.tags.join(" "))),
+            body: bigrams(&entry.answer),
+            entry,
+        })
+        .collect();
+    Ok(state.text.kb.put(entries))
 }
 
 /// Ranks live entries for a query; entries below `min_score` are left out.

@@ -120,9 +120,9 @@ pub struct TextState {
     pub default_units: HashMap<String, String>,
     /// The active dispatch catalogue, cached for a few seconds (and dropped on every change
     /// made through this node).
-    rules: RwLock<Option<(std::time::Instant, Arc<Vec<CatalogueRule>>)>>,
+    rules: Cached<Vec<CatalogueRule>>,
     /// The active knowledge-base entries with their bigrams, cached like the catalogue.
-    pub(crate) kb: RwLock<Option<(std::time::Instant, Arc<Vec<super::kb::IndexedEntry>>)>>,
+    pub(crate) kb: Cached<Vec<super::kb::IndexedEntry>>,
     /// The street each candidate duplicate's text resolves to, by request id.
     streets: std::sync::Mutex<HashMap<String, Option<String>>>,
     /// Hot problems of the last days, fed at intake.
@@ -131,8 +131,43 @@ pub struct TextState {
     pub follow_seq: std::sync::atomic::AtomicI64,
 }
 
-/// How long a node trusts its cached catalogue (another node's change shows after this).
-pub(crate) const RULES_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a node trusts its cached reference data (another node's change shows after this).
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A value read from the database, trusted for [`CACHE_TTL`] and dropped on every change made
+/// through this node.
+pub(crate) struct Cached<T>(RwLock<Option<(std::time::Instant, Arc<T>)>>);
+
+impl<T> Default for Cached<T> {
+    fn default() -> Self {
+        Cached(RwLock::new(None))
+    }
+}
+
+impl<T> Cached<T> {
+    /// The value, if read less than [`CACHE_TTL`] ago.
+    pub(crate) fn fresh(&self) -> Option<Arc<T>> {
+        let slot = self.0.read().ok()?;
+        let (at, value) = slot.as_ref()?;
+        (at.elapsed() < CACHE_TTL).then(|| value.clone())
+    }
+
+    /// Keeps a value just read and returns it.
+    pub(crate) fn put(&self, value: T) -> Arc<T> {
+        let value = Arc::new(value);
+        if let Ok(mut slot) = self.0.write() {
+            *slot = Some((std::time::Instant::now(), value.clone()));
+        }
+        value
+    }
+
+    /// Drops the value (after a change).
+    pub(crate) fn forget(&self) {
+        if let Ok(mut slot) = self.0.write() {
+            *slot = None;
+        }
+    }
+}
 
 impl TextState {
     /// Loads everything: a model folder that exists but does not load is an error.
@@ -199,8 +234,8 @@ impl TextState {
         let text = TextState {
             unit_names,
             default_units,
-            rules: RwLock::new(None),
-            kb: RwLock::new(None),
+            rules: Cached::default(),
+            kb: Cached::default(),
             streets: std::sync::Mutex::new(HashMap::new()),
             model,
             model_dir: model_dir.exists().then(|| model_dir.display().to_string()),
@@ -231,29 +266,20 @@ impl TextState {
 
     /// The active dispatch catalogue (cached for a few seconds).
     pub async fn rules(&self, pool: &AnyPool) -> Result<Arc<Vec<CatalogueRule>>, StoreError> {
-        if let Some((at, rules)) = self.rules.read().ok().and_then(|r| r.clone()) {
-            if at.elapsed() < RULES_TTL {
-                return Ok(rules);
-            }
+        if let Some(rules) = self.rules.fresh() {
+            return Ok(rules);
         }
-        let rules: Arc<Vec<CatalogueRule>> = Arc::new(
-            crate::store::catalogue::active(pool)
-                .await?
-                .into_iter()
-                .map(|r| r.rule)
-                .collect(),
-        );
-        if let Ok(mut w) = self.rules.write() {
-            *w = Some((std::time::Instant::now(), rules.clone()));
-        }
-        Ok(rules)
+        let rules = crate::store::catalogue::active(pool)
+            .await?
+            .into_iter()
+            .map(|r| r.rule)
+            .collect();
+        Ok(self.rules.put(rules))
     }
 
     /// Drops the cached catalogue (after a change).
     pub fn forget_rules(&self) {
-        if let Ok(mut w) = self.rules.write() {
-            *w = None;
-        }
+        self.rules.forget();
     }
 
     /// Adds a new request to the duplicate and live hotspot indexes, once: None when it is
