@@ -218,8 +218,7 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         let tx = match &self.group {
             Some(g) => Inner::Grouped(g.begin().await?),
-            None if self.early_release => Inner::Plain(self.writer.begin_with(BEGIN_EARLY).await?),
-            None => Inner::Plain(self.writer.begin().await?),
+            None => Inner::Plain(self.begin_pooled().await?),
         };
         Ok(Tx {
             tx,
@@ -228,6 +227,15 @@ impl Store {
             day_offset_ms: self.day_offset_ms,
             barrier: self.early_release.then(|| self.writer.clone()),
         })
+    }
+
+    /// A transaction on the pool (PostgreSQL), committing early where the barrier works.
+    async fn begin_pooled(&self) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {
+        if self.early_release {
+            self.writer.begin_with(BEGIN_EARLY).await
+        } else {
+            self.writer.begin().await
+        }
     }
 
     /// PostgreSQL: increments a counter row in a short transaction of its own and returns
@@ -241,11 +249,7 @@ impl Store {
         if self.dialect == Dialect::Sqlite {
             return Ok(None);
         }
-        let mut side = if self.early_release {
-            self.writer.begin_with(BEGIN_EARLY).await?
-        } else {
-            self.writer.begin().await?
-        };
+        let mut side = self.begin_pooled().await?;
         let n = sqlx::query_scalar(sql)
             .bind(key)
             .fetch_one(&mut *side)
