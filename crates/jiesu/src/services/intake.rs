@@ -5,6 +5,7 @@
 use super::AppState;
 use crate::error::{AppError, FieldError};
 use crate::store::requests::{self, RequestRow};
+use crate::store::Event;
 use jiesu_core::access::Action;
 use jiesu_core::workflow::{check_answer, check_merge};
 use jiesu_core::{Actor, Channel, CreditCode, PhoneNumber, RequestKind, RequestStatus};
@@ -157,15 +158,15 @@ pub async fn create(
     actor: &Actor,
     input: NewRequest,
 ) -> Result<String, AppError> {
-    Ok(create_row(state, actor, input).await?.id)
+    Ok(create_row(state, actor, input).await?.0.id)
 }
 
-/// [`create`], returning the stored row.
+/// [`create`], returning the stored row and its events (as stored, in order).
 pub async fn create_row(
     state: &AppState,
     actor: &Actor,
     input: NewRequest,
-) -> Result<RequestRow, AppError> {
+) -> Result<(RequestRow, Vec<Event>), AppError> {
     if !actor.may(Action::CreateRequest) {
         return Err(AppError::Forbidden("recording requests"));
     }
@@ -243,7 +244,13 @@ pub async fn create_row(
             "enterprise": row.credit_code.is_some(), "confidential": row.confidential,
         }))
         .record(&mut tx);
-    tx.commit().await?;
+    let events: Vec<Event> = tx
+        .commit_events()
+        .await?
+        .into_iter()
+        .filter(|(request, _)| request.as_deref() == Some(row.id.as_str()))
+        .map(|(_, event)| event)
+        .collect();
     let started = std::time::Instant::now();
     if let Some(joined) = state.text.index_new(super::live_hotspots::mined_row(&row)) {
         tracing::debug!(
@@ -253,7 +260,7 @@ pub async fn create_row(
             "hotspot index"
         );
     }
-    Ok(row)
+    Ok((row, events))
 }
 
 /// Answers a consultation at intake (直接答复) and closes it as answered, recording the

@@ -320,9 +320,8 @@ pub async fn suggest(state: &AppState, input: SuggestInput) -> Result<Suggestion
         .find(|u| u.role == "lead")
         .map(|u| u.unit_code.clone());
     let payload = serde_json::to_string(&suggestion).map_err(|e| AppError::Internal(e.into()))?;
-    let mut tx = state.store.begin().await?;
     suggestions::insert(
-        &mut tx,
+        &state.store,
         &suggestion.suggestion_id,
         state.clock.now(),
         &suggestion.source,
@@ -331,7 +330,6 @@ pub async fn suggest(state: &AppState, input: SuggestInput) -> Result<Suggestion
         &payload,
     )
     .await?;
-    tx.commit().await?;
     Ok(suggestion)
 }
 

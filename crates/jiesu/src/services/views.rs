@@ -218,20 +218,17 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
     Ok(view)
 }
 
-/// The view of a request its creator has just recorded: a new request has no orders,
-/// extensions, callbacks or merged requests yet, so only its events are read (one query where
-/// [`get`] needs six; it is what every intake answers with).
-pub async fn of_new(
-    state: &AppState,
-    actor: &Actor,
-    req: &RequestRow,
-) -> Result<RequestView, AppError> {
+/// The view of a request its creator has just recorded, from the row and the events its
+/// transaction appended: a new request has no orders, extensions, callbacks or merged requests
+/// yet, so nothing is read (where [`get`] runs six queries; it is what every intake answers
+/// with).
+pub fn of_new(actor: &Actor, req: &RequestRow, events: Vec<events::Event>) -> RequestView {
     let mut view = summary(actor, req, &[]);
     view.extensions = Some(Vec::new());
     view.callbacks = Some(Vec::new());
     view.merged_requests = Some(Vec::new());
-    view.events = Some(events::for_request(state.store.reader(), &req.id).await?);
-    Ok(view)
+    view.events = Some(events);
+    view
 }
 
 /// A page of requests.

@@ -100,13 +100,14 @@ fn link_hash(
     hex::encode(h.finalize())
 }
 
-/// Appends events after the chain head, inside the caller's transaction. The head row is
-/// locked (PostgreSQL) or the writer is single (SQLite), so the chain never forks.
+/// Appends events after the chain head, inside the caller's transaction, and returns them as
+/// stored, in the same order. The head row is locked (PostgreSQL) or the writer is single
+/// (SQLite), so the chain never forks.
 pub(super) async fn append(
     conn: &mut AnyConnection,
     dialect: Dialect,
     events: Vec<NewEvent>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<Event>, StoreError> {
     let sql = format!(
         "SELECT seq, hash FROM event_chain WHERE id = 1{}",
         dialect.for_update()
@@ -114,6 +115,7 @@ pub(super) async fn append(
     let head = sqlx::query(&sql).fetch_one(&mut *conn).await?;
     let mut seq: i64 = head.try_get("seq")?;
     let mut prev: String = head.try_get("hash")?;
+    let mut stored = Vec::with_capacity(events.len());
     for e in events {
         seq += 1;
         let id = uuid::Uuid::now_v7().to_string();
@@ -143,12 +145,12 @@ pub(super) async fn append(
         .bind(&id)
         .bind(&e.jurisdiction)
         .bind(e.request_id)
-        .bind(e.assignment_id)
+        .bind(&e.assignment_id)
         .bind(&e.actor_id)
         .bind(&e.actor_role)
         .bind(&e.action)
-        .bind(e.before)
-        .bind(e.after)
+        .bind(&e.before)
+        .bind(&e.after)
         .bind(&payload)
         .bind(at)
         .bind(&prev)
@@ -156,13 +158,25 @@ pub(super) async fn append(
         .execute(&mut *conn)
         .await?;
         prev = hash;
+        stored.push(Event {
+            seq,
+            id,
+            assignment_id: e.assignment_id,
+            actor_id: e.actor_id,
+            actor_role: e.actor_role,
+            action: e.action,
+            before: e.before,
+            after: e.after,
+            payload: e.payload,
+            at: from_millis(at),
+        });
     }
     sqlx::query("UPDATE event_chain SET seq = $1, hash = $2 WHERE id = 1")
         .bind(seq)
         .bind(&prev)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    Ok(stored)
 }
 
 /// The events of one request, in order.

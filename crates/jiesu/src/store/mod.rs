@@ -3,6 +3,7 @@
 //! differences are in [`Dialect`]. Writes go through [`Tx`], which appends the change's events
 //! to the hash chain just before it commits.
 
+mod barrier;
 pub mod catalogue;
 pub mod disputes;
 pub mod events;
@@ -22,7 +23,7 @@ use sqlx::{Any, AnyPool, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use events::NewEvent;
+pub use events::{Event, NewEvent};
 
 /// The database backend, chosen by the URL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,9 +66,10 @@ pub struct Store {
     group: Option<group::GroupWriter>,
     /// The city's UTC offset in ms: local days bucket the KPI rollups.
     day_offset_ms: i64,
-    /// PostgreSQL: commit without waiting for the WAL flush, then wait for it with a
-    /// barrier (see [`Store::begin`]); false where the barrier function is refused.
-    early_release: bool,
+    /// PostgreSQL: commit without waiting for the WAL flush, then wait for it with this
+    /// barrier, shared by concurrent commits (see [`Store::begin`]); `None` on SQLite and
+    /// where the barrier function is refused.
+    barrier: Option<barrier::Barrier>,
 }
 
 /// The default UTC offset (Beijing, +8 h) in ms.
@@ -125,7 +127,7 @@ impl Store {
                     reader,
                     dialect,
                     day_offset_ms: DEFAULT_DAY_OFFSET_MS,
-                    early_release: false,
+                    barrier: None,
                 }
             }
             Dialect::Postgres => {
@@ -134,7 +136,10 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(opts)
                     .await?;
-                let early_release = match sqlx::query(DURABILITY_BARRIER).execute(&pool).await {
+                let early_release = match sqlx::query(barrier::DURABILITY_BARRIER)
+                    .execute(&pool)
+                    .await
+                {
                     Ok(_) => true,
                     Err(e) => {
                         tracing::warn!(
@@ -146,12 +151,12 @@ impl Store {
                     }
                 };
                 Store {
+                    barrier: early_release.then(|| barrier::Barrier::new(pool.clone())),
                     writer: pool.clone(),
                     reader: pool,
                     dialect,
                     group: None,
                     day_offset_ms: DEFAULT_DAY_OFFSET_MS,
-                    early_release,
                 }
             }
         };
@@ -183,7 +188,7 @@ impl Store {
     /// True on PostgreSQL when commits release their locks before the WAL flush and wait
     /// for it with the durability barrier (see [`Store::begin`]).
     pub fn commits_early(&self) -> bool {
-        self.early_release
+        self.barrier.is_some()
     }
 
     /// Sets the city's UTC offset, which decides the local days of the KPI rollups.
@@ -208,9 +213,10 @@ impl Store {
     /// are serial while they hold it. Committing synchronously would hold it through the WAL
     /// flush (one fsync per write, ~400 writes/s here). Instead the transaction commits with
     /// `synchronous_commit = off`, which releases the locks as soon as the commit record is in
-    /// the WAL buffer, and [`Tx::commit`] then runs a durability barrier: a tiny transaction
-    /// that writes WAL and commits synchronously. WAL is flushed in order, so when the barrier
-    /// returns our commit is on disk, and concurrent barriers share one flush. Nothing is
+    /// the WAL buffer, and [`Tx::commit`] then waits for a durability barrier: a tiny
+    /// transaction that writes WAL and commits synchronously. WAL is flushed in order, so when
+    /// a barrier begun after our commit returns, our commit is on disk; one barrier serves
+    /// every commit queued before it began (`barrier.rs`). Nothing is
     /// answered before the barrier returns. The one difference from a synchronous commit: for
     /// the few milliseconds between commit and barrier, other sessions can read a change that a
     /// crash of PostgreSQL would still lose; anything they write after reading it lands later
@@ -225,37 +231,62 @@ impl Store {
             events: Vec::new(),
             dialect: self.dialect,
             day_offset_ms: self.day_offset_ms,
-            barrier: self.early_release.then(|| self.writer.clone()),
+            barrier: self.barrier.clone(),
         })
     }
 
     /// A transaction on the pool (PostgreSQL), committing early where the barrier works.
     async fn begin_pooled(&self) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {
-        if self.early_release {
+        if self.barrier.is_some() {
             self.writer.begin_with(BEGIN_EARLY).await
         } else {
             self.writer.begin().await
         }
     }
 
-    /// PostgreSQL: increments a counter row in a short transaction of its own and returns
-    /// the new value, so the row's lock is not held through a longer transaction (every intake
-    /// takes the same day's counter). Call it before [`Store::begin`]: a transaction waiting
-    /// for a second connection of the pool could starve it. A value taken by a transaction that
-    /// then fails is skipped, never reused; its commit lands in the WAL before the later
-    /// transaction's, so that one's durability covers it. SQLite: `None` (its one writer
-    /// increments inside the transaction, without gaps).
-    pub async fn side_counter(&self, sql: &str, key: &str) -> Result<Option<i64>, StoreError> {
+    /// PostgreSQL: runs `early`, an autocommitted statement that increments a counter row and
+    /// returns the new value, so the row's lock is not held through a longer transaction (every
+    /// intake takes the same day's counter). `early` must turn `synchronous_commit` off for its
+    /// own transaction (`set_config('synchronous_commit', 'off', true)` inside it), so the lock
+    /// is released before the WAL flush; where the durability barrier is refused, `plain` (the
+    /// same statement without it) runs instead. Call it before [`Store::begin`]: a transaction
+    /// waiting for a second connection of the pool could starve it. A value taken by a
+    /// transaction that then fails is skipped, never reused; its commit lands in the WAL before
+    /// the later transaction's, so that one's durability covers it. SQLite: `None` (its one
+    /// writer increments inside the transaction, without gaps).
+    pub async fn side_counter(
+        &self,
+        early: &str,
+        plain: &str,
+        key: &str,
+    ) -> Result<Option<i64>, StoreError> {
         if self.dialect == Dialect::Sqlite {
             return Ok(None);
         }
-        let mut side = self.begin_pooled().await?;
+        let sql = if self.barrier.is_some() { early } else { plain };
         let n = sqlx::query_scalar(sql)
             .bind(key)
-            .fetch_one(&mut *side)
+            .fetch_one(&self.writer)
             .await?;
-        side.commit().await?;
         Ok(Some(n))
+    }
+
+    /// Runs one write statement that records no events (an advisory record, such as a stored
+    /// suggestion) as a transaction of its own, durable when this returns: on PostgreSQL an
+    /// autocommitted statement (one round trip instead of begin, statement, commit and
+    /// barrier), on SQLite a grouped transaction. Returns the rows affected.
+    pub async fn write_one<'q>(
+        &self,
+        query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<u64, StoreError> {
+        if self.group.is_some() {
+            let mut tx = self.begin().await?;
+            let n = query.execute(tx.conn()).await?.rows_affected();
+            tx.commit().await?;
+            Ok(n)
+        } else {
+            Ok(query.execute(&self.writer).await?.rows_affected())
+        }
     }
 
     /// Commits what is pending and closes both pools.
@@ -275,18 +306,13 @@ pub struct Tx {
     events: Vec<NewEvent>,
     dialect: Dialect,
     day_offset_ms: i64,
-    /// PostgreSQL with early lock release: the pool to run the durability barrier on.
-    barrier: Option<AnyPool>,
+    /// PostgreSQL with early lock release: the durability barrier to wait on.
+    barrier: Option<barrier::Barrier>,
 }
 
 /// Begins a PostgreSQL transaction that commits without waiting for the WAL flush (one round
 /// trip: a simple query may hold several statements).
 const BEGIN_EARLY: &str = "BEGIN; SET LOCAL synchronous_commit = off";
-
-/// A transaction that writes WAL (a transactional logical message, which forces a
-/// transaction id) and so commits synchronously: the WAL flush it waits for covers every
-/// commit record written before it.
-const DURABILITY_BARRIER: &str = "SELECT pg_logical_emit_message(true, 'jiesu', '')::text";
 
 enum Inner {
     Plain(sqlx::Transaction<'static, Any>),
@@ -314,7 +340,12 @@ impl Tx {
 
     /// Appends the collected events to the chain, marks the KPI rollup days the change
     /// touched, and commits.
-    pub async fn commit(mut self) -> Result<(), StoreError> {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.commit_events().await.map(|_| ())
+    }
+
+    /// [`Tx::commit`], returning the events appended, as stored, each with its request.
+    pub async fn commit_events(mut self) -> Result<Vec<(Option<String>, Event)>, StoreError> {
         let events = std::mem::take(&mut self.events);
         let touched: std::collections::BTreeSet<&str> = events
             .iter()
@@ -325,20 +356,23 @@ impl Tx {
             let offset = self.day_offset_ms;
             kpi::mark_dirty(self.conn(), request_id, offset).await?;
         }
-        if !events.is_empty() {
+        let requests: Vec<Option<String>> = events.iter().map(|e| e.request_id.clone()).collect();
+        let stored = if events.is_empty() {
+            Vec::new()
+        } else {
             let dialect = self.dialect;
-            events::append(self.conn(), dialect, events).await?;
-        }
+            events::append(self.conn(), dialect, events).await?
+        };
         match self.tx {
             Inner::Plain(tx) => {
                 tx.commit().await?;
-                if let Some(pool) = &self.barrier {
-                    sqlx::query(DURABILITY_BARRIER).execute(pool).await?;
+                if let Some(barrier) = &self.barrier {
+                    barrier.wait().await?;
                 }
             }
             Inner::Grouped(slot) => slot.commit().await?,
         }
-        Ok(())
+        Ok(requests.into_iter().zip(stored).collect())
     }
 }
 

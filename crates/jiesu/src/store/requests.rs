@@ -77,12 +77,18 @@ pub(crate) fn request_from_row(r: &AnyRow) -> Result<RequestRow, sqlx::Error> {
 const NEXT_NUMBER: &str = "INSERT INTO day_counters (day, last) VALUES ($1, 1) \
      ON CONFLICT (day) DO UPDATE SET last = day_counters.last + 1 RETURNING last";
 
+/// [`NEXT_NUMBER`] as an autocommitted PostgreSQL statement that commits without waiting for
+/// the WAL flush (see [`Store::side_counter`]).
+const NEXT_NUMBER_EARLY: &str = "INSERT INTO day_counters (day, last) \
+     SELECT $1, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS early \
+     ON CONFLICT (day) DO UPDATE SET last = day_counters.last + 1 RETURNING last";
+
 /// PostgreSQL: the next number of a local day, taken before the request's transaction (see
 /// [`Store::side_counter`]); a request that then fails leaves a gap. SQLite: `None`, and
 /// [`next_number`] takes it inside the transaction.
 pub async fn reserve_number(store: &Store, day: &str) -> Result<Option<String>, StoreError> {
     Ok(store
-        .side_counter(NEXT_NUMBER, day)
+        .side_counter(NEXT_NUMBER_EARLY, NEXT_NUMBER, day)
         .await?
         .map(|n| format!("{day}-{n:06}")))
 }

@@ -1,13 +1,13 @@
 //! The suggestions shown at intake, linked to the request that followed, so that production
 //! accuracy (how often the top suggestion was kept) can be measured.
 
-use super::{millis, StoreError, Tx};
+use super::{millis, Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyPool, Row};
 
-/// Stores a suggestion.
+/// Stores a suggestion (an advisory record, with no event: see [`Store::write_one`]).
 pub async fn insert(
-    tx: &mut Tx,
+    store: &Store,
     id: &str,
     now: DateTime<Utc>,
     source: &str,
@@ -15,7 +15,7 @@ pub async fn insert(
     top_lead: Option<&str>,
     payload: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO suggestions (id, request_id, created_at, source, top_category, top_lead_unit, payload, kb_entry_used) \
          VALUES ($1, NULL, $2, $3, $4, $5, $6, NULL)",
     )
@@ -24,9 +24,8 @@ pub async fn insert(
     .bind(source)
     .bind(top_category)
     .bind(top_lead)
-    .bind(payload)
-    .execute(tx.conn())
-    .await?;
+    .bind(payload);
+    store.write_one(query).await?;
     Ok(())
 }
 

@@ -85,10 +85,10 @@ async fn create_request(
     Auth(actor): Auth,
     ApiJson(input): ApiJson<intake::NewRequest>,
 ) -> ApiResult<(StatusCode, Json<RequestView>)> {
-    let row = intake::create_row(&s, &actor, input).await?;
+    let (row, events) = intake::create_row(&s, &actor, input).await?;
     Ok((
         StatusCode::CREATED,
-        Json(views::of_new(&s, &actor, &row).await?),
+        Json(views::of_new(&actor, &row, events)),
     ))
 }
 
