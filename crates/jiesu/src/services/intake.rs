@@ -226,15 +226,12 @@ pub async fn create_row(
         updated_at: now,
         closed_at: None,
     };
-    requests::insert(&mut tx, &row).await?;
-    if let Some(sid) = &input.suggestion_id {
-        if !crate::store::suggestions::link(&mut tx, sid, &row.id).await? {
-            return Err(AppError::field(
-                "suggestion_id",
-                "没有这个未使用的建议",
-                "no such unused suggestion",
-            ));
-        }
+    if !requests::insert_linked(&mut tx, &row, input.suggestion_id.as_deref()).await? {
+        return Err(AppError::field(
+            "suggestion_id",
+            "没有这个未使用的建议",
+            "no such unused suggestion",
+        ));
     }
     state
         .event(actor, &row.id, None, "request.created")

@@ -100,9 +100,30 @@ fn link_hash(
     hex::encode(h.finalize())
 }
 
+/// The stored columns of an event, in the order of [`append`]'s parameters.
+const EVENT_COLUMNS: &str =
+    "seq, id, jurisdiction, request_id, assignment_id, actor_id, actor_role, \
+     action, before_state, after_state, payload, at, prev_hash, hash";
+
+/// Events per `INSERT` at most (14 parameters each).
+const EVENTS_PER_STATEMENT: usize = 64;
+
+/// An event linked into the chain, ready to insert.
+struct Linked {
+    seq: i64,
+    id: String,
+    event: NewEvent,
+    payload: String,
+    at: i64,
+    prev: String,
+    hash: String,
+}
+
 /// Appends events after the chain head, inside the caller's transaction, and returns them as
 /// stored, in the same order. The head row is locked (PostgreSQL) or the writer is single
-/// (SQLite), so the chain never forks.
+/// (SQLite), so the chain never forks. The events go in multi-row inserts; on PostgreSQL the
+/// last insert and the head's update are one statement (a data-modifying `WITH`), so an
+/// ordinary change costs two round trips here: read the head, write.
 pub(super) async fn append(
     conn: &mut AnyConnection,
     dialect: Dialect,
@@ -115,68 +136,102 @@ pub(super) async fn append(
     let head = sqlx::query(&sql).fetch_one(&mut *conn).await?;
     let mut seq: i64 = head.try_get("seq")?;
     let mut prev: String = head.try_get("hash")?;
-    let mut stored = Vec::with_capacity(events.len());
-    for e in events {
+    let mut linked = Vec::with_capacity(events.len());
+    for event in events {
         seq += 1;
         let id = uuid::Uuid::now_v7().to_string();
-        let payload = e.payload.to_string();
-        let at = millis(e.at);
+        let payload = event.payload.to_string();
+        let at = millis(event.at);
         let hash = link_hash(
             &prev,
             seq,
             &id,
-            &e.jurisdiction,
-            e.request_id.as_deref(),
-            e.assignment_id.as_deref(),
-            &e.actor_id,
-            &e.actor_role,
-            &e.action,
-            e.before.as_deref(),
-            e.after.as_deref(),
+            &event.jurisdiction,
+            event.request_id.as_deref(),
+            event.assignment_id.as_deref(),
+            &event.actor_id,
+            &event.actor_role,
+            &event.action,
+            event.before.as_deref(),
+            event.after.as_deref(),
             &payload,
             at,
         );
-        sqlx::query(
-            "INSERT INTO events (seq, id, jurisdiction, request_id, assignment_id, actor_id, actor_role, \
-             action, before_state, after_state, payload, at, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(seq)
-        .bind(&id)
-        .bind(&e.jurisdiction)
-        .bind(e.request_id)
-        .bind(&e.assignment_id)
-        .bind(&e.actor_id)
-        .bind(&e.actor_role)
-        .bind(&e.action)
-        .bind(&e.before)
-        .bind(&e.after)
-        .bind(&payload)
-        .bind(at)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await?;
-        prev = hash;
-        stored.push(Event {
+        let next = hash.clone();
+        linked.push(Linked {
             seq,
             id,
-            assignment_id: e.assignment_id,
-            actor_id: e.actor_id,
-            actor_role: e.actor_role,
-            action: e.action,
-            before: e.before,
-            after: e.after,
-            payload: e.payload,
-            at: from_millis(at),
+            event,
+            payload,
+            at,
+            prev: std::mem::replace(&mut prev, next),
+            hash,
         });
     }
-    sqlx::query("UPDATE event_chain SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(seq)
-        .bind(&prev)
-        .execute(&mut *conn)
-        .await?;
-    Ok(stored)
+    let chunks = linked.len().div_ceil(EVENTS_PER_STATEMENT);
+    for (i, chunk) in linked.chunks(EVENTS_PER_STATEMENT).enumerate() {
+        let values = (0..chunk.len())
+            .map(|k| format!("({})", super::placeholders_from(k * 14 + 1, 14)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let insert = format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {values}");
+        let with_head = dialect == Dialect::Postgres && i + 1 == chunks;
+        let sql = if with_head {
+            let n = chunk.len() * 14;
+            format!(
+                "WITH appended AS ({insert}) UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1",
+                n + 1,
+                n + 2
+            )
+        } else {
+            insert
+        };
+        let mut query = sqlx::query(&sql);
+        for l in chunk {
+            let e = &l.event;
+            query = query
+                .bind(l.seq)
+                .bind(&l.id)
+                .bind(&e.jurisdiction)
+                .bind(&e.request_id)
+                .bind(&e.assignment_id)
+                .bind(&e.actor_id)
+                .bind(&e.actor_role)
+                .bind(&e.action)
+                .bind(&e.before)
+                .bind(&e.after)
+                .bind(&l.payload)
+                .bind(l.at)
+                .bind(&l.prev)
+                .bind(&l.hash);
+        }
+        if with_head {
+            query = query.bind(seq).bind(&prev);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    if dialect == Dialect::Sqlite {
+        sqlx::query("UPDATE event_chain SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(&prev)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(linked
+        .into_iter()
+        .map(|l| Event {
+            seq: l.seq,
+            id: l.id,
+            assignment_id: l.event.assignment_id,
+            actor_id: l.event.actor_id,
+            actor_role: l.event.actor_role,
+            action: l.event.action,
+            before: l.event.before,
+            after: l.event.after,
+            payload: l.event.payload,
+            at: from_millis(l.at),
+        })
+        .collect())
 }
 
 /// The events of one request, in order.

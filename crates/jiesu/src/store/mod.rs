@@ -21,6 +21,7 @@ pub mod users;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use events::{Event, NewEvent};
@@ -70,6 +71,14 @@ pub struct Store {
     /// barrier, shared by concurrent commits (see [`Store::begin`]); `None` on SQLite and
     /// where the barrier function is refused.
     barrier: Option<barrier::Barrier>,
+    /// PostgreSQL: taken before appending to the event chain and released after the commit.
+    /// Every write locks the chain's head row, so writes are serial there anyway; queueing for
+    /// it in the process instead of in PostgreSQL's lock manager spares the database a lock
+    /// wait, a sleep and a wake-up per contended write (about 6 % of the machine's CPU at
+    /// full intake). The row lock still orders nodes. No deadlock: between taking the turn and
+    /// committing, a transaction touches only the head row and inserts events (no foreign
+    /// keys), and only a transaction holding a turn holds the head row.
+    chain_turn: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// The default UTC offset (Beijing, +8 h) in ms.
@@ -128,12 +137,17 @@ impl Store {
                     dialect,
                     day_offset_ms: DEFAULT_DAY_OFFSET_MS,
                     barrier: None,
+                    chain_turn: None,
                 }
             }
             Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(30))
+                    // No ping before handing out a pooled connection: it is a round trip per
+                    // acquire (four per intake). A connection that died (PostgreSQL restarted)
+                    // fails its next query instead, and the pool drops it.
+                    .test_before_acquire(false)
                     .connect_with(opts)
                     .await?;
                 let early_release = match sqlx::query(barrier::DURABILITY_BARRIER)
@@ -152,6 +166,7 @@ impl Store {
                 };
                 Store {
                     barrier: early_release.then(|| barrier::Barrier::new(pool.clone())),
+                    chain_turn: Some(Arc::default()),
                     writer: pool.clone(),
                     reader: pool,
                     dialect,
@@ -232,6 +247,7 @@ impl Store {
             dialect: self.dialect,
             day_offset_ms: self.day_offset_ms,
             barrier: self.barrier.clone(),
+            chain_turn: self.chain_turn.clone(),
         })
     }
 
@@ -308,6 +324,8 @@ pub struct Tx {
     day_offset_ms: i64,
     /// PostgreSQL with early lock release: the durability barrier to wait on.
     barrier: Option<barrier::Barrier>,
+    /// PostgreSQL: the node's turn at the event chain (see [`Store`]'s field).
+    chain_turn: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// Begins a PostgreSQL transaction that commits without waiting for the WAL flush (one round
@@ -357,6 +375,12 @@ impl Tx {
             kpi::mark_dirty(self.conn(), request_id, offset).await?;
         }
         let requests: Vec<Option<String>> = events.iter().map(|e| e.request_id.clone()).collect();
+        // PostgreSQL: this node's appends queue here rather than on the head row's lock (see
+        // `chain_turn`); held through the commit, which releases the row.
+        let turn = match (self.chain_turn.clone(), events.is_empty()) {
+            (Some(turn), false) => Some(turn.lock_owned().await),
+            _ => None,
+        };
         let stored = if events.is_empty() {
             Vec::new()
         } else {
@@ -366,6 +390,7 @@ impl Tx {
         match self.tx {
             Inner::Plain(tx) => {
                 tx.commit().await?;
+                drop(turn);
                 if let Some(barrier) = &self.barrier {
                     barrier.wait().await?;
                 }
@@ -378,7 +403,12 @@ impl Tx {
 
 /// `$1, $2, …, $n`: the parameters of an `IN (…)` list of `n` values.
 pub(crate) fn placeholders(n: usize) -> String {
-    (1..=n)
+    placeholders_from(1, n)
+}
+
+/// `$first, …, $(first + n - 1)`: `n` parameters from number `first`.
+pub(crate) fn placeholders_from(first: usize, n: usize) -> String {
+    (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")

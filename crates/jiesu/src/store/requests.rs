@@ -1,7 +1,7 @@
 //! Requests, their orders, extension requests and callbacks. Rows are plain structs: the
 //! services load them inside a write transaction, let `jiesu_core::workflow` decide, and save.
 
-use super::{from_millis, millis, Store, StoreError, Tx};
+use super::{from_millis, millis, Dialect, Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
@@ -102,21 +102,81 @@ pub async fn next_number(tx: &mut Tx, day: &str) -> Result<String, StoreError> {
     Ok(format!("{day}-{n:06}"))
 }
 
-/// Inserts a new request.
-pub async fn insert(tx: &mut Tx, r: &RequestRow) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+/// The `INSERT` of a request row, its values bound by [`bind_row`].
+fn insert_sql() -> String {
+    format!(
         "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
          $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
-    ))
-    .bind(&r.id).bind(&r.number).bind(&r.jurisdiction).bind(&r.kind).bind(&r.channel).bind(&r.merged_line)
-    .bind(&r.status).bind(&r.title).bind(&r.body).bind(&r.address).bind(&r.category_code).bind(&r.time_limit_class)
-    .bind(&r.requester_name).bind(&r.requester_phone).bind(&r.enterprise_name).bind(&r.credit_code)
-    .bind(r.confidential as i64).bind(r.round).bind(&r.primary_id).bind(r.callback_attempts).bind(r.callback_done as i64)
-    .bind(&r.answer).bind(&r.close_reason).bind(&r.created_by).bind(millis(r.created_at)).bind(millis(r.updated_at))
-    .bind(r.closed_at.map(millis))
-    .execute(tx.conn())
-    .await?;
+    )
+}
+
+/// Binds a request row's 27 columns, in [`REQUEST_COLUMNS`] order.
+fn bind_row<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    r: &'q RequestRow,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&r.id)
+        .bind(&r.number)
+        .bind(&r.jurisdiction)
+        .bind(&r.kind)
+        .bind(&r.channel)
+        .bind(&r.merged_line)
+        .bind(&r.status)
+        .bind(&r.title)
+        .bind(&r.body)
+        .bind(&r.address)
+        .bind(&r.category_code)
+        .bind(&r.time_limit_class)
+        .bind(&r.requester_name)
+        .bind(&r.requester_phone)
+        .bind(&r.enterprise_name)
+        .bind(&r.credit_code)
+        .bind(r.confidential as i64)
+        .bind(r.round)
+        .bind(&r.primary_id)
+        .bind(r.callback_attempts)
+        .bind(r.callback_done as i64)
+        .bind(&r.answer)
+        .bind(&r.close_reason)
+        .bind(&r.created_by)
+        .bind(millis(r.created_at))
+        .bind(millis(r.updated_at))
+        .bind(r.closed_at.map(millis))
+}
+
+/// Inserts a new request.
+pub async fn insert(tx: &mut Tx, r: &RequestRow) -> Result<(), StoreError> {
+    let sql = insert_sql();
+    bind_row(sqlx::query(&sql), r).execute(tx.conn()).await?;
     Ok(())
+}
+
+/// Inserts a new request and links to it the suggestion shown for it, if any; false when
+/// there is no such unlinked suggestion (the caller must then not commit). On PostgreSQL both
+/// are one statement (a data-modifying `WITH`), one round trip where they were two.
+pub async fn insert_linked(
+    tx: &mut Tx,
+    r: &RequestRow,
+    suggestion_id: Option<&str>,
+) -> Result<bool, StoreError> {
+    let Some(sid) = suggestion_id else {
+        insert(tx, r).await?;
+        return Ok(true);
+    };
+    if tx.dialect() == Dialect::Sqlite {
+        insert(tx, r).await?;
+        return super::suggestions::link(tx, sid, &r.id).await;
+    }
+    let sql = format!(
+        "WITH inserted AS ({} RETURNING id) UPDATE suggestions SET request_id = (SELECT id FROM inserted) \
+         WHERE id = $28 AND request_id IS NULL",
+        insert_sql()
+    );
+    let done = bind_row(sqlx::query(&sql), r)
+        .bind(sid)
+        .execute(tx.conn())
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Saves the mutable columns of a request.

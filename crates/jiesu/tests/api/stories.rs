@@ -1363,6 +1363,42 @@ pub async fn audit_verify_passes_and_names_the_first_edited_or_removed_event(b: 
         200,
     );
     new_request(&app, &s).await;
+
+    // One change with more events than one insert statement takes (64): appended whole, in
+    // order, returned as stored, and the chain still verifies.
+    let before = app.event_count().await;
+    let mut tx = app.state.store.begin().await.unwrap();
+    for i in 0..150 {
+        tx.event(jiesu::store::NewEvent {
+            jurisdiction: "110000".into(),
+            request_id: Some(id.to_string()),
+            assignment_id: None,
+            actor_id: "system".into(),
+            actor_role: "system".into(),
+            action: "test.bulk".into(),
+            before: None,
+            after: None,
+            payload: json!({ "i": i }),
+            at: chrono::Utc::now(),
+        });
+    }
+    let stored = tx.commit_events().await.unwrap();
+    assert_eq!(stored.len(), 150);
+    assert!(stored.windows(2).all(|w| w[1].1.seq == w[0].1.seq + 1));
+    assert_eq!(stored[149].1.payload, json!({ "i": 149 }));
+    assert_eq!(app.event_count().await, before + 150);
+    let timeline = jiesu::store::events::for_request(app.state.store.reader(), id)
+        .await
+        .unwrap();
+    let as_json = |e: &jiesu::store::Event| serde_json::to_value(e).unwrap();
+    let read: Vec<Value> = timeline
+        .iter()
+        .filter(|e| e.action == "test.bulk")
+        .map(as_json)
+        .collect();
+    let returned: Vec<Value> = stored.iter().map(|(_, e)| as_json(e)).collect();
+    assert_eq!(read, returned);
+
     let total = app.event_count().await;
     let out = app.cli().args(["audit", "verify"]).output().unwrap();
     assert!(
