@@ -108,6 +108,13 @@ const EVENT_COLUMNS: &str =
 /// Events per `INSERT` at most (14 parameters each).
 const EVENTS_PER_STATEMENT: usize = 64;
 
+/// The chain's head: the last event's position and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    seq: i64,
+    hash: String,
+}
+
 /// An event linked into the chain, ready to insert.
 struct Linked {
     seq: i64,
@@ -119,62 +126,153 @@ struct Linked {
     hash: String,
 }
 
+/// Links events after `head`: gives each its position, id and hash.
+fn link(head: &Head, events: Vec<NewEvent>) -> Vec<Linked> {
+    let mut seq = head.seq;
+    let mut prev = head.hash.clone();
+    events
+        .into_iter()
+        .map(|event| {
+            seq += 1;
+            let id = uuid::Uuid::now_v7().to_string();
+            let payload = event.payload.to_string();
+            let at = millis(event.at);
+            let hash = link_hash(
+                &prev,
+                seq,
+                &id,
+                &event.jurisdiction,
+                event.request_id.as_deref(),
+                event.assignment_id.as_deref(),
+                &event.actor_id,
+                &event.actor_role,
+                &event.action,
+                event.before.as_deref(),
+                event.after.as_deref(),
+                &payload,
+                at,
+            );
+            let next = hash.clone();
+            Linked {
+                seq,
+                id,
+                event,
+                payload,
+                at,
+                prev: std::mem::replace(&mut prev, next),
+                hash,
+            }
+        })
+        .collect()
+}
+
+/// Binds the 14 columns of each linked event, in [`EVENT_COLUMNS`] order.
+fn bind_events<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    linked: &'q [Linked],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for l in linked {
+        let e = &l.event;
+        query = query
+            .bind(l.seq)
+            .bind(&l.id)
+            .bind(&e.jurisdiction)
+            .bind(&e.request_id)
+            .bind(&e.assignment_id)
+            .bind(&e.actor_id)
+            .bind(&e.actor_role)
+            .bind(&e.action)
+            .bind(&e.before)
+            .bind(&e.after)
+            .bind(&l.payload)
+            .bind(l.at)
+            .bind(&l.prev)
+            .bind(&l.hash);
+    }
+    query
+}
+
+/// `($1, …, $14), ($15, …, $28), …`: the rows of `n` events.
+fn value_rows(n: usize) -> String {
+    (0..n)
+        .map(|k| format!("({})", super::placeholders_from(k * 14 + 1, 14)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The head after the linked events.
+fn new_head(linked: &[Linked], before: Head) -> Head {
+    match linked.last() {
+        Some(l) => Head {
+            seq: l.seq,
+            hash: l.hash.clone(),
+        },
+        None => before,
+    }
+}
+
 /// Appends events after the chain head, inside the caller's transaction, and returns them as
-/// stored, in the same order. The head row is locked (PostgreSQL) or the writer is single
-/// (SQLite), so the chain never forks. The events go in multi-row inserts; on PostgreSQL the
-/// last insert and the head's update are one statement (a data-modifying `WITH`), so an
-/// ordinary change costs two round trips here: read the head, write.
+/// stored, in the same order, with the new head. The head row is locked (PostgreSQL) or the
+/// writer is single (SQLite), so the chain never forks. The events go in multi-row inserts;
+/// on PostgreSQL the last insert and the head's update are one statement (a data-modifying
+/// `WITH`). `known` is the head this node last committed (PostgreSQL, see `turn.rs`): then
+/// one statement locks the head, checks it is still `known`, inserts and moves the head, and
+/// only if another node has written since does the append read the head and write again.
 pub(super) async fn append(
     conn: &mut AnyConnection,
     dialect: Dialect,
     events: Vec<NewEvent>,
-) -> Result<Vec<Event>, StoreError> {
+    known: Option<Head>,
+) -> Result<(Vec<Event>, Head), StoreError> {
+    let mut events = Some(events);
+    if let (Some(known), Dialect::Postgres) = (known, dialect) {
+        let count = events.as_ref().map_or(0, Vec::len);
+        if count <= EVENTS_PER_STATEMENT {
+            let linked = link(&known, events.take().unwrap_or_default());
+            let head = new_head(&linked, known.clone());
+            let n = linked.len() * 14;
+            let sql = format!(
+                "WITH head AS (SELECT seq FROM event_chain WHERE id = 1 AND seq = ${} AND hash = ${} FOR UPDATE), \
+                 appended AS (INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM (VALUES {}) AS v ({EVENT_COLUMNS}) \
+                 WHERE EXISTS (SELECT 1 FROM head)) \
+                 UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1 AND EXISTS (SELECT 1 FROM head)",
+                n + 1,
+                n + 2,
+                value_rows(linked.len()),
+                n + 3,
+                n + 4,
+            );
+            let done = bind_events(sqlx::query(&sql), &linked)
+                .bind(known.seq)
+                .bind(&known.hash)
+                .bind(head.seq)
+                .bind(&head.hash)
+                .execute(&mut *conn)
+                .await?;
+            if done.rows_affected() == 1 {
+                return Ok((stored(linked), head));
+            }
+            // Another node wrote since: nothing was inserted; link again after the real head.
+            events = Some(linked.into_iter().map(|l| l.event).collect());
+        }
+    }
     let sql = format!(
         "SELECT seq, hash FROM event_chain WHERE id = 1{}",
         dialect.for_update()
     );
-    let head = sqlx::query(&sql).fetch_one(&mut *conn).await?;
-    let mut seq: i64 = head.try_get("seq")?;
-    let mut prev: String = head.try_get("hash")?;
-    let mut linked = Vec::with_capacity(events.len());
-    for event in events {
-        seq += 1;
-        let id = uuid::Uuid::now_v7().to_string();
-        let payload = event.payload.to_string();
-        let at = millis(event.at);
-        let hash = link_hash(
-            &prev,
-            seq,
-            &id,
-            &event.jurisdiction,
-            event.request_id.as_deref(),
-            event.assignment_id.as_deref(),
-            &event.actor_id,
-            &event.actor_role,
-            &event.action,
-            event.before.as_deref(),
-            event.after.as_deref(),
-            &payload,
-            at,
-        );
-        let next = hash.clone();
-        linked.push(Linked {
-            seq,
-            id,
-            event,
-            payload,
-            at,
-            prev: std::mem::replace(&mut prev, next),
-            hash,
-        });
-    }
+    let row = sqlx::query(&sql).fetch_one(&mut *conn).await?;
+    let current = Head {
+        seq: row.try_get("seq")?,
+        hash: row.try_get("hash")?,
+    };
+    let linked = link(&current, events.unwrap_or_default());
+    let head = new_head(&linked, current);
     let chunks = linked.len().div_ceil(EVENTS_PER_STATEMENT);
     for (i, chunk) in linked.chunks(EVENTS_PER_STATEMENT).enumerate() {
-        let values = (0..chunk.len())
-            .map(|k| format!("({})", super::placeholders_from(k * 14 + 1, 14)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let insert = format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES {values}");
+        let insert = format!(
+            "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
+            value_rows(chunk.len())
+        );
         let with_head = dialect == Dialect::Postgres && i + 1 == chunks;
         let sql = if with_head {
             let n = chunk.len() * 14;
@@ -186,38 +284,25 @@ pub(super) async fn append(
         } else {
             insert
         };
-        let mut query = sqlx::query(&sql);
-        for l in chunk {
-            let e = &l.event;
-            query = query
-                .bind(l.seq)
-                .bind(&l.id)
-                .bind(&e.jurisdiction)
-                .bind(&e.request_id)
-                .bind(&e.assignment_id)
-                .bind(&e.actor_id)
-                .bind(&e.actor_role)
-                .bind(&e.action)
-                .bind(&e.before)
-                .bind(&e.after)
-                .bind(&l.payload)
-                .bind(l.at)
-                .bind(&l.prev)
-                .bind(&l.hash);
-        }
+        let mut query = bind_events(sqlx::query(&sql), chunk);
         if with_head {
-            query = query.bind(seq).bind(&prev);
+            query = query.bind(head.seq).bind(&head.hash);
         }
         query.execute(&mut *conn).await?;
     }
     if dialect == Dialect::Sqlite {
         sqlx::query("UPDATE event_chain SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(&prev)
+            .bind(head.seq)
+            .bind(&head.hash)
             .execute(&mut *conn)
             .await?;
     }
-    Ok(linked
+    Ok((stored(linked), head))
+}
+
+/// The linked events as stored.
+fn stored(linked: Vec<Linked>) -> Vec<Event> {
+    linked
         .into_iter()
         .map(|l| Event {
             seq: l.seq,
@@ -231,7 +316,7 @@ pub(super) async fn append(
             payload: l.event.payload,
             at: from_millis(l.at),
         })
-        .collect())
+        .collect()
 }
 
 /// The events of one request, in order.

@@ -16,12 +16,12 @@ pub mod queues;
 pub mod reference;
 pub mod requests;
 pub mod suggestions;
+mod turn;
 pub mod users;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub use events::{Event, NewEvent};
@@ -71,14 +71,8 @@ pub struct Store {
     /// barrier, shared by concurrent commits (see [`Store::begin`]); `None` on SQLite and
     /// where the barrier function is refused.
     barrier: Option<barrier::Barrier>,
-    /// PostgreSQL: taken before appending to the event chain and released after the commit.
-    /// Every write locks the chain's head row, so writes are serial there anyway; queueing for
-    /// it in the process instead of in PostgreSQL's lock manager spares the database a lock
-    /// wait, a sleep and a wake-up per contended write (about 6 % of the machine's CPU at
-    /// full intake). The row lock still orders nodes. No deadlock: between taking the turn and
-    /// committing, a transaction touches only the head row and inserts events (no foreign
-    /// keys), and only a transaction holding a turn holds the head row.
-    chain_turn: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// PostgreSQL: the node's turn at the event chain and the day counter (`turn.rs`).
+    chain_turn: Option<turn::ChainTurn>,
 }
 
 /// The default UTC offset (Beijing, +8 h) in ms.
@@ -166,7 +160,7 @@ impl Store {
                 };
                 Store {
                     barrier: early_release.then(|| barrier::Barrier::new(pool.clone())),
-                    chain_turn: Some(Arc::default()),
+                    chain_turn: Some(turn::ChainTurn::default()),
                     writer: pool.clone(),
                     reader: pool,
                     dialect,
@@ -248,6 +242,7 @@ impl Store {
             day_offset_ms: self.day_offset_ms,
             barrier: self.barrier.clone(),
             chain_turn: self.chain_turn.clone(),
+            turn: turn::Turn::NotTaken,
         })
     }
 
@@ -325,7 +320,9 @@ pub struct Tx {
     /// PostgreSQL with early lock release: the durability barrier to wait on.
     barrier: Option<barrier::Barrier>,
     /// PostgreSQL: the node's turn at the event chain (see [`Store`]'s field).
-    chain_turn: Option<Arc<tokio::sync::Mutex<()>>>,
+    chain_turn: Option<turn::ChainTurn>,
+    /// This transaction's standing with the turn.
+    turn: turn::Turn,
 }
 
 /// Begins a PostgreSQL transaction that commits without waiting for the WAL flush (one round
@@ -349,6 +346,15 @@ impl Tx {
     /// The backend.
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// PostgreSQL: takes this node's turn at the shared rows now rather than at commit (see
+    /// `turn.rs`); call it before the first statement that locks the day counter. Does
+    /// nothing on SQLite or when already asked for.
+    pub async fn take_turn(&mut self) {
+        if let (turn::Turn::NotTaken, Some(chain)) = (&self.turn, &self.chain_turn) {
+            self.turn = chain.take().await;
+        }
     }
 
     /// Records an event to append at commit.
@@ -375,21 +381,23 @@ impl Tx {
             kpi::mark_dirty(self.conn(), request_id, offset).await?;
         }
         let requests: Vec<Option<String>> = events.iter().map(|e| e.request_id.clone()).collect();
-        // PostgreSQL: this node's appends queue here rather than on the head row's lock (see
-        // `chain_turn`); held through the commit, which releases the row.
-        let turn = match (self.chain_turn.clone(), events.is_empty()) {
-            (Some(turn), false) => Some(turn.lock_owned().await),
-            _ => None,
-        };
-        let stored = if events.is_empty() {
-            Vec::new()
+        let (stored, head) = if events.is_empty() {
+            (Vec::new(), None)
         } else {
+            // PostgreSQL: held through the commit, which releases the head row.
+            self.take_turn().await;
+            let known = self.turn.known_head();
             let dialect = self.dialect;
-            events::append(self.conn(), dialect, events).await?
+            let (stored, head) = events::append(self.conn(), dialect, events, known).await?;
+            (stored, Some(head))
         };
+        let mut turn = std::mem::take(&mut self.turn);
         match self.tx {
             Inner::Plain(tx) => {
                 tx.commit().await?;
+                if let Some(head) = head {
+                    turn.remember(head);
+                }
                 drop(turn);
                 if let Some(barrier) = &self.barrier {
                     barrier.wait().await?;

@@ -95,6 +95,7 @@ pub async fn reserve_number(store: &Store, day: &str) -> Result<Option<String>, 
 
 /// The next human number of a local day: `20261128-000123`, inside the transaction.
 pub async fn next_number(tx: &mut Tx, day: &str) -> Result<String, StoreError> {
+    tx.take_turn().await; // PostgreSQL: the turn before the counter row (see `turn.rs`)
     let n: i64 = sqlx::query_scalar(NEXT_NUMBER)
         .bind(day)
         .fetch_one(tx.conn())

@@ -563,5 +563,51 @@ pub async fn a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and
             "{dupes:?}"
         );
     }
+
+    // Both nodes write, turn about and then at once. On PostgreSQL each node remembers the
+    // chain head it last wrote and writes after it without reading it; when the other node
+    // has written since, that write must notice and append after the real head. A forked
+    // chain would fail on the duplicate position or in the verification.
+    let user_id: String = sqlx::query_scalar("SELECT id FROM users WHERE username = 'op1'")
+        .fetch_one(app.state.store.reader())
+        .await
+        .unwrap();
+    let actor = jiesu_core::Actor {
+        user_id,
+        username: "op1".into(),
+        role: Role::Operator,
+        unit: None,
+    };
+    let before = app.event_count().await;
+    let create = |state: jiesu::services::AppState, i: usize| {
+        let actor = actor.clone();
+        async move {
+            let mut body = complaint("望京西园三区夜间施工噪音扰民。");
+            body["requester"]["phone"] = json!(format!("1392222{i:04}"));
+            let input = serde_json::from_value(body).unwrap();
+            jiesu::services::intake::create(&state, &actor, input)
+                .await
+                .unwrap()
+        }
+    };
+    let node = |i: usize| {
+        if i.is_multiple_of(2) {
+            other.clone()
+        } else {
+            app.state.clone()
+        }
+    };
+    for i in 0..6 {
+        create(node(i), i).await;
+    }
+    let at_once: Vec<_> = (6..30).map(|i| tokio::spawn(create(node(i), i))).collect();
+    for t in at_once {
+        t.await.unwrap();
+    }
+    assert_eq!(app.event_count().await, before + 30);
+    assert!(jiesu::store::events::verify(app.state.store.reader())
+        .await
+        .unwrap()
+        .is_ok());
     other.store.close().await;
 }
