@@ -215,9 +215,13 @@ fn new_head(linked: &[Linked], before: Head) -> Head {
 /// stored, in the same order, with the new head. The head row is locked (PostgreSQL) or the
 /// writer is single (SQLite), so the chain never forks. The events go in multi-row inserts;
 /// on PostgreSQL the last insert and the head's update are one statement (a data-modifying
-/// `WITH`). `known` is the head this node last committed (PostgreSQL, see `turn.rs`): then
-/// one statement locks the head, checks it is still `known`, inserts and moves the head, and
-/// only if another node has written since does the append read the head and write again.
+/// `WITH`).
+///
+/// `known` is the head this node last wrote (see `turn.rs`). Then the append does not read
+/// the head: on PostgreSQL one statement locks the head, checks it is still `known`, inserts
+/// and moves it; on SQLite the head is moved only where it is still `known`, and the events
+/// inserted after. Only where another writer moved the head since does the append read it
+/// and link the events again.
 pub(super) async fn append(
     conn: &mut AnyConnection,
     dialect: Dialect,
@@ -225,36 +229,57 @@ pub(super) async fn append(
     known: Option<Head>,
 ) -> Result<(Vec<Event>, Head), StoreError> {
     let mut events = Some(events);
-    if let (Some(known), Dialect::Postgres) = (known, dialect) {
-        let count = events.as_ref().map_or(0, Vec::len);
-        if count <= EVENTS_PER_STATEMENT {
-            let linked = link(&known, events.take().unwrap_or_default());
-            let head = new_head(&linked, known.clone());
-            let n = linked.len() * 14;
-            let sql = format!(
-                "WITH head AS (SELECT seq FROM event_chain WHERE id = 1 AND seq = ${} AND hash = ${} FOR UPDATE), \
-                 appended AS (INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM (VALUES {}) AS v ({EVENT_COLUMNS}) \
-                 WHERE EXISTS (SELECT 1 FROM head)) \
-                 UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1 AND EXISTS (SELECT 1 FROM head)",
-                n + 1,
-                n + 2,
-                value_rows(linked.len()),
-                n + 3,
-                n + 4,
-            );
-            let done = bind_events(sqlx::query(&sql), &linked)
-                .bind(known.seq)
-                .bind(&known.hash)
+    let count = events.as_ref().map_or(0, Vec::len);
+    if let Some(known) = known.filter(|_| count <= EVENTS_PER_STATEMENT) {
+        let linked = link(&known, events.take().unwrap_or_default());
+        let head = new_head(&linked, known.clone());
+        let moved = match dialect {
+            Dialect::Postgres => {
+                let n = linked.len() * 14;
+                let sql = format!(
+                    "WITH head AS (SELECT seq FROM event_chain WHERE id = 1 AND seq = ${} AND hash = ${} FOR UPDATE), \
+                     appended AS (INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM (VALUES {}) AS v ({EVENT_COLUMNS}) \
+                     WHERE EXISTS (SELECT 1 FROM head)) \
+                     UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1 AND EXISTS (SELECT 1 FROM head)",
+                    n + 1,
+                    n + 2,
+                    value_rows(linked.len()),
+                    n + 3,
+                    n + 4,
+                );
+                bind_events(sqlx::query(&sql), &linked)
+                    .bind(known.seq)
+                    .bind(&known.hash)
+                    .bind(head.seq)
+                    .bind(&head.hash)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                    == 1
+            }
+            Dialect::Sqlite => {
+                let moved = sqlx::query(
+                    "UPDATE event_chain SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4",
+                )
                 .bind(head.seq)
                 .bind(&head.hash)
+                .bind(known.seq)
+                .bind(&known.hash)
                 .execute(&mut *conn)
-                .await?;
-            if done.rows_affected() == 1 {
-                return Ok((stored(linked), head));
+                .await?
+                .rows_affected()
+                    == 1;
+                if moved {
+                    insert_events(conn, dialect, &linked, None).await?;
+                }
+                moved
             }
-            // Another node wrote since: nothing was inserted; link again after the real head.
-            events = Some(linked.into_iter().map(|l| l.event).collect());
+        };
+        if moved {
+            return Ok((stored(linked), head));
         }
+        // Another writer moved the head since: nothing was written; link again after it.
+        events = Some(linked.into_iter().map(|l| l.event).collect());
     }
     let sql = format!(
         "SELECT seq, hash FROM event_chain WHERE id = 1{}",
@@ -267,29 +292,7 @@ pub(super) async fn append(
     };
     let linked = link(&current, events.unwrap_or_default());
     let head = new_head(&linked, current);
-    let chunks = linked.len().div_ceil(EVENTS_PER_STATEMENT);
-    for (i, chunk) in linked.chunks(EVENTS_PER_STATEMENT).enumerate() {
-        let insert = format!(
-            "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
-            value_rows(chunk.len())
-        );
-        let with_head = dialect == Dialect::Postgres && i + 1 == chunks;
-        let sql = if with_head {
-            let n = chunk.len() * 14;
-            format!(
-                "WITH appended AS ({insert}) UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1",
-                n + 1,
-                n + 2
-            )
-        } else {
-            insert
-        };
-        let mut query = bind_events(sqlx::query(&sql), chunk);
-        if with_head {
-            query = query.bind(head.seq).bind(&head.hash);
-        }
-        query.execute(&mut *conn).await?;
-    }
+    insert_events(conn, dialect, &linked, Some(&head)).await?;
     if dialect == Dialect::Sqlite {
         sqlx::query("UPDATE event_chain SET seq = $1, hash = $2 WHERE id = 1")
             .bind(head.seq)
@@ -298,6 +301,41 @@ pub(super) async fn append(
             .await?;
     }
     Ok((stored(linked), head))
+}
+
+/// Inserts linked events in multi-row inserts; on PostgreSQL with `head`, the last insert
+/// also moves the chain's head there (one statement).
+async fn insert_events(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    linked: &[Linked],
+    head: Option<&Head>,
+) -> Result<(), StoreError> {
+    let chunks = linked.len().div_ceil(EVENTS_PER_STATEMENT);
+    for (i, chunk) in linked.chunks(EVENTS_PER_STATEMENT).enumerate() {
+        let insert = format!(
+            "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
+            value_rows(chunk.len())
+        );
+        let head = head.filter(|_| dialect == Dialect::Postgres && i + 1 == chunks);
+        let sql = match head {
+            Some(_) => {
+                let n = chunk.len() * 14;
+                format!(
+                    "WITH appended AS ({insert}) UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1",
+                    n + 1,
+                    n + 2
+                )
+            }
+            None => insert,
+        };
+        let mut query = bind_events(sqlx::query(&sql), chunk);
+        if let Some(head) = head {
+            query = query.bind(head.seq).bind(&head.hash);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// The linked events as stored.

@@ -71,7 +71,9 @@ pub struct Store {
     /// barrier, shared by concurrent commits (see [`Store::begin`]); `None` on SQLite and
     /// where the barrier function is refused.
     barrier: Option<barrier::Barrier>,
-    /// PostgreSQL: the node's turn at the event chain and the day counter (`turn.rs`).
+    /// The node's turn at the event chain, with the head it last wrote (`turn.rs`). On
+    /// SQLite the single writer already serialises writes, so the turn is never waited for;
+    /// it keeps the head.
     chain_turn: Option<turn::ChainTurn>,
 }
 
@@ -131,7 +133,7 @@ impl Store {
                     dialect,
                     day_offset_ms: DEFAULT_DAY_OFFSET_MS,
                     barrier: None,
-                    chain_turn: None,
+                    chain_turn: Some(turn::ChainTurn::default()),
                 }
             }
             Dialect::Postgres => {
@@ -348,9 +350,9 @@ impl Tx {
         self.dialect
     }
 
-    /// PostgreSQL: takes this node's turn at the shared rows now rather than at commit (see
-    /// `turn.rs`); call it before the first statement that locks the day counter. Does
-    /// nothing on SQLite or when already asked for.
+    /// Takes this node's turn at the event chain now rather than at commit (see `turn.rs`);
+    /// call it before the first statement that locks the day counter inside the
+    /// transaction. Does nothing when already asked for.
     pub async fn take_turn(&mut self) {
         if let (turn::Turn::NotTaken, Some(chain)) = (&self.turn, &self.chain_turn) {
             self.turn = chain.take().await;
@@ -403,7 +405,17 @@ impl Tx {
                     barrier.wait().await?;
                 }
             }
-            Inner::Grouped(slot) => slot.commit().await?,
+            Inner::Grouped(slot) => {
+                // Remembered before the batch commits, and the turn given back: the next
+                // transaction of the batch, on the same connection, appends after this one
+                // (and waits for the turn while this one waits for it to commit). Should the
+                // batch fail, the remembered head is stale, which the next append notices.
+                if let Some(head) = head {
+                    turn.remember(head);
+                }
+                drop(turn);
+                slot.commit().await?
+            }
         }
         Ok(requests.into_iter().zip(stored).collect())
     }

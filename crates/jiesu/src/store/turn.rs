@@ -1,17 +1,20 @@
-//! PostgreSQL: a node's turn at the rows every write shares. Every change appends to the
-//! event chain, so it locks the chain's head row, and every intake also increments the day's
-//! counter row: writes are serial there anyway. Queueing for them in the process, instead of
-//! in PostgreSQL's lock manager, spares the database a lock wait, a sleep and a wake-up per
-//! contended write (about 6 % of the machine's CPU at full intake). The rows' locks still
-//! order the nodes of a cluster; the turn only orders one node's transactions.
+//! A node's turn at the event chain. Every change appends to the chain, so on PostgreSQL it
+//! locks the chain's head row: writes are serial there anyway. Queueing for it in the
+//! process, instead of in PostgreSQL's lock manager, spares the database a lock wait, a sleep
+//! and a wake-up per contended write (about 6 % of the machine's CPU at full intake). The
+//! row's lock still orders the nodes of a cluster; the turn only orders one node's
+//! transactions. A transaction that increments the day counter inside itself takes the turn
+//! first (`requests::next_number`), so the two are always taken in the same order. On SQLite
+//! the single writer already serialises writes and the turn is never waited for.
 //!
-//! The turn also remembers the chain's head as this node last committed it, so the next
-//! append can write without reading it first: its statement checks the head is unchanged and
-//! otherwise does nothing, and the append falls back to reading the head (see
-//! `events::append`). A head is remembered only after its transaction committed.
+//! The turn also remembers the chain's head as this node last wrote it, so the next append
+//! can write without reading it first: its statements check the head is unchanged and
+//! otherwise do nothing, and the append falls back to reading the head (see
+//! `events::append`). A stale remembered head (another node or process wrote, or the
+//! transaction that wrote it failed) therefore costs a read, never a fork.
 //!
 //! No deadlock: a transaction waits at most [`TURN_WAIT`] for the turn and then goes on
-//! without it (correct, only slower: the row locks still serialise), so a turn holder that
+//! without it (correct, only slower: the row lock still serialises), so a turn holder that
 //! waits in PostgreSQL for a lock held by a transaction waiting for the turn is freed.
 
 use super::events::Head;
@@ -23,7 +26,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 /// wait (a queue of 32 writes at ~0.5 ms each), so it only ends a cross wait.
 const TURN_WAIT: Duration = Duration::from_millis(250);
 
-/// The turn of one node (PostgreSQL).
+/// The turn of one node.
 #[derive(Clone, Debug, Default)]
 pub(super) struct ChainTurn(Arc<Mutex<Option<Head>>>);
 
