@@ -77,6 +77,34 @@ impl GroupWriter {
     /// Starts a logical transaction: waits for the writer, opens the physical transaction
     /// if none is open, and sets a savepoint.
     pub(super) async fn begin(&self) -> Result<Slot, sqlx::Error> {
+        self.slot(true).await
+    }
+
+    /// Runs one statement as a logical transaction of its own, without a savepoint (a
+    /// statement is atomic by itself): two statements fewer on the single writer. Should it
+    /// fail, the whole physical transaction is rolled back and every logical commit in it
+    /// fails, since SQLite may already have rolled it back (an I/O error, a full disk).
+    pub(super) async fn write_one<'q>(
+        &self,
+        query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<u64, sqlx::Error> {
+        let mut slot = self.slot(false).await?;
+        match query.execute(slot.conn()).await {
+            Ok(done) => {
+                slot.commit().await?;
+                Ok(done.rows_affected())
+            }
+            Err(e) => {
+                if let Some(w) = slot.guard.as_mut() {
+                    w.fail(&e.to_string()).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Waits for the writer and prepares it for a logical transaction, in a savepoint or not.
+    async fn slot(&self, savepoint: bool) -> Result<Slot, sqlx::Error> {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let mut waiting = Waiting {
             group: self.clone(),
@@ -88,9 +116,10 @@ impl GroupWriter {
         let mut slot = Slot {
             guard: Some(guard),
             group: self.clone(),
+            savepoint,
         };
         let w = slot.guard.as_mut().expect("held");
-        w.prepare(&self.pool).await?;
+        w.prepare(&self.pool, savepoint).await?;
         Ok(slot)
     }
 
@@ -143,11 +172,14 @@ impl Writer {
         Ok(())
     }
 
-    async fn prepare(&mut self, pool: &AnyPool) -> Result<(), sqlx::Error> {
+    async fn prepare(&mut self, pool: &AnyPool, savepoint: bool) -> Result<(), sqlx::Error> {
         self.undo_abandoned().await?;
         if !self.open {
             self.conn(pool).await?.execute("BEGIN IMMEDIATE").await?;
             self.open = true;
+        }
+        if !savepoint {
+            return Ok(());
         }
         let c = self.conn(pool).await?;
         if let Err(e) = c.execute("SAVEPOINT lt").await {
@@ -201,6 +233,8 @@ impl Writer {
 pub(super) struct Slot {
     guard: Option<OwnedMutexGuard<Writer>>,
     group: GroupWriter,
+    /// In a savepoint of its own (all but [`GroupWriter::write_one`]).
+    savepoint: bool,
 }
 
 impl Slot {
@@ -218,7 +252,8 @@ impl Slot {
     pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
         let mut w = self.guard.take().expect("held until commit");
         let released = match w.conn.as_deref_mut() {
-            Some(c) => c.execute("RELEASE SAVEPOINT lt").await.map(|_| ()),
+            Some(c) if self.savepoint => c.execute("RELEASE SAVEPOINT lt").await.map(|_| ()),
+            Some(_) => Ok(()),
             None => Err(sqlx::Error::PoolClosed),
         };
         if let Err(e) = released {
@@ -267,8 +302,9 @@ mod tests {
     use crate::store::{SqliteOptions, Store};
     use sqlx::Executor;
 
-    /// Logical transactions interleave in shared physical ones: the committed ones are all
-    /// there, the abandoned ones (dropped after writing) left nothing, and batches formed.
+    /// Logical transactions, and lone statements without savepoints, interleave in shared
+    /// physical ones: the committed ones are all there, the abandoned ones (dropped after
+    /// writing) left nothing.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn committed_writes_stay_and_abandoned_ones_roll_back_alone() {
         let dir = tempfile::tempdir().unwrap();
@@ -291,6 +327,12 @@ mod tests {
         for i in 0..200i64 {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
+                if i % 4 == 1 {
+                    // One statement alone, without a savepoint, in the same batches.
+                    let query = sqlx::query("INSERT INTO scratch (id) VALUES ($1)").bind(i);
+                    assert_eq!(store.write_one(query).await.unwrap(), 1);
+                    return true;
+                }
                 let mut tx = store.begin().await.unwrap();
                 sqlx::query("INSERT INTO scratch (id) VALUES ($1)")
                     .bind(i)
@@ -319,6 +361,12 @@ mod tests {
             .unwrap();
         assert_eq!(ids, committed);
         assert_eq!(ids.len(), 150);
+        // A failing lone statement fails alone here (nothing else pending) and the writer
+        // goes on.
+        let duplicate = sqlx::query("INSERT INTO scratch (id) VALUES ($1)").bind(1i64);
+        assert!(store.write_one(duplicate).await.is_err());
+        let next = sqlx::query("INSERT INTO scratch (id) VALUES ($1)").bind(1000i64);
+        assert_eq!(store.write_one(next).await.unwrap(), 1);
         store.close().await;
         // Reopened, everything committed is still there.
         let store = Store::open(
@@ -333,6 +381,6 @@ mod tests {
             .fetch_one(store.reader())
             .await
             .unwrap();
-        assert_eq!(n, 150);
+        assert_eq!(n, 151);
     }
 }

@@ -5,6 +5,7 @@
 
 mod barrier;
 pub mod catalogue;
+mod chain;
 pub mod disputes;
 pub mod events;
 mod group;
@@ -287,16 +288,14 @@ impl Store {
     /// Runs one write statement that records no events (an advisory record, such as a stored
     /// suggestion) as a transaction of its own, durable when this returns: on PostgreSQL an
     /// autocommitted statement (one round trip instead of begin, statement, commit and
-    /// barrier), on SQLite a grouped transaction. Returns the rows affected.
+    /// barrier), on SQLite a grouped transaction without a savepoint. Returns the rows
+    /// affected.
     pub async fn write_one<'q>(
         &self,
         query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
     ) -> Result<u64, StoreError> {
-        if self.group.is_some() {
-            let mut tx = self.begin().await?;
-            let n = query.execute(tx.conn()).await?.rows_affected();
-            tx.commit().await?;
-            Ok(n)
+        if let Some(group) = &self.group {
+            Ok(group.write_one(query).await?)
         } else {
             Ok(query.execute(&self.writer).await?.rows_affected())
         }
@@ -390,7 +389,7 @@ impl Tx {
             self.take_turn().await;
             let known = self.turn.known_head();
             let dialect = self.dialect;
-            let (stored, head) = events::append(self.conn(), dialect, events, known).await?;
+            let (stored, head) = chain::append(self.conn(), dialect, events, known).await?;
             (stored, Some(head))
         };
         let mut turn = std::mem::take(&mut self.turn);

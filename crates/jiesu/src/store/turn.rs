@@ -10,14 +10,14 @@
 //! The turn also remembers the chain's head as this node last wrote it, so the next append
 //! can write without reading it first: its statements check the head is unchanged and
 //! otherwise do nothing, and the append falls back to reading the head (see
-//! `events::append`). A stale remembered head (another node or process wrote, or the
+//! `chain::append`). A stale remembered head (another node or process wrote, or the
 //! transaction that wrote it failed) therefore costs a read, never a fork.
 //!
 //! No deadlock: a transaction waits at most [`TURN_WAIT`] for the turn and then goes on
 //! without it (correct, only slower: the row lock still serialises), so a turn holder that
 //! waits in PostgreSQL for a lock held by a transaction waiting for the turn is freed.
 
-use super::events::Head;
+use super::chain::Head;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};

@@ -1,0 +1,277 @@
+//! Appending to the event chain (see `events.rs` for the chain and its verification): link
+//! each new event after the head with its hash, insert the events in multi-row statements and
+//! move the head, in the caller's transaction.
+
+use super::events::{link_hash, Event, NewEvent};
+use super::{from_millis, millis, Dialect, StoreError};
+use sqlx::{AnyConnection, Row};
+
+/// The stored columns of an event, in the order [`bind_events`] binds them.
+const EVENT_COLUMNS: &str =
+    "seq, id, jurisdiction, request_id, assignment_id, actor_id, actor_role, \
+     action, before_state, after_state, payload, at, prev_hash, hash";
+
+/// Events per `INSERT` at most (14 parameters each).
+const EVENTS_PER_STATEMENT: usize = 64;
+
+/// The chain's head: the last event's position and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    seq: i64,
+    hash: String,
+}
+
+/// An event linked into the chain, ready to insert.
+struct Linked {
+    seq: i64,
+    id: String,
+    event: NewEvent,
+    payload: String,
+    at: i64,
+    prev: String,
+    hash: String,
+}
+
+/// Links events after `head`: gives each its position, id and hash.
+fn link(head: &Head, events: Vec<NewEvent>) -> Vec<Linked> {
+    let mut seq = head.seq;
+    let mut prev = head.hash.clone();
+    events
+        .into_iter()
+        .map(|event| {
+            seq += 1;
+            let id = uuid::Uuid::now_v7().to_string();
+            let payload = event.payload.to_string();
+            let at = millis(event.at);
+            let hash = link_hash(
+                &prev,
+                seq,
+                &id,
+                &event.jurisdiction,
+                event.request_id.as_deref(),
+                event.assignment_id.as_deref(),
+                &event.actor_id,
+                &event.actor_role,
+                &event.action,
+                event.before.as_deref(),
+                event.after.as_deref(),
+                &payload,
+                at,
+            );
+            let next = hash.clone();
+            Linked {
+                seq,
+                id,
+                event,
+                payload,
+                at,
+                prev: std::mem::replace(&mut prev, next),
+                hash,
+            }
+        })
+        .collect()
+}
+
+/// Binds the 14 columns of each linked event, in [`EVENT_COLUMNS`] order.
+fn bind_events<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    linked: &'q [Linked],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for l in linked {
+        let e = &l.event;
+        query = query
+            .bind(l.seq)
+            .bind(&l.id)
+            .bind(&e.jurisdiction)
+            .bind(&e.request_id)
+            .bind(&e.assignment_id)
+            .bind(&e.actor_id)
+            .bind(&e.actor_role)
+            .bind(&e.action)
+            .bind(&e.before)
+            .bind(&e.after)
+            .bind(&l.payload)
+            .bind(l.at)
+            .bind(&l.prev)
+            .bind(&l.hash);
+    }
+    query
+}
+
+/// `($1, …, $14), ($15, …, $28), …`: the rows of `n` events.
+fn value_rows(n: usize) -> String {
+    (0..n)
+        .map(|k| format!("({})", super::placeholders_from(k * 14 + 1, 14)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The head after the linked events.
+fn new_head(linked: &[Linked], before: Head) -> Head {
+    match linked.last() {
+        Some(l) => Head {
+            seq: l.seq,
+            hash: l.hash.clone(),
+        },
+        None => before,
+    }
+}
+
+/// Appends events after the chain head, inside the caller's transaction, and returns them as
+/// stored, in the same order, with the new head. The head row is locked (PostgreSQL) or the
+/// writer is single (SQLite), so the chain never forks. The events go in multi-row inserts;
+/// on PostgreSQL the last insert and the head's update are one statement (a data-modifying
+/// `WITH`).
+///
+/// `known` is the head this node last wrote (see `turn.rs`). Then the append does not read
+/// the head: on PostgreSQL one statement locks the head, checks it is still `known`, inserts
+/// and moves it; on SQLite the head is moved only where it is still `known`, and the events
+/// inserted after. Only where another writer moved the head since does the append read it
+/// and link the events again.
+pub(super) async fn append(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    events: Vec<NewEvent>,
+    known: Option<Head>,
+) -> Result<(Vec<Event>, Head), StoreError> {
+    let events = match known.filter(|_| events.len() <= EVENTS_PER_STATEMENT) {
+        Some(known) => match append_after_known(conn, dialect, events, known).await? {
+            Ok(appended) => return Ok(appended),
+            Err(events) => events, // another writer moved the head: nothing was written
+        },
+        None => events,
+    };
+    let sql = format!(
+        "SELECT seq, hash FROM event_chain WHERE id = 1{}",
+        dialect.for_update()
+    );
+    let row = sqlx::query(&sql).fetch_one(&mut *conn).await?;
+    let current = Head {
+        seq: row.try_get("seq")?,
+        hash: row.try_get("hash")?,
+    };
+    let linked = link(&current, events);
+    let head = new_head(&linked, current);
+    insert_events(conn, dialect, &linked, Some(&head)).await?;
+    if dialect == Dialect::Sqlite {
+        sqlx::query("UPDATE event_chain SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(head.seq)
+            .bind(&head.hash)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok((stored(linked), head))
+}
+
+/// Appends after `known` where the head is still there; otherwise writes nothing and gives
+/// the events back.
+async fn append_after_known(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    events: Vec<NewEvent>,
+    known: Head,
+) -> Result<Result<(Vec<Event>, Head), Vec<NewEvent>>, StoreError> {
+    let linked = link(&known, events);
+    let head = new_head(&linked, known.clone());
+    let moved = match dialect {
+        Dialect::Postgres => {
+            let n = linked.len() * 14;
+            let sql = format!(
+                "WITH head AS (SELECT seq FROM event_chain WHERE id = 1 AND seq = ${} AND hash = ${} FOR UPDATE), \
+                 appended AS (INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM (VALUES {}) AS v ({EVENT_COLUMNS}) \
+                 WHERE EXISTS (SELECT 1 FROM head)) \
+                 UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1 AND EXISTS (SELECT 1 FROM head)",
+                n + 1,
+                n + 2,
+                value_rows(linked.len()),
+                n + 3,
+                n + 4,
+            );
+            bind_events(sqlx::query(&sql), &linked)
+                .bind(known.seq)
+                .bind(&known.hash)
+                .bind(head.seq)
+                .bind(&head.hash)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+                == 1
+        }
+        Dialect::Sqlite => {
+            let moved = sqlx::query(
+                "UPDATE event_chain SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4",
+            )
+            .bind(head.seq)
+            .bind(&head.hash)
+            .bind(known.seq)
+            .bind(&known.hash)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+                == 1;
+            if moved {
+                insert_events(conn, dialect, &linked, None).await?;
+            }
+            moved
+        }
+    };
+    Ok(if moved {
+        Ok((stored(linked), head))
+    } else {
+        Err(linked.into_iter().map(|l| l.event).collect())
+    })
+}
+
+/// Inserts linked events in multi-row inserts; on PostgreSQL with `head`, the last insert
+/// also moves the chain's head there (one statement).
+async fn insert_events(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    linked: &[Linked],
+    head: Option<&Head>,
+) -> Result<(), StoreError> {
+    let chunks = linked.len().div_ceil(EVENTS_PER_STATEMENT);
+    for (i, chunk) in linked.chunks(EVENTS_PER_STATEMENT).enumerate() {
+        let insert = format!(
+            "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
+            value_rows(chunk.len())
+        );
+        let head = head.filter(|_| dialect == Dialect::Postgres && i + 1 == chunks);
+        let sql = match head {
+            Some(_) => {
+                let n = chunk.len() * 14;
+                format!(
+                    "WITH appended AS ({insert}) UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1",
+                    n + 1,
+                    n + 2
+                )
+            }
+            None => insert,
+        };
+        let mut query = bind_events(sqlx::query(&sql), chunk);
+        if let Some(head) = head {
+            query = query.bind(head.seq).bind(&head.hash);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The linked events as stored.
+fn stored(linked: Vec<Linked>) -> Vec<Event> {
+    linked
+        .into_iter()
+        .map(|l| Event {
+            seq: l.seq,
+            id: l.id,
+            assignment_id: l.event.assignment_id,
+            actor_id: l.event.actor_id,
+            actor_role: l.event.actor_role,
+            action: l.event.action,
+            before: l.event.before,
+            after: l.event.after,
+            payload: l.event.payload,
+            at: from_millis(l.at),
+        })
+        .collect()
+}
