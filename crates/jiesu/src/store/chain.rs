@@ -11,7 +11,10 @@ const EVENT_COLUMNS: &str =
     "seq, id, jurisdiction, request_id, assignment_id, actor_id, actor_role, \
      action, before_state, after_state, payload, at, prev_hash, hash";
 
-/// Events per `INSERT` at most (14 parameters each).
+/// Parameters per event: one per column of [`EVENT_COLUMNS`].
+const PARAMS_PER_EVENT: usize = 14;
+
+/// Events per `INSERT` at most.
 const EVENTS_PER_STATEMENT: usize = 64;
 
 /// The chain's head: the last event's position and hash.
@@ -72,7 +75,7 @@ fn link(head: &Head, events: Vec<NewEvent>) -> Vec<Linked> {
         .collect()
 }
 
-/// Binds the 14 columns of each linked event, in [`EVENT_COLUMNS`] order.
+/// Binds the [`PARAMS_PER_EVENT`] columns of each linked event, in [`EVENT_COLUMNS`] order.
 fn bind_events<'q>(
     mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     linked: &'q [Linked],
@@ -101,7 +104,12 @@ fn bind_events<'q>(
 /// `($1, …, $14), ($15, …, $28), …`: the rows of `n` events.
 fn value_rows(n: usize) -> String {
     (0..n)
-        .map(|k| format!("({})", super::placeholders_from(k * 14 + 1, 14)))
+        .map(|k| {
+            format!(
+                "({})",
+                super::placeholders_from(k * PARAMS_PER_EVENT + 1, PARAMS_PER_EVENT)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -175,7 +183,7 @@ async fn append_after_known(
     let head = new_head(&linked, known.clone());
     let moved = match dialect {
         Dialect::Postgres => {
-            let n = linked.len() * 14;
+            let n = linked.len() * PARAMS_PER_EVENT;
             let sql = format!(
                 "WITH head AS (SELECT seq FROM event_chain WHERE id = 1 AND seq = ${} AND hash = ${} FOR UPDATE), \
                  appended AS (INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM (VALUES {}) AS v ({EVENT_COLUMNS}) \
@@ -239,7 +247,7 @@ async fn insert_events(
         let head = head.filter(|_| dialect == Dialect::Postgres && i + 1 == chunks);
         let sql = match head {
             Some(_) => {
-                let n = chunk.len() * 14;
+                let n = chunk.len() * PARAMS_PER_EVENT;
                 format!(
                     "WITH appended AS ({insert}) UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1",
                     n + 1,

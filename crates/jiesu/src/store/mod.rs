@@ -320,7 +320,7 @@ pub struct Tx {
     day_offset_ms: i64,
     /// PostgreSQL with early lock release: the durability barrier to wait on.
     barrier: Option<barrier::Barrier>,
-    /// PostgreSQL: the node's turn at the event chain (see [`Store`]'s field).
+    /// The node's turn at the event chain (see [`Store`]'s field).
     chain_turn: Option<turn::ChainTurn>,
     /// This transaction's standing with the turn.
     turn: turn::Turn,
@@ -392,26 +392,26 @@ impl Tx {
             let (stored, head) = chain::append(self.conn(), dialect, events, known).await?;
             (stored, Some(head))
         };
+        // Remembered before the commit: should it fail, the remembered head is stale, which the
+        // next append notices (it checks the head before writing after it).
         let mut turn = std::mem::take(&mut self.turn);
+        if let Some(head) = head {
+            turn.remember(head);
+        }
         match self.tx {
             Inner::Plain(tx) => {
+                // PostgreSQL: the turn is held through the commit, which releases the head
+                // row, so the next holder does not wait for the row in the database.
                 tx.commit().await?;
-                if let Some(head) = head {
-                    turn.remember(head);
-                }
                 drop(turn);
                 if let Some(barrier) = &self.barrier {
                     barrier.wait().await?;
                 }
             }
             Inner::Grouped(slot) => {
-                // Remembered before the batch commits, and the turn given back: the next
+                // SQLite: the turn is given back before the batch commits: the next
                 // transaction of the batch, on the same connection, appends after this one
-                // (and waits for the turn while this one waits for it to commit). Should the
-                // batch fail, the remembered head is stale, which the next append notices.
-                if let Some(head) = head {
-                    turn.remember(head);
-                }
+                // (and would wait for the turn while this one waits for it to commit).
                 drop(turn);
                 slot.commit().await?
             }
