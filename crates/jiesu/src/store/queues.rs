@@ -134,6 +134,11 @@ pub async fn unit_names(
     Ok(q.fetch_all(pool).await?.into_iter().collect())
 }
 
+/// A unit's name from [`unit_names`], or its code where it has none.
+pub fn name_or_code(names: &HashMap<String, String>, code: &str) -> String {
+    names.get(code).cloned().unwrap_or_else(|| code.to_string())
+}
+
 /// A category's (Chinese, English) name, by code.
 pub async fn category_name(
     pool: &AnyPool,

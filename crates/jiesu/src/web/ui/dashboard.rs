@@ -305,10 +305,7 @@ async fn deadline_lists(s: &AppState, page: &Page) -> Result<Vec<DeadlineBox>, A
                         .get(&o.request_id)
                         .map(|t| t.0.clone())
                         .unwrap_or_default(),
-                    unit: names
-                        .get(&o.unit_code)
-                        .cloned()
-                        .unwrap_or(o.unit_code.clone()),
+                    unit: queues::name_or_code(&names, &o.unit_code),
                     status: tr.of("order_status", &o.status),
                     reply_by: local_time(s, o.reply_by),
                     deadline_ms: by.timestamp_millis(),

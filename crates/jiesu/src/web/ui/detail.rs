@@ -131,10 +131,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .iter()
         .map(|a| OrderV {
             round: a.round,
-            unit: names
-                .get(&a.unit_code)
-                .cloned()
-                .unwrap_or(a.unit_code.clone()),
+            unit: queues::name_or_code(&names, &a.unit_code),
             role: tr.of("order_role", &a.role),
             status: tr.of("order_status", &a.status),
             overdue: a.reply_overdue || a.ack_overdue,

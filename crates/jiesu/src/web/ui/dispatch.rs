@@ -119,7 +119,7 @@ pub async fn pending_extensions(s: &AppState) -> Result<Vec<PendingExt>, AppErro
             let (number, title) = titles.get(&e.request_id).cloned().unwrap_or_default();
             let code = units.get(&e.assignment_id).cloned().unwrap_or_default();
             PendingExt {
-                unit: unit_names.get(&code).cloned().unwrap_or(code),
+                unit: queues::name_or_code(&unit_names, &code),
                 requested: local_time(s, e.requested_at),
                 id: e.id,
                 request_id: e.request_id,

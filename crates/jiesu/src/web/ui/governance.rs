@@ -219,7 +219,7 @@ pub(super) async fn unit_lines(
     Ok(orders
         .iter()
         .map(|(code, role, status)| UnitLine {
-            name: names.get(*code).cloned().unwrap_or(code.to_string()),
+            name: queues::name_or_code(&names, code),
             role: tr.of("order_role", role),
             status: tr.of("order_status", status),
         })
@@ -265,10 +265,7 @@ async fn topic_lines(s: &AppState, page: &Page) -> Result<Vec<TopicLine>, AppErr
     Ok(list
         .into_iter()
         .map(|t| TopicLine {
-            lead: names
-                .get(&t.topic.lead_unit)
-                .cloned()
-                .unwrap_or(t.topic.lead_unit.clone()),
+            lead: queues::name_or_code(&names, &t.topic.lead_unit),
             problems: t
                 .problems
                 .iter()

@@ -357,10 +357,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         })
         .collect();
     Ok(TopicPage {
-        lead: names
-            .get(&t.topic.lead_unit)
-            .cloned()
-            .unwrap_or(t.topic.lead_unit.clone()),
+        lead: queues::name_or_code(&names, &t.topic.lead_unit),
         months: t
             .months
             .into_iter()
