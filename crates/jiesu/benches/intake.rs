@@ -6,7 +6,11 @@
 //! concurrency). Also the server's peak memory (VmHWM) at the end.
 //!
 //!     cargo bench -p jiesu --bench intake -- --requests 20000 --concurrency 32 \
-//!         [--postgres postgres://postgres@127.0.0.1:5432/test] [--out FILE]
+//!         [--postgres postgres://postgres@127.0.0.1:5432/test] [--out FILE] [--server BIN]
+//!
+//! `--server` runs another build of `jiesu` (for example one saved before a change), so two
+//! builds can be compared in the same sitting: this machine's speed drifts by ±10 % from one
+//! quarter of an hour to the next.
 
 use jiesu::sim::templates::{PROBLEMS, QUESTIONS};
 use serde_json::json;
@@ -20,6 +24,8 @@ struct Args {
     concurrency: usize,
     postgres: Option<String>,
     out: Option<String>,
+    /// Another build of `jiesu` to run as the server, to compare two builds in one sitting.
+    server: Option<String>,
 }
 
 fn args() -> Args {
@@ -28,6 +34,7 @@ fn args() -> Args {
         concurrency: 32,
         postgres: None,
         out: None,
+        server: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -46,6 +53,7 @@ fn args() -> Args {
             }
             "--postgres" => a.postgres = it.next(),
             "--out" => a.out = it.next(),
+            "--server" => a.server = it.next(),
             _ => {}
         }
     }
@@ -208,11 +216,16 @@ impl Drop for Server {
     }
 }
 
-async fn start_server(dir: &std::path::Path, db: Option<&str>) -> anyhow::Result<Server> {
+async fn start_server(
+    dir: &std::path::Path,
+    db: Option<&str>,
+    server_bin: Option<&str>,
+) -> anyhow::Result<Server> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jiesu"));
+    let bin = server_bin.unwrap_or(env!("CARGO_BIN_EXE_jiesu"));
+    let mut cmd = Command::new(bin);
     cmd.arg("serve")
         .env("JIESU_DATA_DIR", dir)
         .env("JIESU_ADDR", format!("127.0.0.1:{port}"))
@@ -396,7 +409,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("raw insert limit …");
     let raw = raw_inserts(&raw_url, sqlite, a.concurrency, 5.0).await?;
     eprintln!("{raw:.0} rows/s; starting the server …");
-    let server = start_server(dir.path(), db_url.as_deref()).await?;
+    let server = start_server(dir.path(), db_url.as_deref(), a.server.as_deref()).await?;
     let _ = intake(&server, 300.min(a.requests), a.concurrency).await?; // warm-up
     eprintln!(
         "intake of {} requests at concurrency {} …",
