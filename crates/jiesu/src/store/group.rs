@@ -1,12 +1,21 @@
 //! Group commit for SQLite's single writer. A SQLite commit with `synchronous=FULL` costs an
 //! fsync, which caps one-transaction-per-request writes at the disk's fsync rate. Here each
 //! write transaction of the application (a *logical* transaction) runs inside a savepoint of a
-//! shared *physical* transaction on the one writer connection. At its commit the savepoint is
-//! released and, if another logical transaction is already waiting for the writer, the
-//! physical transaction is handed on; the last one in line commits it (one fsync for the
-//! batch) and every logical commit in the batch returns only then. So nothing is acknowledged
-//! before it is durable, a failed logical transaction rolls back to its own savepoint without
-//! touching the others, and a failed physical commit fails every logical commit in it.
+//! shared *physical* transaction on the one writer connection. At its commit, if another
+//! logical transaction is already waiting for the writer, the physical transaction is handed
+//! on; the last one in line commits it (one fsync for the batch) and every logical commit in
+//! the batch returns only then. So nothing is acknowledged before it is durable, a failed
+//! logical transaction rolls back to its own savepoint without touching the others, and a
+//! failed physical commit fails every logical commit in it.
+
+//!
+//! Every statement is a round trip to the driver's thread, and the writer is the one serial
+//! part of intake, so the bookkeeping rides along with other statements: a committed logical
+//! transaction leaves its savepoint open (*lingering*) and the next one releases it and sets
+//! its own in one call (`RELEASE SAVEPOINT lt; SAVEPOINT lt`); a batch begins with `BEGIN
+//! IMMEDIATE; SAVEPOINT lt`. A lingering savepoint is never rolled back to (an abandoned
+//! transaction rolls back to its own, the newest one of that name), and the batch's `COMMIT`
+//! commits it with the rest.
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor};
@@ -29,6 +38,9 @@ pub(super) struct Writer {
     in_savepoint: bool,
     /// A logical transaction was abandoned: roll back to its savepoint before going on.
     abandoned: bool,
+    /// The savepoint of a committed logical transaction is still open (released by the next
+    /// savepoint or the batch's commit).
+    lingering: bool,
     /// Logical commits waiting for the physical commit.
     pending: Vec<Ack>,
 }
@@ -172,21 +184,37 @@ impl Writer {
         Ok(())
     }
 
+    /// Opens the physical transaction if none is open and, for a logical transaction with a
+    /// savepoint, sets it: one call to the driver at most.
     async fn prepare(&mut self, pool: &AnyPool, savepoint: bool) -> Result<(), sqlx::Error> {
         self.undo_abandoned().await?;
-        if !self.open {
-            self.conn(pool).await?.execute("BEGIN IMMEDIATE").await?;
-            self.open = true;
-        }
-        if !savepoint {
-            return Ok(());
-        }
+        let sql = match (self.open, savepoint) {
+            (false, true) => "BEGIN IMMEDIATE; SAVEPOINT lt",
+            (false, false) => "BEGIN IMMEDIATE",
+            (true, true) if self.lingering => "RELEASE SAVEPOINT lt; SAVEPOINT lt",
+            (true, true) => "SAVEPOINT lt",
+            // A lone statement may run inside a lingering savepoint: that one is never rolled
+            // back to, so the statement stays with the batch.
+            (true, false) => return Ok(()),
+        };
+        let opening = !self.open;
         let c = self.conn(pool).await?;
-        if let Err(e) = c.execute("SAVEPOINT lt").await {
-            self.fail(&e.to_string()).await;
+        if let Err(e) = c.execute(sql).await {
+            if opening {
+                // Nothing of the batch is pending; make sure no half-opened transaction stays.
+                if let Some(c) = self.conn.as_deref_mut() {
+                    let _ = c.execute("ROLLBACK").await;
+                }
+            } else {
+                self.fail(&e.to_string()).await;
+            }
             return Err(e);
         }
-        self.in_savepoint = true;
+        self.open = true;
+        if savepoint {
+            self.lingering = false;
+            self.in_savepoint = true;
+        }
         Ok(())
     }
 
@@ -205,6 +233,7 @@ impl Writer {
         match result {
             Ok(()) => {
                 self.open = false;
+                self.lingering = false;
                 for ack in self.pending.drain(..) {
                     let _ = ack.send(Ok(()));
                 }
@@ -223,6 +252,7 @@ impl Writer {
         self.open = false;
         self.in_savepoint = false;
         self.abandoned = false;
+        self.lingering = false;
         for ack in self.pending.drain(..) {
             let _ = ack.send(Err(message.to_string()));
         }
@@ -248,19 +278,17 @@ impl Slot {
         conn
     }
 
-    /// Releases the savepoint and waits until the physical transaction holding it commits.
+    /// Ends the logical transaction (its savepoint lingers, see the module's comment) and
+    /// waits until the physical transaction holding it commits.
     pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
         let mut w = self.guard.take().expect("held until commit");
-        let released = match w.conn.as_deref_mut() {
-            Some(c) if self.savepoint => c.execute("RELEASE SAVEPOINT lt").await.map(|_| ()),
-            Some(_) => Ok(()),
-            None => Err(sqlx::Error::PoolClosed),
-        };
-        if let Err(e) = released {
-            self.guard = Some(w); // dropped below: the savepoint is abandoned
-            return Err(e);
+        if w.conn.is_none() {
+            return Err(sqlx::Error::PoolClosed);
         }
-        w.in_savepoint = false;
+        if self.savepoint {
+            w.in_savepoint = false;
+            w.lingering = true;
+        }
         let (ack, done) = oneshot::channel();
         w.pending.push(ack);
         if self.group.waiting.load(Ordering::SeqCst) > 0 && w.pending.len() < MAX_BATCH {
