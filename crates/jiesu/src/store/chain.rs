@@ -14,6 +14,9 @@ const EVENT_COLUMNS: &str =
 /// Parameters per event: one per column of [`EVENT_COLUMNS`].
 const PARAMS_PER_EVENT: usize = 14;
 
+/// SQLite's refusal of an event not linked to the chain's head (migration 0006).
+const NOT_LINKED: &str = "event chain: not linked to the head";
+
 /// Events per `INSERT` at most.
 const EVENTS_PER_STATEMENT: usize = 64;
 
@@ -129,13 +132,13 @@ fn new_head(linked: &[Linked], before: Head) -> Head {
 /// stored, in the same order, with the new head. The head row is locked (PostgreSQL) or the
 /// writer is single (SQLite), so the chain never forks. The events go in multi-row inserts;
 /// on PostgreSQL the last insert and the head's update are one statement (a data-modifying
-/// `WITH`).
+/// `WITH`); on SQLite triggers refuse an event not linked to the head and move the head to
+/// each event inserted (migration 0006).
 ///
 /// `known` is the head this node last wrote (see `turn.rs`). Then the append does not read
 /// the head: on PostgreSQL one statement locks the head, checks it is still `known`, inserts
-/// and moves it; on SQLite the head is moved only where it is still `known`, and the events
-/// inserted after. Only where another writer moved the head since does the append read it
-/// and link the events again.
+/// and moves it; on SQLite the insert itself is the check. Only where another writer moved
+/// the head since does the append read it and link the events again.
 pub(super) async fn append(
     conn: &mut AnyConnection,
     dialect: Dialect,
@@ -161,13 +164,6 @@ pub(super) async fn append(
     let linked = link(&current, events);
     let head = new_head(&linked, current);
     insert_events(conn, dialect, &linked, Some(&head)).await?;
-    if dialect == Dialect::Sqlite {
-        sqlx::query("UPDATE event_chain SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(head.seq)
-            .bind(&head.hash)
-            .execute(&mut *conn)
-            .await?;
-    }
     Ok((stored(linked), head))
 }
 
@@ -205,23 +201,13 @@ async fn append_after_known(
                 .rows_affected()
                 == 1
         }
-        Dialect::Sqlite => {
-            let moved = sqlx::query(
-                "UPDATE event_chain SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4",
-            )
-            .bind(head.seq)
-            .bind(&head.hash)
-            .bind(known.seq)
-            .bind(&known.hash)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-                == 1;
-            if moved {
-                insert_events(conn, dialect, &linked, None).await?;
-            }
-            moved
-        }
+        // One statement: the first event's trigger refuses it where the head is not `known`
+        // (the statement is undone, the transaction goes on).
+        Dialect::Sqlite => match insert_events(conn, dialect, &linked, None).await {
+            Ok(()) => true,
+            Err(StoreError::Db(sqlx::Error::Database(e))) if e.message() == NOT_LINKED => false,
+            Err(e) => return Err(e),
+        },
     };
     Ok(if moved {
         Ok((stored(linked), head))
@@ -282,4 +268,81 @@ fn stored(linked: Vec<Linked>) -> Vec<Event> {
             at: from_millis(l.at),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NOT_LINKED;
+    use crate::store::events::{self, NewEvent};
+    use crate::store::{SqliteOptions, Store};
+
+    fn event(action: &str) -> NewEvent {
+        NewEvent {
+            jurisdiction: "110000".into(),
+            request_id: None,
+            assignment_id: None,
+            actor_id: "system".into(),
+            actor_role: "system".into(),
+            action: action.into(),
+            before: None,
+            after: None,
+            payload: serde_json::json!({}),
+            at: chrono::Utc::now(),
+        }
+    }
+
+    /// SQLite's triggers (migration 0006): appended events move the head; an event written
+    /// past the application that does not link to the head is refused, and the chain stays
+    /// whole.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_refuses_an_event_not_linked_to_the_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
+        let store = Store::open(
+            &url,
+            &SqliteOptions {
+                synchronous: "FULL".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        for action in ["test.one", "test.two", "test.three"] {
+            tx.event(event(action));
+        }
+        let stored = tx.commit_events().await.unwrap();
+        assert_eq!(stored.len(), 3);
+        assert_eq!(events::head_seq(store.reader()).await.unwrap(), 3);
+
+        // A fork (a second event after the first) and an event at the next position with
+        // another hash than the head's: both refused.
+        let first: String = sqlx::query_scalar("SELECT hash FROM events WHERE seq = 1")
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
+        for (seq, prev) in [(2i64, first), (4, "0".repeat(64))] {
+            let mut tx = store.begin().await.unwrap();
+            let err = sqlx::query(
+                "INSERT INTO events (seq, id, jurisdiction, actor_id, actor_role, action, payload, at, prev_hash, hash) \
+                 VALUES ($1, $2, '110000', 'x', 'x', 'forged', '{}', 0, $3, $4)",
+            )
+            .bind(seq)
+            .bind(format!("forged-{seq}"))
+            .bind(&prev)
+            .bind("f".repeat(64))
+            .execute(tx.conn())
+            .await
+            .unwrap_err();
+            assert!(err.to_string().contains(NOT_LINKED), "{err}");
+            drop(tx);
+        }
+
+        // The application's next append still links after the head.
+        let mut tx = store.begin().await.unwrap();
+        tx.event(event("test.four"));
+        tx.commit().await.unwrap();
+        assert_eq!(events::head_seq(store.reader()).await.unwrap(), 4);
+        assert_eq!(events::verify(store.reader()).await.unwrap().ok(), Some(4));
+        store.close().await;
+    }
 }
