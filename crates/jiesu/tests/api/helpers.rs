@@ -340,6 +340,23 @@ pub fn complaint(text: &str) -> Value {
     })
 }
 
+/// Records a complaint at `address` in `category` from `phone` as `op`; returns its id.
+pub async fn seed_complaint(
+    app: &TestApp,
+    op: &str,
+    text: &str,
+    address: &str,
+    category: &str,
+    phone: &str,
+) -> String {
+    let mut body = complaint(text);
+    body["address"] = json!(address);
+    body["category_code"] = json!(category);
+    body["requester"]["phone"] = json!(phone);
+    let v = expect(app.post("/api/v1/requests", Some(op), body).await, 201);
+    v["id"].as_str().unwrap().to_string()
+}
+
 /// Asserts a status and returns the body.
 #[track_caller]
 pub fn expect(got: (StatusCode, Value), want: u16) -> Value {

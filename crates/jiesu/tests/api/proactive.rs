@@ -1,7 +1,7 @@
 //! Stories of proactive work (issue #7): hotspots, 举一反三, burst alerts, proactive tasks and
 //! the monthly topic, each run on SQLite and PostgreSQL.
 
-use crate::helpers::{complaint, expect, order_id, Backend, TestApp};
+use crate::helpers::{complaint, expect, order_id, seed_complaint as seed, Backend, TestApp};
 use jiesu_core::Role;
 use serde_json::{json, Value};
 
@@ -17,23 +17,6 @@ macro_rules! app {
             None => return,
         }
     };
-}
-
-/// Records a complaint at `address` in `category` from `phone`; returns its id.
-async fn seed(
-    app: &TestApp,
-    op: &str,
-    text: &str,
-    address: &str,
-    category: &str,
-    phone: &str,
-) -> String {
-    let mut body = complaint(text);
-    body["address"] = json!(address);
-    body["category_code"] = json!(category);
-    body["requester"]["phone"] = json!(phone);
-    let v = expect(app.post("/api/v1/requests", Some(op), body).await, 201);
-    v["id"].as_str().unwrap().to_string()
 }
 
 fn field_of(v: &Value) -> String {

@@ -1,6 +1,6 @@
 //! The web pages, driven like a browser (cookies, forms, CSRF tokens), on both databases.
 
-use crate::helpers::{complaint, expect, Backend, TestApp};
+use crate::helpers::{complaint, expect, seed_complaint, Backend, TestApp};
 use jiesu_core::Role;
 use serde_json::json;
 
@@ -491,12 +491,7 @@ const NOISE: &str = "hjbh.zs.sg"; // 夜间施工噪音
 
 /// Records a complaint at `address` about night construction from `phone`; returns its id.
 async fn noise(app: &TestApp, op: &str, text: &str, address: &str, phone: &str) -> String {
-    let mut body = complaint(text);
-    body["address"] = json!(address);
-    body["category_code"] = json!(NOISE);
-    body["requester"]["phone"] = json!(phone);
-    let v = expect(app.post("/api/v1/requests", Some(op), body).await, 201);
-    v["id"].as_str().unwrap().to_string()
+    seed_complaint(app, op, text, address, NOISE, phone).await
 }
 
 /// Four complaints at 望京西园三区 and two at 翠林小区 (丰台) about night construction: the
