@@ -204,26 +204,41 @@ async fn duplicates(
     let street = place_codes(place).street;
     let since = state.clock.now() - chrono::Duration::days(super::text::DUPLICATE_WINDOW_DAYS);
     let ids: Vec<String> = hits.iter().map(|h| h.0.clone()).collect();
-    let mut rows: HashMap<String, requests::RequestRow> =
-        requests::get_many(state.store.reader(), &ids)
+    let reader = state.store.reader();
+    let mut rows: HashMap<String, requests::DuplicateCandidate> =
+        requests::duplicate_candidates(reader, &ids)
             .await?
             .into_iter()
             .map(|r| (r.id.clone(), r))
             .collect();
-    let mut out = Vec::new();
-    for (id, similarity) in hits {
-        let Some(r) = rows.remove(&id) else {
-            continue;
-        };
-        let open = RequestStatus::parse(&r.status).is_some_and(|s| !s.is_final());
-        if !open || r.created_at < since {
-            continue;
+    let candidates: Vec<(requests::DuplicateCandidate, f64)> = hits
+        .into_iter()
+        .filter_map(|(id, similarity)| rows.remove(&id).map(|r| (r, similarity)))
+        .filter(|(r, _)| {
+            let open = RequestStatus::parse(&r.status).is_some_and(|s| !s.is_final());
+            open && r.created_at >= since
+        })
+        .collect();
+    // Same problem at the same place: a different resolved street rules it out. A request's
+    // street is resolved once (and kept); the text it is resolved from is read only then.
+    let texts = match &street {
+        Some(_) => {
+            let unknown: Vec<String> = candidates
+                .iter()
+                .filter(|(r, _)| state.text.known_street(&r.id).is_none())
+                .map(|(r, _)| r.id.clone())
+                .collect();
+            requests::place_texts(reader, &unknown).await?
         }
-        // Same problem at the same place: a different resolved street rules it out.
+        None => HashMap::new(),
+    };
+    let mut out = Vec::new();
+    for (r, similarity) in candidates {
         if let Some(street) = &street {
-            let theirs = state
-                .text
-                .street_of(&r.id, || format!("{} {}", r.address, r.body));
+            let theirs = match texts.get(&r.id) {
+                Some(text) => state.text.street_of(&r.id, || text.clone()),
+                None => state.text.known_street(&r.id).flatten(),
+            };
             if theirs.as_ref().is_some_and(|s| s != street) {
                 continue;
             }

@@ -298,14 +298,18 @@ impl TextState {
         Some(h.insert(self, row))
     }
 
-    /// The street a request's text resolves to, remembered per request.
-    pub fn street_of(&self, request_id: &str, text: impl FnOnce() -> String) -> Option<String> {
-        if let Some(s) = self
-            .streets
+    /// The street [`TextState::street_of`] found for a request before: `None` when it has
+    /// not looked yet, `Some(None)` when the request has no street.
+    pub fn known_street(&self, request_id: &str) -> Option<Option<String>> {
+        self.streets
             .lock()
             .ok()
             .and_then(|m| m.get(request_id).cloned())
-        {
+    }
+
+    /// The street a request's text resolves to, remembered per request.
+    pub fn street_of(&self, request_id: &str, text: impl FnOnce() -> String) -> Option<String> {
+        if let Some(s) = self.known_street(request_id) {
             return s;
         }
         let street = super::suggest::place_codes(&self.gazetteer.resolve(&text())).street;

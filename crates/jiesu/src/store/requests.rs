@@ -239,6 +239,82 @@ pub async fn get_many(pool: &AnyPool, ids: &[String]) -> Result<Vec<RequestRow>,
         .collect::<Result<_, _>>()?)
 }
 
+/// What a duplicate suggestion shows of an earlier request, and what decides whether it is
+/// one (still open, recent enough).
+#[derive(Debug, Clone)]
+pub struct DuplicateCandidate {
+    /// Id.
+    pub id: String,
+    /// The day's number.
+    pub number: String,
+    /// Title.
+    pub title: String,
+    /// Status.
+    pub status: String,
+    /// When it was recorded.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// [`DuplicateCandidate`]s by id (five columns, not the whole row: suggest reads up to ten
+/// per keystroke pause).
+pub async fn duplicate_candidates(
+    pool: &AnyPool,
+    ids: &[String],
+) -> Result<Vec<DuplicateCandidate>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, number, title, status, created_at FROM requests WHERE id IN ({})",
+        super::placeholders(ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    let rows = q.fetch_all(pool).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            Ok::<_, sqlx::Error>(DuplicateCandidate {
+                id: r.try_get("id")?,
+                number: r.try_get("number")?,
+                title: r.try_get("title")?,
+                status: r.try_get("status")?,
+                created_at: from_millis(r.try_get("created_at")?),
+            })
+        })
+        .collect::<Result<_, _>>()?)
+}
+
+/// The address and text of requests by id, as `address text`: what their place is resolved
+/// from.
+pub async fn place_texts(
+    pool: &AnyPool,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT id, address, body FROM requests WHERE id IN ({})",
+        super::placeholders(ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    let rows = q.fetch_all(pool).await?;
+    rows.iter()
+        .map(|r| {
+            let address: String = r.try_get("address")?;
+            let body: String = r.try_get("body")?;
+            Ok((r.try_get("id")?, format!("{address} {body}")))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
 /// Filters of the request list.
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
