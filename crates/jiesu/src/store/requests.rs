@@ -219,20 +219,30 @@ where
     Ok(row.as_ref().map(request_from_row).transpose()?)
 }
 
-/// Requests by id, in no particular order (missing ids are left out).
-pub async fn get_many(pool: &AnyPool, ids: &[String]) -> Result<Vec<RequestRow>, StoreError> {
+/// `columns` of the requests with these ids, in no particular order (missing ids are left
+/// out).
+async fn rows_by_id(
+    pool: &AnyPool,
+    columns: &str,
+    ids: &[String],
+) -> Result<Vec<AnyRow>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests WHERE id IN ({})",
+        "SELECT {columns} FROM requests WHERE id IN ({})",
         super::placeholders(ids.len())
     );
     let mut q = sqlx::query(&sql);
     for id in ids {
         q = q.bind(id);
     }
-    let rows = q.fetch_all(pool).await?;
+    Ok(q.fetch_all(pool).await?)
+}
+
+/// Requests by id, in no particular order (missing ids are left out).
+pub async fn get_many(pool: &AnyPool, ids: &[String]) -> Result<Vec<RequestRow>, StoreError> {
+    let rows = rows_by_id(pool, REQUEST_COLUMNS, ids).await?;
     Ok(rows
         .iter()
         .map(request_from_row)
@@ -261,18 +271,7 @@ pub async fn duplicate_candidates(
     pool: &AnyPool,
     ids: &[String],
 ) -> Result<Vec<DuplicateCandidate>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT id, number, title, status, created_at FROM requests WHERE id IN ({})",
-        super::placeholders(ids.len())
-    );
-    let mut q = sqlx::query(&sql);
-    for id in ids {
-        q = q.bind(id);
-    }
-    let rows = q.fetch_all(pool).await?;
+    let rows = rows_by_id(pool, "id, number, title, status, created_at", ids).await?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -293,18 +292,7 @@ pub async fn place_texts(
     pool: &AnyPool,
     ids: &[String],
 ) -> Result<std::collections::HashMap<String, String>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let sql = format!(
-        "SELECT id, address, body FROM requests WHERE id IN ({})",
-        super::placeholders(ids.len())
-    );
-    let mut q = sqlx::query(&sql);
-    for id in ids {
-        q = q.bind(id);
-    }
-    let rows = q.fetch_all(pool).await?;
+    let rows = rows_by_id(pool, "id, address, body", ids).await?;
     rows.iter()
         .map(|r| {
             let address: String = r.try_get("address")?;
