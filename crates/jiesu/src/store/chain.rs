@@ -274,7 +274,7 @@ fn stored(linked: Vec<Linked>) -> Vec<Event> {
 mod tests {
     use super::NOT_LINKED;
     use crate::store::events::{self, NewEvent};
-    use crate::store::{SqliteOptions, Store};
+    use crate::store::open_test_sqlite;
 
     fn event(action: &str) -> NewEvent {
         NewEvent {
@@ -297,15 +297,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_refuses_an_event_not_linked_to_the_head() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
-        let store = Store::open(
-            &url,
-            &SqliteOptions {
-                synchronous: "FULL".into(),
-            },
-        )
-        .await
-        .unwrap();
+        let (store, _) = open_test_sqlite(&dir.path().join("c.db")).await;
         let mut tx = store.begin().await.unwrap();
         for action in ["test.one", "test.two", "test.three"] {
             tx.event(event(action));

@@ -327,7 +327,7 @@ impl Drop for Slot {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{SqliteOptions, Store};
+    use crate::store::open_test_sqlite;
     use sqlx::Executor;
 
     /// Logical transactions, and lone statements without savepoints, interleave in shared
@@ -336,15 +336,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn committed_writes_stay_and_abandoned_ones_roll_back_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("g.db").display());
-        let store = Store::open(
-            &url,
-            &SqliteOptions {
-                synchronous: "FULL".into(),
-            },
-        )
-        .await
-        .unwrap();
+        let (store, _) = open_test_sqlite(&dir.path().join("g.db")).await;
         let mut tx = store.begin().await.unwrap();
         tx.conn()
             .execute("CREATE TABLE scratch (id BIGINT PRIMARY KEY)")
@@ -397,14 +389,7 @@ mod tests {
         assert_eq!(store.write_one(next).await.unwrap(), 1);
         store.close().await;
         // Reopened, everything committed is still there.
-        let store = Store::open(
-            &url,
-            &SqliteOptions {
-                synchronous: "FULL".into(),
-            },
-        )
-        .await
-        .unwrap();
+        let (store, _) = open_test_sqlite(&dir.path().join("g.db")).await;
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scratch")
             .fetch_one(store.reader())
             .await

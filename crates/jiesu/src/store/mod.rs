@@ -420,6 +420,21 @@ impl Tx {
     }
 }
 
+/// Tests: a SQLite store in `file` (synchronous=FULL, as served), and its URL for reopening.
+#[cfg(test)]
+pub(crate) async fn open_test_sqlite(file: &std::path::Path) -> (Store, String) {
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let store = Store::open(
+        &url,
+        &SqliteOptions {
+            synchronous: "FULL".into(),
+        },
+    )
+    .await
+    .unwrap();
+    (store, url)
+}
+
 /// `$1, $2, …, $n`: the parameters of an `IN (…)` list of `n` values.
 pub(crate) fn placeholders(n: usize) -> String {
     placeholders_from(1, n)
