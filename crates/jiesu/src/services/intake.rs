@@ -4,6 +4,7 @@
 
 use super::AppState;
 use crate::error::{AppError, FieldError};
+use crate::store::creates;
 use crate::store::requests::{self, RequestRow};
 use crate::store::Event;
 use jiesu_core::access::Action;
@@ -187,10 +188,13 @@ pub async fn create_row(
         .format("%Y%m%d")
         .to_string();
     let reserved = requests::reserve_number(&state.store, &day).await?;
-    let mut tx = state.store.begin().await?;
-    let number = match reserved {
-        Some(number) => number,
-        None => requests::next_number(&mut tx, &day).await?,
+    let (tx, number) = match reserved {
+        Some(number) => (None, number),
+        None => {
+            let mut tx = state.store.begin().await?;
+            let number = requests::next_number(&mut tx, &day).await?;
+            (Some(tx), number)
+        }
     };
     let title = input
         .title
@@ -226,28 +230,23 @@ pub async fn create_row(
         updated_at: now,
         closed_at: None,
     };
-    if !requests::insert_linked(&mut tx, &row, input.suggestion_id.as_deref()).await? {
-        return Err(AppError::field(
-            "suggestion_id",
-            "没有这个未使用的建议",
-            "no such unused suggestion",
-        ));
-    }
-    state
+    let created = state
         .event(actor, &row.id, None, "request.created")
         .change("", RequestStatus::Received.as_str())
         .payload(serde_json::json!({
             "number": row.number, "kind": row.kind, "channel": row.channel, "category_code": row.category_code,
             "enterprise": row.credit_code.is_some(), "confidential": row.confidential,
         }))
-        .record(&mut tx);
-    let events: Vec<Event> = tx
-        .commit_events()
-        .await?
-        .into_iter()
-        .filter(|(request, _)| request.as_deref() == Some(row.id.as_str()))
-        .map(|(_, event)| event)
-        .collect();
+        .build();
+    let suggestion = input.suggestion_id.as_deref();
+    let Some(events) = creates::create(&state.store, tx, &row, suggestion, vec![created]).await?
+    else {
+        return Err(AppError::field(
+            "suggestion_id",
+            "没有这个未使用的建议",
+            "no such unused suggestion",
+        ));
+    };
     let started = std::time::Instant::now();
     if let Some(joined) = state.text.index_new(super::live_hotspots::mined_row(&row)) {
         tracing::debug!(

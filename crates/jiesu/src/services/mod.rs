@@ -129,4 +129,9 @@ impl EventBuilder {
     pub fn record(self, tx: &mut Tx) {
         tx.event(self.0);
     }
+
+    /// The event, to append with a write outside a [`Tx`] (see `requests::create`).
+    pub fn build(self) -> NewEvent {
+        self.0
+    }
 }

@@ -3,7 +3,7 @@
 //! move the head, in the caller's transaction.
 
 use super::events::{link_hash, Event, NewEvent};
-use super::{from_millis, millis, Dialect, StoreError};
+use super::{from_millis, millis, AnyQuery, Dialect, StoreError};
 use sqlx::{AnyConnection, Row};
 
 /// The stored columns of an event, in the order [`bind_events`] binds them.
@@ -78,43 +78,122 @@ fn link(head: &Head, events: Vec<NewEvent>) -> Vec<Linked> {
         .collect()
 }
 
-/// Binds the [`PARAMS_PER_EVENT`] columns of each linked event, in [`EVENT_COLUMNS`] order.
-fn bind_events<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    linked: &'q [Linked],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+/// Binds the [`PARAMS_PER_EVENT`] columns of each linked event, in [`EVENT_COLUMNS`] order
+/// (copies, so the query does not borrow the events).
+fn bind_events<'q>(mut query: AnyQuery<'q>, linked: &[Linked]) -> AnyQuery<'q> {
     for l in linked {
         let e = &l.event;
         query = query
             .bind(l.seq)
-            .bind(&l.id)
-            .bind(&e.jurisdiction)
-            .bind(&e.request_id)
-            .bind(&e.assignment_id)
-            .bind(&e.actor_id)
-            .bind(&e.actor_role)
-            .bind(&e.action)
-            .bind(&e.before)
-            .bind(&e.after)
-            .bind(&l.payload)
+            .bind(l.id.clone())
+            .bind(e.jurisdiction.clone())
+            .bind(e.request_id.clone())
+            .bind(e.assignment_id.clone())
+            .bind(e.actor_id.clone())
+            .bind(e.actor_role.clone())
+            .bind(e.action.clone())
+            .bind(e.before.clone())
+            .bind(e.after.clone())
+            .bind(l.payload.clone())
             .bind(l.at)
-            .bind(&l.prev)
-            .bind(&l.hash);
+            .bind(l.prev.clone())
+            .bind(l.hash.clone());
     }
     query
 }
 
 /// `($1, …, $14), ($15, …, $28), …`: the rows of `n` events.
 fn value_rows(n: usize) -> String {
+    value_rows_after(0, n)
+}
+
+/// [`value_rows`] numbered after the first `before` parameters.
+fn value_rows_after(before: usize, n: usize) -> String {
     (0..n)
         .map(|k| {
             format!(
                 "({})",
-                super::placeholders_from(k * PARAMS_PER_EVENT + 1, PARAMS_PER_EVENT)
+                super::placeholders_from(before + k * PARAMS_PER_EVENT + 1, PARAMS_PER_EVENT)
             )
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A PostgreSQL statement that writes and appends its events after the chain's head, all or
+/// nothing, as one autocommitted transaction (see [`super::Store::write_at_once`]).
+#[derive(Debug)]
+pub struct AtOnceStatement {
+    sql: String,
+    events: usize,
+}
+
+impl AtOnceStatement {
+    /// The statement for `events` events:
+    /// * `checks`: read-only `WITH` terms that `condition` may read (a `FOR UPDATE` there
+    ///   locks what the writes depend on), or empty;
+    /// * `condition`: SQL that must hold for anything to be written;
+    /// * `writes`: data-modifying `WITH` terms, each writing only `WHERE EXISTS (SELECT 1
+    ///   FROM go)` (`go` has a row when the head is where this node left it and `condition`
+    ///   holds);
+    /// * `params`: the parameters `$1` to `$params` that these use, bound by the caller.
+    ///
+    /// The statement turns `synchronous_commit` off for its own transaction (the locks go
+    /// before the WAL flush; the durability barrier waits for it) and answers two booleans:
+    /// `at_head` and `go`.
+    pub fn new(checks: &str, condition: &str, writes: &str, params: usize, events: usize) -> Self {
+        let n = params + events * PARAMS_PER_EVENT;
+        let checks = if checks.is_empty() {
+            String::new()
+        } else {
+            format!("{checks}, ")
+        };
+        let sql = format!(
+            "WITH early AS (SELECT set_config('synchronous_commit', 'off', true) AS off), \
+             head AS (SELECT seq FROM event_chain WHERE id = 1 AND seq = ${} AND hash = ${} FOR UPDATE), \
+             {checks}go AS (SELECT 1 FROM head WHERE {condition}), {writes}, \
+             appended AS (INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM (VALUES {}) AS v ({EVENT_COLUMNS}) \
+             WHERE EXISTS (SELECT 1 FROM go)), \
+             moved AS (UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1 AND EXISTS (SELECT 1 FROM go)) \
+             SELECT EXISTS (SELECT 1 FROM head) AS at_head, EXISTS (SELECT 1 FROM go) AS go, \
+             (SELECT off FROM early) AS early",
+            n + 1,
+            n + 2,
+            value_rows_after(params, events),
+            n + 3,
+            n + 4,
+        );
+        AtOnceStatement { sql, events }
+    }
+
+    /// The SQL, to build the query the caller binds its parameters to.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+}
+
+/// Links `events` after `known` and binds them, then the head before and after, to `query`
+/// (the rest of an [`AtOnceStatement`]'s parameters, after the caller's). Returns the query,
+/// the events as they will be stored and the head after them; `Err` gives the events back
+/// when the statement is not for this many.
+pub(super) fn bind_at_once<'q>(
+    statement: &AtOnceStatement,
+    query: AnyQuery<'q>,
+    events: Vec<NewEvent>,
+    known: &Head,
+) -> Result<(AnyQuery<'q>, Vec<Event>, Head), Vec<NewEvent>> {
+    if events.len() != statement.events || events.is_empty() {
+        return Err(events);
+    }
+    let linked = link(known, events);
+    let head = new_head(&linked, known.clone());
+    let query = bind_events(query, &linked);
+    let query = query
+        .bind(known.seq)
+        .bind(known.hash.clone())
+        .bind(head.seq)
+        .bind(head.hash.clone());
+    Ok((query, stored(linked), head))
 }
 
 /// The head after the linked events.

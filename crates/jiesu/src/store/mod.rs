@@ -6,6 +6,7 @@
 mod barrier;
 pub mod catalogue;
 mod chain;
+pub mod creates;
 pub mod disputes;
 pub mod events;
 mod group;
@@ -21,9 +22,14 @@ mod turn;
 pub mod users;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyPool, Executor, Row};
 use std::str::FromStr;
 use std::time::Duration;
+
+pub use chain::AtOnceStatement;
+
+/// A query on either backend, its parameters bound by value or by reference for `'q`.
+pub type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
 pub use events::{Event, NewEvent};
 
@@ -76,6 +82,8 @@ pub struct Store {
     /// SQLite the single writer already serialises writes, so the turn is never waited for;
     /// it keeps the head.
     chain_turn: Option<turn::ChainTurn>,
+    /// PostgreSQL with the barrier: new requests waiting for their batch (`creates.rs`).
+    creates: Option<creates::Queue>,
 }
 
 /// The default UTC offset (Beijing, +8 h) in ms.
@@ -135,6 +143,7 @@ impl Store {
                     day_offset_ms: DEFAULT_DAY_OFFSET_MS,
                     barrier: None,
                     chain_turn: Some(turn::ChainTurn::default()),
+                    creates: None,
                 }
             }
             Dialect::Postgres => {
@@ -163,6 +172,7 @@ impl Store {
                 };
                 Store {
                     barrier: early_release.then(|| barrier::Barrier::new(pool.clone())),
+                    creates: early_release.then(creates::Queue::default),
                     chain_turn: Some(turn::ChainTurn::default()),
                     writer: pool.clone(),
                     reader: pool,
@@ -301,6 +311,76 @@ impl Store {
         }
     }
 
+    /// PostgreSQL: one write with its events as one autocommitted statement (see
+    /// [`AtOnceStatement`]): one round trip where a transaction takes four (begin, write,
+    /// append, commit), and this node's turn at the chain is held for that one round trip
+    /// instead of two. `bind` binds the statement's own parameters; the events are linked
+    /// after the head this node last wrote, which the statement checks. Durable (the barrier)
+    /// when it returns [`AtOnce::Written`].
+    ///
+    /// Nothing is written, and the events come back as [`AtOnce::NotHere`], where it cannot be
+    /// done at once: on SQLite (its writer groups transactions anyway), without the
+    /// durability barrier, when this node does not know the head or another writer moved it,
+    /// or when an event touches the KPI rollups. The caller then writes in a transaction.
+    pub async fn write_at_once<'q>(
+        &self,
+        statement: &'q AtOnceStatement,
+        bind: impl FnOnce(AnyQuery<'q>) -> AnyQuery<'q>,
+        events: Vec<NewEvent>,
+    ) -> Result<AtOnce, StoreError> {
+        let (outcome, durable) = self.write_at_once_unsynced(statement, bind, events).await?;
+        if let AtOnce::Written(_) = outcome {
+            durable.wait().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// [`Store::write_at_once`], returning as soon as the statement has committed: the
+    /// caller must wait for [`Durable`] before it answers anyone.
+    pub(super) async fn write_at_once_unsynced<'q>(
+        &self,
+        statement: &'q AtOnceStatement,
+        bind: impl FnOnce(AnyQuery<'q>) -> AnyQuery<'q>,
+        events: Vec<NewEvent>,
+    ) -> Result<(AtOnce, Durable), StoreError> {
+        let durable = Durable(self.barrier.clone());
+        let (Some(_), Some(chain_turn)) = (&self.barrier, &self.chain_turn) else {
+            return Ok((AtOnce::NotHere(events), durable));
+        };
+        if events.iter().any(|e| kpi::touches_rollups(&e.action)) {
+            return Ok((AtOnce::NotHere(events), durable));
+        }
+        let mut turn = chain_turn.take().await;
+        let Some(known) = turn.known_head() else {
+            return Ok((AtOnce::NotHere(events), durable));
+        };
+        let unwritten = events.clone();
+        let query = bind(sqlx::query(statement.sql()));
+        let (query, stored, head) = match chain::bind_at_once(statement, query, events, &known) {
+            Ok(bound) => bound,
+            Err(events) => {
+                turn.remember(known);
+                return Ok((AtOnce::NotHere(events), durable));
+            }
+        };
+        // An error leaves the head forgotten (the statement was undone; the next append reads
+        // the head).
+        let row = query.fetch_one(&self.writer).await?;
+        let (at_head, go): (bool, bool) = (row.try_get("at_head")?, row.try_get("go")?);
+        let outcome = match (at_head, go) {
+            (true, true) => {
+                turn.remember(head);
+                AtOnce::Written(stored)
+            }
+            (true, false) => {
+                turn.remember(known);
+                AtOnce::Refused
+            }
+            (false, _) => AtOnce::NotHere(unwritten),
+        };
+        Ok((outcome, durable))
+    }
+
     /// Commits what is pending and closes both pools.
     pub async fn close(&self) {
         if let Some(g) = &self.group {
@@ -308,6 +388,32 @@ impl Store {
         }
         self.writer.close().await;
         self.reader.close().await;
+    }
+}
+
+/// What [`Store::write_at_once`] did.
+#[derive(Debug)]
+pub enum AtOnce {
+    /// Written with its events, which are durable; the events as stored.
+    Written(Vec<Event>),
+    /// The statement's condition did not hold: nothing was written.
+    Refused,
+    /// Not done at once here: nothing was written; the events, to write in a transaction.
+    NotHere(Vec<NewEvent>),
+}
+
+/// What a write committed early waits for before anyone hears of it (PostgreSQL: the
+/// durability barrier; nothing where commits are synchronous).
+#[derive(Debug)]
+pub(crate) struct Durable(Option<barrier::Barrier>);
+
+impl Durable {
+    /// Returns once the write is on disk.
+    pub(crate) async fn wait(self) -> Result<(), StoreError> {
+        if let Some(barrier) = self.0 {
+            barrier.wait().await?;
+        }
+        Ok(())
     }
 }
 

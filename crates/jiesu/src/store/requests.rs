@@ -112,7 +112,7 @@ fn insert_sql() -> String {
 }
 
 /// Binds a request row's 27 columns, in [`REQUEST_COLUMNS`] order.
-fn bind_row<'q>(
+pub(super) fn bind_row<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     r: &'q RequestRow,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
@@ -155,7 +155,7 @@ pub async fn insert(tx: &mut Tx, r: &RequestRow) -> Result<(), StoreError> {
 /// Inserts a new request and links to it the suggestion shown for it, if any; false when
 /// there is no such unlinked suggestion (the caller must then not commit). On PostgreSQL both
 /// are one statement (a data-modifying `WITH`), one round trip where they were two.
-pub async fn insert_linked(
+pub(super) async fn insert_linked(
     tx: &mut Tx,
     r: &RequestRow,
     suggestion_id: Option<&str>,

@@ -49,6 +49,7 @@ on_both_backends!(
     bad_proactive_input_gets_422_naming_the_field,
     a_burst_at_one_street_raises_an_alert_with_its_reason,
     a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and_duplicates,
+    writes_at_once_link_a_suggestion_once_and_give_way_when_another_node_wrote,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

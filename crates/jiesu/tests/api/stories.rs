@@ -3415,3 +3415,185 @@ pub async fn concurrent_writes_are_all_durable_and_refusals_leave_nothing(b: Bac
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// New requests on PostgreSQL go in batches, each one statement (`store/creates.rs`,
+/// `Store::write_at_once`): requests, their suggestions' links and their events together or
+/// not at all. Twelve operators racing to use the same suggestion: one request is recorded,
+/// eleven get 422 and leave nothing; six with their own suggestions racing one with a taken
+/// suggestion: the six are recorded and linked, the seventh refused. The
+/// mechanism itself: a refused condition writes nothing; after another node moved the chain's
+/// head nothing is written at once and the caller's transaction takes over; on SQLite it is
+/// never used. The chain stays whole throughout.
+pub async fn writes_at_once_link_a_suggestion_once_and_give_way_when_another_node_wrote(
+    b: Backend,
+) {
+    use jiesu::store::{self, events, AtOnce, AtOnceStatement, Store};
+    let app = app!(b);
+    let s = staff(&app).await;
+    new_request(&app, &s).await; // this node now knows the chain's head
+    let text = "望京西园三区夜间施工噪音扰民，凌晨两点还在施工。";
+    let v = expect(
+        app.post(
+            "/api/v1/requests/suggest",
+            Some(&s.operator),
+            json!({ "text": text }),
+        )
+        .await,
+        200,
+    );
+    let (requests_before, events_before) = (count_requests(&app).await, app.event_count().await);
+    let mut racers = Vec::new();
+    for i in 0..12 {
+        let mut body = complaint(text);
+        body["suggestion_id"] = v["suggestion_id"].clone();
+        body["requester"]["phone"] = json!(format!("1391111{i:04}"));
+        racers.push(race_create(&app, &s.operator, body));
+    }
+    let mut created = Vec::new();
+    for racer in racers {
+        match racer.await.unwrap() {
+            (201, v) => created.push(v["id"].as_str().unwrap().to_string()),
+            (422, v) => assert_eq!(v["error"]["fields"][0]["field"], "suggestion_id", "{v}"),
+            (status, v) => panic!("{status} {v}"),
+        }
+    }
+    assert_eq!(created.len(), 1, "one request takes the suggestion");
+    assert_eq!(count_requests(&app).await, requests_before + 1);
+    assert_eq!(app.event_count().await, events_before + 1);
+    let linked: String = sqlx::query_scalar("SELECT request_id FROM suggestions WHERE id = $1")
+        .bind(v["suggestion_id"].as_str().unwrap())
+        .fetch_one(app.state.store.reader())
+        .await
+        .unwrap();
+    assert_eq!(linked, created[0]);
+
+    // Six with suggestions of their own race one reusing the taken suggestion: the six are
+    // recorded and linked (whatever batches they fall into), the seventh is refused alone.
+    let mut racers = Vec::new();
+    for i in 0..7 {
+        let sid = if i == 6 {
+            v["suggestion_id"].clone()
+        } else {
+            let own = app
+                .post(
+                    "/api/v1/requests/suggest",
+                    Some(&s.operator),
+                    json!({ "text": text }),
+                )
+                .await;
+            expect(own, 200)["suggestion_id"].clone()
+        };
+        let mut body = complaint(text);
+        body["suggestion_id"] = sid.clone();
+        body["requester"]["phone"] = json!(format!("1392222{i:04}"));
+        racers.push((i, sid, race_create(&app, &s.operator, body)));
+    }
+    for (i, sid, racer) in racers {
+        let (status, v) = racer.await.unwrap();
+        if i == 6 {
+            assert_eq!(status, 422, "{v}");
+            continue;
+        }
+        assert_eq!(status, 201, "{v}");
+        let linked: String = sqlx::query_scalar("SELECT request_id FROM suggestions WHERE id = $1")
+            .bind(sid.as_str().unwrap())
+            .fetch_one(app.state.store.reader())
+            .await
+            .unwrap();
+        assert_eq!(linked, v["id"].as_str().unwrap());
+    }
+    assert_eq!(count_requests(&app).await, requests_before + 7);
+
+    // The mechanism, with a statement of the test's own: a day counter written where `$2`.
+    let store = &app.state.store;
+    let statement = AtOnceStatement::new(
+        "",
+        "$2",
+        "c AS (INSERT INTO day_counters (day, last) SELECT $1, 7 WHERE EXISTS (SELECT 1 FROM go))",
+        2,
+        1,
+    );
+    let event = |action: &str| app.state.audit_event("system", "system", action, json!({}));
+    let day_written = |day: &'static str| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM day_counters WHERE day = $1")
+            .bind(day)
+            .fetch_one(store.reader())
+            .await
+            .unwrap()
+            == 1
+    };
+    let at_once = |day: &'static str, go: bool, action: &'static str| {
+        let statement = &statement;
+        async move {
+            store
+                .write_at_once(statement, |q| q.bind(day).bind(go), vec![event(action)])
+                .await
+                .unwrap()
+        }
+    };
+    let head = events::head_seq(store.reader()).await.unwrap();
+    if b == Backend::Sqlite {
+        assert!(
+            matches!(at_once("t1", true, "test.one").await, AtOnce::NotHere(e) if e.len() == 1)
+        );
+        assert!(!day_written("t1").await);
+        return;
+    }
+    match at_once("t1", true, "test.one").await {
+        AtOnce::Written(stored) => assert_eq!(stored[0].seq, head + 1),
+        other => panic!("{other:?}"),
+    }
+    assert!(day_written("t1").await);
+    assert!(matches!(
+        at_once("t2", false, "test.two").await,
+        AtOnce::Refused
+    ));
+    assert!(!day_written("t2").await);
+    assert_eq!(events::head_seq(store.reader()).await.unwrap(), head + 1);
+
+    // Another node appends: this node's remembered head is stale, so nothing is written at
+    // once, and a request still goes in (its transaction reads the head).
+    let url = app.config.database_url.clone().unwrap();
+    let other = Store::open(
+        &url,
+        &store::SqliteOptions {
+            synchronous: "FULL".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let mut tx = other.begin().await.unwrap();
+    tx.event(event("test.other_node"));
+    tx.commit().await.unwrap();
+    other.close().await;
+    assert!(matches!(at_once("t3", true, "test.three").await, AtOnce::NotHere(e) if e.len() == 1));
+    assert!(!day_written("t3").await);
+    new_request(&app, &s).await;
+    assert_eq!(events::head_seq(store.reader()).await.unwrap(), head + 3);
+    assert_eq!(
+        events::verify(store.reader()).await.unwrap().ok(),
+        Some(head + 3)
+    );
+}
+
+/// Posts a new request in a task of its own, to race others: its status and body.
+fn race_create(app: &TestApp, token: &str, body: Value) -> tokio::task::JoinHandle<(u16, Value)> {
+    let (base, token) = (app.base.clone(), token.to_string());
+    tokio::spawn(async move {
+        let resp = reqwest::Client::new()
+            .post(format!("{base}/api/v1/requests"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+    })
+}
+
+async fn count_requests(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM requests")
+        .fetch_one(app.state.store.reader())
+        .await
+        .unwrap()
+}
