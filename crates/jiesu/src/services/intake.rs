@@ -187,15 +187,6 @@ pub async fn create_row(
         .with_timezone(&state.config.offset())
         .format("%Y%m%d")
         .to_string();
-    let reserved = requests::reserve_number(&state.store, &day).await?;
-    let (tx, number) = match reserved {
-        Some(number) => (None, number),
-        None => {
-            let mut tx = state.store.begin().await?;
-            let number = requests::next_number(&mut tx, &day).await?;
-            (Some(tx), number)
-        }
-    };
     let title = input
         .title
         .clone()
@@ -203,7 +194,7 @@ pub async fn create_row(
         .unwrap_or_else(|| derive_title(&input.text));
     let row = RequestRow {
         id: uuid::Uuid::now_v7().to_string(),
-        number,
+        number: String::new(), // given by `creates::create`
         jurisdiction: state.config.jurisdiction.clone(),
         kind: input.kind.as_str().into(),
         channel: input.channel.as_str().into(),
@@ -230,17 +221,21 @@ pub async fn create_row(
         updated_at: now,
         closed_at: None,
     };
-    let created = state
-        .event(actor, &row.id, None, "request.created")
-        .change("", RequestStatus::Received.as_str())
-        .payload(serde_json::json!({
-            "number": row.number, "kind": row.kind, "channel": row.channel, "category_code": row.category_code,
-            "enterprise": row.credit_code.is_some(), "confidential": row.confidential,
-        }))
-        .build();
+    let (numbering, by) = (state.clone(), actor.clone());
+    let make = move |number: String| {
+        let row = RequestRow { number, ..row };
+        let created = numbering
+            .event(&by, &row.id, None, "request.created")
+            .change("", RequestStatus::Received.as_str())
+            .payload(serde_json::json!({
+                "number": row.number, "kind": row.kind, "channel": row.channel, "category_code": row.category_code,
+                "enterprise": row.credit_code.is_some(), "confidential": row.confidential,
+            }))
+            .build();
+        (row, vec![created])
+    };
     let suggestion = input.suggestion_id.as_deref();
-    let Some(events) = creates::create(&state.store, tx, &row, suggestion, vec![created]).await?
-    else {
+    let Some((row, events)) = creates::create(&state.store, &day, suggestion, make).await? else {
         return Err(AppError::field(
             "suggestion_id",
             "没有这个未使用的建议",

@@ -6,8 +6,8 @@
 //! barrier answers the commits queued before it started. Under load one barrier serves many
 //! commits instead of one each; alone, a commit waits for one barrier as before.
 
+use super::batch::Queue;
 use sqlx::AnyPool;
-use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// A transaction that writes WAL (a transactional logical message, which forces a
@@ -22,35 +22,22 @@ type Waiter = oneshot::Sender<Result<(), String>>;
 #[derive(Clone, Debug)]
 pub(super) struct Barrier {
     pool: AnyPool,
-    queue: Arc<Mutex<Queue>>,
-}
-
-#[derive(Debug, Default)]
-struct Queue {
-    /// A task is running barriers.
-    running: bool,
     /// Commits that finished and wait for the next barrier to start.
-    waiting: Vec<Waiter>,
+    queue: Queue<Waiter>,
 }
 
 impl Barrier {
     pub(super) fn new(pool: AnyPool) -> Self {
         Barrier {
             pool,
-            queue: Arc::default(),
+            queue: Queue::default(),
         }
     }
 
     /// Returns once everything committed before the call is on disk.
     pub(super) async fn wait(&self) -> Result<(), sqlx::Error> {
         let (waiter, done) = oneshot::channel();
-        let start = {
-            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-            q.waiting.push(waiter);
-            !std::mem::replace(&mut q.running, true)
-        };
-        if start {
-            // A task of its own: a cancelled caller cannot leave the queue without a runner.
+        if self.queue.push(waiter) {
             tokio::spawn(run(self.pool.clone(), self.queue.clone()));
         }
         match done.await {
@@ -64,16 +51,8 @@ impl Barrier {
 }
 
 /// Runs barriers while commits wait for one; each answers the commits queued before it began.
-async fn run(pool: AnyPool, queue: Arc<Mutex<Queue>>) {
-    loop {
-        let batch = {
-            let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
-            if q.waiting.is_empty() {
-                q.running = false;
-                return;
-            }
-            std::mem::take(&mut q.waiting)
-        };
+async fn run(pool: AnyPool, queue: Queue<Waiter>) {
+    while let Some(batch) = queue.next(usize::MAX) {
         let result = sqlx::query(DURABILITY_BARRIER)
             .execute(&pool)
             .await

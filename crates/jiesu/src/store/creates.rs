@@ -9,72 +9,87 @@
 //! nothing. Where one of its suggestions is already taken it writes nothing, and its requests
 //! are written one by one, so only that one is refused. Where this node does not know the
 //! chain's head (another node wrote), each goes in a transaction of its own, which reads it.
+//! The leader also numbers the batch: one day-counter statement per batch (per day in it),
+//! where each request took one, waiting for the counter row's lock, before.
 //!
 //! SQLite's single writer already groups transactions (`group.rs`): a new request there is a
-//! transaction.
+//! transaction, numbered inside it.
 
-use super::requests::{bind_row, insert_linked, RequestRow, REQUEST_COLUMNS};
+use super::requests::{self, bind_row, insert_linked, RequestRow, REQUEST_COLUMNS};
 use super::{AtOnce, AtOnceStatement, Durable, Event, NewEvent, Store, StoreError, Tx};
-use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// Requests per batch at most (each binds 28 parameters and its events' 14 each).
 const MAX_BATCH: usize = 32;
 
-/// What a new request comes to: its events as stored, or `None` when its suggestion is
-/// taken or unknown (nothing written).
-type Created = Result<Option<Vec<Event>>, StoreError>;
+/// What a new request comes to: the row and its events as stored, or `None` when its
+/// suggestion is taken or unknown (nothing written).
+type Created = Result<Option<(RequestRow, Vec<Event>)>, StoreError>;
 
-/// The requests waiting for the next batch (PostgreSQL).
-#[derive(Clone, Debug, Default)]
-pub(super) struct Queue(Arc<Mutex<Waiting>>);
+/// Makes the row and the events of a new request, given its number.
+type Make = Box<dyn FnOnce(String) -> (RequestRow, Vec<NewEvent>) + Send>;
 
-#[derive(Debug, Default)]
-struct Waiting {
-    /// A leader is writing batches.
-    leading: bool,
-    requests: Vec<Pending>,
+/// The new requests waiting for the next batch (PostgreSQL).
+pub(super) type Queue = super::batch::Queue<Pending>;
+
+/// A new request in the queue, not yet numbered.
+pub(super) struct Pending {
+    day: String,
+    suggestion: Option<String>,
+    make: Make,
+    done: oneshot::Sender<Created>,
 }
 
-/// A new request in the queue.
-#[derive(Debug)]
-struct Pending {
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("day", &self.day)
+            .field("suggestion", &self.suggestion)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new request of a batch, numbered.
+struct Numbered {
     row: RequestRow,
     suggestion: Option<String>,
     events: Vec<NewEvent>,
     done: oneshot::Sender<Created>,
 }
 
-/// Records a new request with its events and links to it the suggestion shown for it, if
-/// any: the events as stored, or `None` (nothing written) when there is no such unlinked
-/// suggestion. Durable when it returns.
-///
-/// `tx`: a transaction the caller began (and numbered the request in); the request is
-/// written in it. Otherwise, on PostgreSQL, the request joins the next batch.
+/// Records a new request of local day `day` (`20261128`) with its events, and links to it the
+/// suggestion shown for it, if any. `make` makes the row and the events once the request has
+/// its number. Returns the row and the events as stored, or `None` (nothing written) when
+/// there is no such unlinked suggestion. Durable when it returns.
 pub async fn create(
     store: &Store,
-    tx: Option<Tx>,
-    row: &RequestRow,
+    day: &str,
     suggestion: Option<&str>,
-    events: Vec<NewEvent>,
+    make: impl FnOnce(String) -> (RequestRow, Vec<NewEvent>) + Send + 'static,
 ) -> Created {
-    let queue = match (&tx, &store.creates) {
-        (None, Some(queue)) => queue,
-        _ => return in_transaction(store, tx, row, suggestion, events).await,
+    let Some(queue) = &store.creates else {
+        // SQLite: numbered inside the transaction, without gaps. PostgreSQL without the
+        // barrier: numbered by a statement of its own first.
+        let (tx, number) = match requests::reserve_numbers(store, day, 1).await? {
+            Some(mut numbers) if numbers.len() == 1 => (store.begin().await?, numbers.remove(0)),
+            _ => {
+                let mut tx = store.begin().await?;
+                let number = requests::next_number(&mut tx, day).await?;
+                (tx, number)
+            }
+        };
+        let (row, events) = make(number);
+        let stored = in_transaction(store, Some(tx), &row, suggestion, events).await?;
+        return Ok(stored.map(|events| (row, events)));
     };
     let (done, created) = oneshot::channel();
-    let lead = {
-        let mut waiting = queue.0.lock().unwrap_or_else(|e| e.into_inner());
-        waiting.requests.push(Pending {
-            row: row.clone(),
-            suggestion: suggestion.map(str::to_string),
-            events,
-            done,
-        });
-        !std::mem::replace(&mut waiting.leading, true)
+    let pending = Pending {
+        day: day.to_string(),
+        suggestion: suggestion.map(str::to_string),
+        make: Box::new(make),
+        done,
     };
-    if lead {
-        // A task of its own: a caller that goes away cannot leave the queue without a leader.
+    if queue.push(pending) {
         tokio::spawn(write_batches(store.clone(), queue.clone()));
     }
     created.await.unwrap_or_else(|_| {
@@ -91,7 +106,7 @@ async fn in_transaction(
     row: &RequestRow,
     suggestion: Option<&str>,
     events: Vec<NewEvent>,
-) -> Created {
+) -> Result<Option<Vec<Event>>, StoreError> {
     let mut tx = match tx {
         Some(tx) => tx,
         None => store.begin().await?,
@@ -108,15 +123,9 @@ async fn in_transaction(
 
 /// The leader: writes batches while requests wait.
 async fn write_batches(store: Store, queue: Queue) {
-    loop {
-        let batch: Vec<Pending> = {
-            let mut waiting = queue.0.lock().unwrap_or_else(|e| e.into_inner());
-            if waiting.requests.is_empty() {
-                waiting.leading = false;
-                return;
-            }
-            let n = waiting.requests.len().min(MAX_BATCH);
-            waiting.requests.drain(..n).collect()
+    while let Some(batch) = queue.next(MAX_BATCH) {
+        let Some(batch) = number(&store, batch).await else {
+            continue;
         };
         match write_at_once(&store, batch).await {
             Left::None => {}
@@ -134,30 +143,81 @@ async fn write_batches(store: Store, queue: Queue) {
     }
 }
 
+/// Numbers a batch: one counter statement per day in it. Where one fails, every request of
+/// the batch is answered with the error.
+async fn number(store: &Store, batch: Vec<Pending>) -> Option<Vec<Numbered>> {
+    let mut days: Vec<(&str, usize)> = Vec::new();
+    for p in &batch {
+        match days.iter_mut().find(|(day, _)| *day == p.day) {
+            Some((_, n)) => *n += 1,
+            None => days.push((&p.day, 1)),
+        }
+    }
+    let mut numbers: Vec<(String, std::vec::IntoIter<String>)> = Vec::new();
+    for (day, n) in days {
+        match requests::reserve_numbers(store, day, n).await {
+            Ok(Some(taken)) if taken.len() == n => {
+                numbers.push((day.to_string(), taken.into_iter()))
+            }
+            failed => {
+                let message = match failed {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "no day counter to number the batch".to_string(),
+                };
+                for p in batch {
+                    let e = StoreError::Db(sqlx::Error::Protocol(message.clone()));
+                    let _ = p.done.send(Err(e));
+                }
+                return None;
+            }
+        }
+    }
+    let numbered = batch
+        .into_iter()
+        .map(|p| {
+            let number = numbers
+                .iter_mut()
+                .find(|(day, _)| *day == p.day)
+                .and_then(|(_, taken)| taken.next())
+                .expect("a number was taken for each request of the day");
+            let (row, events) = (p.make)(number);
+            Numbered {
+                row,
+                suggestion: p.suggestion,
+                events,
+                done: p.done,
+            }
+        })
+        .collect();
+    Some(numbered)
+}
+
 /// What a batch left undone.
 enum Left {
     None,
     /// Refused or failed as a batch: write each alone, so only the one at fault fails.
-    OneByOne(Vec<Pending>),
+    OneByOne(Vec<Numbered>),
     /// Not at once here (the head is unknown to this node): transactions.
-    InTransactions(Vec<Pending>),
+    InTransactions(Vec<Numbered>),
 }
 
 /// Writes each request in a transaction of its own, each in a task of its own.
-fn in_transactions(store: &Store, batch: Vec<Pending>) {
+fn in_transactions(store: &Store, batch: Vec<Numbered>) {
     for p in batch {
         let store = store.clone();
         tokio::spawn(async move {
-            let created =
+            let stored =
                 in_transaction(&store, None, &p.row, p.suggestion.as_deref(), p.events).await;
-            let _ = p.done.send(created);
+            let _ = p
+                .done
+                .send(stored.map(|stored| stored.map(|events| (p.row, events))));
         });
     }
 }
 
 /// Writes a batch in one statement. Once written, the wait for durability and the answers
 /// go to a task of their own, so the next batch starts at once.
-async fn write_at_once(store: &Store, batch: Vec<Pending>) -> Left {
+async fn write_at_once(store: &Store, batch: Vec<Numbered>) -> Left {
     let statement = statement(&batch);
     let events: Vec<NewEvent> = batch.iter().flat_map(|p| p.events.clone()).collect();
     let outcome = store
@@ -198,13 +258,13 @@ async fn write_at_once(store: &Store, batch: Vec<Pending>) -> Left {
 }
 
 /// Answers each request of a written batch with its events once they are durable.
-async fn answer(batch: Vec<Pending>, stored: Vec<Event>, durable: Durable) {
+async fn answer(batch: Vec<Numbered>, stored: Vec<Event>, durable: Durable) {
     let synced = durable.wait().await.map_err(|e| e.to_string());
     let mut stored = stored.into_iter();
     for p in batch {
         let events: Vec<Event> = stored.by_ref().take(p.events.len()).collect();
         let _ = p.done.send(match &synced {
-            Ok(()) => Ok(Some(events)),
+            Ok(()) => Ok(Some((p.row, events))),
             Err(message) => Err(StoreError::Db(sqlx::Error::Protocol(message.clone()))),
         });
     }
@@ -214,7 +274,7 @@ async fn answer(batch: Vec<Pending>, stored: Vec<Event>, durable: Durable) {
 /// suggestion, in the batch's order. Every suggestion must be there unlinked (locked until
 /// the statement commits) or nothing is written: two requests of a batch with the same
 /// suggestion make it write nothing, and then one by one the second is refused.
-fn statement(batch: &[Pending]) -> AtOnceStatement {
+fn statement(batch: &[Numbered]) -> AtOnceStatement {
     const COLUMNS: usize = 27;
     let n = batch.len();
     let rows = (0..n)
@@ -262,6 +322,6 @@ fn statement(batch: &[Pending]) -> AtOnceStatement {
     )
 }
 
-fn n_events(batch: &[Pending]) -> usize {
+fn n_events(batch: &[Numbered]) -> usize {
     batch.iter().map(|p| p.events.len()).sum()
 }

@@ -4,6 +4,7 @@
 //! to the hash chain just before it commits.
 
 mod barrier;
+mod batch;
 pub mod catalogue;
 mod chain;
 pub mod creates;
@@ -84,6 +85,8 @@ pub struct Store {
     chain_turn: Option<turn::ChainTurn>,
     /// PostgreSQL with the barrier: new requests waiting for their batch (`creates.rs`).
     creates: Option<creates::Queue>,
+    /// PostgreSQL with the barrier: stored suggestions waiting for their batch.
+    suggestions: Option<suggestions::Queue>,
 }
 
 /// The default UTC offset (Beijing, +8 h) in ms.
@@ -144,6 +147,7 @@ impl Store {
                     barrier: None,
                     chain_turn: Some(turn::ChainTurn::default()),
                     creates: None,
+                    suggestions: None,
                 }
             }
             Dialect::Postgres => {
@@ -173,6 +177,7 @@ impl Store {
                 Store {
                     barrier: early_release.then(|| barrier::Barrier::new(pool.clone())),
                     creates: early_release.then(creates::Queue::default),
+                    suggestions: early_release.then(suggestions::Queue::default),
                     chain_turn: Some(turn::ChainTurn::default()),
                     writer: pool.clone(),
                     reader: pool,
@@ -268,9 +273,9 @@ impl Store {
         }
     }
 
-    /// PostgreSQL: runs `early`, an autocommitted statement that increments a counter row and
-    /// returns the new value, so the row's lock is not held through a longer transaction (every
-    /// intake takes the same day's counter). `early` must turn `synchronous_commit` off for its
+    /// PostgreSQL: runs `early`, an autocommitted statement that increments a counter row
+    /// (`$1`) by `by` (`$2`) and returns the new value, so the row's lock is not held through
+    /// a longer transaction (every intake takes the same day's counter). `early` must turn `synchronous_commit` off for its
     /// own transaction (`set_config('synchronous_commit', 'off', true)` inside it), so the lock
     /// is released before the WAL flush; where the durability barrier is refused, `plain` (the
     /// same statement without it) runs instead. Call it before [`Store::begin`]: a transaction
@@ -283,6 +288,7 @@ impl Store {
         early: &str,
         plain: &str,
         key: &str,
+        by: i64,
     ) -> Result<Option<i64>, StoreError> {
         if self.dialect == Dialect::Sqlite {
             return Ok(None);
@@ -290,6 +296,7 @@ impl Store {
         let sql = if self.barrier.is_some() { early } else { plain };
         let n = sqlx::query_scalar(sql)
             .bind(key)
+            .bind(by)
             .fetch_one(&self.writer)
             .await?;
         Ok(Some(n))
@@ -343,7 +350,7 @@ impl Store {
         bind: impl FnOnce(AnyQuery<'q>) -> AnyQuery<'q>,
         events: Vec<NewEvent>,
     ) -> Result<(AtOnce, Durable), StoreError> {
-        let durable = Durable(self.barrier.clone());
+        let durable = self.durable();
         let (Some(_), Some(chain_turn)) = (&self.barrier, &self.chain_turn) else {
             return Ok((AtOnce::NotHere(events), durable));
         };
@@ -379,6 +386,17 @@ impl Store {
             (false, _) => AtOnce::NotHere(unwritten),
         };
         Ok((outcome, durable))
+    }
+
+    /// What a write committed early (`synchronous_commit = off`) must wait for before anyone
+    /// hears of it.
+    pub(super) fn durable(&self) -> Durable {
+        Durable(self.barrier.clone())
+    }
+
+    /// The writer pool, for statements of their own outside a transaction.
+    pub(super) fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// Commits what is pending and closes both pools.

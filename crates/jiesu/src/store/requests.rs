@@ -77,20 +77,33 @@ pub(crate) fn request_from_row(r: &AnyRow) -> Result<RequestRow, sqlx::Error> {
 const NEXT_NUMBER: &str = "INSERT INTO day_counters (day, last) VALUES ($1, 1) \
      ON CONFLICT (day) DO UPDATE SET last = day_counters.last + 1 RETURNING last";
 
-/// [`NEXT_NUMBER`] as an autocommitted PostgreSQL statement that commits without waiting for
-/// the WAL flush (see [`Store::side_counter`]).
-const NEXT_NUMBER_EARLY: &str = "INSERT INTO day_counters (day, last) \
-     SELECT $1, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS early \
-     ON CONFLICT (day) DO UPDATE SET last = day_counters.last + 1 RETURNING last";
+/// The next `$2` numbers of day `$1`: returns the last.
+const NEXT_NUMBERS: &str = "INSERT INTO day_counters (day, last) VALUES ($1, $2) \
+     ON CONFLICT (day) DO UPDATE SET last = day_counters.last + EXCLUDED.last RETURNING last";
 
-/// PostgreSQL: the next number of a local day, taken before the request's transaction (see
-/// [`Store::side_counter`]); a request that then fails leaves a gap. SQLite: `None`, and
-/// [`next_number`] takes it inside the transaction.
-pub async fn reserve_number(store: &Store, day: &str) -> Result<Option<String>, StoreError> {
+/// [`NEXT_NUMBERS`] as an autocommitted PostgreSQL statement that commits without waiting for
+/// the WAL flush (see [`Store::side_counter`]).
+const NEXT_NUMBERS_EARLY: &str = "INSERT INTO day_counters (day, last) \
+     SELECT $1, $2 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS early \
+     ON CONFLICT (day) DO UPDATE SET last = day_counters.last + EXCLUDED.last RETURNING last";
+
+/// PostgreSQL: the next `n` numbers of a local day, in order, taken before the requests are
+/// written (see [`Store::side_counter`]); a request that then fails leaves a gap. SQLite:
+/// `None`, and [`next_number`] takes one inside the transaction.
+pub async fn reserve_numbers(
+    store: &Store,
+    day: &str,
+    n: usize,
+) -> Result<Option<Vec<String>>, StoreError> {
+    let n = n as i64;
     Ok(store
-        .side_counter(NEXT_NUMBER_EARLY, NEXT_NUMBER, day)
+        .side_counter(NEXT_NUMBERS_EARLY, NEXT_NUMBERS, day, n)
         .await?
-        .map(|n| format!("{day}-{n:06}")))
+        .map(|last| {
+            (last - n + 1..=last)
+                .map(|k| format!("{day}-{k:06}"))
+                .collect()
+        }))
 }
 
 /// The next human number of a local day: `20261128-000123`, inside the transaction.

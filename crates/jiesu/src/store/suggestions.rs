@@ -1,11 +1,34 @@
 //! The suggestions shown at intake, linked to the request that followed, so that production
 //! accuracy (how often the top suggestion was kept) can be measured.
 
-use super::{millis, Store, StoreError, Tx};
+use super::{millis, AnyQuery, Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use sqlx::{AnyPool, Row};
+use tokio::sync::oneshot;
 
-/// Stores a suggestion (an advisory record, with no event: see [`Store::write_one`]).
+/// Suggestions per batch at most (PostgreSQL).
+const MAX_BATCH: usize = 64;
+
+/// A suggestion waiting for its batch (PostgreSQL).
+#[derive(Debug)]
+pub(super) struct Pending {
+    id: String,
+    created_at: i64,
+    source: String,
+    top_category: Option<String>,
+    top_lead: Option<String>,
+    payload: String,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The suggestions waiting for the next batch (PostgreSQL).
+pub(super) type Queue = super::batch::Queue<Pending>;
+
+/// Stores a suggestion (an advisory record, with no event). Durable when it returns.
+///
+/// On PostgreSQL suggestions go in batches (see `batch.rs`): one autocommitted multi-row
+/// insert that commits early, then the durability barrier, instead of a synchronous commit
+/// each. On SQLite a lone statement of the group-committed writer ([`Store::write_one`]).
 pub async fn insert(
     store: &Store,
     id: &str,
@@ -15,18 +38,122 @@ pub async fn insert(
     top_lead: Option<&str>,
     payload: &str,
 ) -> Result<(), StoreError> {
-    let query = sqlx::query(
-        "INSERT INTO suggestions (id, request_id, created_at, source, top_category, top_lead_unit, payload, kb_entry_used) \
-         VALUES ($1, NULL, $2, $3, $4, $5, $6, NULL)",
+    let (done, stored) = oneshot::channel();
+    let pending = Pending {
+        id: id.to_string(),
+        created_at: millis(now),
+        source: source.to_string(),
+        top_category: top_category.map(str::to_string),
+        top_lead: top_lead.map(str::to_string),
+        payload: payload.to_string(),
+        done,
+    };
+    let Some(queue) = &store.suggestions else {
+        let sql = insert_sql(1);
+        store
+            .write_one(bind(sqlx::query(&sql), std::slice::from_ref(&pending)))
+            .await?;
+        return Ok(());
+    };
+    if queue.push(pending) {
+        tokio::spawn(write_batches(store.clone(), queue.clone()));
+    }
+    stored.await.unwrap_or_else(|_| {
+        Err(StoreError::Db(sqlx::Error::Protocol(
+            "the batch storing this suggestion was abandoned".into(),
+        )))
+    })
+}
+
+/// The insert of `n` suggestions.
+fn insert_sql(n: usize) -> String {
+    let rows = (0..n)
+        .map(|i| format!("({})", super::placeholders_from(i * 6 + 1, 6)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO suggestions (id, created_at, source, top_category, top_lead_unit, payload) \
+         VALUES {rows}"
     )
-    .bind(id)
-    .bind(millis(now))
-    .bind(source)
-    .bind(top_category)
-    .bind(top_lead)
-    .bind(payload);
-    store.write_one(query).await?;
+}
+
+fn bind<'q>(mut q: AnyQuery<'q>, batch: &[Pending]) -> AnyQuery<'q> {
+    for p in batch {
+        q = q
+            .bind(p.id.clone())
+            .bind(p.created_at)
+            .bind(p.source.clone())
+            .bind(p.top_category.clone())
+            .bind(p.top_lead.clone())
+            .bind(p.payload.clone());
+    }
+    q
+}
+
+/// The leader: stores batches while suggestions wait. A batch that fails is stored one by
+/// one, so only the one at fault fails.
+async fn write_batches(store: Store, queue: Queue) {
+    while let Some(batch) = queue.next(MAX_BATCH) {
+        let batch = match write_batch(&store, batch).await {
+            Ok(()) => continue,
+            Err((batch, _)) if batch.len() > 1 => batch,
+            Err((batch, e)) => {
+                answer(batch, Err(e));
+                continue;
+            }
+        };
+        for p in batch {
+            if let Err((alone, e)) = write_batch(&store, vec![p]).await {
+                answer(alone, Err(e));
+            }
+        }
+    }
+}
+
+/// Stores a batch in one statement that commits early; a task of its own waits for the
+/// barrier and answers, so the next batch starts at once.
+async fn write_batch(store: &Store, batch: Vec<Pending>) -> Result<(), (Vec<Pending>, StoreError)> {
+    let sql = format!(
+        "WITH early AS (SELECT set_config('synchronous_commit', 'off', true) AS off), \
+         stored AS ({} RETURNING 1) SELECT (SELECT off FROM early) AS early",
+        insert_sql(batch.len())
+    );
+    if let Err(e) = bind(sqlx::query(&sql), &batch)
+        .execute(store.writer())
+        .await
+    {
+        return Err((batch, e.into()));
+    }
+    let durable = store.durable();
+    tokio::spawn(async move {
+        let synced = durable.wait().await.map_err(|e| e.to_string());
+        match synced {
+            Ok(()) => answer(batch, Ok(())),
+            Err(message) => {
+                for p in batch {
+                    let e = StoreError::Db(sqlx::Error::Protocol(message.clone()));
+                    let _ = p.done.send(Err(e));
+                }
+            }
+        }
+    });
     Ok(())
+}
+
+/// Answers every suggestion of a batch: `Err` goes to the first (a batch that fails has one).
+fn answer(batch: Vec<Pending>, result: Result<(), StoreError>) {
+    match result {
+        Ok(()) => {
+            for p in batch {
+                let _ = p.done.send(Ok(()));
+            }
+        }
+        Err(e) => {
+            if let Some(p) = batch.into_iter().next() {
+                let _ = p.done.send(Err(e));
+            }
+        }
+    }
 }
 
 /// Links a suggestion to the request recorded after it; false when there is no such unlinked

@@ -3467,22 +3467,28 @@ pub async fn writes_at_once_link_a_suggestion_once_and_give_way_when_another_nod
         .unwrap();
     assert_eq!(linked, created[0]);
 
-    // Six with suggestions of their own race one reusing the taken suggestion: the six are
-    // recorded and linked (whatever batches they fall into), the seventh is refused alone.
+    // Six suggestions asked at once are all stored (whatever batches they fall into). Six
+    // requests with them race one reusing the taken suggestion: the six are recorded and
+    // linked, the seventh is refused alone.
+    let suggesting: Vec<_> = (0..6)
+        .map(|_| {
+            race_post(
+                &app,
+                &s.operator,
+                "/api/v1/requests/suggest",
+                json!({ "text": text }),
+            )
+        })
+        .collect();
+    let mut sids = Vec::new();
+    for suggest in suggesting {
+        let (status, own) = suggest.await.unwrap();
+        assert_eq!(status, 200, "{own}");
+        sids.push(own["suggestion_id"].clone());
+    }
+    sids.push(v["suggestion_id"].clone());
     let mut racers = Vec::new();
-    for i in 0..7 {
-        let sid = if i == 6 {
-            v["suggestion_id"].clone()
-        } else {
-            let own = app
-                .post(
-                    "/api/v1/requests/suggest",
-                    Some(&s.operator),
-                    json!({ "text": text }),
-                )
-                .await;
-            expect(own, 200)["suggestion_id"].clone()
-        };
+    for (i, sid) in sids.into_iter().enumerate() {
         let mut body = complaint(text);
         body["suggestion_id"] = sid.clone();
         body["requester"]["phone"] = json!(format!("1392222{i:04}"));
@@ -3578,10 +3584,20 @@ pub async fn writes_at_once_link_a_suggestion_once_and_give_way_when_another_nod
 
 /// Posts a new request in a task of its own, to race others: its status and body.
 fn race_create(app: &TestApp, token: &str, body: Value) -> tokio::task::JoinHandle<(u16, Value)> {
-    let (base, token) = (app.base.clone(), token.to_string());
+    race_post(app, token, "/api/v1/requests", body)
+}
+
+/// POSTs in a task of its own, to race others: the status and body.
+fn race_post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> tokio::task::JoinHandle<(u16, Value)> {
+    let (url, token) = (format!("{}{path}", app.base), token.to_string());
     tokio::spawn(async move {
         let resp = reqwest::Client::new()
-            .post(format!("{base}/api/v1/requests"))
+            .post(url)
             .bearer_auth(token)
             .json(&body)
             .send()

@@ -1,0 +1,71 @@
+//! A queue whose first arrival leads: the leader takes everything that queued meanwhile as
+//! one batch, and goes on while more arrive. Nobody waits for a batch to fill: alone, an item
+//! is a batch of one. The durability barrier, new requests and stored suggestions on
+//! PostgreSQL are written this way (`barrier.rs`, `creates.rs`, `suggestions.rs`).
+
+use std::sync::{Arc, Mutex};
+
+/// Items waiting for the leader.
+#[derive(Debug)]
+pub(super) struct Queue<T>(Arc<Mutex<Waiting<T>>>);
+
+#[derive(Debug)]
+struct Waiting<T> {
+    /// A leader is running.
+    leading: bool,
+    items: Vec<T>,
+}
+
+impl<T> Clone for Queue<T> {
+    fn clone(&self) -> Self {
+        Queue(self.0.clone())
+    }
+}
+
+impl<T> Default for Queue<T> {
+    fn default() -> Self {
+        Queue(Arc::new(Mutex::new(Waiting {
+            leading: false,
+            items: Vec::new(),
+        })))
+    }
+}
+
+impl<T> Queue<T> {
+    /// Queues `item`. True when no leader is running: the caller must start one (in a task of
+    /// its own, so that a caller that goes away cannot leave the queue without a leader).
+    pub(super) fn push(&self, item: T) -> bool {
+        let mut waiting = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        waiting.items.push(item);
+        !std::mem::replace(&mut waiting.leading, true)
+    }
+
+    /// The leader's next batch, the oldest `max` items at most; `None` when nothing waits,
+    /// and then the leader must stop (the next arrival starts another).
+    pub(super) fn next(&self, max: usize) -> Option<Vec<T>> {
+        let mut waiting = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if waiting.items.is_empty() {
+            waiting.leading = false;
+            return None;
+        }
+        let n = waiting.items.len().min(max);
+        Some(waiting.items.drain(..n).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Queue;
+
+    #[test]
+    fn the_first_arrival_leads_and_the_leader_takes_what_queued_in_order() {
+        let q = Queue::default();
+        assert!(q.push(1), "the first arrival leads");
+        assert!(!q.push(2), "a leader is running");
+        assert!(!q.push(3));
+        assert_eq!(q.next(2), Some(vec![1, 2]));
+        assert_eq!(q.next(2), Some(vec![3]));
+        assert_eq!(q.next(2), None, "nothing waits: the leader stops");
+        assert!(q.push(4), "the next arrival leads again");
+    }
+}
