@@ -357,6 +357,9 @@ impl Store {
         if events.iter().any(|e| kpi::touches_rollups(&e.action)) {
             return Ok((AtOnce::NotHere(events), durable));
         }
+        // The connection before the turn, as a transaction takes them: a turn holder never
+        // waits for a connection held by someone waiting for the turn.
+        let mut conn = self.writer.acquire().await?;
         let mut turn = chain_turn.take().await;
         let Some(known) = turn.known_head() else {
             return Ok((AtOnce::NotHere(events), durable));
@@ -372,7 +375,7 @@ impl Store {
         };
         // An error leaves the head forgotten (the statement was undone; the next append reads
         // the head).
-        let row = query.fetch_one(&self.writer).await?;
+        let row = query.fetch_one(&mut *conn).await?;
         let (at_head, go): (bool, bool) = (row.try_get("at_head")?, row.try_get("go")?);
         let outcome = match (at_head, go) {
             (true, true) => {
