@@ -304,13 +304,10 @@ impl Store {
 
     /// Runs one write statement that records no events (an advisory record, such as a stored
     /// suggestion) as a transaction of its own, durable when this returns: on PostgreSQL an
-    /// autocommitted statement (one round trip instead of begin, statement, commit and
-    /// barrier), on SQLite a grouped transaction without a savepoint. Returns the rows
-    /// affected.
-    pub async fn write_one<'q>(
-        &self,
-        query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    ) -> Result<u64, StoreError> {
+    /// autocommitted statement that commits synchronously (stored suggestions use it only
+    /// where the barrier is refused; otherwise they go in batches), on SQLite a grouped
+    /// transaction without a savepoint. Returns the rows affected.
+    pub async fn write_one<'q>(&self, query: AnyQuery<'q>) -> Result<u64, StoreError> {
         if let Some(group) = &self.group {
             Ok(group.write_one(query).await?)
         } else {
