@@ -52,6 +52,7 @@ impl Barrier {
 
 /// Runs barriers while commits wait for one; each answers the commits queued before it began.
 async fn run(pool: AnyPool, queue: Queue<Waiter>) {
+    let _leading = queue.leading();
     while let Some(batch) = queue.next(usize::MAX) {
         let result = sqlx::query(DURABILITY_BARRIER)
             .execute(&pool)

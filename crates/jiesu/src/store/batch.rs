@@ -40,6 +40,11 @@ impl<T> Queue<T> {
         !std::mem::replace(&mut waiting.leading, true)
     }
 
+    /// The leader's hold on the queue: take it first thing (see [`Leading`]).
+    pub(super) fn leading(&self) -> Leading<T> {
+        Leading(self.clone())
+    }
+
     /// The leader's next batch, the oldest `max` items at most; `None` when nothing waits,
     /// and then the leader must stop (the next arrival starts another).
     pub(super) fn next(&self, max: usize) -> Option<Vec<T>> {
@@ -50,6 +55,21 @@ impl<T> Queue<T> {
         }
         let n = waiting.items.len().min(max);
         Some(waiting.items.drain(..n).collect())
+    }
+}
+
+/// Held by a leader while it runs. A leader that panics gives up the lead and drops what
+/// waits (each caller hears its batch was abandoned), so the next arrival leads again
+/// instead of waiting forever.
+pub(super) struct Leading<T>(Queue<T>);
+
+impl<T> Drop for Leading<T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut waiting = self.0 .0.lock().unwrap_or_else(|e| e.into_inner());
+            waiting.leading = false;
+            waiting.items.clear();
+        }
     }
 }
 
@@ -67,5 +87,22 @@ mod tests {
         assert_eq!(q.next(2), Some(vec![3]));
         assert_eq!(q.next(2), None, "nothing waits: the leader stops");
         assert!(q.push(4), "the next arrival leads again");
+    }
+
+    #[test]
+    fn a_leader_that_panics_gives_up_the_lead_and_drops_what_waits() {
+        let q = Queue::default();
+        assert!(q.push(1));
+        let leader = q.clone();
+        let panicked = std::thread::spawn(move || {
+            let _leading = leader.leading();
+            assert_eq!(leader.next(1), Some(vec![1]));
+            leader.push(2);
+            panic!("the leader fails");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(q.push(3), "the next arrival leads");
+        assert_eq!(q.next(10), Some(vec![3]), "what waited was dropped");
     }
 }

@@ -138,6 +138,10 @@ impl AtOnceStatement {
     ///   holds);
     /// * `params`: the parameters `$1` to `$params` that these use, bound by the caller.
     ///
+    /// `condition` is evaluated before the head row is locked, so what `checks` lock is
+    /// locked before the head, in the order a transaction takes them (its writes, then the
+    /// head at commit): the two cannot deadlock.
+    ///
     /// The statement turns `synchronous_commit` off for its own transaction (the locks go
     /// before the WAL flush; the durability barrier waits for it) and answers two booleans:
     /// `at_head` and `go`.
@@ -149,9 +153,10 @@ impl AtOnceStatement {
             format!("{checks}, ")
         };
         let sql = format!(
-            "WITH early AS (SELECT set_config('synchronous_commit', 'off', true) AS off), \
-             head AS (SELECT seq FROM event_chain WHERE id = 1 AND seq = ${} AND hash = ${} FOR UPDATE), \
-             {checks}go AS (SELECT 1 FROM head WHERE {condition}), {writes}, \
+            "WITH early AS (SELECT set_config('synchronous_commit', 'off', true) AS off), {checks}\
+             head AS (SELECT seq FROM event_chain WHERE id = 1 AND seq = ${} AND hash = ${} \
+             AND ({condition}) IS NOT NULL FOR UPDATE), \
+             go AS (SELECT 1 FROM head WHERE {condition}), {writes}, \
              appended AS (INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM (VALUES {}) AS v ({EVENT_COLUMNS}) \
              WHERE EXISTS (SELECT 1 FROM go)), \
              moved AS (UPDATE event_chain SET seq = ${}, hash = ${} WHERE id = 1 AND EXISTS (SELECT 1 FROM go)) \

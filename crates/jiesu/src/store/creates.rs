@@ -123,6 +123,7 @@ async fn in_transaction(
 
 /// The leader: writes batches while requests wait.
 async fn write_batches(store: Store, queue: Queue) {
+    let _leading = queue.leading();
     while let Some(batch) = queue.next(MAX_BATCH) {
         let Some(batch) = number(&store, batch).await else {
             continue;
@@ -195,7 +196,8 @@ async fn number(store: &Store, batch: Vec<Pending>) -> Option<Vec<Numbered>> {
 /// What a batch left undone.
 enum Left {
     None,
-    /// Refused or failed as a batch: write each alone, so only the one at fault fails.
+    /// Refused, or refused by a constraint or a data check, as a batch: write each alone, so
+    /// only the one at fault fails.
     OneByOne(Vec<Numbered>),
     /// Not at once here (the head is unknown to this node): transactions.
     InTransactions(Vec<Numbered>),
@@ -241,7 +243,8 @@ async fn write_at_once(store: &Store, batch: Vec<Numbered>) -> Left {
             Left::None
         }
         Ok((AtOnce::NotHere(_), _)) => Left::InTransactions(batch),
-        Ok((AtOnce::Refused, _)) | Err(_) if batch.len() > 1 => Left::OneByOne(batch),
+        Ok((AtOnce::Refused, _)) if batch.len() > 1 => Left::OneByOne(batch),
+        Err(e) if batch.len() > 1 && e.is_about_the_data() => Left::OneByOne(batch),
         Ok((AtOnce::Refused, _)) => {
             for p in batch {
                 let _ = p.done.send(Ok(None));
@@ -249,7 +252,14 @@ async fn write_at_once(store: &Store, batch: Vec<Numbered>) -> Left {
             Left::None
         }
         Err(e) => {
-            if let Some(p) = batch.into_iter().next() {
+            // Not about one request's data (the database or the connection failed): every
+            // request of the batch hears it, rather than each waiting to fail alone.
+            let message = e.to_string();
+            let mut first = Some(e);
+            for p in batch {
+                let e = first
+                    .take()
+                    .unwrap_or_else(|| StoreError::Db(sqlx::Error::Protocol(message.clone())));
                 let _ = p.done.send(Err(e));
             }
             Left::None

@@ -65,6 +65,21 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// The database refused the data itself (SQLSTATE class 22, a data exception, or 23, an
+    /// integrity constraint): a batch that fails so is retried one by one, so that only the
+    /// one at fault fails. Other failures (the database or the connection) would fail each
+    /// again.
+    pub(crate) fn is_about_the_data(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => e
+                .code()
+                .is_some_and(|c| c.starts_with("22") || c.starts_with("23")),
+            _ => false,
+        }
+    }
+}
+
 /// The database: a writer pool and a reader pool (the same pool on PostgreSQL).
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -372,7 +387,12 @@ impl Store {
         };
         // An error leaves the head forgotten (the statement was undone; the next append reads
         // the head).
-        let row = query.fetch_one(&mut *conn).await?;
+        // The whole reply, not only its row: an error after the row (at commit) must not
+        // read as written.
+        let rows = query.fetch_all(&mut *conn).await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("a write at once answered no row".into()))?;
         let (at_head, go): (bool, bool) = (row.try_get("at_head")?, row.try_get("go")?);
         let outcome = match (at_head, go) {
             (true, true) => {

@@ -90,13 +90,15 @@ fn bind<'q>(mut q: AnyQuery<'q>, batch: &[Pending]) -> AnyQuery<'q> {
     q
 }
 
-/// The leader: stores batches while suggestions wait. A batch that fails is stored one by
-/// one, so only the one at fault fails.
+/// The leader: stores batches while suggestions wait. A batch refused by a constraint or a
+/// data check is stored one by one, so only the one at fault fails; any other failure (the
+/// database, the connection) goes to every suggestion of the batch.
 async fn write_batches(store: Store, queue: Queue) {
+    let _leading = queue.leading();
     while let Some(batch) = queue.next(MAX_BATCH) {
         let batch = match write_batch(&store, batch).await {
             Ok(()) => continue,
-            Err((batch, _)) if batch.len() > 1 => batch,
+            Err((batch, e)) if batch.len() > 1 && e.is_about_the_data() => batch,
             Err((batch, e)) => {
                 answer(batch, Err(e));
                 continue;
@@ -140,19 +142,17 @@ async fn write_batch(store: &Store, batch: Vec<Pending>) -> Result<(), (Vec<Pend
     Ok(())
 }
 
-/// Answers every suggestion of a batch: `Err` goes to the first (a batch that fails has one).
+/// Answers every suggestion of a batch (an error, to each).
 fn answer(batch: Vec<Pending>, result: Result<(), StoreError>) {
-    match result {
-        Ok(()) => {
-            for p in batch {
-                let _ = p.done.send(Ok(()));
-            }
-        }
-        Err(e) => {
-            if let Some(p) = batch.into_iter().next() {
-                let _ = p.done.send(Err(e));
-            }
-        }
+    let message = result.as_ref().err().map(|e| e.to_string());
+    let mut first = result.err();
+    for p in batch {
+        let result = match (&message, first.take()) {
+            (None, _) => Ok(()),
+            (Some(_), Some(e)) => Err(e),
+            (Some(m), None) => Err(StoreError::Db(sqlx::Error::Protocol(m.clone()))),
+        };
+        let _ = p.done.send(result);
     }
 }
 
