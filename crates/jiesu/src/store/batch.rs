@@ -3,6 +3,7 @@
 //! is a batch of one. The durability barrier, new requests and stored suggestions on
 //! PostgreSQL are written this way (`barrier.rs`, `creates.rs`, `suggestions.rs`).
 
+use super::StoreError;
 use std::sync::{Arc, Mutex};
 
 /// Items waiting for the leader.
@@ -73,6 +74,17 @@ impl<T> Drop for Leading<T> {
     }
 }
 
+/// One failure for each of `n` waiters of a batch: the error itself for the first, and its
+/// message for the others (a [`StoreError`] cannot be copied).
+pub(super) fn failures(e: StoreError, n: usize) -> impl Iterator<Item = StoreError> {
+    let message = e.to_string();
+    std::iter::once(e)
+        .chain(std::iter::repeat_with(move || {
+            StoreError::Db(sqlx::Error::Protocol(message.clone()))
+        }))
+        .take(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::Queue;
@@ -87,6 +99,18 @@ mod tests {
         assert_eq!(q.next(2), Some(vec![3]));
         assert_eq!(q.next(2), None, "nothing waits: the leader stops");
         assert!(q.push(4), "the next arrival leads again");
+    }
+
+    #[test]
+    fn each_waiter_of_a_failed_batch_hears_the_failure() {
+        let e = crate::store::StoreError::Corrupt("the batch failed".into());
+        let each: Vec<String> = super::failures(e, 3).map(|e| e.to_string()).collect();
+        assert_eq!(each.len(), 3);
+        assert_eq!(each[0], "corrupt stored value: the batch failed");
+        assert!(
+            each[1..].iter().all(|m| m.contains("the batch failed")),
+            "{each:?}"
+        );
     }
 
     #[test]

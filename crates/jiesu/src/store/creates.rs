@@ -15,6 +15,7 @@
 //! SQLite's single writer already groups transactions (`group.rs`): a new request there is a
 //! transaction, numbered inside it.
 
+use super::batch::failures;
 use super::requests::{self, bind_row, insert_linked, RequestRow, REQUEST_COLUMNS};
 use super::{AtOnce, AtOnceStatement, Durable, Event, NewEvent, Store, StoreError, Tx};
 use tokio::sync::oneshot;
@@ -161,12 +162,13 @@ async fn number(store: &Store, batch: Vec<Pending>) -> Option<Vec<Numbered>> {
                 numbers.push((day.to_string(), taken.into_iter()))
             }
             failed => {
-                let message = match failed {
-                    Err(e) => e.to_string(),
-                    Ok(_) => "no day counter to number the batch".to_string(),
-                };
-                for p in batch {
-                    let e = StoreError::Db(sqlx::Error::Protocol(message.clone()));
+                let e = failed.err().unwrap_or_else(|| {
+                    StoreError::Db(sqlx::Error::Protocol(
+                        "no day counter to number the batch".into(),
+                    ))
+                });
+                let n = batch.len();
+                for (p, e) in batch.into_iter().zip(failures(e, n)) {
                     let _ = p.done.send(Err(e));
                 }
                 return None;
@@ -254,12 +256,8 @@ async fn write_at_once(store: &Store, batch: Vec<Numbered>) -> Left {
         Err(e) => {
             // Not about one request's data (the database or the connection failed): every
             // request of the batch hears it, rather than each waiting to fail alone.
-            let message = e.to_string();
-            let mut first = Some(e);
-            for p in batch {
-                let e = first
-                    .take()
-                    .unwrap_or_else(|| StoreError::Db(sqlx::Error::Protocol(message.clone())));
+            let n = batch.len();
+            for (p, e) in batch.into_iter().zip(failures(e, n)) {
                 let _ = p.done.send(Err(e));
             }
             Left::None
@@ -269,14 +267,17 @@ async fn write_at_once(store: &Store, batch: Vec<Numbered>) -> Left {
 
 /// Answers each request of a written batch with its events once they are durable.
 async fn answer(batch: Vec<Numbered>, stored: Vec<Event>, durable: Durable) {
-    let synced = durable.wait().await.map_err(|e| e.to_string());
+    if let Err(e) = durable.wait().await {
+        let n = batch.len();
+        for (p, e) in batch.into_iter().zip(failures(e, n)) {
+            let _ = p.done.send(Err(e));
+        }
+        return;
+    }
     let mut stored = stored.into_iter();
     for p in batch {
         let events: Vec<Event> = stored.by_ref().take(p.events.len()).collect();
-        let _ = p.done.send(match &synced {
-            Ok(()) => Ok(Some((p.row, events))),
-            Err(message) => Err(StoreError::Db(sqlx::Error::Protocol(message.clone()))),
-        });
+        let _ = p.done.send(Ok(Some((p.row, events))));
     }
 }
 

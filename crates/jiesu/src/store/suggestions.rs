@@ -127,32 +127,24 @@ async fn write_batch(store: &Store, batch: Vec<Pending>) -> Result<(), (Vec<Pend
         return Err((batch, e.into()));
     }
     let durable = store.durable();
-    tokio::spawn(async move {
-        let synced = durable.wait().await.map_err(|e| e.to_string());
-        match synced {
-            Ok(()) => answer(batch, Ok(())),
-            Err(message) => {
-                for p in batch {
-                    let e = StoreError::Db(sqlx::Error::Protocol(message.clone()));
-                    let _ = p.done.send(Err(e));
-                }
-            }
-        }
-    });
+    tokio::spawn(async move { answer(batch, durable.wait().await) });
     Ok(())
 }
 
 /// Answers every suggestion of a batch (an error, to each).
 fn answer(batch: Vec<Pending>, result: Result<(), StoreError>) {
-    let message = result.as_ref().err().map(|e| e.to_string());
-    let mut first = result.err();
-    for p in batch {
-        let result = match (&message, first.take()) {
-            (None, _) => Ok(()),
-            (Some(_), Some(e)) => Err(e),
-            (Some(m), None) => Err(StoreError::Db(sqlx::Error::Protocol(m.clone()))),
-        };
-        let _ = p.done.send(result);
+    match result {
+        Ok(()) => {
+            for p in batch {
+                let _ = p.done.send(Ok(()));
+            }
+        }
+        Err(e) => {
+            let n = batch.len();
+            for (p, e) in batch.into_iter().zip(super::batch::failures(e, n)) {
+                let _ = p.done.send(Err(e));
+            }
+        }
     }
 }
 
