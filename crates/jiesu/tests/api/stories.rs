@@ -73,6 +73,19 @@ async fn new_request(app: &TestApp, s: &Staff) -> Value {
     )
 }
 
+/// Asks intake for a suggestion on `text` as `token`: the suggestion (200).
+async fn suggest(app: &TestApp, token: &str, text: &str) -> Value {
+    expect(
+        app.post(
+            "/api/v1/requests/suggest",
+            Some(token),
+            json!({ "text": text }),
+        )
+        .await,
+        200,
+    )
+}
+
 async fn act(app: &TestApp, token: &str, order: &str, verb: &str, body: Value) -> Value {
     expect(
         app.post(
@@ -1794,15 +1807,7 @@ pub async fn intake_suggests_category_place_units_duplicates_and_answers_and_mea
     let kb = json!({ "title": "暖气不热怎么办？", "answer": "室温低于18℃可拨打热力集团热线，供热单位须在24小时内上门检测。", "tags": ["暖气不热", "室温"] });
     expect(app.post("/api/v1/kb", Some(&sup), kb).await, 201);
     let text = "朝阳区望京花家地西里小区冬天暖气不热，室温只有15度，老人孩子受不了。";
-    let v = expect(
-        app.post(
-            "/api/v1/requests/suggest",
-            Some(&s.operator),
-            json!({ "text": text }),
-        )
-        .await,
-        200,
-    );
+    let v = suggest(&app, &s.operator, text).await;
     assert_eq!(v["source"], "keywords", "no model is trained in tests: {v}");
     assert!(v["notes"][0].as_str().unwrap().contains("no trained model"));
     assert_eq!(v["categories"][0]["code"], "ggfw.gr.sw");
@@ -1840,19 +1845,21 @@ pub async fn intake_suggests_category_place_units_duplicates_and_answers_and_mea
         app.post("/api/v1/requests", Some(&s.operator), body).await,
         422,
     ); // a suggestion is used once
-    let v = expect(app.post("/api/v1/requests/suggest", Some(&s.operator), json!({ "text": "望京花家地西里小区暖气不热，室温只有15度，老人孩子都受不了，请尽快处理。" })).await, 200);
+    let v = suggest(
+        &app,
+        &s.operator,
+        "望京花家地西里小区暖气不热，室温只有15度，老人孩子都受不了，请尽快处理。",
+    )
+    .await;
     assert_eq!(v["duplicates"][0]["id"], first["id"], "{v}");
     assert!(v["duplicates"][0]["similarity"].as_f64().unwrap() >= 0.3);
     // The same complaint in another street is not offered as a duplicate.
-    let v = expect(
-        app.post(
-            "/api/v1/requests/suggest",
-            Some(&s.operator),
-            json!({ "text": "丰台区右安门街道小区暖气不热，室温只有15度，老人孩子受不了。" }),
-        )
-        .await,
-        200,
-    );
+    let v = suggest(
+        &app,
+        &s.operator,
+        "丰台区右安门街道小区暖气不热，室温只有15度，老人孩子受不了。",
+    )
+    .await;
     assert!(
         v["duplicates"]
             .as_array()
@@ -1923,15 +1930,7 @@ pub async fn intake_suggests_category_place_units_duplicates_and_answers_and_mea
         .await,
         422,
     );
-    let v = expect(
-        app.post(
-            "/api/v1/requests/suggest",
-            Some(&s.operator),
-            json!({ "text": "hello \u{0}\u{7} world 🙂" }),
-        )
-        .await,
-        200,
-    );
+    let v = suggest(&app, &s.operator, "hello \u{0}\u{7} world 🙂").await;
     assert_eq!(v["source"], "none");
     assert_eq!(v["place"]["status"], "none");
     assert!(v["units"].as_array().unwrap().is_empty());
@@ -2001,15 +2000,7 @@ pub async fn a_trained_model_drives_the_category_suggestions(b: Backend) {
         return;
     };
     let s = staff(&app).await;
-    let v = expect(
-        app.post(
-            "/api/v1/requests/suggest",
-            Some(&s.operator),
-            json!({ "text": "望京西园三区工地夜间施工噪音扰民" }),
-        )
-        .await,
-        200,
-    );
+    let v = suggest(&app, &s.operator, "望京西园三区工地夜间施工噪音扰民").await;
     assert_eq!(v["source"], "classifier", "{v}");
     assert_eq!(v["categories"][0]["code"], "hjbh");
     assert_eq!(v["categories"][0]["name"], "环境保护");
@@ -3432,15 +3423,7 @@ pub async fn writes_at_once_link_a_suggestion_once_and_give_way_when_another_nod
     let s = staff(&app).await;
     new_request(&app, &s).await; // this node now knows the chain's head
     let text = "望京西园三区夜间施工噪音扰民，凌晨两点还在施工。";
-    let v = expect(
-        app.post(
-            "/api/v1/requests/suggest",
-            Some(&s.operator),
-            json!({ "text": text }),
-        )
-        .await,
-        200,
-    );
+    let v = suggest(&app, &s.operator, text).await;
     let (requests_before, events_before) = (count_requests(&app).await, app.event_count().await);
     let mut racers = Vec::new();
     for i in 0..12 {
