@@ -12,5 +12,5 @@ pub mod values;
 pub mod workflow;
 
 pub use access::{Actor, Role};
-pub use request::{CallbackInput, Channel, RequestKind, RequestStatus, Satisfaction};
+pub use request::{CallbackInput, Channel, RequestKind, RequestStatus, Satisfaction, TaskOrigin};
 pub use values::{CreditCode, PhoneNumber, UnitCode, ValueError};

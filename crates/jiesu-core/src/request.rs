@@ -98,6 +98,20 @@ string_enum! {
 }
 
 string_enum! {
+    /// What prompted a proactive task (主动治理任务).
+    TaskOrigin {
+        /// 热点: a hot problem mined from requests.
+        Hotspot = "hotspot",
+        /// 未诉先办: a burst alert.
+        Alert = "alert",
+        /// 每月一题: the monthly topic.
+        Topic = "topic",
+        /// 举一反三: the same problem elsewhere, found from another task or problem.
+        Elsewhere = "elsewhere",
+    }
+}
+
+string_enum! {
     /// The requester's rating at callback (满意度).
     Satisfaction {
         /// 满意.

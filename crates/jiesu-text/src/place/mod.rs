@@ -174,6 +174,21 @@ impl PlaceMatch {
             outside: None,
         }
     }
+
+    /// The unit codes of the levels that are certain, as dispatch takes them: all of a
+    /// resolved place, the shared levels of an ambiguous one (the gazetteer fills only those),
+    /// none otherwise.
+    pub fn codes(&self) -> jiesu_core::dispatch::PlaceCodes {
+        if !matches!(self.status, PlaceStatus::Resolved | PlaceStatus::Ambiguous) {
+            return jiesu_core::dispatch::PlaceCodes::default();
+        }
+        let code = |u: &Option<PlaceUnit>| u.as_ref().map(|u| u.code.clone());
+        jiesu_core::dispatch::PlaceCodes {
+            district: code(&self.district),
+            street: code(&self.street),
+            community: code(&self.community),
+        }
+    }
 }
 
 /// Beijing's place units with their spoken forms, built once and shared.
