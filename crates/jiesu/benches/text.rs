@@ -5,7 +5,7 @@
 //!
 //!     cargo bench -p jiesu --bench text -- --docs 1000000 --out benches/text-report.md
 
-use jiesu::search::{BulkRequest, SearchFilter, SearchIndex};
+use jiesu::services::search::{BulkRequest, SearchFilter, SearchIndex};
 use jiesu_text::classify::{self, TrainOptions};
 use jiesu_text::dupes::{DupConfig, DupIndex};
 use jiesu_text::place::Gazetteer;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// the debug log only.
 struct SimSender;
 
-impl jiesu::jobs::Sender for SimSender {
+impl jiesu::store::outbox::Sender for SimSender {
     fn send<'a>(
         &'a self,
         msg: &'a jiesu::store::outbox::OutboxMessage,

@@ -2,6 +2,7 @@
 //! stable code the UI translates, and a message in Chinese and English; a 500 never shows
 //! its cause, which is logged instead.
 
+use crate::messages;
 use crate::store::StoreError;
 use jiesu_core::workflow::TransitionError;
 use serde::Serialize;
@@ -19,13 +20,25 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    /// A field error with both languages.
+    /// A field error with both languages written out (for text that comes from elsewhere,
+    /// such as the domain's own messages); services name a key of the table instead.
     pub fn new(field: impl Into<String>, zh: impl Into<String>, en: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
             message: zh.into(),
             message_en: en.into(),
         }
+    }
+
+    /// A field error whose message is the table's text for `key`.
+    pub fn of(field: impl Into<String>, key: &str) -> Self {
+        Self::with(field, key, &[])
+    }
+
+    /// A field error whose message is the table's text for `key`, its `{placeholders}` filled.
+    pub fn with(field: impl Into<String>, key: &str, args: &[(&str, String)]) -> Self {
+        let (zh, en) = messages::pair(key, args);
+        Self::new(field, zh, en)
     }
 }
 
@@ -68,7 +81,17 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// One invalid field.
+    /// One invalid field, its message the table's text for `key`.
+    pub fn invalid(field: impl Into<String>, key: &str) -> AppError {
+        AppError::Invalid(vec![FieldError::of(field, key)])
+    }
+
+    /// One invalid field, its message the table's text for `key` with `{placeholders}` filled.
+    pub fn invalid_with(field: impl Into<String>, key: &str, args: &[(&str, String)]) -> AppError {
+        AppError::Invalid(vec![FieldError::with(field, key, args)])
+    }
+
+    /// One invalid field with both languages written out.
     pub fn field(field: &str, zh: &str, en: &str) -> AppError {
         AppError::Invalid(vec![FieldError::new(field, zh, en)])
     }
@@ -106,49 +129,34 @@ impl AppError {
         }
     }
 
-    /// The message in Chinese (`en == false`) or English.
+    /// The message in Chinese (`en == false`) or English, from the message table.
     pub fn message(&self, en: bool) -> String {
-        let pick = |zh: String, e: String| if en { e } else { zh };
-        match self {
-            AppError::Malformed(d, _) => pick(
-                format!("请求格式错误：{d}"),
-                format!("malformed request: {d}"),
-            ),
+        let arg = |name: &'static str, v: &dyn std::fmt::Display| vec![(name, v.to_string())];
+        let (key, args) = match self {
+            AppError::Malformed(d, _) => ("api.malformed", arg("detail", d)),
             AppError::Invalid(f) => {
                 let names: Vec<&str> = f.iter().map(|f| f.field.as_str()).collect();
-                pick(
-                    format!("输入有误：{}", names.join("、")),
-                    format!("invalid input: {}", names.join(", ")),
-                )
+                let args = vec![
+                    ("fields_zh", names.join("、")),
+                    ("fields_en", names.join(", ")),
+                ];
+                ("api.invalid", args)
             }
-            AppError::Unauthenticated => pick("请先登录".into(), "please log in".into()),
-            AppError::BadCredentials => pick(
-                "用户名或密码错误".into(),
-                "wrong username or password".into(),
-            ),
-            AppError::Forbidden(what) => {
-                pick(format!("无权操作：{what}"), format!("not allowed: {what}"))
-            }
-            AppError::NotFound(what) => {
-                pick(format!("未找到：{what}"), format!("{what} not found"))
-            }
-            AppError::Conflict(d) => pick(
-                format!("当前状态不允许该操作：{d}"),
-                format!("not possible now: {d}"),
-            ),
-            AppError::TooLarge => pick("请求体超过 1 MiB".into(), "request body over 1 MiB".into()),
-            AppError::UnsupportedMediaType => pick(
-                "请求体须为 JSON（Content-Type: application/json）".into(),
-                "body must be JSON (Content-Type: application/json)".into(),
-            ),
-            AppError::TooManyAttempts(s) => pick(
-                format!("登录失败次数过多，请 {s} 秒后再试"),
-                format!("too many failed logins, retry in {s} s"),
-            ),
-            AppError::Internal(_) => pick(
-                "服务器内部错误，已记录".into(),
-                "internal error, logged".into(),
-            ),
+            AppError::Unauthenticated => ("api.unauthenticated", vec![]),
+            AppError::BadCredentials => ("api.bad_credentials", vec![]),
+            AppError::Forbidden(what) => ("api.forbidden", arg("what", what)),
+            AppError::NotFound(what) => ("api.not_found", arg("what", what)),
+            AppError::Conflict(d) => ("api.conflict", arg("detail", d)),
+            AppError::TooLarge => ("api.too_large", vec![]),
+            AppError::UnsupportedMediaType => ("api.unsupported_media_type", vec![]),
+            AppError::TooManyAttempts(s) => ("api.too_many_attempts", arg("seconds", s)),
+            AppError::Internal(_) => ("api.internal", vec![]),
+        };
+        let (zh, english) = messages::pair(key, &args);
+        if en {
+            english
+        } else {
+            zh
         }
     }
 

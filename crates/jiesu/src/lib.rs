@@ -6,7 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod jobs;
-pub mod search;
+pub mod messages;
 pub mod services;
 pub mod sim;
 pub mod store;
@@ -57,18 +57,21 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
     if !loaded.is_empty() {
         tracing::info!(?loaded, "reference data loaded");
     }
-    let sender: Arc<dyn jobs::Sender> = match &config.webhook_url {
+    let sender: Arc<dyn store::outbox::Sender> = match &config.webhook_url {
         Some(url) => Arc::new(jobs::WebhookSender::new(url.clone())),
         None => Arc::new(jobs::LogSender),
     };
-    let text =
-        services::text::TextState::load(store.reader(), &config.model_dir(), clock.now()).await?;
+    let models =
+        services::models::Models::load(store.reader(), &config.model_dir(), clock.now()).await?;
+    let hotspots =
+        services::hotspots::live::Live::load(store.reader(), &models, clock.now()).await?;
     Ok(AppState {
         store,
         config: Arc::new(config),
         clock,
         sender,
-        text: Arc::new(text),
+        models: Arc::new(models),
+        hotspots: Arc::new(hotspots),
         search: None,
         search_lock: Arc::default(),
         sessions: Arc::default(),
@@ -76,9 +79,9 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
 }
 
 /// Opens the node's search index in the data folder.
-pub fn open_search(state: &AppState) -> anyhow::Result<search::SearchIndex> {
+pub fn open_search(state: &AppState) -> anyhow::Result<services::search::SearchIndex> {
     let dir = state.config.data_dir.join("search");
-    search::SearchIndex::open(&dir).map_err(|e| {
+    services::search::SearchIndex::open(&dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot open the search index in {} (is another jiesu using this data folder?): {e}",
             dir.display()

@@ -296,7 +296,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Reindex => {
             let mut state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
             state.search = Some(Arc::new(jiesu::open_search(&state)?));
-            let events = jiesu::search::rebuild(&state).await?;
+            let events = jiesu::services::search::rebuild(&state).await?;
             let docs = state.search.as_ref().map(|s| s.len()).unwrap_or(0);
             println!("search index rebuilt: {events} events read, {docs} documents");
             state.store.close().await;

@@ -105,7 +105,7 @@ pub async fn alerts(
                 let key = (a.place.clone(), a.category.clone());
                 out.push(AlertView {
                     category_name: state
-                        .text
+                        .models
                         .category_names
                         .get(&a.category)
                         .cloned()

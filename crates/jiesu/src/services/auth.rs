@@ -193,42 +193,33 @@ pub async fn create_user(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !valid_name {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "username",
-            "用户名须为 1–64 个字母、数字或 ._-",
-            "username must be 1–64 letters, digits or ._-",
+            "err.auth.username_must_be_1_64_letters",
         ));
     }
     if password.chars().count() < 8 {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "password",
-            "密码至少 8 个字符",
-            "password must have at least 8 characters",
+            "err.auth.password_must_have_at_least_8",
         ));
     }
     match (role.is_unit_role(), unit) {
-        (true, None) => {
-            return Err(AppError::field(
-                "unit",
-                "单位角色须指定单位",
-                "a unit role needs --unit",
-            ))
-        }
+        (true, None) => return Err(AppError::invalid("unit", "err.auth.a_unit_role_needs_unit")),
         (false, Some(_)) => {
-            return Err(AppError::field(
+            return Err(AppError::invalid(
                 "unit",
-                "中心角色不属于单位",
-                "a center role has no unit",
+                "err.auth.a_center_role_has_no_unit",
             ))
         }
         (true, Some(code)) => {
             UnitCode::parse(code)
-                .map_err(|_| AppError::field("unit", "单位编码格式错误", "malformed unit code"))?;
+                .map_err(|_| AppError::invalid("unit", "err.auth.malformed_unit_code"))?;
             if crate::store::reference::unit(state.store.reader(), code)
                 .await?
                 .is_none()
             {
-                return Err(AppError::field("unit", "单位不存在", "no such unit"));
+                return Err(AppError::invalid("unit", "err.auth.no_such_unit"));
             }
         }
         (false, None) => {}

@@ -2,12 +2,13 @@
 //! satisfied they are. A good answer closes the request; a bad one opens a new round for the
 //! same units (二次办理); an unreachable requester is tried again up to the configured limit.
 
-use super::handling::{open_orders, settle_status, status_of};
+use super::handling::{open_orders, settle_status};
 use super::AppState;
 use crate::error::AppError;
+use crate::store::callbacks::{self, CallbackRow};
 use crate::store::reference;
-use crate::store::requests::{self, CallbackRow};
-use jiesu_core::workflow::{self, AssignmentRole, CallbackOutcome};
+use crate::store::{assignments, requests};
+use jiesu_core::workflow::{self, AssignmentStatus, CallbackOutcome};
 use jiesu_core::{Actor, CallbackInput, RequestStatus};
 
 /// Records a callback on a request; returns what followed.
@@ -20,10 +21,10 @@ pub async fn record(
     let (mut tx, mut req) = state.lock_request(id).await?;
     let primary_status = match &req.primary_id {
         // Read inside the transaction: a second pooled connection could starve the pool.
-        Some(p) => requests::get(tx.conn(), p).await?.map(|p| status_of(&p)),
+        Some(p) => requests::get(tx.conn(), p).await?.map(|p| p.status),
         None => None,
     };
-    let status = status_of(&req);
+    let status = req.status;
     if status == RequestStatus::Merged && req.callback_done {
         return Err(AppError::Conflict(
             "this requester has already been called back".into(),
@@ -53,7 +54,7 @@ pub async fn record(
         agent_id: actor.user_id.clone(),
         at: now,
     };
-    requests::insert_callback(&mut tx, &row).await?;
+    callbacks::insert_callback(&mut tx, &row).await?;
     if !input.reached {
         req.callback_attempts += 1;
     }
@@ -79,7 +80,7 @@ pub async fn record(
                 .record(&mut tx);
         }
         CallbackOutcome::Close | CallbackOutcome::CloseUnreachable => {
-            req.status = RequestStatus::Closed.as_str().into();
+            req.status = RequestStatus::Closed;
             req.callback_done = true;
             req.closed_at = Some(now);
             req.close_reason = Some(
@@ -126,20 +127,17 @@ async fn rework(
     actor: &Actor,
     req: &mut crate::store::requests::RequestRow,
 ) -> Result<(), AppError> {
-    let previous: Vec<_> = requests::assignments_of(tx.conn(), &req.id)
+    let previous: Vec<_> = assignments::assignments_of(tx.conn(), &req.id)
         .await?
         .into_iter()
-        .filter(|a| a.round == req.round && a.status != "returned")
+        .filter(|a| a.round == req.round && a.status != AssignmentStatus::Returned)
         .collect();
     req.round += 1;
     req.callback_attempts = 0;
     let mut targets = Vec::new();
     for a in &previous {
         if let Some(unit) = reference::unit(tx.conn(), &a.unit_code).await? {
-            targets.push((
-                unit,
-                AssignmentRole::parse(&a.role).unwrap_or(AssignmentRole::Co),
-            ));
+            targets.push((unit, a.role));
         }
     }
     let class = req

@@ -4,7 +4,7 @@
 
 use super::AppState;
 use crate::error::{AppError, FieldError};
-use crate::store::catalogue::{self, StoredRule};
+use crate::store::catalogue;
 use crate::store::{reference, Tx};
 use chrono::{DateTime, Utc};
 use jiesu_core::access::Action;
@@ -12,6 +12,8 @@ use jiesu_core::dispatch::{CatalogueRule, RuleUnit};
 use jiesu_core::workflow::AssignmentRole;
 use jiesu_core::Actor;
 use serde::Deserialize;
+
+pub use crate::store::catalogue::StoredRule;
 
 /// The shipped starting rules.
 pub const SHIPPED: &str = include_str!("../../../../reference/dispatch_rules.csv");
@@ -43,10 +45,9 @@ where
         .await?
         .is_none()
     {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "category_code",
-            "没有这个分类",
-            "no such category",
+            "err.catalogue.no_such_category",
         ));
     }
     if !input.area_code.is_empty() {
@@ -57,10 +58,9 @@ where
                 "district" | "subdistrict" | "township" | "zone"
             )
         }) {
-            errors.push(FieldError::new(
+            errors.push(FieldError::of(
                 "area_code",
-                "须为区或街乡编码，或留空表示全市",
-                "must be a district or street/township code, or empty for the whole city",
+                "err.catalogue.must_be_a_district_or_street",
             ));
         }
     }
@@ -68,10 +68,9 @@ where
         if !PLACEHOLDERS.contains(&u.unit.as_str())
             && reference::unit(conn, &u.unit).await?.is_none()
         {
-            errors.push(FieldError::new(
+            errors.push(FieldError::of(
                 format!("units[{i}].unit"),
-                "没有这个单位",
-                "no such unit (or use {street}, {community}, {district})",
+                "err.catalogue.no_such_unit_or_use_street",
             ));
         }
     }
@@ -82,17 +81,15 @@ where
         .count()
         != 1
     {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "units",
-            "须恰有一个主办单位",
-            "exactly one lead unit",
+            "err.catalogue.exactly_one_lead_unit",
         ));
     }
     if input.note.chars().count() > 500 {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "note",
-            "不超过 500 字",
-            "at most 500 characters",
+            "err.catalogue.at_most_500_characters",
         ));
     }
     Ok(errors)
@@ -140,7 +137,7 @@ pub async fn save(
         payload,
     ));
     tx.commit().await?;
-    state.text.forget_rules();
+    state.models.forget_rules();
     Ok(StoredRule {
         rule,
         note: input.note,
@@ -162,7 +159,7 @@ pub async fn retire(state: &AppState, actor: &Actor, id: &str) -> Result<(), App
         serde_json::json!({ "rule_id": id }),
     ));
     tx.commit().await?;
-    state.text.forget_rules();
+    state.models.forget_rules();
     Ok(())
 }
 

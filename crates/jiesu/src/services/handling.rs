@@ -4,13 +4,15 @@
 
 use super::AppState;
 use crate::error::{AppError, FieldError};
-use crate::store::requests::{self, AssignmentRow, ExtensionRow, RequestRow};
+use crate::store::assignments::{self, AssignmentRow};
+use crate::store::extensions::{self, ExtensionRow};
+use crate::store::requests::{self, RequestRow};
 use crate::store::{reference, Tx};
 use chrono::{DateTime, Utc};
 use jiesu_core::workflow::{
     self, Assignment, AssignmentRole, AssignmentStatus, ExtensionStatus, Outcome, UnitAction,
 };
-use jiesu_core::{Actor, RequestStatus};
+use jiesu_core::Actor;
 use serde::Deserialize;
 
 /// A dispatch as submitted.
@@ -33,18 +35,6 @@ pub struct DispatchTarget {
     pub role: AssignmentRole,
 }
 
-pub(crate) fn to_domain(a: &AssignmentRow) -> Assignment {
-    Assignment {
-        unit_code: a.unit_code.clone(),
-        unit_path: a.unit_path.clone(),
-        role: AssignmentRole::parse(&a.role).unwrap_or(AssignmentRole::Co),
-        round: a.round,
-        status: AssignmentStatus::parse(&a.status).unwrap_or(AssignmentStatus::Dispatched),
-        acknowledge_by: a.acknowledge_by,
-        reply_by: a.reply_by,
-    }
-}
-
 /// When an order running from `from` to `reply_by` gets its pre-breach warning: when less than
 /// the configured share of its time is left.
 pub(crate) fn warn_at(
@@ -55,10 +45,6 @@ pub(crate) fn warn_at(
     reply_by - (reply_by - from) * state.config.pre_breach_percent.clamp(0, 100) as i32 / 100
 }
 
-pub(crate) fn status_of(req: &RequestRow) -> RequestStatus {
-    RequestStatus::parse(&req.status).unwrap_or(RequestStatus::Received)
-}
-
 /// Derives the request's status from its current round, saves it, and records the change.
 pub(crate) async fn settle_status(
     state: &AppState,
@@ -67,17 +53,17 @@ pub(crate) async fn settle_status(
     req: &mut RequestRow,
     orders: &[AssignmentRow],
 ) -> Result<(), AppError> {
-    let before = status_of(req);
+    let before = req.status;
     let domain: Vec<Assignment> = orders
         .iter()
         .filter(|a| a.round == req.round)
-        .map(to_domain)
+        .map(Assignment::from)
         .collect();
     let refs: Vec<&Assignment> = domain.iter().collect();
     let after = workflow::derive_status(&refs);
     req.updated_at = state.clock.now();
     if after != before {
-        req.status = after.as_str().into();
+        req.status = after;
         state
             .event(actor, &req.id, None, "request.status")
             .change(before.as_str(), after.as_str())
@@ -101,11 +87,7 @@ pub(crate) async fn open_orders(
     let limit = reference::time_limit(tx.conn(), class, now)
         .await?
         .ok_or_else(|| {
-            AppError::field(
-                "time_limit_class",
-                "没有这个时限类别",
-                "no such time-limit class",
-            )
+            AppError::invalid("time_limit_class", "err.handling.no_such_time_limit_class")
         })?;
     let calendar = reference::calendar(tx.conn(), state.config.utc_offset_hours).await?;
     let deadlines = limit.deadlines(now, &calendar);
@@ -118,9 +100,9 @@ pub(crate) async fn open_orders(
             jurisdiction: req.jurisdiction.clone(),
             unit_code: unit.code.clone(),
             unit_path: unit.path.clone(),
-            role: role.as_str().into(),
+            role: *role,
             round: req.round,
-            status: AssignmentStatus::Dispatched.as_str().into(),
+            status: AssignmentStatus::Dispatched,
             time_limit_class: class.to_string(),
             dispatched_at: now,
             acknowledge_by: deadlines.acknowledge_by,
@@ -138,7 +120,7 @@ pub(crate) async fn open_orders(
             reply_overdue_at: None,
             dispatched_by: actor.user_id.clone(),
         };
-        requests::insert_assignment(tx, &row).await?;
+        assignments::insert_assignment(tx, &row).await?;
         state
             .event(actor, &req.id, Some(&row.id), "assignment.dispatched")
             .change("", "dispatched")
@@ -173,10 +155,9 @@ pub async fn arbitrate(
     reason: &str,
 ) -> Result<(), AppError> {
     if reason.trim().is_empty() || reason.chars().count() > 2000 {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "reason",
-            "须填写仲裁理由（不超过 2000 字）",
-            "give the reason for the decision (at most 2000 characters)",
+            "err.handling.give_the_reason_for_the_decision",
         ));
     }
     dispatch_with(state, actor, id, input, Some(reason.trim())).await
@@ -194,10 +175,10 @@ async fn dispatch_with(
     for (i, t) in input.assignments.iter().enumerate() {
         match reference::unit(state.store.reader(), &t.unit_code).await? {
             Some(u) if u.level != "center" => targets.push((u, t.role)),
-            _ => errors.push(FieldError::new(
+            _ => errors.push(FieldError::with(
                 format!("assignments[{i}].unit_code"),
-                format!("没有这个承办单位：{}", t.unit_code),
-                format!("no such handling unit: {}", t.unit_code),
+                "err.handling.no_such_handling_unit_a0",
+                &[("a0", t.unit_code.to_string())],
             )),
         }
     }
@@ -205,20 +186,24 @@ async fn dispatch_with(
         return Err(AppError::Invalid(errors));
     }
     let (mut tx, mut req) = state.lock_request(id).await?;
-    let mut orders = requests::assignments_of(tx.conn(), &req.id).await?;
+    let mut orders = assignments::assignments_of(tx.conn(), &req.id).await?;
     let current: Vec<Assignment> = orders
         .iter()
         .filter(|a| a.round == req.round)
-        .map(to_domain)
+        .map(Assignment::from)
         .collect();
     let refs: Vec<&Assignment> = current.iter().collect();
     let wanted: Vec<(String, AssignmentRole)> =
         targets.iter().map(|(u, r)| (u.code.clone(), *r)).collect();
-    workflow::check_dispatch(status_of(&req), &refs, &wanted, actor)?;
+    workflow::check_dispatch(req.status, &refs, &wanted, actor)?;
     if let Some(reason) = arbitration {
         let returned = orders
             .iter()
-            .filter(|a| a.round == req.round && a.role == "lead" && a.status == "returned")
+            .filter(|a| {
+                a.round == req.round
+                    && a.role == AssignmentRole::Lead
+                    && a.status == AssignmentStatus::Returned
+            })
             .count();
         if returned == 0 {
             return Err(AppError::Conflict(
@@ -231,10 +216,9 @@ async fn dispatch_with(
             .find(|(_, r)| *r == AssignmentRole::Lead)
             .map(|(u, _)| u.code.clone())
             .ok_or_else(|| {
-                AppError::field(
+                AppError::invalid(
                     "assignments",
-                    "仲裁须指定主办单位",
-                    "an arbitration names the lead unit",
+                    "err.handling.an_arbitration_names_the_lead_unit",
                 )
             })?;
         let decided = crate::store::disputes::Arbitration {
@@ -301,19 +285,19 @@ pub async fn unit_act(
     verb: UnitVerb,
     input: UnitActionInput,
 ) -> Result<String, AppError> {
-    let request_id = requests::request_of_assignment(state.store.reader(), assignment_id)
+    let request_id = assignments::request_of_assignment(state.store.reader(), assignment_id)
         .await?
         .ok_or(AppError::NotFound("assignment"))?;
     let (mut tx, mut req) = state.lock_request(&request_id).await?;
-    let mut orders = requests::assignments_of(tx.conn(), &req.id).await?;
+    let mut orders = assignments::assignments_of(tx.conn(), &req.id).await?;
     let idx = orders
         .iter()
         .position(|a| a.id == assignment_id)
         .ok_or(AppError::NotFound("assignment"))?;
-    let extensions = requests::extensions_of(tx.conn(), &req.id).await?;
+    let extensions = extensions::extensions_of(tx.conn(), &req.id).await?;
     let has_pending = extensions
         .iter()
-        .any(|e| e.assignment_id == assignment_id && e.status == "pending");
+        .any(|e| e.assignment_id == assignment_id && e.status == ExtensionStatus::Pending);
     let text = |s: &Option<String>| s.clone().unwrap_or_default();
     let action = match verb {
         UnitVerb::Acknowledge => UnitAction::Acknowledge,
@@ -323,16 +307,15 @@ pub async fn unit_act(
         UnitVerb::Extension => UnitAction::RequestExtension {
             hours: input
                 .hours
-                .ok_or_else(|| AppError::field("hours", "须填写延期小时数", "hours is required"))?,
+                .ok_or_else(|| AppError::invalid("hours", "err.handling.hours_is_required"))?,
             reason: text(&input.reason),
             has_pending,
         },
         UnitVerb::Reply => {
             if input.outcome.is_none() {
-                return Err(AppError::field(
+                return Err(AppError::invalid(
                     "outcome",
-                    "须选择办理结果（resolved/partly/explained）",
-                    "outcome is required: resolved, partly or explained",
+                    "err.handling.outcome_is_required_resolved_partly_or",
                 ));
             }
             UnitAction::Reply {
@@ -351,16 +334,16 @@ pub async fn unit_act(
         ));
     }
     let next = workflow::unit_action(
-        status_of(&req),
+        req.status,
         req.round,
-        &to_domain(order),
+        &Assignment::from(order),
         &action,
         actor,
     )?;
     let now = state.clock.now();
-    let before = order.status.clone();
+    let before = order.status;
     let mut order = order.clone();
-    order.status = next.as_str().into();
+    order.status = next;
     let (event, payload) = apply_unit_action(
         &mut tx,
         actor,
@@ -371,10 +354,10 @@ pub async fn unit_act(
         now,
     )
     .await?;
-    requests::save_assignment(&mut tx, &order).await?;
+    assignments::save_assignment(&mut tx, &order).await?;
     state
         .event(actor, &req.id, Some(&order.id), event)
-        .change(&before, &order.status)
+        .change(before.as_str(), order.status.as_str())
         .payload(payload)
         .record(&mut tx);
     orders[idx] = order;
@@ -416,7 +399,7 @@ async fn apply_unit_action(
                 request_id: req.id.clone(),
                 hours: *hours,
                 reason: reason.clone(),
-                status: ExtensionStatus::Pending.as_str().into(),
+                status: ExtensionStatus::Pending,
                 requested_by: actor.user_id.clone(),
                 requested_at: now,
                 decided_by: None,
@@ -424,7 +407,7 @@ async fn apply_unit_action(
                 old_reply_by: order.reply_by,
                 new_reply_by: None,
             };
-            requests::insert_extension(tx, &ext).await?;
+            extensions::insert_extension(tx, &ext).await?;
             (
                 "extension.requested",
                 serde_json::json!({ "extension_id": ext.id, "hours": hours, "reason": reason }),
@@ -436,7 +419,7 @@ async fn apply_unit_action(
         } => {
             let outcome = outcome.unwrap_or(Outcome::Explained);
             order.replied_at = Some(now);
-            order.outcome = Some(outcome.as_str().into());
+            order.outcome = Some(outcome);
             order.reply_to_requester = Some(to_requester.clone());
             order.reply_to_center = Some(to_center.clone());
             // 双反馈: the requester half goes to the outbox in this transaction.
@@ -470,25 +453,25 @@ pub async fn decide_extension(
     extension_id: &str,
     approve: bool,
 ) -> Result<String, AppError> {
-    let request_id = requests::request_of_extension(state.store.reader(), extension_id)
+    let request_id = extensions::request_of_extension(state.store.reader(), extension_id)
         .await?
         .ok_or(AppError::NotFound("extension"))?;
     let (mut tx, req) = state.lock_request(&request_id).await?;
-    let mut ext = requests::extensions_of(tx.conn(), &req.id)
+    let mut ext = extensions::extensions_of(tx.conn(), &req.id)
         .await?
         .into_iter()
         .find(|e| e.id == extension_id)
         .ok_or(AppError::NotFound("extension"))?;
-    let mut order = requests::assignments_of(tx.conn(), &req.id)
+    let mut order = assignments::assignments_of(tx.conn(), &req.id)
         .await?
         .into_iter()
         .find(|a| a.id == ext.assignment_id)
         .ok_or(AppError::NotFound("assignment"))?;
-    let status = ExtensionStatus::parse(&ext.status).unwrap_or(ExtensionStatus::Pending);
+    let status = ext.status;
     let (next, reply_by) =
         workflow::decide_extension(status, approve, ext.hours, order.reply_by, actor)?;
     let now = state.clock.now();
-    ext.status = next.as_str().into();
+    ext.status = next;
     ext.decided_by = Some(actor.user_id.clone());
     ext.decided_at = Some(now);
     if approve {
@@ -498,9 +481,9 @@ pub async fn decide_extension(
         // A new deadline earns new warnings.
         order.reply_warned_at = None;
         order.reply_overdue_at = None;
-        requests::save_assignment(&mut tx, &order).await?;
+        assignments::save_assignment(&mut tx, &order).await?;
     }
-    requests::save_extension(&mut tx, &ext).await?;
+    extensions::save_extension(&mut tx, &ext).await?;
     state
         .event(actor, &req.id, Some(&order.id), if approve { "extension.approved" } else { "extension.refused" })
         .change(status.as_str(), next.as_str())

@@ -5,7 +5,7 @@
 use super::AppState;
 use crate::error::{AppError, FieldError};
 use crate::store::creates;
-use crate::store::requests::{self, RequestRow};
+use crate::store::requests::{self, RequestDraft, RequestRow};
 use crate::store::Event;
 use jiesu_core::access::Action;
 use jiesu_core::workflow::{check_answer, check_merge};
@@ -74,12 +74,12 @@ fn validate(input: &NewRequest) -> Result<(PhoneNumber, Option<CreditCode>), App
     let mut errors = Vec::new();
     let mut check_len = |field: &str, value: &str, max: usize, required: bool| {
         if required && value.trim().is_empty() {
-            errors.push(FieldError::new(field, "不能为空", "must not be empty"));
+            errors.push(FieldError::of(field, "err.intake.must_not_be_empty"));
         } else if value.chars().count() > max {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 field,
-                format!("不能超过 {max} 个字符"),
-                format!("must be at most {max} characters"),
+                "err.intake.must_be_at_most_max_characters",
+                &[("max", max.to_string())],
             ));
         }
     };
@@ -88,51 +88,46 @@ fn validate(input: &NewRequest) -> Result<(PhoneNumber, Option<CreditCode>), App
     check_len("address", &input.address, 500, false);
     check_len("requester.name", &input.requester.name, 100, false);
     if input.channel == Channel::Enterprise && input.requester.enterprise.is_none() {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "requester.enterprise",
-            "企业服务渠道须填写企业信息",
-            "the enterprise channel needs requester.enterprise",
+            "err.intake.the_enterprise_channel_needs_requester_enterprise",
         ));
     }
     if input.channel == Channel::Proactive {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "channel",
-            "主动治理任务由中心通过 /tasks 开启，不能作为来电受理",
-            "proactive tasks are opened by the center through /tasks, not taken in",
+            "err.intake.proactive_tasks_are_opened_by_the",
         ));
     }
     if input.channel == Channel::MergedLine
         && input.merged_line.as_deref().unwrap_or("").trim().is_empty()
     {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "merged_line",
-            "归并热线渠道须注明原热线（如 12315）",
-            "the merged_line channel needs merged_line (e.g. 12315)",
+            "err.intake.the_merged_line_channel_needs_merged",
         ));
     }
     let phone = PhoneNumber::parse(&input.requester.phone);
     if phone.is_err() {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "requester.phone",
-            "不是有效的手机或固定电话号码",
-            "not a valid Chinese mobile or landline number",
+            "err.intake.not_a_valid_chinese_mobile_or",
         ));
     }
     let mut credit = None;
     if let Some(e) = &input.requester.enterprise {
         if e.name.trim().is_empty() || e.name.chars().count() > 200 {
-            errors.push(FieldError::new(
+            errors.push(FieldError::of(
                 "requester.enterprise.name",
-                "企业名称不能为空且不超过 200 字",
-                "enterprise name must be 1–200 characters",
+                "err.intake.enterprise_name_must_be_1_200",
             ));
         }
         match CreditCode::parse(&e.credit_code) {
             Ok(c) => credit = Some(c),
-            Err(err) => errors.push(FieldError::new(
+            Err(err) => errors.push(FieldError::with(
                 "requester.enterprise.credit_code",
-                "统一社会信用代码无效（GB 32100-2015 校验失败）",
-                err.to_string(),
+                "err.intake.credit_code_invalid",
+                &[("reason", err.to_string())],
             )),
         }
     }
@@ -177,7 +172,7 @@ pub async fn create_row(
             crate::store::reference::category_class(state.store.reader(), code)
                 .await?
                 .ok_or_else(|| {
-                    AppError::field("category_code", "没有这个分类", "no such category")
+                    AppError::invalid("category_code", "err.catalogue.no_such_category")
                 })?,
         ),
         None => None,
@@ -192,14 +187,12 @@ pub async fn create_row(
         .clone()
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| derive_title(&input.text));
-    let row = RequestRow {
-        id: uuid::Uuid::now_v7().to_string(),
+    let row = RequestRow::new(RequestDraft {
         number: String::new(), // given by `creates::create`
         jurisdiction: state.config.jurisdiction.clone(),
-        kind: input.kind.as_str().into(),
-        channel: input.channel.as_str().into(),
+        kind: input.kind,
+        channel: input.channel,
         merged_line: input.merged_line.clone(),
-        status: RequestStatus::Received.as_str().into(),
         title,
         body: input.text.clone(),
         address: input.address.clone(),
@@ -210,17 +203,9 @@ pub async fn create_row(
         enterprise_name: input.requester.enterprise.as_ref().map(|e| e.name.clone()),
         credit_code: credit.map(|c| c.as_str().to_string()),
         confidential: input.requester.confidential,
-        round: 1,
-        primary_id: None,
-        callback_attempts: 0,
-        callback_done: false,
-        answer: None,
-        close_reason: None,
         created_by: actor.user_id.clone(),
         created_at: now,
-        updated_at: now,
-        closed_at: None,
-    };
+    });
     let (numbering, by) = (state.clone(), actor.clone());
     let make = move |number: String| {
         let row = RequestRow { number, ..row };
@@ -236,14 +221,15 @@ pub async fn create_row(
     };
     let suggestion = input.suggestion_id.as_deref();
     let Some((row, events)) = creates::create(&state.store, &day, suggestion, make).await? else {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "suggestion_id",
-            "没有这个未使用的建议",
-            "no such unused suggestion",
+            "err.intake.no_such_unused_suggestion",
         ));
     };
     let started = std::time::Instant::now();
-    if let Some(joined) = state.text.index_new(super::live_hotspots::mined_row(&row)) {
+    if let Some(joined) =
+        super::hotspots::live::index_new(state, super::hotspots::live::mined_row(&row))
+    {
         tracing::debug!(
             problem = joined.problem,
             created = joined.created,
@@ -268,19 +254,17 @@ pub async fn answer(
             .await?
             .is_some_and(|e| e.active);
         if !live {
-            return Err(AppError::field(
+            return Err(AppError::invalid(
                 "kb_entry_id",
-                "知识库中没有这个条目",
-                "no such knowledge-base entry",
+                "err.intake.no_such_knowledge_base_entry",
             ));
         }
     }
     let (mut tx, mut req) = state.lock_request(id).await?;
-    let status = RequestStatus::parse(&req.status).unwrap_or(RequestStatus::Received);
-    let kind = RequestKind::parse(&req.kind).unwrap_or(RequestKind::Consultation);
-    check_answer(status, kind, answer, actor)?;
+    let status = req.status;
+    check_answer(status, req.kind, answer, actor)?;
     let now = state.clock.now();
-    req.status = RequestStatus::Answered.as_str().into();
+    req.status = RequestStatus::Answered;
     req.answer = Some(answer.to_string());
     req.updated_at = now;
     req.closed_at = Some(now);
@@ -315,12 +299,11 @@ async fn requests_outbox_answer(
 pub async fn merge(state: &AppState, actor: &Actor, id: &str, into: &str) -> Result<(), AppError> {
     let primary = requests::get(state.store.reader(), into)
         .await?
-        .ok_or_else(|| AppError::field("into", "主诉求不存在", "no such primary request"))?;
+        .ok_or_else(|| AppError::invalid("into", "err.intake.no_such_primary_request"))?;
     let (mut tx, mut req) = state.lock_request(id).await?;
-    let status = RequestStatus::parse(&req.status).unwrap_or(RequestStatus::Received);
-    let primary_status = RequestStatus::parse(&primary.status).unwrap_or(RequestStatus::Received);
-    check_merge(&req.id, status, &primary.id, primary_status, actor)?;
-    req.status = RequestStatus::Merged.as_str().into();
+    let status = req.status;
+    check_merge(&req.id, status, &primary.id, primary.status, actor)?;
+    req.status = RequestStatus::Merged;
     req.primary_id = Some(primary.id.clone());
     req.updated_at = state.clock.now();
     requests::save(&mut tx, &req).await?;

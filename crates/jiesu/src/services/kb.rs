@@ -6,13 +6,30 @@
 
 use super::AppState;
 use crate::error::{AppError, FieldError};
-use crate::store::kb::{self, KbEntry};
+use crate::store::kb;
 use chrono::{DateTime, Utc};
 use jiesu_core::access::Action;
 use jiesu_core::Actor;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::sync::Arc;
+
+pub use crate::store::kb::KbEntry;
+
+/// A live entry by id; 404 for an unknown or deleted one.
+pub async fn get(state: &AppState, id: &str) -> Result<KbEntry, AppError> {
+    kb::get(state.store.reader(), id)
+        .await?
+        .filter(|e| e.active)
+        .ok_or(AppError::NotFound("knowledge-base entry"))
+}
+
+/// The first `limit` live entries, as the store lists them.
+pub async fn live(state: &AppState, limit: usize) -> Result<Vec<KbEntry>, AppError> {
+    let mut all = kb::live(state.store.reader(), state.clock.now()).await?;
+    all.truncate(limit);
+    Ok(all)
+}
 
 /// An entry as submitted.
 #[derive(Debug, Deserialize)]
@@ -46,10 +63,10 @@ async fn validate(state: &AppState, input: &KbInput) -> Result<(), AppError> {
         ("answer", &input.answer, 10_000),
     ] {
         if value.trim().is_empty() || value.chars().count() > max {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 field,
-                format!("须为 1–{max} 个字符"),
-                format!("must be 1–{max} characters"),
+                "err.kb.must_be_1_max_characters",
+                &[("max", max.to_string())],
             ));
         }
     }
@@ -59,18 +76,14 @@ async fn validate(state: &AppState, input: &KbInput) -> Result<(), AppError> {
             .iter()
             .any(|t| t.is_empty() || t.contains('|') || t.chars().count() > 30)
     {
-        errors.push(FieldError::new(
-            "tags",
-            "至多 20 个标签，每个 1–30 字且不含 |",
-            "at most 20 tags of 1–30 characters without |",
-        ));
+        errors.push(FieldError::of("tags", "err.kb.at_most_20_tags_of_1"));
     }
     if let Some(code) = &input.unit_code {
         if crate::store::reference::unit(state.store.reader(), code)
             .await?
             .is_none()
         {
-            errors.push(FieldError::new("unit_code", "没有这个单位", "no such unit"));
+            errors.push(FieldError::of("unit_code", "err.kb.no_such_unit"));
         }
     }
     if errors.is_empty() {
@@ -126,7 +139,7 @@ pub async fn save(
         &entry,
     ));
     tx.commit().await?;
-    state.text.kb.forget();
+    state.models.kb.forget();
     Ok(entry)
 }
 
@@ -143,7 +156,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: &str) -> Result<(), App
     kb::upsert(&mut tx, &entry, &actor.user_id).await?;
     tx.event(kb_event(state, actor, "kb.deleted", &entry));
     tx.commit().await?;
-    state.text.kb.forget();
+    state.models.kb.forget();
     Ok(())
 }
 
@@ -180,7 +193,7 @@ pub(crate) struct IndexedEntry {
 
 /// The active entries, indexed, from the cache (see [`super::text::Cached`]).
 async fn indexed(state: &AppState) -> Result<Arc<Vec<IndexedEntry>>, AppError> {
-    if let Some(entries) = state.text.kb.fresh() {
+    if let Some(entries) = state.models.kb.fresh() {
         return Ok(entries);
     }
     let entries = kb::active(state.store.reader())
@@ -192,7 +205,7 @@ async fn indexed(state: &AppState) -> Result<Arc<Vec<IndexedEntry>>, AppError> {
             entry,
         })
         .collect();
-    Ok(state.text.kb.put(entries))
+    Ok(state.models.kb.put(entries))
 }
 
 /// Ranks live entries for a query; entries below `min_score` are left out.

@@ -633,7 +633,7 @@ pub async fn exempt(
     }
     jiesu_core::workflow::require_text("reason", reason, 2000)?;
     let request_id =
-        crate::store::requests::request_of_assignment(state.store.reader(), assignment_id)
+        crate::store::assignments::request_of_assignment(state.store.reader(), assignment_id)
             .await?
             .ok_or(AppError::NotFound("assignment"))?;
     let mut tx = state.store.begin().await?;

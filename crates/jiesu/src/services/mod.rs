@@ -5,25 +5,27 @@ pub mod alerts;
 pub mod auth;
 pub mod callback;
 pub mod catalogue;
+pub mod directory;
 pub mod handling;
 pub mod hotspots;
 pub mod intake;
 pub mod kb;
 pub mod kpi;
-pub mod live_hotspots;
+pub mod models;
 pub mod portal;
+pub mod queues;
 pub mod report;
+pub mod search;
 pub mod suggest;
 pub mod supervision;
 pub mod tasks;
-pub mod text;
 pub mod topics;
 pub mod views;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::jobs::Sender;
+use crate::store::outbox::Sender;
 use crate::store::{requests, NewEvent, Store, Tx};
 use jiesu_core::Actor;
 use std::sync::Arc;
@@ -39,11 +41,13 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Delivers outbox messages.
     pub sender: Arc<dyn Sender>,
-    /// The text models (classifier, gazetteer, duplicate index).
-    pub text: Arc<text::TextState>,
+    /// The text models (classifier, gazetteer, keywords, duplicate index) and caches.
+    pub models: Arc<models::Models>,
+    /// The live hotspot index (热点), fed at intake.
+    pub hotspots: Arc<hotspots::live::Live>,
     /// The full-text index, opened by the server and `jiesu reindex` only (one writer per
     /// data folder).
-    pub search: Option<Arc<crate::search::SearchIndex>>,
+    pub search: Option<Arc<search::SearchIndex>>,
     /// Serialises index catch-ups.
     pub search_lock: Arc<tokio::sync::Mutex<()>>,
     /// Live sessions seen in the last seconds, so a bearer token is not looked up per call.

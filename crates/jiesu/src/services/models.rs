@@ -1,12 +1,15 @@
-//! The text models a node holds in memory, derived from the database and the model folder:
-//! the trained classifier (if any), the gazetteer, the keyword table of the categories, and
-//! the near-duplicate index of recent open requests. All rebuildable at start.
+//! The models a node holds in memory, derived from the database and the model folder: the
+//! trained classifier (if any), the gazetteer, the keyword table of the categories, the
+//! near-duplicate index of recent open requests, and short-lived caches of reference data.
+//! All rebuildable at start. It is not a use case: the services read it through `AppState`;
+//! the live hotspot index is the hotspot service's (`hotspots::live`).
 
 use crate::store::reference;
 use crate::store::StoreError;
 use jiesu_core::dispatch::CatalogueRule;
 use jiesu_text::classify::Model;
 use jiesu_text::dupes::{DupConfig, DupIndex};
+use jiesu_text::keywords::{KeywordCategory, KeywordHit, KeywordTable};
 use jiesu_text::place::Gazetteer;
 use sqlx::AnyPool;
 use std::collections::HashMap;
@@ -15,68 +18,6 @@ use std::sync::{Arc, RwLock};
 
 /// How far back intake looks for duplicates.
 pub const DUPLICATE_WINDOW_DAYS: i64 = 30;
-
-/// A leaf category with its keywords, for the keyword fallback and for refining a level-1
-/// prediction.
-#[derive(Debug, Clone)]
-pub struct KeywordCategory {
-    /// Code.
-    pub code: String,
-    /// Keywords.
-    pub keywords: Vec<String>,
-}
-
-/// Every catalogue keyword in one automaton, so a text is scanned once rather than once per
-/// keyword (the ranking runs three times per intake).
-struct KeywordMatcher {
-    automaton: Option<aho_corasick::AhoCorasick>,
-    /// The pattern count.
-    patterns: usize,
-    /// Each category's keywords as pattern ids, in the category's own order.
-    ids: Vec<Vec<usize>>,
-}
-
-impl KeywordMatcher {
-    fn new(categories: &[KeywordCategory]) -> anyhow::Result<Self> {
-        let mut by_word: HashMap<&str, usize> = HashMap::new();
-        let mut patterns: Vec<&str> = Vec::new();
-        let ids = categories
-            .iter()
-            .map(|c| {
-                c.keywords
-                    .iter()
-                    .map(|k| {
-                        *by_word.entry(k.as_str()).or_insert_with(|| {
-                            patterns.push(k.as_str());
-                            patterns.len() - 1
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        let automaton = if patterns.is_empty() {
-            None
-        } else {
-            Some(aho_corasick::AhoCorasick::new(&patterns)?)
-        };
-        Ok(KeywordMatcher {
-            automaton,
-            patterns: patterns.len(),
-            ids,
-        })
-    }
-
-    /// Which patterns occur in `text` (as `str::contains` would say, one scan).
-    fn matched(&self, text: &str) -> Vec<bool> {
-        let mut found = vec![false; self.patterns];
-        if let Some(a) = &self.automaton {
-            for m in a.find_overlapping_iter(text) {
-                found[m.pattern().as_usize()] = true;
-            }
-        }
-        found
-    }
-}
 
 /// Near-duplicate index with its id mapping.
 pub struct DupState {
@@ -96,18 +37,16 @@ impl DupState {
     }
 }
 
-/// The in-memory text state of a node.
-pub struct TextState {
+/// The in-memory models of a node.
+pub struct Models {
     /// The trained classifier; None means suggestions fall back to keywords (and say so).
     pub model: Option<Model>,
     /// Where the model came from.
     pub model_dir: Option<String>,
     /// The gazetteer of the city.
     pub gazetteer: Gazetteer,
-    /// Leaf categories with keywords.
-    pub keywords: Vec<KeywordCategory>,
-    /// The same keywords in one automaton.
-    keyword_matcher: KeywordMatcher,
+    /// Leaf categories with their keywords, in one automaton.
+    pub keywords: KeywordTable,
     /// Category name → code (classifier labels may be names or codes).
     pub category_by_name: HashMap<String, String>,
     /// Category codes.
@@ -125,10 +64,9 @@ pub struct TextState {
     pub(crate) kb: Cached<Vec<super::kb::IndexedEntry>>,
     /// The street each candidate duplicate's text resolves to, by request id.
     streets: std::sync::Mutex<HashMap<String, Option<String>>>,
-    /// Hot problems of the last days, fed at intake.
-    pub hotspots: RwLock<super::live_hotspots::LiveHotspots>,
-    /// The last event the indexes have followed (see [`super::live_hotspots::follow`]).
-    pub follow_seq: std::sync::atomic::AtomicI64,
+    /// The last event of the log when the indexes were loaded: whatever committed later is
+    /// followed from there (see `hotspots::live::follow`).
+    pub loaded_at_seq: i64,
 }
 
 /// How long a node trusts its cached reference data (another node's change shows after this).
@@ -169,13 +107,13 @@ impl<T> Cached<T> {
     }
 }
 
-impl TextState {
+impl Models {
     /// Loads everything: a model folder that exists but does not load is an error.
     pub async fn load(
         pool: &AnyPool,
         model_dir: &Path,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> anyhow::Result<TextState> {
+    ) -> anyhow::Result<Models> {
         let model = if model_dir.exists() {
             Some(Model::load(model_dir).map_err(|e| {
                 anyhow::anyhow!(
@@ -198,12 +136,10 @@ impl TextState {
                 .filter(|k| !k.is_empty())
                 .map(str::to_string)
                 .collect();
-            if !kw.is_empty() {
-                keywords.push(KeywordCategory {
-                    code: code.clone(),
-                    keywords: kw,
-                });
-            }
+            keywords.push(KeywordCategory {
+                code: code.clone(),
+                keywords: kw,
+            });
             category_by_name
                 .entry(name.clone())
                 .or_insert_with(|| code.clone());
@@ -231,7 +167,7 @@ impl TextState {
             .into_iter()
             .filter_map(|c| c.default_unit_code.map(|u| (c.code, u)))
             .collect();
-        let text = TextState {
+        Ok(Models {
             unit_names,
             default_units,
             rules: Cached::default(),
@@ -240,28 +176,12 @@ impl TextState {
             model,
             model_dir: model_dir.exists().then(|| model_dir.display().to_string()),
             gazetteer,
-            keyword_matcher: KeywordMatcher::new(&keywords)?,
-            keywords,
+            keywords: KeywordTable::new(keywords)?,
             category_by_name,
             category_names,
             dupes: RwLock::new(dupes),
-            hotspots: RwLock::default(),
-            follow_seq: std::sync::atomic::AtomicI64::new(head),
-        };
-        let since = now - chrono::Duration::days(super::live_hotspots::LIVE_DAYS);
-        let until = now + chrono::Duration::days(1);
-        let rows = crate::store::hotspots::requests_between(
-            pool,
-            since,
-            until,
-            super::hotspots::MAX_RECORDS,
-        )
-        .await?;
-        let live = super::live_hotspots::LiveHotspots::build(&text, rows);
-        if let Ok(mut h) = text.hotspots.write() {
-            *h = live;
-        }
-        Ok(text)
+            loaded_at_seq: head,
+        })
     }
 
     /// The active dispatch catalogue (cached for a few seconds).
@@ -282,23 +202,7 @@ impl TextState {
         self.rules.forget();
     }
 
-    /// Adds a new request to the duplicate and live hotspot indexes, once: None when it is
-    /// indexed already (an intake of this node that the log follower also saw).
-    pub fn index_new(
-        &self,
-        row: crate::store::hotspots::MinedRow,
-    ) -> Option<jiesu_text::hotspots::Joined> {
-        let mut h = self.hotspots.write().ok()?;
-        if h.contains(&row.id) {
-            return None;
-        }
-        if let Ok(mut d) = self.dupes.write() {
-            d.insert(&row.id, &format!("{} {}", row.title, row.body));
-        }
-        Some(h.insert(self, row))
-    }
-
-    /// The street [`TextState::street_of`] found for a request before: `None` when it has
+    /// The street [`Models::street_of`] found for a request before: `None` when it has
     /// not looked yet, `Some(None)` when the request has no street.
     pub fn known_street(&self, request_id: &str) -> Option<Option<String>> {
         self.streets
@@ -312,7 +216,7 @@ impl TextState {
         if let Some(s) = self.known_street(request_id) {
             return s;
         }
-        let street = super::suggest::place_codes(&self.gazetteer.resolve(&text())).street;
+        let street = self.gazetteer.resolve(&text()).codes().street;
         if let Ok(mut m) = self.streets.lock() {
             if m.len() > 200_000 {
                 m.clear();
@@ -332,70 +236,7 @@ impl TextState {
     }
 
     /// Leaf categories by keyword hits, best first, optionally only under `prefix`.
-    pub fn keyword_ranking(
-        &self,
-        text: &str,
-        prefix: Option<&str>,
-    ) -> Vec<(String, usize, Vec<String>)> {
-        let found = self.keyword_matcher.matched(text);
-        let mut out: Vec<(String, usize, Vec<String>)> = self
-            .keywords
-            .iter()
-            .zip(&self.keyword_matcher.ids)
-            .filter(|(c, _)| prefix.is_none_or(|p| jiesu_core::dispatch::covers(p, &c.code)))
-            .filter_map(|(c, ids)| {
-                let hits: Vec<String> = c
-                    .keywords
-                    .iter()
-                    .zip(ids)
-                    .filter(|(_, &id)| found[id])
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                let weight: usize = hits.iter().map(|h| h.chars().count()).sum();
-                (!hits.is_empty()).then(|| (c.code.clone(), weight, hits))
-            })
-            .collect();
-        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        out
-    }
-}
-
-#[cfg(test)]
-mod keyword_tests {
-    use super::{KeywordCategory, KeywordMatcher};
-
-    #[test]
-    fn one_scan_finds_exactly_the_keywords_a_substring_test_finds() {
-        let cats = vec![
-            KeywordCategory {
-                code: "hjbh.zs.sg".into(),
-                keywords: vec!["施工噪音".into(), "夜间施工".into(), "噪音".into()],
-            },
-            KeywordCategory {
-                code: "hjbh.zs".into(),
-                keywords: vec!["噪音".into(), "扰民".into()],
-            },
-            KeywordCategory {
-                code: "ggfw.gr".into(),
-                keywords: vec!["暖气".into(), "暖气片".into(), "供暖".into()],
-            },
-        ];
-        let m = KeywordMatcher::new(&cats).unwrap();
-        for text in [
-            "望京西园三区夜间施工噪音扰民",
-            "暖气片不热，供暖不达标",
-            "施工",
-            "",
-            "噪噪音音",
-        ] {
-            let found = m.matched(text);
-            for (c, ids) in cats.iter().zip(&m.ids) {
-                for (k, &id) in c.keywords.iter().zip(ids) {
-                    assert_eq!(found[id], text.contains(k.as_str()), "{k} in {text}");
-                }
-            }
-        }
-        // A keyword shared by two categories is one pattern.
-        assert_eq!(m.ids[0][2], m.ids[1][0]);
+    pub fn keyword_ranking(&self, text: &str, prefix: Option<&str>) -> Vec<KeywordHit> {
+        self.keywords.ranking(text, prefix)
     }
 }

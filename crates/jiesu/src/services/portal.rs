@@ -6,7 +6,7 @@
 
 use super::{intake, AppState};
 use crate::error::AppError;
-use crate::store::requests;
+use crate::store::{assignments, requests};
 use chrono::{DateTime, Utc};
 use jiesu_core::{Actor, Channel, PhoneNumber, RequestKind, Role};
 use subtle::ConstantTimeEq;
@@ -59,10 +59,9 @@ pub struct PublicSubmission {
 pub async fn submit(state: &AppState, sub: PublicSubmission) -> Result<String, AppError> {
     if let Some(c) = &sub.category_code {
         if !c.starts_with("qyfw.") {
-            return Err(AppError::field(
+            return Err(AppError::invalid(
                 "category_code",
-                "请选择企业服务类别",
-                "choose an enterprise category",
+                "err.portal.choose_an_enterprise_category",
             ));
         }
     }
@@ -102,8 +101,8 @@ pub async fn submit(state: &AppState, sub: PublicSubmission) -> Result<String, A
 pub struct Tracked {
     /// Number.
     pub number: String,
-    /// Status (`received`, …).
-    pub status: String,
+    /// Status.
+    pub status: jiesu_core::RequestStatus,
     /// Title.
     pub title: String,
     /// When recorded.
@@ -153,7 +152,7 @@ pub async fn track(
     };
     // A merged requester hears what the primary request's units replied.
     let source = row.primary_id.clone().unwrap_or_else(|| row.id.clone());
-    let mut replies: Vec<(DateTime<Utc>, String)> = requests::assignments_of(pool, &source)
+    let mut replies: Vec<(DateTime<Utc>, String)> = assignments::assignments_of(pool, &source)
         .await?
         .into_iter()
         .filter_map(|a| Some((a.replied_at?, a.reply_to_requester?)))

@@ -104,7 +104,7 @@ pub async fn monthly_xlsx(state: &AppState, month: Month) -> Result<Vec<u8>, App
             .and_then(|c| c.split('.').next())
             .map(|c| {
                 state
-                    .text
+                    .models
                     .category_names
                     .get(c)
                     .cloned()
@@ -114,7 +114,7 @@ pub async fn monthly_xlsx(state: &AppState, month: Month) -> Result<Vec<u8>, App
         *by_category.entry(top).or_default() += n;
     }
     let overdue =
-        crate::store::requests::overdue(pool, state.clock.now().min(to), "/", 5000).await?;
+        crate::store::assignments::overdue(pool, state.clock.now().min(to), "/", 5000).await?;
 
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet().set_name("街乡镇排名").map_err(xlsx)?;
@@ -153,9 +153,9 @@ pub async fn monthly_xlsx(state: &AppState, month: Month) -> Result<Vec<u8>, App
         for (c, v) in [
             a.id.clone(),
             a.unit_code.clone(),
-            a.role.clone(),
+            a.role.as_str().to_string(),
             a.round.to_string(),
-            a.status.clone(),
+            a.status.as_str().to_string(),
             local(a.acknowledge_by),
             local(a.reply_by),
         ]

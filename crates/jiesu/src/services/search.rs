@@ -136,7 +136,7 @@ impl SearchIndex {
         index.tokenizers().register("ngram", ngram);
         // One indexing thread: the index is fed in small batches once a second, and each
         // thread cuts its own segment per commit, so more threads only mean more segments to
-        // merge (measured: two threads cost ~0.3 ms more CPU per intake than one).
+        // merge (BENCHMARKS.md, "Design measurements").
         let writer = index.writer_with_num_threads(1, 15_000_000)?;
         let reader = index
             .reader_builder()
@@ -315,7 +315,7 @@ async fn request_docs(state: &AppState, f: Fields, ids: &[String]) -> anyhow::Re
             .collect();
     let mut orders: std::collections::HashMap<String, Vec<String>> =
         std::collections::HashMap::new();
-    for a in crate::store::requests::assignments_of_many(reader, ids).await? {
+    for a in crate::store::assignments::assignments_of_many(reader, ids).await? {
         orders.entry(a.request_id).or_default().push(a.unit_path);
     }
     Ok(ids
@@ -340,7 +340,7 @@ fn request_doc(
     let mut d = doc!(
         f.key => key.to_string(), f.kind => "request", f.id => r.id, f.number => r.number,
         f.title => r.title.clone(), f.body => r.body, f.address => r.address.clone(),
-        f.names => format!("{} {}", r.title, r.address), f.status => r.status, f.created_at => millis(r.created_at),
+        f.names => format!("{} {}", r.title, r.address), f.status => r.status.as_str(), f.created_at => millis(r.created_at),
     );
     let mut paths: Vec<String> = unit_paths.iter().flat_map(|p| prefixes(p, '/')).collect();
     paths.sort();
@@ -434,8 +434,8 @@ pub async fn catch_up(state: &AppState) -> anyhow::Result<usize> {
         })
         .await??;
         // A short batch means the log is caught up: what arrives meanwhile waits for the next
-        // round. (Looping on it committed a tiny segment every few tens of ms under steady
-        // intake, each commit costing 20–100 ms; that was ~40 % of the server's CPU.)
+        // round. (Looping on it committed a tiny segment after every few intakes, and those
+        // commits cost much of the server's CPU: BENCHMARKS.md, "Design measurements".)
         if rows.len() < CATCH_UP_BATCH {
             break;
         }

@@ -5,8 +5,10 @@
 
 use super::AppState;
 use crate::error::AppError;
+use crate::messages;
 use crate::store::{requests, suggestions};
-use jiesu_core::dispatch::{self, PlaceCodes, SuggestedUnit};
+use jiesu_core::dispatch::{self, SuggestedUnit};
+use jiesu_core::workflow::AssignmentRole;
 use jiesu_core::RequestStatus;
 use jiesu_text::place::{PlaceMatch, PlaceStatus};
 use serde::{Deserialize, Serialize};
@@ -47,7 +49,7 @@ pub struct UnitSuggestion {
     /// Official name.
     pub name: String,
     /// `lead` or `co`.
-    pub role: String,
+    pub role: AssignmentRole,
     /// Why: rule hit, category default, place match, classifier score.
     pub reasons: Vec<String>,
 }
@@ -62,7 +64,7 @@ pub struct DuplicateSuggestion {
     /// Title.
     pub title: String,
     /// Status.
-    pub status: String,
+    pub status: RequestStatus,
     /// Estimated Jaccard similarity of the texts.
     pub similarity: f64,
 }
@@ -91,7 +93,7 @@ pub struct Suggestion {
 }
 
 fn categories(state: &AppState, text: &str) -> (String, Vec<CategorySuggestion>, Vec<String>) {
-    let t = &state.text;
+    let t = &state.models;
     let mut notes = Vec::new();
     if let Some(model) = &t.model {
         let cats = model
@@ -110,34 +112,21 @@ fn categories(state: &AppState, text: &str) -> (String, Vec<CategorySuggestion>,
             .collect();
         return ("classifier".into(), cats, notes);
     }
-    notes.push("未训练分类模型：分类来自派单目录关键词 / no trained model: categories come from catalogue keywords".into());
+    notes.push(messages::both("note.no_model", &[]));
     let ranking = t.keyword_ranking(text, None);
-    let total: usize = ranking.iter().take(3).map(|r| r.1).sum();
+    let total: usize = ranking.iter().take(3).map(|r| r.weight).sum();
     let cats: Vec<CategorySuggestion> = ranking
         .into_iter()
         .take(3)
-        .map(|(code, weight, hits)| CategorySuggestion {
-            name: t.category_names.get(&code).cloned().unwrap_or_default(),
-            code,
-            score: weight as f64 / total.max(1) as f64,
-            terms: hits,
+        .map(|r| CategorySuggestion {
+            name: t.category_names.get(&r.code).cloned().unwrap_or_default(),
+            code: r.code,
+            score: r.weight as f64 / total.max(1) as f64,
+            terms: r.hits,
         })
         .collect();
     let source = if cats.is_empty() { "none" } else { "keywords" };
     (source.into(), cats, notes)
-}
-
-/// The levels of the place that are certain: all of a resolved place, the shared levels of an
-/// ambiguous one (the gazetteer fills only those), none otherwise.
-pub(crate) fn place_codes(p: &PlaceMatch) -> PlaceCodes {
-    if !matches!(p.status, PlaceStatus::Resolved | PlaceStatus::Ambiguous) {
-        return PlaceCodes::default();
-    }
-    PlaceCodes {
-        district: p.district.as_ref().map(|u| u.code.clone()),
-        street: p.street.as_ref().map(|u| u.code.clone()),
-        community: p.community.as_ref().map(|u| u.code.clone()),
-    }
 }
 
 async fn units(
@@ -149,35 +138,41 @@ async fn units(
     let Some(category) = category else {
         return Ok(Vec::new());
     };
-    let codes = place_codes(place);
-    let rules = state.text.rules(state.store.reader()).await?;
+    let codes = place.codes();
+    let rules = state.models.rules(state.store.reader()).await?;
     let picked: Vec<SuggestedUnit> = match dispatch::pick_by_rules(&rules, category, &codes) {
         Some(units) => units,
         None => {
-            let default = state.text.default_units.get(category).map(String::as_str);
+            let default = state.models.default_units.get(category).map(String::as_str);
             dispatch::fallback(default, &codes)
         }
     };
     let mut out = Vec::new();
     for u in picked {
         let name = state
-            .text
+            .models
             .unit_names
             .get(&u.unit_code)
             .cloned()
             .unwrap_or_default();
         let mut reasons = vec![match u.reason.split_once(':') {
-            Some(("rule", id)) => format!("派单目录规则 / catalogue rule {id} ({category})"),
-            Some(("place", _)) => format!("属地街乡 / the place's street: {name}"),
-            _ => format!("分类默认承办单位 / default unit of {category}"),
+            Some(("rule", id)) => messages::both(
+                "reason.rule",
+                &[("id", id.to_string()), ("category", category.to_string())],
+            ),
+            Some(("place", _)) => messages::both("reason.place", &[("name", name.to_string())]),
+            _ => messages::both("reason.default_unit", &[("category", category.to_string())]),
         }];
         if let Some(s) = top_score {
-            reasons.push(format!("分类置信度 / category score {s:.2}"));
+            reasons.push(messages::both(
+                "reason.category_score",
+                &[("score", format!("{s:.2}"))],
+            ));
         }
         out.push(UnitSuggestion {
             unit_code: u.unit_code,
             name,
-            role: u.role.as_str().into(),
+            role: u.role,
             reasons,
         });
     }
@@ -191,7 +186,7 @@ async fn duplicates(
 ) -> Result<Vec<DuplicateSuggestion>, AppError> {
     let hits: Vec<(String, f64)> = {
         let d = state
-            .text
+            .models
             .dupes
             .read()
             .map_err(|_| AppError::Internal(anyhow::anyhow!("duplicate index poisoned")))?;
@@ -201,8 +196,8 @@ async fn duplicates(
             .filter_map(|h| d.ids.get(&h.id).map(|id| (id.clone(), h.similarity)))
             .collect()
     };
-    let street = place_codes(place).street;
-    let since = state.clock.now() - chrono::Duration::days(super::text::DUPLICATE_WINDOW_DAYS);
+    let street = place.codes().street;
+    let since = state.clock.now() - chrono::Duration::days(super::models::DUPLICATE_WINDOW_DAYS);
     let ids: Vec<String> = hits.iter().map(|h| h.0.clone()).collect();
     let reader = state.store.reader();
     let mut rows: HashMap<String, requests::DuplicateCandidate> =
@@ -215,7 +210,7 @@ async fn duplicates(
         .into_iter()
         .filter_map(|(id, similarity)| rows.remove(&id).map(|r| (r, similarity)))
         .filter(|(r, _)| {
-            let open = RequestStatus::parse(&r.status).is_some_and(|s| !s.is_final());
+            let open = !r.status.is_final();
             open && r.created_at >= since
         })
         .collect();
@@ -225,7 +220,7 @@ async fn duplicates(
         Some(_) => {
             let unknown: Vec<String> = candidates
                 .iter()
-                .filter(|(r, _)| state.text.known_street(&r.id).is_none())
+                .filter(|(r, _)| state.models.known_street(&r.id).is_none())
                 .map(|(r, _)| r.id.clone())
                 .collect();
             requests::place_texts(reader, &unknown).await?
@@ -236,8 +231,8 @@ async fn duplicates(
     for (r, similarity) in candidates {
         if let Some(street) = &street {
             let theirs = match texts.get(&r.id) {
-                Some(text) => state.text.street_of(&r.id, || text.clone()),
-                None => state.text.known_street(&r.id).flatten(),
+                Some(text) => state.models.street_of(&r.id, || text.clone()),
+                None => state.models.known_street(&r.id).flatten(),
             };
             if theirs.as_ref().is_some_and(|s| s != street) {
                 continue;
@@ -257,17 +252,15 @@ async fn duplicates(
 /// Suggests everything for a text being typed, and stores what was suggested.
 pub async fn suggest(state: &AppState, input: SuggestInput) -> Result<Suggestion, AppError> {
     if input.text.trim().is_empty() {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "text",
-            "请输入诉求内容",
-            "text must not be empty",
+            "err.suggest.text_must_not_be_empty",
         ));
     }
     if input.text.chars().count() > MAX_TEXT_CHARS || input.address.chars().count() > 500 {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "text",
-            "内容过长（至多 100,000 字）",
-            "text over 100,000 characters",
+            "err.suggest.text_over_100_000_characters",
         ));
     }
     let text = input
@@ -279,33 +272,29 @@ pub async fn suggest(state: &AppState, input: SuggestInput) -> Result<Suggestion
     let top = cats.first().map(|c| c.code.clone());
     let refined = top.as_deref().and_then(|t| {
         state
-            .text
+            .models
             .keyword_ranking(&text, Some(t))
             .into_iter()
             .next()
-            .map(|r| r.0)
+            .map(|r| r.code)
     });
     let place = if input.address.trim().is_empty() {
-        state.text.gazetteer.resolve(&text)
+        state.models.gazetteer.resolve(&text)
     } else {
-        let by_address = state.text.gazetteer.resolve(&input.address);
+        let by_address = state.models.gazetteer.resolve(&input.address);
         if by_address.status == PlaceStatus::Resolved {
             by_address
         } else {
             state
-                .text
+                .models
                 .gazetteer
                 .resolve(&format!("{} {}", input.address, text))
         }
     };
     match place.status {
-        PlaceStatus::Ambiguous => {
-            notes.push("地点有歧义，请确认 / the place is ambiguous: confirm it".into())
-        }
-        PlaceStatus::OutsideCity => {
-            notes.push("地址不在本市 / the address is outside the city".into())
-        }
-        PlaceStatus::None => notes.push("未识别出地点 / no place recognised".into()),
+        PlaceStatus::Ambiguous => notes.push(messages::both("note.place_ambiguous", &[])),
+        PlaceStatus::OutsideCity => notes.push(messages::both("note.place_outside", &[])),
+        PlaceStatus::None => notes.push(messages::both("note.place_none", &[])),
         PlaceStatus::Resolved => {}
     }
     let unit_category = refined.clone().or(top.clone());
@@ -332,7 +321,7 @@ pub async fn suggest(state: &AppState, input: SuggestInput) -> Result<Suggestion
     let lead = suggestion
         .units
         .iter()
-        .find(|u| u.role == "lead")
+        .find(|u| u.role == AssignmentRole::Lead)
         .map(|u| u.unit_code.clone());
     let payload = serde_json::to_string(&suggestion).map_err(|e| AppError::Internal(e.into()))?;
     suggestions::insert(

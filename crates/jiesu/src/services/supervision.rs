@@ -3,12 +3,15 @@
 //! repeated unsatisfied callbacks, and the units due for the monthly summons (the rectify
 //! class). Unit staff see only their own unit's orders.
 
-use super::views::{order_view, OrderView};
+use super::views::OrderView;
 use super::AppState;
 use crate::error::AppError;
-use crate::store::requests;
+use crate::store::{assignments, requests};
+use chrono::{DateTime, Utc};
 use jiesu_core::access::Action;
+use jiesu_core::workflow::{AssignmentRole, AssignmentStatus};
 use jiesu_core::Actor;
+use std::collections::HashMap;
 
 /// Which deadline list.
 #[derive(Debug, Clone, Copy)]
@@ -39,10 +42,12 @@ pub async fn overdue(
         limit.clamp(1, 1000),
     );
     let rows = match list {
-        DeadlineList::Overdue => requests::overdue(pool, now, &scope, limit).await?,
-        DeadlineList::AboutToBreach => requests::about_to_breach(pool, now, &scope, limit).await?,
+        DeadlineList::Overdue => assignments::overdue(pool, now, &scope, limit).await?,
+        DeadlineList::AboutToBreach => {
+            assignments::about_to_breach(pool, now, &scope, limit).await?
+        }
     };
-    Ok(rows.iter().map(order_view).collect())
+    Ok(rows.iter().map(OrderView::from).collect())
 }
 
 fn center_only(actor: &Actor) -> Result<(), AppError> {
@@ -53,6 +58,37 @@ fn center_only(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
+/// The categories requests of `[from, to)` were filed under, most requests first, at most
+/// `top`: (category code and Chinese name, or None for uncategorised; count). Center roles.
+pub async fn volume_by_category(
+    state: &AppState,
+    actor: &Actor,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    top: usize,
+) -> Result<Vec<(Option<(String, String)>, i64)>, AppError> {
+    center_only(actor)?;
+    let pool = state.store.reader();
+    let mut counts = requests::volume_by_category(pool, from, to).await?;
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts.truncate(top);
+    let names: HashMap<String, String> = crate::store::reference::categories(pool)
+        .await?
+        .into_iter()
+        .map(|c| (c.code, c.name))
+        .collect();
+    Ok(counts
+        .into_iter()
+        .map(|(code, n)| {
+            let named = code.map(|c| {
+                let name = names.get(&c).cloned().unwrap_or_else(|| c.clone());
+                (c, name)
+            });
+            (named, n)
+        })
+        .collect())
+}
+
 /// Lead orders returned and waiting for the dispatcher (退单待处理).
 pub async fn returned(
     state: &AppState,
@@ -61,10 +97,10 @@ pub async fn returned(
 ) -> Result<Vec<OrderView>, AppError> {
     center_only(actor)?;
     Ok(
-        requests::returned_waiting(state.store.reader(), limit.clamp(1, 1000))
+        assignments::returned_waiting(state.store.reader(), limit.clamp(1, 1000))
             .await?
             .iter()
-            .map(order_view)
+            .map(OrderView::from)
             .collect(),
     )
 }
@@ -100,11 +136,15 @@ pub async fn disputes(
         let Some(req) = requests::get(pool, &id).await? else {
             continue;
         };
-        let returns = requests::assignments_of(pool, &id)
+        let returns = assignments::assignments_of(pool, &id)
             .await?
             .iter()
-            .filter(|a| a.round == req.round && a.role == "lead" && a.status == "returned")
-            .map(order_view)
+            .filter(|a| {
+                a.round == req.round
+                    && a.role == AssignmentRole::Lead
+                    && a.status == AssignmentStatus::Returned
+            })
+            .map(OrderView::from)
             .collect();
         out.push(Dispute {
             request_id: req.id,

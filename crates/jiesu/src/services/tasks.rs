@@ -3,16 +3,21 @@
 //! acknowledgements, replies, supervision, events and KPIs are the ones every request has.
 //! This module owns opening them and saying where they came from; not the handling.
 
+use super::directory::unit_names;
 use super::handling::{open_orders, settle_status, DispatchTarget};
 use super::AppState;
 use crate::error::{AppError, FieldError};
-use crate::store::hotspots::{self as store, TaskRow, TaskSummary};
+use crate::store::hotspots::{self as store, TaskRow};
+
+use crate::store::assignments;
+pub use crate::store::hotspots::TaskSummary;
 use crate::store::reference;
-use crate::store::requests::{self, RequestRow};
+use crate::store::requests::{self, RequestDraft, RequestRow};
 use jiesu_core::access::Action;
-use jiesu_core::workflow::check_targets;
-use jiesu_core::{Actor, Channel, RequestStatus};
+use jiesu_core::workflow::{check_targets, AssignmentStatus};
+use jiesu_core::{Actor, Channel, RequestKind, RequestStatus, TaskOrigin};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// A task as submitted.
 #[derive(Debug, Deserialize)]
@@ -50,34 +55,30 @@ pub struct TaskSource {
     pub reference: String,
 }
 
-const KINDS: &[&str] = &["hotspot", "alert", "topic", "elsewhere"];
-
 fn validate(input: &NewTask) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let mut text = |field: &str, value: &str, max: usize| {
         if value.trim().is_empty() || value.chars().count() > max {
-            errors.push(FieldError::new(
+            errors.push(FieldError::with(
                 field,
-                format!("不能为空且不超过 {max} 个字符"),
-                format!("must be 1–{max} characters"),
+                "err.tasks.must_be_1_max_characters",
+                &[("max", max.to_string())],
             ));
         }
     };
     text("title", &input.title, 200);
     text("description", &input.description, 20_000);
     text("source.ref", &input.source.reference, 200);
-    if !KINDS.contains(&input.source.kind.as_str()) {
-        errors.push(FieldError::new(
+    if TaskOrigin::parse(&input.source.kind).is_none() {
+        errors.push(FieldError::of(
             "source.kind",
-            "须为 hotspot、alert、topic 或 elsewhere",
-            "must be hotspot, alert, topic or elsewhere",
+            "err.tasks.must_be_hotspot_alert_topic_or",
         ));
     }
     if input.request_ids.len() > 1000 {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "request_ids",
-            "最多 1000 个诉求",
-            "at most 1000 requests",
+            "err.tasks.at_most_1000_requests",
         ));
     }
     errors
@@ -99,30 +100,29 @@ async fn resolve(
     for (i, t) in input.units.iter().enumerate() {
         match reference::unit(state.store.reader(), &t.unit_code).await? {
             Some(u) if u.level != "center" => targets.push((u, t.role)),
-            _ => errors.push(FieldError::new(
+            _ => errors.push(FieldError::with(
                 format!("units[{i}].unit_code"),
-                format!("没有这个承办单位：{}", t.unit_code),
-                format!("no such handling unit: {}", t.unit_code),
+                "err.handling.no_such_handling_unit_a0",
+                &[("a0", t.unit_code.to_string())],
             )),
         }
     }
     let mut linked = Vec::new();
     for (i, id) in input.request_ids.iter().enumerate() {
         match requests::get(state.store.reader(), id).await? {
-            Some(r) if r.channel != Channel::Proactive.as_str() => linked.push(r),
-            _ => errors.push(FieldError::new(
+            Some(r) if r.channel != Channel::Proactive => linked.push(r),
+            _ => errors.push(FieldError::with(
                 format!("request_ids[{i}]"),
-                format!("没有这个市民诉求：{id}"),
-                format!("no such citizen request: {id}"),
+                "err.tasks.no_such_citizen_request_id",
+                &[("id", id.to_string())],
             )),
         }
     }
     if let Some(t) = &input.topic_id {
         if store::topic(state.store.reader(), t).await?.is_none() {
-            errors.push(FieldError::new(
+            errors.push(FieldError::of(
                 "topic_id",
-                "没有这个每月一题",
-                "no such monthly topic",
+                "err.tasks.no_such_monthly_topic",
             ));
         }
     }
@@ -163,7 +163,7 @@ async fn category_and_class(
             reference::category_class(state.store.reader(), code)
                 .await?
                 .ok_or_else(|| {
-                    AppError::field("category_code", "没有这个分类", "no such category")
+                    AppError::invalid("category_code", "err.catalogue.no_such_category")
                 })?,
         ),
         None => None,
@@ -184,15 +184,14 @@ async fn task_row(
         .with_timezone(&state.config.offset())
         .format("%Y%m%d")
         .to_string();
-    Ok(RequestRow {
-        id: uuid::Uuid::now_v7().to_string(),
+    Ok(RequestRow::new(RequestDraft {
         number: requests::next_number(tx, &day).await?,
         jurisdiction: state.config.jurisdiction.clone(),
-        kind: most_common(linked.iter().map(|r| r.kind.clone()))
-            .unwrap_or_else(|| "suggestion".into()),
-        channel: Channel::Proactive.as_str().into(),
+        kind: most_common(linked.iter().map(|r| r.kind.as_str().to_string()))
+            .and_then(|k| RequestKind::parse(&k))
+            .unwrap_or(RequestKind::Suggestion),
+        channel: Channel::Proactive,
         merged_line: None,
-        status: RequestStatus::Received.as_str().into(),
         title: input.title.trim().to_string(),
         body: input.description.clone(),
         address: input
@@ -207,17 +206,9 @@ async fn task_row(
         enterprise_name: None,
         credit_code: None,
         confidential: false,
-        round: 1,
-        primary_id: None,
-        callback_attempts: 0,
-        callback_done: false,
-        answer: None,
-        close_reason: None,
         created_by: actor.user_id.clone(),
         created_at: now,
-        updated_at: now,
-        closed_at: None,
-    })
+    }))
 }
 
 /// Opens a task and dispatches it to its units; returns the task's request id.
@@ -235,7 +226,9 @@ pub async fn open(state: &AppState, actor: &Actor, input: NewTask) -> Result<Str
     let links: Vec<String> = linked.iter().map(|r| r.id.clone()).collect();
     let task = TaskRow {
         request_id: req.id.clone(),
-        source_kind: input.source.kind.clone(),
+        source_kind: TaskOrigin::parse(&input.source.kind).ok_or_else(|| {
+            AppError::invalid("source.kind", "err.tasks.must_be_hotspot_alert_topic_or")
+        })?,
         source_ref: input.source.reference.clone(),
         topic_id: input.topic_id.clone(),
         created_by: actor.user_id.clone(),
@@ -297,10 +290,9 @@ pub async fn list(
     }
     if let Some(s) = status {
         if RequestStatus::parse(s).is_none() {
-            return Err(AppError::field(
+            return Err(AppError::invalid(
                 "status",
-                "没有这个状态",
-                "no such request status",
+                "err.tasks.no_such_request_status",
             ));
         }
     }
@@ -333,37 +325,57 @@ pub async fn get(state: &AppState, actor: &Actor, task_id: &str) -> Result<TaskS
         .ok_or(AppError::NotFound("task"))
 }
 
+/// An order of a task's current round, with its unit's name.
+#[derive(Debug)]
+pub struct TaskOrder {
+    /// The order.
+    pub order: assignments::AssignmentRow,
+    /// The unit's name (its code where it has none).
+    pub unit_name: String,
+}
+
 /// A task still being worked on, with the orders of its current round.
 #[derive(Debug)]
 pub struct OpenTask {
     /// The task.
     pub task: TaskSummary,
     /// Its orders of the current round that were not returned: units, roles, deadlines.
-    pub orders: Vec<requests::AssignmentRow>,
+    pub orders: Vec<TaskOrder>,
 }
 
-/// Tasks not yet closed, newest first, with their current orders (center roles).
+/// Tasks not yet closed, newest first, with their current orders and unit names (center
+/// roles); three queries whatever the number of tasks.
 pub async fn open_tasks(
     state: &AppState,
     actor: &Actor,
     limit: usize,
 ) -> Result<Vec<OpenTask>, AppError> {
-    let pool = state.store.reader();
-    let mut out = Vec::new();
-    for task in list(state, actor, None).await? {
-        if task.status == RequestStatus::Closed.as_str() {
-            continue;
-        }
-        if out.len() == limit {
-            break;
-        }
-        let all = requests::assignments_of(pool, &task.id).await?;
-        let round = all.iter().map(|a| a.round).max().unwrap_or(1);
-        let orders = all
-            .into_iter()
-            .filter(|a| a.round == round && a.status != "returned")
-            .collect();
-        out.push(OpenTask { task, orders });
+    let open: Vec<TaskSummary> = list(state, actor, None)
+        .await?
+        .into_iter()
+        .filter(|t| t.status != RequestStatus::Closed)
+        .take(limit)
+        .collect();
+    let ids: Vec<String> = open.iter().map(|t| t.id.clone()).collect();
+    let mut by_task: HashMap<String, Vec<assignments::AssignmentRow>> = HashMap::new();
+    for a in assignments::assignments_of_many(state.store.reader(), &ids).await? {
+        by_task.entry(a.request_id.clone()).or_default().push(a);
     }
-    Ok(out)
+    let names = unit_names(state, by_task.values().flatten().map(|a| &a.unit_code)).await?;
+    Ok(open
+        .into_iter()
+        .map(|task| {
+            let all = by_task.remove(&task.id).unwrap_or_default();
+            let round = all.iter().map(|a| a.round).max().unwrap_or(1);
+            let orders = all
+                .into_iter()
+                .filter(|a| a.round == round && a.status != AssignmentStatus::Returned)
+                .map(|order| TaskOrder {
+                    unit_name: names.of(&order.unit_code),
+                    order,
+                })
+                .collect();
+            OpenTask { task, orders }
+        })
+        .collect())
 }

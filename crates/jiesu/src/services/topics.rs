@@ -6,10 +6,12 @@ use super::hotspots::{index_of, load, view, Mined};
 use super::kpi::Month;
 use super::AppState;
 use crate::error::{AppError, FieldError};
-use crate::store::hotspots::{self as store, TaskSummary, TopicProblem, TopicRow};
+use crate::store::hotspots::{self as store, TaskSummary};
+
+pub use crate::store::hotspots::{TopicProblem, TopicRow};
 use chrono::{DateTime, Utc};
 use jiesu_core::access::Action;
-use jiesu_core::Actor;
+use jiesu_core::{Actor, RequestStatus};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -38,10 +40,9 @@ fn month_of(state: &AppState, at_ms: i64) -> String {
 pub fn parse_month(s: &str) -> Result<Month, AppError> {
     let shaped = s.len() == 7 && s.as_bytes()[4] == b'-';
     if !shaped {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "month",
-            "月份格式须为 YYYY-MM",
-            "month must be YYYY-MM",
+            "err.month_must_be_yyyy_mm",
         ));
     }
     Month::parse(s)
@@ -142,7 +143,7 @@ fn proposal(state: &AppState, code: String, t: &Tally) -> Proposal {
         .map(|p| view(p, |id| by_id.get(id).copied()).description)
         .collect();
     let name = state
-        .text
+        .models
         .category_names
         .get(&code)
         .cloned()
@@ -192,47 +193,42 @@ async fn validate(state: &AppState, input: &NewTopic) -> Result<Month, AppError>
     let month = parse_month(&input.month)?;
     let mut errors = Vec::new();
     if input.title.trim().is_empty() || input.title.chars().count() > 200 {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "title",
-            "不能为空且不超过 200 字",
-            "must be 1–200 characters",
+            "err.topics.must_be_1_200_characters",
         ));
     }
     if crate::store::reference::unit(state.store.reader(), &input.lead_unit)
         .await?
         .is_none()
     {
-        errors.push(FieldError::new("lead_unit", "没有这个单位", "no such unit"));
+        errors.push(FieldError::of("lead_unit", "err.kb.no_such_unit"));
     }
     if !(2..=3).contains(&input.problems.len()) {
-        errors.push(FieldError::new(
+        errors.push(FieldError::of(
             "problems",
-            "每月一题须列出 2–3 个具体问题",
-            "name 2–3 concrete problems",
+            "err.topics.name_2_3_concrete_problems",
         ));
     }
     for (i, p) in input.problems.iter().enumerate() {
-        if !state.text.category_names.contains_key(&p.category_code) {
-            errors.push(FieldError::new(
+        if !state.models.category_names.contains_key(&p.category_code) {
+            errors.push(FieldError::of(
                 format!("problems[{i}].category_code"),
-                "没有这个分类",
-                "no such category",
+                "err.catalogue.no_such_category",
             ));
         }
         if p.description.trim().is_empty() || p.description.chars().count() > 500 {
-            errors.push(FieldError::new(
+            errors.push(FieldError::of(
                 format!("problems[{i}].description"),
-                "不能为空且不超过 500 字",
-                "must be 1–500 characters",
+                "err.topics.must_be_1_500_characters",
             ));
         }
     }
     for (i, t) in input.tasks.iter().enumerate() {
         if store::task_links(state.store.reader(), t).await?.is_none() {
-            errors.push(FieldError::new(
+            errors.push(FieldError::of(
                 format!("tasks[{i}]"),
-                "没有这个主动治理任务",
-                "no such proactive task",
+                "err.topics.no_such_proactive_task",
             ));
         }
     }
@@ -333,6 +329,19 @@ fn in_category(m: &Mined, code: &str) -> bool {
         .is_some_and(|c| jiesu_core::dispatch::covers(code, c))
 }
 
+/// A topic as stored, with its problems and without progress (center roles); None when there
+/// is no such topic.
+pub async fn find(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<Option<(TopicRow, Vec<TopicProblem>)>, AppError> {
+    if !actor.may(Action::Supervise) {
+        return Err(AppError::Forbidden("monthly topics"));
+    }
+    Ok(store::topic(state.store.reader(), id).await?)
+}
+
 /// A topic and its progress (center roles).
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<TopicView, AppError> {
     if !actor.may(Action::Supervise) {
@@ -378,7 +387,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<TopicView,
         })
         .collect();
     let tasks = store::list_tasks(state.store.reader(), None, Some(id), 1000).await?;
-    let tasks_done = tasks.iter().filter(|t| is_done(&t.status)).count();
+    let tasks_done = tasks.iter().filter(|t| is_done(t.status)).count();
     let (mut s, mut b, mut u) = (0, 0, 0);
     for p in &problems {
         if let Some(code) = &p.category_code {
@@ -437,7 +446,7 @@ pub async fn list(
             .unwrap_or_default();
         let tasks = store::list_tasks(pool, None, Some(&topic.id), 1000).await?;
         out.push(TopicSummary {
-            tasks_done: tasks.iter().filter(|t| is_done(&t.status)).count(),
+            tasks_done: tasks.iter().filter(|t| is_done(t.status)).count(),
             tasks_total: tasks.len(),
             topic,
             problems,
@@ -447,6 +456,6 @@ pub async fn list(
 }
 
 /// A task counts as done once its units replied (or it was closed).
-fn is_done(status: &str) -> bool {
-    matches!(status, "replied" | "closed")
+fn is_done(status: RequestStatus) -> bool {
+    matches!(status, RequestStatus::Replied | RequestStatus::Closed)
 }

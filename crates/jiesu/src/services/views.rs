@@ -4,16 +4,19 @@
 
 use super::AppState;
 use crate::error::AppError;
+use crate::store::assignments::{self, AssignmentRow};
+use crate::store::callbacks::{self, CallbackRow};
 use crate::store::events::{self, Event};
-use crate::store::requests::{
-    self, AssignmentRow, CallbackRow, ExtensionRow, ListFilter, RequestRow,
-};
+use crate::store::extensions::{self, ExtensionRow};
+use crate::store::requests::{self, ListFilter, RequestRow};
 use chrono::{DateTime, Utc};
-use jiesu_core::{Actor, PhoneNumber};
+use jiesu_core::workflow::{AssignmentRole, AssignmentStatus, ExtensionStatus, Outcome};
+use jiesu_core::{Actor, Channel, PhoneNumber, RequestKind, RequestStatus};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The requester as this user may see them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RequesterView {
     /// Name.
     pub name: String,
@@ -26,14 +29,14 @@ pub struct RequesterView {
 }
 
 /// One order as shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OrderView {
     pub id: String,
     pub request_id: String,
     pub unit_code: String,
-    pub role: String,
+    pub role: AssignmentRole,
     pub round: i64,
-    pub status: String,
+    pub status: AssignmentStatus,
     pub time_limit_class: String,
     pub dispatched_at: DateTime<Utc>,
     pub acknowledge_by: DateTime<Utc>,
@@ -42,7 +45,7 @@ pub struct OrderView {
     pub replied_at: Option<DateTime<Utc>>,
     pub returned_at: Option<DateTime<Utc>>,
     pub return_reason: Option<String>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub reply_to_requester: Option<String>,
     pub reply_to_center: Option<String>,
     pub ack_overdue: bool,
@@ -50,29 +53,30 @@ pub struct OrderView {
     pub reply_overdue: bool,
 }
 
-/// Shows an order.
-pub fn order_view(a: &AssignmentRow) -> OrderView {
-    OrderView {
-        id: a.id.clone(),
-        request_id: a.request_id.clone(),
-        unit_code: a.unit_code.clone(),
-        role: a.role.clone(),
-        round: a.round,
-        status: a.status.clone(),
-        time_limit_class: a.time_limit_class.clone(),
-        dispatched_at: a.dispatched_at,
-        acknowledge_by: a.acknowledge_by,
-        reply_by: a.reply_by,
-        acknowledged_at: a.acknowledged_at,
-        replied_at: a.replied_at,
-        returned_at: a.returned_at,
-        return_reason: a.return_reason.clone(),
-        outcome: a.outcome.clone(),
-        reply_to_requester: a.reply_to_requester.clone(),
-        reply_to_center: a.reply_to_center.clone(),
-        ack_overdue: a.ack_overdue_at.is_some(),
-        reply_warned: a.reply_warned_at.is_some(),
-        reply_overdue: a.reply_overdue_at.is_some(),
+impl From<&AssignmentRow> for OrderView {
+    fn from(a: &AssignmentRow) -> Self {
+        OrderView {
+            id: a.id.clone(),
+            request_id: a.request_id.clone(),
+            unit_code: a.unit_code.clone(),
+            role: a.role,
+            round: a.round,
+            status: a.status,
+            time_limit_class: a.time_limit_class.clone(),
+            dispatched_at: a.dispatched_at,
+            acknowledge_by: a.acknowledge_by,
+            reply_by: a.reply_by,
+            acknowledged_at: a.acknowledged_at,
+            replied_at: a.replied_at,
+            returned_at: a.returned_at,
+            return_reason: a.return_reason.clone(),
+            outcome: a.outcome,
+            reply_to_requester: a.reply_to_requester.clone(),
+            reply_to_center: a.reply_to_center.clone(),
+            ack_overdue: a.ack_overdue_at.is_some(),
+            reply_warned: a.reply_warned_at.is_some(),
+            reply_overdue: a.reply_overdue_at.is_some(),
+        }
     }
 }
 
@@ -83,22 +87,24 @@ pub struct ExtensionView {
     pub assignment_id: String,
     pub hours: i64,
     pub reason: String,
-    pub status: String,
+    pub status: ExtensionStatus,
     pub requested_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub new_reply_by: Option<DateTime<Utc>>,
 }
 
-fn extension_view(e: &ExtensionRow) -> ExtensionView {
-    ExtensionView {
-        id: e.id.clone(),
-        assignment_id: e.assignment_id.clone(),
-        hours: e.hours,
-        reason: e.reason.clone(),
-        status: e.status.clone(),
-        requested_at: e.requested_at,
-        decided_at: e.decided_at,
-        new_reply_by: e.new_reply_by,
+impl From<&ExtensionRow> for ExtensionView {
+    fn from(e: &ExtensionRow) -> Self {
+        ExtensionView {
+            id: e.id.clone(),
+            assignment_id: e.assignment_id.clone(),
+            hours: e.hours,
+            reason: e.reason.clone(),
+            status: e.status,
+            requested_at: e.requested_at,
+            decided_at: e.decided_at,
+            new_reply_by: e.new_reply_by,
+        }
     }
 }
 
@@ -107,10 +113,10 @@ fn extension_view(e: &ExtensionRow) -> ExtensionView {
 pub struct RequestView {
     pub id: String,
     pub number: String,
-    pub kind: String,
-    pub channel: String,
+    pub kind: RequestKind,
+    pub channel: Channel,
     pub merged_line: Option<String>,
-    pub status: String,
+    pub status: RequestStatus,
     pub title: String,
     pub text: String,
     pub address: String,
@@ -160,10 +166,10 @@ fn summary(actor: &Actor, r: &RequestRow, orders: &[AssignmentRow]) -> RequestVi
     RequestView {
         id: r.id.clone(),
         number: r.number.clone(),
-        kind: r.kind.clone(),
-        channel: r.channel.clone(),
+        kind: r.kind,
+        channel: r.channel,
         merged_line: r.merged_line.clone(),
-        status: r.status.clone(),
+        status: r.status,
         title: r.title.clone(),
         text: r.body.clone(),
         address: r.address.clone(),
@@ -179,7 +185,7 @@ fn summary(actor: &Actor, r: &RequestRow, orders: &[AssignmentRow]) -> RequestVi
         created_at: r.created_at,
         updated_at: r.updated_at,
         closed_at: r.closed_at,
-        assignments: orders.iter().map(order_view).collect(),
+        assignments: orders.iter().map(OrderView::from).collect(),
         extensions: None,
         callbacks: None,
         merged_requests: None,
@@ -194,7 +200,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
     let req = requests::get(pool, id)
         .await?
         .ok_or(AppError::NotFound("request"))?;
-    let orders = requests::assignments_of(pool, &req.id).await?;
+    let orders = assignments::assignments_of(pool, &req.id).await?;
     if !actor.may_view(orders.iter().map(|a| a.unit_path.as_str())) {
         return Err(AppError::Forbidden(
             "this request was not dispatched to your unit",
@@ -202,14 +208,14 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
     }
     let mut view = summary(actor, &req, &orders);
     view.extensions = Some(
-        requests::extensions_of(pool, &req.id)
+        extensions::extensions_of(pool, &req.id)
             .await?
             .iter()
-            .map(extension_view)
+            .map(ExtensionView::from)
             .collect(),
     );
     view.callbacks = Some(if actor.sees_all() {
-        requests::callbacks_of(pool, &req.id).await?
+        callbacks::callbacks_of(pool, &req.id).await?
     } else {
         Vec::new()
     });
@@ -259,7 +265,7 @@ pub async fn list(
         Some(code) => Some(
             crate::store::reference::unit(pool, &code)
                 .await?
-                .ok_or_else(|| AppError::field("unit", "没有这个单位", "no such unit"))?
+                .ok_or_else(|| AppError::invalid("unit", "err.kb.no_such_unit"))?
                 .path,
         ),
         None => None,
@@ -278,7 +284,7 @@ pub async fn list(
     }
     if let Some(s) = &status {
         if jiesu_core::RequestStatus::parse(s).is_none() {
-            return Err(AppError::field("status", "没有这个状态", "no such status"));
+            return Err(AppError::invalid("status", "err.views.no_such_status"));
         }
     }
     let filter = ListFilter {
@@ -288,15 +294,60 @@ pub async fn list(
         per_page: per_page.clamp(1, 200),
     };
     let (rows, total) = requests::list(pool, &filter).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let orders = requests::assignments_of(pool, &r.id).await?;
-        items.push(summary(actor, r, &orders));
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut orders: HashMap<String, Vec<AssignmentRow>> = HashMap::new();
+    for a in assignments::assignments_of_many(pool, &ids).await? {
+        orders.entry(a.request_id.clone()).or_default().push(a);
     }
+    let items = rows
+        .iter()
+        .map(|r| summary(actor, r, orders.get(&r.id).map_or(&[][..], Vec::as_slice)))
+        .collect();
     Ok(Page {
         items,
         page: filter.page,
         per_page: filter.per_page,
         total,
     })
+}
+
+/// What a list shows of a request: no requester, no text.
+#[derive(Debug, Clone)]
+pub struct RequestBrief {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub address: String,
+    pub status: RequestStatus,
+    pub category_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<RequestRow> for RequestBrief {
+    fn from(r: RequestRow) -> Self {
+        RequestBrief {
+            id: r.id,
+            number: r.number,
+            title: r.title,
+            address: r.address,
+            status: r.status,
+            category_code: r.category_code,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// The requests with these ids (those that exist), oldest first, in brief; center roles,
+/// one query.
+pub async fn briefs(
+    state: &AppState,
+    actor: &Actor,
+    ids: &[String],
+) -> Result<Vec<RequestBrief>, AppError> {
+    if !actor.sees_all() {
+        return Err(AppError::Forbidden("requests of other units"));
+    }
+    let mut rows = requests::get_many(state.store.reader(), ids).await?;
+    rows.sort_by_key(|r| r.created_at);
+    Ok(rows.into_iter().map(RequestBrief::from).collect())
 }

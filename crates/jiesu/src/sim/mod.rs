@@ -14,11 +14,15 @@ use crate::clock::ManualClock;
 use crate::error::AppError;
 use crate::services::handling::{self, DispatchInput, DispatchTarget, UnitActionInput, UnitVerb};
 use crate::services::{callback, intake, suggest, AppState};
-use crate::store::{reference, requests, users};
+use crate::store::{assignments, extensions, reference, requests, users};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use jiesu_core::access::UnitScope;
-use jiesu_core::workflow::{AssignmentRole, CallbackOutcome, Outcome};
-use jiesu_core::{Actor, CallbackInput, CreditCode, RequestKind, Role, Satisfaction};
+use jiesu_core::workflow::{
+    AssignmentRole, AssignmentStatus, CallbackOutcome, ExtensionStatus, Outcome,
+};
+use jiesu_core::{
+    Actor, CallbackInput, CreditCode, RequestKind, RequestStatus, Role, Satisfaction,
+};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use templates::{Lead, Problem, Question, PROBLEMS, QUESTIONS};
@@ -865,12 +869,12 @@ impl<'a> Sim<'a> {
         place_i: usize,
         lead: Lead,
     ) -> Result<(), AppError> {
-        let orders = requests::assignments_of(self.state.store.reader(), request).await?;
+        let orders = assignments::assignments_of(self.state.store.reader(), request).await?;
         let round = orders.iter().map(|o| o.round).max().unwrap_or(1);
         let progress = self.progress();
         for o in orders
             .iter()
-            .filter(|o| o.round == round && o.status == "dispatched")
+            .filter(|o| o.round == round && o.status == AssignmentStatus::Dispatched)
         {
             self.summary.orders += 1;
             let q = self.profile(&o.unit_code).quality_at(progress);
@@ -910,15 +914,15 @@ impl<'a> Sim<'a> {
         lead: Lead,
     ) -> Result<(), AppError> {
         let actor = self.unit_actor(unit).await?;
-        let rows = requests::assignments_of(self.state.store.reader(), request).await?;
+        let rows = assignments::assignments_of(self.state.store.reader(), request).await?;
         let Some(o) = rows.into_iter().find(|o| o.id == order) else {
             return Ok(());
         };
-        if o.status != "dispatched" {
+        if o.status != AssignmentStatus::Dispatched {
             return Ok(());
         }
         let profile = self.profile(unit);
-        if o.role == "lead" && o.round == 1 && self.rng.chance(profile.return_p) {
+        if o.role == AssignmentRole::Lead && o.round == 1 && self.rng.chance(profile.return_p) {
             handling::unit_act(
                 self.state,
                 &actor,
@@ -1007,10 +1011,10 @@ impl<'a> Sim<'a> {
     }
 
     async fn decide(&mut self, request: &str) -> Result<(), AppError> {
-        let pending: Vec<String> = requests::extensions_of(self.state.store.reader(), request)
+        let pending: Vec<String> = extensions::extensions_of(self.state.store.reader(), request)
             .await?
             .into_iter()
-            .filter(|e| e.status == "pending")
+            .filter(|e| e.status == ExtensionStatus::Pending)
             .map(|e| e.id)
             .collect();
         for id in pending {
@@ -1061,7 +1065,7 @@ impl<'a> Sim<'a> {
         let req = requests::get(self.state.store.reader(), request)
             .await?
             .ok_or(AppError::NotFound("request"))?;
-        if req.status == "replied" {
+        if req.status == RequestStatus::Replied {
             let day = (self.clock_now()
                 + Duration::hours(i64::from(self.state.config.utc_offset_hours)))
             .date_naive()
@@ -1087,18 +1091,18 @@ impl<'a> Sim<'a> {
     }
 
     async fn callback(&mut self, request: &str) -> Result<(), AppError> {
-        let orders = requests::assignments_of(self.state.store.reader(), request).await?;
+        let orders = assignments::assignments_of(self.state.store.reader(), request).await?;
         let req = requests::get(self.state.store.reader(), request)
             .await?
             .ok_or(AppError::NotFound("request"))?;
         let lead = orders
             .iter()
-            .filter(|o| o.role == "lead" && o.status != "returned")
+            .filter(|o| o.role == AssignmentRole::Lead && o.status != AssignmentStatus::Returned)
             .max_by_key(|o| o.round);
         let q = lead.map_or(0.7, |o| {
             self.profile(&o.unit_code).quality_at(self.progress())
         });
-        let outcome_resolved = lead.and_then(|o| o.outcome.clone()).as_deref() == Some("resolved");
+        let outcome_resolved = lead.and_then(|o| o.outcome) == Some(Outcome::Resolved);
         self.summary.callbacks += 1;
         let input = if !self.rng.chance(0.93) {
             CallbackInput {

@@ -1,8 +1,8 @@
 //! New requests: each with its events and its suggestion's link, all or nothing.
 //!
 //! On PostgreSQL every write appends to the event chain, so writes are serial at its head
-//! (`turn.rs`): at full intake the turn was busy 94 % of the time, each holder keeping it for
-//! about a millisecond, most of it a round trip on a busy machine. So new requests are
+//! (`turn.rs`), and at full intake the turn is the bottleneck: each holder keeps it for a
+//! round trip to the database (figures in BENCHMARKS.md, "Design measurements"). So new requests are
 //! written in batches: the first request to arrive leads, and writes every request that
 //! queued meanwhile in one statement ([`Store::write_at_once`]); one turn and one round trip
 //! then serve the whole batch, and nobody waits for a batch to fill. A batch is all or

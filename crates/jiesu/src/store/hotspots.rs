@@ -2,9 +2,11 @@
 //! citizen requests in a time range as the miner needs them, the `tasks`/`task_links` rows
 //! that say where a proactive request came from, and `topics`/`topic_problems`.
 
-use super::{from_millis, millis, StoreError, Tx};
+use super::{from_millis, millis, word, StoreError, Tx};
 use chrono::{DateTime, Utc};
+use jiesu_core::{RequestStatus, TaskOrigin};
 use sqlx::{AnyPool, Row};
+use std::collections::HashMap;
 
 /// A citizen request as the miner and the burst detector see it.
 #[derive(Debug, Clone)]
@@ -90,7 +92,7 @@ pub async fn mined_by_ids(pool: &AnyPool, ids: &[String]) -> Result<Vec<MinedRow
 #[derive(Debug, Clone)]
 pub struct TaskRow {
     pub request_id: String,
-    pub source_kind: String,
+    pub source_kind: TaskOrigin,
     pub source_ref: String,
     pub topic_id: Option<String>,
     pub created_by: String,
@@ -101,7 +103,7 @@ pub struct TaskRow {
 pub async fn insert_task(tx: &mut Tx, t: &TaskRow, links: &[String]) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO tasks (request_id, source_kind, source_ref, topic_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&t.request_id)
-        .bind(&t.source_kind)
+        .bind(t.source_kind.as_str())
         .bind(&t.source_ref)
         .bind(&t.topic_id)
         .bind(&t.created_by)
@@ -142,9 +144,9 @@ pub struct TaskSummary {
     /// Title.
     pub title: String,
     /// The request status (dispatched, in_progress, replied, closed).
-    pub status: String,
+    pub status: RequestStatus,
     /// hotspot, alert, topic or elsewhere.
-    pub source_kind: String,
+    pub source_kind: TaskOrigin,
     /// The problem key, alert key, topic id or task id it came from.
     pub source_ref: String,
     /// The topic it belongs to, if any.
@@ -193,32 +195,44 @@ pub async fn task(pool: &AnyPool, task_id: &str) -> Result<Option<TaskSummary>, 
     Ok(summaries(pool, &rows).await?.pop())
 }
 
-/// Reads [`TASK_SELECT`] rows, with each task's linked requests.
+/// Reads [`TASK_SELECT`] rows, with each task's linked requests (one more query for all).
 async fn summaries(
     pool: &AnyPool,
     rows: &[sqlx::any::AnyRow],
 ) -> Result<Vec<TaskSummary>, StoreError> {
-    let mut out = Vec::new();
-    for r in rows {
-        let id: String = r.try_get("request_id")?;
-        let request_ids = sqlx::query_scalar(
-            "SELECT request_id FROM task_links WHERE task_request_id = $1 ORDER BY request_id",
-        )
-        .bind(&id)
-        .fetch_all(pool)
-        .await?;
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get("request_id"))
+        .collect::<Result<_, _>>()?;
+    let mut links: HashMap<String, Vec<String>> = HashMap::new();
+    if !ids.is_empty() {
+        let sql = format!(
+            "SELECT task_request_id, request_id FROM task_links WHERE task_request_id IN ({}) \
+             ORDER BY task_request_id, request_id",
+            super::placeholders(ids.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for id in &ids {
+            q = q.bind(id);
+        }
+        for (task, request) in q.fetch_all(pool).await? {
+            links.entry(task).or_default().push(request);
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (r, id) in rows.iter().zip(ids) {
         out.push(TaskSummary {
+            request_ids: links.remove(&id).unwrap_or_default(),
             id,
             number: r.try_get("number")?,
             title: r.try_get("title")?,
-            status: r.try_get("status")?,
-            source_kind: r.try_get("source_kind")?,
+            status: word(r, "status", RequestStatus::parse)?,
+            source_kind: word(r, "source_kind", TaskOrigin::parse)?,
             source_ref: r.try_get("source_ref")?,
             topic_id: r.try_get("topic_id")?,
             created_at: from_millis(r.try_get("created_at")?),
             orders: r.try_get("orders")?,
             replied: r.try_get("replied")?,
-            request_ids,
         });
     }
     Ok(out)

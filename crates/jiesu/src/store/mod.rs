@@ -3,13 +3,16 @@
 //! differences are in [`Dialect`]. Writes go through [`Tx`], which appends the change's events
 //! to the hash chain just before it commits.
 
+pub mod assignments;
 mod barrier;
 mod batch;
+pub mod callbacks;
 pub mod catalogue;
 mod chain;
 pub mod creates;
 pub mod disputes;
 pub mod events;
+pub mod extensions;
 mod group;
 pub mod hotspots;
 pub mod kb;
@@ -595,6 +598,26 @@ pub(crate) fn placeholders_from(first: usize, n: usize) -> String {
 /// Milliseconds since the Unix epoch, the stored form of every time.
 pub fn millis(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp_millis()
+}
+
+/// A stored vocabulary word (a status, kind, channel or role) decoded into its enum once,
+/// where the row is read; a word the code does not know makes the row corrupt.
+pub(crate) fn word<T>(
+    r: &sqlx::any::AnyRow,
+    col: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, sqlx::Error> {
+    use sqlx::Row;
+    let s: String = r.try_get(col)?;
+    parse(&s).ok_or_else(|| unknown_word(col, &s))
+}
+
+/// The decode error of a word [`word`] does not know.
+pub(crate) fn unknown_word(col: &str, s: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: col.to_string(),
+        source: format!("unknown {col} {s:?}").into(),
+    }
 }
 
 /// The time of a stored millisecond value.

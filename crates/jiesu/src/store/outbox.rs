@@ -1,11 +1,14 @@
 //! The outbox: messages to requesters written in the same transaction as the change that
 //! caused them, then claimed and delivered by the outbox job. A claim is a lease, so a node
 //! that dies mid-delivery leaves the message to be claimed again; nothing is lost on restart.
+//! [`Sender`] is the port a delivery channel implements (log, webhook, SMS gateway).
 
 use super::{from_millis, millis, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{AnyPool, Row};
+use std::future::Future;
+use std::pin::Pin;
 
 /// A message waiting for or past delivery.
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +29,15 @@ pub struct OutboxMessage {
     pub attempts: i64,
     /// When it was written.
     pub created_at: DateTime<Utc>,
+}
+
+/// Delivers one outbox message (SMS gateway, webhook, …).
+pub trait Sender: Send + Sync {
+    /// Sends; an error means "try again later".
+    fn send<'a>(
+        &'a self,
+        msg: &'a OutboxMessage,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 }
 
 /// Writes a message inside the caller's transaction.

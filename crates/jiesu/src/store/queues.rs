@@ -2,10 +2,9 @@
 //! extension requests, and the history of the versioned configuration. Every query is bounded
 //! by a limit and starts from an indexed column (status, unit path, request id).
 
-use super::requests::{
-    assignment_from_row, extension_from_row, request_from_row, AssignmentRow, ExtensionRow,
-    RequestRow, ASSIGNMENT_COLUMNS, EXTENSION_COLUMNS, REQUEST_COLUMNS,
-};
+use super::assignments::{assignment_from_row, AssignmentRow, ASSIGNMENT_COLUMNS};
+use super::extensions::{extension_from_row, ExtensionRow, EXTENSION_COLUMNS};
+use super::requests::{request_from_row, RequestRow, REQUEST_COLUMNS};
 use super::{from_millis, StoreError};
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;

@@ -1,8 +1,11 @@
-//! Requests, their orders, extension requests and callbacks. Rows are plain structs: the
-//! services load them inside a write transaction, let `jiesu_core::workflow` decide, and save.
+//! Requests (诉求): their rows, day numbers, and the reads over them. Their orders,
+//! extension requests and callbacks have modules of their own (`assignments`, `extensions`,
+//! `callbacks`). Rows are plain structs: the services load them inside a write transaction,
+//! let `jiesu_core::workflow` decide, and save.
 
-use super::{from_millis, millis, Dialect, Store, StoreError, Tx};
+use super::{from_millis, millis, word, Dialect, Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
+use jiesu_core::{Channel, RequestKind, RequestStatus};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -12,10 +15,10 @@ pub struct RequestRow {
     pub id: String,
     pub number: String,
     pub jurisdiction: String,
-    pub kind: String,
-    pub channel: String,
+    pub kind: RequestKind,
+    pub channel: Channel,
     pub merged_line: Option<String>,
-    pub status: String,
+    pub status: RequestStatus,
     pub title: String,
     pub body: String,
     pub address: String,
@@ -38,6 +41,64 @@ pub struct RequestRow {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
+/// What a new request is made of; everything else (id, status, round, callback state) starts
+/// the same for every request, in [`RequestRow::new`].
+#[derive(Debug, Clone)]
+pub struct RequestDraft {
+    pub number: String,
+    pub jurisdiction: String,
+    pub kind: RequestKind,
+    pub channel: Channel,
+    pub merged_line: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub address: String,
+    pub category_code: Option<String>,
+    pub time_limit_class: Option<String>,
+    pub requester_name: String,
+    pub requester_phone: String,
+    pub enterprise_name: Option<String>,
+    pub credit_code: Option<String>,
+    pub confidential: bool,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl RequestRow {
+    /// A request just taken in: a new UUIDv7 id, received, round 1, nothing called back.
+    pub fn new(d: RequestDraft) -> RequestRow {
+        RequestRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            number: d.number,
+            jurisdiction: d.jurisdiction,
+            kind: d.kind,
+            channel: d.channel,
+            merged_line: d.merged_line,
+            status: RequestStatus::Received,
+            title: d.title,
+            body: d.body,
+            address: d.address,
+            category_code: d.category_code,
+            time_limit_class: d.time_limit_class,
+            requester_name: d.requester_name,
+            requester_phone: d.requester_phone,
+            enterprise_name: d.enterprise_name,
+            credit_code: d.credit_code,
+            confidential: d.confidential,
+            round: 1,
+            primary_id: None,
+            callback_attempts: 0,
+            callback_done: false,
+            answer: None,
+            close_reason: None,
+            created_by: d.created_by,
+            created_at: d.created_at,
+            updated_at: d.created_at,
+            closed_at: None,
+        }
+    }
+}
+
 pub(crate) const REQUEST_COLUMNS: &str = "id, number, jurisdiction, kind, channel, merged_line, status, title, body, address, \
     category_code, time_limit_class, requester_name, requester_phone, enterprise_name, credit_code, confidential, \
     round, primary_id, callback_attempts, callback_done, answer, close_reason, created_by, created_at, updated_at, closed_at";
@@ -47,10 +108,10 @@ pub(crate) fn request_from_row(r: &AnyRow) -> Result<RequestRow, sqlx::Error> {
         id: r.try_get("id")?,
         number: r.try_get("number")?,
         jurisdiction: r.try_get("jurisdiction")?,
-        kind: r.try_get("kind")?,
-        channel: r.try_get("channel")?,
+        kind: word(r, "kind", RequestKind::parse)?,
+        channel: word(r, "channel", Channel::parse)?,
         merged_line: r.try_get("merged_line")?,
-        status: r.try_get("status")?,
+        status: word(r, "status", RequestStatus::parse)?,
         title: r.try_get("title")?,
         body: r.try_get("body")?,
         address: r.try_get("address")?,
@@ -132,10 +193,10 @@ pub(super) fn bind_row<'q>(
     q.bind(&r.id)
         .bind(&r.number)
         .bind(&r.jurisdiction)
-        .bind(&r.kind)
-        .bind(&r.channel)
+        .bind(r.kind.as_str())
+        .bind(r.channel.as_str())
         .bind(&r.merged_line)
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(&r.title)
         .bind(&r.body)
         .bind(&r.address)
@@ -200,7 +261,7 @@ pub async fn save(tx: &mut Tx, r: &RequestRow) -> Result<(), StoreError> {
          callback_attempts = $7, callback_done = $8, answer = $9, close_reason = $10, updated_at = $11, closed_at = $12 \
          WHERE id = $1",
     )
-    .bind(&r.id).bind(&r.status).bind(&r.category_code).bind(&r.time_limit_class).bind(r.round).bind(&r.primary_id)
+    .bind(&r.id).bind(r.status.as_str()).bind(&r.category_code).bind(&r.time_limit_class).bind(r.round).bind(&r.primary_id)
     .bind(r.callback_attempts).bind(r.callback_done as i64).bind(&r.answer).bind(&r.close_reason)
     .bind(millis(r.updated_at)).bind(r.closed_at.map(millis))
     .execute(tx.conn())
@@ -273,7 +334,7 @@ pub struct DuplicateCandidate {
     /// Title.
     pub title: String,
     /// Status.
-    pub status: String,
+    pub status: RequestStatus,
     /// When it was recorded.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -292,7 +353,7 @@ pub async fn duplicate_candidates(
                 id: r.try_get("id")?,
                 number: r.try_get("number")?,
                 title: r.try_get("title")?,
-                status: r.try_get("status")?,
+                status: word(r, "status", RequestStatus::parse)?,
                 created_at: from_millis(r.try_get("created_at")?),
             })
         })
@@ -365,415 +426,6 @@ pub async fn merged_into(pool: &AnyPool, primary_id: &str) -> Result<Vec<String>
             .fetch_all(pool)
             .await?,
     )
-}
-
-/// A stored order.
-#[derive(Debug, Clone)]
-pub struct AssignmentRow {
-    pub id: String,
-    pub request_id: String,
-    pub jurisdiction: String,
-    pub unit_code: String,
-    pub unit_path: String,
-    pub role: String,
-    pub round: i64,
-    pub status: String,
-    pub time_limit_class: String,
-    pub dispatched_at: DateTime<Utc>,
-    pub acknowledge_by: DateTime<Utc>,
-    pub reply_by: DateTime<Utc>,
-    pub reply_warn_at: DateTime<Utc>,
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    pub replied_at: Option<DateTime<Utc>>,
-    pub returned_at: Option<DateTime<Utc>>,
-    pub return_reason: Option<String>,
-    pub outcome: Option<String>,
-    pub reply_to_requester: Option<String>,
-    pub reply_to_center: Option<String>,
-    pub ack_overdue_at: Option<DateTime<Utc>>,
-    pub reply_warned_at: Option<DateTime<Utc>>,
-    pub reply_overdue_at: Option<DateTime<Utc>>,
-    pub dispatched_by: String,
-}
-
-pub(crate) const ASSIGNMENT_COLUMNS: &str = "id, request_id, jurisdiction, unit_code, unit_path, role, round, status, time_limit_class, \
-    dispatched_at, acknowledge_by, reply_by, reply_warn_at, acknowledged_at, replied_at, returned_at, return_reason, outcome, \
-    reply_to_requester, reply_to_center, ack_overdue_at, reply_warned_at, reply_overdue_at, dispatched_by";
-
-fn opt_time(r: &AnyRow, col: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    Ok(r.try_get::<Option<i64>, _>(col)?.map(from_millis))
-}
-
-pub(crate) fn assignment_from_row(r: &AnyRow) -> Result<AssignmentRow, sqlx::Error> {
-    Ok(AssignmentRow {
-        id: r.try_get("id")?,
-        request_id: r.try_get("request_id")?,
-        jurisdiction: r.try_get("jurisdiction")?,
-        unit_code: r.try_get("unit_code")?,
-        unit_path: r.try_get("unit_path")?,
-        role: r.try_get("role")?,
-        round: r.try_get("round")?,
-        status: r.try_get("status")?,
-        time_limit_class: r.try_get("time_limit_class")?,
-        dispatched_at: from_millis(r.try_get("dispatched_at")?),
-        acknowledge_by: from_millis(r.try_get("acknowledge_by")?),
-        reply_by: from_millis(r.try_get("reply_by")?),
-        reply_warn_at: from_millis(r.try_get("reply_warn_at")?),
-        acknowledged_at: opt_time(r, "acknowledged_at")?,
-        replied_at: opt_time(r, "replied_at")?,
-        returned_at: opt_time(r, "returned_at")?,
-        return_reason: r.try_get("return_reason")?,
-        outcome: r.try_get("outcome")?,
-        reply_to_requester: r.try_get("reply_to_requester")?,
-        reply_to_center: r.try_get("reply_to_center")?,
-        ack_overdue_at: opt_time(r, "ack_overdue_at")?,
-        reply_warned_at: opt_time(r, "reply_warned_at")?,
-        reply_overdue_at: opt_time(r, "reply_overdue_at")?,
-        dispatched_by: r.try_get("dispatched_by")?,
-    })
-}
-
-/// Inserts an order.
-pub async fn insert_assignment(tx: &mut Tx, a: &AssignmentRow) -> Result<(), StoreError> {
-    sqlx::query(&format!(
-        "INSERT INTO assignments ({ASSIGNMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-         $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
-    ))
-    .bind(&a.id).bind(&a.request_id).bind(&a.jurisdiction).bind(&a.unit_code).bind(&a.unit_path).bind(&a.role)
-    .bind(a.round).bind(&a.status).bind(&a.time_limit_class).bind(millis(a.dispatched_at)).bind(millis(a.acknowledge_by))
-    .bind(millis(a.reply_by)).bind(millis(a.reply_warn_at)).bind(a.acknowledged_at.map(millis)).bind(a.replied_at.map(millis))
-    .bind(a.returned_at.map(millis)).bind(&a.return_reason).bind(&a.outcome).bind(&a.reply_to_requester)
-    .bind(&a.reply_to_center).bind(a.ack_overdue_at.map(millis)).bind(a.reply_warned_at.map(millis))
-    .bind(a.reply_overdue_at.map(millis)).bind(&a.dispatched_by)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-/// Saves the mutable columns of an order.
-pub async fn save_assignment(tx: &mut Tx, a: &AssignmentRow) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE assignments SET status = $2, reply_by = $3, acknowledged_at = $4, replied_at = $5, returned_at = $6, \
-         return_reason = $7, outcome = $8, reply_to_requester = $9, reply_to_center = $10, ack_overdue_at = $11, \
-         reply_warned_at = $12, reply_overdue_at = $13, reply_warn_at = $14 WHERE id = $1",
-    )
-    .bind(&a.id).bind(&a.status).bind(millis(a.reply_by)).bind(a.acknowledged_at.map(millis))
-    .bind(a.replied_at.map(millis)).bind(a.returned_at.map(millis)).bind(&a.return_reason).bind(&a.outcome)
-    .bind(&a.reply_to_requester).bind(&a.reply_to_center).bind(a.ack_overdue_at.map(millis))
-    .bind(a.reply_warned_at.map(millis)).bind(a.reply_overdue_at.map(millis)).bind(millis(a.reply_warn_at))
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-/// The orders of a request, oldest first.
-pub async fn assignments_of<'c, E>(
-    conn: E,
-    request_id: &str,
-) -> Result<Vec<AssignmentRow>, StoreError>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
-    let rows = sqlx::query(&format!(
-        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE request_id = $1 ORDER BY round, dispatched_at, id"
-    ))
-    .bind(request_id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(assignment_from_row)
-        .collect::<Result<_, _>>()?)
-}
-
-/// The orders of several requests, in each request's order (as [`assignments_of`]).
-pub async fn assignments_of_many(
-    pool: &AnyPool,
-    request_ids: &[String],
-) -> Result<Vec<AssignmentRow>, StoreError> {
-    if request_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE request_id IN ({}) \
-         ORDER BY request_id, round, dispatched_at, id",
-        super::placeholders(request_ids.len())
-    );
-    let mut q = sqlx::query(&sql);
-    for id in request_ids {
-        q = q.bind(id);
-    }
-    let rows = q.fetch_all(pool).await?;
-    Ok(rows
-        .iter()
-        .map(assignment_from_row)
-        .collect::<Result<_, _>>()?)
-}
-
-/// The request id an order belongs to.
-pub async fn request_of_assignment(
-    pool: &AnyPool,
-    assignment_id: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT request_id FROM assignments WHERE id = $1")
-            .bind(assignment_id)
-            .fetch_optional(pool)
-            .await?,
-    )
-}
-
-/// Orders in one of `statuses` whose `column` deadline is before `before` and whose `flag`
-/// column is still empty: the work of the deadline sweep.
-pub async fn due_orders(
-    pool: &AnyPool,
-    statuses: &[&str],
-    column: &str,
-    before: DateTime<Utc>,
-    flag: &str,
-    limit: i64,
-) -> Result<Vec<AssignmentRow>, StoreError> {
-    let list: Vec<String> = statuses.iter().map(|s| format!("'{s}'")).collect();
-    let sql = format!(
-        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE status IN ({}) AND {column} < $1 AND {flag} IS NULL \
-         ORDER BY {column} LIMIT $2",
-        list.join(", ")
-    );
-    let rows = sqlx::query(&sql)
-        .bind(millis(before))
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-    Ok(rows
-        .iter()
-        .map(assignment_from_row)
-        .collect::<Result<_, _>>()?)
-}
-
-/// Open orders past a deadline (for supervision), unit-scoped by path prefix.
-pub async fn overdue(
-    pool: &AnyPool,
-    now: DateTime<Utc>,
-    unit_path: &str,
-    limit: i64,
-) -> Result<Vec<AssignmentRow>, StoreError> {
-    scoped_orders(
-        pool,
-        "((status = 'dispatched' AND acknowledge_by < $1) OR (status IN ('dispatched', 'acknowledged') AND reply_by < $1))",
-        now,
-        unit_path,
-        limit,
-    )
-    .await
-}
-
-/// Open orders whose pre-breach warning time has passed but whose reply deadline has not
-/// (about to breach), soonest deadline first, unit-scoped by path prefix.
-pub async fn about_to_breach(
-    pool: &AnyPool,
-    now: DateTime<Utc>,
-    unit_path: &str,
-    limit: i64,
-) -> Result<Vec<AssignmentRow>, StoreError> {
-    scoped_orders(
-        pool,
-        "status IN ('dispatched', 'acknowledged') AND reply_warn_at <= $1 AND reply_by >= $1",
-        now,
-        unit_path,
-        limit,
-    )
-    .await
-}
-
-/// Orders matching `condition` (on `$1` = now) under a unit path, soonest deadline first.
-async fn scoped_orders(
-    pool: &AnyPool,
-    condition: &str,
-    now: DateTime<Utc>,
-    unit_path: &str,
-    limit: i64,
-) -> Result<Vec<AssignmentRow>, StoreError> {
-    let sql = format!(
-        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE {condition} \
-         AND unit_path LIKE $2 || '%' ORDER BY reply_by LIMIT $3"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(millis(now))
-        .bind(unit_path)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-    Ok(rows
-        .iter()
-        .map(assignment_from_row)
-        .collect::<Result<_, _>>()?)
-}
-
-/// Requests waiting for re-dispatch after their lead unit returned them (退单待处理), oldest
-/// return first.
-pub async fn returned_waiting(
-    pool: &AnyPool,
-    limit: i64,
-) -> Result<Vec<AssignmentRow>, StoreError> {
-    let sql = format!(
-        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments a WHERE a.status = 'returned' AND a.role = 'lead' \
-         AND EXISTS (SELECT 1 FROM requests r WHERE r.id = a.request_id AND r.status = 'received' AND r.round = a.round) \
-         ORDER BY a.returned_at LIMIT $1"
-    );
-    let rows = sqlx::query(&sql).bind(limit).fetch_all(pool).await?;
-    Ok(rows
-        .iter()
-        .map(assignment_from_row)
-        .collect::<Result<_, _>>()?)
-}
-
-/// A stored extension request.
-#[derive(Debug, Clone)]
-pub struct ExtensionRow {
-    pub id: String,
-    pub assignment_id: String,
-    pub request_id: String,
-    pub hours: i64,
-    pub reason: String,
-    pub status: String,
-    pub requested_by: String,
-    pub requested_at: DateTime<Utc>,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub old_reply_by: DateTime<Utc>,
-    pub new_reply_by: Option<DateTime<Utc>>,
-}
-
-pub(crate) const EXTENSION_COLUMNS: &str =
-    "id, assignment_id, request_id, hours, reason, status, requested_by, requested_at, \
-    decided_by, decided_at, old_reply_by, new_reply_by";
-
-pub(crate) fn extension_from_row(r: &AnyRow) -> Result<ExtensionRow, sqlx::Error> {
-    Ok(ExtensionRow {
-        id: r.try_get("id")?,
-        assignment_id: r.try_get("assignment_id")?,
-        request_id: r.try_get("request_id")?,
-        hours: r.try_get("hours")?,
-        reason: r.try_get("reason")?,
-        status: r.try_get("status")?,
-        requested_by: r.try_get("requested_by")?,
-        requested_at: from_millis(r.try_get("requested_at")?),
-        decided_by: r.try_get("decided_by")?,
-        decided_at: opt_time(r, "decided_at")?,
-        old_reply_by: from_millis(r.try_get("old_reply_by")?),
-        new_reply_by: opt_time(r, "new_reply_by")?,
-    })
-}
-
-/// Inserts an extension request.
-pub async fn insert_extension(tx: &mut Tx, e: &ExtensionRow) -> Result<(), StoreError> {
-    sqlx::query(&format!("INSERT INTO extensions ({EXTENSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
-        .bind(&e.id).bind(&e.assignment_id).bind(&e.request_id).bind(e.hours).bind(&e.reason).bind(&e.status)
-        .bind(&e.requested_by).bind(millis(e.requested_at)).bind(&e.decided_by).bind(e.decided_at.map(millis))
-        .bind(millis(e.old_reply_by)).bind(e.new_reply_by.map(millis))
-        .execute(tx.conn())
-        .await?;
-    Ok(())
-}
-
-/// Saves a decision on an extension request.
-pub async fn save_extension(tx: &mut Tx, e: &ExtensionRow) -> Result<(), StoreError> {
-    sqlx::query("UPDATE extensions SET status = $2, decided_by = $3, decided_at = $4, new_reply_by = $5 WHERE id = $1")
-        .bind(&e.id).bind(&e.status).bind(&e.decided_by).bind(e.decided_at.map(millis)).bind(e.new_reply_by.map(millis))
-        .execute(tx.conn())
-        .await?;
-    Ok(())
-}
-
-/// The extension requests of a request.
-pub async fn extensions_of<'c, E>(
-    conn: E,
-    request_id: &str,
-) -> Result<Vec<ExtensionRow>, StoreError>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
-    let rows = sqlx::query(&format!(
-        "SELECT {EXTENSION_COLUMNS} FROM extensions WHERE request_id = $1 ORDER BY requested_at"
-    ))
-    .bind(request_id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(extension_from_row)
-        .collect::<Result<_, _>>()?)
-}
-
-/// The request id an extension request belongs to.
-pub async fn request_of_extension(
-    pool: &AnyPool,
-    extension_id: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT request_id FROM extensions WHERE id = $1")
-            .bind(extension_id)
-            .fetch_optional(pool)
-            .await?,
-    )
-}
-
-/// A recorded callback attempt.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CallbackRow {
-    pub id: String,
-    pub request_id: String,
-    pub round: i64,
-    pub reached: bool,
-    pub resolved: Option<bool>,
-    pub satisfaction: Option<String>,
-    pub note: Option<String>,
-    pub outcome: String,
-    pub agent_id: String,
-    pub at: DateTime<Utc>,
-}
-
-/// Inserts a callback attempt.
-pub async fn insert_callback(tx: &mut Tx, c: &CallbackRow) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO callbacks (id, request_id, round, reached, resolved, satisfaction, note, outcome, agent_id, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&c.id).bind(&c.request_id).bind(c.round).bind(c.reached as i64).bind(c.resolved.map(|b| b as i64))
-    .bind(&c.satisfaction).bind(&c.note).bind(&c.outcome).bind(&c.agent_id).bind(millis(c.at))
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-/// The callbacks of a request, oldest first.
-pub async fn callbacks_of(
-    pool: &AnyPool,
-    request_id: &str,
-) -> Result<Vec<CallbackRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, request_id, round, reached, resolved, satisfaction, note, outcome, agent_id, at FROM callbacks \
-         WHERE request_id = $1 ORDER BY at, id",
-    )
-    .bind(request_id)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CallbackRow {
-                id: r.try_get("id")?,
-                request_id: r.try_get("request_id")?,
-                round: r.try_get("round")?,
-                reached: r.try_get::<i64, _>("reached")? != 0,
-                resolved: r.try_get::<Option<i64>, _>("resolved")?.map(|v| v != 0),
-                satisfaction: r.try_get("satisfaction")?,
-                note: r.try_get("note")?,
-                outcome: r.try_get("outcome")?,
-                agent_id: r.try_get("agent_id")?,
-                at: from_millis(r.try_get("at")?),
-            })
-        })
-        .collect()
 }
 
 /// (id, title, body) of requests created since `since` that are still open, oldest first:

@@ -1,7 +1,7 @@
 //! A node's turn at the event chain. Every change appends to the chain, so on PostgreSQL it
 //! locks the chain's head row: writes are serial there anyway. Queueing for it in the
 //! process, instead of in PostgreSQL's lock manager, spares the database a lock wait, a sleep
-//! and a wake-up per contended write (about 6 % of the machine's CPU at full intake). The
+//! and a wake-up per contended write (measured in BENCHMARKS.md, "Design measurements"). The
 //! row's lock still orders the nodes of a cluster; the turn only orders one node's
 //! transactions. A transaction that increments the day counter inside itself takes the turn
 //! first (`requests::next_number`), so the two are always taken in the same order. On SQLite

@@ -2,10 +2,10 @@
 
 use super::extract::{token_of, ApiJson, ApiQuery, Auth, SESSION_COOKIE};
 use crate::error::AppError;
+use crate::services::directory::{self, Category, Unit};
 use crate::services::handling::{self, DispatchInput, UnitActionInput, UnitVerb};
 use crate::services::views::{self, OrderView, Page, RequestView};
 use crate::services::{auth, callback, intake, supervision, AppState};
-use crate::store::reference::{self, Category, Unit};
 use axum::extract::{Path, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
@@ -288,12 +288,12 @@ async fn units(
     ApiQuery(p): ApiQuery<UnitParams>,
 ) -> ApiResult<Json<Vec<Unit>>> {
     Ok(Json(
-        reference::units(s.store.reader(), p.level.as_deref(), p.parent.as_deref()).await?,
+        directory::units(&s, p.level.as_deref(), p.parent.as_deref()).await?,
     ))
 }
 
 async fn categories(State(s): State<AppState>, Auth(_): Auth) -> ApiResult<Json<Vec<Category>>> {
-    Ok(Json(reference::categories(s.store.reader()).await?))
+    Ok(Json(directory::categories(&s).await?))
 }
 
 #[derive(Deserialize)]

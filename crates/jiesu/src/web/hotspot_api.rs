@@ -2,14 +2,13 @@
 //! the monthly topic. Handlers parse the query, call a service and shape the answer.
 
 use super::extract::{ApiJson, ApiQuery, Auth};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::services::alerts::{self, AlertView};
 use crate::services::hotspots::{self, HotspotView, Range};
-use crate::services::tasks::{self, NewTask};
+use crate::services::tasks::{self, NewTask, TaskSummary};
 use crate::services::topics::{self, NewTopic, Proposal, TopicView};
 use crate::services::views::{self, RequestView};
 use crate::services::AppState;
-use crate::store::hotspots::TaskSummary;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -37,13 +36,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn date(field: &str, s: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-        AppError::field(
-            field,
-            "日期格式须为 YYYY-MM-DD",
-            "must be a date YYYY-MM-DD",
-        )
-    })
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(field, "err.hotspot_api.must_be_a_date_yyyy_mm"))
 }
 
 fn number(field: &str, s: Option<&str>, default: i64, max: i64) -> ApiResult<i64> {
@@ -54,10 +48,10 @@ fn number(field: &str, s: Option<&str>, default: i64, max: i64) -> ApiResult<i64
             .ok()
             .filter(|n| (1..=max).contains(n))
             .ok_or_else(|| {
-                AppError::Invalid(vec![crate::error::FieldError::new(
+                AppError::Invalid(vec![FieldError::with(
                     field,
-                    format!("须为 1–{max} 的整数"),
-                    format!("must be a whole number 1–{max}"),
+                    "err.hotspot_api.must_be_a_whole_number_1",
+                    &[("max", max.to_string())],
                 )])
             }),
     }
@@ -100,10 +94,9 @@ async fn list_hotspots(
         None => to - Duration::days(DEFAULT_DAYS),
     };
     if from >= to {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "from",
-            "起始日期须早于截止日期",
-            "from must be before to",
+            "err.hotspot_api.from_must_be_before_to",
         ));
     }
     let range = Range {

@@ -3,13 +3,11 @@
 
 use super::extract::{ApiJson, ApiQuery, Auth};
 use crate::error::AppError;
-use crate::search::{SearchFilter, SearchResults};
-use crate::services::catalogue::{self, RuleInput};
-use crate::services::kb::{self, KbHit, KbInput};
+use crate::services::catalogue::{self, RuleInput, StoredRule};
+use crate::services::kb::{self, KbEntry, KbHit, KbInput};
+use crate::services::search::{SearchFilter, SearchResults};
 use crate::services::suggest::{self, Accuracy, SuggestInput, Suggestion};
-use crate::services::AppState;
-use crate::store::catalogue::StoredRule;
-use crate::store::kb::KbEntry;
+use crate::services::{directory, AppState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -64,10 +62,9 @@ async fn accuracy(
     let to = p.to.unwrap_or(today) + chrono::Duration::days(1);
     let from = p.from.unwrap_or(to - chrono::Duration::days(30));
     if from >= to {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "from",
-            "起始日期须早于结束日期",
-            "from must be before to",
+            "err.text_api.from_must_be_before_to",
         ));
     }
     let at = |d: chrono::NaiveDate| s.config.local_midnight(d);
@@ -99,10 +96,9 @@ async fn search(
         .as_ref()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no search index on this node")))?;
     if p.q.trim().is_empty() || p.q.chars().count() > 200 {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "q",
-            "请输入 1–200 字的检索词",
-            "q must be 1–200 characters",
+            "err.text_api.q_must_be_1_200_characters",
         ));
     }
     let kind = p
@@ -110,10 +106,9 @@ async fn search(
         .filter(|k| !k.is_empty())
         .map(|k| match k.as_str() {
             "request" | "kb" => Ok(k),
-            _ => Err(AppError::field(
+            _ => Err(AppError::invalid(
                 "kind",
-                "kind 须为 request 或 kb",
-                "kind must be request or kb",
+                "err.text_api.kind_must_be_request_or_kb",
             )),
         })
         .transpose()?;
@@ -125,9 +120,9 @@ async fn search(
     };
     if let Some(code) = p.unit.filter(|v| !v.is_empty()) {
         filter.unit_path = Some(
-            crate::store::reference::unit(s.store.reader(), &code)
+            directory::unit(&s, &code)
                 .await?
-                .ok_or_else(|| AppError::field("unit", "没有这个单位", "no such unit"))?
+                .ok_or_else(|| AppError::invalid("unit", "err.kb.no_such_unit"))?
                 .path,
         );
     }
@@ -209,10 +204,9 @@ async fn search_kb(
     match p.q.filter(|q| !q.trim().is_empty()) {
         Some(q) => Ok(Json(kb::search(&s, &q, limit, 0.2).await?)),
         None => {
-            let all = crate::store::kb::live(s.store.reader(), s.clock.now()).await?;
+            let all = kb::live(&s, limit).await?;
             Ok(Json(
                 all.into_iter()
-                    .take(limit)
                     .map(|entry| KbHit { entry, score: 1.0 })
                     .collect(),
             ))
@@ -225,11 +219,7 @@ async fn get_kb(
     Auth(_): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<KbEntry>, AppError> {
-    crate::store::kb::get(s.store.reader(), &id)
-        .await?
-        .filter(|e| e.active)
-        .map(Json)
-        .ok_or(AppError::NotFound("knowledge-base entry"))
+    Ok(Json(kb::get(&s, &id).await?))
 }
 
 async fn create_kb(

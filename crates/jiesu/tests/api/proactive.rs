@@ -491,7 +491,7 @@ pub async fn a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and
     b: Backend,
 ) {
     use jiesu::clock::Clock;
-    use jiesu::services::{live_hotspots, suggest};
+    use jiesu::services::{hotspots::live as live_hotspots, suggest};
     let app = app!(b);
     let op = app.user("op1", Role::Operator, None).await;
     // Another node on the same database, started before these intakes.
@@ -519,16 +519,16 @@ pub async fn a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and
     }
     ids.sort();
     let now = app.clock.now().timestamp_millis();
-    assert!(other.text.hotspots.read().unwrap().is_empty());
+    assert!(other.hotspots.is_empty());
     assert_eq!(live_hotspots::follow(&other).await.unwrap(), 3);
-    let hot = other.text.hotspots.read().unwrap().hottest(5, now);
+    let hot = other.hotspots.hottest(5, now).unwrap();
     let mut joined = hot[0].request_ids.clone();
     joined.sort();
     assert_eq!(joined, ids, "one problem with the three requests: {hot:?}");
     // Following again adds nothing; the node that took them in skips its own intakes.
     assert_eq!(live_hotspots::follow(&other).await.unwrap(), 0);
     assert_eq!(live_hotspots::follow(&app.state).await.unwrap(), 0);
-    assert_eq!(app.state.text.hotspots.read().unwrap().len(), 3);
+    assert_eq!(app.state.hotspots.len(), 3);
     // The second node's duplicate suggestions now name them, each once.
     for state in [&other, &app.state] {
         let input = suggest::SuggestInput {

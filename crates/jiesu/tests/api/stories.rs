@@ -992,7 +992,7 @@ pub async fn deadlines_are_marked_once_by_the_sweep_and_listed_for_supervision(b
 /// A sender that fails a given number of times, then succeeds.
 struct Flaky(std::sync::atomic::AtomicUsize);
 
-impl jiesu::jobs::Sender for Flaky {
+impl jiesu::store::outbox::Sender for Flaky {
     fn send<'a>(
         &'a self,
         _: &'a jiesu::store::outbox::OutboxMessage,
@@ -2058,9 +2058,9 @@ pub async fn search_finds_requests_and_answers_follows_the_event_log_and_rebuild
         200,
     );
     expect(app.post("/api/v1/kb", Some(&sup), json!({ "title": "暖气不热怎么办？", "answer": "可拨打热力集团热线报修。", "tags": ["暖气"] })).await, 201);
-    assert!(jiesu::search::catch_up(&app.state).await.unwrap() > 0);
+    assert!(jiesu::services::search::catch_up(&app.state).await.unwrap() > 0);
     assert_eq!(
-        jiesu::search::catch_up(&app.state).await.unwrap(),
+        jiesu::services::search::catch_up(&app.state).await.unwrap(),
         0,
         "nothing new to read"
     );
@@ -2203,7 +2203,10 @@ pub async fn search_finds_requests_and_answers_follows_the_event_log_and_rebuild
     assert_eq!(v["total"], 1);
     // After a restart the index resumes where it stopped; `jiesu reindex` rebuilds it whole.
     app.restart().await;
-    assert_eq!(jiesu::search::catch_up(&app.state).await.unwrap(), 0);
+    assert_eq!(
+        jiesu::services::search::catch_up(&app.state).await.unwrap(),
+        0
+    );
     app.stop().await;
     let out = app.cli().arg("reindex").output().unwrap();
     assert!(

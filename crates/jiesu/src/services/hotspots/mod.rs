@@ -1,9 +1,11 @@
 //! Hotspots (热点) and the same problem elsewhere (举一反三), mined on request from the
 //! stored citizen requests of a time range with `jiesu_text`. Owns turning
-//! request rows into miner records (place, category, requester key); not the tasks opened
-//! from them (`tasks`).
+//! request rows into miner records (place, category, requester key), and the node's live
+//! index (`live`); not the tasks opened from them (`tasks`).
 
-use super::text::TextState;
+pub mod live;
+
+use super::models::Models;
 use super::AppState;
 use crate::error::AppError;
 use crate::store::hotspots::{self as store, MinedRow};
@@ -46,7 +48,7 @@ pub struct Mined {
 }
 
 /// Resolves the address, else the title and text, against the gazetteer.
-pub fn locate(text: &TextState, row: &MinedRow) -> Located {
+pub fn locate(text: &Models, row: &MinedRow) -> Located {
     let g = &text.gazetteer;
     let mut m = g.resolve(&row.address);
     if m.district.is_none() {
@@ -61,12 +63,13 @@ pub fn locate(text: &TextState, row: &MinedRow) -> Located {
 }
 
 /// The stored category, else the leaf category whose keywords the text hits most.
-pub fn category_of(text: &TextState, row: &MinedRow) -> Option<String> {
+pub fn category_of(text: &Models, row: &MinedRow) -> Option<String> {
     row.category_code.clone().or_else(|| {
         let words = format!("{} {}", row.title, row.body);
         text.keyword_ranking(&words, None)
-            .first()
-            .map(|c| c.0.clone())
+            .into_iter()
+            .next()
+            .map(|c| c.code)
     })
 }
 
@@ -82,8 +85,8 @@ pub async fn load(
     off_runtime(move || {
         rows.into_iter()
             .map(|row| {
-                let at = locate(&state.text, &row);
-                let category = category_of(&state.text, &row);
+                let at = locate(&state.models, &row);
+                let category = category_of(&state.models, &row);
                 Mined { row, at, category }
             })
             .filter(|m| {
@@ -266,12 +269,10 @@ pub fn live(state: &AppState, actor: &Actor, top: usize) -> Result<Vec<HotspotVi
         return Err(AppError::Forbidden("hotspots"));
     }
     let now = millis(state.clock.now());
-    let live = state
-        .text
+    state
         .hotspots
-        .read()
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("hotspot index poisoned")))?;
-    Ok(live.hottest(top, now))
+        .hottest(top, now)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("hotspot index poisoned")))
 }
 
 /// Problems like the one holding `seed` requests, in other streets, over the `days` before

@@ -2,17 +2,15 @@
 //! (callback agents see it in full), a short script, the three questions, and one click to
 //! close or to send the request round again (二次办理).
 
-use super::{done, Ctx, FormData, Page, UiError, UiResult};
+use super::{done, Ctx, FormData, Page, UiResult};
 use crate::error::AppError;
-use crate::services::{callback, views, AppState};
-use crate::store::{queues, requests};
+use crate::services::{callback, queues, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use jiesu_core::access::Action;
 use jiesu_core::workflow::CallbackOutcome;
-use jiesu_core::{CallbackInput, Satisfaction};
+use jiesu_core::{CallbackInput, RequestStatus, Satisfaction};
 
 struct Due {
     id: String,
@@ -35,40 +33,32 @@ struct CallbackPage {
 
 /// `GET /ui/callback`.
 pub async fn queue(State(s): State<AppState>, page: Page) -> UiResult {
-    if !page.actor.may(Action::Callback) {
-        return Err(UiError(AppError::Forbidden("callbacks")));
-    }
-    let pool = s.store.reader();
-    let rows = queues::callback_due(pool, 50).await?;
-    let mut due = Vec::with_capacity(rows.len());
-    for r in rows {
-        // A merged request's requester hears about the primary's replies.
-        let source = r.primary_id.clone().unwrap_or_else(|| r.id.clone());
-        let orders = requests::assignments_of(pool, &source).await?;
-        let round = orders.iter().map(|a| a.round).max().unwrap_or(r.round);
-        let codes: Vec<String> = orders.iter().map(|a| a.unit_code.clone()).collect();
-        let names = queues::unit_names(pool, &codes).await?;
-        let replies = orders
-            .iter()
-            .filter(|a| a.round == round)
-            .filter_map(|a| {
-                let text = a.reply_to_requester.clone()?;
-                Some((names.get(&a.unit_code).cloned().unwrap_or_default(), text))
-            })
-            .collect();
-        let who = views::requester_view(&page.actor, &r);
-        due.push(Due {
-            requester: who.as_ref().map(|w| w.name.clone()).unwrap_or_default(),
-            phone: who.map(|w| w.phone).unwrap_or_default(),
-            merged: r.status == "merged",
-            id: r.id,
-            number: r.number,
-            title: r.title,
-            round: r.round,
-            attempts: r.callback_attempts,
-            replies,
-        });
-    }
+    let due = queues::callbacks_due(&s, &page.actor, 50)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let r = d.request;
+            Due {
+                requester: d
+                    .requester
+                    .as_ref()
+                    .map(|w| w.name.clone())
+                    .unwrap_or_default(),
+                phone: d.requester.map(|w| w.phone).unwrap_or_default(),
+                merged: r.status == RequestStatus::Merged,
+                id: r.id,
+                number: r.number,
+                title: r.title,
+                round: r.round,
+                attempts: r.callback_attempts,
+                replies: d
+                    .replies
+                    .into_iter()
+                    .map(|u| (u.unit_name, u.text))
+                    .collect(),
+            }
+        })
+        .collect();
     Ok(CallbackPage { ctx: page.ctx, due }.into_response())
 }
 
@@ -98,7 +88,7 @@ fn callback_input(f: &FormData) -> Result<CallbackInput, AppError> {
         },
         _ => {
             let s = Satisfaction::parse(&f.text("satisfaction")).ok_or_else(|| {
-                AppError::field("satisfaction", "请选择满意度", "choose a satisfaction")
+                AppError::invalid("satisfaction", "err.callback.choose_a_satisfaction")
             })?;
             answered(f.flag("resolved"), s)
         }

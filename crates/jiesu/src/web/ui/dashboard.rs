@@ -7,13 +7,13 @@ use super::{local_time, pct, Ctx, Page, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::kpi::{self, Level, Month, Ranking};
 use crate::services::supervision::{self, DeadlineList};
-use crate::services::AppState;
-use crate::store::{queues, reference, requests};
+use crate::services::{directory, queues, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use jiesu_core::access::Action;
+use jiesu_core::workflow::AssignmentStatus;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -102,10 +102,9 @@ fn bar_chart(names: Vec<String>, values: Vec<i64>) -> String {
 /// The ten hottest problems of the node's live index (热点).
 fn hot_rows(s: &AppState) -> Vec<HotRow> {
     let now = s.clock.now();
-    let Ok(live) = s.text.hotspots.read() else {
-        return Vec::new();
-    };
-    live.hottest(10, now.timestamp_millis())
+    s.hotspots
+        .hottest(10, now.timestamp_millis())
+        .unwrap_or_default()
         .into_iter()
         .map(|h| HotRow {
             key: h.key,
@@ -196,7 +195,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
         unranked,
         trend_unit,
         trend_chart,
-        category_chart: category_chart(&s, month).await?,
+        category_chart: category_chart(&s, &page, month).await?,
         district_chart: bar_chart(
             districts.units.iter().map(|u| u.name.clone()).collect(),
             districts.units.iter().map(|u| u.volume as i64).collect(),
@@ -205,7 +204,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
         hotspots: hot_rows(&s),
         may_decide: page.actor.may(Action::DecideExtension),
         extensions: if page.actor.may(Action::DecideExtension) {
-            super::dispatch::pending_extensions(&s).await?
+            super::dispatch::pending_extensions(&s, &page).await?
         } else {
             Vec::new()
         },
@@ -223,7 +222,7 @@ async fn trend(
     if code.is_empty() {
         return Ok((String::new(), json!({}).to_string()));
     }
-    let name = reference::unit(s.store.reader(), code)
+    let name = directory::unit(s, code)
         .await?
         .map(|u| u.name)
         .unwrap_or_else(|| code.to_string());
@@ -252,25 +251,17 @@ async fn trend(
     Ok((name, chart.to_string()))
 }
 
-async fn category_chart(s: &AppState, month: Month) -> Result<String, AppError> {
+async fn category_chart(s: &AppState, page: &Page, month: Month) -> Result<String, AppError> {
     let (from, to) = (
         s.config.local_midnight(month.first_day()),
         s.config.local_midnight(month.next().first_day()),
     );
-    let mut counts = requests::volume_by_category(s.store.reader(), from, to).await?;
-    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-    counts.truncate(10);
-    let names = reference::categories(s.store.reader()).await?;
-    let label = |code: &Option<String>| match code {
-        Some(c) => names
-            .iter()
-            .find(|n| &n.code == c)
-            .map(|n| n.name.clone())
-            .unwrap_or_else(|| c.clone()),
-        None => "—".to_string(),
-    };
+    let counts = supervision::volume_by_category(s, &page.actor, from, to, 10).await?;
     Ok(bar_chart(
-        counts.iter().map(|(c, _)| label(c)).collect(),
+        counts
+            .iter()
+            .map(|(c, _)| c.as_ref().map_or_else(|| "—".to_string(), |c| c.1.clone()))
+            .collect(),
         counts.iter().map(|(_, n)| *n).collect(),
     ))
 }
@@ -286,27 +277,23 @@ async fn deadline_lists(s: &AppState, page: &Page) -> Result<Vec<DeadlineBox>, A
             "dashboard.breach",
         ),
     ] {
-        let orders = supervision::overdue(s, &page.actor, list, 20).await?;
-        let ids: Vec<String> = orders.iter().map(|o| o.request_id.clone()).collect();
-        let codes: Vec<String> = orders.iter().map(|o| o.unit_code.clone()).collect();
-        let titles = queues::request_titles(s.store.reader(), &ids).await?;
-        let names = queues::unit_names(s.store.reader(), &codes).await?;
+        let orders = queues::deadline_orders(s, &page.actor, list, 20).await?;
         let rows = orders
             .into_iter()
-            .map(|o| {
-                let by =
-                    if o.status == "dispatched" && o.acknowledge_by < o.reply_by && o.ack_overdue {
-                        o.acknowledge_by
-                    } else {
-                        o.reply_by
-                    };
+            .map(|w| {
+                let o = w.order;
+                let by = if o.status == AssignmentStatus::Dispatched
+                    && o.acknowledge_by < o.reply_by
+                    && o.ack_overdue
+                {
+                    o.acknowledge_by
+                } else {
+                    o.reply_by
+                };
                 DeadlineRow {
-                    number: titles
-                        .get(&o.request_id)
-                        .map(|t| t.0.clone())
-                        .unwrap_or_default(),
-                    unit: queues::name_or_code(&names, &o.unit_code),
-                    status: tr.of("order_status", &o.status),
+                    number: w.number,
+                    unit: w.unit_name,
+                    status: tr.of("order_status", o.status.as_str()),
                     reply_by: local_time(s, o.reply_by),
                     deadline_ms: by.timestamp_millis(),
                     warn_ms: by.timestamp_millis()

@@ -4,14 +4,14 @@
 
 use super::{local_time, Ctx, Page, UiError, UiResult};
 use crate::error::AppError;
-use crate::services::{views, AppState};
-use crate::store::queues;
+use crate::services::{directory, views, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use jiesu_core::access::Action;
+use jiesu_core::RequestStatus;
 
 struct OrderV {
     round: i64,
@@ -108,7 +108,7 @@ async fn category_label(
     let Some(code) = code else {
         return Ok(String::new());
     };
-    Ok(match queues::category_name(s.store.reader(), code).await? {
+    Ok(match directory::category_name(s, code).await? {
         Some((zh, en)) => format!("{} ({code})", if tr.is_en() { en } else { zh }),
         None => code.to_string(),
     })
@@ -124,16 +124,15 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         Err(e) => return Err(UiError(e)),
     };
     let tr = page.ctx.tr;
-    let codes: Vec<String> = r.assignments.iter().map(|a| a.unit_code.clone()).collect();
-    let names = queues::unit_names(s.store.reader(), &codes).await?;
+    let names = directory::unit_names(&s, r.assignments.iter().map(|a| &a.unit_code)).await?;
     let orders = r
         .assignments
         .iter()
         .map(|a| OrderV {
             round: a.round,
-            unit: queues::name_or_code(&names, &a.unit_code),
-            role: tr.of("order_role", &a.role),
-            status: tr.of("order_status", &a.status),
+            unit: names.of(&a.unit_code),
+            role: tr.of("order_role", a.role.as_str()),
+            status: tr.of("order_status", a.status.as_str()),
             overdue: a.reply_overdue || a.ack_overdue,
             reply_by: local_time(&s, a.reply_by),
             reply: a.reply_to_requester.clone().unwrap_or_default(),
@@ -150,7 +149,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
                 "{} · {} h · {} · {}",
                 local_time(&s, e.requested_at),
                 e.hours,
-                tr.of("ext_status", &e.status),
+                tr.of("ext_status", e.status.as_str()),
                 e.reason
             )
         })
@@ -203,12 +202,12 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         None => tr.s("detail.confidential").to_string(),
     };
     Ok(DetailPage {
-        status: tr.of("status", &r.status),
-        kind: tr.of("kind", &r.kind),
-        channel: tr.of("channel", &r.channel),
+        status: tr.of("status", r.status.as_str()),
+        kind: tr.of("kind", r.kind.as_str()),
+        channel: tr.of("channel", r.channel.as_str()),
         category: category_label(&s, tr, r.category_code.as_deref()).await?,
         limit_class: match &r.time_limit_class {
-            Some(c) => super::dispatch::classes(&s, tr)
+            Some(c) => super::forms::classes(&s, tr)
                 .await?
                 .into_iter()
                 .find(|(code, _)| code == c)
@@ -220,9 +219,9 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         closed: r.closed_at.map(|t| local_time(&s, t)).unwrap_or_default(),
         answer: r.answer.clone().unwrap_or_default(),
         primary: r.primary_id.clone().unwrap_or_default(),
-        may_dispatch: page.actor.may(Action::Dispatch) && r.status == "received",
+        may_dispatch: page.actor.may(Action::Dispatch) && r.status == RequestStatus::Received,
         ctx: page.ctx,
-        status_code: r.status,
+        status_code: r.status.as_str().to_string(),
         id: r.id,
         number: r.number,
         title: r.title,

@@ -1,34 +1,17 @@
 //! The dispatcher's queue (派单): requests waiting for dispatch (new, or back after a return),
 //! the dispatch form with the suggested units, and pending extension requests (延期审批).
 
-use super::i18n::Tr;
 use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
-use crate::services::{handling, suggest, supervision, views, AppState};
-use crate::store::queues;
+use crate::services::{handling, queues, suggest, views, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use jiesu_core::access::Action;
+use jiesu_core::workflow::AssignmentStatus;
+use jiesu_core::RequestStatus;
 use std::collections::HashMap;
-
-/// The time-limit classes in force, with their names, for a select.
-pub async fn classes(s: &AppState, tr: Tr) -> Result<Vec<(String, String)>, AppError> {
-    let now = s.clock.now();
-    let mut latest: Vec<(String, String)> = Vec::new();
-    for v in queues::time_limits(s.store.reader()).await? {
-        if v.effective_from > now {
-            continue;
-        }
-        let name = if tr.is_en() { v.name_en } else { v.name_zh };
-        match latest.iter_mut().find(|(c, _)| *c == v.class) {
-            Some(slot) => slot.1 = name,
-            None => latest.push((v.class, name)),
-        }
-    }
-    Ok(latest)
-}
 
 struct Waiting {
     id: String,
@@ -71,30 +54,29 @@ fn center_may(page: &Page, action: Action) -> Result<(), UiError> {
 pub async fn queue(State(s): State<AppState>, page: Page) -> UiResult {
     center_may(&page, Action::Dispatch)?;
     let tr = page.ctx.tr;
-    let pool = s.store.reader();
-    let returned = supervision::returned(&s, &page.actor, 200).await?;
-    let codes: Vec<String> = returned.iter().map(|o| o.unit_code.clone()).collect();
-    let names = queues::unit_names(pool, &codes).await?;
-    let mut why: HashMap<String, String> = HashMap::new();
-    for o in &returned {
-        let unit = names.get(&o.unit_code).unwrap_or(&o.unit_code);
-        let reason = o.return_reason.clone().unwrap_or_default();
-        why.insert(o.request_id.clone(), format!("{unit}：{reason}"));
-    }
-    let list = views::list(&s, &page.actor, Some("received".into()), None, 1, 100).await?;
+    let mut why: HashMap<String, String> = queues::returned(&s, &page.actor, 200)
+        .await?
+        .into_iter()
+        .map(|o| {
+            let reason = o.order.return_reason.unwrap_or_default();
+            (o.order.request_id, format!("{}：{reason}", o.unit_name))
+        })
+        .collect();
+    let received = Some(RequestStatus::Received.as_str().to_string());
+    let list = views::list(&s, &page.actor, received, None, 1, 100).await?;
     let waiting = list
         .items
         .into_iter()
         .map(|r| Waiting {
             returned: why.remove(&r.id).unwrap_or_default(),
-            kind: tr.of("kind", &r.kind),
+            kind: tr.of("kind", r.kind.as_str()),
             created: local_time(&s, r.created_at),
             id: r.id,
             number: r.number,
             title: r.title,
         })
         .collect();
-    let extensions = pending_extensions(&s).await?;
+    let extensions = pending_extensions(&s, &page).await?;
     Ok(QueuePage {
         ctx: page.ctx,
         waiting,
@@ -104,33 +86,24 @@ pub async fn queue(State(s): State<AppState>, page: Page) -> UiResult {
 }
 
 /// Extension requests waiting for a decision, with their request and unit.
-pub async fn pending_extensions(s: &AppState) -> Result<Vec<PendingExt>, AppError> {
-    let pool = s.store.reader();
-    let pending = queues::pending_extensions(pool, 100).await?;
-    let req_ids: Vec<String> = pending.iter().map(|e| e.request_id.clone()).collect();
-    let ord_ids: Vec<String> = pending.iter().map(|e| e.assignment_id.clone()).collect();
-    let titles = queues::request_titles(pool, &req_ids).await?;
-    let units = queues::assignment_units(pool, &ord_ids).await?;
-    let unit_codes: Vec<String> = units.values().cloned().collect();
-    let unit_names = queues::unit_names(pool, &unit_codes).await?;
-    let extensions = pending
+pub async fn pending_extensions(s: &AppState, page: &Page) -> Result<Vec<PendingExt>, AppError> {
+    Ok(queues::pending_extensions(s, &page.actor, 100)
+        .await?
         .into_iter()
-        .map(|e| {
-            let (number, title) = titles.get(&e.request_id).cloned().unwrap_or_default();
-            let code = units.get(&e.assignment_id).cloned().unwrap_or_default();
+        .map(|p| {
+            let e = p.extension;
             PendingExt {
-                unit: queues::name_or_code(&unit_names, &code),
+                unit: p.unit_name,
                 requested: local_time(s, e.requested_at),
                 id: e.id,
                 request_id: e.request_id,
-                number,
-                title,
+                number: p.number,
+                title: p.title,
                 hours: e.hours,
                 reason: e.reason,
             }
         })
-        .collect::<Vec<_>>();
-    Ok(extensions)
+        .collect())
 }
 
 struct UnitChoice {
@@ -176,13 +149,13 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
     let returned: Vec<&str> = r
         .assignments
         .iter()
-        .filter(|a| a.round == r.round && a.status == "returned")
+        .filter(|a| a.round == r.round && a.status == AssignmentStatus::Returned)
         .map(|a| a.return_reason.as_deref().unwrap_or(""))
         .collect();
     let returned_units: Vec<&str> = r
         .assignments
         .iter()
-        .filter(|a| a.round == r.round && a.status == "returned")
+        .filter(|a| a.round == r.round && a.status == AssignmentStatus::Returned)
         .map(|a| a.unit_code.as_str())
         .collect();
     let units: Vec<UnitChoice> = suggestion
@@ -190,14 +163,14 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .into_iter()
         .filter(|u| !returned_units.contains(&u.unit_code.as_str()))
         .map(|u| UnitChoice {
-            role: tr.of("order_role", &u.role),
-            role_code: u.role,
+            role: tr.of("order_role", u.role.as_str()),
+            role_code: u.role.as_str().to_string(),
             code: u.unit_code,
             name: u.name,
             reasons: u
                 .reasons
                 .iter()
-                .map(|r| super::intake::one_language(r, tr.is_en()))
+                .map(|r| super::i18n::one_language(r, tr.is_en()))
                 .collect::<Vec<_>>()
                 .join("；"),
         })
@@ -219,12 +192,12 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .or(suggestion.categories.first().map(|c| c.name.clone()))
         .unwrap_or_default();
     Ok(FormPage {
-        classes: classes(&s, tr).await?,
+        classes: super::forms::classes(&s, tr).await?,
         limit_class: r
             .time_limit_class
             .clone()
             .unwrap_or_else(|| "general".into()),
-        kind: tr.of("kind", &r.kind),
+        kind: tr.of("kind", r.kind.as_str()),
         returned: returned.join("；"),
         ctx: page.ctx,
         id: r.id,
@@ -247,7 +220,7 @@ pub async fn dispatch(
     Path(id): Path<String>,
     f: FormData,
 ) -> UiResult {
-    let input = super::intake::dispatch_input(&f)?;
+    let input = super::forms::dispatch_input(&f)?;
     handling::dispatch(&s, &page.actor, &id, input).await?;
     Ok(done("/ui/dispatch", "dispatched"))
 }

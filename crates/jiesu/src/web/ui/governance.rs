@@ -5,14 +5,14 @@
 
 use super::{local_time, Ctx, Page, UiError, UiResult};
 use crate::error::AppError;
-use crate::services::{alerts, hotspots, tasks, topics, AppState};
-use crate::store::queues;
+use crate::services::{alerts, directory, hotspots, tasks, topics, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use chrono::NaiveDate;
 use jiesu_core::access::Action;
+use jiesu_core::workflow::{AssignmentRole, AssignmentStatus};
 use jiesu_core::Actor;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -94,13 +94,8 @@ pub struct GovParams {
 
 /// A `YYYY-MM-DD` form field.
 pub(super) fn parse_date(field: &str, value: &str) -> Result<NaiveDate, AppError> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
-        AppError::field(
-            field,
-            "日期格式须为 YYYY-MM-DD",
-            "must be a date YYYY-MM-DD",
-        )
-    })
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(field, "err.hotspot_api.must_be_a_date_yyyy_mm"))
 }
 
 /// A query-string value.
@@ -208,64 +203,61 @@ async fn alert_rows(
         .collect())
 }
 
-/// Orders (unit code, role, status) as lines, the unit names looked up at once.
-pub(super) async fn unit_lines(
-    s: &AppState,
+/// Orders (unit name, role, status) as lines.
+pub(super) fn unit_lines(
     tr: super::i18n::Tr,
-    orders: &[(&str, &str, &str)],
-) -> Result<Vec<UnitLine>, AppError> {
-    let codes: Vec<String> = orders.iter().map(|o| o.0.to_string()).collect();
-    let names = queues::unit_names(s.store.reader(), &codes).await?;
-    Ok(orders
-        .iter()
-        .map(|(code, role, status)| UnitLine {
-            name: queues::name_or_code(&names, code),
-            role: tr.of("order_role", role),
-            status: tr.of("order_status", status),
+    orders: impl IntoIterator<Item = (String, AssignmentRole, AssignmentStatus)>,
+) -> Vec<UnitLine> {
+    orders
+        .into_iter()
+        .map(|(name, role, status)| UnitLine {
+            name,
+            role: tr.of("order_role", role.as_str()),
+            status: tr.of("order_status", status.as_str()),
         })
-        .collect())
+        .collect()
 }
 
 async fn task_lines(s: &AppState, page: &Page) -> Result<Vec<TaskLine>, AppError> {
     let tr = page.ctx.tr;
-    let mut out = Vec::new();
-    for t in tasks::open_tasks(s, &page.actor, OPEN_TASKS).await? {
-        // the nearest deadline of an order still to reply
-        let next = t
-            .orders
-            .iter()
-            .filter(|o| o.status != "replied")
-            .map(|o| o.reply_by)
-            .min();
-        let orders: Vec<(&str, &str, &str)> = t
-            .orders
-            .iter()
-            .map(|o| (o.unit_code.as_str(), o.role.as_str(), o.status.as_str()))
-            .collect();
-        out.push(TaskLine {
-            units: unit_lines(s, tr, &orders).await?,
-            reply_by: next.map(|d| local_time(s, d)).unwrap_or_else(|| "—".into()),
-            deadline_ms: next.map(|d| d.timestamp_millis()).unwrap_or(0),
-            progress: format!("{}/{}", t.task.replied, t.task.orders),
-            source: tr.of("source", &t.task.source_kind),
-            status: tr.of("status", &t.task.status),
-            status_code: t.task.status,
-            id: t.task.id,
-            number: t.task.number,
-            title: t.task.title,
-        });
-    }
-    Ok(out)
+    Ok(tasks::open_tasks(s, &page.actor, OPEN_TASKS)
+        .await?
+        .into_iter()
+        .map(|t| {
+            // the nearest deadline of an order still to reply
+            let next = t
+                .orders
+                .iter()
+                .filter(|o| o.order.status != AssignmentStatus::Replied)
+                .map(|o| o.order.reply_by)
+                .min();
+            let units = t
+                .orders
+                .into_iter()
+                .map(|o| (o.unit_name, o.order.role, o.order.status));
+            TaskLine {
+                units: unit_lines(tr, units),
+                reply_by: next.map(|d| local_time(s, d)).unwrap_or_else(|| "—".into()),
+                deadline_ms: next.map(|d| d.timestamp_millis()).unwrap_or(0),
+                progress: format!("{}/{}", t.task.replied, t.task.orders),
+                source: tr.of("source", t.task.source_kind.as_str()),
+                status: tr.of("status", t.task.status.as_str()),
+                status_code: t.task.status.as_str().to_string(),
+                id: t.task.id,
+                number: t.task.number,
+                title: t.task.title,
+            }
+        })
+        .collect())
 }
 
 async fn topic_lines(s: &AppState, page: &Page) -> Result<Vec<TopicLine>, AppError> {
     let list = topics::list(s, &page.actor, 24).await?;
-    let codes: Vec<String> = list.iter().map(|t| t.topic.lead_unit.clone()).collect();
-    let names = queues::unit_names(s.store.reader(), &codes).await?;
+    let names = directory::unit_names(s, list.iter().map(|t| &t.topic.lead_unit)).await?;
     Ok(list
         .into_iter()
         .map(|t| TopicLine {
-            lead: queues::name_or_code(&names, &t.topic.lead_unit),
+            lead: names.of(&t.topic.lead_unit),
             problems: t
                 .problems
                 .iter()

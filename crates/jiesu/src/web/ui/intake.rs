@@ -4,8 +4,9 @@
 
 use super::{done, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
-use crate::services::handling::{self, DispatchInput, DispatchTarget};
+use crate::services::handling;
 use crate::services::intake::{self, NewRequest, NewRequester};
+use crate::services::kb;
 use crate::services::suggest::{self, SuggestInput, Suggestion};
 use crate::services::AppState;
 use askama::Template;
@@ -95,35 +96,6 @@ pub struct SuggestV {
     classes: Vec<(String, String)>,
 }
 
-/// The services' remarks read `中文 / English: detail`: keep the page's language, and the
-/// detail (a name, a rule, a score) in both.
-pub fn one_language(text: &str, en: bool) -> String {
-    let Some((zh, english)) = text.split_once(" / ") else {
-        return text.to_string();
-    };
-    if en {
-        return english.to_string();
-    }
-    // Keep a detail that is a name or a number, not an English phrase.
-    let plain_english = |d: &str| {
-        d.chars()
-            .all(|c| c.is_ascii_alphabetic() || " '-".contains(c))
-    };
-    let detail = match english.split_once(": ") {
-        Some((_, d)) if !plain_english(d) => Some(d.to_string()),
-        Some(_) => None,
-        None => english
-            .rsplit(' ')
-            .next()
-            .filter(|w| w.parse::<f64>().is_ok() || w.starts_with('('))
-            .map(str::to_string),
-    };
-    match detail {
-        Some(d) => format!("{zh}：{d}"),
-        None => zh.to_string(),
-    }
-}
-
 fn percent(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
@@ -142,8 +114,12 @@ pub fn suggest_view(
         .filter_map(|p| p.as_ref().map(|p| p.name.clone()))
         .collect::<Vec<_>>()
         .join(" › ");
-    let notes = s.notes.iter().map(|n| one_language(n, en)).collect();
-    let first_lead = s.units.iter().position(|u| u.role == "lead");
+    let notes = s
+        .notes
+        .iter()
+        .map(|n| super::i18n::one_language(n, en))
+        .collect();
+    let first_lead = s.units.iter().position(|u| u.role == AssignmentRole::Lead);
     SuggestV {
         suggestion_id: s.suggestion_id,
         notes,
@@ -167,14 +143,14 @@ pub fn suggest_view(
             .enumerate()
             .map(|(i, u)| UnitV {
                 first_lead: Some(i) == first_lead,
-                lead: u.role == "lead",
-                role: tr.of("order_role", &u.role),
+                lead: u.role == AssignmentRole::Lead,
+                role: tr.of("order_role", u.role.as_str()),
                 code: u.unit_code,
                 name: u.name,
                 reasons: u
                     .reasons
                     .iter()
-                    .map(|r| one_language(r, en))
+                    .map(|r| super::i18n::one_language(r, en))
                     .collect::<Vec<_>>()
                     .join("；"),
             })
@@ -183,7 +159,7 @@ pub fn suggest_view(
             .duplicates
             .into_iter()
             .map(|d| DupV {
-                status: tr.of("status", &d.status),
+                status: tr.of("status", d.status.as_str()),
                 id: d.id,
                 number: d.number,
                 title: d.title,
@@ -229,7 +205,7 @@ pub async fn suggest(State(s): State<AppState>, page: Page, f: FormData) -> UiRe
         },
     )
     .await?;
-    let classes = super::dispatch::classes(&s, page.ctx.tr).await?;
+    let classes = super::forms::classes(&s, page.ctx.tr).await?;
     let v = suggest_view(&page.ctx, suggestion, &page.actor, classes);
     let html = SuggestPanel { ctx: page.ctx, v }
         .render()
@@ -239,10 +215,10 @@ pub async fn suggest(State(s): State<AppState>, page: Page, f: FormData) -> UiRe
 
 fn new_request(f: &FormData) -> Result<NewRequest, AppError> {
     let kind = RequestKind::parse(&f.text("kind"))
-        .ok_or_else(|| AppError::field("kind", "请选择诉求类型", "choose a request kind"))?;
+        .ok_or_else(|| AppError::invalid("kind", "err.intake.choose_a_request_kind"))?;
     let channel = match f.opt("channel") {
         Some(c) => Channel::parse(&c)
-            .ok_or_else(|| AppError::field("channel", "没有这个渠道", "no such channel"))?,
+            .ok_or_else(|| AppError::invalid("channel", "err.intake.no_such_channel"))?,
         None => Channel::Phone,
     };
     Ok(NewRequest {
@@ -260,35 +236,6 @@ fn new_request(f: &FormData) -> Result<NewRequest, AppError> {
             confidential: f.flag("confidential"),
         },
         suggestion_id: f.opt("suggestion_id"),
-    })
-}
-
-/// The dispatch chosen in a form: `lead`, `co` (repeated) and `time_limit_class`.
-pub fn dispatch_input(f: &FormData) -> Result<DispatchInput, AppError> {
-    let lead = f
-        .opt("lead")
-        .ok_or_else(|| AppError::field("lead", "请选择主办单位", "choose a lead unit"))?;
-    let mut assignments = vec![DispatchTarget {
-        unit_code: lead.clone(),
-        role: AssignmentRole::Lead,
-    }];
-    for code in f
-        .all("co")
-        .iter()
-        .flat_map(|c| c.split([',', '，', ' ', '\n']))
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && *c != lead)
-    {
-        if !assignments.iter().any(|a| a.unit_code == code) {
-            assignments.push(DispatchTarget {
-                unit_code: code.to_string(),
-                role: AssignmentRole::Co,
-            });
-        }
-    }
-    Ok(DispatchInput {
-        assignments,
-        time_limit_class: f.opt("time_limit_class"),
     })
 }
 
@@ -310,16 +257,13 @@ pub async fn submit(State(s): State<AppState>, page: Page, f: FormData) -> UiRes
         return Err(UiError(AppError::Forbidden("this follow-up at intake")));
     }
     let dispatch = match action.as_str() {
-        "dispatch" => Some(dispatch_input(&f)?),
+        "dispatch" => Some(super::forms::dispatch_input(&f)?),
         _ => None,
     };
     let id = intake::create(&s, actor, new_request(&f)?).await?;
     let detail = format!("/ui/requests/{id}");
     if let Some(kb_id) = action.strip_prefix("answer:") {
-        let entry = crate::store::kb::get(s.store.reader(), kb_id)
-            .await?
-            .filter(|e| e.active)
-            .ok_or(AppError::NotFound("knowledge-base entry"))?;
+        let entry = kb::get(&s, kb_id).await?;
         intake::answer(&s, actor, &id, &entry.answer, Some(kb_id)).await?;
         return Ok(done(&detail, "answered"));
     }

@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod dashboard;
 pub mod detail;
 pub mod dispatch;
+mod forms;
 pub mod governance;
 pub mod home;
 pub mod i18n;
@@ -222,12 +223,6 @@ pub struct UiError(pub AppError);
 impl From<AppError> for UiError {
     fn from(e: AppError) -> Self {
         UiError(e)
-    }
-}
-
-impl From<crate::store::StoreError> for UiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        UiError(e.into())
     }
 }
 

@@ -139,7 +139,7 @@ impl FromRequestParts<AppState> for Page {
             .ok_or(AppError::Unauthenticated)?;
         let tr = Tr(b.lang);
         let unit = match &actor.unit {
-            Some(u) => crate::store::reference::unit(state.store.reader(), &u.code)
+            Some(u) => crate::services::directory::unit(state, &u.code)
                 .await?
                 .map(|u| u.name)
                 .unwrap_or_else(|| u.code.clone()),

@@ -5,8 +5,7 @@
 use super::{local_time, Ctx, FormData, Public, UiResult};
 use crate::error::AppError;
 use crate::services::portal::{self, PublicEnterprise, PublicSubmission};
-use crate::services::AppState;
-use crate::store::reference;
+use crate::services::{directory, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -38,7 +37,7 @@ async fn form(s: &AppState, p: Public, enterprise: bool) -> UiResult {
         .map(|k| (k.as_str(), tr.of("kind", k.as_str())))
         .collect();
     let categories = if enterprise {
-        reference::categories(s.store.reader())
+        directory::categories(s)
             .await?
             .into_iter()
             .filter(|c| c.code.starts_with("qyfw.") && c.level == 3)
@@ -68,10 +67,10 @@ pub async fn enterprise_page(State(s): State<AppState>, p: Public) -> UiResult {
 
 async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiResult {
     let kind = RequestKind::parse(&f.text("kind"))
-        .ok_or_else(|| AppError::field("kind", "请选择诉求类型", "choose a request kind"))?;
+        .ok_or_else(|| AppError::invalid("kind", "err.intake.choose_a_request_kind"))?;
     let address = f.text("address");
     if address.is_empty() {
-        return Err(AppError::field("address", "请填写地点", "the place is required").into());
+        return Err(AppError::invalid("address", "err.portal.the_place_is_required").into());
     }
     let sub = PublicSubmission {
         kind,
@@ -147,7 +146,7 @@ pub async fn track(State(s): State<AppState>, p: Public, f: FormData) -> UiResul
     let found = portal::track(&s, &number, &f.text("phone"))
         .await?
         .map(|t| TrackedV {
-            status: tr.of("status", &t.status),
+            status: tr.of("status", t.status.as_str()),
             created: local_time(&s, t.created_at),
             closed: t.closed_at.map(|c| local_time(&s, c)).unwrap_or_default(),
             answer: t.answer.unwrap_or_default(),

@@ -8,16 +8,15 @@ use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::{AppError, FieldError};
 use crate::services::handling::DispatchTarget;
 use crate::services::hotspots::{self, HotspotView};
-use crate::services::tasks::{self, NewTask, TaskSource};
-use crate::services::{alerts, suggest, views, AppState};
-use crate::store::hotspots as topic_store;
-use crate::store::hotspots::TaskSummary;
-use crate::store::{queues, reference, requests};
+use crate::services::tasks::{self, NewTask, TaskSource, TaskSummary};
+use crate::services::{alerts, directory, suggest, topics, views, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use jiesu_core::access::Action;
+use jiesu_core::workflow::AssignmentStatus;
+use jiesu_core::TaskOrigin;
 use serde::Deserialize;
 
 /// Days a hotspot or 举一反三 is mined over.
@@ -30,7 +29,7 @@ type UnitOption = (String, String);
 
 /// What a new task starts from.
 struct Prefill {
-    source_kind: &'static str,
+    source_kind: TaskOrigin,
     source_ref: String,
     title: String,
     description: String,
@@ -111,8 +110,11 @@ async fn from_hotspot(
 ) -> Result<Prefill, AppError> {
     let h = find_hotspot(s, page, key).await?;
     let (kind, reference) = match origin {
-        Some(task) => ("elsewhere", tasks::get(s, &page.actor, task).await?.id),
-        None => ("hotspot", h.key.clone()),
+        Some(task) => (
+            TaskOrigin::Elsewhere,
+            tasks::get(s, &page.actor, task).await?.id,
+        ),
+        None => (TaskOrigin::Hotspot, h.key.clone()),
     };
     Ok(Prefill {
         source_kind: kind,
@@ -131,13 +133,7 @@ async fn from_hotspot(
 }
 
 async fn from_alert(s: &AppState, page: &Page, reference: &str) -> Result<Prefill, AppError> {
-    let bad = || {
-        AppError::field(
-            "alert",
-            "预警标识须为 地点|分类|日期",
-            "an alert is place|category|date",
-        )
-    };
+    let bad = || AppError::invalid("alert", "err.tasks.an_alert_is_place_category_date");
     let mut parts = reference.split('|');
     let (Some(place), Some(category), Some(date), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -151,7 +147,7 @@ async fn from_alert(s: &AppState, page: &Page, reference: &str) -> Result<Prefil
         .find(|a| a.place == place && a.category == category)
         .ok_or(AppError::NotFound("alert"))?;
     Ok(Prefill {
-        source_kind: "alert",
+        source_kind: TaskOrigin::Alert,
         source_ref: reference.to_string(),
         title: format!("{}{}诉求突增", a.place, a.category_name),
         description: format!(
@@ -164,13 +160,13 @@ async fn from_alert(s: &AppState, page: &Page, reference: &str) -> Result<Prefil
     })
 }
 
-async fn from_topic(s: &AppState, id: &str) -> Result<Prefill, AppError> {
-    let (t, problems) = topic_store::topic(s.store.reader(), id)
+async fn from_topic(s: &AppState, page: &Page, id: &str) -> Result<Prefill, AppError> {
+    let (t, problems) = topics::find(s, &page.actor, id)
         .await?
         .ok_or(AppError::NotFound("topic"))?;
     let problems: Vec<&str> = problems.iter().map(|p| p.description.as_str()).collect();
     Ok(Prefill {
-        source_kind: "topic",
+        source_kind: TaskOrigin::Topic,
         source_ref: t.id.clone(),
         description: format!("每月一题（{}）：{}。", t.month, problems.join("；")),
         title: t.title,
@@ -188,19 +184,18 @@ async fn prefill(s: &AppState, page: &Page, p: &NewParams) -> Result<Prefill, Ap
     } else if let Some(a) = given(&p.alert) {
         from_alert(s, page, &a).await
     } else if let Some(t) = given(&p.topic) {
-        from_topic(s, &t).await
+        from_topic(s, page, &t).await
     } else {
-        Err(AppError::field(
+        Err(AppError::invalid(
             "hotspot",
-            "请从热点、预警、举一反三或每月一题立案",
-            "open a task from a hotspot, an alert, 举一反三 or a monthly topic",
+            "err.tasks.open_a_task_from_a_hotspot",
         ))
     }
 }
 
 /// The units a task may go to (not communities or villages: too many for a list).
 pub(super) async fn unit_options(s: &AppState) -> Result<Vec<UnitOption>, AppError> {
-    Ok(reference::units(s.store.reader(), None, None)
+    Ok(directory::units(s, None, None)
         .await?
         .into_iter()
         .filter(|u| !matches!(u.level.as_str(), "center" | "community" | "village"))
@@ -210,16 +205,16 @@ pub(super) async fn unit_options(s: &AppState) -> Result<Vec<UnitOption>, AppErr
 
 async fn linked_rows(
     s: &AppState,
-    tr: super::i18n::Tr,
+    page: &Page,
     ids: &[String],
 ) -> Result<Vec<LinkedRow>, AppError> {
+    let tr = page.ctx.tr;
     let ids: Vec<String> = ids.iter().take(MAX_LINKED).cloned().collect();
-    let mut rows = requests::get_many(s.store.reader(), &ids).await?;
-    rows.sort_by_key(|r| r.created_at);
-    Ok(rows
+    Ok(views::briefs(s, &page.actor, &ids)
+        .await?
         .into_iter()
         .map(|r| LinkedRow {
-            status: tr.of("status", &r.status),
+            status: tr.of("status", r.status.as_str()),
             created: local_time(s, r.created_at),
             id: r.id,
             number: r.number,
@@ -234,7 +229,7 @@ pub async fn form(State(s): State<AppState>, page: Page, Query(p): Query<NewPara
     must_open(&page)?;
     let tr = page.ctx.tr;
     let pre = prefill(&s, &page, &p).await?;
-    let linked = linked_rows(&s, tr, &pre.request_ids).await?;
+    let linked = linked_rows(&s, &page, &pre.request_ids).await?;
     let hint = suggest::suggest(
         &s,
         suggest::SuggestInput {
@@ -250,8 +245,8 @@ pub async fn form(State(s): State<AppState>, page: Page, Query(p): Query<NewPara
         .units
         .into_iter()
         .map(|u| SuggestedUnit {
-            role: tr.of("order_role", &u.role),
-            role_code: u.role,
+            role: tr.of("order_role", u.role.as_str()),
+            role_code: u.role.as_str().to_string(),
             code: u.unit_code,
             name: u.name,
         })
@@ -273,14 +268,14 @@ pub async fn form(State(s): State<AppState>, page: Page, Query(p): Query<NewPara
         .collect::<Vec<_>>()
         .join(", ");
     Ok(FormPage {
-        source_label: tr.of("source", pre.source_kind),
-        source_kind: pre.source_kind.to_string(),
+        source_label: tr.of("source", pre.source_kind.as_str()),
+        source_kind: pre.source_kind.as_str().to_string(),
         source_ref: pre.source_ref,
         title: pre.title,
         description: pre.description,
         topic_id: pre.topic_id,
         units: unit_options(&s).await?,
-        classes: super::dispatch::classes(&s, tr).await?,
+        classes: super::forms::classes(&s, tr).await?,
         ctx: page.ctx,
         linked,
         lead,
@@ -292,7 +287,7 @@ pub async fn form(State(s): State<AppState>, page: Page, Query(p): Query<NewPara
 
 /// The form's lead and co-handlers; an error names the form's field.
 fn units_of(f: &FormData) -> Result<Vec<DispatchTarget>, AppError> {
-    Ok(super::intake::dispatch_input(f)?.assignments)
+    Ok(super::forms::dispatch_input(f)?.assignments)
 }
 
 /// The service names `units[i]`; the form has `lead` (i = 0) and `co`.
@@ -379,35 +374,34 @@ struct TaskPage {
 /// Where a task came from, in words, and the page that shows it.
 async fn source_of(
     s: &AppState,
-    tr: super::i18n::Tr,
+    page: &Page,
     t: &TaskSummary,
 ) -> Result<(String, String), AppError> {
-    let kind = tr.of("source", &t.source_kind);
+    let kind = page.ctx.tr.of("source", t.source_kind.as_str());
     let r = &t.source_ref;
-    let number = |ids: std::collections::HashMap<String, (String, String)>| {
-        ids.get(r)
-            .map(|(n, title)| format!("{n} {title}"))
-            .unwrap_or_else(|| r.clone())
-    };
-    let refs = std::slice::from_ref(r);
-    Ok(match t.source_kind.as_str() {
-        "hotspot" | "elsewhere" => {
-            let titles = queues::request_titles(s.store.reader(), refs).await?;
-            let href = if t.source_kind == "hotspot" {
+    Ok(match t.source_kind {
+        TaskOrigin::Hotspot | TaskOrigin::Elsewhere => {
+            let number = views::briefs(s, &page.actor, std::slice::from_ref(r))
+                .await?
+                .into_iter()
+                .next()
+                .map(|b| format!("{} {}", b.number, b.title))
+                .unwrap_or_else(|| r.clone());
+            let href = if t.source_kind == TaskOrigin::Hotspot {
                 format!("/ui/requests/{r}")
             } else {
                 format!("/ui/tasks/{r}")
             };
-            (format!("{kind} · {}", number(titles)), href)
+            (format!("{kind} · {number}"), href)
         }
-        "topic" => {
-            let title = topic_store::topic(s.store.reader(), r)
+        TaskOrigin::Topic => {
+            let title = topics::find(s, &page.actor, r)
                 .await?
                 .map(|(row, _)| row.title)
                 .unwrap_or_else(|| r.clone());
             (format!("{kind} · {title}"), format!("/ui/topics/{r}"))
         }
-        _ => {
+        TaskOrigin::Alert => {
             let date = r.rsplit('|').next().unwrap_or_default();
             (
                 format!("{kind} · {}", r.replace('|', " · ")),
@@ -425,12 +419,13 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
     let tr = page.ctx.tr;
     let t = tasks::get(&s, &page.actor, &id).await?;
     let r = views::get(&s, &page.actor, &id).await?;
-    let rows: Vec<(&str, &str, &str)> = r
-        .assignments
-        .iter()
-        .map(|a| (a.unit_code.as_str(), a.role.as_str(), a.status.as_str()))
-        .collect();
-    let units = unit_lines(&s, tr, &rows).await?;
+    let names = directory::unit_names(&s, r.assignments.iter().map(|a| &a.unit_code)).await?;
+    let units = unit_lines(
+        tr,
+        r.assignments
+            .iter()
+            .map(|a| (names.of(&a.unit_code), a.role, a.status)),
+    );
     let orders = r
         .assignments
         .iter()
@@ -441,7 +436,10 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
             overdue: a.reply_overdue || a.ack_overdue,
             reply_by: local_time(&s, a.reply_by),
             deadline_ms: a.reply_by.timestamp_millis(),
-            open: matches!(a.status.as_str(), "dispatched" | "acknowledged"),
+            open: matches!(
+                a.status,
+                AssignmentStatus::Dispatched | AssignmentStatus::Acknowledged
+            ),
         })
         .collect();
     let covered = covered(&s, &page.actor).await?;
@@ -467,20 +465,20 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         })
         .collect();
     let topic = match &t.topic_id {
-        Some(tid) => topic_store::topic(s.store.reader(), tid)
+        Some(tid) => topics::find(&s, &page.actor, tid)
             .await?
             .map(|(row, _)| (row.id, row.title)),
         None => None,
     };
-    let (source, source_href) = source_of(&s, tr, &t).await?;
+    let (source, source_href) = source_of(&s, &page, &t).await?;
     Ok(TaskPage {
         source,
-        linked: linked_rows(&s, tr, &t.request_ids).await?,
-        status: tr.of("status", &r.status),
+        linked: linked_rows(&s, &page, &t.request_ids).await?,
+        status: tr.of("status", r.status.as_str()),
         created: local_time(&s, r.created_at),
         may_open: page.actor.may(Action::OpenTask),
         ctx: page.ctx,
-        status_code: r.status,
+        status_code: r.status.as_str().to_string(),
         id: r.id,
         number: r.number,
         title: r.title,

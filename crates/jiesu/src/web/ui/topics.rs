@@ -6,8 +6,7 @@ use super::{done, pct, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::{AppError, FieldError};
 use crate::services::kpi::Month;
 use crate::services::topics::{self, NewProblem, NewTopic};
-use crate::services::{tasks, AppState};
-use crate::store::{queues, reference, requests};
+use crate::services::{directory, tasks, views, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -155,7 +154,7 @@ async fn task_choices(
         .filter(|t| t.topic_id.is_none())
         .collect();
     let ids: Vec<String> = free.iter().map(|t| t.id.clone()).collect();
-    let rows = requests::get_many(s.store.reader(), &ids).await?;
+    let rows = views::briefs(s, &page.actor, &ids).await?;
     let tr = page.ctx.tr;
     Ok(free
         .into_iter()
@@ -164,7 +163,7 @@ async fn task_choices(
                 .iter()
                 .find(|r| r.id == t.id)
                 .is_some_and(|r| in_category(r.category_code.as_deref(), category)),
-            status: tr.of("status", &t.status),
+            status: tr.of("status", t.status.as_str()),
             id: t.id,
             number: t.number,
             title: t.title,
@@ -181,7 +180,7 @@ pub async fn form(State(s): State<AppState>, page: Page, Query(p): Query<MonthPa
         .await?
         .into_iter()
         .find(|x| x.category_code == category);
-    let all = reference::categories(s.store.reader()).await?;
+    let all = directory::categories(&s).await?;
     let lead = all
         .iter()
         .find(|c| c.code == category)
@@ -316,15 +315,14 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
     }
     let tr = page.ctx.tr;
     let t = topics::get(&s, &page.actor, &id).await?;
-    let names =
-        queues::unit_names(s.store.reader(), std::slice::from_ref(&t.topic.lead_unit)).await?;
+    let names = directory::unit_names(&s, std::slice::from_ref(&t.topic.lead_unit)).await?;
     let problems: Vec<(String, String)> = t
         .problems
         .iter()
         .map(|p| {
             let code = p.category_code.clone().unwrap_or_default();
             let name = s
-                .text
+                .models
                 .category_names
                 .get(&code)
                 .cloned()
@@ -351,13 +349,13 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
             id: x.id.clone(),
             number: x.number.clone(),
             title: x.title.clone(),
-            status: tr.of("status", &x.status),
-            status_code: x.status.clone(),
+            status: tr.of("status", x.status.as_str()),
+            status_code: x.status.as_str().to_string(),
             progress: format!("{}/{}", x.replied, x.orders),
         })
         .collect();
     Ok(TopicPage {
-        lead: queues::name_or_code(&names, &t.topic.lead_unit),
+        lead: names.of(&t.topic.lead_unit),
         months: t
             .months
             .into_iter()

@@ -2,16 +2,17 @@
 //! deadlines, and the unit's actions: acknowledge, return with a reason, ask for more time,
 //! and the dual reply (to the requester; to the center with evidence notes).
 
+use super::i18n::Tr;
 use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::handling::{self, UnitActionInput, UnitVerb};
+use crate::services::queues::{self, UnitOrder};
 use crate::services::AppState;
-use crate::store::queues;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use jiesu_core::workflow::Outcome;
+use jiesu_core::workflow::{AssignmentStatus, Outcome};
 use jiesu_core::Role;
 
 struct OrderRow {
@@ -42,51 +43,11 @@ struct Workbench {
 
 /// `GET /ui/unit`.
 pub async fn workbench(State(s): State<AppState>, page: Page) -> UiResult {
-    let scope = match (&page.actor.unit, page.actor.role.is_unit_role()) {
-        (Some(u), true) => u.path.clone(),
-        _ => return Err(UiError(AppError::Forbidden("the unit workbench"))),
-    };
     let tr = page.ctx.tr;
-    let pool = s.store.reader();
-    let rows = queues::unit_open_orders(pool, &scope, 200).await?;
-    let req_ids: Vec<String> = rows.iter().map(|a| a.request_id.clone()).collect();
-    let codes: Vec<String> = rows.iter().map(|a| a.unit_code.clone()).collect();
-    let titles = queues::request_titles(pool, &req_ids).await?;
-    let names = queues::unit_names(pool, &codes).await?;
-    let orders = rows
+    let orders = queues::unit_orders(&s, &page.actor, 200)
+        .await?
         .into_iter()
-        .map(|a| {
-            let dispatched = a.status == "dispatched";
-            let (by, label) = if dispatched {
-                (a.acknowledge_by, tr.s("unit.ack_by"))
-            } else {
-                (a.reply_by, tr.s("unit.reply_by"))
-            };
-            let (number, title) = titles.get(&a.request_id).cloned().unwrap_or_default();
-            OrderRow {
-                unit: names
-                    .get(&a.unit_code)
-                    .cloned()
-                    .unwrap_or(a.unit_code.clone()),
-                role: tr.of("order_role", &a.role),
-                status: tr.of("order_status", &a.status),
-                dispatched,
-                acknowledged: a.status == "acknowledged",
-                deadline_label: label,
-                deadline: local_time(&s, by),
-                deadline_ms: by.timestamp_millis(),
-                warn_ms: if dispatched {
-                    by.timestamp_millis()
-                } else {
-                    a.reply_warn_at.timestamp_millis()
-                },
-                id: a.id,
-                request_id: a.request_id,
-                number,
-                title,
-                round: a.round,
-            }
-        })
+        .map(|o| order_row(&s, tr, o))
         .collect();
     let outcomes = Outcome::ALL
         .iter()
@@ -99,6 +60,36 @@ pub async fn workbench(State(s): State<AppState>, page: Page) -> UiResult {
         outcomes,
     }
     .into_response())
+}
+
+fn order_row(s: &AppState, tr: Tr, o: UnitOrder) -> OrderRow {
+    let a = o.order;
+    let dispatched = a.status == AssignmentStatus::Dispatched;
+    let (by, label) = if dispatched {
+        (a.acknowledge_by, tr.s("unit.ack_by"))
+    } else {
+        (a.reply_by, tr.s("unit.reply_by"))
+    };
+    OrderRow {
+        unit: o.unit_name,
+        role: tr.of("order_role", a.role.as_str()),
+        status: tr.of("order_status", a.status.as_str()),
+        dispatched,
+        acknowledged: a.status == AssignmentStatus::Acknowledged,
+        deadline_label: label,
+        deadline: local_time(s, by),
+        deadline_ms: by.timestamp_millis(),
+        warn_ms: if dispatched {
+            by.timestamp_millis()
+        } else {
+            a.reply_warn_at.timestamp_millis()
+        },
+        id: a.id,
+        request_id: a.request_id,
+        number: o.number,
+        title: o.title,
+        round: a.round,
+    }
 }
 
 /// `POST /ui/orders/{id}/{verb}`: acknowledge, return, extension or reply.
@@ -116,19 +107,16 @@ pub async fn act(
         _ => return Err(UiError(AppError::NotFound("action"))),
     };
     let hours = match f.opt("hours") {
-        Some(h) => Some(h.parse::<i64>().map_err(|_| {
-            AppError::field(
-                "hours",
-                "延期小时数须为整数",
-                "hours must be a whole number",
-            )
-        })?),
+        Some(h) => Some(
+            h.parse::<i64>()
+                .map_err(|_| AppError::invalid("hours", "err.unit.hours_must_be_a_whole_number"))?,
+        ),
         None => None,
     };
     let outcome = match f.opt("outcome") {
         Some(o) => Some(
             Outcome::parse(&o)
-                .ok_or_else(|| AppError::field("outcome", "没有这个办理结果", "no such outcome"))?,
+                .ok_or_else(|| AppError::invalid("outcome", "err.unit.no_such_outcome"))?,
         ),
         None => None,
     };

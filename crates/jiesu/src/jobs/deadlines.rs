@@ -1,0 +1,133 @@
+//! The deadline sweep: marks orders not acknowledged in time, warned before their reply
+//! deadline, and past it, each once, with a system event. Deadlines are data, so a restart or
+//! a second node sweeping at once loses or doubles nothing.
+
+use crate::services::AppState;
+use crate::store::assignments::{self, AssignmentRow};
+use crate::store::requests;
+use crate::store::NewEvent;
+use jiesu_core::workflow::AssignmentStatus;
+
+/// What one sweep did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Orders newly marked not acknowledged in time.
+    pub ack_overdue: usize,
+    /// Orders newly warned before their reply deadline.
+    pub reply_warned: usize,
+    /// Orders newly marked past their reply deadline.
+    pub reply_overdue: usize,
+}
+
+fn system_event(
+    state: &AppState,
+    a: &AssignmentRow,
+    action: &str,
+    payload: serde_json::Value,
+) -> NewEvent {
+    NewEvent {
+        jurisdiction: a.jurisdiction.clone(),
+        request_id: Some(a.request_id.clone()),
+        assignment_id: Some(a.id.clone()),
+        actor_id: "system".into(),
+        actor_role: "system".into(),
+        action: action.into(),
+        before: None,
+        after: None,
+        payload,
+        at: state.clock.now(),
+    }
+}
+
+/// Marks deadlines that passed or are about to. Each order gets each mark once.
+pub async fn sweep_deadlines(state: &AppState) -> anyhow::Result<SweepReport> {
+    let now = state.clock.now();
+    let pool = state.store.reader();
+    let mut report = SweepReport::default();
+    for a in assignments::due_orders(
+        pool,
+        &[AssignmentStatus::Dispatched],
+        "acknowledge_by",
+        now,
+        "ack_overdue_at",
+        500,
+    )
+    .await?
+    {
+        report.ack_overdue += mark(
+            state,
+            a,
+            "assignment.ack_overdue",
+            |a| a.ack_overdue_at.is_some(),
+            |a| a.ack_overdue_at = Some(now),
+        )
+        .await? as usize;
+    }
+    for a in assignments::due_orders(
+        pool,
+        &[AssignmentStatus::Dispatched, AssignmentStatus::Acknowledged],
+        "reply_warn_at",
+        now,
+        "reply_warned_at",
+        500,
+    )
+    .await?
+    {
+        if a.reply_by > now {
+            report.reply_warned += mark(
+                state,
+                a,
+                "assignment.reply_warning",
+                |a| a.reply_warned_at.is_some(),
+                |a| a.reply_warned_at = Some(now),
+            )
+            .await? as usize;
+        }
+    }
+    for a in assignments::due_orders(
+        pool,
+        &[AssignmentStatus::Dispatched, AssignmentStatus::Acknowledged],
+        "reply_by",
+        now,
+        "reply_overdue_at",
+        500,
+    )
+    .await?
+    {
+        report.reply_overdue += mark(
+            state,
+            a,
+            "assignment.reply_overdue",
+            |a| a.reply_overdue_at.is_some(),
+            |a| a.reply_overdue_at = Some(now),
+        )
+        .await? as usize;
+    }
+    Ok(report)
+}
+
+/// Sets a mark inside a transaction that re-reads the order under the request's lock, so two
+/// nodes sweeping at once mark it once. Returns whether this call marked it.
+async fn mark(
+    state: &AppState,
+    seen: AssignmentRow,
+    action: &str,
+    is_set: fn(&AssignmentRow) -> bool,
+    set: impl Fn(&mut AssignmentRow),
+) -> anyhow::Result<bool> {
+    let mut tx = state.store.begin().await?;
+    requests::lock(&mut tx, &seen.request_id).await?;
+    let current = assignments::assignments_of(tx.conn(), &seen.request_id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == seen.id);
+    let Some(mut a) = current.filter(|a| !is_set(a) && a.status == seen.status) else {
+        return Ok(false);
+    };
+    set(&mut a);
+    assignments::save_assignment(&mut tx, &a).await?;
+    let payload = serde_json::json!({ "unit_code": a.unit_code, "acknowledge_by": a.acknowledge_by, "reply_by": a.reply_by });
+    tx.event(system_event(state, &a, action, payload));
+    tx.commit().await?;
+    Ok(true)
+}
