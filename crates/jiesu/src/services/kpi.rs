@@ -6,94 +6,13 @@
 use super::AppState;
 use crate::error::AppError;
 use crate::store::{kpi as store, reference};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use jiesu_core::access::Action;
 use jiesu_core::kpi::{self, KpiRules, RankClass, RankInput, Tally};
+pub use jiesu_core::kpi::{Level, Month};
 use jiesu_core::Actor;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// A calendar month, `YYYY-MM`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Month(NaiveDate);
-
-impl Month {
-    /// Parses `YYYY-MM`.
-    pub fn parse(s: &str) -> Result<Month, AppError> {
-        NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
-            .map(Month)
-            .map_err(|_| AppError::field("month", "月份格式须为 YYYY-MM", "month must be YYYY-MM"))
-    }
-    /// The month before.
-    pub fn previous(self) -> Month {
-        Month(
-            self.0
-                .checked_sub_months(chrono::Months::new(1))
-                .expect("in range"),
-        )
-    }
-    /// The month after.
-    pub fn next(self) -> Month {
-        Month(
-            self.0
-                .checked_add_months(chrono::Months::new(1))
-                .expect("in range"),
-        )
-    }
-    /// Its first day.
-    pub fn first_day(self) -> NaiveDate {
-        self.0
-    }
-    /// `YYYY-MM`.
-    pub fn label(self) -> String {
-        format!("{:04}-{:02}", self.0.year(), self.0.month())
-    }
-}
-
-/// Which units a ranking covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// Streets, townships and zones (街乡镇).
-    Subdistrict,
-    /// Districts.
-    District,
-    /// Municipal departments.
-    Department,
-    /// Public-service companies.
-    Company,
-}
-
-impl Level {
-    /// Parses the API name.
-    pub fn parse(s: &str) -> Result<Level, AppError> {
-        match s {
-            "subdistrict" => Ok(Level::Subdistrict),
-            "district" => Ok(Level::District),
-            "department" => Ok(Level::Department),
-            "company" => Ok(Level::Company),
-            _ => Err(AppError::field(
-                "level",
-                "level 须为 subdistrict、district、department 或 company",
-                "level must be subdistrict, district, department or company",
-            )),
-        }
-    }
-    /// The API name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Subdistrict => "subdistrict",
-            Level::District => "district",
-            Level::Department => "department",
-            Level::Company => "company",
-        }
-    }
-    fn covers(self, unit_level: &str) -> bool {
-        match self {
-            Level::Subdistrict => matches!(unit_level, "subdistrict" | "township" | "zone"),
-            other => unit_level == other.as_str(),
-        }
-    }
-}
 
 /// One unit in a ranking.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -130,7 +49,7 @@ pub struct Ranking {
 
 /// The rules of a month: the latest effective at its start, or the documented default.
 pub async fn rules_for(state: &AppState, month: Month) -> Result<KpiRules, AppError> {
-    let at = state.config.local_midnight(month.0);
+    let at = state.config.local_midnight(month.first_day());
     Ok(store::rules_at(state.store.reader(), at)
         .await?
         .unwrap_or_default())
@@ -140,8 +59,11 @@ pub async fn rules_for(state: &AppState, month: Month) -> Result<KpiRules, AppEr
 fn day_range(state: &AppState, month: Month) -> (i64, i64) {
     let offset = state.store.day_offset_ms();
     (
-        store::day_of(state.config.local_midnight(month.0), offset),
-        store::day_of(state.config.local_midnight(month.next().0), offset),
+        store::day_of(state.config.local_midnight(month.first_day()), offset),
+        store::day_of(
+            state.config.local_midnight(month.next().first_day()),
+            offset,
+        ),
     )
 }
 
@@ -162,8 +84,8 @@ pub async fn month_tallies_recounted(
     month: Month,
 ) -> Result<HashMap<String, Tally>, AppError> {
     let (from, to) = (
-        state.config.local_midnight(month.0),
-        state.config.local_midnight(month.next().0),
+        state.config.local_midnight(month.first_day()),
+        state.config.local_midnight(month.next().first_day()),
     );
     Ok(store::tallies(state.store.reader(), from, to).await?)
 }
@@ -231,22 +153,12 @@ async fn rolled_up(
     month: Month,
     level: Level,
 ) -> Result<Vec<(reference::Unit, Tally)>, AppError> {
-    let pool = state.store.reader();
     let own = month_tallies(state, month).await?;
-    let units = reference::units(pool, None, None).await?;
-    let path_of: HashMap<&str, &str> = units
-        .iter()
-        .map(|u| (u.code.as_str(), u.path.as_str()))
-        .collect();
-    let mut sums: HashMap<String, Tally> = HashMap::new();
-    for (code, t) in &own {
-        let Some(path) = path_of.get(code.as_str()) else {
-            continue;
-        };
-        for ancestor in path.split('/').filter(|s| !s.is_empty()) {
-            *sums.entry(ancestor.to_string()).or_default() += *t;
-        }
-    }
+    let units = reference::units(state.store.reader(), None, None).await?;
+    let sums = kpi::roll_up(
+        &own,
+        units.iter().map(|u| (u.code.as_str(), u.path.as_str())),
+    );
     Ok(units
         .into_iter()
         .filter(|u| level.covers(&u.level))
@@ -475,7 +387,7 @@ pub async fn trend(
     let unit = reference::unit(state.store.reader(), code)
         .await?
         .ok_or(AppError::NotFound("unit"))?;
-    if from.0 > to.0 {
+    if from > to {
         return Err(AppError::field(
             "from",
             "起始月份须不晚于结束月份",
@@ -483,12 +395,9 @@ pub async fn trend(
         ));
     }
     let mut out = Vec::new();
-    let level = [Level::District, Level::Department, Level::Company]
-        .into_iter()
-        .find(|l| l.covers(&unit.level))
-        .unwrap_or(Level::Subdistrict);
+    let level = Level::of_unit(&unit.level);
     let mut m = from;
-    while m.0 <= to.0 {
+    while m <= to {
         if out.len() >= 36 {
             return Err(AppError::field("to", "至多 36 个月", "at most 36 months"));
         }

@@ -44,7 +44,7 @@ pub fn parse_month(s: &str) -> Result<Month, AppError> {
             "month must be YYYY-MM",
         ));
     }
-    Month::parse(s)
+    Ok(Month::parse(s)?)
 }
 
 /// A candidate problem for the monthly topic.

@@ -231,6 +231,12 @@ impl From<crate::store::StoreError> for UiError {
     }
 }
 
+impl From<jiesu_core::kpi::ParseError> for UiError {
+    fn from(e: jiesu_core::kpi::ParseError) -> Self {
+        UiError(e.into())
+    }
+}
+
 #[derive(Clone, Debug)]
 struct ErrorParts {
     status: StatusCode,
