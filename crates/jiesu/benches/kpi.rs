@@ -56,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
     let streets: Vec<(String, String)> = sqlx::query_as("SELECT code, path FROM units WHERE level IN ('subdistrict', 'township', 'zone') ORDER BY code")
         .fetch_all(&pool)
         .await?;
-    let month = Month::parse("2026-10").map_err(|e| anyhow::anyhow!("{}", e.message(true)))?;
+    let month = Month::parse("2026-10")?;
     let start = config.local_midnight(month.first_day()).timestamp_millis();
     let span = config
         .local_midnight(month.next().first_day())

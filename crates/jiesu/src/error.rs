@@ -4,6 +4,7 @@
 
 use crate::messages;
 use crate::store::StoreError;
+use jiesu_core::kpi;
 use jiesu_core::workflow::TransitionError;
 use serde::Serialize;
 
@@ -175,6 +176,17 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<kpi::ParseError> for AppError {
+    /// A 422 naming the field (`month`, `level`), in Chinese and English.
+    fn from(e: kpi::ParseError) -> Self {
+        let key = match e {
+            kpi::ParseError::Month => "err.month_must_be_yyyy_mm",
+            kpi::ParseError::Level => "err.kpi.level_must_be_subdistrict_district_department",
+        };
+        AppError::invalid(e.field(), key)
+    }
+}
+
 impl From<TransitionError> for AppError {
     fn from(e: TransitionError) -> Self {
         match e {
@@ -190,6 +202,35 @@ impl From<TransitionError> for AppError {
                     message,
                 )])
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::{AppError, FieldError};
+    use jiesu_core::kpi;
+
+    #[test]
+    fn a_bad_month_or_level_is_a_422_naming_its_field_in_both_languages() {
+        let cases = [
+            (
+                kpi::Month::parse("2026-13").unwrap_err(),
+                "month",
+                "月份格式须为 YYYY-MM",
+                "month must be YYYY-MM",
+            ),
+            (
+                kpi::Level::parse("street").unwrap_err(),
+                "level",
+                "level 须为 subdistrict、district、department 或 company",
+                "level must be subdistrict, district, department or company",
+            ),
+        ];
+        for (e, field, zh, en) in cases {
+            let e = AppError::from(e);
+            assert_eq!((e.status(), e.code()), (422, "invalid"));
+            assert_eq!(e.fields(), [FieldError::new(field, zh, en)]);
         }
     }
 }

@@ -203,8 +203,8 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
             let (month, level) = (
-                kpi::Month::parse(&month).map_err(cli_error)?,
-                kpi::Level::parse(&level).map_err(cli_error)?,
+                kpi::Month::parse(&month).map_err(|e| cli_error(e.into()))?,
+                kpi::Level::parse(&level).map_err(|e| cli_error(e.into()))?,
             );
             let payload = kpi::ranking_json(&state, month, level)
                 .await
@@ -233,7 +233,7 @@ async fn main() -> anyhow::Result<()> {
             command: KpiCommand::Report { month, out },
         } => {
             let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
-            let month = kpi::Month::parse(&month).map_err(cli_error)?;
+            let month = kpi::Month::parse(&month).map_err(|e| cli_error(e.into()))?;
             let bytes = jiesu::services::report::monthly_xlsx(&state, month)
                 .await
                 .map_err(cli_error)?;
@@ -260,7 +260,7 @@ async fn main() -> anyhow::Result<()> {
             );
             let mut differ = 0;
             if let Some(month) = check {
-                let month = kpi::Month::parse(&month).map_err(cli_error)?;
+                let month = kpi::Month::parse(&month).map_err(|e| cli_error(e.into()))?;
                 let diffs = kpi::check_rollups(&state, month).await.map_err(cli_error)?;
                 for (unit, rolled, recounted) in &diffs {
                     println!("{unit}: rollups {rolled:?} ≠ recount {recounted:?}");

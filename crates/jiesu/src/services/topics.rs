@@ -40,12 +40,9 @@ fn month_of(state: &AppState, at_ms: i64) -> String {
 pub fn parse_month(s: &str) -> Result<Month, AppError> {
     let shaped = s.len() == 7 && s.as_bytes()[4] == b'-';
     if !shaped {
-        return Err(AppError::invalid(
-            "month",
-            "err.month_must_be_yyyy_mm",
-        ));
+        return Err(AppError::invalid("month", "err.month_must_be_yyyy_mm"));
     }
-    Month::parse(s)
+    Ok(Month::parse(s)?)
 }
 
 /// A candidate problem for the monthly topic.
@@ -438,21 +435,22 @@ pub async fn list(
         return Err(AppError::Forbidden("monthly topics"));
     }
     let pool = state.store.reader();
-    let mut out = Vec::new();
-    for topic in store::list_topics(pool, limit).await? {
-        let problems = store::topic(pool, &topic.id)
-            .await?
-            .map(|(_, p)| p)
-            .unwrap_or_default();
-        let tasks = store::list_tasks(pool, None, Some(&topic.id), 1000).await?;
-        out.push(TopicSummary {
-            tasks_done: tasks.iter().filter(|t| is_done(t.status)).count(),
-            tasks_total: tasks.len(),
-            topic,
-            problems,
-        });
-    }
-    Ok(out)
+    let topics = store::list_topics(pool, limit).await?;
+    let ids: Vec<String> = topics.iter().map(|t| t.id.clone()).collect();
+    let mut problems = store::problems_of(pool, &ids).await?;
+    let mut tasks = store::task_statuses_of(pool, &ids).await?;
+    Ok(topics
+        .into_iter()
+        .map(|topic| {
+            let statuses = tasks.remove(&topic.id).unwrap_or_default();
+            TopicSummary {
+                tasks_done: statuses.iter().filter(|s| is_done(**s)).count(),
+                tasks_total: statuses.len(),
+                problems: problems.remove(&topic.id).unwrap_or_default(),
+                topic,
+            }
+        })
+        .collect())
 }
 
 /// A task counts as done once its units replied (or it was closed).

@@ -2,7 +2,7 @@
 //! and the supervision lists read. A request's orders are written inside the request's
 //! transaction (`services::handling`).
 
-use super::{from_millis, millis, word, Dialect, StoreError, Tx};
+use super::{from_millis, millis, word, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use jiesu_core::workflow::{AssignmentRole, AssignmentStatus, Outcome};
 use sqlx::any::AnyRow;

@@ -349,6 +349,63 @@ pub async fn topic(
     Ok(Some((topic, problems)))
 }
 
+/// The problems of several topics, by topic id, each topic's in order (one query).
+pub async fn problems_of(
+    pool: &AnyPool,
+    topic_ids: &[String],
+) -> Result<HashMap<String, Vec<TopicProblem>>, StoreError> {
+    let mut out: HashMap<String, Vec<TopicProblem>> = HashMap::new();
+    if topic_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT topic_id, category_code, description FROM topic_problems WHERE topic_id IN ({}) \
+         ORDER BY topic_id, position",
+        super::placeholders(topic_ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in topic_ids {
+        q = q.bind(id);
+    }
+    for r in q.fetch_all(pool).await? {
+        out.entry(r.try_get("topic_id")?)
+            .or_default()
+            .push(TopicProblem {
+                category_code: r.try_get("category_code")?,
+                description: r.try_get("description")?,
+            });
+    }
+    Ok(out)
+}
+
+/// The request status of each task of several topics, by topic id (one query).
+pub async fn task_statuses_of(
+    pool: &AnyPool,
+    topic_ids: &[String],
+) -> Result<HashMap<String, Vec<RequestStatus>>, StoreError> {
+    let mut out: HashMap<String, Vec<RequestStatus>> = HashMap::new();
+    if topic_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT t.topic_id, r.status FROM tasks t JOIN requests r ON r.id = t.request_id \
+         WHERE t.topic_id IN ({})",
+        super::placeholders(topic_ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in topic_ids {
+        q = q.bind(id);
+    }
+    for r in q.fetch_all(pool).await? {
+        out.entry(r.try_get("topic_id")?).or_default().push(word(
+            &r,
+            "status",
+            RequestStatus::parse,
+        )?);
+    }
+    Ok(out)
+}
+
 /// Callback answers (reached ones) on citizen requests of `category` (or its subcategories)
 /// created in [from, to): (satisfied, basic, unsatisfied).
 pub async fn satisfaction_in(

@@ -117,10 +117,9 @@ async fn ranking(
                 &format!("ranking-{}-{}.xlsx", r.month, r.level),
             ))
         }
-        _ => Err(AppError::field(
+        _ => Err(AppError::invalid(
             "format",
-            "format 须为 json、csv 或 xlsx",
-            "format must be json, csv or xlsx",
+            "err.kpi_api.format_must_be_json_csv_or",
         )),
     }
 }

@@ -376,3 +376,15 @@ pub fn order_id(view: &Value, unit: &str, round: i64) -> String {
         .unwrap()
         .to_string()
 }
+
+/// The app on backend `$backend`, or returns from the story when that backend is absent
+/// (PostgreSQL not reachable and not required).
+macro_rules! app {
+    ($backend:expr) => {
+        match $crate::helpers::TestApp::spawn($backend).await {
+            Some(app) => app,
+            None => return,
+        }
+    };
+}
+pub(crate) use app;

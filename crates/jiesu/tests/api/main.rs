@@ -22,34 +22,47 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    // stories/lifecycle.rs
     a_request_lives_its_whole_life_through_return_extension_rework_and_close,
-    other_units_cannot_see_or_touch_an_order,
-    bad_input_gets_a_clear_4xx_and_changes_nothing,
     two_people_acting_at_once_one_wins_the_other_gets_409,
-    deadlines_are_marked_once_by_the_sweep_and_listed_for_supervision,
-    outbox_messages_survive_a_restart_and_are_retried_with_backoff,
+    // stories/access.rs
+    other_units_cannot_see_or_touch_an_order,
     logins_are_slowed_after_repeated_failures_and_tokens_end_at_logout,
     phone_numbers_are_masked_and_confidential_requesters_hidden_from_units,
-    consultations_are_answered_at_intake_and_duplicates_merged_with_their_own_callback,
-    unreachable_requesters_close_after_the_allowed_attempts,
-    audit_verify_passes_and_names_the_first_edited_or_removed_event,
+    // stories/api_contract.rs
+    bad_input_gets_a_clear_4xx_and_changes_nothing,
     openapi_describes_every_route,
-    the_webhook_sender_posts_each_message_and_retries_on_failure,
-    supervisors_keep_the_knowledge_base_and_operators_answer_from_it,
-    the_dispatch_catalogue_ships_rules_and_keeps_their_history,
+    // stories/intake.rs
     intake_suggests_category_place_units_duplicates_and_answers_and_measures_itself,
     a_trained_model_drives_the_category_suggestions,
-    search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
-    a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
-    kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change,
-    the_simulator_lives_days_through_the_services_deterministically,
+    // stories/dispatch.rs
+    deadlines_are_marked_once_by_the_sweep_and_listed_for_supervision,
     dispatch_disputes_are_listed_and_arbitrated_and_the_decision_holds,
+    // stories/callbacks.rs
+    consultations_are_answered_at_intake_and_duplicates_merged_with_their_own_callback,
+    unreachable_requesters_close_after_the_allowed_attempts,
+    // stories/outbox.rs
+    outbox_messages_survive_a_restart_and_are_retried_with_backoff,
+    the_webhook_sender_posts_each_message_and_retries_on_failure,
+    // stories/knowledge.rs
+    supervisors_keep_the_knowledge_base_and_operators_answer_from_it,
+    the_dispatch_catalogue_ships_rules_and_keeps_their_history,
+    search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
+    // stories/ranking.rs
+    a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
+    // stories/rollups.rs
+    kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change,
+    // stories/simulator.rs
+    the_simulator_lives_days_through_the_services_deterministically,
+    // stories/durability.rs
+    audit_verify_passes_and_names_the_first_edited_or_removed_event,
     concurrent_writes_are_all_durable_and_refusals_leave_nothing,
+    writes_at_once_link_a_suggestion_once_and_give_way_when_another_node_wrote,
+    // proactive.rs (hotspots, tasks, topics, bursts)
     hotspots_group_a_repeated_problem_and_a_task_on_it_is_handled_found_elsewhere_and_made_a_topic,
     bad_proactive_input_gets_422_naming_the_field,
     a_burst_at_one_street_raises_an_alert_with_its_reason,
     a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and_duplicates,
-    writes_at_once_link_a_suggestion_once_and_give_way_when_another_node_wrote,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

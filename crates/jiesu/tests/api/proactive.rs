@@ -1,7 +1,7 @@
 //! Stories of proactive work (issue #7): hotspots, 举一反三, burst alerts, proactive tasks and
 //! the monthly topic, each run on SQLite and PostgreSQL.
 
-use crate::helpers::{complaint, expect, order_id, seed_complaint as seed, Backend, TestApp};
+use crate::helpers::{app, complaint, expect, order_id, seed_complaint as seed, Backend};
 use jiesu_core::Role;
 use serde_json::{json, Value};
 
@@ -9,15 +9,6 @@ const WANGJING: &str = "110105026"; // 望京街道
 const CGZF: &str = "dept.cgzf"; // 城管执法局
 const NOISE: &str = "hjbh.zs.sg"; // 夜间施工噪音
 const VENDING: &str = "cxjs.csgl.zd"; // 占道经营
-
-macro_rules! app {
-    ($backend:expr) => {
-        match TestApp::spawn($backend).await {
-            Some(app) => app,
-            None => return,
-        }
-    };
-}
 
 fn field_of(v: &Value) -> String {
     v["error"]["fields"][0]["field"]

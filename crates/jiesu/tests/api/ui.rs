@@ -1,20 +1,11 @@
 //! The web pages, driven like a browser (cookies, forms, CSRF tokens), on both databases.
 
-use crate::helpers::{complaint, expect, seed_complaint, Backend, TestApp};
+use crate::helpers::{app, complaint, expect, seed_complaint, Backend, TestApp};
 use jiesu_core::Role;
 use serde_json::json;
 
 const WANGJING: &str = "110105026"; // 望京街道
 const YOUANMEN: &str = "110106001"; // 右安门街道 (丰台)
-
-macro_rules! app {
-    ($backend:expr) => {
-        match TestApp::spawn($backend).await {
-            Some(app) => app,
-            None => return,
-        }
-    };
-}
 
 /// A browser: keeps cookies, does not follow redirects.
 struct Browser {

@@ -226,6 +226,12 @@ impl From<AppError> for UiError {
     }
 }
 
+impl From<jiesu_core::kpi::ParseError> for UiError {
+    fn from(e: jiesu_core::kpi::ParseError) -> Self {
+        UiError(e.into())
+    }
+}
+
 #[derive(Clone, Debug)]
 struct ErrorParts {
     status: StatusCode,

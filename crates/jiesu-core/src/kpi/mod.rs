@@ -1,8 +1,37 @@
 //! The three rates (三率), the composite score and the monthly four-class ranking (四类排名),
 //! as pure functions over tallies. What counts and how much is configuration with a version
-//! ([`KpiRules`]); a frozen ranking records the version it used.
+//! ([`KpiRules`]); a frozen ranking records the version it used. The month a ranking covers
+//! is [`Month`]; the units it covers, [`Level`]; their tallies summed up the unit tree,
+//! [`roll_up`].
 
 use serde::{Deserialize, Serialize};
+
+mod month;
+mod units;
+
+pub use month::Month;
+pub use units::{roll_up, Level};
+
+/// A month or ranking level as given is not one the KPIs know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Not a `YYYY-MM` month.
+    #[error("month must be YYYY-MM")]
+    Month,
+    /// Not one of the four ranking levels.
+    #[error("level must be subdistrict, district, department or company")]
+    Level,
+}
+
+impl ParseError {
+    /// The input field it is about, as the API names it.
+    pub fn field(self) -> &'static str {
+        match self {
+            ParseError::Month => "month",
+            ParseError::Level => "level",
+        }
+    }
+}
 
 /// What a unit did in a period, counted from orders and callbacks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -281,5 +310,4 @@ pub fn rank(units: &[RankInput], rules: &KpiRules) -> Vec<Ranked> {
 }
 
 #[cfg(test)]
-#[path = "kpi_tests.rs"]
 mod tests;

@@ -1,0 +1,31 @@
+//! User stories, each run on SQLite and PostgreSQL (the macro in `main.rs` names them from
+//! here), one file per feature; `cast` holds the staff and moves they share.
+
+mod access;
+mod api_contract;
+mod callbacks;
+mod cast;
+mod dispatch;
+mod durability;
+mod intake;
+mod knowledge;
+mod lifecycle;
+mod outbox;
+mod ranking;
+mod rollups;
+mod simulator;
+
+pub use access::*;
+pub use api_contract::*;
+pub use callbacks::*;
+pub use dispatch::*;
+pub use durability::*;
+pub use intake::*;
+pub use knowledge::*;
+pub use lifecycle::*;
+pub use outbox::*;
+pub use ranking::*;
+pub use rollups::*;
+pub use simulator::*;
+// Proactive work (issue #7) has its own file; the macro in main.rs looks here.
+pub use crate::proactive::*;
