@@ -354,16 +354,16 @@ def main():
 
     # Statuses, kinds and channels are enums outside store/.
     pattern = re.compile(
-        r"\b(status|kind|channel)(\.as_str\(\)|\.as_deref\(\))?\s*[!=]=\s*\"\"|"
-        r"\"\"\s*[!=]=\s*[a-z_.]*\b(status|kind|channel)\b|"
-        r"match\s+[a-z_.]*\b(status|kind|channel)(\.as_str\(\)|\.as_deref\(\))")
+        r"\b(status|kind|channel|role)(\.as_str\(\)|\.as_deref\(\))?\s*[!=]=\s*\"\"|"
+        r"\"\"\s*[!=]=\s*[a-z_.]*\b(status|kind|channel|role)\b|"
+        r"match\s+[a-z_.]*\b(status|kind|channel|role)(\.as_str\(\)|\.as_deref\(\))")
     for file in sorted(app_src.rglob("*.rs")):
         if file.is_relative_to(app_src / "store"):
             continue
         text = strip(file.read_text(encoding="utf-8"))
         for i, line in enumerate(text.splitlines(), 1):
             if pattern.search(line):
-                problems.append(f"{file.relative_to(ROOT)}:{i}: a status, kind or channel compared as a string")
+                problems.append(f"{file.relative_to(ROOT)}:{i}: a status, kind, channel or role compared as a string")
 
     if "--graph" in sys.argv:
         for a in sorted(edges):

@@ -181,7 +181,7 @@ impl From<kpi::ParseError> for AppError {
     fn from(e: kpi::ParseError) -> Self {
         let key = match e {
             kpi::ParseError::Month => "err.month_must_be_yyyy_mm",
-            kpi::ParseError::Level => "err.kpi.level_must_be_subdistrict_district_department",
+            kpi::ParseError::Level => "err.level_must_be_subdistrict_district_department",
         };
         AppError::invalid(e.field(), key)
     }

@@ -45,10 +45,7 @@ where
         .await?
         .is_none()
     {
-        errors.push(FieldError::of(
-            "category_code",
-            "err.catalogue.no_such_category",
-        ));
+        errors.push(FieldError::of("category_code", "err.no_such_category"));
     }
     if !input.area_code.is_empty() {
         let area = reference::unit(conn, &input.area_code).await?;

@@ -177,8 +177,8 @@ async fn dispatch_with(
             Some(u) if u.level != "center" => targets.push((u, t.role)),
             _ => errors.push(FieldError::with(
                 format!("assignments[{i}].unit_code"),
-                "err.handling.no_such_handling_unit_a0",
-                &[("a0", t.unit_code.to_string())],
+                "err.no_such_handling_unit",
+                &[("unit", t.unit_code.to_string())],
             )),
         }
     }

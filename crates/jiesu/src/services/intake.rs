@@ -171,9 +171,7 @@ pub async fn create_row(
         Some(code) => Some(
             crate::store::reference::category_class(state.store.reader(), code)
                 .await?
-                .ok_or_else(|| {
-                    AppError::invalid("category_code", "err.catalogue.no_such_category")
-                })?,
+                .ok_or_else(|| AppError::invalid("category_code", "err.no_such_category"))?,
         ),
         None => None,
     };

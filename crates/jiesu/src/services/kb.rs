@@ -83,7 +83,7 @@ async fn validate(state: &AppState, input: &KbInput) -> Result<(), AppError> {
             .await?
             .is_none()
         {
-            errors.push(FieldError::of("unit_code", "err.kb.no_such_unit"));
+            errors.push(FieldError::of("unit_code", "err.no_such_unit"));
         }
     }
     if errors.is_empty() {

@@ -9,14 +9,14 @@ use super::supervision::DeadlineList;
 use super::views::{requester_view, OrderView, RequesterView};
 use super::AppState;
 use crate::error::AppError;
+use crate::store::requests::RequestRow;
 use crate::store::{assignments, queues};
 use jiesu_core::access::Action;
-use jiesu_core::Actor;
+use jiesu_core::{Actor, RequestStatus};
 use std::collections::HashMap;
 
 pub use crate::store::assignments::AssignmentRow;
 pub use crate::store::extensions::ExtensionRow;
-pub use crate::store::requests::RequestRow;
 
 /// An open order of a unit, with its request and the unit's name.
 #[derive(Debug, Clone)]
@@ -70,16 +70,24 @@ pub struct UnitReply {
     pub text: String,
 }
 
-/// A request due for its callback.
+/// A request due for its callback (a merged one is called back on its primary's replies).
 #[derive(Debug, Clone)]
 pub struct DueCallback {
-    /// The request (a merged one is called back on its primary's replies).
-    pub request: RequestRow,
-    /// The requester as the actor may see them.
-    pub requester: Option<RequesterView>,
-    /// The round whose replies are read out.
+    /// Request id.
+    pub id: String,
+    /// Its number.
+    pub number: String,
+    /// Its title.
+    pub title: String,
+    /// Its round.
     pub round: i64,
-    /// The replies of that round to the requester.
+    /// Whether it was merged into another request.
+    pub merged: bool,
+    /// Unreachable attempts so far.
+    pub attempts: i64,
+    /// The requester as the actor may see them (the phone in full for callback agents).
+    pub requester: Option<RequesterView>,
+    /// The replies of the last round to the requester.
     pub replies: Vec<UnitReply>,
 }
 
@@ -113,8 +121,12 @@ pub async fn callbacks_due(
             DueCallback {
                 replies: replies_of(mine, round, &names),
                 requester: requester_view(actor, &request),
-                round,
-                request,
+                merged: request.status == RequestStatus::Merged,
+                attempts: request.callback_attempts,
+                round: request.round,
+                id: request.id,
+                number: request.number,
+                title: request.title,
             }
         })
         .collect())

@@ -102,8 +102,8 @@ async fn resolve(
             Some(u) if u.level != "center" => targets.push((u, t.role)),
             _ => errors.push(FieldError::with(
                 format!("units[{i}].unit_code"),
-                "err.handling.no_such_handling_unit_a0",
-                &[("a0", t.unit_code.to_string())],
+                "err.no_such_handling_unit",
+                &[("unit", t.unit_code.to_string())],
             )),
         }
     }
@@ -162,9 +162,7 @@ async fn category_and_class(
         Some(code) => Some(
             reference::category_class(state.store.reader(), code)
                 .await?
-                .ok_or_else(|| {
-                    AppError::invalid("category_code", "err.catalogue.no_such_category")
-                })?,
+                .ok_or_else(|| AppError::invalid("category_code", "err.no_such_category"))?,
         ),
         None => None,
     };

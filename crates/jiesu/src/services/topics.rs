@@ -199,7 +199,7 @@ async fn validate(state: &AppState, input: &NewTopic) -> Result<Month, AppError>
         .await?
         .is_none()
     {
-        errors.push(FieldError::of("lead_unit", "err.kb.no_such_unit"));
+        errors.push(FieldError::of("lead_unit", "err.no_such_unit"));
     }
     if !(2..=3).contains(&input.problems.len()) {
         errors.push(FieldError::of(
@@ -211,7 +211,7 @@ async fn validate(state: &AppState, input: &NewTopic) -> Result<Month, AppError>
         if !state.models.category_names.contains_key(&p.category_code) {
             errors.push(FieldError::of(
                 format!("problems[{i}].category_code"),
-                "err.catalogue.no_such_category",
+                "err.no_such_category",
             ));
         }
         if p.description.trim().is_empty() || p.description.chars().count() > 500 {

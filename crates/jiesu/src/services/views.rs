@@ -265,7 +265,7 @@ pub async fn list(
         Some(code) => Some(
             crate::store::reference::unit(pool, &code)
                 .await?
-                .ok_or_else(|| AppError::invalid("unit", "err.kb.no_such_unit"))?
+                .ok_or_else(|| AppError::invalid("unit", "err.no_such_unit"))?
                 .path,
         ),
         None => None,

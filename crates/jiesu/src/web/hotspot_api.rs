@@ -37,7 +37,7 @@ pub fn routes() -> Router<AppState> {
 
 fn date(field: &str, s: &str) -> ApiResult<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, "err.hotspot_api.must_be_a_date_yyyy_mm"))
+        .map_err(|_| AppError::invalid(field, "err.must_be_a_date_yyyy_mm"))
 }
 
 fn number(field: &str, s: Option<&str>, default: i64, max: i64) -> ApiResult<i64> {

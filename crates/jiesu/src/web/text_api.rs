@@ -122,7 +122,7 @@ async fn search(
         filter.unit_path = Some(
             directory::unit(&s, &code)
                 .await?
-                .ok_or_else(|| AppError::invalid("unit", "err.kb.no_such_unit"))?
+                .ok_or_else(|| AppError::invalid("unit", "err.no_such_unit"))?
                 .path,
         );
     }

@@ -99,8 +99,8 @@ pub async fn set_populations(
         {
             errors.push(FieldError::with(
                 format!("units[{i}].unit_code"),
-                "err.kpi.no_such_unit_a0",
-                &[("a0", r.unit_code.to_string())],
+                "err.kpi.no_such_unit",
+                &[("unit", r.unit_code.to_string())],
             ));
         }
     }

@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use jiesu_core::workflow::CallbackOutcome;
-use jiesu_core::{CallbackInput, RequestStatus, Satisfaction};
+use jiesu_core::{CallbackInput, Satisfaction};
 
 struct Due {
     id: String,
@@ -36,27 +36,24 @@ pub async fn queue(State(s): State<AppState>, page: Page) -> UiResult {
     let due = queues::callbacks_due(&s, &page.actor, 50)
         .await?
         .into_iter()
-        .map(|d| {
-            let r = d.request;
-            Due {
-                requester: d
-                    .requester
-                    .as_ref()
-                    .map(|w| w.name.clone())
-                    .unwrap_or_default(),
-                phone: d.requester.map(|w| w.phone).unwrap_or_default(),
-                merged: r.status == RequestStatus::Merged,
-                id: r.id,
-                number: r.number,
-                title: r.title,
-                round: r.round,
-                attempts: r.callback_attempts,
-                replies: d
-                    .replies
-                    .into_iter()
-                    .map(|u| (u.unit_name, u.text))
-                    .collect(),
-            }
+        .map(|d| Due {
+            requester: d
+                .requester
+                .as_ref()
+                .map(|w| w.name.clone())
+                .unwrap_or_default(),
+            phone: d.requester.map(|w| w.phone).unwrap_or_default(),
+            merged: d.merged,
+            id: d.id,
+            number: d.number,
+            title: d.title,
+            round: d.round,
+            attempts: d.attempts,
+            replies: d
+                .replies
+                .into_iter()
+                .map(|u| (u.unit_name, u.text))
+                .collect(),
         })
         .collect();
     Ok(CallbackPage { ctx: page.ctx, due }.into_response())

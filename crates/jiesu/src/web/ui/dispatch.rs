@@ -9,7 +9,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use jiesu_core::access::Action;
-use jiesu_core::workflow::AssignmentStatus;
+use jiesu_core::workflow::{AssignmentRole, AssignmentStatus};
 use jiesu_core::RequestStatus;
 use std::collections::HashMap;
 
@@ -110,6 +110,7 @@ struct UnitChoice {
     code: String,
     name: String,
     role_code: String,
+    is_lead: bool,
     role: String,
     reasons: String,
 }
@@ -165,6 +166,7 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .map(|u| UnitChoice {
             role: tr.of("order_role", u.role.as_str()),
             role_code: u.role.as_str().to_string(),
+            is_lead: u.role == AssignmentRole::Lead,
             code: u.unit_code,
             name: u.name,
             reasons: u
@@ -177,12 +179,12 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .collect();
     let lead = units
         .iter()
-        .find(|u| u.role_code == "lead")
+        .find(|u| u.is_lead)
         .map(|u| u.code.clone())
         .unwrap_or_default();
     let co = units
         .iter()
-        .filter(|u| u.role_code != "lead")
+        .filter(|u| !u.is_lead)
         .map(|u| u.code.as_str())
         .collect::<Vec<_>>()
         .join(", ");

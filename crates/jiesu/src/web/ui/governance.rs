@@ -95,7 +95,7 @@ pub struct GovParams {
 /// A `YYYY-MM-DD` form field.
 pub(super) fn parse_date(field: &str, value: &str) -> Result<NaiveDate, AppError> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, "err.hotspot_api.must_be_a_date_yyyy_mm"))
+        .map_err(|_| AppError::invalid(field, "err.must_be_a_date_yyyy_mm"))
 }
 
 /// A query-string value.

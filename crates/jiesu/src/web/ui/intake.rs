@@ -215,7 +215,7 @@ pub async fn suggest(State(s): State<AppState>, page: Page, f: FormData) -> UiRe
 
 fn new_request(f: &FormData) -> Result<NewRequest, AppError> {
     let kind = RequestKind::parse(&f.text("kind"))
-        .ok_or_else(|| AppError::invalid("kind", "err.intake.choose_a_request_kind"))?;
+        .ok_or_else(|| AppError::invalid("kind", "err.choose_a_request_kind"))?;
     let channel = match f.opt("channel") {
         Some(c) => Channel::parse(&c)
             .ok_or_else(|| AppError::invalid("channel", "err.intake.no_such_channel"))?,

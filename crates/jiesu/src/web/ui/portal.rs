@@ -67,7 +67,7 @@ pub async fn enterprise_page(State(s): State<AppState>, p: Public) -> UiResult {
 
 async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiResult {
     let kind = RequestKind::parse(&f.text("kind"))
-        .ok_or_else(|| AppError::invalid("kind", "err.intake.choose_a_request_kind"))?;
+        .ok_or_else(|| AppError::invalid("kind", "err.choose_a_request_kind"))?;
     let address = f.text("address");
     if address.is_empty() {
         return Err(AppError::invalid("address", "err.portal.the_place_is_required").into());

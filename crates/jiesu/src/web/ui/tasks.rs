@@ -15,7 +15,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use jiesu_core::access::Action;
-use jiesu_core::workflow::AssignmentStatus;
+use jiesu_core::workflow::{AssignmentRole, AssignmentStatus};
 use jiesu_core::TaskOrigin;
 use serde::Deserialize;
 
@@ -51,6 +51,7 @@ struct SuggestedUnit {
     code: String,
     name: String,
     role_code: String,
+    is_lead: bool,
     role: String,
 }
 
@@ -247,6 +248,7 @@ pub async fn form(State(s): State<AppState>, page: Page, Query(p): Query<NewPara
         .map(|u| SuggestedUnit {
             role: tr.of("order_role", u.role.as_str()),
             role_code: u.role.as_str().to_string(),
+            is_lead: u.role == AssignmentRole::Lead,
             code: u.unit_code,
             name: u.name,
         })
@@ -254,16 +256,11 @@ pub async fn form(State(s): State<AppState>, page: Page, Query(p): Query<NewPara
     let lead = pre
         .lead
         .clone()
-        .or_else(|| {
-            suggested
-                .iter()
-                .find(|u| u.role_code == "lead")
-                .map(|u| u.code.clone())
-        })
+        .or_else(|| suggested.iter().find(|u| u.is_lead).map(|u| u.code.clone()))
         .unwrap_or_default();
     let co = suggested
         .iter()
-        .filter(|u| u.role_code != "lead" && u.code != lead)
+        .filter(|u| !u.is_lead && u.code != lead)
         .map(|u| u.code.as_str())
         .collect::<Vec<_>>()
         .join(", ");
