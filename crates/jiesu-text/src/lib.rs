@@ -1,6 +1,6 @@
 //! Jiesu Chinese text intelligence: the request-category classifier (`classify`), place
 //! resolution against the Beijing gazetteer (`place`), near-duplicates (`dupes`), hotspot
-//! mining (`hotspots`) and burst detection (`bursts`).
+//! mining (`hotspots`) and burst detection (`bursts`), over one shared text normaliser.
 
 /// Bursts of requests per place and category (未诉先办).
 pub mod bursts;
@@ -9,4 +9,5 @@ pub mod classify;
 pub mod dupes;
 /// Hot problems mined from requests (热点, 举一反三).
 pub mod hotspots;
+mod normalize;
 pub mod place;
