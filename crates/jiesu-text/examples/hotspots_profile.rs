@@ -6,10 +6,10 @@
 //!
 //!     cargo run --release -p jiesu-text --example hotspots_profile -- 200000 [2000]
 
-use jiesu_text::bursts::sim::Rng;
 use jiesu_text::hotspots::places::extract;
 use jiesu_text::hotspots::time::{parse_timestamp, DAY_MS};
 use jiesu_text::hotspots::{mine, mine_index, HotspotConfig, HotspotRecord};
+use jiesu_text::seeded::Rng;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -77,7 +77,7 @@ fn synthetic(real: &[HotspotRecord], n: usize, seed: u64) -> Vec<HotspotRecord> 
     let fillers = ["请尽快处理", "再次反映", "投诉", "希望解决", ""];
     (0..n)
         .map(|i| {
-            let (m, p, day) = if rng.uniform() < 0.3 {
+            let (m, p, day) = if rng.f64() < 0.3 {
                 let (m, p, d) = hot[rng.below(hot.len())];
                 (m, p, d + rng.below(30) as i64)
             } else {

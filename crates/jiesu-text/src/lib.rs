@@ -1,6 +1,7 @@
 //! Jiesu Chinese text intelligence: the request-category classifier (`classify`), place
 //! resolution against the Beijing gazetteer (`place`), near-duplicates (`dupes`), hotspot
-//! mining (`hotspots`) and burst detection (`bursts`), over one shared text normaliser.
+//! mining (`hotspots`) and burst detection (`bursts`), over one shared text normaliser; and
+//! the seeded generator and hashes (`seeded`) that they and the app's simulator share.
 
 /// Bursts of requests per place and category (未诉先办).
 pub mod bursts;
@@ -11,3 +12,4 @@ pub mod dupes;
 pub mod hotspots;
 mod normalize;
 pub mod place;
+pub mod seeded;

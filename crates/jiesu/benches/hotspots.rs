@@ -6,11 +6,12 @@
 //!
 //!     cargo bench -p jiesu --bench hotspots -- --docs 1000000
 
-use jiesu_text::bursts::sim::{score, simulate, Rng, SimConfig};
+use jiesu_text::bursts::sim::{score, simulate, SimConfig};
 use jiesu_text::bursts::BurstConfig;
 use jiesu_text::hotspots::places::extract;
 use jiesu_text::hotspots::time::{format_date, parse_timestamp, DAY_MS};
 use jiesu_text::hotspots::{mine, mine_index, HotspotConfig, HotspotRecord};
+use jiesu_text::seeded::Rng;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -155,7 +156,7 @@ fn synthetic(real: &[HotspotRecord], n: usize, seed: u64) -> Vec<HotspotRecord> 
     let fillers = ["请尽快处理", "再次反映", "投诉", "希望解决", ""];
     (0..n)
         .map(|i| {
-            let (m, p, day) = if rng.uniform() < 0.3 {
+            let (m, p, day) = if rng.f64() < 0.3 {
                 let (m, p, d) = hot[rng.below(hot.len())];
                 (m, p, d + rng.below(30) as i64)
             } else {

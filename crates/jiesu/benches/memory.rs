@@ -7,6 +7,7 @@
 //!     cargo bench -p jiesu --bench memory -- --stored 1000000,5000000 [--out FILE]
 
 use jiesu::sim::templates::PROBLEMS;
+use jiesu_text::seeded::Rng;
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -68,29 +69,23 @@ async fn load(dir: &std::path::Path, n: usize) -> anyhow::Result<usize> {
                 .replace("{h}", "十二")
         })
         .collect();
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let mut open = 0;
     for start in (0..n).step_by(2000) {
         let end = (start + 2000).min(n);
         let mut sql = String::from("INSERT INTO requests (id, number, jurisdiction, kind, channel, status, title, body, address, requester_name, requester_phone, confidential, round, callback_attempts, callback_done, created_by, created_at, updated_at) VALUES ");
         for i in start..end {
             // Spread over the year, a little denser towards now.
-            let age = ((next() % 1_000_000) as f64 / 1e6).powf(1.3) * year as f64;
+            let age = rng.f64().powf(1.3) * year as f64;
             let at = now - age as i64;
             let recent = now - at < month;
-            let status = if recent && next() % 10 < 4 {
+            let status = if recent && rng.below(10) < 4 {
                 open += 1;
                 "in_progress"
             } else {
                 "closed"
             };
-            let text = &texts[(next() % texts.len() as u64) as usize];
+            let text = &texts[rng.below(texts.len())];
             let title: String = text.chars().take(20).collect();
             let sep = if i == start { "" } else { ", " };
             sql += &format!("{sep}('m{i}', 'N{i}', '110000', 'complaint', 'phone', '{status}', '{title}', '{text} 编号{i}', '', '王女士', '1380000{:04}', 0, 1, 0, 0, 'bench', {at}, {at})", i % 10_000);

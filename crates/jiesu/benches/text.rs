@@ -9,6 +9,7 @@ use jiesu::search::{BulkRequest, SearchFilter, SearchIndex};
 use jiesu_text::classify::{self, TrainOptions};
 use jiesu_text::dupes::{DupConfig, DupIndex};
 use jiesu_text::place::Gazetteer;
+use jiesu_text::seeded::Rng;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -53,20 +54,6 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// Deterministic xorshift.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 fn main() -> anyhow::Result<()> {
     let a = args();
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tipdm2020");
@@ -85,11 +72,11 @@ fn main() -> anyhow::Result<()> {
             (c.len() >= 5 && c[2] == "community").then(|| (c[0].to_string(), c[4].to_string()))
         })
         .collect();
-    let mut rng = Rng(0x9e3779b97f4a7c15);
+    let mut rng = Rng::new(0x9e3779b97f4a7c15);
     let docs: Vec<(String, String, String)> = (0..a.docs)
         .map(|i| {
             let t = &texts[i % texts.len()];
-            let (_, comm) = &communities[rng.pick(communities.len())];
+            let (_, comm) = &communities[rng.below(communities.len())];
             let title: String = t.chars().take(30).collect();
             (format!("r{i:08}"), title, format!("{comm}{t}"))
         })
@@ -146,7 +133,7 @@ fn main() -> anyhow::Result<()> {
     let tok = jieba_rs::Jieba::new();
     let words: Vec<String> = (0..a.queries)
         .map(|_| loop {
-            let t = &texts[rng.pick(texts.len())];
+            let t = &texts[rng.below(texts.len())];
             let ws: Vec<String> = tok
                 .cut(t, false)
                 .into_iter()
@@ -157,7 +144,7 @@ fn main() -> anyhow::Result<()> {
                 })
                 .collect();
             if !ws.is_empty() {
-                break ws[rng.pick(ws.len())].clone();
+                break ws[rng.below(ws.len())].clone();
             }
         })
         .collect();
@@ -200,8 +187,8 @@ fn main() -> anyhow::Result<()> {
     let (mut sugg, mut base, mut parts) =
         (Vec::new(), Vec::new(), [Vec::new(), Vec::new(), Vec::new()]);
     for _ in 0..a.queries {
-        let (_, comm) = &communities[rng.pick(communities.len())];
-        let text = format!("{comm}{}", texts[rng.pick(texts.len())]);
+        let (_, comm) = &communities[rng.below(communities.len())];
+        let text = format!("{comm}{}", texts[rng.below(texts.len())]);
         let t = Instant::now();
         let _ = tok.cut(&text, true);
         base.push(t.elapsed());

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::eval::stratified_folds;
-use super::svm::Rng;
 use super::*;
+use crate::seeded::Rng;
 
 /// Three synthetic categories: each message mixes class keywords with shared filler.
 fn synthetic(n_per_class: usize, seed: u64) -> Vec<TrainingExample> {

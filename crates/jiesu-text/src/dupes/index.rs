@@ -5,8 +5,9 @@
 use rustc_hash::FxHashMap;
 
 use super::minhash::{estimate, MinHasher};
-use super::normalize::{normalize, shingle_hashes, splitmix64};
+use super::normalize::{normalize, shingle_hashes};
 use super::{DupConfig, DupHit};
+use crate::seeded::splitmix64;
 
 /// End of a bucket chain.
 /// Candidates a query takes from each band at least.

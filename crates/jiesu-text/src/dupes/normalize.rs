@@ -2,6 +2,7 @@
 //! the crate's normaliser, how shingles are hashed); knows nothing of MinHash or the index.
 
 use crate::normalize::Normalizer;
+use crate::seeded::splitmix64;
 
 /// Normalises `text` for shingling and keeps at most `max_chars` characters of the result
 /// (reading at most `4 * max_chars + 4096` characters): the crate's [`Normalizer`] with
@@ -43,14 +44,6 @@ fn shingle_hash(chars: &[char]) -> u64 {
         h = h.rotate_left(21) ^ c as u64;
     }
     splitmix64(h)
-}
-
-/// The SplitMix64 finaliser (Steele, Lea, Flood 2014): a cheap bijective 64-bit mixer.
-pub fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Exact Jaccard similarity of two sorted, deduplicated hash lists (0 when either is empty).

@@ -5,6 +5,7 @@
 //! shards that grow one at a time, so no insert rehashes the whole vocabulary.
 
 use super::terms::{Term, TermVec};
+use crate::seeded::fibonacci;
 
 /// No term packs to this (two characters take 42 bits).
 const VACANT: Term = u64::MAX;
@@ -67,17 +68,13 @@ impl Shard {
         self.shift = 64 - size.trailing_zeros();
         let mask = size - 1;
         for (t, n) in old.into_iter().filter(|s| s.0 != VACANT) {
-            let mut i = self.slot(mix(t));
+            let mut i = self.slot(fibonacci(t));
             while self.slots[i].0 != VACANT {
                 i = (i + 1) & mask;
             }
             self.slots[i] = (t, n);
         }
     }
-}
-
-fn mix(t: Term) -> u64 {
-    t.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// Document frequencies of terms.
@@ -108,7 +105,7 @@ impl DocFreq {
 
     /// Number of documents with `t`.
     pub fn get(&self, t: Term) -> u32 {
-        let h = mix(t);
+        let h = fibonacci(t);
         self.shards[self.shard(h)].get(t, h)
     }
 
@@ -124,7 +121,7 @@ impl DocFreq {
         // independent loads overlap; probing term after term waits for each miss in turn
         let mut touch = 0;
         for (t, _) in v {
-            let h = mix(*t);
+            let h = fibonacci(*t);
             let shard = &self.shards[self.shard(h)];
             if let Some(s) = shard.slots.get(shard.slot(h)) {
                 touch ^= s.0;
@@ -134,7 +131,7 @@ impl DocFreq {
         let n = self.docs as f32 + 1.0;
         v.iter()
             .map(|&(t, w)| {
-                let h = mix(t);
+                let h = fibonacci(t);
                 let s = self.shard(h);
                 let df = self.shards[s].increment(t, h);
                 (t, w * ((n / (df as f32 + 1.0)).ln() + 1.0))

@@ -10,6 +10,8 @@ use std::ops::{Index, IndexMut};
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
+use crate::seeded::fibonacci;
+
 /// Elements per chunk of a [`Chunked`] (a power of two).
 const CHUNK_BITS: u32 = 15;
 const CHUNK: usize = 1 << CHUNK_BITS;
@@ -97,7 +99,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     fn shard<Q: Hash + ?Sized>(&self, k: &Q) -> usize {
         // other bits than the shard's own map uses (its low bits and top seven)
         let h = FxBuildHasher.hash_one(k);
-        (h.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29) % SHARDS as u64) as usize
+        (fibonacci(h).rotate_left(29) % SHARDS as u64) as usize
     }
 
     /// The value of `k`, if any.

@@ -4,6 +4,7 @@
 
 use super::docfreq::DocFreq;
 use super::places::{division_spans, is_word_char, normalize};
+use crate::seeded::{fibonacci, splitmix64};
 
 /// A bigram packed into 42 bits (21 bits per character), so terms never collide.
 pub type Term = u64;
@@ -175,14 +176,6 @@ pub fn lsh_keys(title: &TermVec, k: usize, df: &DocFreq) -> Vec<u64> {
     keys
 }
 
-/// The SplitMix64 finaliser: a cheap, fixed 64-bit mixer.
-pub fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// A weighted vector as an open-addressing table, for dot products with many short sorted
 /// vectors (a request against its candidates' centroids): each of the short vector's terms
 /// is looked up instead of walking both, and the products are summed in the same order as
@@ -198,10 +191,6 @@ pub struct Lookup {
 /// No term packs to this (two characters take 42 bits).
 const VACANT: Term = u64::MAX;
 
-fn mix(t: Term) -> u64 {
-    t.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
 impl Lookup {
     /// Holds `v` (distinct terms) from now on, reusing the table's memory.
     pub fn fill(&mut self, v: &TermVec) {
@@ -213,7 +202,7 @@ impl Lookup {
         self.filter.resize(64, 0);
         let mask = size - 1;
         for &(t, w) in v {
-            let h = mix(t);
+            let h = fibonacci(t);
             self.filter[(h >> 58) as usize] |= 1 << ((h >> 52) & 63);
             let mut i = (h >> self.shift) as usize;
             while self.slots[i].0 != VACANT {
@@ -224,7 +213,7 @@ impl Lookup {
     }
 
     fn get(&self, t: Term) -> Option<f32> {
-        let h = mix(t);
+        let h = fibonacci(t);
         if self.filter[(h >> 58) as usize] & (1 << ((h >> 52) & 63)) == 0 {
             return None;
         }
