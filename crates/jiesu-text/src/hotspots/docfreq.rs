@@ -1,14 +1,12 @@
-//! Document frequencies of terms over the requests indexed so far, and the IDF weights
-//! that follow. Open-addressing tables of its own rather than a `HashMap`, so that a
-//! request's few hundred terms can be brought into cache together before they are counted
-//! (at 1 M requests the counting waited on one cache miss after another); split into
-//! shards that grow one at a time, so no insert rehashes the whole vocabulary.
+//! Document frequencies of terms over the requests indexed so far, the IDF weights that
+//! follow and what is weighed by them (IDF cosine, LSH keys that skip common terms).
+//! Open-addressing tables of its own rather than a `HashMap`, so that a request's few
+//! hundred terms can be brought into cache together before they are counted (at 1 M
+//! requests the counting waited on one cache miss after another); split into shards that
+//! grow one at a time, so no insert rehashes the whole vocabulary.
 
-use super::terms::{Term, TermVec};
-use crate::seeded::fibonacci;
-
-/// No term packs to this (two characters take 42 bits).
-const VACANT: Term = u64::MAX;
+use super::terms::{Term, TermVec, VACANT};
+use crate::seeded::{fibonacci, splitmix64};
 /// Shards are chosen by this many top bits of a term's hash.
 const SHARD_BITS: u32 = 6;
 
@@ -138,4 +136,56 @@ impl DocFreq {
             })
             .collect()
     }
+}
+
+/// Cosine similarity of two sorted vectors under the current IDF weights.
+pub fn cosine(a: &TermVec, b: &TermVec, df: &DocFreq) -> f32 {
+    let norm = |v: &TermVec| {
+        v.iter()
+            .map(|(t, w)| (w * df.idf(*t)).powi(2))
+            .sum::<f32>()
+            .sqrt()
+    };
+    let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += a[i].1 * b[j].1 * df.idf(a[i].0).powi(2);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    if dot == 0.0 {
+        return 0.0;
+    }
+    dot / (norm(a) * norm(b))
+}
+
+/// Locality-sensitive bucket keys of a title: for each of `k` seeded hash functions, the
+/// title bigram with the smallest hash (MinHash with one row per band), skipping bigrams
+/// in more than 1 % of the requests so far (扰民, 问题) that would make buckets crowded.
+/// Two titles with bigram Jaccard J share a key with probability 1 − (1 − J)^k.
+pub fn lsh_keys(title: &TermVec, k: usize, df: &DocFreq) -> Vec<u64> {
+    let common = (df.docs() / 100).max(20) as u32;
+    let any_rare = title.iter().any(|(t, _)| df.get(*t) <= common);
+    // the rare terms, or all when none is rare
+    let pool = || {
+        title
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(move |t| !any_rare || df.get(*t) <= common)
+    };
+    let mut keys = Vec::with_capacity(k);
+    for seed in 0..k as u64 {
+        let salt = splitmix64(seed.wrapping_add(0x5EED));
+        if let Some(t) = pool().min_by_key(|t| splitmix64(*t ^ salt)) {
+            keys.push(splitmix64(t ^ salt.rotate_left(7)));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
