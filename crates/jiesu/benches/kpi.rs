@@ -3,6 +3,9 @@
 //!
 //!     cargo bench -p jiesu --bench kpi -- --requests 2000000 [--postgres URL] --out benches/kpi-report.md
 
+mod common;
+
+use common::{arg, arg_or};
 use jiesu::clock::SystemClock;
 use jiesu::config::Config;
 use jiesu::services::kpi::{ranking_json, Level, Month};
@@ -10,34 +13,16 @@ use jiesu_text::seeded::Rng;
 use std::sync::Arc;
 use std::time::Instant;
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let n: usize = arg("--requests")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let n: usize = arg_or("--requests", 100_000);
     let dir = tempfile::tempdir()?;
     let mut config = Config::from_env()?;
     config.data_dir = dir.path().to_path_buf();
     config.database_url = None;
     let backend = match arg("--postgres") {
         Some(admin) => {
-            use sqlx::Connection;
-            let db = format!("jiesu_bench_{}", std::process::id());
-            let mut c = sqlx::PgConnection::connect(&admin).await?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {db}"))
-                .execute(&mut c)
-                .await?;
-            sqlx::query(&format!("CREATE DATABASE {db}"))
-                .execute(&mut c)
-                .await?;
-            config.database_url = Some(format!("{}/{db}", admin.rsplit_once('/').expect("url").0));
+            config.database_url = Some(common::create_postgres_database(&admin).await?);
             "PostgreSQL 15"
         }
         None => "SQLite (WAL)",
@@ -142,10 +127,10 @@ async fn main() -> anyhow::Result<()> {
          | plain scan ÷ ranking (how many times faster the ranking is) | {:.1}× |\n| recount ÷ ranking | {:.0}× |\n",
         streets.len(), best(&rank), best(&base), best(&recount), best(&base) / best(&rank), best(&recount) / best(&rank),
     );
-    print!("{report}");
-    if let Some(out) = arg("--out") {
-        std::fs::write(out, &report)?;
-    }
+    common::write_report(arg("--out").as_deref().map(std::path::Path::new), &report)?;
     state.store.close().await;
+    if let (Some(admin), Some(url)) = (arg("--postgres"), &config.database_url) {
+        common::drop_postgres_database(&admin, url).await?;
+    }
     Ok(())
 }
