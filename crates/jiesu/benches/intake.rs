@@ -9,7 +9,7 @@
 //!         [--postgres postgres://postgres@127.0.0.1:5432/test] [--out FILE] [--server BIN]
 //!
 //! `--server` runs another build of `jiesu` (for example one saved before a change), so two
-//! builds can be compared in the same sitting: this machine's speed drifts by ±10 % from one
+//! builds can be compared in the same sitting: a shared machine's speed drifts from one
 //! quarter of an hour to the next.
 
 mod common;

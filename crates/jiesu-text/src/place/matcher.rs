@@ -1,6 +1,6 @@
-//! The place text (normalised by the crate's normaliser) and the multi-pattern matcher: one leftmost-longest Aho-Corasick
-//! automaton over every spoken form, each pattern carrying the units it may name. Deciding
-//! between those units is `score`'s job.
+//! The place text (through the crate's normaliser) and the multi-pattern matcher: one
+//! leftmost-longest Aho-Corasick automaton over every spoken form, each pattern carrying the
+//! units it may name. Deciding between those units is `score`'s job.
 
 use std::collections::HashMap;
 
