@@ -1,119 +1,16 @@
 //! A quick harness for profiling hotspot mining without the whole `jiesu` bench: the same
-//! synthetic requests as `crates/jiesu/benches/hotspots.rs` (seed 7), mined, then 2,000
-//! (or the second argument) incremental inserts; prints times, the slowest inserts with the
-//! time their thread waited for a CPU, and a fingerprint of the grouping, so a change that
-//! should not alter results can be checked to give the same one.
+//! synthetic requests as `crates/jiesu/benches/hotspots.rs` (`hotspots::synth`, seed 7),
+//! mined, then 2,000 (or the second argument) incremental inserts; prints times, the
+//! slowest inserts with the time their thread waited for a CPU, and a fingerprint of the
+//! grouping, so a change that should not alter results can be checked to give the same one.
 //!
 //!     cargo run --release -p jiesu-text --example hotspots_profile -- 200000 [2000]
 
-use jiesu_text::bursts::sim::Rng;
-use jiesu_text::hotspots::places::extract;
-use jiesu_text::hotspots::time::{parse_timestamp, DAY_MS};
-use jiesu_text::hotspots::{mine, mine_index, HotspotConfig, HotspotRecord};
+use jiesu_text::hotspots::synth::{read_messages, synthetic};
+use jiesu_text::hotspots::{mine, mine_index, HotspotConfig};
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn load(path: &Path) -> Vec<HotspotRecord> {
-    let mut rdr = csv::Reader::from_path(path).expect("csv");
-    let h = rdr.headers().expect("header").clone();
-    let col = |n: &str| h.iter().position(|x| x == n).expect(n);
-    let (id, user, title, at, text, down, up) = (
-        col("留言编号"),
-        col("留言用户"),
-        col("留言主题"),
-        col("留言时间"),
-        col("留言详情"),
-        col("反对数"),
-        col("点赞数"),
-    );
-    rdr.records()
-        .map(|row| {
-            let row = row.expect("row");
-            HotspotRecord {
-                id: row[id].to_string(),
-                submitted_at: parse_timestamp(&row[at], 480).expect("time"),
-                title: row[title].to_string(),
-                text: row[text].to_string(),
-                upvotes: row[up].trim().parse().unwrap_or(0),
-                downvotes: row[down].trim().parse().unwrap_or(0),
-                requester: Some(row[user].to_string()),
-                ..Default::default()
-            }
-        })
-        .collect()
-}
-
-fn place_pool(rng: &mut Rng, n: usize) -> Vec<String> {
-    let chars: Vec<char> =
-        "金银华盛兴隆安康泰和平阳光新明春秋景瑞祥福德嘉丽锦绣翠湖江山河海星月松竹梅兰"
-            .chars()
-            .collect();
-    let ends = ["小区", "花园", "苑", "新城", "家园", "公寓"];
-    (0..n)
-        .map(|_| {
-            let a = chars[rng.below(chars.len())];
-            let b = chars[rng.below(chars.len())];
-            let c = chars[rng.below(chars.len())];
-            format!("{a}{b}{c}{}", ends[rng.below(ends.len())])
-        })
-        .collect()
-}
-
-/// The bench's generator, kept in step with `crates/jiesu/benches/hotspots.rs`.
-fn synthetic(real: &[HotspotRecord], n: usize, seed: u64) -> Vec<HotspotRecord> {
-    let mut rng = Rng::new(seed);
-    let places = place_pool(&mut rng, 50_000);
-    let t0 = parse_timestamp("2025-01-01 00:00:00", 480).unwrap();
-    let hot: Vec<(usize, usize, i64)> = (0..5_000)
-        .map(|_| {
-            (
-                rng.below(real.len()),
-                rng.below(places.len()),
-                rng.below(330) as i64,
-            )
-        })
-        .collect();
-    let fillers = ["请尽快处理", "再次反映", "投诉", "希望解决", ""];
-    (0..n)
-        .map(|i| {
-            let (m, p, day) = if rng.uniform() < 0.3 {
-                let (m, p, d) = hot[rng.below(hot.len())];
-                (m, p, d + rng.below(30) as i64)
-            } else {
-                (
-                    rng.below(real.len()),
-                    rng.below(places.len()),
-                    rng.below(365) as i64,
-                )
-            };
-            let src = &real[m];
-            let mut title = src.title.clone();
-            let mut text: String = src.text.chars().take(400).collect();
-            for old in extract(&format!("{}。{}", src.title, text)) {
-                title = title.replace(&old.name, &places[p]);
-                text = text.replace(&old.name, &places[p]);
-            }
-            if extract(&title).is_empty() {
-                title = format!("{}{}", places[p], title);
-            }
-            title.push_str(fillers[rng.below(fillers.len())]);
-            HotspotRecord {
-                id: format!("s{i}"),
-                submitted_at: t0 + day * DAY_MS + rng.below(86_400_000) as i64,
-                title,
-                text,
-                upvotes: if rng.below(10) == 0 {
-                    rng.below(50) as u32
-                } else {
-                    0
-                },
-                requester: Some(format!("u{}", rng.below(n / 2 + 1))),
-                ..Default::default()
-            }
-        })
-        .collect()
-}
 
 /// Field `i` of this thread's Linux schedstat: 0 is nanoseconds on a CPU, 1 nanoseconds
 /// runnable but waiting for one.
@@ -156,7 +53,7 @@ fn main() {
         .unwrap_or(200_000);
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/tipdm2020/fujian3_messages_with_votes.csv");
-    let real = load(&path);
+    let real = read_messages(&path).expect("readable 附件3 messages");
     let cfg = HotspotConfig::default();
     let t = Instant::now();
     let top = mine(real.clone(), &cfg, 10);

@@ -1,6 +1,8 @@
 //! Jiesu Chinese text intelligence: the request-category classifier (`classify`), place
 //! resolution against the Beijing gazetteer (`place`), near-duplicates (`dupes`), hotspot
-//! mining (`hotspots`), burst detection (`bursts`) and catalogue keyword matching (`keywords`).
+//! mining (`hotspots`), burst detection (`bursts`) and catalogue keyword matching
+//! (`keywords`), over one shared text normaliser; and the seeded generator and hashes
+//! (`seeded`) that they and the app's simulator share.
 
 /// Bursts of requests per place and category (未诉先办).
 pub mod bursts;
@@ -10,4 +12,6 @@ pub mod dupes;
 /// Hot problems mined from requests (热点, 举一反三).
 pub mod hotspots;
 pub mod keywords;
+mod normalize;
 pub mod place;
+pub mod seeded;

@@ -9,16 +9,19 @@
 //!         [--postgres postgres://postgres@127.0.0.1:5432/test] [--out FILE] [--server BIN]
 //!
 //! `--server` runs another build of `jiesu` (for example one saved before a change), so two
-//! builds can be compared in the same sitting: this machine's speed drifts by ±10 % from one
+//! builds can be compared in the same sitting: a shared machine's speed drifts from one
 //! quarter of an hour to the next.
 
+mod common;
+
+use common::{arg, arg_or, cpu_secs, machine, peak_rss_mib, percentile_ms as pct, phrase, Server};
 use jiesu::sim::templates::{PROBLEMS, QUESTIONS};
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The command line.
 struct Args {
     requests: usize,
     concurrency: usize,
@@ -29,102 +32,17 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        requests: 20_000,
-        concurrency: 32,
-        postgres: None,
-        out: None,
-        server: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        match k.as_str() {
-            "--requests" => {
-                a.requests = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .expect("--requests N")
-            }
-            "--concurrency" => {
-                a.concurrency = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .expect("--concurrency N")
-            }
-            "--postgres" => a.postgres = it.next(),
-            "--out" => a.out = it.next(),
-            "--server" => a.server = it.next(),
-            _ => {}
-        }
+    Args {
+        requests: arg_or("--requests", 20_000),
+        concurrency: arg_or("--concurrency", 32),
+        postgres: arg("--postgres"),
+        out: arg("--out"),
+        server: arg("--server"),
     }
-    a
-}
-
-fn pct(v: &mut [Duration], p: f64) -> f64 {
-    v.sort();
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i].as_secs_f64() * 1000.0
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_default();
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .next()
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
-    let rustc = Command::new("rustc")
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default();
-    format!(
-        "{} cores ({cpu}), {mem:.0} GiB RAM, load average {load} at the start; {rustc}; jiesu {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        env!("CARGO_PKG_VERSION")
-    )
-}
-
-fn peak_rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Seconds the server is left to finish background work before its CPU time is read.
 const SETTLE_SECS: u64 = 6;
-
-/// CPU time (user + system) a process has used so far, in seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    let tick = 100.0; // USER_HZ on Linux
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            // Fields after the command name, which is in parentheses and may hold spaces.
-            let rest = s.rsplit_once(')')?.1;
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / tick)
-        })
-        .unwrap_or(0.0)
-}
 
 /// CPU time of every PostgreSQL server process on the machine, in seconds.
 fn postgres_cpu_secs() -> f64 {
@@ -204,58 +122,6 @@ async fn raw_inserts(
     Ok(rate)
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_server(
-    dir: &std::path::Path,
-    db: Option<&str>,
-    server_bin: Option<&str>,
-) -> anyhow::Result<Server> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let bin = server_bin.unwrap_or(env!("CARGO_BIN_EXE_jiesu"));
-    let mut cmd = Command::new(bin);
-    cmd.arg("serve")
-        .env("JIESU_DATA_DIR", dir)
-        .env("JIESU_ADDR", format!("127.0.0.1:{port}"))
-        .env("JIESU_ADMIN_PASSWORD", "bench-password")
-        .env("JIESU_LOG", "warn")
-        .stdout(Stdio::null());
-    match db {
-        Some(url) => cmd.env("JIESU_DATABASE_URL", url),
-        None => cmd.env_remove("JIESU_DATABASE_URL"),
-    };
-    let child = cmd.spawn()?;
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if client
-            .get(format!("{}/healthz", server.base))
-            .send()
-            .await
-            .is_ok()
-        {
-            return Ok(server);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("the server did not start")
-}
-
 fn texts() -> Vec<String> {
     let places = [
         "花家地西里",
@@ -270,11 +136,7 @@ fn texts() -> Vec<String> {
     let mut out = Vec::new();
     for (i, p) in PROBLEMS.iter().enumerate() {
         for (j, t) in p.texts.iter().enumerate() {
-            out.push(
-                t.replace("{p}", places[(i + j) % places.len()])
-                    .replace("{b}", "3")
-                    .replace("{h}", "十二"),
-            );
+            out.push(phrase(t, places[(i + j) % places.len()], 3));
         }
     }
     for q in QUESTIONS {
@@ -291,16 +153,7 @@ async fn intake(
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
-    let token: String = client
-        .post(format!("{}/api/v1/auth/token", server.base))
-        .json(&json!({ "username": "admin", "password": "bench-password" }))
-        .send()
-        .await?
-        .json::<serde_json::Value>()
-        .await?["token"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let token = server.admin_token(&client).await?;
     let texts = Arc::new(texts());
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
@@ -374,15 +227,8 @@ async fn main() -> anyhow::Result<()> {
     let (db_url, name, raw_url, sqlite) = match &a.postgres {
         Some(admin) => {
             use sqlx::Connection;
-            let db = format!("jiesu_bench_{}", std::process::id());
+            let url = common::create_postgres_database(admin).await?;
             let mut c = sqlx::PgConnection::connect(admin).await?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {db}"))
-                .execute(&mut c)
-                .await?;
-            sqlx::query(&format!("CREATE DATABASE {db}"))
-                .execute(&mut c)
-                .await?;
-            let url = format!("{}/{db}", admin.rsplit_once('/').expect("url").0);
             let version: String = sqlx::query_scalar("SHOW server_version")
                 .fetch_one(&mut c)
                 .await?;
@@ -409,7 +255,13 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("raw insert limit …");
     let raw = raw_inserts(&raw_url, sqlite, a.concurrency, 5.0).await?;
     eprintln!("{raw:.0} rows/s; starting the server …");
-    let server = start_server(dir.path(), db_url.as_deref(), a.server.as_deref()).await?;
+    let server = Server::start(
+        dir.path(),
+        db_url.as_deref(),
+        a.server.as_deref(),
+        Duration::from_secs(60),
+    )
+    .await?;
     let _ = intake(&server, 300.min(a.requests), a.concurrency).await?; // warm-up
     eprintln!(
         "intake of {} requests at concurrency {} …",
@@ -417,7 +269,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let (server_cpu0, client_cpu0) = (cpu_secs(server.child.id()), cpu_secs(std::process::id()));
     let pg_cpu0 = postgres_cpu_secs();
-    let (rate, mut pairs, mut creates) = intake(&server, a.requests, a.concurrency).await?;
+    let (rate, pairs, creates) = intake(&server, a.requests, a.concurrency).await?;
     // Work the intakes left behind (search index catch-up, merges) counts too: let it finish.
     tokio::time::sleep(Duration::from_secs(SETTLE_SECS)).await;
     let server_cpu = (cpu_secs(server.child.id()) - server_cpu0) * 1000.0 / a.requests as f64;
@@ -445,26 +297,18 @@ async fn main() -> anyhow::Result<()> {
          | server peak memory (VmHWM) after {} intakes | {rss:.0} MiB |\n",
         machine(),
         a.concurrency,
-        pct(&mut pairs, 0.5),
-        pct(&mut pairs, 0.99),
-        pct(&mut creates, 0.5),
-        pct(&mut creates, 0.99),
+        pct(&pairs, 0.5),
+        pct(&pairs, 0.99),
+        pct(&creates, 0.5),
+        pct(&creates, 0.99),
         if sqlite { "one writer" } else { "same concurrency" },
         rate / raw,
         cores * 1000.0 / (server_cpu + db_cpu + client_cpu),
         a.requests + 300.min(a.requests),
     );
-    print!("{report}");
-    if let Some(out) = a.out {
-        std::fs::write(out, &report)?;
-    }
+    common::write_report(a.out.as_deref().map(std::path::Path::new), &report)?;
     if let (Some(admin), Some(url)) = (&a.postgres, db_url) {
-        use sqlx::Connection;
-        let db = url.rsplit('/').next().unwrap_or_default().to_string();
-        let mut c = sqlx::PgConnection::connect(admin).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-            .execute(&mut c)
-            .await?;
+        common::drop_postgres_database(admin, &url).await?;
     }
     Ok(())
 }

@@ -3,50 +3,26 @@
 //!
 //!     cargo bench -p jiesu --bench kpi -- --requests 2000000 [--postgres URL] --out benches/kpi-report.md
 
+mod common;
+
+use common::{arg, arg_or};
 use jiesu::clock::SystemClock;
 use jiesu::config::Config;
 use jiesu::services::kpi::{ranking_json, Level, Month};
+use jiesu_text::seeded::Rng;
 use std::sync::Arc;
 use std::time::Instant;
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let n: usize = arg("--requests")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let n: usize = arg_or("--requests", 100_000);
     let dir = tempfile::tempdir()?;
     let mut config = Config::from_env()?;
     config.data_dir = dir.path().to_path_buf();
     config.database_url = None;
     let backend = match arg("--postgres") {
         Some(admin) => {
-            use sqlx::Connection;
-            let db = format!("jiesu_bench_{}", std::process::id());
-            let mut c = sqlx::PgConnection::connect(&admin).await?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {db}"))
-                .execute(&mut c)
-                .await?;
-            sqlx::query(&format!("CREATE DATABASE {db}"))
-                .execute(&mut c)
-                .await?;
-            config.database_url = Some(format!("{}/{db}", admin.rsplit_once('/').expect("url").0));
+            config.database_url = Some(common::create_postgres_database(&admin).await?);
             "PostgreSQL 15"
         }
         None => "SQLite (WAL)",
@@ -62,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
         .local_midnight(month.next().first_day())
         .timestamp_millis()
         - start;
-    let mut rng = Rng(0x2545f4914f6cdd1d);
+    let mut rng = Rng::new(0x2545f4914f6cdd1d);
     let t0 = Instant::now();
     let batch = 1000;
     for chunk_start in (0..n).step_by(batch) {
@@ -73,15 +49,15 @@ async fn main() -> anyhow::Result<()> {
         let mut cbs = String::from("INSERT INTO callbacks (id, request_id, round, reached, resolved, satisfaction, note, outcome, agent_id, at) VALUES ");
         let mut any_cb = false;
         for i in chunk_start..end {
-            let at = start + (rng.next() % span as u64) as i64;
-            let (code, path) = &streets[(rng.next() % streets.len() as u64) as usize];
+            let at = start + rng.below(span as usize) as i64;
+            let (code, path) = &streets[rng.below(streets.len())];
             let sep = if i == chunk_start { "" } else { ", " };
             req += &format!("{sep}('r{i}', 'n{i}', '110000', 'complaint', 'phone', 'closed', 't', 'b', '', '', '13800000000', 0, 1, 0, 1, 'bench', {at}, {at})");
-            let ack = at + (rng.next() % 240) as i64 * 60_000;
+            let ack = at + rng.below(240) as i64 * 60_000;
             asg += &format!("{sep}('a{i}', 'r{i}', '110000', '{code}', '{path}', 'lead', 1, 'replied', 'general', {at}, {}, {}, {}, {ack}, {ack}, 'bench')", at + 7_200_000, at + 604_800_000, at + 483_840_000);
-            if rng.next() % 10 < 7 {
-                let resolved = (rng.next() % 10 < 8) as i64;
-                let sat = ["satisfied", "basic", "unsatisfied"][(rng.next() % 3) as usize];
+            if rng.below(10) < 7 {
+                let resolved = (rng.below(10) < 8) as i64;
+                let sat = ["satisfied", "basic", "unsatisfied"][rng.below(3)];
                 cbs += &format!(
                     "{}('c{i}', 'r{i}', 1, 1, {resolved}, '{sat}', NULL, 'closed', 'bench', {})",
                     if any_cb { ", " } else { "" },
@@ -151,10 +127,10 @@ async fn main() -> anyhow::Result<()> {
          | plain scan ÷ ranking (how many times faster the ranking is) | {:.1}× |\n| recount ÷ ranking | {:.0}× |\n",
         streets.len(), best(&rank), best(&base), best(&recount), best(&base) / best(&rank), best(&recount) / best(&rank),
     );
-    print!("{report}");
-    if let Some(out) = arg("--out") {
-        std::fs::write(out, &report)?;
-    }
+    common::write_report(arg("--out").as_deref().map(std::path::Path::new), &report)?;
     state.store.close().await;
+    if let (Some(admin), Some(url)) = (arg("--postgres"), &config.database_url) {
+        common::drop_postgres_database(&admin, url).await?;
+    }
     Ok(())
 }

@@ -6,37 +6,13 @@
 //!
 //!     cargo bench -p jiesu --bench memory -- --stored 1000000,5000000 [--out FILE]
 
+mod common;
+
+use common::{arg, phrase, status_mib, Server};
 use jiesu::sim::templates::PROBLEMS;
+use jiesu_text::seeded::Rng;
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn status_kib(pid: u32, key: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-}
 
 /// Loads `n` requests straight into the database (the server is not running).
 async fn load(dir: &std::path::Path, n: usize) -> anyhow::Result<usize> {
@@ -62,35 +38,25 @@ async fn load(dir: &std::path::Path, n: usize) -> anyhow::Result<usize> {
         .iter()
         .flat_map(|p| p.texts.iter())
         .enumerate()
-        .map(|(i, t)| {
-            t.replace("{p}", places[i % places.len()])
-                .replace("{b}", "5")
-                .replace("{h}", "十二")
-        })
+        .map(|(i, t)| phrase(t, places[i % places.len()], 5))
         .collect();
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let mut open = 0;
     for start in (0..n).step_by(2000) {
         let end = (start + 2000).min(n);
         let mut sql = String::from("INSERT INTO requests (id, number, jurisdiction, kind, channel, status, title, body, address, requester_name, requester_phone, confidential, round, callback_attempts, callback_done, created_by, created_at, updated_at) VALUES ");
         for i in start..end {
             // Spread over the year, a little denser towards now.
-            let age = ((next() % 1_000_000) as f64 / 1e6).powf(1.3) * year as f64;
+            let age = rng.f64().powf(1.3) * year as f64;
             let at = now - age as i64;
             let recent = now - at < month;
-            let status = if recent && next() % 10 < 4 {
+            let status = if recent && rng.below(10) < 4 {
                 open += 1;
                 "in_progress"
             } else {
                 "closed"
             };
-            let text = &texts[(next() % texts.len() as u64) as usize];
+            let text = &texts[rng.below(texts.len())];
             let title: String = text.chars().take(20).collect();
             let sep = if i == start { "" } else { ", " };
             sql += &format!("{sep}('m{i}', 'N{i}', '110000', 'complaint', 'phone', '{status}', '{title}', '{text} 编号{i}', '', '王女士', '1380000{:04}', 0, 1, 0, 0, 'bench', {at}, {at})", i % 10_000);
@@ -104,45 +70,12 @@ async fn load(dir: &std::path::Path, n: usize) -> anyhow::Result<usize> {
 }
 
 async fn serve_and_measure(dir: &std::path::Path) -> anyhow::Result<(f64, f64, f64)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_jiesu"))
-        .arg("serve")
-        .env("JIESU_DATA_DIR", dir)
-        .env("JIESU_ADDR", format!("127.0.0.1:{port}"))
-        .env("JIESU_ADMIN_PASSWORD", "bench-password")
-        .env("JIESU_LOG", "warn")
-        .env_remove("JIESU_DATABASE_URL")
-        .stdout(Stdio::null())
-        .spawn()?;
-    let server = Server(child);
-    let base = format!("http://127.0.0.1:{port}");
+    let server = Server::start(dir, None, None, Duration::from_secs(1800)).await?;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    loop {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(1800), "no start");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let startup = started.elapsed().as_secs_f64();
-    let token = client
-        .post(format!("{base}/api/v1/auth/token"))
-        .json(&json!({ "username": "admin", "password": "bench-password" }))
-        .send()
-        .await?
-        .json::<serde_json::Value>()
-        .await?["token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let token = server.admin_token(&client).await?;
     for (i, p) in PROBLEMS.iter().cycle().take(300).enumerate() {
-        let text = p.texts[0]
-            .replace("{p}", "花家地西里")
-            .replace("{b}", "3")
-            .replace("{h}", "十二");
+        let text = phrase(p.texts[0], "花家地西里", 3);
         let s: serde_json::Value = client
             .post(format!("{base}/api/v1/requests/suggest"))
             .bearer_auth(&token)
@@ -180,11 +113,11 @@ async fn serve_and_measure(dir: &std::path::Path) -> anyhow::Result<(f64, f64, f
         .bearer_auth(&token)
         .send()
         .await?;
-    let pid = server.0.id();
+    let pid = server.child.id();
     Ok((
-        status_kib(pid, "VmHWM:") / 1024.0,
-        status_kib(pid, "VmRSS:") / 1024.0,
-        startup,
+        status_mib(pid, "VmHWM:"),
+        status_mib(pid, "VmRSS:"),
+        server.startup_secs,
     ))
 }
 
@@ -226,9 +159,6 @@ async fn main() -> anyhow::Result<()> {
             peak / base
         );
     }
-    print!("{report}");
-    if let Some(out) = arg("--out") {
-        std::fs::write(out, &report)?;
-    }
+    common::write_report(arg("--out").as_deref().map(std::path::Path::new), &report)?;
     Ok(())
 }

@@ -5,13 +5,18 @@
 //!
 //!     cargo bench -p jiesu --bench text -- --docs 1000000 --out benches/text-report.md
 
+mod common;
+
+use common::{arg, arg_or, machine, peak_rss_mib, percentile_ms as pct};
 use jiesu::services::search::{BulkRequest, SearchFilter, SearchIndex};
 use jiesu_text::classify::{self, TrainOptions};
 use jiesu_text::dupes::{DupConfig, DupIndex};
 use jiesu_text::place::Gazetteer;
+use jiesu_text::seeded::Rng;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+/// The command line.
 struct Args {
     docs: usize,
     queries: usize,
@@ -19,51 +24,10 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        docs: 100_000,
-        queries: 500,
-        out: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        match k.as_str() {
-            "--docs" => a.docs = it.next().and_then(|v| v.parse().ok()).expect("--docs N"),
-            "--queries" => a.queries = it.next().and_then(|v| v.parse().ok()).expect("--queries N"),
-            "--out" => a.out = it.next().map(PathBuf::from),
-            _ => {} // cargo passes --bench
-        }
-    }
-    a
-}
-
-fn pct(mut v: Vec<Duration>, p: f64) -> f64 {
-    v.sort();
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i].as_secs_f64() * 1000.0
-}
-
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-/// Deterministic xorshift.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    Args {
+        docs: arg_or("--docs", 100_000),
+        queries: arg_or("--queries", 500),
+        out: arg("--out").map(PathBuf::from),
     }
 }
 
@@ -85,11 +49,11 @@ fn main() -> anyhow::Result<()> {
             (c.len() >= 5 && c[2] == "community").then(|| (c[0].to_string(), c[4].to_string()))
         })
         .collect();
-    let mut rng = Rng(0x9e3779b97f4a7c15);
+    let mut rng = Rng::new(0x9e3779b97f4a7c15);
     let docs: Vec<(String, String, String)> = (0..a.docs)
         .map(|i| {
             let t = &texts[i % texts.len()];
-            let (_, comm) = &communities[rng.pick(communities.len())];
+            let (_, comm) = &communities[rng.below(communities.len())];
             let title: String = t.chars().take(30).collect();
             (format!("r{i:08}"), title, format!("{comm}{t}"))
         })
@@ -97,8 +61,8 @@ fn main() -> anyhow::Result<()> {
     let created = chrono::Utc::now();
     let mut report = format!(
         "# Text benchmark\n\n{} requests built from {} real TipDM messages, each given a random Beijing community; \
-         {} queries; machine: {} cores; jiesu {}.\n\n",
-        a.docs, texts.len(), a.queries, std::thread::available_parallelism().map_or(0, |n| n.get()), env!("CARGO_PKG_VERSION"),
+         {} queries; machine: {}.\n\n",
+        a.docs, texts.len(), a.queries, machine(),
     );
 
     // Search: tantivy vs a LIKE scan over the same rows.
@@ -146,7 +110,7 @@ fn main() -> anyhow::Result<()> {
     let tok = jieba_rs::Jieba::new();
     let words: Vec<String> = (0..a.queries)
         .map(|_| loop {
-            let t = &texts[rng.pick(texts.len())];
+            let t = &texts[rng.below(texts.len())];
             let ws: Vec<String> = tok
                 .cut(t, false)
                 .into_iter()
@@ -157,7 +121,7 @@ fn main() -> anyhow::Result<()> {
                 })
                 .collect();
             if !ws.is_empty() {
-                break ws[rng.pick(ws.len())].clone();
+                break ws[rng.below(ws.len())].clone();
             }
         })
         .collect();
@@ -179,8 +143,8 @@ fn main() -> anyhow::Result<()> {
         "## Search at {} requests\n\n| | p50 ms | p99 ms |\n|---|---|---|\n| tantivy (jieba + n-grams, BM25 top 20, total count) | {:.2} | {:.2} |\n\
          | baseline: SQLite `LIKE '%word%'` scan, first 20 | {:.2} | {:.2} |\n| ratio baseline / tantivy | {:.1}× | {:.1}× |\n\n\
          Index build: {:.0} s ({:.0} requests/s); {:.1} hits per query on average.\n\n",
-        a.docs, pct(tv.clone(), 0.5), pct(tv.clone(), 0.99), pct(like.clone(), 0.5), pct(like.clone(), 0.99),
-        pct(like.clone(), 0.5) / pct(tv.clone(), 0.5), pct(like, 0.99) / pct(tv, 0.99),
+        a.docs, pct(&tv, 0.5), pct(&tv, 0.99), pct(&like, 0.5), pct(&like, 0.99),
+        pct(&like, 0.5) / pct(&tv, 0.5), pct(&like, 0.99) / pct(&tv, 0.99),
         build.as_secs_f64(), a.docs as f64 / build.as_secs_f64(), found as f64 / words.len() as f64,
     );
     drop(index);
@@ -200,8 +164,8 @@ fn main() -> anyhow::Result<()> {
     let (mut sugg, mut base, mut parts) =
         (Vec::new(), Vec::new(), [Vec::new(), Vec::new(), Vec::new()]);
     for _ in 0..a.queries {
-        let (_, comm) = &communities[rng.pick(communities.len())];
-        let text = format!("{comm}{}", texts[rng.pick(texts.len())]);
+        let (_, comm) = &communities[rng.below(communities.len())];
+        let text = format!("{comm}{}", texts[rng.below(texts.len())]);
         let t = Instant::now();
         let _ = tok.cut(&text, true);
         base.push(t.elapsed());
@@ -225,14 +189,11 @@ fn main() -> anyhow::Result<()> {
          Classifier trained in {:.1} s on {} messages; duplicate index built in {:.1} s. The database parts of a suggestion \
          (catalogue rules, unit names, the duplicates' rows, storing the suggestion) are not in these numbers. Peak RSS {:.0} MiB.\n",
         a.docs,
-        pct(parts[0].clone(), 0.5), pct(parts[0].clone(), 0.99), pct(parts[1].clone(), 0.5), pct(parts[1].clone(), 0.99),
-        pct(parts[2].clone(), 0.5), pct(parts[2].clone(), 0.99), pct(sugg.clone(), 0.5), pct(sugg.clone(), 0.99),
-        pct(base.clone(), 0.5), pct(base.clone(), 0.99), pct(sugg.clone(), 0.5) / pct(base.clone(), 0.5), pct(sugg, 0.99) / pct(base, 0.99),
-        train_s, examples.len(), dup_build, rss_mib(),
+        pct(&parts[0], 0.5), pct(&parts[0], 0.99), pct(&parts[1], 0.5), pct(&parts[1], 0.99),
+        pct(&parts[2], 0.5), pct(&parts[2], 0.99), pct(&sugg, 0.5), pct(&sugg, 0.99),
+        pct(&base, 0.5), pct(&base, 0.99), pct(&sugg, 0.5) / pct(&base, 0.5), pct(&sugg, 0.99) / pct(&base, 0.99),
+        train_s, examples.len(), dup_build, peak_rss_mib(std::process::id()),
     );
-    print!("{report}");
-    if let Some(out) = a.out {
-        std::fs::write(out, &report)?;
-    }
+    common::write_report(a.out.as_deref(), &report)?;
     Ok(())
 }

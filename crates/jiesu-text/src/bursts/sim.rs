@@ -3,6 +3,7 @@
 //! false alarms (alerts on series-days outside any burst). For tests and the benchmark.
 
 use super::{BurstConfig, BurstDetector};
+use crate::seeded::Rng;
 
 /// Shape of the synthetic stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,53 +55,24 @@ pub struct SimStream {
     pub bursts: Vec<PlantedBurst>,
 }
 
-/// Deterministic xorshift64*.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed (0 is replaced).
-    pub fn new(seed: u64) -> Self {
-        Rng(seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+/// A Poisson draw: multiplication for small means, a rounded normal for large ones.
+pub fn poisson(rng: &mut Rng, mu: f64) -> u64 {
+    if mu <= 0.0 {
+        return 0;
     }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    if mu > 60.0 {
+        let z = (-2.0 * rng.f64().max(1e-300).ln()).sqrt()
+            * (2.0 * std::f64::consts::PI * rng.f64()).cos();
+        return (mu + z * mu.sqrt()).round().max(0.0) as u64;
     }
-
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in 0..n.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-
-    /// A Poisson draw: multiplication for small means, a rounded normal for large ones.
-    pub fn poisson(&mut self, mu: f64) -> u64 {
-        if mu <= 0.0 {
-            return 0;
+    let limit = (-mu).exp();
+    let (mut k, mut p) = (0u64, 1.0);
+    loop {
+        p *= rng.f64();
+        if p <= limit {
+            return k;
         }
-        if mu > 60.0 {
-            let z = (-2.0 * self.uniform().max(1e-300).ln()).sqrt()
-                * (2.0 * std::f64::consts::PI * self.uniform()).cos();
-            return (mu + z * mu.sqrt()).round().max(0.0) as u64;
-        }
-        let limit = (-mu).exp();
-        let (mut k, mut p) = (0u64, 1.0);
-        loop {
-            p *= self.uniform();
-            if p <= limit {
-                return k;
-            }
-            k += 1;
-        }
+        k += 1;
     }
 }
 
@@ -114,9 +86,9 @@ pub fn simulate(cfg: &SimConfig) -> SimStream {
     let mut rng = Rng::new(cfg.seed);
     let (mut counts, mut baselines, mut bursts) = (Vec::new(), Vec::new(), Vec::new());
     for s in 0..cfg.series {
-        let base = (0.2f64.ln() + rng.uniform() * (100.0f64).ln()).exp();
-        let phase = rng.uniform() * std::f64::consts::TAU;
-        let burst = (rng.uniform() < cfg.burst_share && cfg.days > 80).then(|| PlantedBurst {
+        let base = (0.2f64.ln() + rng.f64() * (100.0f64).ln()).exp();
+        let phase = rng.f64() * std::f64::consts::TAU;
+        let burst = (rng.f64() < cfg.burst_share && cfg.days > 80).then(|| PlantedBurst {
             series: s,
             start: 60 + rng.below(cfg.days - 75),
             days: 3 + rng.below(8),
@@ -132,7 +104,7 @@ pub fn simulate(cfg: &SimConfig) -> SimStream {
                         mu *= b.multiplier;
                     }
                 }
-                rng.poisson(mu)
+                poisson(&mut rng, mu)
             })
             .collect();
         counts.push(row);

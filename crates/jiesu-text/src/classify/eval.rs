@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::svm::Rng;
 use super::{train, ClassifyError, Model, TrainOptions, TrainingExample};
+use crate::seeded::Rng;
 
 /// Precision, recall, F1 and support of one label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 use jieba_rs::Jieba;
 use serde::{Deserialize, Serialize};
 
+use crate::normalize::Normalizer;
+
 /// Longest text (in characters) the classifier looks at; longer input is cut to its first
 /// `MAX_CHARS` characters. The longest training message has about 9,200 characters.
 pub const MAX_CHARS: usize = 20_000;
@@ -71,30 +73,14 @@ pub(crate) fn jieba() -> &'static Jieba {
     JIEBA.get_or_init(Jieba::new)
 }
 
-/// Cuts to [`MAX_CHARS`], folds full-width ASCII to half-width, lower-cases, turns control
-/// characters and whitespace runs into one space and trims.
+/// The first [`MAX_CHARS`] characters of `text` through the crate's [`Normalizer`],
+/// lower-cased, each run of whitespace and control characters made one space (none at the
+/// ends).
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_CHARS * 4));
-    let mut pending_space = false;
-    for c in text.chars().take(MAX_CHARS) {
-        let c = match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        };
-        if c.is_whitespace() || c.is_control() || c == '\u{FEFF}' {
-            pending_space = !out.is_empty();
-            continue;
-        }
-        if pending_space {
-            out.push(' ');
-            pending_space = false;
-        }
-        for l in c.to_lowercase() {
-            out.push(l);
-        }
-    }
-    out
+    Normalizer::reading(MAX_CHARS)
+        .collapse_spaces()
+        .lowercase()
+        .string(text)
 }
 
 /// The title part of a normalised text (see [`FeatureOptions::title_ngram_max`]).

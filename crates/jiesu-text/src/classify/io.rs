@@ -14,18 +14,13 @@ use super::model::{Model, ModelMetrics};
 use super::options::TrainOptions;
 use super::vocab::Vocabulary;
 use super::ClassifyError;
+use crate::seeded::fnv1a;
 
 /// Version of the `model.bin` layout; `load` refuses any other.
 pub const FORMAT_VERSION: u32 = 1;
 const MAGIC: &[u8; 8] = b"JIESUCLF";
 const WEIGHTS: &str = "model.bin";
 const METRICS: &str = "metrics.json";
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());

@@ -1,10 +1,11 @@
 //! One-vs-rest linear SVM trained by dual coordinate descent (the liblinear algorithm of
 //! Hsieh et al. 2008, with shrinking), L2-regularised with L2 (squared hinge) or L1 (hinge)
-//! loss, plus a small deterministic random number generator.
+//! loss; the order of coordinates comes from the crate's seeded generator.
 
 use serde::{Deserialize, Serialize};
 
 use super::features::SparseVec;
+use crate::seeded::Rng;
 
 /// Loss of the linear SVM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,38 +48,6 @@ impl Binary {
             s += f64::from(self.w[i as usize]) * f64::from(v);
         }
         s
-    }
-}
-
-/// SplitMix64: small, fast and fully deterministic for a given seed.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// New generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform integer in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-
-    /// Fisher–Yates shuffle.
-    pub fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, self.below(i + 1));
-        }
     }
 }
 
@@ -198,7 +167,7 @@ pub fn train_ovr(
 
 #[cfg(test)]
 mod tests {
-    //! Unit tests of the dual coordinate descent solver and the RNG.
+    //! Unit tests of the dual coordinate descent solver.
 
     use super::*;
 
@@ -265,11 +234,5 @@ mod tests {
         let a = train_ovr(&xs, &labels, 2, 8, &opts(SvmLoss::SquaredHinge), 3);
         let b = train_ovr(&xs, &labels, 2, 8, &opts(SvmLoss::SquaredHinge), 3);
         assert_eq!(a, b);
-    }
-
-    #[test]
-    fn rng_below_stays_in_range() {
-        let mut r = Rng::new(0);
-        assert!((0..1000).all(|_| r.below(7) < 7));
     }
 }

@@ -2,18 +2,14 @@
 //! flat open-addressing table of 16-byte slots, so that a lookup usually touches a single
 //! cache line (the vocabulary has ~0.3M terms and each message needs ~1,000 lookups).
 
+use crate::seeded::{mix64, Fnv1a};
+
 /// Stable 64-bit key of a term in a block: FNV-1a over the block byte and the UTF-8 bytes,
 /// then a SplitMix64 finaliser so that the low bits (the table position) are well mixed.
 /// Two distinct terms share a key with probability ~2⁻⁶⁴ per pair.
 pub fn term_key(block: usize, term: &str) -> u64 {
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut h = (0xcbf2_9ce4_8422_2325u64 ^ block as u64).wrapping_mul(PRIME);
-    for &b in term.as_bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(PRIME);
-    }
-    let z = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    let block = u8::try_from(block).expect("a block number fits a byte");
+    mix64(Fnv1a::new().write(&[block]).write(term.as_bytes()).finish())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -106,7 +106,7 @@ fn million() {
     let mut text = || -> String {
         let mut s = String::new();
         for _ in 0..30 {
-            state = normalize::splitmix64(state);
+            state = crate::seeded::splitmix64(state);
             let src = &pool[state as usize % pool.len()];
             let at = (state >> 32) as usize % (src.len() - 9);
             s.extend(&src[at..at + 10]);

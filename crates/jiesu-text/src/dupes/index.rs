@@ -5,8 +5,9 @@
 use rustc_hash::FxHashMap;
 
 use super::minhash::{estimate, MinHasher};
-use super::normalize::{normalize, shingle_hashes, splitmix64};
+use super::normalize::{normalize, shingle_hashes};
 use super::{DupConfig, DupHit};
+use crate::seeded::splitmix64;
 
 /// End of a bucket chain.
 /// Candidates a query takes from each band at least.
@@ -18,7 +19,7 @@ const MIN_TABLE: usize = 1 << 10;
 
 /// Incremental MinHash-LSH index of request texts (并单候选). Per document it stores only
 /// the 16-bit signature and bucket links, about `2·num_perm + (8 to 12)·bands + 30` bytes
-/// (measured: 542 MB for a million documents at the default), never the text.
+/// (see BENCHMARKS.md for a million documents), never the text.
 #[derive(Debug, Clone)]
 pub struct DupIndex {
     cfg: DupConfig,
@@ -44,8 +45,7 @@ impl DupIndex {
     }
 
     /// An empty index sized for `n` documents. Growing past the bucket tables relinks every
-    /// document once (about a second at a million), so a long-lived intake index should be
-    /// sized up front.
+    /// document once, so a long-lived intake index should be sized up front.
     pub fn with_capacity(cfg: DupConfig, n: usize) -> Self {
         let cfg = cfg.validated();
         let table = n.max(MIN_TABLE).next_power_of_two();

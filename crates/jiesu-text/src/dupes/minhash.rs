@@ -1,7 +1,7 @@
 //! Deterministic MinHash signatures over shingle hashes. Owns the permutation family and
 //! the signature estimate of Jaccard similarity; knows nothing of banding or documents.
 
-use super::normalize::splitmix64;
+use crate::seeded::splitmix64;
 
 /// Seed of the permutation family. Changing it invalidates every stored signature.
 const SEED: u64 = 0x6A69_6573_752D_6475; // "jiesu-du"

@@ -1,6 +1,6 @@
 //! Near-duplicate requests (并单): character-shingle MinHash with LSH banding, so intake can
 //! offer to merge a new request into an open one about the same problem at the same place.
-//! Owns text normalisation, the incremental [`DupIndex`], batch [`group`]ing and pairwise
+//! Owns what counts as the same text, the incremental [`DupIndex`], batch [`group`]ing and pairwise
 //! scoring; it does not decide which requests are open or inside the merge window.
 //!
 //! ```

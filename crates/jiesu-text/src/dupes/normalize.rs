@@ -1,59 +1,20 @@
-//! Text normalisation and character shingling for near-duplicate detection. Owns what
-//! counts as "the same text" (which characters survive, how shingles are hashed); knows
-//! nothing of MinHash or the index.
+//! What counts as "the same text" for near-duplicate detection (which characters survive
+//! the crate's normaliser, how shingles are hashed); knows nothing of MinHash or the index.
 
-/// Normalises `text` for shingling and keeps at most `max_chars` characters of the result.
-/// At most `4 * max_chars + 4096` input characters are read, so huge inputs cost bounded time.
-///
-/// Full-width ASCII becomes half-width and ASCII letters are lower-cased; spreadsheet escapes
-/// (`_x000D_`) and `http(s)://` links are dropped; then only letters, digits and CJK
-/// characters survive (`char::is_alphanumeric`), so whitespace, the site's "\n\t\t\t"
+use crate::normalize::Normalizer;
+use crate::seeded::splitmix64;
+
+/// Normalises `text` for shingling and keeps at most `max_chars` characters of the result
+/// (reading at most `4 * max_chars + 4096` characters): the crate's [`Normalizer`] with
+/// letters lower-cased, spreadsheet escapes (`_x000D_`) and `http(s)://` links dropped, and
+/// only letters, digits and CJK characters kept, so whitespace, the site's "\n\t\t\t"
 /// padding, punctuation, symbols, emoji and control characters all disappear.
 pub fn normalize(text: &str, max_chars: usize) -> Vec<char> {
-    let mut out = Vec::with_capacity(text.len().min(max_chars) / 2);
-    let scan = max_chars.saturating_mul(4).saturating_add(4096);
-    let chars: Vec<char> = text.chars().take(scan).map(half_width).collect();
-    let mut i = 0;
-    while i < chars.len() && out.len() < max_chars {
-        if let Some(skip) = noise_len(&chars[i..]) {
-            i += skip;
-            continue;
-        }
-        let c = chars[i];
-        if c.is_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        }
-        i += 1;
-    }
-    out
-}
-
-/// Full-width forms (U+FF01..U+FF5E) and the ideographic space map to their ASCII twins.
-fn half_width(c: char) -> char {
-    match c {
-        '\u{3000}' => ' ',
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
-    }
-}
-
-/// Length of an ASCII noise token starting at `s[0]`, if one starts there: an Excel
-/// `_xHHHH_` escape (the data has `_x000D_` where a carriage return was) or a URL, which is
-/// anonymised to the same `https://baidu.com/` in the data and would only add false overlap.
-fn noise_len(s: &[char]) -> Option<usize> {
-    let hex = |c: &[char]| c.iter().all(char::is_ascii_hexdigit);
-    if s.len() >= 7 && s[0] == '_' && s[1] == 'x' && s[6] == '_' && hex(&s[2..6]) {
-        return Some(7);
-    }
-    let starts = |p: &str| p.chars().zip(s).filter(|(a, b)| a == *b).count() == p.len();
-    if starts("http://") || starts("https://") {
-        let n = s
-            .iter()
-            .take_while(|c| c.is_ascii_graphic() && !matches!(c, '"' | '<' | '>'))
-            .count();
-        return Some(n);
-    }
-    None
+    Normalizer::keeping(max_chars)
+        .lowercase()
+        .alphanumeric_only()
+        .drop_noise()
+        .chars(text)
 }
 
 /// Hashes of the distinct `k`-character shingles of normalised `chars`, sorted.
@@ -83,14 +44,6 @@ fn shingle_hash(chars: &[char]) -> u64 {
         h = h.rotate_left(21) ^ c as u64;
     }
     splitmix64(h)
-}
-
-/// The SplitMix64 finaliser (Steele, Lea, Flood 2014): a cheap bijective 64-bit mixer.
-pub fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Exact Jaccard similarity of two sorted, deduplicated hash lists (0 when either is empty).

@@ -1,13 +1,12 @@
-//! Document frequencies of terms over the requests indexed so far, and the IDF weights
-//! that follow. Open-addressing tables of its own rather than a `HashMap`, so that a
-//! request's few hundred terms can be brought into cache together before they are counted
-//! (at 1 M requests the counting waited on one cache miss after another); split into
-//! shards that grow one at a time, so no insert rehashes the whole vocabulary.
+//! Document frequencies of terms over the requests indexed so far, the IDF weights that
+//! follow and what is weighed by them (IDF cosine, LSH keys that skip common terms).
+//! Open-addressing tables of its own rather than a `HashMap`, so that a request's few
+//! hundred terms can be brought into cache together before they are counted (at 1 M
+//! requests the counting waited on one cache miss after another); split into shards that
+//! grow one at a time, so no insert rehashes the whole vocabulary.
 
-use super::terms::{Term, TermVec};
-
-/// No term packs to this (two characters take 42 bits).
-const VACANT: Term = u64::MAX;
+use super::terms::{Term, TermVec, VACANT};
+use crate::seeded::{fibonacci, splitmix64};
 /// Shards are chosen by this many top bits of a term's hash.
 const SHARD_BITS: u32 = 6;
 
@@ -67,17 +66,13 @@ impl Shard {
         self.shift = 64 - size.trailing_zeros();
         let mask = size - 1;
         for (t, n) in old.into_iter().filter(|s| s.0 != VACANT) {
-            let mut i = self.slot(mix(t));
+            let mut i = self.slot(fibonacci(t));
             while self.slots[i].0 != VACANT {
                 i = (i + 1) & mask;
             }
             self.slots[i] = (t, n);
         }
     }
-}
-
-fn mix(t: Term) -> u64 {
-    t.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// Document frequencies of terms.
@@ -108,7 +103,7 @@ impl DocFreq {
 
     /// Number of documents with `t`.
     pub fn get(&self, t: Term) -> u32 {
-        let h = mix(t);
+        let h = fibonacci(t);
         self.shards[self.shard(h)].get(t, h)
     }
 
@@ -124,7 +119,7 @@ impl DocFreq {
         // independent loads overlap; probing term after term waits for each miss in turn
         let mut touch = 0;
         for (t, _) in v {
-            let h = mix(*t);
+            let h = fibonacci(*t);
             let shard = &self.shards[self.shard(h)];
             if let Some(s) = shard.slots.get(shard.slot(h)) {
                 touch ^= s.0;
@@ -134,11 +129,63 @@ impl DocFreq {
         let n = self.docs as f32 + 1.0;
         v.iter()
             .map(|&(t, w)| {
-                let h = mix(t);
+                let h = fibonacci(t);
                 let s = self.shard(h);
                 let df = self.shards[s].increment(t, h);
                 (t, w * ((n / (df as f32 + 1.0)).ln() + 1.0))
             })
             .collect()
     }
+}
+
+/// Cosine similarity of two sorted vectors under the current IDF weights.
+pub fn cosine(a: &TermVec, b: &TermVec, df: &DocFreq) -> f32 {
+    let norm = |v: &TermVec| {
+        v.iter()
+            .map(|(t, w)| (w * df.idf(*t)).powi(2))
+            .sum::<f32>()
+            .sqrt()
+    };
+    let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += a[i].1 * b[j].1 * df.idf(a[i].0).powi(2);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    if dot == 0.0 {
+        return 0.0;
+    }
+    dot / (norm(a) * norm(b))
+}
+
+/// Locality-sensitive bucket keys of a title: for each of `k` seeded hash functions, the
+/// title bigram with the smallest hash (MinHash with one row per band), skipping bigrams
+/// in more than 1 % of the requests so far (扰民, 问题) that would make buckets crowded.
+/// Two titles with bigram Jaccard J share a key with probability 1 − (1 − J)^k.
+pub fn lsh_keys(title: &TermVec, k: usize, df: &DocFreq) -> Vec<u64> {
+    let common = (df.docs() / 100).max(20) as u32;
+    let any_rare = title.iter().any(|(t, _)| df.get(*t) <= common);
+    // the rare terms, or all when none is rare
+    let pool = || {
+        title
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(move |t| !any_rare || df.get(*t) <= common)
+    };
+    let mut keys = Vec::with_capacity(k);
+    for seed in 0..k as u64 {
+        let salt = splitmix64(seed.wrapping_add(0x5EED));
+        if let Some(t) = pool().min_by_key(|t| splitmix64(*t ^ salt)) {
+            keys.push(splitmix64(t ^ salt.rotate_left(7)));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }

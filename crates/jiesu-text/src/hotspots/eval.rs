@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use super::places::{extract, normalize, same_place};
-use super::time::{format_date, parse_timestamp};
+use super::time::format_date;
 use super::*;
 
-/// The 附件3 messages with their user, votes and China-time timestamps.
+/// The 附件3 messages, or `None` (after saying so) when the shared data folder is absent.
 pub(crate) fn load() -> Option<Vec<HotspotRecord>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/tipdm2020/fujian3_messages_with_votes.csv");
@@ -16,35 +16,7 @@ pub(crate) fn load() -> Option<Vec<HotspotRecord>> {
         eprintln!("skip: {} not found", path.display());
         return None;
     }
-    let mut reader = csv::Reader::from_path(&path).expect("readable csv");
-    let headers = reader.headers().expect("header row").clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).expect(name);
-    let (id, user, title, at, text, down, up) = (
-        col("留言编号"),
-        col("留言用户"),
-        col("留言主题"),
-        col("留言时间"),
-        col("留言详情"),
-        col("反对数"),
-        col("点赞数"),
-    );
-    let records = reader
-        .records()
-        .map(|row| {
-            let row = row.expect("csv row");
-            HotspotRecord {
-                id: row[id].to_string(),
-                submitted_at: parse_timestamp(&row[at], 480).expect("time"),
-                title: row[title].to_string(),
-                text: row[text].to_string(),
-                upvotes: row[up].trim().parse().unwrap_or(0),
-                downvotes: row[down].trim().parse().unwrap_or(0),
-                requester: Some(row[user].to_string()),
-                ..Default::default()
-            }
-        })
-        .collect();
-    Some(records)
+    Some(synth::read_messages(&path).expect("readable 附件3 messages"))
 }
 
 /// Whether a message is about `place`: it names it, or a place that is the same.

@@ -1,7 +1,7 @@
 //! Containers that grow without stopping an insert: a `Vec` that doubles copies everything
-//! and a hash map that doubles rehashes everything, which at 1 M requests took one insert
-//! 17 ms (the problems) and 80 ms (the request ids). Here a vector grows by fixed chunks
-//! and a map is split into shards that grow one at a time.
+//! and a hash map that doubles rehashes everything, so the insert that crosses a power of
+//! two waits for all of it (measured in crates/jiesu/benches/hotspots-report.md). Here a
+//! vector grows by fixed chunks and a map is split into shards that grow one at a time.
 
 use std::borrow::Borrow;
 use std::collections::hash_map::Entry;
@@ -9,6 +9,8 @@ use std::hash::{BuildHasher, Hash};
 use std::ops::{Index, IndexMut};
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
+
+use crate::seeded::fibonacci;
 
 /// Elements per chunk of a [`Chunked`] (a power of two).
 const CHUNK_BITS: u32 = 15;
@@ -97,7 +99,7 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     fn shard<Q: Hash + ?Sized>(&self, k: &Q) -> usize {
         // other bits than the shard's own map uses (its low bits and top seven)
         let h = FxBuildHasher.hash_one(k);
-        (h.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29) % SHARDS as u64) as usize
+        (fibonacci(h).rotate_left(29) % SHARDS as u64) as usize
     }
 
     /// The value of `k`, if any.

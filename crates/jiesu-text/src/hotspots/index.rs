@@ -4,12 +4,12 @@
 //! wording are delegated to `heat` and `describe`.
 
 use super::describe::{description, phrase, subject};
-use super::docfreq::DocFreq;
+use super::docfreq::{cosine, lsh_keys, DocFreq};
 use super::features::Features;
 use super::growth::{Chunked, Sharded};
 use super::heat::{heat, HeatInputs};
 use super::place_ids::{hash_str, PlaceIds};
-use super::terms::{cosine, dot, lsh_keys, merge_into, norm, vector, Lookup, TermVec};
+use super::terms::{dot, merge_into, norm, vector, Lookup, TermVec};
 use super::time::DAY_MS;
 use super::{HotspotConfig, HotspotRecord, Problem};
 

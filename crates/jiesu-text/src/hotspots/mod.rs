@@ -31,6 +31,7 @@ mod heat;
 mod index;
 mod place_ids;
 pub mod places;
+pub mod synth;
 mod terms;
 pub mod time;
 

@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+use crate::normalize::Normalizer;
+
 /// What kind of place a name is, by its ending; earlier kinds are more specific.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PlaceKind {
@@ -276,7 +278,7 @@ const GENERIC: &[&str] = &[
 
 /// At most this many characters before an ending belong to a name.
 const MAX_CORE: usize = 6;
-/// Only this many leading characters of a text are read.
+/// At most this many normalised characters of a text are read.
 const MAX_CHARS: usize = 600;
 
 struct Automata {
@@ -300,17 +302,10 @@ fn automata() -> &'static Automata {
     })
 }
 
-/// Whitespace and control characters removed, full-width ASCII folded, at most
-/// [`MAX_CHARS`] characters kept.
+/// `text` through the crate's [`Normalizer`] with spaces dropped and case kept (the
+/// anonymised divisions are upper case: `A2区`), at most [`MAX_CHARS`] characters kept.
 pub(crate) fn normalize(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control() && *c != '\u{200b}')
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .take(MAX_CHARS)
-        .collect()
+    Normalizer::keeping(MAX_CHARS).string(text)
 }
 
 /// True for characters a name or term may contain: CJK ideographs, ASCII letters, digits.

@@ -1,9 +1,9 @@
 //! What a request is about, as a bag of character bigrams (place names and divisions cut
-//! out), weighted by inverse document frequency over the requests seen so far. Owns the
-//! term vectors, the document-frequency table and cosine similarity; knows no problems.
+//! out): the term vectors, their sums and products, and a lookup table for them. Weighting
+//! by document frequency is `docfreq`'s; knows no problems.
 
-use super::docfreq::DocFreq;
 use super::places::{division_spans, is_word_char, normalize};
+use crate::seeded::fibonacci;
 
 /// A bigram packed into 42 bits (21 bits per character), so terms never collide.
 pub type Term = u64;
@@ -70,32 +70,6 @@ fn counts(mut terms: Vec<Term>) -> TermVec {
     out
 }
 
-/// Cosine similarity of two sorted vectors under the current IDF weights.
-pub fn cosine(a: &TermVec, b: &TermVec, df: &DocFreq) -> f32 {
-    let norm = |v: &TermVec| {
-        v.iter()
-            .map(|(t, w)| (w * df.idf(*t)).powi(2))
-            .sum::<f32>()
-            .sqrt()
-    };
-    let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                dot += a[i].1 * b[j].1 * df.idf(a[i].0).powi(2);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    if dot == 0.0 {
-        return 0.0;
-    }
-    dot / (norm(a) * norm(b))
-}
-
 /// Euclidean norm of a weighted vector.
 pub fn norm(v: &TermVec) -> f32 {
     v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt()
@@ -149,40 +123,6 @@ pub fn merge_into(into: &mut TermVec, v: &TermVec, cap: usize, scratch: &mut Ter
     into.extend_from_slice(out);
 }
 
-/// Locality-sensitive bucket keys of a title: for each of `k` seeded hash functions, the
-/// title bigram with the smallest hash (MinHash with one row per band), skipping bigrams
-/// in more than 1 % of the requests so far (扰民, 问题) that would make buckets crowded.
-/// Two titles with bigram Jaccard J share a key with probability 1 − (1 − J)^k.
-pub fn lsh_keys(title: &TermVec, k: usize, df: &DocFreq) -> Vec<u64> {
-    let common = (df.docs() / 100).max(20) as u32;
-    let any_rare = title.iter().any(|(t, _)| df.get(*t) <= common);
-    // the rare terms, or all when none is rare
-    let pool = || {
-        title
-            .iter()
-            .map(|(t, _)| *t)
-            .filter(move |t| !any_rare || df.get(*t) <= common)
-    };
-    let mut keys = Vec::with_capacity(k);
-    for seed in 0..k as u64 {
-        let salt = splitmix64(seed.wrapping_add(0x5EED));
-        if let Some(t) = pool().min_by_key(|t| splitmix64(*t ^ salt)) {
-            keys.push(splitmix64(t ^ salt.rotate_left(7)));
-        }
-    }
-    keys.sort_unstable();
-    keys.dedup();
-    keys
-}
-
-/// The SplitMix64 finaliser: a cheap, fixed 64-bit mixer.
-pub fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// A weighted vector as an open-addressing table, for dot products with many short sorted
 /// vectors (a request against its candidates' centroids): each of the short vector's terms
 /// is looked up instead of walking both, and the products are summed in the same order as
@@ -196,11 +136,7 @@ pub struct Lookup {
 }
 
 /// No term packs to this (two characters take 42 bits).
-const VACANT: Term = u64::MAX;
-
-fn mix(t: Term) -> u64 {
-    t.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
+pub(super) const VACANT: Term = u64::MAX;
 
 impl Lookup {
     /// Holds `v` (distinct terms) from now on, reusing the table's memory.
@@ -213,7 +149,7 @@ impl Lookup {
         self.filter.resize(64, 0);
         let mask = size - 1;
         for &(t, w) in v {
-            let h = mix(t);
+            let h = fibonacci(t);
             self.filter[(h >> 58) as usize] |= 1 << ((h >> 52) & 63);
             let mut i = (h >> self.shift) as usize;
             while self.slots[i].0 != VACANT {
@@ -224,7 +160,7 @@ impl Lookup {
     }
 
     fn get(&self, t: Term) -> Option<f32> {
-        let h = mix(t);
+        let h = fibonacci(t);
         if self.filter[(h >> 58) as usize] & (1 << ((h >> 52) & 63)) == 0 {
             return None;
         }

@@ -153,7 +153,7 @@ fn more_votes_volume_or_dissatisfaction_never_lowers_heat() {
     let w = HeatWeights::default();
     let mut state = 7u64;
     let mut next = |n: u64| {
-        state = super::terms::splitmix64(state);
+        state = crate::seeded::splitmix64(state);
         state % n
     };
     for _ in 0..2000 {

@@ -1,10 +1,12 @@
-//! Text normalisation and the multi-pattern matcher: one leftmost-longest Aho-Corasick
-//! automaton over every spoken form, each pattern carrying the units it may name. Deciding
-//! between those units is `score`'s job.
+//! The place text (through the crate's normaliser) and the multi-pattern matcher: one
+//! leftmost-longest Aho-Corasick automaton over every spoken form, each pattern carrying the
+//! units it may name. Deciding between those units is `score`'s job.
 
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, MatchKind};
+
+use crate::normalize::Normalizer;
 
 use super::forms::{Form, FormKind, BLOCKERS};
 use super::units::UnitTable;
@@ -92,19 +94,8 @@ impl Matcher {
     }
 }
 
-/// The first [`MAX_CHARS`] characters of `text` with whitespace, control and zero-width
-/// characters removed and full-width ASCII folded to ASCII, so "朝阳区 望京" and "朝阳区望京"
-/// match alike.
+/// The first [`MAX_CHARS`] characters of `text` through the crate's [`Normalizer`], spaces
+/// dropped, so "朝阳区 望京" and "朝阳区望京" match alike.
 pub(crate) fn normalize(text: &str) -> String {
-    text.chars()
-        .take(MAX_CHARS)
-        .filter_map(|c| {
-            let c = match c {
-                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-                _ => c,
-            };
-            let invisible = matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}');
-            (!(c.is_whitespace() || c.is_control() || invisible)).then_some(c)
-        })
-        .collect()
+    Normalizer::reading(MAX_CHARS).string(text)
 }

@@ -23,6 +23,7 @@ use jiesu_core::workflow::{
 use jiesu_core::{
     Actor, CallbackInput, CreditCode, RequestKind, RequestStatus, Role, Satisfaction,
 };
+use jiesu_text::seeded::{Fnv1a, Rng, GOLDEN};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use templates::{Lead, Problem, Question, PROBLEMS, QUESTIONS};
@@ -75,63 +76,17 @@ pub struct Summary {
     pub by_category: std::collections::BTreeMap<String, u64>,
 }
 
-/// A small deterministic generator (SplitMix64), so a seed means the same city on every
-/// machine and version of the dependencies.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
-    }
-    /// The next 64 bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    pub fn f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// True with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
-        self.f64() < p
-    }
-    /// Uniform in [0, n).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-    /// Uniform in [a, b).
-    pub fn between(&mut self, a: f64, b: f64) -> f64 {
-        a + (b - a) * self.f64()
-    }
-    /// An index drawn with the given weights.
-    pub fn weighted(&mut self, weights: &[f64]) -> usize {
-        let total: f64 = weights.iter().sum();
-        let mut x = self.f64() * total;
-        for (i, w) in weights.iter().enumerate() {
-            if x < *w {
-                return i;
-            }
-            x -= w;
-        }
-        weights.len() - 1
-    }
+/// The shared seeded generator (SplitMix64) seeded as the simulator always was (the seed
+/// mixed with the golden ratio), so a seed means the same city on every machine and
+/// version of the dependencies.
+fn city_rng(seed: u64) -> Rng {
+    Rng::new(seed ^ GOLDEN)
 }
 
 /// A stable hash of a seed and a name, for per-unit traits that do not depend on the order
 /// units are met.
 fn hash_of(seed: u64, name: &str) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
-    for b in name.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    Rng::new(h).next_u64()
+    city_rng(Fnv1a::seeded(seed).write(name.as_bytes()).finish()).next_u64()
 }
 
 /// How a unit behaves.
@@ -147,7 +102,7 @@ struct Profile {
 
 impl Profile {
     fn of(seed: u64, code: &str) -> Profile {
-        let mut r = Rng::new(hash_of(seed, code));
+        let mut r = city_rng(hash_of(seed, code));
         // Most units are decent; a tail is poor.
         let quality = 0.2 + 0.8 * (1.0 - r.f64().powf(1.4));
         let trend = match r.below(10) {
@@ -318,7 +273,7 @@ impl<'a> Sim<'a> {
         let all = reference::units(pool, None, None).await?;
         let by_code: HashMap<&str, &reference::Unit> =
             all.iter().map(|u| (u.code.as_str(), u)).collect();
-        let rng = Rng::new(opts.seed);
+        let rng = city_rng(opts.seed);
         let mut places = Vec::new();
         let mut place_weights = Vec::new();
         let streets: Vec<&reference::Unit> = all
@@ -336,7 +291,7 @@ impl<'a> Sim<'a> {
         for s in &streets {
             // Burden: a few busy streets bring many more requests (城乡结合部, big estates).
             let burden = {
-                let mut r = Rng::new(hash_of(opts.seed, &format!("burden:{}", s.code)));
+                let mut r = city_rng(hash_of(opts.seed, &format!("burden:{}", s.code)));
                 if r.chance(0.06) {
                     r.between(3.0, 6.0)
                 } else {
