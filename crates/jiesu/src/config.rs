@@ -52,6 +52,11 @@ pub struct Config {
     /// `JIESU_OUTBOX_MAX_ATTEMPTS`: delivery attempts before a message is marked failed
     /// (default 10; backoff doubles from 10 s up to 1 h).
     pub outbox_max_attempts: i64,
+    /// `JIESU_TRUSTED_PROXIES`: comma-separated addresses of reverse proxies in front of this
+    /// node (default none). Only when the peer is one of them is `X-Forwarded-For` read, and
+    /// then the client is the rightmost address in it that is not a trusted proxy; otherwise
+    /// the client is the peer. Per-client limits key on this address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
@@ -83,6 +88,17 @@ impl Config {
             outbox_max_attempts: env("JIESU_OUTBOX_MAX_ATTEMPTS", 10)?,
             model_dir: nonempty("JIESU_MODEL_DIR").map(PathBuf::from),
             search_refresh: Duration::from_millis(env("JIESU_SEARCH_REFRESH_MS", 1000)?),
+            trusted_proxies: match nonempty("JIESU_TRUSTED_PROXIES") {
+                Some(list) => list
+                    .split(',')
+                    .map(|a| {
+                        a.trim().parse().map_err(|_| {
+                            anyhow::anyhow!("JIESU_TRUSTED_PROXIES: {a:?} is not an IP address")
+                        })
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+                None => Vec::new(),
+            },
         })
     }
 

@@ -126,8 +126,12 @@ impl App {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let jobs = jobs::spawn(self.state.clone(), stopped);
         let store = self.state.store.clone();
-        axum::serve(self.listener, web::router(self.state))
-            .with_graceful_shutdown(shutdown)
+        axum::serve(
+            self.listener,
+            web::router(self.state)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
             .await?;
         let _ = stop.send(true);
         for job in jobs {

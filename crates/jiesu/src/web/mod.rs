@@ -3,6 +3,7 @@
 //! extract, call a service, and shape the answer.
 
 pub mod api;
+pub mod client;
 pub mod extract;
 pub mod hotspot_api;
 pub mod kpi_api;
