@@ -191,9 +191,9 @@ impl From<TransitionError> for AppError {
     fn from(e: TransitionError) -> Self {
         match e {
             TransitionError::Forbidden => AppError::Forbidden("your role may not do this"),
-            TransitionError::NotYourUnit => {
-                AppError::Forbidden("this order belongs to another unit")
-            }
+            // Another unit's order answers as a missing one: an answer must not tell a unit
+            // which orders exist.
+            TransitionError::NotYourUnit => AppError::NotFound("assignment"),
             TransitionError::InvalidState(m) => AppError::Conflict(m),
             TransitionError::Invalid { field, message } => {
                 AppError::Invalid(vec![FieldError::new(

@@ -14,7 +14,8 @@ pub use outbox::{deliver_outbox, LogSender, WebhookSender};
 use crate::services::AppState;
 use std::future::Future;
 
-/// Runs the deadline and outbox jobs every `sweep_interval`, and the search catch-up and the
+/// Runs the deadline (with the KPI rollups) and outbox jobs, each on its own, every
+/// `sweep_interval`, and the search catch-up and the
 /// follower of other nodes' intakes every `search_refresh`, until `stop` turns true. Returns
 /// the tasks, to be awaited at shutdown.
 pub fn spawn(
@@ -43,15 +44,26 @@ pub fn spawn(
         ));
     }
     if !state.config.sweep_interval.is_zero() {
+        // The outbox has a job of its own: a slow gateway must not hold up the deadlines.
+        let s = state.clone();
+        tasks.push(every(
+            state.config.sweep_interval,
+            stop.clone(),
+            move || {
+                let s = s.clone();
+                async move {
+                    if let Err(e) = deliver_outbox(&s).await {
+                        tracing::error!(error = %e, "outbox delivery failed");
+                    }
+                }
+            },
+        ));
         let s = state.clone();
         tasks.push(every(state.config.sweep_interval, stop, move || {
             let s = s.clone();
             async move {
                 if let Err(e) = sweep_deadlines(&s).await {
                     tracing::error!(error = %e, "deadline sweep failed");
-                }
-                if let Err(e) = deliver_outbox(&s).await {
-                    tracing::error!(error = %e, "outbox delivery failed");
                 }
                 if let Err(e) = crate::services::kpi::refresh_rollups(&s).await {
                     tracing::error!(error = %e, "KPI rollup refresh failed");

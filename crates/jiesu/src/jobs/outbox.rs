@@ -1,6 +1,7 @@
-//! Outbox delivery: due requester messages are claimed, handed to the node's
-//! [`Sender`], and marked sent, or failed with an exponential backoff until the configured
-//! number of attempts. The senders here: the log (default) and a webhook.
+//! Outbox delivery: due requester messages are claimed (a lease), handed to the node's
+//! [`Sender`] a few at a time, and marked sent, or failed with an exponential backoff until the
+//! configured number of attempts, each mark a write through the writer. The senders here: the
+//! log (default) and a webhook, which sends the message id as its `Idempotency-Key`.
 
 use crate::services::AppState;
 use crate::store::outbox::{self, OutboxMessage, Sender};
@@ -47,11 +48,12 @@ impl Sender for WebhookSender {
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
             let body = serde_json::json!({
-                "id": msg.id, "request_id": msg.request_id, "kind": msg.kind, "recipient": msg.recipient, "message": msg.payload,
+                "id": msg.id, "idempotency_key": msg.id, "request_id": msg.request_id, "kind": msg.kind, "recipient": msg.recipient, "message": msg.payload,
             });
             let resp = self
                 .client
                 .post(&self.url)
+                .header("Idempotency-Key", &msg.id)
                 .json(&body)
                 .send()
                 .await
@@ -65,17 +67,36 @@ impl Sender for WebhookSender {
     }
 }
 
+/// How many messages one node hands to its sender at once: one slow gateway answer must not
+/// hold up the rest of the batch.
+const CONCURRENT_SENDS: usize = 8;
+
+/// How long a claim lasts: longer than a batch can take at the sender's timeout.
+const LEASE_MINUTES: i64 = 5;
+
 /// Delivers due outbox messages; returns (sent, failed attempts).
 pub async fn deliver_outbox(state: &AppState) -> anyhow::Result<(usize, usize)> {
+    use futures_util::StreamExt;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    let due = outbox::claim_due(&mut tx, now, now + Duration::minutes(5), 100).await?;
+    let due = outbox::claim_due(&mut tx, now, now + Duration::minutes(LEASE_MINUTES), 100).await?;
     tx.commit().await?;
+    let results: Vec<(OutboxMessage, Result<(), String>)> =
+        futures_util::stream::iter(due.into_iter().map(|msg| async move {
+            let sent = state.sender.send(&msg).await;
+            (msg, sent)
+        }))
+        .buffer_unordered(CONCURRENT_SENDS)
+        .collect()
+        .await;
     let (mut sent, mut failed) = (0, 0);
-    for msg in due {
-        match state.sender.send(&msg).await {
+    // Every outcome in one writer transaction. Should it fail, the leases run out and the
+    // messages go again with the same idempotency keys.
+    let mut tx = state.store.begin().await?;
+    for (msg, result) in &results {
+        match result {
             Ok(()) => {
-                outbox::mark_sent(state.store.reader(), &msg.id, state.clock.now()).await?;
+                outbox::mark_sent(&mut tx, &msg.id, state.clock.now()).await?;
                 sent += 1;
             }
             Err(e) => {
@@ -83,17 +104,12 @@ pub async fn deliver_outbox(state: &AppState) -> anyhow::Result<(usize, usize)> 
                 let backoff = Duration::seconds((10i64 << attempts.min(9)).min(3600));
                 let give_up = attempts >= state.config.outbox_max_attempts;
                 tracing::warn!(id = %msg.id, attempts, error = %e, give_up, "outbox delivery failed");
-                outbox::mark_failed(
-                    state.store.reader(),
-                    &msg.id,
-                    &e,
-                    state.clock.now() + backoff,
-                    give_up,
-                )
-                .await?;
+                outbox::mark_failed(&mut tx, &msg.id, e, state.clock.now() + backoff, give_up)
+                    .await?;
                 failed += 1;
             }
         }
     }
+    tx.commit().await?;
     Ok((sent, failed))
 }

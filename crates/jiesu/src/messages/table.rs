@@ -135,7 +135,6 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("detail.callbacks", "回访记录", "Callbacks"),
     ("detail.timeline", "全流程记录", "Timeline"),
     ("detail.confidential", "保密诉求，诉求人信息不对承办单位显示", "Confidential: the requester is hidden from units"),
-    ("detail.refused", "此诉求未派给您的单位，您无权查看。", "This request was not dispatched to your unit; you may not see it."),
     ("dashboard.title", "督办看板", "Supervision dashboard"),
     ("dashboard.report", "下载月度通报 (xlsx)", "Monthly report (xlsx)"),
     ("dashboard.ranking", "三率排名与四类", "Ranking and the four classes"),

@@ -18,6 +18,7 @@ pub async fn record(
     id: &str,
     input: CallbackInput,
 ) -> Result<CallbackOutcome, AppError> {
+    super::require(actor, jiesu_core::access::Action::Callback)?;
     let (mut tx, mut req) = state.lock_request(id).await?;
     let primary_status = match &req.primary_id {
         // Read inside the transaction: a second pooled connection could starve the pool.

@@ -141,6 +141,7 @@ pub async fn dispatch(
     id: &str,
     input: DispatchInput,
 ) -> Result<(), AppError> {
+    super::require(actor, jiesu_core::access::Action::Dispatch)?;
     dispatch_with(state, actor, id, input, None).await
 }
 
@@ -154,6 +155,7 @@ pub async fn arbitrate(
     input: DispatchInput,
     reason: &str,
 ) -> Result<(), AppError> {
+    super::require(actor, jiesu_core::access::Action::Dispatch)?;
     if reason.trim().is_empty() || reason.chars().count() > 2000 {
         return Err(AppError::invalid(
             "reason",
@@ -453,6 +455,7 @@ pub async fn decide_extension(
     extension_id: &str,
     approve: bool,
 ) -> Result<String, AppError> {
+    super::require(actor, jiesu_core::access::Action::DecideExtension)?;
     let request_id = extensions::request_of_extension(state.store.reader(), extension_id)
         .await?
         .ok_or(AppError::NotFound("extension"))?;

@@ -247,6 +247,7 @@ pub async fn answer(
     answer: &str,
     kb_entry_id: Option<&str>,
 ) -> Result<(), AppError> {
+    super::require(actor, jiesu_core::access::Action::Answer)?;
     if let Some(kb_id) = kb_entry_id {
         let live = crate::store::kb::get(state.store.reader(), kb_id)
             .await?
@@ -295,6 +296,7 @@ async fn requests_outbox_answer(
 /// Merges a request into a primary request (并单). The merged requester keeps a callback of
 /// their own once the primary has replied.
 pub async fn merge(state: &AppState, actor: &Actor, id: &str, into: &str) -> Result<(), AppError> {
+    super::require(actor, jiesu_core::access::Action::Merge)?;
     let primary = requests::get(state.store.reader(), into)
         .await?
         .ok_or_else(|| AppError::invalid("into", "err.intake.no_such_primary_request"))?;

@@ -112,6 +112,19 @@ impl AppState {
     }
 }
 
+/// Refuses an actor whose role may not do `action`, before anything is read: a refusal must
+/// not depend on whether the id named exists (unit staff would learn which numbers exist).
+pub(crate) fn require(
+    actor: &jiesu_core::Actor,
+    action: jiesu_core::access::Action,
+) -> Result<(), AppError> {
+    if actor.may(action) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("your role may not do this"))
+    }
+}
+
 /// Builds an event before it is handed to a transaction.
 pub struct EventBuilder(NewEvent);
 

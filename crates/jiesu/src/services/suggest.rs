@@ -249,8 +249,36 @@ async fn duplicates(
     Ok(out)
 }
 
-/// Suggests everything for a text being typed, and stores what was suggested.
+/// Suggests everything for a text being typed, and stores what was suggested (its id is
+/// passed back when the request is recorded, so production accuracy is measurable).
 pub async fn suggest(state: &AppState, input: SuggestInput) -> Result<Suggestion, AppError> {
+    let suggestion = advise(state, input).await?;
+    let lead = suggestion
+        .units
+        .iter()
+        .find(|u| u.role == AssignmentRole::Lead)
+        .map(|u| u.unit_code.clone());
+    let unit_category = suggestion
+        .refined_category
+        .clone()
+        .or_else(|| suggestion.categories.first().map(|c| c.code.clone()));
+    let payload = serde_json::to_string(&suggestion).map_err(|e| AppError::Internal(e.into()))?;
+    suggestions::insert(
+        &state.store,
+        &suggestion.suggestion_id,
+        state.clock.now(),
+        &suggestion.source,
+        unit_category.as_deref(),
+        lead.as_deref(),
+        &payload,
+    )
+    .await?;
+    Ok(suggestion)
+}
+
+/// The same suggestions, stored nowhere: for pages that only show them (the dispatch and task
+/// forms), so that viewing a page writes nothing.
+pub async fn advise(state: &AppState, input: SuggestInput) -> Result<Suggestion, AppError> {
     if input.text.trim().is_empty() {
         return Err(AppError::invalid(
             "text",
@@ -318,22 +346,6 @@ pub async fn suggest(state: &AppState, input: SuggestInput) -> Result<Suggestion
         answers,
         notes,
     };
-    let lead = suggestion
-        .units
-        .iter()
-        .find(|u| u.role == AssignmentRole::Lead)
-        .map(|u| u.unit_code.clone());
-    let payload = serde_json::to_string(&suggestion).map_err(|e| AppError::Internal(e.into()))?;
-    suggestions::insert(
-        &state.store,
-        &suggestion.suggestion_id,
-        state.clock.now(),
-        &suggestion.source,
-        unit_category.as_deref(),
-        lead.as_deref(),
-        &payload,
-    )
-    .await?;
     Ok(suggestion)
 }
 

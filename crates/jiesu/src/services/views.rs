@@ -185,7 +185,19 @@ fn summary(actor: &Actor, r: &RequestRow, orders: &[AssignmentRow]) -> RequestVi
         created_at: r.created_at,
         updated_at: r.updated_at,
         closed_at: r.closed_at,
-        assignments: orders.iter().map(OrderView::from).collect(),
+        assignments: orders
+            .iter()
+            .map(|a| {
+                let mut order = OrderView::from(a);
+                if !actor.sees_all() && !actor.covers_unit(&a.unit_path) {
+                    // Another unit's order: what it told the requester is public to the
+                    // request's units; what it told the center is not.
+                    order.reply_to_center = None;
+                    order.return_reason = None;
+                }
+                order
+            })
+            .collect(),
         extensions: None,
         callbacks: None,
         merged_requests: None,
@@ -194,7 +206,13 @@ fn summary(actor: &Actor, r: &RequestRow, orders: &[AssignmentRow]) -> RequestVi
 }
 
 /// One request with its orders, extensions, callbacks and event timeline; 404 when it does
-/// not exist, 403 when this user may not see it (a unit that holds no order of it).
+/// not exist and, the same, when this user may not see it (a unit that holds no order of it),
+/// so an answer never tells a unit which numbers exist.
+///
+/// Unit staff see the request, their own orders (their unit's and the units' under it) and
+/// what the requester was told; other units' center-only replies and return reasons, their
+/// extensions, the callbacks and other orders' events stay with the center, and the payloads
+/// of request-wide events (dispatch notes, arbitrations, callback answers) are left out.
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestView, AppError> {
     let pool = state.store.reader();
     let req = requests::get(pool, id)
@@ -202,25 +220,45 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
         .ok_or(AppError::NotFound("request"))?;
     let orders = assignments::assignments_of(pool, &req.id).await?;
     if !actor.may_view(orders.iter().map(|a| a.unit_path.as_str())) {
-        return Err(AppError::Forbidden(
-            "this request was not dispatched to your unit",
-        ));
+        return Err(AppError::NotFound("request"));
     }
     let mut view = summary(actor, &req, &orders);
-    view.extensions = Some(
-        extensions::extensions_of(pool, &req.id)
-            .await?
-            .iter()
-            .map(ExtensionView::from)
-            .collect(),
-    );
-    view.callbacks = Some(if actor.sees_all() {
-        callbacks::callbacks_of(pool, &req.id).await?
+    let extensions = extensions::extensions_of(pool, &req.id).await?;
+    let events = events::for_request(pool, &req.id).await?;
+    if actor.sees_all() {
+        view.extensions = Some(extensions.iter().map(ExtensionView::from).collect());
+        view.callbacks = Some(callbacks::callbacks_of(pool, &req.id).await?);
+        view.events = Some(events);
     } else {
-        Vec::new()
-    });
+        let own: std::collections::HashSet<&str> = orders
+            .iter()
+            .filter(|a| actor.covers_unit(&a.unit_path))
+            .map(|a| a.id.as_str())
+            .collect();
+        let is_own = |order: &str| own.contains(order);
+        view.extensions = Some(
+            extensions
+                .iter()
+                .filter(|e| is_own(&e.assignment_id))
+                .map(ExtensionView::from)
+                .collect(),
+        );
+        view.callbacks = Some(Vec::new());
+        view.events = Some(
+            events
+                .into_iter()
+                .filter_map(|mut e| match e.assignment_id.as_deref() {
+                    Some(order) if is_own(order) => Some(e),
+                    Some(_) => None,
+                    None => {
+                        e.payload = serde_json::json!({});
+                        Some(e)
+                    }
+                })
+                .collect(),
+        );
+    }
     view.merged_requests = Some(requests::merged_into(pool, &req.id).await?);
-    view.events = Some(events::for_request(pool, &req.id).await?);
     Ok(view)
 }
 

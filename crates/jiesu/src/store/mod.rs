@@ -246,6 +246,34 @@ impl Store {
         self.day_offset_ms
     }
 
+    /// Whether this node can serve: the database answers, and on PostgreSQL it is a primary
+    /// (a standby after a failover refuses every write). For `/readyz`.
+    pub async fn ready(&self) -> Result<(), String> {
+        let check = async {
+            match self.dialect {
+                Dialect::Postgres => {
+                    let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+                        .fetch_one(&self.writer)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if standby {
+                        return Err("the database is a standby".to_string());
+                    }
+                }
+                Dialect::Sqlite => {
+                    sqlx::query("SELECT 1")
+                        .execute(&self.reader)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            Ok(())
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(2), check)
+            .await
+            .unwrap_or_else(|_| Err("the database did not answer within 2 s".to_string()))
+    }
+
     /// The pool for reads outside a transaction.
     pub fn reader(&self) -> &AnyPool {
         &self.reader

@@ -31,7 +31,9 @@ pub struct OutboxMessage {
     pub created_at: DateTime<Utc>,
 }
 
-/// Delivers one outbox message (SMS gateway, webhook, …).
+/// Delivers one outbox message (SMS gateway, webhook, …). A message may be handed over more
+/// than once (a node that sent it may die before recording that it did): a sender passes the
+/// message's id on as its idempotency key, so the receiving end can drop the repeat.
 pub trait Sender: Send + Sync {
     /// Sends; an error means "try again later".
     fn send<'a>(
@@ -108,19 +110,20 @@ pub async fn claim_due(
     Ok(msgs)
 }
 
-/// Marks a message delivered.
-pub async fn mark_sent(pool: &AnyPool, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+/// Marks a message delivered, in the caller's (writer) transaction.
+pub async fn mark_sent(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, claimed_until = NULL WHERE id = $1")
         .bind(id)
         .bind(millis(now))
-        .execute(pool)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
-/// Records a failed attempt; the message is retried at `next` or, when `give_up`, marked failed.
+/// Records a failed attempt, in the caller's (writer) transaction; the message is retried at
+/// `next` or, when `give_up`, marked failed.
 pub async fn mark_failed(
-    pool: &AnyPool,
+    tx: &mut Tx,
     id: &str,
     error: &str,
     next: DateTime<Utc>,
@@ -134,7 +137,7 @@ pub async fn mark_failed(
     .bind(error)
     .bind(millis(next))
     .bind(give_up as i64)
-    .execute(pool)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

@@ -91,8 +91,30 @@ async fn localize(req: Request, next: Next) -> Response {
     }
 }
 
+/// Liveness: the process answers. It does not touch the database (see `/readyz`), so a
+/// database outage does not get a healthy process restarted.
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Readiness: the database answers and takes writes; 503 otherwise, for a load balancer to
+/// send traffic elsewhere.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.store.ready().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "ready" })),
+        )
+            .into_response(),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable" })),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn not_found() -> AppError {
@@ -103,6 +125,7 @@ async fn not_found() -> AppError {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .nest(
             "/api/v1",
             api::routes()

@@ -29,9 +29,12 @@ on_both_backends!(
     other_units_cannot_see_or_touch_an_order,
     logins_are_slowed_after_repeated_failures_and_tokens_end_at_logout,
     phone_numbers_are_masked_and_confidential_requesters_hidden_from_units,
+    // stories/visibility.rs
+    units_see_their_own_part_and_missing_ids_answer_as_forbidden_ones,
     // stories/api_contract.rs
     bad_input_gets_a_clear_4xx_and_changes_nothing,
     openapi_describes_every_route,
+    readiness_follows_the_database_and_liveness_does_not,
     // stories/intake.rs
     intake_suggests_category_place_units_duplicates_and_answers_and_measures_itself,
     a_trained_model_drives_the_category_suggestions,
@@ -44,6 +47,7 @@ on_both_backends!(
     // stories/outbox.rs
     outbox_messages_survive_a_restart_and_are_retried_with_backoff,
     the_webhook_sender_posts_each_message_and_retries_on_failure,
+    the_outbox_hands_messages_to_the_gateway_several_at_a_time,
     // stories/knowledge.rs
     supervisors_keep_the_knowledge_base_and_operators_answer_from_it,
     the_dispatch_catalogue_ships_rules_and_keeps_their_history,
@@ -82,7 +86,8 @@ macro_rules! ui_on_both_backends {
 ui_on_both_backends!(
     the_login_page_renders_and_a_login_sets_the_session_cookie,
     a_form_post_without_the_csrf_token_is_refused,
-    a_unit_handler_opening_another_units_request_gets_a_refusal_page,
+    a_unit_handler_opening_another_units_request_gets_the_missing_page,
+    viewing_the_dispatch_form_writes_nothing,
     user_text_is_escaped_on_every_page,
     citizens_track_a_request_only_with_its_phone,
     intake_answers_merges_or_dispatches_in_one_click,

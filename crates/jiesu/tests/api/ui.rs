@@ -197,7 +197,7 @@ pub async fn a_form_post_without_the_csrf_token_is_refused(b: Backend) {
     );
 }
 
-pub async fn a_unit_handler_opening_another_units_request_gets_a_refusal_page(b: Backend) {
+pub async fn a_unit_handler_opening_another_units_request_gets_the_missing_page(b: Backend) {
     let app = app!(b);
     let op = app.user("op1", Role::Operator, None).await;
     let disp = app.user("disp1", Role::Dispatcher, None).await;
@@ -231,10 +231,14 @@ pub async fn a_unit_handler_opening_another_units_request_gets_a_refusal_page(b:
     let work = own.get("/ui/unit").await;
     assert!(work.body.contains(r["number"].as_str().unwrap()));
 
+    // Another unit gets the page of a request that does not exist, word for word.
     let mut other = Browser::with_session(&app, &yam);
     let page = other.get(&format!("/ui/requests/{id}")).await;
-    assert_eq!(page.status, 403);
-    assert!(page.body.contains("此诉求未派给您的单位，您无权查看。"));
+    let missing = other
+        .get("/ui/requests/00000000-0000-7000-8000-000000000000")
+        .await;
+    assert_eq!(page.status, 404);
+    assert_eq!((page.status, &page.body), (missing.status, &missing.body));
     assert!(page.body.contains("<!doctype html>"), "a page, not JSON");
     assert!(!page.body.contains("凌晨两点还在施工"));
     let work = other.get("/ui/unit").await;
@@ -1018,4 +1022,54 @@ pub async fn a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests
         links(&gov.body, "/ui/tasks/new?alert=").is_empty() && gov.body.contains("已立案"),
         "the alert now shows its task"
     );
+}
+
+/// Viewing the dispatch form shows suggestions and stores none: a page view writes nothing
+/// (issue #16; the new-task form uses the same `suggest::advise`).
+pub async fn viewing_the_dispatch_form_writes_nothing(b: Backend) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let disp = app.user("disp1", Role::Dispatcher, None).await;
+    let r = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&op),
+            complaint("望京西园三区夜间施工噪音扰民，凌晨两点还在施工。"),
+        )
+        .await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap();
+    let rows = |app: &TestApp| {
+        let pool = app.state.store.reader().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM suggestions")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (suggestions, events) = (rows(&app).await, app.event_count().await);
+    let mut dispatcher = Browser::with_session(&app, &disp);
+    for _ in 0..3 {
+        let page = dispatcher.get(&format!("/ui/dispatch/{id}")).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains(WANGJING),
+            "the suggested street is on the form"
+        );
+    }
+    assert_eq!(rows(&app).await, suggestions, "no suggestion row per view");
+    assert_eq!(app.event_count().await, events);
+    // Asking for a suggestion at intake still stores one (so the test above can fail).
+    expect(
+        app.post(
+            "/api/v1/requests/suggest",
+            Some(&op),
+            json!({ "text": "望京西园三区夜间施工噪音扰民" }),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(rows(&app).await, suggestions + 1);
 }

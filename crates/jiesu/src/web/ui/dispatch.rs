@@ -139,7 +139,7 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
     center_may(&page, Action::Dispatch)?;
     let tr = page.ctx.tr;
     let r = views::get(&s, &page.actor, &id).await?;
-    let suggestion = suggest::suggest(
+    let suggestion = suggest::advise(
         &s,
         suggest::SuggestInput {
             text: format!("{} {}", r.title, r.text),

@@ -231,7 +231,7 @@ pub async fn form(State(s): State<AppState>, page: Page, Query(p): Query<NewPara
     let tr = page.ctx.tr;
     let pre = prefill(&s, &page, &p).await?;
     let linked = linked_rows(&s, &page, &pre.request_ids).await?;
-    let hint = suggest::suggest(
+    let hint = suggest::advise(
         &s,
         suggest::SuggestInput {
             text: format!("{} {}", pre.title, pre.description),

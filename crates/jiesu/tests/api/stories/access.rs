@@ -25,12 +25,13 @@ pub async fn other_units_cannot_see_or_touch_an_order(b: Backend) {
     );
     let order = order_id(&v, WANGJING, 1);
 
-    // A street in another district: no view, no list entry, no action.
+    // A street in another district: no view, no list entry, no action; and the answers are
+    // those of a request that does not exist.
     let (status, body) = app
         .get(&format!("/api/v1/requests/{id}"), Some(&s.youanmen))
         .await;
-    assert_eq!(status.as_u16(), 403, "{body}");
-    assert_eq!(body["error"]["code"], "forbidden");
+    assert_eq!(status.as_u16(), 404, "{body}");
+    assert_eq!(body["error"]["code"], "not_found");
     let list = expect(app.get("/api/v1/requests", Some(&s.youanmen)).await, 200);
     assert_eq!(list["total"], 0);
     let before = app.event_count().await;
@@ -41,14 +42,14 @@ pub async fn other_units_cannot_see_or_touch_an_order(b: Backend) {
             json!({}),
         )
         .await,
-        403,
+        404,
     );
     assert_eq!(app.event_count().await, before);
     // A community under the street does not see its parent's order either.
     expect(
         app.get(&format!("/api/v1/requests/{id}"), Some(&s.huajiadi))
             .await,
-        403,
+        404,
     );
 
     // The street itself and its district do.

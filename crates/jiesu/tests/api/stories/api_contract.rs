@@ -406,3 +406,18 @@ pub async fn openapi_describes_every_route(b: Backend) {
         "openapi.json documents routes the server does not serve"
     );
 }
+
+/// `/readyz` answers from the database, `/healthz` from the process: with the database gone,
+/// the node is alive but not ready.
+pub async fn readiness_follows_the_database_and_liveness_does_not(b: Backend) {
+    let app = app!(b);
+    let (status, body) = app.get("/readyz", None).await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert_eq!(body["status"], "ready");
+    app.state.store.close().await;
+    let (status, body) = app.get("/readyz", None).await;
+    assert_eq!(status.as_u16(), 503, "{body}");
+    assert_eq!(body["status"], "unavailable");
+    let (status, _) = app.get("/healthz", None).await;
+    assert_eq!(status.as_u16(), 200);
+}

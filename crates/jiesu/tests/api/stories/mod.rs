@@ -14,6 +14,7 @@ mod outbox;
 mod ranking;
 mod rollups;
 mod simulator;
+mod visibility;
 
 pub use access::*;
 pub use api_contract::*;
@@ -27,5 +28,6 @@ pub use outbox::*;
 pub use ranking::*;
 pub use rollups::*;
 pub use simulator::*;
+pub use visibility::*;
 // Proactive work (issue #7) has its own file; the macro in main.rs looks here.
 pub use crate::proactive::*;

@@ -87,18 +87,22 @@ pub async fn the_webhook_sender_posts_each_message_and_retries_on_failure(b: Bac
     let record = seen.clone();
     let gateway = axum::Router::new().route(
         "/sms",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let record = record.clone();
-            async move {
-                let mut seen = record.lock().unwrap();
-                seen.push(body);
-                if seen.len() == 1 {
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE
-                } else {
-                    axum::http::StatusCode::OK
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, axum::Json(mut body): axum::Json<Value>| {
+                let record = record.clone();
+                async move {
+                    let mut seen = record.lock().unwrap();
+                    body["header_key"] =
+                        json!(headers.get("idempotency-key").and_then(|v| v.to_str().ok()));
+                    seen.push(body);
+                    if seen.len() == 1 {
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        axum::http::StatusCode::OK
+                    }
                 }
-            }
-        }),
+            },
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/sms", listener.local_addr().unwrap());
@@ -126,6 +130,13 @@ pub async fn the_webhook_sender_posts_each_message_and_retries_on_failure(b: Bac
     assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (1, 0));
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 2);
+    // The retry carries the same idempotency key (the message id), in the header and the body.
+    let key = seen[0]["header_key"]
+        .as_str()
+        .expect("an Idempotency-Key header");
+    assert_eq!(seen[1]["header_key"], key);
+    assert_eq!(seen[1]["idempotency_key"], key);
+    assert_eq!(seen[1]["id"], key);
     assert_eq!(seen[1]["recipient"], "13700001234");
     assert_eq!(seen[1]["kind"], "answer");
     assert_eq!(seen[1]["message"]["number"], r["number"]);
@@ -133,4 +144,50 @@ pub async fn the_webhook_sender_posts_each_message_and_retries_on_failure(b: Bac
         .as_str()
         .unwrap()
         .contains("挂失补办"));
+}
+
+/// A slow gateway does not hold the batch up: the gateway here answers only once three
+/// messages are in flight at the same time (and fails them after 5 s otherwise), so one
+/// message at a time would fail them all.
+pub async fn the_outbox_hands_messages_to_the_gateway_several_at_a_time(b: Backend) {
+    use std::sync::Arc;
+    let app = app!(b);
+    let s = staff(&app).await;
+    let together = Arc::new(tokio::sync::Barrier::new(3));
+    let gateway = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(move || {
+            let together = together.clone();
+            async move {
+                match tokio::time::timeout(std::time::Duration::from_secs(5), together.wait()).await
+                {
+                    Ok(_) => axum::http::StatusCode::OK,
+                    Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+    for phone in ["13700001231", "13700001232", "13700001233"] {
+        let body = json!({ "kind": "consultation", "text": "社保卡丢失如何补办？", "requester": { "phone": phone } });
+        let r = expect(
+            app.post("/api/v1/requests", Some(&s.operator), body).await,
+            201,
+        );
+        let id = r["id"].as_str().unwrap();
+        expect(
+            app.post(
+                &format!("/api/v1/requests/{id}/answer"),
+                Some(&s.operator),
+                json!({ "answer": "可在社保卡服务网点挂失补办。" }),
+            )
+            .await,
+            200,
+        );
+    }
+    let mut state = app.state.clone();
+    state.sender = Arc::new(jiesu::jobs::WebhookSender::new(url));
+    assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (3, 0));
 }
