@@ -256,11 +256,11 @@ async function story(browser, base) {
 
   await governance(browser, base);
 
-  // Another unit's handler: a refusal page, not the request.
+  // Another unit's handler: the page of a request that does not exist, not the request.
   ({ ctx, page } = await as(browser, base, "other"));
   const resp = await page.goto(`/ui/requests/${id}`);
-  ok(resp.status() === 403, "another unit's handler gets HTTP 403");
-  ok(await page.locator("[data-testid=refused]").count() === 1 && !(await page.content()).includes(TEXT), "with a refusal page that shows nothing of the request");
+  ok(resp.status() === 404, "another unit's handler gets HTTP 404, as for a missing request");
+  ok(await page.locator("[data-testid=error-page]").count() === 1 && !(await page.content()).includes(TEXT), "with an error page that shows nothing of the request");
   await shot(page, "14-refused");
   await ctx.close();
 
