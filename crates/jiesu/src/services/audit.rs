@@ -148,10 +148,11 @@ fn last_checkpoint_file(config: &Config) -> PathBuf {
     config.data_dir.join(LAST_CHECKPOINT_FILE)
 }
 
-/// Seals the chain's head when it moved since the last checkpoint; returns the new
-/// checkpoint (None when there was nothing new to seal, or no key).
+/// Seals the chain's head when it moved since the last checkpoint (making the default key
+/// file if there is none yet); returns the new checkpoint (None when there was nothing new to
+/// seal, or another node sealed it first).
 pub async fn checkpoint(state: &AppState) -> anyhow::Result<Option<Checkpoint>> {
-    let Some(key) = AuditKey::load(&state.config, false)? else {
+    let Some(key) = AuditKey::load(&state.config, true)? else {
         tracing::warn!("no audit key: the event chain is not sealed");
         return Ok(None);
     };
@@ -168,7 +169,9 @@ pub async fn checkpoint(state: &AppState) -> anyhow::Result<Option<Checkpoint>> 
         at,
         key_id: key.id.clone(),
     };
-    audit::insert(&state.store, &c).await?;
+    if !audit::insert(&state.store, &c).await? {
+        return Ok(None); // another node sealed this head first
+    }
     // Beside the database, so a rewrite that also drops checkpoint rows is still caught.
     let file = last_checkpoint_file(&state.config);
     let tmp = file.with_extension("json.tmp");

@@ -441,14 +441,15 @@ impl Replayed {
                             a.insert("reply_warned_at", V::Time(None));
                             a.insert("reply_overdue_at", V::Time(None));
                         }
+                        // The sweep's time, which newer events carry; else the event's.
                         "assignment.ack_overdue" => {
-                            a.insert("ack_overdue_at", e.at());
+                            a.insert("ack_overdue_at", e.time("marked_at").unwrap_or(e.at()));
                         }
                         "assignment.reply_warning" => {
-                            a.insert("reply_warned_at", e.at());
+                            a.insert("reply_warned_at", e.time("marked_at").unwrap_or(e.at()));
                         }
                         "assignment.reply_overdue" => {
-                            a.insert("reply_overdue_at", e.at());
+                            a.insert("reply_overdue_at", e.time("marked_at").unwrap_or(e.at()));
                         }
                         _ => {}
                     }
