@@ -49,6 +49,18 @@ pub struct Config {
     /// `JIESU_SEARCH_REFRESH_MS`: how often the search index catches up with the event log
     /// (default 1000; 0 turns it off).
     pub search_refresh: Duration,
+    /// `JIESU_AUDIT_KEY`: the key that seals the event chain's checkpoints (at least 32
+    /// characters); it wins over `JIESU_AUDIT_KEY_FILE`.
+    pub audit_key: Option<SecretString>,
+    /// `JIESU_AUDIT_KEY_FILE`: a file holding that key; unset means `<data dir>/audit.key`,
+    /// created (0600, 32 random bytes, hex) at the server's first start.
+    pub audit_key_file: Option<PathBuf>,
+    /// `JIESU_AUDIT_CHECKPOINT_SECONDS`: how often the chain's head is sealed (default 60; 0
+    /// turns the job off; the head is also sealed at shutdown).
+    pub audit_checkpoint_interval: Duration,
+    /// `JIESU_PRIVACY_RETENTION_DAYS`: requesters' names and phones are removed this many
+    /// days after their request closed (default 1095, three years).
+    pub privacy_retention_days: i64,
     /// `JIESU_OUTBOX_MAX_ATTEMPTS`: delivery attempts before a message is marked failed
     /// (default 10; backoff doubles from 10 s up to 1 h).
     pub outbox_max_attempts: i64,
@@ -86,6 +98,16 @@ impl Config {
             max_unreachable_callbacks: env("JIESU_MAX_UNREACHABLE", 3)?,
             session_hours: env("JIESU_SESSION_HOURS", 12)?,
             outbox_max_attempts: env("JIESU_OUTBOX_MAX_ATTEMPTS", 10)?,
+            audit_key: nonempty("JIESU_AUDIT_KEY").map(SecretString::from),
+            audit_key_file: nonempty("JIESU_AUDIT_KEY_FILE").map(PathBuf::from),
+            audit_checkpoint_interval: Duration::from_secs(env(
+                "JIESU_AUDIT_CHECKPOINT_SECONDS",
+                60,
+            )?),
+            privacy_retention_days: match env("JIESU_PRIVACY_RETENTION_DAYS", 1095i64)? {
+                d if (30..=36_500).contains(&d) => d,
+                d => anyhow::bail!("JIESU_PRIVACY_RETENTION_DAYS={d}: give 30 to 36500 days"),
+            },
             model_dir: nonempty("JIESU_MODEL_DIR").map(PathBuf::from),
             search_refresh: Duration::from_millis(env("JIESU_SEARCH_REFRESH_MS", 1000)?),
             trusted_proxies: match nonempty("JIESU_TRUSTED_PROXIES") {

@@ -31,14 +31,7 @@ pub struct App {
 
 /// Opens the database named by the configuration, migrates it and loads reference data.
 pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create data folder {}: {e}",
-                config.data_dir.display()
-            )
-        })?;
-    }
+    secure_data_dir(&config.data_dir)?;
     let mut store = Store::open(
         &config.database_url(),
         &SqliteOptions {
@@ -78,6 +71,51 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
     })
 }
 
+/// Keeps the data folder private (on Unix): the process's umask becomes 077, so whatever is
+/// created from now on (the SQLite file and its -wal/-shm, the search index, keys) is its
+/// owner's only; the folder is made 0700 and what it already holds 0600 (folders 0700).
+pub fn secure_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    private_umask();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create data folder {}: {e}", dir.display()))?;
+    make_private(dir).map_err(|e| anyhow::anyhow!("cannot make {} private: {e}", dir.display()))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn private_umask() {
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+#[cfg(not(unix))]
+fn private_umask() {}
+
+#[cfg(not(unix))]
+fn make_private(_: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// 0700 for folders, 0600 for files, recursively; symbolic links are left alone.
+#[cfg(unix)]
+fn make_private(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.is_dir() {
+        if meta.permissions().mode() & 0o777 != 0o700 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+        }
+        for entry in std::fs::read_dir(path)? {
+            make_private(&entry?.path())?;
+        }
+    } else if meta.is_file() && meta.permissions().mode() & 0o777 != 0o600 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
 /// Opens the node's search index in the data folder.
 pub fn open_search(state: &AppState) -> anyhow::Result<services::search::SearchIndex> {
     let dir = state.config.data_dir.join("search");
@@ -100,6 +138,8 @@ impl App {
             .as_ref()
             .map(|p| p.expose_secret().to_string());
         let mut state = open_state(config, clock).await?;
+        // The audit key: made at the first start when none is configured, refused if short.
+        services::audit::AuditKey::load(&state.config, true)?;
         state.search = Some(Arc::new(open_search(&state)?));
         let generated_admin_password =
             services::auth::ensure_admin(&state, admin_password.as_deref())
@@ -125,7 +165,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let jobs = jobs::spawn(self.state.clone(), stopped);
-        let store = self.state.store.clone();
+        let state = self.state.clone();
         axum::serve(
             self.listener,
             web::router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -136,7 +176,10 @@ impl App {
         for job in jobs {
             let _ = job.await;
         }
-        store.close().await;
+        if let Err(e) = jobs::seal_chain(&state).await {
+            tracing::error!(error = %e, "sealing the audit chain at shutdown failed");
+        }
+        state.store.close().await;
         Ok(())
     }
 }

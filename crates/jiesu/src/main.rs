@@ -84,6 +84,29 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Requesters' personal data: retention and export.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PrivacyCommand {
+    /// Remove the name and phone of requesters whose request closed longer ago than
+    /// JIESU_PRIVACY_RETENTION_DAYS (default 1095), one event per request (the server's
+    /// hourly job does the same).
+    Redact,
+    /// Everything held about one phone number (requests, replies to the requester,
+    /// callbacks) as JSON, for a personal-information request; leaves an event.
+    Export {
+        /// The requester's phone number.
+        #[arg(long)]
+        phone: String,
+        /// Write here (0600) instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,8 +173,13 @@ enum KpiCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the event hash chain; exit 1 naming the first broken link.
+    /// Walk the event hash chain, check its sealed checkpoints with the audit key, and replay
+    /// the events against the requests, orders, extensions and callbacks; exit 1 naming every
+    /// problem found.
     Verify,
+    /// Seal the chain's head now (the server does so every JIESU_AUDIT_CHECKPOINT_SECONDS
+    /// and at shutdown).
+    Checkpoint,
 }
 
 fn config(cli: &Cli) -> anyhow::Result<Config> {
@@ -184,6 +212,19 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => verify(config).await,
+        Command::Audit {
+            command: AuditCommand::Checkpoint,
+        } => {
+            let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
+            let sealed = jiesu::jobs::seal_chain(&state).await;
+            state.store.close().await;
+            match sealed? {
+                Some(seq) => println!("audit chain sealed at event {seq}"),
+                None => println!("nothing new to seal (or no audit key)"),
+            }
+            Ok(())
+        }
+        Command::Privacy { command } => privacy(config, command).await,
         Command::Text { command } => cli_text::run(config, command).await,
         Command::Hotspots(args) => {
             if let Err(e) = cli_hotspots::run(&args) {
@@ -399,16 +440,74 @@ fn cli_error(e: jiesu::error::AppError) -> anyhow::Error {
 
 async fn verify(config: Config) -> anyhow::Result<()> {
     let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
-    let result = jiesu::store::events::verify(state.store.reader()).await?;
+    let report = jiesu::services::audit::verify(state.store.reader(), &state.config).await;
     state.store.close().await;
-    match result {
-        Ok(n) => {
-            println!("audit chain intact: {n} events verified");
-            Ok(())
+    let report = report?;
+    match &report.broken {
+        None => println!("audit chain intact: {} events verified", report.events),
+        Some(broken) => eprintln!("audit chain BROKEN: {broken}"),
+    }
+    if report.seal_problems.is_empty() {
+        println!(
+            "{} checkpoints verified with the audit key; {} events after the last one",
+            report.checkpoints, report.unsealed
+        );
+    }
+    for p in &report.seal_problems {
+        eprintln!("audit checkpoint FAILED: {p}");
+    }
+    if report.mismatches.is_empty() {
+        println!("requests, assignments, extensions and callbacks agree with their events");
+    }
+    for m in &report.mismatches {
+        eprintln!("audit replay MISMATCH: {m}");
+    }
+    if !report.intact() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+async fn privacy(config: Config, command: PrivacyCommand) -> anyhow::Result<()> {
+    let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
+    let result = match command {
+        PrivacyCommand::Redact => jiesu::jobs::redact_personal_data(&state)
+            .await
+            .map(|n| println!("{n} requests redacted")),
+        PrivacyCommand::Export { phone, out } => {
+            let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+            let actor = jiesu_core::Actor {
+                user_id: format!("cli:{who}"),
+                username: format!("cli:{who}"),
+                role: Role::Admin,
+                unit: None,
+            };
+            match jiesu::services::privacy::export(&state, &actor, &phone).await {
+                Ok(v) => write_export(&v, out.as_deref()),
+                Err(e) => Err(cli_error(e)),
+            }
         }
-        Err(broken) => {
-            eprintln!("audit chain BROKEN: {broken}");
-            std::process::exit(1);
+    };
+    state.store.close().await;
+    result
+}
+
+fn write_export(v: &serde_json::Value, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(v)?;
+    match out {
+        None => println!("{text}"),
+        Some(path) => {
+            use std::io::Write;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts
+                .open(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            f.write_all(text.as_bytes())?;
+            println!("wrote {}", path.display());
         }
     }
+    Ok(())
 }

@@ -126,7 +126,15 @@ async fn mark(
     };
     set(&mut a);
     assignments::save_assignment(&mut tx, &a).await?;
-    let payload = serde_json::json!({ "unit_code": a.unit_code, "acknowledge_by": a.acknowledge_by, "reply_by": a.reply_by });
+    // The mark's time is the sweep's (one for all its orders); the event says it, so that a
+    // replay of the events rebuilds the order (`store/replay.rs`).
+    let marked_at = [a.ack_overdue_at, a.reply_warned_at, a.reply_overdue_at]
+        .into_iter()
+        .flatten()
+        .max();
+    let payload = serde_json::json!({
+        "unit_code": a.unit_code, "acknowledge_by": a.acknowledge_by, "reply_by": a.reply_by, "marked_at": marked_at,
+    });
     tx.event(system_event(state, &a, action, payload));
     tx.commit().await?;
     Ok(true)

@@ -3,13 +3,18 @@
 //! (`deadlines`); the outbox job delivers requester messages with retries and backoff through
 //! a [`Sender`](crate::store::outbox::Sender) (`outbox`); the rollup job recounts the KPI days
 //! that changes marked dirty; the followers keep this node's search, duplicate and live
-//! hotspot indexes up with the event log.
+//! hotspot indexes up with the event log; the chain's head is sealed (`seal`) and requesters'
+//! personal data removed after the retention (`privacy`).
 
 mod deadlines;
 mod outbox;
+mod privacy;
+mod seal;
 
 pub use deadlines::{sweep_deadlines, SweepReport};
 pub use outbox::{deliver_outbox, LogSender, WebhookSender};
+pub use privacy::redact_personal_data;
+pub use seal::seal_chain;
 
 use crate::services::AppState;
 use std::future::Future;
@@ -43,6 +48,21 @@ pub fn spawn(
             },
         ));
     }
+    if !state.config.audit_checkpoint_interval.is_zero() {
+        let s = state.clone();
+        tasks.push(every(
+            state.config.audit_checkpoint_interval,
+            stop.clone(),
+            move || {
+                let s = s.clone();
+                async move {
+                    if let Err(e) = seal_chain(&s).await {
+                        tracing::error!(error = %e, "sealing the audit chain failed");
+                    }
+                }
+            },
+        ));
+    }
     if !state.config.sweep_interval.is_zero() {
         // The outbox has a job of its own: a slow gateway must not hold up the deadlines.
         let s = state.clone();
@@ -58,6 +78,15 @@ pub fn spawn(
                 }
             },
         ));
+        let s = state.clone();
+        tasks.push(every(privacy::EVERY, stop.clone(), move || {
+            let s = s.clone();
+            async move {
+                if let Err(e) = redact_personal_data(&s).await {
+                    tracing::error!(error = %e, "redacting personal data failed");
+                }
+            }
+        }));
         let s = state.clone();
         tasks.push(every(state.config.sweep_interval, stop, move || {
             let s = s.clone();

@@ -62,7 +62,7 @@ pub async fn record(
     req.updated_at = now;
     let payload = serde_json::json!({
         "callback_id": row.id, "round": row.round, "reached": row.reached, "resolved": row.resolved,
-        "satisfaction": row.satisfaction, "outcome": row.outcome,
+        "satisfaction": row.satisfaction, "outcome": row.outcome, "note": row.note,
     });
     match outcome {
         CallbackOutcome::Retry => {

@@ -127,6 +127,7 @@ pub(crate) async fn open_orders(
             .payload(serde_json::json!({
                 "unit_code": unit.code, "unit_name": unit.name, "role": row.role, "round": row.round,
                 "time_limit_class": class, "acknowledge_by": row.acknowledge_by, "reply_by": row.reply_by,
+                "reply_warn_at": row.reply_warn_at,
             }))
             .record(tx);
         rows.push(row);
@@ -412,7 +413,7 @@ async fn apply_unit_action(
             extensions::insert_extension(tx, &ext).await?;
             (
                 "extension.requested",
-                serde_json::json!({ "extension_id": ext.id, "hours": hours, "reason": reason }),
+                serde_json::json!({ "extension_id": ext.id, "hours": hours, "reason": reason, "old_reply_by": ext.old_reply_by }),
             )
         }
         UnitAction::Reply {
@@ -490,7 +491,9 @@ pub async fn decide_extension(
     state
         .event(actor, &req.id, Some(&order.id), if approve { "extension.approved" } else { "extension.refused" })
         .change(status.as_str(), next.as_str())
-        .payload(serde_json::json!({ "extension_id": ext.id, "hours": ext.hours, "reply_by": order.reply_by }))
+        .payload(serde_json::json!({
+            "extension_id": ext.id, "hours": ext.hours, "reply_by": order.reply_by, "reply_warn_at": order.reply_warn_at,
+        }))
         .record(&mut tx);
     tx.commit().await?;
     Ok(req.id)

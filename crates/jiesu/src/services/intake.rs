@@ -213,6 +213,7 @@ pub async fn create_row(
             .payload(serde_json::json!({
                 "number": row.number, "kind": row.kind, "channel": row.channel, "category_code": row.category_code,
                 "enterprise": row.credit_code.is_some(), "confidential": row.confidential,
+                "time_limit_class": row.time_limit_class,
             }))
             .build();
         (row, vec![created])

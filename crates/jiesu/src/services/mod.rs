@@ -2,6 +2,7 @@
 //! `jiesu_core` whether the change is allowed, and records the events of what it changed.
 
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod callback;
 pub mod catalogue;
@@ -13,6 +14,7 @@ pub mod kb;
 pub mod kpi;
 pub mod models;
 pub mod portal;
+pub mod privacy;
 pub mod queues;
 pub mod report;
 pub mod search;

@@ -239,6 +239,7 @@ pub async fn open(state: &AppState, actor: &Actor, input: NewTask) -> Result<Str
         .payload(serde_json::json!({
             "number": req.number, "kind": req.kind, "channel": req.channel, "category_code": req.category_code,
             "source": { "kind": task.source_kind, "ref": task.source_ref }, "topic_id": task.topic_id, "request_ids": links,
+            "confidential": req.confidential, "time_limit_class": req.time_limit_class,
         }))
         .record(&mut tx);
     for id in &links {

@@ -59,8 +59,10 @@ pub struct Event {
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The hash linking an event after `prev`: SHA-256 over its fields. Public so that tests can
+/// forge a re-hashed chain, which the sealed checkpoints must catch.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn link_hash(
+pub fn link_hash(
     prev: &str,
     seq: i64,
     id: &str,

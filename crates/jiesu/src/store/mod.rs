@@ -4,6 +4,7 @@
 //! to the hash chain just before it commits.
 
 pub mod assignments;
+pub mod audit;
 mod barrier;
 mod batch;
 pub mod callbacks;
@@ -18,8 +19,10 @@ pub mod hotspots;
 pub mod kb;
 pub mod kpi;
 pub mod outbox;
+pub mod privacy;
 pub mod queues;
 pub mod reference;
+pub mod replay;
 pub mod requests;
 pub mod suggestions;
 mod turn;

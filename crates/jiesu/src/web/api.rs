@@ -42,6 +42,25 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{id}/arbitrate", post(arbitrate))
         .route("/supervision/unsatisfied", get(unsatisfied))
         .route("/supervision/summons", get(summons))
+        .route("/privacy/export", post(privacy_export))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivacyExportInput {
+    phone: String,
+}
+
+/// Everything held about one phone number (admins only; leaves an event). A POST, so the
+/// number stays out of URLs and access logs.
+async fn privacy_export(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(input): ApiJson<PrivacyExportInput>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        crate::services::privacy::export(&s, &actor, &input.phone).await?,
+    ))
 }
 
 #[derive(Deserialize)]

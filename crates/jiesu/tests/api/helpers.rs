@@ -114,6 +114,8 @@ impl TestApp {
         config.database_url = database_url;
         config.admin_password = Some("adminpass1".to_string().into());
         config.sweep_interval = std::time::Duration::ZERO;
+        // Tests seal the audit chain by hand (issue 16).
+        config.audit_checkpoint_interval = std::time::Duration::ZERO;
         // Tests run the search catch-up by hand, so a background one cannot race them.
         config.search_refresh = std::time::Duration::ZERO;
         config.webhook_url = None;

@@ -67,6 +67,10 @@ on_both_backends!(
     bad_proactive_input_gets_422_naming_the_field,
     a_burst_at_one_street_raises_an_alert_with_its_reason,
     a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and_duplicates,
+    // stories/audit.rs (issue 16: audit trail and privacy)
+    audit_verify_names_hand_edits_and_a_rehashed_chain,
+    requesters_are_redacted_after_the_retention_and_exported_on_request,
+    the_data_folder_and_its_files_are_private,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

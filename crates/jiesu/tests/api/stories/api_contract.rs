@@ -371,6 +371,8 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/topics/proposals", "get"),
         ("/topics", "post"),
         ("/topics/{id}", "get"),
+        // issue 16: privacy
+        ("/privacy/export", "post"),
     ];
     for (path, method) in served {
         assert!(

@@ -3,6 +3,7 @@
 
 mod access;
 mod api_contract;
+mod audit;
 mod callbacks;
 mod cast;
 mod dispatch;
@@ -18,6 +19,7 @@ mod visibility;
 
 pub use access::*;
 pub use api_contract::*;
+pub use audit::*;
 pub use callbacks::*;
 pub use dispatch::*;
 pub use durability::*;

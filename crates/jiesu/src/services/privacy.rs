@@ -1,0 +1,137 @@
+//! Requesters' personal data: removed after the retention (`JIESU_PRIVACY_RETENTION_DAYS`,
+//! default three years after the request closed), one `privacy.redacted` event per request;
+//! and everything held about one phone number, exported for a personal-information request
+//! (个人信息查阅 / 信息公开), which leaves a `privacy.exported` event.
+//!
+//! Redaction removes the requester's name and phone (from the request and its outbox
+//! messages) and keeps what statistics need: category, place, units, times, replies and
+//! callbacks. The search index never holds names or phones (`search.rs` indexes title, body,
+//! address, units and category), nor does the duplicate index (title and body). The live
+//! hotspot index holds an 8-byte hash of the phone per problem, for the requests of its last
+//! 30 days when it is loaded and those taken in since: a restart after a redaction leaves the
+//! redacted requests out of it (their retention is at least 30 days after closing).
+
+use super::AppState;
+use crate::error::AppError;
+use crate::store::{self, assignments, callbacks, privacy, reference};
+use jiesu_core::access::Action;
+use jiesu_core::{Actor, PhoneNumber};
+use serde_json::{json, Value};
+
+/// Requests redacted per round.
+const BATCH: i64 = 200;
+
+/// Redacts every request whose retention is over; returns how many were redacted.
+pub async fn redact_due(state: &AppState) -> Result<usize, AppError> {
+    let days = state.config.privacy_retention_days;
+    let mut done = 0;
+    loop {
+        let now = state.clock.now();
+        let cutoff = now - chrono::Duration::days(days);
+        let due = privacy::due(state.store.reader(), cutoff, BATCH).await?;
+        let mut redacted_now = 0;
+        for (id, closed_at) in &due {
+            let mut tx = state.store.begin().await?;
+            if store::requests::lock(&mut tx, id).await?.is_none()
+                || !privacy::redact(&mut tx, id, now).await?
+            {
+                continue; // gone or redacted by another node meanwhile
+            }
+            let mut event = state.audit_event(
+                "system",
+                "system",
+                "privacy.redacted",
+                json!({
+                    "fields": ["requester_name", "requester_phone"],
+                    "requester_name": privacy::REDACTED, "requester_phone": privacy::REDACTED,
+                    "closed_at": closed_at, "retention_days": days,
+                }),
+            );
+            event.request_id = Some(id.clone());
+            event.at = now;
+            tx.event(event);
+            tx.commit().await?;
+            redacted_now += 1;
+        }
+        done += redacted_now;
+        if (due.len() as i64) < BATCH || redacted_now == 0 {
+            break;
+        }
+    }
+    if done > 0 {
+        tracing::info!(
+            requests = done,
+            days,
+            "requesters' names and phones redacted"
+        );
+    }
+    Ok(done)
+}
+
+/// Everything held about `phone`: its requests (with the requester's data), the replies the
+/// units gave the requester, what they were answered at intake and their callbacks. Admins
+/// only; leaves a `privacy.exported` event naming who exported which requests.
+pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Value, AppError> {
+    if !actor.may(Action::Administer) {
+        return Err(AppError::Forbidden("exporting personal data"));
+    }
+    let phone = PhoneNumber::parse(phone)
+        .map_err(|_| AppError::invalid("phone", "err.intake.not_a_valid_chinese_mobile_or"))?;
+    let pool = state.store.reader();
+    let rows = privacy::requests_of_phone(pool, phone.as_str()).await?;
+    let mut requests = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut replies = Vec::new();
+        for a in assignments::assignments_of(pool, &r.id).await? {
+            let Some(text) = a.reply_to_requester.clone() else {
+                continue;
+            };
+            let unit = reference::unit(pool, &a.unit_code).await?;
+            replies.push(json!({
+                "unit_code": a.unit_code, "unit_name": unit.map(|u| u.name), "round": a.round,
+                "outcome": a.outcome.map(|o| o.as_str()), "replied_at": a.replied_at, "text": text,
+            }));
+        }
+        let calls: Vec<Value> = callbacks::callbacks_of(pool, &r.id)
+            .await?
+            .into_iter()
+            .map(|c| {
+                json!({
+                    "round": c.round, "at": c.at, "reached": c.reached, "resolved": c.resolved,
+                    "satisfaction": c.satisfaction, "note": c.note,
+                })
+            })
+            .collect();
+        requests.push(json!({
+            "id": r.id, "number": r.number, "kind": r.kind, "channel": r.channel, "status": r.status,
+            "created_at": r.created_at, "closed_at": r.closed_at,
+            "title": r.title, "text": r.body, "address": r.address, "category_code": r.category_code,
+            "requester": {
+                "name": r.requester_name, "phone": r.requester_phone,
+                "enterprise_name": r.enterprise_name, "credit_code": r.credit_code,
+                "confidential": r.confidential,
+            },
+            "answer": r.answer, "close_reason": r.close_reason,
+            "replies": replies, "callbacks": calls,
+        }));
+    }
+    let now = state.clock.now();
+    let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
+    let mut tx = state.store.begin().await?;
+    let mut event = state.audit_event(
+        &actor.user_id,
+        actor.role.as_str(),
+        "privacy.exported",
+        json!({ "phone": phone.masked(), "requests": numbers }),
+    );
+    event.at = now;
+    tx.event(event);
+    tx.commit().await?;
+    Ok(json!({
+        "phone": phone.as_str(),
+        "exported_at": now,
+        "exported_by": actor.username,
+        "retention_days": state.config.privacy_retention_days,
+        "requests": requests,
+    }))
+}
