@@ -108,10 +108,27 @@ pub async fn off_runtime<T: Send + 'static>(
         .map_err(|e| AppError::Internal(anyhow::anyhow!("mining task failed: {e}")))
 }
 
+/// A key that tells requesters apart without naming them: the phone hashed with a random
+/// salt drawn once per process, so the keys held in memory cannot be turned back into phone
+/// numbers by hashing every number (there are only 10¹¹), and nothing outlives a restart. Keys
+/// only need to agree within one process (they count distinct people per problem).
+fn requester_key(phone: &str) -> String {
+    static SALT: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    let salt = SALT.get_or_init(|| {
+        let mut b = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+        b
+    });
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update(phone.as_bytes());
+    hex::encode(&h.finalize()[..8])
+}
+
 /// The miner's record of a request.
 pub fn record(m: &Mined) -> HotspotRecord {
     let requester = (!m.row.requester_phone.is_empty())
-        .then(|| hex::encode(&Sha256::digest(m.row.requester_phone.as_bytes())[..8]));
+        .then(|| requester_key(&m.row.requester_phone));
     HotspotRecord {
         id: m.row.id.clone(),
         submitted_at: m.row.created_at,
