@@ -22,6 +22,7 @@ pub mod queues;
 pub mod reference;
 pub mod requests;
 pub mod suggestions;
+pub mod tracking;
 mod turn;
 pub mod users;
 

@@ -63,6 +63,10 @@ on_both_backends!(
     bad_proactive_input_gets_422_naming_the_field,
     a_burst_at_one_street_raises_an_alert_with_its_reason,
     a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and_duplicates,
+    // stories/public_edge.rs (issue 16: tracking, limits, merges)
+    tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_node,
+    per_address_limits_answer_429_with_retry_after_and_the_portal_takes_small_forms,
+    opposite_merges_raced_in_pairs_have_one_winner_and_lose_no_request,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
@@ -84,7 +88,7 @@ ui_on_both_backends!(
     a_form_post_without_the_csrf_token_is_refused,
     a_unit_handler_opening_another_units_request_gets_a_refusal_page,
     user_text_is_escaped_on_every_page,
-    citizens_track_a_request_only_with_its_phone,
+    citizens_track_a_request_only_with_its_query_code,
     intake_answers_merges_or_dispatches_in_one_click,
     a_supervisor_goes_from_a_hotspot_to_tasks_here_and_elsewhere_and_a_monthly_topic,
     unit_staff_and_dispatchers_cannot_open_tasks_or_topics_from_the_pages,

@@ -1,5 +1,5 @@
 //! The public portal pages (no login): citizens and enterprises submit a request with a place
-//! and get its number; anyone with the number and the phone can track it. The work is done by
+//! and get its number and query code (查询码); with both, the requester can track it. The work is done by
 //! `services::portal`.
 
 use super::{local_time, Ctx, FormData, Public, UiResult};
@@ -28,6 +28,7 @@ struct PortalPage {
 struct DonePage {
     ctx: Ctx,
     number: String,
+    query_code: String,
 }
 
 async fn form(s: &AppState, p: Public, enterprise: bool) -> UiResult {
@@ -89,8 +90,13 @@ async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiRes
             None
         },
     };
-    let number = portal::submit(s, sub).await?;
-    Ok((StatusCode::CREATED, DonePage { ctx: p.ctx, number }).into_response())
+    let receipt = portal::submit(s, sub).await?;
+    let page = DonePage {
+        ctx: p.ctx,
+        number: receipt.number,
+        query_code: receipt.query_code,
+    };
+    Ok((StatusCode::CREATED, page).into_response())
 }
 
 /// `POST /ui/portal`.
@@ -139,11 +145,11 @@ pub async fn track_page(p: Public, Query(q): Query<TrackParams>) -> UiResult {
     .into_response())
 }
 
-/// `POST /ui/portal/track`: status and public replies, only with the right phone.
+/// `POST /ui/portal/track`: status and public replies, only with the right query code.
 pub async fn track(State(s): State<AppState>, p: Public, f: FormData) -> UiResult {
     let tr = p.ctx.tr;
     let number = f.text("number");
-    let found = portal::track(&s, &number, &f.text("phone"))
+    let found = portal::track(&s, &number, &f.text("code"))
         .await?
         .map(|t| TrackedV {
             status: tr.of("status", t.status.as_str()),
