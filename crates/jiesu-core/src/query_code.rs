@@ -66,11 +66,20 @@ mod tests {
     #[test]
     fn typed_codes_are_normalised_and_bad_ones_refused() {
         assert_eq!(QueryCode::parse("abcd-2345").unwrap().as_str(), "ABCD2345");
-        assert_eq!(QueryCode::parse(" ABCD 2345 ").unwrap().as_str(), "ABCD2345");
+        assert_eq!(
+            QueryCode::parse(" ABCD 2345 ").unwrap().as_str(),
+            "ABCD2345"
+        );
         assert!(QueryCode::parse("ABCD234").is_none(), "too short");
         assert!(QueryCode::parse("ABCD23456").is_none(), "too long");
-        assert!(QueryCode::parse("ABCD2340").is_none(), "0 is not in the alphabet");
-        assert!(QueryCode::parse("ABCDI234").is_none(), "I is not in the alphabet");
+        assert!(
+            QueryCode::parse("ABCD2340").is_none(),
+            "0 is not in the alphabet"
+        );
+        assert!(
+            QueryCode::parse("ABCDI234").is_none(),
+            "I is not in the alphabet"
+        );
         assert!(QueryCode::parse("ABCD234Ö").is_none());
     }
 
@@ -93,7 +102,10 @@ mod tests {
             }
         }
         // 32,000 characters: about 1,032 each.
-        assert!(counts.iter().all(|&n| (850..1250).contains(&n)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&n| (850..1250).contains(&n)),
+            "{counts:?}"
+        );
         // Draws in the rejected zone are skipped, not mapped.
         let mut draws = vec![u32::MAX, 0, 1, 2, 3, 4, 5, 6, 7].into_iter();
         let c = QueryCode::random(|| draws.next().unwrap());

@@ -113,8 +113,9 @@ fn rate(name: &str, default: &str) -> anyhow::Result<Option<RateLimit>> {
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| default.to_string());
-    RateLimit::parse(&v)
-        .ok_or_else(|| anyhow::anyhow!("{name}={v} is not valid: give N/SECONDS (e.g. 20/60) or off"))
+    RateLimit::parse(&v).ok_or_else(|| {
+        anyhow::anyhow!("{name}={v} is not valid: give N/SECONDS (e.g. 20/60) or off")
+    })
 }
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {

@@ -512,10 +512,7 @@ pub async fn has_merged(tx: &mut Tx, id: &str) -> Result<bool, StoreError> {
 /// Gives up to `limit` requests without a query code (recorded before codes existed) a fresh
 /// one each; returns their ids. A request that got one meanwhile (another node starting) is
 /// left as it is.
-pub async fn issue_missing_query_codes(
-    tx: &mut Tx,
-    limit: i64,
-) -> Result<Vec<String>, StoreError> {
+pub async fn issue_missing_query_codes(tx: &mut Tx, limit: i64) -> Result<Vec<String>, StoreError> {
     let ids: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT id FROM requests WHERE query_code IS NULL ORDER BY id LIMIT $1{}",
         tx.dialect().for_update()
@@ -525,13 +522,12 @@ pub async fn issue_missing_query_codes(
     .await?;
     let mut issued = Vec::with_capacity(ids.len());
     for id in ids {
-        let done = sqlx::query(
-            "UPDATE requests SET query_code = $2 WHERE id = $1 AND query_code IS NULL",
-        )
-        .bind(&id)
-        .bind(new_query_code())
-        .execute(tx.conn())
-        .await?;
+        let done =
+            sqlx::query("UPDATE requests SET query_code = $2 WHERE id = $1 AND query_code IS NULL")
+                .bind(&id)
+                .bind(new_query_code())
+                .execute(tx.conn())
+                .await?;
         if done.rows_affected() == 1 {
             issued.push(id);
         }

@@ -47,11 +47,7 @@ pub async fn clear(store: &Store, number: &str) -> Result<(), StoreError> {
 }
 
 /// Deletes the counts whose window ended before `now`; returns how many.
-pub async fn purge(
-    store: &Store,
-    now: DateTime<Utc>,
-    window_ms: i64,
-) -> Result<u64, StoreError> {
+pub async fn purge(store: &Store, now: DateTime<Utc>, window_ms: i64) -> Result<u64, StoreError> {
     let mut tx = store.begin().await?;
     let done = sqlx::query("DELETE FROM track_attempts WHERE window_start <= $1")
         .bind(millis(now) - window_ms)

@@ -5,17 +5,14 @@
 //! `JIESU_TRUSTED_PROXIES`), so a client cannot pick a fresh bucket by sending a header.
 //! Limits that protect one target across nodes live in the database instead (tracking
 //! attempts per request number, `services::portal`). The anonymous portal forms also get a
-//! smaller body limit than staff forms.
+//! smaller body limit than staff forms (`ui::portal::body_limit`, sized here).
 
 use super::client::client_ip;
-use super::ui::UiError;
 use crate::config::{Config, RateLimit};
 use crate::error::AppError;
 use crate::services::AppState;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::ConnectInfo;
 use axum::http::Method;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -80,10 +77,14 @@ fn bucket(key: &ClientIpKey, rate: Option<RateLimit>) -> Option<Bucket> {
     builder.finish().map(Arc::new)
 }
 
-fn wait_of(e: GovernorError) -> Result<i64, GovernorError> {
+/// The answer to a refused request: `render` makes the 429 from the wait (the API's JSON
+/// error or a page); anything else the layer fails with is its own answer.
+fn refusal(e: GovernorError, render: fn(AppError) -> Response) -> Response {
     match e {
-        GovernorError::TooManyRequests { wait_time, .. } => Ok(wait_time.max(1) as i64),
-        other => Err(other),
+        GovernorError::TooManyRequests { wait_time, .. } => {
+            render(AppError::TooManyRequests(wait_time.max(1) as i64))
+        }
+        other => other.into(),
     }
 }
 
@@ -113,53 +114,26 @@ impl Limits {
 
     /// A JSON route under the `kind` limit: the 429 is the API's error body.
     pub fn api(&self, kind: Kind, route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+        self.page(kind, route, |e| e.into_response())
+    }
+
+    /// A route under the `kind` limit, its 429 made by `render` (the pages give their
+    /// friendly error page).
+    pub fn page(
+        &self,
+        kind: Kind,
+        route: MethodRouter<AppState>,
+        render: fn(AppError) -> Response,
+    ) -> MethodRouter<AppState> {
         match self.of(kind) {
-            Some(b) => route.layer(GovernorLayer::new(b.clone()).error_handler(|e| {
-                match wait_of(e) {
-                    Ok(s) => AppError::TooManyRequests(s).into_response(),
-                    Err(other) => other.into(),
-                }
-            })),
+            Some(b) => route
+                .layer(GovernorLayer::new(b.clone()).error_handler(move |e| refusal(e, render))),
             None => route,
         }
     }
 
-    /// A page route under the `kind` limit: the 429 is the friendly error page.
-    pub fn page(&self, kind: Kind, route: MethodRouter<AppState>) -> MethodRouter<AppState> {
-        match self.of(kind) {
-            Some(b) => route.layer(GovernorLayer::new(b.clone()).error_handler(|e| {
-                match wait_of(e) {
-                    Ok(s) => UiError(AppError::TooManyRequests(s)).into_response(),
-                    Err(other) => other.into(),
-                }
-            })),
-            None => route,
-        }
-    }
-
-    /// A public portal form: the portal limit and the portal's smaller body limit.
-    pub fn portal(&self, route: MethodRouter<AppState>) -> MethodRouter<AppState> {
-        let limited = route.layer(axum::middleware::from_fn_with_state(
-            self.portal_body,
-            portal_body_limit,
-        ));
-        self.page(Kind::Portal, limited)
-    }
-}
-
-/// Refuses a portal form over the portal's body limit with 413, before the form is read.
-async fn portal_body_limit(State(limit): State<usize>, req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return UiError(AppError::TooLargeFor(limit)).into_response();
-    }
-    let (parts, body) = req.into_parts();
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Err(_) => UiError(AppError::TooLargeFor(limit)).into_response(),
+    /// The largest public portal form, in bytes.
+    pub fn portal_body(&self) -> usize {
+        self.portal_body
     }
 }

@@ -45,18 +45,24 @@ pub const LANG_COOKIE: &str = "jiesu_lang";
 /// The pages, the static assets and the `/` redirect; merged into the application router.
 /// `limits` rate-limits the public and login forms (`web::limits`).
 pub fn routes(limits: &Limits) -> Router<AppState> {
+    let portal_body =
+        axum::middleware::from_fn_with_state(limits.portal_body(), portal::body_limit);
     let pages = Router::new()
         .route("/ui", get(|| async { Redirect::to("/ui/") }))
         .route("/ui/", get(home::home))
         .route(
             "/ui/login",
-            limits.page(Kind::Login, get(home::login_page).post(home::login)),
+            limits.page(
+                Kind::Login,
+                get(home::login_page).post(home::login),
+                page_error,
+            ),
         )
         .route("/ui/logout", post(home::logout))
         .route("/ui/intake", get(intake::page).post(intake::submit))
         .route(
             "/ui/intake/suggest",
-            limits.page(Kind::Suggest, post(intake::suggest)),
+            limits.page(Kind::Suggest, post(intake::suggest), page_error),
         )
         .route("/ui/dispatch", get(dispatch::queue))
         .route("/ui/dispatch/{id}", get(dispatch::form))
@@ -78,15 +84,31 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         .route("/ui/topics/{id}", get(topics::page))
         .route(
             "/ui/portal",
-            limits.portal(get(portal::citizen_page).post(portal::citizen_submit)),
+            limits.page(
+                Kind::Portal,
+                get(portal::citizen_page)
+                    .post(portal::citizen_submit)
+                    .layer(portal_body.clone()),
+                page_error,
+            ),
         )
         .route(
             "/ui/portal/enterprise",
-            limits.portal(get(portal::enterprise_page).post(portal::enterprise_submit)),
+            limits.page(
+                Kind::Portal,
+                get(portal::enterprise_page)
+                    .post(portal::enterprise_submit)
+                    .layer(portal_body),
+                page_error,
+            ),
         )
         .route(
             "/ui/portal/track",
-            limits.page(Kind::Track, get(portal::track_page).post(portal::track)),
+            limits.page(
+                Kind::Track,
+                get(portal::track_page).post(portal::track),
+                page_error,
+            ),
         )
         .route("/ui/admin", get(admin::page))
         .route("/ui/admin/users", post(admin::add_user))
@@ -96,6 +118,11 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/ui/") }))
         .route("/assets/{*path}", get(assets::serve))
         .merge(pages)
+}
+
+/// A refusal as the friendly error page.
+fn page_error(e: AppError) -> Response {
+    UiError(e).into_response()
 }
 
 async fn not_found() -> UiError {

@@ -2,7 +2,7 @@
 //! and get its number and query code (查询码); with both, the requester can track it. The work is done by
 //! `services::portal`.
 
-use super::{local_time, Ctx, FormData, Public, UiResult};
+use super::{local_time, Ctx, FormData, Public, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::portal::{self, PublicEnterprise, PublicSubmission};
 use crate::services::{directory, AppState};
@@ -176,4 +176,29 @@ pub async fn track(State(s): State<AppState>, p: Public, f: FormData) -> UiResul
         found,
     };
     Ok((status, page).into_response())
+}
+
+/// Refuses a portal form over the portal's body limit (`JIESU_PORTAL_BODY_LIMIT`, smaller
+/// than staff forms') with 413, before the form is read.
+pub async fn body_limit(
+    State(limit): State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return UiError(AppError::TooLargeFor(limit)).into_response();
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => {
+            let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+            next.run(req).await
+        }
+        Err(_) => UiError(AppError::TooLargeFor(limit)).into_response(),
+    }
 }

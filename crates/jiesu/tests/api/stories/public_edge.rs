@@ -72,11 +72,8 @@ impl Visitor {
     }
 
     async fn track(&self, number: &str, code: &str) -> Answer {
-        self.post(
-            "/ui/portal/track",
-            &[("number", number), ("code", code)],
-        )
-        .await
+        self.post("/ui/portal/track", &[("number", number), ("code", code)])
+            .await
     }
 
     async fn submit(&self, text: &str) -> Answer {
@@ -116,12 +113,19 @@ fn between<'a>(html: &'a str, testid: &str) -> &'a str {
 }
 
 fn is_code(c: &str) -> bool {
-    c.len() == 8 && c.bytes().all(|b| jiesu_core::query_code::ALPHABET.contains(&b))
+    c.len() == 8
+        && c.bytes()
+            .all(|b| jiesu_core::query_code::ALPHABET.contains(&b))
 }
 
 /// A code that is well formed but not `code`.
 fn other_code(code: &str) -> String {
-    if code == "22222222" { "33333333" } else { "22222222" }.to_string()
+    if code == "22222222" {
+        "33333333"
+    } else {
+        "22222222"
+    }
+    .to_string()
 }
 
 pub async fn tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_node(b: Backend) {
@@ -148,8 +152,16 @@ pub async fn tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_n
     let (id, number) = (r["id"].as_str().unwrap(), r["number"].as_str().unwrap());
     let code = r["query_code"].as_str().expect("a query code").to_string();
     assert!(is_code(&code), "{code}");
-    let again = expect(app.get(&format!("/api/v1/requests/{id}"), Some(&s.dispatcher)).await, 200);
-    assert_eq!(again["query_code"], json!(code), "the center can read it out later");
+    let again = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.dispatcher))
+            .await,
+        200,
+    );
+    assert_eq!(
+        again["query_code"],
+        json!(code),
+        "the center can read it out later"
+    );
     let list = expect(app.get("/api/v1/requests", Some(&s.dispatcher)).await, 200);
     assert!(list["items"][0].get("query_code").is_none(), "not in lists");
     expect(
@@ -161,9 +173,19 @@ pub async fn tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_n
         .await,
         200,
     );
-    let unit_view = expect(app.get(&format!("/api/v1/requests/{id}"), Some(&s.wangjing)).await, 200);
-    assert!(unit_view.get("query_code").is_none(), "units never see the code");
-    assert!(!unit_view.to_string().contains(&code), "nor anywhere in their view");
+    let unit_view = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.wangjing))
+            .await,
+        200,
+    );
+    assert!(
+        unit_view.get("query_code").is_none(),
+        "units never see the code"
+    );
+    assert!(
+        !unit_view.to_string().contains(&code),
+        "nor anywhere in their view"
+    );
     let page = reqwest::Client::new()
         .get(format!("{}/ui/requests/{id}", app.base))
         .header("cookie", format!("jiesu_session={}", s.operator))
@@ -174,7 +196,7 @@ pub async fn tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_n
         .await
         .unwrap();
     assert!(
-        page.contains(&format!("data-testid=\"query-code\" ")) && page.contains(&code),
+        page.contains("data-testid=\"query-code\" ") && page.contains(&code),
         "the operator's page shows it"
     );
 
@@ -193,7 +215,9 @@ pub async fn tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_n
     // Wrong code, unknown number, both: one answer, word for word (the typed number aside).
     let wrong_code = stranger.track(&own, &other_code(&own_code)).await;
     let unknown_number = stranger.track("20991231-999999", &own_code).await;
-    let both = stranger.track("20991231-999998", &other_code(&own_code)).await;
+    let both = stranger
+        .track("20991231-999998", &other_code(&own_code))
+        .await;
     let by_phone = stranger.track(&own, "13698765432").await;
     for (a, typed) in [
         (&wrong_code, own.as_str()),
@@ -213,7 +237,10 @@ pub async fn tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_n
     // Guesses at one number: past the limit, every attempt at it waits, even the right code,
     // and an unknown number locks the same way.
     for _ in 0..2 {
-        assert_eq!(stranger.track(&own, &other_code(&own_code)).await.status, 404);
+        assert_eq!(
+            stranger.track(&own, &other_code(&own_code)).await.status,
+            404
+        );
     }
     let locked = stranger.track(&own, &own_code).await;
     assert_eq!(locked.status, 429, "{}", locked.body);
@@ -251,10 +278,16 @@ pub async fn tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_n
     );
 
     // A request from before query codes gets one at the next start, with an event.
-    app.exec(&format!("UPDATE requests SET query_code = NULL WHERE id = '{id}'"))
-        .await;
+    app.exec(&format!(
+        "UPDATE requests SET query_code = NULL WHERE id = '{id}'"
+    ))
+    .await;
     app.restart().await;
-    let after = expect(app.get(&format!("/api/v1/requests/{id}"), Some(&app.admin)).await, 200);
+    let after = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&app.admin))
+            .await,
+        200,
+    );
     let issued = after["query_code"].as_str().expect("issued at start");
     assert!(is_code(issued) && issued != code);
     let n: i64 = sqlx::query_scalar(
@@ -265,7 +298,11 @@ pub async fn tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_n
     .unwrap();
     assert_eq!(n, 1);
     let out = app.cli().args(["audit", "verify"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 pub async fn per_address_limits_answer_429_with_retry_after_and_the_portal_takes_small_forms(
@@ -294,16 +331,32 @@ pub async fn per_address_limits_answer_429_with_retry_after_and_the_portal_takes
     let big = citizen.submit(&long).await;
     assert_eq!(big.status, 413, "{}", big.body);
     assert!(big.body.contains("8 KiB"), "{}", big.body);
-    assert_eq!(citizen.submit("花家地西里小区门口路灯不亮").await.status, 201);
-    assert_eq!(citizen.submit("花家地西里小区门口路灯还是不亮").await.status, 201);
+    assert_eq!(
+        citizen.submit("花家地西里小区门口路灯不亮").await.status,
+        201
+    );
+    assert_eq!(
+        citizen
+            .submit("花家地西里小区门口路灯还是不亮")
+            .await
+            .status,
+        201
+    );
     let flood = citizen.submit("花家地西里小区门口路灯一直不亮").await;
     assert_eq!(flood.status, 429, "{}", flood.body);
     assert!(flood.retry_after.is_some_and(|s| s > 0), "Retry-After");
-    assert!(flood.body.contains("请求过于频繁"), "a page, in Chinese: {}", flood.body);
+    assert!(
+        flood.body.contains("请求过于频繁"),
+        "a page, in Chinese: {}",
+        flood.body
+    );
     // Another client (as the trusted proxy says) has its own allowance.
     let mut neighbour = Visitor::new(&app, "/ui/portal").await;
     neighbour.forwarded_for = Some("198.51.100.7".into());
-    assert_eq!(neighbour.submit("花家地西里小区门口井盖缺失").await.status, 201);
+    assert_eq!(
+        neighbour.submit("花家地西里小区门口井盖缺失").await.status,
+        201
+    );
 
     // Tracking.
     let stranger = Visitor::new(&app, "/ui/portal/track").await;
@@ -343,7 +396,10 @@ pub async fn per_address_limits_answer_429_with_retry_after_and_the_portal_takes
     assert!(r.retry_after.is_some_and(|s| s > 0));
     let v: Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["error"]["code"], "too_many_requests");
-    assert!(v["error"]["message"].as_str().unwrap().starts_with("too many requests"));
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("too many requests"));
     // Sending a forwarded address of one's own from an address that is not a trusted proxy
     // cannot reach past it: here the proxy is trusted, so a forwarded client is another one.
     let elsewhere = client
@@ -358,12 +414,20 @@ pub async fn per_address_limits_answer_429_with_retry_after_and_the_portal_takes
     // Suggestions.
     for _ in 0..3 {
         let (st, _) = app
-            .post("/api/v1/requests/suggest", Some(&op), json!({ "text": "路灯不亮" }))
+            .post(
+                "/api/v1/requests/suggest",
+                Some(&op),
+                json!({ "text": "路灯不亮" }),
+            )
             .await;
         assert_eq!(st.as_u16(), 200);
     }
     let (st, v) = app
-        .post("/api/v1/requests/suggest", Some(&op), json!({ "text": "路灯不亮" }))
+        .post(
+            "/api/v1/requests/suggest",
+            Some(&op),
+            json!({ "text": "路灯不亮" }),
+        )
         .await;
     assert_eq!(st.as_u16(), 429, "{v}");
     assert_eq!(v["error"]["code"], "too_many_requests");
@@ -378,7 +442,10 @@ pub async fn opposite_merges_raced_in_pairs_have_one_winner_and_lose_no_request(
     for i in 0..40 {
         let mut body = complaint(&format!("望京西园三区夜间施工噪音扰民，第{i}次反映"));
         body["requester"]["phone"] = json!(format!("139{:08}", i));
-        let v = expect(app.post("/api/v1/requests", Some(&s.operator), body).await, 201);
+        let v = expect(
+            app.post("/api/v1/requests", Some(&s.operator), body).await,
+            201,
+        );
         ids.push(v["id"].as_str().unwrap().to_string());
     }
     // 20 pairs: "merge A into B" and "merge B into A" sent together, all pairs at once.
@@ -407,13 +474,23 @@ pub async fn opposite_merges_raced_in_pairs_have_one_winner_and_lose_no_request(
     for (k, pair) in results.chunks(2).enumerate() {
         let mut codes = [pair[0].0, pair[1].0];
         codes.sort();
-        assert_eq!(codes, [200, 409], "pair {k}: {:?} / {:?}", pair[0].1, pair[1].1);
+        assert_eq!(
+            codes,
+            [200, 409],
+            "pair {k}: {:?} / {:?}",
+            pair[0].1,
+            pair[1].1
+        );
     }
     // Nothing is lost: each request is open in the dispatch queue or merged into one that is.
     let mut open = std::collections::HashSet::new();
     let mut merged = Vec::new();
     for id in &ids {
-        let v = expect(app.get(&format!("/api/v1/requests/{id}"), Some(&s.dispatcher)).await, 200);
+        let v = expect(
+            app.get(&format!("/api/v1/requests/{id}"), Some(&s.dispatcher))
+                .await,
+            200,
+        );
         match v["status"].as_str().unwrap() {
             "received" => {
                 open.insert(id.clone());
@@ -423,15 +500,30 @@ pub async fn opposite_merges_raced_in_pairs_have_one_winner_and_lose_no_request(
         }
     }
     assert_eq!((open.len(), merged.len()), (20, 20));
-    assert!(merged.iter().all(|p| open.contains(p)), "every primary is open");
-    let queue = expect(app.get("/api/v1/requests?status=received&per_page=200", Some(&s.dispatcher)).await, 200);
+    assert!(
+        merged.iter().all(|p| open.contains(p)),
+        "every primary is open"
+    );
+    let queue = expect(
+        app.get(
+            "/api/v1/requests?status=received&per_page=200",
+            Some(&s.dispatcher),
+        )
+        .await,
+        200,
+    );
     assert_eq!(queue["total"], 20);
 
     // Chains are refused: into a merged request, or a request others are merged into.
     let (a, b2) = (&ids[0], &ids[1]);
     let (merged_one, primary) = if open.contains(a) { (b2, a) } else { (a, b2) };
     let extra = expect(
-        app.post("/api/v1/requests", Some(&s.operator), complaint("望京西园三区噪音")).await,
+        app.post(
+            "/api/v1/requests",
+            Some(&s.operator),
+            complaint("望京西园三区噪音"),
+        )
+        .await,
         201,
     );
     let extra = extra["id"].as_str().unwrap();
@@ -452,5 +544,9 @@ pub async fn opposite_merges_raced_in_pairs_have_one_winner_and_lose_no_request(
         .await;
     assert_eq!(primary_away.0.as_u16(), 409, "{}", primary_away.1);
     let out = app.cli().args(["audit", "verify"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
