@@ -4,7 +4,7 @@
 // user per role with `jiesu user add`, then: the operator records a call with live suggestions
 // (Ctrl+Enter) → the dispatcher dispatches → the unit acknowledges and replies → the callback
 // agent records "unsatisfied" → rework: the unit replies again → the callback agent records
-// "satisfied" → closed. A citizen tracks it by number and phone (a wrong phone finds nothing)
+// "satisfied" → closed. A citizen tracks it by number and query code (a wrong code finds nothing)
 // and submits one of their own; a supervisor sees the ranking; a handler of another unit gets
 // the refusal page. A supervisor opens a proactive task from a hotspot, another at the same
 // problem elsewhere (举一反三), makes a monthly topic of them, and sees the unit's reply counted.
@@ -155,6 +155,8 @@ async function story(browser, base) {
   const id = new URL(page.url()).pathname.split("/").pop();
   const number = await page.locator("[data-testid=number]").innerText();
   ok(/^\d{8}-\d{6}$/.test(number), `Ctrl+Enter records the request (${number})`);
+  const code = await page.locator("[data-testid=query-code]").innerText();
+  ok(/^[2-9A-HJKMNP-Z]{8}$/.test(code), `the operator sees the query code to read out (${code})`);
   ok((await page.locator("[data-testid=requester]").innerText()).includes("138****5678"), "the operator sees the phone masked");
   await shot(page, "04-request-received");
   await ctx.close();
@@ -219,17 +221,17 @@ async function story(browser, base) {
   await shot(page, "10-request-closed");
   await ctx.close();
 
-  // Citizen: track by number and phone; submit a request of their own.
+  // Citizen: track by number and query code; submit a request of their own.
   ({ ctx, page } = await as(browser, base, null));
   await page.goto("/ui/portal/track");
   await page.fill("input[name=number]", number);
-  await page.fill("input[name=phone]", "13900000000");
+  await page.fill("input[name=code]", code === "22222222" ? "33333333" : "22222222");
   await page.click("button[type=submit]");
-  ok(await page.locator("[data-testid=track-not-found]").count() === 1, "a wrong phone finds nothing");
+  ok(await page.locator("[data-testid=track-not-found]").count() === 1, "a wrong code finds nothing");
   await page.fill("input[name=number]", number);
-  await page.fill("input[name=phone]", PHONE);
+  await page.fill("input[name=code]", code.toLowerCase());
   await page.click("button[type=submit]");
-  ok(await page.locator("[data-testid=tracked-status]").innerText() === "已办结", "number + phone show the status");
+  ok(await page.locator("[data-testid=tracked-status]").innerText() === "已办结", "number + code show the status");
   ok((await page.locator("[data-testid=tracked]").innerText()).includes("第2次答复"), "and the replies meant for the requester");
   await shot(page, "11-citizen-track");
   await page.goto("/ui/portal");
@@ -240,6 +242,7 @@ async function story(browser, base) {
   await page.click("button[type=submit]");
   const own = await page.locator("[data-testid=portal-number]").innerText();
   ok(/^\d{8}-\d{6}$/.test(own), `a citizen submits on the portal and gets a number (${own})`);
+  ok(/^[2-9A-HJKMNP-Z]{8}$/.test(await page.locator("[data-testid=portal-code]").innerText()), "and a query code");
   await shot(page, "12-citizen-submitted");
   await ctx.close();
 

@@ -7,11 +7,13 @@
 pub mod access;
 pub mod dispatch;
 pub mod kpi;
+pub mod query_code;
 pub mod request;
 pub mod time_limit;
 pub mod values;
 pub mod workflow;
 
 pub use access::{Actor, Role};
+pub use query_code::QueryCode;
 pub use request::{CallbackInput, Channel, RequestKind, RequestStatus, Satisfaction, TaskOrigin};
 pub use values::{CreditCode, PhoneNumber, UnitCode, ValueError};

@@ -365,10 +365,14 @@ pub fn check_merge(
             "a {status} request cannot be merged"
         )));
     }
-    if matches!(
-        primary_status,
-        RequestStatus::Merged | RequestStatus::Answered
-    ) {
+    // Merging into a merged request would make a chain (or, raced against the opposite
+    // merge, a cycle): a conflict with the current state, like any other.
+    if primary_status == RequestStatus::Merged {
+        return Err(invalid_state(
+            "the primary request is itself merged into another request",
+        ));
+    }
+    if primary_status == RequestStatus::Answered {
         return Err(TransitionError::Invalid {
             field: "into",
             message: format!("the primary request is {primary_status}"),

@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
     for chunk_start in (0..n).step_by(batch) {
         let end = (chunk_start + batch).min(n);
         let mut tx = state.store.begin().await?;
-        let mut req = String::from("INSERT INTO requests (id, number, jurisdiction, kind, channel, status, title, body, address, requester_name, requester_phone, confidential, round, callback_attempts, callback_done, created_by, created_at, updated_at) VALUES ");
+        let mut req = String::from("INSERT INTO requests (id, number, jurisdiction, kind, channel, status, title, body, address, requester_name, requester_phone, confidential, round, callback_attempts, callback_done, created_by, created_at, updated_at, query_code) VALUES ");
         let mut asg = String::from("INSERT INTO assignments (id, request_id, jurisdiction, unit_code, unit_path, role, round, status, time_limit_class, dispatched_at, acknowledge_by, reply_by, reply_warn_at, acknowledged_at, replied_at, dispatched_by) VALUES ");
         let mut cbs = String::from("INSERT INTO callbacks (id, request_id, round, reached, resolved, satisfaction, note, outcome, agent_id, at) VALUES ");
         let mut any_cb = false;
@@ -52,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
             let at = start + rng.below(span as usize) as i64;
             let (code, path) = &streets[rng.below(streets.len())];
             let sep = if i == chunk_start { "" } else { ", " };
-            req += &format!("{sep}('r{i}', 'n{i}', '110000', 'complaint', 'phone', 'closed', 't', 'b', '', '', '13800000000', 0, 1, 0, 1, 'bench', {at}, {at})");
+            req += &format!("{sep}('r{i}', 'n{i}', '110000', 'complaint', 'phone', 'closed', 't', 'b', '', '', '13800000000', 0, 1, 0, 1, 'bench', {at}, {at}, 'BENCH234')");
             let ack = at + rng.below(240) as i64 * 60_000;
             asg += &format!("{sep}('a{i}', 'r{i}', '110000', '{code}', '{path}', 'lead', 1, 'replied', 'general', {at}, {}, {}, {}, {ack}, {ack}, 'bench')", at + 7_200_000, at + 604_800_000, at + 483_840_000);
             if rng.below(10) < 7 {

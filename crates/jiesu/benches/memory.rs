@@ -44,7 +44,7 @@ async fn load(dir: &std::path::Path, n: usize) -> anyhow::Result<usize> {
     let mut open = 0;
     for start in (0..n).step_by(2000) {
         let end = (start + 2000).min(n);
-        let mut sql = String::from("INSERT INTO requests (id, number, jurisdiction, kind, channel, status, title, body, address, requester_name, requester_phone, confidential, round, callback_attempts, callback_done, created_by, created_at, updated_at) VALUES ");
+        let mut sql = String::from("INSERT INTO requests (id, number, jurisdiction, kind, channel, status, title, body, address, requester_name, requester_phone, confidential, round, callback_attempts, callback_done, created_by, created_at, updated_at, query_code) VALUES ");
         for i in start..end {
             // Spread over the year, a little denser towards now.
             let age = rng.f64().powf(1.3) * year as f64;
@@ -59,7 +59,7 @@ async fn load(dir: &std::path::Path, n: usize) -> anyhow::Result<usize> {
             let text = &texts[rng.below(texts.len())];
             let title: String = text.chars().take(20).collect();
             let sep = if i == start { "" } else { ", " };
-            sql += &format!("{sep}('m{i}', 'N{i}', '110000', 'complaint', 'phone', '{status}', '{title}', '{text} 编号{i}', '', '王女士', '1380000{:04}', 0, 1, 0, 0, 'bench', {at}, {at})", i % 10_000);
+            sql += &format!("{sep}('m{i}', 'N{i}', '110000', 'complaint', 'phone', '{status}', '{title}', '{text} 编号{i}', '', '王女士', '1380000{:04}', 0, 1, 0, 0, 'bench', {at}, {at}, 'BENCH234')", i % 10_000);
         }
         let mut tx = state.store.begin().await?;
         sqlx::query(&sql).execute(tx.conn()).await?;

@@ -69,6 +69,65 @@ pub struct Config {
     /// then the client is the rightmost address in it that is not a trusted proxy; otherwise
     /// the client is the peer. Per-client limits key on this address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Per-client-address limits (the address of `JIESU_TRUSTED_PROXIES`), each `N/S` (N
+    /// requests per S seconds, at most N at once; one more is allowed every S/N seconds) or
+    /// `off`; over it the answer is 429 with `Retry-After`. Kept in each node's memory.
+    /// `JIESU_RATE_TRACK` (default 20/60): the portal's tracking form.
+    pub rate_track: Option<RateLimit>,
+    /// `JIESU_RATE_PORTAL` (default 10/3600): submissions on the public portal (citizen and
+    /// enterprise forms).
+    pub rate_portal: Option<RateLimit>,
+    /// `JIESU_RATE_LOGIN` (default 30/60): the login form and `POST /auth/token` (the
+    /// per-account throttle is separate).
+    pub rate_login: Option<RateLimit>,
+    /// `JIESU_RATE_SUGGEST` (default 600/60): intake suggestions (`POST /requests/suggest`
+    /// and the intake page's live suggestions).
+    pub rate_suggest: Option<RateLimit>,
+    /// `JIESU_TRACK_MAX_ATTEMPTS` (default 10) tracking attempts per request number per
+    /// `JIESU_TRACK_WINDOW_SECONDS` (default 900); further attempts at that number, right or
+    /// wrong, wait for the window's end (429). Counted in the database, so across nodes.
+    pub track_max_attempts: i64,
+    /// See `track_max_attempts`.
+    pub track_window: Duration,
+    /// `JIESU_PORTAL_BODY_LIMIT` (default 65536 bytes): the largest portal form accepted
+    /// (staff forms and the API take up to 1 MiB); over it, 413.
+    pub portal_body_limit: usize,
+}
+
+/// A per-client rate: `count` requests per `per`, at most `count` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests per period, and the most at once.
+    pub count: u32,
+    /// The period.
+    pub per: Duration,
+}
+
+impl RateLimit {
+    /// `N/S` (N ≥ 1 requests per S ≥ 1 seconds), or `off`/`0` for none.
+    pub fn parse(s: &str) -> Option<Option<RateLimit>> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("off") || s == "0" {
+            return Some(None);
+        }
+        let (n, secs) = s.split_once('/')?;
+        let count: u32 = n.trim().parse().ok().filter(|n| *n > 0)?;
+        let secs: u64 = secs.trim().parse().ok().filter(|s| *s > 0)?;
+        Some(Some(RateLimit {
+            count,
+            per: Duration::from_secs(secs),
+        }))
+    }
+}
+
+fn rate(name: &str, default: &str) -> anyhow::Result<Option<RateLimit>> {
+    let v = std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_string());
+    RateLimit::parse(&v).ok_or_else(|| {
+        anyhow::anyhow!("{name}={v} is not valid: give N/SECONDS (e.g. 20/60) or off")
+    })
 }
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
@@ -121,6 +180,13 @@ impl Config {
                     .collect::<anyhow::Result<_>>()?,
                 None => Vec::new(),
             },
+            rate_track: rate("JIESU_RATE_TRACK", "20/60")?,
+            rate_portal: rate("JIESU_RATE_PORTAL", "10/3600")?,
+            rate_login: rate("JIESU_RATE_LOGIN", "30/60")?,
+            rate_suggest: rate("JIESU_RATE_SUGGEST", "600/60")?,
+            track_max_attempts: env("JIESU_TRACK_MAX_ATTEMPTS", 10_i64)?.max(1),
+            track_window: Duration::from_secs(env("JIESU_TRACK_WINDOW_SECONDS", 900_u64)?.max(1)),
+            portal_body_limit: env("JIESU_PORTAL_BODY_LIMIT", 65_536_usize)?.max(1024),
         })
     }
 

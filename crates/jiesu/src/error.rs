@@ -70,12 +70,19 @@ pub enum AppError {
     /// 413: the body is over the limit.
     #[error("payload too large")]
     TooLarge,
+    /// 413: the body is over this form's smaller limit (bytes), such as the public portal's.
+    #[error("payload over {0} bytes")]
+    TooLargeFor(usize),
     /// 415: the body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
     /// 429: too many failed logins; retry after the given seconds.
     #[error("too many attempts")]
     TooManyAttempts(i64),
+    /// 429: too many requests from this address, or too many attempts at one request's
+    /// tracking; retry after the given seconds.
+    #[error("too many requests")]
+    TooManyRequests(i64),
     /// 500: a fault of ours; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -106,9 +113,9 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
-            AppError::TooLarge => 413,
+            AppError::TooLarge | AppError::TooLargeFor(_) => 413,
             AppError::UnsupportedMediaType => 415,
-            AppError::TooManyAttempts(_) => 429,
+            AppError::TooManyAttempts(_) | AppError::TooManyRequests(_) => 429,
             AppError::Internal(_) => 500,
         }
     }
@@ -123,9 +130,10 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
-            AppError::TooLarge => "payload_too_large",
+            AppError::TooLarge | AppError::TooLargeFor(_) => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::TooManyAttempts(_) => "too_many_attempts",
+            AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal(_) => "internal",
         }
     }
@@ -149,8 +157,10 @@ impl AppError {
             AppError::NotFound(what) => ("api.not_found", arg("what", what)),
             AppError::Conflict(d) => ("api.conflict", arg("detail", d)),
             AppError::TooLarge => ("api.too_large", vec![]),
+            AppError::TooLargeFor(b) => ("api.too_large_for", arg("kib", &(b / 1024))),
             AppError::UnsupportedMediaType => ("api.unsupported_media_type", vec![]),
             AppError::TooManyAttempts(s) => ("api.too_many_attempts", arg("seconds", s)),
+            AppError::TooManyRequests(s) => ("api.too_many_requests", arg("seconds", s)),
             AppError::Internal(_) => ("api.internal", vec![]),
         };
         let (zh, english) = messages::pair(key, &args);

@@ -58,7 +58,7 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
         services::models::Models::load(store.reader(), &config.model_dir(), clock.now()).await?;
     let hotspots =
         services::hotspots::live::Live::load(store.reader(), &models, clock.now()).await?;
-    Ok(AppState {
+    let state = AppState {
         store,
         config: Arc::new(config),
         clock,
@@ -68,7 +68,15 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
         search: None,
         search_lock: Arc::default(),
         sessions: Arc::default(),
-    })
+    };
+    // Requests recorded before query codes existed get one (SQL has no portable CSPRNG).
+    let issued = services::portal::issue_missing_query_codes(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot issue query codes: {e}"))?;
+    if issued > 0 {
+        tracing::info!(issued, "query codes issued to earlier requests");
+    }
+    Ok(state)
 }
 
 /// Keeps the data folder private (on Unix): the process's umask becomes 077, so whatever is

@@ -158,6 +158,10 @@ impl Server {
             .env("JIESU_ADDR", format!("127.0.0.1:{port}"))
             .env("JIESU_ADMIN_PASSWORD", "bench-password")
             .env("JIESU_LOG", "warn")
+            // One load generator on one address: the per-address limits would measure
+            // themselves, not the server.
+            .env("JIESU_RATE_SUGGEST", "off")
+            .env("JIESU_RATE_LOGIN", "off")
             .stdout(Stdio::null());
         match db {
             Some(url) => cmd.env("JIESU_DATABASE_URL", url),

@@ -97,6 +97,9 @@ pub fn spawn(
                 if let Err(e) = crate::services::kpi::refresh_rollups(&s).await {
                     tracing::error!(error = %e, "KPI rollup refresh failed");
                 }
+                if let Err(e) = crate::services::portal::purge_track_attempts(&s).await {
+                    tracing::error!(error = %e, "purging tracking attempts failed");
+                }
             }
         }));
     }

@@ -19,11 +19,22 @@ pub async fn record(
     input: CallbackInput,
 ) -> Result<CallbackOutcome, AppError> {
     super::require(actor, jiesu_core::access::Action::Callback)?;
-    let (mut tx, mut req) = state.lock_request(id).await?;
-    let primary_status = match &req.primary_id {
-        // Read inside the transaction: a second pooled connection could starve the pool.
-        Some(p) => requests::get(tx.conn(), p).await?.map(|p| p.status),
-        None => None,
+    // A merged request's callback depends on its primary's state: both rows are locked, in
+    // one order (by id) as every two-request action does, and read inside the transaction.
+    let seen = requests::get(state.store.reader(), id)
+        .await?
+        .ok_or(AppError::NotFound("request"))?;
+    let (mut tx, mut req, primary_status) = match &seen.primary_id {
+        Some(p) => {
+            let mut tx = state.store.begin().await?;
+            let (req, primary) = requests::lock_pair(&mut tx, &seen.id, p).await?;
+            let req = req.ok_or(AppError::NotFound("request"))?;
+            (tx, req, primary.map(|p| p.status))
+        }
+        None => {
+            let (tx, req) = state.lock_request(&seen.id).await?;
+            (tx, req, None)
+        }
     };
     let status = req.status;
     if status == RequestStatus::Merged && req.callback_done {

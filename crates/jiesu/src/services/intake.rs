@@ -296,14 +296,39 @@ async fn requests_outbox_answer(
 
 /// Merges a request into a primary request (并单). The merged requester keeps a callback of
 /// their own once the primary has replied.
+///
+/// Both rows are locked in one order (by id) inside the transaction and read there, so that
+/// "merge A into B" and "merge B into A" sent together cannot both pass: the second sees the
+/// first's result. A merge that would make a chain or a cycle is refused with 409: the
+/// primary is itself merged, or requests are already merged into this one.
 pub async fn merge(state: &AppState, actor: &Actor, id: &str, into: &str) -> Result<(), AppError> {
     super::require(actor, jiesu_core::access::Action::Merge)?;
-    let primary = requests::get(state.store.reader(), into)
+    // Ids first (either may be given as a number); the rows are read again under the lock.
+    let no_primary = || AppError::invalid("into", "err.intake.no_such_primary_request");
+    let primary_id = requests::get(state.store.reader(), into)
         .await?
-        .ok_or_else(|| AppError::invalid("into", "err.intake.no_such_primary_request"))?;
-    let (mut tx, mut req) = state.lock_request(id).await?;
+        .ok_or_else(no_primary)?
+        .id;
+    let source_id = requests::get(state.store.reader(), id)
+        .await?
+        .ok_or(AppError::NotFound("request"))?
+        .id;
+    let mut tx = state.store.begin().await?;
+    let (req, primary) = requests::lock_pair(&mut tx, &source_id, &primary_id).await?;
+    let mut req = req.ok_or(AppError::NotFound("request"))?;
+    let primary = primary.ok_or_else(no_primary)?;
     let status = req.status;
     check_merge(&req.id, status, &primary.id, primary.status, actor)?;
+    if primary.primary_id.is_some() {
+        return Err(AppError::Conflict(
+            "the primary request is itself merged into another request".into(),
+        ));
+    }
+    if requests::has_merged(&mut tx, &req.id).await? {
+        return Err(AppError::Conflict(
+            "other requests are merged into this one: merge into it instead".into(),
+        ));
+    }
     req.status = RequestStatus::Merged;
     req.primary_id = Some(primary.id.clone());
     req.updated_at = state.clock.now();

@@ -1,14 +1,18 @@
 //! The public portal (网上诉求): citizens and enterprises submit a request without an
 //! account, through the same intake as operators (same validation, events, outbox and
-//! durability), and track it by number and phone. Tracking shows only the status and the
-//! replies meant for the requester, and answers "not found" alike for a wrong number and a
-//! wrong phone; the phone is compared in constant time.
+//! durability), and track it by number and query code (查询码, given at intake). Tracking
+//! shows only the status and the replies meant for the requester, and answers "not found"
+//! alike for a wrong number, a wrong code and both; the code is compared in constant time.
+//! Attempts are counted per number in the database (`store::tracking`), whether or not the
+//! number exists: past `JIESU_TRACK_MAX_ATTEMPTS` in a window every attempt at that number
+//! waits for the window's end (429), so a code cannot be guessed from any number of nodes or
+//! addresses (31⁸ codes, 10 tries per 15 minutes by default).
 
 use super::{intake, AppState};
 use crate::error::AppError;
-use crate::store::{assignments, requests};
+use crate::store::{assignments, requests, tracking};
 use chrono::{DateTime, Utc};
-use jiesu_core::{Actor, Channel, PhoneNumber, RequestKind, Role};
+use jiesu_core::{Actor, Channel, QueryCode, RequestKind, Role};
 use subtle::ConstantTimeEq;
 
 /// The actor id recorded on requests and events that came through the portal.
@@ -54,9 +58,18 @@ pub struct PublicSubmission {
     pub category_code: Option<String>,
 }
 
+/// What the requester is given at submission.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    /// The request's number.
+    pub number: String,
+    /// Its query code.
+    pub query_code: String,
+}
+
 /// Records a portal request (channel `web`, or `enterprise` with an enterprise); returns its
-/// number.
-pub async fn submit(state: &AppState, sub: PublicSubmission) -> Result<String, AppError> {
+/// number and query code.
+pub async fn submit(state: &AppState, sub: PublicSubmission) -> Result<Receipt, AppError> {
     if let Some(c) = &sub.category_code {
         if !c.starts_with("qyfw.") {
             return Err(AppError::invalid(
@@ -89,11 +102,11 @@ pub async fn submit(state: &AppState, sub: PublicSubmission) -> Result<String, A
         },
         suggestion_id: None,
     };
-    let id = intake::create(state, &portal_actor(), input).await?;
-    let row = requests::get(state.store.reader(), &id)
-        .await?
-        .ok_or(AppError::NotFound("request"))?;
-    Ok(row.number)
+    let (row, _) = intake::create_row(state, &portal_actor(), input).await?;
+    Ok(Receipt {
+        number: row.number,
+        query_code: row.query_code.unwrap_or_default(),
+    })
 }
 
 /// What a requester sees of their request.
@@ -124,25 +137,35 @@ fn looks_like_number(n: &str) -> bool {
             .all(|(i, c)| i == 8 || c.is_ascii_digit())
 }
 
-/// The request with this number, if `phone` is its requester's; None otherwise (the same
-/// answer for an unknown number and a wrong phone).
+/// The request with this number, if `code` is its query code; None otherwise (the same
+/// answer for an unknown number, a wrong code and both). 429 when the number has had too
+/// many attempts in the current window (right or wrong: a lock must not tell).
 pub async fn track(
     state: &AppState,
     number: &str,
-    phone: &str,
+    code: &str,
 ) -> Result<Option<Tracked>, AppError> {
     let number = number.trim();
     if !looks_like_number(number) {
         return Ok(None);
     }
+    let now = state.clock.now();
+    let window = chrono::Duration::from_std(state.config.track_window)
+        .unwrap_or(chrono::Duration::minutes(15));
+    let (attempts, since) =
+        tracking::count_attempt(&state.store, number, now, window.num_milliseconds()).await?;
+    if attempts > state.config.track_max_attempts {
+        let wait = (since + window - now).num_seconds().max(1);
+        return Err(AppError::TooManyRequests(wait));
+    }
     let pool = state.store.reader();
     let row = requests::get(pool, number).await?;
-    let given = PhoneNumber::parse(phone)
-        .map(|p| p.as_str().to_string())
+    let given = QueryCode::parse(code)
+        .map(|c| c.as_str().to_string())
         .unwrap_or_default();
     let stored = row
         .as_ref()
-        .map(|r| r.requester_phone.clone())
+        .and_then(|r| r.query_code.clone())
         .unwrap_or_default();
     let same = !given.is_empty()
         && given.len() == stored.len()
@@ -150,6 +173,8 @@ pub async fn track(
     let Some(row) = row.filter(|r| same && r.number == number) else {
         return Ok(None);
     };
+    // The requester is not locked out by their own look-ups.
+    tracking::clear(&state.store, number).await?;
     // A merged requester hears what the primary request's units replied.
     let source = row.primary_id.clone().unwrap_or_else(|| row.id.clone());
     let mut replies: Vec<(DateTime<Utc>, String)> = assignments::assignments_of(pool, &source)
@@ -167,6 +192,34 @@ pub async fn track(
         answer: row.answer,
         replies,
     }))
+}
+
+/// Gives every request recorded before query codes existed a code of its own, in batches,
+/// each batch with an event (the codes themselves are not in it: events are shown to
+/// units). Run at start; a no-op once done. Returns how many were given one.
+pub async fn issue_missing_query_codes(state: &AppState) -> Result<usize, AppError> {
+    let mut total = 0;
+    loop {
+        let mut tx = state.store.begin().await?;
+        let ids = requests::issue_missing_query_codes(&mut tx, 500).await?;
+        if ids.is_empty() {
+            return Ok(total);
+        }
+        total += ids.len();
+        tx.event(state.audit_event(
+            "system",
+            "system",
+            "requests.query_codes_issued",
+            serde_json::json!({ "request_ids": ids }),
+        ));
+        tx.commit().await?;
+    }
+}
+
+/// Forgets tracking attempts whose window has passed (the sweep job).
+pub async fn purge_track_attempts(state: &AppState) -> Result<u64, AppError> {
+    let window = state.config.track_window.as_millis() as i64;
+    Ok(tracking::purge(&state.store, state.clock.now(), window).await?)
 }
 
 #[cfg(test)]

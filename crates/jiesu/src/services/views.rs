@@ -142,6 +142,15 @@ pub struct RequestView {
     pub merged_requests: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<Event>>,
+    /// The query code (查询码) the requester tracks the request with: for the center's roles
+    /// on one request (to read out at intake or to a caller), never for units, never in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_code: Option<String>,
+}
+
+/// The query code as `actor` may see it.
+fn query_code_for(actor: &Actor, r: &RequestRow) -> Option<String> {
+    r.query_code.clone().filter(|_| actor.sees_all())
 }
 
 /// The requester as `actor` may see them, or None when hidden (a confidential request seen by a unit).
@@ -202,6 +211,7 @@ fn summary(actor: &Actor, r: &RequestRow, orders: &[AssignmentRow]) -> RequestVi
         callbacks: None,
         merged_requests: None,
         events: None,
+        query_code: None,
     }
 }
 
@@ -259,6 +269,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
         );
     }
     view.merged_requests = Some(requests::merged_into(pool, &req.id).await?);
+    view.query_code = query_code_for(actor, &req);
     Ok(view)
 }
 
@@ -272,6 +283,7 @@ pub fn of_new(actor: &Actor, req: &RequestRow, events: Vec<events::Event>) -> Re
     view.callbacks = Some(Vec::new());
     view.merged_requests = Some(Vec::new());
     view.events = Some(events);
+    view.query_code = query_code_for(actor, req);
     view
 }
 

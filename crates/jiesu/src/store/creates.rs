@@ -20,7 +20,7 @@ use super::requests::{self, bind_row, insert_linked, RequestRow, REQUEST_COLUMNS
 use super::{AtOnce, AtOnceStatement, Durable, Event, NewEvent, Store, StoreError, Tx};
 use tokio::sync::oneshot;
 
-/// Requests per batch at most (each binds 28 parameters and its events' 14 each).
+/// Requests per batch at most (each binds 29 parameters and its events' 14 each).
 const MAX_BATCH: usize = 32;
 
 /// What a new request comes to: the row and its events as stored, or `None` when its
@@ -281,12 +281,12 @@ async fn answer(batch: Vec<Numbered>, stored: Vec<Event>, durable: Durable) {
     }
 }
 
-/// The statement writing a batch: parameters `$1` to `$27n` are the rows, then one per
+/// The statement writing a batch: parameters `$1` to `$28n` are the rows, then one per
 /// suggestion, in the batch's order. Every suggestion must be there unlinked (locked until
 /// the statement commits) or nothing is written: two requests of a batch with the same
 /// suggestion make it write nothing, and then one by one the second is refused.
 fn statement(batch: &[Numbered]) -> AtOnceStatement {
-    const COLUMNS: usize = 27;
+    const COLUMNS: usize = 28;
     let n = batch.len();
     let rows = (0..n)
         .map(|i| format!("({})", super::placeholders_from(i * COLUMNS + 1, COLUMNS)))

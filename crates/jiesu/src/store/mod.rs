@@ -25,6 +25,7 @@ pub mod reference;
 pub mod replay;
 pub mod requests;
 pub mod suggestions;
+pub mod tracking;
 mod turn;
 pub mod users;
 

@@ -39,6 +39,9 @@ pub struct RequestRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The query code (查询码) the requester tracks the request with; None only on a request
+    /// recorded before codes existed, until the next start gives it one.
+    pub query_code: Option<String>,
 }
 
 /// What a new request is made of; everything else (id, status, round, callback state) starts
@@ -65,7 +68,8 @@ pub struct RequestDraft {
 }
 
 impl RequestRow {
-    /// A request just taken in: a new UUIDv7 id, received, round 1, nothing called back.
+    /// A request just taken in: a new UUIDv7 id, a fresh query code, received, round 1,
+    /// nothing called back.
     pub fn new(d: RequestDraft) -> RequestRow {
         RequestRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -95,13 +99,22 @@ impl RequestRow {
             created_at: d.created_at,
             updated_at: d.created_at,
             closed_at: None,
+            query_code: Some(new_query_code()),
         }
     }
 }
 
+/// A query code from the operating system's CSPRNG.
+pub fn new_query_code() -> String {
+    use rand::RngCore;
+    jiesu_core::QueryCode::random(|| rand::rngs::OsRng.next_u32())
+        .as_str()
+        .to_string()
+}
+
 pub(crate) const REQUEST_COLUMNS: &str = "id, number, jurisdiction, kind, channel, merged_line, status, title, body, address, \
     category_code, time_limit_class, requester_name, requester_phone, enterprise_name, credit_code, confidential, \
-    round, primary_id, callback_attempts, callback_done, answer, close_reason, created_by, created_at, updated_at, closed_at";
+    round, primary_id, callback_attempts, callback_done, answer, close_reason, created_by, created_at, updated_at, closed_at, query_code";
 
 pub(crate) fn request_from_row(r: &AnyRow) -> Result<RequestRow, sqlx::Error> {
     Ok(RequestRow {
@@ -132,6 +145,7 @@ pub(crate) fn request_from_row(r: &AnyRow) -> Result<RequestRow, sqlx::Error> {
         created_at: from_millis(r.try_get("created_at")?),
         updated_at: from_millis(r.try_get("updated_at")?),
         closed_at: r.try_get::<Option<i64>, _>("closed_at")?.map(from_millis),
+        query_code: r.try_get("query_code")?,
     })
 }
 
@@ -181,11 +195,11 @@ pub async fn next_number(tx: &mut Tx, day: &str) -> Result<String, StoreError> {
 fn insert_sql() -> String {
     format!(
         "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
     )
 }
 
-/// Binds a request row's 27 columns, in [`REQUEST_COLUMNS`] order.
+/// Binds a request row's 28 columns, in [`REQUEST_COLUMNS`] order.
 pub(super) fn bind_row<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     r: &'q RequestRow,
@@ -217,6 +231,7 @@ pub(super) fn bind_row<'q>(
         .bind(millis(r.created_at))
         .bind(millis(r.updated_at))
         .bind(r.closed_at.map(millis))
+        .bind(&r.query_code)
 }
 
 /// Inserts a new request.
@@ -244,7 +259,7 @@ pub(super) async fn insert_linked(
     }
     let sql = format!(
         "WITH inserted AS ({} RETURNING id) UPDATE suggestions SET request_id = (SELECT id FROM inserted) \
-         WHERE id = $28 AND request_id IS NULL",
+         WHERE id = $29 AND request_id IS NULL",
         insert_sql()
     );
     let done = bind_row(sqlx::query(&sql), r)
@@ -464,4 +479,58 @@ pub async fn volume_by_category(
         .bind(millis(to))
         .fetch_all(pool)
         .await?)
+}
+
+/// Loads two requests inside a write transaction, locking their rows on PostgreSQL in one
+/// order (by id) whichever is named first, so that two actions on the same pair taken in
+/// opposite directions wait for each other instead of deadlocking or both going ahead
+/// (SQLite's single writer already serialises them). Returns them in the order asked.
+pub async fn lock_pair(
+    tx: &mut Tx,
+    a: &str,
+    b: &str,
+) -> Result<(Option<RequestRow>, Option<RequestRow>), StoreError> {
+    let (first, second) = if a <= b { (a, b) } else { (b, a) };
+    let first_row = lock(tx, first).await?;
+    let second_row = lock(tx, second).await?;
+    Ok(if a <= b {
+        (first_row, second_row)
+    } else {
+        (second_row, first_row)
+    })
+}
+
+/// Whether any request is merged into `id`, read inside the transaction.
+pub async fn has_merged(tx: &mut Tx, id: &str) -> Result<bool, StoreError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests WHERE primary_id = $1")
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(n > 0)
+}
+
+/// Gives up to `limit` requests without a query code (recorded before codes existed) a fresh
+/// one each; returns their ids. A request that got one meanwhile (another node starting) is
+/// left as it is.
+pub async fn issue_missing_query_codes(tx: &mut Tx, limit: i64) -> Result<Vec<String>, StoreError> {
+    let ids: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT id FROM requests WHERE query_code IS NULL ORDER BY id LIMIT $1{}",
+        tx.dialect().for_update()
+    ))
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut issued = Vec::with_capacity(ids.len());
+    for id in ids {
+        let done =
+            sqlx::query("UPDATE requests SET query_code = $2 WHERE id = $1 AND query_code IS NULL")
+                .bind(&id)
+                .bind(new_query_code())
+                .execute(tx.conn())
+                .await?;
+        if done.rows_affected() == 1 {
+            issued.push(id);
+        }
+    }
+    Ok(issued)
 }

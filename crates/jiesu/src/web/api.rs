@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (described at `/api/v1/openapi.json`).
 
 use super::extract::{token_of, ApiJson, ApiQuery, Auth, SESSION_COOKIE};
+use super::limits::{Kind, Limits};
 use crate::error::AppError;
 use crate::services::directory::{self, Category, Unit};
 use crate::services::handling::{self, DispatchInput, UnitActionInput, UnitVerb};
@@ -16,11 +17,14 @@ use serde::Deserialize;
 
 type ApiResult<T> = Result<T, AppError>;
 
-/// The routes, relative to `/api/v1`.
-pub fn routes() -> Router<AppState> {
+/// The routes, relative to `/api/v1`; `limits` rate-limits logins.
+pub fn routes(limits: &Limits) -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(super::openapi::spec))
-        .route("/auth/token", post(login).delete(logout))
+        .route(
+            "/auth/token",
+            limits.api(Kind::Login, post(login).delete(logout)),
+        )
         .route("/me", get(me))
         .route("/requests", post(create_request).get(list_requests))
         .route("/requests/{id}", get(get_request))

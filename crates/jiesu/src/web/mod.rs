@@ -7,6 +7,7 @@ pub mod client;
 pub mod extract;
 pub mod hotspot_api;
 pub mod kpi_api;
+pub mod limits;
 pub mod openapi;
 pub mod text_api;
 pub mod ui;
@@ -53,7 +54,7 @@ impl IntoResponse for AppError {
             en: self.message(true),
             fields: self.fields().to_vec(),
             retry_after: match self {
-                AppError::TooManyAttempts(s) => Some(s),
+                AppError::TooManyAttempts(s) | AppError::TooManyRequests(s) => Some(s),
                 _ => None,
             },
         };
@@ -123,17 +124,18 @@ async fn not_found() -> AppError {
 
 /// The whole application's routes.
 pub fn router(state: AppState) -> Router {
+    let limits = limits::Limits::new(&state.config);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest(
             "/api/v1",
-            api::routes()
-                .merge(text_api::routes())
+            api::routes(&limits)
+                .merge(text_api::routes(&limits))
                 .merge(kpi_api::routes())
                 .merge(hotspot_api::routes()),
         )
-        .merge(ui::routes())
+        .merge(ui::routes(&limits))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(localize))

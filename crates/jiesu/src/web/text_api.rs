@@ -2,6 +2,7 @@
 //! the knowledge base, and the dispatch catalogue.
 
 use super::extract::{ApiJson, ApiQuery, Auth};
+use super::limits::{Kind, Limits};
 use crate::error::AppError;
 use crate::services::catalogue::{self, RuleInput, StoredRule};
 use crate::services::kb::{self, KbEntry, KbHit, KbInput};
@@ -15,13 +16,16 @@ use axum::{Json, Router};
 use jiesu_core::access::Action;
 use serde::Deserialize;
 
-/// The routes, relative to `/api/v1`.
-pub fn routes() -> Router<AppState> {
+/// The routes, relative to `/api/v1`; `limits` rate-limits suggestions.
+pub fn routes(limits: &Limits) -> Router<AppState> {
     Router::new()
         .route("/kb", get(search_kb).post(create_kb))
         .route("/kb/{id}", get(get_kb).put(update_kb).delete(delete_kb))
         .route("/catalogue", get(list_rules).post(add_rule))
-        .route("/requests/suggest", axum::routing::post(suggest))
+        .route(
+            "/requests/suggest",
+            limits.api(Kind::Suggest, axum::routing::post(suggest)),
+        )
         .route("/text/accuracy", get(accuracy))
         .route("/search", get(search))
         .route(

@@ -99,6 +99,22 @@ impl TestApp {
         backend: Backend,
         prepare: impl FnOnce(&std::path::Path),
     ) -> Option<TestApp> {
+        Self::spawn_full(backend, prepare, |_| {}).await
+    }
+
+    /// Spawns the app with `configure` applied to its configuration last (limits, say).
+    pub async fn spawn_configured(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
+        Self::spawn_full(backend, |_| {}, configure).await
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        prepare: impl FnOnce(&std::path::Path),
+        configure: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         prepare(dir.path());
         let (database_url, pg_name) = match backend {
@@ -119,6 +135,13 @@ impl TestApp {
         // Tests run the search catch-up by hand, so a background one cannot race them.
         config.search_refresh = std::time::Duration::ZERO;
         config.webhook_url = None;
+        // Every test client is 127.0.0.1: the per-address limits are off unless a story
+        // turns them on (`spawn_configured`).
+        config.rate_track = None;
+        config.rate_portal = None;
+        config.rate_login = None;
+        config.rate_suggest = None;
+        configure(&mut config);
         let clock = ManualClock::new(start_time());
         let (base, state, shutdown, server) = launch(&config, &clock).await;
         let mut app = TestApp {

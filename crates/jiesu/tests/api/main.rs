@@ -71,6 +71,10 @@ on_both_backends!(
     audit_verify_names_hand_edits_and_a_rehashed_chain,
     requesters_are_redacted_after_the_retention_and_exported_on_request,
     the_data_folder_and_its_files_are_private,
+    // stories/public_edge.rs (issue 16: tracking, limits, merges)
+    tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_node,
+    per_address_limits_answer_429_with_retry_after_and_the_portal_takes_small_forms,
+    opposite_merges_raced_in_pairs_have_one_winner_and_lose_no_request,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
@@ -93,7 +97,7 @@ ui_on_both_backends!(
     a_unit_handler_opening_another_units_request_gets_the_missing_page,
     viewing_the_dispatch_form_writes_nothing,
     user_text_is_escaped_on_every_page,
-    citizens_track_a_request_only_with_its_phone,
+    citizens_track_a_request_only_with_its_query_code,
     intake_answers_merges_or_dispatches_in_one_click,
     a_supervisor_goes_from_a_hotspot_to_tasks_here_and_elsewhere_and_a_monthly_topic,
     unit_staff_and_dispatchers_cannot_open_tasks_or_topics_from_the_pages,

@@ -282,7 +282,7 @@ pub async fn user_text_is_escaped_on_every_page(b: Backend) {
     assert!(queue.body.contains("&#60;script&#62;"));
 }
 
-pub async fn citizens_track_a_request_only_with_its_phone(b: Backend) {
+pub async fn citizens_track_a_request_only_with_its_query_code(b: Backend) {
     let app = app!(b);
     let mut citizen = Browser::new(&app);
     let form = citizen.get("/ui/portal").await;
@@ -309,11 +309,19 @@ pub async fn citizens_track_a_request_only_with_its_phone(b: Backend) {
         .and_then(|s| s.split('<').next())
         .unwrap()
         .to_string();
+    let code = done
+        .body
+        .split("data-testid=\"portal-code\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
     let r = expect(
         app.get(&format!("/api/v1/requests/{number}"), Some(&app.admin))
             .await,
         200,
     );
+    assert_eq!(r["query_code"], code.as_str());
     assert_eq!(r["channel"], "web");
     assert_eq!(r["status"], "received");
 
@@ -326,20 +334,20 @@ pub async fn citizens_track_a_request_only_with_its_phone(b: Backend) {
             &[
                 ("_csrf", &token),
                 ("number", &number),
-                ("phone", "13900000000"),
+                ("code", "13698765432"),
             ],
         )
         .await;
-    assert_eq!(wrong.status, 404);
+    assert_eq!(wrong.status, 404, "the phone no longer opens it");
     assert!(!wrong.body.contains("路灯不亮"), "nothing of the request");
-    assert!(wrong.body.contains("没有找到与该编号和电话匹配的诉求"));
+    assert!(wrong.body.contains("没有找到与该编号和查询码匹配的诉求"));
     let unknown = stranger
         .post(
             "/ui/portal/track",
             &[
                 ("_csrf", &token),
                 ("number", "20991231-999999"),
-                ("phone", "13698765432"),
+                ("code", &code),
             ],
         )
         .await;
@@ -350,7 +358,7 @@ pub async fn citizens_track_a_request_only_with_its_phone(b: Backend) {
             &[
                 ("_csrf", &token),
                 ("number", &number),
-                ("phone", "136 9876 5432"),
+                ("code", &code.to_lowercase()),
             ],
         )
         .await;

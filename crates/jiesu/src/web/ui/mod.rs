@@ -35,6 +35,7 @@ use axum::Router;
 use i18n::Lang;
 
 use super::extract::SESSION_COOKIE;
+use super::limits::{Kind, Limits};
 
 pub use page::{done, local_time, pct, Ctx, FormData, NavItem, Page, Public, UserBox};
 
@@ -42,14 +43,27 @@ pub use page::{done, local_time, pct, Ctx, FormData, NavItem, Page, Public, User
 pub const LANG_COOKIE: &str = "jiesu_lang";
 
 /// The pages, the static assets and the `/` redirect; merged into the application router.
-pub fn routes() -> Router<AppState> {
+/// `limits` rate-limits the public and login forms (`web::limits`).
+pub fn routes(limits: &Limits) -> Router<AppState> {
+    let portal_body =
+        axum::middleware::from_fn_with_state(limits.portal_body(), portal::body_limit);
     let pages = Router::new()
         .route("/ui", get(|| async { Redirect::to("/ui/") }))
         .route("/ui/", get(home::home))
-        .route("/ui/login", get(home::login_page).post(home::login))
+        .route(
+            "/ui/login",
+            limits.page(
+                Kind::Login,
+                get(home::login_page).post(home::login),
+                page_error,
+            ),
+        )
         .route("/ui/logout", post(home::logout))
         .route("/ui/intake", get(intake::page).post(intake::submit))
-        .route("/ui/intake/suggest", post(intake::suggest))
+        .route(
+            "/ui/intake/suggest",
+            limits.page(Kind::Suggest, post(intake::suggest), page_error),
+        )
         .route("/ui/dispatch", get(dispatch::queue))
         .route("/ui/dispatch/{id}", get(dispatch::form))
         .route("/ui/requests/{id}/dispatch", post(dispatch::dispatch))
@@ -70,15 +84,31 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/topics/{id}", get(topics::page))
         .route(
             "/ui/portal",
-            get(portal::citizen_page).post(portal::citizen_submit),
+            limits.page(
+                Kind::Portal,
+                get(portal::citizen_page)
+                    .post(portal::citizen_submit)
+                    .layer(portal_body.clone()),
+                page_error,
+            ),
         )
         .route(
             "/ui/portal/enterprise",
-            get(portal::enterprise_page).post(portal::enterprise_submit),
+            limits.page(
+                Kind::Portal,
+                get(portal::enterprise_page)
+                    .post(portal::enterprise_submit)
+                    .layer(portal_body),
+                page_error,
+            ),
         )
         .route(
             "/ui/portal/track",
-            get(portal::track_page).post(portal::track),
+            limits.page(
+                Kind::Track,
+                get(portal::track_page).post(portal::track),
+                page_error,
+            ),
         )
         .route("/ui/admin", get(admin::page))
         .route("/ui/admin/users", post(admin::add_user))
@@ -88,6 +118,11 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/ui/") }))
         .route("/assets/{*path}", get(assets::serve))
         .merge(pages)
+}
+
+/// A refusal as the friendly error page.
+fn page_error(e: AppError) -> Response {
+    UiError(e).into_response()
 }
 
 async fn not_found() -> UiError {
@@ -155,7 +190,11 @@ async fn ui_layer(req: Request, next: Next) -> Response {
     });
     let mut resp = next.run(req).await;
     if let Some(parts) = resp.extensions().get::<ErrorParts>().cloned() {
+        let retry_after = resp.headers().get(header::RETRY_AFTER).cloned();
         resp = render_error(lang, parts, &path, htmx);
+        if let Some(r) = retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, r);
+        }
     }
     let h = resp.headers_mut();
     if let Some(l) = chosen {
@@ -258,6 +297,10 @@ impl IntoResponse for UiError {
                 .collect(),
         };
         let mut resp = (parts.status, parts.en.clone()).into_response();
+        if let AppError::TooManyAttempts(s) | AppError::TooManyRequests(s) = self.0 {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         resp.extensions_mut().insert(parts);
         resp
     }

@@ -1,8 +1,8 @@
 //! The public portal pages (no login): citizens and enterprises submit a request with a place
-//! and get its number; anyone with the number and the phone can track it. The work is done by
+//! and get its number and query code (查询码); with both, the requester can track it. The work is done by
 //! `services::portal`.
 
-use super::{local_time, Ctx, FormData, Public, UiResult};
+use super::{local_time, Ctx, FormData, Public, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::portal::{self, PublicEnterprise, PublicSubmission};
 use crate::services::{directory, AppState};
@@ -28,6 +28,7 @@ struct PortalPage {
 struct DonePage {
     ctx: Ctx,
     number: String,
+    query_code: String,
 }
 
 async fn form(s: &AppState, p: Public, enterprise: bool) -> UiResult {
@@ -89,8 +90,13 @@ async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiRes
             None
         },
     };
-    let number = portal::submit(s, sub).await?;
-    Ok((StatusCode::CREATED, DonePage { ctx: p.ctx, number }).into_response())
+    let receipt = portal::submit(s, sub).await?;
+    let page = DonePage {
+        ctx: p.ctx,
+        number: receipt.number,
+        query_code: receipt.query_code,
+    };
+    Ok((StatusCode::CREATED, page).into_response())
 }
 
 /// `POST /ui/portal`.
@@ -139,11 +145,11 @@ pub async fn track_page(p: Public, Query(q): Query<TrackParams>) -> UiResult {
     .into_response())
 }
 
-/// `POST /ui/portal/track`: status and public replies, only with the right phone.
+/// `POST /ui/portal/track`: status and public replies, only with the right query code.
 pub async fn track(State(s): State<AppState>, p: Public, f: FormData) -> UiResult {
     let tr = p.ctx.tr;
     let number = f.text("number");
-    let found = portal::track(&s, &number, &f.text("phone"))
+    let found = portal::track(&s, &number, &f.text("code"))
         .await?
         .map(|t| TrackedV {
             status: tr.of("status", t.status.as_str()),
@@ -170,4 +176,29 @@ pub async fn track(State(s): State<AppState>, p: Public, f: FormData) -> UiResul
         found,
     };
     Ok((status, page).into_response())
+}
+
+/// Refuses a portal form over the portal's body limit (`JIESU_PORTAL_BODY_LIMIT`, smaller
+/// than staff forms') with 413, before the form is read.
+pub async fn body_limit(
+    State(limit): State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return UiError(AppError::TooLargeFor(limit)).into_response();
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => {
+            let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+            next.run(req).await
+        }
+        Err(_) => UiError(AppError::TooLargeFor(limit)).into_response(),
+    }
 }
