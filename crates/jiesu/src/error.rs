@@ -76,6 +76,9 @@ pub enum AppError {
     /// 429: too many failed logins; retry after the given seconds.
     #[error("too many attempts")]
     TooManyAttempts(i64),
+    /// 503: too many logins waiting for a password check; retry after the given seconds.
+    #[error("busy")]
+    Busy(i64),
     /// 500: a fault of ours; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -109,6 +112,7 @@ impl AppError {
             AppError::TooLarge => 413,
             AppError::UnsupportedMediaType => 415,
             AppError::TooManyAttempts(_) => 429,
+            AppError::Busy(_) => 503,
             AppError::Internal(_) => 500,
         }
     }
@@ -126,6 +130,7 @@ impl AppError {
             AppError::TooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::TooManyAttempts(_) => "too_many_attempts",
+            AppError::Busy(_) => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -151,6 +156,7 @@ impl AppError {
             AppError::TooLarge => ("api.too_large", vec![]),
             AppError::UnsupportedMediaType => ("api.unsupported_media_type", vec![]),
             AppError::TooManyAttempts(s) => ("api.too_many_attempts", arg("seconds", s)),
+            AppError::Busy(s) => ("api.busy", arg("seconds", s)),
             AppError::Internal(_) => ("api.internal", vec![]),
         };
         let (zh, english) = messages::pair(key, &args);

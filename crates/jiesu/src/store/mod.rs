@@ -17,6 +17,7 @@ mod group;
 pub mod hotspots;
 pub mod kb;
 pub mod kpi;
+pub mod logins;
 pub mod outbox;
 pub mod queues;
 pub mod reference;

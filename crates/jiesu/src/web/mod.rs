@@ -4,12 +4,14 @@
 
 pub mod api;
 pub mod client;
+pub mod cookies;
 pub mod extract;
 pub mod hotspot_api;
 pub mod kpi_api;
 pub mod openapi;
 pub mod text_api;
 pub mod ui;
+pub mod users_api;
 
 use crate::error::AppError;
 use crate::services::AppState;
@@ -53,7 +55,7 @@ impl IntoResponse for AppError {
             en: self.message(true),
             fields: self.fields().to_vec(),
             retry_after: match self {
-                AppError::TooManyAttempts(s) => Some(s),
+                AppError::TooManyAttempts(s) | AppError::Busy(s) => Some(s),
                 _ => None,
             },
         };
@@ -110,7 +112,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(kpi_api::routes())
                 .merge(hotspot_api::routes()),
         )
-        .merge(ui::routes())
+        .merge(ui::routes(&state))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(localize))

@@ -99,6 +99,22 @@ impl TestApp {
         backend: Backend,
         prepare: impl FnOnce(&std::path::Path),
     ) -> Option<TestApp> {
+        Self::spawn_full(backend, prepare, |_| {}).await
+    }
+
+    /// Spawns the app with settings changed by `configure` (after the tests' own).
+    pub async fn spawn_configured(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
+        Self::spawn_full(backend, |_| {}, configure).await
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        prepare: impl FnOnce(&std::path::Path),
+        configure: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         prepare(dir.path());
         let (database_url, pg_name) = match backend {
@@ -117,6 +133,10 @@ impl TestApp {
         // Tests run the search catch-up by hand, so a background one cannot race them.
         config.search_refresh = std::time::Duration::ZERO;
         config.webhook_url = None;
+        // Stories move the clock by hours and keep their tokens; the idle timeout has its own
+        // story (stories/logins.rs), which turns it on.
+        config.session_idle_minutes = 0;
+        configure(&mut config);
         let clock = ManualClock::new(start_time());
         let (base, state, shutdown, server) = launch(&config, &clock).await;
         let mut app = TestApp {

@@ -29,6 +29,14 @@ on_both_backends!(
     other_units_cannot_see_or_touch_an_order,
     logins_are_slowed_after_repeated_failures_and_tokens_end_at_logout,
     phone_numbers_are_masked_and_confidential_requesters_hidden_from_units,
+    // stories/logins.rs (issue 16: logins, users, CSRF)
+    parallel_wrong_passwords_are_counted_atomically_and_lock_out_only_their_source,
+    unknown_wrong_and_disabled_logins_get_the_same_answers_and_admin_stays_reachable,
+    a_flood_of_logins_waits_for_a_few_password_checks_or_is_turned_away,
+    administrators_disable_enable_reset_and_revoke_and_each_is_an_event_with_its_actor,
+    sessions_end_when_idle_and_the_purge_deletes_expired_and_idle_ones,
+    cookie_api_writes_need_the_csrf_token_and_cookies_are_secure_over_https,
+    the_pre_login_csrf_secret_is_issued_by_the_server,
     // stories/api_contract.rs
     bad_input_gets_a_clear_4xx_and_changes_nothing,
     openapi_describes_every_route,
