@@ -130,11 +130,10 @@ impl App {
         let store = self.state.store.clone();
         axum::serve(
             self.listener,
-            web::router(self.state)
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            web::router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-            .await?;
+        .await?;
         let _ = stop.send(true);
         for job in jobs {
             let _ = job.await;

@@ -408,17 +408,23 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Disable { username } => {
             let c = Change::Disable;
-            accounts::change_user(&state, By::Console, &username, c).await.map_err(cli_error)?;
+            accounts::change_user(&state, By::Console, &username, c)
+                .await
+                .map_err(cli_error)?;
             println!("disabled {username}; their sessions ended");
         }
         UserCommand::Enable { username } => {
             let c = Change::Enable;
-            accounts::change_user(&state, By::Console, &username, c).await.map_err(cli_error)?;
+            accounts::change_user(&state, By::Console, &username, c)
+                .await
+                .map_err(cli_error)?;
             println!("enabled {username}");
         }
         UserCommand::RevokeSessions { username } => {
             let c = Change::RevokeSessions;
-            accounts::change_user(&state, By::Console, &username, c).await.map_err(cli_error)?;
+            accounts::change_user(&state, By::Console, &username, c)
+                .await
+                .map_err(cli_error)?;
             println!("ended every session of {username}");
         }
         UserCommand::ResetPassword {

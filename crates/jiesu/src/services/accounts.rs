@@ -26,9 +26,7 @@ pub enum By<'a> {
 impl By<'_> {
     fn may_administer(self) -> Result<(), AppError> {
         match self {
-            By::User(a) if !a.may(Action::Administer) => {
-                Err(AppError::Forbidden("administration"))
-            }
+            By::User(a) if !a.may(Action::Administer) => Err(AppError::Forbidden("administration")),
             _ => Ok(()),
         }
     }
@@ -205,7 +203,10 @@ pub async fn change_user(
     let (action, ended) = match change {
         Change::Disable => {
             users::set_active(&mut tx, &user.id, false).await?;
-            ("user.disabled", users::end_sessions_of(&mut tx, &user.id).await?)
+            (
+                "user.disabled",
+                users::end_sessions_of(&mut tx, &user.id).await?,
+            )
         }
         Change::Enable => {
             users::set_active(&mut tx, &user.id, true).await?;
@@ -258,8 +259,7 @@ pub async fn purge(state: &AppState) -> Result<(u64, u64), AppError> {
     let idle_since = (idle_ms > 0).then(|| now.timestamp_millis() - idle_ms);
     let mut tx = state.store.begin().await?;
     let sessions = users::purge_sessions(&mut tx, now, idle_since).await?;
-    let counters =
-        logins::purge(&mut tx, now.timestamp_millis() - super::auth::FORGET_MS).await?;
+    let counters = logins::purge(&mut tx, now.timestamp_millis() - super::auth::FORGET_MS).await?;
     tx.commit().await?;
     Ok((sessions, counters))
 }

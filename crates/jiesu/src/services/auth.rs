@@ -122,13 +122,27 @@ impl LoginGate {
     }
 
     /// Loads (or creates) the shared key and builds the gate the configuration asks for.
-    pub async fn load(store: &crate::store::Store, config: &crate::config::Config, now: DateTime<Utc>) -> anyhow::Result<LoginGate> {
+    pub async fn load(
+        store: &crate::store::Store,
+        config: &crate::config::Config,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<LoginGate> {
         let mut fresh = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut fresh);
         let mut tx = store.begin().await?;
-        let key = logins::server_key(&mut tx, "anon_csrf", &hex::encode(fresh), crate::store::millis(now)).await?;
+        let key = logins::server_key(
+            &mut tx,
+            "anon_csrf",
+            &hex::encode(fresh),
+            crate::store::millis(now),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(LoginGate::new(config.login_hashers, config.login_queue, key.into_bytes()))
+        Ok(LoginGate::new(
+            config.login_hashers,
+            config.login_queue,
+            key.into_bytes(),
+        ))
     }
 
     /// The most password checks that ran at once on this node.
@@ -199,7 +213,12 @@ pub async fn login(
         return Err(AppError::TooManyAttempts((until - now_ms + 999) / 1000));
     }
     let user = users::by_username(state.store.reader(), username).await?;
-    let judged = check(state, password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let judged = check(
+        state,
+        password,
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
     let ok = match judged {
         Ok(ok) => ok,
         Err(e) => {
@@ -330,4 +349,3 @@ pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Act
     state.sessions.put(digest, actor.clone(), expires_at, now);
     Ok(Some(actor))
 }
-

@@ -132,13 +132,12 @@ pub async fn count_failure(
 
 /// The failures counted against `key` since `forget` (0 when none or forgotten).
 pub async fn failures(pool: &sqlx::AnyPool, key: &str, forget: i64) -> Result<i64, StoreError> {
-    let n: Option<i64> = sqlx::query_scalar(
-        "SELECT failures FROM login_throttle WHERE key = $1 AND last_at > $2",
-    )
-    .bind(key)
-    .bind(forget)
-    .fetch_optional(pool)
-    .await?;
+    let n: Option<i64> =
+        sqlx::query_scalar("SELECT failures FROM login_throttle WHERE key = $1 AND last_at > $2")
+            .bind(key)
+            .bind(forget)
+            .fetch_optional(pool)
+            .await?;
     Ok(n.unwrap_or(0))
 }
 
@@ -153,11 +152,13 @@ pub async fn clear_account(tx: &mut Tx, account: &str) -> Result<(), StoreError>
 
 /// Deletes counters quiet since `forget`; returns how many.
 pub async fn purge(tx: &mut Tx, forget: i64) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM login_throttle WHERE last_at <= $1")
-        .bind(forget)
-        .execute(tx.conn())
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM login_throttle WHERE last_at <= $1")
+            .bind(forget)
+            .execute(tx.conn())
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// The shared key named `name`, created from `fresh` when absent (every node reads the one

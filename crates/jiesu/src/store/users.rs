@@ -153,12 +153,14 @@ pub async fn touch_session(
     now: DateTime<Utc>,
     stale: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $3")
-        .bind(millis(now))
-        .bind(token_hash)
-        .bind(stale)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $3",
+    )
+    .bind(millis(now))
+    .bind(token_hash)
+    .bind(stale)
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 

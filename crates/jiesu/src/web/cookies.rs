@@ -13,7 +13,10 @@ pub fn is_https(headers: &HeaderMap, extensions: &Extensions, config: &Config) -
     if let Some(on) = config.secure_cookies {
         return on;
     }
-    let Some(peer) = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+    let Some(peer) = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+    else {
         return false;
     };
     // The nearest proxy's word (the last value) counts, and only if it is trusted.
@@ -71,7 +74,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-proto", proto.parse().unwrap());
         let mut e = Extensions::new();
-        e.insert(ConnectInfo::<SocketAddr>(format!("{peer}:5000").parse().unwrap()));
+        e.insert(ConnectInfo::<SocketAddr>(
+            format!("{peer}:5000").parse().unwrap(),
+        ));
         (h, e)
     }
 
@@ -94,7 +99,10 @@ mod tests {
         let v = set("jiesu_session", "t", false, "HttpOnly").unwrap();
         assert_eq!(v, "jiesu_session=t; Path=/; HttpOnly");
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "jiesu_session=a; __Host-jiesu_session=b".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "jiesu_session=a; __Host-jiesu_session=b".parse().unwrap(),
+        );
         assert_eq!(read(&h, "jiesu_session", true), Some("b"));
         assert_eq!(read(&h, "jiesu_session", false), Some("a"));
     }

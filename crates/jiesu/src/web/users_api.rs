@@ -56,19 +56,38 @@ async fn create(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-async fn change(s: AppState, actor: jiesu_core::Actor, name: String, c: Change) -> Result<Json<User>, AppError> {
-    Ok(Json(accounts::change_user(&s, By::User(&actor), &name, c).await?))
+async fn change(
+    s: AppState,
+    actor: jiesu_core::Actor,
+    name: String,
+    c: Change,
+) -> Result<Json<User>, AppError> {
+    Ok(Json(
+        accounts::change_user(&s, By::User(&actor), &name, c).await?,
+    ))
 }
 
-async fn disable(State(s): State<AppState>, Auth(a): Auth, Path(name): Path<String>) -> Result<Json<User>, AppError> {
+async fn disable(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(name): Path<String>,
+) -> Result<Json<User>, AppError> {
     change(s, a, name, Change::Disable).await
 }
 
-async fn enable(State(s): State<AppState>, Auth(a): Auth, Path(name): Path<String>) -> Result<Json<User>, AppError> {
+async fn enable(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(name): Path<String>,
+) -> Result<Json<User>, AppError> {
     change(s, a, name, Change::Enable).await
 }
 
-async fn revoke(State(s): State<AppState>, Auth(a): Auth, Path(name): Path<String>) -> Result<Json<User>, AppError> {
+async fn revoke(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(name): Path<String>,
+) -> Result<Json<User>, AppError> {
     change(s, a, name, Change::RevokeSessions).await
 }
 

@@ -97,6 +97,7 @@ ui_on_both_backends!(
     a_supervisor_goes_from_a_hotspot_to_tasks_here_and_elsewhere_and_a_monthly_topic,
     unit_staff_and_dispatchers_cannot_open_tasks_or_topics_from_the_pages,
     a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests,
+    the_admin_page_manages_users_and_each_change_names_the_administrator,
 );
 
 mod hotspots_cli;

@@ -346,9 +346,21 @@ pub async fn change_user(
     let done_key = match verb.as_str() {
         "disable" => change(&s, by, &username, Change::Disable, "user_disabled").await?,
         "enable" => change(&s, by, &username, Change::Enable, "user_enabled").await?,
-        "revoke" => change(&s, by, &username, Change::RevokeSessions, "sessions_revoked").await?,
+        "revoke" => {
+            change(
+                &s,
+                by,
+                &username,
+                Change::RevokeSessions,
+                "sessions_revoked",
+            )
+            .await?
+        }
         "password" => {
-            let password = f.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.as_str());
+            let password =
+                f.0.iter()
+                    .find(|(k, _)| k == "password")
+                    .map(|(_, v)| v.as_str());
             accounts::reset_password(&s, by, &username, password.unwrap_or("")).await?;
             "password_reset"
         }

@@ -51,7 +51,9 @@ pub fn new_secret(key: &[u8]) -> String {
 pub fn issued(key: &[u8], secret: &str) -> bool {
     secret.split_once('.').is_some_and(|(nonce, sig)| {
         let want = sign(key, nonce);
-        nonce.len() == 48 && want.len() == sig.len() && bool::from(want.as_bytes().ct_eq(sig.as_bytes()))
+        nonce.len() == 48
+            && want.len() == sig.len()
+            && bool::from(want.as_bytes().ct_eq(sig.as_bytes()))
     })
 }
 

@@ -9,9 +9,9 @@ use crate::web::extract::SESSION_COOKIE;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::Extension;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect};
+use axum::Extension;
 use serde::Deserialize;
 
 #[derive(Template, WebTemplate)]
@@ -93,9 +93,16 @@ pub async fn login_page(p: Public, Query(q): Query<NextParam>) -> UiResult {
 }
 
 /// The session cookie for `token` (cleared when `None`).
-pub(crate) fn session_cookie(s: &AppState, token: Option<&str>, https: bool) -> Result<HeaderValue, AppError> {
+pub(crate) fn session_cookie(
+    s: &AppState,
+    token: Option<&str>,
+    https: bool,
+) -> Result<HeaderValue, AppError> {
     let attrs = match token {
-        Some(_) => format!("HttpOnly; SameSite=Lax; Max-Age={}", s.config.session_hours * 3600),
+        Some(_) => format!(
+            "HttpOnly; SameSite=Lax; Max-Age={}",
+            s.config.session_hours * 3600
+        ),
         None => "HttpOnly; SameSite=Lax; Max-Age=0".to_string(),
     };
     cookies::set(SESSION_COOKIE, token.unwrap_or(""), https, &attrs)
@@ -135,7 +142,12 @@ pub async fn login(
                 next: safe_next(next.as_deref()),
                 username,
             };
-            Ok((status, page).into_response())
+            let mut resp = (status, page).into_response();
+            if let AppError::TooManyAttempts(wait) | AppError::Busy(wait) = e {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            }
+            Ok(resp)
         }
         Err(e) => Err(UiError(e)),
     }

@@ -23,10 +23,10 @@ pub mod unit;
 
 use crate::error::AppError;
 use crate::services::{auth, AppState};
-use axum::extract::State;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Request;
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -84,9 +84,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/ui/admin", get(admin::page))
         .route("/ui/admin/users", post(admin::add_user))
-        .route("/ui/admin/users/{username}/{verb}", post(admin::change_user))
+        .route(
+            "/ui/admin/users/{username}/{verb}",
+            post(admin::change_user),
+        )
         .route("/ui/{*rest}", get(not_found).post(not_found))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), ui_layer));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ui_layer,
+        ));
     Router::new()
         .route("/", get(|| async { Redirect::to("/ui/") }))
         .route("/assets/{*path}", get(assets::serve))

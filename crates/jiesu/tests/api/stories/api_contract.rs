@@ -371,6 +371,13 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/topics/proposals", "get"),
         ("/topics", "post"),
         ("/topics/{id}", "get"),
+        // issue 16: users
+        ("/users", "get"),
+        ("/users", "post"),
+        ("/users/{username}/disable", "post"),
+        ("/users/{username}/enable", "post"),
+        ("/users/{username}/password", "post"),
+        ("/users/{username}/revoke-sessions", "post"),
     ];
     for (path, method) in served {
         assert!(

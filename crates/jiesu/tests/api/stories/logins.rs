@@ -13,7 +13,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// The app behind a trusted proxy at 127.0.0.1, so a test can speak from any address.
-async fn proxied(b: Backend, configure: impl FnOnce(&mut jiesu::config::Config)) -> Option<TestApp> {
+async fn proxied(
+    b: Backend,
+    configure: impl FnOnce(&mut jiesu::config::Config),
+) -> Option<TestApp> {
     TestApp::spawn_configured(b, |c| {
         c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
         configure(c);
@@ -34,11 +37,21 @@ macro_rules! proxied_app {
 }
 
 /// A login attempt from `source`: status, body and `Retry-After`.
-async fn attempt(app: &TestApp, source: &str, user: &str, password: &str) -> (u16, Value, Option<String>) {
+async fn attempt(
+    app: &TestApp,
+    source: &str,
+    user: &str,
+    password: &str,
+) -> (u16, Value, Option<String>) {
     attempt_at(&app.base, source, user, password).await
 }
 
-async fn attempt_at(base: &str, source: &str, user: &str, password: &str) -> (u16, Value, Option<String>) {
+async fn attempt_at(
+    base: &str,
+    source: &str,
+    user: &str,
+    password: &str,
+) -> (u16, Value, Option<String>) {
     let resp = reqwest::Client::new()
         .post(format!("{base}/api/v1/auth/token"))
         .header("x-forwarded-for", source)
@@ -55,7 +68,10 @@ async fn attempt_at(base: &str, source: &str, user: &str, password: &str) -> (u1
 }
 
 /// Many login attempts at once (each its own task): the answers in the order given.
-async fn at_once(app: &TestApp, tries: Vec<(String, String, String)>) -> Vec<(u16, Value, Option<String>)> {
+async fn at_once(
+    app: &TestApp,
+    tries: Vec<(String, String, String)>,
+) -> Vec<(u16, Value, Option<String>)> {
     let tasks: Vec<_> = tries
         .into_iter()
         .map(|(source, user, pw)| {
@@ -88,7 +104,11 @@ pub async fn parallel_wrong_passwords_are_counted_atomically_and_lock_out_only_t
     // 39 wrong passwords and the right one, all at once, from one source.
     let tries = (0..40)
         .map(|i| {
-            let pw = if i == 20 { "password1" } else { "wrong-password" };
+            let pw = if i == 20 {
+                "password1"
+            } else {
+                "wrong-password"
+            };
             (attacker.to_string(), "victim".to_string(), pw.to_string())
         })
         .collect();
@@ -116,7 +136,10 @@ pub async fn parallel_wrong_passwords_are_counted_atomically_and_lock_out_only_t
     let (status, _, retry) = attempt(&app, attacker, "victim", "password1").await;
     assert_eq!((status, retry.as_deref()), (429, Some("1")));
     // The owner elsewhere is not held back by the attacker's failures.
-    assert_eq!(attempt(&app, "203.0.113.9", "victim", "password1").await.0, 200);
+    assert_eq!(
+        attempt(&app, "203.0.113.9", "victim", "password1").await.0,
+        200
+    );
     // The wait doubles for the attacker's source.
     app.clock.advance(chrono::Duration::seconds(1));
     assert_eq!(attempt(&app, attacker, "victim", "nope-nope").await.0, 401);
@@ -150,8 +173,14 @@ pub async fn unknown_wrong_and_disabled_logins_get_the_same_answers_and_admin_st
         }
         seen.push(answers);
     }
-    assert_eq!(seen[0], seen[1], "an unknown name answers like a wrong password");
-    assert_eq!(seen[0], seen[2], "a disabled user answers like a wrong password");
+    assert_eq!(
+        seen[0], seen[1],
+        "an unknown name answers like a wrong password"
+    );
+    assert_eq!(
+        seen[0], seen[2],
+        "a disabled user answers like a wrong password"
+    );
     assert_eq!(seen[0][0].0, 401);
     assert_eq!(seen[0][FREE_FAILURES as usize].0, 429);
 
@@ -159,8 +188,16 @@ pub async fn unknown_wrong_and_disabled_logins_get_the_same_answers_and_admin_st
     for _ in 0..FREE_FAILURES + 5 {
         attempt(&app, "198.51.100.66", "admin", "guess-guess").await;
     }
-    assert_eq!(attempt(&app, "198.51.100.66", "admin", "adminpass1").await.0, 429);
-    assert_eq!(attempt(&app, "192.0.2.50", "admin", "adminpass1").await.0, 200);
+    assert_eq!(
+        attempt(&app, "198.51.100.66", "admin", "adminpass1")
+            .await
+            .0,
+        429
+    );
+    assert_eq!(
+        attempt(&app, "192.0.2.50", "admin", "adminpass1").await.0,
+        200
+    );
 
     // Past the ceiling of failures on one account from everywhere (set here directly: it
     // takes fifty argon2 checks otherwise), each source has one free failure, not five; a
@@ -171,9 +208,18 @@ pub async fn unknown_wrong_and_disabled_logins_get_the_same_answers_and_admin_st
         jiesu::services::auth::ACCOUNT_CEILING
     ))
     .await;
-    assert_eq!(attempt(&app, "192.0.2.60", "known", "wrong-again").await.0, 401);
-    assert_eq!(attempt(&app, "192.0.2.60", "known", "password1").await.0, 429);
-    assert_eq!(attempt(&app, "192.0.2.61", "known", "password1").await.0, 200);
+    assert_eq!(
+        attempt(&app, "192.0.2.60", "known", "wrong-again").await.0,
+        401
+    );
+    assert_eq!(
+        attempt(&app, "192.0.2.60", "known", "password1").await.0,
+        429
+    );
+    assert_eq!(
+        attempt(&app, "192.0.2.61", "known", "password1").await.0,
+        200
+    );
 }
 
 pub async fn a_flood_of_logins_waits_for_a_few_password_checks_or_is_turned_away(b: Backend) {
@@ -183,19 +229,38 @@ pub async fn a_flood_of_logins_waits_for_a_few_password_checks_or_is_turned_away
     });
     // Unknown names, each its own throttle key: only the hashing bound holds them.
     let tries = (0..48)
-        .map(|i| ("198.51.100.9".to_string(), format!("ghost{i}"), "password1".to_string()))
+        .map(|i| {
+            (
+                "198.51.100.9".to_string(),
+                format!("ghost{i}"),
+                "password1".to_string(),
+            )
+        })
         .collect();
     let answers = at_once(&app, tries).await;
     let busy: Vec<_> = answers.iter().filter(|a| a.0 == 503).collect();
-    assert!(answers.iter().all(|a| a.0 == 401 || a.0 == 503), "{answers:?}");
-    assert!(!busy.is_empty(), "48 logins at once against one checker and a queue of 2");
+    assert!(
+        answers.iter().all(|a| a.0 == 401 || a.0 == 503),
+        "{answers:?}"
+    );
+    assert!(
+        !busy.is_empty(),
+        "48 logins at once against one checker and a queue of 2"
+    );
     assert!(busy
         .iter()
         .all(|a| a.2.as_deref() == Some("1") && a.1["error"]["code"] == "busy"));
-    assert_eq!(app.state.logins.peak(), 1, "never more password checks at once than allowed");
+    assert_eq!(
+        app.state.logins.peak(),
+        1,
+        "never more password checks at once than allowed"
+    );
     // A login turned away does not count against the name.
     let turned_away = answers.iter().position(|a| a.0 == 503).unwrap();
-    let key = format!("s:{}:198.51.100.9", account_key(&format!("ghost{turned_away}")));
+    let key = format!(
+        "s:{}:198.51.100.9",
+        account_key(&format!("ghost{turned_away}"))
+    );
     assert_eq!(failures(&app, &key).await, 0);
 }
 
@@ -220,72 +285,156 @@ pub async fn administrators_disable_enable_reset_and_revoke_and_each_is_an_event
     let admin_id = me["user_id"].as_str().unwrap().to_string();
     let new = json!({ "username": "clerk", "role": "operator", "password": "password1" });
     let v = expect(app.post("/api/v1/users", Some(&app.admin), new).await, 201);
-    assert_eq!((v["username"].clone(), v["active"].clone()), (json!("clerk"), json!(true)));
+    assert_eq!(
+        (v["username"].clone(), v["active"].clone()),
+        (json!("clerk"), json!(true))
+    );
     assert!(v.get("password_hash").is_none());
     let created = events(&app, "user.created").await;
     let last = created.last().unwrap();
-    assert_eq!((last.0.as_str(), last.1.as_str()), (admin_id.as_str(), "admin"));
+    assert_eq!(
+        (last.0.as_str(), last.1.as_str()),
+        (admin_id.as_str(), "admin")
+    );
 
     // Only administrators.
     let clerk = app.login("clerk", "password1").await;
     expect(app.get("/api/v1/users", Some(&clerk)).await, 403);
-    expect(app.post("/api/v1/users/admin/disable", Some(&clerk), json!({})).await, 403);
-    expect(app.post("/api/v1/users/nobody/disable", Some(&app.admin), json!({})).await, 404);
-    expect(app.post("/api/v1/users/admin/disable", Some(&app.admin), json!({})).await, 409);
+    expect(
+        app.post("/api/v1/users/admin/disable", Some(&clerk), json!({}))
+            .await,
+        403,
+    );
+    expect(
+        app.post("/api/v1/users/nobody/disable", Some(&app.admin), json!({}))
+            .await,
+        404,
+    );
+    expect(
+        app.post("/api/v1/users/admin/disable", Some(&app.admin), json!({}))
+            .await,
+        409,
+    );
 
     // Disabling ends the sessions at once and refuses logins like a wrong password.
     let second = app.login("clerk", "password1").await;
     expect(app.get("/api/v1/me", Some(&clerk)).await, 200);
-    let v = expect(app.post("/api/v1/users/clerk/disable", Some(&app.admin), json!({})).await, 200);
+    let v = expect(
+        app.post("/api/v1/users/clerk/disable", Some(&app.admin), json!({}))
+            .await,
+        200,
+    );
     assert_eq!(v["active"], false);
     expect(app.get("/api/v1/me", Some(&clerk)).await, 401);
     expect(app.get("/api/v1/me", Some(&second)).await, 401);
     let login = json!({ "username": "clerk", "password": "password1" });
-    let refused = expect(app.post("/api/v1/auth/token", None, login.clone()).await, 401);
+    let refused = expect(
+        app.post("/api/v1/auth/token", None, login.clone()).await,
+        401,
+    );
     assert_eq!(refused["error"]["code"], "bad_credentials");
     let e = events(&app, "user.disabled").await;
-    assert_eq!((e[0].0.as_str(), &e[0].2["sessions_ended"]), (admin_id.as_str(), &json!(2)));
+    assert_eq!(
+        (e[0].0.as_str(), &e[0].2["sessions_ended"]),
+        (admin_id.as_str(), &json!(2))
+    );
 
-    expect(app.post("/api/v1/users/clerk/enable", Some(&app.admin), json!({})).await, 200);
+    expect(
+        app.post("/api/v1/users/clerk/enable", Some(&app.admin), json!({}))
+            .await,
+        200,
+    );
     let clerk = app.login("clerk", "password1").await;
-    expect(app.post("/api/v1/users/clerk/revoke-sessions", Some(&app.admin), json!({})).await, 200);
+    expect(
+        app.post(
+            "/api/v1/users/clerk/revoke-sessions",
+            Some(&app.admin),
+            json!({}),
+        )
+        .await,
+        200,
+    );
     expect(app.get("/api/v1/me", Some(&clerk)).await, 401);
 
     // A new password: the old one and the old sessions stop working.
     let clerk = app.login("clerk", "password1").await;
     let short = json!({ "password": "short" });
-    let v = expect(app.post("/api/v1/users/clerk/password", Some(&app.admin), short).await, 422);
+    let v = expect(
+        app.post("/api/v1/users/clerk/password", Some(&app.admin), short)
+            .await,
+        422,
+    );
     assert_eq!(v["error"]["fields"][0]["field"], "password");
     let pw = json!({ "password": "new-password-2" });
-    expect(app.post("/api/v1/users/clerk/password", Some(&app.admin), pw).await, 200);
+    expect(
+        app.post("/api/v1/users/clerk/password", Some(&app.admin), pw)
+            .await,
+        200,
+    );
     expect(app.get("/api/v1/me", Some(&clerk)).await, 401);
-    expect(app.post("/api/v1/auth/token", None, login.clone()).await, 401);
+    expect(
+        app.post("/api/v1/auth/token", None, login.clone()).await,
+        401,
+    );
     let clerk = app.login("clerk", "new-password-2").await;
-    for action in ["user.enabled", "user.sessions_revoked", "user.password_reset"] {
+    for action in [
+        "user.enabled",
+        "user.sessions_revoked",
+        "user.password_reset",
+    ] {
         let e = events(&app, action).await;
         assert_eq!(e.len(), 1, "{action}");
         assert_eq!(e[0].0, admin_id, "{action} names the administrator");
     }
 
     // The console: `jiesu user disable|enable|reset-password|revoke-sessions`.
-    let out = app.cli().args(["user", "disable", "clerk"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = app
+        .cli()
+        .args(["user", "disable", "clerk"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // This node learns of it from the database within the cache's 5 s; a session it has
     // not cached yet is refused at once.
     let fresh = {
-        expect(app.post("/api/v1/users/clerk/enable", Some(&app.admin), json!({})).await, 200);
+        expect(
+            app.post("/api/v1/users/clerk/enable", Some(&app.admin), json!({}))
+                .await,
+            200,
+        );
         let t = app.login("clerk", "new-password-2").await;
-        let out = app.cli().args(["user", "revoke-sessions", "clerk"]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = app
+            .cli()
+            .args(["user", "revoke-sessions", "clerk"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         t
     };
     expect(app.get("/api/v1/me", Some(&fresh)).await, 401);
     let mut cmd = app.cli();
-    cmd.args(["user", "reset-password", "clerk", "--password", "third-password"]);
+    cmd.args([
+        "user",
+        "reset-password",
+        "clerk",
+        "--password",
+        "third-password",
+    ]);
     assert!(cmd.output().unwrap().status.success());
     app.login("clerk", "third-password").await;
     let by_console = events(&app, "user.disabled").await;
-    assert_eq!((by_console[1].0.as_str(), by_console[1].1.as_str()), ("console", "console"));
+    assert_eq!(
+        (by_console[1].0.as_str(), by_console[1].1.as_str()),
+        ("console", "console")
+    );
     drop(clerk);
 }
 
@@ -364,7 +513,10 @@ pub async fn cookie_api_writes_need_the_csrf_token_and_cookies_are_secure_over_h
     let wrong = client
         .post(&url)
         .header("cookie", &cookie)
-        .header("x-csrf-token", jiesu::web::ui::csrf::token("another-session"))
+        .header(
+            "x-csrf-token",
+            jiesu::web::ui::csrf::token("another-session"),
+        )
         .send()
         .await
         .unwrap();
@@ -419,8 +571,14 @@ pub async fn cookie_api_writes_need_the_csrf_token_and_cookies_are_secure_over_h
         .await
         .unwrap();
     let set = set_cookies(&resp);
-    assert!(set[0].starts_with("__Host-jiesu_session=") && set[0].contains("; Secure"), "{set:?}");
-    let token = resp.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    assert!(
+        set[0].starts_with("__Host-jiesu_session=") && set[0].contains("; Secure"),
+        "{set:?}"
+    );
+    let token = resp.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let me = |proto: &'static str, name: &'static str| {
         client
             .get(format!("{}/api/v1/me", app.base))
@@ -428,7 +586,10 @@ pub async fn cookie_api_writes_need_the_csrf_token_and_cookies_are_secure_over_h
             .header("cookie", format!("{name}={token}"))
             .send()
     };
-    assert_eq!(me("https", "__Host-jiesu_session").await.unwrap().status(), 200);
+    assert_eq!(
+        me("https", "__Host-jiesu_session").await.unwrap().status(),
+        200
+    );
     assert_eq!(me("https", "jiesu_session").await.unwrap().status(), 401);
     // Without the proxy's word: plain names (an untrusted peer's word is not believed:
     // the unit tests in web/cookies.rs).
@@ -439,7 +600,10 @@ pub async fn cookie_api_writes_need_the_csrf_token_and_cookies_are_secure_over_h
         .await
         .unwrap();
     let set = set_cookies(&plain);
-    assert!(set[0].starts_with("jiesu_session=") && !set[0].contains("Secure"), "{set:?}");
+    assert!(
+        set[0].starts_with("jiesu_session=") && !set[0].contains("Secure"),
+        "{set:?}"
+    );
     let page = client
         .get(format!("{}/ui/login", app.base))
         .header("x-forwarded-proto", "https")
@@ -447,7 +611,11 @@ pub async fn cookie_api_writes_need_the_csrf_token_and_cookies_are_secure_over_h
         .await
         .unwrap();
     let set = set_cookies(&page);
-    assert!(set.iter().any(|c| c.starts_with("__Host-jiesu_csrf=") && c.contains("; Secure")), "{set:?}");
+    assert!(
+        set.iter()
+            .any(|c| c.starts_with("__Host-jiesu_csrf=") && c.contains("; Secure")),
+        "{set:?}"
+    );
 }
 
 pub async fn the_pre_login_csrf_secret_is_issued_by_the_server(b: Backend) {
@@ -482,12 +650,19 @@ pub async fn the_pre_login_csrf_secret_is_issued_by_the_server(b: Backend) {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(
                 form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs([("_csrf", token.as_str()), ("username", "admin"), ("password", "adminpass1")])
+                    .extend_pairs([
+                        ("_csrf", token.as_str()),
+                        ("username", "admin"),
+                        ("password", "adminpass1"),
+                    ])
                     .finish(),
             )
             .send()
     };
-    let forged = post("attacker-chosen".into(), jiesu::web::ui::csrf::token("attacker-chosen"));
+    let forged = post(
+        "attacker-chosen".into(),
+        jiesu::web::ui::csrf::token("attacker-chosen"),
+    );
     assert_eq!(forged.await.unwrap().status(), StatusCode::FORBIDDEN);
     let good = post(issued.clone(), jiesu::web::ui::csrf::token(&issued));
     assert_eq!(good.await.unwrap().status(), StatusCode::SEE_OTHER);
