@@ -3,7 +3,7 @@
 //! (`deadlines`); the outbox job delivers requester messages with retries and backoff through
 //! a [`Sender`](crate::store::outbox::Sender) (`outbox`); the rollup job recounts the KPI days
 //! that changes marked dirty; the purge deletes expired and idle sessions and quiet login
-//! counters (`services::accounts::purge`); the followers keep this node's search, duplicate and live
+//! counters (`services::auth::purge`); the followers keep this node's search, duplicate and live
 //! hotspot indexes up with the event log.
 
 mod deadlines;
@@ -58,7 +58,7 @@ pub fn spawn(
                     tracing::error!(error = %e, "KPI rollup refresh failed");
                 }
                 // issue 16: expired and idle sessions, quiet login counters.
-                if let Err(e) = crate::services::accounts::purge(&s).await {
+                if let Err(e) = crate::services::auth::purge(&s).await {
                     tracing::error!(error = %e, "session purge failed");
                 }
             }

@@ -3,11 +3,14 @@
 //! console, or the system at start-up). Disabling, a new password and revocation end the
 //! user's sessions at once on this node and within `SESSION_CACHE_SECONDS` on the others.
 
-use super::auth::{account_key, hash_password};
 use super::AppState;
 use crate::error::AppError;
-use crate::store::users::{self, NewUser, User};
+use crate::store::logins::account_key;
+pub use crate::store::users::User;
+use crate::store::users::{self, NewUser};
 use crate::store::{logins, NewEvent};
+use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use argon2::Argon2;
 use jiesu_core::access::Action;
 use jiesu_core::{Actor, Role, UnitCode};
 use rand::RngCore;
@@ -43,6 +46,15 @@ impl By<'_> {
         };
         state.audit_event(&id, &role, action, payload)
     }
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?
+        .to_string())
 }
 
 fn check_password(password: &str) -> Result<(), AppError> {
@@ -250,16 +262,4 @@ async fn find(state: &AppState, username: &str) -> Result<User, AppError> {
     users::by_username(state.store.reader(), username)
         .await?
         .ok_or(AppError::NotFound("user"))
-}
-
-/// Deletes expired and idle sessions and quiet login counters; returns (sessions, counters).
-pub async fn purge(state: &AppState) -> Result<(u64, u64), AppError> {
-    let now = state.clock.now();
-    let idle_ms = state.config.session_idle_minutes * 60_000;
-    let idle_since = (idle_ms > 0).then(|| now.timestamp_millis() - idle_ms);
-    let mut tx = state.store.begin().await?;
-    let sessions = users::purge_sessions(&mut tx, now, idle_since).await?;
-    let counters = logins::purge(&mut tx, now.timestamp_millis() - super::auth::FORGET_MS).await?;
-    tx.commit().await?;
-    Ok((sessions, counters))
 }

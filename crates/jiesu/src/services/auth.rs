@@ -19,9 +19,7 @@ use super::AppState;
 use crate::error::AppError;
 use crate::store::logins::{self, Gate};
 use crate::store::users;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 use jiesu_core::Actor;
@@ -32,7 +30,8 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::LazyLock;
 
-pub use super::accounts::{create_user, ensure_admin, list_users};
+pub use super::accounts::{create_user, ensure_admin, hash_password, list_users};
+pub use crate::store::logins::account_key;
 
 /// Failures a source may make on an account before it must wait.
 pub const FREE_FAILURES: i64 = 5;
@@ -40,15 +39,6 @@ pub const FREE_FAILURES: i64 = 5;
 pub const ACCOUNT_CEILING: i64 = 50;
 /// A counter with no attempt for this long (1 h) starts again.
 pub const FORGET_MS: i64 = 3_600_000;
-
-/// Hashes a password with argon2id and a random salt.
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?
-        .to_string())
-}
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| {
@@ -69,11 +59,6 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// The SHA-256 digest under which a session token is stored.
 pub fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// The throttle's name for an account: the digest of the username as typed.
-pub fn account_key(username: &str) -> String {
-    hex::encode(Sha256::digest(username.as_bytes()))
 }
 
 /// A new session.
@@ -348,4 +333,16 @@ pub async fn actor_for_token(state: &AppState, token: &str) -> Result<Option<Act
     }
     state.sessions.put(digest, actor.clone(), expires_at, now);
     Ok(Some(actor))
+}
+
+/// Deletes expired and idle sessions and quiet login counters; returns (sessions, counters).
+pub async fn purge(state: &AppState) -> Result<(u64, u64), AppError> {
+    let now = state.clock.now();
+    let idle_ms = state.config.session_idle_minutes * 60_000;
+    let idle_since = (idle_ms > 0).then(|| now.timestamp_millis() - idle_ms);
+    let mut tx = state.store.begin().await?;
+    let sessions = users::purge_sessions(&mut tx, now, idle_since).await?;
+    let counters = logins::purge(&mut tx, now.timestamp_millis() - FORGET_MS).await?;
+    tx.commit().await?;
+    Ok((sessions, counters))
 }

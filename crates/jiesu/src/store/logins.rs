@@ -3,7 +3,13 @@
 //! read. The policy (how many free failures, how the wait grows) is the caller's.
 
 use super::{StoreError, Tx};
+use sha2::{Digest, Sha256};
 use sqlx::Row;
+
+/// The throttle's name for an account: the SHA-256 of the username as typed (known or not).
+pub fn account_key(username: &str) -> String {
+    hex::encode(Sha256::digest(username.as_bytes()))
+}
 
 /// What the gate decided about one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

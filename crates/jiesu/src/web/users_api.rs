@@ -3,9 +3,8 @@
 
 use super::extract::{ApiJson, Auth};
 use crate::error::AppError;
-use crate::services::accounts::{self, By, Change};
+use crate::services::accounts::{self, By, Change, User};
 use crate::services::AppState;
-use crate::store::users::User;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};

@@ -459,7 +459,7 @@ pub async fn sessions_end_when_idle_and_the_purge_deletes_expired_and_idle_ones(
             .unwrap()
     };
     let before = count().await;
-    let (sessions, _) = jiesu::services::accounts::purge(&app.state).await.unwrap();
+    let (sessions, _) = jiesu::services::auth::purge(&app.state).await.unwrap();
     // The idle one and the admin's (idle too) go; the busy one stays.
     assert_eq!(sessions, 2);
     assert_eq!(count().await, before - 2);
@@ -467,7 +467,7 @@ pub async fn sessions_end_when_idle_and_the_purge_deletes_expired_and_idle_ones(
     // Expired sessions go too, and login counters quiet for an hour.
     attempt(&app, "x", "idler", "wrong-password").await;
     app.clock.advance(chrono::Duration::hours(13));
-    let (sessions, counters) = jiesu::services::accounts::purge(&app.state).await.unwrap();
+    let (sessions, counters) = jiesu::services::auth::purge(&app.state).await.unwrap();
     assert_eq!((sessions, counters), (1, 2));
     assert_eq!(count().await, 0);
 }
