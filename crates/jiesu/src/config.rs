@@ -92,6 +92,20 @@ pub struct Config {
     /// `JIESU_PORTAL_BODY_LIMIT` (default 65536 bytes): the largest portal form accepted
     /// (staff forms and the API take up to 1 MiB); over it, 413.
     pub portal_body_limit: usize,
+    // issue 16: logins
+    /// `JIESU_SESSION_IDLE_MINUTES`: a session (browser cookie or API bearer token) unused
+    /// this long ends (default 30; 0 turns the idle timeout off).
+    pub session_idle_minutes: i64,
+    /// `JIESU_LOGIN_HASHERS`: password checks run at once (default: the CPU count); each
+    /// takes ~19 MiB while it runs.
+    pub login_hashers: usize,
+    /// `JIESU_LOGIN_QUEUE`: logins that may wait for a password check (default 32); more are
+    /// answered 503 with `Retry-After`.
+    pub login_queue: usize,
+    /// `JIESU_SECURE_COOKIES`: `1` marks cookies `Secure` with the `__Host-` prefix (served
+    /// over HTTPS), `0` never; unset (auto) does so when a trusted proxy
+    /// (`JIESU_TRUSTED_PROXIES`) says `X-Forwarded-Proto: https`.
+    pub secure_cookies: Option<bool>,
 }
 
 /// A per-client rate: `count` requests per `per`, at most `count` at once.
@@ -169,6 +183,19 @@ impl Config {
             },
             model_dir: nonempty("JIESU_MODEL_DIR").map(PathBuf::from),
             search_refresh: Duration::from_millis(env("JIESU_SEARCH_REFRESH_MS", 1000)?),
+            session_idle_minutes: env("JIESU_SESSION_IDLE_MINUTES", 30)?,
+            login_hashers: env(
+                "JIESU_LOGIN_HASHERS",
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )?
+            .max(1),
+            login_queue: env("JIESU_LOGIN_QUEUE", 32)?,
+            secure_cookies: match nonempty("JIESU_SECURE_COOKIES").as_deref() {
+                None | Some("auto") => None,
+                Some("1" | "true" | "yes") => Some(true),
+                Some("0" | "false" | "no") => Some(false),
+                Some(v) => anyhow::bail!("JIESU_SECURE_COOKIES={v} is not valid: 1, 0 or auto"),
+            },
             trusted_proxies: match nonempty("JIESU_TRUSTED_PROXIES") {
                 Some(list) => list
                     .split(',')

@@ -83,6 +83,9 @@ pub enum AppError {
     /// tracking; retry after the given seconds.
     #[error("too many requests")]
     TooManyRequests(i64),
+    /// 503: too many logins waiting for a password check; retry after the given seconds.
+    #[error("busy")]
+    Busy(i64),
     /// 500: a fault of ours; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -116,6 +119,7 @@ impl AppError {
             AppError::TooLarge | AppError::TooLargeFor(_) => 413,
             AppError::UnsupportedMediaType => 415,
             AppError::TooManyAttempts(_) | AppError::TooManyRequests(_) => 429,
+            AppError::Busy(_) => 503,
             AppError::Internal(_) => 500,
         }
     }
@@ -134,6 +138,7 @@ impl AppError {
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Busy(_) => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -161,6 +166,7 @@ impl AppError {
             AppError::UnsupportedMediaType => ("api.unsupported_media_type", vec![]),
             AppError::TooManyAttempts(s) => ("api.too_many_attempts", arg("seconds", s)),
             AppError::TooManyRequests(s) => ("api.too_many_requests", arg("seconds", s)),
+            AppError::Busy(s) => ("api.busy", arg("seconds", s)),
             AppError::Internal(_) => ("api.internal", vec![]),
         };
         let (zh, english) = messages::pair(key, &args);

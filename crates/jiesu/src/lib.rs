@@ -58,6 +58,7 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
         services::models::Models::load(store.reader(), &config.model_dir(), clock.now()).await?;
     let hotspots =
         services::hotspots::live::Live::load(store.reader(), &models, clock.now()).await?;
+    let logins = services::auth::LoginGate::load(&store, &config, clock.now()).await?;
     let state = AppState {
         store,
         config: Arc::new(config),
@@ -68,6 +69,7 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
         search: None,
         search_lock: Arc::default(),
         sessions: Arc::default(),
+        logins: Arc::new(logins),
     };
     // Requests recorded before query codes existed get one (SQL has no portable CSPRNG).
     let issued = services::portal::issue_missing_query_codes(&state)

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use jiesu::clock::SystemClock;
 use jiesu::config::Config;
+use jiesu::services::accounts::{self, By, Change};
 use jiesu::services::{auth, kpi};
 use jiesu_core::Role;
 use std::io::Read;
@@ -130,6 +131,34 @@ enum UserCommand {
     },
     /// List users.
     List,
+    /// Disable a user: no login, and their sessions end.
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+    /// Set a user's password (their sessions end).
+    ResetPassword {
+        username: String,
+        /// The new password (or use --password-stdin).
+        #[arg(long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the new password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// End every session of a user.
+    RevokeSessions { username: String },
+}
+
+fn password_arg(password: Option<String>, stdin: bool) -> anyhow::Result<String> {
+    match (password, stdin) {
+        (Some(p), _) => Ok(p),
+        (None, true) => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            Ok(s.trim_end_matches(['\r', '\n']).to_string())
+        }
+        (None, false) => anyhow::bail!("give --password or --password-stdin"),
+    }
 }
 
 #[derive(Subcommand)]
@@ -393,18 +422,17 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
                         .join(", ")
                 )
             })?;
-            let password = match (password, password_stdin) {
-                (Some(p), _) => p,
-                (None, true) => {
-                    let mut s = String::new();
-                    std::io::stdin().read_to_string(&mut s)?;
-                    s.trim_end_matches(['\r', '\n']).to_string()
-                }
-                (None, false) => anyhow::bail!("give --password or --password-stdin"),
-            };
-            let id = auth::create_user(&state, &username, role, unit.as_deref(), &password)
-                .await
-                .map_err(cli_error)?;
+            let password = password_arg(password, password_stdin)?;
+            let id = accounts::create_user_by(
+                &state,
+                By::Console,
+                &username,
+                role,
+                unit.as_deref(),
+                &password,
+            )
+            .await
+            .map_err(cli_error)?;
             println!("created user {username} ({role}) id {id}");
         }
         UserCommand::List => {
@@ -418,6 +446,38 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
                     u.active
                 );
             }
+        }
+        UserCommand::Disable { username } => {
+            let c = Change::Disable;
+            accounts::change_user(&state, By::Console, &username, c)
+                .await
+                .map_err(cli_error)?;
+            println!("disabled {username}; their sessions ended");
+        }
+        UserCommand::Enable { username } => {
+            let c = Change::Enable;
+            accounts::change_user(&state, By::Console, &username, c)
+                .await
+                .map_err(cli_error)?;
+            println!("enabled {username}");
+        }
+        UserCommand::RevokeSessions { username } => {
+            let c = Change::RevokeSessions;
+            accounts::change_user(&state, By::Console, &username, c)
+                .await
+                .map_err(cli_error)?;
+            println!("ended every session of {username}");
+        }
+        UserCommand::ResetPassword {
+            username,
+            password,
+            password_stdin,
+        } => {
+            let password = password_arg(password, password_stdin)?;
+            accounts::reset_password(&state, By::Console, &username, &password)
+                .await
+                .map_err(cli_error)?;
+            println!("new password set for {username}; their sessions ended");
         }
     }
     state.store.close().await;

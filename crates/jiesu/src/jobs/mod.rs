@@ -2,7 +2,8 @@
 //! of times. The deadline sweep marks orders pre-breach and overdue with events
 //! (`deadlines`); the outbox job delivers requester messages with retries and backoff through
 //! a [`Sender`](crate::store::outbox::Sender) (`outbox`); the rollup job recounts the KPI days
-//! that changes marked dirty; the followers keep this node's search, duplicate and live
+//! that changes marked dirty; the purge deletes expired and idle sessions and quiet login
+//! counters (`services::auth::purge`); the followers keep this node's search, duplicate and live
 //! hotspot indexes up with the event log; the chain's head is sealed (`seal`) and requesters'
 //! personal data removed after the retention (`privacy`).
 
@@ -99,6 +100,10 @@ pub fn spawn(
                 }
                 if let Err(e) = crate::services::portal::purge_track_attempts(&s).await {
                     tracing::error!(error = %e, "purging tracking attempts failed");
+                }
+                // issue 16: expired and idle sessions, quiet login counters.
+                if let Err(e) = crate::services::auth::purge(&s).await {
+                    tracing::error!(error = %e, "session purge failed");
                 }
             }
         }));

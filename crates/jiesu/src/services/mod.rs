@@ -1,6 +1,7 @@
 //! The use cases, one module each; every write use case owns its transaction, asks
 //! `jiesu_core` whether the change is allowed, and records the events of what it changed.
 
+pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub search_lock: Arc<tokio::sync::Mutex<()>>,
     /// Live sessions seen in the last seconds, so a bearer token is not looked up per call.
     pub sessions: Arc<auth::SessionCache>,
+    /// The bound on password checks and the anonymous CSRF key (issue 16).
+    pub logins: Arc<auth::LoginGate>,
 }
 
 impl AppState {

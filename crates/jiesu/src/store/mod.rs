@@ -18,6 +18,7 @@ mod group;
 pub mod hotspots;
 pub mod kb;
 pub mod kpi;
+pub mod logins;
 pub mod outbox;
 pub mod privacy;
 pub mod queues;

@@ -27,10 +27,6 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     #[serde(skip)]
     pub(crate) password_hash: String,
-    #[serde(skip)]
-    pub(crate) failed_logins: i64,
-    #[serde(skip)]
-    pub(crate) locked_until: Option<i64>,
 }
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
@@ -44,13 +40,12 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         active: r.try_get::<i64, _>("active")? != 0,
         created_at: from_millis(r.try_get("created_at")?),
         password_hash: r.try_get("password_hash")?,
-        failed_logins: r.try_get("failed_logins")?,
-        locked_until: r.try_get("locked_until")?,
     })
 }
 
+// `failed_logins` and `locked_until` are no longer read: the throttle is in `login_throttle`.
 const USER_COLUMNS: &str =
-    "id, username, display_name, password_hash, role, unit_code, active, failed_logins, locked_until, created_at";
+    "id, username, display_name, password_hash, role, unit_code, active, created_at";
 
 /// A user to create.
 pub struct NewUser<'a> {
@@ -106,23 +101,7 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<User>, StoreError> {
     rows.iter().map(user_from_row).collect()
 }
 
-/// Records a failed login and how long further attempts must wait.
-pub async fn record_failure(
-    tx: &mut Tx,
-    user_id: &str,
-    failed: i64,
-    locked_until: Option<DateTime<Utc>>,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-        .bind(failed)
-        .bind(locked_until.map(millis))
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
-    Ok(())
-}
-
-/// Starts a session after a good login, clearing the failure count.
+/// Starts a session after a good login.
 pub async fn start_session(
     tx: &mut Tx,
     user_id: &str,
@@ -130,15 +109,77 @@ pub async fn start_session(
     now: DateTime<Utc>,
     expires: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)")
         .bind(token_hash)
         .bind(user_id)
         .bind(millis(now))
         .bind(millis(expires))
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user; returns how many.
+pub async fn end_sessions_of(tx: &mut Tx, user_id: &str) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected())
+}
+
+/// Deletes sessions expired at `now` or unused since `idle_since` (ms; `None`: no idle
+/// timeout); returns how many.
+pub async fn purge_sessions(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    idle_since: Option<i64>,
+) -> Result<u64, StoreError> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+            .bind(millis(now))
+            .bind(idle_since.unwrap_or(i64::MIN))
+            .execute(tx.conn())
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Marks a session used at `now`, when it was last marked before `stale` (ms): one write
+/// per session per idle-timeout step at most, not one per call.
+pub async fn touch_session(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    stale: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $3",
+    )
+    .bind(millis(now))
+    .bind(token_hash)
+    .bind(stale)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Turns a user's login on or off; false when there is no such user.
+pub async fn set_active(tx: &mut Tx, user_id: &str, active: bool) -> Result<bool, StoreError> {
+    Ok(sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+        .bind(i64::from(active))
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Replaces a user's password hash.
+pub async fn set_password(tx: &mut Tx, user_id: &str, hash: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
         .execute(tx.conn())
         .await?;
     Ok(())
@@ -153,19 +194,22 @@ pub async fn end_session(tx: &mut Tx, token_hash: &str) -> Result<(), StoreError
     Ok(())
 }
 
-/// The actor behind a live session token digest.
+/// The actor behind a live session token digest: not expired, used since `idle_since` (ms),
+/// its user active; with when it expires and when it was last marked used.
 pub async fn actor_for_session(
     pool: &AnyPool,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(Actor, DateTime<Utc>)>, StoreError> {
+    idle_since: i64,
+) -> Result<Option<(Actor, DateTime<Utc>, i64)>, StoreError> {
     let row = sqlx::query(
-        "SELECT u.id, u.username, u.role, u.unit_code, un.path, s.expires_at FROM sessions s \
-         JOIN users u ON u.id = s.user_id LEFT JOIN units un ON un.code = u.unit_code \
-         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+        "SELECT u.id, u.username, u.role, u.unit_code, un.path, s.expires_at, s.last_seen_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN units un ON un.code = u.unit_code \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.active = 1",
     )
     .bind(token_hash)
     .bind(millis(now))
+    .bind(idle_since)
     .fetch_optional(pool)
     .await?;
     let Some(r) = row else { return Ok(None) };
@@ -180,5 +224,9 @@ pub async fn actor_for_session(
             .zip(path)
             .map(|(code, path)| UnitScope { code, path }),
     };
-    Ok(Some((actor, from_millis(r.try_get("expires_at")?))))
+    Ok(Some((
+        actor,
+        from_millis(r.try_get("expires_at")?),
+        r.try_get("last_seen_at")?,
+    )))
 }

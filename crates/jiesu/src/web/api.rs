@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (described at `/api/v1/openapi.json`).
 
-use super::extract::{token_of, ApiJson, ApiQuery, Auth, SESSION_COOKIE};
+use super::client::ClientIp;
+use super::extract::{acting_token, ApiJson, ApiQuery, Auth};
 use super::limits::{Kind, Limits};
 use crate::error::AppError;
 use crate::services::directory::{self, Category, Unit};
@@ -8,7 +9,7 @@ use crate::services::handling::{self, DispatchInput, UnitActionInput, UnitVerb};
 use crate::services::views::{self, OrderView, Page, RequestView};
 use crate::services::{auth, callback, intake, supervision, AppState};
 use axum::extract::{Path, State};
-use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -46,6 +47,7 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         .route("/requests/{id}/arbitrate", post(arbitrate))
         .route("/supervision/unsatisfied", get(unsatisfied))
         .route("/supervision/summons", get(summons))
+        .merge(super::users_api::routes())
         .route("/privacy/export", post(privacy_export))
 }
 
@@ -77,24 +79,22 @@ struct LoginInput {
 /// Logs in; answers the token and also sets it as an HttpOnly session cookie for browsers.
 async fn login(
     State(s): State<AppState>,
+    ClientIp(client): ClientIp,
+    parts: Parts,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let session = auth::login(&s, &input.username, &input.password).await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
-        session.token,
-        s.config.session_hours * 3600
-    );
+    let session = auth::login(&s, &input.username, &input.password, client).await?;
+    let https = super::cookies::is_https(&parts.headers, &parts.extensions, &s.config);
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
+        super::ui::home::session_cookie(&s, Some(&session.token), https)?,
     );
     Ok((headers, Json(session)))
 }
 
 async fn logout(State(s): State<AppState>, parts: Parts) -> ApiResult<StatusCode> {
-    let token = token_of(&parts).ok_or(AppError::Unauthenticated)?;
+    let token = acting_token(&parts, &s)?;
     auth::logout(&s, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,8 @@
 
 use crate::error::{AppError, FieldError};
 use crate::services::{auth, AppState};
+use crate::web::cookies;
+use crate::web::ui::csrf;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
@@ -93,38 +95,52 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// The session token of a request: `Authorization: Bearer …` or the session cookie.
-pub fn token_of(parts: &Parts) -> Option<String> {
+/// The session token of a request: `Authorization: Bearer …`, else the session cookie (under
+/// its name on this connection, see `web::cookies`); `true` when it came from the cookie.
+pub fn token_of(parts: &Parts, state: &AppState) -> Option<(String, bool)> {
     if let Some(v) = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
-        return v.strip_prefix("Bearer ").map(|t| t.trim().to_string());
+        return v
+            .strip_prefix("Bearer ")
+            .map(|t| (t.trim().to_string(), false));
     }
-    parts
-        .headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| {
-            c.trim()
-                .strip_prefix(SESSION_COOKIE)
-                .and_then(|r| r.strip_prefix('='))
-        })
-        .map(str::to_string)
-        .next()
+    let https = cookies::is_https(&parts.headers, &parts.extensions, &state.config);
+    cookies::read(&parts.headers, SESSION_COOKIE, https).map(|t| (t.to_string(), true))
 }
 
-/// The logged-in user; 401 without a live session.
+/// The session token of a request that may act with it: a bearer token always; the session
+/// cookie for reads, and for writes only with the CSRF token of that session in
+/// `X-CSRF-Token` (a cross-site page can send the cookie but cannot know the token). 401
+/// without a token, 403 for a cookie write without the right CSRF token.
+pub fn acting_token(parts: &Parts, state: &AppState) -> Result<String, AppError> {
+    let (token, from_cookie) = token_of(parts, state).ok_or(AppError::Unauthenticated)?;
+    if from_cookie && !parts.method.is_safe() {
+        let given = parts
+            .headers
+            .get(csrf::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !csrf::verify(&token, given) {
+            return Err(AppError::Forbidden(
+                "a write with the session cookie needs its X-CSRF-Token header (or use a bearer token)",
+            ));
+        }
+    }
+    Ok(token)
+}
+
+/// The logged-in user; 401 without a live session, 403 for a cookie-authenticated write
+/// without its CSRF token (see [`acting_token`]).
 pub struct Auth(pub Actor);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = token_of(parts).ok_or(AppError::Unauthenticated)?;
+        let token = acting_token(parts, state)?;
         auth::actor_for_token(state, &token)
             .await?
             .map(Auth)

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod client;
+pub mod cookies;
 pub mod extract;
 pub mod hotspot_api;
 pub mod kpi_api;
@@ -11,6 +12,7 @@ pub mod limits;
 pub mod openapi;
 pub mod text_api;
 pub mod ui;
+pub mod users_api;
 
 use crate::error::AppError;
 use crate::services::AppState;
@@ -54,7 +56,9 @@ impl IntoResponse for AppError {
             en: self.message(true),
             fields: self.fields().to_vec(),
             retry_after: match self {
-                AppError::TooManyAttempts(s) | AppError::TooManyRequests(s) => Some(s),
+                AppError::TooManyAttempts(s) | AppError::TooManyRequests(s) | AppError::Busy(s) => {
+                    Some(s)
+                }
                 _ => None,
             },
         };
@@ -135,7 +139,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(kpi_api::routes())
                 .merge(hotspot_api::routes()),
         )
-        .merge(ui::routes(&limits))
+        .merge(ui::routes(&state, &limits))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(localize))

@@ -141,6 +141,9 @@ impl TestApp {
         config.rate_portal = None;
         config.rate_login = None;
         config.rate_suggest = None;
+        // Stories move the clock by hours and keep their tokens; the idle timeout has its own
+        // story (stories/logins.rs), which turns it on.
+        config.session_idle_minutes = 0;
         configure(&mut config);
         let clock = ManualClock::new(start_time());
         let (base, state, shutdown, server) = launch(&config, &clock).await;

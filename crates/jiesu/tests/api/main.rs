@@ -31,6 +31,14 @@ on_both_backends!(
     phone_numbers_are_masked_and_confidential_requesters_hidden_from_units,
     // stories/visibility.rs
     units_see_their_own_part_and_missing_ids_answer_as_forbidden_ones,
+    // stories/logins.rs (issue 16: logins, users, CSRF)
+    parallel_wrong_passwords_are_counted_atomically_and_lock_out_only_their_source,
+    unknown_wrong_and_disabled_logins_get_the_same_answers_and_admin_stays_reachable,
+    a_flood_of_logins_waits_for_a_few_password_checks_or_is_turned_away,
+    administrators_disable_enable_reset_and_revoke_and_each_is_an_event_with_its_actor,
+    sessions_end_when_idle_and_the_purge_deletes_expired_and_idle_ones,
+    cookie_api_writes_need_the_csrf_token_and_cookies_are_secure_over_https,
+    the_pre_login_csrf_secret_is_issued_by_the_server,
     // stories/api_contract.rs
     bad_input_gets_a_clear_4xx_and_changes_nothing,
     openapi_describes_every_route,
@@ -102,6 +110,7 @@ ui_on_both_backends!(
     a_supervisor_goes_from_a_hotspot_to_tasks_here_and_elsewhere_and_a_monthly_topic,
     unit_staff_and_dispatchers_cannot_open_tasks_or_topics_from_the_pages,
     a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests,
+    the_admin_page_manages_users_and_each_change_names_the_administrator,
 );
 
 mod hotspots_cli;

@@ -1081,3 +1081,86 @@ pub async fn viewing_the_dispatch_form_writes_nothing(b: Backend) {
     );
     assert_eq!(rows(&app).await, suggestions + 1);
 }
+
+/// Issue 16: the admin page adds, disables, enables, resets and ends sessions, each an event
+/// naming the administrator (users added on the page used to be recorded as `system`).
+pub async fn the_admin_page_manages_users_and_each_change_names_the_administrator(b: Backend) {
+    let app = app!(b);
+    let admin_id = expect(app.get("/api/v1/me", Some(&app.admin)).await, 200)["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut admin = Browser::with_session(&app, &app.admin);
+    let token = csrf(&admin.get("/ui/admin").await.body);
+    let add = admin
+        .post(
+            "/ui/admin/users",
+            &[
+                ("_csrf", &token),
+                ("username", "desk"),
+                ("role", "operator"),
+                ("password", "password1"),
+            ],
+        )
+        .await;
+    assert_eq!(add.status, 303, "{}", add.body);
+    let desk = app.login("desk", "password1").await;
+    let page = admin.get("/ui/admin?view=users").await;
+    assert!(
+        page.body.contains("/ui/admin/users/desk/disable"),
+        "a button per user"
+    );
+    let got = admin
+        .post("/ui/admin/users/desk/disable", &[("_csrf", &token)])
+        .await;
+    assert_eq!(
+        (got.status, got.location.as_str()),
+        (303, "/ui/admin?view=users&done=user_disabled")
+    );
+    expect(app.get("/api/v1/me", Some(&desk)).await, 401);
+    // Without the token: refused, nothing changes.
+    let got = admin.post("/ui/admin/users/desk/enable", &[]).await;
+    assert_eq!(got.status, 403);
+    admin
+        .post("/ui/admin/users/desk/enable", &[("_csrf", &token)])
+        .await;
+    let desk = app.login("desk", "password1").await;
+    admin
+        .post("/ui/admin/users/desk/revoke", &[("_csrf", &token)])
+        .await;
+    expect(app.get("/api/v1/me", Some(&desk)).await, 401);
+    let got = admin
+        .post(
+            "/ui/admin/users/desk/password",
+            &[("_csrf", &token), ("password", "fresh-password")],
+        )
+        .await;
+    assert_eq!(got.status, 303, "{}", got.body);
+    app.login("desk", "fresh-password").await;
+    // Other roles cannot.
+    let other = app.user("someone", Role::Operator, None).await;
+    let mut op = Browser::with_session(&app, &other);
+    let op_token = csrf(&op.get("/ui/").await.body);
+    let got = op
+        .post("/ui/admin/users/desk/disable", &[("_csrf", &op_token)])
+        .await;
+    assert_eq!(got.status, 403);
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT action, actor_id FROM events WHERE action LIKE 'user.%' AND payload LIKE '%desk%' ORDER BY seq",
+    )
+    .fetch_all(app.state.store.reader())
+    .await
+    .unwrap();
+    let actions: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "user.created",
+            "user.disabled",
+            "user.enabled",
+            "user.sessions_revoked",
+            "user.password_reset"
+        ]
+    );
+    assert!(rows.iter().all(|r| r.1 == admin_id), "{rows:?}");
+}

@@ -127,8 +127,8 @@ fn requester_key(phone: &str) -> String {
 
 /// The miner's record of a request.
 pub fn record(m: &Mined) -> HotspotRecord {
-    let requester = (!m.row.requester_phone.is_empty())
-        .then(|| requester_key(&m.row.requester_phone));
+    let requester =
+        (!m.row.requester_phone.is_empty()).then(|| requester_key(&m.row.requester_phone));
     HotspotRecord {
         id: m.row.id.clone(),
         submitted_at: m.row.created_at,

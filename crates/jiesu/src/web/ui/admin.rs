@@ -1,14 +1,15 @@
-//! Administration: users (list, add) and read-only views of the reference data and the
+//! Administration: users (list, add, disable and enable, reset passwords, end sessions) and read-only views of the reference data and the
 //! versioned configuration — units, categories, the dispatch catalogue, time limits and KPI
 //! rules, each version marked with when it came into force.
 
 use super::i18n::Tr;
 use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
+use crate::services::accounts::{self, By, Change};
 use crate::services::{auth, catalogue, directory, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use jiesu_core::access::Action;
 use jiesu_core::kpi::KpiRules;
@@ -26,6 +27,14 @@ struct AdminPage {
     note: String,
     roles: Vec<(&'static str, String)>,
     unit_levels: Vec<(&'static str, String)>,
+    users: Vec<UserRow>,
+}
+
+/// A row of the users view with what its buttons need.
+struct UserRow {
+    cells: Vec<String>,
+    username: String,
+    active: bool,
 }
 
 /// The admin page's query.
@@ -78,13 +87,18 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminPa
         .view
         .filter(|v| VIEWS.iter().any(|(k, _)| k == v))
         .unwrap_or_else(|| VIEWS[0].0.into());
+    let users = if view == "users" {
+        user_rows(&s, tr).await?
+    } else {
+        Vec::new()
+    };
     let table = match view.as_str() {
         "units" => units(&s, tr, q.level.as_deref().unwrap_or("district")).await?,
         "categories" => categories(&s, tr).await?,
         "catalogue" => catalogue_rules(&s, tr).await?,
         "limits" => limits(&s, tr).await?,
         "rules" => rules(&s, tr).await?,
-        _ => users(&s, tr).await?,
+        _ => Table::new(Vec::new(), Vec::new()),
     };
     let tabs = VIEWS.iter().map(|(k, label)| (*k, tr.s(label))).collect();
     let roles = Role::ALL
@@ -110,6 +124,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminPa
         note: table.note,
         roles,
         unit_levels,
+        users,
     }
     .into_response())
 }
@@ -118,21 +133,22 @@ fn yes_no(tr: Tr, b: bool) -> String {
     tr.s(if b { "common.yes" } else { "common.no" }).to_string()
 }
 
-async fn users(s: &AppState, tr: Tr) -> Result<Table, AppError> {
-    let rows = auth::list_users(s)
+async fn user_rows(s: &AppState, tr: Tr) -> Result<Vec<UserRow>, AppError> {
+    Ok(auth::list_users(s)
         .await?
         .into_iter()
-        .map(|u| {
-            vec![
-                u.username,
+        .map(|u| UserRow {
+            cells: vec![
+                u.username.clone(),
                 tr.of("role", u.role.as_str()),
-                u.unit_code.unwrap_or_default(),
+                u.unit_code.clone().unwrap_or_default(),
                 local_time(s, u.created_at),
                 yes_no(tr, u.active),
-            ]
+            ],
+            username: u.username,
+            active: u.active,
         })
-        .collect();
-    Ok(Table::new(Vec::new(), rows))
+        .collect())
 }
 
 async fn units(s: &AppState, tr: Tr, level: &str) -> Result<Table, AppError> {
@@ -305,8 +321,9 @@ pub async fn add_user(State(s): State<AppState>, page: Page, f: FormData) -> UiR
             .find(|(k, _)| k == "password")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
-    auth::create_user(
+    accounts::create_user_by(
         &s,
+        By::User(&page.actor),
         &f.text("username"),
         role,
         f.opt("unit").as_deref(),
@@ -314,4 +331,51 @@ pub async fn add_user(State(s): State<AppState>, page: Page, f: FormData) -> UiR
     )
     .await?;
     Ok(done("/ui/admin?view=users", "user_added"))
+}
+
+/// `POST /ui/admin/users/{username}/{verb}`: `disable`, `enable`, `revoke` (sessions) or
+/// `password` (field `password`).
+pub async fn change_user(
+    State(s): State<AppState>,
+    page: Page,
+    Path((username, verb)): Path<(String, String)>,
+    f: FormData,
+) -> UiResult {
+    admin_only(&page)?;
+    let by = By::User(&page.actor);
+    let done_key = match verb.as_str() {
+        "disable" => change(&s, by, &username, Change::Disable, "user_disabled").await?,
+        "enable" => change(&s, by, &username, Change::Enable, "user_enabled").await?,
+        "revoke" => {
+            change(
+                &s,
+                by,
+                &username,
+                Change::RevokeSessions,
+                "sessions_revoked",
+            )
+            .await?
+        }
+        "password" => {
+            let password =
+                f.0.iter()
+                    .find(|(k, _)| k == "password")
+                    .map(|(_, v)| v.as_str());
+            accounts::reset_password(&s, by, &username, password.unwrap_or("")).await?;
+            "password_reset"
+        }
+        _ => return Err(UiError(AppError::NotFound("page"))),
+    };
+    Ok(done("/ui/admin?view=users", done_key))
+}
+
+async fn change(
+    s: &AppState,
+    by: By<'_>,
+    username: &str,
+    c: Change,
+    done_key: &'static str,
+) -> Result<&'static str, AppError> {
+    accounts::change_user(s, by, username, c).await?;
+    Ok(done_key)
 }

@@ -1,14 +1,17 @@
 //! Login, logout and the role-based home page.
 
-use super::{Ctx, FormData, Page, Public, UiError, UiResult};
+use super::{Browser, Ctx, FormData, Page, Public, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::{auth, AppState};
+use crate::web::client::ClientIp;
+use crate::web::cookies;
 use crate::web::extract::SESSION_COOKIE;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect};
+use axum::Extension;
 use serde::Deserialize;
 
 #[derive(Template, WebTemplate)]
@@ -89,8 +92,31 @@ pub async fn login_page(p: Public, Query(q): Query<NextParam>) -> UiResult {
     .into_response())
 }
 
+/// The session cookie for `token` (cleared when `None`).
+pub(crate) fn session_cookie(
+    s: &AppState,
+    token: Option<&str>,
+    https: bool,
+) -> Result<HeaderValue, AppError> {
+    let attrs = match token {
+        Some(_) => format!(
+            "HttpOnly; SameSite=Lax; Max-Age={}",
+            s.config.session_hours * 3600
+        ),
+        None => "HttpOnly; SameSite=Lax; Max-Age=0".to_string(),
+    };
+    cookies::set(SESSION_COOKIE, token.unwrap_or(""), https, &attrs)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unsendable cookie")))
+}
+
 /// `POST /ui/login`: starts a session and sets the session cookie.
-pub async fn login(State(s): State<AppState>, p: Public, f: FormData) -> UiResult {
+pub async fn login(
+    State(s): State<AppState>,
+    ClientIp(client): ClientIp,
+    Extension(b): Extension<Browser>,
+    p: Public,
+    f: FormData,
+) -> UiResult {
     let en = p.ctx.tr.is_en();
     let next = f.opt("next");
     let username = f.text("username");
@@ -99,21 +125,16 @@ pub async fn login(State(s): State<AppState>, p: Public, f: FormData) -> UiResul
             .find(|(k, _)| k == "password")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
-    match auth::login(&s, &username, &password).await {
+    match auth::login(&s, &username, &password, client).await {
         Ok(session) => {
-            let cookie = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
-                session.token,
-                s.config.session_hours * 3600
-            );
             let mut h = HeaderMap::new();
             h.insert(
                 header::SET_COOKIE,
-                HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
+                session_cookie(&s, Some(&session.token), b.https)?,
             );
             Ok((h, Redirect::to(&safe_next(next.as_deref()))).into_response())
         }
-        Err(e @ (AppError::BadCredentials | AppError::TooManyAttempts(_))) => {
+        Err(e @ (AppError::BadCredentials | AppError::TooManyAttempts(_) | AppError::Busy(_))) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
             let page = LoginPage {
                 ctx: p.ctx,
@@ -121,22 +142,23 @@ pub async fn login(State(s): State<AppState>, p: Public, f: FormData) -> UiResul
                 next: safe_next(next.as_deref()),
                 username,
             };
-            Ok((status, page).into_response())
+            let mut resp = (status, page).into_response();
+            if let AppError::TooManyAttempts(wait) | AppError::Busy(wait) = e {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            }
+            Ok(resp)
         }
         Err(e) => Err(UiError(e)),
     }
 }
 
 /// `POST /ui/logout`: ends the session and clears the cookie.
-pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> UiResult {
-    if let Some(token) = super::cookie(&headers, SESSION_COOKIE) {
+pub async fn logout(State(s): State<AppState>, Extension(b): Extension<Browser>) -> UiResult {
+    if let Some(token) = &b.session {
         auth::logout(&s, token).await?;
     }
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     let mut h = HeaderMap::new();
-    h.insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&clear).map_err(|e| AppError::Internal(e.into()))?,
-    );
+    h.insert(header::SET_COOKIE, session_cookie(&s, None, b.https)?);
     Ok((h, Redirect::to("/ui/login")).into_response())
 }

@@ -22,10 +22,11 @@ pub mod topics;
 pub mod unit;
 
 use crate::error::AppError;
-use crate::services::AppState;
+use crate::services::{auth, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Request;
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -34,6 +35,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use i18n::Lang;
 
+use super::cookies;
 use super::extract::SESSION_COOKIE;
 use super::limits::{Kind, Limits};
 
@@ -44,7 +46,7 @@ pub const LANG_COOKIE: &str = "jiesu_lang";
 
 /// The pages, the static assets and the `/` redirect; merged into the application router.
 /// `limits` rate-limits the public and login forms (`web::limits`).
-pub fn routes(limits: &Limits) -> Router<AppState> {
+pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
     let portal_body =
         axum::middleware::from_fn_with_state(limits.portal_body(), portal::body_limit);
     let pages = Router::new()
@@ -112,8 +114,15 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         )
         .route("/ui/admin", get(admin::page))
         .route("/ui/admin/users", post(admin::add_user))
+        .route(
+            "/ui/admin/users/{username}/{verb}",
+            post(admin::change_user),
+        )
         .route("/ui/{*rest}", get(not_found).post(not_found))
-        .layer(axum::middleware::from_fn(ui_layer));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ui_layer,
+        ));
     Router::new()
         .route("/", get(|| async { Redirect::to("/ui/") }))
         .route("/assets/{*path}", get(assets::serve))
@@ -136,6 +145,10 @@ pub struct Browser {
     pub lang: Lang,
     /// The CSRF token to put in forms.
     pub csrf: String,
+    /// Whether cookies are set `Secure` with the `__Host-` prefix (see `web::cookies`).
+    pub https: bool,
+    /// The session cookie's value, when it names a live session.
+    pub session: Option<String>,
 }
 
 fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
@@ -155,15 +168,30 @@ fn query_param(uri: &axum::http::Uri, name: &str) -> Option<String> {
 }
 
 /// Language, CSRF and error pages for every `/ui` route.
-async fn ui_layer(req: Request, next: Next) -> Response {
+async fn ui_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let chosen = query_param(req.uri(), "lang").and_then(|l| Lang::parse(&l));
     let lang = chosen
         .or_else(|| cookie(req.headers(), LANG_COOKIE).and_then(Lang::parse))
         .unwrap_or(Lang::Zh);
-    let session = cookie(req.headers(), SESSION_COOKIE).map(str::to_string);
-    let anon = cookie(req.headers(), csrf::ANON_COOKIE).map(str::to_string);
-    let new_anon = (session.is_none() && anon.is_none()).then(csrf::new_secret);
-    let secret = session.or(anon).or(new_anon.clone()).unwrap_or_default();
+    let https = cookies::is_https(req.headers(), req.extensions(), &state.config);
+    // The session keys the token only when it is live; else the anonymous secret, and only
+    // one this server issued (a client-invented one is replaced).
+    let mut session = cookies::read(req.headers(), SESSION_COOKIE, https).map(str::to_string);
+    if let Some(token) = &session {
+        if !matches!(auth::actor_for_token(&state, token).await, Ok(Some(_))) {
+            session = None;
+        }
+    }
+    let key = &state.logins.anon_key;
+    let anon = cookies::read(req.headers(), csrf::ANON_COOKIE, https)
+        .filter(|a| csrf::issued(key, a))
+        .map(str::to_string);
+    let new_anon = (session.is_none() && anon.is_none()).then(|| csrf::new_secret(key));
+    let secret = session
+        .clone()
+        .or(anon)
+        .or(new_anon.clone())
+        .unwrap_or_default();
     let htmx = req.headers().contains_key("hx-request");
     let path = req.uri().path().to_string();
     let mut req = req;
@@ -187,6 +215,8 @@ async fn ui_layer(req: Request, next: Next) -> Response {
     req.extensions_mut().insert(Browser {
         lang,
         csrf: csrf::token(&secret),
+        https,
+        session,
     });
     let mut resp = next.run(req).await;
     if let Some(parts) = resp.extensions().get::<ErrorParts>().cloned() {
@@ -198,8 +228,10 @@ async fn ui_layer(req: Request, next: Next) -> Response {
     }
     let h = resp.headers_mut();
     if let Some(l) = chosen {
+        // Not a secret: no prefix, but Secure over HTTPS.
+        let secure = if https { "; Secure" } else { "" };
         let c = format!(
-            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000{secure}",
             l.code()
         );
         if let Ok(v) = HeaderValue::from_str(&c) {
@@ -207,11 +239,8 @@ async fn ui_layer(req: Request, next: Next) -> Response {
         }
     }
     if let Some(a) = new_anon {
-        let c = format!(
-            "{}={a}; Path=/; HttpOnly; SameSite=Strict",
-            csrf::ANON_COOKIE
-        );
-        if let Ok(v) = HeaderValue::from_str(&c) {
+        let attrs = "HttpOnly; SameSite=Strict";
+        if let Some(v) = cookies::set(csrf::ANON_COOKIE, &a, https, attrs) {
             h.append(header::SET_COOKIE, v);
         }
     }
@@ -362,5 +391,7 @@ fn browser_of(parts: &Parts) -> Browser {
         .unwrap_or(Browser {
             lang: Lang::Zh,
             csrf: String::new(),
+            https: false,
+            session: None,
         })
 }

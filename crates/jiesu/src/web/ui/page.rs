@@ -2,10 +2,9 @@
 //! done-message), the logged-in and public page extractors, submitted forms, and formatting.
 
 use super::i18n::{Lang, Tr};
-use super::{assets, browser_of, cookie, query_param, UiError};
+use super::{assets, browser_of, query_param, UiError};
 use crate::error::AppError;
 use crate::services::{auth, AppState};
-use crate::web::extract::SESSION_COOKIE;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -133,7 +132,7 @@ impl FromRequestParts<AppState> for Page {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, UiError> {
         let b = browser_of(parts);
-        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?;
+        let token = b.session.as_deref().ok_or(AppError::Unauthenticated)?;
         let actor = auth::actor_for_token(state, token)
             .await?
             .ok_or(AppError::Unauthenticated)?;

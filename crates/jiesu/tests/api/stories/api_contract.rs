@@ -373,6 +373,13 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/topics/{id}", "get"),
         // issue 16: privacy
         ("/privacy/export", "post"),
+        // issue 16: users
+        ("/users", "get"),
+        ("/users", "post"),
+        ("/users/{username}/disable", "post"),
+        ("/users/{username}/enable", "post"),
+        ("/users/{username}/password", "post"),
+        ("/users/{username}/revoke-sessions", "post"),
     ];
     for (path, method) in served {
         assert!(
