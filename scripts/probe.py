@@ -192,6 +192,86 @@ def probe_merge_races(api, t, make_request):
     section("merge races", f"{len(pairs)} opposite pairs")
 
 
+def public_form(api, page):
+    """GETs a public page: its anti-forgery cookie and the form's token."""
+    status, body, hdrs = api.raw("GET", page)
+    cookie = "; ".join(c.split(";")[0] for k, c in hdrs.items() if k.lower() == "set-cookie")
+    m = re.search(r'name="_csrf" value="([^"]*)"', body.decode("utf-8", "replace"))
+    return cookie, (m.group(1) if m else "")
+
+
+def probe_tracking(api, t, seeded, phones):
+    secret = seeded[0]
+    view = api.ok("GET", f"/api/v1/requests/{secret['id']}", t["admin"])
+    title = view["title"]
+    cookie, token = public_form(api, "/ui/portal/track")
+    shown, limited, answers, statuses = 0, 0, set(), []
+    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+    import random
+    rng = random.Random(16)
+    # The old way (number + phone) and guessed codes: never the request, soon 429.
+    guesses = [phones[0]] + ["".join(rng.choice(alphabet) for _ in range(8)) for _ in range(40)]
+    for g in guesses:
+        status, body, hdrs = api.form("/ui/portal/track", {"_csrf": token, "number": secret["number"], "code": g}, cookie)
+        statuses.append(status)
+        text = body.decode("utf-8", "replace")
+        if title in text or status == 200: shown += 1
+        if status == 429:
+            limited += 1
+            check(any(k.lower() == "retry-after" for k in hdrs), "tracking: a 429 says when to retry (Retry-After)")
+    check(shown == 0, f"tracking: {len(guesses)} guessed codes and the phone never show the request ({shown})")
+    check(limited > 0, f"tracking: guessing one number is stopped with 429 ({statuses})")
+    # Missing and real numbers with a wrong code answer alike (before any limit).
+    section("tracking", f"{len(guesses)} guesses at one number: {limited} × 429, 0 shown")
+
+
+def probe_logins(api, t, pid):
+    # A known name and an unknown one answer the same to a wrong password.
+    known = api.call("POST", "/api/v1/auth/token", body={"username": "cb", "password": "wrong-password"})
+    unknown = api.call("POST", "/api/v1/auth/token", body={"username": "nobody-here", "password": "wrong-password"})
+    check(known == unknown, f"logins: an unknown name answers like a known one ({known} / {unknown})")
+    # 39 wrong passwords and the right one, in parallel.
+    bodies = [{"username": "sup", "password": "wrong-%d" % i} for i in range(39)] + [{"username": "sup", "password": "password-sup"}]
+    with cf.ThreadPoolExecutor(40) as pool:
+        got = list(pool.map(lambda b: api.call("POST", "/api/v1/auth/token", body=b)[0], bodies))
+    judged_wrong = got.count(401)
+    check(judged_wrong <= 5, f"logins: of 39 parallel wrong passwords at most 5 are judged before the wait ({judged_wrong} × 401, {got.count(429)} × 429)")
+    # A flood of anonymous logins does not take the server's memory.
+    def rss():
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) // 1024
+    before = rss()
+    with cf.ThreadPoolExecutor(96) as pool:
+        flood = list(pool.map(lambda i: api.call("POST", "/api/v1/auth/token", body={"username": f"ghost{i}", "password": "x" * 64})[0], range(96)))
+    after = rss()
+    check(after - before < 300, f"logins: 96 parallel anonymous logins grow the server by {after - before} MB (from {before} MB)")
+    section("logins", f"parallel race {got.count(200)} × 200 / {judged_wrong} × 401 / {got.count(429)} × 429; flood {sorted(set(flood))}, RSS {before} → {after} MB")
+
+
+def probe_csrf(api, t, seeded):
+    order = seeded[1]["orders"][0]
+    status, body, _ = api.raw("POST", f"/api/v1/assignments/{order}/acknowledge", data=b"{}",
+                              headers={"content-type": "text/plain", "origin": "http://evil.example",
+                                       "cookie": f"jiesu_session={t['wj']}"})
+    check(status in (401, 403, 415), f"csrf: a cookie-only API write from a foreign origin is refused ({status})")
+    section("csrf", f"cookie-only write answered {status}")
+
+
+def probe_portal_flood(api, admin_token, accepted_before):
+    cookie, token = public_form(api, "/ui/portal")
+    codes = []
+    for i in range(25):
+        status, body, _ = api.form("/ui/portal", {"_csrf": token, "kind": "complaint", "name": "李", "phone": f"1370000{i:04d}",
+                                                  "text": "路灯不亮" + "很久" * 9000, "address": "朝阳区望京西园三区"}, cookie)
+        codes.append(status)
+    accepted = sum(1 for c in codes if c in (200, 201, 303))
+    check(codes.count(429) > 0, f"floods: anonymous portal submissions are limited per address ({codes})")
+    total = api.ok("GET", "/api/v1/requests?per_page=1", admin_token)["total"]
+    check(total == accepted_before + accepted, f"floods: every accepted portal submission is stored ({total} = {accepted_before} + {accepted})")
+    section("floods", f"25 portal submissions of ~18,000 characters: {accepted} accepted, {codes.count(429)} × 429, {codes.count(413)} × 413")
+    return accepted
+
+
 def probe_slow_clients(api, n, wait):
     host, port = api.base.rsplit(":", 1)[0].replace("http://", ""), int(api.base.rsplit(":", 1)[1])
     socks = []
@@ -272,10 +352,14 @@ def main():
         probe_enumeration(api, t, seeded)
         probe_privacy(api, t, phones)
         probe_merge_races(api, t, make_request)
+        probe_tracking(api, t, seeded, phones)
+        probe_csrf(api, t, seeded)
+        portal = probe_portal_flood(api, t["admin"], len(phones))
+        probe_logins(api, t, server.pid)
         probe_slow_clients(api, args.slow, 4)
         check(server.poll() is None, "the server is still running")
         total = api.ok("GET", "/api/v1/requests?per_page=1", t["admin"])["total"]
-        check(total == len(phones), f"no request lost: {total} stored of {len(phones)} accepted")
+        check(total == len(phones) + portal, f"no request lost: {total} stored of {len(phones) + portal} accepted")
     finally:
         server.terminate()
         try: server.wait(timeout=15)
