@@ -73,6 +73,9 @@ pub enum AppError {
     /// 415: the body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 408: the request body stalled longer than the body timeout.
+    #[error("request body timed out")]
+    BodyTimeout,
     /// 429: too many failed logins; retry after the given seconds.
     #[error("too many attempts")]
     TooManyAttempts(i64),
@@ -108,6 +111,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::TooLarge => 413,
             AppError::UnsupportedMediaType => 415,
+            AppError::BodyTimeout => 408,
             AppError::TooManyAttempts(_) => 429,
             AppError::Internal(_) => 500,
         }
@@ -125,6 +129,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::BodyTimeout => "body_timeout",
             AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::Internal(_) => "internal",
         }
@@ -150,6 +155,7 @@ impl AppError {
             AppError::Conflict(d) => ("api.conflict", arg("detail", d)),
             AppError::TooLarge => ("api.too_large", vec![]),
             AppError::UnsupportedMediaType => ("api.unsupported_media_type", vec![]),
+            AppError::BodyTimeout => ("api.body_timeout", vec![]),
             AppError::TooManyAttempts(s) => ("api.too_many_attempts", arg("seconds", s)),
             AppError::Internal(_) => ("api.internal", vec![]),
         };
@@ -181,6 +187,7 @@ impl From<kpi::ParseError> for AppError {
     fn from(e: kpi::ParseError) -> Self {
         let key = match e {
             kpi::ParseError::Month => "err.month_must_be_yyyy_mm",
+            kpi::ParseError::MonthOutOfRange => "err.month_out_of_range",
             kpi::ParseError::Level => "err.level_must_be_subdistrict_district_department",
         };
         AppError::invalid(e.field(), key)

@@ -63,6 +63,9 @@ on_both_backends!(
     bad_proactive_input_gets_422_naming_the_field,
     a_burst_at_one_street_raises_an_alert_with_its_reason,
     a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and_duplicates,
+    // stories/input.rs (issue 16: bounded input)
+    extreme_dates_months_and_numbers_are_refused_with_422_naming_the_field,
+    control_characters_are_refused_naming_the_field_and_long_texts_are_limited,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
@@ -89,10 +92,12 @@ ui_on_both_backends!(
     a_supervisor_goes_from_a_hotspot_to_tasks_here_and_elsewhere_and_a_monthly_topic,
     unit_staff_and_dispatchers_cannot_open_tasks_or_topics_from_the_pages,
     a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests,
+    a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
 );
 
 mod hotspots_cli;
 mod schema_parity;
+mod serving;
 
 /// A model folder that exists but does not load stops the start with a clear error, rather
 /// than serving wrong suggestions.
