@@ -1029,7 +1029,7 @@ pub async fn a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_ref
     let app = app!(b);
     for next in [
         "/ui/\r\nSet-Cookie: x=1",
-        "/ui/admin\n",
+        "/ui/ad\nmin",
         "/ui/管理",
         "//evil.example/ui/",
         "https://evil.example/",
