@@ -80,7 +80,19 @@ def main():
                      {"username": "admin", "password": ADMIN_PASSWORD})["token"]
         work = os.path.join(data, "st")
         os.makedirs(work)
-        cmd = [st, "run", f"{base}/api/v1/openapi.json", "--url", f"{base}/api/v1",
+        # Random ids only reach the 404 branches: give the fuzzer a live request and its
+        # order half of the time (the `{id}` of requests, assignments and their actions).
+        req = call(base, "POST", "/api/v1/requests", {
+            "kind": "complaint", "channel": "phone", "text": "望京西园三区夜间施工噪音扰民，凌晨两点还在施工。",
+            "address": "朝阳区望京西园三区", "requester": {"name": "王女士", "phone": "13812345678"}}, token)
+        view = call(base, "POST", f"/api/v1/requests/{req['id']}/dispatch",
+                    {"assignments": [{"unit_code": "110105026", "role": "lead"}]}, token)
+        ids = [req["id"]] + [a["id"] for a in view.get("assignments", [])]
+        config = os.path.join(work, "schemathesis.toml")
+        with open(config, "w") as f:
+            f.write('[parameters]\n"path.id" = { dictionary = "ids", probability = 0.5 }\n\n'
+                    f'[dictionaries.ids]\nvalues = {json.dumps(ids)}\n')
+        cmd = [st, "--config-file", config, "run", f"{base}/api/v1/openapi.json", "--url", f"{base}/api/v1",
                "-H", f"Authorization: Bearer {token}",
                "--checks", "not_a_server_error,response_schema_conformance",
                "--max-examples", str(args.max_examples), "--seed", str(args.seed),

@@ -37,8 +37,7 @@ pub fn parse_day(s: &str) -> Result<NaiveDate, DateError> {
     let shaped = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b
-            .iter()
+        && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shaped {
@@ -77,8 +76,15 @@ mod tests {
         assert!(parse_day("2000-01-01").is_ok());
         assert!(parse_day("2100-12-31").is_ok());
         for bad in [
-            "", "2026-1-30", " 2026-11-30", "2026-11-31", "2026/11/30", "+262142-12-31",
-            "-262143-01-01", "20261130", "2026-11-30T00:00",
+            "",
+            "2026-1-30",
+            " 2026-11-30",
+            "2026-11-31",
+            "2026/11/30",
+            "+262142-12-31",
+            "-262143-01-01",
+            "20261130",
+            "2026-11-30T00:00",
         ] {
             assert_eq!(parse_day(bad), Err(DateError::Shape), "{bad:?}");
         }
@@ -95,12 +101,18 @@ mod tests {
             local_midnight(d, east8).to_rfc3339(),
             "2026-11-29T16:00:00+00:00"
         );
-        assert_eq!(local_midnight(NaiveDate::MIN, east8), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(
+            local_midnight(NaiveDate::MIN, east8),
+            DateTime::<Utc>::MIN_UTC
+        );
         let west = FixedOffset::west_opt(5 * 3600).unwrap();
         // the last day's midnight exists at a western offset...
         assert!(local_midnight(NaiveDate::MAX, west) <= DateTime::<Utc>::MAX_UTC);
         // ...and the first day's at an eastern one saturates instead of panicking
-        assert_eq!(local_midnight(NaiveDate::MIN, east8), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(
+            local_midnight(NaiveDate::MIN, east8),
+            DateTime::<Utc>::MIN_UTC
+        );
     }
 
     proptest! {

@@ -103,11 +103,17 @@ impl Config {
             outbox_max_attempts: env("JIESU_OUTBOX_MAX_ATTEMPTS", 10)?,
             model_dir: nonempty("JIESU_MODEL_DIR").map(PathBuf::from),
             search_refresh: Duration::from_millis(env("JIESU_SEARCH_REFRESH_MS", 1000)?),
-            header_read_timeout: Duration::from_secs(env::<u64>("JIESU_HEADER_TIMEOUT_SECS", 10)?.max(1)),
+            header_read_timeout: Duration::from_secs(
+                env::<u64>("JIESU_HEADER_TIMEOUT_SECS", 10)?.max(1),
+            ),
             body_timeout: Duration::from_secs(env::<u64>("JIESU_BODY_TIMEOUT_SECS", 10)?.max(1)),
-            request_timeout: Duration::from_secs(env::<u64>("JIESU_REQUEST_TIMEOUT_SECS", 30)?.max(1)),
+            request_timeout: Duration::from_secs(
+                env::<u64>("JIESU_REQUEST_TIMEOUT_SECS", 30)?.max(1),
+            ),
             max_connections: env::<usize>("JIESU_MAX_CONNECTIONS", 1024)?.max(1),
-            shutdown_grace: Duration::from_secs(env::<u64>("JIESU_SHUTDOWN_GRACE_SECS", 10)?.max(1)),
+            shutdown_grace: Duration::from_secs(
+                env::<u64>("JIESU_SHUTDOWN_GRACE_SECS", 10)?.max(1),
+            ),
             trusted_proxies: match nonempty("JIESU_TRUSTED_PROXIES") {
                 Some(list) => list
                     .split(',')

@@ -188,13 +188,14 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-            let mut req = req.map(|body| {
-                axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, body))
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut req = req.map(|body| {
+                    axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, body))
+                });
+                req.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(req)
             });
-            req.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(req)
-        });
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let mut close = close.clone();
         connections.spawn(async move {
@@ -239,12 +240,15 @@ mod tests {
     /// `into_make_service_with_connect_info` set it: the hand-built server sets it too.
     #[tokio::test]
     async fn every_request_carries_the_peer_address_as_connect_info() {
-        let router = axum::Router::new().route(
-            "/peer",
-            axum::routing::get(|ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>| async move {
-                peer.to_string()
-            }),
-        );
+        let router =
+            axum::Router::new().route(
+                "/peer",
+                axum::routing::get(
+                    |ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>| async move {
+                        peer.to_string()
+                    },
+                ),
+            );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = Config::from_env().unwrap();

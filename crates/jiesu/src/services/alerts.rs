@@ -62,9 +62,7 @@ pub async fn alerts(
         return Err(AppError::Forbidden("burst alerts"));
     }
     let offset = state.config.utc_offset_hours * 60;
-    let end = state
-        .config
-        .local_midnight(date.succ_opt().unwrap_or(date));
+    let end = state.config.local_midnight(date.succ_opt().unwrap_or(date));
     let requests = load(state, end - Duration::days(ALERT_HISTORY_DAYS), end, None).await?;
     let day_of = |ms: i64| jiesu_text::hotspots::time::local_day(ms, offset);
     let target = day_of(millis(end) - 1);

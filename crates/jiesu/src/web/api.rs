@@ -309,7 +309,13 @@ async fn overdue(
 ) -> ApiResult<Json<Vec<OrderView>>> {
     let list = supervision::DeadlineList::Overdue;
     Ok(Json(
-        supervision::overdue(&s, &actor, list, super::extract::bounded("limit", p.limit, 200, 1, 1000)?).await?,
+        supervision::overdue(
+            &s,
+            &actor,
+            list,
+            super::extract::bounded("limit", p.limit, 200, 1, 1000)?,
+        )
+        .await?,
     ))
 }
 
@@ -320,7 +326,13 @@ async fn about_to_breach(
 ) -> ApiResult<Json<Vec<OrderView>>> {
     let list = supervision::DeadlineList::AboutToBreach;
     Ok(Json(
-        supervision::overdue(&s, &actor, list, super::extract::bounded("limit", p.limit, 200, 1, 1000)?).await?,
+        supervision::overdue(
+            &s,
+            &actor,
+            list,
+            super::extract::bounded("limit", p.limit, 200, 1, 1000)?,
+        )
+        .await?,
     ))
 }
 
@@ -330,7 +342,12 @@ async fn disputes(
     ApiQuery(p): ApiQuery<OverdueParams>,
 ) -> ApiResult<Json<Vec<supervision::Dispute>>> {
     Ok(Json(
-        supervision::disputes(&s, &actor, super::extract::bounded("limit", p.limit, 200, 1, 500)?).await?,
+        supervision::disputes(
+            &s,
+            &actor,
+            super::extract::bounded("limit", p.limit, 200, 1, 500)?,
+        )
+        .await?,
     ))
 }
 
@@ -340,7 +357,12 @@ async fn returned(
     ApiQuery(p): ApiQuery<OverdueParams>,
 ) -> ApiResult<Json<Vec<OrderView>>> {
     Ok(Json(
-        supervision::returned(&s, &actor, super::extract::bounded("limit", p.limit, 200, 1, 1000)?).await?,
+        supervision::returned(
+            &s,
+            &actor,
+            super::extract::bounded("limit", p.limit, 200, 1, 1000)?,
+        )
+        .await?,
     ))
 }
 
@@ -358,7 +380,13 @@ async fn unsatisfied(
 ) -> ApiResult<Json<Vec<supervision::UnsatisfiedUnit>>> {
     let month = crate::services::kpi::Month::parse(&p.month)?;
     Ok(Json(
-        supervision::unsatisfied(&s, &actor, month, super::extract::bounded("min", p.min, 2, 1, 1000)?).await?,
+        supervision::unsatisfied(
+            &s,
+            &actor,
+            month,
+            super::extract::bounded("min", p.min, 2, 1, 1000)?,
+        )
+        .await?,
     ))
 }
 

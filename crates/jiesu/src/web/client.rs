@@ -73,7 +73,10 @@ mod tests {
         let peer: IpAddr = "203.0.113.9".parse().unwrap();
         let h = forwarded("1.2.3.4");
         assert_eq!(client_ip(peer, &h, &[proxy]), peer);
-        assert_eq!(client_ip(proxy, &h, &[proxy]), "1.2.3.4".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(proxy, &h, &[proxy]),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]
@@ -81,7 +84,10 @@ mod tests {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         // The client sent "9.9.9.9" itself; the proxy appended the real address.
         let h = forwarded("9.9.9.9, 198.51.100.7");
-        assert_eq!(client_ip(proxy, &h, &[proxy]), "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(proxy, &h, &[proxy]),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
         // No usable header: the proxy itself is the client.
         assert_eq!(client_ip(proxy, &forwarded("junk"), &[proxy]), proxy);
         // A forged hop hidden behind junk is not believed.

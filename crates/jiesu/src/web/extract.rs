@@ -116,7 +116,13 @@ pub fn day(field: &str, s: &str) -> Result<chrono::NaiveDate, AppError> {
 }
 
 /// An optional whole-number parameter in `min..=max`; anything else is a 422 naming `field`.
-pub fn bounded(field: &str, v: Option<i64>, default: i64, min: i64, max: i64) -> Result<i64, AppError> {
+pub fn bounded(
+    field: &str,
+    v: Option<i64>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, AppError> {
     match v {
         None => Ok(default),
         Some(n) if (min..=max).contains(&n) => Ok(n),
@@ -137,7 +143,12 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
     else {
         return false;
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -158,7 +169,13 @@ pub fn control_character_at(v: &serde_json::Value, path: String) -> Option<Strin
         Value::String(s) => s
             .chars()
             .any(|c| super::forbidden_control(c, true))
-            .then(|| if path.is_empty() { "body".into() } else { path.clone() }),
+            .then(|| {
+                if path.is_empty() {
+                    "body".into()
+                } else {
+                    path.clone()
+                }
+            }),
         Value::Array(items) => items
             .iter()
             .enumerate()

@@ -108,7 +108,10 @@ async fn refuse_control_characters(req: Request, next: Next) -> Response {
     }
     if let Some(q) = uri.query() {
         for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-            if k.chars().chain(v.chars()).any(|c| forbidden_control(c, false)) {
+            if k.chars()
+                .chain(v.chars())
+                .any(|c| forbidden_control(c, false))
+            {
                 return AppError::invalid(k.into_owned(), "err.no_control_characters")
                     .into_response();
             }
@@ -123,7 +126,11 @@ fn percent_decode(raw: &[u8]) -> String {
     let mut i = 0;
     while i < raw.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (raw[i], raw.get(i + 1).copied().and_then(hex), raw.get(i + 2).copied().and_then(hex)) {
+        match (
+            raw[i],
+            raw.get(i + 1).copied().and_then(hex),
+            raw.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
@@ -201,9 +208,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_control_characters))
-        .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-            request_timeout(limit, req, next)
-        }))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| request_timeout(limit, req, next),
+        ))
         .layer(axum::middleware::from_fn(localize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()

@@ -76,7 +76,10 @@ async fn a_connection_with_an_unfinished_request_head_is_closed_after_the_header
         "the connection was still open 10 s after half a header line"
     );
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(500), "closed too early: {took:?}");
+    assert!(
+        took >= Duration::from_millis(500),
+        "closed too early: {took:?}"
+    );
     assert!(took < Duration::from_secs(5), "closed late: {took:?}");
 
     // A whole request on another connection is answered as before.

@@ -1023,9 +1023,7 @@ pub async fn a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests
 /// Issue 16: a `next` carrying CR/LF (or anything that is not a plain local path) used to
 /// reach `Redirect::to` and answer 500 after the session cookie was set; a NUL in a form
 /// field was stored and rendered.
-pub async fn a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused(
-    b: Backend,
-) {
+pub async fn a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused(b: Backend) {
     let app = app!(b);
     for next in [
         "/ui/\r\nSet-Cookie: x=1",

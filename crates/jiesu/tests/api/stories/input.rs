@@ -20,13 +20,28 @@ const EXTREME: &[(&str, &str)] = &[
     ("/api/v1/kpi/ranking?month=-262143-01", "month"),
     ("/api/v1/kpi/ranking?month=1999-12", "month"),
     ("/api/v1/kpi/report?month=%2B262142-12", "month"),
-    ("/api/v1/kpi/units/110105026?from=%2B262142-12&to=%2B262142-12", "month"),
-    ("/api/v1/kpi/units/110105026?from=-262143-01&to=2026-01", "month"),
-    ("/api/v1/supervision/unsatisfied?month=%2B262142-12", "month"),
+    (
+        "/api/v1/kpi/units/110105026?from=%2B262142-12&to=%2B262142-12",
+        "month",
+    ),
+    (
+        "/api/v1/kpi/units/110105026?from=-262143-01&to=2026-01",
+        "month",
+    ),
+    (
+        "/api/v1/supervision/unsatisfied?month=%2B262142-12",
+        "month",
+    ),
     ("/api/v1/supervision/summons?month=-262143-01", "month"),
-    ("/api/v1/supervision/unsatisfied?month=2026-11&min=9223372036854775807", "min"),
+    (
+        "/api/v1/supervision/unsatisfied?month=2026-11&min=9223372036854775807",
+        "min",
+    ),
     ("/api/v1/supervision/overdue?limit=0", "limit"),
-    ("/api/v1/supervision/returned?limit=-9223372036854775808", "limit"),
+    (
+        "/api/v1/supervision/returned?limit=-9223372036854775808",
+        "limit",
+    ),
     ("/api/v1/requests?page=9223372036854775807", "page"),
     ("/api/v1/requests?per_page=0", "per_page"),
     ("/api/v1/alerts?date=%2B262142-12-31", "date"),
@@ -76,7 +91,11 @@ pub async fn extreme_dates_months_and_numbers_are_refused_with_422_naming_the_fi
     );
     assert_eq!(field_of(&v), "effective_from", "{v}");
     let (status, v) = app
-        .post("/api/v1/kpi/rules", Some(&app.admin), rules("+262142-12-31"))
+        .post(
+            "/api/v1/kpi/rules",
+            Some(&app.admin),
+            rules("+262142-12-31"),
+        )
         .await;
     assert!([400, 422].contains(&status.as_u16()), "{status}: {v}");
     let v = expect(
@@ -110,7 +129,8 @@ pub async fn control_characters_are_refused_naming_the_field_and_long_texts_are_
     nul_text["text"] = json!("夜间施工噪音");
     nul_text["requester"]["name"] = json!("王\u{1b}[31m女士");
     let v = expect(
-        app.post("/api/v1/requests", Some(&s.operator), nul_text).await,
+        app.post("/api/v1/requests", Some(&s.operator), nul_text)
+            .await,
         422,
     );
     assert_eq!(field_of(&v), "requester.name", "{v}");
@@ -142,7 +162,8 @@ pub async fn control_characters_are_refused_naming_the_field_and_long_texts_are_
     assert_eq!(field_of(&v), "merged_line", "{v}");
     merged["merged_line"] = json!("12315");
     let r = expect(
-        app.post("/api/v1/requests", Some(&s.operator), merged).await,
+        app.post("/api/v1/requests", Some(&s.operator), merged)
+            .await,
         201,
     );
     let id = r["id"].as_str().unwrap().to_string();
@@ -186,9 +207,14 @@ pub async fn control_characters_are_refused_naming_the_field_and_long_texts_are_
     assert_eq!(field_of(&v), "note", "{v}");
     // The refusals above left nothing behind: two requests, a dispatch, two order actions.
     let view = expect(
-        app.get(&format!("/api/v1/requests/{rid}"), Some(&s.agent)).await,
+        app.get(&format!("/api/v1/requests/{rid}"), Some(&s.agent))
+            .await,
         200,
     );
-    assert_eq!(view["callbacks"].as_array().map_or(0, Vec::len), 0, "{view}");
+    assert_eq!(
+        view["callbacks"].as_array().map_or(0, Vec::len),
+        0,
+        "{view}"
+    );
     assert!(app.event_count().await > before);
 }
