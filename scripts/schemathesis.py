@@ -64,6 +64,7 @@ def main():
         db = "jiesu_test_st_" + uuid.uuid4().hex[:8]
         subprocess.run(["psql", args.postgres, "-qc", f"CREATE DATABASE {db}"], check=True)
         env["JIESU_DATABASE_URL"] = args.postgres.rsplit("/", 1)[0] + "/" + db
+    cleanup = []
     log = open(os.path.join(data, "server.log"), "w")
     server = subprocess.Popen([args.bin, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -104,7 +105,9 @@ def main():
         print("$", " ".join(c if "Bearer" not in c else "Authorization: Bearer …" for c in cmd),
               flush=True)
         rc = subprocess.run(cmd, cwd=work).returncode
-        if rc != 0:
+        if rc == 0:
+            cleanup.append(data)
+        else:
             print(f"schemathesis failed (exit {rc}); server log: {data}/server.log")
             with open(os.path.join(data, "server.log")) as f:
                 tail = f.read()[-4000:]
@@ -118,6 +121,8 @@ def main():
             server.kill()
         if db:
             subprocess.run(["psql", args.postgres, "-qc", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"])
+        for d in cleanup:  # kept, with the server log, only when the run failed
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
