@@ -1,7 +1,7 @@
 //! Time limits (办理时限) and the working-day calendar. Deadlines are computed once, when a
 //! unit receives an order, and stored; nothing here keeps a timer.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -78,34 +78,44 @@ impl Calendar {
     /// The instant `minutes` after `start`, counting every minute (calendar) or only the
     /// minutes of working days (working). A working-day clock that starts on a day off
     /// starts at the next working day's midnight.
+    ///
+    /// Total: a limit that would pass the end of chrono's calendar saturates there.
     pub fn add(&self, start: DateTime<Utc>, minutes: i64, kind: DayKind) -> DateTime<Utc> {
+        let plus = |at: DateTime<Utc>, d: Duration| {
+            at.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        let Some(mut remaining) = Duration::try_minutes(minutes.max(0)) else {
+            return DateTime::<Utc>::MAX_UTC;
+        };
         if kind == DayKind::Calendar || minutes <= 0 {
-            return start + Duration::minutes(minutes.max(0));
+            return plus(start, remaining);
+        }
+        // Within days of either end of chrono's range local dates may not exist: count
+        // calendar minutes there (no deadline from input gets near it).
+        let margin = Duration::days(4000);
+        if start.checked_add_signed(margin).is_none() || start.checked_sub_signed(margin).is_none()
+        {
+            return plus(start, remaining);
         }
         let tz = self.offset();
-        let mut cursor = start.with_timezone(&tz);
-        let mut remaining = Duration::minutes(minutes);
+        let mut cursor = start;
         // Ten years of days off in a row is a broken calendar, not a deadline.
         for _ in 0..3660 {
-            let date = cursor.date_naive();
-            let next_midnight = tz
-                .from_local_datetime(
-                    &(date + Duration::days(1))
-                        .and_hms_opt(0, 0, 0)
-                        .expect("midnight"),
-                )
-                .single()
-                .expect("fixed offsets are unambiguous");
+            let date = cursor.with_timezone(&tz).date_naive();
+            let Some(next_day) = date.succ_opt() else {
+                return DateTime::<Utc>::MAX_UTC;
+            };
+            let next_midnight = crate::dates::local_midnight(next_day, tz);
             if self.is_working_day(date) {
                 let left_today = next_midnight - cursor;
                 if remaining <= left_today {
-                    return (cursor + remaining).with_timezone(&Utc);
+                    return plus(cursor, remaining);
                 }
                 remaining -= left_today;
             }
             cursor = next_midnight;
         }
-        (cursor + remaining).with_timezone(&Utc)
+        plus(cursor, remaining)
     }
 }
 
@@ -131,6 +141,7 @@ impl TimeLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn bj(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         FixedOffset::east_opt(8 * 3600)
@@ -196,5 +207,29 @@ mod tests {
         let d = limit.deadlines(bj(2026, 11, 28, 23, 0), &Calendar::default());
         assert_eq!(d.acknowledge_by, bj(2026, 11, 28, 23, 30));
         assert_eq!(d.reply_by, bj(2026, 11, 29, 1, 0));
+    }
+
+    // Issue 16: adding any limit to any instant never panics and never goes back in time.
+    proptest::proptest! {
+        #[test]
+        fn adding_any_limit_is_total_and_monotonic(
+            start_s in 946_684_800i64..4_133_980_799, minutes in proptest::prelude::any::<i64>(),
+            working in proptest::prelude::any::<bool>()
+        ) {
+            let start = DateTime::<Utc>::from_timestamp(start_s, 0).unwrap();
+            let kind = if working { DayKind::Working } else { DayKind::Calendar };
+            let cal = Calendar::default();
+            let end = cal.add(start, minutes, kind);
+            proptest::prop_assert!(end >= start);
+            if minutes <= 0 {
+                proptest::prop_assert_eq!(end, start);
+            }
+            if kind == DayKind::Calendar && (0..1_000_000_000).contains(&minutes) {
+                proptest::prop_assert_eq!(end - start, Duration::minutes(minutes));
+            }
+            // at the very end of the calendar it saturates instead of panicking
+            let _ = cal.add(DateTime::<Utc>::MAX_UTC, minutes, kind);
+            let _ = cal.add(DateTime::<Utc>::MIN_UTC, minutes, kind);
+        }
     }
 }

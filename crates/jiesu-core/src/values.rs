@@ -293,4 +293,50 @@ mod tests {
             assert_eq!(UnitCode::parse(bad), Err(ValueError::UnitCode), "{bad}");
         }
     }
+
+    // Issue 16: the value parsers never panic on any text and keep their invariants.
+    proptest::proptest! {
+        #[test]
+        fn phone_numbers_parse_to_digits_that_parse_again_and_mask_to_the_same_length(
+            raw in "(\\PC|[0-9 +()（）-]){0,24}"
+        ) {
+            if let Ok(p) = PhoneNumber::parse(&raw) {
+                proptest::prop_assert!(p.as_str().bytes().all(|b| b.is_ascii_digit()));
+                proptest::prop_assert!((10..=12).contains(&p.as_str().len()));
+                proptest::prop_assert_eq!(PhoneNumber::parse(p.as_str()), Ok(p.clone()));
+                let masked = p.masked();
+                proptest::prop_assert_eq!(masked.len(), p.as_str().len().min(7) + 4);
+                proptest::prop_assert!(masked.contains("****"));
+            }
+        }
+
+        #[test]
+        fn any_mobile_written_any_usual_way_parses_to_its_eleven_digits(
+            second in 3u8..=9, rest in "[0-9]{9}", prefix in "(|\\+86|86|0086)", sep in "(| |-)"
+        ) {
+            let digits = format!("1{second}{rest}");
+            let raw = format!("{prefix}{sep}{}{sep}{}", &digits[..3], &digits[3..]);
+            proptest::prop_assert_eq!(PhoneNumber::parse(&raw).map(|p| p.as_str().to_string()), Ok(digits));
+        }
+
+        #[test]
+        fn credit_codes_never_panic_and_a_completed_body_always_verifies(
+            raw in "\\PC{0,24}", body in "[0-9A-HJ-NP-RTUW-Y]{17}"
+        ) {
+            if let Ok(c) = CreditCode::parse(&raw) {
+                proptest::prop_assert_eq!(c.as_str().chars().count(), 18);
+                proptest::prop_assert_eq!(CreditCode::parse(c.as_str()), Ok(c.clone()));
+            }
+            let c = CreditCode::with_check(&body).expect("17 characters of the alphabet");
+            proptest::prop_assert_eq!(CreditCode::parse(&c.as_str().to_ascii_lowercase()), Ok(c.clone()));
+        }
+
+        #[test]
+        fn unit_codes_are_exactly_1_to_32_safe_characters(raw in "\\PC{0,40}") {
+            let safe = !raw.is_empty()
+                && raw.len() <= 32
+                && raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            proptest::prop_assert_eq!(UnitCode::parse(&raw).is_ok(), safe);
+        }
+    }
 }

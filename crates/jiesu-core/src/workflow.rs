@@ -448,6 +448,15 @@ pub fn check_callback(
             "a {status} request is not waiting for a callback"
         )));
     }
+    // the note is kept whether or not the requester was reached
+    if let Some(note) = &input.note {
+        if note.chars().count() > 5000 {
+            return Err(TransitionError::Invalid {
+                field: "note",
+                message: "must be at most 5000 characters".into(),
+            });
+        }
+    }
     if !input.reached {
         return Ok(if attempts + 1 >= max_unreachable {
             if merged {
@@ -467,14 +476,6 @@ pub fn check_callback(
         field: "satisfaction",
         message: "required when the requester was reached".into(),
     })?;
-    if let Some(note) = &input.note {
-        if note.chars().count() > 5000 {
-            return Err(TransitionError::Invalid {
-                field: "note",
-                message: "must be at most 5000 characters".into(),
-            });
-        }
-    }
     Ok(
         match (
             merged,

@@ -279,4 +279,27 @@ mod tests {
         assert_eq!(Normalizer::keeping(3).string(&padded), "");
         assert_eq!(Normalizer::reading(0).string("停"), "");
     }
+
+    // Issue 16: the normaliser never panics and keeps its promises on any text.
+    proptest::proptest! {
+        #[test]
+        fn any_text_normalises_within_the_options_promises(
+            text in "(\\PC|[ 　\\t\\n\\r\\u{0}\\u{7}\\u{200b}\\u{feff}ＡＢ１２（）_x000D_]|https?://[a-z.]{0,8})*",
+            keep in 0usize..64,
+        ) {
+            let dropped = Normalizer::reading(usize::MAX).string(&text);
+            proptest::prop_assert!(!dropped.chars().any(|c| c.is_whitespace() || c.is_control()), "{:?}", dropped);
+            let kept = Normalizer::keeping(keep).string(&text);
+            proptest::prop_assert!(kept.chars().count() <= keep);
+            let collapsed = Normalizer::reading(usize::MAX).collapse_spaces().string(&text);
+            proptest::prop_assert!(!collapsed.starts_with(' ') && !collapsed.ends_with(' '), "{:?}", collapsed);
+            proptest::prop_assert!(!collapsed.contains("  "), "{:?}", collapsed);
+            proptest::prop_assert!(!collapsed.chars().any(|c| c.is_control()), "{:?}", collapsed);
+            let alnum = Normalizer::reading(usize::MAX).alphanumeric_only().lowercase().string(&text);
+            proptest::prop_assert!(alnum.chars().all(char::is_alphanumeric), "{:?}", alnum);
+            let noise = Normalizer::reading(usize::MAX).drop_noise().string(&text);
+            proptest::prop_assert!(noise.chars().count() <= dropped.chars().count());
+            proptest::prop_assert_eq!(Normalizer::reading(usize::MAX).chars(&text), dropped.chars().collect::<Vec<_>>());
+        }
+    }
 }

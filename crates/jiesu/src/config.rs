@@ -106,6 +106,21 @@ pub struct Config {
     /// over HTTPS), `0` never; unset (auto) does so when a trusted proxy
     /// (`JIESU_TRUSTED_PROXIES`) says `X-Forwarded-Proto: https`.
     pub secure_cookies: Option<bool>,
+    /// `JIESU_HEADER_TIMEOUT_SECS`: a connection that has not sent a whole request head within
+    /// this is closed (default 10).
+    pub header_read_timeout: Duration,
+    /// `JIESU_BODY_TIMEOUT_SECS`: a request body that sends nothing for this long is refused
+    /// with 408 (default 10).
+    pub body_timeout: Duration,
+    /// `JIESU_REQUEST_TIMEOUT_SECS`: a request not answered within this is answered 503
+    /// `timeout` (default 30; the body's reading counts).
+    pub request_timeout: Duration,
+    /// `JIESU_MAX_CONNECTIONS`: open connections at most; further clients wait in the
+    /// listen queue until one closes (default 1024).
+    pub max_connections: usize,
+    /// `JIESU_SHUTDOWN_GRACE_SECS`: on SIGTERM or Ctrl-C, how long requests in flight may
+    /// take to finish before their connections are closed and the process exits (default 10).
+    pub shutdown_grace: Duration,
 }
 
 /// A per-client rate: `count` requests per `per`, at most `count` at once.
@@ -196,6 +211,17 @@ impl Config {
                 Some("0" | "false" | "no") => Some(false),
                 Some(v) => anyhow::bail!("JIESU_SECURE_COOKIES={v} is not valid: 1, 0 or auto"),
             },
+            header_read_timeout: Duration::from_secs(
+                env::<u64>("JIESU_HEADER_TIMEOUT_SECS", 10)?.max(1),
+            ),
+            body_timeout: Duration::from_secs(env::<u64>("JIESU_BODY_TIMEOUT_SECS", 10)?.max(1)),
+            request_timeout: Duration::from_secs(
+                env::<u64>("JIESU_REQUEST_TIMEOUT_SECS", 30)?.max(1),
+            ),
+            max_connections: env::<usize>("JIESU_MAX_CONNECTIONS", 1024)?.max(1),
+            shutdown_grace: Duration::from_secs(
+                env::<u64>("JIESU_SHUTDOWN_GRACE_SECS", 10)?.max(1),
+            ),
             trusted_proxies: match nonempty("JIESU_TRUSTED_PROXIES") {
                 Some(list) => list
                     .split(',')
@@ -236,18 +262,17 @@ impl Config {
     }
 
     /// The start of a local day, as an instant.
+    /// Total: a date at the very ends of chrono's range saturates instead of panicking (dates
+    /// from input are bounded to 2000..=2100 before they get here, see `jiesu_core::dates`).
     pub fn local_midnight(&self, day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
-        day.and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_local_timezone(self.offset())
-            .single()
-            .expect("a fixed offset is unambiguous")
-            .to_utc()
+        jiesu_core::dates::local_midnight(day, self.offset())
     }
 
     /// The city's UTC offset.
     pub fn offset(&self) -> chrono::FixedOffset {
-        chrono::FixedOffset::east_opt(self.utc_offset_hours * 3600)
-            .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("zero"))
+        self.utc_offset_hours
+            .checked_mul(3600)
+            .and_then(chrono::FixedOffset::east_opt)
+            .unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc))
     }
 }

@@ -76,6 +76,9 @@ pub enum AppError {
     /// 415: the body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 408: the request body stalled longer than the body timeout.
+    #[error("request body timed out")]
+    BodyTimeout,
     /// 429: too many failed logins; retry after the given seconds.
     #[error("too many attempts")]
     TooManyAttempts(i64),
@@ -118,6 +121,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::TooLarge | AppError::TooLargeFor(_) => 413,
             AppError::UnsupportedMediaType => 415,
+            AppError::BodyTimeout => 408,
             AppError::TooManyAttempts(_) | AppError::TooManyRequests(_) => 429,
             AppError::Busy(_) => 503,
             AppError::Internal(_) => 500,
@@ -136,6 +140,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge | AppError::TooLargeFor(_) => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::BodyTimeout => "body_timeout",
             AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Busy(_) => "busy",
@@ -164,6 +169,7 @@ impl AppError {
             AppError::TooLarge => ("api.too_large", vec![]),
             AppError::TooLargeFor(b) => ("api.too_large_for", arg("kib", &(b / 1024))),
             AppError::UnsupportedMediaType => ("api.unsupported_media_type", vec![]),
+            AppError::BodyTimeout => ("api.body_timeout", vec![]),
             AppError::TooManyAttempts(s) => ("api.too_many_attempts", arg("seconds", s)),
             AppError::TooManyRequests(s) => ("api.too_many_requests", arg("seconds", s)),
             AppError::Busy(s) => ("api.busy", arg("seconds", s)),
@@ -197,6 +203,7 @@ impl From<kpi::ParseError> for AppError {
     fn from(e: kpi::ParseError) -> Self {
         let key = match e {
             kpi::ParseError::Month => "err.month_must_be_yyyy_mm",
+            kpi::ParseError::MonthOutOfRange => "err.month_out_of_range",
             kpi::ParseError::Level => "err.level_must_be_subdistrict_district_department",
         };
         AppError::invalid(e.field(), key)

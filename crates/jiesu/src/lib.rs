@@ -167,8 +167,15 @@ impl App {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the
-    /// database.
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
+    /// `shutdown_grace` (connections still busy then are closed), stops the jobs and closes
+    /// the database.
+    ///
+    /// HTTP/1.1 through hyper's own connection builder rather than `axum::serve`, which has no
+    /// header timeout: a connection that has not sent a whole request head within
+    /// `header_read_timeout` is closed, a body that stalls for `body_timeout` is refused (408,
+    /// see `web::router`), at most `max_connections` are open at once (more wait in the listen
+    /// queue), and every request carries `ConnectInfo<SocketAddr>` as `axum::serve` set it.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -176,12 +183,8 @@ impl App {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let jobs = jobs::spawn(self.state.clone(), stopped);
         let state = self.state.clone();
-        axum::serve(
-            self.listener,
-            web::router(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        let config = self.state.config.clone();
+        serve(self.listener, web::router(self.state), &config, shutdown).await;
         let _ = stop.send(true);
         for job in jobs {
             let _ = job.await;
@@ -191,5 +194,134 @@ impl App {
         }
         state.store.close().await;
         Ok(())
+    }
+}
+
+/// The accept loop of [`App::run`]; returns once `shutdown` resolved and every connection
+/// finished or was closed at the end of the grace period.
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    config: &Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    let (closing, close) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        .keep_alive(true);
+    let body_timeout = config.body_timeout;
+    tokio::pin!(shutdown);
+    loop {
+        while connections.try_join_next().is_some() {}
+        let slot = tokio::select! {
+            _ = &mut shutdown => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
+        let (stream, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE and friends: wait a moment rather than spin
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut req = req.map(|body| {
+                    axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, body))
+                });
+                req.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(req)
+            });
+        let conn = http.serve_connection(TokioIo::new(stream), service);
+        let mut close = close.clone();
+        connections.spawn(async move {
+            let _slot = slot;
+            let closing = async move {
+                // the guard `wait_for` returns is not Send: drop it here
+                let _ = close.wait_for(|closing| *closing).await.is_ok();
+            };
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = closing => {
+                    // finish the request in flight, take no new one
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    let drained = tokio::time::timeout(config.shutdown_grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            "shutdown grace period over: closing the connections still busy"
+        );
+        connections.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::extract::ConnectInfo;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// `web/client.rs` reads the peer from `ConnectInfo<SocketAddr>`, as `axum::serve` with
+    /// `into_make_service_with_connect_info` set it: the hand-built server sets it too.
+    #[tokio::test]
+    async fn every_request_carries_the_peer_address_as_connect_info() {
+        let router =
+            axum::Router::new().route(
+                "/peer",
+                axum::routing::get(
+                    |ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>| async move {
+                        peer.to_string()
+                    },
+                ),
+            );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = Config::from_env().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            serve(listener, router, &config, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let me = conn.local_addr().unwrap();
+        conn.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with(&me.to_string()), "{answer} (peer {me})");
+        let _ = stop.send(());
+        server.await.unwrap();
     }
 }

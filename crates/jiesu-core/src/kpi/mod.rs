@@ -18,6 +18,9 @@ pub enum ParseError {
     /// Not a `YYYY-MM` month.
     #[error("month must be YYYY-MM")]
     Month,
+    /// A month, but outside the years input may name (2000-01 to 2100-12).
+    #[error("month must be between 2000-01 and 2100-12")]
+    MonthOutOfRange,
     /// Not one of the four ranking levels.
     #[error("level must be subdistrict, district, department or company")]
     Level,
@@ -27,7 +30,7 @@ impl ParseError {
     /// The input field it is about, as the API names it.
     pub fn field(self) -> &'static str {
         match self {
-            ParseError::Month => "month",
+            ParseError::Month | ParseError::MonthOutOfRange => "month",
             ParseError::Level => "level",
         }
     }

@@ -95,7 +95,9 @@ fn split_offset(rest: &str) -> Option<(&str, Option<i64>)> {
             let (c, o) = (&rest[..i], &rest[i..]);
             let sign = if o.starts_with('-') { -1 } else { 1 };
             let digits: String = o[1..].chars().filter(|c| *c != ':').collect();
-            if digits.len() != 4 {
+            // ASCII digits only: a multi-byte character of four bytes in all would make the
+            // slices below cut inside it (a panic found by the property test)
+            if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
             let h: i64 = digits[..2].parse().ok()?;
@@ -154,6 +156,40 @@ mod tests {
         for z in [-1, 0, 17_000, 18_000, 20_000] {
             let (y, m, d) = civil_from_days(z);
             assert_eq!(days_from_civil(y, m, d), z);
+        }
+    }
+
+    // Issue 16: timestamps from any text never panic; dates read back as written.
+    proptest::proptest! {
+        #[test]
+        fn an_offset_of_four_bytes_that_are_not_four_digits_is_refused(c in "[é中]") {
+            // `+1é2` has four bytes; slicing it at byte 2 used to panic
+            let (a, b) = (format!("2024-02-29 12:00+1{c}"), format!("2024-02-29 12:00-{c}"));
+            proptest::prop_assert!(parse_timestamp(&a, 480).is_err());
+            proptest::prop_assert!(parse_timestamp(&b, 480).is_err());
+        }
+
+        #[test]
+        fn parsing_any_text_never_panics(s in "\\PC{0,40}", offset in -1440i32..1440) {
+            let _ = parse_timestamp(&s, offset);
+        }
+
+        #[test]
+        fn offsets_of_any_characters_never_panic(clock in "[0-9]{2}:[0-9]{2}(:[0-9]{2})?", tail in "\\PC{0,6}") {
+            let _ = parse_timestamp(&format!("2024-02-29 {clock}+{tail}"), 480);
+            let _ = parse_timestamp(&format!("2024-02-29 {clock}-{tail}"), 480);
+        }
+
+        #[test]
+        fn a_valid_date_reads_back_as_its_local_day(y in 1000i64..9999, m in 1u32..=12, d in 1u32..=31, offset in -720i32..=840) {
+            let s = format!("{y:04}-{m:02}-{d:02}");
+            match parse_timestamp(&s, offset) {
+                Ok(ms) => {
+                    proptest::prop_assert!(d <= days_in_month(y, m));
+                    proptest::prop_assert_eq!(format_date(ms, offset), s);
+                }
+                Err(_) => proptest::prop_assert!(d > days_in_month(y, m)),
+            }
         }
     }
 }

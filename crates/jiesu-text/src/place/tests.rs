@@ -318,3 +318,26 @@ fn a_broken_units_table_is_refused_with_a_reason() {
         assert!(err.contains(reason), "{body}: {err}");
     }
 }
+
+// Issue 16: the place parser never panics on any text and keeps its invariants.
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    #[test]
+    fn resolving_any_text_never_panics_and_is_consistent(
+        text in "(\\PC|[朝阳区望京街道社区西园三里屯海淀北京市上海路号楼 \\t\\n\\u{0}\\u{200b}])*"
+    ) {
+        let m = gazetteer().resolve(&text);
+        proptest::prop_assert!((0.0..=1.0).contains(&m.confidence), "{}", m.confidence);
+        proptest::prop_assert_eq!(&gazetteer().resolve(&text), &m, "deterministic");
+        let codes = m.codes();
+        if let (Some(d), Some(s)) = (&codes.district, &codes.street) {
+            proptest::prop_assert!(s.starts_with(d.as_str()), "street {} under district {}", s, d);
+        }
+        if let (Some(s), Some(c)) = (&codes.street, &codes.community) {
+            proptest::prop_assert!(c.starts_with(s.as_str()), "community {} under street {}", c, s);
+        }
+        if m.status == PlaceStatus::None {
+            proptest::prop_assert!(codes.district.is_none() && codes.street.is_none());
+        }
+    }
+}

@@ -420,6 +420,13 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("err.kpi.from_must_not_be_after_to", "起始月份须不晚于结束月份", "from must not be after to"),
     ("err.level_must_be_subdistrict_district_department", "level 须为 subdistrict、district、department 或 company", "level must be subdistrict, district, department or company"),
     ("err.month_must_be_yyyy_mm", "月份格式须为 YYYY-MM", "month must be YYYY-MM"),
+    // issue 16: input (bounded dates and numbers, control characters)
+    ("err.month_out_of_range", "月份须在 2000-01 至 2100-12 之间", "month must be between 2000-01 and 2100-12"),
+    ("err.date_out_of_range", "日期须在 2000-01-01 至 2100-12-31 之间", "must be a date between 2000-01-01 and 2100-12-31"),
+    ("err.must_be_a_whole_number_min_max", "须为 {min}–{max} 的整数", "must be a whole number {min}–{max}"),
+    ("err.no_control_characters", "不能含控制字符（如 NUL）", "must not contain control characters (such as NUL)"),
+    ("api.body_timeout", "请求体发送过慢，已中止", "the request body was sent too slowly and was given up"),
+    ("api.request_timeout", "请求处理超时，请稍后再试", "the request took too long, try again later"),
     ("err.kpi.no_such_unit", "没有这个单位：{unit}", "no such unit: {unit}"),
     ("err.kpi.population_must_be_a_positive_integer", "人口须为正整数", "population must be a positive integer"),
     ("err.kpi.version_must_be_1_64_characters", "版本名须为 1–64 个字符", "version must be 1–64 characters"),

@@ -6,7 +6,7 @@ use super::hotspots::{load, Mined};
 use super::AppState;
 use crate::error::AppError;
 use crate::store::millis;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use jiesu_core::access::Action;
 use jiesu_core::Actor;
 use jiesu_text::bursts::{BurstConfig, BurstDetector};
@@ -62,16 +62,7 @@ pub async fn alerts(
         return Err(AppError::Forbidden("burst alerts"));
     }
     let offset = state.config.utc_offset_hours * 60;
-    let tz = state.config.offset();
-    let end = date
-        .succ_opt()
-        .unwrap_or(date)
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_local_timezone(tz)
-        .single()
-        .expect("fixed offset")
-        .with_timezone(&Utc);
+    let end = state.config.local_midnight(date.succ_opt().unwrap_or(date));
     let requests = load(state, end - Duration::days(ALERT_HISTORY_DAYS), end, None).await?;
     let day_of = |ms: i64| jiesu_text::hotspots::time::local_day(ms, offset);
     let target = day_of(millis(end) - 1);

@@ -87,6 +87,12 @@ fn validate(input: &NewRequest) -> Result<(PhoneNumber, Option<CreditCode>), App
     check_len("title", input.title.as_deref().unwrap_or(""), 200, false);
     check_len("address", &input.address, 500, false);
     check_len("requester.name", &input.requester.name, 100, false);
+    check_len(
+        "merged_line",
+        input.merged_line.as_deref().unwrap_or(""),
+        50,
+        false,
+    );
     if input.channel == Channel::Enterprise && input.requester.enterprise.is_none() {
         errors.push(FieldError::of(
             "requester.enterprise",

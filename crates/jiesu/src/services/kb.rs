@@ -78,6 +78,12 @@ async fn validate(state: &AppState, input: &KbInput) -> Result<(), AppError> {
     {
         errors.push(FieldError::of("tags", "err.kb.at_most_20_tags_of_1"));
     }
+    if input
+        .valid_until
+        .is_some_and(|v| !jiesu_core::dates::in_range(v.date_naive()))
+    {
+        errors.push(FieldError::of("valid_until", "err.date_out_of_range"));
+    }
     if let Some(code) = &input.unit_code {
         if crate::store::reference::unit(state.store.reader(), code)
             .await?

@@ -69,6 +69,17 @@ fn validate(input: &NewTask) -> Vec<FieldError> {
     text("title", &input.title, 200);
     text("description", &input.description, 20_000);
     text("source.ref", &input.source.reference, 200);
+    if input
+        .address
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > 500)
+    {
+        errors.push(FieldError::with(
+            "address",
+            "err.intake.must_be_at_most_max_characters",
+            &[("max", "500".to_string())],
+        ));
+    }
     if TaskOrigin::parse(&input.source.kind).is_none() {
         errors.push(FieldError::of(
             "source.kind",

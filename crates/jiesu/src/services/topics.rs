@@ -20,13 +20,7 @@ use std::collections::BTreeSet;
 pub const PROPOSAL_MONTHS: usize = 3;
 
 fn month_start(state: &AppState, m: Month) -> DateTime<Utc> {
-    m.first_day()
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_local_timezone(state.config.offset())
-        .single()
-        .expect("fixed offset")
-        .with_timezone(&Utc)
+    state.config.local_midnight(m.first_day())
 }
 
 fn month_of(state: &AppState, at_ms: i64) -> String {

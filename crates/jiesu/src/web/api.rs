@@ -136,8 +136,8 @@ async fn list_requests(
             &actor,
             status,
             p.unit,
-            p.page.unwrap_or(1),
-            p.per_page.unwrap_or(20),
+            super::extract::bounded("page", p.page, 1, 1, 1_000_000)?,
+            super::extract::bounded("per_page", p.per_page, 20, 1, 200)?,
         )
         .await?,
     ))
@@ -332,7 +332,13 @@ async fn overdue(
 ) -> ApiResult<Json<Vec<OrderView>>> {
     let list = supervision::DeadlineList::Overdue;
     Ok(Json(
-        supervision::overdue(&s, &actor, list, p.limit.unwrap_or(200)).await?,
+        supervision::overdue(
+            &s,
+            &actor,
+            list,
+            super::extract::bounded("limit", p.limit, 200, 1, 1000)?,
+        )
+        .await?,
     ))
 }
 
@@ -343,7 +349,13 @@ async fn about_to_breach(
 ) -> ApiResult<Json<Vec<OrderView>>> {
     let list = supervision::DeadlineList::AboutToBreach;
     Ok(Json(
-        supervision::overdue(&s, &actor, list, p.limit.unwrap_or(200)).await?,
+        supervision::overdue(
+            &s,
+            &actor,
+            list,
+            super::extract::bounded("limit", p.limit, 200, 1, 1000)?,
+        )
+        .await?,
     ))
 }
 
@@ -353,7 +365,12 @@ async fn disputes(
     ApiQuery(p): ApiQuery<OverdueParams>,
 ) -> ApiResult<Json<Vec<supervision::Dispute>>> {
     Ok(Json(
-        supervision::disputes(&s, &actor, p.limit.unwrap_or(200)).await?,
+        supervision::disputes(
+            &s,
+            &actor,
+            super::extract::bounded("limit", p.limit, 200, 1, 500)?,
+        )
+        .await?,
     ))
 }
 
@@ -363,7 +380,12 @@ async fn returned(
     ApiQuery(p): ApiQuery<OverdueParams>,
 ) -> ApiResult<Json<Vec<OrderView>>> {
     Ok(Json(
-        supervision::returned(&s, &actor, p.limit.unwrap_or(200)).await?,
+        supervision::returned(
+            &s,
+            &actor,
+            super::extract::bounded("limit", p.limit, 200, 1, 1000)?,
+        )
+        .await?,
     ))
 }
 
@@ -381,7 +403,13 @@ async fn unsatisfied(
 ) -> ApiResult<Json<Vec<supervision::UnsatisfiedUnit>>> {
     let month = crate::services::kpi::Month::parse(&p.month)?;
     Ok(Json(
-        supervision::unsatisfied(&s, &actor, month, p.min.unwrap_or(2)).await?,
+        supervision::unsatisfied(
+            &s,
+            &actor,
+            month,
+            super::extract::bounded("min", p.min, 2, 1, 1000)?,
+        )
+        .await?,
     ))
 }
 

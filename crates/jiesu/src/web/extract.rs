@@ -57,12 +57,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType),
-            Err(JsonRejection::BytesRejection(e)) if e.status().as_u16() == 413 => {
-                Err(AppError::TooLarge)
+        if !is_json(req.headers()) {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status().as_u16() == 413 => return Err(AppError::TooLarge),
+            Err(e) => {
+                let timed_out = std::error::Error::source(&e).is_some_and(super::is_body_timeout);
+                return Err(if timed_out {
+                    AppError::BodyTimeout
+                } else {
+                    AppError::Malformed(e.body_text(), Vec::new())
+                });
             }
+        };
+        match Json::<T>::from_bytes(&bytes) {
+            Ok(Json(v)) => {
+                // JSON can carry control characters only as escapes (`\u0000`)
+                if bytes.windows(4).any(|w| w == b"\\u00") {
+                    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                        if let Some(field) = control_character_at(&value, String::new()) {
+                            return Err(AppError::invalid(field, "err.no_control_characters"));
+                        }
+                    }
+                }
+                Ok(ApiJson(v))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType),
             Err(e @ (JsonRejection::JsonDataError(_) | JsonRejection::JsonSyntaxError(_))) => {
                 let detail = e.body_text();
                 let fields = field_of(&detail)
@@ -78,6 +100,96 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             }
             Err(e) => Err(AppError::Malformed(e.body_text(), Vec::new())),
         }
+    }
+}
+
+/// A local date `YYYY-MM-DD` from input, in the years input may name (2000..=2100); anything
+/// else is a 422 naming `field`. Every date parameter goes through here (or `Month::parse`),
+/// so the day arithmetic done with it afterwards cannot leave chrono's range.
+pub fn day(field: &str, s: &str) -> Result<chrono::NaiveDate, AppError> {
+    jiesu_core::dates::parse_day(s).map_err(|e| match e {
+        jiesu_core::dates::DateError::Shape => {
+            AppError::invalid(field, "err.must_be_a_date_yyyy_mm")
+        }
+        jiesu_core::dates::DateError::OutOfRange => {
+            AppError::invalid(field, "err.date_out_of_range")
+        }
+    })
+}
+
+/// An optional whole-number parameter in `min..=max`; anything else is a 422 naming `field`.
+pub fn bounded(
+    field: &str,
+    v: Option<i64>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, AppError> {
+    match v {
+        None => Ok(default),
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::invalid_with(
+            field,
+            "err.must_be_a_whole_number_min_max",
+            &[("min", min.to_string()), ("max", max.to_string())],
+        )),
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json`, `application/*+json`), as
+/// axum's `Json` asks.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The path (`requester.name`, `assignments[0].note`) of the first string in a JSON value
+/// that carries a control character other than tab, line feed and carriage return (text
+/// fields may be multi-line; NUL and the rest are refused).
+pub fn control_character_at(v: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match v {
+        Value::String(s) => s
+            .chars()
+            .any(|c| super::forbidden_control(c, true))
+            .then(|| {
+                if path.is_empty() {
+                    "body".into()
+                } else {
+                    path.clone()
+                }
+            }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| control_character_at(item, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            if k.chars().any(|c| super::forbidden_control(c, false)) {
+                Some(join("(key)"))
+            } else {
+                control_character_at(item, join(k))
+            }
+        }),
+        _ => None,
     }
 }
 

@@ -36,8 +36,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn date(field: &str, s: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, "err.must_be_a_date_yyyy_mm"))
+    crate::web::extract::day(field, s)
 }
 
 fn number(field: &str, s: Option<&str>, default: i64, max: i64) -> ApiResult<i64> {
@@ -58,12 +57,7 @@ fn number(field: &str, s: Option<&str>, default: i64, max: i64) -> ApiResult<i64
 }
 
 fn local_midnight(s: &AppState, d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_local_timezone(s.config.offset())
-        .single()
-        .expect("fixed offset")
-        .with_timezone(&Utc)
+    s.config.local_midnight(d)
 }
 
 #[derive(Deserialize)]

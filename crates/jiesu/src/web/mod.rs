@@ -96,6 +96,99 @@ async fn localize(req: Request, next: Next) -> Response {
     }
 }
 
+/// Whether a character is a C0 control (or DEL) that input may not carry. Tab, line feed and
+/// carriage return are allowed where text is multi-line (`multiline`).
+pub fn forbidden_control(c: char, multiline: bool) -> bool {
+    (c.is_ascii_control() && !(multiline && matches!(c, '\t' | '\n' | '\r'))) || c == '\u{7f}'
+}
+
+/// Refuses a path or query string that carries control characters (`%00`, `%0A`...) once
+/// percent-decoded, with 422 naming the query parameter (or `path`): ids and filters end up
+/// in SQL, where PostgreSQL refuses NUL, and in pages and headers.
+async fn refuse_control_characters(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let decoded_path = percent_decode(uri.path().as_bytes());
+    if decoded_path.chars().any(|c| forbidden_control(c, false)) {
+        return AppError::invalid("path", "err.no_control_characters").into_response();
+    }
+    if let Some(q) = uri.query() {
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+            if k.chars()
+                .chain(v.chars())
+                .any(|c| forbidden_control(c, false))
+            {
+                return AppError::invalid(k.into_owned(), "err.no_control_characters")
+                    .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// Percent-decodes a path (lossy: invalid UTF-8 becomes U+FFFD, which is not a control).
+fn percent_decode(raw: &[u8]) -> String {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            raw[i],
+            raw.get(i + 1).copied().and_then(hex),
+            raw.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Answers 503 `timeout` when a request is not answered within `limit` (the handler is
+/// dropped: a transaction it held rolls back).
+async fn request_timeout(limit: std::time::Duration, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let (zh, en) = crate::messages::pair("api.request_timeout", &[]);
+            let parts = ErrorParts {
+                code: "timeout",
+                zh,
+                en,
+                fields: Vec::new(),
+                retry_after: None,
+            };
+            let mut resp = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(error_body(&parts, false)),
+            )
+                .into_response();
+            resp.extensions_mut().insert(parts);
+            resp
+        }
+    }
+}
+
+/// Whether a body error is the body timeout of `App::run` (a stalled upload).
+pub fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        // the type, or its text where a layer in between re-wrapped it
+        if err.is::<tower_http::timeout::TimeoutError>()
+            || err.to_string().contains("within the designated timeout")
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
 /// Liveness: the process answers. It does not touch the database (see `/readyz`), so a
 /// database outage does not get a healthy process restarted.
 async fn healthz() -> &'static str {
@@ -129,6 +222,7 @@ async fn not_found() -> AppError {
 /// The whole application's routes.
 pub fn router(state: AppState) -> Router {
     let limits = limits::Limits::new(&state.config);
+    let limit = state.config.request_timeout;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -142,6 +236,10 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::routes(&state, &limits))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_control_characters))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| request_timeout(limit, req, next),
+        ))
         .layer(axum::middleware::from_fn(localize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()

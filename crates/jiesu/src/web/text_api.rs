@@ -48,8 +48,8 @@ async fn suggest(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RangeParams {
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 /// `from` and `to` are local dates, `to` inclusive; the default is the last 30 days.
@@ -63,8 +63,14 @@ async fn accuracy(
     }
     let offset = s.config.offset();
     let today = s.clock.now().with_timezone(&offset).date_naive();
-    let to = p.to.unwrap_or(today) + chrono::Duration::days(1);
-    let from = p.from.unwrap_or(to - chrono::Duration::days(30));
+    let day = |field: &str, v: Option<String>| {
+        v.filter(|v| !v.is_empty())
+            .map(|v| super::extract::day(field, &v))
+            .transpose()
+    };
+    let (p_from, p_to) = (day("from", p.from)?, day("to", p.to)?);
+    let to = p_to.unwrap_or(today) + chrono::Duration::days(1);
+    let from = p_from.unwrap_or(to - chrono::Duration::days(30));
     if from >= to {
         return Err(AppError::invalid(
             "from",
@@ -83,8 +89,8 @@ struct SearchParams {
     status: Option<String>,
     unit: Option<String>,
     category: Option<String>,
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
+    from: Option<String>,
+    to: Option<String>,
     limit: Option<usize>,
 }
 
@@ -147,8 +153,13 @@ async fn search(
         filter.kind = Some("request".into());
     }
     let at = |d: chrono::NaiveDate| s.config.local_midnight(d);
-    filter.from = p.from.map(at);
-    filter.to = p.to.map(|d| at(d + chrono::Duration::days(1)));
+    let day = |field: &str, v: Option<String>| {
+        v.filter(|v| !v.is_empty())
+            .map(|v| super::extract::day(field, &v))
+            .transpose()
+    };
+    filter.from = day("from", p.from)?.map(at);
+    filter.to = day("to", p.to)?.map(|d| at(d + chrono::Duration::days(1)));
     Ok(Json(
         index
             .search(&p.q, &filter, p.limit.unwrap_or(20).clamp(1, 200))

@@ -83,6 +83,9 @@ on_both_backends!(
     tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_node,
     per_address_limits_answer_429_with_retry_after_and_the_portal_takes_small_forms,
     opposite_merges_raced_in_pairs_have_one_winner_and_lose_no_request,
+    // stories/input.rs (issue 16: bounded input)
+    extreme_dates_months_and_numbers_are_refused_with_422_naming_the_field,
+    control_characters_are_refused_naming_the_field_and_long_texts_are_limited,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
@@ -111,10 +114,12 @@ ui_on_both_backends!(
     unit_staff_and_dispatchers_cannot_open_tasks_or_topics_from_the_pages,
     a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests,
     the_admin_page_manages_users_and_each_change_names_the_administrator,
+    a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
 );
 
 mod hotspots_cli;
 mod schema_parity;
+mod serving;
 
 /// A model folder that exists but does not load stops the start with a clear error, rather
 /// than serving wrong suggestions.

@@ -1164,3 +1164,48 @@ pub async fn the_admin_page_manages_users_and_each_change_names_the_administrato
     );
     assert!(rows.iter().all(|r| r.1 == admin_id), "{rows:?}");
 }
+
+/// Issue 16: a `next` carrying CR/LF (or anything that is not a plain local path) used to
+/// reach `Redirect::to` and answer 500 after the session cookie was set; a NUL in a form
+/// field was stored and rendered.
+pub async fn a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused(b: Backend) {
+    let app = app!(b);
+    for next in [
+        "/ui/\r\nSet-Cookie: x=1",
+        "/ui/ad\nmin",
+        "/ui/管理",
+        "//evil.example/ui/",
+        "https://evil.example/",
+    ] {
+        let mut browser = Browser::new(&app);
+        let page = browser.get("/ui/login").await;
+        let token = csrf(&page.body);
+        let ok = browser
+            .post(
+                "/ui/login",
+                &[
+                    ("_csrf", &token),
+                    ("username", "admin"),
+                    ("password", "adminpass1"),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!((ok.status, ok.location.as_str()), (303, "/ui/"), "{next:?}");
+    }
+    let mut browser = Browser::new(&app);
+    let page = browser.get("/ui/login").await;
+    let token = csrf(&page.body);
+    let got = browser
+        .post(
+            "/ui/login",
+            &[
+                ("_csrf", &token),
+                ("username", "admin\u{0}"),
+                ("password", "adminpass1"),
+            ],
+        )
+        .await;
+    assert_eq!(got.status, 422, "{}", got.body);
+    assert!(got.body.contains("username"), "{}", got.body);
+}

@@ -44,6 +44,9 @@ pub async fn add_rules(state: &AppState, actor: &Actor, input: RulesInput) -> Re
             "err.kpi.version_must_be_1_64_characters",
         ));
     }
+    if !jiesu_core::dates::in_range(input.effective_from) {
+        return Err(AppError::invalid("effective_from", "err.date_out_of_range"));
+    }
     let mut tx = state.store.begin().await?;
     if !store::insert_rules(
         &mut tx,

@@ -94,8 +94,7 @@ pub struct GovParams {
 
 /// A `YYYY-MM-DD` form field.
 pub(super) fn parse_date(field: &str, value: &str) -> Result<NaiveDate, AppError> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, "err.must_be_a_date_yyyy_mm"))
+    crate::web::extract::day(field, value)
 }
 
 /// A query-string value.

@@ -74,7 +74,14 @@ pub struct NextParam {
 /// Only our own pages are valid targets after login (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/ui/") && !n.starts_with("//") && !n.contains('\\') => {
+        // a local page only, and a valid Location header: no CR/LF or other controls, no
+        // spaces or non-ASCII (Redirect::to would panic on them after the cookie is set)
+        Some(n)
+            if n.starts_with("/ui/")
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
             n.to_string()
         }
         _ => "/ui/".to_string(),

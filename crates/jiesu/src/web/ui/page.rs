@@ -231,11 +231,27 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for FormData {
     async fn from_request(req: Request, _: &S) -> Result<Self, UiError> {
         let bytes = axum::body::to_bytes(req.into_body(), crate::web::BODY_LIMIT)
             .await
-            .map_err(|_| UiError(AppError::TooLarge))?;
-        Ok(FormData(
-            form_urlencoded::parse(&bytes)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        ))
+            .map_err(|e| {
+                UiError(if crate::web::is_body_timeout(&e) {
+                    AppError::BodyTimeout
+                } else {
+                    AppError::TooLarge
+                })
+            })?;
+        let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        // NUL and the other control characters are refused, naming the field; text areas
+        // keep their tabs and line breaks.
+        if let Some((k, _)) = fields.iter().find(|(k, v)| {
+            k.chars().any(|c| crate::web::forbidden_control(c, false))
+                || v.chars().any(|c| crate::web::forbidden_control(c, true))
+        }) {
+            return Err(UiError(AppError::invalid(
+                k.clone(),
+                "err.no_control_characters",
+            )));
+        }
+        Ok(FormData(fields))
     }
 }

@@ -138,7 +138,18 @@ pub async fn intake_suggests_category_place_units_duplicates_and_answers_and_mea
         .await,
         422,
     );
-    let v = suggest(&app, &s.operator, "hello \u{0}\u{7} world 🙂").await;
+    // Control characters are refused naming the field (issue 16), even where nothing is stored.
+    let v = expect(
+        app.post(
+            "/api/v1/requests/suggest",
+            Some(&s.operator),
+            json!({ "text": "hello \u{0}\u{7} world 🙂" }),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(v["error"]["fields"][0]["field"], "text", "{v}");
+    let v = suggest(&app, &s.operator, "hello \t world 🙂").await;
     assert_eq!(v["source"], "none");
     assert_eq!(v["place"]["status"], "none");
     assert!(v["units"].as_array().unwrap().is_empty());
