@@ -310,7 +310,7 @@ def main():
     args = ap.parse_args()
     data = tempfile.mkdtemp(prefix="jiesu-probe-")
     env = dict(os.environ, JIESU_ADMIN_PASSWORD="admin-pass-1", JIESU_LOG="warn", JIESU_DATA_DIR=data,
-               JIESU_HEADER_TIMEOUT_SECONDS="2")
+               JIESU_HEADER_TIMEOUT_SECS="2")
     env.pop("JIESU_DATABASE_URL", None)
     dbname = None
     if args.postgres:

@@ -89,7 +89,7 @@ pub struct Config {
     pub track_max_attempts: i64,
     /// See `track_max_attempts`.
     pub track_window: Duration,
-    /// `JIESU_PORTAL_BODY_LIMIT` (default 65536 bytes): the largest portal form accepted
+    /// `JIESU_PORTAL_BODY_LIMIT` (default 262144 bytes: the form's 20,000-character text, URL-encoded, fits): the largest portal form accepted
     /// (staff forms and the API take up to 1 MiB); over it, 413.
     pub portal_body_limit: usize,
     // issue 16: logins
@@ -239,7 +239,7 @@ impl Config {
             rate_suggest: rate("JIESU_RATE_SUGGEST", "600/60")?,
             track_max_attempts: env("JIESU_TRACK_MAX_ATTEMPTS", 10_i64)?.max(1),
             track_window: Duration::from_secs(env("JIESU_TRACK_WINDOW_SECONDS", 900_u64)?.max(1)),
-            portal_body_limit: env("JIESU_PORTAL_BODY_LIMIT", 65_536_usize)?.max(1024),
+            portal_body_limit: env("JIESU_PORTAL_BODY_LIMIT", 262_144_usize)?.max(1024),
         })
     }
 
