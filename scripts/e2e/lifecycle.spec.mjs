@@ -89,7 +89,11 @@ async function main() {
     console.error("--- server log ---\n" + log.slice(-4000));
   } finally {
     await browser.close();
+    // Wait for the server to exit (it seals the audit chain into the data folder on the way
+    // out) before removing the folder.
+    const exited = new Promise((r) => server.once("exit", r));
     server.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15000))]);
     rmSync(data, { recursive: true, force: true });
   }
   console.log(`screenshots: ${shots}`);
