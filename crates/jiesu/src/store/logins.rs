@@ -47,6 +47,21 @@ fn new_wait_sql() -> String {
     )
 }
 
+/// Makes sure `key` has a counter row (a fresh one counts nothing), so the UPDATE that
+/// decides can lock and count it in one statement.
+async fn ensure_row(tx: &mut Tx, key: &str, account: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO login_throttle (key, account, failures, blocked_until, last_at) \
+         VALUES ($1, $2, 0, 0, $3) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(account)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// Counts an attempt against `key` if it may go ahead: below `free` failures, once the wait
 /// is over, or once the row has been quiet since `forget` (ms). One UPDATE decides and counts,
 /// so of many parallel attempts exactly as many are admitted as the count allows.
@@ -58,15 +73,7 @@ pub async fn admit(
     forget: i64,
     free: i64,
 ) -> Result<Gate, StoreError> {
-    sqlx::query(
-        "INSERT INTO login_throttle (key, account, failures, blocked_until, last_at) \
-         VALUES ($1, $2, 0, 0, $3) ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(key)
-    .bind(account)
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
+    ensure_row(tx, key, account, now).await?;
     let wait = new_wait_sql();
     let sql = format!(
         "UPDATE login_throttle SET \
@@ -114,15 +121,7 @@ pub async fn count_failure(
     now: i64,
     forget: i64,
 ) -> Result<i64, StoreError> {
-    sqlx::query(
-        "INSERT INTO login_throttle (key, account, failures, blocked_until, last_at) \
-         VALUES ($1, $2, 0, 0, $3) ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(key)
-    .bind(account)
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
+    ensure_row(tx, key, account, now).await?;
     let n = sqlx::query_scalar(
         "UPDATE login_throttle SET \
             failures = CASE WHEN last_at <= $3 THEN 1 ELSE failures + 1 END, last_at = $2 \

@@ -104,25 +104,15 @@ pub async fn the_webhook_sender_posts_each_message_and_retries_on_failure(b: Bac
             },
         ),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/sms", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+    let url = serve_gateway(gateway).await;
 
-    let body = json!({ "kind": "consultation", "text": "社保卡丢失如何补办？", "requester": { "phone": "13700001234" } });
-    let r = expect(
-        app.post("/api/v1/requests", Some(&s.operator), body).await,
-        201,
-    );
-    let id = r["id"].as_str().unwrap();
-    expect(
-        app.post(
-            &format!("/api/v1/requests/{id}/answer"),
-            Some(&s.operator),
-            json!({ "answer": "可在社保卡服务网点或“北京人社”APP挂失补办。" }),
-        )
-        .await,
-        200,
-    );
+    let r = answered_consultation(
+        &app,
+        &s.operator,
+        "13700001234",
+        "可在社保卡服务网点或“北京人社”APP挂失补办。",
+    )
+    .await;
     let mut state = app.state.clone();
     state.sender = Arc::new(jiesu::jobs::WebhookSender::new(url));
     assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (0, 1));
@@ -167,27 +157,44 @@ pub async fn the_outbox_hands_messages_to_the_gateway_several_at_a_time(b: Backe
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/sms", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+    let url = serve_gateway(gateway).await;
     for phone in ["13700001231", "13700001232", "13700001233"] {
-        let body = json!({ "kind": "consultation", "text": "社保卡丢失如何补办？", "requester": { "phone": phone } });
-        let r = expect(
-            app.post("/api/v1/requests", Some(&s.operator), body).await,
-            201,
-        );
-        let id = r["id"].as_str().unwrap();
-        expect(
-            app.post(
-                &format!("/api/v1/requests/{id}/answer"),
-                Some(&s.operator),
-                json!({ "answer": "可在社保卡服务网点挂失补办。" }),
-            )
-            .await,
-            200,
-        );
+        answered_consultation(&app, &s.operator, phone, "可在社保卡服务网点挂失补办。").await;
     }
     let mut state = app.state.clone();
     state.sender = Arc::new(jiesu::jobs::WebhookSender::new(url));
     assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (3, 0));
+}
+
+/// Serves `gateway` on a free loopback port; its `/sms` URL.
+async fn serve_gateway(gateway: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+    url
+}
+
+/// A consultation from `phone`, answered at intake (which puts a message in the outbox).
+async fn answered_consultation(
+    app: &crate::helpers::TestApp,
+    operator: &str,
+    phone: &str,
+    answer: &str,
+) -> Value {
+    let body = json!({ "kind": "consultation", "text": "社保卡丢失如何补办？", "requester": { "phone": phone } });
+    let r = expect(
+        app.post("/api/v1/requests", Some(operator), body).await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap();
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/answer"),
+            Some(operator),
+            json!({ "answer": answer }),
+        )
+        .await,
+        200,
+    );
+    r
 }
