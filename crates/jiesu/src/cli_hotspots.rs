@@ -222,8 +222,9 @@ fn json(problems: &[Problem], offset: i32) -> String {
     serde_json::to_string_pretty(&rows).unwrap_or_default()
 }
 
+/// The problems as CSV, after a UTF-8 BOM (Excel on a Chinese Windows then reads UTF-8).
 fn csv_out(problems: &[Problem], offset: i32) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer(jiesu::services::export::BOM.as_bytes().to_vec());
     let _ = w.write_record([
         "rank",
         "heat",

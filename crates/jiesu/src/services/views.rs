@@ -310,6 +310,40 @@ pub async fn list(
     page: i64,
     per_page: i64,
 ) -> Result<Page, AppError> {
+    let filter = list_filter(state, actor, status, unit, page.max(1), per_page.clamp(1, 200)).await?;
+    let (items, total) = list_rows(state, actor, &filter, false).await?;
+    Ok(Page {
+        items,
+        page: filter.page,
+        per_page: filter.per_page,
+        total,
+    })
+}
+
+/// The first `cap` requests of the list with these filters (the same scoping as [`list`]),
+/// newest first, every requester's phone masked whatever the role (a file travels), and
+/// how many match in all.
+pub async fn export_rows(
+    state: &AppState,
+    actor: &Actor,
+    status: Option<String>,
+    unit: Option<String>,
+    cap: i64,
+) -> Result<(Vec<RequestView>, i64), AppError> {
+    let filter = list_filter(state, actor, status, unit, 1, cap).await?;
+    list_rows(state, actor, &filter, true).await
+}
+
+/// The store's filter for a list: the unit narrowed to the actor's own for unit staff, the
+/// status checked.
+async fn list_filter(
+    state: &AppState,
+    actor: &Actor,
+    status: Option<String>,
+    unit: Option<String>,
+    page: i64,
+    per_page: i64,
+) -> Result<ListFilter, AppError> {
     let pool = state.store.reader();
     let mut unit_path = match unit.filter(|u| !u.is_empty()) {
         Some(code) => Some(
@@ -337,13 +371,24 @@ pub async fn list(
             return Err(AppError::invalid("status", "err.views.no_such_status"));
         }
     }
-    let filter = ListFilter {
+    Ok(ListFilter {
         status,
         unit_path,
-        page: page.max(1),
-        per_page: per_page.clamp(1, 200),
-    };
-    let (rows, total) = requests::list(pool, &filter).await?;
+        page,
+        per_page,
+    })
+}
+
+/// The requests of one page of `filter` as `actor` sees them (phones masked for all when
+/// `mask_phones`), and the count of all that match.
+async fn list_rows(
+    state: &AppState,
+    actor: &Actor,
+    filter: &ListFilter,
+    mask_phones: bool,
+) -> Result<(Vec<RequestView>, i64), AppError> {
+    let pool = state.store.reader();
+    let (rows, total) = requests::list(pool, filter).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut orders: HashMap<String, Vec<AssignmentRow>> = HashMap::new();
     for a in assignments::assignments_of_many(pool, &ids).await? {
@@ -351,14 +396,16 @@ pub async fn list(
     }
     let items = rows
         .iter()
-        .map(|r| summary(actor, r, orders.get(&r.id).map_or(&[][..], Vec::as_slice)))
+        .map(|r| {
+            let mut view = summary(actor, r, orders.get(&r.id).map_or(&[][..], Vec::as_slice));
+            if let Some(requester) = view.requester.as_mut().filter(|_| mask_phones) {
+                requester.phone = PhoneNumber::parse(&r.requester_phone)
+                    .map_or_else(|_| "****".into(), |p| p.masked());
+            }
+            view
+        })
         .collect();
-    Ok(Page {
-        items,
-        page: filter.page,
-        per_page: filter.per_page,
-        total,
-    })
+    Ok((items, total))
 }
 
 /// What a list shows of a request: no requester, no text.

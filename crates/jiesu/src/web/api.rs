@@ -28,6 +28,7 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         )
         .route("/me", get(me))
         .route("/requests", post(create_request).get(list_requests))
+        .route("/requests/export", get(export_requests))
         .route("/requests/{id}", get(get_request))
         .route("/requests/{id}/dispatch", post(dispatch))
         .route("/requests/{id}/answer", post(answer))
@@ -141,6 +142,54 @@ async fn list_requests(
         )
         .await?,
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportParams {
+    format: Option<String>,
+    status: Option<String>,
+    unit: Option<String>,
+    lang: Option<String>,
+}
+
+/// The request list with the list's filters as a CSV (UTF-8 with BOM) or xlsx file; at most
+/// `export::ROW_CAP` rows, said with the total in `X-Row-Cap` and `X-Total-Count`.
+async fn export_requests(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<ExportParams>,
+) -> ApiResult<axum::response::Response> {
+    use crate::services::export::{self, FileFormat};
+    let format = match p.format.as_deref().unwrap_or("csv") {
+        "csv" => FileFormat::Csv,
+        "xlsx" => FileFormat::Xlsx,
+        _ => return Err(AppError::invalid("format", "err.export.format")),
+    };
+    let lang = match p.lang.as_deref().filter(|l| !l.is_empty()) {
+        None => crate::messages::Lang::Zh,
+        Some(l) => crate::messages::Lang::parse(l)
+            .ok_or_else(|| AppError::invalid("lang", "err.export.lang"))?,
+    };
+    let status = p.status.filter(|s| !s.is_empty());
+    let file = export::requests(&s, &actor, status, p.unit, format, lang).await?;
+    let (mime, ext) = match format {
+        FileFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        FileFormat::Xlsx => (super::kpi_api::XLSX, "xlsx"),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"requests.{ext}\""),
+            ),
+            (header::HeaderName::from_static("x-row-cap"), export::ROW_CAP.to_string()),
+            (header::HeaderName::from_static("x-total-count"), file.total.to_string()),
+        ],
+        file.bytes,
+    )
+        .into_response())
 }
 
 async fn get_request(

@@ -5,10 +5,9 @@ use crate::error::{AppError, FieldError};
 use crate::services::{auth, AppState};
 use crate::web::cookies;
 use crate::web::ui::csrf;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
-use axum::Json;
 use jiesu_core::Actor;
 use serde::de::DeserializeOwned;
 
@@ -18,39 +17,40 @@ pub const SESSION_COOKIE: &str = "jiesu_session";
 /// A JSON body; bad JSON becomes a 4xx naming the field.
 pub struct ApiJson<T>(pub T);
 
-/// Pulls the field path out of serde_path_to_error's text (`assignments[0].role: unknown…`).
-fn field_of(detail: &str) -> Option<String> {
-    let rest = detail
-        .split("target type: ")
-        .nth(1)
-        .or_else(|| detail.split("as JSON: ").nth(1))
-        .unwrap_or(detail);
-    if let Some(name) = rest
-        .split("missing field `")
-        .nth(1)
-        .and_then(|s| s.split('`').next())
-    {
-        let parent = rest.split(':').next().unwrap_or("");
-        let parent = if parent.starts_with("missing field") || parent == "." {
-            ""
-        } else {
-            parent
-        };
-        return Some(if parent.is_empty() {
-            name.to_string()
-        } else {
-            format!("{parent}.{name}")
-        });
+/// The path of the field a JSON body went wrong at (`assignments[0].role`,
+/// `requester.phone`), from serde_path_to_error's path; for a missing or unknown field, the
+/// field's own name is added to its parent's path. None for an error at the top (bad syntax,
+/// a body that is not an object).
+fn field_of(err: &serde_path_to_error::Error<serde_json::Error>) -> Option<String> {
+    let parent = err.path().to_string();
+    let parent = if parent == "." { "" } else { parent.as_str() };
+    let inner = err.inner().to_string();
+    // serde names a missing or unknown field only in its message
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|p| inner.split(p).nth(1)?.split('`').next().map(str::to_string));
+    match named {
+        Some(name) if parent.is_empty() => Some(name),
+        Some(name) => Some(format!("{parent}.{name}")),
+        None => (!parent.is_empty()).then(|| parent.to_string()),
     }
-    if let Some(name) = rest
-        .split("unknown field `")
-        .nth(1)
-        .and_then(|s| s.split('`').next())
-    {
-        return Some(name.to_string());
-    }
-    let path = rest.split(": ").next()?;
-    (!path.is_empty() && path != "." && !path.contains(' ')).then(|| path.to_string())
+}
+
+/// Deserializes a JSON body, or says what is wrong with it and where.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let err = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => match de.end() {
+            Ok(()) => return Ok(v),
+            Err(e) => return Err(AppError::Malformed(e.to_string(), Vec::new())),
+        },
+        Err(err) => err,
+    };
+    let detail = err.to_string();
+    let fields = field_of(&err)
+        .map(|f| vec![FieldError::new(f, detail.clone(), detail.clone())])
+        .unwrap_or_default();
+    Err(AppError::Malformed(detail, fields))
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
@@ -72,34 +72,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 });
             }
         };
-        match Json::<T>::from_bytes(&bytes) {
-            Ok(Json(v)) => {
-                // JSON can carry control characters only as escapes (`\u0000`)
-                if bytes.windows(4).any(|w| w == b"\\u00") {
-                    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                        if let Some(field) = control_character_at(&value, String::new()) {
-                            return Err(AppError::invalid(field, "err.no_control_characters"));
-                        }
-                    }
+        let v = parse_json::<T>(&bytes)?;
+        // JSON can carry control characters only as escapes (`\u0000`)
+        if bytes.windows(4).any(|w| w == b"\\u00") {
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                if let Some(field) = control_character_at(&value, String::new()) {
+                    return Err(AppError::invalid(field, "err.no_control_characters"));
                 }
-                Ok(ApiJson(v))
             }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType),
-            Err(e @ (JsonRejection::JsonDataError(_) | JsonRejection::JsonSyntaxError(_))) => {
-                let detail = e.body_text();
-                let fields = field_of(&detail)
-                    .map(|f| vec![FieldError::new(f, detail.clone(), detail.clone())])
-                    .unwrap_or_default();
-                Err(AppError::Malformed(
-                    detail.replace(
-                        "Failed to deserialize the JSON body into the target type: ",
-                        "",
-                    ),
-                    fields,
-                ))
-            }
-            Err(e) => Err(AppError::Malformed(e.body_text(), Vec::new())),
         }
+        Ok(ApiJson(v))
     }
 }
 
@@ -262,21 +244,58 @@ impl FromRequestParts<AppState> for Auth {
 
 #[cfg(test)]
 mod tests {
-    use super::field_of;
+    use super::parse_json;
+    use crate::error::AppError;
+    use serde::Deserialize;
+
+    #[allow(dead_code)]
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        kind: Kind,
+        text: String,
+        requester: Option<Requester>,
+        assignments: Option<Vec<Order>>,
+    }
+    #[allow(dead_code)]
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Help,
+    }
+    #[allow(dead_code)]
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Requester {
+        phone: String,
+    }
+    #[allow(dead_code)]
+    #[derive(Deserialize)]
+    struct Order {
+        role: Kind,
+    }
+
+    fn field(body: &str) -> Option<String> {
+        match parse_json::<Body>(body.as_bytes()) {
+            Err(AppError::Malformed(_, fields)) => fields.first().map(|f| f.field.clone()),
+            Err(e) => panic!("{e:?}"),
+            Ok(_) => panic!("{body} parsed"),
+        }
+    }
 
     #[test]
-    fn field_paths_are_found_in_serde_messages() {
-        let t = "Failed to deserialize the JSON body into the target type: assignments[0].role: unknown variant `boss`, expected `lead` or `co` at line 1 column 50";
-        assert_eq!(field_of(t).as_deref(), Some("assignments[0].role"));
-        let t = "Failed to deserialize the JSON body into the target type: missing field `text` at line 1 column 20";
-        assert_eq!(field_of(t).as_deref(), Some("text"));
-        let t = "Failed to deserialize the JSON body into the target type: requester: missing field `phone` at line 1 column 20";
-        assert_eq!(field_of(t).as_deref(), Some("requester.phone"));
-        let t = "Failed to deserialize the JSON body into the target type: kind: invalid type: integer `3`, expected a string";
-        assert_eq!(field_of(t).as_deref(), Some("kind"));
-        let t = "Failed to parse the request body as JSON: kind: expected value at line 1 column 9";
-        assert_eq!(field_of(t).as_deref(), Some("kind"));
-        let t = "Failed to parse the request body as JSON: EOF while parsing a value at line 1 column 9";
-        assert_eq!(field_of(t), None);
+    fn field_paths_come_from_serde_path_to_error() {
+        let ok = r#"{"kind":"help","text":"t","assignments":[{"role":"help"}]}"#;
+        assert!(parse_json::<Body>(ok.as_bytes()).is_ok());
+        let t = r#"{"kind":"help","text":"t","assignments":[{"role":"boss"}]}"#;
+        assert_eq!(field(t).as_deref(), Some("assignments[0].role"));
+        assert_eq!(field(r#"{"kind":"help"}"#).as_deref(), Some("text"));
+        let t = r#"{"kind":"help","text":"t","requester":{}}"#;
+        assert_eq!(field(t).as_deref(), Some("requester.phone"));
+        let t = r#"{"kind":"help","text":"t","requester":{"phone":"1","age":3}}"#;
+        assert_eq!(field(t).as_deref(), Some("requester.age"));
+        assert_eq!(field(r#"{"kind":3,"text":"t"}"#).as_deref(), Some("kind"));
+        assert_eq!(field("[1, 2]"), None);
+        assert_eq!(field(r#"{"kind":"help","text":"t"} x"#), None);
     }
 }

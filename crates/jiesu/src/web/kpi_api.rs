@@ -41,9 +41,9 @@ fn json_body(payload: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], payload).into_response()
 }
 
-/// Renders a ranking as CSV (`code,name,response_rate,…,class,volume`).
+/// Renders a ranking as CSV (`code,name,response_rate,…,class,volume`), after a UTF-8 BOM.
 pub fn ranking_csv(r: &Ranking) -> Result<String, AppError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer(crate::services::export::BOM.as_bytes().to_vec());
     let fmt = |v: Option<f64>| v.map(|v| format!("{v:.6}")).unwrap_or_default();
     let head = [
         "code",
@@ -124,7 +124,8 @@ async fn ranking(
     }
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// The xlsx media type.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn xlsx_body(bytes: Vec<u8>, filename: &str) -> Response {
     let disposition = format!("attachment; filename=\"{filename}\"");

@@ -244,5 +244,8 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
+        // gzip or br as the client accepts; the default predicate leaves small bodies, images
+        // and event streams alone
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }

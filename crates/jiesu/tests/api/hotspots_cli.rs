@@ -66,7 +66,7 @@ fn hotspots_prints_ranked_problems_as_json_and_csv() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("rank,heat,description,place,area,from,to,requests,request_ids")
+        Some("\u{feff}rank,heat,description,place,area,from,to,requests,request_ids")
     );
     assert!(
         lines

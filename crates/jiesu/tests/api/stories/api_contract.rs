@@ -67,7 +67,7 @@ pub async fn bad_input_gets_a_clear_4xx_and_changes_nothing(b: Backend) {
             app.post("/api/v1/requests", Some(&s.operator), bad).await,
             400
         )),
-        "age"
+        "requester.age"
     );
     // Validation: phone, credit code, empty text, enterprise channel without enterprise.
     let mut bad = complaint("   ");

@@ -386,7 +386,7 @@ pub async fn a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible
         .output()
         .unwrap();
     let csv = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(csv.starts_with("code,name,response_rate,resolution_rate,satisfaction_rate,composite,rank,previous_rank,class,volume"), "{csv}");
+    assert!(csv.starts_with("\u{feff}code,name,response_rate,resolution_rate,satisfaction_rate,composite,rank,previous_rank,class,volume"), "{csv}");
     // Districts were not frozen: they include R5 (acknowledged on time, then reworked: a second,
     // unacknowledged order; one more reached callback, unresolved and unsatisfied).
     // 朝阳: 4 orders, 2 on time; 2 callbacks, 1 resolved, 1 satisfied → 100·(0.1 + 0.2 + 0.2) = 50.
