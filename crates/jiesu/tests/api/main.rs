@@ -86,6 +86,10 @@ on_both_backends!(
     // stories/input.rs (issue 16: bounded input)
     extreme_dates_months_and_numbers_are_refused_with_422_naming_the_field,
     control_characters_are_refused_naming_the_field_and_long_texts_are_limited,
+    // stories/conventions.rs (issue 17: compression, CSV BOM, exports, JSON error paths)
+    answers_are_compressed_and_csv_exports_open_in_excel,
+    request_lists_export_as_csv_and_xlsx_with_their_filters_and_scope,
+    json_errors_name_the_fields_whole_path,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
