@@ -478,6 +478,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("export.col.reply_by", "办理时限", "Reply by"),
     ("export.col.closed_at", "办结时间", "Closed at"),
     ("export.sheet", "诉求清单", "Requests"),
+    ("export.links", "导出诉求清单（至多 10000 行，电话已隐去）：", "Export requests (at most 10,000 rows, phones masked):"),
     ("export.note_sheet", "说明", "Notes"),
     ("export.note", "每次导出至多 {cap} 行；本次导出 {rows} 行，共 {total} 条符合条件（电话已隐去中间四位）", "At most {cap} rows per export; {rows} rows written of {total} matching (phones masked)"),
     ("err.export.format", "format 须为 csv 或 xlsx", "format must be csv or xlsx"),

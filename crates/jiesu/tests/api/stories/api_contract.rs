@@ -324,6 +324,8 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/me", "get"),
         ("/requests", "post"),
         ("/requests", "get"),
+        // issue 17: exports
+        ("/requests/export", "get"),
         ("/requests/{id}", "get"),
         ("/requests/{id}/dispatch", "post"),
         ("/requests/{id}/answer", "post"),

@@ -26,16 +26,18 @@ async fn seeded(app: &TestApp, op: &str, disp: &str, phone: &str, unit: Option<&
     }
 }
 
-/// GETs `path` with `token` and these extra headers: status, headers, raw body.
+/// GETs `path` with `token` (none when empty) and these extra headers: status, headers, raw
+/// body.
 async fn raw(
     app: &TestApp,
     path: &str,
     token: &str,
     headers: &[(&str, &str)],
 ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-    let mut req = reqwest::Client::new()
-        .get(format!("{}{path}", app.base))
-        .bearer_auth(token);
+    let mut req = reqwest::Client::new().get(format!("{}{path}", app.base));
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -75,11 +77,11 @@ pub async fn answers_are_compressed_and_csv_exports_open_in_excel(b: Backend) {
     let (_, h, body) = raw(&app, "/api/v1/requests", &s.dispatcher, &[]).await;
     assert!(h.get("content-encoding").is_none());
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap(), list);
-    let (status, h, body) = raw(&app, "/ui/login", "-", &gz).await;
+    let (status, h, body) = raw(&app, "/ui/login", "", &gz).await;
     assert_eq!(status, 200);
     assert_eq!(h["content-encoding"], "gzip");
     assert!(String::from_utf8(gunzip(&body)).unwrap().contains("<form"));
-    let (_, h, _) = raw(&app, "/ui/login", "-", &[("accept-encoding", "br")]).await;
+    let (_, h, _) = raw(&app, "/ui/login", "", &[("accept-encoding", "br")]).await;
     assert_eq!(h["content-encoding"], "br");
 
     // Every CSV the server writes begins with a BOM, compressed or not.
@@ -163,6 +165,24 @@ pub async fn request_lists_export_as_csv_and_xlsx_with_their_filters_and_scope(b
     assert!(phones.iter().all(|p| p.contains("****")), "{phones:?}");
     let note = wb.worksheet_range("Notes").unwrap();
     assert!(note.get_value((0, 0)).unwrap().to_string().contains("10000"));
+
+    // The dispatcher's and the units' pages link to it in their language, and the link
+    // works with the page's session cookie.
+    for (token, page) in [(&s.dispatcher, "/ui/dispatch"), (&s.wangjing, "/ui/unit")] {
+        let cookie = format!("jiesu_session={token}");
+        let (status, _, body) = raw(&app, page, "", &[("cookie", &cookie)]).await;
+        let html = String::from_utf8(body).unwrap();
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            html.contains("/api/v1/requests/export?format=csv&amp;lang=zh")
+                && html.contains("/api/v1/requests/export?format=xlsx&amp;lang=zh"),
+            "{page}: {html}"
+        );
+        let link = "/api/v1/requests/export?format=csv&lang=zh";
+        let (status, _, body) = raw(&app, link, "", &[("cookie", &cookie)]).await;
+        assert_eq!(status, 200);
+        assert!(!csv_lines(&body).is_empty());
+    }
 
     // Bad parameters name themselves.
     let field = |v: serde_json::Value| v["error"]["fields"][0]["field"].clone();
