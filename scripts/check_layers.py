@@ -34,7 +34,7 @@ FLOORS = {
     "jobs": {"jobs"},
     "web": {"web"},
     "tools": {"sim"},
-    "top": {"", "main", "cli_text", "cli_sim", "cli_hotspots"},
+    "top": {"", "main", "cli_text", "cli_sim", "cli_hotspots", "cli_args", "cli_progress"},
 }
 MAY_USE = {
     "base": {"base"},

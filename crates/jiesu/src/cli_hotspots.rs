@@ -17,9 +17,9 @@ pub struct HotspotsArgs {
     /// How many problems to print.
     #[arg(long, default_value_t = 10)]
     top: usize,
-    /// json or csv.
-    #[arg(long, default_value = "json")]
-    format: String,
+    /// The output.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
     /// Id column (default: id, or 留言编号).
     #[arg(long)]
     id_column: Option<String>,
@@ -46,10 +46,19 @@ pub struct HotspotsArgs {
     utc_offset_hours: i32,
 }
 
+/// `--format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// JSON.
+    Json,
+    /// CSV (UTF-8 with a BOM).
+    Csv,
+}
+
 /// Bad input: what and where, for the terminal.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct InputError(String);
+pub struct InputError(pub String);
 
 struct Columns {
     id: usize,
@@ -63,18 +72,12 @@ struct Columns {
 
 /// Runs the command, printing to standard output.
 pub fn run(args: &HotspotsArgs) -> Result<(), InputError> {
-    if !matches!(args.format.as_str(), "json" | "csv") {
-        return Err(InputError(format!(
-            "unknown --format {}: json or csv",
-            args.format
-        )));
-    }
     let offset = args.utc_offset_hours * 60;
     let records = read(&args.input, args, offset)?;
     let problems = mine(records, &HotspotConfig::default(), args.top);
-    let out = match args.format.as_str() {
-        "json" => json(&problems, offset),
-        _ => csv_out(&problems, offset),
+    let out = match args.format {
+        Format::Json => json(&problems, offset),
+        Format::Csv => csv_out(&problems, offset),
     };
     // a closed pipe (`| head`) is not an error worth a panic
     let _ = writeln!(std::io::stdout().lock(), "{out}");

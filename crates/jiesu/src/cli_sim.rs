@@ -30,11 +30,12 @@ impl jiesu::store::outbox::Sender for SimSender {
 /// The options of both commands.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SimArgs {
-    /// Days to simulate (default 30; `demo`: from the first of last month to yesterday).
-    #[arg(long)]
+    /// Days to simulate, 1–3660 (default 30; `demo`: from the first of last month to
+    /// yesterday).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3660))]
     pub days: Option<u32>,
-    /// Requests per day (weekdays; weekends bring three quarters).
-    #[arg(long, default_value_t = 300)]
+    /// Requests per day, 1–200000 (weekdays; weekends bring three quarters).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=200_000))]
     pub per_day: u32,
     /// Seed: the same seed gives the same city.
     #[arg(long, default_value_t = 1)]
@@ -56,11 +57,6 @@ fn today(config: &Config) -> NaiveDate {
 /// Runs the simulation into the configured database, printing a line per simulated day.
 pub async fn simulate(mut config: Config, args: SimArgs) -> anyhow::Result<Summary> {
     let days = args.days.unwrap_or(30);
-    anyhow::ensure!((1..=3660).contains(&days), "--days must be 1–3660");
-    anyhow::ensure!(
-        (1..=200_000).contains(&args.per_day),
-        "--per-day must be 1–200000"
-    );
     // Simulated data can be recreated from its seed, so SQLite commits need not survive
     // a power cut (an OS crash-safe WAL is kept).
     config.sqlite_synchronous = "NORMAL".into();

@@ -123,6 +123,203 @@ pub struct Config {
     pub shutdown_grace: Duration,
 }
 
+/// Every environment variable Jiesu reads: (name, default, meaning). `jiesu serve --help`
+/// lists them; a test keeps every `JIESU_` name in the sources in here.
+pub const ENV_VARS: &[(&str, &str, &str)] = &[
+    (
+        "JIESU_ADDR",
+        "127.0.0.1:8080",
+        "address to listen on (also --addr)",
+    ),
+    (
+        "JIESU_DATA_DIR",
+        "./jiesu-data",
+        "data folder: SQLite file, derived indexes, model, audit key (also --data-dir)",
+    ),
+    (
+        "JIESU_DATABASE_URL",
+        "SQLite in the data folder",
+        "postgres://… for PostgreSQL, or sqlite:…",
+    ),
+    (
+        "JIESU_ADMIN_PASSWORD",
+        "generated, printed once",
+        "the password of admin at first start",
+    ),
+    (
+        "JIESU_JURISDICTION",
+        "110000",
+        "division code of the city this node serves",
+    ),
+    (
+        "JIESU_UTC_OFFSET_HOURS",
+        "8",
+        "the city's offset from UTC; local days decide numbers and working days",
+    ),
+    (
+        "JIESU_SQLITE_SYNCHRONOUS",
+        "FULL",
+        "FULL (a commit survives power loss) or NORMAL",
+    ),
+    (
+        "JIESU_WEBHOOK_URL",
+        "unset: the log sender",
+        "deliver requester messages by HTTP POST there",
+    ),
+    (
+        "JIESU_SWEEP_SECONDS",
+        "30",
+        "how often the deadline and outbox jobs run (0: off)",
+    ),
+    (
+        "JIESU_PRE_BREACH_PERCENT",
+        "20",
+        "warn an order when less than this share of its reply time is left",
+    ),
+    (
+        "JIESU_MAX_UNREACHABLE",
+        "3",
+        "unreachable callback attempts before a request closes as unreachable",
+    ),
+    ("JIESU_SESSION_HOURS", "12", "how long a login lasts"),
+    (
+        "JIESU_SESSION_IDLE_MINUTES",
+        "30",
+        "a session unused this long ends (0: no idle timeout)",
+    ),
+    (
+        "JIESU_MODEL_DIR",
+        "<data dir>/model",
+        "the trained classifier (jiesu text train --out)",
+    ),
+    (
+        "JIESU_SEARCH_REFRESH_MS",
+        "1000",
+        "how often the search index catches up with the event log (0: off)",
+    ),
+    (
+        "JIESU_AUDIT_KEY",
+        "unset",
+        "the key (32+ characters) sealing the event chain's checkpoints",
+    ),
+    (
+        "JIESU_AUDIT_KEY_FILE",
+        "<data dir>/audit.key",
+        "a file holding that key (created at first start)",
+    ),
+    (
+        "JIESU_AUDIT_CHECKPOINT_SECONDS",
+        "60",
+        "how often the chain's head is sealed (0: off)",
+    ),
+    (
+        "JIESU_PRIVACY_RETENTION_DAYS",
+        "1095",
+        "requesters' names and phones are removed this long after closing (30-36500)",
+    ),
+    (
+        "JIESU_OUTBOX_MAX_ATTEMPTS",
+        "10",
+        "delivery attempts before a message is marked failed",
+    ),
+    (
+        "JIESU_TRUSTED_PROXIES",
+        "none",
+        "comma-separated reverse proxies whose X-Forwarded-For is read",
+    ),
+    (
+        "JIESU_RATE_TRACK",
+        "20/60",
+        "per-address limit of the portal's tracking form (N/SECONDS or off)",
+    ),
+    (
+        "JIESU_RATE_PORTAL",
+        "10/3600",
+        "per-address limit of portal submissions (N/SECONDS or off)",
+    ),
+    (
+        "JIESU_RATE_LOGIN",
+        "30/60",
+        "per-address limit of logins (N/SECONDS or off)",
+    ),
+    (
+        "JIESU_RATE_SUGGEST",
+        "600/60",
+        "per-address limit of intake suggestions (N/SECONDS or off)",
+    ),
+    (
+        "JIESU_TRACK_MAX_ATTEMPTS",
+        "10",
+        "tracking attempts per request number per window",
+    ),
+    (
+        "JIESU_TRACK_WINDOW_SECONDS",
+        "900",
+        "the window of JIESU_TRACK_MAX_ATTEMPTS",
+    ),
+    (
+        "JIESU_PORTAL_BODY_LIMIT",
+        "262144",
+        "the largest portal form accepted, in bytes",
+    ),
+    (
+        "JIESU_LOGIN_HASHERS",
+        "the CPU count",
+        "password checks run at once (~19 MiB each)",
+    ),
+    (
+        "JIESU_LOGIN_QUEUE",
+        "32",
+        "logins that may wait for a password check; more get 503",
+    ),
+    (
+        "JIESU_SECURE_COOKIES",
+        "auto",
+        "1: Secure __Host- cookies, 0: never, auto: when a trusted proxy says https",
+    ),
+    (
+        "JIESU_HEADER_TIMEOUT_SECS",
+        "10",
+        "a connection must send a whole request head within this",
+    ),
+    (
+        "JIESU_BODY_TIMEOUT_SECS",
+        "10",
+        "a request body that sends nothing this long gets 408",
+    ),
+    (
+        "JIESU_REQUEST_TIMEOUT_SECS",
+        "30",
+        "a request not answered within this gets 503 timeout",
+    ),
+    ("JIESU_MAX_CONNECTIONS", "1024", "open connections at most"),
+    (
+        "JIESU_SHUTDOWN_GRACE_SECS",
+        "10",
+        "how long requests in flight may finish after SIGTERM",
+    ),
+    (
+        "JIESU_LOG",
+        "info,sqlx=warn",
+        "log filter (tracing EnvFilter syntax)",
+    ),
+    (
+        "JIESU_DEMO_PASSWORD",
+        "jiesu-demo",
+        "jiesu demo only: the demo users' password",
+    ),
+];
+
+/// The environment variables as a help text: one line each, name, default and meaning.
+pub fn env_help() -> String {
+    let width = ENV_VARS.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
+    let mut out = String::from("Environment variables (default in brackets):\n");
+    for (name, default, meaning) in ENV_VARS {
+        out.push_str(&format!("  {name:<width$}  {meaning} [{default}]\n"));
+    }
+    out
+}
+
 /// A per-client rate: `count` requests per `per`, at most `count` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -161,9 +358,15 @@ fn rate(name: &str, default: &str) -> anyhow::Result<Option<RateLimit>> {
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
     match std::env::var(name) {
-        Ok(v) if !v.is_empty() => v
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{name}={v} is not valid")),
+        Ok(v) if !v.is_empty() => v.parse().map_err(|_| {
+            let want = match std::any::type_name::<T>() {
+                "u64" | "usize" => "a whole number, 0 or more",
+                "i32" | "i64" => "a whole number",
+                t if t.ends_with("SocketAddr") => "an address such as 127.0.0.1:8080",
+                _ => "see jiesu serve --help",
+            };
+            anyhow::anyhow!("{name}={v} is not valid: give {want}")
+        }),
         _ => Ok(default),
     }
 }
@@ -274,5 +477,39 @@ impl Config {
             .checked_mul(3600)
             .and_then(chrono::FixedOffset::east_opt)
             .unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ENV_VARS;
+
+    /// Every `JIESU_` name in the sources is in `ENV_VARS` (so `serve --help` lists it), once.
+    #[test]
+    fn every_environment_variable_is_listed() {
+        let listed: std::collections::HashSet<&str> = ENV_VARS.iter().map(|v| v.0).collect();
+        assert_eq!(listed.len(), ENV_VARS.len(), "a name listed twice");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let (mut stack, mut missing) = (vec![root], Vec::new());
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let src = std::fs::read_to_string(&path).unwrap_or_default();
+                for (at, _) in src.match_indices("JIESU_") {
+                    let name: String = src[at..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                        .collect();
+                    if name != "JIESU_" && !listed.contains(name.as_str()) {
+                        missing.push(format!("{}: {name}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in config::ENV_VARS: {missing:?}");
     }
 }

@@ -1,11 +1,13 @@
 //! The `jiesu` command: serve the platform, manage users, verify the audit chain.
 
+mod cli_args;
 mod cli_hotspots;
 mod cli_sim;
 mod cli_text;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use cli_args::{usage, LevelArg, RankingFormat, RoleArg, Usage};
 use jiesu::clock::SystemClock;
 use jiesu::config::Config;
 use jiesu::services::accounts::{self, By, Change};
@@ -14,6 +16,7 @@ use jiesu_core::Role;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 /// mimalloc: the server allocates on many threads at once (two async workers, the SQLite
@@ -116,9 +119,9 @@ enum UserCommand {
     Add {
         #[arg(long)]
         username: String,
-        /// admin, operator, dispatcher, callback_agent, supervisor, unit_handler, unit_manager.
+        /// The role.
         #[arg(long)]
-        role: String,
+        role: RoleArg,
         /// Unit code, for unit_handler and unit_manager.
         #[arg(long)]
         unit: Option<String>,
@@ -157,7 +160,7 @@ fn password_arg(password: Option<String>, stdin: bool) -> anyhow::Result<String>
             std::io::stdin().read_to_string(&mut s)?;
             Ok(s.trim_end_matches(['\r', '\n']).to_string())
         }
-        (None, false) => anyhow::bail!("give --password or --password-stdin"),
+        (None, false) => usage("give --password or --password-stdin"),
     }
 }
 
@@ -168,12 +171,12 @@ enum KpiCommand {
         /// `YYYY-MM`.
         #[arg(long)]
         month: String,
-        /// subdistrict, district, department or company.
-        #[arg(long, default_value = "subdistrict")]
-        level: String,
-        /// json, csv or xlsx (xlsx needs --out).
-        #[arg(long, default_value = "json")]
-        format: String,
+        /// The units ranked.
+        #[arg(long, value_enum, default_value = "subdistrict")]
+        level: LevelArg,
+        /// The output (xlsx needs --out).
+        #[arg(long, value_enum, default_value = "json")]
+        format: RankingFormat,
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -212,15 +215,17 @@ enum AuditCommand {
 }
 
 fn config(cli: &Cli) -> anyhow::Result<Config> {
-    let mut config = Config::from_env()?;
+    let mut config = Config::from_env().map_err(|e| Usage(format!("{e:#}")))?;
     if let Some(d) = &cli.data_dir {
         config.data_dir = d.clone();
     }
     Ok(config)
 }
 
+/// Exit codes: 0 done, 1 failed (or problems found), 2 a bad value on the command line or in
+/// the environment (clap's own usage errors exit 2 as well).
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("JIESU_LOG")
@@ -228,7 +233,20 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    // `serve --help` lists every environment variable
+    let command =
+        Cli::command().mut_subcommand("serve", |c| c.after_long_help(jiesu::config::env_help()));
+    let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(if e.is::<Usage>() { 2 } else { 1 })
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = config(&cli)?;
     match cli.command {
         Command::Serve { addr } => {
@@ -255,13 +273,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Privacy { command } => privacy(config, command).await,
         Command::Text { command } => cli_text::run(config, command).await,
-        Command::Hotspots(args) => {
-            if let Err(e) = cli_hotspots::run(&args) {
-                eprintln!("error: {e}");
-                std::process::exit(2);
-            }
-            Ok(())
-        }
+        Command::Hotspots(args) => cli_hotspots::run(&args).map_err(|e| Usage(e.0).into()),
         Command::Kpi {
             command:
                 KpiCommand::Ranking {
@@ -271,25 +283,26 @@ async fn main() -> anyhow::Result<()> {
                     out,
                 },
         } => {
+            if format == RankingFormat::Xlsx && out.is_none() {
+                return usage("--format xlsx needs --out FILE");
+            }
+            let month = kpi::Month::parse(&month).map_err(|e| cli_error(e.into()))?;
             let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
-            let (month, level) = (
-                kpi::Month::parse(&month).map_err(|e| cli_error(e.into()))?,
-                kpi::Level::parse(&level).map_err(|e| cli_error(e.into()))?,
-            );
+            let level = level.0;
             let payload = kpi::ranking_json(&state, month, level)
                 .await
                 .map_err(cli_error)?;
-            let bytes = match format.as_str() {
-                "json" => payload.into_bytes(),
-                "csv" => jiesu::web::kpi_api::ranking_csv(&serde_json::from_str(&payload)?)
-                    .map_err(cli_error)?
-                    .into_bytes(),
-                "xlsx" if out.is_some() => {
+            let bytes = match format {
+                RankingFormat::Json => payload.into_bytes(),
+                RankingFormat::Csv => {
+                    jiesu::web::kpi_api::ranking_csv(&serde_json::from_str(&payload)?)
+                        .map_err(cli_error)?
+                        .into_bytes()
+                }
+                RankingFormat::Xlsx => {
                     jiesu::services::report::ranking_xlsx(&serde_json::from_str(&payload)?)
                         .map_err(cli_error)?
                 }
-                "xlsx" => anyhow::bail!("--format xlsx needs --out FILE"),
-                other => anyhow::bail!("unknown format {other}: json, csv or xlsx"),
             };
             state.store.close().await;
             match out {
@@ -412,16 +425,7 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
             password,
             password_stdin,
         } => {
-            let role = Role::parse(&role).with_context(|| {
-                format!(
-                    "unknown role {role}; one of: {}",
-                    Role::ALL
-                        .iter()
-                        .map(|r| r.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?;
+            let role = role.0;
             let password = password_arg(password, password_stdin)?;
             let id = accounts::create_user_by(
                 &state,
@@ -484,17 +488,24 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An error for the terminal: the message and each bad field, in English.
+/// An error for the terminal: the message and each bad field, in English; bad input is a
+/// usage error (exit 2).
 fn cli_error(e: jiesu::error::AppError) -> anyhow::Error {
     let fields: Vec<String> = e
         .fields()
         .iter()
         .map(|f| format!("{}: {}", f.field, f.message_en))
         .collect();
-    if fields.is_empty() {
-        anyhow::anyhow!("{}", e.message(true))
+    let message = if fields.is_empty() {
+        e.message(true)
     } else {
-        anyhow::anyhow!("{} ({})", e.message(true), fields.join("; "))
+        format!("{} ({})", e.message(true), fields.join("; "))
+    };
+    match e {
+        jiesu::error::AppError::Invalid(_) | jiesu::error::AppError::Malformed(..) => {
+            Usage(message).into()
+        }
+        _ => anyhow::anyhow!(message),
     }
 }
 

@@ -87,7 +87,9 @@ fn label(key: &str, lang: Lang) -> &'static str {
 }
 
 fn local(t: chrono::DateTime<chrono::Utc>, offset: chrono::FixedOffset) -> String {
-    t.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 fn cells(v: &RequestView, lang: Lang, offset: chrono::FixedOffset) -> Vec<String> {
@@ -137,9 +139,7 @@ fn xlsx_bytes(
     lang: Lang,
 ) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
-    let ws = wb
-        .add_worksheet()
-        .set_name(label("export.sheet", lang))?;
+    let ws = wb.add_worksheet().set_name(label("export.sheet", lang))?;
     let bold = Format::new().set_bold();
     for (c, h) in head.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
@@ -151,7 +151,9 @@ fn xlsx_bytes(
             ws.write_string(i as u32 + 1, c as u16, v)?;
         }
     }
-    let note = wb.add_worksheet().set_name(label("export.note_sheet", lang))?;
+    let note = wb
+        .add_worksheet()
+        .set_name(label("export.note_sheet", lang))?;
     let (zh, en) = messages::pair(
         "export.note",
         &[

@@ -310,7 +310,15 @@ pub async fn list(
     page: i64,
     per_page: i64,
 ) -> Result<Page, AppError> {
-    let filter = list_filter(state, actor, status, unit, page.max(1), per_page.clamp(1, 200)).await?;
+    let filter = list_filter(
+        state,
+        actor,
+        status,
+        unit,
+        page.max(1),
+        per_page.clamp(1, 200),
+    )
+    .await?;
     let (items, total) = list_rows(state, actor, &filter, false).await?;
     Ok(Page {
         items,

@@ -184,8 +184,14 @@ async fn export_requests(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"requests.{ext}\""),
             ),
-            (header::HeaderName::from_static("x-row-cap"), export::ROW_CAP.to_string()),
-            (header::HeaderName::from_static("x-total-count"), file.total.to_string()),
+            (
+                header::HeaderName::from_static("x-row-cap"),
+                export::ROW_CAP.to_string(),
+            ),
+            (
+                header::HeaderName::from_static("x-total-count"),
+                file.total.to_string(),
+            ),
         ],
         file.bytes,
     )

@@ -121,6 +121,7 @@ ui_on_both_backends!(
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
 );
 
+mod cli_conventions;
 mod hotspots_cli;
 mod schema_parity;
 mod serving;

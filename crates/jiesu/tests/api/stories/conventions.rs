@@ -57,15 +57,31 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 /// The data lines of a CSV export (after the header), checking its BOM.
 fn csv_lines(body: &[u8]) -> Vec<String> {
     let text = String::from_utf8(body.to_vec()).expect("UTF-8");
-    let text = text.strip_prefix('\u{feff}').expect("a CSV begins with a BOM");
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a CSV begins with a BOM");
     text.lines().skip(1).map(str::to_string).collect()
 }
 
 pub async fn answers_are_compressed_and_csv_exports_open_in_excel(b: Backend) {
     let app = app!(b);
     let s = staff(&app).await;
-    seeded(&app, &s.operator, &s.dispatcher, "13812345678", Some(WANGJING)).await;
-    seeded(&app, &s.operator, &s.dispatcher, "13900001111", Some(YOUANMEN)).await;
+    seeded(
+        &app,
+        &s.operator,
+        &s.dispatcher,
+        "13812345678",
+        Some(WANGJING),
+    )
+    .await;
+    seeded(
+        &app,
+        &s.operator,
+        &s.dispatcher,
+        "13900001111",
+        Some(YOUANMEN),
+    )
+    .await;
 
     // JSON and pages come gzip- or br-encoded when the client accepts it, plain otherwise.
     let gz = [("accept-encoding", "gzip")];
@@ -76,7 +92,10 @@ pub async fn answers_are_compressed_and_csv_exports_open_in_excel(b: Backend) {
     assert_eq!(list["total"], 2);
     let (_, h, body) = raw(&app, "/api/v1/requests", &s.dispatcher, &[]).await;
     assert!(h.get("content-encoding").is_none());
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap(), list);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+        list
+    );
     let (status, h, body) = raw(&app, "/ui/login", "", &gz).await;
     assert_eq!(status, 200);
     assert_eq!(h["content-encoding"], "gzip");
@@ -103,8 +122,22 @@ pub async fn answers_are_compressed_and_csv_exports_open_in_excel(b: Backend) {
 pub async fn request_lists_export_as_csv_and_xlsx_with_their_filters_and_scope(b: Backend) {
     let app = app!(b);
     let s = staff(&app).await;
-    seeded(&app, &s.operator, &s.dispatcher, "13812345678", Some(WANGJING)).await;
-    seeded(&app, &s.operator, &s.dispatcher, "13900001111", Some(YOUANMEN)).await;
+    seeded(
+        &app,
+        &s.operator,
+        &s.dispatcher,
+        "13812345678",
+        Some(WANGJING),
+    )
+    .await;
+    seeded(
+        &app,
+        &s.operator,
+        &s.dispatcher,
+        "13900001111",
+        Some(YOUANMEN),
+    )
+    .await;
     seeded(&app, &s.operator, &s.dispatcher, "13700002222", None).await;
     let export = |token: &str, query: &str| {
         let (token, path) = (token.to_string(), format!("/api/v1/requests/export{query}"));
@@ -119,7 +152,10 @@ pub async fn request_lists_export_as_csv_and_xlsx_with_their_filters_and_scope(b
     assert_eq!(h["x-row-cap"], "10000");
     assert_eq!(h["x-total-count"], "3");
     let text = String::from_utf8(body.clone()).unwrap();
-    assert!(text.starts_with("\u{feff}诉求编号,受理时间,诉求类型"), "{text}");
+    assert!(
+        text.starts_with("\u{feff}诉求编号,受理时间,诉求类型"),
+        "{text}"
+    );
     assert_eq!(csv_lines(&body).len(), 3);
     // The list's filters: status and unit.
     let (_, h, body) = export(&s.dispatcher, "?status=dispatched").await;
@@ -133,7 +169,10 @@ pub async fn request_lists_export_as_csv_and_xlsx_with_their_filters_and_scope(b
     // Phones are masked even for the role that sees them in full on screen.
     let (_, _, body) = export(&s.agent, "").await;
     let text = String::from_utf8(body).unwrap();
-    assert!(text.contains("138****5678") && text.contains("139****1111"), "{text}");
+    assert!(
+        text.contains("138****5678") && text.contains("139****1111"),
+        "{text}"
+    );
     for phone in ["13812345678", "13900001111", "13700002222"] {
         assert!(!text.contains(phone), "{phone} in {text}");
     }
@@ -142,7 +181,10 @@ pub async fn request_lists_export_as_csv_and_xlsx_with_their_filters_and_scope(b
     let (_, h, body) = export(&s.wangjing, "?lang=en").await;
     assert_eq!(h["x-total-count"], "1");
     let text = String::from_utf8(body.clone()).unwrap();
-    assert!(text.starts_with("\u{feff}Number,Received at,Kind"), "{text}");
+    assert!(
+        text.starts_with("\u{feff}Number,Received at,Kind"),
+        "{text}"
+    );
     assert_eq!(csv_lines(&body).len(), 1);
     assert!(!text.contains("139****1111"));
     let (status, _, _) = export(&s.wangjing, &format!("?unit={YOUANMEN}")).await;
@@ -151,7 +193,10 @@ pub async fn request_lists_export_as_csv_and_xlsx_with_their_filters_and_scope(b
     // xlsx: the same rows in a workbook, with a note of the cap.
     let (status, h, body) = export(&s.dispatcher, "?format=xlsx&status=dispatched&lang=en").await;
     assert_eq!(status, 200);
-    assert!(h["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    assert!(h["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
     use calamine::Reader;
     let mut wb = calamine::Xlsx::new(std::io::Cursor::new(body)).expect("a valid xlsx");
     assert_eq!(wb.sheet_names(), ["Requests", "Notes"]);
@@ -164,7 +209,11 @@ pub async fn request_lists_export_as_csv_and_xlsx_with_their_filters_and_scope(b
         .collect();
     assert!(phones.iter().all(|p| p.contains("****")), "{phones:?}");
     let note = wb.worksheet_range("Notes").unwrap();
-    assert!(note.get_value((0, 0)).unwrap().to_string().contains("10000"));
+    assert!(note
+        .get_value((0, 0))
+        .unwrap()
+        .to_string()
+        .contains("10000"));
 
     // The dispatcher's and the units' pages link to it in their language, and the link
     // works with the page's session cookie.
@@ -213,14 +262,17 @@ pub async fn json_errors_name_the_fields_whole_path(b: Backend) {
     let field = |v: serde_json::Value| v["error"]["fields"][0]["field"].clone();
     let mut bad = complaint("x");
     bad["requester"]["age"] = json!(30);
-    let v = expect(app.post("/api/v1/requests", Some(&s.operator), bad).await, 400);
+    let v = expect(
+        app.post("/api/v1/requests", Some(&s.operator), bad).await,
+        400,
+    );
     assert_eq!(field(v), "requester.age");
     let mut bad = complaint("x");
-    bad["requester"]
-        .as_object_mut()
-        .unwrap()
-        .remove("phone");
-    let v = expect(app.post("/api/v1/requests", Some(&s.operator), bad).await, 400);
+    bad["requester"].as_object_mut().unwrap().remove("phone");
+    let v = expect(
+        app.post("/api/v1/requests", Some(&s.operator), bad).await,
+        400,
+    );
     assert_eq!(field(v), "requester.phone");
     let v = expect(
         app.post("/api/v1/requests", Some(&s.operator), complaint("x"))

@@ -1,0 +1,89 @@
+//! The command line's conventions: `serve --help` lists every environment variable, closed
+//! choices are listed, and every bad value (flag or environment) exits with 2 and says why.
+
+use std::process::{Command, Output};
+
+fn jiesu(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_jiesu"))
+        .args(args)
+        .env("JIESU_DATA_DIR", dir.path())
+        .env("JIESU_LOG", "warn")
+        .env_remove("JIESU_DATABASE_URL")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn serve_help_lists_every_environment_variable_with_its_default() {
+    let out = jiesu(&["serve", "--help"], &[]);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for (name, default, _) in jiesu::config::ENV_VARS {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} not in serve --help:\n{help}"));
+        assert!(line.ends_with(&format!("[{default}]")), "{line}");
+    }
+}
+
+#[test]
+fn closed_choices_are_listed_and_bad_values_exit_with_2() {
+    let help = String::from_utf8(jiesu(&["user", "add", "--help"], &[]).stdout).unwrap();
+    assert!(
+        help.contains("unit_manager") && help.contains("callback_agent"),
+        "{help}"
+    );
+    let help = String::from_utf8(jiesu(&["kpi", "ranking", "--help"], &[]).stdout).unwrap();
+    assert!(
+        help.contains("subdistrict") && help.contains("xlsx"),
+        "{help}"
+    );
+
+    let bad: [(&[&str], &[(&str, &str)], &str); 7] = [
+        (
+            &["kpi", "ranking", "--month", "2026-11", "--format", "pdf"],
+            &[],
+            "--format",
+        ),
+        (
+            &["kpi", "ranking", "--month", "2026-11", "--level", "city"],
+            &[],
+            "--level",
+        ),
+        (&["kpi", "ranking", "--month", "2026-13"], &[], "month"),
+        (
+            &["kpi", "ranking", "--month", "2026-11", "--format", "xlsx"],
+            &[],
+            "--out",
+        ),
+        (
+            &["user", "add", "--username", "x", "--role", "boss"],
+            &[],
+            "--role",
+        ),
+        (
+            &["reindex"],
+            &[("JIESU_SWEEP_SECONDS", "soon")],
+            "JIESU_SWEEP_SECONDS=soon",
+        ),
+        (
+            &["serve"],
+            &[("JIESU_SECURE_COOKIES", "maybe")],
+            "JIESU_SECURE_COOKIES",
+        ),
+    ];
+    for (args, env, says) in bad {
+        let out = jiesu(args, env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {err}");
+        assert!(err.contains(says), "{args:?} {env:?}: {err}");
+    }
+    // A bad address for serve, read by clap from JIESU_ADDR (it names the flag).
+    let out = jiesu(&["serve"], &[("JIESU_ADDR", "here")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'here'") && err.contains("--addr"), "{err}");
+}
