@@ -3,6 +3,9 @@
 
 use std::process::{Command, Output};
 
+/// A command line, its environment, and what its error must say.
+type BadCall<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 fn jiesu(args: &[&str], env: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_jiesu"))
@@ -42,7 +45,7 @@ fn closed_choices_are_listed_and_bad_values_exit_with_2() {
         "{help}"
     );
 
-    let bad: [(&[&str], &[(&str, &str)], &str); 7] = [
+    let bad: [BadCall; 7] = [
         (
             &["kpi", "ranking", "--month", "2026-11", "--format", "pdf"],
             &[],
