@@ -5,7 +5,8 @@
 
 use crate::config::Config;
 use axum::extract::ConnectInfo;
-use axum::http::{header, Extensions, HeaderMap, HeaderValue};
+use axum::http::{Extensions, HeaderMap, HeaderValue};
+use axum_extra::extract::cookie::CookieJar;
 use std::net::SocketAddr;
 
 /// Whether this request reached us over HTTPS, as far as we may believe it.
@@ -39,16 +40,17 @@ pub fn name(base: &str, https: bool) -> String {
     }
 }
 
+/// The value of the cookie named `name` exactly, when the request carries it not empty.
+pub fn value(headers: &HeaderMap, name: &str) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// The value of cookie `base` under the name it has on this connection.
-pub fn read<'a>(headers: &'a HeaderMap, base: &str, https: bool) -> Option<&'a str> {
-    let name = name(base, https);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(name.as_str())?.strip_prefix('='))
-        .find(|v| !v.is_empty())
+pub fn read(headers: &HeaderMap, base: &str, https: bool) -> Option<String> {
+    value(headers, &name(base, https))
 }
 
 /// A `Set-Cookie` value: `attrs` such as `HttpOnly; SameSite=Lax; Max-Age=60`; `Path=/` always,
@@ -62,6 +64,7 @@ pub fn set(base: &str, value: &str, https: bool, attrs: &str) -> Option<HeaderVa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     fn config(trusted: &str, secure: Option<bool>) -> Config {
         let mut c = Config::from_env().unwrap();
@@ -103,7 +106,14 @@ mod tests {
             header::COOKIE,
             "jiesu_session=a; __Host-jiesu_session=b".parse().unwrap(),
         );
-        assert_eq!(read(&h, "jiesu_session", true), Some("b"));
-        assert_eq!(read(&h, "jiesu_session", false), Some("a"));
+        assert_eq!(read(&h, "jiesu_session", true).as_deref(), Some("b"));
+        assert_eq!(read(&h, "jiesu_session", false).as_deref(), Some("a"));
+        // one header or several, spaces or none
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, "a=1;jiesu_lang=en".parse().unwrap());
+        h.append(header::COOKIE, "jiesu_session=".parse().unwrap());
+        assert_eq!(value(&h, "jiesu_lang").as_deref(), Some("en"));
+        assert_eq!(read(&h, "jiesu_session", false), None, "empty is absent");
+        assert_eq!(value(&h, "jiesu"), None, "a prefix is not a name");
     }
 }

@@ -203,7 +203,7 @@ pub fn token_of(parts: &Parts, state: &AppState) -> Option<(String, bool)> {
             .map(|t| (t.trim().to_string(), false));
     }
     let https = cookies::is_https(&parts.headers, &parts.extensions, &state.config);
-    cookies::read(&parts.headers, SESSION_COOKIE, https).map(|t| (t.to_string(), true))
+    cookies::read(&parts.headers, SESSION_COOKIE, https).map(|t| (t, true))
 }
 
 /// The session token of a request that may act with it: a bearer token always; the session

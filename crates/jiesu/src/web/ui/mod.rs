@@ -151,16 +151,6 @@ pub struct Browser {
     pub session: Option<String>,
 }
 
-fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    parts
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
-        .find(|v| !v.is_empty())
-}
-
 fn query_param(uri: &axum::http::Uri, name: &str) -> Option<String> {
     form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .find(|(k, _)| k == name)
@@ -171,21 +161,20 @@ fn query_param(uri: &axum::http::Uri, name: &str) -> Option<String> {
 async fn ui_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let chosen = query_param(req.uri(), "lang").and_then(|l| Lang::parse(&l));
     let lang = chosen
-        .or_else(|| cookie(req.headers(), LANG_COOKIE).and_then(Lang::parse))
+        .or_else(|| cookies::value(req.headers(), LANG_COOKIE).and_then(|l| Lang::parse(&l)))
         .unwrap_or(Lang::Zh);
     let https = cookies::is_https(req.headers(), req.extensions(), &state.config);
     // The session keys the token only when it is live; else the anonymous secret, and only
     // one this server issued (a client-invented one is replaced).
-    let mut session = cookies::read(req.headers(), SESSION_COOKIE, https).map(str::to_string);
+    let mut session = cookies::read(req.headers(), SESSION_COOKIE, https);
     if let Some(token) = &session {
         if !matches!(auth::actor_for_token(&state, token).await, Ok(Some(_))) {
             session = None;
         }
     }
     let key = &state.logins.anon_key;
-    let anon = cookies::read(req.headers(), csrf::ANON_COOKIE, https)
-        .filter(|a| csrf::issued(key, a))
-        .map(str::to_string);
+    let anon =
+        cookies::read(req.headers(), csrf::ANON_COOKIE, https).filter(|a| csrf::issued(key, a));
     let new_anon = (session.is_none() && anon.is_none()).then(|| csrf::new_secret(key));
     let secret = session
         .clone()
