@@ -74,7 +74,9 @@ struct Columns {
 pub fn run(args: &HotspotsArgs) -> Result<(), InputError> {
     let offset = args.utc_offset_hours * 60;
     let records = read(&args.input, args, offset)?;
-    let problems = mine(records, &HotspotConfig::default(), args.top);
+    let problems = crate::cli_progress::Bar::around("mining hotspots", || {
+        mine(records, &HotspotConfig::default(), args.top)
+    });
     let out = match args.format {
         Format::Json => json(&problems, offset),
         Format::Csv => csv_out(&problems, offset),

@@ -5,10 +5,10 @@ use anyhow::Context;
 use chrono::{Datelike, Duration, NaiveDate};
 use jiesu::clock::{Clock, ManualClock, SystemClock};
 use jiesu::config::Config;
+use jiesu::progress::Progress;
 use jiesu::services::{auth, AppState};
 use jiesu::sim::{self, Summary};
 use jiesu_core::Role;
-use std::io::Write;
 use std::sync::Arc;
 
 /// Delivers the simulated requesters' messages nowhere (they are fictional), counting them in
@@ -71,33 +71,23 @@ pub async fn simulate(mut config: Config, args: SimArgs) -> anyhow::Result<Summa
         start,
     };
     let started = std::time::Instant::now();
-    let mut last = (0u64, std::time::Instant::now());
     eprintln!(
         "simulating {} days from {start}, about {} requests a day, seed {}",
         days, args.per_day, args.seed
     );
+    let bar = crate::cli_progress::Bar::new("simulated days");
     let mut report = |day: u32, s: &Summary| {
-        let rate = (s.requests - last.0) as f64 / last.1.elapsed().as_secs_f64().max(1e-3);
-        last = (s.requests, std::time::Instant::now());
-        let width = 30usize;
-        let done = (day as usize * width) / days as usize;
-        eprint!(
-            "\r[{}{}] day {day}/{} · {} requests ({:.0}/s) · {} orders · {} callbacks · {} closed   ",
-            "#".repeat(done),
-            " ".repeat(width - done),
-            days,
-            s.requests,
-            rate,
-            s.orders,
-            s.callbacks,
-            s.closed
+        let rate = s.requests as f64 / started.elapsed().as_secs_f64().max(1e-3);
+        let note = format!(
+            "· {} requests ({rate:.0}/s) · {} orders · {} callbacks · {} closed",
+            s.requests, s.orders, s.callbacks, s.closed
         );
-        let _ = std::io::stderr().flush();
+        bar.report(u64::from(day), u64::from(days), &note);
     };
     let summary = sim::run(&state, &clock, opts, &mut report)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message(true)))?;
-    eprintln!();
+    bar.finish();
     eprintln!(
         "done in {:.1} s (simulated clock ends at {})",
         started.elapsed().as_secs_f64(),

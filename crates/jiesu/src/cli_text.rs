@@ -1,5 +1,6 @@
 //! `jiesu text …`: train and evaluate the classifier, resolve a place, find duplicate groups.
 
+use crate::cli_progress::Bar;
 use anyhow::Context;
 use clap::Subcommand;
 use jiesu::config::Config;
@@ -76,12 +77,12 @@ pub async fn run(config: Config, command: TextCommand) -> anyhow::Result<()> {
                 examples.len()
             );
             let opts = TrainOptions::default();
-            eprintln!("training on {} examples…", examples.len());
-            let mut model = classify::train(&examples, &opts)?;
+            let training = format!("training on {} examples", examples.len());
+            let mut model = Bar::around(&training, || classify::train(&examples, &opts))?;
             if cv_folds >= 2 {
-                eprintln!("{cv_folds}-fold cross-validation…");
-                model.set_cv_report(classify::cross_validate(
-                    &examples, &opts, cv_folds, opts.seed,
+                model.set_cv_report(Bar::around(
+                    &format!("{cv_folds}-fold cross-validation"),
+                    || classify::cross_validate(&examples, &opts, cv_folds, opts.seed),
                 )?);
             }
             model.save(&out)?;

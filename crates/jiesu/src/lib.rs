@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod jobs;
 pub mod messages;
+pub mod progress;
 pub mod services;
 pub mod sim;
 pub mod store;

@@ -2,6 +2,7 @@
 
 mod cli_args;
 mod cli_hotspots;
+mod cli_progress;
 mod cli_sim;
 mod cli_text;
 
@@ -331,12 +332,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
             let started = std::time::Instant::now();
+            let bar = cli_progress::Bar::new("rollups");
             let days = if rebuild {
-                kpi::rebuild_rollups(&state).await
+                kpi::rebuild_rollups(&state, &bar).await
             } else {
-                kpi::refresh_rollups(&state).await
+                kpi::refresh_rollups_with(&state, &bar).await
             }
             .map_err(cli_error)?;
+            bar.finish();
             println!(
                 "{days} days recounted in {:.2} s",
                 started.elapsed().as_secs_f64()
@@ -379,7 +382,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => {
             let mut state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
             state.search = Some(Arc::new(jiesu::open_search(&state)?));
-            let events = jiesu::services::search::rebuild(&state).await?;
+            let bar = cli_progress::Bar::new("reindex");
+            let events = jiesu::services::search::rebuild(&state, &bar).await?;
+            bar.finish();
             let docs = state.search.as_ref().map(|s| s.len()).unwrap_or(0);
             println!("search index rebuilt: {events} events read, {docs} documents");
             state.store.close().await;

@@ -380,9 +380,18 @@ const CATCH_UP_BATCH: usize = 2000;
 /// Indexes whatever the events after the covered sequence touched; returns how many events
 /// were read. One catch-up runs at a time.
 pub async fn catch_up(state: &AppState) -> anyhow::Result<usize> {
+    catch_up_with(state, &crate::progress::Silent).await
+}
+
+/// [`catch_up`], reporting the events read (of the chain's head) to `progress`.
+async fn catch_up_with(
+    state: &AppState,
+    progress: &dyn crate::progress::Progress,
+) -> anyhow::Result<usize> {
     let Some(index) = state.search.as_ref() else {
         return Ok(0);
     };
+    let head = crate::store::events::head_seq(state.store.reader()).await?;
     let _guard = state.search_lock.lock().await;
     let f = index.fields;
     let mut seq = index.covered_seq()?;
@@ -409,6 +418,7 @@ pub async fn catch_up(state: &AppState) -> anyhow::Result<usize> {
             }
         }
         read += rows.len();
+        progress.report(seq.max(0) as u64, head.max(seq).max(0) as u64, "events");
         let mut changes = Vec::with_capacity(requests.len() + entries.len());
         let requests: Vec<String> = requests.into_iter().collect();
         for ids in requests.chunks(500) {
@@ -445,7 +455,10 @@ pub async fn catch_up(state: &AppState) -> anyhow::Result<usize> {
 }
 
 /// Drops the index's documents and rebuilds it from the whole event log.
-pub async fn rebuild(state: &AppState) -> anyhow::Result<usize> {
+pub async fn rebuild(
+    state: &AppState,
+    progress: &dyn crate::progress::Progress,
+) -> anyhow::Result<usize> {
     let Some(index) = state.search.as_ref() else {
         return Ok(0);
     };
@@ -457,5 +470,5 @@ pub async fn rebuild(state: &AppState) -> anyhow::Result<usize> {
         commit.set_payload("0");
         commit.commit()?;
     }
-    catch_up(state).await
+    catch_up_with(state, progress).await
 }

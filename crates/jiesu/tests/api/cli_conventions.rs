@@ -90,3 +90,32 @@ fn closed_choices_are_listed_and_bad_values_exit_with_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("'here'") && err.contains("--addr"), "{err}");
 }
+
+#[test]
+fn long_work_reports_progress_in_plain_lines_off_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = jiesu(&[&["--data-dir", data][..], args].concat(), &[]);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{args:?}: {err}");
+        err
+    };
+    let err = run(&["simulate", "--days", "2", "--per-day", "20"]);
+    // no terminal: no bar drawing, and the last day is reported
+    assert!(!err.contains('\u{1b}'), "{err}");
+    assert!(err.contains("simulated days: 2/2 ·"), "{err}");
+    let err = run(&["reindex"]);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("reindex: "))
+        .expect(&err);
+    let (done, total) = line["reindex: ".len()..]
+        .trim_end_matches(" events")
+        .split_once('/')
+        .unwrap();
+    assert_eq!(done, total, "{line}");
+    assert!(done.parse::<u64>().unwrap() > 0, "{line}");
+    let err = run(&["kpi", "rollups", "--rebuild"]);
+    assert!(err.lines().any(|l| l.starts_with("rollups: ")), "{err}");
+}

@@ -18,5 +18,6 @@ pub use ranking::{
 };
 pub use rollups::{
     check_rollups, month_tallies, month_tallies_recounted, rebuild_rollups, refresh_rollups,
+    refresh_rollups_with,
 };
 pub use rules::{add_rules, exempt, rules_for, set_populations, PopulationInput, RulesInput};

@@ -48,6 +48,14 @@ pub async fn month_tallies_recounted(
 /// refreshed. Idempotent and safe on any number of nodes at once: a day changed during its
 /// recount stays dirty for the next run.
 pub async fn refresh_rollups(state: &AppState) -> Result<usize, AppError> {
+    refresh_rollups_with(state, &crate::progress::Silent).await
+}
+
+/// [`refresh_rollups`], reporting each day recounted to `progress`.
+pub async fn refresh_rollups_with(
+    state: &AppState,
+    progress: &dyn crate::progress::Progress,
+) -> Result<usize, AppError> {
     let offset = state.store.day_offset_ms();
     let mut done = 0;
     for _ in 0..8 {
@@ -59,6 +67,7 @@ pub async fn refresh_rollups(state: &AppState) -> Result<usize, AppError> {
             if store::replace_day(&mut tx, day, version, &counts).await? {
                 done += 1;
                 progressed = true;
+                progress.report(done as u64, 0, "days");
             }
             tx.commit().await?;
         }
@@ -71,11 +80,14 @@ pub async fn refresh_rollups(state: &AppState) -> Result<usize, AppError> {
 
 /// Drops the rollups, marks every day with data dirty and refreshes them all; returns the
 /// number of days rebuilt.
-pub async fn rebuild_rollups(state: &AppState) -> Result<usize, AppError> {
+pub async fn rebuild_rollups(
+    state: &AppState,
+    progress: &dyn crate::progress::Progress,
+) -> Result<usize, AppError> {
     let mut tx = state.store.begin().await?;
     store::ensure_rollup_offset(&mut tx, state.store.day_offset_ms(), true).await?;
     tx.commit().await?;
-    refresh_rollups(state).await
+    refresh_rollups_with(state, progress).await
 }
 
 /// Units whose rollup counts for the month differ from a full recount: (unit, rollups,
