@@ -77,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
     // The rows went in directly, so build the rollups the way `jiesu kpi rollups --rebuild`
     // does, and check them against a full recount.
     let t = Instant::now();
-    let days = jiesu::services::kpi::rebuild_rollups(&state)
+    let days = jiesu::services::kpi::rebuild_rollups(&state, &jiesu::progress::Silent)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message(true)))?;
     let rebuild_s = t.elapsed().as_secs_f64();
