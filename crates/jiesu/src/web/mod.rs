@@ -22,6 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
 /// Request bodies over this are refused with 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -244,8 +245,12 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
-        // gzip or br as the client accepts; the default predicate leaves small bodies, images
-        // and event streams alone
-        .layer(tower_http::compression::CompressionLayer::new())
+        // gzip or br as the client accepts; small bodies, images, event streams and xlsx
+        // files (already zip-compressed) are left alone
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                DefaultPredicate::new().and(NotForContentType::const_new(kpi_api::XLSX)),
+            ),
+        )
         .with_state(state)
 }

@@ -108,6 +108,17 @@ pub async fn answers_are_compressed_and_csv_exports_open_in_excel(b: Backend) {
     assert_eq!(status, 200);
     assert_eq!(h["content-encoding"], "gzip");
     assert_eq!(csv_lines(&gunzip(&body)).len(), 2);
+    // xlsx is a zip already: sent as it is.
+    let (status, h, body) = raw(
+        &app,
+        "/api/v1/requests/export?format=xlsx",
+        &s.dispatcher,
+        &gz,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(h.get("content-encoding").is_none());
+    assert!(body.starts_with(b"PK"));
     let (status, _, body) = raw(
         &app,
         "/api/v1/kpi/ranking?month=2026-11&format=csv",
