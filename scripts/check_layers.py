@@ -28,7 +28,7 @@ CRATES = {"jiesu_core": "crates/jiesu-core/src", "jiesu_text": "crates/jiesu-tex
 # The floors of crates/jiesu/src, lowest first, and what each may refer to (besides itself).
 # A module's floor is decided by its first path segment (a top-level file or folder).
 FLOORS = {
-    "base": {"clock", "config", "messages"},
+    "base": {"clock", "config", "messages", "telemetry"},
     "store": {"store"},
     "services": {"services", "error"},
     "jobs": {"jobs"},

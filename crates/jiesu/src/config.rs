@@ -121,6 +121,12 @@ pub struct Config {
     /// `JIESU_SHUTDOWN_GRACE_SECS`: on SIGTERM or Ctrl-C, how long requests in flight may
     /// take to finish before their connections are closed and the process exits (default 10).
     pub shutdown_grace: Duration,
+    /// `JIESU_METRICS_TOKEN`: when set (16 characters or more), `GET /metrics` wants
+    /// `Authorization: Bearer` with it; unset, only clients on this host are answered.
+    pub metrics_token: Option<SecretString>,
+    /// `JIESU_METRICS_REFRESH_SECONDS`: how often the gauges that need queries (orders,
+    /// outbox, chain head...) are recounted (default 15; 0: at every scrape instead).
+    pub metrics_refresh: Duration,
 }
 
 /// A per-client rate: `count` requests per `per`, at most `count` at once.
@@ -240,6 +246,13 @@ impl Config {
             track_max_attempts: env("JIESU_TRACK_MAX_ATTEMPTS", 10_i64)?.max(1),
             track_window: Duration::from_secs(env("JIESU_TRACK_WINDOW_SECONDS", 900_u64)?.max(1)),
             portal_body_limit: env("JIESU_PORTAL_BODY_LIMIT", 262_144_usize)?.max(1024),
+            metrics_token: match nonempty("JIESU_METRICS_TOKEN") {
+                Some(t) if t.trim().chars().count() < 16 => anyhow::bail!(
+                    "JIESU_METRICS_TOKEN is too short: give at least 16 characters (or unset it to answer /metrics to this host only)"
+                ),
+                t => t.map(|t| SecretString::from(t.trim().to_string())),
+            },
+            metrics_refresh: Duration::from_secs(env("JIESU_METRICS_REFRESH_SECONDS", 15_u64)?),
         })
     }
 

@@ -221,13 +221,7 @@ fn config(cli: &Cli) -> anyhow::Result<Config> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("JIESU_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    jiesu::telemetry::init_logs()?;
     let cli = Cli::parse();
     let mut config = config(&cli)?;
     match cli.command {

@@ -231,6 +231,7 @@ pub async fn create_row(
             "err.intake.no_such_unused_suggestion",
         ));
     };
+    metrics::counter!(crate::telemetry::INTAKES, "channel" => row.channel.as_str()).increment(1);
     let started = std::time::Instant::now();
     if let Some(joined) =
         super::hotspots::live::index_new(state, super::hotspots::live::mined_row(&row))

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod callback;
 pub mod catalogue;
 pub mod directory;
+pub mod gauges;
 pub mod handling;
 pub mod hotspots;
 pub mod intake;

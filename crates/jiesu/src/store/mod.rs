@@ -14,6 +14,7 @@ pub mod creates;
 pub mod disputes;
 pub mod events;
 pub mod extensions;
+pub mod gauges;
 mod group;
 pub mod hotspots;
 pub mod kb;

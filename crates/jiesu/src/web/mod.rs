@@ -9,6 +9,7 @@ pub mod extract;
 pub mod hotspot_api;
 pub mod kpi_api;
 pub mod limits;
+pub mod observe;
 pub mod openapi;
 pub mod text_api;
 pub mod ui;
@@ -223,9 +224,10 @@ async fn not_found() -> AppError {
 pub fn router(state: AppState) -> Router {
     let limits = limits::Limits::new(&state.config);
     let limit = state.config.request_timeout;
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(observe::metrics))
         .nest(
             "/api/v1",
             api::routes(&limits)
@@ -243,6 +245,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(localize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
-        }))
-        .with_state(state)
+        }));
+    observe::wrap(app).with_state(state)
 }
