@@ -86,6 +86,9 @@ on_both_backends!(
     // stories/input.rs (issue 16: bounded input)
     extreme_dates_months_and_numbers_are_refused_with_422_naming_the_field,
     control_characters_are_refused_naming_the_field_and_long_texts_are_limited,
+    // stories/metrics.rs (issue 17: metrics and logs)
+    metrics_count_intakes_and_routes_and_answer_only_this_host,
+    a_metrics_token_is_required_when_set_and_every_answer_has_a_request_id,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
@@ -118,6 +121,7 @@ ui_on_both_backends!(
 );
 
 mod hotspots_cli;
+mod logs;
 mod schema_parity;
 mod serving;
 
