@@ -85,23 +85,48 @@ pub fn render() -> String {
 }
 
 fn describe() {
-    describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by route template, method and status");
-    describe_histogram!(HTTP_DURATION, Unit::Seconds, "HTTP request latency, by route template, method and status");
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests answered, by route template, method and status"
+    );
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "HTTP request latency, by route template, method and status"
+    );
     describe_counter!(INTAKES, "Requests recorded, by channel");
-    describe_histogram!(SUGGESTION_DURATION, Unit::Seconds, "Intake suggestion latency");
+    describe_histogram!(
+        SUGGESTION_DURATION,
+        Unit::Seconds,
+        "Intake suggestion latency"
+    );
     describe_gauge!(ORDERS, "Orders by state");
     describe_gauge!(ORDERS_OVERDUE, "Open orders past their reply deadline");
     describe_gauge!(OUTBOX_BACKLOG, "Outbox messages waiting to be delivered");
     describe_counter!(OUTBOX_FAILURES, "Failed outbox delivery attempts");
-    describe_gauge!(SWEEP_LAG, Unit::Seconds, "How long past due the deadlines the latest sweep marked were (largest)");
-    describe_gauge!(SWEEP_LAST_RUN, Unit::Seconds, "When the deadline sweep last finished, Unix seconds");
+    describe_gauge!(
+        SWEEP_LAG,
+        Unit::Seconds,
+        "How long past due the deadlines the latest sweep marked were (largest)"
+    );
+    describe_gauge!(
+        SWEEP_LAST_RUN,
+        Unit::Seconds,
+        "When the deadline sweep last finished, Unix seconds"
+    );
     describe_gauge!(CHAIN_HEAD, "Sequence number of the event chain's head");
     describe_gauge!(SEARCH_LAG, "Events the search index has not taken in yet");
-    describe_gauge!(HOTSPOT_LAG, "Events the live hotspot index has not followed yet");
+    describe_gauge!(
+        HOTSPOT_LAG,
+        "Events the live hotspot index has not followed yet"
+    );
     describe_gauge!(DB_IN_USE, "Database connections in use, by pool");
     describe_gauge!(DB_IDLE, "Idle database connections, by pool");
     describe_counter!(LOGIN_FAILURES, "Failed logins");
-    describe_counter!(RATE_LIMIT_REFUSALS, "Requests refused by a per-client rate limit, by limiter");
+    describe_counter!(
+        RATE_LIMIT_REFUSALS,
+        "Requests refused by a per-client rate limit, by limiter"
+    );
     describe_counter!(TRACK_FAILURES, "Refused tracking attempts on the portal");
 }
 

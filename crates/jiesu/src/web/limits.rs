@@ -140,8 +140,9 @@ impl Limits {
         render: fn(AppError) -> Response,
     ) -> MethodRouter<AppState> {
         match self.of(kind) {
-            Some(b) => route
-                .layer(GovernorLayer::new(b.clone()).error_handler(move |e| refusal(e, kind, render))),
+            Some(b) => route.layer(
+                GovernorLayer::new(b.clone()).error_handler(move |e| refusal(e, kind, render)),
+            ),
             None => route,
         }
     }

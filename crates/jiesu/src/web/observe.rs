@@ -75,12 +75,27 @@ async fn observe(req: Request, next: Next) -> Response {
     });
     let labels = [
         ("route", route),
-        ("method", method.as_str().to_string()),
+        ("method", method_label(&method).to_string()),
         ("status", status.to_string()),
     ];
     metrics::counter!(telemetry::HTTP_REQUESTS, &labels).increment(1);
     metrics::histogram!(telemetry::HTTP_DURATION, &labels).record(elapsed);
     resp
+}
+
+/// The method's label: the standard ones by name, any other as `other` (a client may send
+/// any token as a method; each would be a series of its own).
+fn method_label(m: &axum::http::Method) -> &'static str {
+    match m.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "PATCH" => "PATCH",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// Whether this caller may read `/metrics`: with a token configured, a bearer of it; without,
@@ -159,22 +174,46 @@ mod tests {
         let mut config = Config::from_env().unwrap();
         config.metrics_token = None;
         let none = HeaderMap::new();
-        assert!(may_scrape(&config, Some("127.0.0.1".parse().unwrap()), &none));
+        assert!(may_scrape(
+            &config,
+            Some("127.0.0.1".parse().unwrap()),
+            &none
+        ));
         assert!(may_scrape(&config, Some("::1".parse().unwrap()), &none));
-        assert!(!may_scrape(&config, Some("10.1.2.3".parse().unwrap()), &none));
+        assert!(!may_scrape(
+            &config,
+            Some("10.1.2.3".parse().unwrap()),
+            &none
+        ));
         assert!(!may_scrape(&config, None, &none));
         let mut fwd = HeaderMap::new();
         fwd.insert("x-forwarded-for", "203.0.113.5".parse().unwrap());
-        assert!(!may_scrape(&config, Some("127.0.0.1".parse().unwrap()), &fwd));
+        assert!(!may_scrape(
+            &config,
+            Some("127.0.0.1".parse().unwrap()),
+            &fwd
+        ));
         config.metrics_token = Some("0123456789abcdef-token".to_string().into());
-        assert!(!may_scrape(&config, Some("127.0.0.1".parse().unwrap()), &none));
+        assert!(!may_scrape(
+            &config,
+            Some("127.0.0.1".parse().unwrap()),
+            &none
+        ));
         let mut bearer = HeaderMap::new();
         bearer.insert(
             header::AUTHORIZATION,
             "Bearer 0123456789abcdef-token".parse().unwrap(),
         );
-        assert!(may_scrape(&config, Some("10.1.2.3".parse().unwrap()), &bearer));
+        assert!(may_scrape(
+            &config,
+            Some("10.1.2.3".parse().unwrap()),
+            &bearer
+        ));
         bearer.insert(header::AUTHORIZATION, "Bearer wrong".parse().unwrap());
-        assert!(!may_scrape(&config, Some("127.0.0.1".parse().unwrap()), &bearer));
+        assert!(!may_scrape(
+            &config,
+            Some("127.0.0.1".parse().unwrap()),
+            &bearer
+        ));
     }
 }

@@ -60,11 +60,19 @@ fn json_logs_are_one_object_a_line_with_the_request_id_and_bad_settings_stop_the
     let _ = child.kill();
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
-        assert!(started.elapsed() < Duration::from_secs(20), "jiesu did not stop");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "jiesu did not stop"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let lines: Vec<serde_json::Value> = err
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -83,8 +91,16 @@ fn json_logs_are_one_object_a_line_with_the_request_id_and_bad_settings_stop_the
 
     // Settings it cannot use stop the start, naming the variable.
     for (var, value, says) in [
-        ("JIESU_LOG_FORMAT", "xml", "JIESU_LOG_FORMAT=xml is not valid"),
-        ("JIESU_METRICS_TOKEN", "short", "JIESU_METRICS_TOKEN is too short"),
+        (
+            "JIESU_LOG_FORMAT",
+            "xml",
+            "JIESU_LOG_FORMAT=xml is not valid",
+        ),
+        (
+            "JIESU_METRICS_TOKEN",
+            "short",
+            "JIESU_METRICS_TOKEN is too short",
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let out = jiesu(dir.path()).env(var, value).output().unwrap();

@@ -46,11 +46,18 @@ pub async fn metrics_count_intakes_and_routes_and_answer_only_this_host(b: Backe
     for i in 0..3 {
         let mut body = complaint(&format!("小区门口垃圾堆放{i}天无人清理"));
         body["channel"] = json!("wechat");
-        let v = expect(app.post("/api/v1/requests", Some(&s.operator), body).await, 201);
+        let v = expect(
+            app.post("/api/v1/requests", Some(&s.operator), body).await,
+            201,
+        );
         ids.push(v["id"].as_str().unwrap().to_string());
     }
     let id = &ids[0];
-    expect(app.get(&format!("/api/v1/requests/{id}"), Some(&s.operator)).await, 200);
+    expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.operator))
+            .await,
+        200,
+    );
     expect(
         app.post(
             &format!("/api/v1/requests/{id}/dispatch"),
@@ -88,10 +95,15 @@ pub async fn metrics_count_intakes_and_routes_and_answer_only_this_host(b: Backe
     assert!(now >= was + 3.0, "wechat intakes {was} -> {now}");
     assert!(sample(&after, failures).unwrap() >= failed_before + 1.0);
     // The route label is the template, never the id.
-    let route = "jiesu_http_requests_total{route=\"/api/v1/requests/{id}\",method=\"GET\",status=\"200\"}";
+    let route =
+        "jiesu_http_requests_total{route=\"/api/v1/requests/{id}\",method=\"GET\",status=\"200\"}";
     assert!(sample(&after, route).unwrap() >= 1.0, "{route} in\n{after}");
-    assert!(!after.contains(id.as_str()), "a request id in a label:\n{after}");
-    let posted = "jiesu_http_requests_total{route=\"/api/v1/requests\",method=\"POST\",status=\"201\"}";
+    assert!(
+        !after.contains(id.as_str()),
+        "a request id in a label:\n{after}"
+    );
+    let posted =
+        "jiesu_http_requests_total{route=\"/api/v1/requests\",method=\"POST\",status=\"201\"}";
     assert!(sample(&after, posted).unwrap() >= 3.0, "{posted}");
     // Latency histograms with the latency buckets.
     assert!(
@@ -116,7 +128,10 @@ pub async fn metrics_count_intakes_and_routes_and_answer_only_this_host(b: Backe
     }
     assert!(sample(&after, "jiesu_event_chain_head").unwrap() >= 1.0);
     assert!(after.contains("jiesu_db_connections_idle{pool="), "{after}");
-    assert!(after.contains("# TYPE jiesu_intakes_total counter"), "{after}");
+    assert!(
+        after.contains("# TYPE jiesu_intakes_total counter"),
+        "{after}"
+    );
 
     // A request that came through a proxy is not this host's, whatever the peer.
     let (status, body) = scrape(&app, &[("x-forwarded-for", "203.0.113.7")]).await;
@@ -147,7 +162,10 @@ pub async fn a_metrics_token_is_required_when_set_and_every_answer_has_a_request
     // Even through a proxy, the token is enough.
     let (status, _) = scrape(
         &app,
-        &[("authorization", &bearer), ("x-forwarded-for", "203.0.113.7")],
+        &[
+            ("authorization", &bearer),
+            ("x-forwarded-for", "203.0.113.7"),
+        ],
     )
     .await;
     assert_eq!(status, 200);
@@ -195,7 +213,9 @@ pub async fn a_metrics_token_is_required_when_set_and_every_answer_has_a_request
     let (_, text) = scrape(&app, &[("authorization", &bearer)]).await;
     // An unknown path is counted under one label, not its own.
     assert!(
-        text.contains("jiesu_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"}"),
+        text.contains(
+            "jiesu_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"}"
+        ),
         "{text}"
     );
     assert!(!text.contains("/no/such/route"));
