@@ -161,7 +161,8 @@ pub fn init_logs() -> anyhow::Result<()> {
         .unwrap_or_else(|_| "info,sqlx=warn".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let set = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder

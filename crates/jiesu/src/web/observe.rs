@@ -67,10 +67,9 @@ async fn observe(req: Request, next: Next) -> Response {
         tracing::info!(
             target: "jiesu::access",
             status,
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            latency_ms = elapsed.as_micros() as f64 / 1000.0,
             bytes,
-            path = %path,
-            "{method} {path} {status}"
+            "{method} {path}"
         );
     });
     let labels = [

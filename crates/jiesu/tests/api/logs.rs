@@ -86,6 +86,7 @@ fn json_logs_are_one_object_a_line_with_the_request_id_and_bad_settings_stop_the
     assert_eq!(access["span"]["id"], "json-log-story-1", "{access}");
     assert_eq!(access["span"]["route"], "/healthz", "{access}");
     assert_eq!(access["status"], 200, "{access}");
+    assert_eq!(access["message"], "GET /healthz", "{access}");
     assert!(access["latency_ms"].as_f64().is_some(), "{access}");
     assert_eq!(access["level"], "INFO");
 
