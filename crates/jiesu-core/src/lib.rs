@@ -7,6 +7,7 @@
 pub mod access;
 pub mod dates;
 pub mod dispatch;
+pub mod geo;
 pub mod kpi;
 pub mod query_code;
 pub mod request;

@@ -15,6 +15,7 @@ pub mod intake;
 pub mod kb;
 pub mod kpi;
 pub mod models;
+pub mod open311;
 pub mod portal;
 pub mod privacy;
 pub mod queues;

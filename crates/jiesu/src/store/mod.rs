@@ -20,6 +20,7 @@ pub mod hotspots;
 pub mod kb;
 pub mod kpi;
 pub mod logins;
+pub mod open311;
 pub mod outbox;
 pub mod privacy;
 pub mod queues;
