@@ -1,6 +1,7 @@
 //! The `jiesu` command: serve the platform, manage users, verify the audit chain.
 
 mod cli_hotspots;
+mod cli_open311;
 mod cli_sim;
 mod cli_text;
 
@@ -47,6 +48,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Open311 GeoReport v2: client keys and the services offered.
+    Open311 {
+        #[command(subcommand)]
+        command: cli_open311::Open311Command,
     },
     /// Text intelligence: classifier training and evaluation, places, duplicates.
     Text {
@@ -249,6 +255,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Privacy { command } => privacy(config, command).await,
         Command::Text { command } => cli_text::run(config, command).await,
+        Command::Open311 { command } => cli_open311::run(config, command).await,
         Command::Hotspots(args) => {
             if let Err(e) = cli_hotspots::run(&args) {
                 eprintln!("error: {e}");

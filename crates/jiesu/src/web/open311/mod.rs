@@ -15,7 +15,7 @@ use args::Args;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use render::{answer, Format, Node};
@@ -39,9 +39,28 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         state: state.clone(),
         limiter: Arc::new(KeyLimiter::new(state.config.rate_open311)),
     };
-    Router::new()
+    let mut r = Router::new()
         .route("/open311/{file}", get(discovery))
-        .route("/open311/v2/{file}", get(top_get).post(top_post))
+        .route("/open311/v2/{file}", get(unknown));
+    // Static paths, so that each answers 405 with exactly its own methods in `Allow`.
+    for ext in ["json", "xml"] {
+        let services = format!("services.{ext}");
+        let requests = format!("requests.{ext}");
+        let (s, q, p) = (services.clone(), requests.clone(), requests.clone());
+        r = r
+            .route(
+                &format!("/open311/v2/{services}"),
+                get(move |st: State<Open311>, uri: Uri, h: HeaderMap| top_get(st, s, uri, h)),
+            )
+            .route(
+                &format!("/open311/v2/{requests}"),
+                get(move |st: State<Open311>, uri: Uri, h: HeaderMap| top_get(st, q, uri, h))
+                    .post(move |st: State<Open311>, uri: Uri, h: HeaderMap, b: Bytes| {
+                        top_post(st, p, uri, h, b)
+                    }),
+            );
+    }
+    r
         .route("/open311/v2/services/{file}", get(definition))
         .route("/open311/v2/requests/{file}", get(one_request))
         .route("/open311/v2/tokens/{file}", get(token))
@@ -142,9 +161,13 @@ async fn discovery(Path(file): Path<String>, headers: HeaderMap) -> Response {
     answer(StatusCode::OK, format, "discovery", &doc)
 }
 
+async fn unknown(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    not_found(Format::of(&file), lang(&headers))
+}
+
 async fn top_get(
     State(o): State<Open311>,
-    Path(file): Path<String>,
+    file: String,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
@@ -164,7 +187,7 @@ async fn top_get(
 
 async fn top_post(
     State(o): State<Open311>,
-    Path(file): Path<String>,
+    file: String,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -175,12 +198,6 @@ async fn top_post(
             Ok(n) => answer(StatusCode::OK, f, "service_requests", &n),
             Err(e) => error(e, f, lang),
         },
-        Some(("services", _)) => {
-            let mut r = StatusCode::METHOD_NOT_ALLOWED.into_response();
-            r.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
-            r
-        }
         _ => not_found(Format::of(&file), lang),
     }
 }
