@@ -7,9 +7,10 @@ Starts `jiesu serve` on a fresh SQLite data folder (or a fresh PostgreSQL databa
    schemathesis exactly as the kit's README says: the endpoint in JSON and in XML, the
    discovery file in both, with live service codes, request ids and an address given to the
    fuzzer; every run must end with 0 failures;
-2. drives a third-party Open311 client, npm `open311` (scripts/open311-client, pinned by its
-   package-lock.json; node_modules cached under ~/.cache/jiesu-open311-client): it lists the
-   services, reads a definition, creates a request and reads it back.
+2. drives third-party Open311 clients from PyPI, `georeport` and `three` (scripts/open311-client,
+   pinned in its requirements.txt; installed into a virtualenv cached under
+   ~/.cache/jiesu-open311-client): they list the services, read a definition, create a
+   request and read it back, in JSON and XML.
 schemathesis is installed into the virtualenv scripts/schemathesis.py uses.
 
     python3 scripts/open311.py --bin target/release/jiesu [--postgres URL]
@@ -35,18 +36,18 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
-def client_modules():
-    lock = os.path.join(CLIENT, "package-lock.json")
-    cached = os.path.join(CLIENT_CACHE, "package-lock.json")
-    same = os.path.exists(cached) and open(lock, "rb").read() == open(cached, "rb").read()
-    if not same or not os.path.isdir(os.path.join(CLIENT_CACHE, "node_modules")):
+def client_python():
+    """The client virtualenv's python, (re)made when requirements.txt changed."""
+    req = os.path.join(CLIENT, "requirements.txt")
+    cached = os.path.join(CLIENT_CACHE, "requirements.txt")
+    python = os.path.join(CLIENT_CACHE, "bin", "python")
+    same = os.path.exists(cached) and open(req, "rb").read() == open(cached, "rb").read()
+    if not same or not os.path.exists(python):
         shutil.rmtree(CLIENT_CACHE, ignore_errors=True)
-        os.makedirs(CLIENT_CACHE)
-        for f in ("package.json", "package-lock.json"):
-            shutil.copy(os.path.join(CLIENT, f), CLIENT_CACHE)
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=CLIENT_CACHE, check=True)
-    return os.path.join(CLIENT_CACHE, "node_modules")
+        subprocess.run([sys.executable, "-m", "venv", CLIENT_CACHE], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "-r", req], check=True)
+        shutil.copy(req, cached)
+    return python
 
 
 def main():
@@ -137,11 +138,10 @@ def main():
                 failed.append(f"schemathesis {fmt} {extra[1]}")
 
         if not args.skip_client:
-            modules = client_modules()
-            node_env = dict(os.environ, NODE_PATH=modules, OPEN311_URL=v2 + "/", OPEN311_API_KEY=key)
-            rc = subprocess.run(["node", os.path.join(CLIENT, "client.js")], env=node_env).returncode
+            c_env = dict(os.environ, OPEN311_URL=v2 + "/", OPEN311_API_KEY=key)
+            rc = subprocess.run([client_python(), os.path.join(CLIENT, "client.py")], env=c_env).returncode
             if rc != 0:
-                failed.append("third-party client (npm open311)")
+                failed.append("third-party clients (PyPI georeport, three)")
         print(f"open311: {len(runs)} schemathesis runs, client {'skipped' if args.skip_client else 'run'}, "
               f"{time.time() - started:.1f} s; failures: {failed or 'none'}")
         return 1 if failed else 0
