@@ -87,7 +87,12 @@ mod tests {
 
     #[test]
     fn the_inverse_round_trips_across_the_country() {
-        for (lat, lon) in [(22.54, 114.06), (31.23, 121.47), (43.82, 87.61), (29.65, 91.13)] {
+        for (lat, lon) in [
+            (22.54, 114.06),
+            (31.23, 121.47),
+            (43.82, 87.61),
+            (29.65, 91.13),
+        ] {
             let (g_lat, g_lon) = wgs84_to_gcj02(lat, lon);
             assert!((g_lat - lat).abs() > 1e-4 || (g_lon - lon).abs() > 1e-4);
             let (w_lat, w_lon) = gcj02_to_wgs84(g_lat, g_lon);

@@ -100,11 +100,14 @@ pub async fn run(config: Config, command: Open311Command) -> anyhow::Result<()> 
             open311::set_offer(&state, BY, &code, offered)
                 .await
                 .map_err(fail)?;
-            println!("{code}: {}", match action {
-                Offer::Offer => "offered",
-                Offer::Withdraw => "withdrawn",
-                Offer::Default => "default",
-            });
+            println!(
+                "{code}: {}",
+                match action {
+                    Offer::Offer => "offered",
+                    Offer::Withdraw => "withdrawn",
+                    Offer::Default => "default",
+                }
+            );
         }
     }
     state.store.close().await;

@@ -50,13 +50,12 @@ pub async fn insert_key(
 
 /// Revokes a key; false when there is no such live key.
 pub async fn revoke_key(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE open311_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .bind(millis(now))
-    .execute(tx.conn())
-    .await?;
+    let done =
+        sqlx::query("UPDATE open311_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(millis(now))
+            .execute(tx.conn())
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -87,7 +86,12 @@ pub async fn service_flags(pool: &AnyPool) -> Result<Vec<(String, bool)>, StoreE
         .fetch_all(pool)
         .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("category_code")?, r.try_get::<i64, _>("offered")? == 1)))
+        .map(|r| {
+            Ok((
+                r.try_get("category_code")?,
+                r.try_get::<i64, _>("offered")? == 1,
+            ))
+        })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
@@ -151,7 +155,8 @@ pub struct Open311Row {
     pub created_at: DateTime<Utc>,
 }
 
-const OPEN311_COLUMNS: &str = "id, request_id, key_id, service_code, lat, lon, datum, address_string, address_id, email, \
+const OPEN311_COLUMNS: &str =
+    "id, request_id, key_id, service_code, lat, lon, datum, address_string, address_id, email, \
     device_id, account_id, media_url, attributes, created_at";
 
 fn open311_from_row(r: &sqlx::any::AnyRow) -> Result<Open311Row, sqlx::Error> {
@@ -214,7 +219,10 @@ pub async fn of_requests(pool: &AnyPool, ids: &[String]) -> Result<Vec<Open311Ro
         q = q.bind(id);
     }
     let rows = q.fetch_all(pool).await?;
-    Ok(rows.iter().map(open311_from_row).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(open311_from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 /// The Open311 row with this id (a token).
@@ -316,7 +324,10 @@ pub async fn public_requests(
         q = q.bind(t);
     }
     let rows = q.bind(f.limit).bind(f.offset).fetch_all(pool).await?;
-    Ok(rows.iter().map(request_from_row).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(request_from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Names of these units, by code.

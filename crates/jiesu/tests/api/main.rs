@@ -89,6 +89,9 @@ on_both_backends!(
     // stories/metrics.rs (issue 17: metrics and logs)
     metrics_count_intakes_and_routes_and_answer_only_this_host,
     a_metrics_token_is_required_when_set_and_every_answer_has_a_request_id,
+    // stories/open311.rs (issue 17: Open311 GeoReport v2)
+    open311_clients_create_and_read_requests_in_json_and_xml,
+    open311_refuses_bad_input_bad_keys_unknown_services_and_floods,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

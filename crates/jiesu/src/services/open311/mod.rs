@@ -86,7 +86,12 @@ pub async fn services(state: &AppState, lang: Lang) -> Result<Vec<Service>, AppE
             description: path.join(" / "),
             keywords: keywords
                 .get(&c.code)
-                .map(|k| k.split('|').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(","))
+                .map(|k| {
+                    k.split('|')
+                        .filter(|w| !w.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
                 .unwrap_or_default(),
             group: path.first().cloned().unwrap_or_default(),
         });

@@ -90,7 +90,10 @@ fn text(sub: &Submission, field: &str, max: usize) -> Result<Option<String>, App
             "err.intake.must_be_at_most_max_characters",
             &[("max", max.to_string())],
         )),
-        Some(v) if v.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) => {
+        Some(v)
+            if v.chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) =>
+        {
             Err(bad(field, "err.no_control_characters"))
         }
         Some(v) => Ok(Some(v.trim().to_string()).filter(|v| !v.is_empty())),
@@ -115,7 +118,9 @@ fn is_uri(s: &str) -> bool {
     sc.next().is_some_and(|c| c.is_ascii_alphabetic())
         && sc.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
         && !rest.is_empty()
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`".contains(c))
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`".contains(c))
 }
 
 /// Location in WGS-84, converted from GCJ-02 when the client says `datum=gcj02`.
@@ -129,7 +134,9 @@ fn location(sub: &Submission) -> Result<(Option<(f64, f64)>, &'static str), AppE
     let lat = coordinate(sub, "lat", 90.0)?;
     let lon = coordinate(sub, "long", 180.0)?;
     let point = match (lat, lon) {
-        (Some(lat), Some(lon)) if datum == "gcj02" => Some(jiesu_core::geo::gcj02_to_wgs84(lat, lon)),
+        (Some(lat), Some(lon)) if datum == "gcj02" => {
+            Some(jiesu_core::geo::gcj02_to_wgs84(lat, lon))
+        }
         (Some(lat), Some(lon)) => Some((lat, lon)),
         (None, None) => None,
         (None, _) => return Err(bad("lat", "err.open311.lat_and_long")),
@@ -152,7 +159,10 @@ fn attributes(
             return Err(bad(&field, "err.open311.repeated"));
         }
         match code.as_str() {
-            "kind" => kind = RequestKind::parse(value).ok_or_else(|| bad(&field, "err.open311.attribute_value"))?,
+            "kind" => {
+                kind = RequestKind::parse(value)
+                    .ok_or_else(|| bad(&field, "err.open311.attribute_value"))?
+            }
             "confidential" => {
                 confidential = match value.as_str() {
                     "true" => true,
@@ -180,7 +190,8 @@ pub async fn create(
 ) -> Result<Created, AppError> {
     let key = keys::check(state, sub.api_key.as_deref()).await?;
     limiter.hit(&key.id)?;
-    let code = text(&sub, "service_code", 100)?.ok_or_else(|| bad("service_code", "err.open311.service_code_missing"))?;
+    let code = text(&sub, "service_code", 100)?
+        .ok_or_else(|| bad("service_code", "err.open311.service_code_missing"))?;
     let service = super::service(state, &code, Lang::Zh).await?;
     let (point, datum) = location(&sub)?;
     let address_string = text(&sub, "address_string", 500)?;
@@ -319,14 +330,20 @@ async fn public_views(
     let orders = assignments::assignments_of_many(pool, &ids).await?;
     // The lead order of each request's latest round.
     let mut lead: HashMap<&str, &assignments::AssignmentRow> = HashMap::new();
-    for a in orders.iter().filter(|a| a.role == jiesu_core::workflow::AssignmentRole::Lead) {
-        let keep = lead.get(a.request_id.as_str()).is_none_or(|b| (a.round, a.dispatched_at) >= (b.round, b.dispatched_at));
+    for a in orders
+        .iter()
+        .filter(|a| a.role == jiesu_core::workflow::AssignmentRole::Lead)
+    {
+        let keep = lead
+            .get(a.request_id.as_str())
+            .is_none_or(|b| (a.round, a.dispatched_at) >= (b.round, b.dispatched_at));
         if keep {
             lead.insert(a.request_id.as_str(), a);
         }
     }
     let codes: Vec<String> = lead.values().map(|a| a.unit_code.clone()).collect();
-    let units: HashMap<String, String> = store::unit_names(pool, &codes).await?.into_iter().collect();
+    let units: HashMap<String, String> =
+        store::unit_names(pool, &codes).await?.into_iter().collect();
     let cats: HashMap<String, (String, String)> = crate::store::reference::categories(pool)
         .await?
         .into_iter()
@@ -344,10 +361,19 @@ async fn public_views(
                 state: r.status,
                 channel: r.channel,
                 kind: r.kind,
-                status_notes: r.answer.clone().or_else(|| l.and_then(|a| a.reply_to_requester.clone())),
-                service_name: cats.get(&code).map(|(zh, en)| lang.pick(zh, en).to_string()),
+                status_notes: r
+                    .answer
+                    .clone()
+                    .or_else(|| l.and_then(|a| a.reply_to_requester.clone())),
+                service_name: cats
+                    .get(&code)
+                    .map(|(zh, en)| lang.pick(zh, en).to_string()),
                 service_code: code,
-                description: if o.is_some() { r.body.clone() } else { r.title.clone() },
+                description: if o.is_some() {
+                    r.body.clone()
+                } else {
+                    r.title.clone()
+                },
                 agency_responsible: l.and_then(|a| units.get(&a.unit_code).cloned()),
                 requested: r.created_at,
                 updated: r.closed_at.unwrap_or(r.updated_at),

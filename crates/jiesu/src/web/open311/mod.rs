@@ -54,14 +54,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             )
             .route(
                 &format!("/open311/v2/{requests}"),
-                get(move |st: State<Open311>, uri: Uri, h: HeaderMap| top_get(st, q, uri, h))
-                    .post(move |st: State<Open311>, uri: Uri, h: HeaderMap, b: Bytes| {
+                get(move |st: State<Open311>, uri: Uri, h: HeaderMap| top_get(st, q, uri, h)).post(
+                    move |st: State<Open311>, uri: Uri, h: HeaderMap, b: Bytes| {
                         top_post(st, p, uri, h, b)
-                    }),
+                    },
+                ),
             );
     }
-    r
-        .route("/open311/v2/services/{file}", get(definition))
+    r.route("/open311/v2/services/{file}", get(definition))
         .route("/open311/v2/requests/{file}", get(one_request))
         .route("/open311/v2/tokens/{file}", get(token))
         .with_state(o)
@@ -81,7 +81,9 @@ fn error(e: AppError, format: Format, lang: Lang) -> Response {
         AppError::Invalid(_) | AppError::Malformed(..) => StatusCode::BAD_REQUEST,
         AppError::Forbidden(_) | AppError::Unauthenticated => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::TooManyRequests(_) | AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::TooManyRequests(_) | AppError::TooManyAttempts(_) => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
         AppError::Internal(err) => {
             tracing::error!(error = ?err, "open311: internal error");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -165,12 +167,7 @@ async fn unknown(Path(file): Path<String>, headers: HeaderMap) -> Response {
     not_found(Format::of(&file), lang(&headers))
 }
 
-async fn top_get(
-    State(o): State<Open311>,
-    file: String,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+async fn top_get(State(o): State<Open311>, file: String, uri: Uri, headers: HeaderMap) -> Response {
     let lang = lang(&headers);
     match Format::split(&file) {
         Some(("services", f)) => match services(&o, &uri, lang).await {
@@ -215,7 +212,10 @@ async fn services(o: &Open311, uri: &Uri, lang: Lang) -> Result<Node, AppError> 
                     ("description", Node::text(s.description)),
                     ("metadata", Node::Bool(true)),
                     ("type", Node::text("realtime")),
-                    ("keywords", Node::opt(Some(s.keywords).filter(|k| !k.is_empty()))),
+                    (
+                        "keywords",
+                        Node::opt(Some(s.keywords).filter(|k| !k.is_empty())),
+                    ),
                     ("group", Node::text(s.group)),
                 ])
             })
@@ -242,7 +242,9 @@ async fn definition(
                 let values = (!a.values.is_empty()).then(|| {
                     a.values
                         .into_iter()
-                        .map(|(k, n)| Node::Obj(vec![("key", Node::text(k)), ("name", Node::text(n))]))
+                        .map(|(k, n)| {
+                            Node::Obj(vec![("key", Node::text(k)), ("name", Node::text(n))])
+                        })
                         .collect()
                 });
                 Node::Obj(vec![
@@ -253,7 +255,10 @@ async fn definition(
                     ("datatype_description", Node::Text(None)),
                     ("order", Node::Int(a.order)),
                     ("description", Node::text(a.description)),
-                    ("values", values.map_or(Node::Text(None), |v| Node::List("value", v))),
+                    (
+                        "values",
+                        values.map_or(Node::Text(None), |v| Node::List("value", v)),
+                    ),
                 ])
             })
             .collect();
@@ -360,7 +365,10 @@ fn request_list(state: &AppState, list: Vec<requests::PublicRequest>, extensions
             .map(|r| {
                 let mut fields = vec![
                     ("service_request_id", Node::text(r.service_request_id)),
-                    ("status", Node::text(if r.closed { "closed" } else { "open" })),
+                    (
+                        "status",
+                        Node::text(if r.closed { "closed" } else { "open" }),
+                    ),
                     ("status_notes", Node::opt(r.status_notes)),
                     ("service_name", Node::opt(r.service_name)),
                     ("service_code", Node::text(r.service_code)),
