@@ -22,7 +22,7 @@ pub enum Open311Command {
         /// The category code (`service_code`).
         code: String,
         /// What to do.
-        action: Offer,
+        action: OfferAction,
     },
 }
 
@@ -44,7 +44,7 @@ pub enum KeyCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-pub enum Offer {
+pub enum OfferAction {
     /// Offer it.
     Offer,
     /// Withdraw it.
@@ -93,9 +93,9 @@ pub async fn run(config: Config, command: Open311Command) -> anyhow::Result<()> 
         }
         Open311Command::Service { code, action } => {
             let offered = match action {
-                Offer::Offer => Some(true),
-                Offer::Withdraw => Some(false),
-                Offer::Default => None,
+                OfferAction::Offer => Some(true),
+                OfferAction::Withdraw => Some(false),
+                OfferAction::Default => None,
             };
             open311::set_offer(&state, BY, &code, offered)
                 .await
@@ -103,9 +103,9 @@ pub async fn run(config: Config, command: Open311Command) -> anyhow::Result<()> 
             println!(
                 "{code}: {}",
                 match action {
-                    Offer::Offer => "offered",
-                    Offer::Withdraw => "withdrawn",
-                    Offer::Default => "default",
+                    OfferAction::Offer => "offered",
+                    OfferAction::Withdraw => "withdrawn",
+                    OfferAction::Default => "default",
                 }
             );
         }

@@ -123,8 +123,12 @@ fn is_uri(s: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`".contains(c))
 }
 
-/// Location in WGS-84, converted from GCJ-02 when the client says `datum=gcj02`.
-fn location(sub: &Submission) -> Result<(Option<(f64, f64)>, &'static str), AppError> {
+/// A point (latitude, longitude) in WGS-84.
+type Point = (f64, f64);
+
+/// Location in WGS-84, converted from GCJ-02 when the client says `datum=gcj02`; and the
+/// datum the client used.
+fn location(sub: &Submission) -> Result<(Option<Point>, &'static str), AppError> {
     let datum = match sub.fields.get("datum").map(|d| d.to_ascii_lowercase()) {
         None => "wgs84",
         Some(d) if d == "wgs84" || d == "wgs-84" => "wgs84",

@@ -55,6 +55,9 @@ async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Got {
     .await
 }
 
+/// A form, the status it gets and the argument its error names.
+type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+
 /// A form: `base` then `extra`.
 fn with<'a>(base: &[(&'a str, &'a str)], extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     base.iter().chain(extra).copied().collect()
@@ -304,7 +307,7 @@ pub async fn open311_refuses_bad_input_bad_keys_unknown_services_and_floods(back
     );
 
     let k = [("api_key", key.as_str())];
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (with(&k, &[]), 400, "service_code"),
         (
             with(
