@@ -161,8 +161,6 @@ pub fn requester_view(actor: &Actor, r: &RequestRow) -> Option<RequesterView> {
     let phone = match PhoneNumber::parse(&r.requester_phone) {
         Ok(p) if actor.sees_full_phone() => p.as_str().to_string(),
         Ok(p) => p.masked(),
-        // An Open311 requester may have given no phone.
-        Err(_) if r.requester_phone.is_empty() => String::new(),
         Err(_) => "****".into(),
     };
     Some(RequesterView {

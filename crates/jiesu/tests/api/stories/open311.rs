@@ -273,6 +273,16 @@ pub async fn open311_clients_create_and_read_requests_in_json_and_xml(backend: B
         (gcj[0]["long"].as_f64().unwrap() - 116.39748).abs() < 1e-6,
         "{gcj}"
     );
+
+    // Requests without a phone replay like any other: the audit trail verifies.
+    let report = jiesu::services::audit::verify(app.state.store.reader(), &app.config)
+        .await
+        .unwrap();
+    assert!(
+        report.broken.is_none() && report.mismatches.is_empty(),
+        "{:?}",
+        report.mismatches
+    );
 }
 
 /// Bad input is refused with 400 naming the argument, keys with 403, unknown services with
