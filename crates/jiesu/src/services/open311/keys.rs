@@ -100,6 +100,8 @@ impl KeyLimiter {
         }
         entry.1 += 1;
         if entry.1 > rate.count {
+            metrics::counter!(crate::telemetry::RATE_LIMIT_REFUSALS, "limiter" => "open311_key")
+                .increment(1);
             let left = rate.per.saturating_sub(now.duration_since(entry.0));
             return Err(AppError::TooManyRequests(left.as_secs().max(1) as i64));
         }
