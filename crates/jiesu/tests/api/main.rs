@@ -56,6 +56,7 @@ on_both_backends!(
     outbox_messages_survive_a_restart_and_are_retried_with_backoff,
     the_webhook_sender_posts_each_message_and_retries_on_failure,
     the_outbox_hands_messages_to_the_gateway_several_at_a_time,
+    the_outbox_writes_nothing_for_a_request_without_a_phone,
     // stories/knowledge.rs
     supervisors_keep_the_knowledge_base_and_operators_answer_from_it,
     the_dispatch_catalogue_ships_rules_and_keeps_their_history,
