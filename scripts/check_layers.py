@@ -28,13 +28,13 @@ CRATES = {"jiesu_core": "crates/jiesu-core/src", "jiesu_text": "crates/jiesu-tex
 # The floors of crates/jiesu/src, lowest first, and what each may refer to (besides itself).
 # A module's floor is decided by its first path segment (a top-level file or folder).
 FLOORS = {
-    "base": {"clock", "config", "messages", "progress"},
+    "base": {"clock", "config", "messages", "telemetry", "progress"},
     "store": {"store"},
     "services": {"services", "error"},
     "jobs": {"jobs"},
     "web": {"web"},
     "tools": {"sim"},
-    "top": {"", "main", "cli_text", "cli_sim", "cli_hotspots", "cli_args", "cli_progress"},
+    "top": {"", "main", "cli_text", "cli_sim", "cli_hotspots", "cli_open311", "cli_args", "cli_progress"},
 }
 MAY_USE = {
     "base": {"base"},

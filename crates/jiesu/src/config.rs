@@ -83,6 +83,9 @@ pub struct Config {
     /// `JIESU_RATE_SUGGEST` (default 600/60): intake suggestions (`POST /requests/suggest`
     /// and the intake page's live suggestions).
     pub rate_suggest: Option<RateLimit>,
+    /// `JIESU_RATE_OPEN311` (default 60/60): Open311 submissions per client key (each key its
+    /// own allowance, in each node's memory); over it 429.
+    pub rate_open311: Option<RateLimit>,
     /// `JIESU_TRACK_MAX_ATTEMPTS` (default 10) tracking attempts per request number per
     /// `JIESU_TRACK_WINDOW_SECONDS` (default 900); further attempts at that number, right or
     /// wrong, wait for the window's end (429). Counted in the database, so across nodes.
@@ -121,6 +124,12 @@ pub struct Config {
     /// `JIESU_SHUTDOWN_GRACE_SECS`: on SIGTERM or Ctrl-C, how long requests in flight may
     /// take to finish before their connections are closed and the process exits (default 10).
     pub shutdown_grace: Duration,
+    /// `JIESU_METRICS_TOKEN`: when set (16 characters or more), `GET /metrics` wants
+    /// `Authorization: Bearer` with it; unset, only clients on this host are answered.
+    pub metrics_token: Option<SecretString>,
+    /// `JIESU_METRICS_REFRESH_SECONDS`: how often the gauges that need queries (orders,
+    /// outbox, chain head...) are recounted (default 15; 0: at every scrape instead).
+    pub metrics_refresh: Duration,
 }
 
 /// Every environment variable Jiesu reads: (name, default, meaning). `jiesu serve --help`
@@ -299,9 +308,29 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "how long requests in flight may finish after SIGTERM",
     ),
     (
+        "JIESU_RATE_OPEN311",
+        "60/60",
+        "Open311 submissions per client key (N/SECONDS or off)",
+    ),
+    (
+        "JIESU_METRICS_TOKEN",
+        "unset: this host only",
+        "GET /metrics wants Authorization: Bearer with it (16+ characters)",
+    ),
+    (
+        "JIESU_METRICS_REFRESH_SECONDS",
+        "15",
+        "how often the gauges that need queries are recounted (0: at every scrape)",
+    ),
+    (
         "JIESU_LOG",
         "info,sqlx=warn",
         "log filter (tracing EnvFilter syntax)",
+    ),
+    (
+        "JIESU_LOG_FORMAT",
+        "text",
+        "text, or json: one JSON object per log line",
     ),
     (
         "JIESU_DEMO_PASSWORD",
@@ -440,9 +469,17 @@ impl Config {
             rate_portal: rate("JIESU_RATE_PORTAL", "10/3600")?,
             rate_login: rate("JIESU_RATE_LOGIN", "30/60")?,
             rate_suggest: rate("JIESU_RATE_SUGGEST", "600/60")?,
+            rate_open311: rate("JIESU_RATE_OPEN311", "60/60")?,
             track_max_attempts: env("JIESU_TRACK_MAX_ATTEMPTS", 10_i64)?.max(1),
             track_window: Duration::from_secs(env("JIESU_TRACK_WINDOW_SECONDS", 900_u64)?.max(1)),
             portal_body_limit: env("JIESU_PORTAL_BODY_LIMIT", 262_144_usize)?.max(1024),
+            metrics_token: match nonempty("JIESU_METRICS_TOKEN") {
+                Some(t) if t.trim().chars().count() < 16 => anyhow::bail!(
+                    "JIESU_METRICS_TOKEN is too short: give at least 16 characters (or unset it to answer /metrics to this host only)"
+                ),
+                t => t.map(|t| SecretString::from(t.trim().to_string())),
+            },
+            metrics_refresh: Duration::from_secs(env("JIESU_METRICS_REFRESH_SECONDS", 15_u64)?),
         })
     }
 

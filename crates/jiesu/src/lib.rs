@@ -11,6 +11,7 @@ pub mod progress;
 pub mod services;
 pub mod sim;
 pub mod store;
+pub mod telemetry;
 pub mod web;
 
 use crate::clock::Clock;
@@ -141,6 +142,7 @@ pub fn open_search(state: &AppState) -> anyhow::Result<services::search::SearchI
 impl App {
     /// Builds the application the same way for `jiesu serve` and for tests.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        telemetry::install();
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;

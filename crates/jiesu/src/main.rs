@@ -2,6 +2,7 @@
 
 mod cli_args;
 mod cli_hotspots;
+mod cli_open311;
 mod cli_progress;
 mod cli_sim;
 mod cli_text;
@@ -51,6 +52,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Open311 GeoReport v2: client keys and the services offered.
+    Open311 {
+        #[command(subcommand)]
+        command: cli_open311::Open311Command,
     },
     /// Text intelligence: classifier training and evaluation, places, duplicates.
     Text {
@@ -227,13 +233,11 @@ fn config(cli: &Cli) -> anyhow::Result<Config> {
 /// the environment (clap's own usage errors exit 2 as well).
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("JIESU_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // a bad JIESU_LOG_FORMAT is a bad value like any other
+    if let Err(e) = jiesu::telemetry::init_logs() {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(2);
+    }
     // `serve --help` lists every environment variable
     let command =
         Cli::command().mut_subcommand("serve", |c| c.after_long_help(jiesu::config::env_help()));
@@ -274,6 +278,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Privacy { command } => privacy(config, command).await,
         Command::Text { command } => cli_text::run(config, command).await,
+        Command::Open311 { command } => cli_open311::run(config, command).await,
         Command::Hotspots(args) => cli_hotspots::run(&args).map_err(|e| Usage(e.0).into()),
         Command::Kpi {
             command:

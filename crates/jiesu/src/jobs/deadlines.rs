@@ -44,6 +44,8 @@ pub async fn sweep_deadlines(state: &AppState) -> anyhow::Result<SweepReport> {
     let now = state.clock.now();
     let pool = state.store.reader();
     let mut report = SweepReport::default();
+    // How long past due the most belated deadline this sweep marked was.
+    let mut lag = chrono::Duration::zero();
     for a in assignments::due_orders(
         pool,
         &[AssignmentStatus::Dispatched],
@@ -54,14 +56,19 @@ pub async fn sweep_deadlines(state: &AppState) -> anyhow::Result<SweepReport> {
     )
     .await?
     {
-        report.ack_overdue += mark(
+        let due = a.acknowledge_by;
+        let marked = mark(
             state,
             a,
             "assignment.ack_overdue",
             |a| a.ack_overdue_at.is_some(),
             |a| a.ack_overdue_at = Some(now),
         )
-        .await? as usize;
+        .await?;
+        report.ack_overdue += marked as usize;
+        if marked {
+            lag = lag.max(now - due);
+        }
     }
     for a in assignments::due_orders(
         pool,
@@ -74,14 +81,19 @@ pub async fn sweep_deadlines(state: &AppState) -> anyhow::Result<SweepReport> {
     .await?
     {
         if a.reply_by > now {
-            report.reply_warned += mark(
+            let due = a.reply_warn_at;
+            let marked = mark(
                 state,
                 a,
                 "assignment.reply_warning",
                 |a| a.reply_warned_at.is_some(),
                 |a| a.reply_warned_at = Some(now),
             )
-            .await? as usize;
+            .await?;
+            report.reply_warned += marked as usize;
+            if marked {
+                lag = lag.max(now - due);
+            }
         }
     }
     for a in assignments::due_orders(
@@ -94,15 +106,22 @@ pub async fn sweep_deadlines(state: &AppState) -> anyhow::Result<SweepReport> {
     )
     .await?
     {
-        report.reply_overdue += mark(
+        let due = a.reply_by;
+        let marked = mark(
             state,
             a,
             "assignment.reply_overdue",
             |a| a.reply_overdue_at.is_some(),
             |a| a.reply_overdue_at = Some(now),
         )
-        .await? as usize;
+        .await?;
+        report.reply_overdue += marked as usize;
+        if marked {
+            lag = lag.max(now - due);
+        }
     }
+    metrics::gauge!(crate::telemetry::SWEEP_LAG).set(lag.num_milliseconds() as f64 / 1000.0);
+    metrics::gauge!(crate::telemetry::SWEEP_LAST_RUN).set(now.timestamp_millis() as f64 / 1000.0);
     Ok(report)
 }
 

@@ -8,11 +8,13 @@
 //! personal data removed after the retention (`privacy`).
 
 mod deadlines;
+mod gauges;
 mod outbox;
 mod privacy;
 mod seal;
 
 pub use deadlines::{sweep_deadlines, SweepReport};
+pub use gauges::refresh_gauges;
 pub use outbox::{deliver_outbox, LogSender, WebhookSender};
 pub use privacy::redact_personal_data;
 pub use seal::seal_chain;
@@ -29,6 +31,17 @@ pub fn spawn(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = Vec::new();
+    if !state.config.metrics_refresh.is_zero() {
+        let s = state.clone();
+        tasks.push(every(
+            state.config.metrics_refresh,
+            stop.clone(),
+            move || {
+                let s = s.clone();
+                async move { refresh_gauges(&s).await }
+            },
+        ));
+    }
     if !state.config.search_refresh.is_zero() {
         // The search index, and the live hotspot and duplicate indexes (for other nodes'
         // intakes), follow the event log.

@@ -107,6 +107,7 @@ pub async fn deliver_outbox(state: &AppState) -> anyhow::Result<(usize, usize)> 
                 outbox::mark_failed(&mut tx, &msg.id, e, state.clock.now() + backoff, give_up)
                     .await?;
                 failed += 1;
+                metrics::counter!(crate::telemetry::OUTBOX_FAILURES).increment(1);
             }
         }
     }

@@ -218,6 +218,7 @@ pub async fn login(
     let Some(user) = user.filter(|u| ok && u.active) else {
         logins::count_failure(&mut tx, &whole, &account, now_ms, forget).await?;
         tx.commit().await?;
+        metrics::counter!(crate::telemetry::LOGIN_FAILURES).increment(1);
         return Err(AppError::BadCredentials);
     };
     logins::give_back(&mut tx, &source).await?;

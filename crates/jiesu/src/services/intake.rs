@@ -70,7 +70,7 @@ pub struct NewEnterprise {
 
 const MAX_TEXT: usize = 20_000;
 
-fn validate(input: &NewRequest) -> Result<(PhoneNumber, Option<CreditCode>), AppError> {
+fn validate(input: &NewRequest) -> Result<(Option<PhoneNumber>, Option<CreditCode>), AppError> {
     let mut errors = Vec::new();
     let mut check_len = |field: &str, value: &str, max: usize, required: bool| {
         if required && value.trim().is_empty() {
@@ -113,7 +113,12 @@ fn validate(input: &NewRequest) -> Result<(PhoneNumber, Option<CreditCode>), App
             "err.intake.the_merged_line_channel_needs_merged",
         ));
     }
-    let phone = PhoneNumber::parse(&input.requester.phone);
+    // Open311 clients often send no phone: their requester is reached through the client.
+    let phone = if input.channel == Channel::Open311 && input.requester.phone.trim().is_empty() {
+        Ok(None)
+    } else {
+        PhoneNumber::parse(&input.requester.phone).map(Some)
+    };
     if phone.is_err() {
         errors.push(FieldError::of(
             "requester.phone",
@@ -203,7 +208,7 @@ pub async fn create_row(
         category_code: input.category_code.clone(),
         time_limit_class: class,
         requester_name: input.requester.name.clone(),
-        requester_phone: phone.as_str().into(),
+        requester_phone: phone.map(|p| p.as_str().to_string()).unwrap_or_default(),
         enterprise_name: input.requester.enterprise.as_ref().map(|e| e.name.clone()),
         credit_code: credit.map(|c| c.as_str().to_string()),
         confidential: input.requester.confidential,
@@ -231,6 +236,7 @@ pub async fn create_row(
             "err.intake.no_such_unused_suggestion",
         ));
     };
+    metrics::counter!(crate::telemetry::INTAKES, "channel" => row.channel.as_str()).increment(1);
     let started = std::time::Instant::now();
     if let Some(joined) =
         super::hotspots::live::index_new(state, super::hotspots::live::mined_row(&row))

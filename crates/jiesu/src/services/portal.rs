@@ -147,6 +147,7 @@ pub async fn track(
 ) -> Result<Option<Tracked>, AppError> {
     let number = number.trim();
     if !looks_like_number(number) {
+        metrics::counter!(crate::telemetry::TRACK_FAILURES).increment(1);
         return Ok(None);
     }
     let now = state.clock.now();
@@ -156,6 +157,8 @@ pub async fn track(
         tracking::count_attempt(&state.store, number, now, window.num_milliseconds()).await?;
     if attempts > state.config.track_max_attempts {
         let wait = (since + window - now).num_seconds().max(1);
+        metrics::counter!(crate::telemetry::RATE_LIMIT_REFUSALS, "limiter" => "track_number")
+            .increment(1);
         return Err(AppError::TooManyRequests(wait));
     }
     let pool = state.store.reader();
@@ -171,6 +174,7 @@ pub async fn track(
         && given.len() == stored.len()
         && bool::from(given.as_bytes().ct_eq(stored.as_bytes()));
     let Some(row) = row.filter(|r| same && r.number == number) else {
+        metrics::counter!(crate::telemetry::TRACK_FAILURES).increment(1);
         return Ok(None);
     };
     // The requester is not locked out by their own look-ups.

@@ -291,6 +291,7 @@ pub async fn advise(state: &AppState, input: SuggestInput) -> Result<Suggestion,
             "err.suggest.text_over_100_000_characters",
         ));
     }
+    let started = std::time::Instant::now();
     let text = input
         .text
         .chars()
@@ -346,6 +347,7 @@ pub async fn advise(state: &AppState, input: SuggestInput) -> Result<Suggestion,
         answers,
         notes,
     };
+    metrics::histogram!(crate::telemetry::SUGGESTION_DURATION).record(started.elapsed());
     Ok(suggestion)
 }
 

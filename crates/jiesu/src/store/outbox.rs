@@ -42,7 +42,9 @@ pub trait Sender: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 }
 
-/// Writes a message inside the caller's transaction.
+/// Writes a message inside the caller's transaction. A request without a phone number (an
+/// Open311 client may send none; its requester reads the outcome through the client) has
+/// nowhere to send to: nothing is written and the answer is `None`.
 pub async fn enqueue(
     tx: &mut Tx,
     request_id: &str,
@@ -50,7 +52,10 @@ pub async fn enqueue(
     recipient: &str,
     payload: &serde_json::Value,
     now: DateTime<Utc>,
-) -> Result<String, StoreError> {
+) -> Result<Option<String>, StoreError> {
+    if recipient.trim().is_empty() {
+        return Ok(None);
+    }
     let id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
         "INSERT INTO outbox (id, request_id, kind, recipient, payload, status, attempts, next_attempt_at, claimed_until, \
@@ -59,7 +64,7 @@ pub async fn enqueue(
     .bind(&id).bind(request_id).bind(kind).bind(recipient).bind(payload.to_string()).bind(millis(now))
     .execute(tx.conn())
     .await?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<OutboxMessage, StoreError> {

@@ -51,6 +51,7 @@ pub async fn redact(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<bool, S
         .bind(REDACTED)
         .execute(tx.conn())
         .await?;
+    super::open311::redact(tx, id).await?;
     Ok(true)
 }
 

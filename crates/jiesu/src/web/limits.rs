@@ -54,6 +54,18 @@ pub enum Kind {
     Suggest,
 }
 
+impl Kind {
+    /// The limiter's name in the `jiesu_rate_limit_refusals_total` metric.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Track => "track",
+            Kind::Portal => "portal",
+            Kind::Login => "login",
+            Kind::Suggest => "suggest",
+        }
+    }
+}
+
 type Bucket = Arc<GovernorConfig<ClientIpKey, governor::middleware::NoOpMiddleware>>;
 
 /// The node's buckets, built once per router from the configuration.
@@ -79,9 +91,11 @@ fn bucket(key: &ClientIpKey, rate: Option<RateLimit>) -> Option<Bucket> {
 
 /// The answer to a refused request: `render` makes the 429 from the wait (the API's JSON
 /// error or a page); anything else the layer fails with is its own answer.
-fn refusal(e: GovernorError, render: fn(AppError) -> Response) -> Response {
+fn refusal(e: GovernorError, kind: Kind, render: fn(AppError) -> Response) -> Response {
     match e {
         GovernorError::TooManyRequests { wait_time, .. } => {
+            metrics::counter!(crate::telemetry::RATE_LIMIT_REFUSALS, "limiter" => kind.name())
+                .increment(1);
             render(AppError::TooManyRequests(wait_time.max(1) as i64))
         }
         other => other.into(),
@@ -126,8 +140,9 @@ impl Limits {
         render: fn(AppError) -> Response,
     ) -> MethodRouter<AppState> {
         match self.of(kind) {
-            Some(b) => route
-                .layer(GovernorLayer::new(b.clone()).error_handler(move |e| refusal(e, render))),
+            Some(b) => route.layer(
+                GovernorLayer::new(b.clone()).error_handler(move |e| refusal(e, kind, render)),
+            ),
             None => route,
         }
     }

@@ -9,6 +9,8 @@ pub mod extract;
 pub mod hotspot_api;
 pub mod kpi_api;
 pub mod limits;
+pub mod observe;
+pub mod open311;
 pub mod openapi;
 pub mod text_api;
 pub mod ui;
@@ -108,6 +110,10 @@ pub fn forbidden_control(c: char, multiline: bool) -> bool {
 /// in SQL, where PostgreSQL refuses NUL, and in pages and headers.
 async fn refuse_control_characters(req: Request, next: Next) -> Response {
     let uri = req.uri();
+    // Open311 answers bad input in the standard's own error format (web/open311).
+    if uri.path().starts_with("/open311/") {
+        return next.run(req).await;
+    }
     let decoded_path = percent_decode(uri.path().as_bytes());
     if decoded_path.chars().any(|c| forbidden_control(c, false)) {
         return AppError::invalid("path", "err.no_control_characters").into_response();
@@ -224,9 +230,10 @@ async fn not_found() -> AppError {
 pub fn router(state: AppState) -> Router {
     let limits = limits::Limits::new(&state.config);
     let limit = state.config.request_timeout;
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(observe::metrics))
         .nest(
             "/api/v1",
             api::routes(&limits)
@@ -235,6 +242,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(hotspot_api::routes()),
         )
         .merge(ui::routes(&state, &limits))
+        .merge(open311::routes(&state))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_control_characters))
@@ -251,6 +259,6 @@ pub fn router(state: AppState) -> Router {
             tower_http::compression::CompressionLayer::new().compress_when(
                 DefaultPredicate::new().and(NotForContentType::const_new(kpi_api::XLSX)),
             ),
-        )
-        .with_state(state)
+        );
+    observe::wrap(app).with_state(state)
 }

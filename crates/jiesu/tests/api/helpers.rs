@@ -144,6 +144,10 @@ impl TestApp {
         // Stories move the clock by hours and keep their tokens; the idle timeout has its own
         // story (stories/logins.rs), which turns it on.
         config.session_idle_minutes = 0;
+        // The gauges that need queries are recounted at each scrape, so a story sees its own
+        // database's; no refresh job runs (issue 17). /metrics answers this host, no token.
+        config.metrics_refresh = std::time::Duration::ZERO;
+        config.metrics_token = None;
         configure(&mut config);
         let clock = ManualClock::new(start_time());
         let (base, state, shutdown, server) = launch(&config, &clock).await;

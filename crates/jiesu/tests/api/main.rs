@@ -56,6 +56,7 @@ on_both_backends!(
     outbox_messages_survive_a_restart_and_are_retried_with_backoff,
     the_webhook_sender_posts_each_message_and_retries_on_failure,
     the_outbox_hands_messages_to_the_gateway_several_at_a_time,
+    the_outbox_writes_nothing_for_a_request_without_a_phone,
     // stories/knowledge.rs
     supervisors_keep_the_knowledge_base_and_operators_answer_from_it,
     the_dispatch_catalogue_ships_rules_and_keeps_their_history,
@@ -90,6 +91,12 @@ on_both_backends!(
     answers_are_compressed_and_csv_exports_open_in_excel,
     request_lists_export_as_csv_and_xlsx_with_their_filters_and_scope,
     json_errors_name_the_fields_whole_path,
+    // stories/metrics.rs (issue 17: metrics and logs)
+    metrics_count_intakes_and_routes_and_answer_only_this_host,
+    a_metrics_token_is_required_when_set_and_every_answer_has_a_request_id,
+    // stories/open311.rs (issue 17: Open311 GeoReport v2)
+    open311_clients_create_and_read_requests_in_json_and_xml,
+    open311_refuses_bad_input_bad_keys_unknown_services_and_floods,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
@@ -119,10 +126,12 @@ ui_on_both_backends!(
     a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests,
     the_admin_page_manages_users_and_each_change_names_the_administrator,
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
+    the_admin_page_makes_and_revokes_open311_keys,
 );
 
 mod cli_conventions;
 mod hotspots_cli;
+mod logs;
 mod schema_parity;
 mod serving;
 

@@ -1209,3 +1209,53 @@ pub async fn a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_ref
     assert_eq!(got.status, 422, "{}", got.body);
     assert!(got.body.contains("username"), "{}", got.body);
 }
+
+/// An administrator makes an Open311 key on the admin page, sees it once, the key works,
+/// and revoking it on the page stops it.
+pub async fn the_admin_page_makes_and_revokes_open311_keys(b: Backend) {
+    let app = app!(b);
+    let mut admin = Browser::with_session(&app, &app.admin);
+    let token = csrf(&admin.get("/ui/admin?view=open311").await.body);
+    let made = admin
+        .post(
+            "/ui/admin/open311/keys",
+            &[("_csrf", &token), ("name", "社区服务站终端")],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let key = made
+        .body
+        .split("<code>")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .expect("the new key is shown")
+        .to_string();
+    assert_eq!(key.len(), 64);
+    let form = format!("api_key={key}&service_code=cxjs.csgl.hw&address_string=x");
+    let client = reqwest::Client::new();
+    let post = |body: String| {
+        client
+            .post(format!("{}/open311/v2/requests.json", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    assert_eq!(post(form.clone()).await.unwrap().status().as_u16(), 200);
+    let page = admin.get("/ui/admin?view=open311").await;
+    assert!(page.body.contains("社区服务站终端") && !page.body.contains(&key));
+    let id = page
+        .body
+        .split("/ui/admin/open311/keys/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let got = admin
+        .post(
+            &format!("/ui/admin/open311/keys/{id}/revoke"),
+            &[("_csrf", &token)],
+        )
+        .await;
+    assert_eq!(got.status, 303, "{}", got.body);
+    assert_eq!(post(form).await.unwrap().status().as_u16(), 403);
+}

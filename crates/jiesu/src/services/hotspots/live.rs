@@ -174,6 +174,11 @@ impl Live {
         })
     }
 
+    /// The last event of the log the indexes have followed.
+    pub fn follow_seq(&self) -> i64 {
+        self.follow_seq.load(Ordering::SeqCst)
+    }
+
     /// The `top` hottest recent problems as of `now` (UTC ms); None if the lock is poisoned.
     pub fn hottest(&self, top: usize, now: i64) -> Option<Vec<HotspotView>> {
         self.index.read().ok().map(|h| h.hottest(top, now))

@@ -6,7 +6,7 @@ use super::i18n::Tr;
 use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::accounts::{self, By, Change};
-use crate::services::{auth, catalogue, directory, AppState};
+use crate::services::{auth, catalogue, directory, open311, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -28,6 +28,19 @@ struct AdminPage {
     roles: Vec<(&'static str, String)>,
     unit_levels: Vec<(&'static str, String)>,
     users: Vec<UserRow>,
+    /// Open311 client keys (view `open311`).
+    keys: Vec<KeyView>,
+    /// A key just made: (client name, key), shown this once.
+    new_key: Option<(String, String)>,
+}
+
+/// A row of the Open311 keys view.
+struct KeyView {
+    id: String,
+    name: String,
+    created: String,
+    revoked: String,
+    live: bool,
 }
 
 /// A row of the users view with what its buttons need.
@@ -70,8 +83,9 @@ impl Table {
 }
 
 /// The views and their tab labels, in tab order; the first is the default.
-const VIEWS: [(&str, &str); 6] = [
+const VIEWS: [(&str, &str); 7] = [
     ("users", "admin.users"),
+    ("open311", "admin.open311"),
     ("units", "admin.units"),
     ("categories", "admin.categories"),
     ("catalogue", "admin.catalogue"),
@@ -82,22 +96,36 @@ const VIEWS: [(&str, &str); 6] = [
 /// `GET /ui/admin?view=users|units|categories|catalogue|limits|rules`.
 pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminParams>) -> UiResult {
     admin_only(&page)?;
+    render(&s, page, q, None).await
+}
+
+async fn render(
+    s: &AppState,
+    page: Page,
+    q: AdminParams,
+    new_key: Option<(String, String)>,
+) -> UiResult {
     let tr = page.ctx.tr;
     let view = q
         .view
         .filter(|v| VIEWS.iter().any(|(k, _)| k == v))
         .unwrap_or_else(|| VIEWS[0].0.into());
+    let keys = if view == "open311" {
+        key_rows(s).await?
+    } else {
+        Vec::new()
+    };
     let users = if view == "users" {
-        user_rows(&s, tr).await?
+        user_rows(s, tr).await?
     } else {
         Vec::new()
     };
     let table = match view.as_str() {
-        "units" => units(&s, tr, q.level.as_deref().unwrap_or("district")).await?,
-        "categories" => categories(&s, tr).await?,
-        "catalogue" => catalogue_rules(&s, tr).await?,
-        "limits" => limits(&s, tr).await?,
-        "rules" => rules(&s, tr).await?,
+        "units" => units(s, tr, q.level.as_deref().unwrap_or("district")).await?,
+        "categories" => categories(s, tr).await?,
+        "catalogue" => catalogue_rules(s, tr).await?,
+        "limits" => limits(s, tr).await?,
+        "rules" => rules(s, tr).await?,
         _ => Table::new(Vec::new(), Vec::new()),
     };
     let tabs = VIEWS.iter().map(|(k, label)| (*k, tr.s(label))).collect();
@@ -125,8 +153,43 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminPa
         roles,
         unit_levels,
         users,
+        keys,
+        new_key,
     }
     .into_response())
+}
+
+async fn key_rows(s: &AppState) -> Result<Vec<KeyView>, AppError> {
+    Ok(open311::keys::list(s)
+        .await?
+        .into_iter()
+        .map(|k| KeyView {
+            live: k.revoked_at.is_none(),
+            revoked: k.revoked_at.map(|t| local_time(s, t)).unwrap_or_default(),
+            created: local_time(s, k.created_at),
+            id: k.id,
+            name: k.name,
+        })
+        .collect())
+}
+
+/// `POST /ui/admin/open311/keys` (field `name`): makes a key and shows it this once.
+pub async fn add_key(State(s): State<AppState>, page: Page, f: FormData) -> UiResult {
+    admin_only(&page)?;
+    let name = f.text("name");
+    let (_, key) = open311::keys::add(&s, &page.actor.user_id, &name).await?;
+    let q = AdminParams {
+        view: Some("open311".into()),
+        level: None,
+    };
+    render(&s, page, q, Some((name.trim().to_string(), key))).await
+}
+
+/// `POST /ui/admin/open311/keys/{id}/revoke`.
+pub async fn revoke_key(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> UiResult {
+    admin_only(&page)?;
+    open311::keys::revoke(&s, &page.actor.user_id, &id).await?;
+    Ok(done("/ui/admin?view=open311", "open311_key_revoked"))
 }
 
 fn yes_no(tr: Tr, b: bool) -> String {

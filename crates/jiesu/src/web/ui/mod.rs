@@ -114,6 +114,11 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         )
         .route("/ui/admin", get(admin::page))
         .route("/ui/admin/users", post(admin::add_user))
+        .route("/ui/admin/open311/keys", post(admin::add_key))
+        .route(
+            "/ui/admin/open311/keys/{id}/revoke",
+            post(admin::revoke_key),
+        )
         .route(
             "/ui/admin/users/{username}/{verb}",
             post(admin::change_user),

@@ -198,3 +198,36 @@ async fn answered_consultation(
     );
     r
 }
+
+/// A request without a phone number (an Open311 client may send none) has nowhere to send a
+/// message: the outbox writes nothing rather than a message with an empty recipient.
+pub async fn the_outbox_writes_nothing_for_a_request_without_a_phone(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap().to_string();
+    let payload = json!({ "kind": "reply", "text": "已处理" });
+    let mut tx = app.state.store.begin().await.unwrap();
+    let none =
+        jiesu::store::outbox::enqueue(&mut tx, &id, "reply", " ", &payload, chrono::Utc::now())
+            .await
+            .unwrap();
+    let some = jiesu::store::outbox::enqueue(
+        &mut tx,
+        &id,
+        "reply",
+        "13800000000",
+        &payload,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(none, None);
+    let written = jiesu::store::outbox::for_request(app.state.store.reader(), &id)
+        .await
+        .unwrap();
+    assert_eq!(written.len(), 1);
+    assert_eq!(Some(written[0].id.clone()), some);
+    assert_eq!(written[0].recipient, "13800000000");
+}
