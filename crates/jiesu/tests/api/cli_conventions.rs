@@ -45,7 +45,7 @@ fn closed_choices_are_listed_and_bad_values_exit_with_2() {
         "{help}"
     );
 
-    let bad: [BadCall; 7] = [
+    let bad: [BadCall; 8] = [
         (
             &["kpi", "ranking", "--month", "2026-11", "--format", "pdf"],
             &[],
@@ -76,6 +76,11 @@ fn closed_choices_are_listed_and_bad_values_exit_with_2() {
             &["serve"],
             &[("JIESU_SECURE_COOKIES", "maybe")],
             "JIESU_SECURE_COOKIES",
+        ),
+        (
+            &["reindex"],
+            &[("JIESU_LOG_FORMAT", "xml")],
+            "JIESU_LOG_FORMAT=xml",
         ),
     ];
     for (args, env, says) in bad {
