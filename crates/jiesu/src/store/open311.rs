@@ -180,17 +180,23 @@ fn open311_from_row(r: &sqlx::any::AnyRow) -> Result<Open311Row, sqlx::Error> {
 }
 
 /// Stores what a client sent with a request, inside the caller's transaction.
+///
+/// The coordinates travel as text and are cast by the database: sqlx's `Any` driver binds a
+/// missing `f64` as a PostgreSQL `float4` NULL, and a connection that prepared this statement
+/// for a request without coordinates then refuses the 8-byte value of the next one ("incorrect
+/// binary data format"). Rust prints an `f64` in its shortest exact form, so nothing is lost.
 pub async fn insert_request(tx: &mut Tx, o: &Open311Row) -> Result<(), StoreError> {
     sqlx::query(&format!(
         "INSERT INTO open311_requests ({OPEN311_COLUMNS}) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+         ($1, $2, $3, $4, CAST($5 AS DOUBLE PRECISION), CAST($6 AS DOUBLE PRECISION), \
+         $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
     .bind(&o.id)
     .bind(&o.request_id)
     .bind(&o.key_id)
     .bind(&o.service_code)
-    .bind(o.lat)
-    .bind(o.lon)
+    .bind(o.lat.map(|v| v.to_string()))
+    .bind(o.lon.map(|v| v.to_string()))
     .bind(&o.datum)
     .bind(&o.address_string)
     .bind(&o.address_id)

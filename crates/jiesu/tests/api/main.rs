@@ -97,6 +97,7 @@ on_both_backends!(
     // stories/open311.rs (issue 17: Open311 GeoReport v2)
     open311_clients_create_and_read_requests_in_json_and_xml,
     open311_refuses_bad_input_bad_keys_unknown_services_and_floods,
+    open311_rows_with_and_without_coordinates_share_a_connection,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

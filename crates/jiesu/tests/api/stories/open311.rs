@@ -440,3 +440,58 @@ pub async fn open311_refuses_bad_input_bad_keys_unknown_services_and_floods(back
         403,
     );
 }
+
+/// One connection stores a request without coordinates and then one with them: the
+/// statement it prepared for the first must take the second's coordinates (sqlx's `Any`
+/// driver types a missing `f64` as PostgreSQL `float4`, which once failed the second insert).
+pub async fn open311_rows_with_and_without_coordinates_share_a_connection(b: Backend) {
+    let app = crate::helpers::app!(b);
+    let s = super::cast::staff(&app).await;
+    let first = super::cast::new_request(&app, &s).await;
+    let second = super::cast::new_request(&app, &s).await;
+    let ids: Vec<String> = [&first, &second]
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let now = chrono::Utc::now();
+    let row = |n: usize, lat: Option<f64>, lon: Option<f64>| jiesu::store::open311::Open311Row {
+        id: format!("tok-{n}"),
+        request_id: ids[n].clone(),
+        key_id: "k1".into(),
+        service_code: "cxjs.csgl.hw".into(),
+        lat,
+        lon,
+        datum: "wgs84".into(),
+        address_string: None,
+        address_id: None,
+        email: None,
+        device_id: None,
+        account_id: None,
+        media_url: None,
+        attributes: "{}".into(),
+        created_at: now,
+    };
+    let mut tx = app.state.store.begin().await.unwrap();
+    jiesu::store::open311::insert_key(&mut tx, "k1", "街道随手拍", "hash-k1", now)
+        .await
+        .unwrap();
+    jiesu::store::open311::insert_request(&mut tx, &row(0, None, None))
+        .await
+        .unwrap();
+    jiesu::store::open311::insert_request(
+        &mut tx,
+        &row(1, Some(39.908_722_1), Some(116.397_499_9)),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut got = jiesu::store::open311::of_requests(app.state.store.reader(), &ids)
+        .await
+        .unwrap();
+    got.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!((got[0].lat, got[0].lon), (None, None));
+    assert_eq!(
+        (got[1].lat, got[1].lon),
+        (Some(39.908_722_1), Some(116.397_499_9))
+    );
+}
