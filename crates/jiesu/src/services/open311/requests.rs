@@ -111,16 +111,31 @@ fn coordinate(sub: &Submission, field: &str, max: f64) -> Result<Option<f64>, Ap
 }
 
 fn is_uri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else {
-        return false;
-    };
-    let mut sc = scheme.chars();
-    sc.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && sc.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        && !rest.is_empty()
+    // Only web links: staff open them, and a `javascript:` or `data:` link must never reach a page.
+    let lower = s.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
         && !s
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`".contains(c))
+}
+
+/// An email address as a person writes it: one `@`, something before it, a dotted domain
+/// after it, no spaces or angle brackets.
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"(),;:[]\\".contains(c))
 }
 
 /// A point (latitude, longitude) in WGS-84.
@@ -209,12 +224,18 @@ pub async fn create(
         return Err(bad("media_url", "err.open311.media_url"));
     }
     let email = text(&sub, "email", 254)?;
+    if email.as_deref().is_some_and(|e| !is_email(e)) {
+        return Err(bad("email", "err.open311.email"));
+    }
     let name = format!(
         "{}{}",
         text(&sub, "last_name", 50)?.unwrap_or_default(),
         text(&sub, "first_name", 50)?.unwrap_or_default()
     );
     let phone = text(&sub, "phone", 40)?.unwrap_or_default();
+    if !phone.is_empty() && jiesu_core::values::PhoneNumber::parse(&phone).is_err() {
+        return Err(bad("phone", "err.intake.not_a_valid_chinese_mobile_or"));
+    }
     let device_id = text(&sub, "device_id", 200)?;
     let account_id = text(&sub, "account_id", 200)?;
     let (kind, confidential, title, attrs) = attributes(&sub)?;

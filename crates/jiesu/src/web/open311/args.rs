@@ -27,7 +27,7 @@ fn bad(field: &str, key: &str) -> AppError {
 impl Args {
     /// The query string's arguments.
     pub fn query(uri: &Uri) -> Result<Args, AppError> {
-        Ok(Args(parse(uri.query().unwrap_or("").as_bytes())))
+        Ok(Args(parse(uri.query().unwrap_or("").as_bytes())?))
     }
 
     /// One argument's value (None when absent or empty); 400 when given twice.
@@ -136,8 +136,8 @@ impl Args {
     /// A POST's arguments: the form body, then the query string (where schemathesis puts
     /// `api_key`); `attribute[code]` pairs apart.
     pub fn submission(uri: &Uri, body: &[u8]) -> Result<Submission, AppError> {
-        let mut pairs = parse(body);
-        pairs.extend(parse(uri.query().unwrap_or("").as_bytes()));
+        let mut pairs = parse(body)?;
+        pairs.extend(parse(uri.query().unwrap_or("").as_bytes())?);
         let mut sub = Submission::default();
         let mut singles: Vec<(String, String)> = Vec::new();
         for (k, v) in pairs {
@@ -162,8 +162,49 @@ impl Args {
     }
 }
 
-fn parse(raw: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+/// Decodes `application/x-www-form-urlencoded` pairs. Unlike a lossy decoder, a value whose
+/// bytes are not UTF-8 is refused naming its argument, so nothing is stored with U+FFFD in
+/// place of what the client sent.
+fn parse(raw: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    raw.split(|b| *b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = match pair.iter().position(|b| *b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &b""[..]),
+            };
+            let key = decode(k).ok_or_else(|| bad("form", "err.open311.utf8"))?;
+            let value = decode(v).ok_or_else(|| bad(&key, "err.open311.utf8"))?;
+            Ok((key, value))
+        })
         .collect()
+}
+
+/// `+` as a space, `%XX` as its byte (a `%` without two hex digits kept as it is); `None`
+/// when the bytes are not UTF-8.
+fn decode(raw: &[u8]) -> Option<String> {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match (
+            raw[i],
+            raw.get(i + 1).copied().and_then(hex),
+            raw.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }

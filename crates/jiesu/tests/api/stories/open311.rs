@@ -383,6 +383,39 @@ pub async fn open311_refuses_bad_input_bad_keys_unknown_services_and_floods(back
         let d = error_of(&g, status);
         assert!(d.contains(field), "{d}");
     }
+    // Contact fields and links are checked by what they must be, and named as the client
+    // named them; a link that is not a web link never reaches a page.
+    for (name, value) in [
+        ("media_url", "javascript:alert(1)"),
+        ("media_url", "data:text/html,<b>x</b>"),
+        ("email", "not-an-email"),
+        ("email", "a@b"),
+        ("phone", "call me"),
+    ] {
+        let f = with(
+            &k,
+            &[
+                ("service_code", "cxjs.csgl.hw"),
+                ("address_string", "x"),
+                (name, value),
+            ],
+        );
+        let d = error_of(&post(&app, "/requests.json", &f).await, 400);
+        assert!(d.starts_with(&format!("{name}:")), "{name}={value}: {d}");
+    }
+    // Bytes that are not UTF-8 are refused naming their argument, not stored as U+FFFD.
+    let raw = send(
+        reqwest::Client::new()
+            .post(format!("{}{V2}/requests.json?api_key={key}", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("service_code=cxjs.csgl.hw&address_string=x&description=%FF%FE"),
+    )
+    .await;
+    assert!(
+        error_of(&raw, 400).starts_with("description:"),
+        "{}",
+        raw.body
+    );
     let long = "长".repeat(4001);
     let g = post(
         &app,
