@@ -452,6 +452,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("err.open311.location_missing", "须给出位置：lat 与 long、address_string 或 address_id", "a location is required: lat and long, address_string or address_id"),
     ("err.open311.media_url", "须为 http 或 https 网址", "must be an http or https URL"),
     ("err.open311.email", "不是有效的电子邮件地址", "is not a valid email address"),
+    ("err.open311.body", "请求体无法读取或超过 {max} KiB", "the request body could not be read or exceeds {max} KiB"),
     ("err.open311.utf8", "须为 UTF-8 编码的文本", "must be UTF-8 text"),
     ("err.open311.attribute_value", "不是此属性允许的值", "is not a value this attribute allows"),
     ("err.open311.unknown_attribute", "此服务没有这个属性", "this service has no such attribute"),
