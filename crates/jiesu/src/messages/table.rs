@@ -465,6 +465,8 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("err.no_control_characters", "不能含控制字符（如 NUL）", "must not contain control characters (such as NUL)"),
     ("api.body_timeout", "请求体发送过慢，已中止", "the request body was sent too slowly and was given up"),
     ("api.request_timeout", "请求处理超时，请稍后再试", "the request took too long, try again later"),
+    ("err.calendar.workday_must_be_a_weekend_day", "调休上班日须为周六或周日（工作日本来就上班）", "a worked day (workday) must be a Saturday or Sunday: weekdays are worked anyway"),
+    ("err.calendar.name_at_most_32_characters", "名称至多 32 个字符，且不含控制字符", "name: at most 32 characters, no control characters"),
     ("err.kpi.no_such_unit", "没有这个单位：{unit}", "no such unit: {unit}"),
     ("err.kpi.population_must_be_a_positive_integer", "人口须为正整数", "population must be a positive integer"),
     ("err.kpi.version_must_be_1_64_characters", "版本名须为 1–64 个字符", "version must be 1–64 characters"),
