@@ -98,6 +98,8 @@ on_both_backends!(
     open311_clients_create_and_read_requests_in_json_and_xml,
     open311_refuses_bad_input_bad_keys_unknown_services_and_floods,
     open311_rows_with_and_without_coordinates_share_a_connection,
+    // stories/calendar.rs (issue 18: the working-day calendar)
+    a_holiday_week_pushes_working_day_deadlines_and_admins_add_next_years_days,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
