@@ -244,10 +244,16 @@ mod tests {
         // The official 2025 schedule: 10-01..10-08 off, Sunday 09-28 and Saturday 10-11 worked.
         let mut cal = Calendar::default();
         for d in 1..=8 {
-            cal.insert(NaiveDate::from_ymd_opt(2025, 10, d).unwrap(), CalendarDayKind::Holiday);
+            cal.insert(
+                NaiveDate::from_ymd_opt(2025, 10, d).unwrap(),
+                CalendarDayKind::Holiday,
+            );
         }
         for (m, d) in [(9, 28), (10, 11)] {
-            cal.insert(NaiveDate::from_ymd_opt(2025, m, d).unwrap(), CalendarDayKind::Workday);
+            cal.insert(
+                NaiveDate::from_ymd_opt(2025, m, d).unwrap(),
+                CalendarDayKind::Workday,
+            );
         }
         // Tuesday 09-30 10:00: 14 h that day, then 10-09, 10-10, 10-11 (Sat, worked), 10-13,
         // 10-14, 10-15 (6 x 24 h = 144 h), and the last 10 h on Thursday 10-16.

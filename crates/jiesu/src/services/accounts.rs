@@ -34,7 +34,12 @@ impl By<'_> {
         }
     }
 
-    pub(crate) fn event(self, state: &AppState, action: &str, mut payload: serde_json::Value) -> NewEvent {
+    pub(crate) fn event(
+        self,
+        state: &AppState,
+        action: &str,
+        mut payload: serde_json::Value,
+    ) -> NewEvent {
         let (id, role) = match self {
             By::User(a) => (a.user_id.clone(), a.role.as_str().to_string()),
             By::Console => {

@@ -97,7 +97,11 @@ pub async fn set_days(
     let mut errors = Vec::new();
     let mut dates = Vec::with_capacity(days.len());
     for (i, d) in days.iter().enumerate() {
-        let at = if single { String::new() } else { format!("days[{i}].") };
+        let at = if single {
+            String::new()
+        } else {
+            format!("days[{i}].")
+        };
         dates.push(check(&at, d, &mut errors));
     }
     if !errors.is_empty() {

@@ -84,7 +84,11 @@ pub async fn load_shipped(
         );
         let mut q = sqlx::query(&sql);
         for (day, kind, name) in chunk {
-            q = q.bind(day.clone()).bind(*kind).bind(name.clone()).bind(millis(now));
+            q = q
+                .bind(day.clone())
+                .bind(*kind)
+                .bind(name.clone())
+                .bind(millis(now));
         }
         q.execute(tx.conn()).await?;
     }
@@ -103,7 +107,11 @@ pub async fn load_shipped(
 }
 
 /// The listed days from `from` to `to` (inclusive), by date.
-pub async fn list<'c, E>(conn: E, from: NaiveDate, to: NaiveDate) -> Result<Vec<CalendarDay>, StoreError>
+pub async fn list<'c, E>(
+    conn: E,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<CalendarDay>, StoreError>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
@@ -122,10 +130,12 @@ pub async fn get<'c, E>(conn: E, date: NaiveDate) -> Result<Option<CalendarDay>,
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM calendar_days WHERE day = $1"))
-        .bind(date.to_string())
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM calendar_days WHERE day = $1"
+    ))
+    .bind(date.to_string())
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 

@@ -57,9 +57,15 @@ async fn set(
     Path(date): Path<String>,
     ApiJson(body): ApiJson<DayBody>,
 ) -> Result<Json<CalendarDay>, AppError> {
-    let input = DayInput { date, kind: body.kind, name: body.name };
+    let input = DayInput {
+        date,
+        kind: body.kind,
+        name: body.name,
+    };
     let mut days = calendar::set_days(&s, By::User(&actor), &[input], true).await?;
-    days.pop().map(Json).ok_or(AppError::NotFound("calendar day"))
+    days.pop()
+        .map(Json)
+        .ok_or(AppError::NotFound("calendar day"))
 }
 
 #[derive(Deserialize)]
