@@ -130,6 +130,7 @@ ui_on_both_backends!(
     the_admin_page_manages_users_and_each_change_names_the_administrator,
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
     the_admin_page_makes_and_revokes_open311_keys,
+    the_admin_page_lists_the_holidays_and_sets_a_day,
 );
 
 mod cli_conventions;
