@@ -98,6 +98,8 @@ on_both_backends!(
     open311_clients_create_and_read_requests_in_json_and_xml,
     open311_refuses_bad_input_bad_keys_unknown_services_and_floods,
     open311_rows_with_and_without_coordinates_share_a_connection,
+    // stories/calendar.rs (issue 18: the working-day calendar)
+    a_holiday_week_pushes_working_day_deadlines_and_admins_add_next_years_days,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
@@ -128,6 +130,7 @@ ui_on_both_backends!(
     the_admin_page_manages_users_and_each_change_names_the_administrator,
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
     the_admin_page_makes_and_revokes_open311_keys,
+    the_admin_page_lists_the_holidays_and_sets_a_day,
 );
 
 mod cli_conventions;
