@@ -2,6 +2,7 @@
 //! `jiesu_core` whether the change is allowed, and records the events of what it changed.
 
 pub mod accounts;
+pub mod appeals;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
