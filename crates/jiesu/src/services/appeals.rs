@@ -153,16 +153,18 @@ pub async fn file(
     }
     let counted_at = match input.part {
         Part::Response => order.dispatched_at,
-        Part::Resolution | Part::Satisfaction => {
-            store::last_reached_callback(state.store.reader(), &request_id, order.round)
-                .await?
-                .ok_or_else(|| {
-                    AppError::Conflict(format!(
-                        "the {} of this order is not assessed yet: no callback reached the requester",
-                        input.part.as_str()
-                    ))
-                })?
-        }
+        Part::Resolution | Part::Satisfaction => store::last_reached_callback(
+            state.store.reader(),
+            &request_id,
+            order.round,
+        )
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "the {} of this order is not assessed yet: no callback reached the requester",
+                input.part.as_str()
+            ))
+        })?,
     };
     let month = month_of(state, counted_at);
     let now = state.clock.now();
@@ -272,7 +274,9 @@ pub async fn list(
             ));
         }
     }
-    let month = month.map(|m| Month::parse(m).map(Month::label)).transpose()?;
+    let month = month
+        .map(|m| Month::parse(m).map(Month::label))
+        .transpose()?;
     let path = if actor.role.is_unit_role() {
         Some(
             actor
@@ -287,11 +291,14 @@ pub async fn list(
     } else {
         return Err(AppError::Forbidden("reading appeals"));
     };
-    Ok(
-        store::list(state.store.reader(), path.as_deref(), status, month.as_deref())
-            .await?
-            .into_iter()
-            .map(Appeal::from)
-            .collect(),
+    Ok(store::list(
+        state.store.reader(),
+        path.as_deref(),
+        status,
+        month.as_deref(),
     )
+    .await?
+    .into_iter()
+    .map(Appeal::from)
+    .collect())
 }

@@ -2,8 +2,8 @@
 //! `jiesu_core` whether the change is allowed, and records the events of what it changed.
 
 pub mod accounts;
-pub mod appeals;
 pub mod alerts;
+pub mod appeals;
 pub mod audit;
 pub mod auth;
 pub mod callback;

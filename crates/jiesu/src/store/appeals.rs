@@ -26,7 +26,8 @@ pub struct AppealRow {
     pub decision_reason: Option<String>,
 }
 
-const COLUMNS: &str = "p.id, p.assignment_id, p.request_id, p.unit_code, p.part, p.month, p.reason, p.evidence, \
+const COLUMNS: &str =
+    "p.id, p.assignment_id, p.request_id, p.unit_code, p.part, p.month, p.reason, p.evidence, \
     p.status, p.filed_by, p.filed_at, p.decided_by, p.decided_at, p.decision_reason";
 
 fn from_row(r: &AnyRow) -> Result<AppealRow, sqlx::Error> {
@@ -159,14 +160,14 @@ pub async fn list(
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-/// Per unit code: (appeals filed, appeals granted) of a month.
+/// Per unit path: (appeals filed, appeals granted) of a month.
 pub async fn month_counts(
     pool: &AnyPool,
     month: &str,
 ) -> Result<Vec<(String, u64, u64)>, StoreError> {
     let rows = sqlx::query(
-        "SELECT unit_code, COUNT(*) AS n, SUM(CASE WHEN status = 'granted' THEN 1 ELSE 0 END) AS granted \
-         FROM appeals WHERE month = $1 GROUP BY unit_code",
+        "SELECT u.path, COUNT(*) AS n, SUM(CASE WHEN p.status = 'granted' THEN 1 ELSE 0 END) AS granted \
+         FROM appeals p JOIN units u ON u.code = p.unit_code WHERE p.month = $1 GROUP BY u.path",
     )
     .bind(month)
     .fetch_all(pool)
@@ -174,7 +175,7 @@ pub async fn month_counts(
     rows.iter()
         .map(|r| {
             Ok((
-                r.try_get("unit_code")?,
+                r.try_get("path")?,
                 r.try_get::<i64, _>("n")? as u64,
                 r.try_get::<i64, _>("granted")? as u64,
             ))

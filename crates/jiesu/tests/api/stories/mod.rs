@@ -3,6 +3,7 @@
 
 mod access;
 mod api_contract;
+mod appeals;
 mod audit;
 mod callbacks;
 mod cast;
@@ -25,6 +26,7 @@ mod visibility;
 
 pub use access::*;
 pub use api_contract::*;
+pub use appeals::*;
 pub use audit::*;
 pub use callbacks::*;
 pub use conventions::*;
