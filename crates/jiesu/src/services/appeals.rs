@@ -153,18 +153,16 @@ pub async fn file(
     }
     let counted_at = match input.part {
         Part::Response => order.dispatched_at,
-        Part::Resolution | Part::Satisfaction => store::last_reached_callback(
-            state.store.reader(),
-            &request_id,
-            order.round,
-        )
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(format!(
+        Part::Resolution | Part::Satisfaction => {
+            store::last_reached_callback(state.store.reader(), &request_id, order.round)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Conflict(format!(
                 "the {} of this order is not assessed yet: no callback reached the requester",
                 input.part.as_str()
             ))
-        })?,
+                })?
+        }
     };
     let month = month_of(state, counted_at);
     let now = state.clock.now();

@@ -9,6 +9,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
+use jiesu_core::access::Action;
 
 /// One appeal as a page shows it.
 pub struct AppealLine {
@@ -56,6 +57,10 @@ struct AppealsPage {
 
 /// `GET /ui/appeals`: every appeal, open ones first (center roles).
 pub async fn page(State(s): State<AppState>, page: Page) -> UiResult {
+    if !page.actor.may(Action::Supervise) {
+        // Units see their appeals on the workbench.
+        return Err(AppError::Forbidden("deciding appeals").into());
+    }
     let tr = page.ctx.tr;
     let mut list = appeals::list(&s, &page.actor, Some("open"), None).await?;
     list.extend(
@@ -85,7 +90,11 @@ pub async fn file(
         Some("resolution") => Part::Resolution,
         Some("satisfaction") => Part::Satisfaction,
         _ => {
-            return Err(AppError::invalid("part", "err.appeal.part_must_be_response_resolution_or_satisfaction").into())
+            return Err(AppError::invalid(
+                "part",
+                "err.appeal.part_must_be_response_resolution_or_satisfaction",
+            )
+            .into())
         }
     };
     let input = AppealInput {
