@@ -25,12 +25,54 @@ pub enum Part {
 }
 
 impl Part {
-    fn as_str(self) -> &'static str {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
         match self {
             Part::Response => "response",
             Part::Resolution => "resolution",
             Part::Satisfaction => "satisfaction",
         }
+    }
+
+    /// A part by its name.
+    pub fn parse(s: &str) -> Option<Part> {
+        [Part::Response, Part::Resolution, Part::Satisfaction]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+/// Where an appeal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealStatus {
+    /// Waiting for the center.
+    Open,
+    /// 申诉成立: the part is exempt.
+    Granted,
+    /// 申诉不成立.
+    Refused,
+}
+
+impl AppealStatus {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppealStatus::Open => "open",
+            AppealStatus::Granted => "granted",
+            AppealStatus::Refused => "refused",
+        }
+    }
+
+    /// A status by its name.
+    pub fn parse(s: &str) -> Option<AppealStatus> {
+        [
+            AppealStatus::Open,
+            AppealStatus::Granted,
+            AppealStatus::Refused,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
     }
 }
 
@@ -75,13 +117,12 @@ pub struct Appeal {
     pub assignment_id: String,
     pub request_id: String,
     pub unit_code: String,
-    pub part: String,
+    pub part: Part,
     /// The month (`YYYY-MM`) whose rates the part counts in.
     pub month: String,
     pub reason: String,
     pub evidence: Option<String>,
-    /// `open`, `granted` or `refused`.
-    pub status: String,
+    pub status: AppealStatus,
     pub filed_by: String,
     pub filed_at: DateTime<Utc>,
     pub decided_by: Option<String>,
@@ -89,24 +130,29 @@ pub struct Appeal {
     pub decision_reason: Option<String>,
 }
 
-impl From<store::AppealRow> for Appeal {
-    fn from(r: store::AppealRow) -> Self {
-        Appeal {
+impl TryFrom<store::AppealRow> for Appeal {
+    type Error = AppError;
+
+    fn try_from(r: store::AppealRow) -> Result<Self, AppError> {
+        let corrupt = |what: &str, v: &str| {
+            AppError::Internal(anyhow::anyhow!("appeal {}: unknown {what} {v:?}", r.id))
+        };
+        Ok(Appeal {
+            part: Part::parse(&r.part).ok_or_else(|| corrupt("part", &r.part))?,
+            status: AppealStatus::parse(&r.status).ok_or_else(|| corrupt("status", &r.status))?,
             id: r.id,
             assignment_id: r.assignment_id,
             request_id: r.request_id,
             unit_code: r.unit_code,
-            part: r.part,
             month: r.month,
             reason: r.reason,
             evidence: r.evidence,
-            status: r.status,
             filed_by: r.filed_by,
             filed_at: r.filed_at,
             decided_by: r.decided_by,
             decided_at: r.decided_at,
             decision_reason: r.decision_reason,
-        }
+        })
     }
 }
 
@@ -199,7 +245,7 @@ pub async fn file(
         .payload(serde_json::json!({ "appeal_id": row.id, "part": row.part, "month": month, "reason": row.reason, "evidence": evidence }))
         .record(&mut tx);
     tx.commit().await?;
-    Ok(row.into())
+    row.try_into()
 }
 
 /// Grants or refuses an open appeal (the center). 409 when it is decided already or its
@@ -232,11 +278,20 @@ pub async fn decide(
         )));
     }
     let (status, action) = match input.decision {
-        Decision::Grant => ("granted", "appeal.granted"),
-        Decision::Refuse => ("refused", "appeal.refused"),
+        Decision::Grant => (AppealStatus::Granted, "appeal.granted"),
+        Decision::Refuse => (AppealStatus::Refused, "appeal.refused"),
     };
     let now = state.clock.now();
-    if !store::decide(&mut tx, appeal_id, status, &actor.user_id, &reason, now).await? {
+    if !store::decide(
+        &mut tx,
+        appeal_id,
+        status.as_str(),
+        &actor.user_id,
+        &reason,
+        now,
+    )
+    .await?
+    {
         return Err(AppError::Conflict(format!(
             "this appeal is already {}",
             appeal.status
@@ -248,11 +303,11 @@ pub async fn decide(
         .record(&mut tx);
     tx.commit().await?;
     Ok(Appeal {
-        status: status.into(),
+        status,
         decided_by: Some(actor.user_id.clone()),
         decided_at: Some(now),
         decision_reason: Some(reason),
-        ..appeal.into()
+        ..appeal.try_into()?
     })
 }
 
@@ -264,14 +319,16 @@ pub async fn list(
     status: Option<&str>,
     month: Option<&str>,
 ) -> Result<Vec<Appeal>, AppError> {
-    if let Some(s) = status {
-        if !matches!(s, "open" | "granted" | "refused") {
-            return Err(AppError::invalid(
-                "status",
-                "err.appeal.status_must_be_open_granted_or_refused",
-            ));
-        }
-    }
+    let status = status
+        .map(|s| {
+            AppealStatus::parse(s).ok_or_else(|| {
+                AppError::invalid(
+                    "status",
+                    "err.appeal.status_must_be_open_granted_or_refused",
+                )
+            })
+        })
+        .transpose()?;
     let month = month
         .map(|m| Month::parse(m).map(Month::label))
         .transpose()?;
@@ -289,14 +346,14 @@ pub async fn list(
     } else {
         return Err(AppError::Forbidden("reading appeals"));
     };
-    Ok(store::list(
+    store::list(
         state.store.reader(),
         path.as_deref(),
-        status,
+        status.map(AppealStatus::as_str),
         month.as_deref(),
     )
     .await?
     .into_iter()
-    .map(Appeal::from)
-    .collect())
+    .map(Appeal::try_from)
+    .collect()
 }

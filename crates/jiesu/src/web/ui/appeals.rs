@@ -3,7 +3,9 @@
 
 use super::{done, local_time, FormData, Page, UiResult};
 use crate::error::AppError;
-use crate::services::appeals::{self, Appeal, AppealInput, Decision, DecisionInput, Part};
+use crate::services::appeals::{
+    self, Appeal, AppealInput, AppealStatus, Decision, DecisionInput, Part,
+};
 use crate::services::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -31,10 +33,10 @@ pub struct AppealLine {
 pub fn lines(s: &AppState, tr: super::i18n::Tr, list: Vec<Appeal>) -> Vec<AppealLine> {
     list.into_iter()
         .map(|a| AppealLine {
-            open: a.status == "open",
-            part: tr.of("appeal_part", &a.part),
-            status: tr.of("appeal_status", &a.status),
-            status_key: a.status,
+            open: a.status == AppealStatus::Open,
+            part: tr.of("appeal_part", a.part.as_str()),
+            status: tr.of("appeal_status", a.status.as_str()),
+            status_key: a.status.as_str().to_string(),
             filed: local_time(s, a.filed_at),
             id: a.id,
             request_id: a.request_id,
@@ -67,7 +69,7 @@ pub async fn page(State(s): State<AppState>, page: Page) -> UiResult {
         appeals::list(&s, &page.actor, None, None)
             .await?
             .into_iter()
-            .filter(|a| a.status != "open")
+            .filter(|a| a.status != AppealStatus::Open)
             .take(200),
     );
     Ok(AppealsPage {
