@@ -66,9 +66,35 @@ pub struct Tally {
     /// Of those, 基本满意.
     #[serde(default)]
     pub co_basic: u64,
+    /// Reached callbacks on its lead orders left out of the resolution rate by a granted
+    /// appeal (考核申诉): counted in `called_back`, not in `resolved`.
+    #[serde(default)]
+    pub resolution_exempt: u64,
+    /// The same for the satisfaction rate: counted in `called_back`, not in `satisfied` or
+    /// `basic`.
+    #[serde(default)]
+    pub satisfaction_exempt: u64,
+    /// [`Tally::resolution_exempt`] of its co-handled orders.
+    #[serde(default)]
+    pub co_resolution_exempt: u64,
+    /// [`Tally::satisfaction_exempt`] of its co-handled orders.
+    #[serde(default)]
+    pub co_satisfaction_exempt: u64,
 }
 
 impl Tally {
+    /// The reached callbacks left out of (the resolution, the satisfaction) rate by granted
+    /// appeals, under the rules' attribution.
+    pub fn exempt_callbacks(&self, rules: &KpiRules) -> (u64, u64) {
+        match rules.callbacks_count_for {
+            CallbackAttribution::Lead => (self.resolution_exempt, self.satisfaction_exempt),
+            CallbackAttribution::LeadAndCo => (
+                self.resolution_exempt + self.co_resolution_exempt,
+                self.satisfaction_exempt + self.co_satisfaction_exempt,
+            ),
+        }
+    }
+
     /// The callback counts (called back, resolved, satisfied, basic) that count for the unit
     /// under the rules' attribution.
     pub fn callbacks(&self, rules: &KpiRules) -> (u64, u64, u64, u64) {
@@ -110,6 +136,10 @@ impl std::ops::AddAssign for Tally {
         self.co_resolved += o.co_resolved;
         self.co_satisfied += o.co_satisfied;
         self.co_basic += o.co_basic;
+        self.resolution_exempt += o.resolution_exempt;
+        self.satisfaction_exempt += o.satisfaction_exempt;
+        self.co_resolution_exempt += o.co_resolution_exempt;
+        self.co_satisfaction_exempt += o.co_satisfaction_exempt;
     }
 }
 
@@ -191,13 +221,16 @@ fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num.min(den) as f64 / den as f64)
 }
 
-/// The three rates and the composite of a tally under the rules.
+/// The three rates and the composite of a tally under the rules. Callbacks left out of a
+/// rate by a granted appeal leave its denominator too.
 pub fn rates(t: &Tally, rules: &KpiRules) -> Rates {
     let response_rate = ratio(t.acknowledged_on_time, t.dispatched);
     let (called_back, resolved, satisfied, basic) = t.callbacks(rules);
-    let resolution_rate = ratio(resolved, called_back);
-    let satisfaction_rate = (called_back > 0).then(|| {
-        ((satisfied as f64 + rules.basic_weight * basic as f64) / called_back as f64).min(1.0)
+    let (res_exempt, sat_exempt) = t.exempt_callbacks(rules);
+    let resolution_rate = ratio(resolved, called_back.saturating_sub(res_exempt));
+    let sat_base = called_back.saturating_sub(sat_exempt);
+    let satisfaction_rate = (sat_base > 0).then(|| {
+        ((satisfied as f64 + rules.basic_weight * basic as f64) / sat_base as f64).min(1.0)
     });
     let composite = 100.0
         * (rules.w_response * response_rate.unwrap_or(1.0)

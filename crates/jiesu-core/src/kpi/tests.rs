@@ -16,6 +16,27 @@ fn tally(d: u64, ack: u64, cb: u64, res: u64, sat: u64, basic: u64) -> Tally {
 }
 
 #[test]
+fn callbacks_exempt_by_a_granted_appeal_leave_that_rate_only() {
+    // 4 reached callbacks: 1 resolved and satisfied, 3 unresolved and unsatisfied; one of the
+    // unresolved is exempt from resolution (appeal granted), none from satisfaction.
+    let t = Tally {
+        resolution_exempt: 1,
+        ..tally(4, 4, 4, 1, 1, 0)
+    };
+    let r = rates(&t, &KpiRules::default());
+    assert_eq!(r.resolution_rate, Some(1.0 / 3.0));
+    assert_eq!(r.satisfaction_rate, Some(0.25));
+    // Every callback exempt from satisfaction: no satisfaction rate at all.
+    let t = Tally {
+        satisfaction_exempt: 4,
+        ..tally(4, 4, 4, 1, 0, 0)
+    };
+    let r = rates(&t, &KpiRules::default());
+    assert_eq!(r.satisfaction_rate, None);
+    assert_eq!(r.resolution_rate, Some(0.25));
+}
+
+#[test]
 fn co_handlers_count_callbacks_only_when_the_rules_say_so() {
     // A co-handler: 4 orders, all on time; 3 reached callbacks on its rounds, 1 resolved and
     // satisfied, 2 unresolved and unsatisfied.

@@ -218,6 +218,10 @@ mod tests {
             co_resolved: 9,
             co_satisfied: 10,
             co_basic: 11,
+            resolution_exempt: 12,
+            satisfaction_exempt: 13,
+            co_resolution_exempt: 14,
+            co_satisfaction_exempt: 15,
         };
         let own = HashMap::from([("a".to_string(), full), ("b".to_string(), full)]);
         let sums = roll_up(&own, [("a", "/p/a/"), ("b", "/p/b/")]);

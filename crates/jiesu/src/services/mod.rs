@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod appeals;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

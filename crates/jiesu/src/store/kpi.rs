@@ -19,18 +19,31 @@ fn attributed_callbacks(role: &str) -> String {
     )
 }
 
-/// Per unit: (called back, resolved, satisfied, basic) of the callbacks in [from, to)
-/// attributed to its orders of `role`.
+/// Whether a granted appeal (考核申诉) exempts the `part` of the order aliased `a`.
+fn appeal_granted(part: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM appeals p WHERE p.assignment_id = a.id AND p.part = '{part}' AND p.status = 'granted')"
+    )
+}
+
+/// Per unit: (called back, resolved, satisfied, basic, resolution exempt, satisfaction
+/// exempt) of the callbacks in [from, to) attributed to its orders of `role`. A callback whose
+/// order has a granted appeal of the resolution (satisfaction) part counts as exempt from that
+/// rate instead of as resolved (satisfied or basic).
 async fn callback_counts(
     conn: &mut AnyConnection,
     role: &str,
     from: i64,
     to: i64,
-) -> Result<Vec<(String, [u64; 4])>, StoreError> {
+) -> Result<Vec<(String, [u64; 6])>, StoreError> {
+    let (res_ex, sat_ex) = (appeal_granted("resolution"), appeal_granted("satisfaction"));
     let rows = sqlx::query(&format!(
-        "SELECT a.unit_code, COUNT(*) AS called_back, SUM(CASE WHEN c.resolved = 1 THEN 1 ELSE 0 END) AS resolved, \
-         SUM(CASE WHEN c.satisfaction = 'satisfied' THEN 1 ELSE 0 END) AS satisfied, \
-         SUM(CASE WHEN c.satisfaction = 'basic' THEN 1 ELSE 0 END) AS basic {} GROUP BY a.unit_code",
+        "SELECT a.unit_code, COUNT(*) AS called_back, \
+         SUM(CASE WHEN c.resolved = 1 AND NOT {res_ex} THEN 1 ELSE 0 END) AS resolved, \
+         SUM(CASE WHEN c.satisfaction = 'satisfied' AND NOT {sat_ex} THEN 1 ELSE 0 END) AS satisfied, \
+         SUM(CASE WHEN c.satisfaction = 'basic' AND NOT {sat_ex} THEN 1 ELSE 0 END) AS basic, \
+         SUM(CASE WHEN {res_ex} THEN 1 ELSE 0 END) AS res_exempt, \
+         SUM(CASE WHEN {sat_ex} THEN 1 ELSE 0 END) AS sat_exempt {} GROUP BY a.unit_code",
         attributed_callbacks(role)
     ))
     .bind(from)
@@ -47,6 +60,8 @@ async fn callback_counts(
                     n(r, "resolved")?,
                     n(r, "satisfied")?,
                     n(r, "basic")?,
+                    n(r, "res_exempt")?,
+                    n(r, "sat_exempt")?,
                 ],
             ))
         })
@@ -74,11 +89,14 @@ async fn recount(
 ) -> Result<HashMap<String, Tally>, StoreError> {
     let mut out: HashMap<String, Tally> = HashMap::new();
     let rows = sqlx::query(
-        "SELECT a.unit_code, COUNT(*) AS dispatched, \
-         SUM(CASE WHEN a.acknowledged_at IS NOT NULL AND a.acknowledged_at <= a.acknowledge_by THEN 1 ELSE 0 END) AS on_time, \
-         SUM(CASE WHEN a.role = 'lead' AND a.round = 1 THEN 1 ELSE 0 END) AS led \
-         FROM assignments a WHERE a.dispatched_at >= $1 AND a.dispatched_at < $2 AND a.status <> 'returned' \
-         AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id) GROUP BY a.unit_code",
+        &format!(
+            "SELECT a.unit_code, SUM(CASE WHEN NOT {resp} THEN 1 ELSE 0 END) AS dispatched, \
+             SUM(CASE WHEN a.acknowledged_at IS NOT NULL AND a.acknowledged_at <= a.acknowledge_by AND NOT {resp} THEN 1 ELSE 0 END) AS on_time, \
+             SUM(CASE WHEN a.role = 'lead' AND a.round = 1 THEN 1 ELSE 0 END) AS led \
+             FROM assignments a WHERE a.dispatched_at >= $1 AND a.dispatched_at < $2 AND a.status <> 'returned' \
+             AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id) GROUP BY a.unit_code",
+            resp = appeal_granted("response")
+        ),
     )
     .bind(from)
     .bind(to)
@@ -90,19 +108,21 @@ async fn recount(
         t.acknowledged_on_time = r.try_get::<i64, _>("on_time")? as u64;
         t.volume = r.try_get::<i64, _>("led")? as u64;
     }
-    for (unit, [called_back, resolved, satisfied, basic]) in
+    for (unit, [called_back, resolved, satisfied, basic, res_ex, sat_ex]) in
         callback_counts(conn, "lead", from, to).await?
     {
         let t = out.entry(unit).or_default();
         (t.called_back, t.resolved, t.satisfied, t.basic) =
             (called_back, resolved, satisfied, basic);
+        (t.resolution_exempt, t.satisfaction_exempt) = (res_ex, sat_ex);
     }
-    for (unit, [called_back, resolved, satisfied, basic]) in
+    for (unit, [called_back, resolved, satisfied, basic, res_ex, sat_ex]) in
         callback_counts(conn, "co", from, to).await?
     {
         let t = out.entry(unit).or_default();
         (t.co_called_back, t.co_resolved, t.co_satisfied, t.co_basic) =
             (called_back, resolved, satisfied, basic);
+        (t.co_resolution_exempt, t.co_satisfaction_exempt) = (res_ex, sat_ex);
     }
     Ok(out)
 }
@@ -125,6 +145,7 @@ pub fn touches_rollups(action: &str) -> bool {
                 | "assignment.acknowledged"
                 | "assignment.returned"
                 | "assignment.exempted"
+                | "appeal.granted"
                 | "request.merged"
                 | "request.duplicate_merged"
         )
@@ -244,7 +265,8 @@ pub async fn replace_day(
     for (unit, t) in counts {
         sqlx::query(
             "INSERT INTO kpi_daily (day, unit_code, dispatched, on_time, led, called_back, resolved, satisfied, basic, \
-             co_called_back, co_resolved, co_satisfied, co_basic) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             co_called_back, co_resolved, co_satisfied, co_basic, resolution_exempt, satisfaction_exempt, \
+             co_resolution_exempt, co_satisfaction_exempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(day)
         .bind(unit)
@@ -259,6 +281,10 @@ pub async fn replace_day(
         .bind(t.co_resolved as i64)
         .bind(t.co_satisfied as i64)
         .bind(t.co_basic as i64)
+        .bind(t.resolution_exempt as i64)
+        .bind(t.satisfaction_exempt as i64)
+        .bind(t.co_resolution_exempt as i64)
+        .bind(t.co_satisfaction_exempt as i64)
         .execute(tx.conn())
         .await?;
     }
@@ -313,7 +339,9 @@ async fn clean_days(
         "SELECT unit_code, CAST(SUM(dispatched) AS BIGINT) AS dispatched, CAST(SUM(on_time) AS BIGINT) AS on_time, CAST(SUM(led) AS BIGINT) AS led, \
          CAST(SUM(called_back) AS BIGINT) AS called_back, CAST(SUM(resolved) AS BIGINT) AS resolved, CAST(SUM(satisfied) AS BIGINT) AS satisfied, CAST(SUM(basic) AS BIGINT) AS basic, \
          CAST(SUM(co_called_back) AS BIGINT) AS co_called_back, CAST(SUM(co_resolved) AS BIGINT) AS co_resolved, \
-         CAST(SUM(co_satisfied) AS BIGINT) AS co_satisfied, CAST(SUM(co_basic) AS BIGINT) AS co_basic \
+         CAST(SUM(co_satisfied) AS BIGINT) AS co_satisfied, CAST(SUM(co_basic) AS BIGINT) AS co_basic, \
+         CAST(SUM(resolution_exempt) AS BIGINT) AS resolution_exempt, CAST(SUM(satisfaction_exempt) AS BIGINT) AS satisfaction_exempt, \
+         CAST(SUM(co_resolution_exempt) AS BIGINT) AS co_resolution_exempt, CAST(SUM(co_satisfaction_exempt) AS BIGINT) AS co_satisfaction_exempt \
          FROM kpi_daily k WHERE day >= $1 AND day < $2 \
          AND NOT EXISTS (SELECT 1 FROM kpi_dirty_days d WHERE d.day = k.day) GROUP BY unit_code",
     )
@@ -340,6 +368,10 @@ async fn clean_days(
                     co_resolved: get(r, "co_resolved")?,
                     co_satisfied: get(r, "co_satisfied")?,
                     co_basic: get(r, "co_basic")?,
+                    resolution_exempt: get(r, "resolution_exempt")?,
+                    satisfaction_exempt: get(r, "satisfaction_exempt")?,
+                    co_resolution_exempt: get(r, "co_resolution_exempt")?,
+                    co_satisfaction_exempt: get(r, "co_satisfaction_exempt")?,
                 },
             ))
         })

@@ -3,6 +3,7 @@
 //! differences are in [`Dialect`]. Writes go through [`Tx`], which appends the change's events
 //! to the hash chain just before it commits.
 
+pub mod appeals;
 pub mod assignments;
 pub mod audit;
 mod barrier;

@@ -56,6 +56,8 @@ pub fn ranking_csv(r: &Ranking) -> Result<String, AppError> {
         "previous_rank",
         "class",
         "volume",
+        "appealed",
+        "appeals_granted",
     ];
     w.write_record(head)
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -81,6 +83,8 @@ pub fn ranking_csv(r: &Ranking) -> Result<String, AppError> {
             opt(u.previous_rank),
             class,
             u.volume.to_string(),
+            u.appealed.to_string(),
+            u.appeals_granted.to_string(),
         ])
         .map_err(|e| AppError::Internal(e.into()))?;
     }

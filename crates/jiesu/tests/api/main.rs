@@ -63,6 +63,8 @@ on_both_backends!(
     search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
     // stories/ranking.rs
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
+    // stories/appeals.rs
+    appeals_granted_and_refused_show_in_the_frozen_months_rates_and_counts,
     // stories/rollups.rs
     kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change,
     // stories/simulator.rs
@@ -128,6 +130,7 @@ ui_on_both_backends!(
     unit_staff_and_dispatchers_cannot_open_tasks_or_topics_from_the_pages,
     a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests,
     the_admin_page_manages_users_and_each_change_names_the_administrator,
+    a_unit_manager_appeals_from_the_workbench_and_the_center_grants_on_its_page,
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
     the_admin_page_makes_and_revokes_open311_keys,
     the_admin_page_lists_the_holidays_and_sets_a_day,

@@ -1314,3 +1314,103 @@ pub async fn the_admin_page_lists_the_holidays_and_sets_a_day(b: Backend) {
     let got = other.get("/ui/admin?view=calendar").await;
     assert_eq!(got.status, 403);
 }
+
+pub async fn a_unit_manager_appeals_from_the_workbench_and_the_center_grants_on_its_page(
+    b: Backend,
+) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let disp = app.user("disp1", Role::Dispatcher, None).await;
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let r = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&op),
+            complaint("望京西园三区工地夜间施工噪音扰民"),
+        )
+        .await,
+        201,
+    );
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{}/dispatch", r["id"].as_str().unwrap()),
+            Some(&disp),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = v["assignments"][0]["id"].as_str().unwrap().to_string();
+
+    let mut unit = Browser::with_session(&app, &wj);
+    let bench = unit.get("/ui/unit").await;
+    assert_eq!(bench.status, 200);
+    assert!(
+        bench.body.contains(&format!("/ui/orders/{order}/appeal")),
+        "an appeal form per order"
+    );
+    let token = csrf(&bench.body);
+    let bad = unit
+        .post(
+            &format!("/ui/orders/{order}/appeal"),
+            &[
+                ("_csrf", token.as_str()),
+                ("part", "speed"),
+                ("reason", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>part</code>"), "{}", bad.body);
+    let filed = unit
+        .post(
+            &format!("/ui/orders/{order}/appeal"),
+            &[
+                ("_csrf", token.as_str()),
+                ("part", "response"),
+                ("reason", "派单时系统故障"),
+                ("evidence", "运维通报 2026-11-02"),
+            ],
+        )
+        .await;
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let bench = unit.get("/ui/unit").await;
+    assert!(bench.body.contains("派单时系统故障") && bench.body.contains("待审核"));
+    assert!(
+        !bench.body.contains("/ui/appeals/"),
+        "a unit has no decision buttons"
+    );
+    assert_eq!(unit.get("/ui/appeals").await.status, 403);
+
+    let mut center = Browser::with_session(&app, &sup);
+    let page = center.get("/ui/appeals").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("派单时系统故障"));
+    let id = page
+        .body
+        .split("/ui/appeals/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let token = csrf(&page.body);
+    let granted = center
+        .post(
+            &format!("/ui/appeals/{id}/decision"),
+            &[
+                ("_csrf", token.as_str()),
+                ("grant", "1"),
+                ("reason", "属实"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.body);
+    let bench = unit.get("/ui/unit").await;
+    assert!(bench.body.contains("申诉成立") && bench.body.contains("属实"));
+    let got = expect(
+        app.get("/api/v1/appeals?status=granted", Some(&wj)).await,
+        200,
+    );
+    assert_eq!(got["appeals"][0]["assignment_id"], order.as_str());
+}

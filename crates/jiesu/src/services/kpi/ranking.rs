@@ -44,6 +44,12 @@ pub struct UnitRanking {
     /// population is recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume_per_10k: Option<f64>,
+    /// Assessment appeals (考核申诉) of this month filed by it (or a unit under it).
+    #[serde(default)]
+    pub appealed: u64,
+    /// Of those, granted.
+    #[serde(default)]
+    pub appeals_granted: u64,
 }
 
 /// A month's ranking at one level.
@@ -129,6 +135,8 @@ impl Basis<'_> {
             dispatched: t.dispatched,
             called_back: t.callbacks(rules).0,
             volume_per_10k,
+            appealed: 0,
+            appeals_granted: 0,
         }
     }
 }
@@ -156,9 +164,21 @@ async fn compute(
         .into_iter()
         .map(|r| (r.code, (r.rank, r.class)))
         .collect();
+    // Appeals of the month by the filing unit's path, summed onto every unit above it.
+    let appeals = crate::store::appeals::month_counts(state.store.reader(), &month.label()).await?;
     let mut units: Vec<UnitRanking> = rows
         .into_iter()
-        .map(|(u, t)| basis.row(u, t, &places))
+        .map(|(u, t)| {
+            let (n, granted) = appeals
+                .iter()
+                .filter(|(path, _, _)| path.starts_with(&u.path))
+                .fold((0, 0), |(n, g), (_, a, b)| (n + a, g + b));
+            UnitRanking {
+                appealed: n,
+                appeals_granted: granted,
+                ..basis.row(u, t, &places)
+            }
+        })
         .collect();
     units.sort_by(|a, b| {
         a.rank

@@ -4,6 +4,7 @@
 //! services as the JSON API; they never run SQL of their own.
 
 pub mod admin;
+pub mod appeals;
 pub mod assets;
 pub mod callback;
 pub mod csrf;
@@ -71,7 +72,10 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/requests/{id}/dispatch", post(dispatch::dispatch))
         .route("/ui/extensions/{id}/decision", post(dispatch::decide))
         .route("/ui/unit", get(unit::workbench))
+        .route("/ui/orders/{id}/appeal", post(appeals::file))
         .route("/ui/orders/{id}/{verb}", post(unit::act))
+        .route("/ui/appeals", get(appeals::page))
+        .route("/ui/appeals/{id}/decision", post(appeals::decide))
         .route("/ui/callback", get(callback::queue))
         .route("/ui/requests/{id}/callback", post(callback::record))
         .route("/ui/requests/{id}", get(detail::page))

@@ -110,6 +110,12 @@ fn nav_for(tr: Tr, actor: &Actor) -> Vec<NavItem> {
         "g",
         "nav.governance",
     );
+    add(
+        actor.may(Action::Supervise),
+        "/ui/appeals",
+        "p",
+        "nav.appeals",
+    );
     add(actor.may(Action::Administer), "/ui/admin", "a", "nav.admin");
     nav
 }

@@ -39,6 +39,10 @@ struct Workbench {
     orders: Vec<OrderRow>,
     manager: bool,
     outcomes: Vec<(&'static str, String)>,
+    /// The unit's appeals (考核申诉) with their outcomes, newest first.
+    appeals: Vec<super::appeals::AppealLine>,
+    /// Appeals are decided on the center's page, not here.
+    decide: bool,
 }
 
 /// `GET /ui/unit`.
@@ -53,7 +57,11 @@ pub async fn workbench(State(s): State<AppState>, page: Page) -> UiResult {
         .iter()
         .map(|o| (o.as_str(), tr.of("outcome", o.as_str())))
         .collect();
+    let appeals = crate::services::appeals::list(&s, &page.actor, None, None).await?;
+    let appeals = super::appeals::lines(&s, tr, appeals.into_iter().take(50).collect());
     Ok(Workbench {
+        appeals,
+        decide: false,
         manager: page.actor.role == Role::UnitManager,
         ctx: page.ctx,
         orders,

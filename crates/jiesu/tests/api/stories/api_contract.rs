@@ -365,6 +365,10 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/supervision/disputes", "get"),
         ("/requests/{id}/arbitrate", "post"),
         ("/assignments/{id}/exempt", "post"),
+        // issue 18: appeals
+        ("/orders/{id}/appeals", "post"),
+        ("/appeals", "get"),
+        ("/appeals/{id}/decision", "post"),
         ("/kpi/report", "get"),
         ("/supervision/about-to-breach", "get"),
         ("/supervision/returned", "get"),

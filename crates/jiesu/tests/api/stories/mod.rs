@@ -3,6 +3,7 @@
 
 mod access;
 mod api_contract;
+mod appeals;
 mod audit;
 mod calendar;
 mod callbacks;
@@ -26,6 +27,7 @@ mod visibility;
 
 pub use access::*;
 pub use api_contract::*;
+pub use appeals::*;
 pub use audit::*;
 pub use calendar::*;
 pub use callbacks::*;
