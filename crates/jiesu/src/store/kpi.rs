@@ -124,6 +124,7 @@ pub fn touches_rollups(action: &str) -> bool {
             "assignment.dispatched"
                 | "assignment.acknowledged"
                 | "assignment.returned"
+                | "assignment.return_accepted"
                 | "assignment.exempted"
                 | "request.merged"
                 | "request.duplicate_merged"

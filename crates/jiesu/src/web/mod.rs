@@ -13,6 +13,7 @@ pub mod observe;
 pub mod open311;
 pub mod openapi;
 pub mod text_api;
+pub mod returns_api;
 pub mod ui;
 pub mod users_api;
 
