@@ -490,13 +490,25 @@ fn a_return_is_reviewed_by_the_center_once_and_a_rejection_needs_a_reason() {
     let table: Vec<(S, bool, Option<&str>, &Actor, Want)> = vec![
         (S::Pending, true, None, &dispatcher, Ok(S::Accepted)),
         (S::Pending, true, Some("同意"), &supervisor, Ok(S::Accepted)),
-        (S::Pending, false, Some("属本单位职责"), &dispatcher, Ok(S::Rejected)),
+        (
+            S::Pending,
+            false,
+            Some("属本单位职责"),
+            &dispatcher,
+            Ok(S::Rejected),
+        ),
         (S::Pending, false, None, &dispatcher, Err("invalid")),
         (S::Pending, false, Some("  "), &dispatcher, Err("invalid")),
         (S::Pending, false, Some(&long), &dispatcher, Err("invalid")),
         (S::Pending, true, None, &manager(), Err("forbidden")),
         (S::Accepted, true, None, &dispatcher, Err("state")),
-        (S::Rejected, false, Some("再次驳回"), &dispatcher, Err("state")),
+        (
+            S::Rejected,
+            false,
+            Some("再次驳回"),
+            &dispatcher,
+            Err("state"),
+        ),
     ];
     for (from, accept, reason, who, want) in table {
         let got = review_return(from, accept, reason, who).map_err(|e| match e {

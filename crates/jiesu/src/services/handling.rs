@@ -7,13 +7,13 @@ use crate::error::{AppError, FieldError};
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::extensions::{self, ExtensionRow};
 use crate::store::requests::{self, RequestRow};
+use crate::store::returns::ReturnReviewRow;
 use crate::store::{reference, Tx};
 use chrono::{DateTime, Utc};
 use jiesu_core::workflow::{
     self, Assignment, AssignmentRole, AssignmentStatus, ExtensionStatus, Outcome,
     ReturnReviewStatus, UnitAction,
 };
-use crate::store::returns::ReturnReviewRow;
 use jiesu_core::Actor;
 use serde::Deserialize;
 

@@ -173,7 +173,10 @@ pub async fn list(
                 number,
                 title,
                 unit_name: names.of(&r.unit_code),
-                role: orders.iter().find(|a| a.id == r.assignment_id).map(|a| a.role),
+                role: orders
+                    .iter()
+                    .find(|a| a.id == r.assignment_id)
+                    .map(|a| a.role),
             }
         })
         .collect())

@@ -2,10 +2,10 @@
 //! staff, the requester's number masked unless the user must call them, and no requester at
 //! all on a confidential request seen by a unit.
 
+use super::returns::ReturnReviewView;
 use super::AppState;
 use crate::error::AppError;
 use crate::store::assignments::{self, AssignmentRow};
-use super::returns::ReturnReviewView;
 use crate::store::callbacks::{self, CallbackRow};
 use crate::store::events::{self, Event};
 use crate::store::extensions::{self, ExtensionRow};

@@ -81,7 +81,10 @@ pub async fn save(tx: &mut Tx, v: &ReturnReviewRow) -> Result<(), StoreError> {
 }
 
 /// The return reviews of a request, oldest first.
-pub async fn reviews_of<'c, E>(conn: E, request_id: &str) -> Result<Vec<ReturnReviewRow>, StoreError>
+pub async fn reviews_of<'c, E>(
+    conn: E,
+    request_id: &str,
+) -> Result<Vec<ReturnReviewRow>, StoreError>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {

@@ -12,8 +12,8 @@ pub mod limits;
 pub mod observe;
 pub mod open311;
 pub mod openapi;
-pub mod text_api;
 pub mod returns_api;
+pub mod text_api;
 pub mod ui;
 pub mod users_api;
 

@@ -63,6 +63,9 @@ on_both_backends!(
     search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
     // stories/ranking.rs
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
+    // stories/returns.rs (issue 18: 退单审核)
+    an_accepted_return_goes_back_to_dispatch_and_another_unit_takes_it,
+    a_rejected_return_stays_with_the_unit_which_reads_why_and_replies,
     // stories/rollups.rs
     kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change,
     // stories/simulator.rs
