@@ -485,6 +485,7 @@ fn a_return_is_reviewed_by_the_center_once_and_a_rejection_needs_a_reason() {
     use ReturnReviewStatus as S;
     let dispatcher = actor(Role::Dispatcher, None);
     let supervisor = actor(Role::Supervisor, None);
+    let unit = manager();
     let long = "理".repeat(501);
     type Want = Result<S, &'static str>;
     let table: Vec<(S, bool, Option<&str>, &Actor, Want)> = vec![
@@ -500,7 +501,7 @@ fn a_return_is_reviewed_by_the_center_once_and_a_rejection_needs_a_reason() {
         (S::Pending, false, None, &dispatcher, Err("invalid")),
         (S::Pending, false, Some("  "), &dispatcher, Err("invalid")),
         (S::Pending, false, Some(&long), &dispatcher, Err("invalid")),
-        (S::Pending, true, None, &manager(), Err("forbidden")),
+        (S::Pending, true, None, &unit, Err("forbidden")),
         (S::Accepted, true, None, &dispatcher, Err("state")),
         (
             S::Rejected,
