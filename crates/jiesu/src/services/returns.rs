@@ -181,3 +181,19 @@ pub async fn list(
         })
         .collect())
 }
+
+/// The latest return review of each of these orders (those with none are absent); for the
+/// pages that show an order's pending or rejected return. The caller has already scoped the
+/// orders to the actor.
+pub async fn latest_of_orders(
+    state: &AppState,
+    assignment_ids: &[String],
+) -> Result<std::collections::HashMap<String, ReturnReviewView>, AppError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in assignment_ids.chunks(500) {
+        for r in returns::of_orders(state.store.reader(), chunk).await? {
+            out.insert(r.assignment_id.clone(), ReturnReviewView::from(&r));
+        }
+    }
+    Ok(out)
+}

@@ -117,3 +117,26 @@ pub async fn by_status(
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
+
+/// The reviews of these orders, oldest first.
+pub async fn of_orders(
+    pool: &AnyPool,
+    assignment_ids: &[String],
+) -> Result<Vec<ReturnReviewRow>, StoreError> {
+    if assignment_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=assignment_ids.len())
+        .map(|i| format!("${i}"))
+        .collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM return_reviews WHERE assignment_id IN ({}) ORDER BY requested_at, id",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in assignment_ids {
+        q = q.bind(id);
+    }
+    let rows = q.fetch_all(pool).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
