@@ -131,6 +131,7 @@ ui_on_both_backends!(
     the_admin_page_manages_users_and_each_change_names_the_administrator,
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
     the_admin_page_makes_and_revokes_open311_keys,
+    a_return_is_reviewed_on_the_dispatch_page_and_a_rejection_shows_on_the_unit_page,
 );
 
 mod cli_conventions;
