@@ -33,6 +33,49 @@ impl DayKind {
     }
 }
 
+/// What a listed day of the working-day calendar is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarDayKind {
+    /// 节假日: a day off of an official break (a weekend day inside the break too).
+    Holiday,
+    /// 调休上班: a weekend day that is worked.
+    Workday,
+}
+
+impl CalendarDayKind {
+    /// Parses `holiday` or `workday`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "holiday" => Some(CalendarDayKind::Holiday),
+            "workday" => Some(CalendarDayKind::Workday),
+            _ => None,
+        }
+    }
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CalendarDayKind::Holiday => "holiday",
+            CalendarDayKind::Workday => "workday",
+        }
+    }
+    /// Whether a day of this kind may be listed on `date`: a worked day only on a weekend
+    /// (a weekday works anyway); a day off on any day.
+    pub fn fits(self, date: NaiveDate) -> bool {
+        self == CalendarDayKind::Holiday || matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
+    }
+}
+
+impl Calendar {
+    /// Lists `date` as `kind`.
+    pub fn insert(&mut self, date: NaiveDate, kind: CalendarDayKind) {
+        match kind {
+            CalendarDayKind::Holiday => self.holidays.insert(date),
+            CalendarDayKind::Workday => self.extra_workdays.insert(date),
+        };
+    }
+}
+
 /// One row of the time-limit table: how long a unit has to acknowledge and to reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeLimit {
@@ -194,6 +237,37 @@ mod tests {
             cal.add(bj(2026, 11, 29, 10, 0), 24 * 60, DayKind::Working),
             bj(2026, 12, 1, 10, 0)
         );
+    }
+
+    #[test]
+    fn the_2025_national_day_week_pushes_seven_working_days_past_it() {
+        // The official 2025 schedule: 10-01..10-08 off, Sunday 09-28 and Saturday 10-11 worked.
+        let mut cal = Calendar::default();
+        for d in 1..=8 {
+            cal.insert(
+                NaiveDate::from_ymd_opt(2025, 10, d).unwrap(),
+                CalendarDayKind::Holiday,
+            );
+        }
+        for (m, d) in [(9, 28), (10, 11)] {
+            cal.insert(
+                NaiveDate::from_ymd_opt(2025, m, d).unwrap(),
+                CalendarDayKind::Workday,
+            );
+        }
+        // Tuesday 09-30 10:00: 14 h that day, then 10-09, 10-10, 10-11 (Sat, worked), 10-13,
+        // 10-14, 10-15 (6 x 24 h = 144 h), and the last 10 h on Thursday 10-16.
+        assert_eq!(
+            cal.add(bj(2025, 9, 30, 10, 0), 7 * 24 * 60, DayKind::Working),
+            bj(2025, 10, 16, 10, 0)
+        );
+        // Without the calendar it would be Thursday 10-09 10:00: a week earlier.
+        assert_eq!(
+            Calendar::default().add(bj(2025, 9, 30, 10, 0), 7 * 24 * 60, DayKind::Working),
+            bj(2025, 10, 9, 10, 0)
+        );
+        assert!(!CalendarDayKind::Workday.fits(NaiveDate::from_ymd_opt(2025, 10, 10).unwrap()));
+        assert!(CalendarDayKind::Workday.fits(NaiveDate::from_ymd_opt(2025, 10, 11).unwrap()));
     }
 
     #[test]

@@ -83,8 +83,10 @@ pub struct Config {
     /// `JIESU_RATE_SUGGEST` (default 600/60): intake suggestions (`POST /requests/suggest`
     /// and the intake page's live suggestions).
     pub rate_suggest: Option<RateLimit>,
-    /// `JIESU_RATE_OPEN311` (default 60/60): Open311 submissions per client key (each key its
-    /// own allowance, in each node's memory); over it 429.
+    /// `JIESU_RATE_OPEN311` (default 600/60): Open311 submissions per client key (each key its
+    /// own allowance, in each node's memory); over it 429. Ten a second stops a runaway client
+    /// (a city's whole hotline takes about one a second) and lets the conformance kit's burst
+    /// of a few hundred submissions through.
     pub rate_open311: Option<RateLimit>,
     /// `JIESU_TRACK_MAX_ATTEMPTS` (default 10) tracking attempts per request number per
     /// `JIESU_TRACK_WINDOW_SECONDS` (default 900); further attempts at that number, right or
@@ -309,7 +311,7 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
     ),
     (
         "JIESU_RATE_OPEN311",
-        "60/60",
+        "600/60",
         "Open311 submissions per client key (N/SECONDS or off)",
     ),
     (
@@ -469,7 +471,7 @@ impl Config {
             rate_portal: rate("JIESU_RATE_PORTAL", "10/3600")?,
             rate_login: rate("JIESU_RATE_LOGIN", "30/60")?,
             rate_suggest: rate("JIESU_RATE_SUGGEST", "600/60")?,
-            rate_open311: rate("JIESU_RATE_OPEN311", "60/60")?,
+            rate_open311: rate("JIESU_RATE_OPEN311", "600/60")?,
             track_max_attempts: env("JIESU_TRACK_MAX_ATTEMPTS", 10_i64)?.max(1),
             track_window: Duration::from_secs(env("JIESU_TRACK_WINDOW_SECONDS", 900_u64)?.max(1)),
             portal_body_limit: env("JIESU_PORTAL_BODY_LIMIT", 262_144_usize)?.max(1024),

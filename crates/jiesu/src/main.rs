@@ -1,6 +1,7 @@
 //! The `jiesu` command: serve the platform, manage users, verify the audit chain.
 
 mod cli_args;
+mod cli_calendar;
 mod cli_hotspots;
 mod cli_open311;
 mod cli_progress;
@@ -52,6 +53,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// The working-day calendar (节假日, 调休): import a year's days, list a year.
+    Calendar {
+        #[command(subcommand)]
+        command: cli_calendar::CalendarCommand,
     },
     /// Open311 GeoReport v2: client keys and the services offered.
     Open311 {
@@ -279,6 +285,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Privacy { command } => privacy(config, command).await,
         Command::Text { command } => cli_text::run(config, command).await,
         Command::Open311 { command } => cli_open311::run(config, command).await,
+        Command::Calendar { command } => cli_calendar::run(config, command).await,
         Command::Hotspots(args) => cli_hotspots::run(&args).map_err(|e| Usage(e.0).into()),
         Command::Kpi {
             command:

@@ -27,14 +27,19 @@ pub enum By<'a> {
 }
 
 impl By<'_> {
-    fn may_administer(self) -> Result<(), AppError> {
+    pub(crate) fn may_administer(self) -> Result<(), AppError> {
         match self {
             By::User(a) if !a.may(Action::Administer) => Err(AppError::Forbidden("administration")),
             _ => Ok(()),
         }
     }
 
-    fn event(self, state: &AppState, action: &str, mut payload: serde_json::Value) -> NewEvent {
+    pub(crate) fn event(
+        self,
+        state: &AppState,
+        action: &str,
+        mut payload: serde_json::Value,
+    ) -> NewEvent {
         let (id, role) = match self {
             By::User(a) => (a.user_id.clone(), a.role.as_str().to_string()),
             By::Console => {

@@ -91,7 +91,9 @@ pub(crate) async fn open_orders(
         .ok_or_else(|| {
             AppError::invalid("time_limit_class", "err.handling.no_such_time_limit_class")
         })?;
-    let calendar = reference::calendar(tx.conn(), state.config.utc_offset_hours).await?;
+    // A day of margin either side of the offset: the calendar only needs the days ahead.
+    let today = now.date_naive().pred_opt().unwrap_or(now.date_naive());
+    let calendar = reference::calendar(tx.conn(), state.config.utc_offset_hours, today).await?;
     let deadlines = limit.deadlines(now, &calendar);
     let reply_warn_at = warn_at(state, now, deadlines.reply_by);
     let mut rows = Vec::new();

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod callback;
 pub mod catalogue;
 pub mod directory;

@@ -7,6 +7,7 @@ pub mod assignments;
 pub mod audit;
 mod barrier;
 mod batch;
+pub mod calendar;
 pub mod callbacks;
 pub mod catalogue;
 mod chain;

@@ -1,17 +1,18 @@
-//! Reference data the product ships (units, categories, time limits) and its lookups. The
+//! Reference data the product ships (units, categories, time limits, the official
+//! working-day calendar) and its lookups. The
 //! shipped CSV files are embedded in the binary and loaded at start when their version (a
 //! digest of the file) differs from the loaded one; time limits keep their history.
 
 use super::{millis, StoreError, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
-use jiesu_core::time_limit::{Calendar, DayKind, TimeLimit};
+use jiesu_core::time_limit::{Calendar, CalendarDayKind, DayKind, TimeLimit};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
 
 /// The shipped files: (name, contents).
-pub const SHIPPED: [(&str, &str); 3] = [
+pub const SHIPPED: [(&str, &str); 4] = [
     ("units", include_str!("../../../../reference/units.csv")),
     (
         "categories",
@@ -20,6 +21,10 @@ pub const SHIPPED: [(&str, &str); 3] = [
     (
         "time_limits",
         include_str!("../../../../reference/time_limits.csv"),
+    ),
+    (
+        "holidays",
+        include_str!("../../../../reference/holidays.csv"),
     ),
 ];
 
@@ -109,6 +114,9 @@ pub async fn load_shipped(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<Vec
         match name {
             "units" => load_units(tx, &rows).await?,
             "categories" => load_categories(tx, &rows).await?,
+            "holidays" => {
+                super::calendar::load_shipped(tx, &rows, now).await?;
+            }
             _ => load_time_limits(tx, &rows, effective).await?,
         }
         sqlx::query(
@@ -308,12 +316,17 @@ where
     .transpose()
 }
 
-/// The working-day calendar.
-pub async fn calendar<'c, E>(conn: E, offset_hours: i32) -> Result<Calendar, StoreError>
+/// The working-day calendar from the local date `from` on (a deadline never looks back).
+pub async fn calendar<'c, E>(
+    conn: E,
+    offset_hours: i32,
+    from: NaiveDate,
+) -> Result<Calendar, StoreError>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let rows = sqlx::query("SELECT day, kind FROM calendar_days")
+    let rows = sqlx::query("SELECT day, kind FROM calendar_days WHERE day >= $1")
+        .bind(from.to_string())
         .fetch_all(conn)
         .await?;
     let mut cal = Calendar {
@@ -325,11 +338,9 @@ where
         let kind: String = r.try_get("kind")?;
         let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
             .map_err(|_| StoreError::Corrupt(format!("calendar day {day}")))?;
-        if kind == "workday" {
-            cal.extra_workdays.insert(date);
-        } else {
-            cal.holidays.insert(date);
-        }
+        let kind = CalendarDayKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("calendar kind {kind}")))?;
+        cal.insert(date, kind);
     }
     Ok(cal)
 }

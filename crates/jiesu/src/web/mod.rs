@@ -3,6 +3,7 @@
 //! extract, call a service, and shape the answer.
 
 pub mod api;
+pub mod calendar_api;
 pub mod client;
 pub mod cookies;
 pub mod extract;
@@ -240,6 +241,7 @@ pub fn router(state: AppState) -> Router {
             api::routes(&limits)
                 .merge(text_api::routes(&limits))
                 .merge(kpi_api::routes())
+                .merge(calendar_api::routes())
                 .merge(hotspot_api::routes()),
         )
         .merge(ui::routes(&state, &limits))

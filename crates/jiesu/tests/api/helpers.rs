@@ -110,10 +110,25 @@ impl TestApp {
         Self::spawn_full(backend, |_| {}, configure).await
     }
 
+    /// Spawns the app with its clock standing at `at` instead of [`start_time`] (a story
+    /// about a past holiday week, issue 18).
+    pub async fn spawn_at(backend: Backend, at: chrono::DateTime<chrono::Utc>) -> Option<TestApp> {
+        Self::spawn_inner(backend, |_| {}, |_| {}, at).await
+    }
+
     async fn spawn_full(
         backend: Backend,
         prepare: impl FnOnce(&std::path::Path),
         configure: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
+        Self::spawn_inner(backend, prepare, configure, start_time()).await
+    }
+
+    async fn spawn_inner(
+        backend: Backend,
+        prepare: impl FnOnce(&std::path::Path),
+        configure: impl FnOnce(&mut Config),
+        at: chrono::DateTime<chrono::Utc>,
     ) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         prepare(dir.path());
@@ -149,7 +164,7 @@ impl TestApp {
         config.metrics_refresh = std::time::Duration::ZERO;
         config.metrics_token = None;
         configure(&mut config);
-        let clock = ManualClock::new(start_time());
+        let clock = ManualClock::new(at);
         let (base, state, shutdown, server) = launch(&config, &clock).await;
         let mut app = TestApp {
             base,

@@ -101,6 +101,8 @@ on_both_backends!(
     open311_clients_create_and_read_requests_in_json_and_xml,
     open311_refuses_bad_input_bad_keys_unknown_services_and_floods,
     open311_rows_with_and_without_coordinates_share_a_connection,
+    // stories/calendar.rs (issue 18: the working-day calendar)
+    a_holiday_week_pushes_working_day_deadlines_and_admins_add_next_years_days,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
@@ -132,6 +134,7 @@ ui_on_both_backends!(
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
     the_admin_page_makes_and_revokes_open311_keys,
     a_return_is_reviewed_on_the_dispatch_page_and_a_rejection_shows_on_the_unit_page,
+    the_admin_page_lists_the_holidays_and_sets_a_day,
 );
 
 mod cli_conventions;

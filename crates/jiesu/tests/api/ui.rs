@@ -1375,3 +1375,58 @@ pub async fn a_return_is_reviewed_on_the_dispatch_page_and_a_rejection_shows_on_
         .body
         .contains(&format!("data-testid=\"return-{number}\"")));
 }
+
+/// Issue 18: the admin page lists this year's and next year's holidays and sets a day; a
+/// dispatcher may not.
+pub async fn the_admin_page_lists_the_holidays_and_sets_a_day(b: Backend) {
+    let app = app!(b);
+    let mut admin = Browser::with_session(&app, &app.admin);
+    let page = admin.get("/ui/admin?view=calendar").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    // The clock stands in November 2026: the shipped 国庆 days of 2026 are listed.
+    assert!(
+        page.body.contains("2026-10-01") && page.body.contains("国庆节"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("2027-02-08"));
+    let token = csrf(&page.body);
+    let bad = admin
+        .post(
+            "/ui/admin/calendar",
+            &[
+                ("_csrf", &token),
+                ("date", "2027-02-08"),
+                ("kind", "vacation"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let set = admin
+        .post(
+            "/ui/admin/calendar",
+            &[
+                ("_csrf", &token),
+                ("date", "2027-02-08"),
+                ("kind", "holiday"),
+                ("name", "春节"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (set.status, set.location.as_str()),
+        (303, "/ui/admin?view=calendar&done=calendar_day_set")
+    );
+    let page = admin.get("/ui/admin?view=calendar").await;
+    assert!(
+        page.body.contains("2027-02-08") && page.body.contains("管理员设置"),
+        "{}",
+        page.body
+    );
+    let disp = app
+        .user("disp_cal", jiesu_core::Role::Dispatcher, None)
+        .await;
+    let mut other = Browser::with_session(&app, &disp);
+    let got = other.get("/ui/admin?view=calendar").await;
+    assert_eq!(got.status, 403);
+}

@@ -13,6 +13,7 @@ use crate::services::open311::{self as o311, keys::KeyLimiter, requests};
 use crate::services::AppState;
 use args::Args;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
@@ -55,7 +56,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             .route(
                 &format!("/open311/v2/{requests}"),
                 get(move |st: State<Open311>, uri: Uri, h: HeaderMap| top_get(st, q, uri, h)).post(
-                    move |st: State<Open311>, uri: Uri, h: HeaderMap, b: Bytes| {
+                    move |st: State<Open311>,
+                          uri: Uri,
+                          h: HeaderMap,
+                          b: Result<Bytes, BytesRejection>| {
                         top_post(st, p, uri, h, b)
                     },
                 ),
@@ -187,14 +191,25 @@ async fn top_post(
     file: String,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let lang = lang(&headers);
-    match Format::split(&file) {
-        Some(("requests", f)) => match create(&o, &uri, &body).await {
+    match (Format::split(&file), body) {
+        (Some(("requests", f)), Ok(body)) => match create(&o, &uri, &body).await {
             Ok(n) => answer(StatusCode::OK, f, "service_requests", &n),
             Err(e) => error(e, f, lang),
         },
+        // A body over the server's limit (or cut off) is answered in the standard's error
+        // list like any other bad input, not with the framework's plain-text 413.
+        (Some(("requests", f)), Err(_)) => error(
+            AppError::invalid_with(
+                "body",
+                "err.open311.body",
+                &[("max", (super::BODY_LIMIT / 1024).to_string())],
+            ),
+            f,
+            lang,
+        ),
         _ => not_found(Format::of(&file), lang),
     }
 }

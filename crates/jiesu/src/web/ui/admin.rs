@@ -6,13 +6,14 @@ use super::i18n::Tr;
 use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::accounts::{self, By, Change};
-use crate::services::{auth, catalogue, directory, open311, AppState};
+use crate::services::{auth, calendar, catalogue, directory, open311, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use jiesu_core::access::Action;
 use jiesu_core::kpi::KpiRules;
+use jiesu_core::time_limit::CalendarDayKind;
 use jiesu_core::Role;
 use serde::Deserialize;
 
@@ -83,17 +84,18 @@ impl Table {
 }
 
 /// The views and their tab labels, in tab order; the first is the default.
-const VIEWS: [(&str, &str); 7] = [
+const VIEWS: [(&str, &str); 8] = [
     ("users", "admin.users"),
     ("open311", "admin.open311"),
     ("units", "admin.units"),
     ("categories", "admin.categories"),
     ("catalogue", "admin.catalogue"),
     ("limits", "admin.limits"),
+    ("calendar", "admin.calendar"),
     ("rules", "admin.rules"),
 ];
 
-/// `GET /ui/admin?view=users|units|categories|catalogue|limits|rules`.
+/// `GET /ui/admin?view=users|units|categories|catalogue|limits|calendar|rules`.
 pub async fn page(State(s): State<AppState>, page: Page, Query(q): Query<AdminParams>) -> UiResult {
     admin_only(&page)?;
     render(&s, page, q, None).await
@@ -125,6 +127,7 @@ async fn render(
         "categories" => categories(s, tr).await?,
         "catalogue" => catalogue_rules(s, tr).await?,
         "limits" => limits(s, tr).await?,
+        "calendar" => calendar_days(s, tr).await?,
         "rules" => rules(s, tr).await?,
         _ => Table::new(Vec::new(), Vec::new()),
     };
@@ -294,6 +297,48 @@ async fn catalogue_rules(s: &AppState, tr: Tr) -> Result<Table, AppError> {
         note: tr.s("admin.catalogue_note").to_string(),
         ..Table::new(headers, rows)
     })
+}
+
+/// The listed days of this year and the next (节假日 and 调休), newest year last.
+async fn calendar_days(s: &AppState, tr: Tr) -> Result<Table, AppError> {
+    use chrono::Datelike;
+    let year = s.clock.now().with_timezone(&s.config.offset()).year();
+    let mut rows = Vec::new();
+    for y in [year, year + 1] {
+        for d in calendar::list_year(s, y).await? {
+            rows.push(vec![
+                d.date.to_string(),
+                tr.of("calendar.kind", d.kind.as_str()),
+                d.name,
+                tr.of("calendar.source", &d.source),
+                d.updated_by,
+            ]);
+        }
+    }
+    let headers = vec![
+        tr.s("admin.date"),
+        tr.s("admin.day_kind"),
+        tr.s("admin.name"),
+        tr.s("admin.source"),
+        tr.s("admin.set_by"),
+    ];
+    let mut table = Table::new(headers, rows);
+    table.note = tr.s("admin.calendar_note").to_string();
+    Ok(table)
+}
+
+/// `POST /ui/admin/calendar` (fields `date`, `kind`, `name`): sets one day.
+pub async fn set_calendar_day(State(s): State<AppState>, page: Page, f: FormData) -> UiResult {
+    admin_only(&page)?;
+    let kind = CalendarDayKind::parse(&f.text("kind"))
+        .ok_or_else(|| AppError::invalid("kind", "err.calendar.kind_holiday_or_workday"))?;
+    let day = calendar::DayInput {
+        date: f.text("date"),
+        kind,
+        name: f.text("name"),
+    };
+    calendar::set_days(&s, By::User(&page.actor), &[day], true).await?;
+    Ok(done("/ui/admin?view=calendar", "calendar_day_set"))
 }
 
 async fn limits(s: &AppState, tr: Tr) -> Result<Table, AppError> {

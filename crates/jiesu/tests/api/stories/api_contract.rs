@@ -359,6 +359,12 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/kpi/units/{code}", "get"),
         ("/kpi/rules", "post"),
         ("/kpi/population", "put"),
+        // issue 18: the working-day calendar
+        ("/calendar", "get"),
+        ("/calendar", "post"),
+        ("/calendar/{date}", "get"),
+        ("/calendar/{date}", "put"),
+        ("/calendar/{date}", "delete"),
         ("/supervision/disputes", "get"),
         ("/requests/{id}/arbitrate", "post"),
         ("/assignments/{id}/exempt", "post"),

@@ -4,6 +4,7 @@
 mod access;
 mod api_contract;
 mod audit;
+mod calendar;
 mod callbacks;
 mod cast;
 mod conventions;
@@ -27,6 +28,7 @@ mod visibility;
 pub use access::*;
 pub use api_contract::*;
 pub use audit::*;
+pub use calendar::*;
 pub use callbacks::*;
 pub use conventions::*;
 pub use dispatch::*;
