@@ -3,7 +3,7 @@
 
 Starts `jiesu serve` on a fresh SQLite data folder, or on a fresh PostgreSQL database with
 --postgres URL, creates staff with `jiesu user add`, and drives one request through intake,
-multi-dispatch, a return and re-dispatch, an approved extension, acknowledgements, dual
+multi-dispatch, a return accepted by the dispatcher and re-dispatch, an approved extension, acknowledgements, dual
 replies, an unsatisfied callback, rework, a satisfied callback and close. Checks that other
 units' staff cannot see it, that `jiesu audit verify` passes, and that it fails after a stored
 event is edited by hand. Exits non-zero on the first failed check.
@@ -78,8 +78,13 @@ def main():
         v = api.ok("POST", f"/api/v1/requests/{rid}/dispatch", t["disp"], {"assignments": [
             {"unit_code": "110106001", "role": "lead"}, {"unit_code": "110105026034", "role": "co"}, {"unit_code": "dept.cgzf", "role": "co"}]})
         check(v["status"] == "dispatched" and len(v["assignments"]) == 3, "multi-dispatch to 3 units")
-        v = api.ok("POST", f"/api/v1/assignments/{order(v, '110106001', 1)}/return", t["yam"], {"reason": "非本街道辖区"})
-        check(v["status"] == "received", "return by the wrong street puts it back for dispatch")
+        wrong = order(v, '110106001', 1)
+        v = api.ok("POST", f"/api/v1/assignments/{wrong}/return", t["yam"], {"reason": "非本街道辖区"})
+        check(v["status"] == "dispatched", "a return waits for the dispatcher's review (退单审核)")
+        pending = api.ok("GET", "/api/v1/returns?status=pending", t["disp"])
+        check([p["assignment_id"] for p in pending] == [wrong], "the dispatcher lists the pending return")
+        v = api.ok("POST", f"/api/v1/assignments/{wrong}/return-review", t["disp"], {"decision": "accept"})
+        check(v["status"] == "received", "the accepted return by the wrong street puts it back for dispatch")
         v = api.ok("POST", f"/api/v1/requests/{rid}/dispatch", t["disp"], {"assignments": [{"unit_code": "110105026", "role": "lead"}]})
         for who, unit in [("wj", "110105026"), ("hjd", "110105026034"), ("cgzf", "dept.cgzf")]:
             v = api.ok("POST", f"/api/v1/assignments/{order(v, unit, 1)}/acknowledge", t[who])

@@ -61,6 +61,8 @@ pub enum Action {
     RequestExtension,
     /// Open a proactive task (主动治理任务) or a monthly topic (每月一题) and dispatch it.
     OpenTask,
+    /// Accept or reject a unit's return (退单审核).
+    ReviewReturn,
 }
 
 /// The unit a user belongs to, with its place in the unit tree.
@@ -96,7 +98,7 @@ impl Actor {
             CreateRequest | Answer => matches!(self.role, Admin | Operator),
             Merge => matches!(self.role, Admin | Operator | Dispatcher),
             Dispatch => matches!(self.role, Admin | Dispatcher),
-            DecideExtension => matches!(self.role, Admin | Dispatcher | Supervisor),
+            DecideExtension | ReviewReturn => matches!(self.role, Admin | Dispatcher | Supervisor),
             Callback => matches!(self.role, Admin | CallbackAgent),
             Supervise => matches!(self.role, Admin | Dispatcher | Supervisor),
             OpenTask => matches!(self.role, Admin | Supervisor),

@@ -54,6 +54,18 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// State of a unit's return awaiting the dispatcher (退单审核).
+    ReturnReviewStatus {
+        /// 待审核: the order stays with the unit, its clock running.
+        Pending = "pending",
+        /// 同意退单: the order is returned; the request waits for re-dispatch.
+        Accepted = "accepted",
+        /// 驳回退单: the order stays with the unit, which sees the reason.
+        Rejected = "rejected",
+    }
+}
+
 /// Why an action is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
@@ -182,9 +194,10 @@ pub fn unit_action(
             Err(invalid_state("acknowledge the order before replying"))
         }
         (UnitAction::Reply { .. }, s) => Err(invalid_state(format!("the order is already {s}"))),
-        (UnitAction::Return { reason }, Dispatched | Acknowledged) => {
+        // 退单 asks the dispatcher ([`review_return`]); until then the order stays as it is.
+        (UnitAction::Return { reason }, s @ (Dispatched | Acknowledged)) => {
             require_text("reason", reason, 2000)?;
-            Ok(Returned)
+            Ok(s)
         }
         (UnitAction::Return { .. }, s) => Err(invalid_state(format!("the order is already {s}"))),
         (
@@ -403,6 +416,35 @@ pub fn decide_extension(
     } else {
         (ExtensionStatus::Refused, reply_by)
     })
+}
+
+/// Checks the dispatcher's review of a return (退单审核): `accept` returns the order, a
+/// rejection needs a reason (at most 500 characters). Returns the review's next state.
+pub fn review_return(
+    status: ReturnReviewStatus,
+    accept: bool,
+    reason: Option<&str>,
+    actor: &Actor,
+) -> Result<ReturnReviewStatus, TransitionError> {
+    if !actor.may(Action::ReviewReturn) {
+        return Err(TransitionError::Forbidden);
+    }
+    if status != ReturnReviewStatus::Pending {
+        return Err(invalid_state(format!("the return is already {status}")));
+    }
+    if accept {
+        if let Some(r) = reason {
+            if r.chars().count() > 500 {
+                return Err(TransitionError::Invalid {
+                    field: "reason",
+                    message: "must be at most 500 characters".into(),
+                });
+            }
+        }
+        return Ok(ReturnReviewStatus::Accepted);
+    }
+    require_text("reason", reason.unwrap_or(""), 500)?;
+    Ok(ReturnReviewStatus::Rejected)
 }
 
 /// What a callback leads to.

@@ -71,8 +71,8 @@ fn unit_actions_follow_the_order_state_machine() {
         (Acknowledged, reply(), Ok(Replied)),
         (Replied, reply(), Err("state")),
         (Returned, reply(), Err("state")),
-        (Dispatched, ret(), Ok(Returned)),
-        (Acknowledged, ret(), Ok(Returned)),
+        (Dispatched, ret(), Ok(Dispatched)),
+        (Acknowledged, ret(), Ok(Acknowledged)),
         (Replied, ret(), Err("state")),
         (Returned, ret(), Err("state")),
         (Dispatched, ext(false), Err("state")),
@@ -478,4 +478,46 @@ fn callbacks_close_retry_or_rework() {
         check_callback(R::Replied, None, &ok, 0, 3, &actor(Role::Operator, None)),
         Err(TransitionError::Forbidden)
     );
+}
+
+#[test]
+fn a_return_is_reviewed_by_the_center_once_and_a_rejection_needs_a_reason() {
+    use ReturnReviewStatus as S;
+    let dispatcher = actor(Role::Dispatcher, None);
+    let supervisor = actor(Role::Supervisor, None);
+    let unit = manager();
+    let long = "理".repeat(501);
+    type Want = Result<S, &'static str>;
+    let table: Vec<(S, bool, Option<&str>, &Actor, Want)> = vec![
+        (S::Pending, true, None, &dispatcher, Ok(S::Accepted)),
+        (S::Pending, true, Some("同意"), &supervisor, Ok(S::Accepted)),
+        (
+            S::Pending,
+            false,
+            Some("属本单位职责"),
+            &dispatcher,
+            Ok(S::Rejected),
+        ),
+        (S::Pending, false, None, &dispatcher, Err("invalid")),
+        (S::Pending, false, Some("  "), &dispatcher, Err("invalid")),
+        (S::Pending, false, Some(&long), &dispatcher, Err("invalid")),
+        (S::Pending, true, None, &unit, Err("forbidden")),
+        (S::Accepted, true, None, &dispatcher, Err("state")),
+        (
+            S::Rejected,
+            false,
+            Some("再次驳回"),
+            &dispatcher,
+            Err("state"),
+        ),
+    ];
+    for (from, accept, reason, who, want) in table {
+        let got = review_return(from, accept, reason, who).map_err(|e| match e {
+            TransitionError::InvalidState(_) => "state",
+            TransitionError::Invalid { .. } => "invalid",
+            TransitionError::Forbidden => "forbidden",
+            TransitionError::NotYourUnit => "unit",
+        });
+        assert_eq!(got, want, "{from} {accept} {reason:?}");
+    }
 }

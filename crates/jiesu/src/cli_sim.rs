@@ -107,6 +107,7 @@ pub fn print_summary(s: &Summary) {
         ("orders 工单", s.orders),
         ("multi-dispatched 多派", s.multi_dispatched),
         ("returned 退单", s.returned),
+        ("return rejected 退单驳回", s.return_rejected),
         ("acknowledged late 超时签收", s.acknowledged_late),
         ("extensions 延期申请", s.extensions),
         ("replies 反馈", s.replies),

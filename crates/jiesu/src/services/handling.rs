@@ -1,5 +1,5 @@
-//! Handling (办理): dispatch to one or several units, their acknowledgements, returns,
-//! extension requests and dual replies, and the center's extension decisions. After every
+//! Handling (办理): dispatch to one or several units, their acknowledgements, return requests
+//! (reviewed in [`super::returns`]), extension requests and dual replies, and the center's extension decisions. After every
 //! change the request's status is derived again from its current round.
 
 use super::AppState;
@@ -7,10 +7,12 @@ use crate::error::{AppError, FieldError};
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::extensions::{self, ExtensionRow};
 use crate::store::requests::{self, RequestRow};
+use crate::store::returns::ReturnReviewRow;
 use crate::store::{reference, Tx};
 use chrono::{DateTime, Utc};
 use jiesu_core::workflow::{
-    self, Assignment, AssignmentRole, AssignmentStatus, ExtensionStatus, Outcome, UnitAction,
+    self, Assignment, AssignmentRole, AssignmentStatus, ExtensionStatus, Outcome,
+    ReturnReviewStatus, UnitAction,
 };
 use jiesu_core::Actor;
 use serde::Deserialize;
@@ -330,6 +332,15 @@ pub async fn unit_act(
         }
     };
     let order = &orders[idx];
+    let return_pending = crate::store::returns::reviews_of(tx.conn(), &req.id)
+        .await?
+        .iter()
+        .any(|r| r.assignment_id == assignment_id && r.status == ReturnReviewStatus::Pending);
+    if return_pending && matches!(verb, UnitVerb::Return | UnitVerb::Reply) {
+        return Err(AppError::Conflict(
+            "a return of this order is waiting for the dispatcher's review (退单待审核)".into(),
+        ));
+    }
     if matches!(verb, UnitVerb::Return)
         && crate::store::disputes::is_arbitrated(tx.conn(), &req.id, order.round, &order.unit_code)
             .await?
@@ -389,12 +400,25 @@ async fn apply_unit_action(
                 serde_json::json!({ "unit_code": order.unit_code, "on_time": now <= order.acknowledge_by }),
             )
         }
+        // 退单审核: the order stays as it is until the dispatcher decides (services::returns).
         UnitAction::Return { reason } => {
-            order.returned_at = Some(now);
-            order.return_reason = Some(reason.clone());
+            let review = ReturnReviewRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                assignment_id: order.id.clone(),
+                request_id: req.id.clone(),
+                unit_code: order.unit_code.clone(),
+                reason: reason.trim().to_string(),
+                status: ReturnReviewStatus::Pending,
+                requested_by: actor.user_id.clone(),
+                requested_at: now,
+                decided_by: None,
+                decided_at: None,
+                decision_reason: None,
+            };
+            crate::store::returns::insert(tx, &review).await?;
             (
-                "assignment.returned",
-                serde_json::json!({ "unit_code": order.unit_code, "reason": reason }),
+                "assignment.return_requested",
+                serde_json::json!({ "review_id": review.id, "unit_code": order.unit_code, "role": order.role, "reason": review.reason }),
             )
         }
         UnitAction::RequestExtension { hours, reason, .. } => {

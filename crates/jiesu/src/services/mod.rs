@@ -23,6 +23,7 @@ pub mod portal;
 pub mod privacy;
 pub mod queues;
 pub mod report;
+pub mod returns;
 pub mod search;
 pub mod suggest;
 pub mod supervision;

@@ -2,6 +2,7 @@
 //! staff, the requester's number masked unless the user must call them, and no requester at
 //! all on a confidential request seen by a unit.
 
+use super::returns::ReturnReviewView;
 use super::AppState;
 use crate::error::AppError;
 use crate::store::assignments::{self, AssignmentRow};
@@ -136,6 +137,9 @@ pub struct RequestView {
     pub assignments: Vec<OrderView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extensions: Option<Vec<ExtensionView>>,
+    /// Returns of its orders and the dispatcher's decisions (退单审核).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_reviews: Option<Vec<ReturnReviewView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callbacks: Option<Vec<CallbackRow>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,6 +212,7 @@ fn summary(actor: &Actor, r: &RequestRow, orders: &[AssignmentRow]) -> RequestVi
             })
             .collect(),
         extensions: None,
+        return_reviews: None,
         callbacks: None,
         merged_requests: None,
         events: None,
@@ -234,9 +239,11 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
     }
     let mut view = summary(actor, &req, &orders);
     let extensions = extensions::extensions_of(pool, &req.id).await?;
+    let reviews = crate::store::returns::reviews_of(pool, &req.id).await?;
     let events = events::for_request(pool, &req.id).await?;
     if actor.sees_all() {
         view.extensions = Some(extensions.iter().map(ExtensionView::from).collect());
+        view.return_reviews = Some(reviews.iter().map(ReturnReviewView::from).collect());
         view.callbacks = Some(callbacks::callbacks_of(pool, &req.id).await?);
         view.events = Some(events);
     } else {
@@ -251,6 +258,13 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
                 .iter()
                 .filter(|e| is_own(&e.assignment_id))
                 .map(ExtensionView::from)
+                .collect(),
+        );
+        view.return_reviews = Some(
+            reviews
+                .iter()
+                .filter(|r| is_own(&r.assignment_id))
+                .map(ReturnReviewView::from)
                 .collect(),
         );
         view.callbacks = Some(Vec::new());
@@ -280,6 +294,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
 pub fn of_new(actor: &Actor, req: &RequestRow, events: Vec<events::Event>) -> RequestView {
     let mut view = summary(actor, req, &[]);
     view.extensions = Some(Vec::new());
+    view.return_reviews = Some(Vec::new());
     view.callbacks = Some(Vec::new());
     view.merged_requests = Some(Vec::new());
     view.events = Some(events);

@@ -13,6 +13,7 @@ pub mod templates;
 use crate::clock::ManualClock;
 use crate::error::AppError;
 use crate::services::handling::{self, DispatchInput, DispatchTarget, UnitActionInput, UnitVerb};
+use crate::services::returns::{ReturnDecision, ReviewInput};
 use crate::services::{callback, intake, suggest, AppState};
 use crate::store::{assignments, extensions, reference, requests, users};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
@@ -56,8 +57,10 @@ pub struct Summary {
     pub orders: u64,
     /// Requests dispatched to more than one unit.
     pub multi_dispatched: u64,
-    /// Orders returned by their unit.
+    /// Orders returned by their unit (the dispatcher accepted the return).
     pub returned: u64,
+    /// Returns the dispatcher rejected (退单驳回): the unit kept the order.
+    pub return_rejected: u64,
     /// Orders acknowledged after their limit.
     pub acknowledged_late: u64,
     /// Extensions asked for.
@@ -176,6 +179,15 @@ enum Ev {
     },
     Decide {
         request: String,
+    },
+    /// The dispatcher reviews a unit's return (退单审核).
+    ReviewReturn {
+        order: String,
+        unit: String,
+        request: String,
+        category: String,
+        place: usize,
+        lead: Lead,
     },
     Callback {
         request: String,
@@ -478,6 +490,17 @@ impl<'a> Sim<'a> {
                 request,
             } => self.reply(&order, &unit, &request).await,
             Ev::Decide { request } => self.decide(&request).await,
+            Ev::ReviewReturn {
+                order,
+                unit,
+                request,
+                category,
+                place,
+                lead,
+            } => {
+                self.review_return(&order, &unit, &request, &category, place, lead)
+                    .await
+            }
             Ev::Callback { request } => self.callback(&request).await,
             Ev::Sweep => {
                 crate::jobs::sweep_deadlines(self.state)
@@ -877,7 +900,16 @@ impl<'a> Sim<'a> {
             return Ok(());
         }
         let profile = self.profile(unit);
-        if o.role == AssignmentRole::Lead && o.round == 1 && self.rng.chance(profile.return_p) {
+        // A unit returns an order once; after a rejected return it gets on with it.
+        let reviewed = crate::store::returns::reviews_of(self.state.store.reader(), request)
+            .await?
+            .iter()
+            .any(|r| r.assignment_id == order);
+        if o.role == AssignmentRole::Lead
+            && o.round == 1
+            && !reviewed
+            && self.rng.chance(profile.return_p)
+        {
             handling::unit_act(
                 self.state,
                 &actor,
@@ -889,16 +921,16 @@ impl<'a> Sim<'a> {
                 },
             )
             .await?;
-            self.summary.returned += 1;
             let t = self.clock_now() + Duration::minutes(20 + self.rng.below(100) as i64);
             self.at(
                 t,
-                Ev::Dispatch {
+                Ev::ReviewReturn {
+                    order: order.to_string(),
+                    unit: unit.to_string(),
                     request: request.to_string(),
                     category: category.to_string(),
                     place: place_i,
                     lead,
-                    retry: true,
                 },
             );
             return Ok(());
@@ -962,6 +994,59 @@ impl<'a> Sim<'a> {
                 request: request.to_string(),
             },
         );
+        Ok(())
+    }
+
+    /// The dispatcher accepts most returns (the request is dispatched again) and rejects about
+    /// one in five with a reason (the unit acknowledges and handles it after all).
+    async fn review_return(
+        &mut self,
+        order: &str,
+        unit: &str,
+        request: &str,
+        category: &str,
+        place: usize,
+        lead: Lead,
+    ) -> Result<(), AppError> {
+        let accept = !self.rng.chance(0.2);
+        let input = ReviewInput {
+            decision: if accept {
+                ReturnDecision::Accept
+            } else {
+                ReturnDecision::Reject
+            },
+            reason: (!accept).then(|| "经核实该问题属于本单位职责范围，请继续办理。".to_string()),
+        };
+        crate::services::returns::review(self.state, &self.dispatcher, order, input).await?;
+        let t = self.clock_now() + Duration::minutes(10 + self.rng.below(50) as i64);
+        let (request, category) = (request.to_string(), category.to_string());
+        if accept {
+            self.summary.returned += 1;
+            self.at(
+                t,
+                Ev::Dispatch {
+                    request,
+                    category,
+                    place,
+                    lead,
+                    retry: true,
+                },
+            );
+        } else {
+            self.summary.return_rejected += 1;
+            let (order, unit) = (order.to_string(), unit.to_string());
+            self.at(
+                t,
+                Ev::Ack {
+                    order,
+                    unit,
+                    request,
+                    category,
+                    place,
+                    lead,
+                },
+            );
+        }
         Ok(())
     }
 

@@ -144,6 +144,7 @@ pub fn touches_rollups(action: &str) -> bool {
             "assignment.dispatched"
                 | "assignment.acknowledged"
                 | "assignment.returned"
+                | "assignment.return_accepted"
                 | "assignment.exempted"
                 | "appeal.granted"
                 | "request.merged"

@@ -29,6 +29,7 @@ pub mod queues;
 pub mod reference;
 pub mod replay;
 pub mod requests;
+pub mod returns;
 pub mod suggestions;
 pub mod tracking;
 mod turn;

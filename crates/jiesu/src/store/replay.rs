@@ -406,6 +406,9 @@ impl Replayed {
             }
             "assignment.acknowledged"
             | "assignment.returned"
+            | "assignment.return_requested"
+            | "assignment.return_accepted"
+            | "assignment.return_rejected"
             | "assignment.replied"
             | "extension.requested"
             | "extension.approved"
@@ -421,10 +424,20 @@ impl Replayed {
                             a.insert("status", e.after());
                             a.insert("acknowledged_at", e.at());
                         }
+                        // Before 退单审核 a return took effect at once.
                         "assignment.returned" => {
                             a.insert("status", e.after());
                             a.insert("returned_at", e.at());
                             put(a, "return_reason", e.text("reason"));
+                        }
+                        "assignment.return_accepted" => {
+                            a.insert("status", e.after());
+                            a.insert("returned_at", e.at());
+                            put(a, "return_reason", e.text("return_reason"));
+                        }
+                        // A return asked for or rejected: the order stays as it was.
+                        "assignment.return_requested" | "assignment.return_rejected" => {
+                            a.insert("status", e.after());
                         }
                         "assignment.replied" => {
                             a.insert("status", e.after());

@@ -49,6 +49,7 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         .route("/supervision/unsatisfied", get(unsatisfied))
         .route("/supervision/summons", get(summons))
         .merge(super::users_api::routes())
+        .merge(super::returns_api::routes())
         .route("/privacy/export", post(privacy_export))
 }
 

@@ -14,6 +14,7 @@ pub mod limits;
 pub mod observe;
 pub mod open311;
 pub mod openapi;
+pub mod returns_api;
 pub mod text_api;
 pub mod ui;
 pub mod users_api;

@@ -65,6 +65,9 @@ on_both_backends!(
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
     // stories/appeals.rs
     appeals_granted_and_refused_show_in_the_frozen_months_rates_and_counts,
+    // stories/returns.rs (issue 18: 退单审核)
+    an_accepted_return_goes_back_to_dispatch_and_another_unit_takes_it,
+    a_rejected_return_stays_with_the_unit_which_reads_why_and_replies,
     // stories/rollups.rs
     kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change,
     // stories/simulator.rs
@@ -133,6 +136,7 @@ ui_on_both_backends!(
     a_unit_manager_appeals_from_the_workbench_and_the_center_grants_on_its_page,
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
     the_admin_page_makes_and_revokes_open311_keys,
+    a_return_is_reviewed_on_the_dispatch_page_and_a_rejection_shows_on_the_unit_page,
     the_admin_page_lists_the_holidays_and_sets_a_day,
 );
 

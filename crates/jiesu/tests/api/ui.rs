@@ -1260,6 +1260,122 @@ pub async fn the_admin_page_makes_and_revokes_open311_keys(b: Backend) {
     assert_eq!(post(form).await.unwrap().status().as_u16(), 403);
 }
 
+/// Issue 18 (退单审核): a manager returns an order on the unit page; the dispatcher sees it on
+/// the dispatch page and rejects it with a reason, which the unit page then shows; a second
+/// return, accepted, puts the request back in the dispatch queue.
+pub async fn a_return_is_reviewed_on_the_dispatch_page_and_a_rejection_shows_on_the_unit_page(
+    b: Backend,
+) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let disp = app.user("disp1", Role::Dispatcher, None).await;
+    let yam = app.user("yam", Role::UnitManager, Some(YOUANMEN)).await;
+    let r = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&op),
+            complaint("望京西园三区夜间施工噪音扰民，凌晨两点还在施工。"),
+        )
+        .await,
+        201,
+    );
+    let (id, number) = (r["id"].as_str().unwrap(), r["number"].as_str().unwrap());
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&disp),
+            json!({ "assignments": [{ "unit_code": YOUANMEN, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = v["assignments"][0]["id"].as_str().unwrap().to_string();
+    let mut unit = Browser::with_session(&app, &yam);
+    let mut center = Browser::with_session(&app, &disp);
+    let ret = |reason: &'static str| [("reason", reason)];
+
+    let page = unit.get("/ui/unit").await;
+    let token = csrf(&page.body);
+    let got = unit
+        .post(
+            &format!("/ui/orders/{order}/return"),
+            &[("_csrf", token.as_str()), ret("非本街道辖区")[0]],
+        )
+        .await;
+    assert_eq!(got.location, "/ui/unit?done=return_requested");
+    let page = unit.get("/ui/unit").await;
+    assert!(
+        page.body.contains("data-testid=\"return-pending\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("退单待审核"));
+
+    let page = center.get("/ui/dispatch").await;
+    assert!(page
+        .body
+        .contains(&format!("data-testid=\"return-{number}\"")));
+    assert!(page.body.contains("非本街道辖区"));
+    assert!(page
+        .body
+        .contains(&format!("/ui/assignments/{order}/return-review")));
+    let token = csrf(&page.body);
+    let path = format!("/ui/assignments/{order}/return-review");
+    let got = center
+        .post(&path, &[("_csrf", token.as_str()), ("decision", "reject")])
+        .await;
+    assert_eq!(got.status, 422, "a rejection needs a reason");
+    let got = center
+        .post(
+            &path,
+            &[
+                ("_csrf", token.as_str()),
+                ("decision", "reject"),
+                ("reason", "经核实属本街道辖区，请继续办理"),
+            ],
+        )
+        .await;
+    assert_eq!(got.location, "/ui/dispatch?done=return_rejected");
+    let page = unit.get("/ui/unit").await;
+    assert!(
+        page.body
+            .contains("退单被驳回：经核实属本街道辖区，请继续办理"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("data-testid=\"return-pending\""));
+    let page = unit.get("/ui/unit?lang=en").await;
+    assert!(page.body.contains("Return rejected"));
+
+    // Returned again and accepted: back in the dispatch queue.
+    let token = csrf(&page.body);
+    unit.post(
+        &format!("/ui/orders/{order}/return"),
+        &[("_csrf", token.as_str()), ("reason", "地址在朝阳区")],
+    )
+    .await;
+    let page = center.get("/ui/dispatch").await;
+    let token = csrf(&page.body);
+    let got = center
+        .post(&path, &[("_csrf", token.as_str()), ("decision", "accept")])
+        .await;
+    assert_eq!(got.location, "/ui/dispatch?done=return_accepted");
+    let v = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&disp))
+            .await,
+        200,
+    );
+    assert_eq!(v["status"], "received");
+    let page = center.get("/ui/dispatch").await;
+    assert!(
+        page.body.contains(&format!("dispatch-{number}")),
+        "waiting for dispatch again"
+    );
+    assert!(!page
+        .body
+        .contains(&format!("data-testid=\"return-{number}\"")));
+}
+
 /// Issue 18: the admin page lists this year's and next year's holidays and sets a day; a
 /// dispatcher may not.
 pub async fn the_admin_page_lists_the_holidays_and_sets_a_day(b: Backend) {

@@ -1,15 +1,17 @@
 //! The dispatcher's queue (派单): requests waiting for dispatch (new, or back after a return),
-//! the dispatch form with the suggested units, and pending extension requests (延期审批).
+//! the dispatch form with the suggested units, units' returns waiting for review (退单审核) and
+//! pending extension requests (延期审批).
 
 use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
+use crate::services::returns::{self, ReturnDecision, ReviewInput};
 use crate::services::{handling, queues, suggest, views, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use jiesu_core::access::Action;
-use jiesu_core::workflow::{AssignmentRole, AssignmentStatus};
+use jiesu_core::workflow::{AssignmentRole, AssignmentStatus, ReturnReviewStatus};
 use jiesu_core::RequestStatus;
 use std::collections::HashMap;
 
@@ -34,11 +36,24 @@ pub struct PendingExt {
     pub(super) requested: String,
 }
 
+/// A return waiting for review (退单待审核), as listed.
+struct PendingReturn {
+    order_id: String,
+    request_id: String,
+    number: String,
+    title: String,
+    unit: String,
+    role: String,
+    reason: String,
+    requested: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "dispatch_queue.html")]
 struct QueuePage {
     ctx: Ctx,
     waiting: Vec<Waiting>,
+    returns: Vec<PendingReturn>,
     extensions: Vec<PendingExt>,
 }
 
@@ -77,9 +92,11 @@ pub async fn queue(State(s): State<AppState>, page: Page) -> UiResult {
         })
         .collect();
     let extensions = pending_extensions(&s, &page).await?;
+    let returns = pending_returns(&s, &page).await?;
     Ok(QueuePage {
         ctx: page.ctx,
         waiting,
+        returns,
         extensions,
     }
     .into_response())
@@ -104,6 +121,30 @@ pub async fn pending_extensions(s: &AppState, page: &Page) -> Result<Vec<Pending
             }
         })
         .collect())
+}
+
+/// Returns waiting for review, oldest first.
+async fn pending_returns(s: &AppState, page: &Page) -> Result<Vec<PendingReturn>, AppError> {
+    let tr = page.ctx.tr;
+    Ok(
+        returns::list(s, &page.actor, ReturnReviewStatus::Pending, 100)
+            .await?
+            .into_iter()
+            .map(|p| PendingReturn {
+                role: p
+                    .role
+                    .map(|r| tr.of("order_role", r.as_str()))
+                    .unwrap_or_default(),
+                requested: local_time(s, p.review.requested_at),
+                order_id: p.review.assignment_id,
+                request_id: p.review.request_id,
+                number: p.number,
+                title: p.title,
+                unit: p.unit_name,
+                reason: p.review.reason,
+            })
+            .collect(),
+    )
 }
 
 struct UnitChoice {
@@ -242,4 +283,33 @@ pub async fn decide(
         "/ui/dashboard"
     };
     Ok(done(back, if approve { "approved" } else { "refused" }))
+}
+
+/// `POST /ui/assignments/{id}/return-review`: accept or reject a unit's return (退单审核).
+pub async fn review_return(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    f: FormData,
+) -> UiResult {
+    let decision = match f.text("decision").as_str() {
+        "accept" => ReturnDecision::Accept,
+        "reject" => ReturnDecision::Reject,
+        _ => {
+            return Err(UiError(AppError::invalid(
+                "decision",
+                "err.returns.decision",
+            )))
+        }
+    };
+    let input = ReviewInput {
+        decision,
+        reason: f.opt("reason"),
+    };
+    returns::review(&s, &page.actor, &id, input).await?;
+    let what = match decision {
+        ReturnDecision::Accept => "return_accepted",
+        ReturnDecision::Reject => "return_rejected",
+    };
+    Ok(done("/ui/dispatch", what))
 }

@@ -71,6 +71,10 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/dispatch/{id}", get(dispatch::form))
         .route("/ui/requests/{id}/dispatch", post(dispatch::dispatch))
         .route("/ui/extensions/{id}/decision", post(dispatch::decide))
+        .route(
+            "/ui/assignments/{id}/return-review",
+            post(dispatch::review_return),
+        )
         .route("/ui/unit", get(unit::workbench))
         .route("/ui/orders/{id}/appeal", post(appeals::file))
         .route("/ui/orders/{id}/{verb}", post(unit::act))

@@ -7,12 +7,12 @@ use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::handling::{self, UnitActionInput, UnitVerb};
 use crate::services::queues::{self, UnitOrder};
-use crate::services::AppState;
+use crate::services::{returns, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use jiesu_core::workflow::{AssignmentStatus, Outcome};
+use jiesu_core::workflow::{AssignmentStatus, Outcome, ReturnReviewStatus};
 use jiesu_core::Role;
 
 struct OrderRow {
@@ -30,6 +30,10 @@ struct OrderRow {
     deadline: String,
     deadline_ms: i64,
     warn_ms: i64,
+    /// 退单待审核: a return waits for the dispatcher.
+    return_pending: bool,
+    /// The dispatcher's reason when the latest return was rejected (驳回), else empty.
+    return_rejected: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -48,10 +52,23 @@ struct Workbench {
 /// `GET /ui/unit`.
 pub async fn workbench(State(s): State<AppState>, page: Page) -> UiResult {
     let tr = page.ctx.tr;
-    let orders = queues::unit_orders(&s, &page.actor, 200)
-        .await?
+    let open = queues::unit_orders(&s, &page.actor, 200).await?;
+    let ids: Vec<String> = open.iter().map(|o| o.order.id.clone()).collect();
+    let mut reviews = returns::latest_of_orders(&s, &ids).await?;
+    let orders = open
         .into_iter()
-        .map(|o| order_row(&s, tr, o))
+        .map(|o| {
+            let review = reviews.remove(&o.order.id);
+            let mut row = order_row(&s, tr, o);
+            match review {
+                Some(r) if r.status == ReturnReviewStatus::Pending => row.return_pending = true,
+                Some(r) if r.status == ReturnReviewStatus::Rejected => {
+                    row.return_rejected = r.decision_reason.unwrap_or_default()
+                }
+                _ => {}
+            }
+            row
+        })
         .collect();
     let outcomes = Outcome::ALL
         .iter()
@@ -97,6 +114,8 @@ fn order_row(s: &AppState, tr: Tr, o: UnitOrder) -> OrderRow {
         number: o.number,
         title: o.title,
         round: a.round,
+        return_pending: false,
+        return_rejected: String::new(),
     }
 }
 
@@ -138,7 +157,7 @@ pub async fn act(
     handling::unit_act(&s, &page.actor, &id, verb, input).await?;
     let what = match verb {
         UnitVerb::Acknowledge => "acknowledged",
-        UnitVerb::Return => "returned",
+        UnitVerb::Return => "return_requested",
         UnitVerb::Extension => "extension",
         UnitVerb::Reply => "replied",
     };

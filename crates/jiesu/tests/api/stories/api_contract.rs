@@ -335,6 +335,9 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/assignments/{id}/return", "post"),
         ("/assignments/{id}/extension", "post"),
         ("/assignments/{id}/reply", "post"),
+        // issue 18: 退单审核
+        ("/assignments/{id}/return-review", "post"),
+        ("/returns", "get"),
         ("/extensions/{id}/decision", "post"),
         ("/units", "get"),
         ("/categories", "get"),

@@ -123,3 +123,41 @@ pub async fn through_to_reply(
     act(app, token, &o, "reply", reply_body("已处理")).await;
     o
 }
+
+/// The dispatcher's review of an order's pending return (退单审核) as `token`: the answer's
+/// status and body.
+pub async fn review_return(
+    app: &TestApp,
+    token: &str,
+    order: &str,
+    body: Value,
+) -> (reqwest::StatusCode, Value) {
+    app.post(
+        &format!("/api/v1/assignments/{order}/return-review"),
+        Some(token),
+        body,
+    )
+    .await
+}
+
+/// A unit returns an order (退单) and the dispatcher accepts the return: the request as the
+/// dispatcher sees it afterwards. Until the review the order stays with the unit.
+pub async fn return_accepted(
+    app: &TestApp,
+    unit: &str,
+    dispatcher: &str,
+    order: &str,
+    reason: &str,
+) -> Value {
+    let v = act(app, unit, order, "return", json!({ "reason": reason })).await;
+    let held = v["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == order)
+        .unwrap();
+    assert_ne!(held["status"], "returned", "a return waits for review: {v}");
+    let (status, v) = review_return(app, dispatcher, order, json!({ "decision": "accept" })).await;
+    assert_eq!(status, 200, "{v}");
+    v
+}

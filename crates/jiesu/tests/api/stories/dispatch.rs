@@ -1,7 +1,7 @@
 //! After dispatch: deadlines marked by the sweep and listed for supervision, and disputes
 //! between units arbitrated by the center.
 
-use super::cast::{act, actions, new_request, staff, CGZF, WANGJING, YOUANMEN};
+use super::cast::{act, actions, new_request, return_accepted, staff, CGZF, WANGJING, YOUANMEN};
 use crate::helpers::{app, expect, order_id, Backend};
 use jiesu_core::Role;
 use serde_json::{json, Value};
@@ -153,12 +153,12 @@ pub async fn dispatch_disputes_are_listed_and_arbitrated_and_the_decision_holds(
         .await,
         200,
     );
-    act(
+    return_accepted(
         &app,
         &s.wangjing,
+        &s.dispatcher,
         &order_id(&v, WANGJING, 1),
-        "return",
-        json!({ "reason": "不属本街道，应由城管执法处理" }),
+        "不属本街道，应由城管执法处理",
     )
     .await;
     let list = expect(
@@ -175,12 +175,12 @@ pub async fn dispatch_disputes_are_listed_and_arbitrated_and_the_decision_holds(
         .await,
         200,
     );
-    act(
+    return_accepted(
         &app,
         &s.youanmen,
+        &s.dispatcher,
         &order_id(&v, YOUANMEN, 1),
-        "return",
-        json!({ "reason": "地点在朝阳区望京，非本街道辖区" }),
+        "地点在朝阳区望京，非本街道辖区",
     )
     .await;
     let list = expect(

@@ -2,7 +2,8 @@
 //! people acting on it at once.
 
 use super::cast::{
-    act, actions, new_request, reply_body, staff, CGZF, HUAJIADI, WANGJING, YOUANMEN,
+    act, actions, new_request, reply_body, return_accepted, staff, CGZF, HUAJIADI, WANGJING,
+    YOUANMEN,
 };
 use crate::helpers::{app, expect, order_id, Backend};
 use jiesu_core::Role;
@@ -46,12 +47,12 @@ pub async fn a_request_lives_its_whole_life_through_return_extension_rework_and_
     assert_eq!(v["assignments"].as_array().unwrap().len(), 3);
 
     // The wrong street returns it; the request waits for a new lead.
-    let v = act(
+    let v = return_accepted(
         &app,
         &s.youanmen,
+        &s.dispatcher,
         &order_id(&v, YOUANMEN, 1),
-        "return",
-        json!({ "reason": "该地址属朝阳区望京街道，非本街道辖区" }),
+        "该地址属朝阳区望京街道，非本街道辖区",
     )
     .await;
     assert_eq!(v["status"], "received");
@@ -266,7 +267,8 @@ pub async fn a_request_lives_its_whole_life_through_return_extension_rework_and_
     for needed in [
         "request.created",
         "assignment.dispatched",
-        "assignment.returned",
+        "assignment.return_requested",
+        "assignment.return_accepted",
         "assignment.acknowledged",
         "extension.requested",
         "extension.approved",

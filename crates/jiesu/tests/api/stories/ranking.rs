@@ -2,7 +2,8 @@
 //! that reproduces byte for byte.
 
 use super::cast::{
-    act, new_request, reply_body, staff, through_to_reply, CGZF, HUAJIADI, WANGJING, YOUANMEN,
+    act, new_request, reply_body, return_accepted, staff, through_to_reply, CGZF, HUAJIADI,
+    WANGJING, YOUANMEN,
 };
 use crate::helpers::{app, expect, order_id, Backend};
 use jiesu_core::Role;
@@ -166,12 +167,12 @@ pub async fn a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible
         .await,
         200,
     );
-    act(
+    return_accepted(
         &app,
         &s.wangjing,
+        &s.dispatcher,
         &order_id(&v, WANGJING, 1),
-        "return",
-        json!({ "reason": "属城管执法职责" }),
+        "属城管执法职责",
     )
     .await;
     let v = expect(

@@ -2,8 +2,8 @@
 //! change.
 
 use super::cast::{
-    act, new_request, relogin, reply_body, staff, through_to_reply, CGZF, HUAJIADI, WANGJING,
-    YOUANMEN,
+    act, new_request, relogin, reply_body, return_accepted, staff, through_to_reply, CGZF,
+    HUAJIADI, WANGJING, YOUANMEN,
 };
 use crate::helpers::{app, complaint, expect, order_id, Backend, TestApp};
 use jiesu_core::Role;
@@ -130,12 +130,12 @@ pub async fn kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change(
         200,
     );
     refresh_rollups(&app.state).await.unwrap();
-    act(
+    return_accepted(
         &app,
         &s.wangjing,
+        &s.dispatcher,
         &order_id(&v, WANGJING, 1),
-        "return",
-        json!({ "reason": "不属本街道" }),
+        "不属本街道",
     )
     .await;
     agree(&app, "returned").await;

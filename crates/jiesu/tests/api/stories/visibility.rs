@@ -2,7 +2,7 @@
 //! the requester was told; other units' center-only replies, return reasons, extensions and
 //! order events stay with the center; and a missing id answers exactly as another unit's.
 
-use super::cast::{act, new_request, staff, CGZF, WANGJING, YOUANMEN};
+use super::cast::{act, new_request, return_accepted, staff, CGZF, WANGJING, YOUANMEN};
 use crate::helpers::{app, expect, order_id, Backend};
 use serde_json::json;
 
@@ -34,14 +34,7 @@ pub async fn units_see_their_own_part_and_missing_ids_answer_as_forbidden_ones(b
     let lead = order_id(&v, WANGJING, 1);
     let cgzf = order_id(&v, CGZF, 1);
     let youanmen = order_id(&v, YOUANMEN, 1);
-    act(
-        &app,
-        &s.youanmen,
-        &youanmen,
-        "return",
-        json!({ "reason": RETURN_REASON }),
-    )
-    .await;
+    return_accepted(&app, &s.youanmen, &s.dispatcher, &youanmen, RETURN_REASON).await;
     act(&app, &s.wangjing, &lead, "acknowledge", json!({})).await;
     let v = act(
         &app,
