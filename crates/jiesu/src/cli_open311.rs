@@ -1,6 +1,7 @@
 //! `jiesu open311`: Open311 client keys (add, revoke, list) and which categories are offered
 //! as services (offer, withdraw, back to the default).
 
+use crate::cli_args::Usage;
 use clap::{Subcommand, ValueEnum};
 use jiesu::config::Config;
 use jiesu::services::open311::{self, keys};
@@ -55,13 +56,22 @@ pub enum OfferAction {
 
 pub async fn run(config: Config, command: Open311Command) -> anyhow::Result<()> {
     let state = jiesu::open_state(config, Arc::new(jiesu::clock::SystemClock)).await?;
-    let fail = |e: jiesu::error::AppError| {
+    // A bad name, an unknown key id or category is a bad value on the command line: exit 2,
+    // like every other command; anything else (the database) exits 1.
+    let fail = |e: jiesu::error::AppError| -> anyhow::Error {
         let fields: Vec<String> = e
             .fields()
             .iter()
             .map(|f| format!("{}: {}", f.field, f.message_en))
             .collect();
-        anyhow::anyhow!("{} {}", e.message(true), fields.join("; "))
+        let message = format!("{} {}", e.message(true), fields.join("; "));
+        match e {
+            jiesu::error::AppError::Invalid(_)
+            | jiesu::error::AppError::Malformed(..)
+            | jiesu::error::AppError::NotFound(_)
+            | jiesu::error::AppError::Conflict(_) => Usage(message.trim_end().to_string()).into(),
+            _ => anyhow::anyhow!(message),
+        }
     };
     match command {
         Open311Command::Key {

@@ -45,7 +45,7 @@ fn closed_choices_are_listed_and_bad_values_exit_with_2() {
         "{help}"
     );
 
-    let bad: [BadCall; 8] = [
+    let bad: [BadCall; 10] = [
         (
             &["kpi", "ranking", "--month", "2026-11", "--format", "pdf"],
             &[],
@@ -81,6 +81,12 @@ fn closed_choices_are_listed_and_bad_values_exit_with_2() {
             &["reindex"],
             &[("JIESU_LOG_FORMAT", "xml")],
             "JIESU_LOG_FORMAT=xml",
+        ),
+        (&["open311", "key", "add", "--name", " "], &[], "name"),
+        (
+            &["open311", "key", "revoke", "no-such-key"],
+            &[],
+            "key not found",
         ),
     ];
     for (args, env, says) in bad {
