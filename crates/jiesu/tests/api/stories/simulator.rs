@@ -55,6 +55,26 @@ pub async fn the_simulator_lives_days_through_the_services_deterministically(b: 
     assert_eq!(orders as u64, s.orders);
     assert!(s.callbacks > 0 && s.closed > 0 && s.replies > 0, "{s:?}");
     assert!(s.refused * 50 <= s.requests, "few refused actions: {s:?}");
+    // Units appeal some of the orders that went badly, and the center decides them.
+    assert!(s.appeals_filed > 0, "some appeals filed: {s:?}");
+    assert!(
+        s.appeals_granted + s.appeals_refused > 0,
+        "some appeals decided: {s:?}"
+    );
+    assert!(s.appeals_filed < s.orders / 5, "appeals are rare: {s:?}");
+    let appeals: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, decision_reason FROM appeals")
+            .fetch_all(app.state.store.reader())
+            .await
+            .unwrap();
+    assert_eq!(appeals.len() as u64, s.appeals_filed);
+    let count = |st: &str| appeals.iter().filter(|(s, _)| s == st).count() as u64;
+    assert_eq!(count("granted"), s.appeals_granted);
+    assert_eq!(count("refused"), s.appeals_refused);
+    assert!(appeals
+        .iter()
+        .filter(|(s, _)| s == "refused")
+        .all(|(_, r)| r.as_deref().is_some_and(|r| !r.trim().is_empty())));
     // Every stored request has its creation event.
     let missing: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM requests r WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND e.action = 'request.created')",
