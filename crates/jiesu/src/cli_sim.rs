@@ -114,6 +114,9 @@ pub fn print_summary(s: &Summary) {
         ("callbacks 回访", s.callbacks),
         ("reworks 二次办理", s.reworks),
         ("closed 办结", s.closed),
+        ("appeals filed 考核申诉", s.appeals_filed),
+        ("appeals granted 申诉成立", s.appeals_granted),
+        ("appeals refused 申诉不成立", s.appeals_refused),
         ("refused actions", s.refused),
     ];
     for (k, v) in rows {

@@ -12,6 +12,7 @@ pub mod templates;
 
 use crate::clock::ManualClock;
 use crate::error::AppError;
+use crate::services::appeals::{AppealInput, Decision, DecisionInput, Part};
 use crate::services::handling::{self, DispatchInput, DispatchTarget, UnitActionInput, UnitVerb};
 use crate::services::returns::{ReturnDecision, ReviewInput};
 use crate::services::{callback, intake, suggest, AppState};
@@ -75,6 +76,12 @@ pub struct Summary {
     pub closed: u64,
     /// Actions the services refused (a simulated person acting on a stale view).
     pub refused: u64,
+    /// Assessment appeals (考核申诉) filed by units.
+    pub appeals_filed: u64,
+    /// Appeals the center granted (申诉成立).
+    pub appeals_granted: u64,
+    /// Appeals the center refused (申诉不成立).
+    pub appeals_refused: u64,
     /// Per category code, requests taken in.
     pub by_category: std::collections::BTreeMap<String, u64>,
 }
@@ -192,6 +199,16 @@ enum Ev {
     Callback {
         request: String,
     },
+    /// A unit's manager appeals one part of an order's assessment (考核申诉).
+    FileAppeal {
+        order: String,
+        unit: String,
+        part: Part,
+    },
+    /// The center decides an appeal.
+    DecideAppeal {
+        appeal: String,
+    },
     Sweep,
 }
 
@@ -217,6 +234,8 @@ struct Sim<'a> {
     /// Recent problem reports (id, place, problem, when): what repeat reporters repeat.
     recent: std::collections::VecDeque<(String, usize, usize, DateTime<Utc>)>,
     place_of: HashMap<String, usize>,
+    /// The appeals' own generator, so that appeals leave the rest of the city as it was.
+    appeal_rng: Rng,
     summary: Summary,
 }
 
@@ -351,6 +370,7 @@ impl<'a> Sim<'a> {
         let operator = sim_user(state, "sim.operator", Role::Operator, None).await?;
         let dispatcher = sim_user(state, "sim.dispatcher", Role::Dispatcher, None).await?;
         let agent = sim_user(state, "sim.callback", Role::CallbackAgent, None).await?;
+        let opts_seed = opts.seed;
         let start = local_time(state, opts.start, 0, 0);
         let end = start + Duration::days(i64::from(opts.days));
         Ok(Sim {
@@ -373,6 +393,7 @@ impl<'a> Sim<'a> {
             unit_actors: HashMap::new(),
             recent: std::collections::VecDeque::new(),
             place_of: HashMap::new(),
+            appeal_rng: city_rng(hash_of(opts_seed, "appeals")),
             summary: Summary::default(),
         })
     }
@@ -502,6 +523,8 @@ impl<'a> Sim<'a> {
                     .await
             }
             Ev::Callback { request } => self.callback(&request).await,
+            Ev::FileAppeal { order, unit, part } => self.file_appeal(&order, &unit, part).await,
+            Ev::DecideAppeal { appeal } => self.decide_appeal(&appeal).await,
             Ev::Sweep => {
                 crate::jobs::sweep_deadlines(self.state)
                     .await
@@ -945,6 +968,7 @@ impl<'a> Sim<'a> {
         .await?;
         if self.clock_now() > o.acknowledge_by {
             self.summary.acknowledged_late += 1;
+            self.maybe_appeal(order, unit, Part::Response);
         }
         let q = profile.quality_at(self.progress());
         let (_, reply_limit) = self
@@ -1130,6 +1154,91 @@ impl<'a> Sim<'a> {
         Ok(())
     }
 
+    /// After an order went badly for its unit, its manager sometimes appeals (about 3 % of
+    /// such orders, more for the units that care about their ranking), within a day or so.
+    fn maybe_appeal(&mut self, order: &str, unit: &str, part: Part) {
+        let p = if self.profile(unit).quality >= 0.8 {
+            0.08
+        } else {
+            0.03
+        };
+        if !self.appeal_rng.chance(p) {
+            return;
+        }
+        let t = self.clock_now() + Duration::minutes(120 + self.appeal_rng.below(24 * 60) as i64);
+        self.at(
+            t,
+            Ev::FileAppeal {
+                order: order.to_string(),
+                unit: unit.to_string(),
+                part,
+            },
+        );
+    }
+
+    /// Files the appeal and schedules the center's decision 1–3 days later. The service
+    /// refuses (409) an appeal of a frozen month or a part already appealed: the run loop
+    /// counts that as a refused action and goes on.
+    async fn file_appeal(&mut self, order: &str, unit: &str, part: Part) -> Result<(), AppError> {
+        let reasons: &[&str] = match part {
+            Part::Response => &[
+                "派单时值班电话故障，已报修，附通话记录截图。",
+                "工单派至本单位时已过下班时间，次日一早即签收，请求核减。",
+            ],
+            Part::Resolution => &[
+                "诉求人要求超出政策规定，已依法依规答复解释，请求不计入解决率。",
+                "该问题涉及历史遗留产权纠纷，非本单位职权可以解决，已向诉求人说明。",
+                "已现场处置完毕，诉求人回访时表述有误，附处置前后照片。",
+            ],
+            Part::Satisfaction => &[
+                "诉求人对政策本身不满，并非对办理过程不满，请求核减满意率。",
+                "已按诉求人要求整改到位，诉求人因其他事项情绪激动给出不满意，附现场记录。",
+            ],
+        };
+        let reason = reasons[self.appeal_rng.below(reasons.len())].to_string();
+        let actor = self.unit_actor(unit).await?;
+        let input = AppealInput {
+            part,
+            reason,
+            evidence: Some("现场照片及处置记录已上传至本单位工作台。".into()),
+        };
+        let appeal = crate::services::appeals::file(self.state, &actor, order, input).await?;
+        self.summary.appeals_filed += 1;
+        let t = self.clock_now()
+            + Duration::hours(24 + self.appeal_rng.below(48) as i64)
+            + Duration::minutes(self.appeal_rng.below(60) as i64);
+        self.at(t, Ev::DecideAppeal { appeal: appeal.id });
+        Ok(())
+    }
+
+    /// The center grants about a third of the appeals and refuses the rest with a reason.
+    async fn decide_appeal(&mut self, appeal: &str) -> Result<(), AppError> {
+        let grant = self.appeal_rng.chance(1.0 / 3.0);
+        let refusals = [
+            "经核查，诉求属于本单位职责范围，申诉理由不成立。",
+            "所附材料不足以证明诉求已解决，申诉不予支持。",
+            "回访录音显示诉求人对办理结果不满意，维持原考核结果。",
+        ];
+        let input = if grant {
+            DecisionInput {
+                decision: Decision::Grant,
+                reason: Some("经核实，申诉理由成立，予以核减。".into()),
+            }
+        } else {
+            DecisionInput {
+                decision: Decision::Refuse,
+                reason: Some(refusals[self.appeal_rng.below(refusals.len())].into()),
+            }
+        };
+        crate::services::appeals::decide(self.state, &self.dispatcher, appeal, input).await?;
+        if grant {
+            self.summary.appeals_granted += 1;
+        } else {
+            self.summary.appeals_refused += 1;
+        }
+        Ok(())
+    }
+
     async fn callback(&mut self, request: &str) -> Result<(), AppError> {
         let orders = assignments::assignments_of(self.state.store.reader(), request).await?;
         let req = requests::get(self.state.store.reader(), request)
@@ -1179,6 +1288,13 @@ impl<'a> Sim<'a> {
                 note: None,
             }
         };
+        if let (Some(o), Some(resolved)) = (lead, input.resolved) {
+            if !resolved {
+                self.maybe_appeal(&o.id, &o.unit_code, Part::Resolution);
+            } else if input.satisfaction == Some(Satisfaction::Unsatisfied) {
+                self.maybe_appeal(&o.id, &o.unit_code, Part::Satisfaction);
+            }
+        }
         match callback::record(self.state, &self.agent, request, input).await? {
             CallbackOutcome::Close | CallbackOutcome::CloseUnreachable => self.summary.closed += 1,
             CallbackOutcome::Retry => {

@@ -72,6 +72,7 @@ on_both_backends!(
     kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change,
     // stories/simulator.rs
     the_simulator_lives_days_through_the_services_deterministically,
+    a_simulated_month_has_appeals_filed_and_decided,
     // stories/durability.rs
     audit_verify_passes_and_names_the_first_edited_or_removed_event,
     concurrent_writes_are_all_durable_and_refusals_leave_nothing,

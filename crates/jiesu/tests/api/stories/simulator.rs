@@ -4,18 +4,32 @@ use crate::helpers::{Backend, TestApp};
 use serde_json::Value;
 
 async fn simulated(b: Backend, seed: u64) -> Option<(TestApp, jiesu::sim::Summary)> {
+    simulated_for(b, seed, 4, 60).await
+}
+
+async fn simulated_for(
+    b: Backend,
+    seed: u64,
+    days: u32,
+    per_day: u32,
+) -> Option<(TestApp, jiesu::sim::Summary)> {
     let app = TestApp::spawn(b).await?;
     let opts = jiesu::sim::Options {
-        days: 4,
-        per_day: 60,
+        days,
+        per_day,
         seed,
         start: chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
     };
+    let opts_days = opts.days;
     let mut days = Vec::new();
     let summary = jiesu::sim::run(&app.state, &app.clock, opts, &mut |d, _| days.push(d))
         .await
         .unwrap();
-    assert_eq!(days, [1, 2, 3, 4], "a report per simulated day");
+    assert_eq!(
+        days,
+        (1..=opts_days).collect::<Vec<_>>(),
+        "a report per simulated day"
+    );
     Some((app, summary))
 }
 
@@ -98,4 +112,53 @@ pub async fn the_simulator_lives_days_through_the_services_deterministically(b: 
     if let Some((_, other)) = simulated(b, 8).await {
         assert_ne!(other.by_category, s.by_category);
     }
+}
+
+/// A simulated month: units appeal a few of the orders that went badly for them (考核申诉)
+/// and the center grants some and refuses others with a reason, as stored.
+pub async fn a_simulated_month_has_appeals_filed_and_decided(b: Backend) {
+    let Some((app, s)) = simulated_for(b, 11, 30, 40).await else {
+        return;
+    };
+    // Units appeal some of the orders that went badly, and the center decides them.
+    assert!(s.appeals_filed > 0, "some appeals filed: {s:?}");
+    assert!(
+        s.appeals_granted + s.appeals_refused > 0,
+        "some appeals decided: {s:?}"
+    );
+    assert!(s.appeals_filed < s.orders / 5, "appeals are rare: {s:?}");
+    let appeals: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, decision_reason FROM appeals")
+            .fetch_all(app.state.store.reader())
+            .await
+            .unwrap();
+    assert_eq!(appeals.len() as u64, s.appeals_filed);
+    let count = |st: &str| appeals.iter().filter(|(s, _)| s == st).count() as u64;
+    assert_eq!(count("granted"), s.appeals_granted);
+    assert_eq!(count("refused"), s.appeals_refused);
+    assert!(appeals
+        .iter()
+        .filter(|(s, _)| s == "refused")
+        .all(|(_, r)| r.as_deref().is_some_and(|r| !r.trim().is_empty())));
+    // Each step left its event.
+    for (action, n) in [
+        ("appeal.filed", s.appeals_filed),
+        ("appeal.granted", s.appeals_granted),
+        ("appeal.refused", s.appeals_refused),
+    ] {
+        let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE action = $1")
+            .bind(action)
+            .fetch_one(app.state.store.reader())
+            .await
+            .unwrap();
+        assert_eq!(events as u64, n, "{action}");
+    }
+    // Every stored request has its creation event.
+    let missing: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM requests r WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND e.action = 'request.created')",
+    )
+    .fetch_one(app.state.store.reader())
+    .await
+    .unwrap();
+    assert_eq!(missing, 0);
 }
