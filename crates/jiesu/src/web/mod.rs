@@ -137,10 +137,16 @@ async fn refuse_control_characters(req: Request, next: Next) -> Response {
 
 /// Percent-decodes a path (lossy: invalid UTF-8 becomes U+FFFD, which is not a control).
 fn percent_decode(raw: &[u8]) -> String {
+    String::from_utf8_lossy(&percent_decode_bytes(raw, false)).into_owned()
+}
+
+/// `%XX` as its byte (a `%` without two hex digits kept as it is), and `+` as a space where
+/// the text is form-encoded (`plus_is_space`).
+pub(crate) fn percent_decode_bytes(raw: &[u8], plus_is_space: bool) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16);
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
         match (
             raw[i],
             raw.get(i + 1).copied().and_then(hex),
@@ -150,13 +156,17 @@ fn percent_decode(raw: &[u8]) -> String {
                 out.push((h * 16 + l) as u8);
                 i += 3;
             }
+            (b'+', _, _) if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
             (b, _, _) => {
                 out.push(b);
                 i += 1;
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// Answers 503 `timeout` when a request is not answered within `limit` (the handler is

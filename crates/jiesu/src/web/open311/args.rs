@@ -180,31 +180,7 @@ fn parse(raw: &[u8]) -> Result<Vec<(String, String)>, AppError> {
         .collect()
 }
 
-/// `+` as a space, `%XX` as its byte (a `%` without two hex digits kept as it is); `None`
-/// when the bytes are not UTF-8.
+/// A form-encoded key or value; `None` when its bytes are not UTF-8.
 fn decode(raw: &[u8]) -> Option<String> {
-    let hex = |b: u8| (b as char).to_digit(16);
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match (
-            raw[i],
-            raw.get(i + 1).copied().and_then(hex),
-            raw.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
+    String::from_utf8(crate::web::percent_decode_bytes(raw, true)).ok()
 }
