@@ -499,9 +499,12 @@ pub async fn repeated_unsatisfied(
     to: DateTime<Utc>,
     min: i64,
 ) -> Result<Vec<(String, i64)>, StoreError> {
+    // A failure whose part was granted on appeal (考核申诉) no longer counts against the unit.
+    let (res_ex, sat_ex) = (appeal_granted("resolution"), appeal_granted("satisfaction"));
     let rows = sqlx::query(
         &format!(
-            "SELECT a.unit_code, COUNT(*) AS n {} AND (c.resolved = 0 OR c.satisfaction = 'unsatisfied') \
+            "SELECT a.unit_code, COUNT(*) AS n {} \
+             AND ((c.resolved = 0 AND NOT {res_ex}) OR (c.satisfaction = 'unsatisfied' AND NOT {sat_ex})) \
              GROUP BY a.unit_code HAVING COUNT(*) >= $3 ORDER BY n DESC, a.unit_code",
             attributed_callbacks("lead")
         ),

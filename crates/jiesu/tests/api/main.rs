@@ -65,6 +65,7 @@ on_both_backends!(
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
     // stories/appeals.rs
     appeals_granted_and_refused_show_in_the_frozen_months_rates_and_counts,
+    a_granted_appeal_takes_a_failure_off_the_unsatisfied_list,
     // stories/returns.rs (issue 18: 退单审核)
     an_accepted_return_goes_back_to_dispatch_and_another_unit_takes_it,
     a_rejected_return_stays_with_the_unit_which_reads_why_and_replies,

@@ -516,3 +516,86 @@ pub async fn appeals_granted_and_refused_show_in_the_frozen_months_rates_and_cou
     .unwrap();
     assert_eq!(again, frozen, "appeals cannot change a frozen month");
 }
+
+/// The supervisors' list of units with repeated failures (`/supervision/unsatisfied`) leaves out
+/// a failure whose part the center granted on appeal, and keeps one whose appeal it refused.
+pub async fn a_granted_appeal_takes_a_failure_off_the_unsatisfied_list(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let listed = |who: String| {
+        let app = &app;
+        async move {
+            let v = expect(
+                app.get(
+                    "/api/v1/supervision/unsatisfied?month=2026-11&min=1",
+                    Some(&who),
+                )
+                .await,
+                200,
+            );
+            v.as_array()
+                .or_else(|| v["units"].as_array())
+                .unwrap_or_else(|| panic!("a list: {v}"))
+                .iter()
+                .find(|u| u["unit_code"] == WANGJING || u["code"] == WANGJING)
+                .map(|u| u["unsatisfied"].as_i64().unwrap())
+        }
+    };
+    // Two requests to 望京, both resolved but unsatisfied at the callback.
+    let mut orders = Vec::new();
+    for _ in 0..2 {
+        let r = new_request(&app, &s).await;
+        let id = r["id"].as_str().unwrap().to_string();
+        let v = expect(
+            app.post(
+                &format!("/api/v1/requests/{id}/dispatch"),
+                Some(&s.dispatcher),
+                json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+            )
+            .await,
+            200,
+        );
+        let o = order_id(&v, WANGJING, 1);
+        act(&app, &s.wangjing, &o, "acknowledge", json!({})).await;
+        act(&app, &s.wangjing, &o, "reply", reply_body("已处理")).await;
+        expect(
+            app.post(
+                &format!("/api/v1/requests/{id}/callback"),
+                Some(&s.agent),
+                json!({ "reached": true, "resolved": true, "satisfaction": "unsatisfied" }),
+            )
+            .await,
+            200,
+        );
+        orders.push(o);
+    }
+    assert_eq!(listed(sup.clone()).await, Some(2));
+    let mut appeals = Vec::new();
+    for o in &orders {
+        let p = expect(
+            app.post(
+                &format!("/api/v1/orders/{o}/appeals"),
+                Some(&s.wangjing),
+                json!({ "part": "satisfaction", "reason": "诉求人对政策不满，非办理问题" }),
+            )
+            .await,
+            201,
+        );
+        appeals.push(p["id"].as_str().unwrap().to_string());
+    }
+    // Open appeals change nothing; a refused one neither; a granted one takes its failure off.
+    assert_eq!(listed(sup.clone()).await, Some(2));
+    for (id, decision) in appeals.iter().zip(["refuse", "grant"]) {
+        expect(
+            app.post(
+                &format!("/api/v1/appeals/{id}/decision"),
+                Some(&sup),
+                json!({ "decision": decision, "reason": "核实" }),
+            )
+            .await,
+            200,
+        );
+    }
+    assert_eq!(listed(sup.clone()).await, Some(1));
+}
