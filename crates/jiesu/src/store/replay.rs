@@ -1,5 +1,6 @@
 //! Replay and compare: rebuilds the state of requests, orders (assignments), extension
-//! requests and callbacks from their events alone, then compares it field by field with the
+//! requests, callbacks, return reviews (退单审核) and assessment appeals (考核申诉) from their
+//! events alone, then compares it field by field with the
 //! tables. The hash chain proves the events were not edited; this proves the tables still say
 //! what the events say, so a hand edit of `requests.status`, an order's reply or a callback's
 //! satisfaction is named (table, row, field).
@@ -51,7 +52,7 @@ impl V {
 /// One field where a table and its events disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
-    /// `requests`, `assignments`, `extensions` or `callbacks`.
+    /// `requests`, `assignments`, `extensions`, `callbacks`, `return_reviews` or `appeals`.
     pub table: &'static str,
     /// The row's id.
     pub row: String,
@@ -74,7 +75,7 @@ impl std::fmt::Display for Mismatch {
 }
 
 /// What replay checks: per table, its columns and their kinds.
-const TABLES: [(&str, &[(&str, Kind)]); 4] = [
+const TABLES: [(&str, &[(&str, Kind)]); 6] = [
     (
         "requests",
         &[
@@ -155,6 +156,38 @@ const TABLES: [(&str, &[(&str, Kind)]); 4] = [
             ("at", Kind::Time),
         ],
     ),
+    (
+        "return_reviews",
+        &[
+            ("assignment_id", Kind::Text),
+            ("request_id", Kind::Text),
+            ("unit_code", Kind::Text),
+            ("reason", Kind::Text),
+            ("status", Kind::Text),
+            ("requested_by", Kind::Text),
+            ("requested_at", Kind::Time),
+            ("decided_by", Kind::Text),
+            ("decided_at", Kind::Time),
+            ("decision_reason", Kind::Text),
+        ],
+    ),
+    (
+        "appeals",
+        &[
+            ("assignment_id", Kind::Text),
+            ("request_id", Kind::Text),
+            ("part", Kind::Text),
+            ("month", Kind::Text),
+            ("reason", Kind::Text),
+            ("evidence", Kind::Text),
+            ("status", Kind::Text),
+            ("filed_by", Kind::Text),
+            ("filed_at", Kind::Time),
+            ("decided_by", Kind::Text),
+            ("decided_at", Kind::Time),
+            ("decision_reason", Kind::Text),
+        ],
+    ),
 ];
 
 /// The fields replay checks, per table (for the report).
@@ -182,6 +215,8 @@ struct Replayed {
     assignments: Rows,
     extensions: Rows,
     callbacks: Rows,
+    return_reviews: Rows,
+    appeals: Rows,
     /// Rows the events change but never create (named once each).
     orphans: BTreeSet<(&'static str, String)>,
 }
@@ -473,6 +508,12 @@ impl Replayed {
                 if e.action.starts_with("extension.") {
                     self.extension(e, payload_id("extension_id"));
                 }
+                if e.action.starts_with("assignment.return_") {
+                    self.return_review(e, payload_id("review_id"));
+                }
+            }
+            "appeal.filed" | "appeal.granted" | "appeal.refused" => {
+                self.appeal(e, payload_id("appeal_id"));
             }
             _ => {}
         }
@@ -515,6 +556,77 @@ impl Replayed {
         put(x, "new_reply_by", new);
     }
 
+    /// 退单审核: a return asked for (a pending review), then accepted or rejected.
+    fn return_review(&mut self, e: &Ev, id: Option<String>) {
+        let Some(id) = id else { return };
+        if e.action == "assignment.return_requested" {
+            let mut r = BTreeMap::new();
+            r.insert("assignment_id", V::Text(e.assignment_id.clone()));
+            r.insert("request_id", V::Text(e.request_id.clone()));
+            put(&mut r, "unit_code", e.text("unit_code"));
+            put(&mut r, "reason", e.text("reason"));
+            r.insert("status", text("pending"));
+            r.insert("requested_by", e.actor());
+            r.insert("requested_at", e.at());
+            r.insert("decided_by", V::Text(None));
+            r.insert("decided_at", V::Time(None));
+            r.insert("decision_reason", V::Text(None));
+            self.return_reviews.insert(id, r);
+            return;
+        }
+        let Some(r) = Self::row(
+            &mut self.return_reviews,
+            &mut self.orphans,
+            "return_reviews",
+            Some(&id),
+        ) else {
+            return;
+        };
+        let status = if e.action == "assignment.return_accepted" {
+            "accepted"
+        } else {
+            "rejected"
+        };
+        r.insert("status", text(status));
+        r.insert("decided_by", e.actor());
+        r.insert("decided_at", e.at());
+        put(r, "decision_reason", e.text("reason"));
+    }
+
+    /// 考核申诉: an appeal filed, then granted or refused.
+    fn appeal(&mut self, e: &Ev, id: Option<String>) {
+        let Some(id) = id else { return };
+        if e.action == "appeal.filed" {
+            let mut p = BTreeMap::new();
+            p.insert("assignment_id", V::Text(e.assignment_id.clone()));
+            p.insert("request_id", V::Text(e.request_id.clone()));
+            put(&mut p, "part", e.text("part"));
+            put(&mut p, "month", e.text("month"));
+            put(&mut p, "reason", e.text("reason"));
+            put(&mut p, "evidence", e.text("evidence"));
+            p.insert("status", text("open"));
+            p.insert("filed_by", e.actor());
+            p.insert("filed_at", e.at());
+            p.insert("decided_by", V::Text(None));
+            p.insert("decided_at", V::Time(None));
+            p.insert("decision_reason", V::Text(None));
+            self.appeals.insert(id, p);
+            return;
+        }
+        let Some(p) = Self::row(&mut self.appeals, &mut self.orphans, "appeals", Some(&id)) else {
+            return;
+        };
+        let status = if e.action == "appeal.granted" {
+            "granted"
+        } else {
+            "refused"
+        };
+        p.insert("status", text(status));
+        p.insert("decided_by", e.actor());
+        p.insert("decided_at", e.at());
+        put(p, "decision_reason", e.text("reason"));
+    }
+
     fn callback(&mut self, e: &Ev, id: Option<String>) {
         let Some(id) = id else { return };
         let mut c = BTreeMap::new();
@@ -534,7 +646,7 @@ impl Replayed {
 /// Events read per round.
 const PAGE: i64 = 5_000;
 
-/// Replays every event and compares the four tables with the result; returns each
+/// Replays every event and compares the six tables with the result; returns each
 /// disagreement, in table and row order.
 pub async fn compare(pool: &AnyPool) -> Result<Vec<Mismatch>, StoreError> {
     let mut replayed = Replayed::default();
@@ -581,13 +693,18 @@ pub async fn compare(pool: &AnyPool) -> Result<Vec<Mismatch>, StoreError> {
         assignments,
         extensions,
         callbacks,
+        return_reviews,
+        appeals,
         ..
     } = replayed;
-    for ((table, columns), expected) in
-        TABLES
-            .iter()
-            .zip([requests, assignments, extensions, callbacks])
-    {
+    for ((table, columns), expected) in TABLES.iter().zip([
+        requests,
+        assignments,
+        extensions,
+        callbacks,
+        return_reviews,
+        appeals,
+    ]) {
         compare_table(pool, table, columns, expected, &mut out).await?;
     }
     Ok(out)

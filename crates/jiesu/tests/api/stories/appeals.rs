@@ -598,4 +598,27 @@ pub async fn a_granted_appeal_takes_a_failure_off_the_unsatisfied_list(b: Backen
         );
     }
     assert_eq!(listed(sup.clone()).await, Some(1));
+    // The appeals replay from their events; a hand edit turning the refusal into a grant is
+    // named by replay and compare (jiesu audit verify).
+    let replay = jiesu::store::replay::compare(app.state.store.reader())
+        .await
+        .unwrap();
+    assert!(replay.is_empty(), "replay disagrees: {replay:?}");
+    sqlx::query("UPDATE appeals SET status = 'granted' WHERE status = 'refused'")
+        .execute(app.state.store.reader())
+        .await
+        .unwrap();
+    let replay = jiesu::store::replay::compare(app.state.store.reader())
+        .await
+        .unwrap();
+    assert_eq!(
+        replay
+            .iter()
+            .map(|m| (m.table, m.field.as_str()))
+            .collect::<Vec<_>>(),
+        [("appeals", "status")],
+        "{replay:?}"
+    );
+    // With both failures now exempt, 望京 leaves the list.
+    assert_eq!(listed(sup.clone()).await, None);
 }

@@ -270,4 +270,18 @@ pub async fn a_rejected_return_stays_with_the_unit_which_reads_why_and_replies(b
     assert_eq!(tallies[WANGJING].dispatched, 1);
     assert_eq!(tallies[WANGJING].called_back, 1);
     consistent(&app).await;
+    // A hand edit of the review (the dispatcher's reason) is named by replay and compare.
+    sqlx::query("UPDATE return_reviews SET decision_reason = '已同意' WHERE status = 'rejected'")
+        .execute(app.state.store.reader())
+        .await
+        .unwrap();
+    let replay = jiesu::store::replay::compare(app.state.store.reader())
+        .await
+        .unwrap();
+    assert!(
+        replay
+            .iter()
+            .any(|m| m.table == "return_reviews" && m.field == "decision_reason"),
+        "{replay:?}"
+    );
 }
