@@ -29,6 +29,7 @@ pub mod suggest;
 pub mod supervision;
 pub mod tasks;
 pub mod topics;
+pub mod units;
 pub mod views;
 
 use crate::clock::Clock;

@@ -134,13 +134,15 @@ pub async fn load_shipped(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<Vec
 }
 
 /// Inserts or updates rows in batches of multi-row statements (one round trip per batch).
-/// `literal` columns get the same SQL literal in every row (`("active", "1")`).
+/// `literal` columns get the same SQL literal in every row (`("active", "1")`); `guard` is a
+/// `WHERE` on the conflict update (which existing rows may change), or empty.
 async fn upsert_batched(
     tx: &mut Tx,
     table: &str,
     columns: &[&str],
     literal: (&str, &str),
     key: &str,
+    guard: &str,
     rows: Vec<Vec<Option<String>>>,
 ) -> Result<(), StoreError> {
     let updates: Vec<String> = columns
@@ -169,7 +171,7 @@ async fn upsert_batched(
             sql.push_str(&format!("({}, {})", ps.join(", "), literal.1));
         }
         sql.push_str(&format!(
-            " ON CONFLICT ({key}) DO UPDATE SET {}",
+            " ON CONFLICT ({key}) DO UPDATE SET {}{guard}",
             updates.join(", ")
         ));
         let mut q = sqlx::query(&sql);
@@ -232,7 +234,10 @@ async fn load_units(tx: &mut Tx, rows: &[HashMap<String, String>]) -> anyhow::Re
         "short_name",
         "aliases",
     ];
-    upsert_batched(tx, "units", &cols, ("active", "1"), "code", rows).await?;
+    // A unit an administrator added or edited (`source = 'admin'`) keeps its row: the shipped
+    // file only adds missing codes and follows its own rows.
+    let guard = " WHERE units.source = 'shipped'";
+    upsert_batched(tx, "units", &cols, ("active", "1"), "code", guard, rows).await?;
     Ok(())
 }
 

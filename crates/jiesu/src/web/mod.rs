@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod returns_api;
 pub mod text_api;
 pub mod ui;
+pub mod units_api;
 pub mod users_api;
 
 use crate::error::AppError;

@@ -106,6 +106,8 @@ on_both_backends!(
     open311_rows_with_and_without_coordinates_share_a_connection,
     // stories/calendar.rs (issue 18: the working-day calendar)
     a_holiday_week_pushes_working_day_deadlines_and_admins_add_next_years_days,
+    // stories/units.rs (issue 18: units as managed data)
+    a_unit_added_and_renamed_at_run_time_takes_orders_and_merges_and_closes_keep_history,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

@@ -1,0 +1,363 @@
+//! Issue 18: units are managed data. A street added at run time is found by place resolution
+//! and takes orders; renamed the next month, November still ranks it under its old name and
+//! December under the new one. A merged street keeps its past month; a closed unit is refused
+//! as a dispatch target; a shipped reload never overwrites an administrator's edit.
+
+use super::cast::{act, relogin, reply_body, staff, suggest, Staff, CHAOYANG, WANGJING, YOUANMEN};
+use crate::helpers::{expect, order_id, Backend, TestApp};
+use chrono::Duration;
+use jiesu_core::Role;
+use serde_json::{json, Value};
+
+const YUNJING: &str = "110105901"; // 云景湾街道, added at run time
+const YUNJING_EAST: &str = "110105902"; // 云景湾东街道, merged into 云景湾
+const YUNJING_COMMUNITY: &str = "110105902001"; // 云景湾东一社区, moved by the merge, then closed
+
+fn field(body: &Value) -> &str {
+    body["error"]["fields"][0]["field"].as_str().unwrap_or("")
+}
+
+async fn unit_events(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE action LIKE 'unit.%'")
+        .fetch_one(app.state.store.reader())
+        .await
+        .unwrap()
+}
+
+/// Records a complaint at `address` and dispatches it to `unit` as lead: (request, order).
+async fn dispatch_to(app: &TestApp, s: &Staff, unit: &str, address: &str) -> (String, String) {
+    let mut body = crate::helpers::complaint("小区门口道路破损，坑洼积水，行人难走。");
+    body["address"] = json!(address);
+    let r = expect(
+        app.post("/api/v1/requests", Some(&s.operator), body).await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": unit, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = order_id(&v, unit, 1);
+    (id, order)
+}
+
+async fn ranked(app: &TestApp, token: &str, month: &str) -> Value {
+    expect(
+        app.get(
+            &format!("/api/v1/kpi/ranking?month={month}&level=subdistrict"),
+            Some(token),
+        )
+        .await,
+        200,
+    )
+}
+
+fn row<'a>(ranking: &'a Value, code: &str) -> Option<&'a Value> {
+    ranking["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == code)
+}
+
+pub async fn a_unit_added_and_renamed_at_run_time_takes_orders_and_merges_and_closes_keep_history(
+    b: Backend,
+) {
+    let Some(mut app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let s = staff(&app).await;
+    let admin = app.login("admin", "adminpass1").await;
+    let street = json!({ "code": YUNJING, "name": "云景湾街道", "level": "subdistrict",
+        "parent_code": CHAOYANG, "duty_phone": "010-84567890", "liaison_name": "李明", "liaison_phone": "13900001111" });
+
+    // Only administrators add units; bad input names the field and leaves nothing.
+    let events = unit_events(&app).await;
+    expect(
+        app.post("/api/v1/units", Some(&s.dispatcher), street.clone())
+            .await,
+        403,
+    );
+    for (patch, named) in [
+        (json!({ "code": "有空格 x" }), "code"),
+        (json!({ "name": "" }), "name"),
+        (json!({ "level": "province" }), "level"),
+        (json!({ "parent_code": WANGJING }), "parent_code"),
+        (json!({ "parent_code": "nowhere" }), "parent_code"),
+        (json!({ "duty_phone": "call me" }), "duty_phone"),
+        (json!({ "code": WANGJING }), "code"),
+    ] {
+        let mut body = street.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let bad = expect(app.post("/api/v1/units", Some(&admin), body).await, 422);
+        assert_eq!(field(&bad), named, "{bad}");
+    }
+    assert_eq!(unit_events(&app).await, events);
+
+    // Added: an event, listed, and place resolution finds it without a restart.
+    let added = expect(
+        app.post("/api/v1/units", Some(&admin), street.clone())
+            .await,
+        201,
+    );
+    assert_eq!(added["path"], format!("/{CHAOYANG}/{YUNJING}/"));
+    assert_eq!(added["source"], "admin");
+    assert_eq!(unit_events(&app).await, events + 1);
+    let listed = expect(
+        app.get("/api/v1/units?q=云景湾", Some(&s.operator)).await,
+        200,
+    );
+    assert_eq!(listed[0]["code"], YUNJING);
+    assert_eq!(listed[0]["duty_phone"], "010-84567890");
+    let v = suggest(
+        &app,
+        &s.operator,
+        "朝阳区云景湾街道金盏路口道路破损，坑洼积水。",
+    )
+    .await;
+    assert_eq!(v["place"]["street"]["code"], YUNJING, "{v}");
+    expect(
+        app.post(
+            "/api/v1/units",
+            Some(&admin),
+            json!({ "code": YUNJING_EAST, "name": "云景湾东街道", "level": "subdistrict", "parent_code": CHAOYANG }),
+        )
+        .await,
+        201,
+    );
+    expect(
+        app.post(
+            "/api/v1/units",
+            Some(&admin),
+            json!({ "code": YUNJING_COMMUNITY, "name": "云景湾东一社区", "level": "community", "parent_code": YUNJING_EAST }),
+        )
+        .await,
+        201,
+    );
+
+    // Its staff acknowledge and reply to November's orders.
+    let yj = app.user("yj_mgr", Role::UnitManager, Some(YUNJING)).await;
+    let yje = app
+        .user("yje_mgr", Role::UnitManager, Some(YUNJING_EAST))
+        .await;
+    let (nov_req, nov_order) = dispatch_to(&app, &s, YUNJING, "朝阳区云景湾街道金盏路").await;
+    act(&app, &yj, &nov_order, "acknowledge", json!({})).await;
+    act(&app, &yj, &nov_order, "reply", reply_body("已修补路面")).await;
+    let (east_req, east_order) = dispatch_to(&app, &s, YUNJING_EAST, "朝阳区云景湾东街道").await;
+    act(&app, &yje, &east_order, "acknowledge", json!({})).await;
+    act(&app, &yje, &east_order, "reply", reply_body("已修补路面")).await;
+
+    // December: renamed (same code), the unit's orders and months continue.
+    app.clock.advance(Duration::days(30));
+    let s = relogin(&app).await;
+    let admin = app.login("admin", "adminpass1").await;
+    let yj = app.login("yj_mgr", "password1").await;
+    let yje = app.login("yje_mgr", "password1").await;
+    expect(
+        app.patch(
+            &format!("/api/v1/units/{YUNJING}"),
+            &s.dispatcher,
+            json!({ "name": "x" }),
+        )
+        .await,
+        403,
+    );
+    let renamed = expect(
+        app.patch(
+            &format!("/api/v1/units/{YUNJING}"),
+            &admin,
+            json!({ "name": "云景湾新城街道", "short_name": "云景湾新城" }),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(renamed["name"], "云景湾新城街道");
+    let (dec_req, dec_order) = dispatch_to(&app, &s, YUNJING, "朝阳区云景湾新城街道").await;
+    act(&app, &yj, &dec_order, "acknowledge", json!({})).await;
+    act(&app, &yj, &dec_order, "reply", reply_body("已修补路面")).await;
+    expect(
+        app.get(&format!("/api/v1/requests/{nov_req}"), Some(&yj))
+            .await,
+        200,
+    );
+    expect(
+        app.get(&format!("/api/v1/requests/{dec_req}"), Some(&yj))
+            .await,
+        200,
+    );
+    let v = suggest(&app, &s.operator, "朝阳区云景湾新城街道金盏路口道路破损。").await;
+    assert_eq!(v["place"]["street"]["code"], YUNJING, "{v}");
+    let nov = ranked(&app, &yj, "2026-11").await;
+    let dec = ranked(&app, &yj, "2026-12").await;
+    assert_eq!(row(&nov, YUNJING).unwrap()["name"], "云景湾街道");
+    assert_eq!(row(&nov, YUNJING).unwrap()["dispatched"], 1);
+    assert_eq!(row(&dec, YUNJING).unwrap()["name"], "云景湾新城街道");
+    assert_eq!(row(&dec, YUNJING).unwrap()["dispatched"], 1);
+
+    // A merge waits for the unit's open orders; then its community moves to the target and
+    // November stays its own.
+    let (_, open) = dispatch_to(&app, &s, YUNJING_EAST, "朝阳区云景湾东街道").await;
+    let merge = format!("/api/v1/units/{YUNJING_EAST}/merge");
+    let bad = expect(
+        app.post(&merge, Some(&admin), json!({ "into": YUNJING }))
+            .await,
+        422,
+    );
+    assert_eq!(field(&bad), "code", "{bad}");
+    let bad = expect(
+        app.post(
+            &merge,
+            Some(&admin),
+            json!({ "into": WANGJING.to_string() + "x" }),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(field(&bad), "into");
+    act(&app, &yje, &open, "acknowledge", json!({})).await;
+    act(&app, &yje, &open, "reply", reply_body("已修补路面")).await;
+    expect(
+        app.post(&merge, Some(&s.dispatcher), json!({ "into": YUNJING }))
+            .await,
+        403,
+    );
+    let merged = expect(
+        app.post(&merge, Some(&admin), json!({ "into": YUNJING }))
+            .await,
+        200,
+    );
+    assert_eq!(
+        (merged["active"].as_bool(), merged["merged_into"].as_str()),
+        (Some(false), Some(YUNJING))
+    );
+    let moved = expect(
+        app.get(&format!("/api/v1/units/{YUNJING_COMMUNITY}"), Some(&admin))
+            .await,
+        200,
+    );
+    assert_eq!(moved["unit"]["parent_code"], YUNJING);
+    assert_eq!(
+        moved["unit"]["path"],
+        format!("/{CHAOYANG}/{YUNJING}/{YUNJING_COMMUNITY}/")
+    );
+    let nov = ranked(&app, &yj, "2026-11").await;
+    assert_eq!(row(&nov, YUNJING_EAST).unwrap()["dispatched"], 1);
+    assert_eq!(row(&nov, YUNJING).unwrap()["dispatched"], 1);
+    expect(
+        app.get(&format!("/api/v1/requests/{east_req}"), Some(&yje))
+            .await,
+        200,
+    );
+    let bad = expect(
+        app.post(
+            &format!("/api/v1/requests/{east_req}/dispatch"),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": YUNJING_EAST, "role": "lead" }] }),
+        )
+        .await,
+        422,
+    );
+    assert!(
+        bad.to_string().contains("assignments[0].unit_code"),
+        "{bad}"
+    );
+
+    // A street with an active community cannot close; the community can, and is then refused
+    // as a dispatch target while its record stays readable.
+    let bad = expect(
+        app.post(
+            &format!("/api/v1/units/{YUNJING}/close"),
+            Some(&admin),
+            json!({}),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(field(&bad), "code");
+    let closed = expect(
+        app.post(
+            &format!("/api/v1/units/{YUNJING_COMMUNITY}/close"),
+            Some(&admin),
+            json!({}),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(closed["active"], false);
+    let r = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&s.operator),
+            crate::helpers::complaint("云景湾东一社区路灯不亮。"),
+        )
+        .await,
+        201,
+    );
+    let bad = expect(
+        app.post(
+            &format!("/api/v1/requests/{}/dispatch", r["id"].as_str().unwrap()),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": YUNJING_COMMUNITY, "role": "lead" }] }),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(field(&bad), "assignments[0].unit_code");
+    let closed_list = expect(
+        app.get("/api/v1/units?state=closed&q=云景湾", Some(&admin))
+            .await,
+        200,
+    );
+    assert_eq!(closed_list.as_array().unwrap().len(), 2);
+
+    // An administrator's edit of a shipped unit survives a reload of the shipped file, and
+    // the units added at run time survive a restart (the gazetteer is rebuilt from them).
+    expect(
+        app.patch(
+            &format!("/api/v1/units/{YOUANMEN}"),
+            &admin,
+            json!({ "name": "右安门街道办事处", "duty_phone": "010-63500000" }),
+        )
+        .await,
+        200,
+    );
+    let events = unit_events(&app).await;
+    app.exec("DELETE FROM reference_versions WHERE name = 'units'")
+        .await;
+    app.restart().await;
+    let op = app.login("op1", "password1").await;
+    let yam = expect(
+        app.get(&format!("/api/v1/units/{YOUANMEN}"), Some(&op))
+            .await,
+        200,
+    );
+    assert_eq!(yam["unit"]["name"], "右安门街道办事处");
+    assert_eq!(yam["unit"]["duty_phone"], "010-63500000");
+    assert!(yam["versions"].as_array().unwrap().len() >= 2, "{yam}");
+    let wj = expect(
+        app.get(&format!("/api/v1/units/{WANGJING}"), Some(&op))
+            .await,
+        200,
+    );
+    assert_eq!(wj["unit"]["source"], "shipped");
+    let v = suggest(&app, &op, "朝阳区云景湾新城街道金盏路口道路破损。").await;
+    assert_eq!(v["place"]["street"]["code"], YUNJING, "{v}");
+    assert_eq!(unit_events(&app).await, events);
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT action FROM events WHERE action LIKE 'unit.%' ORDER BY action",
+    )
+    .fetch_all(app.state.store.reader())
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        ["unit.added", "unit.changed", "unit.closed", "unit.merged"]
+    );
+}
