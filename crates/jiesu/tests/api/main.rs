@@ -108,6 +108,7 @@ on_both_backends!(
     a_holiday_week_pushes_working_day_deadlines_and_admins_add_next_years_days,
     // stories/units.rs (issue 18: units as managed data)
     a_unit_added_and_renamed_at_run_time_takes_orders_and_merges_and_closes_keep_history,
+    units_export_and_import_as_csv_and_xlsx_with_counts_events_and_named_bad_rows,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

@@ -340,6 +340,12 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/returns", "get"),
         ("/extensions/{id}/decision", "post"),
         ("/units", "get"),
+        // issue 18: units as managed data
+        ("/units", "post"),
+        ("/units/{code}", "get"),
+        ("/units/{code}", "patch"),
+        ("/units/{code}/merge", "post"),
+        ("/units/{code}/close", "post"),
         ("/categories", "get"),
         ("/supervision/overdue", "get"),
         ("/kb", "get"),

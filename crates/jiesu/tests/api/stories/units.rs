@@ -361,3 +361,149 @@ pub async fn a_unit_added_and_renamed_at_run_time_takes_orders_and_merges_and_cl
         ["unit.added", "unit.changed", "unit.closed", "unit.merged"]
     );
 }
+
+fn run(app: &TestApp, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = app.cli().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub async fn units_export_and_import_as_csv_and_xlsx_with_counts_events_and_named_bad_rows(
+    b: Backend,
+) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let dir = app.dir.path();
+    let csv_out = dir.join("units.csv");
+    let (code, _, err) = run(
+        &app,
+        &["units", "export", "--out", csv_out.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let text = std::fs::read_to_string(&csv_out).unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "code,name,short_name,level,parent_code,duty_phone,liaison_name,liaison_phone,active,merged_into"
+    );
+    let at = |code: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(&format!("{code},")))
+            .unwrap()
+    };
+    assert!(at(CHAOYANG) < at(WANGJING), "parents first");
+    let shipped = lines.len() - 1;
+
+    // One changed, one added, one as it is: a dry run counts and keeps nothing.
+    let wangjing = lines[at(WANGJING)].replacen(",,,,1,", ",010-64700000,,,1,", 1);
+    assert_ne!(wangjing, lines[at(WANGJING)], "{}", lines[at(WANGJING)]);
+    let file = dir.join("changes.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{wangjing}\n110105903,云景湾北街道,,subdistrict,{CHAOYANG},,王芳,13800002222,1,\n{}\n",
+            lines[0],
+            lines[at(YOUANMEN)]
+        ),
+    )
+    .unwrap();
+    let events = unit_events(&app).await;
+    let (code, out, err) = run(
+        &app,
+        &["units", "import", file.to_str().unwrap(), "--dry-run"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out.trim(),
+        "1 would be added, 1 would be changed, 1 unchanged"
+    );
+    assert_eq!(unit_events(&app).await, events);
+    expect(
+        app.get("/api/v1/units/110105903", Some(&app.admin)).await,
+        404,
+    );
+    let (code, out, err) = run(&app, &["units", "import", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), "1 added, 1 changed, 1 unchanged");
+    let console: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM events WHERE action LIKE 'unit.%' AND actor_id = 'console'",
+    )
+    .fetch_one(app.state.store.reader())
+    .await
+    .unwrap();
+    assert_eq!((unit_events(&app).await, console), (events + 2, 2));
+    let wj = expect(
+        app.get(&format!("/api/v1/units/{WANGJING}"), Some(&app.admin))
+            .await,
+        200,
+    );
+    assert_eq!(wj["unit"]["duty_phone"], "010-64700000");
+    let added = expect(
+        app.get("/api/v1/units/110105903", Some(&app.admin)).await,
+        200,
+    );
+    assert_eq!(added["unit"]["liaison_name"], "王芳");
+
+    // A bad row exits 2 naming its row and column, and nothing of the file is kept.
+    for (body, named) in [
+        ("110105904,甲街道,,province,110105,,,,1,", "row 3, level"),
+        (
+            "110105904,甲街道,,subdistrict,110105,,,,maybe,",
+            "row 3, active",
+        ),
+        (
+            "110105904,甲街道,,subdistrict,110105026,,,,1,",
+            "row 3, parent_code",
+        ),
+    ] {
+        std::fs::write(
+            &file,
+            format!(
+                "{}\n110105905,乙街道,,subdistrict,110105,,,,1,\n{body}\n",
+                lines[0]
+            ),
+        )
+        .unwrap();
+        let (code, _, err) = run(&app, &["units", "import", file.to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(named), "{named}: {err}");
+    }
+    expect(
+        app.get("/api/v1/units/110105905", Some(&app.admin)).await,
+        404,
+    );
+    assert_eq!(unit_events(&app).await, events + 2);
+
+    // xlsx: the whole table goes out and comes back unchanged.
+    let xlsx = dir.join("units.xlsx");
+    let (code, _, err) = run(
+        &app,
+        &[
+            "units",
+            "export",
+            "--format",
+            "xlsx",
+            "--out",
+            xlsx.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = run(
+        &app,
+        &["units", "import", xlsx.to_str().unwrap(), "--dry-run"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out.trim(),
+        format!(
+            "0 would be added, 0 would be changed, {} unchanged",
+            shipped + 1
+        )
+    );
+}
