@@ -8,7 +8,7 @@ use clap::{Subcommand, ValueEnum};
 use jiesu::config::Config;
 use jiesu::services::accounts::By;
 use jiesu::services::units::{self, ImportRow, NewUnit};
-use jiesu::store::units::{UnitFilter, UnitRecord};
+use jiesu::services::units::{UnitFilter, UnitRecord};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -7,7 +7,8 @@
 use super::accounts::By;
 use super::AppState;
 use crate::error::{AppError, FieldError};
-use crate::store::units::{self as store, UnitFilter, UnitRecord, UnitVersion};
+use crate::store::units as store;
+pub use crate::store::units::{UnitFilter, UnitRecord, UnitVersion};
 use crate::store::Tx;
 use serde::{Deserialize, Serialize};
 
@@ -132,14 +133,10 @@ fn tier(level: &str) -> u8 {
 
 /// Whether a unit of `level` may sit under a parent of `parent` level (None: at the top).
 fn parent_fits(level: &str, parent: Option<&str>) -> bool {
-    match (tier(level), parent.map(tier)) {
-        (0, None) => true,
-        (1, Some(0)) => true,
-        (2, Some(1)) => true,
-        (3, Some(1 | 2)) => true,
-        (5, None | Some(5)) => true,
-        _ => false,
-    }
+    matches!(
+        (tier(level), parent.map(tier)),
+        (0, None) | (1, Some(0)) | (2, Some(1)) | (3, Some(1 | 2)) | (5, None | Some(5))
+    )
 }
 
 fn check_text(field: &str, v: &str, min: usize, max: usize, key: &str, e: &mut Vec<FieldError>) {
@@ -396,19 +393,19 @@ async fn change_in(
     u.source = "admin".into();
     u.updated_by = who(by);
     u.updated_at = state.clock.now();
-    let kind = match (before.active, u.active) {
+    let what = match (before.active, u.active) {
         (true, false) => "closed",
         (false, true) => "reopened",
         _ if u.path != before.path => "moved",
         _ => "changed",
     };
     store::save(tx, &u).await?;
-    store::record_version(tx, Some(&before), &u, kind, u.updated_at).await?;
+    store::record_version(tx, Some(&before), &u, what, u.updated_at).await?;
     let mut orders = 0;
     if u.path != before.path {
         orders = move_subtree(tx, &before.path, &u.path, &u).await?;
     }
-    let action = if kind == "closed" {
+    let action = if what == "closed" {
         "unit.closed"
     } else {
         "unit.changed"
@@ -416,7 +413,7 @@ async fn change_in(
     tx.event(by.event(
         state,
         action,
-        serde_json::json!({ "code": code, "change": kind, "before": before, "after": u, "orders_moved": orders }),
+        serde_json::json!({ "code": code, "change": what, "before": before, "after": u, "orders_moved": orders }),
     ));
     Ok(u)
 }
