@@ -140,6 +140,8 @@ ui_on_both_backends!(
     a_unit_manager_appeals_from_the_workbench_and_the_center_grants_on_its_page,
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
     the_admin_page_makes_and_revokes_open311_keys,
+    // issue 18: units as managed data
+    the_admin_page_adds_edits_merges_and_closes_units,
     a_return_is_reviewed_on_the_dispatch_page_and_a_rejection_shows_on_the_unit_page,
     the_admin_page_lists_the_holidays_and_sets_a_day,
 );
