@@ -255,6 +255,15 @@ pub async fn a_unit_added_and_renamed_at_run_time_takes_orders_and_merges_and_cl
             .await,
         200,
     );
+    let trend = expect(
+        app.get(
+            &format!("/api/v1/kpi/units/{YUNJING_EAST}?from=2026-11&to=2026-12"),
+            Some(&admin),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(trend[0]["dispatched"], 1, "{trend}");
     let bad = expect(
         app.post(
             &format!("/api/v1/requests/{east_req}/dispatch"),
