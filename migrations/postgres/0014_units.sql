@@ -33,3 +33,8 @@ CREATE TABLE unit_versions (
     changed_by     TEXT NOT NULL
 );
 CREATE INDEX unit_versions_code ON unit_versions (code, effective_from);
+
+-- Time limits edited at run time (services/limits.rs): a new version is 'admin' and a newer
+-- shipped reference/time_limits.csv never adds a version over a class an administrator set.
+ALTER TABLE time_limits ADD COLUMN source TEXT NOT NULL DEFAULT 'shipped';
+ALTER TABLE time_limits ADD COLUMN created_by TEXT NOT NULL DEFAULT 'system';

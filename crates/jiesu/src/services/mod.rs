@@ -17,6 +17,7 @@ pub mod hotspots;
 pub mod intake;
 pub mod kb;
 pub mod kpi;
+pub mod limits;
 pub mod models;
 pub mod open311;
 pub mod portal;

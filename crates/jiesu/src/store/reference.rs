@@ -268,7 +268,12 @@ async fn load_time_limits(
     rows: &[HashMap<String, String>],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    for r in rows {
+    // A class an administrator gave a version of keeps the administrator's versions.
+    let edited: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT class FROM time_limits WHERE source = 'admin'")
+            .fetch_all(tx.conn())
+            .await?;
+    for r in rows.iter().filter(|r| !edited.contains(&r["class"])) {
         let ack: i64 = r["acknowledge_minutes"].parse()?;
         let reply: i64 = r["reply_minutes"].parse()?;
         let kind = DayKind::parse(&r["day_kind"])
@@ -289,6 +294,30 @@ async fn load_time_limits(
         .await?;
     }
     Ok(())
+}
+
+/// Adds an administrator's version of a time limit (in force from `v.effective_from`).
+/// False when the class already has a version from that instant.
+pub async fn add_time_limit(
+    tx: &mut Tx,
+    v: &super::queues::TimeLimitVersion,
+    by: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO time_limits (class, effective_from, name_zh, name_en, acknowledge_minutes, reply_minutes, day_kind, source, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'admin', $8) ON CONFLICT (class, effective_from) DO NOTHING",
+    )
+    .bind(&v.class)
+    .bind(millis(v.effective_from))
+    .bind(&v.name_zh)
+    .bind(&v.name_en)
+    .bind(v.acknowledge_minutes)
+    .bind(v.reply_minutes)
+    .bind(&v.day_kind)
+    .bind(by)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// The time limit of `class` in force at `at`.

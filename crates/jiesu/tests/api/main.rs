@@ -109,6 +109,7 @@ on_both_backends!(
     // stories/units.rs (issue 18: units as managed data)
     a_unit_added_and_renamed_at_run_time_takes_orders_and_merges_and_closes_keep_history,
     units_export_and_import_as_csv_and_xlsx_with_counts_events_and_named_bad_rows,
+    an_administrator_changes_a_time_limit_as_a_new_version_and_running_orders_keep_theirs,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

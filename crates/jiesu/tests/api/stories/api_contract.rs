@@ -346,6 +346,8 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/units/{code}", "patch"),
         ("/units/{code}/merge", "post"),
         ("/units/{code}/close", "post"),
+        ("/time-limits", "get"),
+        ("/time-limits", "post"),
         ("/categories", "get"),
         ("/supervision/overdue", "get"),
         ("/kb", "get"),

@@ -6,6 +6,7 @@
 use super::cast::{act, relogin, reply_body, staff, suggest, Staff, CHAOYANG, WANGJING, YOUANMEN};
 use crate::helpers::{expect, order_id, Backend, TestApp};
 use chrono::Duration;
+use jiesu::clock::Clock;
 use jiesu_core::Role;
 use serde_json::{json, Value};
 
@@ -515,4 +516,109 @@ pub async fn units_export_and_import_as_csv_and_xlsx_with_counts_events_and_name
             shipped + 1
         )
     );
+}
+
+/// Dispatches the standard complaint to 望京 as `emergency`: its acknowledge-by.
+async fn emergency_ack_by(app: &TestApp, s: &Staff) -> chrono::DateTime<chrono::Utc> {
+    let r = super::cast::new_request(app, s).await;
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{}/dispatch", r["id"].as_str().unwrap()),
+            Some(&s.dispatcher),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }], "time_limit_class": "emergency" }),
+        )
+        .await,
+        200,
+    );
+    serde_json::from_value(v["assignments"][0]["acknowledge_by"].clone()).unwrap()
+}
+
+pub async fn an_administrator_changes_a_time_limit_as_a_new_version_and_running_orders_keep_theirs(
+    b: Backend,
+) {
+    let Some(mut app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let s = staff(&app).await;
+    let now = app.clock.now();
+    let first = emergency_ack_by(&app, &s).await;
+    assert_eq!(first, now + Duration::minutes(30));
+    let version = json!({ "class": "emergency", "name_zh": "紧急", "name_en": "Emergency",
+        "acknowledge_minutes": 15, "reply_minutes": 60, "day_kind": "calendar" });
+    expect(
+        app.post("/api/v1/time-limits", Some(&s.dispatcher), version.clone())
+            .await,
+        403,
+    );
+    for (patch, named) in [
+        (json!({ "reply_minutes": 10 }), "reply_minutes"),
+        (json!({ "day_kind": "lunar" }), "day_kind"),
+        (json!({ "class": "Bad Class" }), "class"),
+        (
+            json!({ "effective_from": (now - Duration::days(1)).to_rfc3339() }),
+            "effective_from",
+        ),
+    ] {
+        let mut body = version.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let bad = expect(
+            app.post("/api/v1/time-limits", Some(&app.admin), body)
+                .await,
+            422,
+        );
+        assert_eq!(field(&bad), named, "{bad}");
+    }
+    let added = expect(
+        app.post("/api/v1/time-limits", Some(&app.admin), version.clone())
+            .await,
+        201,
+    );
+    assert_eq!(added["acknowledge_minutes"], 15);
+    expect(
+        app.post("/api/v1/time-limits", Some(&app.admin), version.clone())
+            .await,
+        409,
+    );
+    // Tomorrow's version waits for tomorrow.
+    let mut later = version.clone();
+    later["acknowledge_minutes"] = json!(20);
+    later["effective_from"] = json!((now + Duration::days(1)).to_rfc3339());
+    expect(
+        app.post("/api/v1/time-limits", Some(&app.admin), later)
+            .await,
+        201,
+    );
+    assert_eq!(
+        emergency_ack_by(&app, &s).await,
+        now + Duration::minutes(15)
+    );
+    let events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE action = 'time_limit.version_added'")
+            .fetch_one(app.state.store.reader())
+            .await
+            .unwrap();
+    assert_eq!(events, 2);
+    let all = expect(app.get("/api/v1/time-limits", Some(&s.wangjing)).await, 200);
+    let emergency = |all: &Value| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["class"] == "emergency")
+            .count()
+    };
+    assert_eq!(emergency(&all), 3);
+
+    // A newer shipped file adds no version over the administrator's class.
+    app.exec("UPDATE reference_versions SET version = 'older' WHERE name = 'time_limits'")
+        .await;
+    app.restart().await;
+    let s = relogin(&app).await;
+    assert_eq!(
+        emergency_ack_by(&app, &s).await,
+        now + Duration::minutes(15)
+    );
+    let all = expect(app.get("/api/v1/time-limits", Some(&s.wangjing)).await, 200);
+    assert_eq!(emergency(&all), 3);
 }
