@@ -7,6 +7,7 @@ mod cli_open311;
 mod cli_progress;
 mod cli_sim;
 mod cli_text;
+mod cli_units;
 
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -58,6 +59,11 @@ enum Command {
     Calendar {
         #[command(subcommand)]
         command: cli_calendar::CalendarCommand,
+    },
+    /// Units (承办单位): export the table as CSV or xlsx, import changes from one.
+    Units {
+        #[command(subcommand)]
+        command: cli_units::UnitsCommand,
     },
     /// Open311 GeoReport v2: client keys and the services offered.
     Open311 {
@@ -286,6 +292,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Text { command } => cli_text::run(config, command).await,
         Command::Open311 { command } => cli_open311::run(config, command).await,
         Command::Calendar { command } => cli_calendar::run(config, command).await,
+        Command::Units { command } => cli_units::run(config, command).await,
         Command::Hotspots(args) => cli_hotspots::run(&args).map_err(|e| Usage(e.0).into()),
         Command::Kpi {
             command:

@@ -36,7 +36,7 @@ impl PlaceLevel {
             "zone" => Self::Zone,
             "community" => Self::Community,
             "village" => Self::Village,
-            "center" | "department" | "company" => return Ok(None),
+            "center" | "department" | "company" | "property" => return Ok(None),
             _ => return Err(()),
         }))
     }

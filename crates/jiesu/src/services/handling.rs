@@ -182,6 +182,17 @@ async fn dispatch_with(
     for (i, t) in input.assignments.iter().enumerate() {
         match reference::unit(state.store.reader(), &t.unit_code).await? {
             Some(u) if u.level != "center" => targets.push((u, t.role)),
+            // A closed or merged unit takes no orders (its past ones stay readable).
+            None if crate::store::units::get(state.store.reader(), &t.unit_code)
+                .await?
+                .is_some() =>
+            {
+                errors.push(FieldError::with(
+                    format!("assignments[{i}].unit_code"),
+                    "err.units.closed",
+                    &[("unit", t.unit_code.to_string())],
+                ))
+            }
             _ => errors.push(FieldError::with(
                 format!("assignments[{i}].unit_code"),
                 "err.no_such_handling_unit",

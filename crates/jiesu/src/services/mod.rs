@@ -17,6 +17,7 @@ pub mod hotspots;
 pub mod intake;
 pub mod kb;
 pub mod kpi;
+pub mod limits;
 pub mod models;
 pub mod open311;
 pub mod portal;
@@ -29,6 +30,7 @@ pub mod suggest;
 pub mod supervision;
 pub mod tasks;
 pub mod topics;
+pub mod units;
 pub mod views;
 
 use crate::clock::Clock;

@@ -43,8 +43,8 @@ pub struct Models {
     pub model: Option<Model>,
     /// Where the model came from.
     pub model_dir: Option<String>,
-    /// The gazetteer of the city.
-    pub gazetteer: Gazetteer,
+    /// The gazetteer of the city, rebuilt from the active units when they change.
+    gazetteer: RwLock<Arc<Gazetteer>>,
     /// Leaf categories with their keywords, in one automaton.
     pub keywords: KeywordTable,
     /// Category name → code (classifier labels may be names or codes).
@@ -53,8 +53,8 @@ pub struct Models {
     pub category_names: HashMap<String, String>,
     /// Recent open requests.
     pub dupes: RwLock<DupState>,
-    /// Unit names by code (reference data, loaded at start).
-    pub unit_names: HashMap<String, String>,
+    /// Active units' names by code (reference data, reloaded when units change).
+    unit_names: RwLock<Arc<HashMap<String, String>>>,
     /// Each category's default unit (reference data, loaded at start).
     pub default_units: HashMap<String, String>,
     /// The active dispatch catalogue, cached for a few seconds (and dropped on every change
@@ -107,6 +107,19 @@ impl<T> Cached<T> {
     }
 }
 
+/// The gazetteer and the names of the active units, as the database has them.
+async fn unit_tables(pool: &AnyPool) -> anyhow::Result<(Gazetteer, HashMap<String, String>)> {
+    let csv = crate::store::units::gazetteer_csv(pool).await?;
+    let gazetteer =
+        Gazetteer::from_units_csv(&csv).map_err(|e| anyhow::anyhow!("gazetteer: {e}"))?;
+    let names = reference::units(pool, None, None)
+        .await?
+        .into_iter()
+        .map(|u| (u.code, u.name))
+        .collect();
+    Ok((gazetteer, names))
+}
+
 impl Models {
     /// Loads everything: a model folder that exists but does not load is an error.
     pub async fn load(
@@ -124,8 +137,7 @@ impl Models {
         } else {
             None
         };
-        let gazetteer = Gazetteer::from_units_csv(reference::SHIPPED[0].1)
-            .map_err(|e| anyhow::anyhow!("gazetteer: {e}"))?;
+        let (gazetteer, unit_names) = unit_tables(pool).await?;
         let rows = reference::category_keywords(pool).await?;
         let mut keywords = Vec::new();
         let mut category_by_name = HashMap::new();
@@ -157,31 +169,57 @@ impl Models {
         for (id, title, body) in crate::store::requests::open_texts_since(pool, since).await? {
             dupes.insert(&id, &format!("{title} {body}"));
         }
-        let unit_names = reference::units(pool, None, None)
-            .await?
-            .into_iter()
-            .map(|u| (u.code, u.name))
-            .collect();
         let default_units = reference::categories(pool)
             .await?
             .into_iter()
             .filter_map(|c| c.default_unit_code.map(|u| (c.code, u)))
             .collect();
         Ok(Models {
-            unit_names,
+            unit_names: RwLock::new(Arc::new(unit_names)),
             default_units,
             rules: Cached::default(),
             kb: Cached::default(),
             streets: std::sync::Mutex::new(HashMap::new()),
             model,
             model_dir: model_dir.exists().then(|| model_dir.display().to_string()),
-            gazetteer,
+            gazetteer: RwLock::new(Arc::new(gazetteer)),
             keywords: KeywordTable::new(keywords)?,
             category_by_name,
             category_names,
             dupes: RwLock::new(dupes),
             loaded_at_seq: head,
         })
+    }
+
+    /// The gazetteer of the active units (place resolution).
+    pub fn gazetteer(&self) -> Arc<Gazetteer> {
+        match self.gazetteer.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// An active unit's name, by code.
+    pub fn unit_name(&self, code: &str) -> Option<String> {
+        let names = match self.unit_names.read() {
+            Ok(n) => n.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        names.get(code).cloned()
+    }
+
+    /// Rebuilds the gazetteer and the unit names from the units table (after a unit was
+    /// added, renamed, moved, merged or closed), so place resolution and suggestions see it
+    /// without a restart.
+    pub async fn reload_units(&self, pool: &AnyPool) -> anyhow::Result<()> {
+        let (gazetteer, names) = unit_tables(pool).await?;
+        if let Ok(mut g) = self.gazetteer.write() {
+            *g = Arc::new(gazetteer);
+        }
+        if let Ok(mut n) = self.unit_names.write() {
+            *n = Arc::new(names);
+        }
+        Ok(())
     }
 
     /// The active dispatch catalogue (cached for a few seconds).
@@ -216,7 +254,7 @@ impl Models {
         if let Some(s) = self.known_street(request_id) {
             return s;
         }
-        let street = self.gazetteer.resolve(&text()).codes().street;
+        let street = self.gazetteer().resolve(&text()).codes().street;
         if let Ok(mut m) = self.streets.lock() {
             if m.len() > 200_000 {
                 m.clear();

@@ -149,12 +149,7 @@ async fn units(
     };
     let mut out = Vec::new();
     for u in picked {
-        let name = state
-            .models
-            .unit_names
-            .get(&u.unit_code)
-            .cloned()
-            .unwrap_or_default();
+        let name = state.models.unit_name(&u.unit_code).unwrap_or_default();
         let mut reasons = vec![match u.reason.split_once(':') {
             Some(("rule", id)) => messages::both(
                 "reason.rule",
@@ -308,15 +303,15 @@ pub async fn advise(state: &AppState, input: SuggestInput) -> Result<Suggestion,
             .map(|r| r.code)
     });
     let place = if input.address.trim().is_empty() {
-        state.models.gazetteer.resolve(&text)
+        state.models.gazetteer().resolve(&text)
     } else {
-        let by_address = state.models.gazetteer.resolve(&input.address);
+        let by_address = state.models.gazetteer().resolve(&input.address);
         if by_address.status == PlaceStatus::Resolved {
             by_address
         } else {
             state
                 .models
-                .gazetteer
+                .gazetteer()
                 .resolve(&format!("{} {}", input.address, text))
         }
     };

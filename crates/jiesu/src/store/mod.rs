@@ -33,6 +33,7 @@ pub mod returns;
 pub mod suggestions;
 pub mod tracking;
 mod turn;
+pub mod units;
 pub mod users;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

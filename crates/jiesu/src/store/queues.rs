@@ -152,7 +152,7 @@ pub async fn category_name(
 }
 
 /// One stored version of a time limit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct TimeLimitVersion {
     /// Class (`emergency`, `utilities`, `general`, `complex`).
     pub class: String,

@@ -134,13 +134,15 @@ pub async fn load_shipped(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<Vec
 }
 
 /// Inserts or updates rows in batches of multi-row statements (one round trip per batch).
-/// `literal` columns get the same SQL literal in every row (`("active", "1")`).
+/// `literal` columns get the same SQL literal in every row (`("active", "1")`); `guard` is a
+/// `WHERE` on the conflict update (which existing rows may change), or empty.
 async fn upsert_batched(
     tx: &mut Tx,
     table: &str,
     columns: &[&str],
     literal: (&str, &str),
     key: &str,
+    guard: &str,
     rows: Vec<Vec<Option<String>>>,
 ) -> Result<(), StoreError> {
     let updates: Vec<String> = columns
@@ -169,7 +171,7 @@ async fn upsert_batched(
             sql.push_str(&format!("({}, {})", ps.join(", "), literal.1));
         }
         sql.push_str(&format!(
-            " ON CONFLICT ({key}) DO UPDATE SET {}",
+            " ON CONFLICT ({key}) DO UPDATE SET {}{guard}",
             updates.join(", ")
         ));
         let mut q = sqlx::query(&sql);
@@ -232,7 +234,10 @@ async fn load_units(tx: &mut Tx, rows: &[HashMap<String, String>]) -> anyhow::Re
         "short_name",
         "aliases",
     ];
-    upsert_batched(tx, "units", &cols, ("active", "1"), "code", rows).await?;
+    // A unit an administrator added or edited (`source = 'admin'`) keeps its row: the shipped
+    // file only adds missing codes and follows its own rows.
+    let guard = " WHERE units.source = 'shipped'";
+    upsert_batched(tx, "units", &cols, ("active", "1"), "code", guard, rows).await?;
     Ok(())
 }
 
@@ -263,7 +268,12 @@ async fn load_time_limits(
     rows: &[HashMap<String, String>],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    for r in rows {
+    // A class an administrator gave a version of keeps the administrator's versions.
+    let edited: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT class FROM time_limits WHERE source = 'admin'")
+            .fetch_all(tx.conn())
+            .await?;
+    for r in rows.iter().filter(|r| !edited.contains(&r["class"])) {
         let ack: i64 = r["acknowledge_minutes"].parse()?;
         let reply: i64 = r["reply_minutes"].parse()?;
         let kind = DayKind::parse(&r["day_kind"])
@@ -284,6 +294,30 @@ async fn load_time_limits(
         .await?;
     }
     Ok(())
+}
+
+/// Adds an administrator's version of a time limit (in force from `v.effective_from`).
+/// False when the class already has a version from that instant.
+pub async fn add_time_limit(
+    tx: &mut Tx,
+    v: &super::queues::TimeLimitVersion,
+    by: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO time_limits (class, effective_from, name_zh, name_en, acknowledge_minutes, reply_minutes, day_kind, source, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'admin', $8) ON CONFLICT (class, effective_from) DO NOTHING",
+    )
+    .bind(&v.class)
+    .bind(millis(v.effective_from))
+    .bind(&v.name_zh)
+    .bind(&v.name_en)
+    .bind(v.acknowledge_minutes)
+    .bind(v.reply_minutes)
+    .bind(&v.day_kind)
+    .bind(by)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// The time limit of `class` in force at `at`.

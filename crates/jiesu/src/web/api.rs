@@ -4,7 +4,7 @@ use super::client::ClientIp;
 use super::extract::{acting_token, ApiJson, ApiQuery, Auth};
 use super::limits::{Kind, Limits};
 use crate::error::AppError;
-use crate::services::directory::{self, Category, Unit};
+use crate::services::directory::{self, Category};
 use crate::services::handling::{self, DispatchInput, UnitActionInput, UnitVerb};
 use crate::services::views::{self, OrderView, Page, RequestView};
 use crate::services::{auth, callback, intake, supervision, AppState};
@@ -39,7 +39,6 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         .route("/assignments/{id}/extension", post(request_extension))
         .route("/assignments/{id}/reply", post(reply))
         .route("/extensions/{id}/decision", post(decide_extension))
-        .route("/units", get(units))
         .route("/categories", get(categories))
         .route("/supervision/overdue", get(overdue))
         .route("/supervision/about-to-breach", get(about_to_breach))
@@ -50,6 +49,7 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         .route("/supervision/summons", get(summons))
         .merge(super::users_api::routes())
         .merge(super::returns_api::routes())
+        .merge(super::units_api::routes())
         .route("/privacy/export", post(privacy_export))
 }
 
@@ -352,23 +352,6 @@ async fn decide_extension(
 ) -> ApiResult<Json<RequestView>> {
     let request_id = handling::decide_extension(&s, &actor, &id, input.approve).await?;
     Ok(Json(views::get(&s, &actor, &request_id).await?))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UnitParams {
-    level: Option<String>,
-    parent: Option<String>,
-}
-
-async fn units(
-    State(s): State<AppState>,
-    Auth(_): Auth,
-    ApiQuery(p): ApiQuery<UnitParams>,
-) -> ApiResult<Json<Vec<Unit>>> {
-    Ok(Json(
-        directory::units(&s, p.level.as_deref(), p.parent.as_deref()).await?,
-    ))
 }
 
 async fn categories(State(s): State<AppState>, Auth(_): Auth) -> ApiResult<Json<Vec<Category>>> {

@@ -11,12 +11,14 @@ pub mod extract;
 pub mod hotspot_api;
 pub mod kpi_api;
 pub mod limits;
+pub mod limits_api;
 pub mod observe;
 pub mod open311;
 pub mod openapi;
 pub mod returns_api;
 pub mod text_api;
 pub mod ui;
+pub mod units_api;
 pub mod users_api;
 
 use crate::error::AppError;
@@ -253,6 +255,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(text_api::routes(&limits))
                 .merge(kpi_api::routes())
                 .merge(calendar_api::routes())
+                .merge(limits_api::routes())
                 .merge(appeals_api::routes())
                 .merge(hotspot_api::routes()),
         )

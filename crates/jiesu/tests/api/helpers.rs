@@ -301,6 +301,17 @@ impl TestApp {
         .await
     }
 
+    /// PATCHes JSON.
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.send(
+            self.client
+                .patch(format!("{}{path}", self.base))
+                .json(&body),
+            Some(token),
+        )
+        .await
+    }
+
     /// DELETEs.
     pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.send(

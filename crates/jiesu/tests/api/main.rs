@@ -107,6 +107,10 @@ on_both_backends!(
     open311_rows_with_and_without_coordinates_share_a_connection,
     // stories/calendar.rs (issue 18: the working-day calendar)
     a_holiday_week_pushes_working_day_deadlines_and_admins_add_next_years_days,
+    // stories/units.rs (issue 18: units as managed data)
+    a_unit_added_and_renamed_at_run_time_takes_orders_and_merges_and_closes_keep_history,
+    units_export_and_import_as_csv_and_xlsx_with_counts_events_and_named_bad_rows,
+    an_administrator_changes_a_time_limit_as_a_new_version_and_running_orders_keep_theirs,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
@@ -138,6 +142,8 @@ ui_on_both_backends!(
     a_unit_manager_appeals_from_the_workbench_and_the_center_grants_on_its_page,
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
     the_admin_page_makes_and_revokes_open311_keys,
+    // issue 18: units as managed data
+    the_admin_page_adds_edits_merges_and_closes_units,
     a_return_is_reviewed_on_the_dispatch_page_and_a_rejection_shows_on_the_unit_page,
     the_admin_page_lists_the_holidays_and_sets_a_day,
 );

@@ -1530,3 +1530,70 @@ pub async fn a_unit_manager_appeals_from_the_workbench_and_the_center_grants_on_
     );
     assert_eq!(got["appeals"][0]["assignment_id"], order.as_str());
 }
+
+/// A form's fields with the CSRF token first.
+fn with_csrf<'a>(token: &'a str, fields: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![("_csrf", token)];
+    v.extend_from_slice(fields);
+    v
+}
+
+/// Issue 18: the admin page searches, adds, edits, merges and closes units.
+pub async fn the_admin_page_adds_edits_merges_and_closes_units(b: Backend) {
+    let app = app!(b);
+    let mut admin = Browser::with_session(&app, &app.admin);
+    let page = admin.get("/ui/admin?view=units&q=望京").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("110105026") && page.body.contains("值班电话"),
+        "{}",
+        page.body
+    );
+    let token = csrf(&page.body);
+    let bad = with_csrf(
+        &token,
+        &[("code", "110105911"), ("name", "甲"), ("level", "province")],
+    );
+    let got = admin.post("/ui/admin/units", &bad).await;
+    assert_eq!(got.status, 422, "{}", got.body);
+    for (code, name) in [("110105911", "云杉街道"), ("110105912", "云松街道")] {
+        let f = with_csrf(
+            &token,
+            &[
+                ("code", code),
+                ("name", name),
+                ("level", "subdistrict"),
+                ("parent_code", "110105"),
+                ("duty_phone", "010-84000000"),
+            ],
+        );
+        let got = admin.post("/ui/admin/units", &f).await;
+        let want = format!("/ui/admin?view=units&state=all&q={code}&done=unit_saved");
+        assert_eq!((got.status, got.location.as_str()), (303, want.as_str()));
+    }
+    let f = with_csrf(
+        &token,
+        &[
+            ("code", "110105911"),
+            ("name", "云杉新城街道"),
+            ("liaison_name", "赵强"),
+        ],
+    );
+    assert_eq!(admin.post("/ui/admin/units/edit", &f).await.status, 303);
+    let f = with_csrf(&token, &[("code", "110105912"), ("into", "110105911")]);
+    assert_eq!(admin.post("/ui/admin/units/merge", &f).await.status, 303);
+    let page = admin.get("/ui/admin?view=units&state=all&q=云").await;
+    assert!(
+        page.body.contains("云杉新城街道") && page.body.contains("赵强"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("已并入 110105911"), "{}", page.body);
+    let f = with_csrf(&token, &[("code", "110105911")]);
+    assert_eq!(admin.post("/ui/admin/units/close", &f).await.status, 303);
+    let page = admin.get("/ui/admin?view=units&state=closed&q=云杉").await;
+    assert!(page.body.contains("已撤销"), "{}", page.body);
+    let disp = app.user("disp_units", Role::Dispatcher, None).await;
+    let mut other = Browser::with_session(&app, &disp);
+    assert_eq!(other.get("/ui/admin?view=units").await.status, 403);
+}

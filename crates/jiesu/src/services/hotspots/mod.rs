@@ -49,7 +49,7 @@ pub struct Mined {
 
 /// Resolves the address, else the title and text, against the gazetteer.
 pub fn locate(text: &Models, row: &MinedRow) -> Located {
-    let g = &text.gazetteer;
+    let g = text.gazetteer();
     let mut m = g.resolve(&row.address);
     if m.district.is_none() {
         m = g.resolve(&format!("{} {}", row.title, row.body));

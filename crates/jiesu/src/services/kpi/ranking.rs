@@ -333,7 +333,8 @@ pub async fn trend(
     from: Month,
     to: Month,
 ) -> Result<Vec<TrendPoint>, AppError> {
-    let unit = reference::unit(state.store.reader(), code)
+    // A closed or merged unit still has its past months.
+    let unit = crate::store::units::get(state.store.reader(), code)
         .await?
         .ok_or(AppError::NotFound("unit"))?;
     if from > to {

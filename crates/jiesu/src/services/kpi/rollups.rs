@@ -120,7 +120,22 @@ pub(super) async fn rolled_up(
     level: Level,
 ) -> Result<Vec<(reference::Unit, Tally)>, AppError> {
     let own = month_tallies(state, month).await?;
-    let units = reference::units(state.store.reader(), None, None).await?;
+    // The units as they were at the month's end (names, tree, open or closed), so an old
+    // month keeps ranking a unit that was since renamed, moved, merged or closed.
+    let end =
+        state.config.local_midnight(month.next().first_day()) - chrono::Duration::milliseconds(1);
+    let units: Vec<reference::Unit> = crate::store::units::active_at(state.store.reader(), end)
+        .await?
+        .into_iter()
+        .map(|u| reference::Unit {
+            code: u.code,
+            name: u.name,
+            level: u.level,
+            parent_code: u.parent_code,
+            path: u.path,
+            short_name: u.short_name,
+        })
+        .collect();
     let sums = kpi::roll_up(
         &own,
         units.iter().map(|u| (u.code.as_str(), u.path.as_str())),

@@ -6,6 +6,7 @@ use super::i18n::Tr;
 use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::accounts::{self, By, Change};
+use crate::services::units::UnitFilter;
 use crate::services::{auth, calendar, catalogue, directory, open311, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -56,6 +57,10 @@ struct UserRow {
 pub struct AdminParams {
     view: Option<String>,
     level: Option<String>,
+    /// Units view: a piece of a code or name.
+    q: Option<String>,
+    /// Units view: `active` (default), `closed` or `all`.
+    state: Option<String>,
 }
 
 fn admin_only(page: &Page) -> Result<(), UiError> {
@@ -110,6 +115,7 @@ async fn render(
     let tr = page.ctx.tr;
     let view = q
         .view
+        .clone()
         .filter(|v| VIEWS.iter().any(|(k, _)| k == v))
         .unwrap_or_else(|| VIEWS[0].0.into());
     let keys = if view == "open311" {
@@ -123,7 +129,7 @@ async fn render(
         Vec::new()
     };
     let table = match view.as_str() {
-        "units" => units(s, tr, q.level.as_deref().unwrap_or("district")).await?,
+        "units" => units(s, tr, &q).await?,
         "categories" => categories(s, tr).await?,
         "catalogue" => catalogue_rules(s, tr).await?,
         "limits" => limits(s, tr).await?,
@@ -136,16 +142,10 @@ async fn render(
         .iter()
         .map(|r| (r.as_str(), tr.of("role", r.as_str())))
         .collect();
-    let unit_levels = [
-        "district",
-        "subdistrict",
-        "township",
-        "department",
-        "company",
-    ]
-    .into_iter()
-    .map(|l| (l, tr.of("unit_level", l)))
-    .collect();
+    let unit_levels = crate::services::units::LEVELS
+        .into_iter()
+        .map(|l| (l, tr.of("unit_level", l)))
+        .collect();
     Ok(AdminPage {
         ctx: page.ctx,
         view,
@@ -184,6 +184,8 @@ pub async fn add_key(State(s): State<AppState>, page: Page, f: FormData) -> UiRe
     let q = AdminParams {
         view: Some("open311".into()),
         level: None,
+        q: None,
+        state: None,
     };
     render(&s, page, q, Some((name.trim().to_string(), key))).await
 }
@@ -217,27 +219,122 @@ async fn user_rows(s: &AppState, tr: Tr) -> Result<Vec<UserRow>, AppError> {
         .collect())
 }
 
-async fn units(s: &AppState, tr: Tr, level: &str) -> Result<Table, AppError> {
-    let rows = directory::units(s, Some(level), None)
+/// The units view: filtered by `q`, `level` and `state` (districts when nothing is asked).
+async fn units(s: &AppState, tr: Tr, q: &AdminParams) -> Result<Table, AppError> {
+    let text = q.q.clone().unwrap_or_default().trim().to_string();
+    let level = match q.level.clone().filter(|l| !l.is_empty()) {
+        Some(l) => l,
+        None if text.is_empty() => "district".into(),
+        None => String::new(),
+    };
+    let state = match q.state.as_deref().unwrap_or("active") {
+        "all" => "",
+        "closed" => "closed",
+        _ => "active",
+    };
+    let filter = UnitFilter {
+        q: text,
+        level,
+        parent: String::new(),
+        state: state.into(),
+    };
+    let rows = crate::services::units::list(s, &filter, 2000)
         .await?
         .into_iter()
-        .take(2000)
         .map(|u| {
+            let state = match (&u.merged_into, u.active) {
+                (Some(m), _) => tr.s("admin.unit_merged").replace("{unit}", m),
+                (None, true) => tr.s("admin.unit_active").to_string(),
+                (None, false) => tr.s("admin.unit_closed").to_string(),
+            };
             vec![
                 u.code,
                 u.name,
+                u.short_name,
                 tr.of("unit_level", &u.level),
                 u.parent_code.unwrap_or_default(),
+                u.duty_phone,
+                u.liaison_name,
+                u.liaison_phone,
+                state,
             ]
         })
         .collect();
     let headers = vec![
-        tr.s("field.unit_code"),
-        tr.s("field.unit"),
-        tr.s("field.level"),
+        tr.s("admin.unit_code"),
+        tr.s("admin.name"),
+        tr.s("admin.short_name"),
+        tr.s("admin.level"),
         tr.s("admin.parent"),
+        tr.s("admin.duty_phone"),
+        tr.s("admin.liaison"),
+        tr.s("admin.liaison_phone"),
+        tr.s("admin.state"),
     ];
-    Ok(Table::new(headers, rows))
+    let mut table = Table::new(headers, rows);
+    table.note = tr.s("admin.units_note").to_string();
+    Ok(table)
+}
+
+/// `POST /ui/admin/units` (code, name, short_name, level, parent_code, contacts): adds a unit.
+pub async fn add_unit(State(s): State<AppState>, page: Page, f: FormData) -> UiResult {
+    admin_only(&page)?;
+    let input = crate::services::units::NewUnit {
+        code: f.text("code"),
+        name: f.text("name"),
+        short_name: f.text("short_name"),
+        level: f.text("level"),
+        parent_code: f.opt("parent_code"),
+        duty_phone: f.text("duty_phone"),
+        liaison_name: f.text("liaison_name"),
+        liaison_phone: f.text("liaison_phone"),
+    };
+    let u = crate::services::units::add(&s, By::User(&page.actor), &input).await?;
+    Ok(done(&unit_view(&u.code), "unit_saved"))
+}
+
+fn unit_view(code: &str) -> String {
+    format!("/ui/admin?view=units&state=all&q={code}")
+}
+
+/// `POST /ui/admin/units/edit` (code; the fields filled change, `active` 1/0 closes or
+/// reopens), `…/merge` (code, into), `…/close` (code).
+pub async fn change_unit(
+    State(s): State<AppState>,
+    page: Page,
+    Path(verb): Path<String>,
+    f: FormData,
+) -> UiResult {
+    admin_only(&page)?;
+    let code = f.text("code");
+    let by = By::User(&page.actor);
+    match verb.as_str() {
+        "merge" => {
+            crate::services::units::merge(&s, by, &code, &f.text("into")).await?;
+        }
+        "close" => {
+            crate::services::units::close(&s, by, &code).await?;
+        }
+        "edit" => {
+            let change = crate::services::units::UnitChange {
+                name: f.opt("name"),
+                short_name: f.opt("short_name"),
+                level: f.opt("level"),
+                parent_code: f.opt("parent_code"),
+                duty_phone: f.opt("duty_phone"),
+                liaison_name: f.opt("liaison_name"),
+                liaison_phone: f.opt("liaison_phone"),
+                active: match f.text("active").as_str() {
+                    "1" => Some(true),
+                    "0" => Some(false),
+                    _ => None,
+                },
+            };
+            crate::services::units::change(&s, by, &code, &change).await?;
+        }
+        _ => return Err(UiError(AppError::NotFound("page"))),
+    }
+    Ok(done(&unit_view(&code), "unit_saved"))
 }
 
 async fn categories(s: &AppState, tr: Tr) -> Result<Table, AppError> {

@@ -123,6 +123,8 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/admin", get(admin::page))
         .route("/ui/admin/users", post(admin::add_user))
         .route("/ui/admin/calendar", post(admin::set_calendar_day))
+        .route("/ui/admin/units", post(admin::add_unit))
+        .route("/ui/admin/units/{verb}", post(admin::change_unit))
         .route("/ui/admin/open311/keys", post(admin::add_key))
         .route(
             "/ui/admin/open311/keys/{id}/revoke",
