@@ -25,6 +25,8 @@ pub mod queues;
 pub mod report;
 pub mod returns;
 pub mod search;
+pub mod subwork;
+pub mod subwork_lists;
 pub mod suggest;
 pub mod supervision;
 pub mod tasks;

@@ -15,6 +15,7 @@ pub mod observe;
 pub mod open311;
 pub mod openapi;
 pub mod returns_api;
+pub mod subwork_api;
 pub mod text_api;
 pub mod ui;
 pub mod users_api;
@@ -254,6 +255,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(kpi_api::routes())
                 .merge(calendar_api::routes())
                 .merge(appeals_api::routes())
+                .merge(subwork_api::routes())
                 .merge(hotspot_api::routes()),
         )
         .merge(ui::routes(&state, &limits))

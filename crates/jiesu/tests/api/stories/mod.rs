@@ -24,6 +24,7 @@ mod ranking;
 mod returns;
 mod rollups;
 mod simulator;
+mod subwork;
 mod visibility;
 
 pub use access::*;
@@ -48,6 +49,7 @@ pub use ranking::*;
 pub use returns::*;
 pub use rollups::*;
 pub use simulator::*;
+pub use subwork::*;
 pub use visibility::*;
 // Proactive work (issue #7) has its own file; the macro in main.rs looks here.
 pub use crate::proactive::*;
