@@ -357,3 +357,17 @@ pub async fn units_under(
 ) -> Result<Vec<(String, String)>, AppError> {
     Ok(store::units_under(state.store.reader(), unit_path, 2000).await?)
 }
+
+/// The request of an order or a child order, or 404.
+pub async fn request_of(
+    state: &AppState,
+    from: super::subwork::PassFrom<'_>,
+) -> Result<String, AppError> {
+    use super::subwork::PassFrom;
+    let pool = state.store.reader();
+    match from {
+        PassFrom::Order(id) => crate::store::assignments::request_of_assignment(pool, id).await?,
+        PassFrom::SubOrder(id) => store::request_of(pool, id).await?,
+    }
+    .ok_or(AppError::NotFound("order"))
+}

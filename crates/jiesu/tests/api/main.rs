@@ -126,6 +126,8 @@ macro_rules! ui_on_both_backends {
 }
 
 ui_on_both_backends!(
+    // issue 18: 下派 and 签批
+    a_street_passes_down_from_its_order_page_and_signs_off_on_its_workbench,
     the_login_page_renders_and_a_login_sets_the_session_cookie,
     a_form_post_without_the_csrf_token_is_refused,
     a_unit_handler_opening_another_units_request_gets_the_missing_page,
