@@ -262,18 +262,29 @@ mod tests {
             )
         };
         let ack = now + Duration::hours(2);
-        assert_eq!(check(&[under.clone()], ack, limit), Ok(()));
+        assert_eq!(check(std::slice::from_ref(&under), ack, limit), Ok(()));
         let field = |r: Result<(), TransitionError>| match r {
             Err(TransitionError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
         assert_eq!(
-            field(check(&[under.clone()], ack, limit + Duration::hours(1))),
+            field(check(
+                std::slice::from_ref(&under),
+                ack,
+                limit + Duration::hours(1)
+            )),
             "reply_by"
         );
-        assert_eq!(field(check(&[under.clone()], ack, now)), "reply_by");
         assert_eq!(
-            field(check(&[under.clone()], limit + Duration::hours(1), limit)),
+            field(check(std::slice::from_ref(&under), ack, now)),
+            "reply_by"
+        );
+        assert_eq!(
+            field(check(
+                std::slice::from_ref(&under),
+                limit + Duration::hours(1),
+                limit
+            )),
             "acknowledge_by"
         );
         let neighbour = Target {
@@ -310,10 +321,7 @@ mod tests {
             to_center: "已核实".into(),
         };
         use SubOrderStatus::*;
-        assert_eq!(
-            sub_action(&c, "110105026034", Dispatched, &reply).is_err(),
-            true
-        );
+        assert!(sub_action(&c, "110105026034", Dispatched, &reply).is_err());
         assert_eq!(
             sub_action(&c, "110105026034", Dispatched, &SubAction::Acknowledge),
             Ok(Acknowledged)

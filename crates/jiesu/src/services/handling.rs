@@ -317,7 +317,7 @@ pub async fn unit_act(
 }
 
 /// [`unit_act`] on `orders[idx]` inside the caller's transaction, the request locked (a
-/// sign-off's approval replies through it too, see [`super::subwork`]).
+/// sign-off's approval replies through it too, see `services::subwork`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn act_in_tx(
     state: &AppState,
@@ -387,7 +387,7 @@ pub(crate) async fn act_in_tx(
         actor,
     )?;
     // 签批: a handler's reply may have to wait for the unit's manager.
-    if super::subwork::hold_for_signoff(state, tx, actor, req, order, input.outcome, &action)
+    if super::subwork_hooks::hold_for_signoff(state, tx, actor, req, order, input.outcome, &action)
         .await?
     {
         return Ok(());
@@ -406,7 +406,7 @@ pub(crate) async fn act_in_tx(
         .record(tx);
     if matches!(verb, UnitVerb::Reply) {
         // 下派: what is still open below an answered order is withdrawn.
-        super::subwork::close_under_order(state, tx, actor, &req.id, &order.id).await?;
+        super::subwork_hooks::close_under_order(state, tx, actor, &req.id, &order.id).await?;
     }
     orders[idx] = order;
     settle_status(state, tx, actor, req, orders).await?;

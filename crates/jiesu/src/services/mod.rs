@@ -26,6 +26,7 @@ pub mod report;
 pub mod returns;
 pub mod search;
 pub mod subwork;
+pub mod subwork_hooks;
 pub mod subwork_lists;
 pub mod suggest;
 pub mod supervision;

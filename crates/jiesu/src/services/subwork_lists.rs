@@ -46,8 +46,7 @@ impl SubOrderView {
     pub fn of(s: &SubOrderRow, signoffs: &[SignoffRow]) -> SubOrderView {
         let sent_back_reason = signoffs
             .iter()
-            .filter(|g| g.sub_order_id.as_deref() == Some(&s.id))
-            .next_back()
+            .rfind(|g| g.sub_order_id.as_deref() == Some(&s.id))
             .filter(|g| {
                 g.status == SignoffStatus::SentBack && s.status == SubOrderStatus::Acknowledged
             })

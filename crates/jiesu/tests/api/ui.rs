@@ -1641,7 +1641,7 @@ pub async fn a_street_passes_down_from_its_order_page_and_signs_off_on_its_workb
             ("outcome", "resolved".to_string()),
         ]
     };
-    let fields = (reply("第一次"));
+    let fields = reply("第一次");
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(
         community
@@ -1679,7 +1679,7 @@ pub async fn a_street_passes_down_from_its_order_page_and_signs_off_on_its_workb
     assert_eq!(back.status, 303, "{}", back.body);
     let bench = community.get("/ui/unit").await;
     assert!(bench.body.contains("请附照片"), "the community reads why");
-    let fields = (reply("第二次"));
+    let fields = reply("第二次");
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(
         community

@@ -65,49 +65,61 @@ pub async fn sub_page(State(s): State<AppState>, page: Page, Path(id): Path<Stri
     holder_page(&s, page, PassFrom::SubOrder(&id)).await
 }
 
+/// The order or child order a page is about.
+struct Holder {
+    unit: String,
+    status: String,
+    reply_by: DateTime<Utc>,
+    /// Whether it may be passed down now.
+    open: bool,
+    /// Where the pass-down form posts.
+    action: String,
+    /// Its children's (assignment, parent child order).
+    parent: (String, Option<String>),
+}
+
 async fn holder_page(s: &AppState, page: Page, from: PassFrom<'_>) -> UiResult {
     let tr = page.ctx.tr;
     let request_id = subwork_lists::request_of(s, from).await?;
     let view = views::get(s, &page.actor, &request_id).await?;
     let subs = view.sub_orders.clone().unwrap_or_default();
     let signoffs = view.signoffs.clone().unwrap_or_default();
-    // (unit, path-or-empty, status label, reply_by, open, parent key)
-    let (unit, status, reply_by, open, action, parent): (
-        String,
-        String,
-        DateTime<Utc>,
-        bool,
-        String,
-        (String, Option<String>),
-    ) = match from {
+    let Holder {
+        unit,
+        status,
+        reply_by,
+        open,
+        action,
+        parent,
+    } = match from {
         PassFrom::Order(id) => {
             let a = view
                 .assignments
                 .iter()
                 .find(|a| a.id == id)
                 .ok_or(AppError::NotFound("order"))?;
-            (
-                a.unit_code.clone(),
-                tr.of("order_status", a.status.as_str()),
-                a.reply_by,
-                a.status == AssignmentStatus::Acknowledged && !view.status.is_final(),
-                format!("/ui/orders/{id}/pass-down"),
-                (a.id.clone(), None),
-            )
+            Holder {
+                unit: a.unit_code.clone(),
+                status: tr.of("order_status", a.status.as_str()),
+                reply_by: a.reply_by,
+                open: a.status == AssignmentStatus::Acknowledged && !view.status.is_final(),
+                action: format!("/ui/orders/{id}/pass-down"),
+                parent: (a.id.clone(), None),
+            }
         }
         PassFrom::SubOrder(id) => {
             let c = subs
                 .iter()
                 .find(|c| c.id == id)
                 .ok_or(AppError::NotFound("order"))?;
-            (
-                c.unit_code.clone(),
-                tr.of("sub_status", c.status.as_str()),
-                c.reply_by,
-                c.status == SubOrderStatus::Acknowledged,
-                format!("/ui/sub-orders/{id}/pass-down"),
-                (c.assignment_id.clone(), Some(c.id.clone())),
-            )
+            Holder {
+                unit: c.unit_code.clone(),
+                status: tr.of("sub_status", c.status.as_str()),
+                reply_by: c.reply_by,
+                open: c.status == SubOrderStatus::Acknowledged,
+                action: format!("/ui/sub-orders/{id}/pass-down"),
+                parent: (c.assignment_id.clone(), Some(c.id.clone())),
+            }
         }
     };
     let mine = is_staff_of(&page.actor, &unit);
