@@ -11,6 +11,7 @@ pub mod geo;
 pub mod kpi;
 pub mod query_code;
 pub mod request;
+pub mod subwork;
 pub mod time_limit;
 pub mod values;
 pub mod workflow;

@@ -117,6 +117,8 @@ pub fn print_summary(s: &Summary) {
         ("appeals filed 考核申诉", s.appeals_filed),
         ("appeals granted 申诉成立", s.appeals_granted),
         ("appeals refused 申诉不成立", s.appeals_refused),
+        ("passed down 下派", s.passed_down),
+        ("sent back at sign-off 签批退回", s.sent_back),
         ("refused actions", s.refused),
     ];
     for (k, v) in rows {

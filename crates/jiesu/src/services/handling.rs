@@ -312,6 +312,36 @@ pub async fn unit_act(
         .iter()
         .position(|a| a.id == assignment_id)
         .ok_or(AppError::NotFound("assignment"))?;
+    act_in_tx(
+        state,
+        &mut tx,
+        actor,
+        &mut req,
+        &mut orders,
+        idx,
+        verb,
+        input,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(req.id)
+}
+
+/// [`unit_act`] on `orders[idx]` inside the caller's transaction, the request locked (a
+/// sign-off's approval replies through it too, see `services::subwork`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn act_in_tx(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    req: &mut RequestRow,
+    orders: &mut [AssignmentRow],
+    idx: usize,
+    verb: UnitVerb,
+    input: UnitActionInput,
+) -> Result<(), AppError> {
+    let assignment_id = orders[idx].id.clone();
+    let assignment_id = assignment_id.as_str();
     let extensions = extensions::extensions_of(tx.conn(), &req.id).await?;
     let has_pending = extensions
         .iter()
@@ -367,30 +397,31 @@ pub async fn unit_act(
         &action,
         actor,
     )?;
+    // 签批: a handler's reply may have to wait for the unit's manager.
+    if super::subwork_hooks::hold_for_signoff(state, tx, actor, req, order, input.outcome, &action)
+        .await?
+    {
+        return Ok(());
+    }
     let now = state.clock.now();
     let before = order.status;
     let mut order = order.clone();
     order.status = next;
-    let (event, payload) = apply_unit_action(
-        &mut tx,
-        actor,
-        &req,
-        &mut order,
-        &action,
-        input.outcome,
-        now,
-    )
-    .await?;
-    assignments::save_assignment(&mut tx, &order).await?;
+    let (event, payload) =
+        apply_unit_action(tx, actor, req, &mut order, &action, input.outcome, now).await?;
+    assignments::save_assignment(tx, &order).await?;
     state
         .event(actor, &req.id, Some(&order.id), event)
         .change(before.as_str(), order.status.as_str())
         .payload(payload)
-        .record(&mut tx);
+        .record(tx);
+    if matches!(verb, UnitVerb::Reply) {
+        // 下派: what is still open below an answered order is withdrawn.
+        super::subwork_hooks::close_under_order(state, tx, actor, &req.id, &order.id).await?;
+    }
     orders[idx] = order;
-    settle_status(state, &mut tx, actor, &mut req, &orders).await?;
-    tx.commit().await?;
-    Ok(req.id)
+    settle_status(state, tx, actor, req, orders).await?;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

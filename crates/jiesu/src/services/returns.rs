@@ -111,6 +111,8 @@ pub async fn review(
         order.returned_at = Some(now);
         order.return_reason = Some(pending.reason.clone());
         assignments::save_assignment(&mut tx, &order).await?;
+        // 下派: child orders of a returned order are withdrawn.
+        super::subwork_hooks::close_under_order(state, &mut tx, actor, &req.id, &order.id).await?;
     }
     let action = if accept {
         "assignment.return_accepted"

@@ -142,6 +142,12 @@ pub struct RequestView {
     pub return_reviews: Option<Vec<ReturnReviewView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callbacks: Option<Vec<CallbackRow>>,
+    /// Child orders passed down (下派), as far as this user sees them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_orders: Option<Vec<super::subwork_lists::SubOrderView>>,
+    /// Replies waiting for, or past, their sign-off (签批).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signoffs: Option<Vec<super::subwork_lists::SignoffView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_requests: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,6 +220,8 @@ fn summary(actor: &Actor, r: &RequestRow, orders: &[AssignmentRow]) -> RequestVi
         extensions: None,
         return_reviews: None,
         callbacks: None,
+        sub_orders: None,
+        signoffs: None,
         merged_requests: None,
         events: None,
         query_code: None,
@@ -234,10 +242,22 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
         .await?
         .ok_or(AppError::NotFound("request"))?;
     let orders = assignments::assignments_of(pool, &req.id).await?;
-    if !actor.may_view(orders.iter().map(|a| a.unit_path.as_str())) {
+    let subs = crate::store::sub_orders::of_request(pool, &req.id).await?;
+    // A sub-unit sees the request of a child order passed down to it (下派).
+    if !actor.may_view(
+        orders
+            .iter()
+            .map(|a| a.unit_path.as_str())
+            .chain(subs.iter().map(|s| s.unit_path.as_str())),
+    ) {
         return Err(AppError::NotFound("request"));
     }
     let mut view = summary(actor, &req, &orders);
+    let signoffs = crate::store::sub_orders::signoffs_of(pool, &req.id).await?;
+    let (subs_shown, signoffs_shown) =
+        super::subwork_lists::visible(actor, &orders, &subs, &signoffs);
+    view.sub_orders = Some(subs_shown);
+    view.signoffs = Some(signoffs_shown);
     let extensions = extensions::extensions_of(pool, &req.id).await?;
     let reviews = crate::store::returns::reviews_of(pool, &req.id).await?;
     let events = events::for_request(pool, &req.id).await?;
@@ -253,6 +273,13 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
             .map(|a| a.id.as_str())
             .collect();
         let is_own = |order: &str| own.contains(order);
+        let own_subs = super::subwork_lists::own_sub_ids(actor, &subs);
+        let is_own_sub = |e: &Event| {
+            e.payload
+                .get("sub_order_id")
+                .and_then(|v| v.as_str())
+                .is_some_and(|id| own_subs.iter().any(|s| s == id))
+        };
         view.extensions = Some(
             extensions
                 .iter()
@@ -273,6 +300,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
                 .into_iter()
                 .filter_map(|mut e| match e.assignment_id.as_deref() {
                     Some(order) if is_own(order) => Some(e),
+                    Some(_) if is_own_sub(&e) => Some(e),
                     Some(_) => None,
                     None => {
                         e.payload = serde_json::json!({});
@@ -296,6 +324,8 @@ pub fn of_new(actor: &Actor, req: &RequestRow, events: Vec<events::Event>) -> Re
     view.extensions = Some(Vec::new());
     view.return_reviews = Some(Vec::new());
     view.callbacks = Some(Vec::new());
+    view.sub_orders = Some(Vec::new());
+    view.signoffs = Some(Vec::new());
     view.merged_requests = Some(Vec::new());
     view.events = Some(events);
     view.query_code = query_code_for(actor, req);

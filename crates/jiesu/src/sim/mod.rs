@@ -82,6 +82,10 @@ pub struct Summary {
     pub appeals_granted: u64,
     /// Appeals the center refused (申诉不成立).
     pub appeals_refused: u64,
+    /// Street orders passed down to a community (下派) before the street replied.
+    pub passed_down: u64,
+    /// Community replies the street sent back once before signing them off (签批).
+    pub sent_back: u64,
     /// Per category code, requests taken in.
     pub by_category: std::collections::BTreeMap<String, u64>,
 }
@@ -236,6 +240,8 @@ struct Sim<'a> {
     place_of: HashMap<String, usize>,
     /// The appeals' own generator, so that appeals leave the rest of the city as it was.
     appeal_rng: Rng,
+    /// 下派's own generator, for the same reason.
+    sub_rng: Rng,
     summary: Summary,
 }
 
@@ -394,6 +400,7 @@ impl<'a> Sim<'a> {
             recent: std::collections::VecDeque::new(),
             place_of: HashMap::new(),
             appeal_rng: city_rng(hash_of(opts_seed, "appeals")),
+            sub_rng: city_rng(hash_of(opts_seed, "subwork")),
             summary: Summary::default(),
         })
     }
@@ -1112,20 +1119,27 @@ impl<'a> Sim<'a> {
                 "经核实暂不具备处理条件，已向诉求人解释。",
             ),
         };
-        handling::unit_act(
-            self.state,
-            &actor,
-            order,
-            UnitVerb::Reply,
-            UnitActionInput {
-                to_requester: Some(to_requester.into()),
-                to_center: Some(to_center.into()),
-                outcome: Some(outcome),
-                ..Default::default()
-            },
-        )
-        .await?;
-        self.summary.replies += 1;
+        if self
+            .pass_down(order, unit, &actor, outcome, to_requester, to_center)
+            .await?
+        {
+            self.summary.replies += 1;
+        } else {
+            handling::unit_act(
+                self.state,
+                &actor,
+                order,
+                UnitVerb::Reply,
+                UnitActionInput {
+                    to_requester: Some(to_requester.into()),
+                    to_center: Some(to_center.into()),
+                    outcome: Some(outcome),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            self.summary.replies += 1;
+        }
         let req = requests::get(self.state.store.reader(), request)
             .await?
             .ok_or(AppError::NotFound("request"))?;
@@ -1152,6 +1166,97 @@ impl<'a> Sim<'a> {
             }
         }
         Ok(())
+    }
+
+    /// 下派 and 签批: about one street order in six is passed down to one of the street's
+    /// communities, which acknowledges and replies; the street sends about one reply in five
+    /// back once, then signs it off, which replies to the center. Returns whether it did (the
+    /// whole chain happens at the reply's moment; false when the order's limit has passed or
+    /// the unit is not a street or township with communities).
+    async fn pass_down(
+        &mut self,
+        order: &str,
+        unit: &str,
+        actor: &Actor,
+        outcome: Outcome,
+        to_requester: &str,
+        to_center: &str,
+    ) -> Result<bool, AppError> {
+        use crate::services::subwork::{
+            self, PassDownInput, PassFrom, SignoffDecision, SignoffInput, SubReplyInput,
+        };
+        if !self.sub_rng.chance(1.0 / 6.0) {
+            return Ok(false);
+        }
+        let street = reference::unit(self.state.store.reader(), unit).await?;
+        let Some(street) = street.filter(|u| u.level == "subdistrict" || u.level == "township")
+        else {
+            return Ok(false);
+        };
+        let o = handling_order(self.state, order).await?;
+        let now = self.clock_now();
+        if o.reply_by <= now + Duration::minutes(30) {
+            return Ok(false);
+        }
+        let communities =
+            reference::units(self.state.store.reader(), None, Some(&street.code)).await?;
+        if communities.is_empty() {
+            return Ok(false);
+        }
+        let community = communities[self.sub_rng.below(communities.len())]
+            .code
+            .clone();
+        let input = PassDownInput {
+            units: vec![community.clone()],
+            reply_by: now + (o.reply_by - now) / 2,
+            acknowledge_by: None,
+            note: Some("请社区入户核实并反馈处理情况。".into()),
+        };
+        let (_, ids) = subwork::pass_down(self.state, actor, PassFrom::Order(order), input).await?;
+        let Some(child) = ids.into_iter().next() else {
+            return Ok(false);
+        };
+        self.summary.passed_down += 1;
+        let c_actor = self.unit_actor(&community).await?;
+        subwork::acknowledge(self.state, &c_actor, &child).await?;
+        let reply = || SubReplyInput {
+            outcome: Some(outcome),
+            to_requester: Some(to_requester.into()),
+            to_center: Some(to_center.into()),
+        };
+        subwork::reply(self.state, &c_actor, &child, reply()).await?;
+        let pending = |s: &Self| {
+            let state = s.state;
+            let actor = actor.clone();
+            let child = child.clone();
+            async move {
+                crate::services::subwork_lists::pending_signoffs(state, &actor, 1000)
+                    .await
+                    .map(|l| {
+                        l.into_iter()
+                            .find(|g| g.signoff.sub_order_id.as_deref() == Some(&child))
+                            .map(|g| g.signoff.id)
+                    })
+            }
+        };
+        if self.sub_rng.chance(0.2) {
+            if let Some(g) = pending(self).await? {
+                let input = SignoffInput {
+                    decision: SignoffDecision::SendBack,
+                    reason: Some("请补充现场照片和诉求人沟通情况。".into()),
+                };
+                subwork::decide(self.state, actor, &g, input).await?;
+                self.summary.sent_back += 1;
+                subwork::reply(self.state, &c_actor, &child, reply()).await?;
+            }
+        }
+        let g = pending(self).await?.ok_or(AppError::NotFound("signoff"))?;
+        let input = SignoffInput {
+            decision: SignoffDecision::Approve,
+            reason: None,
+        };
+        subwork::decide(self.state, actor, &g, input).await?;
+        Ok(true)
     }
 
     /// After an order went badly for its unit, its manager sometimes appeals (about 3 % of
@@ -1354,4 +1459,20 @@ fn local_time(state: &AppState, day: NaiveDate, hour: u32, minute: u32) -> DateT
         .single()
         .expect("a fixed offset is unambiguous")
         .with_timezone(&Utc)
+}
+
+/// One order by id.
+async fn handling_order(
+    state: &AppState,
+    id: &str,
+) -> Result<crate::store::assignments::AssignmentRow, AppError> {
+    let pool = state.store.reader();
+    let request = crate::store::assignments::request_of_assignment(pool, id)
+        .await?
+        .ok_or(AppError::NotFound("assignment"))?;
+    crate::store::assignments::assignments_of(pool, &request)
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or(AppError::NotFound("assignment"))
 }

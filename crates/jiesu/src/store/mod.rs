@@ -30,6 +30,7 @@ pub mod reference;
 pub mod replay;
 pub mod requests;
 pub mod returns;
+pub mod sub_orders;
 pub mod suggestions;
 pub mod tracking;
 mod turn;

@@ -16,6 +16,7 @@ pub mod observe;
 pub mod open311;
 pub mod openapi;
 pub mod returns_api;
+pub mod subwork_api;
 pub mod text_api;
 pub mod ui;
 pub mod units_api;
@@ -257,6 +258,7 @@ pub fn router(state: AppState) -> Router {
                 .merge(calendar_api::routes())
                 .merge(limits_api::routes())
                 .merge(appeals_api::routes())
+                .merge(subwork_api::routes())
                 .merge(hotspot_api::routes()),
         )
         .merge(ui::routes(&state, &limits))

@@ -22,6 +22,9 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    // stories/subwork.rs (issue 18: 下派 and 签批)
+    an_order_passed_down_two_levels_is_sent_back_once_signed_off_up_the_chain_and_closes,
+    a_unit_that_requires_signoff_holds_a_handlers_reply_for_its_manager,
     // stories/lifecycle.rs
     a_request_lives_its_whole_life_through_return_extension_rework_and_close,
     two_people_acting_at_once_one_wins_the_other_gets_409,
@@ -128,6 +131,8 @@ macro_rules! ui_on_both_backends {
 }
 
 ui_on_both_backends!(
+    // issue 18: 下派 and 签批
+    a_street_passes_down_from_its_order_page_and_signs_off_on_its_workbench,
     the_login_page_renders_and_a_login_sets_the_session_cookie,
     a_form_post_without_the_csrf_token_is_refused,
     a_unit_handler_opening_another_units_request_gets_the_missing_page,

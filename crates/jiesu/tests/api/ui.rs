@@ -1596,4 +1596,200 @@ pub async fn the_admin_page_adds_edits_merges_and_closes_units(b: Backend) {
     let disp = app.user("disp_units", Role::Dispatcher, None).await;
     let mut other = Browser::with_session(&app, &disp);
     assert_eq!(other.get("/ui/admin?view=units").await.status, 403);
+/// 下派 and 签批 on the pages (issue 18): the street passes its order down from the order's
+/// page, the community acknowledges and replies on its workbench, the street sends the reply
+/// back once and then approves it, and the center's order is replied.
+pub async fn a_street_passes_down_from_its_order_page_and_signs_off_on_its_workbench(b: Backend) {
+    const HUAJIADI: &str = "110105026034"; // 花家地西里社区 (under 望京)
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let disp = app.user("disp1", Role::Dispatcher, None).await;
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let hjd = app.user("hjd", Role::UnitHandler, Some(HUAJIADI)).await;
+    let yam = app.user("yam", Role::UnitManager, Some(YOUANMEN)).await;
+    let r = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&op),
+            complaint("望京西园三区垃圾堆放无人清理"),
+        )
+        .await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&disp),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = v["assignments"][0]["id"].as_str().unwrap().to_string();
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/acknowledge"),
+            Some(&wj),
+            json!({}),
+        )
+        .await,
+        200,
+    );
+
+    let mut street = Browser::with_session(&app, &wj);
+    let bench = street.get("/ui/unit").await;
+    assert!(
+        bench.body.contains(&format!("/ui/orders/{order}\"")),
+        "a pass-down link"
+    );
+    let page = street.get(&format!("/ui/orders/{order}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("下派") && page.body.contains(&format!("value=\"{HUAJIADI}\"")));
+    let token = csrf(&page.body);
+    let reply_by = input(&page.body, "reply_by");
+    // Another street's manager gets the missing page.
+    let mut other = Browser::with_session(&app, &yam);
+    assert_eq!(other.get(&format!("/ui/orders/{order}")).await.status, 404);
+    let bad = street
+        .post(
+            &format!("/ui/orders/{order}/pass-down"),
+            &[
+                ("_csrf", token.as_str()),
+                ("units", HUAJIADI),
+                ("reply_by", "tomorrow"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>reply_by</code>"), "{}", bad.body);
+    let passed = street
+        .post(
+            &format!("/ui/orders/{order}/pass-down"),
+            &[
+                ("_csrf", token.as_str()),
+                ("units", HUAJIADI),
+                ("reply_by", reply_by.as_str()),
+                ("note", "请社区核实"),
+            ],
+        )
+        .await;
+    assert_eq!(passed.status, 303, "{}", passed.body);
+
+    let mut community = Browser::with_session(&app, &hjd);
+    let bench = community.get("/ui/unit").await;
+    assert!(
+        bench.body.contains("上级下派给本单位的工单") && bench.body.contains("请社区核实"),
+        "{}",
+        bench.body
+    );
+    let sub = bench
+        .body
+        .split("/ui/sub-orders/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let token = csrf(&bench.body);
+    let acked = community
+        .post(
+            &format!("/ui/sub-orders/{sub}/acknowledge"),
+            &[("_csrf", token.as_str())],
+        )
+        .await;
+    assert_eq!(acked.status, 303, "{}", acked.body);
+    let reply = |t: &'static str| {
+        vec![
+            ("_csrf", token.clone()),
+            ("to_requester", format!("已清理：{t}")),
+            ("to_center", format!("清理完毕：{t}")),
+            ("outcome", "resolved".to_string()),
+        ]
+    };
+    let fields = reply("第一次");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        community
+            .post(&format!("/ui/sub-orders/{sub}/reply"), &pairs)
+            .await
+            .status,
+        303
+    );
+
+    // The street sends it back once, then approves the second reply.
+    let bench = street.get("/ui/unit").await;
+    assert!(
+        bench.body.contains("待本单位签批") && bench.body.contains("清理完毕：第一次"),
+        "{}",
+        bench.body
+    );
+    let signoff = bench
+        .body
+        .split("/ui/signoffs/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let token = csrf(&bench.body);
+    let back = street
+        .post(
+            &format!("/ui/signoffs/{signoff}/decision"),
+            &[
+                ("_csrf", token.as_str()),
+                ("decision", "send_back"),
+                ("reason", "请附照片"),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let bench = community.get("/ui/unit").await;
+    assert!(bench.body.contains("请附照片"), "the community reads why");
+    let fields = reply("第二次");
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        community
+            .post(&format!("/ui/sub-orders/{sub}/reply"), &pairs)
+            .await
+            .status,
+        303
+    );
+    let bench = street.get("/ui/unit").await;
+    let signoff = bench
+        .body
+        .split("/ui/signoffs/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let ok = street
+        .post(
+            &format!("/ui/signoffs/{signoff}/decision"),
+            &[
+                ("_csrf", csrf(&bench.body).as_str()),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let center = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&disp))
+            .await,
+        200,
+    );
+    assert_eq!(center["assignments"][0]["status"], "replied", "{center}");
+    assert_eq!(
+        center["assignments"][0]["reply_to_requester"],
+        "已清理：第二次"
+    );
+    let bench = street.get("/ui/unit").await;
+    assert!(
+        bench.body.contains("下属单位办理情况"),
+        "the sub-unit tallies"
+    );
+    let detail = community.get(&format!("/ui/requests/{id}")).await;
+    assert_eq!(detail.status, 200);
+    assert!(
+        detail.body.contains("签批退回") && detail.body.contains("下派"),
+        "the timeline names each step"
+    );
 }

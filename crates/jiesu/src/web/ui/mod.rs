@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod intake;
 mod page;
 pub mod portal;
+pub mod subwork;
 pub mod tasks;
 pub mod topics;
 pub mod unit;
@@ -78,6 +79,17 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/unit", get(unit::workbench))
         .route("/ui/orders/{id}/appeal", post(appeals::file))
         .route("/ui/orders/{id}/{verb}", post(unit::act))
+        // 下派 and 签批 (issue 18)
+        .route("/ui/orders/{id}", get(subwork::order_page))
+        .route("/ui/orders/{id}/pass-down", post(subwork::pass_order))
+        .route("/ui/sub-orders/{id}", get(subwork::sub_page))
+        .route("/ui/sub-orders/{id}/pass-down", post(subwork::pass_sub))
+        .route(
+            "/ui/sub-orders/{id}/acknowledge",
+            post(subwork::acknowledge),
+        )
+        .route("/ui/sub-orders/{id}/reply", post(subwork::reply))
+        .route("/ui/signoffs/{id}/decision", post(subwork::decide))
         .route("/ui/appeals", get(appeals::page))
         .route("/ui/appeals/{id}/decision", post(appeals::decide))
         .route("/ui/callback", get(callback::queue))

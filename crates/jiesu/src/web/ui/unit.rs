@@ -47,6 +47,41 @@ struct Workbench {
     appeals: Vec<super::appeals::AppealLine>,
     /// Appeals are decided on the center's page, not here.
     decide: bool,
+    /// 下派: child orders passed down to this unit.
+    subs: Vec<SubLine>,
+    /// 签批: replies waiting for this unit's sign-off.
+    signoffs: Vec<SignoffLine>,
+    /// The sub-units' tallies this month.
+    tallies: Vec<crate::services::subwork_lists::TallyRow>,
+}
+
+/// A child order passed down to the unit.
+struct SubLine {
+    id: String,
+    request_id: String,
+    number: String,
+    title: String,
+    from: String,
+    status: String,
+    dispatched: bool,
+    acknowledged: bool,
+    reply_by: String,
+    deadline_ms: i64,
+    note: String,
+    sent_back: String,
+}
+
+/// A reply waiting for the unit's sign-off.
+struct SignoffLine {
+    id: String,
+    request_id: String,
+    number: String,
+    from: String,
+    outcome: String,
+    to_requester: String,
+    to_center: String,
+    may_decide: bool,
+    manager_only: bool,
 }
 
 /// `GET /ui/unit`.
@@ -76,15 +111,76 @@ pub async fn workbench(State(s): State<AppState>, page: Page) -> UiResult {
         .collect();
     let appeals = crate::services::appeals::list(&s, &page.actor, None, None).await?;
     let appeals = super::appeals::lines(&s, tr, appeals.into_iter().take(50).collect());
+    let (subs, signoffs, tallies) = subwork_blocks(&s, tr, &page.actor).await?;
     Ok(Workbench {
         appeals,
         decide: false,
+        subs,
+        signoffs,
+        tallies,
         manager: page.actor.role == Role::UnitManager,
         ctx: page.ctx,
         orders,
         outcomes,
     }
     .into_response())
+}
+
+/// The workbench's 下派 and 签批 blocks: child orders passed down to the unit, replies waiting
+/// for its sign-off, and its sub-units' tallies this month.
+async fn subwork_blocks(
+    s: &AppState,
+    tr: Tr,
+    actor: &jiesu_core::Actor,
+) -> Result<
+    (
+        Vec<SubLine>,
+        Vec<SignoffLine>,
+        Vec<crate::services::subwork_lists::TallyRow>,
+    ),
+    AppError,
+> {
+    use crate::services::subwork_lists;
+    use jiesu_core::subwork::SubOrderStatus;
+    let subs = subwork_lists::queue(s, actor, None, 200)
+        .await?
+        .into_iter()
+        .map(|i| {
+            let c = i.sub_order;
+            SubLine {
+                dispatched: c.status == SubOrderStatus::Dispatched,
+                acknowledged: c.status == SubOrderStatus::Acknowledged,
+                status: tr.of("sub_status", c.status.as_str()),
+                reply_by: local_time(s, c.reply_by),
+                deadline_ms: c.reply_by.timestamp_millis(),
+                note: c.note.unwrap_or_default(),
+                sent_back: c.sent_back_reason.unwrap_or_default(),
+                id: c.id,
+                request_id: c.request_id,
+                number: i.number,
+                title: i.title,
+                from: i.from_unit_name,
+            }
+        })
+        .collect();
+    let manager = actor.role == Role::UnitManager;
+    let signoffs = subwork_lists::pending_signoffs(s, actor, 200)
+        .await?
+        .into_iter()
+        .map(|g| SignoffLine {
+            may_decide: manager || !g.manager_only,
+            manager_only: g.manager_only,
+            outcome: tr.of("outcome", g.signoff.outcome.as_str()),
+            to_requester: g.signoff.to_requester,
+            to_center: g.signoff.to_center,
+            id: g.signoff.id,
+            request_id: g.request_id,
+            number: g.number,
+            from: g.from_unit_name,
+        })
+        .collect();
+    let tallies = subwork_lists::tallies(s, actor, None, None).await?.units;
+    Ok((subs, signoffs, tallies))
 }
 
 fn order_row(s: &AppState, tr: Tr, o: UnitOrder) -> OrderRow {

@@ -25,6 +25,7 @@ mod returns;
 mod rollups;
 mod simulator;
 mod units;
+mod subwork;
 mod visibility;
 
 pub use access::*;
@@ -50,6 +51,7 @@ pub use returns::*;
 pub use rollups::*;
 pub use simulator::*;
 pub use units::*;
+pub use subwork::*;
 pub use visibility::*;
 // Proactive work (issue #7) has its own file; the macro in main.rs looks here.
 pub use crate::proactive::*;

@@ -153,6 +153,37 @@ pub async fn a_simulated_month_has_appeals_filed_and_decided(b: Backend) {
             .unwrap();
         assert_eq!(events as u64, n, "{action}");
     }
+    // Streets pass some orders down to a community and sign the replies off (下派, 签批).
+    assert!(s.passed_down > 0, "some orders passed down: {s:?}");
+    assert!(
+        s.passed_down < s.orders / 3,
+        "most orders are answered by the unit itself: {s:?}"
+    );
+    let count = |sql: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(app.state.store.reader())
+                .await
+                .unwrap() as u64
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sub_orders WHERE status = 'approved'").await,
+        s.passed_down
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sub_orders").await,
+        s.passed_down
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM signoffs WHERE status = 'sent_back'").await,
+        s.sent_back
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM events WHERE action = 'sub_order.approved'").await,
+        s.passed_down
+    );
     // Every stored request has its creation event.
     let missing: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM requests r WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND e.action = 'request.created')",
