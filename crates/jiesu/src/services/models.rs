@@ -124,8 +124,11 @@ impl Models {
         } else {
             None
         };
-        let gazetteer = Gazetteer::from_units_csv(reference::SHIPPED[0].1)
-            .map_err(|e| anyhow::anyhow!("gazetteer: {e}"))?;
+        // The units in the database, of the city it serves (`jiesu init --city`).
+        let home = crate::store::city::served(pool).await?.home();
+        let gazetteer =
+            Gazetteer::for_city(&crate::store::city::place_units_csv(pool).await?, &home)
+                .map_err(|e| anyhow::anyhow!("gazetteer: {e}"))?;
         let rows = reference::category_keywords(pool).await?;
         let mut keywords = Vec::new();
         let mut category_by_name = HashMap::new();
