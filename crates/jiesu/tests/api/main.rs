@@ -22,6 +22,9 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    // stories/city.rs (issue 18: another city in minutes)
+    guangzhou_is_built_by_init_and_a_request_lives_its_whole_life_there,
+    guangzhou_communities_come_from_the_national_village_file,
     // stories/lifecycle.rs
     a_request_lives_its_whole_life_through_return_extension_rework_and_close,
     two_people_acting_at_once_one_wins_the_other_gets_409,
