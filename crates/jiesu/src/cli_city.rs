@@ -2,9 +2,11 @@
 
 use crate::cli_args::Usage;
 use clap::Args;
-use jiesu::clock::SystemClock;
+use jiesu::clock::{Clock, SystemClock};
 use jiesu::config::Config;
 use jiesu::services::city::{self, CityError};
+use jiesu::store::{SqliteOptions, Store};
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -40,9 +42,29 @@ pub async fn run(config: Config, args: InitArgs) -> anyhow::Result<()> {
         None => None,
     };
     let plan = city::plan(&code, villages.as_deref()).map_err(usage)?;
-    let done = city::init(config, Arc::new(SystemClock), plan)
+    // Migrated and built first, so that the start below keeps the city's units.
+    jiesu::secure_data_dir(&config.data_dir)?;
+    let store = Store::open(
+        &config.database_url(),
+        &SqliteOptions {
+            synchronous: config.sqlite_synchronous.clone(),
+        },
+    )
+    .await?;
+    let built = city::build(&store, plan, SystemClock.now()).await;
+    store.close().await;
+    let done = built.map_err(usage)?;
+    // The rest as every start does it (categories, time limits, holidays, the catalogue),
+    // then admin as serve creates it.
+    let password = config
+        .admin_password
+        .as_ref()
+        .map(|p| p.expose_secret().to_string());
+    let state = jiesu::open_state(config, Arc::new(SystemClock)).await?;
+    let admin_password = jiesu::services::auth::ensure_admin(&state, password.as_deref())
         .await
-        .map_err(usage)?;
+        .map_err(|e| anyhow::anyhow!("cannot create admin: {e}"))?;
+    state.store.close().await;
     let counts: Vec<String> = done
         .counts
         .iter()
@@ -58,7 +80,7 @@ pub async fn run(config: Config, args: InitArgs) -> anyhow::Result<()> {
     if done.closed > 0 {
         println!("{} earlier units closed", done.closed);
     }
-    if let Some(pw) = &done.admin_password {
+    if let Some(pw) = &admin_password {
         println!("Created user admin with password: {pw}\n(shown once; set JIESU_ADMIN_PASSWORD to choose it)");
     }
     println!("Start it with: jiesu serve (same data folder or JIESU_DATABASE_URL)");
