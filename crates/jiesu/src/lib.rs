@@ -32,7 +32,7 @@ pub struct App {
 }
 
 /// Opens the database named by the configuration, migrates it and loads reference data.
-pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+pub async fn open_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     secure_data_dir(&config.data_dir)?;
     let mut store = Store::open(
         &config.database_url(),
@@ -45,6 +45,12 @@ pub async fn open_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result
     let mut tx = store.begin().await?;
     if store::kpi::ensure_rollup_offset(&mut tx, store.day_offset_ms(), false).await? {
         tracing::info!("KPI rollups marked for a rebuild");
+    }
+    // A city built by `jiesu init --city` is this node's jurisdiction unless one is configured.
+    if let Some(city) = store::city::current(tx.conn()).await? {
+        if std::env::var("JIESU_JURISDICTION").map_or(true, |v| v.is_empty()) {
+            config.jurisdiction = city.jurisdiction;
+        }
     }
     let loaded = store::reference::load_shipped(&mut tx, clock.now()).await?;
     services::catalogue::load_shipped(&config.jurisdiction, &mut tx, clock.now()).await?;

@@ -2,6 +2,7 @@
 
 mod cli_args;
 mod cli_calendar;
+mod cli_city;
 mod cli_hotspots;
 mod cli_open311;
 mod cli_progress;
@@ -50,6 +51,12 @@ enum Command {
         #[arg(long, env = "JIESU_ADDR")]
         addr: Option<SocketAddr>,
     },
+    /// Build another city: its districts, streets/townships (and communities and villages
+    /// with --villages), the center, departments and companies named for it, categories, time
+    /// limits and holidays, in the database `serve` uses (JIESU_DATABASE_URL, else SQLite in
+    /// the data folder); creates admin as serve does. Exit 2 on an unknown code or a database
+    /// holding another city's requests.
+    Init(cli_city::InitArgs),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -272,6 +279,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(config).await
         }
+        Command::Init(args) => cli_city::run(config, args).await,
         Command::User { command } => user(config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,

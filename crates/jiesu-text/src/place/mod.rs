@@ -1,5 +1,6 @@
-//! Place resolution: a gazetteer of Beijing's districts, streets/townships and
-//! communities/villages (from `reference/units.csv`) with the forms people actually say,
+//! Place resolution: a gazetteer of a city's districts, streets/townships and
+//! communities/villages (Beijing's from `reference/units.csv`, or any city's units in the
+//! same columns, see [`Gazetteer::for_city`]) with the forms people actually say,
 //! resolving free Chinese text to (district, street, community) with a confidence and
 //! alternatives, or to a place elsewhere in China. It does not geocode street addresses.
 //!
@@ -191,12 +192,41 @@ impl PlaceMatch {
     }
 }
 
-/// Beijing's place units with their spoken forms, built once and shared.
+/// The city a gazetteer serves, by the names `cpca` uses: its places are "here", every
+/// other city's are "elsewhere" (`outside_city`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HomeCity {
+    /// Province-level name, e.g. 广东省 (北京市 for Beijing).
+    pub province: String,
+    /// Prefecture-level name, e.g. 广州市 (北京市 for Beijing: the municipality itself).
+    pub city: String,
+    /// What people call it, e.g. 广州.
+    pub short: String,
+}
+
+impl HomeCity {
+    /// Beijing, the default.
+    pub fn beijing() -> HomeCity {
+        HomeCity {
+            province: "北京市".into(),
+            city: "北京市".into(),
+            short: "北京".into(),
+        }
+    }
+
+    /// 北京, 天津, 上海, 重庆: the city is the province.
+    pub fn is_municipality(&self) -> bool {
+        self.province == self.city
+    }
+}
+
+/// A city's place units with their spoken forms, built once and shared.
 #[derive(Debug, Clone)]
 pub struct Gazetteer {
     table: UnitTable,
     matcher: Matcher,
     outside: OutsideFinder,
+    home: HomeCity,
 }
 
 impl Gazetteer {
@@ -204,14 +234,26 @@ impl Gazetteer {
     /// `code,name,level,parent_code,short_name,aliases`); the center, departments and
     /// companies are ignored.
     pub fn from_units_csv(csv_text: &str) -> Result<Gazetteer, PlaceError> {
+        Self::for_city(csv_text, &HomeCity::beijing())
+    }
+
+    /// Builds the gazetteer of another city from the same CSV text: places in `home` are
+    /// its own, others (Beijing included) are elsewhere.
+    pub fn for_city(csv_text: &str, home: &HomeCity) -> Result<Gazetteer, PlaceError> {
         let table = UnitTable::from_csv(csv_text)?;
         let matcher = Matcher::build(&table, forms::all_forms(&table))?;
-        let outside = OutsideFinder::build()?;
+        let outside = OutsideFinder::build(home)?;
         Ok(Gazetteer {
             table,
             matcher,
             outside,
+            home: home.clone(),
         })
+    }
+
+    /// The city this gazetteer serves.
+    pub fn home(&self) -> &HomeCity {
+        &self.home
     }
 
     /// Number of place units (districts, streets/townships, zones, communities, villages).
@@ -235,11 +277,12 @@ impl Gazetteer {
         Some(PlaceUnit::of(&self.table.units[i as usize]))
     }
 
-    /// Resolves a citizen's message or an address to a Beijing place, a place elsewhere, or
-    /// none. Beijing comes first: an outside place wins only when nothing in Beijing
-    /// matches (a short name like 深圳 then also needs the text not to say 北京), or when
-    /// the text explicitly names another province, municipality or prefecture city and
-    /// names no Beijing district and not 北京. Only the first
+    /// Resolves a citizen's message or an address to a place of the home city (Beijing
+    /// unless built [`Gazetteer::for_city`]), a place elsewhere, or none. The home city comes
+    /// first: an outside place wins only when nothing at home matches (a short name like 深圳
+    /// then also needs the text not to name the home city, 北京), or when the text
+    /// explicitly names another province, municipality or prefecture city and names no home
+    /// district and not the home city. Only the first
     /// [`MAX_CHARS`] characters are read. Never panics.
     pub fn resolve(&self, text: &str) -> PlaceMatch {
         let text = matcher::normalize(text);
@@ -254,7 +297,7 @@ impl Gazetteer {
             hits.retain(|h| h.end <= s || h.start >= e);
         }
         let beijing = score::evaluate(&self.table, &self.matcher, &hits);
-        let says_beijing = text.contains("北京");
+        let says_beijing = text.contains(self.home.short.as_str());
         match (beijing, outside) {
             (Some(ev), Some(found)) if found.explicit && !ev.names_district && !says_beijing => {
                 outside_match(&text, found)

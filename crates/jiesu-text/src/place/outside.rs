@@ -1,13 +1,14 @@
 //! Addresses elsewhere in China. `cpca` parses province/city/district but only at the
-//! start of an address, so an automaton over non-Beijing province, city and county names
-//! finds where such an address starts in free text and `cpca` reads from there. Whether
-//! Beijing or the outside place wins is decided by the caller.
+//! start of an address, so an automaton over the province, city and county names outside
+//! the home city (Beijing unless the gazetteer was built for another) finds where such an
+//! address starts in free text and `cpca` reads from there. Whether the home city or the
+//! outside place wins is decided by the caller.
 
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use super::{OutsidePlace, PlaceError};
+use super::{HomeCity, OutsidePlace, PlaceError};
 
 /// Short city names that are also ordinary words or read across word boundaries in
 /// messages (中山公园, 三明治, 大同小异, 平安顺利, 托运城); their full names (中山市) still count.
@@ -34,14 +35,15 @@ struct Anchor {
     fixed: Option<OutsidePlace>,
 }
 
-/// Finds the first non-Beijing address in a text.
+/// Finds the first address outside the home city in a text.
 #[derive(Debug, Clone)]
 pub(crate) struct OutsideFinder {
     ac: AhoCorasick,
     anchors: Vec<Anchor>,
+    home: HomeCity,
 }
 
-/// A non-Beijing place found in the text, with the byte span `cpca` consumed.
+/// A place outside the home city found in the text, with the byte span `cpca` consumed.
 #[derive(Debug, Clone)]
 pub(crate) struct Found {
     pub place: OutsidePlace,
@@ -57,8 +59,9 @@ fn strip_any<'a>(s: &'a str, suffixes: &[&str]) -> &'a str {
 }
 
 impl OutsideFinder {
-    /// Collects the anchor names from `cpca`'s tables (Beijing excluded).
-    pub fn build() -> Result<Self, PlaceError> {
+    /// Collects the anchor names from `cpca`'s tables (the home city excluded: the whole
+    /// province for a municipality, else the city and its counties).
+    pub fn build(home: &HomeCity) -> Result<Self, PlaceError> {
         let parser = cpca::AddressParser::global();
         let mut names: HashMap<String, Anchor> = HashMap::new();
         let mut add = |name: &str, explicit: bool| {
@@ -71,7 +74,7 @@ impl OutsideFinder {
             }
         };
         for province in parser.provinces() {
-            if province == "北京市" || province == "国外" {
+            if province == "国外" || (home.is_municipality() && province == &home.province) {
                 continue;
             }
             add(province, true);
@@ -90,6 +93,9 @@ impl OutsideFinder {
             let special = province.ends_with('市') || province.ends_with("特别行政区");
             add(short, special || short == "台湾");
             for city in parser.cities_of_province(province) {
+                if city == &home.city {
+                    continue;
+                }
                 if city != province {
                     add(city, true);
                     let short = strip_any(city, &["市", "地区", "盟"]);
@@ -127,7 +133,11 @@ impl OutsideFinder {
             .build(names.iter().map(|n| n.0.as_str()))
             .map_err(|e| PlaceError::Matcher(e.to_string()))?;
         let anchors = names.into_iter().map(|n| n.1).collect();
-        Ok(OutsideFinder { ac, anchors })
+        Ok(OutsideFinder {
+            ac,
+            anchors,
+            home: home.clone(),
+        })
     }
 
     /// The first explicit outside place, else the first one at all.
@@ -139,7 +149,7 @@ impl OutsideFinder {
             if text[..m.end()].ends_with('市') && text[m.end()..].starts_with('场') {
                 continue;
             }
-            let Some(found) = read_at(text, m.start(), m.end(), anchor) else {
+            let Some(found) = read_at(text, m.start(), m.end(), anchor, &self.home) else {
                 continue;
             };
             if found.explicit {
@@ -152,7 +162,13 @@ impl OutsideFinder {
 }
 
 /// Lets `cpca` read the address starting at `start`.
-fn read_at(text: &str, start: usize, end: usize, anchor: &Anchor) -> Option<Found> {
+fn read_at(
+    text: &str,
+    start: usize,
+    end: usize,
+    anchor: &Anchor,
+    home: &HomeCity,
+) -> Option<Found> {
     if let Some(place) = &anchor.fixed {
         return Some(Found {
             place: place.clone(),
@@ -166,8 +182,12 @@ fn read_at(text: &str, start: usize, end: usize, anchor: &Anchor) -> Option<Foun
         .nth(WINDOW_CHARS)
         .map_or(rest, |(i, _)| &rest[..i]);
     let parsed = cpca::parse(window);
-    let beijing = parsed.province.as_deref() == Some("北京市");
-    if beijing || (parsed.province.is_none() && parsed.city.is_none()) {
+    // The home province without a city, or with the home city, is no place elsewhere.
+    let at_home = parsed.province.as_deref() == Some(home.province.as_str())
+        && (home.is_municipality()
+            || parsed.city.is_none()
+            || parsed.city.as_deref() == Some(home.city.as_str()));
+    if at_home || (parsed.province.is_none() && parsed.city.is_none()) {
         return None;
     }
     let consumed = if window.ends_with(parsed.detail.as_str()) {

@@ -341,3 +341,41 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_gazetteer_for_another_city_treats_that_city_as_home_and_beijing_as_elsewhere() {
+    let csv = "code,name,level,parent_code,short_name,aliases\n\
+               440106,天河区,district,,天河,\n\
+               440106006,石牌街道,subdistrict,440106,石牌,\n\
+               440106001,五山街道,subdistrict,440106,五山,\n\
+               440103,荔湾区,district,,荔湾,\n";
+    let home = HomeCity {
+        province: "广东省".into(),
+        city: "广州市".into(),
+        short: "广州".into(),
+    };
+    let g = Gazetteer::for_city(csv, &home).unwrap();
+    assert_eq!(g.home(), &home);
+    for text in [
+        "广州市天河区石牌街道华师附近夜间施工",
+        "广东省广州市天河区石牌街道某小区",
+        "天河区石牌街道路灯不亮",
+    ] {
+        let m = g.resolve(text);
+        assert_eq!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
+        assert_eq!(code(&m.street), Some("440106006"), "{text}");
+    }
+    // Other cities, Beijing among them, are elsewhere; the same text is home in Beijing's.
+    for (text, city) in [
+        ("深圳市南山区科技园的公积金", "深圳市"),
+        ("北京市朝阳区望京西园三区", "北京市"),
+    ] {
+        let m = g.resolve(text);
+        assert_eq!(m.status, PlaceStatus::OutsideCity, "{text}: {m:?}");
+        assert_eq!(m.outside.unwrap().city.as_deref(), Some(city), "{text}");
+    }
+    let m = gazetteer().resolve("北京市朝阳区望京西园三区");
+    assert_eq!(m.status, PlaceStatus::Resolved);
+    let m = gazetteer().resolve("广州市天河区石牌街道");
+    assert_eq!(m.status, PlaceStatus::OutsideCity, "{m:?}");
+}

@@ -109,9 +109,11 @@ impl<T> Cached<T> {
 
 /// The gazetteer and the names of the active units, as the database has them.
 async fn unit_tables(pool: &AnyPool) -> anyhow::Result<(Gazetteer, HashMap<String, String>)> {
-    let csv = crate::store::units::gazetteer_csv(pool).await?;
-    let gazetteer =
-        Gazetteer::from_units_csv(&csv).map_err(|e| anyhow::anyhow!("gazetteer: {e}"))?;
+    // The units in the database (managed at run time), of the city it serves
+    // (`jiesu init --city`).
+    let home = crate::store::city::served(pool).await?.home();
+    let gazetteer = Gazetteer::for_city(&crate::store::city::place_units_csv(pool).await?, &home)
+        .map_err(|e| anyhow::anyhow!("gazetteer: {e}"))?;
     let names = reference::units(pool, None, None)
         .await?
         .into_iter()

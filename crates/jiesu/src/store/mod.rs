@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod callbacks;
 pub mod catalogue;
 mod chain;
+pub mod city;
 pub mod creates;
 pub mod disputes;
 pub mod events;

@@ -103,6 +103,10 @@ pub async fn load_shipped(tx: &mut Tx, now: DateTime<Utc>) -> anyhow::Result<Vec
         if current.as_deref() == Some(version.as_str()) {
             continue;
         }
+        // A city built by `jiesu init --city` keeps its own units (store/city.rs).
+        if name == "units" && !super::city::ships_beijing_units(tx).await? {
+            continue;
+        }
         let rows = records(text)?;
         // The first load is in force since always (a simulated past month must find its time
         // limits); a changed file takes effect from now on.

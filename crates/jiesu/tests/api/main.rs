@@ -25,6 +25,9 @@ on_both_backends!(
     // stories/subwork.rs (issue 18: 下派 and 签批)
     an_order_passed_down_two_levels_is_sent_back_once_signed_off_up_the_chain_and_closes,
     a_unit_that_requires_signoff_holds_a_handlers_reply_for_its_manager,
+    // stories/city.rs (issue 18: another city in minutes)
+    guangzhou_is_built_by_init_and_a_request_lives_its_whole_life_there,
+    guangzhou_communities_come_from_the_national_village_file,
     // stories/lifecycle.rs
     a_request_lives_its_whole_life_through_return_extension_rework_and_close,
     two_people_acting_at_once_one_wins_the_other_gets_409,
