@@ -360,6 +360,15 @@ pub async fn unit_act(
     let before = order.status;
     let mut order = order.clone();
     order.status = next;
+    // 办结审核: a reply on a category whose replies the center checks waits for that check.
+    let review = match (&verb, &req.category_code) {
+        (UnitVerb::Reply, Some(code)) => {
+            crate::store::reply_reviews::category_flag(tx.conn(), code)
+                .await?
+                .unwrap_or(false)
+        }
+        _ => false,
+    };
     let (event, payload) = apply_unit_action(
         &mut tx,
         actor,
@@ -368,6 +377,7 @@ pub async fn unit_act(
         &action,
         input.outcome,
         now,
+        review,
     )
     .await?;
     assignments::save_assignment(&mut tx, &order).await?;
@@ -376,6 +386,9 @@ pub async fn unit_act(
         .change(before.as_str(), order.status.as_str())
         .payload(payload)
         .record(&mut tx);
+    if review {
+        super::reply_reviews::open(state, &mut tx, actor, &req, &order, now).await?;
+    }
     orders[idx] = order;
     settle_status(state, &mut tx, actor, &mut req, &orders).await?;
     tx.commit().await?;
@@ -383,7 +396,7 @@ pub async fn unit_act(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn apply_unit_action(
+pub(crate) async fn apply_unit_action(
     tx: &mut Tx,
     actor: &Actor,
     req: &RequestRow,
@@ -391,6 +404,7 @@ async fn apply_unit_action(
     action: &UnitAction,
     outcome: Option<Outcome>,
     now: DateTime<Utc>,
+    hold_message: bool,
 ) -> Result<(&'static str, serde_json::Value), AppError> {
     Ok(match action {
         UnitAction::Acknowledge => {
@@ -451,19 +465,11 @@ async fn apply_unit_action(
             order.outcome = Some(outcome);
             order.reply_to_requester = Some(to_requester.clone());
             order.reply_to_center = Some(to_center.clone());
-            // 双反馈: the requester half goes to the outbox in this transaction.
-            let payload = serde_json::json!({
-                "number": req.number, "kind": "reply", "unit_code": order.unit_code, "outcome": outcome.as_str(), "text": to_requester,
-            });
-            crate::store::outbox::enqueue(
-                tx,
-                &req.id,
-                "reply",
-                &req.requester_phone,
-                &payload,
-                now,
-            )
-            .await?;
+            // 双反馈: the requester half goes to the outbox in this transaction (after the
+            // center's check when the category has 办结审核: services::reply_reviews).
+            if !hold_message {
+                enqueue_reply(tx, req, order, now).await?;
+            }
             (
                 "assignment.replied",
                 serde_json::json!({
@@ -473,6 +479,22 @@ async fn apply_unit_action(
             )
         }
     })
+}
+
+/// Sends the requester half of an order's reply to the outbox.
+pub(crate) async fn enqueue_reply(
+    tx: &mut Tx,
+    req: &RequestRow,
+    order: &AssignmentRow,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let payload = serde_json::json!({
+        "number": req.number, "kind": "reply", "unit_code": order.unit_code,
+        "outcome": order.outcome.map(|o| o.as_str()), "text": order.reply_to_requester,
+    });
+    crate::store::outbox::enqueue(tx, &req.id, "reply", &req.requester_phone, &payload, now)
+        .await?;
+    Ok(())
 }
 
 /// Approves or refuses an extension request (延期审批). Returns the request id.

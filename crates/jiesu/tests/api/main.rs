@@ -63,6 +63,8 @@ on_both_backends!(
     search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
     // stories/ranking.rs
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
+    // stories/whistles.rs (issue 18: 吹哨报到)
+    a_whistle_on_three_departments_counts_one_late_report,
     // stories/appeals.rs
     appeals_granted_and_refused_show_in_the_frozen_months_rates_and_counts,
     // stories/returns.rs (issue 18: 退单审核)

@@ -398,6 +398,15 @@ async fn source_of(
                 .unwrap_or_else(|| r.clone());
             (format!("{kind} · {title}"), format!("/ui/topics/{r}"))
         }
+        TaskOrigin::Whistle => {
+            let name = directory::unit_names(s, std::slice::from_ref(r))
+                .await?
+                .of(r);
+            (
+                format!("{kind} · {name}"),
+                format!("/ui/whistles/{}", enc(&t.id)),
+            )
+        }
         TaskOrigin::Alert => {
             let date = r.rsplit('|').next().unwrap_or_default();
             (

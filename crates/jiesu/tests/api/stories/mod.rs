@@ -25,6 +25,7 @@ mod returns;
 mod rollups;
 mod simulator;
 mod visibility;
+mod whistles;
 
 pub use access::*;
 pub use api_contract::*;
@@ -49,5 +50,6 @@ pub use returns::*;
 pub use rollups::*;
 pub use simulator::*;
 pub use visibility::*;
+pub use whistles::*;
 // Proactive work (issue #7) has its own file; the macro in main.rs looks here.
 pub use crate::proactive::*;
