@@ -281,6 +281,23 @@ pub async fn a_whistle_on_three_departments_counts_one_late_report(b: Backend) {
     );
     assert_eq!(l["whistles"][0]["task_id"], id.as_str());
 
+    // The supervisor's task page shows who reported in time.
+    let resp = reqwest::Client::new()
+        .get(format!("{}/ui/tasks/{id}?lang=zh", app.base))
+        .header("cookie", format!("jiesu_session={sup}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let html = resp.text().await.unwrap();
+    for text in ["吹哨报到", "张队长", "按时报到", "迟到报到", "王处长"] {
+        assert!(
+            html.contains(text),
+            "{text} not on the task page: {}",
+            &html[..html.len().min(3000)]
+        );
+    }
+
     // The summoned units then reply like any order.
     for (token, o) in [(&s.cgzf, &o_cgzf), (&zjw, &o_zjw), (&jtw, &o_jtw)] {
         act(&app, token, o, "reply", reply_body("联合整治完成")).await;
