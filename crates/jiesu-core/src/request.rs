@@ -74,6 +74,9 @@ string_enum! {
         /// 主动治理: a task the center opened itself from a hotspot, a burst alert or the
         /// monthly topic (未诉先办); never chosen at intake.
         Proactive = "proactive",
+        /// 社区就地解决 (小事不出社区): community staff recorded a request they solved on the
+        /// spot; created already replied by their own unit; never chosen at intake.
+        Community = "community",
     }
 }
 
@@ -108,6 +111,8 @@ string_enum! {
         Topic = "topic",
         /// 举一反三: the same problem elsewhere, found from another task or problem.
         Elsewhere = "elsewhere",
+        /// 吹哨报到: a street summoned departments (opened by the street, not the center).
+        Whistle = "whistle",
     }
 }
 

@@ -12,12 +12,14 @@ mod gauges;
 mod outbox;
 mod privacy;
 mod seal;
+mod whistles;
 
 pub use deadlines::{sweep_deadlines, SweepReport};
 pub use gauges::refresh_gauges;
 pub use outbox::{deliver_outbox, LogSender, WebhookSender};
 pub use privacy::redact_personal_data;
 pub use seal::seal_chain;
+pub use whistles::sweep_whistle_reports;
 
 use crate::services::AppState;
 use std::future::Future;
@@ -107,6 +109,10 @@ pub fn spawn(
             async move {
                 if let Err(e) = sweep_deadlines(&s).await {
                     tracing::error!(error = %e, "deadline sweep failed");
+                }
+                // issue 18: summoned units that did not report (报到) in time.
+                if let Err(e) = sweep_whistle_reports(&s).await {
+                    tracing::error!(error = %e, "whistle report sweep failed");
                 }
                 if let Err(e) = crate::services::kpi::refresh_rollups(&s).await {
                     tracing::error!(error = %e, "KPI rollup refresh failed");

@@ -37,6 +37,17 @@ pub async fn record(
         }
     };
     let status = req.status;
+    // 办结审核: no callback while a reply waits for the center's check.
+    let own = req.primary_id.clone().unwrap_or_else(|| req.id.clone());
+    if crate::store::reply_reviews::of_request(tx.conn(), &own)
+        .await?
+        .iter()
+        .any(|r| r.status == "pending")
+    {
+        return Err(AppError::Conflict(
+            "a reply of this request is waiting for the center's check (办结待审核)".into(),
+        ));
+    }
     if status == RequestStatus::Merged && req.callback_done {
         return Err(AppError::Conflict(
             "this requester has already been called back".into(),

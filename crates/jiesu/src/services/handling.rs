@@ -407,14 +407,35 @@ pub(crate) async fn act_in_tx(
     let before = order.status;
     let mut order = order.clone();
     order.status = next;
-    let (event, payload) =
-        apply_unit_action(tx, actor, req, &mut order, &action, input.outcome, now).await?;
+    // 办结审核: a reply on a category whose replies the center checks waits for that check.
+    let review = match (&verb, &req.category_code) {
+        (UnitVerb::Reply, Some(code)) => {
+            crate::store::reply_reviews::category_flag(tx.conn(), code)
+                .await?
+                .unwrap_or(false)
+        }
+        _ => false,
+    };
+    let (event, payload) = apply_unit_action(
+        tx,
+        actor,
+        req,
+        &mut order,
+        &action,
+        input.outcome,
+        now,
+        review,
+    )
+    .await?;
     assignments::save_assignment(tx, &order).await?;
     state
         .event(actor, &req.id, Some(&order.id), event)
         .change(before.as_str(), order.status.as_str())
         .payload(payload)
         .record(tx);
+    if review {
+        super::reply_reviews::open(state, tx, actor, req, &order, now).await?;
+    }
     if matches!(verb, UnitVerb::Reply) {
         // 下派: what is still open below an answered order is withdrawn.
         super::subwork_hooks::close_under_order(state, tx, actor, &req.id, &order.id).await?;
@@ -425,7 +446,7 @@ pub(crate) async fn act_in_tx(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn apply_unit_action(
+pub(crate) async fn apply_unit_action(
     tx: &mut Tx,
     actor: &Actor,
     req: &RequestRow,
@@ -433,6 +454,7 @@ async fn apply_unit_action(
     action: &UnitAction,
     outcome: Option<Outcome>,
     now: DateTime<Utc>,
+    hold_message: bool,
 ) -> Result<(&'static str, serde_json::Value), AppError> {
     Ok(match action {
         UnitAction::Acknowledge => {
@@ -493,19 +515,11 @@ async fn apply_unit_action(
             order.outcome = Some(outcome);
             order.reply_to_requester = Some(to_requester.clone());
             order.reply_to_center = Some(to_center.clone());
-            // 双反馈: the requester half goes to the outbox in this transaction.
-            let payload = serde_json::json!({
-                "number": req.number, "kind": "reply", "unit_code": order.unit_code, "outcome": outcome.as_str(), "text": to_requester,
-            });
-            crate::store::outbox::enqueue(
-                tx,
-                &req.id,
-                "reply",
-                &req.requester_phone,
-                &payload,
-                now,
-            )
-            .await?;
+            // 双反馈: the requester half goes to the outbox in this transaction (after the
+            // center's check when the category has 办结审核: services::reply_reviews).
+            if !hold_message {
+                enqueue_reply(tx, req, order, now).await?;
+            }
             (
                 "assignment.replied",
                 serde_json::json!({
@@ -515,6 +529,22 @@ async fn apply_unit_action(
             )
         }
     })
+}
+
+/// Sends the requester half of an order's reply to the outbox.
+pub(crate) async fn enqueue_reply(
+    tx: &mut Tx,
+    req: &RequestRow,
+    order: &AssignmentRow,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let payload = serde_json::json!({
+        "number": req.number, "kind": "reply", "unit_code": order.unit_code,
+        "outcome": order.outcome.map(|o| o.as_str()), "text": order.reply_to_requester,
+    });
+    crate::store::outbox::enqueue(tx, &req.id, "reply", &req.requester_phone, &payload, now)
+        .await?;
+    Ok(())
 }
 
 /// Approves or refuses an extension request (延期审批). Returns the request id.

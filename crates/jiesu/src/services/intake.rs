@@ -105,6 +105,12 @@ fn validate(input: &NewRequest) -> Result<(Option<PhoneNumber>, Option<CreditCod
             "err.intake.proactive_tasks_are_opened_by_the",
         ));
     }
+    if input.channel == Channel::Community {
+        errors.push(FieldError::of(
+            "channel",
+            "err.intake.community_requests_are_recorded_by_community_staff",
+        ));
+    }
     if input.channel == Channel::MergedLine
         && input.merged_line.as_deref().unwrap_or("").trim().is_empty()
     {

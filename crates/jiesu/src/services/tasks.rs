@@ -225,12 +225,39 @@ pub async fn open(state: &AppState, actor: &Actor, input: NewTask) -> Result<Str
     if !actor.may(Action::OpenTask) {
         return Err(AppError::Forbidden("opening proactive tasks"));
     }
+    if input.source.kind == TaskOrigin::Whistle.as_str() {
+        return Err(AppError::invalid(
+            "source.kind",
+            "err.whistle.opened_by_a_street_through_whistles",
+        ));
+    }
+    let (tx, req, _) = open_uncommitted(state, actor, input, "12345 中心（主动治理）").await?;
+    tx.commit().await?;
+    Ok(req.id)
+}
+
+/// Opens a task and dispatches it in a transaction left open for the caller (吹哨报到 adds its
+/// summons to it); returns the transaction, the task's request and its orders.
+pub(crate) async fn open_uncommitted(
+    state: &AppState,
+    actor: &Actor,
+    input: NewTask,
+    requester_name: &str,
+) -> Result<
+    (
+        crate::store::Tx,
+        RequestRow,
+        Vec<assignments::AssignmentRow>,
+    ),
+    AppError,
+> {
     let (targets, linked) = resolve(state, &input).await?;
     let wanted: Vec<_> = targets.iter().map(|(u, r)| (u.code.clone(), *r)).collect();
     check_targets(RequestStatus::Received, &[], &wanted).map_err(|e| rename_units(e.into()))?;
     let category_class = category_and_class(state, &input, &linked).await?;
     let mut tx = state.store.begin().await?;
     let mut req = task_row(state, &mut tx, actor, &input, &linked, category_class).await?;
+    req.requester_name = requester_name.to_string();
     requests::insert(&mut tx, &req).await?;
     let links: Vec<String> = linked.iter().map(|r| r.id.clone()).collect();
     let task = TaskRow {
@@ -267,8 +294,7 @@ pub async fn open(state: &AppState, actor: &Actor, input: NewTask) -> Result<Str
     req.time_limit_class = Some(class.clone());
     let orders = open_orders(state, &mut tx, actor, &req, &targets, &class).await?;
     settle_status(state, &mut tx, actor, &mut req, &orders).await?;
-    tx.commit().await?;
-    Ok(req.id)
+    Ok((tx, req, orders))
 }
 
 /// The dispatch rules name the field `assignments`; a task calls it `units`.

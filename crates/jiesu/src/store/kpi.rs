@@ -15,9 +15,14 @@ fn attributed_callbacks(role: &str) -> String {
         "FROM callbacks c JOIN requests r ON r.id = c.request_id \
          JOIN assignments a ON a.request_id = COALESCE(r.primary_id, r.id) AND a.round = c.round AND a.role = '{role}' \
          AND a.status <> 'returned' WHERE c.reached = 1 AND c.at >= $1 AND c.at < $2 \
-         AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id)"
+         AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id) AND {NOT_COMMUNITY}"
     )
 }
+
+/// 小事不出社区 (issue 18): requests a community solved on the spot are tallied on their own
+/// (`store::community`), never in the dispatched-order rates of the order aliased `a`.
+const NOT_COMMUNITY: &str =
+    "NOT EXISTS (SELECT 1 FROM requests rc WHERE rc.id = a.request_id AND rc.channel = 'community')";
 
 /// Whether a granted appeal (考核申诉) exempts the `part` of the order aliased `a`.
 fn appeal_granted(part: &str) -> String {
@@ -94,7 +99,7 @@ async fn recount(
              SUM(CASE WHEN a.acknowledged_at IS NOT NULL AND a.acknowledged_at <= a.acknowledge_by AND NOT {resp} THEN 1 ELSE 0 END) AS on_time, \
              SUM(CASE WHEN a.role = 'lead' AND a.round = 1 THEN 1 ELSE 0 END) AS led \
              FROM assignments a WHERE a.dispatched_at >= $1 AND a.dispatched_at < $2 AND a.status <> 'returned' \
-             AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id) GROUP BY a.unit_code",
+             AND NOT EXISTS (SELECT 1 FROM exemptions e WHERE e.assignment_id = a.id) AND {NOT_COMMUNITY} GROUP BY a.unit_code",
             resp = appeal_granted("response")
         ),
     )

@@ -32,10 +32,13 @@ pub async fn unit_open_orders(
 }
 
 /// Requests waiting for their callback: replied ones, and merged ones whose primary has
-/// replied and whose own requester has not been called back yet; oldest first.
+/// replied and whose own requester has not been called back yet; oldest first. A reply still
+/// waiting for the center's check (办结审核) holds its request back.
 pub async fn callback_due(pool: &AnyPool, limit: i64) -> Result<Vec<RequestRow>, StoreError> {
     let replied = sqlx::query(&format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests WHERE status = 'replied' ORDER BY created_at LIMIT $1"
+        "SELECT {REQUEST_COLUMNS} FROM requests WHERE status = 'replied' \
+         AND NOT EXISTS (SELECT 1 FROM reply_reviews v WHERE v.request_id = requests.id AND v.status = 'pending') \
+         ORDER BY created_at LIMIT $1"
     ))
     .bind(limit)
     .fetch_all(pool)
@@ -43,6 +46,7 @@ pub async fn callback_due(pool: &AnyPool, limit: i64) -> Result<Vec<RequestRow>,
     let merged = sqlx::query(&format!(
         "SELECT {REQUEST_COLUMNS} FROM requests r WHERE status = 'merged' AND callback_done = 0 \
          AND EXISTS (SELECT 1 FROM requests p WHERE p.id = r.primary_id AND p.status IN ('replied', 'closed')) \
+         AND NOT EXISTS (SELECT 1 FROM reply_reviews v WHERE v.request_id = r.primary_id AND v.status = 'pending') \
          ORDER BY created_at LIMIT $1"
     ))
     .bind(limit)

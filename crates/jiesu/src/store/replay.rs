@@ -445,6 +445,7 @@ impl Replayed {
             | "assignment.return_accepted"
             | "assignment.return_rejected"
             | "assignment.replied"
+            | "assignment.reply_sent_back"
             | "extension.requested"
             | "extension.approved"
             | "extension.refused"
@@ -480,6 +481,14 @@ impl Replayed {
                             put(a, "outcome", e.text("outcome"));
                             put(a, "reply_to_requester", e.text("to_requester"));
                             put(a, "reply_to_center", e.text("to_center"));
+                        }
+                        // 办结审核 sent the reply back: the order is handled again.
+                        "assignment.reply_sent_back" => {
+                            a.insert("status", e.after());
+                            a.insert("replied_at", V::Time(None));
+                            for f in ["outcome", "reply_to_requester", "reply_to_center"] {
+                                a.insert(f, V::Text(None));
+                            }
                         }
                         // A unit's request for time: the order's status as the unit action
                         // left it.

@@ -6,6 +6,7 @@ pub mod api;
 pub mod appeals_api;
 pub mod calendar_api;
 pub mod client;
+pub mod community_api;
 pub mod cookies;
 pub mod extract;
 pub mod hotspot_api;
@@ -15,12 +16,14 @@ pub mod limits_api;
 pub mod observe;
 pub mod open311;
 pub mod openapi;
+pub mod reply_reviews_api;
 pub mod returns_api;
 pub mod subwork_api;
 pub mod text_api;
 pub mod ui;
 pub mod units_api;
 pub mod users_api;
+pub mod whistles_api;
 
 use crate::error::AppError;
 use crate::services::AppState;
@@ -259,6 +262,10 @@ pub fn router(state: AppState) -> Router {
                 .merge(limits_api::routes())
                 .merge(appeals_api::routes())
                 .merge(subwork_api::routes())
+                // issue 18: 吹哨报到, 小事不出社区, 办结审核
+                .merge(whistles_api::routes())
+                .merge(community_api::routes())
+                .merge(reply_reviews_api::routes())
                 .merge(hotspot_api::routes()),
         )
         .merge(ui::routes(&state, &limits))

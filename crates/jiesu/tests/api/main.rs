@@ -69,6 +69,12 @@ on_both_backends!(
     search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
     // stories/ranking.rs
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
+    // stories/whistles.rs (issue 18: 吹哨报到)
+    a_whistle_on_three_departments_counts_one_late_report,
+    // stories/community.rs (issue 18: 小事不出社区)
+    a_request_solved_on_the_spot_is_called_back_and_counted_apart,
+    // stories/reply_reviews.rs (issue 18: 办结审核)
+    a_checked_category_holds_the_reply_until_the_center_approves,
     // stories/appeals.rs
     appeals_granted_and_refused_show_in_the_frozen_months_rates_and_counts,
     a_granted_appeal_takes_a_failure_off_the_unsatisfied_list,

@@ -1596,6 +1596,8 @@ pub async fn the_admin_page_adds_edits_merges_and_closes_units(b: Backend) {
     let disp = app.user("disp_units", Role::Dispatcher, None).await;
     let mut other = Browser::with_session(&app, &disp);
     assert_eq!(other.get("/ui/admin?view=units").await.status, 403);
+}
+
 /// 下派 and 签批 on the pages (issue 18): the street passes its order down from the order's
 /// page, the community acknowledges and replies on its workbench, the street sends the reply
 /// back once and then approves it, and the center's order is replied.

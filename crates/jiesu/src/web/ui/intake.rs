@@ -38,7 +38,12 @@ pub async fn page(page: Page) -> UiResult {
         .collect();
     let channels = Channel::ALL
         .iter()
-        .filter(|c| !matches!(c, Channel::Enterprise | Channel::MergedLine))
+        .filter(|c| {
+            !matches!(
+                c,
+                Channel::Enterprise | Channel::MergedLine | Channel::Community
+            )
+        })
         .map(|c| (c.as_str(), tr.of("channel", c.as_str())))
         .collect();
     Ok(IntakePage {

@@ -347,10 +347,22 @@ struct ElsewhereRow {
     task: Option<String>,
 }
 
+/// One summoned unit of a whistle task (吹哨报到), as the task page shows it.
+struct WhistleLine {
+    unit: String,
+    person: String,
+    report_by: String,
+    reported_at: String,
+    state: String,
+    state_code: &'static str,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "task.html")]
 struct TaskPage {
     ctx: Ctx,
+    /// 吹哨报到: the summoned units and their reports, for a whistle task.
+    whistle: Option<Vec<WhistleLine>>,
     id: String,
     number: String,
     title: String,
@@ -397,6 +409,15 @@ async fn source_of(
                 .map(|(row, _)| row.title)
                 .unwrap_or_else(|| r.clone());
             (format!("{kind} · {title}"), format!("/ui/topics/{r}"))
+        }
+        TaskOrigin::Whistle => {
+            let name = directory::unit_names(s, std::slice::from_ref(r))
+                .await?
+                .of(r);
+            (
+                format!("{kind} · {name}"),
+                format!("/ui/whistles/{}", enc(&t.id)),
+            )
         }
         TaskOrigin::Alert => {
             let date = r.rsplit('|').next().unwrap_or_default();
@@ -468,7 +489,30 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         None => None,
     };
     let (source, source_href) = source_of(&s, &page, &t).await?;
+    let whistle = if t.source_kind == TaskOrigin::Whistle {
+        let w = crate::services::whistles::get(&s, &page.actor, &id).await?;
+        Some(
+            w.units
+                .into_iter()
+                .map(|u| WhistleLine {
+                    unit: u.unit_name,
+                    person: [u.person_in_charge, u.person_contact]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" · "),
+                    report_by: local_time(&s, u.report_by),
+                    reported_at: u.reported_at.map(|t| local_time(&s, t)).unwrap_or_default(),
+                    state: tr.of("whistle.report", u.report.as_str()),
+                    state_code: u.report.as_str(),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
     Ok(TaskPage {
+        whistle,
         source,
         linked: linked_rows(&s, &page, &t.request_ids).await?,
         status: tr.of("status", r.status.as_str()),
