@@ -39,11 +39,7 @@ pub async fn record(
     let status = req.status;
     // 办结审核: no callback while a reply waits for the center's check.
     let own = req.primary_id.clone().unwrap_or_else(|| req.id.clone());
-    if crate::store::reply_reviews::of_request(tx.conn(), &own)
-        .await?
-        .iter()
-        .any(|r| r.status == "pending")
-    {
+    if crate::store::reply_reviews::has_pending(tx.conn(), &own).await? {
         return Err(AppError::Conflict(
             "a reply of this request is waiting for the center's check (办结待审核)".into(),
         ));

@@ -434,7 +434,23 @@ pub(crate) async fn act_in_tx(
         .payload(payload)
         .record(tx);
     if review {
-        super::reply_reviews::open(state, tx, actor, req, &order, now).await?;
+        // The check waits for the center (services::reply_reviews decides it).
+        let row = crate::store::reply_reviews::ReplyReviewRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            assignment_id: order.id.clone(),
+            request_id: req.id.clone(),
+            unit_code: order.unit_code.clone(),
+            status: "pending".into(),
+            replied_at: now,
+            decided_by: None,
+            decided_at: None,
+            reason: None,
+        };
+        crate::store::reply_reviews::insert(tx, &row).await?;
+        state
+            .event(actor, &req.id, Some(&order.id), "reply_review.requested")
+            .payload(serde_json::json!({ "review_id": row.id, "unit_code": order.unit_code, "category_code": req.category_code }))
+            .record(tx);
     }
     if matches!(verb, UnitVerb::Reply) {
         // 下派: what is still open below an answered order is withdrawn.

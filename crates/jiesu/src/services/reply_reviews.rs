@@ -7,10 +7,9 @@
 use super::handling::{enqueue_reply, settle_status};
 use super::AppState;
 use crate::error::AppError;
-use crate::store::assignments::{self, AssignmentRow};
+use crate::store::assignments;
 use crate::store::reply_reviews::{self as store, ReplyReviewRow};
-use crate::store::requests::RequestRow;
-use crate::store::{NewEvent, Tx};
+use crate::store::NewEvent;
 use chrono::{DateTime, Utc};
 use jiesu_core::access::Action;
 use jiesu_core::workflow::AssignmentStatus;
@@ -66,34 +65,6 @@ impl From<ReplyReviewRow> for ReplyReview {
             reason: r.reason,
         }
     }
-}
-
-/// Opens the check of a reply just recorded (inside the reply's transaction).
-pub(crate) async fn open(
-    state: &AppState,
-    tx: &mut Tx,
-    actor: &Actor,
-    req: &RequestRow,
-    order: &AssignmentRow,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let row = ReplyReviewRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        assignment_id: order.id.clone(),
-        request_id: req.id.clone(),
-        unit_code: order.unit_code.clone(),
-        status: "pending".into(),
-        replied_at: now,
-        decided_by: None,
-        decided_at: None,
-        reason: None,
-    };
-    store::insert(tx, &row).await?;
-    state
-        .event(actor, &req.id, Some(&order.id), "reply_review.requested")
-        .payload(serde_json::json!({ "review_id": row.id, "unit_code": order.unit_code, "category_code": req.category_code }))
-        .record(tx);
-    Ok(())
 }
 
 /// Approves a reply or sends it back (dispatcher, supervisor, admin). 409 when it was decided

@@ -86,6 +86,20 @@ pub async fn insert(tx: &mut Tx, r: &ReplyReviewRow) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Whether a reply of the request still waits for the center's check.
+pub async fn has_pending<'c, E>(conn: E, request_id: &str) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reply_reviews WHERE request_id = $1 AND status = 'pending'",
+    )
+    .bind(request_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
 /// One check.
 pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<ReplyReviewRow>, StoreError> {
     let row = sqlx::query(&format!(
