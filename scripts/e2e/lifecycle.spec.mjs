@@ -8,6 +8,10 @@
 // and submits one of their own; a supervisor sees the ranking; a handler of another unit gets
 // the refusal page. A supervisor opens a proactive task from a hotspot, another at the same
 // problem elsewhere (举一反三), makes a monthly topic of them, and sees the unit's reply counted.
+// Three levels (issue #18): after the rework callback 望京街道's manager appeals the order's
+// assessment on the workbench and the center grants it on its appeals page; 望京街道 passes
+// another order down to 花家地西里社区 (下派), whose handler replies, is sent back once with a
+// reason and replies again, and the street signs off (签批): the center's order is replied.
 // Screenshots of every main page go to $E2E_SCREENSHOTS (default
 // target/e2e-screenshots).
 //
@@ -30,6 +34,7 @@ const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
 
 const WANGJING = "110105026"; // 望京街道, the street that must act
 const OTHER = "110108001"; // a street in 海淀, which must not see it
+const HUAJIADI = "110105026034"; // 花家地西里社区, a community under 望京街道
 const PHONE = "13812345678";
 const TEXT = "望京西园三区工地夜间施工噪音扰民，凌晨两点仍在施工，严重影响休息。";
 
@@ -59,6 +64,7 @@ delete env.JIESU_DATABASE_URL;
 const staff = [
   ["op", "operator", null], ["disp", "dispatcher", null], ["cb", "callback_agent", null],
   ["sup", "supervisor", null], ["wj", "unit_manager", WANGJING], ["other", "unit_handler", OTHER],
+  ["hjd", "unit_handler", HUAJIADI],
 ];
 
 async function main() {
@@ -214,8 +220,10 @@ async function story(browser, base) {
     await ctx.close();
   }
   await callback("unsatisfied", "09-callback");
+  await appealFiled(browser, base, number);
   await unitReplies(2);
   await callback("satisfied", null);
+  await appealGranted(browser, base);
 
   ({ ctx, page } = await as(browser, base, "op"));
   await page.goto(`/ui/requests/${id}`);
@@ -262,6 +270,7 @@ async function story(browser, base) {
   await ctx.close();
 
   await governance(browser, base);
+  await passDownAndSignOff(browser, base);
 
   // Another unit's handler: the page of a request that does not exist, not the request.
   ({ ctx, page } = await as(browser, base, "other"));
@@ -389,6 +398,153 @@ async function governance(browser, base) {
     await shot(page, "22-governance-tracked");
     await ctx.close();
   }
+}
+
+// 考核申诉 (issue #18): the unit manager contests the rework order's response on the workbench.
+async function appealFiled(browser, base, number) {
+  const { ctx, page } = await as(browser, base, "wj");
+  await page.goto("/ui/unit");
+  const row = page.locator(`[data-testid=order-${number}]`);
+  ok(await row.count() === 1, "the rework order is back on 望京街道's workbench");
+  await row.locator("[data-testid=appeal-box] summary").click();
+  await row.locator("[data-testid=appeal-box] select[name=part]").selectOption("response");
+  await row.locator("[data-testid=appeal-box] textarea[name=reason]").fill("派单时系统故障，签收超时不应计入");
+  await row.locator("[data-testid=appeal-box] textarea[name=evidence]").fill("运维通报 2026-11-02");
+  await shot(page, "23-appeal-form");
+  await row.locator("[data-testid=appeal-box] button").click();
+  await page.waitForURL(/done=appealed/);
+  const mine = await page.locator("[data-testid=appeals]").innerText();
+  ok(mine.includes("派单时系统故障") && mine.includes("待审核"), "the unit sees its appeal waiting (待审核)");
+  await ctx.close();
+}
+
+// The center (supervisor) grants the appeal on its page; the unit sees 申诉成立.
+async function appealGranted(browser, base) {
+  {
+    const { ctx, page } = await as(browser, base, "sup");
+    await page.click("header nav a[href='/ui/appeals']");
+    await page.waitForURL(/\/ui\/appeals$/);
+    const open = page.locator("[data-testid=appeal-open]", { hasText: "派单时系统故障" });
+    ok(await open.count() === 1, "the center sees the open appeal on /ui/appeals");
+    await open.locator("textarea[name=reason]").fill("系统故障属实，予以免责");
+    await shot(page, "24-appeals-center");
+    await open.locator("[data-testid=appeal-grant]").click();
+    await page.waitForURL(/done=appeal_granted/);
+    ok(await page.locator("[data-testid=appeal-granted]", { hasText: "派单时系统故障" }).count() === 1, "granted: the appeal is no longer open");
+    await ctx.close();
+  }
+  const { ctx, page } = await as(browser, base, "wj");
+  await page.goto("/ui/unit");
+  const mine = await page.locator("[data-testid=appeals]").innerText();
+  ok(mine.includes("申诉成立") && mine.includes("系统故障属实"), "the unit sees 申诉成立 and the center's reason");
+  await shot(page, "25-appeal-granted");
+  await ctx.close();
+}
+
+// 下派 → 签批 (issue #18): a new order at 望京街道 passed down to 花家地西里社区 from the order's
+// page, replied there, sent back once, replied again and approved; the center's order is replied.
+async function passDownAndSignOff(browser, base) {
+  const token = async (username) => {
+    const r = await fetch(base + "/api/v1/auth/token", {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username, password: `password-${username}` }),
+    });
+    return (await r.json()).token;
+  };
+  const post = async (who, url, body) => fetch(base + url, {
+    method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${await token(who)}` },
+    body: JSON.stringify(body),
+  });
+  const created = await post("op", "/api/v1/requests", {
+    kind: "complaint", channel: "phone", text: "花家地西里小区垃圾堆放多日无人清理，气味难闻。",
+    address: "朝阳区花家地西里", requester: { name: "张女士", phone: "13822223333" },
+  });
+  ok(created.status === 201, "a request about 花家地西里 is recorded");
+  const req = await created.json();
+  const dispatched = await post("disp", `/api/v1/requests/${req.id}/dispatch`, { assignments: [{ unit_code: WANGJING, role: "lead" }] });
+  ok(dispatched.status === 200, "and dispatched to 望京街道");
+
+  // The street acknowledges on its workbench and passes the order down from the order's page.
+  let { ctx, page } = await as(browser, base, "wj");
+  await page.goto("/ui/unit");
+  const row = page.locator(`[data-testid=order-${req.number}]`);
+  await row.locator("[data-testid=ack]").click();
+  await page.waitForURL(/done=acknowledged/);
+  await page.locator(`[data-testid=order-${req.number}] [data-testid=pass-down-link]`).click();
+  await page.waitForURL(/\/ui\/orders\/[^/?]+$/);
+  const orderUrl = new URL(page.url()).pathname;
+  const parentBy = await page.locator("input[name=reply_by]").inputValue();
+  ok(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/.test(parentBy) && await page.locator("input[name=reply_by]").getAttribute("max") === parentBy, `the pass-down form offers the parent's deadline as the latest (${parentBy})`);
+  // An hour before the parent's deadline (the arithmetic is on the wall-clock string).
+  const childBy = new Date(new Date(parentBy + ":00Z").getTime() - 3600_000).toISOString().slice(0, 16);
+  await page.selectOption("[data-testid=pass-units]", HUAJIADI);
+  await page.fill("input[name=reply_by]", childBy);
+  await page.fill("textarea[name=note]", "请社区核实并组织清理");
+  await shot(page, "26-pass-down-form");
+  await page.click("[data-testid=pass-submit]");
+  await page.waitForURL(/done=passed_down/);
+  const children = await page.locator("[data-testid=child-orders]").innerText();
+  ok(children.includes("花家地西里社区") && children.includes(childBy.replace("T", " ")), `the child order to 花家地西里社区 is due ${childBy.replace("T", " ")}`);
+  await ctx.close();
+
+  // The community acknowledges and replies on its workbench.
+  async function communityReplies(round) {
+    const { ctx, page } = await as(browser, base, "hjd");
+    await page.goto("/ui/unit");
+    const sub = page.locator(`[data-testid=sub-${req.number}]`);
+    ok(await sub.count() === 1, `round ${round}: the child order is on 花家地西里社区's workbench`);
+    if (round === 1) {
+      ok((await sub.innerText()).includes("请社区核实并组织清理"), "with the street's note");
+      await shot(page, "27-community-workbench");
+      await sub.locator("[data-testid=sub-ack]").click();
+      await page.waitForURL(/done=sub_acknowledged/);
+    } else {
+      ok((await sub.locator("[data-testid=sent-back]").innerText()).includes("请附清理前后照片"), "the community reads why it was sent back");
+      await shot(page, "29-community-sent-back");
+    }
+    const s = page.locator(`[data-testid=sub-${req.number}]`);
+    await s.locator("[data-testid=sub-reply-box] summary").click();
+    await s.locator("textarea[name=to_requester]").fill(`第${round}次答复：垃圾已清运，物业每日巡查。`);
+    await s.locator("textarea[name=to_center]").fill(`第${round}次：社区组织清运三车，已约谈物业。`);
+    await s.locator("select[name=outcome]").selectOption("resolved");
+    await s.locator("[data-testid=sub-reply-box] button.primary").click();
+    await page.waitForURL(/done=sub_replied/);
+    await ctx.close();
+  }
+  await communityReplies(1);
+
+  // The street sends the reply back once with a reason…
+  ({ ctx, page } = await as(browser, base, "wj"));
+  await page.goto("/ui/unit");
+  let signoff = page.locator(`[data-testid=signoff-${req.number}]`);
+  ok((await signoff.innerText()).includes("第1次：社区组织清运三车"), "the community's reply waits for the street's sign-off");
+  await shot(page, "28-signoff");
+  await signoff.locator("details summary").click();
+  await signoff.locator("textarea[name=reason]").fill("请附清理前后照片");
+  await signoff.locator("[data-testid=send-back]").click();
+  await page.waitForURL(/done=signoff_sent_back/);
+  ok(await page.locator(`[data-testid=signoff-${req.number}]`).count() === 0, "sent back: nothing waits for sign-off");
+  await ctx.close();
+
+  await communityReplies(2);
+
+  // …then approves the second reply, which becomes the street's reply to the center.
+  ({ ctx, page } = await as(browser, base, "wj"));
+  await page.goto("/ui/unit");
+  signoff = page.locator(`[data-testid=signoff-${req.number}]`);
+  ok((await signoff.innerText()).includes("第2次：社区组织清运三车"), "the second reply waits for sign-off");
+  await signoff.locator("[data-testid=approve]").click();
+  await page.waitForURL(/done=signoff_approved/);
+  ok(await page.locator(`[data-testid=order-${req.number}]`).count() === 0, "approved: the center's order leaves the street's workbench");
+  ok((await page.locator("[data-testid=sub-tallies]").innerText()).includes("花家地西里社区"), "the street's sub-unit tallies list the community");
+  await page.goto(orderUrl);
+  await shot(page, "30-child-orders-approved");
+  await page.goto(`/ui/requests/${req.id}`);
+  ok(await page.locator("[data-testid=status]").innerText() === "已反馈", "the request is replied (已反馈)");
+  const timeline = await page.locator("[data-testid=timeline]").innerText();
+  ok(timeline.includes("下派") && timeline.includes("签批退回"), "the timeline names the pass-down and the send-back");
+  await shot(page, "31-request-replied-after-signoff");
+  await ctx.close();
 }
 
 main();
