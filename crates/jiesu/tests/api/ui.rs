@@ -1503,6 +1503,13 @@ pub async fn a_unit_manager_appeals_from_the_workbench_and_the_center_grants_on_
     let page = center.get("/ui/appeals").await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("派单时系统故障"));
+    // The unit by its name, not its code.
+    let table = page.body.split("data-testid=\"appeals\"").nth(1).unwrap();
+    let table = table.split("</table>").next().unwrap();
+    assert!(
+        table.contains(">望京街道</a>") && !table.contains(">110105026</a>"),
+        "{table}"
+    );
     let id = page
         .body
         .split("/ui/appeals/")

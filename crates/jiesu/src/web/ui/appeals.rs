@@ -29,9 +29,17 @@ pub struct AppealLine {
     pub open: bool,
 }
 
-/// Appeals as lines in the page's language.
-pub fn lines(s: &AppState, tr: super::i18n::Tr, list: Vec<Appeal>) -> Vec<AppealLine> {
-    list.into_iter()
+/// Appeals as lines in the page's language, each unit by its name.
+pub async fn lines(
+    s: &AppState,
+    tr: super::i18n::Tr,
+    list: Vec<Appeal>,
+) -> Result<Vec<AppealLine>, AppError> {
+    let names =
+        crate::services::directory::unit_names(s, list.iter().map(|a| a.unit_code.as_str()))
+            .await?;
+    Ok(list
+        .into_iter()
         .map(|a| AppealLine {
             open: a.status == AppealStatus::Open,
             part: tr.of("appeal_part", a.part.as_str()),
@@ -40,13 +48,13 @@ pub fn lines(s: &AppState, tr: super::i18n::Tr, list: Vec<Appeal>) -> Vec<Appeal
             filed: local_time(s, a.filed_at),
             id: a.id,
             request_id: a.request_id,
-            unit: a.unit_code,
+            unit: names.of(&a.unit_code),
             month: a.month,
             reason: a.reason,
             evidence: a.evidence.unwrap_or_default(),
             decision_reason: a.decision_reason.unwrap_or_default(),
         })
-        .collect()
+        .collect())
 }
 
 #[derive(Template, WebTemplate)]
@@ -73,7 +81,7 @@ pub async fn page(State(s): State<AppState>, page: Page) -> UiResult {
             .take(200),
     );
     Ok(AppealsPage {
-        appeals: lines(&s, tr, list),
+        appeals: lines(&s, tr, list).await?,
         decide: true,
         ctx: page.ctx,
     }

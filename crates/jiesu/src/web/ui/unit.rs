@@ -110,7 +110,7 @@ pub async fn workbench(State(s): State<AppState>, page: Page) -> UiResult {
         .map(|o| (o.as_str(), tr.of("outcome", o.as_str())))
         .collect();
     let appeals = crate::services::appeals::list(&s, &page.actor, None, None).await?;
-    let appeals = super::appeals::lines(&s, tr, appeals.into_iter().take(50).collect());
+    let appeals = super::appeals::lines(&s, tr, appeals.into_iter().take(50).collect()).await?;
     let (subs, signoffs, tallies) = subwork_blocks(&s, tr, &page.actor).await?;
     Ok(Workbench {
         appeals,
