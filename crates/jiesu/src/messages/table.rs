@@ -699,4 +699,18 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("api.unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）", "body must be JSON (Content-Type: application/json)"),
     ("api.too_many_attempts", "登录失败次数过多，请 {seconds} 秒后再试", "too many failed logins, retry in {seconds} s"),
     ("api.internal", "服务器内部错误，已记录", "internal error, logged"),
+    // Issue 18: the admin page adds time-limit versions and sets 签批 per unit.
+    ("admin.signoff", "签批", "Sign-off"),
+    ("admin.signoff_on", "开启签批", "Require sign-off"),
+    ("admin.signoff_off", "关闭签批", "No sign-off"),
+    ("admin.limit_add", "新增时限版本", "Add a time-limit version"),
+    ("admin.name_zh", "中文名称", "Name (Chinese)"),
+    ("admin.name_en", "英文名称", "Name (English)"),
+    ("admin.effective_from_blank", "生效时间（留空即时生效）", "In force from (blank: now)"),
+    ("admin.day_kind_calendar", "自然日", "Calendar days"),
+    ("admin.day_kind_working", "工作日", "Working days"),
+    ("admin.limits_note", "新版本只对之后派发的工单生效，已派工单保留原时限；每次新增留痕。", "A new version applies to orders dispatched after it is in force; dispatched orders keep their limits; each version is an event."),
+    ("done.limit_added", "已新增时限版本。", "Time-limit version added."),
+    ("err.limits.effective_from_format", "生效时间格式须为 YYYY-MM-DDTHH:MM", "effective_from must be YYYY-MM-DDTHH:MM"),
+    ("err.admin.signoff_required", "签批开关须为 1（开启）或 0（关闭）", "required must be 1 or 0"),
 ];
