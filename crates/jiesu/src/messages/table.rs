@@ -713,4 +713,10 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("done.limit_added", "已新增时限版本。", "Time-limit version added."),
     ("err.limits.effective_from_format", "生效时间格式须为 YYYY-MM-DDTHH:MM", "effective_from must be YYYY-MM-DDTHH:MM"),
     ("err.admin.signoff_required", "签批开关须为 1（开启）或 0（关闭）", "required must be 1 or 0"),
+    ("admin.reply_review", "办结审核", "Reply check"),
+    ("admin.reply_review_on", "开启办结审核", "Check replies"),
+    ("admin.reply_review_off", "关闭办结审核", "Stop checking"),
+    ("admin.category_search", "搜索类别编码或名称", "Search category code or name"),
+    ("done.category_saved", "已保存类别。", "Category saved."),
+    ("err.admin.reply_review_on", "办结审核开关须为 1（开启）或 0（关闭）", "on must be 1 or 0"),
 ];

@@ -1798,8 +1798,10 @@ pub async fn a_street_passes_down_from_its_order_page_and_signs_off_on_its_workb
 
 /// Issue 18: the admin page adds a time-limit version through the service (an event; a
 /// refusal shows the page again with the error beside its field and the values typed) and
-/// switches 签批 per unit (an event; the API sees it).
-pub async fn the_admin_page_adds_a_time_limit_version_and_switches_signoff_per_unit(b: Backend) {
+/// switches 签批 per unit and 办结审核 per category (searched), each an event.
+pub async fn the_admin_page_adds_a_time_limit_version_and_switches_signoff_and_reply_review(
+    b: Backend,
+) {
     let app = app!(b);
     let mut admin = Browser::with_session(&app, &app.admin);
     let page = admin.get("/ui/admin?view=limits").await;
@@ -1924,6 +1926,40 @@ pub async fn the_admin_page_adds_a_time_limit_version_and_switches_signoff_per_u
             &[("_csrf", &token), ("required", "0")],
         )
         .await;
+    // 办结审核 per category: searched, switched on from the categories view.
+    let page = admin.get("/ui/admin?view=categories&q=环境卫生").await;
+    assert!(
+        page.body
+            .contains("data-testid=\"reply-review-cxjs.csgl.hw\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("data-testid=\"reply-review-cxjs.csgl\""),
+        "the search filters"
+    );
+    let on = admin
+        .post(
+            "/ui/admin/categories/reply-review/cxjs.csgl.hw",
+            &[("_csrf", &token), ("on", "1")],
+        )
+        .await;
+    assert_eq!(on.status, 303, "{}", on.body);
+    let flag: i64 =
+        sqlx::query_scalar("SELECT reply_review FROM categories WHERE code = 'cxjs.csgl.hw'")
+            .fetch_one(app.state.store.reader())
+            .await
+            .unwrap();
+    assert_eq!(flag, 1);
+    let page = admin.get("/ui/admin?view=categories&q=cxjs.csgl.hw").await;
+    assert!(page.body.contains("关闭办结审核"));
+    let bad = admin
+        .post(
+            "/ui/admin/categories/reply-review/no.such",
+            &[("_csrf", &token), ("on", "1")],
+        )
+        .await;
+    assert_eq!(bad.status, 404);
     // Other roles cannot.
     let other = app.user("someone", Role::Operator, None).await;
     let mut op = Browser::with_session(&app, &other);
@@ -1940,7 +1976,7 @@ pub async fn the_admin_page_adds_a_time_limit_version_and_switches_signoff_per_u
         .await;
     assert_eq!(got.status, 403);
     let actions: Vec<String> = sqlx::query_scalar(
-        "SELECT action FROM events WHERE action IN ('time_limit.version_added', 'unit.signoff_required') ORDER BY seq",
+        "SELECT action FROM events WHERE action IN ('time_limit.version_added', 'unit.signoff_required', 'category.reply_review') ORDER BY seq",
     )
     .fetch_all(app.state.store.reader())
     .await
@@ -1950,7 +1986,8 @@ pub async fn the_admin_page_adds_a_time_limit_version_and_switches_signoff_per_u
         [
             "time_limit.version_added",
             "unit.signoff_required",
-            "unit.signoff_required"
+            "unit.signoff_required",
+            "category.reply_review"
         ]
     );
 }

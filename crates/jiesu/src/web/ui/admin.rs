@@ -36,6 +36,8 @@ struct AdminPage {
     new_key: Option<(String, String)>,
     /// Units view: whether each row's unit needs its manager's sign-off (签批), by row.
     signoff: Vec<bool>,
+    /// Categories view: whether each row's category has 办结审核, by row.
+    reply_review: Vec<bool>,
     /// Limits view: the classes there are (for the new-version form).
     limit_classes: Vec<String>,
     /// Limits view: the form as sent and what is wrong with each field (after a refusal).
@@ -64,6 +66,11 @@ impl AdminPage {
     /// Units view: whether row `i`'s unit needs its manager's sign-off.
     fn signoff_at(&self, i: impl std::borrow::Borrow<usize>) -> Option<bool> {
         self.signoff.get(*i.borrow()).copied()
+    }
+
+    /// Categories view: whether row `i`'s category has 办结审核.
+    fn review_at(&self, i: impl std::borrow::Borrow<usize>) -> Option<bool> {
+        self.reply_review.get(*i.borrow()).copied()
     }
 
     /// The value typed into `field` of the form just sent.
@@ -180,6 +187,7 @@ async fn render_with(
         Vec::new()
     };
     let mut signoff = Vec::new();
+    let mut reply_review = Vec::new();
     let table = match view.as_str() {
         "units" => {
             let mut t = units(s, tr, &q).await?;
@@ -192,7 +200,27 @@ async fn render_with(
             }
             t
         }
-        "categories" => categories(s, tr).await?,
+        "categories" => {
+            let mut t = categories(s, tr).await?;
+            let text = q.q.clone().unwrap_or_default().trim().to_lowercase();
+            if !text.is_empty() {
+                // Columns: code, name (in the page's language), …
+                t.rows
+                    .retain(|r| r.iter().take(2).any(|c| c.to_lowercase().contains(&text)));
+            }
+            let on: std::collections::HashSet<String> =
+                crate::services::reply_reviews::flagged(s, &page.actor)
+                    .await?
+                    .into_iter()
+                    .collect();
+            t.headers.push(tr.s("admin.reply_review"));
+            for r in &mut t.rows {
+                let checked = on.contains(&r[0]);
+                r.push(yes_no(tr, checked));
+                reply_review.push(checked);
+            }
+            t
+        }
         "catalogue" => catalogue_rules(s, tr).await?,
         "limits" => limits(s, tr).await?,
         "calendar" => calendar_days(s, tr).await?,
@@ -233,6 +261,7 @@ async fn render_with(
         keys,
         new_key,
         signoff,
+        reply_review,
         limit_classes,
         draft,
     }
@@ -638,6 +667,32 @@ pub async fn set_unit_signoff(
     };
     crate::services::subwork::set_signoff_required(&s, &page.actor, &code, required).await?;
     Ok(done(&unit_view(&code), "unit_saved"))
+}
+
+/// `POST /ui/admin/categories/reply-review/{code}` (field `on` 1/0): whether the center
+/// checks replies on the category before the callback (办结审核); an event.
+pub async fn set_category_review(
+    State(s): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    f: FormData,
+) -> UiResult {
+    admin_only(&page)?;
+    let on = match f.text("on").as_str() {
+        "1" => true,
+        "0" => false,
+        _ => {
+            return Err(UiError(AppError::invalid(
+                "on",
+                "err.admin.reply_review_on",
+            )))
+        }
+    };
+    crate::services::reply_reviews::set_category(&s, &page.actor, &code, on).await?;
+    Ok(done(
+        &format!("/ui/admin?view=categories&q={code}"),
+        "category_saved",
+    ))
 }
 
 async fn limits(s: &AppState, tr: Tr) -> Result<Table, AppError> {

@@ -139,6 +139,10 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/admin/units/{verb}", post(admin::change_unit))
         .route("/ui/admin/limits", post(admin::add_limit))
         .route(
+            "/ui/admin/categories/reply-review/{code}",
+            post(admin::set_category_review),
+        )
+        .route(
             "/ui/admin/units/signoff/{code}",
             post(admin::set_unit_signoff),
         )
