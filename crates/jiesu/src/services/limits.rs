@@ -35,7 +35,8 @@ pub struct LimitInput {
     pub effective_from: Option<DateTime<Utc>>,
 }
 
-fn check(input: &LimitInput, now: DateTime<Utc>) -> Vec<FieldError> {
+/// What is wrong with `input` at `now`, field by field (empty when nothing).
+pub fn check(input: &LimitInput, now: DateTime<Utc>) -> Vec<FieldError> {
     let mut e = Vec::new();
     let class_ok = !input.class.is_empty()
         && input.class.len() <= 32

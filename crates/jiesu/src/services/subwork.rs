@@ -649,6 +649,16 @@ async fn feed_up(
     }
 }
 
+/// The codes of the units whose replies wait for their manager's sign-off (签批).
+pub async fn signoff_units(
+    state: &AppState,
+) -> Result<std::collections::HashSet<String>, AppError> {
+    Ok(store::signoff_units(state.store.reader())
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// Sets whether a unit's handlers' replies wait for its manager's sign-off (admins); an
 /// event records it.
 pub async fn set_signoff_required(

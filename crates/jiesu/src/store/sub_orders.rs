@@ -282,6 +282,18 @@ where
     Ok(v == Some(1))
 }
 
+/// The codes of the units whose handlers' replies wait for their manager (签批), by code.
+pub async fn signoff_units<'c, E>(conn: E) -> Result<Vec<String>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    Ok(
+        sqlx::query_scalar("SELECT code FROM units WHERE signoff_required = 1 ORDER BY code")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
 /// Sets whether a unit's handlers' replies wait for its manager; false when no such unit.
 pub async fn set_signoff_required(
     tx: &mut Tx,

@@ -160,6 +160,8 @@ ui_on_both_backends!(
     the_admin_page_adds_edits_merges_and_closes_units,
     a_return_is_reviewed_on_the_dispatch_page_and_a_rejection_shows_on_the_unit_page,
     the_admin_page_lists_the_holidays_and_sets_a_day,
+    // issue 18: admin pages for time limits and 签批
+    the_admin_page_adds_a_time_limit_version_and_switches_signoff_and_reply_review,
 );
 
 mod cli_conventions;

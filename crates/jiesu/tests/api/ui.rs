@@ -1802,3 +1802,199 @@ pub async fn a_street_passes_down_from_its_order_page_and_signs_off_on_its_workb
         "the timeline names each step"
     );
 }
+
+/// Issue 18: the admin page adds a time-limit version through the service (an event; a
+/// refusal shows the page again with the error beside its field and the values typed) and
+/// switches 签批 per unit and 办结审核 per category (searched), each an event.
+pub async fn the_admin_page_adds_a_time_limit_version_and_switches_signoff_and_reply_review(
+    b: Backend,
+) {
+    let app = app!(b);
+    let mut admin = Browser::with_session(&app, &app.admin);
+    let page = admin.get("/ui/admin?view=limits").await;
+    assert!(
+        page.body.contains("data-testid=\"limit-form\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("新增时限版本"), "Chinese first");
+    let token = csrf(&page.body);
+    // Reply shorter than acknowledge and a bad date: refused, both named beside their fields.
+    let bad = admin
+        .post(
+            "/ui/admin/limits",
+            &[
+                ("_csrf", &token),
+                ("class", "urgent_x"),
+                ("name_zh", "特急"),
+                ("name_en", "Very urgent"),
+                ("acknowledge_minutes", "60"),
+                ("reply_minutes", "30"),
+                ("day_kind", "calendar"),
+                ("effective_from", "tomorrow"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body.contains("data-field=\"reply_minutes\""),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("data-field=\"effective_from\""));
+    assert!(!bad.body.contains("data-field=\"class\""));
+    assert!(bad.body.contains("value=\"特急\""), "the values typed stay");
+    let before: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM time_limits WHERE class = 'urgent_x'")
+            .fetch_one(app.state.store.reader())
+            .await
+            .unwrap();
+    assert_eq!(before, 0);
+    let ok = admin
+        .post(
+            "/ui/admin/limits",
+            &[
+                ("_csrf", &token),
+                ("class", "urgent_x"),
+                ("name_zh", "特急"),
+                ("name_en", "Very urgent"),
+                ("acknowledge_minutes", "15"),
+                ("reply_minutes", "240"),
+                ("day_kind", "working"),
+                ("effective_from", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (ok.status, ok.location.as_str()),
+        (303, "/ui/admin?view=limits&done=limit_added"),
+        "{}",
+        ok.body
+    );
+    let all = expect(app.get("/api/v1/time-limits", Some(&app.admin)).await, 200);
+    let v = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["class"] == "urgent_x")
+        .expect("the new class is listed");
+    assert_eq!(
+        (v["reply_minutes"].as_i64(), v["day_kind"].as_str()),
+        (Some(240), Some("working"))
+    );
+    let page = admin.get("/ui/admin?view=limits").await;
+    assert!(page.body.contains("urgent_x") && page.body.contains("特急"));
+
+    // 签批: off at first, switched on from the units view, then off again.
+    let view = format!("/ui/admin?view=units&state=all&q={WANGJING}");
+    let page = admin.get(&view).await;
+    assert!(
+        page.body
+            .contains(&format!("data-testid=\"signoff-{WANGJING}\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("开启签批"));
+    let on = admin
+        .post(
+            &format!("/ui/admin/units/signoff/{WANGJING}"),
+            &[("_csrf", &token), ("required", "1")],
+        )
+        .await;
+    assert_eq!(on.status, 303, "{}", on.body);
+    let required: i64 = sqlx::query_scalar("SELECT signoff_required FROM units WHERE code = $1")
+        .bind(WANGJING)
+        .fetch_one(app.state.store.reader())
+        .await
+        .unwrap();
+    assert_eq!(required, 1);
+    let page = admin.get(&view).await;
+    assert!(
+        page.body.contains("关闭签批"),
+        "the switch now turns it off"
+    );
+    let bad = admin
+        .post(
+            &format!("/ui/admin/units/signoff/{WANGJING}"),
+            &[("_csrf", &token), ("required", "maybe")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    let missing = admin
+        .post(
+            "/ui/admin/units/signoff/no-such-unit",
+            &[("_csrf", &token), ("required", "1")],
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    admin
+        .post(
+            &format!("/ui/admin/units/signoff/{WANGJING}"),
+            &[("_csrf", &token), ("required", "0")],
+        )
+        .await;
+    // 办结审核 per category: searched, switched on from the categories view.
+    let page = admin.get("/ui/admin?view=categories&q=环境卫生").await;
+    assert!(
+        page.body
+            .contains("data-testid=\"reply-review-cxjs.csgl.hw\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("data-testid=\"reply-review-cxjs.csgl\""),
+        "the search filters"
+    );
+    let on = admin
+        .post(
+            "/ui/admin/categories/reply-review/cxjs.csgl.hw",
+            &[("_csrf", &token), ("on", "1")],
+        )
+        .await;
+    assert_eq!(on.status, 303, "{}", on.body);
+    let flag: i64 =
+        sqlx::query_scalar("SELECT reply_review FROM categories WHERE code = 'cxjs.csgl.hw'")
+            .fetch_one(app.state.store.reader())
+            .await
+            .unwrap();
+    assert_eq!(flag, 1);
+    let page = admin.get("/ui/admin?view=categories&q=cxjs.csgl.hw").await;
+    assert!(page.body.contains("关闭办结审核"));
+    let bad = admin
+        .post(
+            "/ui/admin/categories/reply-review/no.such",
+            &[("_csrf", &token), ("on", "1")],
+        )
+        .await;
+    assert_eq!(bad.status, 404);
+    // Other roles cannot.
+    let other = app.user("someone", Role::Operator, None).await;
+    let mut op = Browser::with_session(&app, &other);
+    let op_token = csrf(&op.get("/ui/").await.body);
+    let got = op
+        .post(
+            &format!("/ui/admin/units/signoff/{WANGJING}"),
+            &[("_csrf", &op_token), ("required", "1")],
+        )
+        .await;
+    assert_eq!(got.status, 403);
+    let got = op
+        .post("/ui/admin/limits", &[("_csrf", &op_token), ("class", "x")])
+        .await;
+    assert_eq!(got.status, 403);
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM events WHERE action IN ('time_limit.version_added', 'unit.signoff_required', 'category.reply_review') ORDER BY seq",
+    )
+    .fetch_all(app.state.store.reader())
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "time_limit.version_added",
+            "unit.signoff_required",
+            "unit.signoff_required",
+            "category.reply_review"
+        ]
+    );
+}

@@ -34,6 +34,54 @@ struct AdminPage {
     keys: Vec<KeyView>,
     /// A key just made: (client name, key), shown this once.
     new_key: Option<(String, String)>,
+    /// Units view: whether each row's unit needs its manager's sign-off (签批), by row.
+    signoff: Vec<bool>,
+    /// Categories view: whether each row's category has 办结审核, by row.
+    reply_review: Vec<bool>,
+    /// Limits view: the classes there are (for the new-version form).
+    limit_classes: Vec<String>,
+    /// Limits view: the form as sent and what is wrong with each field (after a refusal).
+    draft: Draft,
+}
+
+/// A form sent back with the values typed and an error beside each wrong field.
+#[derive(Default)]
+struct Draft {
+    values: Vec<(String, String)>,
+    errors: Vec<(String, String)>,
+}
+
+impl AdminPage {
+    /// What is wrong with `field` of the form just sent (empty when nothing).
+    fn err(&self, field: &str) -> String {
+        self.draft
+            .errors
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+
+    /// Units view: whether row `i`'s unit needs its manager's sign-off.
+    fn signoff_at(&self, i: impl std::borrow::Borrow<usize>) -> Option<bool> {
+        self.signoff.get(*i.borrow()).copied()
+    }
+
+    /// Categories view: whether row `i`'s category has 办结审核.
+    fn review_at(&self, i: impl std::borrow::Borrow<usize>) -> Option<bool> {
+        self.reply_review.get(*i.borrow()).copied()
+    }
+
+    /// The value typed into `field` of the form just sent.
+    fn val(&self, field: &str) -> &str {
+        self.draft
+            .values
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
 }
 
 /// A row of the Open311 keys view.
@@ -112,6 +160,16 @@ async fn render(
     q: AdminParams,
     new_key: Option<(String, String)>,
 ) -> UiResult {
+    render_with(s, page, q, new_key, Draft::default()).await
+}
+
+async fn render_with(
+    s: &AppState,
+    page: Page,
+    q: AdminParams,
+    new_key: Option<(String, String)>,
+    draft: Draft,
+) -> UiResult {
     let tr = page.ctx.tr;
     let view = q
         .view
@@ -128,9 +186,41 @@ async fn render(
     } else {
         Vec::new()
     };
+    let mut signoff = Vec::new();
+    let mut reply_review = Vec::new();
     let table = match view.as_str() {
-        "units" => units(s, tr, &q).await?,
-        "categories" => categories(s, tr).await?,
+        "units" => {
+            let mut t = units(s, tr, &q).await?;
+            let on = crate::services::subwork::signoff_units(s).await?;
+            t.headers.push(tr.s("admin.signoff"));
+            for r in &mut t.rows {
+                let required = on.contains(&r[0]);
+                r.push(yes_no(tr, required));
+                signoff.push(required);
+            }
+            t
+        }
+        "categories" => {
+            let mut t = categories(s, tr).await?;
+            let text = q.q.clone().unwrap_or_default().trim().to_lowercase();
+            if !text.is_empty() {
+                // Columns: code, name (in the page's language), …
+                t.rows
+                    .retain(|r| r.iter().take(2).any(|c| c.to_lowercase().contains(&text)));
+            }
+            let on: std::collections::HashSet<String> =
+                crate::services::reply_reviews::flagged(s, &page.actor)
+                    .await?
+                    .into_iter()
+                    .collect();
+            t.headers.push(tr.s("admin.reply_review"));
+            for r in &mut t.rows {
+                let checked = on.contains(&r[0]);
+                r.push(yes_no(tr, checked));
+                reply_review.push(checked);
+            }
+            t
+        }
         "catalogue" => catalogue_rules(s, tr).await?,
         "limits" => limits(s, tr).await?,
         "calendar" => calendar_days(s, tr).await?,
@@ -146,7 +236,19 @@ async fn render(
         .into_iter()
         .map(|l| (l, tr.of("unit_level", l)))
         .collect();
-    Ok(AdminPage {
+    let limit_classes = if view == "limits" {
+        let mut c: Vec<String> = directory::time_limits(s)
+            .await?
+            .into_iter()
+            .map(|v| v.class)
+            .collect();
+        c.dedup();
+        c
+    } else {
+        Vec::new()
+    };
+    let refused = !draft.errors.is_empty();
+    let mut resp = AdminPage {
         ctx: page.ctx,
         view,
         tabs,
@@ -158,8 +260,16 @@ async fn render(
         users,
         keys,
         new_key,
+        signoff,
+        reply_review,
+        limit_classes,
+        draft,
     }
-    .into_response())
+    .into_response();
+    if refused {
+        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
 }
 
 async fn key_rows(s: &AppState) -> Result<Vec<KeyView>, AppError> {
@@ -436,6 +546,153 @@ pub async fn set_calendar_day(State(s): State<AppState>, page: Page, f: FormData
     };
     calendar::set_days(&s, By::User(&page.actor), &[day], true).await?;
     Ok(done("/ui/admin?view=calendar", "calendar_day_set"))
+}
+
+/// The fields of the new time-limit version form, in order.
+const LIMIT_FIELDS: [&str; 7] = [
+    "class",
+    "name_zh",
+    "name_en",
+    "acknowledge_minutes",
+    "reply_minutes",
+    "day_kind",
+    "effective_from",
+];
+
+/// `POST /ui/admin/limits` (class, name_zh, name_en, acknowledge_minutes, reply_minutes,
+/// day_kind, effective_from as local `YYYY-MM-DDTHH:MM` or empty for now): adds a version of
+/// a class through the time-limit service (an event; orders keep the limits they were given).
+/// A refusal shows the page again with the values typed and each error beside its field.
+pub async fn add_limit(State(s): State<AppState>, page: Page, f: FormData) -> UiResult {
+    admin_only(&page)?;
+    let mut errors: Vec<crate::error::FieldError> = Vec::new();
+    let mut minutes = |field: &str, key: &str| match f.text(field).parse::<i64>() {
+        Ok(n) => n,
+        Err(_) => {
+            errors.push(crate::error::FieldError::of(field, key));
+            0
+        }
+    };
+    let acknowledge_minutes = minutes("acknowledge_minutes", "err.limits.minutes");
+    let reply_minutes = minutes("reply_minutes", "err.limits.reply_minutes");
+    let effective_from = match f.opt("effective_from") {
+        None => None,
+        Some(v) => match chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
+            .ok()
+            .and_then(|t| t.and_local_timezone(s.config.offset()).single())
+        {
+            Some(t) => Some(t.with_timezone(&chrono::Utc)),
+            None => {
+                errors.push(crate::error::FieldError::of(
+                    "effective_from",
+                    "err.limits.effective_from_format",
+                ));
+                None
+            }
+        },
+    };
+    let input = crate::services::limits::LimitInput {
+        class: f.text("class"),
+        name_zh: f.text("name_zh"),
+        name_en: f.text("name_en"),
+        acknowledge_minutes,
+        reply_minutes,
+        day_kind: f.text("day_kind"),
+        effective_from,
+    };
+    if !errors.is_empty() {
+        // Name every wrong field at once, not only the ones the form could not read.
+        for e in crate::services::limits::check(&input, s.clock.now()) {
+            if !errors.iter().any(|x| x.field == e.field) {
+                errors.push(e);
+            }
+        }
+    }
+    let result = if errors.is_empty() {
+        crate::services::limits::add_version(&s, By::User(&page.actor), &input)
+            .await
+            .map(|_| ())
+    } else {
+        Err(AppError::Invalid(errors))
+    };
+    match result {
+        Ok(()) => Ok(done("/ui/admin?view=limits", "limit_added")),
+        Err(e) if !e.fields().is_empty() || matches!(e, AppError::Conflict(_)) => {
+            let en = page.ctx.tr.is_en();
+            let errors = if e.fields().is_empty() {
+                vec![("effective_from".to_string(), e.message(en))]
+            } else {
+                e.fields()
+                    .iter()
+                    .map(|x| {
+                        let m = if en { &x.message_en } else { &x.message };
+                        (x.field.clone(), m.clone())
+                    })
+                    .collect()
+            };
+            let values = LIMIT_FIELDS
+                .iter()
+                .map(|k| (k.to_string(), f.text(k)))
+                .collect();
+            let q = AdminParams {
+                view: Some("limits".into()),
+                level: None,
+                q: None,
+                state: None,
+            };
+            render_with(&s, page, q, None, Draft { values, errors }).await
+        }
+        Err(e) => Err(UiError(e)),
+    }
+}
+
+/// `POST /ui/admin/units/signoff/{code}` (field `required` 1/0): whether the unit's replies
+/// wait for its manager's sign-off (签批); an event.
+pub async fn set_unit_signoff(
+    State(s): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    f: FormData,
+) -> UiResult {
+    admin_only(&page)?;
+    let required = match f.text("required").as_str() {
+        "1" => true,
+        "0" => false,
+        _ => {
+            return Err(UiError(AppError::invalid(
+                "required",
+                "err.admin.signoff_required",
+            )))
+        }
+    };
+    crate::services::subwork::set_signoff_required(&s, &page.actor, &code, required).await?;
+    Ok(done(&unit_view(&code), "unit_saved"))
+}
+
+/// `POST /ui/admin/categories/reply-review/{code}` (field `on` 1/0): whether the center
+/// checks replies on the category before the callback (办结审核); an event.
+pub async fn set_category_review(
+    State(s): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    f: FormData,
+) -> UiResult {
+    admin_only(&page)?;
+    let on = match f.text("on").as_str() {
+        "1" => true,
+        "0" => false,
+        _ => {
+            return Err(UiError(AppError::invalid(
+                "on",
+                "err.admin.reply_review_on",
+            )))
+        }
+    };
+    crate::services::reply_reviews::set_category(&s, &page.actor, &code, on).await?;
+    Ok(done(
+        &format!("/ui/admin?view=categories&q={code}"),
+        "category_saved",
+    ))
 }
 
 async fn limits(s: &AppState, tr: Tr) -> Result<Table, AppError> {

@@ -137,6 +137,15 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/admin/calendar", post(admin::set_calendar_day))
         .route("/ui/admin/units", post(admin::add_unit))
         .route("/ui/admin/units/{verb}", post(admin::change_unit))
+        .route("/ui/admin/limits", post(admin::add_limit))
+        .route(
+            "/ui/admin/categories/reply-review/{code}",
+            post(admin::set_category_review),
+        )
+        .route(
+            "/ui/admin/units/signoff/{code}",
+            post(admin::set_unit_signoff),
+        )
         .route("/ui/admin/open311/keys", post(admin::add_key))
         .route(
             "/ui/admin/open311/keys/{id}/revoke",
