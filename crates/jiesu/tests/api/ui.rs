@@ -1795,3 +1795,171 @@ pub async fn a_street_passes_down_from_its_order_page_and_signs_off_on_its_workb
         "the timeline names each step"
     );
 }
+
+/// 办结审核 on its page (issue 18): a reply on a checked category waits on the center's page
+/// with the unit's reply; a unit cannot open or decide it; a bad decision names the field; a
+/// send-back without a reason names `reason`; send back, then approve the second reply.
+pub async fn the_center_checks_a_reply_on_its_page_and_sends_it_back_then_approves(b: Backend) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let disp = app.user("disp1", Role::Dispatcher, None).await;
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let admin = app.user("admin2", Role::Admin, None).await;
+    let cats = expect(app.get("/api/v1/categories", Some(&sup)).await, 200);
+    let list = cats
+        .as_array()
+        .or_else(|| cats["categories"].as_array())
+        .unwrap_or_else(|| panic!("{cats}"));
+    let checked = list
+        .iter()
+        .find(|c| c["level"] == 3)
+        .and_then(|c| c["code"].as_str())
+        .unwrap()
+        .to_string();
+    expect(
+        app.put(
+            &format!("/api/v1/categories/{checked}/reply-review"),
+            &admin,
+            json!({ "reply_review": true }),
+        )
+        .await,
+        200,
+    );
+    let mut body = complaint("望京西园三区工地夜间施工噪音扰民");
+    body["category_code"] = json!(checked);
+    let r = expect(app.post("/api/v1/requests", Some(&op), body).await, 201);
+    let id = r["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&disp),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = v["assignments"][0]["id"].as_str().unwrap().to_string();
+    let reply = |text: &'static str| {
+        let (app, wj, order) = (&app, &wj, &order);
+        async move {
+            expect(
+                app.post(
+                    &format!("/api/v1/assignments/{order}/reply"),
+                    Some(wj),
+                    json!({ "to_requester": text, "to_center": format!("中心：{text}"), "outcome": "resolved" }),
+                )
+                .await,
+                200,
+            );
+        }
+    };
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/acknowledge"),
+            Some(&wj),
+            json!({}),
+        )
+        .await,
+        200,
+    );
+    reply("已协调工地停工").await;
+
+    // A unit has neither the link nor the page.
+    let mut unit = Browser::with_session(&app, &wj);
+    let bench = unit.get("/ui/unit").await;
+    assert!(
+        !bench.body.contains("/ui/reply-reviews"),
+        "no nav link for a unit"
+    );
+    assert_eq!(unit.get("/ui/reply-reviews").await.status, 403);
+
+    let mut center = Browser::with_session(&app, &disp);
+    let page = center.get("/ui/reply-reviews").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("href=\"/ui/reply-reviews\""), "nav link");
+    assert!(page.body.contains("已协调工地停工") && page.body.contains("中心：已协调工地停工"));
+    assert!(page.body.contains(&format!("<code>{checked}</code>")));
+    let rv = page
+        .body
+        .split("/ui/reply-reviews/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let token = csrf(&page.body);
+    // Another unit's user (even with a token of its own) cannot decide.
+    let utoken = csrf(&bench.body);
+    let refused = unit
+        .post(
+            &format!("/ui/reply-reviews/{rv}/decision"),
+            &[("_csrf", utoken.as_str()), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let bad = center
+        .post(
+            &format!("/ui/reply-reviews/{rv}/decision"),
+            &[("_csrf", token.as_str()), ("decision", "maybe")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>decision</code>"), "{}", bad.body);
+    let bad = center
+        .post(
+            &format!("/ui/reply-reviews/{rv}/decision"),
+            &[
+                ("_csrf", token.as_str()),
+                ("decision", "send_back"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>reason</code>"), "{}", bad.body);
+    let sent = center
+        .post(
+            &format!("/ui/reply-reviews/{rv}/decision"),
+            &[
+                ("_csrf", token.as_str()),
+                ("decision", "send_back"),
+                ("reason", "未说明施工许可核查结果"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let r = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&sup)).await,
+        200,
+    );
+    assert_eq!(r["assignments"][0]["status"], "acknowledged", "{r}");
+    let page = center.get("/ui/reply-reviews").await;
+    assert!(!page.body.contains(&format!("/ui/reply-reviews/{rv}/")));
+
+    reply("已核查施工许可并停工").await;
+    let mut center = Browser::with_session(&app, &sup);
+    let page = center.get("/ui/reply-reviews").await;
+    assert!(page.body.contains("已核查施工许可并停工"), "{}", page.body);
+    let rv2 = page
+        .body
+        .split("/ui/reply-reviews/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    assert_ne!(rv2, rv);
+    let token = csrf(&page.body);
+    let ok = center
+        .post(
+            &format!("/ui/reply-reviews/{rv2}/decision"),
+            &[("_csrf", token.as_str()), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let got = expect(
+        app.get("/api/v1/reply-reviews?status=approved", Some(&sup))
+            .await,
+        200,
+    );
+    assert_eq!(got["reviews"][0]["id"], rv2.as_str(), "{got}");
+}

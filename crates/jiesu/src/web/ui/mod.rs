@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod intake;
 mod page;
 pub mod portal;
+pub mod reply_reviews;
 pub mod subwork;
 pub mod tasks;
 pub mod topics;
@@ -92,6 +93,12 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/signoffs/{id}/decision", post(subwork::decide))
         .route("/ui/appeals", get(appeals::page))
         .route("/ui/appeals/{id}/decision", post(appeals::decide))
+        // 办结审核 (issue 18)
+        .route("/ui/reply-reviews", get(reply_reviews::page))
+        .route(
+            "/ui/reply-reviews/{id}/decision",
+            post(reply_reviews::decide),
+        )
         .route("/ui/callback", get(callback::queue))
         .route("/ui/requests/{id}/callback", post(callback::record))
         .route("/ui/requests/{id}", get(detail::page))
