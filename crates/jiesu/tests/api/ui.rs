@@ -1963,3 +1963,77 @@ pub async fn the_center_checks_a_reply_on_its_page_and_sends_it_back_then_approv
     );
     assert_eq!(got["reviews"][0]["id"], rv2.as_str(), "{got}");
 }
+
+/// 小事不出社区 on its page (issue 18): community staff record a request solved on the spot;
+/// a bad phone names `requester.phone`; the month's tally counts it; a street user sees the
+/// tally but no form, and its post is refused.
+pub async fn a_community_records_a_request_solved_on_the_spot_from_its_page(b: Backend) {
+    const HUAJIADI: &str = "110105026034"; // 花家地西里社区 (under 望京)
+    let app = app!(b);
+    let hjd = app
+        .user("hjd_handler", Role::UnitHandler, Some(HUAJIADI))
+        .await;
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let mut community = Browser::with_session(&app, &hjd);
+    let bench = community.get("/ui/unit").await;
+    assert!(bench.body.contains("href=\"/ui/community\""));
+    let page = community.get("/ui/community").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-testid=\"community-form\""));
+    let token = csrf(&page.body);
+    let form = |phone: &'static str| {
+        vec![
+            ("kind", "help"),
+            ("requester_name", "赵大爷"),
+            ("requester_phone", phone),
+            ("text", "花家地西里3号楼楼道灯不亮，老人夜里上下楼不便。"),
+            ("address", "朝阳区花家地西里3号楼"),
+            ("to_requester", "已当场联系物业更换楼道灯。"),
+            ("to_center", "已更换楼道灯（物业维修单 0012）"),
+            ("outcome", "resolved"),
+        ]
+    };
+    let bad = community
+        .post("/ui/community", &with_csrf(&token, &form("12")))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("<code>requester.phone</code>"),
+        "{}",
+        bad.body
+    );
+    let mut wrong = form("13812345678");
+    wrong[0] = ("kind", "rumour");
+    let bad = community
+        .post("/ui/community", &with_csrf(&token, &wrong))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>kind</code>"), "{}", bad.body);
+    let ok = community
+        .post("/ui/community", &with_csrf(&token, &form("13812345678")))
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let page = community.get("/ui/community").await;
+    let row = page
+        .body
+        .split(&format!("data-testid=\"community-tally-{HUAJIADI}\""))
+        .nth(1)
+        .and_then(|s| s.split("</tr>").next())
+        .unwrap_or_else(|| panic!("{}", page.body))
+        .to_string();
+    assert!(row.contains("<td>1</td>"), "{row}");
+
+    // The street sees the tally of its communities, no form, and cannot record.
+    let mut street = Browser::with_session(&app, &wj);
+    let page = street.get("/ui/community").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("data-testid=\"community-form\""));
+    assert!(page.body.contains(&format!("community-tally-{HUAJIADI}")));
+    let token = csrf(&page.body);
+    let refused = street
+        .post("/ui/community", &with_csrf(&token, &form("13812345678")))
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let tally = expect(app.get("/api/v1/community/tally", Some(&hjd)).await, 200);
+    assert_eq!(tally["units"][0]["recorded"], 1, "{tally}");
+}

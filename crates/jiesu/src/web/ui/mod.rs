@@ -7,6 +7,7 @@ pub mod admin;
 pub mod appeals;
 pub mod assets;
 pub mod callback;
+pub mod community;
 pub mod csrf;
 pub mod dashboard;
 pub mod detail;
@@ -93,6 +94,11 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/signoffs/{id}/decision", post(subwork::decide))
         .route("/ui/appeals", get(appeals::page))
         .route("/ui/appeals/{id}/decision", post(appeals::decide))
+        // 小事不出社区 (issue 18)
+        .route(
+            "/ui/community",
+            get(community::page).post(community::record),
+        )
         // 办结审核 (issue 18)
         .route("/ui/reply-reviews", get(reply_reviews::page))
         .route(
