@@ -2037,3 +2037,124 @@ pub async fn a_community_records_a_request_solved_on_the_spot_from_its_page(b: B
     let tally = expect(app.get("/api/v1/community/tally", Some(&hjd)).await, 200);
     assert_eq!(tally["units"][0]["recorded"], 1, "{tally}");
 }
+
+/// 吹哨报到 on its page (issue 18): the street summons 城管 (lead) and 住建委 from its form; a
+/// bad report limit and an empty summon list name their fields; 城管 reports on the page (an
+/// empty person names `person`); 住建委 cannot report for 城管; the supervisor sees the tally.
+pub async fn a_street_summons_departments_from_its_page_and_one_reports(b: Backend) {
+    const CGZF: &str = "dept.cgzf";
+    const ZJW: &str = "dept.zjw";
+    let app = app!(b);
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let cg = app.user("cg", Role::UnitHandler, Some(CGZF)).await;
+    let zj = app.user("zj", Role::UnitHandler, Some(ZJW)).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+
+    let mut street = Browser::with_session(&app, &wj);
+    let bench = street.get("/ui/unit").await;
+    assert!(bench.body.contains("href=\"/ui/whistles\""));
+    let page = street.get("/ui/whistles").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-testid=\"whistle-form\""));
+    assert!(page.body.contains(&format!("value=\"{CGZF}\"")));
+    let token = csrf(&page.body);
+    let form = |lead: &'static str, hours: &'static str| {
+        vec![
+            ("title", "望京西园三区渣土车夜间抛洒"),
+            ("description", "城管查处抛洒，住建委约谈施工单位。"),
+            ("lead", lead),
+            ("co", ZJW),
+            ("report_within_hours", hours),
+        ]
+    };
+    let bad = street
+        .post("/ui/whistles", &with_csrf(&token, &form(CGZF, "0")))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("<code>report_within_hours</code>"),
+        "{}",
+        bad.body
+    );
+    let bad = street
+        .post(
+            "/ui/whistles",
+            &with_csrf(
+                &token,
+                &[
+                    ("title", "t"),
+                    ("description", "d"),
+                    ("lead", ""),
+                    ("report_within_hours", "4"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>units</code>"), "{}", bad.body);
+    let ok = street
+        .post("/ui/whistles", &with_csrf(&token, &form(CGZF, "4")))
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+
+    // A summoned department sees no summon form, but a report form on its own line only.
+    let mut dept = Browser::with_session(&app, &cg);
+    let page = dept.get("/ui/whistles").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("data-testid=\"whistle-form\""));
+    assert!(
+        page.body.contains("望京西园三区渣土车夜间抛洒"),
+        "{}",
+        page.body
+    );
+    let forms: Vec<&str> = page.body.matches("data-testid=\"report-form\"").collect();
+    assert_eq!(forms.len(), 1, "{}", page.body);
+    let order = page
+        .body
+        .split("/ui/whistles/orders/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let token = csrf(&page.body);
+    let bad = dept
+        .post(
+            &format!("/ui/whistles/orders/{order}/report"),
+            &with_csrf(&token, &[("person", " ")]),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>person</code>"), "{}", bad.body);
+    let mut other = Browser::with_session(&app, &zj);
+    let page = other.get("/ui/whistles").await;
+    let otoken = csrf(&page.body);
+    let refused = other
+        .post(
+            &format!("/ui/whistles/orders/{order}/report"),
+            &with_csrf(&otoken, &[("person", "李科长")]),
+        )
+        .await;
+    assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
+    let ok = dept
+        .post(
+            &format!("/ui/whistles/orders/{order}/report"),
+            &with_csrf(&token, &[("person", "张队长"), ("contact", "010-12345678")]),
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let page = street.get("/ui/whistles").await;
+    assert!(page.body.contains("张队长") && page.body.contains("data-testid=\"summoned-on_time\""));
+
+    let mut center = Browser::with_session(&app, &sup);
+    let page = center.get("/ui/whistles").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("href=\"/ui/whistles\""), "nav link");
+    let row = page
+        .body
+        .split(&format!("data-testid=\"whistle-tally-{CGZF}\""))
+        .nth(1)
+        .and_then(|s| s.split("</tr>").next())
+        .unwrap_or_else(|| panic!("{}", page.body))
+        .to_string();
+    assert!(row.contains("<td>1</td><td>1</td><td>0</td>"), "{row}");
+}

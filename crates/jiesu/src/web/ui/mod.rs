@@ -24,6 +24,7 @@ pub mod subwork;
 pub mod tasks;
 pub mod topics;
 pub mod unit;
+pub mod whistles;
 
 use crate::error::AppError;
 use crate::services::{auth, AppState};
@@ -94,6 +95,9 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/signoffs/{id}/decision", post(subwork::decide))
         .route("/ui/appeals", get(appeals::page))
         .route("/ui/appeals/{id}/decision", post(appeals::decide))
+        // 吹哨报到 (issue 18)
+        .route("/ui/whistles", get(whistles::page).post(whistles::blow))
+        .route("/ui/whistles/orders/{id}/report", post(whistles::report))
         // 小事不出社区 (issue 18)
         .route(
             "/ui/community",

@@ -116,7 +116,13 @@ fn nav_for(tr: Tr, actor: &Actor) -> Vec<NavItem> {
         "p",
         "nav.appeals",
     );
-    // 办结审核 (issue 18)
+    // 吹哨报到 and 办结审核 (issue 18)
+    add(
+        actor.may(Action::Supervise),
+        "/ui/whistles",
+        "b",
+        "nav.whistles",
+    );
     add(
         actor.may(Action::ReviewReturn),
         "/ui/reply-reviews",
