@@ -5,9 +5,9 @@
 use super::{done, local_time, Ctx, FormData, Page, UiResult};
 use crate::error::AppError;
 use crate::services::handling::DispatchTarget;
+use crate::services::units::UnitFilter;
 use crate::services::whistles::{self, ReportInput, TallyRow, WhistleInput};
 use crate::services::{units, AppState};
-use crate::store::units::UnitFilter;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
