@@ -154,6 +154,12 @@ ui_on_both_backends!(
     a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests,
     the_admin_page_manages_users_and_each_change_names_the_administrator,
     a_unit_manager_appeals_from_the_workbench_and_the_center_grants_on_its_page,
+    // issue 18: 办结审核 page
+    the_center_checks_a_reply_on_its_page_and_sends_it_back_then_approves,
+    // issue 18: 小事不出社区 page
+    a_community_records_a_request_solved_on_the_spot_from_its_page,
+    // issue 18: 吹哨报到 page
+    a_street_summons_departments_from_its_page_and_one_reports,
     a_login_next_with_line_breaks_falls_back_and_a_nul_in_a_form_is_refused,
     the_admin_page_makes_and_revokes_open311_keys,
     // issue 18: units as managed data

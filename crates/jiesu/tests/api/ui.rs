@@ -1998,3 +1998,366 @@ pub async fn the_admin_page_adds_a_time_limit_version_and_switches_signoff_and_r
         ]
     );
 }
+
+/// 办结审核 on its page (issue 18): a reply on a checked category waits on the center's page
+/// with the unit's reply; a unit cannot open or decide it; a bad decision names the field; a
+/// send-back without a reason names `reason`; send back, then approve the second reply.
+pub async fn the_center_checks_a_reply_on_its_page_and_sends_it_back_then_approves(b: Backend) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let disp = app.user("disp1", Role::Dispatcher, None).await;
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let admin = app.user("admin2", Role::Admin, None).await;
+    let cats = expect(app.get("/api/v1/categories", Some(&sup)).await, 200);
+    let list = cats
+        .as_array()
+        .or_else(|| cats["categories"].as_array())
+        .unwrap_or_else(|| panic!("{cats}"));
+    let checked = list
+        .iter()
+        .find(|c| c["level"] == 3)
+        .and_then(|c| c["code"].as_str())
+        .unwrap()
+        .to_string();
+    expect(
+        app.put(
+            &format!("/api/v1/categories/{checked}/reply-review"),
+            &admin,
+            json!({ "reply_review": true }),
+        )
+        .await,
+        200,
+    );
+    let mut body = complaint("望京西园三区工地夜间施工噪音扰民");
+    body["category_code"] = json!(checked);
+    let r = expect(app.post("/api/v1/requests", Some(&op), body).await, 201);
+    let id = r["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&disp),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = v["assignments"][0]["id"].as_str().unwrap().to_string();
+    let reply = |text: &'static str| {
+        let (app, wj, order) = (&app, &wj, &order);
+        async move {
+            expect(
+                app.post(
+                    &format!("/api/v1/assignments/{order}/reply"),
+                    Some(wj),
+                    json!({ "to_requester": text, "to_center": format!("中心：{text}"), "outcome": "resolved" }),
+                )
+                .await,
+                200,
+            );
+        }
+    };
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/acknowledge"),
+            Some(&wj),
+            json!({}),
+        )
+        .await,
+        200,
+    );
+    reply("已协调工地停工").await;
+
+    // A unit has neither the link nor the page.
+    let mut unit = Browser::with_session(&app, &wj);
+    let bench = unit.get("/ui/unit").await;
+    assert!(
+        !bench.body.contains("/ui/reply-reviews"),
+        "no nav link for a unit"
+    );
+    assert_eq!(unit.get("/ui/reply-reviews").await.status, 403);
+
+    let mut center = Browser::with_session(&app, &disp);
+    let page = center.get("/ui/reply-reviews").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("href=\"/ui/reply-reviews\""), "nav link");
+    assert!(page.body.contains("已协调工地停工") && page.body.contains("中心：已协调工地停工"));
+    assert!(page.body.contains(&format!("<code>{checked}</code>")));
+    let rv = page
+        .body
+        .split("/ui/reply-reviews/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let token = csrf(&page.body);
+    // Another unit's user (even with a token of its own) cannot decide.
+    let utoken = csrf(&bench.body);
+    let refused = unit
+        .post(
+            &format!("/ui/reply-reviews/{rv}/decision"),
+            &[("_csrf", utoken.as_str()), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let bad = center
+        .post(
+            &format!("/ui/reply-reviews/{rv}/decision"),
+            &[("_csrf", token.as_str()), ("decision", "maybe")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>decision</code>"), "{}", bad.body);
+    let bad = center
+        .post(
+            &format!("/ui/reply-reviews/{rv}/decision"),
+            &[
+                ("_csrf", token.as_str()),
+                ("decision", "send_back"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>reason</code>"), "{}", bad.body);
+    let sent = center
+        .post(
+            &format!("/ui/reply-reviews/{rv}/decision"),
+            &[
+                ("_csrf", token.as_str()),
+                ("decision", "send_back"),
+                ("reason", "未说明施工许可核查结果"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let r = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&sup)).await,
+        200,
+    );
+    assert_eq!(r["assignments"][0]["status"], "acknowledged", "{r}");
+    let page = center.get("/ui/reply-reviews").await;
+    assert!(!page.body.contains(&format!("/ui/reply-reviews/{rv}/")));
+
+    reply("已核查施工许可并停工").await;
+    let mut center = Browser::with_session(&app, &sup);
+    let page = center.get("/ui/reply-reviews").await;
+    assert!(page.body.contains("已核查施工许可并停工"), "{}", page.body);
+    let rv2 = page
+        .body
+        .split("/ui/reply-reviews/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    assert_ne!(rv2, rv);
+    let token = csrf(&page.body);
+    let ok = center
+        .post(
+            &format!("/ui/reply-reviews/{rv2}/decision"),
+            &[("_csrf", token.as_str()), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let got = expect(
+        app.get("/api/v1/reply-reviews?status=approved", Some(&sup))
+            .await,
+        200,
+    );
+    assert_eq!(got["reviews"][0]["id"], rv2.as_str(), "{got}");
+}
+
+/// 小事不出社区 on its page (issue 18): community staff record a request solved on the spot;
+/// a bad phone names `requester.phone`; the month's tally counts it; a street user sees the
+/// tally but no form, and its post is refused.
+pub async fn a_community_records_a_request_solved_on_the_spot_from_its_page(b: Backend) {
+    const HUAJIADI: &str = "110105026034"; // 花家地西里社区 (under 望京)
+    let app = app!(b);
+    let hjd = app
+        .user("hjd_handler", Role::UnitHandler, Some(HUAJIADI))
+        .await;
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let mut community = Browser::with_session(&app, &hjd);
+    let bench = community.get("/ui/unit").await;
+    assert!(bench.body.contains("href=\"/ui/community\""));
+    let page = community.get("/ui/community").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-testid=\"community-form\""));
+    let token = csrf(&page.body);
+    let form = |phone: &'static str| {
+        vec![
+            ("kind", "help"),
+            ("requester_name", "赵大爷"),
+            ("requester_phone", phone),
+            ("text", "花家地西里3号楼楼道灯不亮，老人夜里上下楼不便。"),
+            ("address", "朝阳区花家地西里3号楼"),
+            ("to_requester", "已当场联系物业更换楼道灯。"),
+            ("to_center", "已更换楼道灯（物业维修单 0012）"),
+            ("outcome", "resolved"),
+        ]
+    };
+    let bad = community
+        .post("/ui/community", &with_csrf(&token, &form("12")))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("<code>requester.phone</code>"),
+        "{}",
+        bad.body
+    );
+    let mut wrong = form("13812345678");
+    wrong[0] = ("kind", "rumour");
+    let bad = community
+        .post("/ui/community", &with_csrf(&token, &wrong))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>kind</code>"), "{}", bad.body);
+    let ok = community
+        .post("/ui/community", &with_csrf(&token, &form("13812345678")))
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let page = community.get("/ui/community").await;
+    let row = page
+        .body
+        .split(&format!("data-testid=\"community-tally-{HUAJIADI}\""))
+        .nth(1)
+        .and_then(|s| s.split("</tr>").next())
+        .unwrap_or_else(|| panic!("{}", page.body))
+        .to_string();
+    assert!(row.contains("<td>1</td>"), "{row}");
+
+    // The street sees the tally of its communities, no form, and cannot record.
+    let mut street = Browser::with_session(&app, &wj);
+    let page = street.get("/ui/community").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("data-testid=\"community-form\""));
+    assert!(page.body.contains(&format!("community-tally-{HUAJIADI}")));
+    let token = csrf(&page.body);
+    let refused = street
+        .post("/ui/community", &with_csrf(&token, &form("13812345678")))
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let tally = expect(app.get("/api/v1/community/tally", Some(&hjd)).await, 200);
+    assert_eq!(tally["units"][0]["recorded"], 1, "{tally}");
+}
+
+/// 吹哨报到 on its page (issue 18): the street summons 城管 (lead) and 住建委 from its form; a
+/// bad report limit and an empty summon list name their fields; 城管 reports on the page (an
+/// empty person names `person`); 住建委 cannot report for 城管; the supervisor sees the tally.
+pub async fn a_street_summons_departments_from_its_page_and_one_reports(b: Backend) {
+    const CGZF: &str = "dept.cgzf";
+    const ZJW: &str = "dept.zjw";
+    let app = app!(b);
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let cg = app.user("cg", Role::UnitHandler, Some(CGZF)).await;
+    let zj = app.user("zj", Role::UnitHandler, Some(ZJW)).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+
+    let mut street = Browser::with_session(&app, &wj);
+    let bench = street.get("/ui/unit").await;
+    assert!(bench.body.contains("href=\"/ui/whistles\""));
+    let page = street.get("/ui/whistles").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-testid=\"whistle-form\""));
+    assert!(page.body.contains(&format!("value=\"{CGZF}\"")));
+    let token = csrf(&page.body);
+    let form = |lead: &'static str, hours: &'static str| {
+        vec![
+            ("title", "望京西园三区渣土车夜间抛洒"),
+            ("description", "城管查处抛洒，住建委约谈施工单位。"),
+            ("lead", lead),
+            ("co", ZJW),
+            ("report_within_hours", hours),
+        ]
+    };
+    let bad = street
+        .post("/ui/whistles", &with_csrf(&token, &form(CGZF, "0")))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("<code>report_within_hours</code>"),
+        "{}",
+        bad.body
+    );
+    let bad = street
+        .post(
+            "/ui/whistles",
+            &with_csrf(
+                &token,
+                &[
+                    ("title", "t"),
+                    ("description", "d"),
+                    ("lead", ""),
+                    ("report_within_hours", "4"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>units</code>"), "{}", bad.body);
+    let ok = street
+        .post("/ui/whistles", &with_csrf(&token, &form(CGZF, "4")))
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+
+    // A summoned department sees no summon form, but a report form on its own line only.
+    let mut dept = Browser::with_session(&app, &cg);
+    let page = dept.get("/ui/whistles").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("data-testid=\"whistle-form\""));
+    assert!(
+        page.body.contains("望京西园三区渣土车夜间抛洒"),
+        "{}",
+        page.body
+    );
+    let forms: Vec<&str> = page.body.matches("data-testid=\"report-form\"").collect();
+    assert_eq!(forms.len(), 1, "{}", page.body);
+    let order = page
+        .body
+        .split("/ui/whistles/orders/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let token = csrf(&page.body);
+    let bad = dept
+        .post(
+            &format!("/ui/whistles/orders/{order}/report"),
+            &with_csrf(&token, &[("person", " ")]),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("<code>person</code>"), "{}", bad.body);
+    let mut other = Browser::with_session(&app, &zj);
+    let page = other.get("/ui/whistles").await;
+    let otoken = csrf(&page.body);
+    let refused = other
+        .post(
+            &format!("/ui/whistles/orders/{order}/report"),
+            &with_csrf(&otoken, &[("person", "李科长")]),
+        )
+        .await;
+    assert!(matches!(refused.status, 403 | 404), "{}", refused.status);
+    let ok = dept
+        .post(
+            &format!("/ui/whistles/orders/{order}/report"),
+            &with_csrf(&token, &[("person", "张队长"), ("contact", "010-12345678")]),
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let page = street.get("/ui/whistles").await;
+    assert!(page.body.contains("张队长") && page.body.contains("data-testid=\"summoned-on_time\""));
+
+    let mut center = Browser::with_session(&app, &sup);
+    let page = center.get("/ui/whistles").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("href=\"/ui/whistles\""), "nav link");
+    let row = page
+        .body
+        .split(&format!("data-testid=\"whistle-tally-{CGZF}\""))
+        .nth(1)
+        .and_then(|s| s.split("</tr>").next())
+        .unwrap_or_else(|| panic!("{}", page.body))
+        .to_string();
+    assert!(row.contains("<td>1</td><td>1</td><td>0</td>"), "{row}");
+}

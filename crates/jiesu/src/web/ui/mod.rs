@@ -7,6 +7,7 @@ pub mod admin;
 pub mod appeals;
 pub mod assets;
 pub mod callback;
+pub mod community;
 pub mod csrf;
 pub mod dashboard;
 pub mod detail;
@@ -18,10 +19,12 @@ pub mod i18n;
 pub mod intake;
 mod page;
 pub mod portal;
+pub mod reply_reviews;
 pub mod subwork;
 pub mod tasks;
 pub mod topics;
 pub mod unit;
+pub mod whistles;
 
 use crate::error::AppError;
 use crate::services::{auth, AppState};
@@ -92,6 +95,20 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/signoffs/{id}/decision", post(subwork::decide))
         .route("/ui/appeals", get(appeals::page))
         .route("/ui/appeals/{id}/decision", post(appeals::decide))
+        // 吹哨报到 (issue 18)
+        .route("/ui/whistles", get(whistles::page).post(whistles::blow))
+        .route("/ui/whistles/orders/{id}/report", post(whistles::report))
+        // 小事不出社区 (issue 18)
+        .route(
+            "/ui/community",
+            get(community::page).post(community::record),
+        )
+        // 办结审核 (issue 18)
+        .route("/ui/reply-reviews", get(reply_reviews::page))
+        .route(
+            "/ui/reply-reviews/{id}/decision",
+            post(reply_reviews::decide),
+        )
         .route("/ui/callback", get(callback::queue))
         .route("/ui/requests/{id}/callback", post(callback::record))
         .route("/ui/requests/{id}", get(detail::page))

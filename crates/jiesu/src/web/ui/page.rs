@@ -116,6 +116,19 @@ fn nav_for(tr: Tr, actor: &Actor) -> Vec<NavItem> {
         "p",
         "nav.appeals",
     );
+    // 吹哨报到 and 办结审核 (issue 18)
+    add(
+        actor.may(Action::Supervise),
+        "/ui/whistles",
+        "b",
+        "nav.whistles",
+    );
+    add(
+        actor.may(Action::ReviewReturn),
+        "/ui/reply-reviews",
+        "v",
+        "nav.reply_reviews",
+    );
     add(actor.may(Action::Administer), "/ui/admin", "a", "nav.admin");
     nav
 }
