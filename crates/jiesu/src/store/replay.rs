@@ -281,6 +281,29 @@ fn put(row: &mut BTreeMap<&'static str, V>, field: &'static str, value: Option<V
     }
 }
 
+/// A row of a review-like table (a return review, an appeal) as the event that opens it says:
+/// its order and request, `status`, who opened it and when (`by_at` columns), not decided yet.
+fn opened(e: &Ev, status: &str, by_at: (&'static str, &'static str)) -> BTreeMap<&'static str, V> {
+    let mut r = BTreeMap::new();
+    r.insert("assignment_id", V::Text(e.assignment_id.clone()));
+    r.insert("request_id", V::Text(e.request_id.clone()));
+    r.insert("status", text(status));
+    r.insert(by_at.0, e.actor());
+    r.insert(by_at.1, e.at());
+    r.insert("decided_by", V::Text(None));
+    r.insert("decided_at", V::Time(None));
+    r.insert("decision_reason", V::Text(None));
+    r
+}
+
+/// The decision on such a row: its new `status`, the decider, the time and the reason.
+fn decided(r: &mut BTreeMap<&'static str, V>, e: &Ev, status: &str) {
+    r.insert("status", text(status));
+    r.insert("decided_by", e.actor());
+    r.insert("decided_at", e.at());
+    put(r, "decision_reason", e.text("reason"));
+}
+
 impl Replayed {
     fn row<'a>(
         rows: &'a mut Rows,
@@ -569,71 +592,46 @@ impl Replayed {
     fn return_review(&mut self, e: &Ev, id: Option<String>) {
         let Some(id) = id else { return };
         if e.action == "assignment.return_requested" {
-            let mut r = BTreeMap::new();
-            r.insert("assignment_id", V::Text(e.assignment_id.clone()));
-            r.insert("request_id", V::Text(e.request_id.clone()));
+            let mut r = opened(e, "pending", ("requested_by", "requested_at"));
             put(&mut r, "unit_code", e.text("unit_code"));
             put(&mut r, "reason", e.text("reason"));
-            r.insert("status", text("pending"));
-            r.insert("requested_by", e.actor());
-            r.insert("requested_at", e.at());
-            r.insert("decided_by", V::Text(None));
-            r.insert("decided_at", V::Time(None));
-            r.insert("decision_reason", V::Text(None));
             self.return_reviews.insert(id, r);
             return;
         }
-        let Some(r) = Self::row(
-            &mut self.return_reviews,
-            &mut self.orphans,
-            "return_reviews",
-            Some(&id),
-        ) else {
-            return;
-        };
         let status = if e.action == "assignment.return_accepted" {
             "accepted"
         } else {
             "rejected"
         };
-        r.insert("status", text(status));
-        r.insert("decided_by", e.actor());
-        r.insert("decided_at", e.at());
-        put(r, "decision_reason", e.text("reason"));
+        if let Some(r) = Self::row(
+            &mut self.return_reviews,
+            &mut self.orphans,
+            "return_reviews",
+            Some(&id),
+        ) {
+            decided(r, e, status);
+        }
     }
 
     /// 考核申诉: an appeal filed, then granted or refused.
     fn appeal(&mut self, e: &Ev, id: Option<String>) {
         let Some(id) = id else { return };
         if e.action == "appeal.filed" {
-            let mut p = BTreeMap::new();
-            p.insert("assignment_id", V::Text(e.assignment_id.clone()));
-            p.insert("request_id", V::Text(e.request_id.clone()));
-            put(&mut p, "part", e.text("part"));
-            put(&mut p, "month", e.text("month"));
-            put(&mut p, "reason", e.text("reason"));
-            put(&mut p, "evidence", e.text("evidence"));
-            p.insert("status", text("open"));
-            p.insert("filed_by", e.actor());
-            p.insert("filed_at", e.at());
-            p.insert("decided_by", V::Text(None));
-            p.insert("decided_at", V::Time(None));
-            p.insert("decision_reason", V::Text(None));
+            let mut p = opened(e, "open", ("filed_by", "filed_at"));
+            for f in ["part", "month", "reason", "evidence"] {
+                put(&mut p, f, e.text(f));
+            }
             self.appeals.insert(id, p);
             return;
         }
-        let Some(p) = Self::row(&mut self.appeals, &mut self.orphans, "appeals", Some(&id)) else {
-            return;
-        };
         let status = if e.action == "appeal.granted" {
             "granted"
         } else {
             "refused"
         };
-        p.insert("status", text(status));
-        p.insert("decided_by", e.actor());
-        p.insert("decided_at", e.at());
-        put(p, "decision_reason", e.text("reason"));
+        if let Some(p) = Self::row(&mut self.appeals, &mut self.orphans, "appeals", Some(&id)) {
+            decided(p, e, status);
+        }
     }
 
     fn callback(&mut self, e: &Ev, id: Option<String>) {
