@@ -20,6 +20,41 @@ string_enum! {
         Approved = "approved",
         /// 已撤回: the unit above answered itself before this child finished.
         Withdrawn = "withdrawn",
+        /// 已退回上级: the sub-unit gave it back to the unit above with a reason; that unit
+        /// passes it to another sub-unit or handles it itself.
+        Returned = "returned",
+    }
+}
+
+impl SubOrderStatus {
+    /// Whether the sub-unit still owes work on it (its reply limit runs).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            SubOrderStatus::Dispatched | SubOrderStatus::Acknowledged
+        )
+    }
+
+    /// Whether it is finished one way or another (approved, withdrawn or returned).
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            SubOrderStatus::Approved | SubOrderStatus::Withdrawn | SubOrderStatus::Returned
+        )
+    }
+}
+
+string_enum! {
+    /// Where a child's request for more time (下派工单延期) is.
+    SubExtensionStatus {
+        /// 待审批 by the unit above.
+        Pending = "pending",
+        /// 已批准: the child's reply limit moved.
+        Approved = "approved",
+        /// 已驳回.
+        Refused = "refused",
+        /// 已撤回: the child was returned or closed before a decision.
+        Withdrawn = "withdrawn",
     }
 }
 
@@ -167,6 +202,102 @@ pub fn sub_action(
             "the child order is already {s}"
         ))),
     }
+}
+
+/// Checks a sub-unit's request for a later reply limit on its open child order: `asked`
+/// must lie after its current limit and not after `parent_limit` (the limit of the order it
+/// was passed down from), with a reason.
+pub fn check_sub_extension(
+    actor: &Actor,
+    unit_code: &str,
+    status: SubOrderStatus,
+    current: DateTime<Utc>,
+    asked: DateTime<Utc>,
+    parent_limit: DateTime<Utc>,
+    reason: &str,
+) -> Result<(), TransitionError> {
+    check_sub_staff(actor, unit_code, status)?;
+    check_limit(current, asked, parent_limit)?;
+    require_text("reason", reason, 500)
+}
+
+/// Checks a sub-unit's return (退回上级) of its open child order, with a reason.
+pub fn check_sub_return(
+    actor: &Actor,
+    unit_code: &str,
+    status: SubOrderStatus,
+    reason: &str,
+) -> Result<SubOrderStatus, TransitionError> {
+    check_sub_staff(actor, unit_code, status)?;
+    require_text("reason", reason, 500)?;
+    Ok(SubOrderStatus::Returned)
+}
+
+fn check_sub_staff(
+    actor: &Actor,
+    unit_code: &str,
+    status: SubOrderStatus,
+) -> Result<(), TransitionError> {
+    if !actor.may(Action::Acknowledge) {
+        return Err(TransitionError::Forbidden);
+    }
+    if !is_staff_of(actor, unit_code) {
+        return Err(TransitionError::NotYourUnit);
+    }
+    if !status.is_open() {
+        return Err(TransitionError::InvalidState(format!(
+            "the child order is already {status}"
+        )));
+    }
+    Ok(())
+}
+
+/// A new reply limit must lie after the current one and not after the parent's.
+fn check_limit(
+    current: DateTime<Utc>,
+    new: DateTime<Utc>,
+    parent_limit: DateTime<Utc>,
+) -> Result<(), TransitionError> {
+    if new <= current || new > parent_limit {
+        return Err(invalid(
+            "reply_by",
+            "must lie after the child order's current limit and not after the limit of the order it was passed down from",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the decision on a child's request for more time by the unit above
+/// (`deciding_unit`): approved, the new limit (`new`, default the one asked) must lie after
+/// the child's current limit and inside the parent's own; refused, a reason is required.
+#[allow(clippy::too_many_arguments)]
+pub fn check_sub_extension_decision(
+    actor: &Actor,
+    deciding_unit: &str,
+    status: SubExtensionStatus,
+    approve: bool,
+    current: DateTime<Utc>,
+    new: DateTime<Utc>,
+    parent_limit: DateTime<Utc>,
+    reason: Option<&str>,
+) -> Result<SubExtensionStatus, TransitionError> {
+    if !actor.may(Action::Acknowledge) {
+        return Err(TransitionError::Forbidden);
+    }
+    if !is_staff_of(actor, deciding_unit) {
+        return Err(TransitionError::NotYourUnit);
+    }
+    if status != SubExtensionStatus::Pending {
+        return Err(TransitionError::InvalidState(format!(
+            "the request for more time is already {status}"
+        )));
+    }
+    if approve {
+        check_limit(current, new, parent_limit)?;
+        return Ok(SubExtensionStatus::Approved);
+    }
+    require_text("reason", reason.unwrap_or(""), 500)?;
+    Ok(SubExtensionStatus::Refused)
 }
 
 /// Who decides a sign-off: the staff of the unit above for a child's reply, the manager of
@@ -360,6 +491,115 @@ mod tests {
             check_signoff(&c, "110105026", false, p, true, None),
             Err(TransitionError::NotYourUnit)
         );
+    }
+
+    #[test]
+    fn a_child_asks_for_time_inside_its_parents_limit_and_returns_with_a_reason() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 2, 2, 0, 0).unwrap();
+        let current = now + Duration::days(2);
+        let parent = now + Duration::days(5);
+        let c = staff(Role::UnitHandler, "110105026034", COMMUNITY);
+        let street = staff(Role::UnitHandler, "110105026", STREET);
+        use SubOrderStatus::*;
+        let ask = |who: &Actor, st, asked| {
+            check_sub_extension(
+                who,
+                "110105026034",
+                st,
+                current,
+                asked,
+                parent,
+                "需协调物业",
+            )
+        };
+        assert_eq!(ask(&c, Acknowledged, parent), Ok(()));
+        assert!(matches!(
+            ask(&c, Acknowledged, parent + Duration::hours(1)),
+            Err(TransitionError::Invalid {
+                field: "reply_by",
+                ..
+            })
+        ));
+        assert!(matches!(
+            ask(&c, Acknowledged, current),
+            Err(TransitionError::Invalid {
+                field: "reply_by",
+                ..
+            })
+        ));
+        assert_eq!(
+            ask(&street, Acknowledged, parent),
+            Err(TransitionError::NotYourUnit)
+        );
+        assert!(matches!(
+            ask(&c, Replied, parent),
+            Err(TransitionError::InvalidState(_))
+        ));
+        let p = SubExtensionStatus::Pending;
+        assert_eq!(
+            check_sub_extension_decision(
+                &street,
+                "110105026",
+                p,
+                true,
+                current,
+                parent,
+                parent,
+                None
+            ),
+            Ok(SubExtensionStatus::Approved)
+        );
+        assert!(matches!(
+            check_sub_extension_decision(
+                &street,
+                "110105026",
+                p,
+                true,
+                current,
+                parent + Duration::hours(1),
+                parent,
+                None
+            ),
+            Err(TransitionError::Invalid {
+                field: "reply_by",
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_sub_extension_decision(
+                &street,
+                "110105026",
+                p,
+                false,
+                current,
+                parent,
+                parent,
+                None
+            ),
+            Err(TransitionError::Invalid {
+                field: "reason",
+                ..
+            })
+        ));
+        assert_eq!(
+            check_sub_extension_decision(&c, "110105026", p, true, current, parent, parent, None),
+            Err(TransitionError::NotYourUnit)
+        );
+        assert_eq!(
+            check_sub_return(&c, "110105026034", Dispatched, "不属本社区"),
+            Ok(Returned)
+        );
+        assert!(matches!(
+            check_sub_return(&c, "110105026034", Acknowledged, " "),
+            Err(TransitionError::Invalid {
+                field: "reason",
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_sub_return(&c, "110105026034", Returned, "再退"),
+            Err(TransitionError::InvalidState(_))
+        ));
     }
 
     #[test]

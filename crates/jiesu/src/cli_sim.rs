@@ -119,6 +119,15 @@ pub fn print_summary(s: &Summary) {
         ("appeals refused 申诉不成立", s.appeals_refused),
         ("passed down 下派", s.passed_down),
         ("sent back at sign-off 签批退回", s.sent_back),
+        ("child orders returned 退回上级", s.sub_returned),
+        ("child extensions asked 下派延期", s.sub_extensions),
+        ("child orders replied late 下派超期", s.sub_late),
+        ("whistles blown 吹哨", s.whistles),
+        ("departments summoned 报到单位", s.summoned),
+        ("reports late 迟到报到", s.reports_late),
+        ("solved on the spot 小事不出社区", s.community),
+        ("replies checked 办结审核", s.reply_reviews),
+        ("checks sent back 审核退回", s.reviews_sent_back),
         ("refused actions", s.refused),
     ];
     for (k, v) in rows {

@@ -5,6 +5,7 @@
 use crate::services::AppState;
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::requests;
+use crate::store::sub_orders::{self, SubOrderRow};
 use crate::store::NewEvent;
 use jiesu_core::workflow::AssignmentStatus;
 
@@ -17,6 +18,8 @@ pub struct SweepReport {
     pub reply_warned: usize,
     /// Orders newly marked past their reply deadline.
     pub reply_overdue: usize,
+    /// Child orders (下派工单) newly marked past their reply limit.
+    pub sub_overdue: usize,
 }
 
 fn system_event(
@@ -120,6 +123,12 @@ pub async fn sweep_deadlines(state: &AppState) -> anyhow::Result<SweepReport> {
             lag = lag.max(now - due);
         }
     }
+    for s in sub_orders::due_unmarked(pool, now, 500).await? {
+        if mark_sub(state, &s).await? {
+            report.sub_overdue += 1;
+            lag = lag.max(now - s.reply_by);
+        }
+    }
     metrics::gauge!(crate::telemetry::SWEEP_LAG).set(lag.num_milliseconds() as f64 / 1000.0);
     metrics::gauge!(crate::telemetry::SWEEP_LAST_RUN).set(now.timestamp_millis() as f64 / 1000.0);
     Ok(report)
@@ -155,6 +164,34 @@ async fn mark(
         "unit_code": a.unit_code, "acknowledge_by": a.acknowledge_by, "reply_by": a.reply_by, "marked_at": marked_at,
     });
     tx.event(system_event(state, &a, action, payload));
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Marks a child order past its reply limit, once (re-checked in the update under the
+/// request's lock), with a system event on the request; whether this call marked it.
+async fn mark_sub(state: &AppState, s: &SubOrderRow) -> anyhow::Result<bool> {
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    requests::lock(&mut tx, &s.request_id).await?;
+    if !sub_orders::mark_overdue(&mut tx, &s.id, now).await? {
+        return Ok(false);
+    }
+    tx.event(NewEvent {
+        jurisdiction: s.jurisdiction.clone(),
+        request_id: Some(s.request_id.clone()),
+        assignment_id: Some(s.assignment_id.clone()),
+        actor_id: "system".into(),
+        actor_role: "system".into(),
+        action: "sub_order.overdue".into(),
+        before: None,
+        after: None,
+        payload: serde_json::json!({
+            "sub_order_id": s.id, "unit_code": s.unit_code, "from_unit_code": s.from_unit_code,
+            "reply_by": s.reply_by, "marked_at": now,
+        }),
+        at: now,
+    });
     tx.commit().await?;
     Ok(true)
 }

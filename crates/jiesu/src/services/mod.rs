@@ -32,6 +32,7 @@ pub mod search;
 pub mod subwork;
 pub mod subwork_hooks;
 pub mod subwork_lists;
+pub mod subwork_time;
 pub mod suggest;
 pub mod supervision;
 pub mod tasks;

@@ -81,15 +81,15 @@ pub enum PassFrom<'a> {
 }
 
 /// Everything under one request, loaded inside its transaction.
-struct Work {
-    tx: Tx,
-    req: RequestRow,
-    orders: Vec<AssignmentRow>,
-    subs: Vec<SubOrderRow>,
-    signoffs: Vec<SignoffRow>,
+pub(super) struct Work {
+    pub(super) tx: Tx,
+    pub(super) req: RequestRow,
+    pub(super) orders: Vec<AssignmentRow>,
+    pub(super) subs: Vec<SubOrderRow>,
+    pub(super) signoffs: Vec<SignoffRow>,
 }
 
-async fn load(state: &AppState, request_id: &str) -> Result<Work, AppError> {
+pub(super) async fn load(state: &AppState, request_id: &str) -> Result<Work, AppError> {
     let (mut tx, req) = state.lock_request(request_id).await?;
     let orders = assignments::assignments_of(tx.conn(), &req.id).await?;
     let subs = store::of_request(tx.conn(), &req.id).await?;
@@ -106,7 +106,7 @@ async fn load(state: &AppState, request_id: &str) -> Result<Work, AppError> {
 impl Work {
     /// The center's order, if it is still being handled (acknowledged, current round, the
     /// request not final): child orders and sign-offs only move while it is.
-    fn open_order(&self, assignment_id: &str) -> Result<usize, AppError> {
+    pub(super) fn open_order(&self, assignment_id: &str) -> Result<usize, AppError> {
         let idx = self
             .orders
             .iter()
@@ -125,7 +125,7 @@ impl Work {
         Ok(idx)
     }
 
-    fn sub(&self, id: &str) -> Result<usize, AppError> {
+    pub(super) fn sub(&self, id: &str) -> Result<usize, AppError> {
         self.subs
             .iter()
             .position(|s| s.id == id)
@@ -218,12 +218,7 @@ pub async fn pass_down(
         .subs
         .iter()
         .filter(|s| {
-            s.assignment_id == assignment_id
-                && s.parent_id == parent_id
-                && !matches!(
-                    s.status,
-                    SubOrderStatus::Approved | SubOrderStatus::Withdrawn
-                )
+            s.assignment_id == assignment_id && s.parent_id == parent_id && !s.status.is_closed()
         })
         .map(|s| s.unit_code.as_str())
         .collect();
@@ -273,6 +268,8 @@ pub async fn pass_down(
             reply_to_requester: None,
             reply_to_center: None,
             closed_at: None,
+            overdue_at: None,
+            return_reason: None,
         };
         store::insert(&mut w.tx, &row).await?;
         state
@@ -365,6 +362,14 @@ async fn sub_act(
                 actor,
                 Some(&s.id),
                 &s.assignment_id,
+            )
+            .await?;
+            super::subwork_time::withdraw_extensions(
+                state,
+                &mut w.tx,
+                actor,
+                &w.req.id,
+                std::slice::from_ref(&s.id),
             )
             .await?;
             let outcome = outcome.unwrap_or(Outcome::Explained);
@@ -566,7 +571,10 @@ async fn feed_up(
         .filter(|s| {
             s.assignment_id == child.assignment_id
                 && s.parent_id == child.parent_id
-                && s.status != SubOrderStatus::Withdrawn
+                && !matches!(
+                    s.status,
+                    SubOrderStatus::Withdrawn | SubOrderStatus::Returned
+                )
         })
         .collect();
     if !siblings

@@ -40,12 +40,7 @@ pub(crate) async fn withdraw_below(
         }
     }
     for s in subs.iter_mut() {
-        if !under.contains(&s.id)
-            || matches!(
-                s.status,
-                SubOrderStatus::Approved | SubOrderStatus::Withdrawn
-            )
-        {
+        if !under.contains(&s.id) || s.status.is_closed() {
             continue;
         }
         let before = s.status;
@@ -77,7 +72,19 @@ pub(crate) async fn withdraw_below(
         g.decided_at = Some(now);
         g.decided_by = Some(actor.user_id.clone());
         store::save_signoff(tx, g).await?;
+        // So that a replay of the events rebuilds the sign-off (`store/replay.rs`).
+        state
+            .event(
+                actor,
+                request_id,
+                Some(&g.assignment_id),
+                "signoff.withdrawn",
+            )
+            .change("pending", "withdrawn")
+            .payload(serde_json::json!({ "signoff_id": g.id, "sub_order_id": g.sub_order_id }))
+            .record(tx);
     }
+    super::subwork_time::withdraw_extensions(state, tx, actor, request_id, &under).await?;
     Ok(())
 }
 

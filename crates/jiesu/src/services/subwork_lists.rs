@@ -7,6 +7,7 @@ use super::AppState;
 use crate::error::AppError;
 use crate::store::assignments::AssignmentRow;
 use crate::store::queues;
+use crate::store::sub_extensions::{self, SubExtensionRow};
 use crate::store::sub_orders::{self as store, SignoffRow, SubOrderRow};
 use chrono::{DateTime, Utc};
 use jiesu_core::kpi::Month;
@@ -39,11 +40,18 @@ pub struct SubOrderView {
     pub closed_at: Option<DateTime<Utc>>,
     /// Why its latest reply was sent back, while it is being handled again.
     pub sent_back_reason: Option<String>,
+    /// When the deadline sweep marked it past its reply limit (超期), if it did.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Why its unit returned it to the unit above (退回上级).
+    pub return_reason: Option<String>,
+    /// Its requests for more time (延期申请), oldest first.
+    pub extensions: Vec<SubExtensionRow>,
 }
 
 impl SubOrderView {
-    /// The view of a row, with the reason of its latest sent-back sign-off among `signoffs`.
-    pub fn of(s: &SubOrderRow, signoffs: &[SignoffRow]) -> SubOrderView {
+    /// The view of a row, with the reason of its latest sent-back sign-off among `signoffs`
+    /// and its requests for more time among `exts`.
+    pub fn of(s: &SubOrderRow, signoffs: &[SignoffRow], exts: &[SubExtensionRow]) -> SubOrderView {
         let sent_back_reason = signoffs
             .iter()
             .rfind(|g| g.sub_order_id.as_deref() == Some(&s.id))
@@ -70,6 +78,13 @@ impl SubOrderView {
             reply_to_center: s.reply_to_center.clone(),
             closed_at: s.closed_at,
             sent_back_reason,
+            overdue_at: s.overdue_at,
+            return_reason: s.return_reason.clone(),
+            extensions: exts
+                .iter()
+                .filter(|x| x.sub_order_id == s.id)
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -119,12 +134,13 @@ pub fn visible(
     orders: &[AssignmentRow],
     subs: &[SubOrderRow],
     signoffs: &[SignoffRow],
+    exts: &[SubExtensionRow],
 ) -> (Vec<SubOrderView>, Vec<SignoffView>) {
     let sees_sub = |s: &SubOrderRow| actor.sees_all() || actor.covers_unit(&s.unit_path);
     let subs_shown: Vec<SubOrderView> = subs
         .iter()
         .filter(|s| sees_sub(s))
-        .map(|s| SubOrderView::of(s, signoffs))
+        .map(|s| SubOrderView::of(s, signoffs, exts))
         .collect();
     let signoffs_shown = signoffs
         .iter()
@@ -190,10 +206,11 @@ pub async fn queue(
     let mut out = Vec::new();
     for s in rows {
         let signoffs = store::signoffs_of(pool, &s.request_id).await?;
+        let exts = sub_extensions::of_request(pool, &s.request_id).await?;
         let (number, title) = titles.get(&s.request_id).cloned().unwrap_or_default();
         out.push(SubOrderItem {
             from_unit_name: names.of(&s.from_unit_code),
-            sub_order: SubOrderView::of(&s, &signoffs),
+            sub_order: SubOrderView::of(&s, &signoffs, &exts),
             number,
             title,
         });
@@ -289,7 +306,8 @@ pub struct Tallies {
 }
 
 /// The tallies of the child orders the units under `unit` received in `month` (by the day
-/// they were passed down): received, approved on time, sent back, approved. Unit staff see
+/// they were passed down): received, approved on time, sent back, approved, late (marked past
+/// their limit by the sweep) and returned. Unit staff see
 /// their own unit's and those under it (default: their own); the center any unit's.
 pub async fn tallies(
     state: &AppState,

@@ -254,8 +254,9 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
     }
     let mut view = summary(actor, &req, &orders);
     let signoffs = crate::store::sub_orders::signoffs_of(pool, &req.id).await?;
+    let exts = crate::store::sub_extensions::of_request(pool, &req.id).await?;
     let (subs_shown, signoffs_shown) =
-        super::subwork_lists::visible(actor, &orders, &subs, &signoffs);
+        super::subwork_lists::visible(actor, &orders, &subs, &signoffs, &exts);
     view.sub_orders = Some(subs_shown);
     view.signoffs = Some(signoffs_shown);
     let extensions = extensions::extensions_of(pool, &req.id).await?;

@@ -1,13 +1,16 @@
 //! The traffic simulator: a city's days lived through Jiesu's own services (intake,
-//! suggestions, dispatch, unit actions, extensions, callbacks, the deadline sweep), in
+//! suggestions, dispatch, unit actions, extensions, callbacks, the deadline sweeps), in
 //! simulated time on a [`ManualClock`]. Requests come from [`templates`] per category and
 //! place (Beijing's communities), with the kinds mix a hotline sees (most consultations
 //! answered at intake), seasonal categories, peaks at 10:00 and 15:00, repeat reporters who are
 //! merged, enterprise requests and multi-dispatch. Units behave by profile: quick or slow to
 //! acknowledge, likely or not to resolve, some that return orders, some improving over the
-//! period. A given seed gives the same city (ids differ; every choice, text and time is the
-//! same).
+//! period. Streets pass orders down to communities (下派, with returns, extensions and late
+//! children), summon departments (吹哨报到, [`flow`]), communities record what they solve on
+//! the spot (小事不出社区), and the center checks replies of a few categories (办结审核). A
+//! given seed gives the same city (ids differ; every choice, text and time is the same).
 
+mod flow;
 pub mod templates;
 
 use crate::clock::ManualClock;
@@ -86,6 +89,26 @@ pub struct Summary {
     pub passed_down: u64,
     /// Community replies the street sent back once before signing them off (签批).
     pub sent_back: u64,
+    /// Child orders a community returned to its street (退回上级), passed to another.
+    pub sub_returned: u64,
+    /// Requests for more time on child orders (the street approves most).
+    pub sub_extensions: u64,
+    /// Child orders replied after their limit (the sweep marked them late).
+    pub sub_late: u64,
+    /// Child orders signed off by their street (签批同意).
+    pub sub_approved: u64,
+    /// Whistles blown by streets (吹哨).
+    pub whistles: u64,
+    /// Departments summoned by them.
+    pub summoned: u64,
+    /// Reports (报到) made after the report limit.
+    pub reports_late: u64,
+    /// Requests communities solved on the spot (小事不出社区; not in `requests`).
+    pub community: u64,
+    /// Replies the center checked (办结审核).
+    pub reply_reviews: u64,
+    /// Of them, sent back for rework.
+    pub reviews_sent_back: u64,
     /// Per category code, requests taken in.
     pub by_category: std::collections::BTreeMap<String, u64>,
 }
@@ -213,6 +236,32 @@ enum Ev {
     DecideAppeal {
         appeal: String,
     },
+    /// A street blows the whistle on departments (吹哨).
+    Whistle,
+    /// A summoned department reports (报到).
+    WhistleReport {
+        order: String,
+        unit: String,
+    },
+    /// A summoned department replies to the whistle task.
+    WhistleReply {
+        order: String,
+        unit: String,
+    },
+    /// A community records a request it solved on the spot (小事不出社区).
+    Community,
+    /// The center checks the replies waiting on a request (办结审核).
+    ReviewReply {
+        request: String,
+    },
+    /// A community replies to the child order its street passed down.
+    SubReply {
+        child: String,
+        street: String,
+        community: String,
+        request: String,
+        outcome: Outcome,
+    },
     Sweep,
 }
 
@@ -242,6 +291,10 @@ struct Sim<'a> {
     appeal_rng: Rng,
     /// 下派's own generator, for the same reason.
     sub_rng: Rng,
+    /// 吹哨报到's, 小事不出社区's and 办结审核's own generators, for the same reason.
+    whistle_rng: Rng,
+    community_rng: Rng,
+    review_rng: Rng,
     summary: Summary,
 }
 
@@ -401,6 +454,9 @@ impl<'a> Sim<'a> {
             place_of: HashMap::new(),
             appeal_rng: city_rng(hash_of(opts_seed, "appeals")),
             sub_rng: city_rng(hash_of(opts_seed, "subwork")),
+            whistle_rng: city_rng(hash_of(opts_seed, "whistles")),
+            community_rng: city_rng(hash_of(opts_seed, "community")),
+            review_rng: city_rng(hash_of(opts_seed, "reply_reviews")),
             summary: Summary::default(),
         })
     }
@@ -456,6 +512,7 @@ impl<'a> Sim<'a> {
     }
 
     async fn run(&mut self, report: &mut dyn FnMut(u32, &Summary)) -> Result<(), AppError> {
+        self.flag_reply_reviews().await?;
         self.at(self.start, Ev::DayStart(0));
         self.at(self.start, Ev::Sweep);
         while let Some(Reverse((t, seq))) = self.queue.pop() {
@@ -532,8 +589,26 @@ impl<'a> Sim<'a> {
             Ev::Callback { request } => self.callback(&request).await,
             Ev::FileAppeal { order, unit, part } => self.file_appeal(&order, &unit, part).await,
             Ev::DecideAppeal { appeal } => self.decide_appeal(&appeal).await,
+            Ev::Whistle => self.whistle().await,
+            Ev::WhistleReport { order, unit } => self.whistle_report(&order, &unit).await,
+            Ev::WhistleReply { order, unit } => self.whistle_reply(&order, &unit).await,
+            Ev::Community => self.community().await,
+            Ev::ReviewReply { request } => self.review_reply(&request).await,
+            Ev::SubReply {
+                child,
+                street,
+                community,
+                request,
+                outcome,
+            } => {
+                self.sub_reply(&child, &street, &community, &request, outcome)
+                    .await
+            }
             Ev::Sweep => {
                 crate::jobs::sweep_deadlines(self.state)
+                    .await
+                    .map_err(AppError::Internal)?;
+                crate::jobs::sweep_whistle_reports(self.state)
                     .await
                     .map_err(AppError::Internal)?;
                 crate::jobs::deliver_outbox(self.state)
@@ -568,6 +643,7 @@ impl<'a> Sim<'a> {
                 Ev::Arrive,
             );
         }
+        self.schedule_day_extras(t);
         if d + 1 < self.opts.days {
             self.at(t + Duration::days(1), Ev::DayStart(d + 1));
         }
@@ -1105,25 +1181,13 @@ impl<'a> Sim<'a> {
         } else {
             Outcome::Explained
         };
-        let (to_requester, to_center) = match outcome {
-            Outcome::Resolved => (
-                "您反映的问题我们已到现场核实并处理完毕，感谢您的监督。",
-                "已现场核实，问题已处理，附整改前后照片。",
-            ),
-            Outcome::Partly => (
-                "您反映的问题已部分处理，剩余部分正在协调，会尽快解决。",
-                "已部分处理，剩余事项需协调相关单位，已制定计划。",
-            ),
-            _ => (
-                "经核实，该问题涉及规划和权属，暂不具备处理条件，已向您解释说明。",
-                "经核实暂不具备处理条件，已向诉求人解释。",
-            ),
-        };
+        let (to_requester, to_center) = reply_texts(outcome);
         if self
-            .pass_down(order, unit, &actor, outcome, to_requester, to_center)
+            .pass_down(order, unit, request, &actor, outcome)
             .await?
         {
-            self.summary.replies += 1;
+            // The community replies later (Ev::SubReply); the callback follows its sign-off.
+            return Ok(());
         } else {
             handling::unit_act(
                 self.state,
@@ -1139,6 +1203,22 @@ impl<'a> Sim<'a> {
             )
             .await?;
             self.summary.replies += 1;
+        }
+        self.after_reply(request).await
+    }
+
+    /// After a reply: a reply held for the center's check (办结审核) is checked a few hours
+    /// later; a request replied by all its units is called back a day or two later.
+    async fn after_reply(&mut self, request: &str) -> Result<(), AppError> {
+        if self.review_pending(request).await? {
+            let t = self.clock_now() + Duration::minutes(60 + self.review_rng.below(420) as i64);
+            self.at(
+                t,
+                Ev::ReviewReply {
+                    request: request.to_string(),
+                },
+            );
+            return Ok(());
         }
         let req = requests::get(self.state.store.reader(), request)
             .await?
@@ -1166,97 +1246,6 @@ impl<'a> Sim<'a> {
             }
         }
         Ok(())
-    }
-
-    /// 下派 and 签批: about one street order in six is passed down to one of the street's
-    /// communities, which acknowledges and replies; the street sends about one reply in five
-    /// back once, then signs it off, which replies to the center. Returns whether it did (the
-    /// whole chain happens at the reply's moment; false when the order's limit has passed or
-    /// the unit is not a street or township with communities).
-    async fn pass_down(
-        &mut self,
-        order: &str,
-        unit: &str,
-        actor: &Actor,
-        outcome: Outcome,
-        to_requester: &str,
-        to_center: &str,
-    ) -> Result<bool, AppError> {
-        use crate::services::subwork::{
-            self, PassDownInput, PassFrom, SignoffDecision, SignoffInput, SubReplyInput,
-        };
-        if !self.sub_rng.chance(1.0 / 6.0) {
-            return Ok(false);
-        }
-        let street = reference::unit(self.state.store.reader(), unit).await?;
-        let Some(street) = street.filter(|u| u.level == "subdistrict" || u.level == "township")
-        else {
-            return Ok(false);
-        };
-        let o = handling_order(self.state, order).await?;
-        let now = self.clock_now();
-        if o.reply_by <= now + Duration::minutes(30) {
-            return Ok(false);
-        }
-        let communities =
-            reference::units(self.state.store.reader(), None, Some(&street.code)).await?;
-        if communities.is_empty() {
-            return Ok(false);
-        }
-        let community = communities[self.sub_rng.below(communities.len())]
-            .code
-            .clone();
-        let input = PassDownInput {
-            units: vec![community.clone()],
-            reply_by: now + (o.reply_by - now) / 2,
-            acknowledge_by: None,
-            note: Some("请社区入户核实并反馈处理情况。".into()),
-        };
-        let (_, ids) = subwork::pass_down(self.state, actor, PassFrom::Order(order), input).await?;
-        let Some(child) = ids.into_iter().next() else {
-            return Ok(false);
-        };
-        self.summary.passed_down += 1;
-        let c_actor = self.unit_actor(&community).await?;
-        subwork::acknowledge(self.state, &c_actor, &child).await?;
-        let reply = || SubReplyInput {
-            outcome: Some(outcome),
-            to_requester: Some(to_requester.into()),
-            to_center: Some(to_center.into()),
-        };
-        subwork::reply(self.state, &c_actor, &child, reply()).await?;
-        let pending = |s: &Self| {
-            let state = s.state;
-            let actor = actor.clone();
-            let child = child.clone();
-            async move {
-                crate::services::subwork_lists::pending_signoffs(state, &actor, 1000)
-                    .await
-                    .map(|l| {
-                        l.into_iter()
-                            .find(|g| g.signoff.sub_order_id.as_deref() == Some(&child))
-                            .map(|g| g.signoff.id)
-                    })
-            }
-        };
-        if self.sub_rng.chance(0.2) {
-            if let Some(g) = pending(self).await? {
-                let input = SignoffInput {
-                    decision: SignoffDecision::SendBack,
-                    reason: Some("请补充现场照片和诉求人沟通情况。".into()),
-                };
-                subwork::decide(self.state, actor, &g, input).await?;
-                self.summary.sent_back += 1;
-                subwork::reply(self.state, &c_actor, &child, reply()).await?;
-            }
-        }
-        let g = pending(self).await?.ok_or(AppError::NotFound("signoff"))?;
-        let input = SignoffInput {
-            decision: SignoffDecision::Approve,
-            reason: None,
-        };
-        subwork::decide(self.state, actor, &g, input).await?;
-        Ok(true)
     }
 
     /// After an order went badly for its unit, its manager sometimes appeals (about 3 % of
@@ -1475,4 +1464,22 @@ async fn handling_order(
         .into_iter()
         .find(|a| a.id == id)
         .ok_or(AppError::NotFound("assignment"))
+}
+
+/// What a unit writes back for an outcome: to the requester, and to the center.
+fn reply_texts(outcome: Outcome) -> (&'static str, &'static str) {
+    match outcome {
+        Outcome::Resolved => (
+            "您反映的问题我们已到现场核实并处理完毕，感谢您的监督。",
+            "已现场核实，问题已处理，附整改前后照片。",
+        ),
+        Outcome::Partly => (
+            "您反映的问题已部分处理，剩余部分正在协调，会尽快解决。",
+            "已部分处理，剩余事项需协调相关单位，已制定计划。",
+        ),
+        _ => (
+            "经核实，该问题涉及规划和权属，暂不具备处理条件，已向您解释说明。",
+            "经核实暂不具备处理条件，已向诉求人解释。",
+        ),
+    }
 }

@@ -1,6 +1,7 @@
 //! Replay and compare: rebuilds the state of requests, orders (assignments), extension
-//! requests, callbacks, return reviews (退单审核) and assessment appeals (考核申诉) from their
-//! events alone, then compares it field by field with the
+//! requests, callbacks, return reviews (退单审核), assessment appeals (考核申诉), reply checks
+//! (办结审核), child orders (下派), their sign-offs (签批) and requests for more time, and the
+//! whistle reports (吹哨报到) from their events alone, then compares it field by field with the
 //! tables. The hash chain proves the events were not edited; this proves the tables still say
 //! what the events say, so a hand edit of `requests.status`, an order's reply or a callback's
 //! satisfaction is named (table, row, field).
@@ -52,7 +53,8 @@ impl V {
 /// One field where a table and its events disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
-    /// `requests`, `assignments`, `extensions`, `callbacks`, `return_reviews` or `appeals`.
+    /// `requests`, `assignments`, `extensions`, `callbacks`, `return_reviews`, `appeals`,
+    /// `reply_reviews`, `sub_orders`, `signoffs`, `sub_extensions` or `whistle_reports`.
     pub table: &'static str,
     /// The row's id.
     pub row: String,
@@ -74,8 +76,9 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
-/// What replay checks: per table, its columns and their kinds.
-const TABLES: [(&str, &[(&str, Kind)]); 6] = [
+/// What replay checks: per table, its columns and their kinds. Rows are keyed by `id`, except
+/// where [`key_of`] says otherwise.
+const TABLES: [(&str, &[(&str, Kind)]); 11] = [
     (
         "requests",
         &[
@@ -188,7 +191,105 @@ const TABLES: [(&str, &[(&str, Kind)]); 6] = [
             ("decision_reason", Kind::Text),
         ],
     ),
+    (
+        "reply_reviews",
+        &[
+            ("assignment_id", Kind::Text),
+            ("request_id", Kind::Text),
+            ("unit_code", Kind::Text),
+            ("status", Kind::Text),
+            ("replied_at", Kind::Time),
+            ("decided_by", Kind::Text),
+            ("decided_at", Kind::Time),
+            ("reason", Kind::Text),
+        ],
+    ),
+    (
+        "sub_orders",
+        &[
+            ("request_id", Kind::Text),
+            ("assignment_id", Kind::Text),
+            ("parent_id", Kind::Text),
+            ("from_unit_code", Kind::Text),
+            ("unit_code", Kind::Text),
+            ("status", Kind::Text),
+            ("note", Kind::Text),
+            ("created_by", Kind::Text),
+            ("created_at", Kind::Time),
+            ("acknowledge_by", Kind::Time),
+            ("reply_by", Kind::Time),
+            ("acknowledged_at", Kind::Time),
+            ("replied_at", Kind::Time),
+            ("outcome", Kind::Text),
+            ("reply_to_requester", Kind::Text),
+            ("reply_to_center", Kind::Text),
+            ("closed_at", Kind::Time),
+            ("overdue_at", Kind::Time),
+            ("return_reason", Kind::Text),
+        ],
+    ),
+    (
+        "signoffs",
+        &[
+            ("request_id", Kind::Text),
+            ("assignment_id", Kind::Text),
+            ("sub_order_id", Kind::Text),
+            ("unit_code", Kind::Text),
+            ("outcome", Kind::Text),
+            ("to_requester", Kind::Text),
+            ("to_center", Kind::Text),
+            ("submitted_by", Kind::Text),
+            ("submitted_at", Kind::Time),
+            ("status", Kind::Text),
+            ("decided_by", Kind::Text),
+            ("decided_at", Kind::Time),
+            ("reason", Kind::Text),
+        ],
+    ),
+    (
+        "sub_extensions",
+        &[
+            ("request_id", Kind::Text),
+            ("sub_order_id", Kind::Text),
+            ("unit_code", Kind::Text),
+            ("from_unit_code", Kind::Text),
+            ("old_reply_by", Kind::Time),
+            ("asked_reply_by", Kind::Time),
+            ("reason", Kind::Text),
+            ("status", Kind::Text),
+            ("requested_by", Kind::Text),
+            ("requested_at", Kind::Time),
+            ("decided_by", Kind::Text),
+            ("decided_at", Kind::Time),
+            ("new_reply_by", Kind::Time),
+            ("decision_reason", Kind::Text),
+        ],
+    ),
+    (
+        "whistle_reports",
+        &[
+            ("task_id", Kind::Text),
+            ("whistle_unit", Kind::Text),
+            ("unit_code", Kind::Text),
+            ("report_hours", Kind::Int),
+            ("report_by", Kind::Time),
+            ("reported_at", Kind::Time),
+            ("reported_by", Kind::Text),
+            ("person_in_charge", Kind::Text),
+            ("person_contact", Kind::Text),
+            ("late_marked_at", Kind::Time),
+            ("created_at", Kind::Time),
+        ],
+    ),
 ];
+
+/// The column that keys a table's rows: a whistle report is its summoned unit's order.
+fn key_of(table: &str) -> &'static str {
+    match table {
+        "whistle_reports" => "assignment_id",
+        _ => "id",
+    }
+}
 
 /// The fields replay checks, per table (for the report).
 pub fn checked_fields() -> Vec<(&'static str, Vec<&'static str>)> {
@@ -217,6 +318,11 @@ struct Replayed {
     callbacks: Rows,
     return_reviews: Rows,
     appeals: Rows,
+    reply_reviews: Rows,
+    sub_orders: Rows,
+    signoffs: Rows,
+    sub_extensions: Rows,
+    whistle_reports: Rows,
     /// Rows the events change but never create (named once each).
     orphans: BTreeSet<(&'static str, String)>,
 }
@@ -543,7 +649,34 @@ impl Replayed {
                 if e.action.starts_with("assignment.return_") {
                     self.return_review(e, payload_id("review_id"));
                 }
+                if e.action == "assignment.reply_sent_back" {
+                    self.reply_review(e, payload_id("review_id"));
+                }
             }
+            "reply_review.requested" | "reply_review.approved" => {
+                self.reply_review(e, payload_id("review_id"));
+            }
+            a if a.starts_with("sub_order.") => {
+                self.sub_order(e, payload_id("sub_order_id"));
+                self.signoff(e, payload_id("signoff_id"));
+            }
+            a if a.starts_with("signoff.") => self.signoff(e, payload_id("signoff_id")),
+            a if a.starts_with("sub_extension.") => {
+                self.sub_extension(e, payload_id("extension_id"));
+                if a == "sub_extension.approved" {
+                    let sid = payload_id("sub_order_id");
+                    if let Some(r) = Self::row(
+                        &mut self.sub_orders,
+                        &mut self.orphans,
+                        "sub_orders",
+                        sid.as_deref(),
+                    ) {
+                        put(r, "reply_by", e.time("reply_by"));
+                        put(r, "overdue_at", e.time("overdue_at"));
+                    }
+                }
+            }
+            "whistle.blown" | "whistle.reported" | "whistle.report_overdue" => self.whistle(e),
             "appeal.filed" | "appeal.granted" | "appeal.refused" => {
                 self.appeal(e, payload_id("appeal_id"));
             }
@@ -634,6 +767,244 @@ impl Replayed {
         }
     }
 
+    /// 办结审核: a reply held for the center's check, then approved or sent back.
+    fn reply_review(&mut self, e: &Ev, id: Option<String>) {
+        let Some(id) = id else { return };
+        if e.action == "reply_review.requested" {
+            let mut r = BTreeMap::new();
+            r.insert("assignment_id", V::Text(e.assignment_id.clone()));
+            r.insert("request_id", V::Text(e.request_id.clone()));
+            put(&mut r, "unit_code", e.text("unit_code"));
+            r.insert("status", text("pending"));
+            r.insert("replied_at", e.at());
+            r.insert("decided_by", V::Text(None));
+            r.insert("decided_at", V::Time(None));
+            r.insert("reason", V::Text(None));
+            self.reply_reviews.insert(id, r);
+            return;
+        }
+        let status = if e.action == "reply_review.approved" {
+            "approved"
+        } else {
+            "sent_back"
+        };
+        if let Some(r) = Self::row(
+            &mut self.reply_reviews,
+            &mut self.orphans,
+            "reply_reviews",
+            Some(&id),
+        ) {
+            r.insert("status", text(status));
+            r.insert("decided_by", e.actor());
+            r.insert("decided_at", e.at());
+            put(r, "reason", e.text("reason"));
+        }
+    }
+
+    /// 下派: a child order passed down, then acknowledged, replied, signed off or sent back,
+    /// withdrawn, returned, marked overdue.
+    fn sub_order(&mut self, e: &Ev, id: Option<String>) {
+        let Some(id) = id else { return };
+        if e.action == "sub_order.passed_down" {
+            let mut r = BTreeMap::new();
+            r.insert("request_id", V::Text(e.request_id.clone()));
+            r.insert("assignment_id", V::Text(e.assignment_id.clone()));
+            for f in ["parent_id", "from_unit_code", "unit_code", "note"] {
+                put(&mut r, f, e.text(f));
+            }
+            r.insert("status", e.after());
+            r.insert("created_by", e.actor());
+            r.insert("created_at", e.at());
+            put(&mut r, "acknowledge_by", e.time("acknowledge_by"));
+            put(&mut r, "reply_by", e.time("reply_by"));
+            for f in ["acknowledged_at", "replied_at", "closed_at", "overdue_at"] {
+                r.insert(f, V::Time(None));
+            }
+            for f in [
+                "outcome",
+                "reply_to_requester",
+                "reply_to_center",
+                "return_reason",
+            ] {
+                r.insert(f, V::Text(None));
+            }
+            self.sub_orders.insert(id, r);
+            return;
+        }
+        let Some(r) = Self::row(
+            &mut self.sub_orders,
+            &mut self.orphans,
+            "sub_orders",
+            Some(&id),
+        ) else {
+            return;
+        };
+        match e.action.as_str() {
+            "sub_order.acknowledged" => {
+                r.insert("status", e.after());
+                r.insert("acknowledged_at", e.at());
+            }
+            "sub_order.replied" => {
+                r.insert("status", e.after());
+                r.insert("replied_at", e.at());
+                put(r, "outcome", e.text("outcome"));
+                put(r, "reply_to_requester", e.text("to_requester"));
+                put(r, "reply_to_center", e.text("to_center"));
+            }
+            "sub_order.approved" | "sub_order.withdrawn" => {
+                r.insert("status", e.after());
+                r.insert("closed_at", e.at());
+            }
+            "sub_order.sent_back" => {
+                r.insert("status", e.after());
+                r.insert("closed_at", V::Time(None));
+            }
+            "sub_order.returned" => {
+                r.insert("status", e.after());
+                r.insert("closed_at", e.at());
+                put(r, "return_reason", e.text("reason"));
+            }
+            "sub_order.overdue" => {
+                r.insert("overdue_at", e.time("marked_at").unwrap_or(e.at()));
+            }
+            _ => {}
+        }
+    }
+
+    /// 签批: a reply waiting for the unit above (opened by `sub_order.replied`) or for the
+    /// unit's manager (`signoff.requested`), then approved, sent back or withdrawn.
+    fn signoff(&mut self, e: &Ev, id: Option<String>) {
+        let Some(id) = id else { return };
+        if matches!(e.action.as_str(), "sub_order.replied" | "signoff.requested") {
+            let mut g = BTreeMap::new();
+            g.insert("request_id", V::Text(e.request_id.clone()));
+            g.insert("assignment_id", V::Text(e.assignment_id.clone()));
+            let (unit, sub) = if e.action == "sub_order.replied" {
+                (e.text("to_unit_code"), e.text("sub_order_id"))
+            } else {
+                (e.text("unit_code"), Some(V::Text(None)))
+            };
+            put(&mut g, "unit_code", unit);
+            put(&mut g, "sub_order_id", sub);
+            for f in ["outcome", "to_requester", "to_center"] {
+                put(&mut g, f, e.text(f));
+            }
+            g.insert("submitted_by", e.actor());
+            g.insert("submitted_at", e.at());
+            g.insert("status", text("pending"));
+            g.insert("decided_by", V::Text(None));
+            g.insert("decided_at", V::Time(None));
+            g.insert("reason", V::Text(None));
+            self.signoffs.insert(id, g);
+            return;
+        }
+        let status = match e.action.as_str() {
+            "sub_order.approved" | "signoff.approved" => "approved",
+            "sub_order.sent_back" | "signoff.sent_back" => "sent_back",
+            "signoff.withdrawn" => "withdrawn",
+            _ => return,
+        };
+        if let Some(g) = Self::row(&mut self.signoffs, &mut self.orphans, "signoffs", Some(&id)) {
+            g.insert("status", text(status));
+            g.insert("decided_by", e.actor());
+            g.insert("decided_at", e.at());
+            if status != "withdrawn" {
+                put(g, "reason", e.text("reason"));
+            }
+        }
+    }
+
+    /// A child order's request for more time, then approved, refused or withdrawn.
+    fn sub_extension(&mut self, e: &Ev, id: Option<String>) {
+        let Some(id) = id else { return };
+        if e.action == "sub_extension.requested" {
+            let mut x = BTreeMap::new();
+            x.insert("request_id", V::Text(e.request_id.clone()));
+            put(&mut x, "sub_order_id", e.text("sub_order_id"));
+            put(&mut x, "unit_code", e.text("unit_code"));
+            put(&mut x, "from_unit_code", e.text("to_unit_code"));
+            put(&mut x, "old_reply_by", e.time("old_reply_by"));
+            put(&mut x, "asked_reply_by", e.time("asked_reply_by"));
+            put(&mut x, "reason", e.text("reason"));
+            x.insert("status", text("pending"));
+            x.insert("requested_by", e.actor());
+            x.insert("requested_at", e.at());
+            x.insert("decided_by", V::Text(None));
+            x.insert("decided_at", V::Time(None));
+            x.insert("new_reply_by", V::Time(None));
+            x.insert("decision_reason", V::Text(None));
+            self.sub_extensions.insert(id, x);
+            return;
+        }
+        let Some(x) = Self::row(
+            &mut self.sub_extensions,
+            &mut self.orphans,
+            "sub_extensions",
+            Some(&id),
+        ) else {
+            return;
+        };
+        x.insert("status", e.after());
+        x.insert("decided_by", e.actor());
+        x.insert("decided_at", e.at());
+        match e.action.as_str() {
+            "sub_extension.approved" => put(x, "new_reply_by", e.time("reply_by")),
+            "sub_extension.refused" => put(x, "decision_reason", e.text("reason")),
+            _ => {}
+        }
+    }
+
+    /// 吹哨报到: one report row per summoned unit's order when the whistle is blown, then the
+    /// unit's report, or the sweep's late mark.
+    fn whistle(&mut self, e: &Ev) {
+        if e.action == "whistle.blown" {
+            let units = e.payload.get("units").and_then(|u| u.as_array());
+            for u in units.into_iter().flatten() {
+                let Some(aid) = u.get("assignment_id").and_then(|v| v.as_str()) else {
+                    continue;
+                };
+                let mut w = BTreeMap::new();
+                w.insert("task_id", V::Text(e.request_id.clone()));
+                put(&mut w, "whistle_unit", e.text("whistle_unit"));
+                w.insert(
+                    "unit_code",
+                    V::Text(
+                        u.get("unit_code")
+                            .and_then(|v| v.as_str())
+                            .map(str::to_string),
+                    ),
+                );
+                put(&mut w, "report_hours", e.int("report_within_hours"));
+                put(&mut w, "report_by", e.time("report_by"));
+                for f in ["reported_at", "late_marked_at"] {
+                    w.insert(f, V::Time(None));
+                }
+                for f in ["reported_by", "person_in_charge", "person_contact"] {
+                    w.insert(f, V::Text(None));
+                }
+                w.insert("created_at", e.at());
+                self.whistle_reports.insert(aid.to_string(), w);
+            }
+            return;
+        }
+        let Some(w) = Self::row(
+            &mut self.whistle_reports,
+            &mut self.orphans,
+            "whistle_reports",
+            e.assignment_id.as_deref(),
+        ) else {
+            return;
+        };
+        if e.action == "whistle.reported" {
+            w.insert("reported_at", e.at());
+            w.insert("reported_by", e.actor());
+            put(w, "person_in_charge", e.text("person_in_charge"));
+            put(w, "person_contact", e.text("contact"));
+        } else {
+            w.insert("late_marked_at", e.time("marked_at").unwrap_or(e.at()));
+        }
+    }
+
     fn callback(&mut self, e: &Ev, id: Option<String>) {
         let Some(id) = id else { return };
         let mut c = BTreeMap::new();
@@ -653,7 +1024,7 @@ impl Replayed {
 /// Events read per round.
 const PAGE: i64 = 5_000;
 
-/// Replays every event and compares the six tables with the result; returns each
+/// Replays every event and compares the eleven tables with the result; returns each
 /// disagreement, in table and row order.
 pub async fn compare(pool: &AnyPool) -> Result<Vec<Mismatch>, StoreError> {
     let mut replayed = Replayed::default();
@@ -702,6 +1073,11 @@ pub async fn compare(pool: &AnyPool) -> Result<Vec<Mismatch>, StoreError> {
         callbacks,
         return_reviews,
         appeals,
+        reply_reviews,
+        sub_orders,
+        signoffs,
+        sub_extensions,
+        whistle_reports,
         ..
     } = replayed;
     for ((table, columns), expected) in TABLES.iter().zip([
@@ -711,6 +1087,11 @@ pub async fn compare(pool: &AnyPool) -> Result<Vec<Mismatch>, StoreError> {
         callbacks,
         return_reviews,
         appeals,
+        reply_reviews,
+        sub_orders,
+        signoffs,
+        sub_extensions,
+        whistle_reports,
     ]) {
         compare_table(pool, table, columns, expected, &mut out).await?;
     }
@@ -725,10 +1106,11 @@ async fn compare_table(
     out: &mut Vec<Mismatch>,
 ) -> Result<(), StoreError> {
     let list: Vec<&str> = columns.iter().map(|c| c.0).collect();
+    let key = key_of(table);
     let mut last = String::new();
     loop {
         let sql = format!(
-            "SELECT id, {} FROM {table} WHERE id > $1 ORDER BY id LIMIT $2",
+            "SELECT {key} AS id, {} FROM {table} WHERE {key} > $1 ORDER BY {key} LIMIT $2",
             list.join(", ")
         );
         let rows = sqlx::query(&sql)

@@ -34,13 +34,17 @@ pub struct SubOrderRow {
     pub outcome: Option<Outcome>,
     pub reply_to_requester: Option<String>,
     pub reply_to_center: Option<String>,
-    /// When it was approved or withdrawn.
+    /// When it was approved, withdrawn or returned.
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the deadline sweep marked it past its reply limit (once).
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Why its unit returned it to the unit above (退回上级).
+    pub return_reason: Option<String>,
 }
 
 const COLUMNS: &str = "id, request_id, assignment_id, parent_id, jurisdiction, from_unit_code, unit_code, unit_path, \
     status, note, created_by, created_at, acknowledge_by, reply_by, acknowledged_at, replied_at, outcome, \
-    reply_to_requester, reply_to_center, closed_at";
+    reply_to_requester, reply_to_center, closed_at, overdue_at, return_reason";
 
 fn from_row(r: &AnyRow) -> Result<SubOrderRow, sqlx::Error> {
     Ok(SubOrderRow {
@@ -64,6 +68,8 @@ fn from_row(r: &AnyRow) -> Result<SubOrderRow, sqlx::Error> {
         reply_to_requester: r.try_get("reply_to_requester")?,
         reply_to_center: r.try_get("reply_to_center")?,
         closed_at: opt_time(r, "closed_at")?,
+        overdue_at: opt_time(r, "overdue_at")?,
+        return_reason: r.try_get("return_reason")?,
     })
 }
 
@@ -71,13 +77,14 @@ fn from_row(r: &AnyRow) -> Result<SubOrderRow, sqlx::Error> {
 pub async fn insert(tx: &mut Tx, s: &SubOrderRow) -> Result<(), StoreError> {
     sqlx::query(&format!(
         "INSERT INTO sub_orders ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20)"
+         $15, $16, $17, $18, $19, $20, $21, $22)"
     ))
     .bind(&s.id).bind(&s.request_id).bind(&s.assignment_id).bind(&s.parent_id).bind(&s.jurisdiction)
     .bind(&s.from_unit_code).bind(&s.unit_code).bind(&s.unit_path).bind(s.status.as_str()).bind(&s.note)
     .bind(&s.created_by).bind(millis(s.created_at)).bind(millis(s.acknowledge_by)).bind(millis(s.reply_by))
     .bind(s.acknowledged_at.map(millis)).bind(s.replied_at.map(millis)).bind(s.outcome.map(Outcome::as_str))
     .bind(&s.reply_to_requester).bind(&s.reply_to_center).bind(s.closed_at.map(millis))
+    .bind(s.overdue_at.map(millis)).bind(&s.return_reason)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -87,7 +94,8 @@ pub async fn insert(tx: &mut Tx, s: &SubOrderRow) -> Result<(), StoreError> {
 pub async fn save(tx: &mut Tx, s: &SubOrderRow) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE sub_orders SET status = $2, acknowledged_at = $3, replied_at = $4, outcome = $5, \
-         reply_to_requester = $6, reply_to_center = $7, closed_at = $8 WHERE id = $1",
+         reply_to_requester = $6, reply_to_center = $7, closed_at = $8, reply_by = $9, \
+         overdue_at = $10, return_reason = $11 WHERE id = $1",
     )
     .bind(&s.id)
     .bind(s.status.as_str())
@@ -97,9 +105,45 @@ pub async fn save(tx: &mut Tx, s: &SubOrderRow) -> Result<(), StoreError> {
     .bind(&s.reply_to_requester)
     .bind(&s.reply_to_center)
     .bind(s.closed_at.map(millis))
+    .bind(millis(s.reply_by))
+    .bind(s.overdue_at.map(millis))
+    .bind(&s.return_reason)
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Open child orders (passed down or acknowledged) past their reply limit and not yet marked,
+/// soonest first: what the deadline sweep marks.
+pub async fn due_unmarked(
+    pool: &AnyPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<SubOrderRow>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM sub_orders WHERE status IN ('dispatched', 'acknowledged') \
+         AND reply_by < $1 AND overdue_at IS NULL ORDER BY reply_by, id LIMIT $2"
+    ))
+    .bind(millis(now))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Marks a child order overdue at `now` if it is still open, past its limit and unmarked
+/// (re-checked in the statement, so two sweeps mark it once); whether this call marked it.
+pub async fn mark_overdue(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "UPDATE sub_orders SET overdue_at = $2 WHERE id = $1 AND overdue_at IS NULL \
+         AND status IN ('dispatched', 'acknowledged') AND reply_by < $2",
+    )
+    .bind(id)
+    .bind(millis(now))
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(n > 0)
 }
 
 /// The child orders of a request, oldest first.
@@ -322,6 +366,10 @@ pub struct Tally {
     pub sent_back: i64,
     /// Child orders approved.
     pub approved: i64,
+    /// Child orders the sweep marked past their reply limit (超期).
+    pub late: i64,
+    /// Child orders it returned to the unit above (退回上级).
+    pub returned: i64,
 }
 
 /// The tallies of the units under `path` (not the unit at `path` itself) for child orders
@@ -336,7 +384,9 @@ pub async fn tallies(
         "SELECT s.unit_code, COUNT(*) AS received, \
          CAST(SUM(CASE WHEN s.status = 'approved' AND s.replied_at <= s.reply_by THEN 1 ELSE 0 END) AS BIGINT) AS on_time, \
          CAST(SUM(CASE WHEN s.status = 'approved' THEN 1 ELSE 0 END) AS BIGINT) AS approved, \
-         CAST(SUM(COALESCE(g.n, 0)) AS BIGINT) AS sent_back \
+         CAST(SUM(COALESCE(g.n, 0)) AS BIGINT) AS sent_back, \
+         CAST(SUM(CASE WHEN s.overdue_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS late, \
+         CAST(SUM(CASE WHEN s.status = 'returned' THEN 1 ELSE 0 END) AS BIGINT) AS returned \
          FROM sub_orders s LEFT JOIN (SELECT sub_order_id, COUNT(*) AS n FROM signoffs \
          WHERE status = 'sent_back' GROUP BY sub_order_id) g ON g.sub_order_id = s.id WHERE s.unit_path LIKE $1 AND s.unit_path <> $2 AND s.created_at >= $3 AND s.created_at < $4 \
          GROUP BY s.unit_code ORDER BY received DESC, s.unit_code",
@@ -355,6 +405,8 @@ pub async fn tallies(
                 on_time: r.try_get("on_time")?,
                 sent_back: r.try_get("sent_back")?,
                 approved: r.try_get("approved")?,
+                late: r.try_get("late")?,
+                returned: r.try_get("returned")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

@@ -1,17 +1,21 @@
 //! 下派 and 签批 in the API: passing an order (or a child order) down, the sub-unit's
-//! acknowledgement and reply, sign-off decisions, the queues, the sub-unit tallies, and the
+//! acknowledgement, reply, request for more time and return, their decisions, the queues, the sub-unit tallies, and the
 //! per-unit sign-off setting.
 
 use super::extract::{bounded, ApiJson, ApiQuery, Auth};
 use crate::error::AppError;
 use crate::services::subwork::{self, PassDownInput, PassFrom, SignoffInput, SubReplyInput};
 use crate::services::subwork_lists::{self, SignoffItem, SubOrderItem, Tallies};
+use crate::services::subwork_time::{
+    self, SubExtensionDecisionInput, SubExtensionInput, SubReturnInput,
+};
 use crate::services::views::{self, RequestView};
 use crate::services::AppState;
+use crate::store::sub_extensions::SubExtensionRow;
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use jiesu_core::subwork::SubOrderStatus;
+use jiesu_core::subwork::{SubExtensionStatus, SubOrderStatus};
 use serde::Deserialize;
 
 /// The routes, relative to `/api/v1`.
@@ -23,6 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route("/sub-orders/{id}/pass-down", post(pass_down_sub))
         .route("/sub-orders/{id}/acknowledge", post(acknowledge))
         .route("/sub-orders/{id}/reply", post(reply))
+        .route("/sub-orders/{id}/extension", post(ask_time))
+        .route("/sub-orders/{id}/return", post(give_back))
+        .route("/sub-extensions", get(extensions))
+        .route("/sub-extensions/{id}/decision", post(decide_time))
         .route("/signoffs", get(signoffs))
         .route("/signoffs/{id}/decision", post(decide))
         .route("/units/{code}/signoff", put(set_signoff))
@@ -85,6 +93,56 @@ async fn decide(
 ) -> Result<Json<RequestView>, AppError> {
     let request_id = subwork::decide(&s, &actor, &id, input).await?;
     view(&s, &actor, &request_id).await
+}
+
+/// A sub-unit asks the unit above for a later reply limit (延期).
+async fn ask_time(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SubExtensionInput>,
+) -> Result<Json<RequestView>, AppError> {
+    let (request_id, _) = subwork_time::ask(&s, &actor, &id, input).await?;
+    view(&s, &actor, &request_id).await
+}
+
+/// The unit above approves (inside its own limit) or refuses a child's request for time.
+async fn decide_time(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SubExtensionDecisionInput>,
+) -> Result<Json<RequestView>, AppError> {
+    let request_id = subwork_time::decide(&s, &actor, &id, input).await?;
+    view(&s, &actor, &request_id).await
+}
+
+/// A sub-unit returns its child order to the unit above with a reason (退回上级).
+async fn give_back(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SubReturnInput>,
+) -> Result<Json<RequestView>, AppError> {
+    let request_id = subwork_time::give_back(&s, &actor, &id, input).await?;
+    view(&s, &actor, &request_id).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtensionParams {
+    status: Option<SubExtensionStatus>,
+    limit: Option<i64>,
+}
+
+/// The requests for more time the actor's unit decides or asked.
+async fn extensions(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<ExtensionParams>,
+) -> Result<Json<Vec<SubExtensionRow>>, AppError> {
+    let limit = bounded("limit", p.limit, 200, 1, 1000)?;
+    Ok(Json(subwork_time::list(&s, &actor, p.status, limit).await?))
 }
 
 #[derive(Deserialize)]

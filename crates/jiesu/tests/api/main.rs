@@ -25,6 +25,7 @@ on_both_backends!(
     // stories/subwork.rs (issue 18: 下派 and 签批)
     an_order_passed_down_two_levels_is_sent_back_once_signed_off_up_the_chain_and_closes,
     a_unit_that_requires_signoff_holds_a_handlers_reply_for_its_manager,
+    a_child_order_asks_for_time_runs_late_is_returned_and_passed_to_another_community,
     // stories/city.rs (issue 18: another city in minutes)
     guangzhou_is_built_by_init_and_a_request_lives_its_whole_life_there,
     guangzhou_communities_come_from_the_national_village_file,
@@ -142,6 +143,7 @@ macro_rules! ui_on_both_backends {
 ui_on_both_backends!(
     // issue 18: 下派 and 签批
     a_street_passes_down_from_its_order_page_and_signs_off_on_its_workbench,
+    a_community_asks_for_time_and_returns_from_its_child_order_page_and_the_street_decides,
     the_login_page_renders_and_a_login_sets_the_session_cookie,
     a_form_post_without_the_csrf_token_is_refused,
     a_unit_handler_opening_another_units_request_gets_the_missing_page,

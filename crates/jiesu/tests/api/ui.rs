@@ -1803,6 +1803,203 @@ pub async fn a_street_passes_down_from_its_order_page_and_signs_off_on_its_workb
     );
 }
 
+/// Issue 18: child orders keep time on the pages. A community asks for more time from its
+/// child order's page and the street approves it on its order's page; another community
+/// returns its child order with a reason, which the street's page shows; the supervisor's
+/// dashboard shows the month's whistle tally.
+pub async fn a_community_asks_for_time_and_returns_from_its_child_order_page_and_the_street_decides(
+    b: Backend,
+) {
+    const HUAJIADI: &str = "110105026034"; // 花家地西里社区 (under 望京)
+    const FANGZHOUYUAN: &str = "110105026035"; // 方舟苑社区 (under 望京)
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let disp = app.user("disp1", Role::Dispatcher, None).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let hjd = app.user("hjd", Role::UnitHandler, Some(HUAJIADI)).await;
+    let fzy = app.user("fzy", Role::UnitHandler, Some(FANGZHOUYUAN)).await;
+    let r = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&op),
+            complaint("望京西园三区垃圾堆放无人清理"),
+        )
+        .await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&disp),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = v["assignments"][0]["id"].as_str().unwrap().to_string();
+    let limit: chrono::DateTime<chrono::Utc> = v["assignments"][0]["reply_by"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/acknowledge"),
+            Some(&wj),
+            json!({}),
+        )
+        .await,
+        200,
+    );
+    let v = expect(
+        app.post(
+            &format!("/api/v1/assignments/{order}/pass-down"),
+            Some(&wj),
+            json!({ "units": [HUAJIADI, FANGZHOUYUAN], "reply_by": limit - chrono::Duration::days(2) }),
+        )
+        .await,
+        200,
+    );
+    let child = |unit: &str| {
+        v["sub_orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["unit_code"] == unit)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (c_hjd, c_fzy) = (child(HUAJIADI), child(FANGZHOUYUAN));
+    for (token, c) in [(&hjd, &c_hjd), (&fzy, &c_fzy)] {
+        expect(
+            app.post(
+                &format!("/api/v1/sub-orders/{c}/acknowledge"),
+                Some(token),
+                json!({}),
+            )
+            .await,
+            200,
+        );
+    }
+
+    // The community asks for time up to the street's own limit (the form's default).
+    let mut community = Browser::with_session(&app, &hjd);
+    let page = community.get(&format!("/ui/sub-orders/{c_hjd}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("ask-time-box") && page.body.contains("give-back-box"),
+        "{}",
+        page.body
+    );
+    let asked = community
+        .post(
+            &format!("/ui/sub-orders/{c_hjd}/extension"),
+            &[
+                ("_csrf", csrf(&page.body).as_str()),
+                ("reply_by", input(&page.body, "reply_by").as_str()),
+                ("reason", "需协调物业公司"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    // The street sees the request beside the child and approves it there.
+    let mut street = Browser::with_session(&app, &wj);
+    let page = street.get(&format!("/ui/orders/{order}")).await;
+    assert!(page.body.contains("申请延期至"), "{}", page.body);
+    let x = page
+        .body
+        .split("/ui/sub-extensions/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let ok = street
+        .post(
+            &format!("/ui/sub-extensions/{x}/decision"),
+            &[
+                ("_csrf", csrf(&page.body).as_str()),
+                ("decision", "approve"),
+                ("back", &format!("/ui/orders/{order}")),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert!(
+        ok.location.starts_with(&format!("/ui/orders/{order}")),
+        "{}",
+        ok.location
+    );
+    let view = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&wj)).await,
+        200,
+    );
+    let hjd_view = view["sub_orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == c_hjd.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        hjd_view["extensions"][0]["status"], "approved",
+        "{hjd_view}"
+    );
+    let moved: chrono::DateTime<chrono::Utc> =
+        hjd_view["reply_by"].as_str().unwrap().parse().unwrap();
+    assert!(
+        moved > limit - chrono::Duration::days(2) && moved <= limit,
+        "{moved}"
+    );
+
+    // The other community returns its child order; the street's page shows why.
+    let mut other = Browser::with_session(&app, &fzy);
+    let page = other.get(&format!("/ui/sub-orders/{c_fzy}")).await;
+    let back = other
+        .post(
+            &format!("/ui/sub-orders/{c_fzy}/return"),
+            &[
+                ("_csrf", csrf(&page.body).as_str()),
+                ("reason", "地址不在本社区"),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let page = street.get(&format!("/ui/orders/{order}")).await;
+    assert!(
+        page.body.contains("退回上级") && page.body.contains("地址不在本社区"),
+        "{}",
+        page.body
+    );
+    // Returned, the child's page no longer offers the actions.
+    let page = other.get(&format!("/ui/sub-orders/{c_fzy}")).await;
+    assert!(!page.body.contains("give-back-box"), "{}", page.body);
+
+    // The street blows a whistle; the supervisor's dashboard shows the month's tally.
+    expect(
+        app.post(
+            "/api/v1/whistles",
+            Some(&wj),
+            json!({ "title": "占道经营联合整治", "description": "请城管到场",
+                    "units": [{ "unit_code": "dept.cgzf", "role": "lead" }] }),
+        )
+        .await,
+        201,
+    );
+    let mut supervisor = Browser::with_session(&app, &sup);
+    let dash = supervisor.get("/ui/dashboard").await;
+    assert_eq!(dash.status, 200);
+    assert!(
+        dash.body.contains("dashboard-whistle-tally")
+            && dash.body.contains("dash-whistle-dept.cgzf"),
+        "{}",
+        dash.body
+    );
+}
+
 /// Issue 18: the admin page adds a time-limit version through the service (an event; a
 /// refusal shows the page again with the error beside its field and the values typed) and
 /// switches 签批 per unit and 办结审核 per category (searched), each an event.

@@ -1,6 +1,7 @@
 //! The supervisor dashboard (督办): the month's ranking with the four classes, a unit's
 //! three-rate trend, the category and district mix (ECharts), the overdue and about-to-breach
-//! lists, and the monthly report download. Everything comes from `services::kpi` and
+//! lists, the month's whistle tally (吹哨报到: who reported in time), and the monthly report
+//! download. Everything comes from `services::kpi` and
 //! `services::supervision`, which read the monthly rollups and indexed deadline columns.
 
 use super::{local_time, pct, Ctx, Page, UiError, UiResult};
@@ -74,6 +75,8 @@ struct Dashboard {
     hotspots: Vec<HotRow>,
     may_decide: bool,
     extensions: Vec<super::dispatch::PendingExt>,
+    /// 吹哨报到 this month: per summoned unit, who reported in time.
+    whistle_tally: Vec<crate::services::whistles::TallyRow>,
 }
 
 /// The dashboard's query.
@@ -208,6 +211,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
         } else {
             Vec::new()
         },
+        whistle_tally: crate::services::whistles::tally(&s, &page.actor, &month.label()).await?,
         ctx: page.ctx,
     }
     .into_response())

@@ -93,6 +93,12 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         )
         .route("/ui/sub-orders/{id}/reply", post(subwork::reply))
         .route("/ui/signoffs/{id}/decision", post(subwork::decide))
+        .route("/ui/sub-orders/{id}/extension", post(subwork::ask_time))
+        .route("/ui/sub-orders/{id}/return", post(subwork::give_back))
+        .route(
+            "/ui/sub-extensions/{id}/decision",
+            post(subwork::decide_time),
+        )
         .route("/ui/appeals", get(appeals::page))
         .route("/ui/appeals/{id}/decision", post(appeals::decide))
         // 吹哨报到 (issue 18)

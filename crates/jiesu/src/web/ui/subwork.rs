@@ -9,13 +9,16 @@ use crate::services::subwork::{
     self, PassDownInput, PassFrom, SignoffDecision, SignoffInput, SubReplyInput,
 };
 use crate::services::subwork_lists::{self, SignoffView, SubOrderView};
+use crate::services::subwork_time::{
+    self, SubExtensionDecision, SubExtensionDecisionInput, SubExtensionInput, SubReturnInput,
+};
 use crate::services::{directory, views, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use jiesu_core::subwork::{is_staff_of, SignoffStatus, SubOrderStatus};
+use jiesu_core::subwork::{is_staff_of, SignoffStatus, SubExtensionStatus, SubOrderStatus};
 use jiesu_core::workflow::{AssignmentStatus, Outcome};
 
 /// One child order as the holder's page lists it.
@@ -29,6 +32,14 @@ pub struct ChildLine {
     /// The pending sign-off the viewer may decide, if any.
     pub signoff: String,
     pub sent_back: String,
+    /// Whether the sweep marked it past its limit (超期).
+    pub late: bool,
+    /// Why it was returned to the viewer's unit (退回上级), if it was.
+    pub returned: String,
+    /// The pending request for more time the viewer may decide, if any.
+    pub ext_id: String,
+    pub ext_asked: String,
+    pub ext_reason: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -47,6 +58,13 @@ struct HolderPage {
     default_reply_by: String,
     units: Vec<(String, String)>,
     children: Vec<ChildLine>,
+    /// The child order's own page (its unit's staff, while open): where its requests for
+    /// more time and its return post; empty otherwise.
+    time_action: String,
+    /// The latest limit it may ask for, `YYYY-MM-DDTHH:MM` local.
+    parent_limit: String,
+    /// This page, for the decision forms to come back to.
+    back: String,
 }
 
 fn local_input(s: &AppState, t: DateTime<Utc>) -> String {
@@ -76,6 +94,10 @@ struct Holder {
     action: String,
     /// Its children's (assignment, parent child order).
     parent: (String, Option<String>),
+    /// A child order: the limit of what it was passed down from, while it is open.
+    asks_within: Option<DateTime<Utc>>,
+    /// This page.
+    page: String,
 }
 
 async fn holder_page(s: &AppState, page: Page, from: PassFrom<'_>) -> UiResult {
@@ -91,6 +113,8 @@ async fn holder_page(s: &AppState, page: Page, from: PassFrom<'_>) -> UiResult {
         open,
         action,
         parent,
+        asks_within,
+        page: this_page,
     } = match from {
         PassFrom::Order(id) => {
             let a = view
@@ -105,6 +129,8 @@ async fn holder_page(s: &AppState, page: Page, from: PassFrom<'_>) -> UiResult {
                 open: a.status == AssignmentStatus::Acknowledged && !view.status.is_final(),
                 action: format!("/ui/orders/{id}/pass-down"),
                 parent: (a.id.clone(), None),
+                asks_within: None,
+                page: format!("/ui/orders/{id}"),
             }
         }
         PassFrom::SubOrder(id) => {
@@ -119,6 +145,18 @@ async fn holder_page(s: &AppState, page: Page, from: PassFrom<'_>) -> UiResult {
                 open: c.status == SubOrderStatus::Acknowledged,
                 action: format!("/ui/sub-orders/{id}/pass-down"),
                 parent: (c.assignment_id.clone(), Some(c.id.clone())),
+                asks_within: c.status.is_open().then(|| {
+                    let above = match &c.parent_id {
+                        Some(p) => subs.iter().find(|x| &x.id == p).map(|x| x.reply_by),
+                        None => view
+                            .assignments
+                            .iter()
+                            .find(|a| a.id == c.assignment_id)
+                            .map(|a| a.reply_by),
+                    };
+                    above.unwrap_or(c.reply_by)
+                }),
+                page: format!("/ui/sub-orders/{id}"),
             }
         }
     };
@@ -159,6 +197,12 @@ async fn holder_page(s: &AppState, page: Page, from: PassFrom<'_>) -> UiResult {
         default_reply_by: local_input(s, reply_by),
         units,
         children,
+        time_action: match (mine, asks_within, from) {
+            (true, Some(_), PassFrom::SubOrder(id)) => format!("/ui/sub-orders/{id}"),
+            _ => String::new(),
+        },
+        parent_limit: asks_within.map(|t| local_input(s, t)).unwrap_or_default(),
+        back: this_page,
         ctx: page.ctx,
     }
     .into_response())
@@ -179,6 +223,10 @@ fn child_line(
         })
         .map(|g| g.id.clone())
         .unwrap_or_default();
+    let ext = c
+        .extensions
+        .iter()
+        .find(|x| mine && x.status == SubExtensionStatus::Pending);
     ChildLine {
         id: c.id.clone(),
         unit: names.of(&c.unit_code),
@@ -191,6 +239,13 @@ fn child_line(
             .unwrap_or_default(),
         signoff,
         sent_back: c.sent_back_reason.clone().unwrap_or_default(),
+        late: c.overdue_at.is_some(),
+        returned: c.return_reason.clone().unwrap_or_default(),
+        ext_id: ext.map(|x| x.id.clone()).unwrap_or_default(),
+        ext_asked: ext
+            .map(|x| local_time(s, x.asked_reply_by))
+            .unwrap_or_default(),
+        ext_reason: ext.map(|x| x.reason.clone()).unwrap_or_default(),
     }
 }
 
@@ -301,6 +356,66 @@ pub async fn decide(
     let what = match decision {
         SignoffDecision::Approve => "signoff_approved",
         SignoffDecision::SendBack => "signoff_sent_back",
+    };
+    Ok(done(&back, what))
+}
+
+/// `POST /ui/sub-orders/{id}/extension`: the child's unit asks the unit above for more time.
+pub async fn ask_time(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    f: FormData,
+) -> UiResult {
+    let input = SubExtensionInput {
+        reply_by: form_time(&s, "reply_by", &f.text("reply_by"))?,
+        reason: f.text("reason"),
+    };
+    subwork_time::ask(&s, &page.actor, &id, input).await?;
+    Ok(done(&format!("/ui/sub-orders/{id}"), "sub_time_asked"))
+}
+
+/// `POST /ui/sub-orders/{id}/return`: the child's unit gives it back to the unit above.
+pub async fn give_back(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    f: FormData,
+) -> UiResult {
+    let input = SubReturnInput {
+        reason: f.text("reason"),
+    };
+    subwork_time::give_back(&s, &page.actor, &id, input).await?;
+    Ok(done("/ui/unit", "sub_returned"))
+}
+
+/// `POST /ui/sub-extensions/{id}/decision`: the unit above approves or refuses; back to the
+/// page it came from.
+pub async fn decide_time(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    f: FormData,
+) -> UiResult {
+    let decision = match f.text("decision").as_str() {
+        "approve" => SubExtensionDecision::Approve,
+        _ => SubExtensionDecision::Refuse,
+    };
+    let input = SubExtensionDecisionInput {
+        decision,
+        reply_by: None,
+        reason: f.opt("reason"),
+    };
+    subwork_time::decide(&s, &page.actor, &id, input).await?;
+    let back = f.text("back");
+    let back = if back.starts_with("/ui/") && !back.contains("//") {
+        back
+    } else {
+        "/ui/unit".to_string()
+    };
+    let what = match decision {
+        SubExtensionDecision::Approve => "sub_time_approved",
+        SubExtensionDecision::Refuse => "sub_time_refused",
     };
     Ok(done(&back, what))
 }

@@ -389,6 +389,11 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/sub-orders/{id}/reply", "post"),
         ("/signoffs", "get"),
         ("/signoffs/{id}/decision", "post"),
+        // issue 18: child orders keep time (延期, 退回上级)
+        ("/sub-orders/{id}/extension", "post"),
+        ("/sub-orders/{id}/return", "post"),
+        ("/sub-extensions", "get"),
+        ("/sub-extensions/{id}/decision", "post"),
         ("/units/{code}/signoff", "put"),
         // issue 18: 吹哨报到, 小事不出社区, 办结审核
         ("/whistles", "get"),

@@ -24,6 +24,29 @@ async fn verify(app: &TestApp) -> jiesu::services::audit::VerifyReport {
         .unwrap()
 }
 
+/// A hand edit (`edit`) of one row is named by replay and compare (`jiesu audit verify`) as
+/// `table`.`field`; `undo` puts it back and the tables agree with the events again. Used by
+/// the stories of the tables issue 18 added (reply checks, child orders, sign-offs, requests
+/// for more time, whistle reports).
+pub async fn a_hand_edit_is_named(app: &TestApp, table: &str, field: &str, edit: &str, undo: &str) {
+    assert!(
+        verify(app).await.mismatches.is_empty(),
+        "clean before {edit}"
+    );
+    app.exec(edit).await;
+    let report = verify(app).await;
+    assert!(
+        report
+            .mismatches
+            .iter()
+            .any(|m| m.table == table && m.field == field),
+        "{edit} not named as {table}.{field}: {:?}",
+        report.mismatches
+    );
+    app.exec(undo).await;
+    assert!(verify(app).await.mismatches.is_empty(), "{undo}");
+}
+
 async fn scalar(app: &TestApp, sql: &str) -> String {
     sqlx::query_scalar(sql)
         .fetch_one(app.state.store.reader())

@@ -225,4 +225,13 @@ pub async fn a_checked_category_holds_the_reply_until_the_center_approves(b: Bac
         .await
         .unwrap();
     assert!(report.mismatches.is_empty(), "{:?}", report.mismatches);
+    // A check's decision changed by hand is named by the replay.
+    super::audit::a_hand_edit_is_named(
+        &app,
+        "reply_reviews",
+        "status",
+        "UPDATE reply_reviews SET status = status || 'x'",
+        "UPDATE reply_reviews SET status = substr(status, 1, length(status) - 1)",
+    )
+    .await;
 }

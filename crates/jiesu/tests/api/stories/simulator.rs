@@ -43,7 +43,11 @@ pub async fn the_simulator_lives_days_through_the_services_deterministically(b: 
     };
     // Weekdays 60 ± 10 %, weekends three quarters (3–6 Nov 2026 are Tue–Fri).
     assert!((4 * 54..=4 * 66).contains(&s.requests), "{s:?}");
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests WHERE created_by <> ''")
+    // Requests taken in by the hotline; whistle tasks and requests solved on the spot are
+    // counted apart.
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM requests WHERE created_by <> '' AND channel NOT IN ('community', 'proactive')",
+    )
         .fetch_one(app.state.store.reader())
         .await
         .unwrap();
@@ -168,13 +172,24 @@ pub async fn a_simulated_month_has_appeals_filed_and_decided(b: Backend) {
                 .unwrap() as u64
         }
     };
-    assert_eq!(
-        count("SELECT COUNT(*) FROM sub_orders WHERE status = 'approved'").await,
-        s.passed_down
+    // Every chain passed down is signed off unless the month ended while it was under way.
+    assert!(
+        s.sub_approved <= s.passed_down && s.sub_approved * 10 >= s.passed_down * 6,
+        "{s:?}"
     );
     assert_eq!(
+        count("SELECT COUNT(*) FROM sub_orders WHERE status = 'approved'").await,
+        s.sub_approved
+    );
+    // A community returns a few (退回上级); each is passed to another community.
+    assert!(s.sub_returned > 0, "some child orders returned: {s:?}");
+    assert_eq!(
         count("SELECT COUNT(*) FROM sub_orders").await,
-        s.passed_down
+        s.passed_down + s.sub_returned
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sub_orders WHERE status = 'returned'").await,
+        s.sub_returned
     );
     assert_eq!(
         count("SELECT COUNT(*) FROM signoffs WHERE status = 'sent_back'").await,
@@ -182,7 +197,74 @@ pub async fn a_simulated_month_has_appeals_filed_and_decided(b: Backend) {
     );
     assert_eq!(
         count("SELECT COUNT(*) FROM events WHERE action = 'sub_order.approved'").await,
-        s.passed_down
+        s.sub_approved
+    );
+    // Some ask for more time, and some reply late: the sweep marks those.
+    assert!(s.sub_extensions > 0 && s.sub_late > 0, "{s:?}");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sub_extensions").await,
+        s.sub_extensions
+    );
+    let late = count("SELECT COUNT(*) FROM sub_orders WHERE overdue_at IS NOT NULL").await;
+    assert!(late > 0, "the sweep marked late child orders: {s:?}");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM events WHERE action = 'sub_order.overdue'").await,
+        late
+    );
+    // 吹哨报到: streets summon departments for a few per cent of the problems; most report in
+    // time, some late, and the sweep marks those not reported by the limit.
+    assert!(s.whistles > 0 && s.whistles * 20 < s.requests, "{s:?}");
+    assert!(s.summoned >= 2 * s.whistles, "{s:?}");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM whistle_reports").await,
+        s.summoned
+    );
+    assert!(
+        s.reports_late > 0 && s.reports_late * 2 < s.summoned,
+        "{s:?}"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM whistle_reports WHERE reported_at > report_by").await,
+        s.reports_late
+    );
+    assert!(
+        count("SELECT COUNT(*) FROM whistle_reports WHERE late_marked_at IS NOT NULL").await > 0
+    );
+    // 小事不出社区: requests solved on the spot, called back like any other.
+    assert!(s.community > 0 && s.community * 10 < s.requests, "{s:?}");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM requests WHERE channel = 'community'").await,
+        s.community
+    );
+    assert!(
+        count("SELECT COUNT(*) FROM callbacks c JOIN requests r ON r.id = c.request_id WHERE r.channel = 'community'").await > 0
+    );
+    // 办结审核 on the two categories the center checks; a few sent back for rework.
+    assert!(s.reply_reviews > 0 && s.reviews_sent_back > 0, "{s:?}");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM reply_reviews WHERE status <> 'pending'").await,
+        s.reply_reviews
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM reply_reviews WHERE status = 'sent_back'").await,
+        s.reviews_sent_back
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM reply_reviews r JOIN requests q ON q.id = r.request_id \
+               WHERE q.category_code NOT IN ('wsjs.spyp.sp', 'scjg.tzsb.dt')"
+        )
+        .await,
+        0
+    );
+    // The whole month replays to the same tables (`jiesu audit verify`).
+    let mismatches = jiesu::store::replay::compare(app.state.store.reader())
+        .await
+        .unwrap();
+    assert!(
+        mismatches.is_empty(),
+        "{:?}",
+        &mismatches[..mismatches.len().min(20)]
     );
     // Every stored request has its creation event.
     let missing: i64 = sqlx::query_scalar(

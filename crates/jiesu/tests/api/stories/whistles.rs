@@ -321,4 +321,14 @@ pub async fn a_whistle_on_three_departments_counts_one_late_report(b: Backend) {
         .await
         .unwrap();
     assert!(report.mismatches.is_empty(), "{:?}", report.mismatches);
+    // A report's person in charge changed by hand is named by the replay.
+    super::audit::a_hand_edit_is_named(
+        &app,
+        "whistle_reports",
+        "person_in_charge",
+        "UPDATE whistle_reports SET person_in_charge = person_in_charge || 'x' WHERE person_in_charge IS NOT NULL",
+        "UPDATE whistle_reports SET person_in_charge = substr(person_in_charge, 1, length(person_in_charge) - 1) \
+         WHERE person_in_charge IS NOT NULL",
+    )
+    .await;
 }
