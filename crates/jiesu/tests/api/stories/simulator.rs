@@ -239,8 +239,12 @@ pub async fn a_simulated_month_has_appeals_filed_and_decided(b: Backend) {
     assert!(
         count("SELECT COUNT(*) FROM callbacks c JOIN requests r ON r.id = c.request_id WHERE r.channel = 'community'").await > 0
     );
-    // 办结审核 on the two categories the center checks; a few sent back for rework.
-    assert!(s.reply_reviews > 0 && s.reviews_sent_back > 0, "{s:?}");
+    // 办结审核 on the two categories the center checks (about one in eight sent back for rework;
+    // this month's dozen checks may have none).
+    assert!(
+        s.reply_reviews > 0 && s.reviews_sent_back * 4 <= s.reply_reviews,
+        "{s:?}"
+    );
     assert_eq!(
         count("SELECT COUNT(*) FROM reply_reviews WHERE status <> 'pending'").await,
         s.reply_reviews
