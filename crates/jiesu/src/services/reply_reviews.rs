@@ -189,6 +189,15 @@ pub async fn of_request(state: &AppState, request_id: &str) -> Result<Vec<ReplyR
         .collect())
 }
 
+/// A request's checks still waiting for the center (for the simulator's dispatcher).
+pub async fn pending_of(state: &AppState, request_id: &str) -> Result<Vec<ReplyReview>, AppError> {
+    Ok(store::pending_of_request(state.store.reader(), request_id)
+        .await?
+        .into_iter()
+        .map(ReplyReview::from)
+        .collect())
+}
+
 /// The categories whose replies are checked.
 pub async fn flagged(state: &AppState, actor: &Actor) -> Result<Vec<String>, AppError> {
     super::require(actor, Action::ReviewReturn)?;

@@ -364,7 +364,7 @@ async fn sub_act(
                 &s.assignment_id,
             )
             .await?;
-            super::subwork_time::withdraw_extensions(
+            super::subwork_hooks::withdraw_extensions(
                 state,
                 &mut w.tx,
                 actor,

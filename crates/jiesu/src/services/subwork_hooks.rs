@@ -1,15 +1,17 @@
 //! The points where the center's order meets 下派 and 签批 inside its own transaction
 //! (called from [`super::handling`] and [`super::returns`]): a handler's reply held for the
-//! unit's manager, and what is still open below an order that was answered or returned. The
+//! unit's manager, and what is still open below an order that was answered or returned
+//! (child orders, their sign-offs and requests for more time). The
 //! rest of the feature is in [`super::subwork`].
 
 use super::AppState;
 use crate::error::AppError;
 use crate::store::assignments::AssignmentRow;
 use crate::store::requests::RequestRow;
+use crate::store::sub_extensions as xstore;
 use crate::store::sub_orders::{self as store, SignoffRow, SubOrderRow};
 use crate::store::Tx;
-use jiesu_core::subwork::{SignoffStatus, SubOrderStatus};
+use jiesu_core::subwork::{SignoffStatus, SubExtensionStatus, SubOrderStatus};
 use jiesu_core::workflow::{Outcome, UnitAction};
 use jiesu_core::{Actor, Role};
 
@@ -84,7 +86,7 @@ pub(crate) async fn withdraw_below(
             .payload(serde_json::json!({ "signoff_id": g.id, "sub_order_id": g.sub_order_id }))
             .record(tx);
     }
-    super::subwork_time::withdraw_extensions(state, tx, actor, request_id, &under).await?;
+    withdraw_extensions(state, tx, actor, request_id, &under).await?;
     Ok(())
 }
 
@@ -176,4 +178,31 @@ pub(crate) async fn hold_for_signoff(
         }))
         .record(tx);
     Ok(true)
+}
+
+/// Withdraws the pending requests for more time of these child orders (they were returned,
+/// withdrawn or replied first), each with an event.
+pub(crate) async fn withdraw_extensions(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    request_id: &str,
+    sub_ids: &[String],
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    for mut x in xstore::of_request(tx.conn(), request_id).await? {
+        if x.status != SubExtensionStatus::Pending || !sub_ids.contains(&x.sub_order_id) {
+            continue;
+        }
+        x.status = SubExtensionStatus::Withdrawn;
+        x.decided_by = Some(actor.user_id.clone());
+        x.decided_at = Some(now);
+        xstore::save(tx, &x).await?;
+        state
+            .event(actor, request_id, None, "sub_extension.withdrawn")
+            .change("pending", "withdrawn")
+            .payload(serde_json::json!({ "extension_id": x.id, "sub_order_id": x.sub_order_id }))
+            .record(tx);
+    }
+    Ok(())
 }

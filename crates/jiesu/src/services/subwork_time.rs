@@ -5,12 +5,14 @@
 //! [`crate::jobs`]. Every step is an event on the request.
 
 use super::subwork::{load, Work};
-use super::subwork_hooks::withdraw_below;
+use super::subwork_hooks::{withdraw_below, withdraw_extensions};
 use super::AppState;
 use crate::error::AppError;
 use crate::store::sub_extensions::{self as xstore, SubExtensionRow};
+
+/// A child order's request for more time (下派工单延期申请), as stored and shown.
+pub use crate::store::sub_extensions::SubExtensionRow as SubExtension;
 use crate::store::sub_orders::{self as store, SubOrderRow};
-use crate::store::Tx;
 use chrono::{DateTime, Utc};
 use jiesu_core::subwork::{self, SubExtensionStatus};
 use jiesu_core::Actor;
@@ -274,33 +276,6 @@ pub async fn give_back(
     w.subs[i] = s;
     w.tx.commit().await?;
     Ok(w.req.id)
-}
-
-/// Withdraws the pending requests for more time of these child orders (they were returned,
-/// withdrawn or replied first), each with an event.
-pub(crate) async fn withdraw_extensions(
-    state: &AppState,
-    tx: &mut Tx,
-    actor: &Actor,
-    request_id: &str,
-    sub_ids: &[String],
-) -> Result<(), AppError> {
-    let now = state.clock.now();
-    for mut x in xstore::of_request(tx.conn(), request_id).await? {
-        if x.status != SubExtensionStatus::Pending || !sub_ids.contains(&x.sub_order_id) {
-            continue;
-        }
-        x.status = SubExtensionStatus::Withdrawn;
-        x.decided_by = Some(actor.user_id.clone());
-        x.decided_at = Some(now);
-        xstore::save(tx, &x).await?;
-        state
-            .event(actor, request_id, None, "sub_extension.withdrawn")
-            .change("pending", "withdrawn")
-            .payload(serde_json::json!({ "extension_id": x.id, "sub_order_id": x.sub_order_id }))
-            .record(tx);
-    }
-    Ok(())
 }
 
 /// The requests for more time the actor's unit decides or asked, in `status` (all when

@@ -266,21 +266,15 @@ impl Sim<'_> {
 
     /// Whether a reply on the request waits for the center's check (办结审核).
     pub(super) async fn review_pending(&self, request: &str) -> Result<bool, AppError> {
-        Ok(reply_reviews::of_request(self.state, request)
+        Ok(!reply_reviews::pending_of(self.state, request)
             .await?
-            .iter()
-            .any(|r| r.status == "pending"))
+            .is_empty())
     }
 
     /// The dispatcher checks the replies waiting on a request: approves most (the callback
     /// follows), sends about one in eight back for rework (the unit replies again a day on).
     pub(super) async fn review_reply(&mut self, request: &str) -> Result<(), AppError> {
-        let pending: Vec<_> = reply_reviews::of_request(self.state, request)
-            .await?
-            .into_iter()
-            .filter(|r| r.status == "pending")
-            .collect();
-        for r in pending {
+        for r in reply_reviews::pending_of(self.state, request).await? {
             let send_back = self.review_rng.chance(0.125);
             let input = DecisionInput {
                 decision: if send_back {

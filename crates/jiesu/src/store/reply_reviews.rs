@@ -125,6 +125,21 @@ where
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
+/// The checks of a request still waiting for the center, oldest first.
+pub async fn pending_of_request(
+    pool: &AnyPool,
+    request_id: &str,
+) -> Result<Vec<ReplyReviewRow>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM reply_reviews WHERE request_id = $1 AND status = 'pending' \
+         ORDER BY replied_at, id"
+    ))
+    .bind(request_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
 /// Decides a pending check; false when it is no longer pending.
 pub async fn decide(
     tx: &mut Tx,

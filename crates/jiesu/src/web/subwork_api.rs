@@ -7,11 +7,10 @@ use crate::error::AppError;
 use crate::services::subwork::{self, PassDownInput, PassFrom, SignoffInput, SubReplyInput};
 use crate::services::subwork_lists::{self, SignoffItem, SubOrderItem, Tallies};
 use crate::services::subwork_time::{
-    self, SubExtensionDecisionInput, SubExtensionInput, SubReturnInput,
+    self, SubExtension, SubExtensionDecisionInput, SubExtensionInput, SubReturnInput,
 };
 use crate::services::views::{self, RequestView};
 use crate::services::AppState;
-use crate::store::sub_extensions::SubExtensionRow;
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -140,7 +139,7 @@ async fn extensions(
     State(s): State<AppState>,
     Auth(actor): Auth,
     ApiQuery(p): ApiQuery<ExtensionParams>,
-) -> Result<Json<Vec<SubExtensionRow>>, AppError> {
+) -> Result<Json<Vec<SubExtension>>, AppError> {
     let limit = bounded("limit", p.limit, 200, 1, 1000)?;
     Ok(Json(subwork_time::list(&s, &actor, p.status, limit).await?))
 }
