@@ -158,15 +158,32 @@ async fn check_fields(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut e = Vec::new();
-    check_text(&format!("{at}name"), &c.name, 1, 64, "err.categories.name", &mut e);
-    check_text(&format!("{at}name_en"), &c.name_en, 1, 128, "err.categories.name_en", &mut e);
+    check_text(
+        &format!("{at}name"),
+        &c.name,
+        1,
+        64,
+        "err.categories.name",
+        &mut e,
+    );
+    check_text(
+        &format!("{at}name_en"),
+        &c.name_en,
+        1,
+        128,
+        "err.categories.name_en",
+        &mut e,
+    );
     let kws: Vec<&str> = c.keywords.split('|').filter(|k| !k.is_empty()).collect();
     if kws.len() > 64
         || kws
             .iter()
             .any(|k| k.chars().count() > 16 || k.chars().any(char::is_control))
     {
-        e.push(FieldError::of(format!("{at}keywords"), "err.categories.keywords"));
+        e.push(FieldError::of(
+            format!("{at}keywords"),
+            "err.categories.keywords",
+        ));
     }
     let class_known = !c.time_limit_class.is_empty()
         && crate::store::reference::time_limit(tx.conn(), &c.time_limit_class, now)
@@ -218,7 +235,11 @@ fn record_of(input: &NewCategory, by: &str, now: DateTime<Utc>) -> CategoryRecor
     let en = input.name_en.trim();
     CategoryRecord {
         code: input.code.trim().to_string(),
-        name_en: if en.is_empty() { name.clone() } else { en.to_string() },
+        name_en: if en.is_empty() {
+            name.clone()
+        } else {
+            en.to_string()
+        },
         name,
         parent_code: input
             .parent_code
@@ -267,7 +288,10 @@ async fn add_in(
     let now = state.clock.now();
     let mut c = record_of(input, &who(by), now);
     if !code_ok(&c.code) {
-        return Err(AppError::invalid(format!("{at}code"), "err.categories.code"));
+        return Err(AppError::invalid(
+            format!("{at}code"),
+            "err.categories.code",
+        ));
     }
     if store::get(tx.conn(), &c.code).await?.is_some() {
         return Err(AppError::invalid_with(
@@ -295,7 +319,11 @@ async fn add_in(
         now,
     };
     store::record_version(tx, None, &v).await?;
-    tx.event(by.event(state, "category.added", serde_json::json!({ "category": c })));
+    tx.event(by.event(
+        state,
+        "category.added",
+        serde_json::json!({ "category": c }),
+    ));
     Ok(c)
 }
 
@@ -330,7 +358,9 @@ pub async fn change_as(
 /// The first instant of the current month (local), before which no change may be dated.
 fn month_start(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
     let today = now.with_timezone(&state.config.offset()).date_naive();
-    state.config.local_midnight(today.with_day(1).unwrap_or(today))
+    state
+        .config
+        .local_midnight(today.with_day(1).unwrap_or(today))
 }
 
 fn apply(before: &CategoryRecord, input: &CategoryChange) -> CategoryRecord {
@@ -387,7 +417,10 @@ async fn change_in(
         .ok_or(AppError::NotFound("category"))?;
     let when = input.valid_from.unwrap_or(now);
     if when < month_start(state, now) {
-        return Err(AppError::invalid(format!("{at}valid_from"), "err.categories.valid_from"));
+        return Err(AppError::invalid(
+            format!("{at}valid_from"),
+            "err.categories.valid_from",
+        ));
     }
     if input.is_empty() {
         return Ok(current);
@@ -526,11 +559,7 @@ pub async fn follow(state: &AppState) -> Result<(), AppError> {
     apply_due(state).await?;
     let seen = state.models.category_seq.load(Ordering::SeqCst);
     if let Some(seq) = store::event_after(state.store.reader(), seen).await? {
-        if let Err(e) = state
-            .models
-            .reload_categories(state.store.reader())
-            .await
-        {
+        if let Err(e) = state.models.reload_categories(state.store.reader()).await {
             tracing::error!(error = %e, "categories changed but the tables did not rebuild");
             return Ok(());
         }

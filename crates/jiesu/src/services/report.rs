@@ -108,7 +108,12 @@ pub async fn monthly_xlsx(state: &AppState, month: Month) -> Result<Vec<u8>, App
         let top = code
             .as_deref()
             .and_then(|c| c.split('.').next())
-            .map(|c| names.get(c).map(|n| n.0.clone()).unwrap_or_else(|| c.to_string()))
+            .map(|c| {
+                names
+                    .get(c)
+                    .map(|n| n.0.clone())
+                    .unwrap_or_else(|| c.to_string())
+            })
             .unwrap_or_else(|| "未分类".into());
         *by_category.entry(top).or_default() += n;
     }

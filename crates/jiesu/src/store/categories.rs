@@ -347,10 +347,11 @@ where
 
 /// Marks an announced version applied; false when another node did it first.
 pub async fn mark_applied(tx: &mut Tx, id: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE category_versions SET applied = 1 WHERE id = $1 AND applied = 0")
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
+    let done =
+        sqlx::query("UPDATE category_versions SET applied = 1 WHERE id = $1 AND applied = 0")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

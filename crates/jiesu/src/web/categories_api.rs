@@ -5,8 +5,8 @@
 use super::extract::{ApiJson, Auth};
 use crate::error::AppError;
 use crate::services::accounts::By;
-use crate::services::categories::{self, CategoryChange, CategoryHistory, CategoryRecord};
 use crate::services::categories::NewCategory;
+use crate::services::categories::{self, CategoryChange, CategoryHistory, CategoryRecord};
 use crate::services::directory::{self, Category};
 use crate::services::AppState;
 use axum::extract::{Path, State};

@@ -123,6 +123,10 @@ on_both_backends!(
     a_unit_added_and_renamed_at_run_time_takes_orders_and_merges_and_closes_keep_history,
     units_export_and_import_as_csv_and_xlsx_with_counts_events_and_named_bad_rows,
     an_administrator_changes_a_time_limit_as_a_new_version_and_running_orders_keep_theirs,
+    // stories/categories.rs (issue 18: categories as managed data)
+    a_category_added_at_run_time_takes_requests_at_once_and_changes_with_versions,
+    a_renamed_category_keeps_its_old_name_in_its_old_month,
+    categories_export_and_import_as_csv_and_xlsx_all_or_nothing_with_named_bad_rows,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
