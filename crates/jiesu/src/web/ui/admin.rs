@@ -224,6 +224,8 @@ async fn render_with(
                 r.push(yes_no(tr, checked));
                 reply_review.push(checked);
             }
+            // The 办结审核 switch's column, then the edit link's.
+            t.headers.push("");
             t.headers.push(tr.s("admin.category_edit"));
             t.note = tr.s("admin.categories_note").to_string();
             t
