@@ -391,6 +391,25 @@ fn apply(before: &CategoryRecord, input: &CategoryChange) -> CategoryRecord {
     c
 }
 
+/// The change that turns `a` into `b` (only the fields that differ).
+fn diff(a: &CategoryRecord, b: &CategoryRecord) -> CategoryChange {
+    fn field<T: PartialEq + Clone>(a: &T, b: &T) -> Option<T> {
+        (a != b).then(|| b.clone())
+    }
+    CategoryChange {
+        name: field(&a.name, &b.name),
+        name_en: field(&a.name_en, &b.name_en),
+        parent_code: field(&a.parent_code, &b.parent_code).map(Option::unwrap_or_default),
+        time_limit_class: field(&a.time_limit_class, &b.time_limit_class),
+        default_unit_code: field(&a.default_unit_code, &b.default_unit_code)
+            .map(Option::unwrap_or_default),
+        keywords: field(&a.keywords, &b.keywords),
+        reply_review: field(&a.reply_review, &b.reply_review),
+        active: field(&a.active, &b.active),
+        valid_from: None,
+    }
+}
+
 /// Whether two states differ in what a version records.
 fn same_state(a: &CategoryRecord, b: &CategoryRecord) -> bool {
     let strip = |c: &CategoryRecord| CategoryRecord {
@@ -452,9 +471,11 @@ async fn change_in(
         now,
     };
     store::record_version(tx, Some(&current), &v).await?;
-    // A change dated before a later version (announced, or backdated) is carried into it.
+    // A change dated before a later version (announced, or backdated) is carried into it:
+    // only what changed, so a form that sends every field does not undo the later change.
+    let delta = diff(&base, &after);
     for later in store::later_versions(tx, code, when).await? {
-        store::rewrite_version(tx, &later.id, &apply(&later.category, input)).await?;
+        store::rewrite_version(tx, &later.id, &apply(&later.category, &delta)).await?;
     }
     let in_force = in_force_now(tx, code, now, &current).await?;
     tx.event(by.event(

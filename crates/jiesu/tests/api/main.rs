@@ -172,6 +172,7 @@ ui_on_both_backends!(
     the_admin_page_lists_the_holidays_and_sets_a_day,
     // issue 18: admin pages for time limits and 签批
     the_admin_page_adds_a_time_limit_version_and_switches_signoff_and_reply_review,
+    the_admin_page_adds_and_edits_categories_with_effective_dates,
 );
 
 mod cli_conventions;
