@@ -285,6 +285,16 @@ async function story(browser, base) {
   await page.goto("/ui/admin?view=limits");
   ok((await page.locator("[data-testid=admin-table]").innerText()).includes("general"), "the admin sees the time limits in force");
   await shot(page, "15-admin-limits");
+  // Categories (issue #18): the admin opens a category's edit form from its row, renames it,
+  // and the table shows the new name at once.
+  await page.goto("/ui/admin?view=categories&q=cxjs.csgl.hw");
+  await page.click('[data-testid="edit-cxjs.csgl.hw"]');
+  const edit = page.locator("[data-testid=category-edit]");
+  await edit.locator("input[name=name]").fill("环境卫生与垃圾分类管理");
+  await edit.locator("button.primary").click();
+  await page.waitForURL(/done=category_saved/);
+  ok((await page.locator("[data-testid=admin-table]").innerText()).includes("环境卫生与垃圾分类管理"), "the admin renames a category on the admin page and the table shows the new name");
+  await shot(page, "16-admin-categories");
   await ctx.close();
 
   ok(pageErrors.length === 0, `no script errors or blocked content in any page ${pageErrors.join(" | ")}`.trim());

@@ -2,11 +2,13 @@
 
 mod cli_args;
 mod cli_calendar;
+mod cli_categories;
 mod cli_city;
 mod cli_hotspots;
 mod cli_open311;
 mod cli_progress;
 mod cli_sim;
+mod cli_table;
 mod cli_text;
 mod cli_units;
 
@@ -71,6 +73,11 @@ enum Command {
     Units {
         #[command(subcommand)]
         command: cli_units::UnitsCommand,
+    },
+    /// Categories (诉求分类): export the table as CSV or xlsx, import changes from one.
+    Categories {
+        #[command(subcommand)]
+        command: cli_categories::CategoriesCommand,
     },
     /// Open311 GeoReport v2: client keys and the services offered.
     Open311 {
@@ -301,6 +308,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Open311 { command } => cli_open311::run(config, command).await,
         Command::Calendar { command } => cli_calendar::run(config, command).await,
         Command::Units { command } => cli_units::run(config, command).await,
+        Command::Categories { command } => cli_categories::run(config, command).await,
         Command::Hotspots(args) => cli_hotspots::run(&args).map_err(|e| Usage(e.0).into()),
         Command::Kpi {
             command:

@@ -60,6 +60,10 @@ pub fn spawn(
                     if let Err(e) = crate::services::search::catch_up(&s).await {
                         tracing::error!(error = %e, "search index catch-up failed");
                     }
+                    // Categories another node changed, and announced changes now due.
+                    if let Err(e) = crate::services::categories::follow(&s).await {
+                        tracing::error!(error = %e, "following category changes failed");
+                    }
                 }
             },
         ));

@@ -97,9 +97,7 @@ pub async fn alerts(
                 out.push(AlertView {
                     category_name: state
                         .models
-                        .category_names
-                        .get(&a.category)
-                        .cloned()
+                        .category_name(&a.category)
                         .unwrap_or_else(|| a.category.clone()),
                     date: jiesu_text::hotspots::time::format_date(day * DAY_MS, 0),
                     count: a.count,

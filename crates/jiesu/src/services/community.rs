@@ -136,12 +136,14 @@ pub async fn record(
         ));
     }
     let class = match &input.category_code {
-        Some(code) => match reference::category_class(state.store.reader(), code).await? {
-            Some(c) => Some(c),
-            None => {
-                errors.push(FieldError::of("category_code", "err.no_such_category"));
+        // Unknown or inactive: named with the other fields.
+        Some(code) => match super::categories::usable(state, "category_code", code).await {
+            Ok(c) => Some(c.time_limit_class),
+            Err(AppError::Invalid(e)) => {
+                errors.extend(e);
                 None
             }
+            Err(e) => return Err(e),
         },
         None => None,
     };

@@ -407,12 +407,16 @@ pub(crate) async fn act_in_tx(
     let before = order.status;
     let mut order = order.clone();
     order.status = next;
-    // 办结审核: a reply on a category whose replies the center checks waits for that check.
+    // 办结审核: a reply on a category whose replies the center checks (as in force at the
+    // reply: the switch is effective-dated) waits for that check.
     let review = match (&verb, &req.category_code) {
         (UnitVerb::Reply, Some(code)) => {
-            crate::store::reply_reviews::category_flag(tx.conn(), code)
-                .await?
-                .unwrap_or(false)
+            match crate::store::categories::version_at(tx.conn(), code, now).await? {
+                Some(c) => c.reply_review,
+                None => crate::store::reply_reviews::category_flag(tx.conn(), code)
+                    .await?
+                    .unwrap_or(false),
+            }
         }
         _ => false,
     };

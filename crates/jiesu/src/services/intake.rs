@@ -184,11 +184,12 @@ pub async fn create_row(
         return Err(AppError::Forbidden("recording requests"));
     }
     let (phone, credit) = validate(&input)?;
+    // An inactive category takes no new requests (422 `category_code`); old ones keep it.
     let class = match &input.category_code {
         Some(code) => Some(
-            crate::store::reference::category_class(state.store.reader(), code)
+            super::categories::usable(state, "category_code", code)
                 .await?
-                .ok_or_else(|| AppError::invalid("category_code", "err.no_such_category"))?,
+                .time_limit_class,
         ),
         None => None,
     };

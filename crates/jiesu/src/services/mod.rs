@@ -9,6 +9,7 @@ pub mod auth;
 pub mod calendar;
 pub mod callback;
 pub mod catalogue;
+pub mod categories;
 pub mod city;
 pub mod community;
 pub mod directory;

@@ -45,18 +45,15 @@ pub struct Models {
     pub model_dir: Option<String>,
     /// The gazetteer of the city, rebuilt from the active units when they change.
     gazetteer: RwLock<Arc<Gazetteer>>,
-    /// Leaf categories with their keywords, in one automaton.
-    pub keywords: KeywordTable,
-    /// Category name → code (classifier labels may be names or codes).
-    pub category_by_name: HashMap<String, String>,
-    /// Category codes.
-    pub category_names: HashMap<String, String>,
+    /// The category tables, rebuilt when a category changes (here or, through the event
+    /// log, on another node).
+    categories: RwLock<Arc<CategoryTables>>,
+    /// The last category event this node's tables include (see `categories::follow`).
+    pub(crate) category_seq: std::sync::atomic::AtomicI64,
     /// Recent open requests.
     pub dupes: RwLock<DupState>,
     /// Active units' names by code (reference data, reloaded when units change).
     unit_names: RwLock<Arc<HashMap<String, String>>>,
-    /// Each category's default unit (reference data, loaded at start).
-    pub default_units: HashMap<String, String>,
     /// The active dispatch catalogue, cached for a few seconds (and dropped on every change
     /// made through this node).
     rules: Cached<Vec<CatalogueRule>>,
@@ -107,6 +104,58 @@ impl<T> Cached<T> {
     }
 }
 
+/// What intake and suggestions know of the categories, as the database has them now.
+pub struct CategoryTables {
+    /// Active leaf categories with their keywords, in one automaton.
+    pub keywords: KeywordTable,
+    /// Category name → code (classifier labels may be names or codes).
+    pub by_name: HashMap<String, String>,
+    /// Every category's Chinese name (inactive ones too: old requests keep them), by code.
+    pub names: HashMap<String, String>,
+    /// The active categories' codes.
+    pub active: std::collections::HashSet<String>,
+    /// Each category's default unit.
+    pub default_units: HashMap<String, String>,
+}
+
+async fn category_tables(pool: &AnyPool) -> anyhow::Result<CategoryTables> {
+    let rows = crate::store::categories::all(pool).await?;
+    let mut keywords = Vec::new();
+    let mut by_name = HashMap::new();
+    let mut names = HashMap::new();
+    let mut active = std::collections::HashSet::new();
+    let mut default_units = HashMap::new();
+    for c in rows {
+        if c.active {
+            let kw: Vec<String> = c
+                .keywords
+                .split('|')
+                .filter(|k| !k.is_empty())
+                .map(str::to_string)
+                .collect();
+            keywords.push(KeywordCategory {
+                code: c.code.clone(),
+                keywords: kw,
+            });
+            active.insert(c.code.clone());
+            by_name
+                .entry(c.name.clone())
+                .or_insert_with(|| c.code.clone());
+        }
+        if let Some(u) = c.default_unit_code {
+            default_units.insert(c.code.clone(), u);
+        }
+        names.insert(c.code, c.name);
+    }
+    Ok(CategoryTables {
+        keywords: KeywordTable::new(keywords)?,
+        by_name,
+        names,
+        active,
+        default_units,
+    })
+}
+
 /// The gazetteer and the names of the active units, as the database has them.
 async fn unit_tables(pool: &AnyPool) -> anyhow::Result<(Gazetteer, HashMap<String, String>)> {
     // The units in the database (managed at run time), of the city it serves
@@ -140,25 +189,7 @@ impl Models {
             None
         };
         let (gazetteer, unit_names) = unit_tables(pool).await?;
-        let rows = reference::category_keywords(pool).await?;
-        let mut keywords = Vec::new();
-        let mut category_by_name = HashMap::new();
-        let mut category_names = HashMap::new();
-        for (code, name, kw) in rows {
-            let kw: Vec<String> = kw
-                .split('|')
-                .filter(|k| !k.is_empty())
-                .map(str::to_string)
-                .collect();
-            keywords.push(KeywordCategory {
-                code: code.clone(),
-                keywords: kw,
-            });
-            category_by_name
-                .entry(name.clone())
-                .or_insert_with(|| code.clone());
-            category_names.insert(code, name);
-        }
+        let categories = category_tables(pool).await?;
         // Read before the indexes are filled: whatever commits meanwhile is followed later
         // (and skipped if it was already loaded).
         let head = crate::store::events::head_seq(pool).await?;
@@ -171,23 +202,16 @@ impl Models {
         for (id, title, body) in crate::store::requests::open_texts_since(pool, since).await? {
             dupes.insert(&id, &format!("{title} {body}"));
         }
-        let default_units = reference::categories(pool)
-            .await?
-            .into_iter()
-            .filter_map(|c| c.default_unit_code.map(|u| (c.code, u)))
-            .collect();
         Ok(Models {
             unit_names: RwLock::new(Arc::new(unit_names)),
-            default_units,
+            categories: RwLock::new(Arc::new(categories)),
+            category_seq: std::sync::atomic::AtomicI64::new(head),
             rules: Cached::default(),
             kb: Cached::default(),
             streets: std::sync::Mutex::new(HashMap::new()),
             model,
             model_dir: model_dir.exists().then(|| model_dir.display().to_string()),
             gazetteer: RwLock::new(Arc::new(gazetteer)),
-            keywords: KeywordTable::new(keywords)?,
-            category_by_name,
-            category_names,
             dupes: RwLock::new(dupes),
             loaded_at_seq: head,
         })
@@ -266,17 +290,46 @@ impl Models {
         street
     }
 
-    /// The category code of a classifier label (a code, or a category name).
-    pub fn code_of_label(&self, label: &str) -> Option<String> {
-        if self.category_names.contains_key(label) {
-            Some(label.to_string())
-        } else {
-            self.category_by_name.get(label).cloned()
+    /// The category tables as this node has them.
+    pub fn categories(&self) -> Arc<CategoryTables> {
+        match self.categories.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Leaf categories by keyword hits, best first, optionally only under `prefix`.
+    /// Rebuilds the category tables from the database (after a category was added or
+    /// changed), so intake, suggestions and names see it without a restart.
+    pub async fn reload_categories(&self, pool: &AnyPool) -> anyhow::Result<()> {
+        let tables = category_tables(pool).await?;
+        if let Ok(mut c) = self.categories.write() {
+            *c = Arc::new(tables);
+        }
+        Ok(())
+    }
+
+    /// A category's Chinese name, by code (inactive ones too).
+    pub fn category_name(&self, code: &str) -> Option<String> {
+        self.categories().names.get(code).cloned()
+    }
+
+    /// A category's default unit, by code.
+    pub fn default_unit(&self, code: &str) -> Option<String> {
+        self.categories().default_units.get(code).cloned()
+    }
+
+    /// The active category code of a classifier label (a code, or a category name).
+    pub fn code_of_label(&self, label: &str) -> Option<String> {
+        let t = self.categories();
+        if t.active.contains(label) {
+            Some(label.to_string())
+        } else {
+            t.by_name.get(label).cloned()
+        }
+    }
+
+    /// Active leaf categories by keyword hits, best first, optionally only under `prefix`.
     pub fn keyword_ranking(&self, text: &str, prefix: Option<&str>) -> Vec<KeywordHit> {
-        self.keywords.ranking(text, prefix)
+        self.categories().keywords.ranking(text, prefix)
     }
 }

@@ -9,7 +9,6 @@ use super::AppState;
 use crate::error::AppError;
 use crate::store::assignments;
 use crate::store::reply_reviews::{self as store, ReplyReviewRow};
-use crate::store::NewEvent;
 use chrono::{DateTime, Utc};
 use jiesu_core::access::Action;
 use jiesu_core::workflow::AssignmentStatus;
@@ -212,23 +211,18 @@ pub async fn set_category(
     on: bool,
 ) -> Result<(), AppError> {
     super::require(actor, Action::Administer)?;
-    let mut tx = state.store.begin().await?;
-    let before = store::category_flag(tx.conn(), code)
-        .await?
-        .ok_or(AppError::NotFound("category"))?;
-    store::set_category_flag(&mut tx, code, on).await?;
-    tx.event(NewEvent {
-        jurisdiction: state.config.jurisdiction.clone(),
-        request_id: None,
-        assignment_id: None,
-        actor_id: actor.user_id.clone(),
-        actor_role: actor.role.as_str().to_string(),
-        action: "category.reply_review".into(),
-        before: Some(if before { "on" } else { "off" }.into()),
-        after: Some(if on { "on" } else { "off" }.into()),
-        payload: serde_json::json!({ "category_code": code, "reply_review": on }),
-        at: state.clock.now(),
-    });
-    tx.commit().await?;
+    // Effective-dated like every category change (a version from now on).
+    let input = super::categories::CategoryChange {
+        reply_review: Some(on),
+        ..Default::default()
+    };
+    super::categories::change_as(
+        state,
+        super::accounts::By::User(actor),
+        code,
+        &input,
+        "category.reply_review",
+    )
+    .await?;
     Ok(())
 }

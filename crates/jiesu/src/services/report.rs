@@ -97,17 +97,21 @@ pub async fn monthly_xlsx(state: &AppState, month: Month) -> Result<Vec<u8>, App
         state.config.local_midnight(month.first_day()),
         state.config.local_midnight(month.next().first_day()),
     );
+    // The names in force at the month's end (a category renamed since keeps its old name).
+    let names = crate::store::categories::names_at(
+        pool,
+        state.clock.now().min(to) - chrono::Duration::milliseconds(1),
+    )
+    .await?;
     let mut by_category: BTreeMap<String, i64> = BTreeMap::new();
     for (code, n) in crate::store::requests::volume_by_category(pool, from, to).await? {
         let top = code
             .as_deref()
             .and_then(|c| c.split('.').next())
             .map(|c| {
-                state
-                    .models
-                    .category_names
+                names
                     .get(c)
-                    .cloned()
+                    .map(|n| n.0.clone())
                     .unwrap_or_else(|| c.to_string())
             })
             .unwrap_or_else(|| "未分类".into());

@@ -101,7 +101,7 @@ fn categories(state: &AppState, text: &str) -> (String, Vec<CategorySuggestion>,
             .into_iter()
             .filter_map(|p| {
                 let code = t.code_of_label(&p.label)?;
-                let name = t.category_names.get(&code).cloned().unwrap_or_default();
+                let name = t.category_name(&code).unwrap_or_default();
                 Some(CategorySuggestion {
                     code,
                     name,
@@ -119,7 +119,7 @@ fn categories(state: &AppState, text: &str) -> (String, Vec<CategorySuggestion>,
         .into_iter()
         .take(3)
         .map(|r| CategorySuggestion {
-            name: t.category_names.get(&r.code).cloned().unwrap_or_default(),
+            name: t.category_name(&r.code).unwrap_or_default(),
             code: r.code,
             score: r.weight as f64 / total.max(1) as f64,
             terms: r.hits,
@@ -143,8 +143,8 @@ async fn units(
     let picked: Vec<SuggestedUnit> = match dispatch::pick_by_rules(&rules, category, &codes) {
         Some(units) => units,
         None => {
-            let default = state.models.default_units.get(category).map(String::as_str);
-            dispatch::fallback(default, &codes)
+            let default = state.models.default_unit(category);
+            dispatch::fallback(default.as_deref(), &codes)
         }
     };
     let mut out = Vec::new();

@@ -72,10 +72,12 @@ pub async fn volume_by_category(
     let mut counts = requests::volume_by_category(pool, from, to).await?;
     counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     counts.truncate(top);
-    let names: HashMap<String, String> = crate::store::reference::categories(pool)
+    // The names in force at the period's end (a category renamed since keeps its old name).
+    let as_of = state.clock.now().min(to) - chrono::Duration::milliseconds(1);
+    let names: HashMap<String, String> = crate::store::categories::names_at(pool, as_of)
         .await?
         .into_iter()
-        .map(|c| (c.code, c.name))
+        .map(|(code, (name, _))| (code, name))
         .collect();
     Ok(counts
         .into_iter()

@@ -169,13 +169,20 @@ async fn category_and_class(
         .category_code
         .clone()
         .or_else(|| most_common(linked.iter().filter_map(|r| r.category_code.clone())));
-    let class = match &category {
-        Some(code) => Some(
-            reference::category_class(state.store.reader(), code)
+    // A category named for the task must take new work; one taken from its requests (which
+    // keep theirs) only lends its class.
+    let class = match (&category, &input.category_code) {
+        (Some(code), Some(_)) => Some(
+            super::categories::usable(state, "category_code", code)
                 .await?
-                .ok_or_else(|| AppError::invalid("category_code", "err.no_such_category"))?,
+                .time_limit_class,
         ),
-        None => None,
+        (Some(code), None) => {
+            crate::store::categories::at(state.store.reader(), code, state.clock.now())
+                .await?
+                .map(|c| c.time_limit_class)
+        }
+        (None, _) => None,
     };
     Ok((category, class))
 }

@@ -135,9 +135,7 @@ fn proposal(state: &AppState, code: String, t: &Tally) -> Proposal {
         .collect();
     let name = state
         .models
-        .category_names
-        .get(&code)
-        .cloned()
+        .category_name(&code)
         .unwrap_or_else(|| code.clone());
     Proposal {
         rank: 0,
@@ -202,7 +200,7 @@ async fn validate(state: &AppState, input: &NewTopic) -> Result<Month, AppError>
         ));
     }
     for (i, p) in input.problems.iter().enumerate() {
-        if !state.models.category_names.contains_key(&p.category_code) {
+        if state.models.category_name(&p.category_code).is_none() {
             errors.push(FieldError::of(
                 format!("problems[{i}].category_code"),
                 "err.no_such_category",

@@ -11,6 +11,7 @@ mod batch;
 pub mod calendar;
 pub mod callbacks;
 pub mod catalogue;
+pub mod categories;
 mod chain;
 pub mod city;
 pub mod community;

@@ -63,6 +63,8 @@ pub struct Category {
     pub default_unit_code: Option<String>,
     /// Its time-limit class.
     pub time_limit_class: String,
+    /// Whether new requests may be filed in it (`services::categories`).
+    pub active: bool,
 }
 
 fn digest(s: &str) -> String {
@@ -245,6 +247,9 @@ async fn load_units(tx: &mut Tx, rows: &[HashMap<String, String>]) -> anyhow::Re
     Ok(())
 }
 
+/// Loads the shipped categories. A category an administrator added or edited
+/// (`source = 'admin'`) keeps its row: the shipped file only adds missing codes and follows
+/// its own rows (as for units).
 async fn load_categories(tx: &mut Tx, rows: &[HashMap<String, String>]) -> anyhow::Result<()> {
     let mut sorted: Vec<_> = rows.iter().collect();
     sorted.sort_by_key(|r| r["level"].parse::<i64>().unwrap_or(9));
@@ -257,7 +262,7 @@ async fn load_categories(tx: &mut Tx, rows: &[HashMap<String, String>]) -> anyho
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
              name_en = excluded.name_en, parent_code = excluded.parent_code, level = excluded.level, \
              default_unit_code = excluded.default_unit_code, time_limit_class = excluded.time_limit_class, \
-             keywords = excluded.keywords",
+             keywords = excluded.keywords WHERE categories.source = 'shipped'",
         )
         .bind(&r["code"]).bind(&r["name"]).bind(&r["name_en"]).bind(opt(&r["parent_code"])).bind(level)
         .bind(opt(&r["default_unit_code"])).bind(&r["time_limit_class"]).bind(&r["keywords"])
@@ -426,7 +431,7 @@ pub async fn units(
 /// The whole category taxonomy, by code.
 pub async fn categories(pool: &AnyPool) -> Result<Vec<Category>, StoreError> {
     let rows = sqlx::query(
-        "SELECT code, name, name_en, parent_code, level, default_unit_code, time_limit_class FROM categories ORDER BY code",
+        "SELECT code, name, name_en, parent_code, level, default_unit_code, time_limit_class, active FROM categories ORDER BY code",
     )
     .fetch_all(pool)
     .await?;
@@ -440,6 +445,7 @@ pub async fn categories(pool: &AnyPool) -> Result<Vec<Category>, StoreError> {
                 level: r.try_get("level")?,
                 default_unit_code: r.try_get("default_unit_code")?,
                 time_limit_class: r.try_get("time_limit_class")?,
+                active: r.try_get::<i64, _>("active")? != 0,
             })
         })
         .collect()

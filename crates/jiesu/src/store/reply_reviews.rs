@@ -51,16 +51,6 @@ where
     Ok(v.map(|v| v != 0))
 }
 
-/// Sets a category's flag; false for an unknown category.
-pub async fn set_category_flag(tx: &mut Tx, code: &str, on: bool) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE categories SET reply_review = $1 WHERE code = $2")
-        .bind(on as i64)
-        .bind(code)
-        .execute(tx.conn())
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// The categories whose replies are checked.
 pub async fn flagged_categories(pool: &AnyPool) -> Result<Vec<String>, StoreError> {
     Ok(

@@ -4,7 +4,6 @@ use super::client::ClientIp;
 use super::extract::{acting_token, ApiJson, ApiQuery, Auth};
 use super::limits::{Kind, Limits};
 use crate::error::AppError;
-use crate::services::directory::{self, Category};
 use crate::services::handling::{self, DispatchInput, UnitActionInput, UnitVerb};
 use crate::services::views::{self, OrderView, Page, RequestView};
 use crate::services::{auth, callback, intake, supervision, AppState};
@@ -39,7 +38,6 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         .route("/assignments/{id}/extension", post(request_extension))
         .route("/assignments/{id}/reply", post(reply))
         .route("/extensions/{id}/decision", post(decide_extension))
-        .route("/categories", get(categories))
         .route("/supervision/overdue", get(overdue))
         .route("/supervision/about-to-breach", get(about_to_breach))
         .route("/supervision/returned", get(returned))
@@ -50,6 +48,7 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         .merge(super::users_api::routes())
         .merge(super::returns_api::routes())
         .merge(super::units_api::routes())
+        .merge(super::categories_api::routes())
         .route("/privacy/export", post(privacy_export))
 }
 
@@ -352,10 +351,6 @@ async fn decide_extension(
 ) -> ApiResult<Json<RequestView>> {
     let request_id = handling::decide_extension(&s, &actor, &id, input.approve).await?;
     Ok(Json(views::get(&s, &actor, &request_id).await?))
-}
-
-async fn categories(State(s): State<AppState>, Auth(_): Auth) -> ApiResult<Json<Vec<Category>>> {
-    Ok(Json(directory::categories(&s).await?))
 }
 
 #[derive(Deserialize)]

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod appeals_api;
 pub mod calendar_api;
+pub mod categories_api;
 pub mod client;
 pub mod community_api;
 pub mod cookies;

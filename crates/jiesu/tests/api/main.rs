@@ -124,6 +124,10 @@ on_both_backends!(
     a_unit_added_and_renamed_at_run_time_takes_orders_and_merges_and_closes_keep_history,
     units_export_and_import_as_csv_and_xlsx_with_counts_events_and_named_bad_rows,
     an_administrator_changes_a_time_limit_as_a_new_version_and_running_orders_keep_theirs,
+    // stories/categories.rs (issue 18: categories as managed data)
+    a_category_added_at_run_time_takes_requests_at_once_and_changes_with_versions,
+    a_renamed_category_keeps_its_old_name_in_its_old_month,
+    categories_export_and_import_as_csv_and_xlsx_all_or_nothing_with_named_bad_rows,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
@@ -170,6 +174,7 @@ ui_on_both_backends!(
     the_admin_page_lists_the_holidays_and_sets_a_day,
     // issue 18: admin pages for time limits and 签批
     the_admin_page_adds_a_time_limit_version_and_switches_signoff_and_reply_review,
+    the_admin_page_adds_and_edits_categories_with_effective_dates,
 );
 
 mod cli_conventions;

@@ -2558,3 +2558,137 @@ pub async fn a_street_summons_departments_from_its_page_and_one_reports(b: Backe
         .to_string();
     assert!(row.contains("<td>1</td><td>1</td><td>0</td>"), "{row}");
 }
+
+/// Categories on the admin page (issue 18): the add form adds one (in force at once: it takes
+/// a request), a row's edit link opens its form, which renames and deactivates it from now or
+/// announces a change for later; a back date is refused naming `valid_from`; without the CSRF
+/// token or as another role, nothing changes.
+pub async fn the_admin_page_adds_and_edits_categories_with_effective_dates(b: Backend) {
+    let app = app!(b);
+    let mut admin = Browser::with_session(&app, &app.admin);
+    let page = admin.get("/ui/admin?view=categories").await;
+    assert!(
+        page.body.contains("data-testid=\"category-add\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("新增分类"), "Chinese first");
+    let token = csrf(&page.body);
+    let added = admin
+        .post(
+            "/ui/admin/categories",
+            &[
+                ("_csrf", &token),
+                ("code", "cxjs.csgl.hdg"),
+                ("name", "换电柜安全"),
+                ("parent_code", "cxjs.csgl"),
+                ("time_limit_class", "utilities"),
+                ("keywords", "换电柜"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let page = admin
+        .get("/ui/admin?view=categories&q=cxjs.csgl.hdg&edit=cxjs.csgl.hdg")
+        .await;
+    assert!(
+        page.body.contains("data-testid=\"edit-cxjs.csgl.hdg\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("data-testid=\"category-edit\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"换电柜安全\""), "{}", page.body);
+    let edit = |name: &'static str, active: &'static str, from: &'static str| {
+        vec![
+            ("code", "cxjs.csgl.hdg"),
+            ("name", name),
+            ("name_en", "Battery swap cabinets"),
+            ("parent_code", "cxjs.csgl"),
+            ("time_limit_class", "utilities"),
+            ("default_unit_code", ""),
+            ("keywords", "换电柜"),
+            ("active", active),
+            ("reply_review", "0"),
+            ("valid_from", from),
+        ]
+    };
+    // Without the token: refused, nothing changes.
+    let no_token = admin
+        .post("/ui/admin/categories/edit", &edit("无令牌", "1", ""))
+        .await;
+    assert_eq!(no_token.status, 403, "{}", no_token.body);
+    fn with<'a>(mut f: Vec<(&'a str, &'a str)>, t: &'a str) -> Vec<(&'a str, &'a str)> {
+        f.push(("_csrf", t));
+        f
+    }
+    let renamed = admin
+        .post(
+            "/ui/admin/categories/edit",
+            &with(edit("换电柜消防安全", "1", ""), &token),
+        )
+        .await;
+    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    let back = admin
+        .post(
+            "/ui/admin/categories/edit",
+            &with(edit("旧名", "1", "2026-10-01T00:00"), &token),
+        )
+        .await;
+    assert_eq!(back.status, 422, "{}", back.body);
+    assert!(
+        back.body.contains("生效时间不能早于本月一日"),
+        "{}",
+        back.body
+    );
+    let later = admin
+        .post(
+            "/ui/admin/categories/edit",
+            &with(edit("换电柜", "1", "2026-12-01T00:00"), &token),
+        )
+        .await;
+    assert_eq!(later.status, 303, "{}", later.body);
+    let page = admin.get("/ui/admin?view=categories&q=cxjs.csgl.hdg").await;
+    assert!(
+        page.body.contains("换电柜消防安全"),
+        "the announced name waits"
+    );
+    let off = admin
+        .post(
+            "/ui/admin/categories/edit",
+            &with(edit("换电柜消防安全", "0", ""), &token),
+        )
+        .await;
+    assert_eq!(off.status, 303, "{}", off.body);
+    let page = admin.get("/ui/admin?view=categories&q=cxjs.csgl.hdg").await;
+    assert!(page.body.contains("已停用"), "{}", page.body);
+    // The announced rename kept its name and took the deactivation dated before it.
+    let announced: (String, i64) = sqlx::query_as(
+        "SELECT name, active FROM category_versions WHERE code = 'cxjs.csgl.hdg' AND applied = 0",
+    )
+    .fetch_one(app.state.store.reader())
+    .await
+    .unwrap();
+    assert_eq!(announced, ("换电柜".to_string(), 0));
+    // Another role cannot.
+    let other = app.user("someone", Role::Operator, None).await;
+    let mut op = Browser::with_session(&app, &other);
+    let op_token = csrf(&op.get("/ui/").await.body);
+    let got = op
+        .post(
+            "/ui/admin/categories",
+            &[("_csrf", &op_token), ("code", "x.y"), ("name", "x")],
+        )
+        .await;
+    assert_eq!(got.status, 403);
+    let changed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM events WHERE action IN ('category.added', 'category.changed')",
+    )
+    .fetch_one(app.state.store.reader())
+    .await
+    .unwrap();
+    assert_eq!(changed, 4, "added, renamed, announced, deactivated");
+}

@@ -66,7 +66,8 @@ pub async fn services(state: &AppState, lang: Lang) -> Result<Vec<Service>, AppE
         cats.iter().map(|c| (c.code.as_str(), c)).collect();
     let name = |c: &reference::Category| lang.pick(&c.name, &c.name_en).to_string();
     let mut out = Vec::new();
-    for c in &cats {
+    // An inactive category takes no new requests: it is not offered.
+    for c in cats.iter().filter(|c| c.active) {
         let offered = flags
             .get(&c.code)
             .copied()

@@ -38,8 +38,10 @@ struct AdminPage {
     signoff: Vec<bool>,
     /// Categories view: whether each row's category has 办结审核, by row.
     reply_review: Vec<bool>,
-    /// Limits view: the classes there are (for the new-version form).
+    /// Limits and categories views: the classes there are (for the forms).
     limit_classes: Vec<String>,
+    /// Categories view: the category whose edit form is open (`edit=`), as it is now.
+    edit: Option<crate::services::categories::CategoryRecord>,
     /// Limits view: the form as sent and what is wrong with each field (after a refusal).
     draft: Draft,
 }
@@ -109,9 +111,12 @@ pub struct AdminParams {
     q: Option<String>,
     /// Units view: `active` (default), `closed` or `all`.
     state: Option<String>,
+    /// Categories view: the code whose edit form to open.
+    #[serde(default)]
+    pub(super) edit: Option<String>,
 }
 
-fn admin_only(page: &Page) -> Result<(), UiError> {
+pub(super) fn admin_only(page: &Page) -> Result<(), UiError> {
     if page.actor.may(Action::Administer) {
         Ok(())
     } else {
@@ -219,6 +224,10 @@ async fn render_with(
                 r.push(yes_no(tr, checked));
                 reply_review.push(checked);
             }
+            // The 办结审核 switch's column, then the edit link's.
+            t.headers.push("");
+            t.headers.push(tr.s("admin.category_edit"));
+            t.note = tr.s("admin.categories_note").to_string();
             t
         }
         "catalogue" => catalogue_rules(s, tr).await?,
@@ -236,7 +245,17 @@ async fn render_with(
         .into_iter()
         .map(|l| (l, tr.of("unit_level", l)))
         .collect();
-    let limit_classes = if view == "limits" {
+    let edit = match (view.as_str(), q.edit.as_deref()) {
+        ("categories", Some(code)) => {
+            match crate::services::categories::history(s, code.trim()).await {
+                Ok(h) => Some(h.category),
+                Err(AppError::NotFound(_)) => None,
+                Err(e) => return Err(UiError(e)),
+            }
+        }
+        _ => None,
+    };
+    let limit_classes = if view == "limits" || view == "categories" {
         let mut c: Vec<String> = directory::time_limits(s)
             .await?
             .into_iter()
@@ -263,6 +282,7 @@ async fn render_with(
         signoff,
         reply_review,
         limit_classes,
+        edit,
         draft,
     }
     .into_response();
@@ -296,6 +316,7 @@ pub async fn add_key(State(s): State<AppState>, page: Page, f: FormData) -> UiRe
         level: None,
         q: None,
         state: None,
+        edit: None,
     };
     render(&s, page, q, Some((name.trim().to_string(), key))).await
 }
@@ -453,12 +474,19 @@ async fn categories(s: &AppState, tr: Tr) -> Result<Table, AppError> {
         .into_iter()
         .map(|c| {
             let name = if tr.is_en() { c.name_en } else { c.name };
+            let state = if c.active {
+                "admin.category_active"
+            } else {
+                "admin.category_inactive"
+            };
             vec![
                 c.code,
                 name,
                 c.level.to_string(),
+                c.parent_code.unwrap_or_default(),
                 c.default_unit_code.unwrap_or_default(),
                 c.time_limit_class,
+                tr.s(state).to_string(),
             ]
         })
         .collect();
@@ -466,8 +494,10 @@ async fn categories(s: &AppState, tr: Tr) -> Result<Table, AppError> {
         tr.s("field.category"),
         tr.s("admin.name"),
         tr.s("field.level"),
+        tr.s("admin.parent"),
         tr.s("admin.default_unit"),
         tr.s("field.time_limit_class"),
+        tr.s("admin.state"),
     ];
     Ok(Table::new(headers, rows))
 }
@@ -639,6 +669,7 @@ pub async fn add_limit(State(s): State<AppState>, page: Page, f: FormData) -> Ui
                 level: None,
                 q: None,
                 state: None,
+                edit: None,
             };
             render_with(&s, page, q, None, Draft { values, errors }).await
         }

@@ -4,6 +4,7 @@
 //! services as the JSON API; they never run SQL of their own.
 
 pub mod admin;
+pub mod admin_categories;
 pub mod appeals;
 pub mod assets;
 pub mod callback;
@@ -161,6 +162,8 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/admin/units", post(admin::add_unit))
         .route("/ui/admin/units/{verb}", post(admin::change_unit))
         .route("/ui/admin/limits", post(admin::add_limit))
+        .route("/ui/admin/categories", post(admin_categories::add))
+        .route("/ui/admin/categories/edit", post(admin_categories::change))
         .route(
             "/ui/admin/categories/reply-review/{code}",
             post(admin::set_category_review),

@@ -41,7 +41,7 @@ async fn form(s: &AppState, p: Public, enterprise: bool) -> UiResult {
         directory::categories(s)
             .await?
             .into_iter()
-            .filter(|c| c.code.starts_with("qyfw.") && c.level == 3)
+            .filter(|c| c.active && c.code.starts_with("qyfw.") && c.level == 3)
             .map(|c| (c.code, if tr.is_en() { c.name_en } else { c.name }))
             .collect()
     } else {

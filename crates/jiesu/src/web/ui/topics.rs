@@ -321,12 +321,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .iter()
         .map(|p| {
             let code = p.category_code.clone().unwrap_or_default();
-            let name = s
-                .models
-                .category_names
-                .get(&code)
-                .cloned()
-                .unwrap_or_default();
+            let name = s.models.category_name(&code).unwrap_or_default();
             (p.description.clone(), format!("{name} ({code})"))
         })
         .collect();

@@ -346,6 +346,10 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/units/{code}", "patch"),
         ("/units/{code}/merge", "post"),
         ("/units/{code}/close", "post"),
+        // issue 18: categories as managed data
+        ("/categories", "post"),
+        ("/categories/{code}", "get"),
+        ("/categories/{code}", "patch"),
         ("/time-limits", "get"),
         ("/time-limits", "post"),
         ("/categories", "get"),

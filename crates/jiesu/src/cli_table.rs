@@ -1,0 +1,206 @@
+//! Table files for the reference-data commands (`jiesu units`, `jiesu categories`): writing
+//! rows as CSV (UTF-8 with a BOM, so Excel on Chinese Windows opens it) or xlsx, reading a
+//! `.csv` or `.xlsx` back as strings, finding columns by header, and naming a refused row and
+//! column (`rows[3].name` → `row 5, name`) in the exit-2 message.
+
+use crate::cli_args::{usage, Usage};
+use clap::ValueEnum;
+use jiesu::error::AppError;
+use std::path::{Path, PathBuf};
+
+/// The file format of an export.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// CSV, UTF-8 with a BOM.
+    Csv,
+    /// Excel.
+    Xlsx,
+}
+
+/// The rows (header first) as a file of `format`; `sheet` names the xlsx worksheet.
+pub fn to_bytes(
+    header: &[&str],
+    rows: &[Vec<String>],
+    format: Format,
+    sheet: &str,
+) -> anyhow::Result<Vec<u8>> {
+    match format {
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            w.write_record(header)?;
+            for r in rows {
+                w.write_record(r)?;
+            }
+            Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+        }
+        Format::Xlsx => {
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let ws = wb.add_worksheet().set_name(sheet)?;
+            for (c, h) in header.iter().enumerate() {
+                ws.write_string(0, c as u16, *h)?;
+            }
+            for (r, row) in rows.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    ws.write_string(r as u32 + 1, c as u16, v)?;
+                }
+            }
+            Ok(wb.save_to_buffer()?)
+        }
+    }
+}
+
+/// Writes an export to `out`, or CSV to standard output; `what` names the rows in the
+/// message (`12 units written to …`).
+pub fn write(
+    header: &[&str],
+    rows: &[Vec<String>],
+    format: Format,
+    out: Option<PathBuf>,
+    what: &str,
+) -> anyhow::Result<()> {
+    let bytes = to_bytes(header, rows, format, what)?;
+    match (out, format) {
+        (Some(path), _) => {
+            std::fs::write(&path, bytes)?;
+            eprintln!("{} {what} written to {}", rows.len(), path.display());
+        }
+        (None, Format::Csv) => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+        (None, Format::Xlsx) => return usage("--format xlsx needs --out FILE"),
+    }
+    Ok(())
+}
+
+/// The file's rows as trimmed strings (the header first).
+pub fn read(file: &Path) -> anyhow::Result<Vec<Vec<String>>> {
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext == "xlsx" {
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook(file).or_else(|e| usage(format!("{}: {e}", file.display())))?;
+        let Some(Ok(range)) = wb.worksheet_range_at(0) else {
+            return usage(format!("{}: no worksheet", file.display()));
+        };
+        return Ok(range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
+            .collect());
+    }
+    if ext != "csv" {
+        return usage(format!(
+            "{}: the file must end in .csv or .xlsx",
+            file.display()
+        ));
+    }
+    let text =
+        std::fs::read_to_string(file).or_else(|e| usage(format!("{}: {e}", file.display())))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.or_else(|e| usage(format!("row {}: {e}", i + 1)))?;
+        rows.push(rec.iter().map(|c| c.trim().to_string()).collect());
+    }
+    Ok(rows)
+}
+
+/// A table read back: its header, and the cells of each data row by column name.
+pub struct Table<'a> {
+    header: &'a [String],
+    rows: &'a [Vec<String>],
+}
+
+impl<'a> Table<'a> {
+    /// The table; refused when it has no header or lacks one of `required` (`all` is listed
+    /// in the message).
+    pub fn new(table: &'a [Vec<String>], required: &[&str], all: &[&str]) -> anyhow::Result<Self> {
+        let Some((header, rows)) = table.split_first() else {
+            return usage("the file is empty: it needs a header row");
+        };
+        if required.iter().any(|r| !header.iter().any(|h| h == r)) {
+            return usage(format!(
+                "the header must name the columns {}",
+                all.join(",")
+            ));
+        }
+        Ok(Table { header, rows })
+    }
+
+    /// The data rows with their 1-based row number in the file (the header is row 1).
+    pub fn rows(&self) -> impl Iterator<Item = (usize, Row<'_>)> {
+        self.rows.iter().enumerate().map(|(i, r)| {
+            (
+                i + 2,
+                Row {
+                    header: self.header,
+                    cells: r,
+                },
+            )
+        })
+    }
+}
+
+/// One data row.
+pub struct Row<'a> {
+    header: &'a [String],
+    cells: &'a [String],
+}
+
+impl Row<'_> {
+    /// The cell under `column` (empty when the column or the cell is missing).
+    pub fn get(&self, column: &str) -> String {
+        self.header
+            .iter()
+            .position(|h| h == column)
+            .and_then(|c| self.cells.get(c))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// A 1/0 cell (`true`/`false`, `是`/`否`; empty is `default`), refused naming row
+    /// `n` and the column.
+    pub fn flag(&self, n: usize, column: &str, default: bool) -> anyhow::Result<bool> {
+        match self.get(column).as_str() {
+            "" => Ok(default),
+            "1" | "true" | "是" => Ok(true),
+            "0" | "false" | "否" => Ok(false),
+            other => usage(format!("row {n}, {column}: must be 1 or 0, not {other:?}")),
+        }
+    }
+}
+
+/// `rows[3].name` → `row 5, name` (the header is row 1).
+pub fn row_of(field: &str) -> String {
+    let parsed = field
+        .strip_prefix("rows[")
+        .and_then(|r| r.split_once("]."))
+        .and_then(|(i, f)| Some((i.parse::<usize>().ok()?, f)));
+    match parsed {
+        Some((i, f)) => format!("row {}, {f}", i + 2),
+        None => field.to_string(),
+    }
+}
+
+/// An import's refusal as the exit-2 error: the message and every field by row and column.
+pub fn refused(e: &AppError) -> anyhow::Error {
+    let fields: Vec<String> = e
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {}", row_of(&f.field), f.message_en))
+        .collect();
+    Usage(format!("{} ({})", e.message(true), fields.join("; "))).into()
+}
+
+/// Prints an import's counts.
+pub fn print_counts(added: usize, changed: usize, unchanged: usize, dry_run: bool) {
+    let verb = if dry_run { "would be " } else { "" };
+    println!("{added} {verb}added, {changed} {verb}changed, {unchanged} unchanged");
+}
