@@ -243,6 +243,9 @@ struct Sim<'a> {
     /// 下派's own generator, for the same reason.
     sub_rng: Rng,
     summary: Summary,
+    /// The city served (its streets and departments come from the database; its name
+    /// replaces Beijing's in the templates' wording).
+    city: crate::store::city::City,
 }
 
 /// A fixed hash that no password verifies: simulated users cannot log in.
@@ -402,6 +405,7 @@ impl<'a> Sim<'a> {
             appeal_rng: city_rng(hash_of(opts_seed, "appeals")),
             sub_rng: city_rng(hash_of(opts_seed, "subwork")),
             summary: Summary::default(),
+            city: crate::store::city::served(pool).await?,
         })
     }
 
@@ -610,7 +614,12 @@ impl<'a> Sim<'a> {
             "建筑工程有限公司",
             "文化传媒有限公司",
         ];
-        let name = format!("北京{}{}", place.spoken, kinds[self.rng.below(kinds.len())]);
+        let name = format!(
+            "{}{}{}",
+            self.city.short_name,
+            place.spoken,
+            kinds[self.rng.below(kinds.len())]
+        );
         let alphabet: Vec<char> = "0123456789ABCDEFGHJKLMNPQRTUWXY".chars().collect();
         let body: String = "91"
             .chars()
@@ -622,6 +631,16 @@ impl<'a> Sim<'a> {
             name,
             credit_code: code.as_str().to_string(),
         }
+    }
+
+    /// The templates' Beijing wording in the city served (北京市 → 广州市, 北京 → 广州).
+    fn local(&self, text: &str) -> String {
+        if self.city.code == crate::store::city::BEIJING {
+            return text.to_string();
+        }
+        text.replace("北京市", &self.city.name)
+            .replace("北京", &self.city.short_name)
+            .replace("京籍", "本市户籍")
     }
 
     fn fill(&mut self, text: &str, place: &Place) -> String {
@@ -662,7 +681,8 @@ impl<'a> Sim<'a> {
                 .collect();
             let weights: Vec<f64> = qs.iter().map(|q| q.weight).collect();
             let q = qs[self.rng.weighted(&weights)];
-            let text = q.texts[self.rng.below(q.texts.len())].to_string();
+            let phrasing = q.texts[self.rng.below(q.texts.len())];
+            let text = self.local(phrasing);
             let input = intake::NewRequest {
                 kind: RequestKind::Consultation,
                 channel: jiesu_core::Channel::parse(channel).unwrap_or(jiesu_core::Channel::Phone),
@@ -677,7 +697,8 @@ impl<'a> Sim<'a> {
             let id = intake::create(self.state, &self.operator, input).await?;
             self.count_in(q.category, enterprise);
             if self.rng.chance(ANSWERED_AT_INTAKE) {
-                intake::answer(self.state, &self.operator, &id, q.answer, None).await?;
+                let answer = self.local(q.answer);
+                intake::answer(self.state, &self.operator, &id, &answer, None).await?;
                 self.summary.answered_at_intake += 1;
             } else {
                 let t = self.clock_now() + Duration::minutes(5 + self.rng.below(40) as i64);
@@ -1335,7 +1356,9 @@ impl<'a> Sim<'a> {
                 reason: Some(refusals[self.appeal_rng.below(refusals.len())].into()),
             }
         };
-        crate::services::appeals::decide(self.state, &self.dispatcher, appeal, input).await?;
+        // Supervisors decide appeals, not the dispatchers whose dispatch they may contest.
+        let supervisor = sim_user(self.state, "sim.supervisor", Role::Supervisor, None).await?;
+        crate::services::appeals::decide(self.state, &supervisor, appeal, input).await?;
         if grant {
             self.summary.appeals_granted += 1;
         } else {

@@ -439,6 +439,7 @@ pub async fn change_unit(
                     "0" => Some(false),
                     _ => None,
                 },
+                effective_from: f.opt("effective_from"),
             };
             crate::services::units::change(&s, by, &code, &change).await?;
         }
