@@ -384,6 +384,8 @@ pub async fn another_city_keeps_unit_history_names_itself_and_simulates_a_month(
             .await
             .unwrap();
     assert_eq!(foreign, 0, "no order goes to a Beijing unit");
+    // Days went by on the clock: a fresh login.
+    let sup = app.login("sup1", "password1").await;
     let ranking = expect(
         app.get(
             "/api/v1/kpi/ranking?month=2026-11&level=subdistrict",
