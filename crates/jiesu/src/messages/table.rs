@@ -669,6 +669,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("unit.replied_orders", "已办结工单（可申诉，月份冻结前）", "Replied orders (open to an appeal until the month is frozen)"),
     ("unit.replied_empty", "暂无已办结工单。", "No replied orders yet."),
     ("done.unit_saved", "已保存单位（定日生效的变更到日自动生效）。", "Unit saved (a change dated ahead applies on its day)."),
+    ("admin.unit_scheduled", "{day} 起有定日变更", "a change dated {day}"),
     ("admin.unit_effective_from", "生效日期（空：立即；晚于今天：到日生效）", "Effective from (empty: now; after today: on that day)"),
     ("err.units.effective_from", "生效日期不能早于本月 1 日（{day}）", "effective_from must not be before the current month's first day ({day})"),
     ("err.units.effective_from_format", "生效日期格式须为 YYYY-MM-DD", "effective_from must be a day, YYYY-MM-DD"),

@@ -144,6 +144,9 @@ impl Models {
         } else {
             None
         };
+        // Unit events after this are followed (`services::units::follow`); read before the
+        // tables so that none committed meanwhile is missed.
+        let units_head = crate::store::events::head_seq(pool).await?;
         let (gazetteer, unit_names) = unit_tables(pool).await?;
         let rows = reference::category_keywords(pool).await?;
         let mut keywords = Vec::new();
@@ -195,7 +198,7 @@ impl Models {
             category_names,
             dupes: RwLock::new(dupes),
             loaded_at_seq: head,
-            units_seq: std::sync::atomic::AtomicI64::new(head),
+            units_seq: std::sync::atomic::AtomicI64::new(units_head),
             city_name: crate::store::city::served(pool).await?.name,
         })
     }

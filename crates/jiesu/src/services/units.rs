@@ -476,6 +476,22 @@ pub async fn apply_due(state: &AppState) -> Result<usize, AppError> {
     Ok(applied)
 }
 
+/// The first day of each unit's pending dated change (`YYYY-MM-DD`, the city's), by code.
+pub async fn pending_days(
+    state: &AppState,
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let far = DateTime::<Utc>::MAX_UTC;
+    let mut out = std::collections::HashMap::new();
+    for c in store::due(state.store.reader(), far, 10_000).await? {
+        let day = c
+            .effective_from
+            .with_timezone(&state.config.offset())
+            .date_naive();
+        out.entry(c.code).or_insert_with(|| day.to_string());
+    }
+    Ok(out)
+}
+
 /// Why a dated change could not apply, for its row (field by field, both languages).
 fn reason(e: &AppError) -> String {
     match e {

@@ -1,7 +1,9 @@
 //! Units as managed data: the `units` rows with their contacts and who set them, and their
 //! effective-dated history (`unit_versions`) from which the units as they were at an instant
-//! are read back (an old month ranks its units as they were). Rules are in
-//! `services::units`; the shipped load is `reference::load_shipped`.
+//! are read back (an old month ranks its units as they were), and the changes dated ahead
+//! (`unit_schedule`) until the sweep applies them. Rules are in `services::units`; the
+//! shipped load is `reference::load_shipped`; `jiesu init --city` writes its versions in bulk
+//! ([`record_versions_bulk`]).
 
 use super::{from_millis, millis, StoreError, Tx};
 use chrono::{DateTime, Utc};

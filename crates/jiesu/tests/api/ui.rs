@@ -1717,6 +1717,37 @@ pub async fn the_admin_page_adds_edits_merges_and_closes_units(b: Backend) {
         ],
     );
     assert_eq!(admin.post("/ui/admin/units/edit", &f).await.status, 303);
+    // A rename dated ahead waits (shown beside the state); a day before this month is named.
+    let f = with_csrf(
+        &token,
+        &[
+            ("code", "110105911"),
+            ("name", "云杉北街道"),
+            ("effective_from", "2027-01-01"),
+        ],
+    );
+    assert_eq!(admin.post("/ui/admin/units/edit", &f).await.status, 303);
+    let f = with_csrf(
+        &token,
+        &[
+            ("code", "110105911"),
+            ("name", "云杉南街道"),
+            ("effective_from", "2026-10-01"),
+        ],
+    );
+    let bad = admin.post("/ui/admin/units/edit", &f).await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("<code>effective_from</code>"),
+        "{}",
+        bad.body
+    );
+    let page = admin.get("/ui/admin?view=units&state=all&q=云杉").await;
+    assert!(
+        page.body.contains("云杉新城街道") && page.body.contains("2027-01-01 起有定日变更"),
+        "{}",
+        page.body
+    );
     let f = with_csrf(&token, &[("code", "110105912"), ("into", "110105911")]);
     assert_eq!(admin.post("/ui/admin/units/merge", &f).await.status, 303);
     let page = admin.get("/ui/admin?view=units&state=all&q=云").await;
