@@ -58,7 +58,7 @@ pub fn spawn(
                         tracing::error!(error = %e, "following the event log failed");
                     }
                     // issue 18: units changed on other nodes (or dated changes applied).
-                    if let Err(e) = crate::services::units::follow(&s).await {
+                    if let Err(e) = crate::services::unit_schedule::follow(&s).await {
                         tracing::error!(error = %e, "following unit changes failed");
                     }
                     if let Err(e) = crate::services::search::catch_up(&s).await {
@@ -112,7 +112,7 @@ pub fn spawn(
             let s = s.clone();
             async move {
                 // issue 18: unit changes dated ahead whose day has come, before the deadlines.
-                if let Err(e) = crate::services::units::apply_due(&s).await {
+                if let Err(e) = crate::services::unit_schedule::apply_due(&s).await {
                     tracing::error!(error = %e, "applying dated unit changes failed");
                 }
                 if let Err(e) = sweep_deadlines(&s).await {

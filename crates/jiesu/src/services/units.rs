@@ -3,8 +3,9 @@
 //! Each change is an event and a version with its effective time, so an old month ranks its
 //! units as they were. A change may be dated (`effective_from`, a day): from the current
 //! month's start up to today it applies now, in force from that day; a later day keeps it in
-//! `unit_schedule` until the sweep applies it ([`apply_due`]). Other nodes follow unit events
-//! in the log ([`follow`]). The code never changes: a renamed unit keeps its orders and KPIs.
+//! `unit_schedule` until the sweep applies it (`services::unit_schedule`, which also has other
+//! nodes follow unit events in the log). The code never changes: a renamed unit keeps its
+//! orders and KPIs.
 //! A merge is refused while the unit has open orders (its past months stay its own).
 
 use super::accounts::By;
@@ -384,145 +385,6 @@ pub async fn change(
     }
 }
 
-/// When a change happens and from when it is in force.
-#[derive(Clone, Copy)]
-struct When<'a> {
-    now: DateTime<Utc>,
-    effective: DateTime<Utc>,
-    schedule: Option<&'a ScheduledChange>,
-}
-
-impl When<'_> {
-    fn now(now: DateTime<Utc>) -> When<'static> {
-        When {
-            now,
-            effective: now,
-            schedule: None,
-        }
-    }
-}
-
-/// The city's midnight of `effective_from` (None: now); refused before the current month's
-/// first day or malformed, naming the field.
-fn effective_day(
-    state: &AppState,
-    day: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, AppError> {
-    let Some(day) = day.map(str::trim).filter(|d| !d.is_empty()) else {
-        return Ok(None);
-    };
-    let day = jiesu_core::dates::parse_day(day)
-        .map_err(|_| AppError::invalid("effective_from", "err.units.effective_from_format"))?;
-    let today = now.with_timezone(&state.config.offset()).date_naive();
-    let month_start = today.with_day(1).unwrap_or(today);
-    if day < month_start {
-        return Err(AppError::invalid_with(
-            "effective_from",
-            "err.units.effective_from",
-            &[("day", month_start.to_string())],
-        ));
-    }
-    Ok(Some(state.config.local_midnight(day)))
-}
-
-/// Applies the dated changes whose day has come (each once, on whichever node takes it
-/// first), in force from their day: a change no longer valid (its parent closed meanwhile)
-/// is marked `failed` with the reason and an event `unit.change_failed`. Returns how many
-/// were applied.
-pub async fn apply_due(state: &AppState) -> Result<usize, AppError> {
-    let now = state.clock.now();
-    let mut applied = 0;
-    for c in store::due(state.store.reader(), now, 500).await? {
-        let input: UnitChange = serde_json::from_value(c.change.clone()).unwrap_or_default();
-        let mut tx = state.store.begin().await?;
-        if !store::finish_scheduled(&mut tx, &c.id, "applied", "", now).await? {
-            continue;
-        }
-        let mut effective = c.effective_from;
-        if let Some(last) = store::latest_version_at(&mut tx, &c.code).await? {
-            effective = effective.max(last);
-        }
-        let when = When {
-            now,
-            effective,
-            schedule: Some(&c),
-        };
-        match change_in(state, &mut tx, By::System, "", &c.code, &input, when).await {
-            Ok(_) => {
-                tx.commit().await?;
-                applied += 1;
-            }
-            Err(e @ (AppError::Invalid(_) | AppError::NotFound(_) | AppError::Conflict(_))) => {
-                drop(tx);
-                let note = reason(&e);
-                let mut tx = state.store.begin().await?;
-                if store::finish_scheduled(&mut tx, &c.id, "failed", &note, now).await? {
-                    tx.event(By::System.event(
-                        state,
-                        "unit.change_failed",
-                        serde_json::json!({ "code": c.code, "schedule_id": c.id, "reason": note }),
-                    ));
-                    tx.commit().await?;
-                }
-            }
-            // A fault of ours (the database): the change stays pending for the next sweep.
-            Err(e) => return Err(e),
-        }
-    }
-    if applied > 0 {
-        reload(state).await;
-    }
-    Ok(applied)
-}
-
-/// The first day of each unit's pending dated change (`YYYY-MM-DD`, the city's), by code.
-pub async fn pending_days(
-    state: &AppState,
-) -> Result<std::collections::HashMap<String, String>, AppError> {
-    let far = DateTime::<Utc>::MAX_UTC;
-    let mut out = std::collections::HashMap::new();
-    for c in store::due(state.store.reader(), far, 10_000).await? {
-        let day = c
-            .effective_from
-            .with_timezone(&state.config.offset())
-            .date_naive();
-        out.entry(c.code).or_insert_with(|| day.to_string());
-    }
-    Ok(out)
-}
-
-/// Why a dated change could not apply, for its row (field by field, both languages).
-fn reason(e: &AppError) -> String {
-    match e {
-        AppError::Invalid(fields) => fields
-            .iter()
-            .map(|f| format!("{}: {} / {}", f.field, f.message, f.message_en))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    }
-}
-
-/// Rebuilds this node's gazetteer and unit names when the event log holds unit events it has
-/// not followed yet (another node's change, or a dated one applied anywhere). Returns whether
-/// it rebuilt.
-pub async fn follow(state: &AppState) -> Result<bool, AppError> {
-    let seen = state.models.units_seq();
-    let Some(last) =
-        crate::store::events::last_unit_event_after(state.store.reader(), seen).await?
-    else {
-        return Ok(false);
-    };
-    state
-        .models
-        .reload_units(state.store.reader())
-        .await
-        .map_err(AppError::Internal)?;
-    state.models.followed_units(last);
-    Ok(true)
-}
-
 async fn existing(tx: &mut Tx, field: &str, code: &str) -> Result<UnitRecord, AppError> {
     store::get(tx.conn(), code).await?.ok_or_else(|| {
         AppError::invalid_with(
@@ -558,7 +420,49 @@ fn changed(before: &UnitRecord, input: &UnitChange) -> UnitRecord {
     u
 }
 
-async fn change_in(
+/// When a change happens and from when it is in force.
+#[derive(Clone, Copy)]
+pub(super) struct When<'a> {
+    pub(super) now: DateTime<Utc>,
+    pub(super) effective: DateTime<Utc>,
+    pub(super) schedule: Option<&'a ScheduledChange>,
+}
+
+impl When<'_> {
+    pub(super) fn now(now: DateTime<Utc>) -> When<'static> {
+        When {
+            now,
+            effective: now,
+            schedule: None,
+        }
+    }
+}
+
+/// The city's midnight of `effective_from` (None: now); refused before the current month's
+/// first day or malformed, naming the field.
+fn effective_day(
+    state: &AppState,
+    day: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let Some(day) = day.map(str::trim).filter(|d| !d.is_empty()) else {
+        return Ok(None);
+    };
+    let day = jiesu_core::dates::parse_day(day)
+        .map_err(|_| AppError::invalid("effective_from", "err.units.effective_from_format"))?;
+    let today = now.with_timezone(&state.config.offset()).date_naive();
+    let month_start = today.with_day(1).unwrap_or(today);
+    if day < month_start {
+        return Err(AppError::invalid_with(
+            "effective_from",
+            "err.units.effective_from",
+            &[("day", month_start.to_string())],
+        ));
+    }
+    Ok(Some(state.config.local_midnight(day)))
+}
+
+pub(super) async fn change_in(
     state: &AppState,
     tx: &mut Tx,
     by: By<'_>,
@@ -857,7 +761,7 @@ pub async fn import(
 
 /// Rebuilds this node's gazetteer and unit names after a change (a failure is logged: the
 /// change is committed and the next start rebuilds them).
-async fn reload(state: &AppState) {
+pub(super) async fn reload(state: &AppState) {
     if let Err(e) = state.models.reload_units(state.store.reader()).await {
         tracing::error!(error = %e, "units changed but the gazetteer did not rebuild");
     }

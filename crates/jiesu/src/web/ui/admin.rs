@@ -348,7 +348,7 @@ async fn units(s: &AppState, tr: Tr, q: &AdminParams) -> Result<Table, AppError>
         parent: String::new(),
         state: state.into(),
     };
-    let pending = crate::services::units::pending_days(s).await?;
+    let pending = crate::services::unit_schedule::pending_days(s).await?;
     let rows = crate::services::units::list(s, &filter, 2000)
         .await?
         .into_iter()

@@ -216,7 +216,9 @@ pub async fn a_unit_change_dated_ahead_waits_for_its_day_and_a_bad_day_is_named(
     act(&app, &mgr, &nov, "acknowledge", json!({})).await;
     act(&app, &mgr, &nov, "reply", reply_body("已修补路面")).await;
     assert_eq!(
-        jiesu::services::units::apply_due(&app.state).await.unwrap(),
+        jiesu::services::unit_schedule::apply_due(&app.state)
+            .await
+            .unwrap(),
         0
     );
 
@@ -224,11 +226,15 @@ pub async fn a_unit_change_dated_ahead_waits_for_its_day_and_a_bad_day_is_named(
     // with its reason and an event; a second sweep does nothing.
     app.clock.advance(Duration::days(30));
     assert_eq!(
-        jiesu::services::units::apply_due(&app.state).await.unwrap(),
+        jiesu::services::unit_schedule::apply_due(&app.state)
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(
-        jiesu::services::units::apply_due(&app.state).await.unwrap(),
+        jiesu::services::unit_schedule::apply_due(&app.state)
+            .await
+            .unwrap(),
         0
     );
     let s = relogin(&app).await;
@@ -304,13 +310,17 @@ pub async fn a_unit_added_on_one_node_is_resolved_on_another_and_a_move_reaches_
     add(&app, &admin, YUNJING, "云景湾街道", "subdistrict", CHAOYANG).await;
     assert_eq!(street(&app.state).as_deref(), Some(YUNJING));
     assert_ne!(street(&other).as_deref(), Some(YUNJING));
-    assert!(jiesu::services::units::follow(&other).await.unwrap());
+    assert!(jiesu::services::unit_schedule::follow(&other)
+        .await
+        .unwrap());
     assert_eq!(street(&other).as_deref(), Some(YUNJING));
     assert_eq!(
         other.models.unit_name(YUNJING).as_deref(),
         Some("云景湾街道")
     );
-    assert!(!jiesu::services::units::follow(&other).await.unwrap());
+    assert!(!jiesu::services::unit_schedule::follow(&other)
+        .await
+        .unwrap());
     // A rename on A reaches B's unit names the same way.
     expect(
         app.patch(
@@ -321,7 +331,9 @@ pub async fn a_unit_added_on_one_node_is_resolved_on_another_and_a_move_reaches_
         .await,
         200,
     );
-    assert!(jiesu::services::units::follow(&other).await.unwrap());
+    assert!(jiesu::services::unit_schedule::follow(&other)
+        .await
+        .unwrap());
     assert_eq!(
         other.models.unit_name(YUNJING).as_deref(),
         Some("云景湾新城街道")
