@@ -63,6 +63,9 @@ pub enum Action {
     OpenTask,
     /// Accept or reject a unit's return (退单审核).
     ReviewReturn,
+    /// Grant or refuse a unit's assessment appeal (考核申诉): supervisors and the
+    /// administrator, not the dispatchers whose dispatch the appeal may contest.
+    DecideAppeal,
 }
 
 /// The unit a user belongs to, with its place in the unit tree.
@@ -101,7 +104,7 @@ impl Actor {
             DecideExtension | ReviewReturn => matches!(self.role, Admin | Dispatcher | Supervisor),
             Callback => matches!(self.role, Admin | CallbackAgent),
             Supervise => matches!(self.role, Admin | Dispatcher | Supervisor),
-            OpenTask => matches!(self.role, Admin | Supervisor),
+            OpenTask | DecideAppeal => matches!(self.role, Admin | Supervisor),
             Administer => self.role == Admin,
             Acknowledge | Reply => self.role.is_unit_role() && self.unit.is_some(),
             Return | RequestExtension => self.role == UnitManager && self.unit.is_some(),
@@ -172,6 +175,7 @@ mod tests {
             Return,
             RequestExtension,
             OpenTask,
+            DecideAppeal,
         ];
         let table: [(Role, &[Action]); 7] = [
             (
@@ -186,6 +190,7 @@ mod tests {
                     Supervise,
                     Administer,
                     OpenTask,
+                    DecideAppeal,
                 ],
             ),
             (Role::Operator, &[CreateRequest, Answer, Merge]),
@@ -194,7 +199,10 @@ mod tests {
                 &[Merge, Dispatch, DecideExtension, Supervise],
             ),
             (Role::CallbackAgent, &[Callback]),
-            (Role::Supervisor, &[DecideExtension, Supervise, OpenTask]),
+            (
+                Role::Supervisor,
+                &[DecideExtension, Supervise, OpenTask, DecideAppeal],
+            ),
             (Role::UnitHandler, &[Acknowledge, Reply]),
             (
                 Role::UnitManager,

@@ -171,6 +171,41 @@ const DEMO_USERS: &[(&str, Role, Option<&str>, &str)] = &[
     ),
 ];
 
+/// On a database of another city (`jiesu init --city`), the demo users' Beijing street and
+/// community stand for the city's first street with a community and that community (the
+/// departments keep their codes, which every city has).
+async fn demo_units(
+    state: &AppState,
+) -> anyhow::Result<std::collections::HashMap<&'static str, String>> {
+    let pool = state.store.reader();
+    let mut out = std::collections::HashMap::new();
+    if jiesu::store::city::served(pool).await?.code == jiesu::store::city::BEIJING {
+        return Ok(out);
+    }
+    let units = jiesu::store::reference::units(pool, None, None).await?;
+    let street = units.iter().find(|s| {
+        matches!(s.level.as_str(), "subdistrict" | "township")
+            && units
+                .iter()
+                .any(|c| c.parent_code.as_deref() == Some(s.code.as_str()))
+    });
+    let street = street.or_else(|| {
+        units
+            .iter()
+            .find(|s| matches!(s.level.as_str(), "subdistrict" | "township"))
+    });
+    if let Some(s) = street {
+        out.insert("110105026", s.code.clone());
+        if let Some(c) = units
+            .iter()
+            .find(|c| c.parent_code.as_deref() == Some(s.code.as_str()))
+        {
+            out.insert("110105026034", c.code.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// Starts the platform with a simulated month in it (simulated first when the data folder has
 /// no requests yet) and demo users for every role.
 pub async fn demo(
@@ -210,8 +245,10 @@ pub async fn demo(
     }
     config.admin_password = Some(password.clone().into());
     let app = jiesu::App::build(config, Arc::new(SystemClock)).await?;
+    let local = demo_units(&app.state).await?;
     for (name, role, unit, _) in DEMO_USERS {
-        match auth::create_user(&app.state, name, *role, *unit, &password).await {
+        let unit = unit.map(|u| local.get(u).map_or(u, String::as_str));
+        match auth::create_user(&app.state, name, *role, unit, &password).await {
             Ok(_) | Err(jiesu::error::AppError::Conflict(_)) => {}
             Err(e) => anyhow::bail!("cannot create {name}: {}", e.message(true)),
         }
@@ -220,8 +257,11 @@ pub async fn demo(
     println!("\nJiesu demo: http://{addr}  (API http://{addr}/api/v1)");
     println!("Users (password {password}):");
     println!("  {:<18} 系统管理员 admin", "admin");
-    for (name, _, _, what) in DEMO_USERS {
-        println!("  {name:<18} {what}");
+    for (name, _, unit, what) in DEMO_USERS {
+        match unit.and_then(|u| local.get(u)) {
+            Some(code) => println!("  {name:<18} {what} → {code}"),
+            None => println!("  {name:<18} {what}"),
+        }
     }
     app.run(crate::shutdown_signal())
         .await

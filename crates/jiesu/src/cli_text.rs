@@ -35,7 +35,8 @@ pub enum TextCommand {
         #[arg(long)]
         input: PathBuf,
     },
-    /// Resolve a place in free text; prints JSON.
+    /// Resolve a place in free text; prints JSON. Against the units of the database's city
+    /// when `--data-dir` or `JIESU_DATABASE_URL` names one, else Beijing's shipped table.
     Place {
         /// The text.
         text: String,
@@ -58,8 +59,9 @@ pub enum TextCommand {
     },
 }
 
-/// Runs a text command.
-pub async fn run(config: Config, command: TextCommand) -> anyhow::Result<()> {
+/// Runs a text command; `named_db`: a data folder or database was named (`--data-dir`,
+/// `JIESU_DATA_DIR`, `JIESU_DATABASE_URL`), so `place` uses its city's units.
+pub async fn run(config: Config, command: TextCommand, named_db: bool) -> anyhow::Result<()> {
     match command {
         TextCommand::Train {
             input,
@@ -97,10 +99,20 @@ pub async fn run(config: Config, command: TextCommand) -> anyhow::Result<()> {
             );
         }
         TextCommand::Place { text } => {
-            let g = jiesu_text::place::Gazetteer::from_units_csv(
-                jiesu::store::reference::SHIPPED[0].1,
-            )?;
-            println!("{}", serde_json::to_string_pretty(&g.resolve(&text))?);
+            let resolved = if named_db {
+                // The units of the city the database serves (`jiesu init --city`), as the
+                // server's gazetteer has them.
+                let state =
+                    jiesu::open_state(config, std::sync::Arc::new(jiesu::clock::SystemClock))
+                        .await?;
+                let place = state.models.gazetteer().resolve(&text);
+                state.store.close().await;
+                place
+            } else {
+                jiesu_text::place::Gazetteer::from_units_csv(jiesu::store::reference::SHIPPED[0].1)?
+                    .resolve(&text)
+            };
+            println!("{}", serde_json::to_string_pretty(&resolved)?);
         }
         TextCommand::Dupes {
             input,

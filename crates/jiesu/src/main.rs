@@ -304,7 +304,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Privacy { command } => privacy(config, command).await,
-        Command::Text { command } => cli_text::run(config, command).await,
+        Command::Text { command } => {
+            // `text place` resolves against the database's city when one is named.
+            let named = cli.data_dir.is_some()
+                || config.database_url.is_some()
+                || std::env::var_os("JIESU_DATA_DIR").is_some();
+            cli_text::run(config, command, named).await
+        }
         Command::Open311 { command } => cli_open311::run(config, command).await,
         Command::Calendar { command } => cli_calendar::run(config, command).await,
         Command::Units { command } => cli_units::run(config, command).await,

@@ -57,6 +57,10 @@ pub fn spawn(
                     if let Err(e) = crate::services::hotspots::live::follow(&s).await {
                         tracing::error!(error = %e, "following the event log failed");
                     }
+                    // issue 18: units changed on other nodes (or dated changes applied).
+                    if let Err(e) = crate::services::unit_schedule::follow(&s).await {
+                        tracing::error!(error = %e, "following unit changes failed");
+                    }
                     if let Err(e) = crate::services::search::catch_up(&s).await {
                         tracing::error!(error = %e, "search index catch-up failed");
                     }
@@ -111,6 +115,10 @@ pub fn spawn(
         tasks.push(every(state.config.sweep_interval, stop, move || {
             let s = s.clone();
             async move {
+                // issue 18: unit changes dated ahead whose day has come, before the deadlines.
+                if let Err(e) = crate::services::unit_schedule::apply_due(&s).await {
+                    tracing::error!(error = %e, "applying dated unit changes failed");
+                }
                 if let Err(e) = sweep_deadlines(&s).await {
                     tracing::error!(error = %e, "deadline sweep failed");
                 }

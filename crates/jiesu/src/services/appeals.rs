@@ -248,7 +248,8 @@ pub async fn file(
     row.try_into()
 }
 
-/// Grants or refuses an open appeal (the center). 409 when it is decided already or its
+/// Grants or refuses an open appeal (a supervisor or the administrator; 403 for a
+/// dispatcher). 409 when it is decided already or its
 /// month is frozen.
 pub async fn decide(
     state: &AppState,
@@ -260,7 +261,7 @@ pub async fn decide(
         // A unit sees its own appeals but never decides them.
         return Err(AppError::Forbidden("deciding appeals"));
     }
-    if !actor.may(Action::Supervise) {
+    if !actor.may(Action::DecideAppeal) {
         return Err(AppError::Forbidden("deciding appeals"));
     }
     let reason = input.reason.unwrap_or_default();

@@ -6,6 +6,7 @@
 //! (and never loads the Beijing units over them).
 
 use crate::store::city::{self, City, UnitRow, BEIJING, CITY_UNITS, DIVISIONS};
+use crate::store::units;
 use crate::store::{self, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -362,7 +363,29 @@ pub async fn build(store: &Store, plan: Plan, now: DateTime<Utc>) -> Result<Buil
             before.name, plan.city.name, before.name, before.code, plan.city.name, plan.city.code
         )));
     }
+    // Every unit's history (unit_versions) as services::units keeps it: the state before as
+    // a baseline, then the city's units added, the others closed. On a database without
+    // requests that is how it has always been (just after the baseline, so that any month
+    // ranks the city's units); otherwise from now.
+    let existing: HashSet<String> = units::all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|u| u.code)
+        .collect();
+    units::record_versions_bulk(&mut tx, &[], true, &existing, now, "system").await?;
     let (_, closed) = city::replace_units(&mut tx, &plan.units).await?;
+    let added = plan
+        .units
+        .iter()
+        .filter(|u| !existing.contains(&u.code))
+        .map(|u| u.code.clone())
+        .collect();
+    let since = if held == 0 {
+        DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::milliseconds(1)
+    } else {
+        now
+    };
+    units::record_versions_bulk(&mut tx, &[], false, &added, since, "system").await?;
     let version = plan.version();
     city::record(&mut tx, &plan.city, &version, now).await?;
     let counts = plan.counts();

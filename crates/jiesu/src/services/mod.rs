@@ -38,6 +38,7 @@ pub mod suggest;
 pub mod supervision;
 pub mod tasks;
 pub mod topics;
+pub mod unit_schedule;
 pub mod units;
 pub mod views;
 pub mod whistles;

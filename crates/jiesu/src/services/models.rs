@@ -64,6 +64,11 @@ pub struct Models {
     /// The last event of the log when the indexes were loaded: whatever committed later is
     /// followed from there (see `hotspots::live::follow`).
     pub loaded_at_seq: i64,
+    /// The last unit event of the log the gazetteer and unit names were rebuilt after (see
+    /// `services::units::follow`).
+    units_seq: std::sync::atomic::AtomicI64,
+    /// The Chinese name of the city served (`store::city::served`), read at start.
+    pub city_name: String,
 }
 
 /// How long a node trusts its cached reference data (another node's change shows after this).
@@ -188,6 +193,9 @@ impl Models {
         } else {
             None
         };
+        // Unit events after this are followed (`services::units::follow`); read before the
+        // tables so that none committed meanwhile is missed.
+        let units_head = crate::store::events::head_seq(pool).await?;
         let (gazetteer, unit_names) = unit_tables(pool).await?;
         let categories = category_tables(pool).await?;
         // Read before the indexes are filled: whatever commits meanwhile is followed later
@@ -214,6 +222,8 @@ impl Models {
             gazetteer: RwLock::new(Arc::new(gazetteer)),
             dupes: RwLock::new(dupes),
             loaded_at_seq: head,
+            units_seq: std::sync::atomic::AtomicI64::new(units_head),
+            city_name: crate::store::city::served(pool).await?.name,
         })
     }
 
@@ -246,6 +256,17 @@ impl Models {
             *n = Arc::new(names);
         }
         Ok(())
+    }
+
+    /// The last unit event the unit tables were rebuilt after.
+    pub fn units_seq(&self) -> i64 {
+        self.units_seq.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Notes that the unit tables were rebuilt after the unit event `seq`.
+    pub fn followed_units(&self, seq: i64) {
+        self.units_seq
+            .fetch_max(seq, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The active dispatch catalogue (cached for a few seconds).

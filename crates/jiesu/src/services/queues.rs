@@ -42,8 +42,31 @@ pub async fn unit_orders(
         (Some(u), true) => u.path.clone(),
         _ => return Err(AppError::Forbidden("the unit workbench")),
     };
+    let rows = queues::unit_open_orders(state.store.reader(), &scope, limit).await?;
+    with_titles(state, rows).await
+}
+
+/// The replied orders (办结) of the actor's unit and the units under it, latest first: the
+/// workbench's list of finished orders, each still open to an appeal until its month is
+/// frozen; unit roles only.
+pub async fn unit_replied_orders(
+    state: &AppState,
+    actor: &Actor,
+    limit: i64,
+) -> Result<Vec<UnitOrder>, AppError> {
+    let scope = match (&actor.unit, actor.role.is_unit_role()) {
+        (Some(u), true) => u.path.clone(),
+        _ => return Err(AppError::Forbidden("the unit workbench")),
+    };
+    let rows = queues::unit_replied_orders(state.store.reader(), &scope, limit).await?;
+    with_titles(state, rows).await
+}
+
+async fn with_titles(
+    state: &AppState,
+    rows: Vec<AssignmentRow>,
+) -> Result<Vec<UnitOrder>, AppError> {
     let pool = state.store.reader();
-    let rows = queues::unit_open_orders(pool, &scope, limit).await?;
     let ids: Vec<String> = rows.iter().map(|a| a.request_id.clone()).collect();
     let titles = queues::request_titles(pool, &ids).await?;
     let names = unit_names(state, rows.iter().map(|a| &a.unit_code)).await?;

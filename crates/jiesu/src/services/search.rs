@@ -374,6 +374,14 @@ async fn kb_doc(state: &AppState, f: Fields, id: &str) -> anyhow::Result<Change>
     Ok((key, Some(d)))
 }
 
+/// The new path of a unit a `unit.changed` event moved (with orders under it), if it did.
+fn moved_to(payload: &serde_json::Value) -> Option<&str> {
+    let before = payload.get("before")?.get("path")?.as_str()?;
+    let after = payload.get("after")?.get("path")?.as_str()?;
+    let orders = payload.get("orders_moved")?.as_u64()?;
+    (before != after && orders > 0).then_some(after)
+}
+
 /// Events read per catch-up round.
 const CATCH_UP_BATCH: usize = 2000;
 
@@ -409,11 +417,15 @@ async fn catch_up_with(
             if let Some(id) = request_id {
                 requests.insert(id.clone());
             } else {
-                if let Some(kb) = serde_json::from_str::<serde_json::Value>(payload)?
-                    .get("kb_entry_id")
-                    .and_then(|v| v.as_str())
-                {
+                let payload = serde_json::from_str::<serde_json::Value>(payload)?;
+                if let Some(kb) = payload.get("kb_entry_id").and_then(|v| v.as_str()) {
                     entries.insert(kb.to_string());
+                }
+                // A unit moved (issue 18): its orders' unit paths changed with it.
+                if let Some(path) = moved_to(&payload) {
+                    requests.extend(
+                        crate::store::units::requests_under(state.store.reader(), path).await?,
+                    );
                 }
             }
         }

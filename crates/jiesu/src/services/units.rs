@@ -1,15 +1,20 @@
 //! Units as administrators keep them while the platform runs (承办单位管理): add, edit (name,
 //! short name, level, parent, contacts), merge into another, close, reopen, import a list.
-//! Each change is an event and a version with its effective time (now), so an old month ranks
-//! its units as they were. The code never changes: a renamed unit keeps its orders and KPIs.
+//! Each change is an event and a version with its effective time, so an old month ranks its
+//! units as they were. A change may be dated (`effective_from`, a day): from the current
+//! month's start up to today it applies now, in force from that day; a later day keeps it in
+//! `unit_schedule` until the sweep applies it (`services::unit_schedule`, which also has other
+//! nodes follow unit events in the log). The code never changes: a renamed unit keeps its
+//! orders and KPIs.
 //! A merge is refused while the unit has open orders (its past months stay its own).
 
 use super::accounts::By;
 use super::AppState;
 use crate::error::{AppError, FieldError};
 use crate::store::units as store;
-pub use crate::store::units::{UnitFilter, UnitRecord, UnitVersion};
+pub use crate::store::units::{ScheduledChange, UnitFilter, UnitRecord, UnitVersion};
 use crate::store::Tx;
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The levels a unit may have (the hotline center is shipped, never added).
@@ -53,7 +58,7 @@ pub struct NewUnit {
 }
 
 /// A change to a unit: the fields given change, the others stay.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnitChange {
     /// New name (rename: same code, same history).
@@ -72,6 +77,19 @@ pub struct UnitChange {
     pub liaison_phone: Option<String>,
     /// false closes the unit, true reopens a closed (not merged) one.
     pub active: Option<bool>,
+    /// The day it takes effect (`YYYY-MM-DD`, the city's midnight; default now): not before
+    /// the current month's first day; a day after today schedules the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<String>,
+}
+
+/// What a change did: applied now, or kept until its day.
+#[derive(Debug, Clone)]
+pub enum Changed {
+    /// Applied: the unit as it is now.
+    Now(UnitRecord),
+    /// Dated ahead: waits in `unit_schedule`.
+    Scheduled(ScheduledChange),
 }
 
 /// A unit with its history.
@@ -81,6 +99,8 @@ pub struct UnitHistory {
     pub unit: UnitRecord,
     /// Its versions, oldest first (empty: as shipped since always).
     pub versions: Vec<UnitVersion>,
+    /// Its changes dated ahead (pending, and done ones with their outcome).
+    pub scheduled: Vec<ScheduledChange>,
 }
 
 /// Units matching the filter (at most `limit`, by code).
@@ -109,7 +129,12 @@ pub async fn history(state: &AppState, code: &str) -> Result<UnitHistory, AppErr
         .await?
         .ok_or(AppError::NotFound("unit"))?;
     let versions = store::versions(state.store.reader(), code).await?;
-    Ok(UnitHistory { unit, versions })
+    let scheduled = store::scheduled_of(state.store.reader(), code).await?;
+    Ok(UnitHistory {
+        unit,
+        versions,
+        scheduled,
+    })
 }
 
 fn who(by: By<'_>) -> String {
@@ -300,19 +325,64 @@ async fn add_in(
 
 /// Changes a unit (rename, contacts, level, move under another parent, close or reopen): one
 /// event `unit.changed` with before and after, and a version; a move also moves the units
-/// under it and their orders' unit paths.
+/// under it and their orders' unit paths. Dated after today, the change is checked against
+/// the unit as it is now and kept (event `unit.change_scheduled`) until its day.
 pub async fn change(
     state: &AppState,
     by: By<'_>,
     code: &str,
     input: &UnitChange,
-) -> Result<UnitRecord, AppError> {
+) -> Result<Changed, AppError> {
     by.may_administer()?;
+    let now = state.clock.now();
+    let day = effective_day(state, input.effective_from.as_deref(), now)?;
     let mut tx = state.store.begin().await?;
-    let u = change_in(state, &mut tx, by, "", code, input).await?;
-    tx.commit().await?;
-    reload(state).await;
-    Ok(u)
+    match day {
+        Some(day) if day > now => {
+            // Checked now (the unit, its parent, its fields); checked again when due.
+            change_in(state, &mut tx, by, "", code, input, When::now(now)).await?;
+            drop(tx);
+            let mut tx = state.store.begin().await?;
+            let mut what = serde_json::to_value(input).unwrap_or_default();
+            if let Some(m) = what.as_object_mut() {
+                m.remove("effective_from");
+            }
+            let c = ScheduledChange {
+                id: uuid::Uuid::now_v7().to_string(),
+                code: code.to_string(),
+                change: what,
+                effective_from: day,
+                status: "pending".into(),
+                note: String::new(),
+                scheduled_by: who(by),
+                scheduled_at: now,
+            };
+            store::schedule(&mut tx, &c).await?;
+            tx.event(by.event(
+                state,
+                "unit.change_scheduled",
+                serde_json::json!({ "code": code, "scheduled": c }),
+            ));
+            tx.commit().await?;
+            Ok(Changed::Scheduled(c))
+        }
+        day => {
+            // Never before the unit's latest version: versions stay in order.
+            let mut effective = day.unwrap_or(now);
+            if let Some(last) = store::latest_version_at(&mut tx, code).await? {
+                effective = effective.max(last);
+            }
+            let when = When {
+                now,
+                effective,
+                schedule: None,
+            };
+            let u = change_in(state, &mut tx, by, "", code, input, when).await?;
+            tx.commit().await?;
+            reload(state).await;
+            Ok(Changed::Now(u))
+        }
+    }
 }
 
 async fn existing(tx: &mut Tx, field: &str, code: &str) -> Result<UnitRecord, AppError> {
@@ -350,13 +420,56 @@ fn changed(before: &UnitRecord, input: &UnitChange) -> UnitRecord {
     u
 }
 
-async fn change_in(
+/// When a change happens and from when it is in force.
+#[derive(Clone, Copy)]
+pub(super) struct When<'a> {
+    pub(super) now: DateTime<Utc>,
+    pub(super) effective: DateTime<Utc>,
+    pub(super) schedule: Option<&'a ScheduledChange>,
+}
+
+impl When<'_> {
+    pub(super) fn now(now: DateTime<Utc>) -> When<'static> {
+        When {
+            now,
+            effective: now,
+            schedule: None,
+        }
+    }
+}
+
+/// The city's midnight of `effective_from` (None: now); refused before the current month's
+/// first day or malformed, naming the field.
+fn effective_day(
+    state: &AppState,
+    day: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let Some(day) = day.map(str::trim).filter(|d| !d.is_empty()) else {
+        return Ok(None);
+    };
+    let day = jiesu_core::dates::parse_day(day)
+        .map_err(|_| AppError::invalid("effective_from", "err.units.effective_from_format"))?;
+    let today = now.with_timezone(&state.config.offset()).date_naive();
+    let month_start = today.with_day(1).unwrap_or(today);
+    if day < month_start {
+        return Err(AppError::invalid_with(
+            "effective_from",
+            "err.units.effective_from",
+            &[("day", month_start.to_string())],
+        ));
+    }
+    Ok(Some(state.config.local_midnight(day)))
+}
+
+pub(super) async fn change_in(
     state: &AppState,
     tx: &mut Tx,
     by: By<'_>,
     at: &str,
     code: &str,
     input: &UnitChange,
+    when: When<'_>,
 ) -> Result<UnitRecord, AppError> {
     let before = store::get(tx.conn(), code)
         .await?
@@ -391,8 +504,10 @@ async fn change_in(
         check_children_fit(tx, at, &before, &u.level).await?;
     }
     u.source = "admin".into();
-    u.updated_by = who(by);
-    u.updated_at = state.clock.now();
+    u.updated_by = when
+        .schedule
+        .map_or_else(|| who(by), |c| c.scheduled_by.clone());
+    u.updated_at = when.now;
     let what = match (before.active, u.active) {
         (true, false) => "closed",
         (false, true) => "reopened",
@@ -400,10 +515,10 @@ async fn change_in(
         _ => "changed",
     };
     store::save(tx, &u).await?;
-    store::record_version(tx, Some(&before), &u, what, u.updated_at).await?;
+    store::record_version(tx, Some(&before), &u, what, when.effective).await?;
     let mut orders = 0;
     if u.path != before.path {
-        orders = move_subtree(tx, &before.path, &u.path, &u).await?;
+        orders = move_subtree(tx, &before.path, &u.path, &u, when.effective).await?;
     }
     let action = if what == "closed" {
         "unit.closed"
@@ -413,7 +528,8 @@ async fn change_in(
     tx.event(by.event(
         state,
         action,
-        serde_json::json!({ "code": code, "change": what, "before": before, "after": u, "orders_moved": orders }),
+        serde_json::json!({ "code": code, "change": what, "before": before, "after": u, "orders_moved": orders,
+            "effective_from": when.effective, "schedule_id": when.schedule.map(|c| c.id.clone()) }),
     ));
     Ok(u)
 }
@@ -462,7 +578,13 @@ async fn check_children_fit(
 }
 
 /// Moves the units under `old` to `new` (each a version) and their orders' paths.
-async fn move_subtree(tx: &mut Tx, old: &str, new: &str, by: &UnitRecord) -> Result<u64, AppError> {
+async fn move_subtree(
+    tx: &mut Tx,
+    old: &str,
+    new: &str,
+    by: &UnitRecord,
+    effective: DateTime<Utc>,
+) -> Result<u64, AppError> {
     for d in store::descendants(tx, old).await? {
         let mut moved = d.clone();
         moved.path = format!("{new}{}", &d.path[old.len()..]);
@@ -470,7 +592,7 @@ async fn move_subtree(tx: &mut Tx, old: &str, new: &str, by: &UnitRecord) -> Res
         moved.updated_by = by.updated_by.clone();
         moved.updated_at = by.updated_at;
         store::save(tx, &moved).await?;
-        store::record_version(tx, Some(&d), &moved, "moved", by.updated_at).await?;
+        store::record_version(tx, Some(&d), &moved, "moved", effective).await?;
     }
     Ok(store::move_order_paths(tx, old, new).await?)
 }
@@ -482,7 +604,12 @@ pub async fn close(state: &AppState, by: By<'_>, code: &str) -> Result<UnitRecor
         active: Some(false),
         ..UnitChange::default()
     };
-    change(state, by, code, &input).await
+    match change(state, by, code, &input).await? {
+        Changed::Now(u) => Ok(u),
+        Changed::Scheduled(_) => Err(AppError::Internal(anyhow::anyhow!(
+            "a close without a day was dated"
+        ))),
+    }
 }
 
 /// Merges a unit into another of the same tier: the units under it move to the target, it
@@ -532,7 +659,7 @@ pub async fn merge(
             parent_code: Some(target.code.clone()),
             ..UnitChange::default()
         };
-        change_in(state, &mut tx, by, "", &c.code, &input).await?;
+        change_in(state, &mut tx, by, "", &c.code, &input, When::now(now)).await?;
     }
     let mut u = before.clone();
     u.active = false;
@@ -582,6 +709,7 @@ pub async fn import(
     dry_run: bool,
 ) -> Result<ImportSummary, AppError> {
     by.may_administer()?;
+    let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let mut sum = ImportSummary::default();
     for (i, row) in rows.iter().enumerate() {
@@ -595,7 +723,7 @@ pub async fn import(
                         active: Some(false),
                         ..UnitChange::default()
                     };
-                    change_in(state, &mut tx, by, &at, code, &close).await?;
+                    change_in(state, &mut tx, by, &at, code, &close, When::now(now)).await?;
                 }
                 sum.added += 1;
             }
@@ -610,8 +738,10 @@ pub async fn import(
                     liaison_name: Some(u.liaison_name.clone()),
                     liaison_phone: Some(u.liaison_phone.clone()),
                     active: (before.merged_into.is_none()).then_some(row.active),
+                    effective_from: None,
                 };
-                let after = change_in(state, &mut tx, by, &at, code, &input).await?;
+                let after =
+                    change_in(state, &mut tx, by, &at, code, &input, When::now(now)).await?;
                 if after == before {
                     sum.unchanged += 1;
                 } else {
@@ -631,7 +761,7 @@ pub async fn import(
 
 /// Rebuilds this node's gazetteer and unit names after a change (a failure is logged: the
 /// change is committed and the next start rebuilds them).
-async fn reload(state: &AppState) {
+pub(super) async fn reload(state: &AppState) {
     if let Err(e) = state.models.reload_units(state.store.reader()).await {
         tracing::error!(error = %e, "units changed but the gazetteer did not rebuild");
     }

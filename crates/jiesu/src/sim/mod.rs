@@ -296,6 +296,9 @@ struct Sim<'a> {
     community_rng: Rng,
     review_rng: Rng,
     summary: Summary,
+    /// The city served (its streets and departments come from the database; its name
+    /// replaces Beijing's in the templates' wording).
+    city: crate::store::city::City,
 }
 
 /// A fixed hash that no password verifies: simulated users cannot log in.
@@ -458,6 +461,7 @@ impl<'a> Sim<'a> {
             community_rng: city_rng(hash_of(opts_seed, "community")),
             review_rng: city_rng(hash_of(opts_seed, "reply_reviews")),
             summary: Summary::default(),
+            city: crate::store::city::served(pool).await?,
         })
     }
 
@@ -686,7 +690,12 @@ impl<'a> Sim<'a> {
             "建筑工程有限公司",
             "文化传媒有限公司",
         ];
-        let name = format!("北京{}{}", place.spoken, kinds[self.rng.below(kinds.len())]);
+        let name = format!(
+            "{}{}{}",
+            self.city.short_name,
+            place.spoken,
+            kinds[self.rng.below(kinds.len())]
+        );
         let alphabet: Vec<char> = "0123456789ABCDEFGHJKLMNPQRTUWXY".chars().collect();
         let body: String = "91"
             .chars()
@@ -698,6 +707,16 @@ impl<'a> Sim<'a> {
             name,
             credit_code: code.as_str().to_string(),
         }
+    }
+
+    /// The templates' Beijing wording in the city served (北京市 → 广州市, 北京 → 广州).
+    fn local(&self, text: &str) -> String {
+        if self.city.code == crate::store::city::BEIJING {
+            return text.to_string();
+        }
+        text.replace("北京市", &self.city.name)
+            .replace("北京", &self.city.short_name)
+            .replace("京籍", "本市户籍")
     }
 
     fn fill(&mut self, text: &str, place: &Place) -> String {
@@ -738,7 +757,8 @@ impl<'a> Sim<'a> {
                 .collect();
             let weights: Vec<f64> = qs.iter().map(|q| q.weight).collect();
             let q = qs[self.rng.weighted(&weights)];
-            let text = q.texts[self.rng.below(q.texts.len())].to_string();
+            let phrasing = q.texts[self.rng.below(q.texts.len())];
+            let text = self.local(phrasing);
             let input = intake::NewRequest {
                 kind: RequestKind::Consultation,
                 channel: jiesu_core::Channel::parse(channel).unwrap_or(jiesu_core::Channel::Phone),
@@ -753,7 +773,8 @@ impl<'a> Sim<'a> {
             let id = intake::create(self.state, &self.operator, input).await?;
             self.count_in(q.category, enterprise);
             if self.rng.chance(ANSWERED_AT_INTAKE) {
-                intake::answer(self.state, &self.operator, &id, q.answer, None).await?;
+                let answer = self.local(q.answer);
+                intake::answer(self.state, &self.operator, &id, &answer, None).await?;
                 self.summary.answered_at_intake += 1;
             } else {
                 let t = self.clock_now() + Duration::minutes(5 + self.rng.below(40) as i64);
@@ -1324,7 +1345,9 @@ impl<'a> Sim<'a> {
                 reason: Some(refusals[self.appeal_rng.below(refusals.len())].into()),
             }
         };
-        crate::services::appeals::decide(self.state, &self.dispatcher, appeal, input).await?;
+        // Supervisors decide appeals, not the dispatchers whose dispatch they may contest.
+        let supervisor = sim_user(self.state, "sim.supervisor", Role::Supervisor, None).await?;
+        crate::services::appeals::decide(self.state, &supervisor, appeal, input).await?;
         if grant {
             self.summary.appeals_granted += 1;
         } else {

@@ -267,3 +267,14 @@ pub async fn after(
     .fetch_all(pool)
     .await?)
 }
+
+/// The sequence number of the last unit event (`unit.*`) after `seq`, if any: what a node's
+/// gazetteer and unit names follow.
+pub async fn last_unit_event_after(pool: &AnyPool, seq: i64) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE seq > $1 AND action LIKE 'unit.%'")
+            .bind(seq)
+            .fetch_one(pool)
+            .await?,
+    )
+}

@@ -31,6 +31,28 @@ pub async fn unit_open_orders(
         .collect::<Result<_, _>>()?)
 }
 
+/// Replied orders (办结) of a unit and the units under it, latest dispatched first: what the
+/// unit may still appeal (考核申诉), a round-1 order after a rework included.
+pub async fn unit_replied_orders(
+    pool: &AnyPool,
+    unit_path: &str,
+    limit: i64,
+) -> Result<Vec<AssignmentRow>, StoreError> {
+    let sql = format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE status = 'replied' \
+         AND unit_path LIKE $1 || '%' ORDER BY dispatched_at DESC, id LIMIT $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(unit_path)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(assignment_from_row)
+        .collect::<Result<_, _>>()?)
+}
+
 /// Requests waiting for their callback: replied ones, and merged ones whose primary has
 /// replied and whose own requester has not been called back yet; oldest first. A reply still
 /// waiting for the center's check (办结审核) holds its request back.

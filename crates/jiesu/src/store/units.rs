@@ -1,7 +1,9 @@
 //! Units as managed data: the `units` rows with their contacts and who set them, and their
 //! effective-dated history (`unit_versions`) from which the units as they were at an instant
-//! are read back (an old month ranks its units as they were). Rules are in
-//! `services::units`; the shipped load is `reference::load_shipped`.
+//! are read back (an old month ranks its units as they were), and the changes dated ahead
+//! (`unit_schedule`) until the sweep applies them. Rules are in `services::units`; the
+//! shipped load is `reference::load_shipped`; `jiesu init --city` writes its versions in bulk
+//! ([`record_versions_bulk`]).
 
 use super::{from_millis, millis, StoreError, Tx};
 use chrono::{DateTime, Utc};
@@ -328,5 +330,215 @@ where
     )
     .bind(code)
     .fetch_one(conn)
+    .await?)
+}
+
+/// A unit change dated ahead (`unit_schedule`): it waits until `effective_from`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduledChange {
+    /// Id.
+    pub id: String,
+    /// The unit.
+    pub code: String,
+    /// The change as submitted (without its date).
+    pub change: serde_json::Value,
+    /// When it takes effect.
+    pub effective_from: DateTime<Utc>,
+    /// `pending`, `applied`, `failed` or `cancelled`.
+    pub status: String,
+    /// Why it failed, when it did.
+    pub note: String,
+    /// Who scheduled it.
+    pub scheduled_by: String,
+    /// When.
+    pub scheduled_at: DateTime<Utc>,
+}
+
+fn scheduled_from(r: &sqlx::any::AnyRow) -> Result<ScheduledChange, StoreError> {
+    let change: String = r.try_get("change")?;
+    Ok(ScheduledChange {
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        change: serde_json::from_str(&change).unwrap_or(serde_json::Value::Null),
+        effective_from: from_millis(r.try_get("effective_from")?),
+        status: r.try_get("status")?,
+        note: r.try_get("note")?,
+        scheduled_by: r.try_get("scheduled_by")?,
+        scheduled_at: from_millis(r.try_get("scheduled_at")?),
+    })
+}
+
+const SCHEDULE_COLUMNS: &str =
+    "id, code, change, effective_from, status, note, scheduled_by, scheduled_at";
+
+/// Keeps a change dated ahead.
+pub async fn schedule(tx: &mut Tx, c: &ScheduledChange) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO unit_schedule (id, code, change, effective_from, status, note, scheduled_by, \
+         scheduled_at) VALUES ($1, $2, $3, $4, 'pending', '', $5, $6)",
+    )
+    .bind(&c.id)
+    .bind(&c.code)
+    .bind(c.change.to_string())
+    .bind(millis(c.effective_from))
+    .bind(&c.scheduled_by)
+    .bind(millis(c.scheduled_at))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A unit's scheduled changes (all states), by effective date.
+pub async fn scheduled_of<'c, E>(conn: E, code: &str) -> Result<Vec<ScheduledChange>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(&format!(
+        "SELECT {SCHEDULE_COLUMNS} FROM unit_schedule WHERE code = $1 ORDER BY effective_from, id"
+    ))
+    .bind(code)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(scheduled_from).collect()
+}
+
+/// Pending changes due at `now`, oldest first (at most `limit`).
+pub async fn due<'c, E>(
+    conn: E,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<ScheduledChange>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(&format!(
+        "SELECT {SCHEDULE_COLUMNS} FROM unit_schedule WHERE status = 'pending' \
+         AND effective_from <= $1 ORDER BY effective_from, id LIMIT $2"
+    ))
+    .bind(millis(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(scheduled_from).collect()
+}
+
+/// Marks a pending change done (`applied`, `failed` or `cancelled`); false when it was not
+/// pending any more (another node took it).
+pub async fn finish_scheduled(
+    tx: &mut Tx,
+    id: &str,
+    status: &str,
+    note: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE unit_schedule SET status = $1, note = $2, done_at = $3 \
+         WHERE id = $4 AND status = 'pending'",
+    )
+    .bind(status)
+    .bind(note)
+    .bind(millis(at))
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// When the unit's latest version took effect (None: no versions).
+pub async fn latest_version_at(
+    tx: &mut Tx,
+    code: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let at: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(effective_from) FROM unit_versions WHERE code = $1")
+            .bind(code)
+            .fetch_one(tx.conn())
+            .await?;
+    Ok(at.map(from_millis))
+}
+
+/// Records a version of many units at once, read from their rows (`jiesu init --city`).
+/// With `baseline`, a unit without versions gets its state now as a version in force since
+/// always (call it before the rows change); otherwise each unit gets its version at `at`:
+/// `added` for one of `new_codes`, `closed` for one no longer active, `changed` for the
+/// others. `codes` empty means every unit. Returns the versions written.
+pub async fn record_versions_bulk(
+    tx: &mut Tx,
+    codes: &[String],
+    baseline: bool,
+    new_codes: &std::collections::HashSet<String>,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<u64, StoreError> {
+    let all: Vec<String> = if codes.is_empty() {
+        sqlx::query_scalar("SELECT code FROM units ORDER BY code")
+            .fetch_all(tx.conn())
+            .await?
+    } else {
+        codes.to_vec()
+    };
+    let (added, others): (Vec<String>, Vec<String>) = all
+        .into_iter()
+        .partition(|c| !baseline && new_codes.contains(c));
+    let mut done = 0;
+    for (group, change) in [
+        (added, "'added'"),
+        (
+            others,
+            if baseline {
+                "'baseline'"
+            } else {
+                "CASE WHEN active = 0 THEN 'closed' ELSE 'changed' END"
+            },
+        ),
+    ] {
+        for chunk in group.chunks(400) {
+            done += bulk_versions(tx, chunk, change, baseline, at, by).await?;
+        }
+    }
+    Ok(done)
+}
+
+async fn bulk_versions(
+    tx: &mut Tx,
+    chunk: &[String],
+    change: &str,
+    baseline: bool,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<u64, StoreError> {
+    let cols = "name, short_name, level, parent_code, path, active, merged_into, duty_phone, \
+                liaison_name, liaison_phone";
+    let only_new = if baseline {
+        " AND NOT EXISTS (SELECT 1 FROM unit_versions v WHERE v.code = units.code)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "INSERT INTO unit_versions (id, code, effective_from, change, {cols}, changed_by) \
+         SELECT $1 || code, code, $2, {change}, {cols}, $3 FROM units WHERE code IN ({}){only_new}",
+        super::placeholders_from(4, chunk.len())
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(format!("{}:", uuid::Uuid::now_v7()))
+        .bind(if baseline { 0 } else { millis(at) })
+        .bind(by.to_string());
+    for c in chunk {
+        q = q.bind(c.clone());
+    }
+    Ok(q.execute(tx.conn()).await?.rows_affected())
+}
+
+/// The requests with an order at a unit under `path` (after a move: their index entries name
+/// the unit paths).
+pub async fn requests_under<'c, E>(conn: E, path: &str) -> Result<Vec<String>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT request_id FROM assignments WHERE unit_path LIKE $1 || '%'",
+    )
+    .bind(path)
+    .fetch_all(conn)
     .await?)
 }

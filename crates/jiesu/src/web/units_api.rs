@@ -1,6 +1,6 @@
 //! Units under `/api/v1/units`: anyone logged in lists them and reads one with its history;
-//! only administrators add, change (rename, move, contacts, close, reopen), merge and close
-//! them, each an event.
+//! only administrators add, change (rename, move, contacts, close, reopen; dated ahead with
+//! `effective_from`, answered 202), merge and close them, each an event.
 
 use super::extract::{ApiJson, ApiQuery, Auth};
 use crate::error::AppError;
@@ -81,10 +81,15 @@ async fn change(
     Auth(actor): Auth,
     Path(code): Path<String>,
     ApiJson(body): ApiJson<UnitChange>,
-) -> Result<Json<UnitRecord>, AppError> {
-    Ok(Json(
-        units::change(&s, By::User(&actor), &code, &body).await?,
-    ))
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    Ok(
+        match units::change(&s, By::User(&actor), &code, &body).await? {
+            units::Changed::Now(u) => Json(u).into_response(),
+            // Dated after today: kept until its day (202 with the scheduled change).
+            units::Changed::Scheduled(c) => (StatusCode::ACCEPTED, Json(c)).into_response(),
+        },
+    )
 }
 
 #[derive(Deserialize)]

@@ -29,6 +29,7 @@ on_both_backends!(
     // stories/city.rs (issue 18: another city in minutes)
     guangzhou_is_built_by_init_and_a_request_lives_its_whole_life_there,
     guangzhou_communities_come_from_the_national_village_file,
+    another_city_keeps_unit_history_names_itself_and_simulates_a_month,
     // stories/lifecycle.rs
     a_request_lives_its_whole_life_through_return_extension_rework_and_close,
     two_people_acting_at_once_one_wins_the_other_gets_409,
@@ -123,6 +124,9 @@ on_both_backends!(
     // stories/units.rs (issue 18: units as managed data)
     a_unit_added_and_renamed_at_run_time_takes_orders_and_merges_and_closes_keep_history,
     units_export_and_import_as_csv_and_xlsx_with_counts_events_and_named_bad_rows,
+    // stories/unit_dates.rs (issue 18: dated unit changes, every node follows them)
+    a_unit_change_dated_ahead_waits_for_its_day_and_a_bad_day_is_named,
+    a_unit_added_on_one_node_is_resolved_on_another_and_a_move_reaches_the_search_index,
     an_administrator_changes_a_time_limit_as_a_new_version_and_running_orders_keep_theirs,
     // stories/categories.rs (issue 18: categories as managed data)
     a_category_added_at_run_time_takes_requests_at_once_and_changes_with_versions,
@@ -160,6 +164,8 @@ ui_on_both_backends!(
     a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests,
     the_admin_page_manages_users_and_each_change_names_the_administrator,
     a_unit_manager_appeals_from_the_workbench_and_the_center_grants_on_its_page,
+    // issue 18: the round-1 order after a rework, appealed from the replied list
+    a_round_one_order_after_a_rework_is_appealed_from_the_replied_list,
     // issue 18: 办结审核 page
     the_center_checks_a_reply_on_its_page_and_sends_it_back_then_approves,
     // issue 18: 小事不出社区 page

@@ -1538,6 +1538,136 @@ pub async fn a_unit_manager_appeals_from_the_workbench_and_the_center_grants_on_
     assert_eq!(got["appeals"][0]["assignment_id"], order.as_str());
 }
 
+/// Issue 18: after a rework the round-1 order left the open list, yet its manager appeals its
+/// satisfaction from the workbench's replied orders; a dispatcher reads the appeals page but
+/// cannot decide (403), a supervisor grants.
+pub async fn a_round_one_order_after_a_rework_is_appealed_from_the_replied_list(b: Backend) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let disp = app.user("disp1", Role::Dispatcher, None).await;
+    let agent = app.user("cb1", Role::CallbackAgent, None).await;
+    let wj = app.user("wj", Role::UnitManager, Some(WANGJING)).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let r = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&op),
+            complaint("望京西园三区路灯不亮"),
+        )
+        .await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap().to_string();
+    let number = r["number"].as_str().unwrap().to_string();
+    let v = expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/dispatch"),
+            Some(&disp),
+            json!({ "assignments": [{ "unit_code": WANGJING, "role": "lead" }] }),
+        )
+        .await,
+        200,
+    );
+    let order = v["assignments"][0]["id"].as_str().unwrap().to_string();
+    for (verb, body) in [
+        ("acknowledge", json!({})),
+        (
+            "reply",
+            json!({ "to_requester": "已修复", "to_center": "已修复路灯", "outcome": "resolved" }),
+        ),
+    ] {
+        expect(
+            app.post(
+                &format!("/api/v1/assignments/{order}/{verb}"),
+                Some(&wj),
+                body,
+            )
+            .await,
+            200,
+        );
+    }
+    expect(
+        app.post(
+            &format!("/api/v1/requests/{id}/callback"),
+            Some(&agent),
+            json!({ "reached": true, "resolved": true, "satisfaction": "unsatisfied" }),
+        )
+        .await,
+        200,
+    );
+
+    // The rework is open; round 1 is on the replied list with its appeal form.
+    let mut unit = Browser::with_session(&app, &wj);
+    let bench = unit.get("/ui/unit").await;
+    assert_eq!(bench.status, 200);
+    let replied = bench
+        .body
+        .split("data-testid=\"unit-replied\"")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("a replied-orders table");
+    assert!(
+        replied.contains(&format!("data-testid=\"replied-{number}-1\""))
+            && replied.contains(&format!("/ui/orders/{order}/appeal")),
+        "{replied}"
+    );
+    let token = csrf(&bench.body);
+    let filed = unit
+        .post(
+            &format!("/ui/orders/{order}/appeal"),
+            &[
+                ("_csrf", token.as_str()),
+                ("part", "satisfaction"),
+                ("reason", "诉求人对政策不满，非办理问题"),
+            ],
+        )
+        .await;
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let listed = expect(app.get("/api/v1/appeals?status=open", Some(&wj)).await, 200);
+    assert_eq!(listed["appeals"][0]["assignment_id"], order.as_str());
+    assert_eq!(listed["appeals"][0]["part"], "satisfaction");
+    let appeal = listed["appeals"][0]["id"].as_str().unwrap().to_string();
+
+    // A dispatcher reads the list, has no decision buttons and is refused a decision.
+    let mut dispatcher = Browser::with_session(&app, &disp);
+    let page = dispatcher.get("/ui/appeals").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("诉求人对政策不满"));
+    assert!(!page
+        .body
+        .contains(&format!("/ui/appeals/{appeal}/decision")));
+    let token = csrf(&page.body);
+    let refused = dispatcher
+        .post(
+            &format!("/ui/appeals/{appeal}/decision"),
+            &[("_csrf", token.as_str()), ("grant", "1"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let mut center = Browser::with_session(&app, &sup);
+    let page = center.get("/ui/appeals").await;
+    assert!(page
+        .body
+        .contains(&format!("/ui/appeals/{appeal}/decision")));
+    let token = csrf(&page.body);
+    let granted = center
+        .post(
+            &format!("/ui/appeals/{appeal}/decision"),
+            &[
+                ("_csrf", token.as_str()),
+                ("grant", "1"),
+                ("reason", "属实"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.body);
+    let got = expect(
+        app.get("/api/v1/appeals?status=granted", Some(&wj)).await,
+        200,
+    );
+    assert_eq!(got["appeals"][0]["id"], appeal.as_str());
+}
+
 /// A form's fields with the CSRF token first.
 fn with_csrf<'a>(token: &'a str, fields: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut v = vec![("_csrf", token)];
@@ -1587,6 +1717,37 @@ pub async fn the_admin_page_adds_edits_merges_and_closes_units(b: Backend) {
         ],
     );
     assert_eq!(admin.post("/ui/admin/units/edit", &f).await.status, 303);
+    // A rename dated ahead waits (shown beside the state); a day before this month is named.
+    let f = with_csrf(
+        &token,
+        &[
+            ("code", "110105911"),
+            ("name", "云杉北街道"),
+            ("effective_from", "2027-01-01"),
+        ],
+    );
+    assert_eq!(admin.post("/ui/admin/units/edit", &f).await.status, 303);
+    let f = with_csrf(
+        &token,
+        &[
+            ("code", "110105911"),
+            ("name", "云杉南街道"),
+            ("effective_from", "2026-10-01"),
+        ],
+    );
+    let bad = admin.post("/ui/admin/units/edit", &f).await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("<code>effective_from</code>"),
+        "{}",
+        bad.body
+    );
+    let page = admin.get("/ui/admin?view=units&state=all&q=云杉").await;
+    assert!(
+        page.body.contains("云杉新城街道") && page.body.contains("2027-01-01 起有定日变更"),
+        "{}",
+        page.body
+    );
     let f = with_csrf(&token, &[("code", "110105912"), ("into", "110105911")]);
     assert_eq!(admin.post("/ui/admin/units/merge", &f).await.status, 303);
     let page = admin.get("/ui/admin?view=units&state=all&q=云").await;

@@ -369,15 +369,23 @@ async fn units(s: &AppState, tr: Tr, q: &AdminParams) -> Result<Table, AppError>
         parent: String::new(),
         state: state.into(),
     };
+    let pending = crate::services::unit_schedule::pending_days(s).await?;
     let rows = crate::services::units::list(s, &filter, 2000)
         .await?
         .into_iter()
         .map(|u| {
-            let state = match (&u.merged_into, u.active) {
+            let mut state = match (&u.merged_into, u.active) {
                 (Some(m), _) => tr.s("admin.unit_merged").replace("{unit}", m),
                 (None, true) => tr.s("admin.unit_active").to_string(),
                 (None, false) => tr.s("admin.unit_closed").to_string(),
             };
+            // A change dated ahead shows beside the state (its day, the city's).
+            if let Some(day) = pending.get(&u.code) {
+                state = format!(
+                    "{state} · {}",
+                    tr.s("admin.unit_scheduled").replace("{day}", day)
+                );
+            }
             vec![
                 u.code,
                 u.name,
@@ -460,6 +468,7 @@ pub async fn change_unit(
                     "0" => Some(false),
                     _ => None,
                 },
+                effective_from: f.opt("effective_from"),
             };
             crate::services::units::change(&s, by, &code, &change).await?;
         }

@@ -65,7 +65,8 @@ struct AppealsPage {
     decide: bool,
 }
 
-/// `GET /ui/appeals`: every appeal, open ones first (center roles).
+/// `GET /ui/appeals`: every appeal, open ones first (center roles; grant and refuse for
+/// supervisors and the administrator).
 pub async fn page(State(s): State<AppState>, page: Page) -> UiResult {
     if !page.actor.may(Action::Supervise) {
         // Units see their appeals on the workbench.
@@ -82,7 +83,8 @@ pub async fn page(State(s): State<AppState>, page: Page) -> UiResult {
     );
     Ok(AppealsPage {
         appeals: lines(&s, tr, list).await?,
-        decide: true,
+        // Dispatchers read the list; supervisors and the administrator decide.
+        decide: page.actor.may(Action::DecideAppeal),
         ctx: page.ctx,
     }
     .into_response())

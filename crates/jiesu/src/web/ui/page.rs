@@ -49,6 +49,9 @@ pub struct Ctx {
     pub flash: Option<&'static str>,
     /// The asset version for cache busting.
     pub v: &'static str,
+    /// The Chinese name of the city the platform serves (北京市 unless `jiesu init --city`
+    /// chose another), shown in the header of logged-in pages.
+    pub city: String,
 }
 
 impl Ctx {
@@ -60,6 +63,7 @@ impl Ctx {
             nav: Vec::new(),
             flash: None,
             v: assets::VERSION.as_str(),
+            city: String::new(),
         }
     }
 }
@@ -171,6 +175,7 @@ impl FromRequestParts<AppState> for Page {
         });
         ctx.nav = nav_for(tr, &actor);
         ctx.flash = flash(parts, tr);
+        ctx.city = state.models.city_name.clone();
         Ok(Page { ctx, actor })
     }
 }

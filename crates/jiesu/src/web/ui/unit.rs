@@ -53,6 +53,9 @@ struct Workbench {
     signoffs: Vec<SignoffLine>,
     /// The sub-units' tallies this month.
     tallies: Vec<crate::services::subwork_lists::TallyRow>,
+    /// Finished (replied) orders, latest first, each open to an appeal (考核申诉) by the
+    /// manager: a round-1 order after a rework stays here when it left the open list.
+    replied: Vec<OrderRow>,
 }
 
 /// A child order passed down to the unit.
@@ -112,7 +115,13 @@ pub async fn workbench(State(s): State<AppState>, page: Page) -> UiResult {
     let appeals = crate::services::appeals::list(&s, &page.actor, None, None).await?;
     let appeals = super::appeals::lines(&s, tr, appeals.into_iter().take(50).collect()).await?;
     let (subs, signoffs, tallies) = subwork_blocks(&s, tr, &page.actor).await?;
+    let replied = queues::unit_replied_orders(&s, &page.actor, 100)
+        .await?
+        .into_iter()
+        .map(|o| order_row(&s, tr, o))
+        .collect();
     Ok(Workbench {
+        replied,
         appeals,
         decide: false,
         subs,

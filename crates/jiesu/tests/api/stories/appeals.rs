@@ -308,6 +308,16 @@ pub async fn appeals_granted_and_refused_show_in_the_frozen_months_rates_and_cou
         .await,
         403,
     );
+    // Dispatchers read the appeals but do not decide them (supervisors and admin do).
+    expect(
+        decide(
+            s.dispatcher.clone(),
+            p1.clone(),
+            json!({ "decision": "grant" }),
+        )
+        .await,
+        403,
+    );
     let e = expect(
         decide(sup.clone(), p2.clone(), json!({ "decision": "refuse" })).await,
         422,

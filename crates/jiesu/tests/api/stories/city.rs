@@ -297,3 +297,111 @@ pub async fn guangzhou_communities_come_from_the_national_village_file(b: Backen
     );
     assert_eq!(v["place"]["community"]["code"], first["code"], "{v}");
 }
+
+/// Beyond init: Guangzhou's units carry their history (`unit_versions`, in force since
+/// always on a new database), the page header names 广州市, `jiesu text place` on its data
+/// folder resolves a Guangzhou street, and the simulator lives days there from the
+/// database's streets and departments, so the month ranks Guangzhou's streets.
+pub async fn another_city_keeps_unit_history_names_itself_and_simulates_a_month(b: Backend) {
+    let Some(app) = TestApp::spawn_configured(b, |c| {
+        let out = init(c, &["--city", "4401"]);
+        assert!(
+            out.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    })
+    .await
+    else {
+        return;
+    };
+    let pool = app.state.store.reader();
+    let changes: Vec<String> =
+        sqlx::query_scalar("SELECT change FROM unit_versions WHERE code = $1 ORDER BY id")
+            .bind(SHIPAI)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(changes, ["added"]);
+    let unversioned: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM units u WHERE active = 1 \
+         AND NOT EXISTS (SELECT 1 FROM unit_versions v WHERE v.code = u.code)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(unversioned, 0, "every active unit has its history");
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let shipai = expect(
+        app.get(&format!("/api/v1/units/{SHIPAI}"), Some(&sup))
+            .await,
+        200,
+    );
+    assert_eq!(shipai["versions"][0]["change"], "added", "{shipai}");
+
+    // The header names the city.
+    let resp = reqwest::Client::new()
+        .get(format!("{}/ui/", app.base))
+        .header("cookie", format!("jiesu_session={sup}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("data-testid=\"city\">广州市<"),
+        "the header names 广州市"
+    );
+
+    // `jiesu text place` against the data folder's city.
+    let out = app
+        .cli()
+        .args(["text", "place", "天河区石牌街道华师附中门口"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let place: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(place["street"]["code"], SHIPAI, "{place}");
+
+    // Simulated days on Guangzhou's streets and departments; the month ranks them.
+    let opts = jiesu::sim::Options {
+        days: 3,
+        per_day: 40,
+        seed: 11,
+        start: chrono::NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(),
+    };
+    let summary = jiesu::sim::run(&app.state, &app.clock, opts, &mut |_, _| {})
+        .await
+        .unwrap();
+    assert!(summary.orders > 0 && summary.replies > 0, "{summary:?}");
+    let foreign: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM assignments WHERE unit_code LIKE '1101%'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(foreign, 0, "no order goes to a Beijing unit");
+    // Days went by on the clock: a fresh login.
+    let sup = app.login("sup1", "password1").await;
+    let ranking = expect(
+        app.get(
+            "/api/v1/kpi/ranking?month=2026-11&level=subdistrict",
+            Some(&sup),
+        )
+        .await,
+        200,
+    );
+    let ranked: Vec<&Value> = ranking["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["dispatched"].as_i64().unwrap_or(0) > 0)
+        .collect();
+    assert!(ranked.len() >= 5, "{ranking}");
+    assert!(ranked
+        .iter()
+        .all(|u| u["code"].as_str().unwrap().starts_with("4401")));
+}
