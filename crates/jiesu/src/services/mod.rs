@@ -29,6 +29,7 @@ pub mod reply_reviews;
 pub mod report;
 pub mod returns;
 pub mod search;
+pub mod sms;
 pub mod subwork;
 pub mod subwork_hooks;
 pub mod subwork_lists;

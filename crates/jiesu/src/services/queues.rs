@@ -93,7 +93,8 @@ pub struct DueCallback {
 
 /// Requests waiting for their callback, oldest first, with the replies of their last round
 /// (a merged request's requester hears about the primary's replies); callback agents and
-/// the center.
+/// the center. A request whose requester was asked to rate by SMS joins once they answered
+/// badly or not at all within `JIESU_SMS_RATING_HOURS`.
 pub async fn callbacks_due(
     state: &AppState,
     actor: &Actor,
@@ -103,7 +104,9 @@ pub async fn callbacks_due(
         return Err(AppError::Forbidden("callbacks"));
     }
     let pool = state.store.reader();
-    let rows = queues::callback_due(pool, limit).await?;
+    // A rating asked by SMS holds its request back for a while (issue 19).
+    let cutoff = state.clock.now() - chrono::Duration::hours(state.config.sms_rating_hours);
+    let rows = queues::callback_due(pool, limit, cutoff).await?;
     let source = |r: &RequestRow| r.primary_id.clone().unwrap_or_else(|| r.id.clone());
     let mut sources: Vec<String> = rows.iter().map(source).collect();
     sources.sort_unstable();

@@ -33,6 +33,7 @@ pub mod replay;
 pub mod reply_reviews;
 pub mod requests;
 pub mod returns;
+pub mod sms;
 pub mod sub_orders;
 pub mod suggestions;
 pub mod tracking;
