@@ -369,8 +369,16 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "Kannel's sendsms URL: requester messages go out as SMS through it",
     ),
     ("JIESU_KANNEL_USER", "jiesu", "Kannel sendsms-user name"),
-    ("JIESU_KANNEL_PASSWORD", "unset", "Kannel sendsms-user password"),
-    ("JIESU_KANNEL_FROM", "12345", "the sender number requesters see"),
+    (
+        "JIESU_KANNEL_PASSWORD",
+        "unset",
+        "Kannel sendsms-user password",
+    ),
+    (
+        "JIESU_KANNEL_FROM",
+        "12345",
+        "the sender number requesters see",
+    ),
     (
         "JIESU_SMS_TEXTS",
         "1 with Kannel, else 0",
@@ -401,7 +409,11 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "24",
         "how long an SMS rating holds a request out of the callback queue",
     ),
-    ("JIESU_SMS_LANGUAGE", "zh", "zh or en: the template language sent"),
+    (
+        "JIESU_SMS_LANGUAGE",
+        "zh",
+        "zh or en: the template language sent",
+    ),
     (
         "JIESU_LOG",
         "info,sqlx=warn",

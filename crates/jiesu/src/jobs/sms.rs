@@ -26,9 +26,10 @@ impl KannelSender {
         secret: Option<&SecretString>,
     ) -> Self {
         let dlr_base = callback_url.map(|base| {
-            let secret: String =
-                form_urlencoded::byte_serialize(secret.map_or("", |s| s.expose_secret()).as_bytes())
-                    .collect();
+            let secret: String = form_urlencoded::byte_serialize(
+                secret.map_or("", |s| s.expose_secret()).as_bytes(),
+            )
+            .collect();
             SecretString::from(format!(
                 "{}/api/v1/sms/dlr?secret={secret}&id=",
                 base.trim_end_matches('/')
@@ -64,7 +65,11 @@ impl KannelSender {
             let dlr = format!("{}{}&status=%d", base.expose_secret(), msg.id);
             q.append_pair("dlr-mask", "31").append_pair("dlr-url", &dlr);
         }
-        let sep = if self.config.url.contains('?') { '&' } else { '?' };
+        let sep = if self.config.url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
         format!("{}{sep}{}", self.config.url, q.finish())
     }
 }

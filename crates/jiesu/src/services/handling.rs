@@ -568,7 +568,11 @@ pub(crate) async fn enqueue_reply(
         .await?
         .map_or_else(|| order.unit_code.clone(), |u| u.name);
     let text = order.reply_to_requester.clone().unwrap_or_default();
-    let vars = [("number", req.number.as_str()), ("unit", unit.as_str()), ("text", text.as_str())];
+    let vars = [
+        ("number", req.number.as_str()),
+        ("unit", unit.as_str()),
+        ("text", text.as_str()),
+    ];
     super::sms::enqueue(state, tx, req, "reply", payload, &vars, false).await?;
     Ok(())
 }

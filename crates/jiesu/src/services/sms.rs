@@ -77,7 +77,11 @@ pub(crate) async fn enqueue(
     }
     let now = state.clock.now();
     if let Some(t) = sms::template(tx, kind).await? {
-        let text = if state.config.sms_language == "en" { &t.en } else { &t.zh };
+        let text = if state.config.sms_language == "en" {
+            &t.en
+        } else {
+            &t.zh
+        };
         payload["sms"] = serde_json::json!(render(text, vars));
     }
     if !state.config.sms_texts {
@@ -121,7 +125,8 @@ pub async fn send_receipt(state: &AppState, req: &RequestRow) -> Result<(), AppE
     }
     let code = req.query_code.clone().unwrap_or_default();
     let urgent = req.time_limit_class.as_deref() == Some("emergency");
-    let payload = serde_json::json!({ "number": req.number, "kind": "receipt", "query_code": code });
+    let payload =
+        serde_json::json!({ "number": req.number, "kind": "receipt", "query_code": code });
     let mut tx = state.store.begin().await?;
     let vars = [("number", req.number.as_str()), ("code", code.as_str())];
     enqueue(state, &mut tx, req, "receipt", payload, &vars, urgent).await?;
@@ -224,8 +229,7 @@ pub enum Inbound {
 
 /// Handles a text from `from` passed on by the gateway (MO).
 pub async fn inbound(state: &AppState, from: &str, text: &str) -> Result<Inbound, AppError> {
-    let phone =
-        PhoneNumber::parse(from).map_err(|_| AppError::invalid("from", "err.sms.from"))?;
+    let phone = PhoneNumber::parse(from).map_err(|_| AppError::invalid("from", "err.sms.from"))?;
     if text.chars().count() > 1000 {
         return Err(AppError::invalid("text", "err.sms.text"));
     }
@@ -249,7 +253,9 @@ pub async fn inbound(state: &AppState, from: &str, text: &str) -> Result<Inbound
     };
     let rating = parse_rating(text);
     let good = rating.map(|r| {
-        let resolved = r.resolved.unwrap_or(r.satisfaction != Satisfaction::Unsatisfied);
+        let resolved = r
+            .resolved
+            .unwrap_or(r.satisfaction != Satisfaction::Unsatisfied);
         (r, resolved && r.satisfaction != Satisfaction::Unsatisfied)
     });
     let outcome = match good {
@@ -263,8 +269,15 @@ pub async fn inbound(state: &AppState, from: &str, text: &str) -> Result<Inbound
         _ => ("answered", "callback"),
     };
     sms::answer_rating(&mut tx, &waiting.id, status, text, now).await?;
-    sms::record_inbound(&mut tx, &phone.masked(), text, Some(&waiting.request_id), kept, now)
-        .await?;
+    sms::record_inbound(
+        &mut tx,
+        &phone.masked(),
+        text,
+        Some(&waiting.request_id),
+        kept,
+        now,
+    )
+    .await?;
     if outcome != Inbound::Callback {
         state
             .event(&actor, &waiting.request_id, None, "sms.rating")
@@ -292,8 +305,7 @@ pub async fn inbound(state: &AppState, from: &str, text: &str) -> Result<Inbound
 /// request's timeline when it settles the message. `false` for an unknown message.
 pub async fn delivery_report(state: &AppState, id: &str, code: i64) -> Result<bool, AppError> {
     let mut tx = state.store.begin().await?;
-    let Some(request_id) = sms::delivery_report(&mut tx, id, code, state.clock.now()).await?
-    else {
+    let Some(request_id) = sms::delivery_report(&mut tx, id, code, state.clock.now()).await? else {
         return Ok(false);
     };
     let settled = match code {
@@ -409,7 +421,10 @@ mod tests {
     #[test]
     fn templates_fill_their_variables() {
         assert_eq!(
-            render("编号{number}，查询码{code}", &[("number", "20261102-000001"), ("code", "AB12CD")]),
+            render(
+                "编号{number}，查询码{code}",
+                &[("number", "20261102-000001"), ("code", "AB12CD")]
+            ),
             "编号20261102-000001，查询码AB12CD"
         );
     }

@@ -34,11 +34,10 @@ fn template_from_row(r: &sqlx::any::AnyRow) -> Result<Template, StoreError> {
 
 /// Every template, by kind.
 pub async fn templates(pool: &AnyPool) -> Result<Vec<Template>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT kind, zh, en, updated_by, updated_at FROM sms_templates ORDER BY kind",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows =
+        sqlx::query("SELECT kind, zh, en, updated_by, updated_at FROM sms_templates ORDER BY kind")
+            .fetch_all(pool)
+            .await?;
     rows.iter().map(template_from_row).collect()
 }
 
@@ -96,13 +95,13 @@ pub async fn written_since(
     phone: &str,
     since: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE recipient = $1 AND created_at >= $2",
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE recipient = $1 AND created_at >= $2")
+            .bind(phone)
+            .bind(millis(since))
+            .fetch_one(tx.conn())
+            .await?,
     )
-    .bind(phone)
-    .bind(millis(since))
-    .fetch_one(tx.conn())
-    .await?)
 }
 
 /// Records that a rating was asked by SMS for a request's round.
@@ -137,10 +136,7 @@ pub struct AwaitingRating {
 
 /// The newest rating awaiting an answer from `phone`, on a request still waiting for its
 /// callback (status `replied`, or merged and not yet called back).
-pub async fn awaiting_from(
-    tx: &mut Tx,
-    phone: &str,
-) -> Result<Option<AwaitingRating>, StoreError> {
+pub async fn awaiting_from(tx: &mut Tx, phone: &str) -> Result<Option<AwaitingRating>, StoreError> {
     let row = sqlx::query(
         "SELECT s.id, s.request_id FROM sms_ratings s JOIN requests r ON r.id = s.request_id \
          WHERE r.requester_phone = $1 AND s.status = 'awaiting' AND s.round = r.round \
@@ -190,7 +186,13 @@ pub async fn ratings_of(
     .fetch_all(pool)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("round")?, r.try_get("status")?, r.try_get("answer")?)))
+        .map(|r| {
+            Ok((
+                r.try_get("round")?,
+                r.try_get("status")?,
+                r.try_get("answer")?,
+            ))
+        })
         .collect()
 }
 
@@ -237,7 +239,10 @@ pub async fn delivery_report(
         Some(_) => "UPDATE outbox SET dlr_status = $2, dlr_at = $3, status = $4 WHERE id = $1",
         None => "UPDATE outbox SET dlr_status = $2, dlr_at = $3 WHERE id = $1",
     };
-    let mut q = sqlx::query(sql).bind(outbox_id).bind(code).bind(millis(now));
+    let mut q = sqlx::query(sql)
+        .bind(outbox_id)
+        .bind(code)
+        .bind(millis(now));
     if let Some(s) = status {
         q = q.bind(s);
     }
@@ -245,8 +250,10 @@ pub async fn delivery_report(
     if done.rows_affected() == 0 {
         return Ok(None);
     }
-    Ok(sqlx::query_scalar("SELECT request_id FROM outbox WHERE id = $1")
-        .bind(outbox_id)
-        .fetch_optional(tx.conn())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT request_id FROM outbox WHERE id = $1")
+            .bind(outbox_id)
+            .fetch_optional(tx.conn())
+            .await?,
+    )
 }
