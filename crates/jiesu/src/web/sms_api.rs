@@ -15,8 +15,8 @@ use serde::Deserialize;
 /// The routes, relative to `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/sms/inbound", get(inbound).post(inbound))
-        .route("/sms/dlr", get(dlr).post(dlr))
+        .route("/sms/inbound", get(inbound))
+        .route("/sms/dlr", get(dlr))
         .route("/sms/templates", get(templates).put(set_template))
 }
 
