@@ -72,7 +72,7 @@ pub(crate) async fn settle_status(
             .record(tx);
         // 短信回访 (issue 19): the requester is asked to rate once the round is replied.
         if after == jiesu_core::RequestStatus::Replied {
-            super::sms::ask_rating(state, tx, req).await?;
+            super::sms_texts::ask_rating(state, tx, req).await?;
         }
     }
     requests::save(tx, req).await?;
@@ -573,7 +573,7 @@ pub(crate) async fn enqueue_reply(
         ("unit", unit.as_str()),
         ("text", text.as_str()),
     ];
-    super::sms::enqueue(state, tx, req, "reply", payload, &vars, false).await?;
+    super::sms_texts::enqueue(state, tx, req, "reply", payload, &vars, false).await?;
     Ok(())
 }
 

@@ -245,7 +245,7 @@ pub async fn create_row(
     metrics::counter!(crate::telemetry::INTAKES, "channel" => row.channel.as_str()).increment(1);
     // issue 19: the receipt (受理短信). A failure to write it does not undo the intake, which
     // is committed: it is logged, and the request goes on without one.
-    if let Err(e) = super::sms::send_receipt(state, &row).await {
+    if let Err(e) = super::sms_texts::send_receipt(state, &row).await {
         tracing::error!(error = %e, request = %row.id, "writing the SMS receipt failed");
     }
     let started = std::time::Instant::now();
@@ -313,7 +313,7 @@ async fn requests_outbox_answer(
 ) -> Result<(), AppError> {
     let payload = serde_json::json!({ "number": req.number, "kind": "answer", "text": answer });
     let vars = [("number", req.number.as_str()), ("text", answer)];
-    super::sms::enqueue(state, tx, req, "answer", payload, &vars, false).await?;
+    super::sms_texts::enqueue(state, tx, req, "answer", payload, &vars, false).await?;
     Ok(())
 }
 
