@@ -89,6 +89,8 @@ pub struct DueCallback {
     pub requester: Option<RequesterView>,
     /// The replies of the last round to the requester.
     pub replies: Vec<UnitReply>,
+    /// What the requester answered the rating text (短信回访) when that sent the request here.
+    pub sms_answer: Option<String>,
 }
 
 /// Requests waiting for their callback, oldest first, with the replies of their last round
@@ -116,12 +118,15 @@ pub async fn callbacks_due(
         orders.entry(a.request_id.clone()).or_default().push(a);
     }
     let names = unit_names(state, orders.values().flatten().map(|a| &a.unit_code)).await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut answers = crate::store::sms::queued_answers(pool, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|request| {
             let mine = orders.get(&source(&request)).map_or(&[][..], Vec::as_slice);
             let round = mine.iter().map(|a| a.round).max().unwrap_or(request.round);
             DueCallback {
+                sms_answer: answers.remove(&request.id),
                 replies: replies_of(mine, round, &names),
                 requester: requester_view(actor, &request),
                 merged: request.status == RequestStatus::Merged,

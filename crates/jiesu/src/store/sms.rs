@@ -257,3 +257,25 @@ pub async fn delivery_report(
             .await?,
     )
 }
+
+/// The requester's answer by SMS that sent each of `ids` to the callback agents (unsatisfied,
+/// unresolved or not a rating), the newest per request, by request id.
+pub async fn queued_answers(
+    pool: &AnyPool,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT request_id, answer FROM sms_ratings WHERE request_id IN ({}) \
+         AND status IN ('unhappy', 'unparsed') AND answer IS NOT NULL ORDER BY answered_at, id",
+        super::placeholders(ids.len())
+    );
+    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    // Later rows overwrite earlier ones: the newest answer wins.
+    Ok(q.fetch_all(pool).await?.into_iter().collect())
+}

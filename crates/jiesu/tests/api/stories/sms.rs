@@ -250,6 +250,22 @@ pub async fn sms_rules_and_templates_hold_back_what_they_must(b: Backend) {
     );
     assert_eq!(v["outcome"], "unparsed");
     assert!(in_callback_queue(&app, &id).await);
+    // The agent reads what the requester wrote.
+    let due = jiesu::services::queues::callbacks_due(&app.state, &agent(), 100)
+        .await
+        .unwrap();
+    let mine = due.iter().find(|d| d.id == id).unwrap();
+    assert_eq!(mine.sms_answer.as_deref(), Some("你们什么时候来？"));
+    let page = reqwest::Client::new()
+        .get(format!("{}/ui/callback", app.base))
+        .header("cookie", format!("jiesu_session={}", s.agent))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("短信回复</span> 你们什么时候来？"), "{page}");
     // A bad number is a 422 naming the field.
     let (status, v) = app.get(&inbound("12", "1"), None).await;
     assert_eq!(status, 422, "{v}");
