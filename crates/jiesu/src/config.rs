@@ -132,6 +132,45 @@ pub struct Config {
     /// `JIESU_METRICS_REFRESH_SECONDS`: how often the gauges that need queries (orders,
     /// outbox, chain head...) are recounted (default 15; 0: at every scrape instead).
     pub metrics_refresh: Duration,
+    // issue 19: SMS through a gateway
+    /// The Kannel gateway requester messages go through (`JIESU_KANNEL_URL` and friends);
+    /// when set it wins over `JIESU_WEBHOOK_URL`.
+    pub kannel: Option<KannelConfig>,
+    /// `JIESU_SMS_TEXTS`: `1` writes the SMS-only texts (receipt at intake, rating request)
+    /// and applies the SMS rules (opt-out, quiet hours, daily cap) to every requester
+    /// message; default on when `JIESU_KANNEL_URL` is set, off otherwise.
+    pub sms_texts: bool,
+    /// `JIESU_SMS_SECRET`: the shared secret the gateway sends back to
+    /// `/api/v1/sms/inbound` and `/api/v1/sms/dlr` (`secret` parameter or `X-Sms-Secret`
+    /// header; 16+ characters). Unset: both answer 401.
+    pub sms_secret: Option<SecretString>,
+    /// `JIESU_SMS_CALLBACK_URL`: where the gateway reaches this node (e.g.
+    /// `http://10.0.0.5:8080`), for the delivery-report URL of each message.
+    pub sms_callback_url: Option<String>,
+    /// `JIESU_SMS_DAILY_LIMIT`: texts to one number per local day at most (default 10);
+    /// more are not sent (an event says so).
+    pub sms_daily_limit: i64,
+    /// `JIESU_SMS_QUIET_HOURS`: `22-8` (default): texts to requesters written from 22:00 to
+    /// 08:00 local time wait for 08:00, except receipts of emergencies; `off` for none.
+    pub sms_quiet_hours: Option<(u32, u32)>,
+    /// `JIESU_SMS_RATING_HOURS`: how long a rating asked by SMS holds the request out of the
+    /// callback agents' queue (default 24).
+    pub sms_rating_hours: i64,
+    /// `JIESU_SMS_LANGUAGE`: `zh` (default) or `en`, the template language sent.
+    pub sms_language: String,
+}
+
+/// Kannel's `sendsms` interface (smsbox).
+#[derive(Debug, Clone)]
+pub struct KannelConfig {
+    /// `JIESU_KANNEL_URL`: the sendsms URL, e.g. `http://127.0.0.1:13013/cgi-bin/sendsms`.
+    pub url: String,
+    /// `JIESU_KANNEL_USER`: the sendsms-user's name (default `jiesu`).
+    pub username: String,
+    /// `JIESU_KANNEL_PASSWORD`: its password.
+    pub password: SecretString,
+    /// `JIESU_KANNEL_FROM`: the sender number shown to requesters (default 12345).
+    pub from: String,
 }
 
 /// Every environment variable Jiesu reads: (name, default, meaning). `jiesu serve --help`
@@ -325,6 +364,57 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "how often the gauges that need queries are recounted (0: at every scrape)",
     ),
     (
+        "JIESU_KANNEL_URL",
+        "unset",
+        "Kannel's sendsms URL: requester messages go out as SMS through it",
+    ),
+    ("JIESU_KANNEL_USER", "jiesu", "Kannel sendsms-user name"),
+    (
+        "JIESU_KANNEL_PASSWORD",
+        "unset",
+        "Kannel sendsms-user password",
+    ),
+    (
+        "JIESU_KANNEL_FROM",
+        "12345",
+        "the sender number requesters see",
+    ),
+    (
+        "JIESU_SMS_TEXTS",
+        "1 with Kannel, else 0",
+        "write receipts and rating texts and apply the SMS rules",
+    ),
+    (
+        "JIESU_SMS_SECRET",
+        "unset: 401",
+        "shared secret of /api/v1/sms/inbound and /api/v1/sms/dlr (16+ characters)",
+    ),
+    (
+        "JIESU_SMS_CALLBACK_URL",
+        "unset",
+        "where the gateway reaches this node, for delivery reports",
+    ),
+    (
+        "JIESU_SMS_DAILY_LIMIT",
+        "10",
+        "texts to one number per local day at most",
+    ),
+    (
+        "JIESU_SMS_QUIET_HOURS",
+        "22-8",
+        "local hours when requester texts wait (except emergency receipts), or off",
+    ),
+    (
+        "JIESU_SMS_RATING_HOURS",
+        "24",
+        "how long an SMS rating holds a request out of the callback queue",
+    ),
+    (
+        "JIESU_SMS_LANGUAGE",
+        "zh",
+        "zh or en: the template language sent",
+    ),
+    (
         "JIESU_LOG",
         "info,sqlx=warn",
         "log filter (tracing EnvFilter syntax)",
@@ -400,6 +490,31 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
         }),
         _ => Ok(default),
     }
+}
+
+fn kannel_from_env() -> anyhow::Result<Option<KannelConfig>> {
+    let nonempty = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let Some(url) = nonempty("JIESU_KANNEL_URL") else {
+        return Ok(None);
+    };
+    Ok(Some(KannelConfig {
+        url,
+        username: nonempty("JIESU_KANNEL_USER").unwrap_or_else(|| "jiesu".into()),
+        password: SecretString::from(nonempty("JIESU_KANNEL_PASSWORD").ok_or_else(|| {
+            anyhow::anyhow!("JIESU_KANNEL_URL is set: give JIESU_KANNEL_PASSWORD too")
+        })?),
+        from: nonempty("JIESU_KANNEL_FROM").unwrap_or_else(|| "12345".into()),
+    }))
+}
+
+/// `FROM-TO` local hours (`22-8`), or `off`: `Some(None)`; `None` when not valid.
+pub fn parse_quiet_hours(v: &str) -> Option<Option<(u32, u32)>> {
+    if v.trim().eq_ignore_ascii_case("off") {
+        return Some(None);
+    }
+    let (from, to) = v.trim().split_once('-')?;
+    let (from, to): (u32, u32) = (from.trim().parse().ok()?, to.trim().parse().ok()?);
+    (from < 24 && to < 24 && from != to).then_some(Some((from, to)))
 }
 
 impl Config {
@@ -482,6 +597,33 @@ impl Config {
                 t => t.map(|t| SecretString::from(t.trim().to_string())),
             },
             metrics_refresh: Duration::from_secs(env("JIESU_METRICS_REFRESH_SECONDS", 15_u64)?),
+            kannel: kannel_from_env()?,
+            sms_texts: match nonempty("JIESU_SMS_TEXTS").as_deref() {
+                None => nonempty("JIESU_KANNEL_URL").is_some(),
+                Some("1") => true,
+                Some("0") => false,
+                Some(v) => anyhow::bail!("JIESU_SMS_TEXTS={v} is not valid: 1 or 0"),
+            },
+            sms_secret: match nonempty("JIESU_SMS_SECRET") {
+                Some(t) if t.trim().chars().count() < 16 => {
+                    anyhow::bail!("JIESU_SMS_SECRET is too short: give at least 16 characters")
+                }
+                t => t.map(|t| SecretString::from(t.trim().to_string())),
+            },
+            sms_callback_url: nonempty("JIESU_SMS_CALLBACK_URL"),
+            sms_daily_limit: env("JIESU_SMS_DAILY_LIMIT", 10_i64)?.max(1),
+            sms_quiet_hours: match nonempty("JIESU_SMS_QUIET_HOURS") {
+                None => Some((22, 8)),
+                Some(v) => parse_quiet_hours(&v).ok_or_else(|| {
+                    anyhow::anyhow!("JIESU_SMS_QUIET_HOURS={v} is not valid: give FROM-TO hours (22-8) or off")
+                })?,
+            },
+            sms_rating_hours: env("JIESU_SMS_RATING_HOURS", 24_i64)?.max(0),
+            sms_language: match nonempty("JIESU_SMS_LANGUAGE").as_deref() {
+                None | Some("zh") => "zh".into(),
+                Some("en") => "en".into(),
+                Some(v) => anyhow::bail!("JIESU_SMS_LANGUAGE={v} is not valid: zh or en"),
+            },
         })
     }
 

@@ -58,9 +58,15 @@ pub async fn open_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Re
     if !loaded.is_empty() {
         tracing::info!(?loaded, "reference data loaded");
     }
-    let sender: Arc<dyn store::outbox::Sender> = match &config.webhook_url {
-        Some(url) => Arc::new(jobs::WebhookSender::new(url.clone())),
-        None => Arc::new(jobs::LogSender),
+    // Kannel first, then the webhook, else the log (issue 19).
+    let sender: Arc<dyn store::outbox::Sender> = match (&config.kannel, &config.webhook_url) {
+        (Some(k), _) => Arc::new(jobs::KannelSender::new(
+            k.clone(),
+            config.sms_callback_url.as_deref(),
+            config.sms_secret.as_ref(),
+        )),
+        (None, Some(url)) => Arc::new(jobs::WebhookSender::new(url.clone())),
+        (None, None) => Arc::new(jobs::LogSender),
     };
     let models =
         services::models::Models::load(store.reader(), &config.model_dir(), clock.now()).await?;

@@ -12,6 +12,7 @@ mod gauges;
 mod outbox;
 mod privacy;
 mod seal;
+mod sms;
 mod whistles;
 
 pub use deadlines::{sweep_deadlines, SweepReport};
@@ -19,6 +20,7 @@ pub use gauges::refresh_gauges;
 pub use outbox::{deliver_outbox, LogSender, WebhookSender};
 pub use privacy::redact_personal_data;
 pub use seal::seal_chain;
+pub use sms::KannelSender;
 pub use whistles::sweep_whistle_reports;
 
 use crate::services::AppState;

@@ -1,7 +1,8 @@
 //! Outbox delivery: due requester messages are claimed (a lease), handed to the node's
 //! [`Sender`] a few at a time, and marked sent, or failed with an exponential backoff until the
 //! configured number of attempts, each mark a write through the writer. The senders here: the
-//! log (default) and a webhook, which sends the message id as its `Idempotency-Key`.
+//! log (default) and a webhook, which sends the message id as its `Idempotency-Key`; the
+//! Kannel SMS sender is in `sms.rs`.
 
 use crate::services::AppState;
 use crate::store::outbox::{self, OutboxMessage, Sender};
@@ -18,7 +19,11 @@ impl Sender for LogSender {
         msg: &'a OutboxMessage,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
-            tracing::info!(id = %msg.id, request = %msg.request_id, kind = %msg.kind, "outbox message delivered to the log");
+            // The number masked: phone numbers never reach the log.
+            let to = jiesu_core::PhoneNumber::parse(&msg.recipient)
+                .map(|p| p.masked())
+                .unwrap_or_else(|_| "***".into());
+            tracing::info!(id = %msg.id, request = %msg.request_id, kind = %msg.kind, %to, "outbox message delivered to the log");
             Ok(())
         })
     }

@@ -809,4 +809,9 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("admin.category_search", "搜索类别编码或名称", "Search category code or name"),
     ("done.category_saved", "已保存类别。", "Category saved."),
     ("err.admin.reply_review_on", "办结审核开关须为 1（开启）或 0（关闭）", "on must be 1 or 0"),
+    // issue 19: SMS
+    ("callback.sms_answer", "短信回复", "Answer by SMS"),
+    ("err.sms.from", "发送号码不是有效的电话号码", "from is not a valid phone number"),
+    ("err.sms.text", "短信内容过长（最多1000字）", "text is too long (1000 characters at most)"),
+    ("err.sms.template_length", "模板内容须为1至300字", "a template must have 1 to 300 characters"),
 ];

@@ -18,6 +18,18 @@ pub async fn record(
     id: &str,
     input: CallbackInput,
 ) -> Result<CallbackOutcome, AppError> {
+    record_via(state, actor, id, input, "phone").await
+}
+
+/// [`record`], made through `channel`: `phone` (an agent's call) or `sms` (the requester's
+/// answer to the rating text, `services::sms`).
+pub async fn record_via(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: CallbackInput,
+    channel: &str,
+) -> Result<CallbackOutcome, AppError> {
     super::require(actor, jiesu_core::access::Action::Callback)?;
     // A merged request's callback depends on its primary's state: both rows are locked, in
     // one order (by id) as every two-request action does, and read inside the transaction.
@@ -72,6 +84,7 @@ pub async fn record(
         outcome: outcome_name(outcome).into(),
         agent_id: actor.user_id.clone(),
         at: now,
+        channel: channel.to_string(),
     };
     callbacks::insert_callback(&mut tx, &row).await?;
     if !input.reached {
@@ -81,6 +94,7 @@ pub async fn record(
     let payload = serde_json::json!({
         "callback_id": row.id, "round": row.round, "reached": row.reached, "resolved": row.resolved,
         "satisfaction": row.satisfaction, "outcome": row.outcome, "note": row.note,
+        "channel": row.channel,
     });
     match outcome {
         CallbackOutcome::Retry => {

@@ -234,6 +234,7 @@ pub async fn record(
         let before = order.status;
         order.status = next;
         let (event, payload) = apply_unit_action(
+            state,
             &mut tx,
             actor,
             &req,

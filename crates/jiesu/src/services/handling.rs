@@ -70,6 +70,10 @@ pub(crate) async fn settle_status(
             .event(actor, &req.id, None, "request.status")
             .change(before.as_str(), after.as_str())
             .record(tx);
+        // 短信回访 (issue 19): the requester is asked to rate once the round is replied.
+        if after == jiesu_core::RequestStatus::Replied {
+            super::sms_texts::ask_rating(state, tx, req).await?;
+        }
     }
     requests::save(tx, req).await?;
     Ok(())
@@ -421,6 +425,7 @@ pub(crate) async fn act_in_tx(
         _ => false,
     };
     let (event, payload) = apply_unit_action(
+        state,
         tx,
         actor,
         req,
@@ -467,6 +472,7 @@ pub(crate) async fn act_in_tx(
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn apply_unit_action(
+    state: &AppState,
     tx: &mut Tx,
     actor: &Actor,
     req: &RequestRow,
@@ -538,7 +544,7 @@ pub(crate) async fn apply_unit_action(
             // 双反馈: the requester half goes to the outbox in this transaction (after the
             // center's check when the category has 办结审核: services::reply_reviews).
             if !hold_message {
-                enqueue_reply(tx, req, order, now).await?;
+                enqueue_reply(state, tx, req, order).await?;
             }
             (
                 "assignment.replied",
@@ -553,17 +559,25 @@ pub(crate) async fn apply_unit_action(
 
 /// Sends the requester half of an order's reply to the outbox.
 pub(crate) async fn enqueue_reply(
+    state: &AppState,
     tx: &mut Tx,
     req: &RequestRow,
     order: &AssignmentRow,
-    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let payload = serde_json::json!({
         "number": req.number, "kind": "reply", "unit_code": order.unit_code,
         "outcome": order.outcome.map(|o| o.as_str()), "text": order.reply_to_requester,
     });
-    crate::store::outbox::enqueue(tx, &req.id, "reply", &req.requester_phone, &payload, now)
-        .await?;
+    let unit = crate::store::reference::unit(tx.conn(), &order.unit_code)
+        .await?
+        .map_or_else(|| order.unit_code.clone(), |u| u.name);
+    let text = order.reply_to_requester.clone().unwrap_or_default();
+    let vars = [
+        ("number", req.number.as_str()),
+        ("unit", unit.as_str()),
+        ("text", text.as_str()),
+    ];
+    super::sms_texts::enqueue(state, tx, req, "reply", payload, &vars, false).await?;
     Ok(())
 }
 

@@ -244,6 +244,11 @@ pub async fn create_row(
         ));
     };
     metrics::counter!(crate::telemetry::INTAKES, "channel" => row.channel.as_str()).increment(1);
+    // issue 19: the receipt (受理短信). A failure to write it does not undo the intake, which
+    // is committed: it is logged, and the request goes on without one.
+    if let Err(e) = super::sms_texts::send_receipt(state, &row).await {
+        tracing::error!(error = %e, request = %row.id, "writing the SMS receipt failed");
+    }
     let started = std::time::Instant::now();
     if let Some(joined) =
         super::hotspots::live::index_new(state, super::hotspots::live::mined_row(&row))
@@ -288,7 +293,7 @@ pub async fn answer(
     req.updated_at = now;
     req.closed_at = Some(now);
     requests::save(&mut tx, &req).await?;
-    requests_outbox_answer(&mut tx, &req, answer, now).await?;
+    requests_outbox_answer(state, &mut tx, &req, answer).await?;
     if let Some(kb_id) = kb_entry_id {
         crate::store::suggestions::record_kb_use(&mut tx, &req.id, kb_id).await?;
     }
@@ -302,14 +307,14 @@ pub async fn answer(
 }
 
 async fn requests_outbox_answer(
+    state: &AppState,
     tx: &mut crate::store::Tx,
     req: &RequestRow,
     answer: &str,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
     let payload = serde_json::json!({ "number": req.number, "kind": "answer", "text": answer });
-    crate::store::outbox::enqueue(tx, &req.id, "answer", &req.requester_phone, &payload, now)
-        .await?;
+    let vars = [("number", req.number.as_str()), ("text", answer)];
+    super::sms_texts::enqueue(state, tx, req, "answer", payload, &vars, false).await?;
     Ok(())
 }
 

@@ -30,6 +30,8 @@ pub mod reply_reviews;
 pub mod report;
 pub mod returns;
 pub mod search;
+pub mod sms;
+pub mod sms_texts;
 pub mod subwork;
 pub mod subwork_hooks;
 pub mod subwork_lists;

@@ -112,11 +112,14 @@ pub struct DueCallback {
     pub requester: Option<RequesterView>,
     /// The replies of the last round to the requester.
     pub replies: Vec<UnitReply>,
+    /// What the requester answered the rating text (短信回访) when that sent the request here.
+    pub sms_answer: Option<String>,
 }
 
 /// Requests waiting for their callback, oldest first, with the replies of their last round
 /// (a merged request's requester hears about the primary's replies); callback agents and
-/// the center.
+/// the center. A request whose requester was asked to rate by SMS joins once they answered
+/// badly or not at all within `JIESU_SMS_RATING_HOURS`.
 pub async fn callbacks_due(
     state: &AppState,
     actor: &Actor,
@@ -126,7 +129,9 @@ pub async fn callbacks_due(
         return Err(AppError::Forbidden("callbacks"));
     }
     let pool = state.store.reader();
-    let rows = queues::callback_due(pool, limit).await?;
+    // A rating asked by SMS holds its request back for a while (issue 19).
+    let cutoff = state.clock.now() - chrono::Duration::hours(state.config.sms_rating_hours);
+    let rows = queues::callback_due(pool, limit, cutoff).await?;
     let source = |r: &RequestRow| r.primary_id.clone().unwrap_or_else(|| r.id.clone());
     let mut sources: Vec<String> = rows.iter().map(source).collect();
     sources.sort_unstable();
@@ -136,12 +141,15 @@ pub async fn callbacks_due(
         orders.entry(a.request_id.clone()).or_default().push(a);
     }
     let names = unit_names(state, orders.values().flatten().map(|a| &a.unit_code)).await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut answers = crate::store::sms::queued_answers(pool, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|request| {
             let mine = orders.get(&source(&request)).map_or(&[][..], Vec::as_slice);
             let round = mine.iter().map(|a| a.round).max().unwrap_or(request.round);
             DueCallback {
+                sms_answer: answers.remove(&request.id),
                 replies: replies_of(mine, round, &names),
                 requester: requester_view(actor, &request),
                 merged: request.status == RequestStatus::Merged,

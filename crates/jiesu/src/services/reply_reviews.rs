@@ -120,7 +120,7 @@ pub async fn decide(
     match input.decision {
         Decision::Approve => {
             // The requester half of the reply goes out now.
-            enqueue_reply(&mut tx, &req, &order, now).await?;
+            enqueue_reply(state, &mut tx, &req, &order).await?;
             state
                 .event(actor, &req.id, Some(&order.id), "reply_review.approved")
                 .payload(serde_json::json!({ "review_id": review.id, "unit_code": order.unit_code, "reason": reason }))

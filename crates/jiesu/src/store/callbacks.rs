@@ -17,16 +17,18 @@ pub struct CallbackRow {
     pub outcome: String,
     pub agent_id: String,
     pub at: DateTime<Utc>,
+    /// How it was made: `phone` (an agent's call) or `sms` (the requester's text, issue 19).
+    pub channel: String,
 }
 
 /// Inserts a callback attempt.
 pub async fn insert_callback(tx: &mut Tx, c: &CallbackRow) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO callbacks (id, request_id, round, reached, resolved, satisfaction, note, outcome, agent_id, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO callbacks (id, request_id, round, reached, resolved, satisfaction, note, outcome, agent_id, at, channel) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&c.id).bind(&c.request_id).bind(c.round).bind(c.reached as i64).bind(c.resolved.map(|b| b as i64))
-    .bind(&c.satisfaction).bind(&c.note).bind(&c.outcome).bind(&c.agent_id).bind(millis(c.at))
+    .bind(&c.satisfaction).bind(&c.note).bind(&c.outcome).bind(&c.agent_id).bind(millis(c.at)).bind(&c.channel)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -38,7 +40,7 @@ pub async fn callbacks_of(
     request_id: &str,
 ) -> Result<Vec<CallbackRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, request_id, round, reached, resolved, satisfaction, note, outcome, agent_id, at FROM callbacks \
+        "SELECT id, request_id, round, reached, resolved, satisfaction, note, outcome, agent_id, at, channel FROM callbacks \
          WHERE request_id = $1 ORDER BY at, id",
     )
     .bind(request_id)
@@ -57,6 +59,7 @@ pub async fn callbacks_of(
                 outcome: r.try_get("outcome")?,
                 agent_id: r.try_get("agent_id")?,
                 at: from_millis(r.try_get("at")?),
+                channel: r.try_get("channel")?,
             })
         })
         .collect()

@@ -35,6 +35,7 @@ pub mod reply_reviews;
 pub mod requests;
 pub mod returns;
 pub mod sub_extensions;
+pub mod sms;
 pub mod sub_orders;
 pub mod suggestions;
 pub mod tracking;

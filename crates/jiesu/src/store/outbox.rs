@@ -23,7 +23,8 @@ pub struct OutboxMessage {
     pub recipient: String,
     /// The message as JSON.
     pub payload: serde_json::Value,
-    /// `pending`, `sent` or `failed` (gave up).
+    /// `pending`, `sent`, `delivered` (the gateway's report) or `failed` (gave up, or the
+    /// gateway reported a failure).
     pub status: String,
     /// Delivery attempts so far.
     pub attempts: i64,
@@ -53,15 +54,28 @@ pub async fn enqueue(
     payload: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, StoreError> {
+    enqueue_at(tx, request_id, kind, recipient, payload, now, now).await
+}
+
+/// [`enqueue`], first due at `due` (a text held back by the requester's quiet hours).
+pub async fn enqueue_at(
+    tx: &mut Tx,
+    request_id: &str,
+    kind: &str,
+    recipient: &str,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+    due: DateTime<Utc>,
+) -> Result<Option<String>, StoreError> {
     if recipient.trim().is_empty() {
         return Ok(None);
     }
     let id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
         "INSERT INTO outbox (id, request_id, kind, recipient, payload, status, attempts, next_attempt_at, claimed_until, \
-         last_error, created_at, sent_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, NULL, NULL, $6, NULL)",
+         last_error, created_at, sent_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $7, NULL, NULL, $6, NULL)",
     )
-    .bind(&id).bind(request_id).bind(kind).bind(recipient).bind(payload.to_string()).bind(millis(now))
+    .bind(&id).bind(request_id).bind(kind).bind(recipient).bind(payload.to_string()).bind(millis(now)).bind(millis(due))
     .execute(tx.conn())
     .await?;
     Ok(Some(id))
@@ -115,9 +129,10 @@ pub async fn claim_due(
     Ok(msgs)
 }
 
-/// Marks a message delivered, in the caller's (writer) transaction.
+/// Marks a message handed to the sender, in the caller's (writer) transaction. A gateway's
+/// delivery report may have come first (`delivered`, `failed`): that status stays.
 pub async fn mark_sent(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, claimed_until = NULL WHERE id = $1")
+    sqlx::query("UPDATE outbox SET status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END, sent_at = $2, attempts = attempts + 1, claimed_until = NULL WHERE id = $1")
         .bind(id)
         .bind(millis(now))
         .execute(tx.conn())

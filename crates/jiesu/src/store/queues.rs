@@ -55,14 +55,23 @@ pub async fn unit_replied_orders(
 
 /// Requests waiting for their callback: replied ones, and merged ones whose primary has
 /// replied and whose own requester has not been called back yet; oldest first. A reply still
-/// waiting for the center's check (办结审核) holds its request back.
-pub async fn callback_due(pool: &AnyPool, limit: i64) -> Result<Vec<RequestRow>, StoreError> {
+/// waiting for the center's check (办结审核) holds its request back, and so does a rating
+/// asked by SMS after `rating_cutoff` and not answered yet (issue 19).
+pub async fn callback_due(
+    pool: &AnyPool,
+    limit: i64,
+    rating_cutoff: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<RequestRow>, StoreError> {
+    let cutoff = super::millis(rating_cutoff);
     let replied = sqlx::query(&format!(
         "SELECT {REQUEST_COLUMNS} FROM requests WHERE status = 'replied' \
          AND NOT EXISTS (SELECT 1 FROM reply_reviews v WHERE v.request_id = requests.id AND v.status = 'pending') \
+         AND NOT EXISTS (SELECT 1 FROM sms_ratings s WHERE s.request_id = requests.id AND s.round = requests.round \
+         AND s.status = 'awaiting' AND s.asked_at > $2) \
          ORDER BY created_at LIMIT $1"
     ))
     .bind(limit)
+    .bind(cutoff)
     .fetch_all(pool)
     .await?;
     let merged = sqlx::query(&format!(

@@ -19,6 +19,7 @@ pub mod open311;
 pub mod openapi;
 pub mod reply_reviews_api;
 pub mod returns_api;
+pub mod sms_api;
 pub mod subwork_api;
 pub mod text_api;
 pub mod ui;
@@ -267,6 +268,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(whistles_api::routes())
                 .merge(community_api::routes())
                 .merge(reply_reviews_api::routes())
+                // issue 19: SMS through a gateway
+                .merge(sms_api::routes())
                 .merge(hotspot_api::routes()),
         )
         .merge(ui::routes(&state, &limits))

@@ -2,6 +2,7 @@
 //! against SQLite and PostgreSQL, driven over HTTP. Each story runs on both backends.
 
 mod helpers;
+mod kannel;
 mod proactive;
 mod stories;
 mod ui;
@@ -22,6 +23,9 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    // stories/sms.rs (issue 19: SMS through Kannel)
+    requester_texts_go_through_kannel_and_ratings_come_back_by_sms,
+    sms_rules_and_templates_hold_back_what_they_must,
     // stories/subwork.rs (issue 18: 下派 and 签批)
     an_order_passed_down_two_levels_is_sent_back_once_signed_off_up_the_chain_and_closes,
     a_unit_that_requires_signoff_holds_a_handlers_reply_for_its_manager,

@@ -22,6 +22,8 @@ struct Due {
     phone: String,
     attempts: i64,
     replies: Vec<(String, String)>,
+    /// The requester's answer to the rating text, when that sent the request here.
+    sms_answer: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -49,6 +51,7 @@ pub async fn queue(State(s): State<AppState>, page: Page) -> UiResult {
             title: d.title,
             round: d.round,
             attempts: d.attempts,
+            sms_answer: d.sms_answer.unwrap_or_default(),
             replies: d
                 .replies
                 .into_iter()

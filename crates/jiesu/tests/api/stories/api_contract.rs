@@ -433,6 +433,11 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/users/{username}/enable", "post"),
         ("/users/{username}/password", "post"),
         ("/users/{username}/revoke-sessions", "post"),
+        // issue 19: SMS through a gateway
+        ("/sms/inbound", "get"),
+        ("/sms/dlr", "get"),
+        ("/sms/templates", "get"),
+        ("/sms/templates", "put"),
     ];
     for (path, method) in served {
         assert!(

@@ -99,12 +99,16 @@ pub async fn a_checked_category_holds_the_reply_until_the_center_approves(b: Bac
     let rv = pending[0]["id"].as_str().unwrap().to_string();
     // The callback queue holds the plain reply back only until its callback; the checked
     // one waits for the center.
-    let due: Vec<String> = jiesu::store::queues::callback_due(app.state.store.reader(), 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+    let due: Vec<String> = jiesu::store::queues::callback_due(
+        app.state.store.reader(),
+        100,
+        jiesu::clock::Clock::now(&app.clock),
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|r| r.id)
+    .collect();
     assert!(due.contains(&plain_id), "{due:?}");
     assert!(!due.contains(&id), "{due:?}");
     expect(
