@@ -2,6 +2,7 @@
 
 mod cli_args;
 mod cli_calendar;
+mod cli_catalogue;
 mod cli_categories;
 mod cli_city;
 mod cli_hotspots;
@@ -73,6 +74,12 @@ enum Command {
     Units {
         #[command(subcommand)]
         command: cli_units::UnitsCommand,
+    },
+    /// The dispatch catalogue (派单目录): export the rules in force as CSV or xlsx, import
+    /// changes from one.
+    Catalogue {
+        #[command(subcommand)]
+        command: cli_catalogue::CatalogueCommand,
     },
     /// Categories (诉求分类): export the table as CSV or xlsx, import changes from one.
     Categories {
@@ -315,6 +322,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Calendar { command } => cli_calendar::run(config, command).await,
         Command::Units { command } => cli_units::run(config, command).await,
         Command::Categories { command } => cli_categories::run(config, command).await,
+        Command::Catalogue { command } => cli_catalogue::run(config, command).await,
         Command::Hotspots(args) => cli_hotspots::run(&args).map_err(|e| Usage(e.0).into()),
         Command::Kpi {
             command:

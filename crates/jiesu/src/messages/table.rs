@@ -572,6 +572,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("err.catalogue.at_most_500_characters", "不超过 500 字", "at most 500 characters"),
     ("err.catalogue.exactly_one_lead_unit", "须恰有一个主办单位", "exactly one lead unit"),
     ("err.catalogue.must_be_a_district_or_street", "须为区或街乡编码，或留空表示全市", "must be a district or street/township code, or empty for the whole city"),
+    ("err.catalogue.no_such_rule", "派单目录中没有在用的这条规则", "no dispatch rule in force with this id"),
     ("err.no_such_category", "没有这个分类", "no such category"),
     ("err.catalogue.no_such_unit_or_use_street", "没有这个单位", "no such unit (or use {street}, {community}, {district})"),
     ("err.forms.choose_a_lead_unit", "请选择主办单位", "choose a lead unit"),

@@ -2,6 +2,7 @@
 //! handles what where; intake suggestions apply them. The shipped starting rules are loaded
 //! once into an empty catalogue.
 
+use super::accounts::By;
 use super::AppState;
 use crate::error::{AppError, FieldError};
 use crate::store::catalogue;
@@ -160,7 +161,123 @@ pub async fn retire(state: &AppState, actor: &Actor, id: &str) -> Result<(), App
     Ok(())
 }
 
-fn parse_units(s: &str) -> anyhow::Result<Vec<RuleUnit>> {
+/// One row of a catalogue import: `id` names the rule in force it stands for (empty: a new
+/// rule); `active` false retires that rule.
+#[derive(Debug)]
+pub struct ImportRow {
+    /// The rule in force the row stands for, or empty.
+    pub id: String,
+    /// The rule as the row has it.
+    pub input: RuleInput,
+    /// Whether the rule stays in force.
+    pub active: bool,
+}
+
+/// What an import did (or would do).
+#[derive(Debug, Default)]
+pub struct ImportSummary {
+    /// New rules.
+    pub added: usize,
+    /// Rules replaced by a changed one, or retired.
+    pub changed: usize,
+    /// Rows the same as the rule in force.
+    pub unchanged: usize,
+}
+
+/// Applies rows in order, all or nothing (a bad row refuses the list, named `rows[i].field`),
+/// each change the same events as `save` and `retire`; `dry_run` counts without keeping
+/// anything. Rules in force that no row names stay as they are.
+pub async fn import(
+    state: &AppState,
+    by: By<'_>,
+    rows: &[ImportRow],
+    dry_run: bool,
+) -> Result<ImportSummary, AppError> {
+    if let By::User(actor) = by {
+        may_edit(actor)?;
+    }
+    let current: std::collections::HashMap<String, StoredRule> = list(state)
+        .await?
+        .into_iter()
+        .map(|r| (r.rule.id.clone(), r))
+        .collect();
+    let mut errors = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let at = |f: &str| format!("rows[{i}].{f}");
+        if !row.id.is_empty() && !current.contains_key(&row.id) {
+            errors.push(FieldError::of(at("id"), "err.catalogue.no_such_rule"));
+        }
+        if row.active {
+            for mut e in validate(state.store.reader(), &row.input).await? {
+                e.field = at(&e.field);
+                errors.push(e);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let mut sum = ImportSummary::default();
+    for row in rows {
+        let old = current.get(&row.id);
+        if let Some(old) = old {
+            let same = old.rule.category_code == row.input.category_code
+                && old.rule.area_code == row.input.area_code
+                && old.rule.units == row.input.units
+                && old.note == row.input.note;
+            if row.active && same {
+                sum.unchanged += 1;
+                continue;
+            }
+            if !catalogue::retire(&mut tx, &row.id, now).await? {
+                return Err(AppError::NotFound("dispatch rule"));
+            }
+            if !row.active {
+                tx.event(by.event(
+                    state,
+                    "catalogue.rule_retired",
+                    serde_json::json!({ "rule_id": row.id }),
+                ));
+                sum.changed += 1;
+                continue;
+            }
+            sum.changed += 1;
+        } else if !row.active {
+            sum.unchanged += 1;
+            continue;
+        } else {
+            sum.added += 1;
+        }
+        let rule = CatalogueRule {
+            id: uuid::Uuid::now_v7().to_string(),
+            category_code: row.input.category_code.clone(),
+            area_code: row.input.area_code.clone(),
+            units: row.input.units.clone(),
+        };
+        let who = match by {
+            By::User(a) => a.user_id.as_str(),
+            By::Console => "console",
+            By::System => "system",
+        };
+        catalogue::insert(&mut tx, &rule, &row.input.note, who, now).await?;
+        let replaces = old.map(|o| o.rule.id.as_str());
+        let payload =
+            serde_json::json!({ "rule": rule, "note": row.input.note, "replaces": replaces });
+        tx.event(by.event(state, "catalogue.rule_added", payload));
+    }
+    if dry_run {
+        drop(tx);
+    } else {
+        tx.commit().await?;
+        state.models.forget_rules();
+    }
+    Ok(sum)
+}
+
+/// `unit:role|unit:role` (the shipped file's and the import's form of a rule's units).
+pub fn parse_units(s: &str) -> anyhow::Result<Vec<RuleUnit>> {
     s.split('|')
         .map(|pair| {
             let (unit, role) = pair

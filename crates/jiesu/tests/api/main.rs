@@ -136,6 +136,8 @@ on_both_backends!(
     a_category_added_at_run_time_takes_requests_at_once_and_changes_with_versions,
     a_renamed_category_keeps_its_old_name_in_its_old_month,
     categories_export_and_import_as_csv_and_xlsx_all_or_nothing_with_named_bad_rows,
+    // stories/catalogue_cli.rs (issue 18: the dispatch catalogue through the CLI)
+    the_dispatch_catalogue_exports_and_imports_through_the_cli_with_events_and_named_bad_rows,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
