@@ -6,6 +6,7 @@ mod cli_catalogue;
 mod cli_categories;
 mod cli_city;
 mod cli_hotspots;
+mod cli_limits;
 mod cli_open311;
 mod cli_progress;
 mod cli_sim;
@@ -80,6 +81,11 @@ enum Command {
     Catalogue {
         #[command(subcommand)]
         command: cli_catalogue::CatalogueCommand,
+    },
+    /// Time limits (办理时限): export every version as CSV or xlsx, import new versions from one.
+    Limits {
+        #[command(subcommand)]
+        command: cli_limits::LimitsCommand,
     },
     /// Categories (诉求分类): export the table as CSV or xlsx, import changes from one.
     Categories {
@@ -323,6 +329,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Units { command } => cli_units::run(config, command).await,
         Command::Categories { command } => cli_categories::run(config, command).await,
         Command::Catalogue { command } => cli_catalogue::run(config, command).await,
+        Command::Limits { command } => cli_limits::run(config, command).await,
         Command::Hotspots(args) => cli_hotspots::run(&args).map_err(|e| Usage(e.0).into()),
         Command::Kpi {
             command:

@@ -6,7 +6,7 @@
 use super::accounts::By;
 use super::AppState;
 use crate::error::{AppError, FieldError};
-use crate::store::{queues, reference};
+use crate::store::{queues, reference, Tx};
 use chrono::{DateTime, Utc};
 use jiesu_core::time_limit::DayKind;
 use serde::Deserialize;
@@ -91,6 +91,20 @@ pub async fn add_version(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
+    let mut tx = state.store.begin().await?;
+    let v = add_in(state, &mut tx, by, input, now).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// Adds a checked version in `tx` with its event.
+async fn add_in(
+    state: &AppState,
+    tx: &mut Tx,
+    by: By<'_>,
+    input: &LimitInput,
+    now: DateTime<Utc>,
+) -> Result<TimeLimitVersion, AppError> {
     let v = TimeLimitVersion {
         class: input.class.clone(),
         effective_from: input.effective_from.unwrap_or(now),
@@ -105,9 +119,8 @@ pub async fn add_version(
         By::Console => "console".into(),
         By::System => "system".into(),
     };
-    let mut tx = state.store.begin().await?;
     let before = reference::time_limit(tx.conn(), &v.class, v.effective_from).await?;
-    if !reference::add_time_limit(&mut tx, &v, &who).await? {
+    if !reference::add_time_limit(tx, &v, &who).await? {
         return Err(AppError::Conflict(format!(
             "{} already has a version from {}",
             v.class, v.effective_from
@@ -121,6 +134,86 @@ pub async fn add_version(
         "time_limit.version_added",
         serde_json::json!({ "version": v, "before": before }),
     ));
-    tx.commit().await?;
     Ok(v)
+}
+
+/// What an import did (or would do).
+#[derive(Debug, Default)]
+pub struct ImportSummary {
+    /// New versions.
+    pub added: usize,
+    /// Rows the same as a version there is (or, without a date, as the version in force).
+    pub unchanged: usize,
+}
+
+fn same(v: &TimeLimitVersion, input: &LimitInput) -> bool {
+    v.class == input.class
+        && v.name_zh == input.name_zh.trim()
+        && v.name_en == input.name_en.trim()
+        && v.acknowledge_minutes == input.acknowledge_minutes
+        && v.reply_minutes == input.reply_minutes
+        && v.day_kind == input.day_kind
+}
+
+/// Applies rows in order, all or nothing (a bad row refuses the list, named `rows[i].field`):
+/// a row the same as a version there is (with its date, or without a date as the version in
+/// force now) is unchanged; any other row is a new version from its date (now when empty, never
+/// in the past), with the same event as `add_version`. `dry_run` counts without keeping
+/// anything.
+pub async fn import(
+    state: &AppState,
+    by: By<'_>,
+    rows: &[LimitInput],
+    dry_run: bool,
+) -> Result<ImportSummary, AppError> {
+    by.may_administer()?;
+    let now = state.clock.now();
+    let versions = list(state).await?;
+    let mut errors = Vec::new();
+    let mut new = Vec::new();
+    let mut sum = ImportSummary::default();
+    for (i, row) in rows.iter().enumerate() {
+        let existing = match row.effective_from {
+            Some(t) => versions
+                .iter()
+                .find(|v| v.class == row.class && v.effective_from == t),
+            None => versions
+                .iter()
+                .filter(|v| v.class == row.class && v.effective_from <= now)
+                .next_back(),
+        };
+        if existing.is_some_and(|v| same(v, row)) {
+            sum.unchanged += 1;
+            continue;
+        }
+        let mut found = check(row, now);
+        if existing.is_some()
+            && row.effective_from.is_some()
+            && !found.iter().any(|e| e.field == "effective_from")
+        {
+            found.push(FieldError::of(
+                "effective_from",
+                "err.limits.effective_from",
+            ));
+        }
+        for mut e in found {
+            e.field = format!("rows[{i}].{}", e.field);
+            errors.push(e);
+        }
+        new.push(row);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = state.store.begin().await?;
+    for row in new {
+        add_in(state, &mut tx, by, row, now).await?;
+        sum.added += 1;
+    }
+    if dry_run {
+        drop(tx);
+    } else {
+        tx.commit().await?;
+    }
+    Ok(sum)
 }

@@ -138,6 +138,8 @@ on_both_backends!(
     categories_export_and_import_as_csv_and_xlsx_all_or_nothing_with_named_bad_rows,
     // stories/catalogue_cli.rs (issue 18: the dispatch catalogue through the CLI)
     the_dispatch_catalogue_exports_and_imports_through_the_cli_with_events_and_named_bad_rows,
+    // stories/limits_cli.rs (issue 18: time limits through the CLI)
+    time_limits_export_and_import_through_the_cli_as_new_versions_with_named_bad_rows,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.
