@@ -179,8 +179,7 @@ pub async fn import(
                 .find(|v| v.class == row.class && v.effective_from == t),
             None => versions
                 .iter()
-                .filter(|v| v.class == row.class && v.effective_from <= now)
-                .next_back(),
+                .rfind(|v| v.class == row.class && v.effective_from <= now),
         };
         if existing.is_some_and(|v| same(v, row)) {
             sum.unchanged += 1;
