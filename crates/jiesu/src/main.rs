@@ -6,6 +6,7 @@ mod cli_catalogue;
 mod cli_categories;
 mod cli_city;
 mod cli_hotspots;
+mod cli_kpi_rules;
 mod cli_limits;
 mod cli_open311;
 mod cli_progress;
@@ -212,6 +213,11 @@ fn password_arg(password: Option<String>, stdin: bool) -> anyhow::Result<String>
 
 #[derive(Subcommand)]
 enum KpiCommand {
+    /// The KPI rules' versions: export as CSV or xlsx, import new versions from one.
+    Rules {
+        #[command(subcommand)]
+        command: cli_kpi_rules::KpiRulesCommand,
+    },
     /// A month's ranking (frozen if the month is frozen, else computed now).
     Ranking {
         /// `YYYY-MM`.
@@ -330,6 +336,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Categories { command } => cli_categories::run(config, command).await,
         Command::Catalogue { command } => cli_catalogue::run(config, command).await,
         Command::Limits { command } => cli_limits::run(config, command).await,
+        Command::Kpi {
+            command: KpiCommand::Rules { command },
+        } => cli_kpi_rules::run(config, command).await,
         Command::Hotspots(args) => cli_hotspots::run(&args).map_err(|e| Usage(e.0).into()),
         Command::Kpi {
             command:

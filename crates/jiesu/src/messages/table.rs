@@ -714,6 +714,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("err.appeal.status_must_be_open_granted_or_refused", "状态须为 open、granted 或 refused", "status must be open, granted or refused"),
     ("err.kpi.population_must_be_a_positive_integer", "人口须为正整数", "population must be a positive integer"),
     ("err.kpi.version_must_be_1_64_characters", "版本名须为 1–64 个字符", "version must be 1–64 characters"),
+    ("err.kpi.version_exists", "已有同名的另一版规则（规则版本不可修改，请换一个版本名）", "another set of rules has this version (versions never change: name a new one)"),
     ("err.kpi_api.format_must_be_json_csv_or", "format 须为 json、csv 或 xlsx", "format must be json, csv or xlsx"),
     ("err.portal.choose_an_enterprise_category", "请选择企业服务类别", "choose an enterprise category"),
     ("err.portal.the_place_is_required", "请填写地点", "the place is required"),

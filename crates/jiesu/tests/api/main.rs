@@ -140,6 +140,8 @@ on_both_backends!(
     the_dispatch_catalogue_exports_and_imports_through_the_cli_with_events_and_named_bad_rows,
     // stories/limits_cli.rs (issue 18: time limits through the CLI)
     time_limits_export_and_import_through_the_cli_as_new_versions_with_named_bad_rows,
+    // stories/kpi_rules_cli.rs (issue 18: KPI rules through the CLI)
+    kpi_rules_export_and_import_through_the_cli_as_new_versions_with_named_bad_rows,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

@@ -20,4 +20,6 @@ pub use rollups::{
     check_rollups, month_tallies, month_tallies_recounted, rebuild_rollups, refresh_rollups,
     refresh_rollups_with,
 };
-pub use rules::{add_rules, exempt, rules_for, set_populations, PopulationInput, RulesInput};
+pub use rules::{
+    add_rules, exempt, import_rules, rules_for, set_populations, PopulationInput, RulesInput,
+};

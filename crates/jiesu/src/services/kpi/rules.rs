@@ -3,8 +3,9 @@
 
 use super::Month;
 use crate::error::{AppError, FieldError};
+use crate::services::accounts::By;
 use crate::services::AppState;
-use crate::store::{kpi as store, reference};
+use crate::store::{kpi as store, reference, Tx};
 use chrono::NaiveDate;
 use jiesu_core::access::Action;
 use jiesu_core::kpi::KpiRules;
@@ -29,43 +30,122 @@ pub struct RulesInput {
     pub effective_from: NaiveDate,
 }
 
-/// Adds a version of the rules (admin only).
-pub async fn add_rules(state: &AppState, actor: &Actor, input: RulesInput) -> Result<(), AppError> {
-    if !actor.may(Action::Administer) {
-        return Err(AppError::Forbidden("changing the KPI rules"));
+/// What is wrong with `input`, field by field (empty when nothing).
+fn check(input: &RulesInput) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if let Err(m) = input.rules.validate() {
+        e.push(FieldError::new("rules", &m, &m));
     }
-    input
-        .rules
-        .validate()
-        .map_err(|m| AppError::field("rules", &m, &m))?;
     if input.rules.version.trim().is_empty() || input.rules.version.len() > 64 {
-        return Err(AppError::invalid(
+        e.push(FieldError::of(
             "version",
             "err.kpi.version_must_be_1_64_characters",
         ));
     }
     if !jiesu_core::dates::in_range(input.effective_from) {
-        return Err(AppError::invalid("effective_from", "err.date_out_of_range"));
+        e.push(FieldError::of("effective_from", "err.date_out_of_range"));
     }
-    let mut tx = state.store.begin().await?;
+    e
+}
+
+/// Stores a checked version in `tx` with its event; false when the version name exists.
+async fn insert_in(
+    state: &AppState,
+    tx: &mut Tx,
+    by: By<'_>,
+    input: &RulesInput,
+) -> Result<bool, AppError> {
+    let who = match by {
+        By::User(a) => a.user_id.clone(),
+        By::Console => "console".into(),
+        By::System => "system".into(),
+    };
     if !store::insert_rules(
-        &mut tx,
+        tx,
         &input.rules,
         state.config.local_midnight(input.effective_from),
-        &actor.user_id,
+        &who,
         state.clock.now(),
     )
     .await?
     {
+        return Ok(false);
+    }
+    let ev = serde_json::json!({ "rules": input.rules, "effective_from": input.effective_from });
+    tx.event(by.event(state, "kpi.rules_added", ev));
+    Ok(true)
+}
+
+/// Adds a version of the rules (admin only).
+pub async fn add_rules(state: &AppState, actor: &Actor, input: RulesInput) -> Result<(), AppError> {
+    if !actor.may(Action::Administer) {
+        return Err(AppError::Forbidden("changing the KPI rules"));
+    }
+    if let Some(first) = check(&input).into_iter().next() {
+        return Err(AppError::Invalid(vec![first]));
+    }
+    let mut tx = state.store.begin().await?;
+    if !insert_in(state, &mut tx, By::User(actor), &input).await? {
         return Err(AppError::Conflict(format!(
             "rules version {} exists",
             input.rules.version
         )));
     }
-    let ev = serde_json::json!({ "rules": input.rules, "effective_from": input.effective_from });
-    tx.event(state.audit_event(&actor.user_id, actor.role.as_str(), "kpi.rules_added", ev));
     tx.commit().await?;
     Ok(())
+}
+
+/// Adds the rows' versions in order, all or nothing (a bad row refuses the list, named
+/// `rows[i].field`): a row the same as a stored version (name, rules and first day) is
+/// unchanged, a row reusing a stored version's name with anything else is refused, any other
+/// row is a new version with `add_rules`' event. Returns (added, unchanged); `dry_run` keeps
+/// nothing.
+pub async fn import_rules(
+    state: &AppState,
+    by: By<'_>,
+    rows: &[RulesInput],
+    dry_run: bool,
+) -> Result<(usize, usize), AppError> {
+    by.may_administer()?;
+    let stored = crate::services::directory::kpi_rules(state).await?;
+    let mut errors = Vec::new();
+    let mut new = Vec::new();
+    let mut unchanged = 0;
+    for (i, row) in rows.iter().enumerate() {
+        let at = |f: &str| format!("rows[{i}].{f}");
+        match stored.iter().find(|v| v.rules.version == row.rules.version) {
+            Some(v)
+                if v.rules == row.rules
+                    && v.effective_from == state.config.local_midnight(row.effective_from) =>
+            {
+                unchanged += 1;
+            }
+            Some(_) => errors.push(FieldError::of(at("version"), "err.kpi.version_exists")),
+            None => {
+                for mut e in check(row) {
+                    e.field = at(&e.field);
+                    errors.push(e);
+                }
+                new.push((i, row));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = state.store.begin().await?;
+    for (i, row) in &new {
+        if !insert_in(state, &mut tx, by, row).await? {
+            return Err(AppError::Invalid(vec![FieldError::of(
+                format!("rows[{i}].version"),
+                "err.kpi.version_exists",
+            )]));
+        }
+    }
+    if !dry_run {
+        tx.commit().await?;
+    }
+    Ok((new.len(), unchanged))
 }
 
 /// One unit's residents.
