@@ -347,7 +347,19 @@ pub async fn sms_rules_and_templates_hold_back_what_they_must(b: Backend) {
         .iter()
         .map(|t| t["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["answer", "rating", "receipt", "reply"]);
+    assert_eq!(
+        kinds,
+        [
+            "answer",
+            "rating",
+            "receipt",
+            "reply",
+            "unit_before_breach",
+            "unit_breach",
+            "unit_escalation",
+            "unit_new_emergency"
+        ]
+    );
     assert_eq!(
         app.get("/api/v1/sms/templates", Some(&s.operator)).await.0,
         403
