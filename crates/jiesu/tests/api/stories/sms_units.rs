@@ -155,7 +155,8 @@ pub async fn units_are_chased_by_sms_through_kannel_once_per_order_and_kind(b: B
     let t = wait_text(&k, DUTY, &number, "将于").await;
     assert!(t.text.chars().count() <= 70, "{}", t.text);
     sweep(reply_by).await;
-    wait_text(&k, LIAISON, &number, "已于").await;
+    let t = wait_text(&k, LIAISON, &number, "已于").await;
+    assert!(t.text.chars().count() <= 70, "{}", t.text);
     sweep(reply_by + (reply_by - warn_at)).await;
     let t = k.wait_for(MANAGER, &number).await;
     assert!(t.text.contains("督办") && t.text.contains("望京"), "{t:?}");
