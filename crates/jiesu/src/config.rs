@@ -153,6 +153,12 @@ pub struct Config {
     /// `JIESU_SMS_QUIET_HOURS`: `22-8` (default): texts to requesters written from 22:00 to
     /// 08:00 local time wait for 08:00, except receipts of emergencies; `off` for none.
     pub sms_quiet_hours: Option<(u32, u32)>,
+    /// `JIESU_SMS_UNIT_QUIET_HOURS`: `22-8` (default): reminders to units (催办) written from
+    /// 22:00 to 08:00 local time wait for 08:00, except those of emergency orders; `off`.
+    pub sms_unit_quiet_hours: Option<(u32, u32)>,
+    /// `JIESU_SMS_UNIT_HOURLY_LIMIT`: reminders to one unit per clock hour at most (default
+    /// 20); more wait for the next hour with room.
+    pub sms_unit_hourly_limit: i64,
     /// `JIESU_SMS_RATING_HOURS`: how long a rating asked by SMS holds the request out of the
     /// callback agents' queue (default 24).
     pub sms_rating_hours: i64,
@@ -405,6 +411,16 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "local hours when requester texts wait (except emergency receipts), or off",
     ),
     (
+        "JIESU_SMS_UNIT_QUIET_HOURS",
+        "22-8",
+        "local hours when reminders to units wait (except emergency orders), or off",
+    ),
+    (
+        "JIESU_SMS_UNIT_HOURLY_LIMIT",
+        "20",
+        "reminders to one unit per clock hour; more wait for the next hour",
+    ),
+    (
         "JIESU_SMS_RATING_HOURS",
         "24",
         "how long an SMS rating holds a request out of the callback queue",
@@ -618,6 +634,13 @@ impl Config {
                     anyhow::anyhow!("JIESU_SMS_QUIET_HOURS={v} is not valid: give FROM-TO hours (22-8) or off")
                 })?,
             },
+            sms_unit_quiet_hours: match nonempty("JIESU_SMS_UNIT_QUIET_HOURS") {
+                None => Some((22, 8)),
+                Some(v) => parse_quiet_hours(&v).ok_or_else(|| {
+                    anyhow::anyhow!("JIESU_SMS_UNIT_QUIET_HOURS={v} is not valid: give FROM-TO hours (22-8) or off")
+                })?,
+            },
+            sms_unit_hourly_limit: env("JIESU_SMS_UNIT_HOURLY_LIMIT", 20_i64)?.max(1),
             sms_rating_hours: env("JIESU_SMS_RATING_HOURS", 24_i64)?.max(0),
             sms_language: match nonempty("JIESU_SMS_LANGUAGE").as_deref() {
                 None | Some("zh") => "zh".into(),

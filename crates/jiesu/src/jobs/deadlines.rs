@@ -2,6 +2,7 @@
 //! deadline, and past it, each once, with a system event. Deadlines are data, so a restart or
 //! a second node sweeping at once loses or doubles nothing.
 
+use crate::services::sms_units::{self, UnitReminder};
 use crate::services::AppState;
 use crate::store::assignments::{self, AssignmentRow};
 use crate::store::requests;
@@ -20,6 +21,8 @@ pub struct SweepReport {
     pub reply_overdue: usize,
     /// Child orders (下派工单) newly marked past their reply limit.
     pub sub_overdue: usize,
+    /// Orders newly escalated by SMS to their manager unit (督办).
+    pub escalated: usize,
 }
 
 fn system_event(
@@ -123,6 +126,7 @@ pub async fn sweep_deadlines(state: &AppState) -> anyhow::Result<SweepReport> {
             lag = lag.max(now - due);
         }
     }
+    report.escalated = escalate(state).await?;
     for s in sub_orders::due_unmarked(pool, now, 500).await? {
         if mark_sub(state, &s).await? {
             report.sub_overdue += 1;
@@ -164,8 +168,34 @@ async fn mark(
         "unit_code": a.unit_code, "acknowledge_by": a.acknowledge_by, "reply_by": a.reply_by, "marked_at": marked_at,
     });
     tx.event(system_event(state, &a, action, payload));
+    let reminder = match action {
+        "assignment.reply_warning" => Some(UnitReminder::BeforeBreach),
+        "assignment.reply_overdue" => Some(UnitReminder::Breach),
+        _ => None,
+    };
+    if let Some(r) = reminder {
+        sms_units::remind(state, &mut tx, &a, r).await?;
+    }
     tx.commit().await?;
     Ok(true)
+}
+
+/// Escalates (督办) open orders long past their deadline to the manager unit, once each;
+/// how many this call escalated.
+async fn escalate(state: &AppState) -> anyhow::Result<usize> {
+    if !state.config.sms_texts {
+        return Ok(0);
+    }
+    let mut n = 0;
+    for seen in
+        crate::store::sms::escalations_due(state.store.reader(), state.clock.now(), 500).await?
+    {
+        let mut tx = state.store.begin().await?;
+        requests::lock(&mut tx, &seen.request_id).await?;
+        n += sms_units::remind(state, &mut tx, &seen, UnitReminder::Escalation).await? as usize;
+        tx.commit().await?;
+    }
+    Ok(n)
 }
 
 /// Marks a child order past its reply limit, once (re-checked in the update under the

@@ -533,6 +533,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("event.assignment.ack_overdue", "签收超时", "Acknowledgement overdue"),
     ("event.assignment.reply_warning", "临期预警", "About to breach"),
     ("event.assignment.reply_overdue", "办理超期", "Reply overdue"),
+    ("event.sms.unit_reminder", "催办短信", "Reminder SMS to the unit"),
     ("event.assignment.exempted", "不纳入考核", "Exempted"),
     ("event.appeal.filed", "考核申诉", "Assessment appealed"),
     ("event.appeal.granted", "申诉成立（该项不纳入考核）", "Appeal granted (that part exempt)"),

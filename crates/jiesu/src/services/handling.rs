@@ -138,6 +138,10 @@ pub(crate) async fn open_orders(
                 "reply_warn_at": row.reply_warn_at,
             }))
             .record(tx);
+        if class == "emergency" {
+            use super::sms_units::{remind, UnitReminder};
+            remind(state, tx, &row, UnitReminder::NewEmergency).await?;
+        }
         rows.push(row);
     }
     Ok(rows)

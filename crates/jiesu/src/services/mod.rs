@@ -32,6 +32,7 @@ pub mod returns;
 pub mod search;
 pub mod sms;
 pub mod sms_texts;
+pub mod sms_units;
 pub mod subwork;
 pub mod subwork_hooks;
 pub mod subwork_lists;

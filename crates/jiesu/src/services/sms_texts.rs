@@ -33,8 +33,17 @@ pub fn render(template: &str, vars: &[(&str, &str)]) -> String {
 
 /// When a text written at `now` may go: at once, or at the end of the quiet hours.
 pub fn due_after_quiet_hours(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
+    after_quiet(state, state.config.sms_quiet_hours, now)
+}
+
+/// When a text written at `now` may go under the quiet hours `hours` (local `from`–`to`).
+pub fn after_quiet(
+    state: &AppState,
+    hours: Option<(u32, u32)>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
     use chrono::Timelike;
-    let Some((from, to)) = state.config.sms_quiet_hours else {
+    let Some((from, to)) = hours else {
         return now;
     };
     let local = now.with_timezone(&state.config.offset());

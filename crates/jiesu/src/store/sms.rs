@@ -279,3 +279,72 @@ pub async fn queued_answers(
     // Later rows overwrite earlier ones: the newest answer wins.
     Ok(q.fetch_all(pool).await?.into_iter().collect())
 }
+
+/// Records that reminder `kind` (催办) of order `assignment_id` is written; `false` when it
+/// already was (by this node or another), so each reminder goes once.
+#[allow(clippy::too_many_arguments)]
+pub async fn claim_unit_reminder(
+    tx: &mut Tx,
+    assignment_id: &str,
+    kind: &str,
+    request_id: &str,
+    unit_code: &str,
+    to_unit: &str,
+    recipients: &str,
+    now: DateTime<Utc>,
+    due: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO sms_unit_reminders (assignment_id, kind, request_id, unit_code, to_unit, due_at, recipients, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (assignment_id, kind) DO NOTHING",
+    )
+    .bind(assignment_id).bind(kind).bind(request_id).bind(unit_code).bind(to_unit).bind(millis(due))
+    .bind(recipients).bind(millis(now))
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Open orders past their reply deadline (marked by the sweep) whose escalation (督办) is due:
+/// as long after the deadline as their warning came before it, and not yet escalated.
+pub async fn escalations_due(
+    pool: &AnyPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<super::assignments::AssignmentRow>, StoreError> {
+    use super::assignments::{assignment_from_row, ASSIGNMENT_COLUMNS};
+    let sql = format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE status IN ('dispatched', 'acknowledged') \
+         AND reply_overdue_at IS NOT NULL AND reply_by + (reply_by - reply_warn_at) <= $1 \
+         AND NOT EXISTS (SELECT 1 FROM sms_unit_reminders r WHERE r.assignment_id = assignments.id \
+         AND r.kind = 'unit_escalation') ORDER BY reply_by LIMIT $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(millis(now))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(assignment_from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// Reminders to unit `to_unit` due from `from` to before `until` (the hourly cap counts them).
+pub async fn unit_reminders_due_between(
+    tx: &mut Tx,
+    to_unit: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sms_unit_reminders WHERE to_unit = $1 AND due_at >= $2 AND due_at < $3 \
+         AND recipients <> ''",
+    )
+    .bind(to_unit)
+    .bind(millis(from))
+    .bind(millis(until))
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(n)
+}

@@ -26,6 +26,9 @@ on_both_backends!(
     // stories/sms.rs (issue 19: SMS through Kannel)
     requester_texts_go_through_kannel_and_ratings_come_back_by_sms,
     sms_rules_and_templates_hold_back_what_they_must,
+    // stories/sms_units.rs (issue 19: reminders to units, 催办)
+    units_are_chased_by_sms_through_kannel_once_per_order_and_kind,
+    unit_reminders_wait_for_the_morning_and_keep_to_the_hourly_cap,
     // stories/subwork.rs (issue 18: 下派 and 签批)
     an_order_passed_down_two_levels_is_sent_back_once_signed_off_up_the_chain_and_closes,
     a_unit_that_requires_signoff_holds_a_handlers_reply_for_its_manager,

@@ -11,7 +11,7 @@ use jiesu_core::{Actor, Role};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-const SECRET: &str = "sms-secret-for-the-stories";
+pub(super) const SECRET: &str = "sms-secret-for-the-stories";
 
 async fn sms_app(b: Backend) -> Option<TestApp> {
     TestApp::spawn_configured(b, |c| {
@@ -24,7 +24,7 @@ async fn sms_app(b: Backend) -> Option<TestApp> {
 }
 
 /// The app's state sending through `k`, with delivery reports back to the app.
-fn through(app: &TestApp, k: &Kannel) -> jiesu::services::AppState {
+pub(super) fn through(app: &TestApp, k: &Kannel) -> jiesu::services::AppState {
     let mut state = app.state.clone();
     let config = jiesu::config::KannelConfig {
         url: k.sendsms_url.clone(),
@@ -347,7 +347,19 @@ pub async fn sms_rules_and_templates_hold_back_what_they_must(b: Backend) {
         .iter()
         .map(|t| t["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["answer", "rating", "receipt", "reply"]);
+    assert_eq!(
+        kinds,
+        [
+            "answer",
+            "rating",
+            "receipt",
+            "reply",
+            "unit_before_breach",
+            "unit_breach",
+            "unit_escalation",
+            "unit_new_emergency"
+        ]
+    );
     assert_eq!(
         app.get("/api/v1/sms/templates", Some(&s.operator)).await.0,
         403
