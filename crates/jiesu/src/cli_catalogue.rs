@@ -116,7 +116,7 @@ async fn import(
     let rows = import_rows(&cli_table::read(file)?)?;
     match catalogue::import(state, By::Console, &rows, dry_run).await {
         Ok(sum) => {
-            cli_table::print_counts(sum.added, sum.changed, sum.unchanged, dry_run);
+            cli_table::print_counts(&sum, dry_run);
             Ok(())
         }
         Err(e) => Err(cli_table::refused(&e)),

@@ -137,8 +137,8 @@ async fn import(
 ) -> anyhow::Result<()> {
     let rows = import_rows(&cli_table::read(file)?)?;
     match kpi::import_rules(state, By::Console, &rows, dry_run).await {
-        Ok((added, unchanged)) => {
-            cli_table::print_counts(added, 0, unchanged, dry_run);
+        Ok(sum) => {
+            cli_table::print_counts(&sum, dry_run);
             Ok(())
         }
         Err(e) => Err(cli_table::refused(&e)),

@@ -6,6 +6,7 @@
 use crate::cli_args::{usage, Usage};
 use clap::ValueEnum;
 use jiesu::error::AppError;
+use jiesu::services::imports::ImportSummary;
 use std::path::{Path, PathBuf};
 
 /// The file format of an export.
@@ -200,7 +201,12 @@ pub fn refused(e: &AppError) -> anyhow::Error {
 }
 
 /// Prints an import's counts.
-pub fn print_counts(added: usize, changed: usize, unchanged: usize, dry_run: bool) {
+pub fn print_counts(sum: &ImportSummary, dry_run: bool) {
     let verb = if dry_run { "would be " } else { "" };
+    let ImportSummary {
+        added,
+        changed,
+        unchanged,
+    } = sum;
     println!("{added} {verb}added, {changed} {verb}changed, {unchanged} unchanged");
 }

@@ -3,6 +3,7 @@
 //! once into an empty catalogue.
 
 use super::accounts::By;
+pub use super::imports::ImportSummary;
 use super::AppState;
 use crate::error::{AppError, FieldError};
 use crate::store::catalogue;
@@ -171,17 +172,6 @@ pub struct ImportRow {
     pub input: RuleInput,
     /// Whether the rule stays in force.
     pub active: bool,
-}
-
-/// What an import did (or would do).
-#[derive(Debug, Default)]
-pub struct ImportSummary {
-    /// New rules.
-    pub added: usize,
-    /// Rules replaced by a changed one, or retired.
-    pub changed: usize,
-    /// Rows the same as the rule in force.
-    pub unchanged: usize,
 }
 
 /// Applies rows in order, all or nothing (a bad row refuses the list, named `rows[i].field`),

@@ -6,6 +6,7 @@
 //! force then. The code never changes: old requests keep their category.
 
 use super::accounts::By;
+pub use super::imports::ImportSummary;
 use super::AppState;
 use crate::error::{AppError, FieldError};
 use crate::store::categories as store;
@@ -596,17 +597,6 @@ pub struct ImportRow {
     pub category: NewCategory,
     /// Whether it should be active.
     pub active: bool,
-}
-
-/// What an import did (or would do).
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct ImportSummary {
-    /// New categories.
-    pub added: usize,
-    /// Categories that changed.
-    pub changed: usize,
-    /// Rows equal to the category as it is.
-    pub unchanged: usize,
 }
 
 /// Applies rows in order, all or nothing (a bad row refuses the list, named `rows[i].field`),

@@ -4,6 +4,7 @@
 //! version is an event; the shipped file never adds a version over an administrator's class.
 
 use super::accounts::By;
+pub use super::imports::ImportSummary;
 use super::AppState;
 use crate::error::{AppError, FieldError};
 use crate::store::{queues, reference, Tx};
@@ -135,15 +136,6 @@ async fn add_in(
         serde_json::json!({ "version": v, "before": before }),
     ));
     Ok(v)
-}
-
-/// What an import did (or would do).
-#[derive(Debug, Default)]
-pub struct ImportSummary {
-    /// New versions.
-    pub added: usize,
-    /// Rows the same as a version there is (or, without a date, as the version in force).
-    pub unchanged: usize,
 }
 
 fn same(v: &TimeLimitVersion, input: &LimitInput) -> bool {

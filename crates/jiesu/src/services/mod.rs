@@ -17,6 +17,7 @@ pub mod export;
 pub mod gauges;
 pub mod handling;
 pub mod hotspots;
+pub mod imports;
 pub mod intake;
 pub mod kb;
 pub mod kpi;

@@ -9,6 +9,7 @@
 //! A merge is refused while the unit has open orders (its past months stay its own).
 
 use super::accounts::By;
+pub use super::imports::ImportSummary;
 use super::AppState;
 use crate::error::{AppError, FieldError};
 use crate::store::units as store;
@@ -687,17 +688,6 @@ pub struct ImportRow {
     pub unit: NewUnit,
     /// Whether it should be active.
     pub active: bool,
-}
-
-/// What an import did (or would do).
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct ImportSummary {
-    /// New units.
-    pub added: usize,
-    /// Units that changed.
-    pub changed: usize,
-    /// Rows equal to the unit as it is.
-    pub unchanged: usize,
 }
 
 /// Applies rows in order, all or nothing (a bad row refuses the list, named `rows[i].field`);

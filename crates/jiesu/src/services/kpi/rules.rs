@@ -98,14 +98,14 @@ pub async fn add_rules(state: &AppState, actor: &Actor, input: RulesInput) -> Re
 /// Adds the rows' versions in order, all or nothing (a bad row refuses the list, named
 /// `rows[i].field`): a row the same as a stored version (name, rules and first day) is
 /// unchanged, a row reusing a stored version's name with anything else is refused, any other
-/// row is a new version with `add_rules`' event. Returns (added, unchanged); `dry_run` keeps
-/// nothing.
+/// row is a new version with `add_rules`' event (versions are never changed, so `changed` is
+/// 0); `dry_run` keeps nothing.
 pub async fn import_rules(
     state: &AppState,
     by: By<'_>,
     rows: &[RulesInput],
     dry_run: bool,
-) -> Result<(usize, usize), AppError> {
+) -> Result<crate::services::imports::ImportSummary, AppError> {
     by.may_administer()?;
     let stored = crate::services::directory::kpi_rules(state).await?;
     let mut errors = Vec::new();
@@ -145,7 +145,11 @@ pub async fn import_rules(
     if !dry_run {
         tx.commit().await?;
     }
-    Ok((new.len(), unchanged))
+    Ok(crate::services::imports::ImportSummary {
+        added: new.len(),
+        changed: 0,
+        unchanged,
+    })
 }
 
 /// One unit's residents.
