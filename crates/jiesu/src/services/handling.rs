@@ -268,8 +268,32 @@ async fn dispatch_with(
         .or_else(|| req.time_limit_class.clone())
         .unwrap_or_else(|| "general".to_string());
     req.time_limit_class = Some(class.clone());
+    // Returned by its lead and now led by another unit: the requester hears who has it.
+    let returned_leads: Vec<String> = orders
+        .iter()
+        .filter(|a| {
+            a.round == req.round
+                && a.role == AssignmentRole::Lead
+                && a.status == AssignmentStatus::Returned
+        })
+        .map(|a| a.unit_code.clone())
+        .collect();
+    let new_lead = targets
+        .iter()
+        .find(|(u, r)| *r == AssignmentRole::Lead && !returned_leads.contains(&u.code))
+        .filter(|_| !returned_leads.is_empty())
+        .map(|(u, _)| {
+            if u.short_name.is_empty() {
+                u.name.clone()
+            } else {
+                u.short_name.clone()
+            }
+        });
     orders.extend(open_orders(state, &mut tx, actor, &req, &targets, &class).await?);
     settle_status(state, &mut tx, actor, &mut req, &orders).await?;
+    if let Some(unit) = new_lead {
+        super::sms_changes::redispatched(state, &mut tx, &req, &unit).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -622,6 +646,9 @@ pub async fn decide_extension(
         order.reply_warned_at = None;
         order.reply_overdue_at = None;
         assignments::save_assignment(&mut tx, &order).await?;
+        if order.role == AssignmentRole::Lead {
+            super::sms_changes::extended(state, &mut tx, &req, reply_by).await?;
+        }
     }
     extensions::save_extension(&mut tx, &ext).await?;
     state

@@ -366,6 +366,7 @@ pub async fn merge(state: &AppState, actor: &Actor, id: &str, into: &str) -> Res
         .event(actor, &primary.id, None, "request.duplicate_merged")
         .payload(serde_json::json!({ "merged": req.id, "merged_number": req.number }))
         .record(&mut tx);
+    super::sms_changes::merged(state, &mut tx, &req, &primary).await?;
     tx.commit().await?;
     Ok(())
 }

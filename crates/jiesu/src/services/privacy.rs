@@ -4,7 +4,8 @@
 //! (个人信息查阅 / 信息公开), which leaves a `privacy.exported` event.
 //!
 //! Redaction removes the requester's name and phone (from the request and its outbox
-//! messages) and keeps what statistics need: category, place, units, times, replies and
+//! messages) and what they texted back (the text and number of `sms_inbound` rows, their
+//! answers to the rating text; opt-out numbers stay, to honour TD) and keeps what statistics need: category, place, units, times, replies and
 //! callbacks. The search index never holds names or phones (`search.rs` indexes title, body,
 //! address, units and category), nor does the duplicate index (title and body). The live
 //! hotspot index holds an 8-byte hash of the phone per problem, for the requests of its last
@@ -42,7 +43,7 @@ pub async fn redact_due(state: &AppState) -> Result<usize, AppError> {
                 "system",
                 "privacy.redacted",
                 json!({
-                    "fields": ["requester_name", "requester_phone"],
+                    "fields": ["requester_name", "requester_phone", "sms_inbound"],
                     "requester_name": privacy::REDACTED, "requester_phone": privacy::REDACTED,
                     "closed_at": closed_at, "retention_days": days,
                 }),

@@ -73,7 +73,12 @@ pub enum Inbound {
     OptedOut,
     /// A good rating: recorded as the callback (channel `sms`); the request closed.
     Callback,
-    /// Unsatisfied or unresolved: the request is in the callback agents' queue.
+    /// Unsatisfied or unresolved: recorded as the callback (channel `sms`), the request sent
+    /// to rework (二次办理) as after an unhappy phone callback, and an agent's follow-up call
+    /// queued (`services::sms_followups`).
+    Rework,
+    /// Unsatisfied or unresolved, but the callback could not be recorded (a reply waiting
+    /// for the center's check): the request is in the callback agents' queue.
     Queued,
     /// Not a rating the platform understands: kept, the request in the agents' queue.
     Unparsed,
@@ -114,12 +119,12 @@ pub async fn inbound(state: &AppState, from: &str, text: &str) -> Result<Inbound
     });
     let outcome = match good {
         None => Inbound::Unparsed,
-        Some((_, false)) => Inbound::Queued,
+        Some((_, false)) => Inbound::Rework,
         Some((_, true)) => Inbound::Callback,
     };
     let (status, kept) = match outcome {
         Inbound::Unparsed => ("unparsed", "unparsed"),
-        Inbound::Queued => ("unhappy", "queued"),
+        Inbound::Rework => ("followup", "rework"),
         _ => ("answered", "callback"),
     };
     sms::answer_rating(&mut tx, &waiting.id, status, text, now).await?;
@@ -143,16 +148,31 @@ pub async fn inbound(state: &AppState, from: &str, text: &str) -> Result<Inbound
             .record(&mut tx);
     }
     tx.commit().await?;
-    if let Some((r, true)) = good {
-        let input = CallbackInput {
-            reached: true,
-            resolved: Some(true),
-            satisfaction: Some(r.satisfaction),
-            note: Some(format!("短信回访 / SMS: {text}")),
-        };
-        super::callback::record_via(state, &actor, &waiting.request_id, input, "sms").await?;
+    let Some((r, good)) = good else {
+        return Ok(outcome);
+    };
+    // The answer is the callback, good or bad: a bad one sends the request round again just
+    // as an agent's unhappy callback does; the agent's follow-up call is not a second one.
+    let input = CallbackInput {
+        reached: true,
+        resolved: Some(r.resolved.unwrap_or(good)),
+        satisfaction: Some(r.satisfaction),
+        note: Some(format!("短信回访 / SMS: {text}")),
+    };
+    let recorded =
+        super::callback::record_via(state, &actor, &waiting.request_id, input, "sms").await;
+    match recorded {
+        Ok(_) => Ok(outcome),
+        Err(AppError::Conflict(why)) if !good => {
+            // Not recordable now: the request stays for an agent's callback instead.
+            tracing::warn!(request = %waiting.request_id, %why, "sms rating not recorded as the callback");
+            let mut tx = state.store.begin().await?;
+            sms::set_rating_status(&mut tx, &waiting.id, "unhappy").await?;
+            tx.commit().await?;
+            Ok(Inbound::Queued)
+        }
+        Err(e) => Err(e),
     }
-    Ok(outcome)
 }
 
 /// Applies a delivery report from the gateway to outbox message `id`; an event on the

@@ -187,7 +187,8 @@ async fn render(
 }
 
 /// When a reminder to unit `to_unit` written now may go: an emergency order's at once (it
-/// still counts to the cap); others after the units' quiet hours, in the first clock hour
+/// still counts to the cap); others after the unit's quiet hours (its own, else
+/// `JIESU_SMS_UNIT_QUIET_HOURS`), in the first clock hour
 /// where the unit has fewer than `JIESU_SMS_UNIT_HOURLY_LIMIT` reminders due.
 async fn due_at(
     state: &AppState,
@@ -199,7 +200,8 @@ async fn due_at(
     if emergency {
         return Ok(now);
     }
-    let mut due = super::sms_texts::after_quiet(state, state.config.sms_unit_quiet_hours, now);
+    let hours = super::unit_quiet::hours_of(state, tx, to_unit).await?;
+    let mut due = super::sms_texts::after_quiet(state, hours, now);
     loop {
         let hour = due
             .duration_trunc(Duration::hours(1))

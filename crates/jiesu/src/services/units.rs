@@ -78,6 +78,10 @@ pub struct UnitChange {
     pub liaison_phone: Option<String>,
     /// false closes the unit, true reopens a closed (not merged) one.
     pub active: Option<bool>,
+    /// Quiet hours for reminders to this unit (催办短信): `22-7` (local hours), `off`, or
+    /// empty for the configured default (`JIESU_SMS_UNIT_QUIET_HOURS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_quiet_hours: Option<String>,
     /// The day it takes effect (`YYYY-MM-DD`, the city's midnight; default now): not before
     /// the current month's first day; a day after today schedules the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,6 +102,8 @@ pub enum Changed {
 pub struct UnitHistory {
     /// The unit now.
     pub unit: UnitRecord,
+    /// Its own quiet hours for reminders ('' for the configured default, `off`, `22-7`).
+    pub sms_quiet_hours: String,
     /// Its versions, oldest first (empty: as shipped since always).
     pub versions: Vec<UnitVersion>,
     /// Its changes dated ahead (pending, and done ones with their outcome).
@@ -132,6 +138,7 @@ pub async fn history(state: &AppState, code: &str) -> Result<UnitHistory, AppErr
     let versions = store::versions(state.store.reader(), code).await?;
     let scheduled = store::scheduled_of(state.store.reader(), code).await?;
     Ok(UnitHistory {
+        sms_quiet_hours: crate::store::unit_quiet::get(state.store.reader(), code).await?,
         unit,
         versions,
         scheduled,
@@ -478,8 +485,23 @@ pub(super) async fn change_in(
     let mut u = changed(&before, input);
     let mut e = Vec::new();
     check_fields(at, &u, &mut e);
+    let quiet = match &input.sms_quiet_hours {
+        Some(v) => super::unit_quiet::normalize(&format!("{at}sms_quiet_hours"), v)
+            .map_err(|f| e.push(f))
+            .ok(),
+        None => None,
+    };
     if !e.is_empty() {
         return Err(AppError::Invalid(e));
+    }
+    if let Some(q) = quiet {
+        if let Some(was) = super::unit_quiet::set(tx, code, &q).await? {
+            tx.event(by.event(
+                state,
+                "unit.sms_quiet_hours",
+                serde_json::json!({ "code": code, "before": was, "after": q }),
+            ));
+        }
     }
     if u == before {
         return Ok(before);
@@ -729,6 +751,7 @@ pub async fn import(
                     liaison_phone: Some(u.liaison_phone.clone()),
                     active: (before.merged_into.is_none()).then_some(row.active),
                     effective_from: None,
+                    sms_quiet_hours: None,
                 };
                 let after =
                     change_in(state, &mut tx, by, &at, code, &input, When::now(now)).await?;

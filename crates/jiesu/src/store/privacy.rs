@@ -31,8 +31,9 @@ pub async fn due(
     .await?)
 }
 
-/// Removes the requester's name and phone from a request and its outbox messages, inside the
-/// caller's transaction; false when it was already redacted.
+/// Removes the requester's name and phone from a request and its outbox messages, and what
+/// they texted back (`sms_inbound`, the answers to the rating), inside the caller's
+/// transaction; false when it was already redacted.
 pub async fn redact(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE requests SET requester_name = $2, requester_phone = $2, redacted_at = $3 \
@@ -51,6 +52,21 @@ pub async fn redact(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<bool, S
         .bind(REDACTED)
         .execute(tx.conn())
         .await?;
+    // What the requester texted back (issue 19): the text and the (masked) number go; the
+    // rating's outcome stays for the statistics. Opt-outs (sms_optouts) keep the number: it
+    // is what honours TD.
+    sqlx::query("UPDATE sms_inbound SET text = $2, phone = $2 WHERE request_id = $1")
+        .bind(id)
+        .bind(REDACTED)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query(
+        "UPDATE sms_ratings SET answer = $2, follow_up_note = NULL WHERE request_id = $1 AND answer IS NOT NULL",
+    )
+    .bind(id)
+    .bind(REDACTED)
+    .execute(tx.conn())
+    .await?;
     super::open311::redact(tx, id).await?;
     Ok(true)
 }

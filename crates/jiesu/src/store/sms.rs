@@ -348,3 +348,13 @@ pub async fn unit_reminders_due_between(
     .await?;
     Ok(n)
 }
+
+/// Sets a rating's status (an answer that could not become the callback: `unhappy`).
+pub async fn set_rating_status(tx: &mut Tx, id: &str, status: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sms_ratings SET status = $2 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

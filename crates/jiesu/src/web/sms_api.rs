@@ -1,14 +1,17 @@
 //! SMS in the API (issue 19): what the gateway passes back, texts from phones (MO) and
 //! delivery reports (DLR), each with the shared secret instead of a session (no cookie, no
-//! CSRF: Kannel calls a URL); and the admin's requester templates.
+//! CSRF: Kannel calls a URL); the admin's requester templates; and the agents' follow-up
+//! calls after an unhappy SMS rating.
 
 use super::extract::{ApiJson, ApiQuery, Auth};
 use crate::error::AppError;
 use crate::services::sms::{self, Template};
+use crate::services::sms_followups::{self, FollowUpInput};
 use crate::services::AppState;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
@@ -18,6 +21,8 @@ pub fn routes() -> Router<AppState> {
         .route("/sms/inbound", get(inbound))
         .route("/sms/dlr", get(dlr))
         .route("/sms/templates", get(templates).put(set_template))
+        .route("/sms/follow-ups", get(follow_ups))
+        .route("/sms/follow-ups/{id}", post(follow_up))
 }
 
 /// The secret from the `X-Sms-Secret` header, else the `secret` parameter; 401 unless it is
@@ -94,4 +99,28 @@ async fn set_template(
     Ok(Json(
         sms::set_template(&s, &actor, &input.kind, &input.zh, &input.en).await?,
     ))
+}
+
+#[derive(Deserialize)]
+struct FollowUpParams {
+    limit: Option<i64>,
+}
+
+async fn follow_ups(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(p): ApiQuery<FollowUpParams>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let due = sms_followups::due(&s, &actor, p.limit.unwrap_or(100)).await?;
+    Ok(Json(serde_json::json!({ "follow_ups": due })))
+}
+
+async fn follow_up(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<FollowUpInput>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let done = sms_followups::record(&s, &actor, &id, &input).await?;
+    Ok(Json(serde_json::json!({ "id": id, "done": done })))
 }

@@ -85,7 +85,11 @@ async fn change(
     use axum::response::IntoResponse;
     Ok(
         match units::change(&s, By::User(&actor), &code, &body).await? {
-            units::Changed::Now(u) => Json(u).into_response(),
+            units::Changed::Now(u) => {
+                let mut v = serde_json::to_value(&u).map_err(|e| AppError::Internal(e.into()))?;
+                v["sms_quiet_hours"] = crate::services::unit_quiet::of(&s, &code).await?.into();
+                Json(v).into_response()
+            }
             // Dated after today: kept until its day (202 with the scheduled change).
             units::Changed::Scheduled(c) => (StatusCode::ACCEPTED, Json(c)).into_response(),
         },

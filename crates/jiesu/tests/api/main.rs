@@ -26,6 +26,11 @@ on_both_backends!(
     // stories/sms.rs (issue 19: SMS through Kannel)
     requester_texts_go_through_kannel_and_ratings_come_back_by_sms,
     sms_rules_and_templates_hold_back_what_they_must,
+    // stories/sms_changes.rs (issue 19: change-of-handling texts, unit quiet hours, privacy)
+    a_merge_a_new_unit_and_an_extension_each_text_the_requester_once,
+    each_unit_keeps_its_own_quiet_hours_for_reminders,
+    the_privacy_job_clears_texts_from_requesters_and_keeps_opt_outs,
+    admins_edit_sms_templates_on_their_page,
     // stories/sms_units.rs (issue 19: reminders to units, 催办)
     units_are_chased_by_sms_through_kannel_once_per_order_and_kind,
     unit_reminders_wait_for_the_morning_and_keep_to_the_hourly_cap,

@@ -8,17 +8,17 @@ const WANGJING: &str = "110105026"; // 望京街道
 const YOUANMEN: &str = "110106001"; // 右安门街道 (丰台)
 
 /// A browser: keeps cookies, does not follow redirects.
-struct Browser {
+pub(crate) struct Browser {
     base: String,
     client: reqwest::Client,
     cookies: Vec<(String, String)>,
 }
 
 /// A page as received.
-struct Got {
-    status: u16,
-    location: String,
-    body: String,
+pub(crate) struct Got {
+    pub(crate) status: u16,
+    pub(crate) location: String,
+    pub(crate) body: String,
 }
 
 impl Browser {
@@ -34,7 +34,7 @@ impl Browser {
     }
 
     /// A browser already logged in with a session token (the API token is the cookie value).
-    fn with_session(app: &TestApp, token: &str) -> Browser {
+    pub(crate) fn with_session(app: &TestApp, token: &str) -> Browser {
         let mut b = Browser::new(app);
         b.cookies.push(("jiesu_session".into(), token.into()));
         b
@@ -75,12 +75,12 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Got {
+    pub(crate) async fn get(&mut self, path: &str) -> Got {
         let req = self.client.get(format!("{}{path}", self.base));
         self.send(req).await
     }
 
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Got {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Got {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
@@ -94,7 +94,7 @@ impl Browser {
 }
 
 /// The CSRF token in a page's forms.
-fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     html.split("name=\"_csrf\" value=\"")
         .nth(1)
         .and_then(|s| s.split('"').next())

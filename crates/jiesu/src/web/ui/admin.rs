@@ -370,10 +370,15 @@ async fn units(s: &AppState, tr: Tr, q: &AdminParams) -> Result<Table, AppError>
         state: state.into(),
     };
     let pending = crate::services::unit_schedule::pending_days(s).await?;
+    let quiet = crate::services::unit_quiet::all(s).await?;
     let rows = crate::services::units::list(s, &filter, 2000)
         .await?
         .into_iter()
         .map(|u| {
+            let quiet_hours = quiet
+                .get(&u.code)
+                .cloned()
+                .unwrap_or_else(|| tr.s("admin.sms_quiet_default").to_string());
             let mut state = match (&u.merged_into, u.active) {
                 (Some(m), _) => tr.s("admin.unit_merged").replace("{unit}", m),
                 (None, true) => tr.s("admin.unit_active").to_string(),
@@ -395,6 +400,7 @@ async fn units(s: &AppState, tr: Tr, q: &AdminParams) -> Result<Table, AppError>
                 u.duty_phone,
                 u.liaison_name,
                 u.liaison_phone,
+                quiet_hours,
                 state,
             ]
         })
@@ -408,6 +414,7 @@ async fn units(s: &AppState, tr: Tr, q: &AdminParams) -> Result<Table, AppError>
         tr.s("admin.duty_phone"),
         tr.s("admin.liaison"),
         tr.s("admin.liaison_phone"),
+        tr.s("admin.sms_quiet_hours"),
         tr.s("admin.state"),
     ];
     let mut table = Table::new(headers, rows);
@@ -469,6 +476,7 @@ pub async fn change_unit(
                     _ => None,
                 },
                 effective_from: f.opt("effective_from"),
+                sms_quiet_hours: f.opt("sms_quiet_hours"),
             };
             crate::services::units::change(&s, by, &code, &change).await?;
         }

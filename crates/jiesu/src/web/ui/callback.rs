@@ -4,7 +4,7 @@
 
 use super::{done, Ctx, FormData, Page, UiResult};
 use crate::error::AppError;
-use crate::services::{callback, queues, AppState};
+use crate::services::{callback, queues, sms_followups, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -31,6 +31,21 @@ struct Due {
 struct CallbackPage {
     ctx: Ctx,
     due: Vec<Due>,
+    /// Follow-up calls after an unhappy SMS rating (already recorded, in rework).
+    follow_ups: Vec<FollowUp>,
+}
+
+/// A follow-up call after an unhappy SMS rating.
+struct FollowUp {
+    id: String,
+    request_id: String,
+    number: String,
+    title: String,
+    status: String,
+    requester: String,
+    phone: String,
+    answer: String,
+    answered_at: String,
 }
 
 /// `GET /ui/callback`.
@@ -59,7 +74,31 @@ pub async fn queue(State(s): State<AppState>, page: Page) -> UiResult {
                 .collect(),
         })
         .collect();
-    Ok(CallbackPage { ctx: page.ctx, due }.into_response())
+    let follow_ups = sms_followups::due(&s, &page.actor, 50)
+        .await?
+        .into_iter()
+        .map(|f| FollowUp {
+            requester: f
+                .requester
+                .as_ref()
+                .map(|w| w.name.clone())
+                .unwrap_or_default(),
+            phone: f.requester.map(|w| w.phone).unwrap_or_default(),
+            answered_at: super::local_time(&s, f.answered_at),
+            id: f.id,
+            request_id: f.request_id,
+            number: f.number,
+            title: f.title,
+            status: f.status,
+            answer: f.answer,
+        })
+        .collect();
+    Ok(CallbackPage {
+        ctx: page.ctx,
+        due,
+        follow_ups,
+    }
+    .into_response())
 }
 
 fn callback_input(f: &FormData) -> Result<CallbackInput, AppError> {
@@ -109,6 +148,27 @@ pub async fn record(
         CallbackOutcome::Retry => "retry",
         CallbackOutcome::Rework => "rework",
         CallbackOutcome::Recorded => "recorded",
+    };
+    Ok(done("/ui/callback", what))
+}
+
+/// `POST /ui/sms/follow-ups/{id}` (`reached` 1/0, `note`): the follow-up call after an
+/// unhappy SMS rating.
+pub async fn follow_up(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    f: FormData,
+) -> UiResult {
+    let input = sms_followups::FollowUpInput {
+        reached: f.flag("reached"),
+        note: f.opt("note"),
+    };
+    let done_it = sms_followups::record(&s, &page.actor, &id, &input).await?;
+    let what = if done_it {
+        "follow_up_done"
+    } else {
+        "follow_up_unreached"
     };
     Ok(done("/ui/callback", what))
 }

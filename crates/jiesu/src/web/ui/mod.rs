@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod admin_categories;
+pub mod admin_sms;
 pub mod appeals;
 pub mod assets;
 pub mod callback;
@@ -118,6 +119,7 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         )
         .route("/ui/callback", get(callback::queue))
         .route("/ui/requests/{id}/callback", post(callback::record))
+        .route("/ui/sms/follow-ups/{id}", post(callback::follow_up))
         .route("/ui/requests/{id}", get(detail::page))
         .route("/ui/dashboard", get(dashboard::page))
         .route("/ui/governance", get(governance::page))
@@ -160,6 +162,7 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/admin/users", post(admin::add_user))
         .route("/ui/admin/calendar", post(admin::set_calendar_day))
         .route("/ui/admin/units", post(admin::add_unit))
+        .route("/ui/admin/sms", get(admin_sms::page).post(admin_sms::save))
         .route("/ui/admin/units/{verb}", post(admin::change_unit))
         .route("/ui/admin/limits", post(admin::add_limit))
         .route("/ui/admin/categories", post(admin_categories::add))

@@ -438,6 +438,8 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/sms/dlr", "get"),
         ("/sms/templates", "get"),
         ("/sms/templates", "put"),
+        ("/sms/follow-ups", "get"),
+        ("/sms/follow-ups/{id}", "post"),
     ];
     for (path, method) in served {
         assert!(

@@ -1,7 +1,8 @@
 //! SMS through a real Kannel (issue 19): bearerbox, smsbox and the fake SMSC carry the
 //! receipt, the unit's reply and the rating request to the requester's phone; the requester's
 //! answers come back through the fake SMSC and become the callback, or send the request to
-//! the callback agents; delivery reports mark messages delivered; TD stops later texts.
+//! rework with an agent's follow-up call; delivery reports mark messages delivered; TD stops
+//! later texts.
 
 use super::cast::{actions, new_request, staff, through_to_reply, WANGJING};
 use crate::helpers::{complaint, expect, Backend, TestApp};
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 pub(super) const SECRET: &str = "sms-secret-for-the-stories";
 
-async fn sms_app(b: Backend) -> Option<TestApp> {
+pub(super) async fn sms_app(b: Backend) -> Option<TestApp> {
     TestApp::spawn_configured(b, |c| {
         c.sms_texts = true;
         c.sms_secret = Some(SECRET.to_string().into());
@@ -41,7 +42,7 @@ pub(super) fn through(app: &TestApp, k: &Kannel) -> jiesu::services::AppState {
     state
 }
 
-fn agent() -> Actor {
+pub(super) fn agent() -> Actor {
     Actor {
         user_id: "agent".into(),
         username: "agent".into(),
@@ -59,7 +60,7 @@ async fn in_callback_queue(app: &TestApp, id: &str) -> bool {
 }
 
 /// Waits (up to 10 s) until `check` holds for the request as the dispatcher sees it.
-async fn wait_request(
+pub(super) async fn wait_request(
     app: &TestApp,
     token: &str,
     id: &str,
@@ -148,7 +149,7 @@ pub async fn requester_texts_go_through_kannel_and_ratings_come_back_by_sms(b: B
     assert_eq!(calls[0]["resolved"], true);
     assert!(actions(&v).contains(&"sms.delivery".to_string()));
 
-    // Another requester answers "3 N": the request waits for an agent's call.
+    // Another requester answers "3 N".
     let other = "13900001111";
     let mut body = complaint("小区门口路灯不亮已经一周了。");
     body["requester"]["phone"] = json!(other);
@@ -162,23 +163,123 @@ pub async fn requester_texts_go_through_kannel_and_ratings_come_back_by_sms(b: B
     k.wait_for(other, "回复1满意").await;
     assert!(!in_callback_queue(&app, &id2).await);
     k.text_from(other, "3 N");
+    // "3 N" is the callback (channel sms) and sends the request round again (二次办理),
+    // exactly as an agent's unhappy callback does.
     let v = wait_request(&app, &s.dispatcher, &id2, |v| {
-        actions(v).contains(&"sms.rating".to_string())
+        actions(v).contains(&"callback.rework".to_string())
     })
     .await;
-    assert_eq!(v["status"], "replied", "no callback was recorded: {v}");
-    assert!(v["callbacks"].as_array().unwrap().is_empty());
-    assert!(
-        in_callback_queue(&app, &id2).await,
-        "an unhappy rating goes to the agents"
-    );
+    assert_eq!(v["status"], "dispatched", "{v}");
+    assert_eq!(v["round"], 2, "{v}");
+    let calls = v["callbacks"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{v}");
+    assert_eq!(calls[0]["channel"], "sms");
+    assert_eq!(calls[0]["satisfaction"], "unsatisfied");
+    assert_eq!(calls[0]["resolved"], false);
+    assert_eq!(calls[0]["outcome"], "rework");
+    assert!(actions(&v).contains(&"sms.rating".to_string()), "{v}");
     let ratings = jiesu::store::sms::ratings_of(app.state.store.reader(), &id2)
         .await
         .unwrap();
     assert_eq!(
         ratings,
-        vec![(1, "unhappy".to_string(), Some("3 N".to_string()))]
+        vec![(1, "followup".to_string(), Some("3 N".to_string()))]
     );
+    // It is not a callback due any more, but every unhappy requester still gets a call: the
+    // agents' follow-up list shows it, marked as an SMS rating with what they wrote.
+    assert!(!in_callback_queue(&app, &id2).await);
+    let due = expect(app.get("/api/v1/sms/follow-ups", Some(&s.agent)).await, 200);
+    let mine: Vec<&Value> = due["follow_ups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["request_id"] == id2.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1, "{due}");
+    assert_eq!(mine[0]["answer"], "3 N");
+    assert_eq!(
+        mine[0]["requester"]["phone"], other,
+        "agents call the number"
+    );
+    let page = reqwest::Client::new()
+        .get(format!("{}/ui/callback", app.base))
+        .header("cookie", format!("jiesu_session={}", s.agent))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("follow-up-{}", v["number"].as_str().unwrap())),
+        "{page}"
+    );
+    // Units may not see the list; an unknown follow-up is a 404; an unreached call keeps it.
+    assert_eq!(
+        app.get("/api/v1/sms/follow-ups", Some(&s.wangjing)).await.0,
+        403
+    );
+    let fid = mine[0]["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/sms/follow-ups/{fid}");
+    expect(
+        app.post(
+            "/api/v1/sms/follow-ups/nope",
+            Some(&s.agent),
+            json!({ "reached": true }),
+        )
+        .await,
+        404,
+    );
+    let (status, err) = app
+        .post(&path, Some(&s.agent), json!({ "reached": "yes" }))
+        .await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err.to_string().contains("reached"), "{err}");
+    let r = expect(
+        app.post(&path, Some(&s.agent), json!({ "reached": false }))
+            .await,
+        200,
+    );
+    assert_eq!(r["done"], false);
+    let r = expect(
+        app.post(
+            &path,
+            Some(&s.agent),
+            json!({ "reached": true, "note": "路灯维修需更换线路，已说明" }),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(r["done"], true);
+    expect(
+        app.post(&path, Some(&s.agent), json!({ "reached": true }))
+            .await,
+        409,
+    );
+    let due = expect(app.get("/api/v1/sms/follow-ups", Some(&s.agent)).await, 200);
+    assert!(
+        !due["follow_ups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["request_id"] == id2.as_str()),
+        "{due}"
+    );
+    // The follow-up is an event, not a second callback: the rates count the answer once.
+    let v = expect(
+        app.get(&format!("/api/v1/requests/{id2}"), Some(&s.dispatcher))
+            .await,
+        200,
+    );
+    assert_eq!(v["callbacks"].as_array().unwrap().len(), 1, "{v}");
+    let follow = actions(&v).iter().filter(|a| *a == "sms.follow_up").count();
+    assert_eq!(follow, 2, "one event per call: {v}");
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM callbacks WHERE request_id = $1")
+        .bind(&id2)
+        .fetch_one(app.state.store.reader())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
 
     // TD: nothing more goes to that number.
     k.text_from(other, "TD");
@@ -351,8 +452,11 @@ pub async fn sms_rules_and_templates_hold_back_what_they_must(b: Backend) {
         kinds,
         [
             "answer",
+            "extended",
+            "merged",
             "rating",
             "receipt",
+            "redispatched",
             "reply",
             "unit_before_breach",
             "unit_breach",
