@@ -295,6 +295,18 @@ async function story(browser, base) {
   await page.waitForURL(/done=category_saved/);
   ok((await page.locator("[data-testid=admin-table]").innerText()).includes("环境卫生与垃圾分类管理"), "the admin renames a category on the admin page and the table shows the new name");
   await shot(page, "16-admin-categories");
+  // SMS templates (issue #19): from the admin page's tab; a text over 300 characters is
+  // refused with the reason beside its template, a good one is saved.
+  await page.click("[data-testid=admin-sms]");
+  await page.waitForURL(/\/ui\/admin\/sms/);
+  const tpl = page.locator("[data-testid=sms-template-extended]");
+  await tpl.locator("textarea[name=zh]").fill("长".repeat(301));
+  await tpl.locator("button.primary").click();
+  ok((await page.locator("[data-testid=sms-template-error]").innerText()).includes("300"), "a too long SMS template is refused on its page with the reason");
+  await page.locator("[data-testid=sms-template-extended] textarea[name=zh]").fill("【12345】您的诉求{number}办理期限延至{deadline}");
+  await page.locator("[data-testid=sms-template-extended] button.primary").click();
+  await page.waitForURL(/done=sms_template_saved/);
+  await shot(page, "17-admin-sms-templates");
   await ctx.close();
 
   ok(pageErrors.length === 0, `no script errors or blocked content in any page ${pageErrors.join(" | ")}`.trim());
