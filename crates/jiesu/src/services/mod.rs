@@ -44,6 +44,7 @@ pub mod tasks;
 pub mod topics;
 pub mod unit_schedule;
 pub mod units;
+pub mod user_import;
 pub mod views;
 pub mod whistles;
 
