@@ -1,23 +1,43 @@
-//! `jiesu calendar`: the working-day calendar from the console. `import FILE.csv` sets days
-//! (`date,kind,name`, the shipped file's format) as administrators' days, each an event;
-//! `list --year Y` prints a year's listed days as that CSV.
+//! `jiesu calendar`: the working-day calendar from the console. `import FILE` (`.csv` or
+//! `.xlsx`, columns `date,kind,name`, the shipped file's format) sets days as administrators'
+//! days, each an event, all or nothing; `export --year Y [--format csv|xlsx] [--out FILE]`
+//! writes a year's listed days (`date,kind,name,source`) in the same form, so that an export
+//! edited and imported back sets them; `list --year Y` prints that CSV.
 
 use crate::cli_args::{usage, Usage};
+use crate::cli_table::{self, Format, Table};
 use clap::Subcommand;
 use jiesu::config::Config;
 use jiesu::services::accounts::By;
 use jiesu::services::calendar::{self, DayInput};
+use jiesu::services::AppState;
 use jiesu_core::time_limit::CalendarDayKind;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// The columns of an export (`source` is only read back as information).
+const COLUMNS: [&str; 4] = ["date", "kind", "name", "source"];
 
 #[derive(Subcommand)]
 pub enum CalendarCommand {
-    /// Set the days of a CSV file `date,kind,name` (kind: holiday | workday), for example next
-    /// year's 节假日 and 调休 when they are announced. All or nothing; each day an event.
+    /// Set the days of a CSV or xlsx file `date,kind,name` (kind: holiday | workday), for
+    /// example next year's 节假日 and 调休 when they are announced. All or nothing; each day an
+    /// event.
     Import {
-        /// The CSV file (UTF-8, header row `date,kind,name`).
+        /// The file (`.csv`, UTF-8, or `.xlsx`; header row `date,kind,name`).
         file: PathBuf,
+    },
+    /// Write a year's listed days as CSV (UTF-8 with a BOM) or xlsx `date,kind,name,source`.
+    Export {
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// csv (default) or xlsx.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// The file to write (standard output when absent; xlsx needs a file).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Print a year's listed days as CSV `date,kind,name,source`.
     List {
@@ -28,30 +48,21 @@ pub enum CalendarCommand {
 }
 
 /// Reads `date,kind,name` rows; a bad row stops with its line and column named.
-fn read(file: &PathBuf) -> anyhow::Result<Vec<DayInput>> {
-    let text =
-        std::fs::read_to_string(file).or_else(|e| usage(format!("{}: {e}", file.display())))?;
-    let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let headers = rdr.headers()?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let (Some(d), Some(k)) = (col("date"), col("kind")) else {
-        return usage("the header must name the columns date,kind[,name]");
-    };
-    let n = col("name");
+fn read(file: &Path) -> anyhow::Result<Vec<DayInput>> {
+    let rows = cli_table::read(file)?;
+    let table = Table::new(&rows, &["date", "kind"], &COLUMNS[..3])?;
     let mut days = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.or_else(|e| usage(format!("line {line}: {e}")))?;
-        let kind_text = rec.get(k).unwrap_or("").trim();
-        let Some(kind) = CalendarDayKind::parse(kind_text) else {
+    for (line, r) in table.rows() {
+        let kind_text = r.get("kind");
+        let Some(kind) = CalendarDayKind::parse(&kind_text) else {
             return usage(format!(
                 "line {line}, kind: must be holiday or workday, not {kind_text:?}"
             ));
         };
         days.push(DayInput {
-            date: rec.get(d).unwrap_or("").trim().to_string(),
+            date: r.get("date"),
             kind,
-            name: n.and_then(|n| rec.get(n)).unwrap_or("").to_string(),
+            name: r.get("name"),
         });
     }
     Ok(days)
@@ -61,36 +72,59 @@ fn read(file: &PathBuf) -> anyhow::Result<Vec<DayInput>> {
 pub async fn run(config: Config, command: CalendarCommand) -> anyhow::Result<()> {
     let state = jiesu::open_state(config, Arc::new(jiesu::clock::SystemClock)).await?;
     let result = match command {
-        CalendarCommand::Import { file } => match read(&file) {
-            Ok(days) => match calendar::set_days(&state, By::Console, &days, false).await {
-                Ok(set) => {
-                    println!("{} days set", set.len());
-                    Ok(())
-                }
-                Err(e) => {
-                    let fields: Vec<String> = e
-                        .fields()
-                        .iter()
-                        .map(|f| format!("{}: {}", line_of(&f.field), f.message_en))
-                        .collect();
-                    Err(Usage(format!("{} ({})", e.message(true), fields.join("; "))).into())
-                }
-            },
+        CalendarCommand::Import { file } => import(&state, &file).await,
+        CalendarCommand::Export { year, format, out } => match year_rows(&state, year).await {
+            Ok(rows) => cli_table::write(&COLUMNS, &rows, format, out, "days"),
             Err(e) => Err(e),
         },
-        CalendarCommand::List { year } => match calendar::list_year(&state, year).await {
-            Ok(days) => {
-                println!("date,kind,name,source");
-                for d in days {
-                    println!("{},{},{},{}", d.date, d.kind.as_str(), d.name, d.source);
+        CalendarCommand::List { year } => match year_rows(&state, year).await {
+            Ok(rows) => {
+                println!("{}", COLUMNS.join(","));
+                for r in rows {
+                    println!("{}", r.join(","));
                 }
                 Ok(())
             }
-            Err(e) => Err(Usage(e.message(true)).into()),
+            Err(e) => Err(e),
         },
     };
     state.store.close().await;
     result
+}
+
+async fn year_rows(state: &AppState, year: i32) -> anyhow::Result<Vec<Vec<String>>> {
+    let days = calendar::list_year(state, year)
+        .await
+        .map_err(|e| Usage(e.message(true)))?;
+    Ok(days
+        .into_iter()
+        .map(|d| {
+            vec![
+                d.date.to_string(),
+                d.kind.as_str().to_string(),
+                d.name,
+                d.source,
+            ]
+        })
+        .collect())
+}
+
+async fn import(state: &AppState, file: &Path) -> anyhow::Result<()> {
+    let days = read(file)?;
+    match calendar::set_days(state, By::Console, &days, false).await {
+        Ok(set) => {
+            println!("{} days set", set.len());
+            Ok(())
+        }
+        Err(e) => {
+            let fields: Vec<String> = e
+                .fields()
+                .iter()
+                .map(|f| format!("{}: {}", line_of(&f.field), f.message_en))
+                .collect();
+            Err(Usage(format!("{} ({})", e.message(true), fields.join("; "))).into())
+        }
+    }
 }
 
 /// `days[3].date` → `line 5, date` (the header is line 1).

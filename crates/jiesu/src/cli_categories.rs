@@ -84,6 +84,7 @@ fn import_rows(table: &[Vec<String>]) -> anyhow::Result<Vec<ImportRow>> {
                 default_unit_code: some(r.get("default_unit_code")),
                 keywords: r.get("keywords"),
                 reply_review: r.flag(n, "reply_review", false)?,
+                valid_from: None,
             },
         });
     }

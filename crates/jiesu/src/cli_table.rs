@@ -90,7 +90,7 @@ pub fn read(file: &Path) -> anyhow::Result<Vec<Vec<String>>> {
         };
         return Ok(range
             .rows()
-            .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
+            .map(|r| r.iter().map(cell_text).collect())
             .collect());
     }
     if ext != "csv" {
@@ -111,6 +111,20 @@ pub fn read(file: &Path) -> anyhow::Result<Vec<Vec<String>>> {
         rows.push(rec.iter().map(|c| c.trim().to_string()).collect());
     }
     Ok(rows)
+}
+
+/// A cell as trimmed text; a date that Excel keeps as a day number (typed into a cell as a
+/// date) reads back as `YYYY-MM-DD`.
+fn cell_text(cell: &calamine::Data) -> String {
+    if let calamine::Data::DateTime(d) = cell {
+        let day = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).and_then(|base| {
+            base.checked_add_signed(chrono::TimeDelta::try_days(d.as_f64() as i64)?)
+        });
+        if let (true, Some(day)) = (d.is_datetime(), day) {
+            return day.format("%Y-%m-%d").to_string();
+        }
+    }
+    cell.to_string().trim().to_string()
 }
 
 /// A table read back: its header, and the cells of each data row by column name.

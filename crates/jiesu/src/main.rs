@@ -14,6 +14,7 @@ mod cli_sim;
 mod cli_table;
 mod cli_text;
 mod cli_units;
+mod cli_users;
 
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -197,6 +198,26 @@ enum UserCommand {
     },
     /// End every session of a user.
     RevokeSessions { username: String },
+    /// Write every user (username,role,unit,active; never a password) as CSV (UTF-8 with a
+    /// BOM) or xlsx.
+    Export {
+        /// csv (default) or xlsx.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: cli_table::Format,
+        /// The file to write (standard output when absent; xlsx needs a file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Add users and disable or enable them from a CSV or xlsx file with the export's columns.
+    /// All or nothing; each change an event; each added user's one-time password is printed
+    /// once.
+    Import {
+        /// The file (`.csv` or `.xlsx`).
+        file: PathBuf,
+        /// Count what would change without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn password_arg(password: Option<String>, stdin: bool) -> anyhow::Result<String> {
@@ -552,6 +573,16 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(cli_error)?;
             println!("new password set for {username}; their sessions ended");
+        }
+        UserCommand::Export { format, out } => {
+            let done = cli_users::export(&state, format, out).await;
+            state.store.close().await;
+            return done;
+        }
+        UserCommand::Import { file, dry_run } => {
+            let done = cli_users::import(&state, &file, dry_run).await;
+            state.store.close().await;
+            return done;
         }
     }
     state.store.close().await;

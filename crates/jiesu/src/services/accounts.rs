@@ -72,7 +72,7 @@ fn check_password(password: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn hash(password: &str) -> Result<String, AppError> {
+pub(crate) async fn hash(password: &str) -> Result<String, AppError> {
     let p = password.to_string();
     tokio::task::spawn_blocking(move || hash_password(&p))
         .await
@@ -102,38 +102,8 @@ pub async fn create_user_by(
     password: &str,
 ) -> Result<String, AppError> {
     by.may_administer()?;
-    let valid_name = !username.is_empty()
-        && username.len() <= 64
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !valid_name {
-        return Err(AppError::invalid(
-            "username",
-            "err.auth.username_must_be_1_64_letters",
-        ));
-    }
+    check_new_user(state, "", username, role, unit).await?;
     check_password(password)?;
-    match (role.is_unit_role(), unit) {
-        (true, None) => return Err(AppError::invalid("unit", "err.auth.a_unit_role_needs_unit")),
-        (false, Some(_)) => {
-            return Err(AppError::invalid(
-                "unit",
-                "err.auth.a_center_role_has_no_unit",
-            ))
-        }
-        (true, Some(code)) => {
-            UnitCode::parse(code)
-                .map_err(|_| AppError::invalid("unit", "err.auth.malformed_unit_code"))?;
-            if crate::store::reference::unit(state.store.reader(), code)
-                .await?
-                .is_none()
-            {
-                return Err(AppError::invalid("unit", "err.auth.no_such_unit"));
-            }
-        }
-        (false, None) => {}
-    }
     if users::by_username(state.store.reader(), username)
         .await?
         .is_some()
@@ -144,12 +114,71 @@ pub async fn create_user_by(
     }
     let hash = hash(password).await?;
     let mut tx = state.store.begin().await?;
+    let id = insert_user_in(state, &mut tx, by, username, role, unit, &hash).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Checks a new user's name, and its role against its unit (a unit role needs an existing
+/// unit, a center role none); fields are named `{at}username`, `{at}unit`.
+pub(crate) async fn check_new_user(
+    state: &AppState,
+    at: &str,
+    username: &str,
+    role: Role,
+    unit: Option<&str>,
+) -> Result<(), AppError> {
+    let valid_name = !username.is_empty()
+        && username.len() <= 64
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !valid_name {
+        return Err(AppError::invalid(
+            format!("{at}username"),
+            "err.auth.username_must_be_1_64_letters",
+        ));
+    }
+    let field = format!("{at}unit");
+    match (role.is_unit_role(), unit) {
+        (true, None) => return Err(AppError::invalid(field, "err.auth.a_unit_role_needs_unit")),
+        (false, Some(_)) => {
+            return Err(AppError::invalid(
+                field,
+                "err.auth.a_center_role_has_no_unit",
+            ))
+        }
+        (true, Some(code)) => {
+            UnitCode::parse(code)
+                .map_err(|_| AppError::invalid(field.clone(), "err.auth.malformed_unit_code"))?;
+            if crate::store::reference::unit(state.store.reader(), code)
+                .await?
+                .is_none()
+            {
+                return Err(AppError::invalid(field, "err.auth.no_such_unit"));
+            }
+        }
+        (false, None) => {}
+    }
+    Ok(())
+}
+
+/// Inserts a checked user with its password hash in `tx`, with the `user.created` event.
+pub(crate) async fn insert_user_in(
+    state: &AppState,
+    tx: &mut crate::store::Tx,
+    by: By<'_>,
+    username: &str,
+    role: Role,
+    unit: Option<&str>,
+    hash: &str,
+) -> Result<String, AppError> {
     let id = users::insert(
-        &mut tx,
+        tx,
         &NewUser {
             username,
             display_name: username,
-            password_hash: &hash,
+            password_hash: hash,
             role,
             unit_code: unit,
         },
@@ -158,7 +187,6 @@ pub async fn create_user_by(
     .await?;
     let payload = serde_json::json!({ "user_id": id, "username": username, "role": role.as_str(), "unit": unit });
     tx.event(by.event(state, "user.created", payload));
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -217,28 +245,40 @@ pub async fn change_user(
         }
     }
     let mut tx = state.store.begin().await?;
+    change_in(state, &mut tx, by, &user.id, &user.username, change).await?;
+    tx.commit().await?;
+    state.sessions.clear();
+    find(state, username).await
+}
+
+/// Applies a change to a user in `tx`, with its event (`user.disabled`, `user.enabled`,
+/// `user.sessions_revoked`).
+pub(crate) async fn change_in(
+    state: &AppState,
+    tx: &mut crate::store::Tx,
+    by: By<'_>,
+    user_id: &str,
+    username: &str,
+    change: Change,
+) -> Result<(), AppError> {
     let (action, ended) = match change {
         Change::Disable => {
-            users::set_active(&mut tx, &user.id, false).await?;
-            (
-                "user.disabled",
-                users::end_sessions_of(&mut tx, &user.id).await?,
-            )
+            users::set_active(tx, user_id, false).await?;
+            ("user.disabled", users::end_sessions_of(tx, user_id).await?)
         }
         Change::Enable => {
-            users::set_active(&mut tx, &user.id, true).await?;
+            users::set_active(tx, user_id, true).await?;
             ("user.enabled", 0)
         }
         Change::RevokeSessions => (
             "user.sessions_revoked",
-            users::end_sessions_of(&mut tx, &user.id).await?,
+            users::end_sessions_of(tx, user_id).await?,
         ),
     };
-    let payload = serde_json::json!({ "user_id": user.id, "username": user.username, "sessions_ended": ended });
+    let payload =
+        serde_json::json!({ "user_id": user_id, "username": username, "sessions_ended": ended });
     tx.event(by.event(state, action, payload));
-    tx.commit().await?;
-    state.sessions.clear();
-    find(state, username).await
+    Ok(())
 }
 
 /// Sets a new password, ends the user's sessions and forgets their failed logins.

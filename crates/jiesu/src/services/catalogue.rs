@@ -38,16 +38,29 @@ pub struct RuleInput {
 
 const PLACEHOLDERS: [&str; 3] = ["{street}", "{community}", "{district}"];
 
-async fn validate<'c, E>(conn: E, input: &RuleInput) -> Result<Vec<FieldError>, AppError>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any> + Copy,
-{
+/// Checks a rule: its category exists and is active (or announced to be), its area is a
+/// district or street, its units exist, exactly one leads.
+async fn validate(
+    conn: &sqlx::AnyPool,
+    now: DateTime<Utc>,
+    input: &RuleInput,
+) -> Result<Vec<FieldError>, AppError> {
     let mut errors = Vec::new();
-    if reference::category_class(conn, &input.category_code)
-        .await?
-        .is_none()
-    {
-        errors.push(FieldError::of("category_code", "err.no_such_category"));
+    let code = input.category_code.as_str();
+    match crate::store::categories::get(conn, code).await? {
+        None => errors.push(FieldError::of("category_code", "err.no_such_category")),
+        Some(c) if !c.active => {
+            // A category announced for a later day may have its rules ready for that day.
+            let announced = crate::store::categories::announced_from(conn, code, now).await?;
+            if announced.is_none() {
+                errors.push(FieldError::with(
+                    "category_code",
+                    "err.categories.inactive",
+                    &[("code", code.to_string())],
+                ));
+            }
+        }
+        Some(_) => {}
     }
     if !input.area_code.is_empty() {
         let area = reference::unit(conn, &input.area_code).await?;
@@ -110,7 +123,7 @@ pub async fn save(
     input: RuleInput,
 ) -> Result<StoredRule, AppError> {
     may_edit(actor)?;
-    let errors = validate(state.store.reader(), &input).await?;
+    let errors = validate(state.store.reader(), state.clock.now(), &input).await?;
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
@@ -198,7 +211,7 @@ pub async fn import(
             errors.push(FieldError::of(at("id"), "err.catalogue.no_such_rule"));
         }
         if row.active {
-            for mut e in validate(state.store.reader(), &row.input).await? {
+            for mut e in validate(state.store.reader(), state.clock.now(), &row.input).await? {
                 e.field = at(&e.field);
                 errors.push(e);
             }

@@ -42,6 +42,10 @@ pub struct NewCategory {
     /// 办结审核.
     #[serde(default)]
     pub reply_review: bool,
+    /// In force from (default now; not before the current month's first day). Dated later,
+    /// the category is announced: kept inactive, usable at intake from its day.
+    #[serde(default)]
+    pub valid_from: Option<DateTime<Utc>>,
 }
 
 /// A change to a category: the fields given change, the others stay.
@@ -111,11 +115,22 @@ pub async fn usable(state: &AppState, field: &str, code: &str) -> Result<Categor
     let found = store::at(state.store.reader(), code, state.clock.now()).await?;
     match found {
         None => Err(AppError::invalid(field, "err.no_such_category")),
-        Some(c) if !c.active => Err(AppError::invalid_with(
-            field,
-            "err.categories.inactive",
-            &[("code", code.to_string())],
-        )),
+        Some(c) if !c.active => {
+            let now = state.clock.now();
+            if let Some(from) = store::announced_from(state.store.reader(), code, now).await? {
+                let day = from.with_timezone(&state.config.offset()).date_naive();
+                return Err(AppError::invalid_with(
+                    field,
+                    "err.categories.not_yet",
+                    &[("code", code.to_string()), ("day", day.to_string())],
+                ));
+            }
+            Err(AppError::invalid_with(
+                field,
+                "err.categories.inactive",
+                &[("code", code.to_string())],
+            ))
+        }
         Some(c) => Ok(c),
     }
 }
@@ -265,7 +280,8 @@ fn record_of(input: &NewCategory, by: &str, now: DateTime<Utc>) -> CategoryRecor
     }
 }
 
-/// Adds a category, in force at once (an event `category.added` and its first version).
+/// Adds a category (an event `category.added` and its first version): in force at once, or
+/// from `valid_from` when that is later (announced: inactive until the sweep applies it).
 pub async fn add(
     state: &AppState,
     by: By<'_>,
@@ -287,6 +303,14 @@ async fn add_in(
     input: &NewCategory,
 ) -> Result<CategoryRecord, AppError> {
     let now = state.clock.now();
+    let when = input.valid_from.unwrap_or(now);
+    if when < month_start(state, now) {
+        return Err(AppError::invalid(
+            format!("{at}valid_from"),
+            "err.categories.valid_from",
+        ));
+    }
+    let announced = when > now;
     let mut c = record_of(input, &who(by), now);
     if !code_ok(&c.code) {
         return Err(AppError::invalid(
@@ -312,20 +336,25 @@ async fn add_in(
         };
     }
     check_fields(tx, at, &c, now).await?;
-    store::save(tx, &c).await?;
     let v = store::NewVersion {
         category: &c,
         change: "added",
-        valid_from: now,
+        valid_from: if announced { when } else { now },
         now,
     };
     store::record_version(tx, None, &v).await?;
+    // Announced: the row waits inactive (refused at intake) until its version is applied.
+    let row = CategoryRecord {
+        active: !announced,
+        ..c.clone()
+    };
+    store::save(tx, &row).await?;
     tx.event(by.event(
         state,
         "category.added",
-        serde_json::json!({ "category": c }),
+        serde_json::json!({ "category": c, "valid_from": v.valid_from, "announced": announced }),
     ));
-    Ok(c)
+    Ok(row)
 }
 
 /// Changes a category from `valid_from` (now when absent): one event (`category.changed`,

@@ -47,6 +47,7 @@ pub mod topics;
 pub mod unit_quiet;
 pub mod unit_schedule;
 pub mod units;
+pub mod user_import;
 pub mod views;
 pub mod whistles;
 

@@ -7,7 +7,7 @@ use super::accounts::By;
 use super::units::{change_in, reload, UnitChange, When};
 use super::AppState;
 use crate::error::AppError;
-use crate::store::units as store;
+use crate::store::units::{self as store, ScheduledChange};
 use chrono::{DateTime, Utc};
 
 /// Applies the dated changes whose day has come (each once, on whichever node takes it
@@ -74,6 +74,64 @@ pub async fn pending_days(
         out.entry(c.code).or_insert_with(|| day.to_string());
     }
     Ok(out)
+}
+
+/// A unit's changes dated ahead, by day: with `pending_only`, only those still waiting.
+/// 404 when there is no such unit.
+pub async fn changes_of(
+    state: &AppState,
+    code: &str,
+    pending_only: bool,
+) -> Result<Vec<ScheduledChange>, AppError> {
+    if store::get(state.store.reader(), code).await?.is_none() {
+        return Err(AppError::NotFound("unit"));
+    }
+    let mut all = store::scheduled_of(state.store.reader(), code).await?;
+    if pending_only {
+        all.retain(ScheduledChange::is_pending);
+    }
+    Ok(all)
+}
+
+/// Every pending change dated ahead, by day (the admin page's list).
+pub async fn pending(state: &AppState) -> Result<Vec<ScheduledChange>, AppError> {
+    Ok(store::due(state.store.reader(), DateTime::<Utc>::MAX_UTC, 10_000).await?)
+}
+
+/// Cancels a unit's pending dated change before its day (event `unit.change_cancelled`); the
+/// sweep never applies it. 404 when the unit has no such change, 409 when it is no longer
+/// pending (applied, failed or cancelled already).
+pub async fn cancel(
+    state: &AppState,
+    by: By<'_>,
+    code: &str,
+    id: &str,
+) -> Result<ScheduledChange, AppError> {
+    by.may_administer()?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let Some(mut c) = store::scheduled_of(tx.conn(), code)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+    else {
+        return Err(AppError::NotFound("scheduled change"));
+    };
+    if !store::finish_scheduled(&mut tx, &c.id, "cancelled", "", now).await? {
+        return Err(AppError::Conflict(format!(
+            "the change is {} already",
+            c.status
+        )));
+    }
+    c.status = "cancelled".into();
+    tx.event(by.event(
+        state,
+        "unit.change_cancelled",
+        serde_json::json!({ "code": code, "schedule_id": c.id, "change": c.change,
+            "effective_from": c.effective_from }),
+    ));
+    tx.commit().await?;
+    Ok(c)
 }
 
 /// Why a dated change could not apply, for its row (field by field, both languages).

@@ -345,6 +345,24 @@ where
     .await?)
 }
 
+/// When an announced version that makes the category active takes effect (the first after
+/// `now` not applied yet), if there is one.
+pub async fn announced_from(
+    pool: &sqlx::AnyPool,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let first: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(valid_from) FROM category_versions WHERE code = $1 AND applied = 0 \
+         AND active = 1 AND valid_from > $2",
+    )
+    .bind(code)
+    .bind(millis(now))
+    .fetch_one(pool)
+    .await?;
+    Ok(first.map(from_millis))
+}
+
 /// Marks an announced version applied; false when another node did it first.
 pub async fn mark_applied(tx: &mut Tx, id: &str) -> Result<bool, StoreError> {
     let done =

@@ -354,6 +354,13 @@ pub struct ScheduledChange {
     pub scheduled_at: DateTime<Utc>,
 }
 
+impl ScheduledChange {
+    /// Whether it still waits for its day (not applied, failed or cancelled).
+    pub fn is_pending(&self) -> bool {
+        self.status == "pending"
+    }
+}
+
 fn scheduled_from(r: &sqlx::any::AnyRow) -> Result<ScheduledChange, StoreError> {
     let change: String = r.try_get("change")?;
     Ok(ScheduledChange {

@@ -1,16 +1,19 @@
 //! Units under `/api/v1/units`: anyone logged in lists them and reads one with its history;
 //! only administrators add, change (rename, move, contacts, close, reopen; dated ahead with
-//! `effective_from`, answered 202), merge and close them, each an event.
+//! `effective_from`, answered 202), merge and close them, each an event; a change dated ahead
+//! is listed under `/units/{code}/changes` and cancelled before its day with `DELETE`.
 
 use super::extract::{ApiJson, ApiQuery, Auth};
 use crate::error::AppError;
 use crate::services::accounts::By;
+use crate::services::unit_schedule;
+use crate::services::units::ScheduledChange;
 use crate::services::units::{self, NewUnit, UnitChange, UnitHistory};
 use crate::services::units::{UnitFilter, UnitRecord};
 use crate::services::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
@@ -21,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{code}", get(one).patch(change))
         .route("/units/{code}/merge", post(merge))
         .route("/units/{code}/close", post(close))
+        .route("/units/{code}/changes", get(changes))
+        .route("/units/{code}/changes/{id}", delete(cancel_change))
 }
 
 #[derive(Deserialize)]
@@ -119,4 +124,37 @@ async fn close(
     Path(code): Path<String>,
 ) -> Result<Json<UnitRecord>, AppError> {
     Ok(Json(units::close(&s, By::User(&actor), &code).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangesParams {
+    /// `pending` (default) or `all`.
+    state: Option<String>,
+}
+
+async fn changes(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+    Path(code): Path<String>,
+    ApiQuery(p): ApiQuery<ChangesParams>,
+) -> Result<Json<Vec<ScheduledChange>>, AppError> {
+    let pending_only = match p.state.as_deref().unwrap_or("pending") {
+        "pending" => true,
+        "all" => false,
+        _ => return Err(AppError::invalid("state", "err.units.changes_state")),
+    };
+    Ok(Json(
+        unit_schedule::changes_of(&s, &code, pending_only).await?,
+    ))
+}
+
+async fn cancel_change(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+    Path((code, id)): Path<(String, String)>,
+) -> Result<Json<ScheduledChange>, AppError> {
+    Ok(Json(
+        unit_schedule::cancel(&s, By::User(&actor), &code, &id).await?,
+    ))
 }

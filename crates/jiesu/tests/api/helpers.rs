@@ -338,8 +338,12 @@ impl TestApp {
     }
 
     /// Environment for running the `jiesu` binary against this app's database.
+    /// `JIESU_TEST_CLI` names another binary than the one Cargo built (a private copy, when
+    /// several worktrees share one target folder and rebuild `jiesu` in turn).
     pub fn cli(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jiesu"));
+        let bin = std::env::var_os("JIESU_TEST_CLI")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_jiesu").into());
+        let mut cmd = std::process::Command::new(bin);
         cmd.arg("--data-dir")
             .arg(self.dir.path())
             .env("JIESU_LOG", "warn")

@@ -139,17 +139,21 @@ on_both_backends!(
     // stories/unit_dates.rs (issue 18: dated unit changes, every node follows them)
     a_unit_change_dated_ahead_waits_for_its_day_and_a_bad_day_is_named,
     a_unit_added_on_one_node_is_resolved_on_another_and_a_move_reaches_the_search_index,
+    a_unit_change_dated_ahead_is_cancelled_before_its_day_and_never_applies,
     an_administrator_changes_a_time_limit_as_a_new_version_and_running_orders_keep_theirs,
     // stories/categories.rs (issue 18: categories as managed data)
     a_category_added_at_run_time_takes_requests_at_once_and_changes_with_versions,
     a_renamed_category_keeps_its_old_name_in_its_old_month,
     categories_export_and_import_as_csv_and_xlsx_all_or_nothing_with_named_bad_rows,
+    a_category_dated_ahead_takes_requests_on_its_day_and_rules_need_an_active_category,
     // stories/catalogue_cli.rs (issue 18: the dispatch catalogue through the CLI)
     the_dispatch_catalogue_exports_and_imports_through_the_cli_with_events_and_named_bad_rows,
     // stories/limits_cli.rs (issue 18: time limits through the CLI)
     time_limits_export_and_import_through_the_cli_as_new_versions_with_named_bad_rows,
     // stories/kpi_rules_cli.rs (issue 18: KPI rules through the CLI)
     kpi_rules_export_and_import_through_the_cli_as_new_versions_with_named_bad_rows,
+    // stories/users_cli.rs (issue 18: users through the CLI)
+    users_export_and_import_through_the_cli_with_one_time_passwords_events_and_named_bad_rows,
 );
 
 /// The web pages' stories (`ui.rs`), each on SQLite and PostgreSQL.

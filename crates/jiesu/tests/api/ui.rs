@@ -1748,6 +1748,36 @@ pub async fn the_admin_page_adds_edits_merges_and_closes_units(b: Backend) {
         "{}",
         page.body
     );
+    // The pending change is listed with a cancel button; cancelled, it is gone from the page.
+    assert!(
+        page.body.contains("待生效的定日变更") && page.body.contains("name=云杉北街道"),
+        "{}",
+        page.body
+    );
+    let cancel = page
+        .body
+        .split("action=\"/ui/admin/units/changes/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a cancel form")
+        .to_string();
+    let f = with_csrf(&token, &[("code", "110105911")]);
+    let got = admin
+        .post(&format!("/ui/admin/units/changes/{cancel}"), &f)
+        .await;
+    let want = "/ui/admin?view=units&state=all&q=110105911&done=unit_change_cancelled";
+    assert_eq!((got.status, got.location.as_str()), (303, want));
+    let page = admin.get(want).await;
+    assert!(
+        !page.body.contains("起有定日变更") && !page.body.contains("待生效的定日变更"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("已取消定日变更"), "{}", page.body);
+    let got = admin
+        .post(&format!("/ui/admin/units/changes/{cancel}"), &f)
+        .await;
+    assert_eq!(got.status, 409, "{}", got.body);
     let f = with_csrf(&token, &[("code", "110105912"), ("into", "110105911")]);
     assert_eq!(admin.post("/ui/admin/units/merge", &f).await.status, 303);
     let page = admin.get("/ui/admin?view=units&state=all&q=云").await;

@@ -44,6 +44,8 @@ struct AdminPage {
     edit: Option<crate::services::categories::CategoryRecord>,
     /// Limits view: the form as sent and what is wrong with each field (after a refusal).
     draft: Draft,
+    /// Units view: the changes dated ahead still waiting, with their cancel buttons.
+    pending: Vec<super::admin_units::PendingView>,
 }
 
 /// A form sent back with the values typed and an error beside each wrong field.
@@ -193,6 +195,11 @@ async fn render_with(
     };
     let mut signoff = Vec::new();
     let mut reply_review = Vec::new();
+    let pending = if view == "units" {
+        super::admin_units::pending(s, tr).await?
+    } else {
+        Vec::new()
+    };
     let table = match view.as_str() {
         "units" => {
             let mut t = units(s, tr, &q).await?;
@@ -284,6 +291,7 @@ async fn render_with(
         limit_classes,
         edit,
         draft,
+        pending,
     }
     .into_response();
     if refused {

@@ -15,7 +15,8 @@ fn view(code: &str) -> String {
 }
 
 /// `POST /ui/admin/categories` (code, name, name_en, parent_code, time_limit_class,
-/// default_unit_code, keywords, reply_review 1/0): adds a category, in force at once.
+/// default_unit_code, keywords, reply_review 1/0, valid_from as local `YYYY-MM-DDTHH:MM` or
+/// empty for now): adds a category, in force at once or announced for its day.
 pub async fn add(State(s): State<AppState>, page: Page, f: FormData) -> UiResult {
     admin_only(&page)?;
     let input = NewCategory {
@@ -27,9 +28,30 @@ pub async fn add(State(s): State<AppState>, page: Page, f: FormData) -> UiResult
         default_unit_code: f.opt("default_unit_code"),
         keywords: f.text("keywords"),
         reply_review: f.flag("reply_review"),
+        valid_from: valid_from(&s, &f)?,
     };
     let c = categories::add(&s, By::User(&page.actor), &input).await?;
     Ok(done(&view(&c.code), "category_saved"))
+}
+
+/// The form's `valid_from` (local `YYYY-MM-DDTHH:MM`; None when empty: now).
+fn valid_from(
+    s: &AppState,
+    f: &FormData,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, UiError> {
+    let Some(v) = f.opt("valid_from") else {
+        return Ok(None);
+    };
+    chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|t| t.and_local_timezone(s.config.offset()).single())
+        .map(|t| Some(t.with_timezone(&chrono::Utc)))
+        .ok_or_else(|| {
+            UiError(AppError::invalid(
+                "valid_from",
+                "err.categories.valid_from_format",
+            ))
+        })
 }
 
 /// A yes/no select: None when left at "—".
@@ -47,21 +69,7 @@ fn yes_no(f: &FormData, name: &str) -> Option<bool> {
 pub async fn change(State(s): State<AppState>, page: Page, f: FormData) -> UiResult {
     admin_only(&page)?;
     let code = f.text("code");
-    let valid_from = match f.opt("valid_from") {
-        None => None,
-        Some(v) => Some(
-            chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
-                .ok()
-                .and_then(|t| t.and_local_timezone(s.config.offset()).single())
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .ok_or_else(|| {
-                    UiError(AppError::invalid(
-                        "valid_from",
-                        "err.categories.valid_from_format",
-                    ))
-                })?,
-        ),
-    };
+    let valid_from = valid_from(&s, &f)?;
     let input = CategoryChange {
         name: f.opt("name"),
         name_en: f.opt("name_en"),

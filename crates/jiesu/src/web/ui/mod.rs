@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod admin_categories;
 pub mod admin_sms;
+pub mod admin_units;
 pub mod appeals;
 pub mod assets;
 pub mod callback;
@@ -164,6 +165,10 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/admin/units", post(admin::add_unit))
         .route("/ui/admin/sms", get(admin_sms::page).post(admin_sms::save))
         .route("/ui/admin/units/{verb}", post(admin::change_unit))
+        .route(
+            "/ui/admin/units/changes/{id}/cancel",
+            post(admin_units::cancel),
+        )
         .route("/ui/admin/limits", post(admin::add_limit))
         .route("/ui/admin/categories", post(admin_categories::add))
         .route("/ui/admin/categories/edit", post(admin_categories::change))

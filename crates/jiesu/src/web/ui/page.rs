@@ -50,7 +50,7 @@ pub struct Ctx {
     /// The asset version for cache busting.
     pub v: &'static str,
     /// The Chinese name of the city the platform serves (北京市 unless `jiesu init --city`
-    /// chose another), shown in the header of logged-in pages.
+    /// chose another), shown in the header of every page (logged-in, login and portal).
     pub city: String,
 }
 
@@ -186,13 +186,15 @@ pub struct Public {
     pub ctx: Ctx,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Public {
+impl FromRequestParts<AppState> for Public {
     type Rejection = UiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, UiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, UiError> {
         let b = browser_of(parts);
         let mut ctx = Ctx::bare(b.lang, b.csrf);
         ctx.flash = flash(parts, Tr(b.lang));
+        // The login page and the citizen portal name the city too.
+        ctx.city = state.models.city_name.clone();
         Ok(Public { ctx })
     }
 }

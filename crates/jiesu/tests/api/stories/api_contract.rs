@@ -346,6 +346,8 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/units/{code}", "patch"),
         ("/units/{code}/merge", "post"),
         ("/units/{code}/close", "post"),
+        ("/units/{code}/changes", "get"),
+        ("/units/{code}/changes/{id}", "delete"),
         // issue 18: categories as managed data
         ("/categories", "post"),
         ("/categories/{code}", "get"),

@@ -373,4 +373,112 @@ pub async fn a_holiday_week_pushes_working_day_deadlines_and_admins_add_next_yea
     .await
     .unwrap();
     assert_eq!(by_console, 2);
+
+    // The year goes out as xlsx and comes back: an edited workbook sets its days (a new one
+    // added in the sheet), and a bad cell in it is named by line and column.
+    let xlsx = app.dir.path().join("2027.xlsx");
+    let out = app
+        .cli()
+        .args([
+            "calendar", "export", "--year", "2027", "--format", "xlsx", "--out",
+        ])
+        .arg(&xlsx)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let mut rows: Vec<Vec<String>> = {
+        use calamine::Reader;
+        let mut back: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+        let range = back.worksheet_range_at(0).unwrap().unwrap();
+        range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    };
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0], ["date", "kind", "name", "source"]);
+    rows.push(vec!["2027-10-02".into(), "holiday".into(), "国庆节".into()]);
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    // The new day's date typed as an Excel date, not text.
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2027, 10, 3).unwrap();
+    let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    ws.write_datetime_with_format(6, 0, &date, &fmt).unwrap();
+    ws.write_string(6, 1, "holiday").unwrap();
+    ws.write_string(6, 2, "国庆节").unwrap();
+    let edited = app.dir.path().join("2027-edited.xlsx");
+    wb.save(&edited).unwrap();
+    let out = app
+        .cli()
+        .args(["calendar", "import"])
+        .arg(&edited)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("6 days set"));
+    let y2027 = expect(
+        app.get("/api/v1/calendar?year=2027", Some(&admin)).await,
+        200,
+    );
+    let dates: Vec<&str> = y2027
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert!(
+        dates.contains(&"2027-10-02") && dates.contains(&"2027-10-03"),
+        "{dates:?}"
+    );
+    assert_eq!(dates.len(), 6);
+
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, row) in [
+        ["date", "kind", "name"],
+        ["2027-10-04", "holiday", "国庆节"],
+        ["2027-02-30", "holiday", "x"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    wb.save(&edited).unwrap();
+    let events = app.event_count().await;
+    let out = app
+        .cli()
+        .args(["calendar", "import"])
+        .arg(&edited)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("line 3, date"), "{err}");
+    assert_eq!(app.event_count().await, events);
+
+    // The CSV export is the list's form with a BOM.
+    let out = app
+        .cli()
+        .args(["calendar", "export", "--year", "2027"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with('\u{feff}'));
+    assert!(text.contains("2027-10-03,holiday,国庆节,admin"), "{text}");
 }

@@ -352,6 +352,21 @@ pub async fn another_city_keeps_unit_history_names_itself_and_simulates_a_month(
         page.contains("data-testid=\"city\">广州市<"),
         "the header names 广州市"
     );
+    // So do the login page and the public portal's pages, without a login.
+    for path in [
+        "/ui/login",
+        "/ui/portal",
+        "/ui/portal/enterprise",
+        "/ui/portal/track",
+    ] {
+        let resp = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+        let page = resp.text().await.unwrap();
+        assert!(
+            page.contains("data-testid=\"city\">广州市<"),
+            "{path} names 广州市: {page}"
+        );
+    }
 
     // `jiesu text place` against the data folder's city.
     let out = app
