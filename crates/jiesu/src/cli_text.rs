@@ -25,6 +25,14 @@ pub enum TextCommand {
         /// Cross-validation folds recorded in metrics.json (0: none).
         #[arg(long, default_value_t = 5)]
         cv_folds: usize,
+        /// Unlabelled messages (CSV with `text` or `留言详情`, optionally `title` /
+        /// `留言主题`) for self-training; repeat the option for several files.
+        #[arg(long)]
+        unlabelled: Vec<PathBuf>,
+        /// Self-training: pseudo-label unlabelled messages whose calibrated probability
+        /// reaches this (0: off).
+        #[arg(long, default_value_t = 0.0)]
+        self_train: f64,
     },
     /// Evaluate a model on a labelled CSV; prints one JSON object.
     Eval {
@@ -68,6 +76,8 @@ pub async fn run(config: Config, command: TextCommand, named_db: bool) -> anyhow
             from_db: _,
             out,
             cv_folds,
+            unlabelled,
+            self_train,
         } => {
             let examples = match input {
                 Some(path) => classify::read_csv(&path)?,
@@ -78,13 +88,29 @@ pub async fn run(config: Config, command: TextCommand, named_db: bool) -> anyhow
                 "only {} labelled examples: too few to train",
                 examples.len()
             );
-            let opts = TrainOptions::default();
-            let training = format!("training on {} examples", examples.len());
-            let mut model = Bar::around(&training, || classify::train(&examples, &opts))?;
+            let mut opts = TrainOptions::default();
+            opts.self_training.threshold = self_train;
+            let mut texts = Vec::new();
+            for path in &unlabelled {
+                texts.extend(classify::read_texts(path)?);
+            }
+            let training = format!(
+                "training on {} examples ({} unlabelled)",
+                examples.len(),
+                texts.len()
+            );
+            let mut model =
+                Bar::around(&training, || classify::train_semi(&examples, &texts, &opts))?;
             if cv_folds >= 2 {
+                let plan = classify::CvPlan {
+                    folds: cv_folds,
+                    repeats: 1,
+                    seed: opts.seed,
+                    groups: None,
+                };
                 model.set_cv_report(Bar::around(
                     &format!("{cv_folds}-fold cross-validation"),
-                    || classify::cross_validate(&examples, &opts, cv_folds, opts.seed),
+                    || classify::cross_validate_plan(&examples, &texts, &opts, &plan),
                 )?);
             }
             model.save(&out)?;
@@ -93,10 +119,21 @@ pub async fn run(config: Config, command: TextCommand, named_db: bool) -> anyhow
         TextCommand::Eval { model, input } => {
             let model = classify::Model::load(&model)?;
             let examples = classify::read_csv(&input)?;
-            println!(
-                "{}",
-                serde_json::to_string(&classify::evaluate(&model, &examples))?
+            let e = classify::evaluate(&model, &examples);
+            // The summary and the reliability table for people on stderr; one JSON object
+            // (with the same numbers) on stdout.
+            eprintln!(
+                "macro-F1 {:.4}  accuracy {:.4}  {:.4} ms/message  ECE {:.4}  ({} messages)",
+                e.macro_f1, e.accuracy, e.ms_per_doc, e.ece, e.n
             );
+            eprintln!("top probability    n   mean p   accuracy");
+            for b in e.reliability.iter().filter(|b| b.n > 0) {
+                eprintln!(
+                    "[{:.1}, {:.1})  {:>6}   {:.3}    {:.3}",
+                    b.lower, b.upper, b.n, b.confidence, b.accuracy
+                );
+            }
+            println!("{}", serde_json::to_string(&e)?);
         }
         TextCommand::Place { text } => {
             let resolved = if named_db {

@@ -46,6 +46,10 @@ pub struct Config {
     /// `<data dir>/model`. Absent means suggestions fall back to keywords; a folder that does
     /// not load stops the start.
     pub model_dir: Option<PathBuf>,
+    /// `JIESU_TEXT_CONFIDENT`: a classifier suggestion whose calibrated probability is below
+    /// this is marked "not sure" (不确定) for the operator (default 0.6, from the reliability
+    /// table in BENCHMARKS.md; 0 never marks, 1 always does).
+    pub text_confident: f64,
     /// `JIESU_SEARCH_REFRESH_MS`: how often the search index catches up with the event log
     /// (default 1000; 0 turns it off).
     pub search_refresh: Duration,
@@ -247,6 +251,11 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "JIESU_MODEL_DIR",
         "<data dir>/model",
         "the trained classifier (jiesu text train --out)",
+    ),
+    (
+        "JIESU_TEXT_CONFIDENT",
+        "0.6",
+        "classifier suggestions below this calibrated probability are marked not sure (不确定)",
     ),
     (
         "JIESU_SEARCH_REFRESH_MS",
@@ -562,6 +571,10 @@ impl Config {
                 d => anyhow::bail!("JIESU_PRIVACY_RETENTION_DAYS={d}: give 30 to 36500 days"),
             },
             model_dir: nonempty("JIESU_MODEL_DIR").map(PathBuf::from),
+            text_confident: match env("JIESU_TEXT_CONFIDENT", 0.6f64)? {
+                p if (0.0..=1.0).contains(&p) => p,
+                p => anyhow::bail!("JIESU_TEXT_CONFIDENT={p}: give a probability from 0 to 1"),
+            },
             search_refresh: Duration::from_millis(env("JIESU_SEARCH_REFRESH_MS", 1000)?),
             session_idle_minutes: env("JIESU_SESSION_IDLE_MINUTES", 30)?,
             login_hashers: env(

@@ -1,12 +1,14 @@
-//! Measuring a classifier: accuracy / per-label precision, recall, F1 / macro-F1 and
-//! speed (`evaluate`), deterministic stratified folds, and k-fold cross-validation.
+//! Measuring a classifier: accuracy / per-label precision, recall, F1 / macro-F1, speed
+//! and calibration (`evaluate`), and deterministic stratified folds (cross-validation is in
+//! `cv`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::{train, ClassifyError, Model, TrainOptions, TrainingExample};
+use super::reliability::{ece, reliability, ReliabilityBin};
+use super::{Model, TrainingExample};
 use crate::seeded::Rng;
 
 /// Precision, recall, F1 and support of one label.
@@ -23,7 +25,8 @@ pub struct LabelScores {
 }
 
 /// Result of [`evaluate`]. Serialises to
-/// `{"n","accuracy","macro_f1","per_label":{label:{"precision","recall","f1","support"}},"ms_per_doc"}`.
+/// `{"n","accuracy","macro_f1","per_label":{label:{"precision","recall","f1","support"}},"ms_per_doc",
+/// "ece","reliability":[{"lower","upper","n","confidence","accuracy"}]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Number of examples evaluated.
@@ -36,6 +39,13 @@ pub struct Evaluation {
     pub per_label: BTreeMap<String, LabelScores>,
     /// Mean wall-clock milliseconds per `Model::predict` call.
     pub ms_per_doc: f64,
+    /// Expected calibration error of the top label's probability (10 equal-width bins;
+    /// 0 when no probabilities were scored).
+    #[serde(default)]
+    pub ece: f64,
+    /// The reliability table behind `ece` (empty when no probabilities were scored).
+    #[serde(default)]
+    pub reliability: Vec<ReliabilityBin>,
 }
 
 /// Scores gold labels against predicted labels (pairs at the same position).
@@ -84,27 +94,46 @@ pub fn score_labels(gold: &[&str], predicted: &[&str], ms_per_doc: f64) -> Evalu
         macro_f1,
         per_label,
         ms_per_doc,
+        ece: 0.0,
+        reliability: Vec::new(),
     }
+}
+
+/// [`score_labels`] plus the calibration of the top labels' probabilities `top_prob`.
+pub fn score_predictions(
+    gold: &[&str],
+    predicted: &[&str],
+    top_prob: &[f64],
+    ms_per_doc: f64,
+) -> Evaluation {
+    let mut e = score_labels(gold, predicted, ms_per_doc);
+    let pairs: Vec<(f64, bool)> = top_prob
+        .iter()
+        .zip(gold.iter().zip(predicted))
+        .map(|(&p, (g, q))| (p, g == q))
+        .collect();
+    e.reliability = reliability(&pairs);
+    e.ece = ece(&e.reliability);
+    e
 }
 
 /// Predicts every example with `model` and scores the top label against the gold label.
 pub fn evaluate(model: &Model, examples: &[TrainingExample]) -> Evaluation {
     let start = Instant::now();
-    let predicted: Vec<String> = examples
+    let (predicted, top_prob): (Vec<String>, Vec<f64>) = examples
         .iter()
         .map(|e| {
             model
                 .predict(&e.text)
                 .into_iter()
                 .next()
-                .map(|p| p.label)
-                .unwrap_or_default()
+                .map_or((String::new(), 0.0), |p| (p.label, p.score))
         })
-        .collect();
+        .unzip();
     let ms = start.elapsed().as_secs_f64() * 1000.0 / examples.len().max(1) as f64;
     let gold: Vec<&str> = examples.iter().map(|e| e.label.as_str()).collect();
     let pred: Vec<&str> = predicted.iter().map(String::as_str).collect();
-    score_labels(&gold, &pred, ms)
+    score_predictions(&gold, &pred, &top_prob, ms)
 }
 
 /// Fold number (`0..folds`) per example: every label's examples are shuffled with `seed`
@@ -127,107 +156,6 @@ pub fn stratified_folds(labels: &[&str], folds: usize, seed: u64) -> Vec<usize> 
         }
     }
     out
-}
-
-/// Result of [`cross_validate`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CvReport {
-    /// Number of folds.
-    pub folds: usize,
-    /// Seed of the fold assignment.
-    pub seed: u64,
-    /// Options every fold was trained with.
-    pub options: TrainOptions,
-    /// Macro-F1 of each fold's test part.
-    pub fold_macro_f1: Vec<f64>,
-    /// Mean of `fold_macro_f1`.
-    pub macro_f1_mean: f64,
-    /// Sample standard deviation of `fold_macro_f1`.
-    pub macro_f1_std: f64,
-    /// All out-of-fold predictions scored together (comparable to scikit-learn's
-    /// `f1_score(y, cross_val_predict(...), average="macro")`).
-    pub pooled: Evaluation,
-    /// Mean negative log-likelihood of the gold label under the calibrated probabilities.
-    pub log_loss: f64,
-    /// Wall-clock seconds for the whole run.
-    pub seconds: f64,
-}
-
-/// Stratified k-fold cross-validation: trains on `folds - 1` parts with `opts`, predicts
-/// the held-out part, and reports per-fold and pooled scores.
-pub fn cross_validate(
-    examples: &[TrainingExample],
-    opts: &TrainOptions,
-    folds: usize,
-    seed: u64,
-) -> Result<CvReport, ClassifyError> {
-    if folds < 2 || folds > examples.len() {
-        return Err(ClassifyError::InvalidOptions(format!(
-            "cross-validation needs 2 ≤ folds ≤ examples, got {folds} folds for {} examples",
-            examples.len()
-        )));
-    }
-    let start = Instant::now();
-    let labels: Vec<&str> = examples.iter().map(|e| e.label.as_str()).collect();
-    let assignment = stratified_folds(&labels, folds, seed);
-    let mut predicted = vec![String::new(); examples.len()];
-    let mut fold_macro_f1 = Vec::with_capacity(folds);
-    let mut nll = 0.0;
-    let mut predict_secs = 0.0;
-    for f in 0..folds {
-        let train_part: Vec<TrainingExample> = examples
-            .iter()
-            .zip(&assignment)
-            .filter(|(_, &a)| a != f)
-            .map(|(e, _)| e.clone())
-            .collect();
-        let model = train(&train_part, opts)?;
-        let t = Instant::now();
-        let mut fold_pairs = Vec::new();
-        for (i, e) in examples
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| assignment[*i] == f)
-        {
-            let probs = model.probabilities(&e.text);
-            let best = probs
-                .iter()
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|p| p.0.clone())
-                .unwrap_or_default();
-            let p_gold = probs.iter().find(|p| p.0 == e.label).map_or(0.0, |p| p.1);
-            nll -= p_gold.max(1e-15).ln();
-            fold_pairs.push((e.label.as_str(), i));
-            predicted[i] = best;
-        }
-        predict_secs += t.elapsed().as_secs_f64();
-        let gold: Vec<&str> = fold_pairs.iter().map(|p| p.0).collect();
-        let pred: Vec<&str> = fold_pairs.iter().map(|p| predicted[p.1].as_str()).collect();
-        fold_macro_f1.push(score_labels(&gold, &pred, 0.0).macro_f1);
-    }
-    let pred: Vec<&str> = predicted.iter().map(String::as_str).collect();
-    let pooled = score_labels(
-        &labels,
-        &pred,
-        predict_secs * 1000.0 / examples.len() as f64,
-    );
-    let mean = fold_macro_f1.iter().sum::<f64>() / folds as f64;
-    let var = fold_macro_f1
-        .iter()
-        .map(|f| (f - mean).powi(2))
-        .sum::<f64>()
-        / (folds - 1) as f64;
-    Ok(CvReport {
-        folds,
-        seed,
-        options: opts.clone(),
-        fold_macro_f1,
-        macro_f1_mean: mean,
-        macro_f1_std: var.sqrt(),
-        pooled,
-        log_loss: nll / examples.len() as f64,
-        seconds: start.elapsed().as_secs_f64(),
-    })
 }
 
 #[cfg(test)]
@@ -269,9 +197,17 @@ mod tests {
         };
         assert_eq!(
             keys(&v),
-            ["accuracy", "macro_f1", "ms_per_doc", "n", "per_label"]
-                .map(String::from)
-                .into()
+            [
+                "accuracy",
+                "ece",
+                "macro_f1",
+                "ms_per_doc",
+                "n",
+                "per_label",
+                "reliability"
+            ]
+            .map(String::from)
+            .into()
         );
         assert_eq!(
             keys(&v["per_label"]["a"]),

@@ -35,6 +35,14 @@ pub struct FeatureOptions {
     pub title_ngram_max: usize,
     /// Weight of the title block relative to the character block.
     pub title_weight: f32,
+    /// Let jieba guess unknown words with its HMM (slower; models saved before this
+    /// option existed used it).
+    #[serde(default = "yes")]
+    pub word_hmm: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Number of term blocks: 0 = jieba words, 1 = character n-grams, 2 = title n-grams.
@@ -111,7 +119,7 @@ fn char_ngrams<'a>(text: &'a str, min: usize, max: usize, mut f: impl FnMut(&'a 
 /// (see [`BLOCKS`]) and the term.
 pub fn for_each_term<'a>(opts: &FeatureOptions, norm: &'a str, mut f: impl FnMut(usize, &'a str)) {
     if opts.words {
-        for tok in jieba().cut(norm, true) {
+        for tok in jieba().cut(norm, opts.word_hmm) {
             if !tok.word.trim().is_empty() {
                 f(0, tok.word);
             }
@@ -139,6 +147,7 @@ pub(crate) mod tests {
             word_weight: 1.0,
             title_ngram_max: 0,
             title_weight: 0.5,
+            word_hmm: true,
         }
     }
 

@@ -14,11 +14,14 @@
 //! ```
 
 mod calibrate;
+mod cv;
 mod eval;
 mod features;
 mod io;
 mod model;
+mod nested;
 mod options;
+mod reliability;
 mod svm;
 mod term_index;
 mod vocab;
@@ -27,11 +30,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use eval::{cross_validate, evaluate, CvReport, Evaluation, LabelScores};
+pub use cv::{cross_validate, cross_validate_plan, group_folds, CvPlan, CvReport};
+pub use eval::{evaluate, Evaluation, LabelScores};
 pub use features::{FeatureOptions, MAX_CHARS};
 pub use io::FORMAT_VERSION;
-pub use model::{train, Model, ModelMetrics};
-pub use options::TrainOptions;
+pub use model::{train, train_semi, Model, ModelMetrics};
+pub use nested::{nested_cross_validate, NestedReport};
+pub use options::{SelfTraining, TrainOptions};
+pub use reliability::{ece, reliability, threshold_for, ReliabilityBin, BINS};
 pub use svm::{SvmLoss, SvmOptions};
 
 /// Everything that can go wrong reading data, training, saving or loading.
@@ -178,6 +184,59 @@ pub fn read_csv(path: &Path) -> Result<Vec<TrainingExample>, ClassifyError> {
             return Err(bad(line, "label", "empty label".into()));
         }
         out.push(TrainingExample { id, text, label });
+    }
+    Ok(out)
+}
+
+/// Reads unlabelled message texts from a UTF-8 CSV for self-training: the columns
+/// `title` + `text` (Jiesu's request exports), `留言主题` + `留言详情` (the TipDM files), or
+/// just `text`; title and body are joined with a space as in the labelled data. Rows whose
+/// text is empty are skipped.
+pub fn read_texts(path: &Path) -> Result<Vec<String>, ClassifyError> {
+    let bad = |line: u64, message: String| ClassifyError::Csv {
+        path: path.to_path_buf(),
+        line,
+        column: "-".into(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|source| ClassifyError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = csv::Reader::from_reader(file);
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| bad(1, e.to_string()))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (title, body) = match (col("title"), col("text"), col("留言主题"), col("留言详情"))
+    {
+        (t, Some(b), _, _) => (t, b),
+        (_, None, t, Some(b)) => (t, b),
+        _ => {
+            return Err(bad(
+                1,
+                format!(
+                    "need a `text` (or `留言详情`) column, found `{}`",
+                    header.join(",")
+                ),
+            ))
+        }
+    };
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record =
+            record.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+        let body = record.get(body).unwrap_or("").trim();
+        let title = title.and_then(|t| record.get(t)).unwrap_or("").trim();
+        let text = match (title.is_empty(), body.is_empty()) {
+            (true, true) => continue,
+            (false, false) => format!("{title} {body}"),
+            _ => format!("{title}{body}"),
+        };
+        out.push(text);
     }
     Ok(out)
 }

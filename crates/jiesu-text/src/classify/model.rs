@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::{fit_temperature, mean_nll, softmax};
-use super::eval::{stratified_folds, CvReport};
+use super::cv::CvReport;
+use super::eval::stratified_folds;
 use super::features::{normalize, SparseVec};
 use super::options::{TrainOptions, CHOICE_REASONS};
 use super::svm::{train_ovr, Binary};
@@ -30,6 +31,9 @@ pub struct ModelMetrics {
     pub label_counts: BTreeMap<String, usize>,
     /// Number of features (vocabulary size).
     pub n_features: usize,
+    /// Unlabelled texts that self-training added with a pseudo-label (0 when off).
+    #[serde(default)]
+    pub pseudo_labelled: usize,
     /// Fitted softmax temperature.
     pub temperature: f64,
     /// Mean negative log-likelihood of the internal out-of-fold scores at `temperature`
@@ -64,7 +68,47 @@ pub struct Model {
 
 /// Trains a model on `examples` with `opts`.
 pub fn train(examples: &[TrainingExample], opts: &TrainOptions) -> Result<Model, ClassifyError> {
+    train_parts(examples, &[], opts)
+}
+
+/// Trains on `examples`, then, when `opts.self_training` is on, labels `unlabelled` with
+/// that model and trains again with the confident pseudo-labelled texts added (see
+/// [`super::SelfTraining`]); the calibration is fitted on labelled examples only.
+pub fn train_semi(
+    examples: &[TrainingExample],
+    unlabelled: &[String],
+    opts: &TrainOptions,
+) -> Result<Model, ClassifyError> {
+    let first = train(examples, opts)?;
+    let threshold = opts.self_training.threshold;
+    if threshold <= 0.0 || unlabelled.is_empty() {
+        return Ok(first);
+    }
+    let pseudo: Vec<TrainingExample> = unlabelled
+        .iter()
+        .enumerate()
+        .filter_map(|(i, text)| {
+            let best = first.predict_top(text)?;
+            (best.1 >= threshold).then(|| TrainingExample {
+                id: format!("unlabelled-{i}"),
+                text: text.clone(),
+                label: best.0,
+            })
+        })
+        .collect();
+    train_parts(examples, &pseudo, opts)
+}
+
+/// Trains on `examples` plus `extra` (always in the training part, never held out for
+/// calibration, not counted in `label_counts`).
+fn train_parts(
+    labelled: &[TrainingExample],
+    extra: &[TrainingExample],
+    opts: &TrainOptions,
+) -> Result<Model, ClassifyError> {
     opts.validate()?;
+    let n_labelled = labelled.len();
+    let examples: Vec<TrainingExample> = labelled.iter().chain(extra).cloned().collect();
     let mut labels: Vec<String> = examples.iter().map(|e| e.label.clone()).collect();
     labels.sort();
     labels.dedup();
@@ -83,10 +127,12 @@ pub fn train(examples: &[TrainingExample], opts: &TrainOptions) -> Result<Model,
     let corpus = Corpus::build(&opts.features, &norm);
 
     let (temperature, calibration_log_loss) = if opts.calibration_folds >= 2 {
-        let folds = opts.calibration_folds.min(examples.len());
-        let label_refs: Vec<&str> = examples.iter().map(|e| e.label.as_str()).collect();
-        let assignment = stratified_folds(&label_refs, folds, opts.seed ^ 0xC0FFEE);
-        let mut scores = vec![Vec::new(); examples.len()];
+        let folds = opts.calibration_folds.min(n_labelled);
+        let label_refs: Vec<&str> = labelled.iter().map(|e| e.label.as_str()).collect();
+        let mut assignment = stratified_folds(&label_refs, folds, opts.seed ^ 0xC0FFEE);
+        // Pseudo-labelled texts train every fold and are never held out.
+        assignment.resize(examples.len(), usize::MAX);
+        let mut scores = vec![Vec::new(); n_labelled];
         for f in 0..folds {
             let (fit_ix, held): (Vec<usize>, Vec<usize>) =
                 (0..examples.len()).partition(|&i| assignment[i] != f);
@@ -103,8 +149,8 @@ pub fn train(examples: &[TrainingExample], opts: &TrainOptions) -> Result<Model,
                     .collect();
             }
         }
-        let t = fit_temperature(&scores, &y);
-        (t, Some(mean_nll(&scores, &y, t)))
+        let t = fit_temperature(&scores, &y[..n_labelled]);
+        (t, Some(mean_nll(&scores, &y[..n_labelled], t)))
     } else {
         (1.0, None)
     };
@@ -117,13 +163,14 @@ pub fn train(examples: &[TrainingExample], opts: &TrainOptions) -> Result<Model,
         ));
     }
     let mut label_counts = BTreeMap::new();
-    for e in examples {
+    for e in labelled {
         *label_counts.entry(e.label.clone()).or_insert(0) += 1;
     }
     let metrics = ModelMetrics {
         format_version: super::FORMAT_VERSION,
-        trained_examples: examples.len(),
+        trained_examples: n_labelled,
         label_counts,
+        pseudo_labelled: extra.len(),
         n_features: vocab.len(),
         temperature,
         calibration_log_loss,
@@ -167,6 +214,20 @@ fn fit(
     (vocab, map, clfs)
 }
 
+/// Hints the CPU to load the start of `row` (a weight row a few features ahead), so the
+/// cache misses of the scattered rows overlap.
+#[inline]
+fn prefetch(row: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: prefetching is a hint; the pointer is in bounds and never dereferenced.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(row.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
 impl Model {
     /// The labels the model knows, sorted.
     pub fn labels(&self) -> &[String] {
@@ -183,6 +244,15 @@ impl Model {
         self.metrics.cv = Some(report);
     }
 
+    /// The most likely label and its calibrated probability (no explanation terms).
+    pub fn predict_top(&self, text: &str) -> Option<(String, f64)> {
+        let x = self.vocab.transform(&normalize(text));
+        let probs = softmax(&self.scores(&x), self.metrics.temperature);
+        let best =
+            (0..probs.len()).max_by(|&a, &b| probs[a].total_cmp(&probs[b]).then(b.cmp(&a)))?;
+        Some((self.labels[best].clone(), probs[best]))
+    }
+
     /// Calibrated probability of every label (in `labels()` order) for `text`.
     pub fn probabilities(&self, text: &str) -> Vec<(String, f64)> {
         let x = self.vocab.transform(&normalize(text));
@@ -193,7 +263,11 @@ impl Model {
     fn scores(&self, x: &SparseVec) -> Vec<f64> {
         let k = self.labels.len();
         let mut s: Vec<f64> = self.bias.iter().map(|&b| f64::from(b)).collect();
-        for (&i, &v) in x.idx.iter().zip(&x.val) {
+        const AHEAD: usize = 8;
+        for (n, (&i, &v)) in x.idx.iter().zip(&x.val).enumerate() {
+            if let Some(&next) = x.idx.get(n + AHEAD) {
+                prefetch(&self.weights[next as usize * k..]);
+            }
             let row = &self.weights[i as usize * k..(i as usize + 1) * k];
             s.iter_mut()
                 .zip(row)

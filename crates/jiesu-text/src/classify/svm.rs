@@ -29,6 +29,10 @@ pub struct SvmOptions {
     pub max_iter: usize,
     /// Value of the constant bias feature (regularised like liblinear's `-B`).
     pub bias: f64,
+    /// Class-balanced costs: an example of class `c` gets `C · n / (k · n_c)` (scikit-learn's
+    /// `class_weight="balanced"`), so that rare classes weigh as much as common ones.
+    #[serde(default)]
+    pub balanced: bool,
 }
 
 /// Weights of one binary classifier: `score = w·x + b`.
@@ -51,26 +55,32 @@ impl Binary {
     }
 }
 
-/// Trains one binary classifier: `positive[i]` says whether example `i` is in the class.
+/// Trains one binary classifier: `positive[i]` says whether example `i` is in the class;
+/// `weight[i]` multiplies `C` for example `i` (all 1 for the plain SVM).
 pub fn train_binary(
     xs: &[SparseVec],
     positive: &[bool],
+    weight: &[f64],
     dim: usize,
     opts: &SvmOptions,
     rng: &mut Rng,
 ) -> Binary {
     let l = xs.len();
-    let (diag, upper) = match opts.loss {
-        SvmLoss::SquaredHinge => (0.5 / opts.c, f64::INFINITY),
-        SvmLoss::Hinge => (0.0, opts.c),
-    };
+    let (diag, upper): (Vec<f64>, Vec<f64>) = weight
+        .iter()
+        .map(|w| match opts.loss {
+            SvmLoss::SquaredHinge => (0.5 / (opts.c * w), f64::INFINITY),
+            SvmLoss::Hinge => (0.0, opts.c * w),
+        })
+        .unzip();
     let y: Vec<f64> = positive
         .iter()
         .map(|&p| if p { 1.0 } else { -1.0 })
         .collect();
     let qd: Vec<f64> = xs
         .iter()
-        .map(|x| diag + x.norm_sq() + opts.bias * opts.bias)
+        .zip(&diag)
+        .map(|(x, d)| d + x.norm_sq() + opts.bias * opts.bias)
         .collect();
     let mut w = vec![0f64; dim];
     let mut wb = 0f64; // weight of the bias feature
@@ -90,7 +100,7 @@ pub fn train_binary(
             for (&j, &v) in x.idx.iter().zip(&x.val) {
                 dot += w[j as usize] * f64::from(v);
             }
-            let g = y[i] * dot - 1.0 + alpha[i] * diag;
+            let g = y[i] * dot - 1.0 + alpha[i] * diag[i];
             let mut pg = 0.0;
             if alpha[i] == 0.0 {
                 if g > pg_max_old {
@@ -100,7 +110,7 @@ pub fn train_binary(
                 } else if g < 0.0 {
                     pg = g;
                 }
-            } else if alpha[i] == upper {
+            } else if alpha[i] == upper[i] {
                 if g < pg_min_old {
                     active -= 1;
                     index.swap(s, active);
@@ -115,7 +125,7 @@ pub fn train_binary(
             pg_min = pg_min.min(pg);
             if pg.abs() > 1e-12 {
                 let old = alpha[i];
-                alpha[i] = (alpha[i] - g / qd[i]).clamp(0.0, upper);
+                alpha[i] = (alpha[i] - g / qd[i]).clamp(0.0, upper[i]);
                 let d = (alpha[i] - old) * y[i];
                 for (&j, &v) in x.idx.iter().zip(&x.val) {
                     w[j as usize] += d * f64::from(v);
@@ -156,11 +166,23 @@ pub fn train_ovr(
     opts: &SvmOptions,
     seed: u64,
 ) -> Vec<Binary> {
+    let mut count = vec![0usize; n_classes];
+    labels.iter().for_each(|&l| count[l] += 1);
+    let weight: Vec<f64> = labels
+        .iter()
+        .map(|&l| {
+            if opts.balanced {
+                labels.len() as f64 / (n_classes as f64 * count[l] as f64)
+            } else {
+                1.0
+            }
+        })
+        .collect();
     (0..n_classes)
         .map(|k| {
             let positive: Vec<bool> = labels.iter().map(|&l| l == k).collect();
             let mut rng = Rng::new(seed ^ (k as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
-            train_binary(xs, &positive, dim, opts, &mut rng)
+            train_binary(xs, &positive, &weight, dim, opts, &mut rng)
         })
         .collect()
 }
@@ -185,6 +207,7 @@ mod tests {
             tolerance: 1e-4,
             max_iter: 1000,
             bias: 1.0,
+            balanced: false,
         }
     }
 
@@ -221,8 +244,29 @@ mod tests {
             tolerance: 1e-9,
             ..opts(SvmLoss::SquaredHinge)
         };
-        let m = train_binary(&xs, &[true, false], 1, &o, &mut Rng::new(1));
+        let m = train_binary(&xs, &[true, false], &[1.0, 1.0], 1, &o, &mut Rng::new(1));
         assert!((m.w[0] - 0.8).abs() < 1e-4, "w = {}", m.w[0]);
+    }
+
+    #[test]
+    fn balanced_costs_move_the_boundary_towards_the_common_class() {
+        // One positive at x = 1 against nine negatives at x = 0.2: balanced costs weigh the
+        // lone positive nine times more, so its decision value must rise.
+        let mut xs = vec![sv(&[(0, 1.0)])];
+        xs.extend((0..9).map(|_| sv(&[(0, 0.2)])));
+        let labels: Vec<usize> = (0..10).map(|i| usize::from(i > 0)).collect();
+        let plain = train_ovr(&xs, &labels, 2, 1, &opts(SvmLoss::SquaredHinge), 5);
+        let bal = SvmOptions {
+            balanced: true,
+            ..opts(SvmLoss::SquaredHinge)
+        };
+        let balanced = train_ovr(&xs, &labels, 2, 1, &bal, 5);
+        assert!(
+            balanced[0].score(&xs[0]) > plain[0].score(&xs[0]) + 0.05,
+            "{} vs {}",
+            balanced[0].score(&xs[0]),
+            plain[0].score(&xs[0])
+        );
     }
 
     #[test]

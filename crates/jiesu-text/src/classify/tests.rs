@@ -295,3 +295,106 @@ fn real_data_holdout_macro_f1() {
         e.n
     );
 }
+
+#[test]
+fn evaluation_reports_calibration() {
+    let model = train(&synthetic(20, 1), &fast_opts()).unwrap();
+    let e = evaluate(&model, &synthetic(10, 99));
+    assert_eq!(e.reliability.len(), BINS);
+    assert_eq!(e.reliability.iter().map(|b| b.n).sum::<usize>(), e.n);
+    assert!((0.0..=1.0).contains(&e.ece), "{}", e.ece);
+    // The ECE is the weighted gap of the table it comes with.
+    assert!((e.ece - ece(&e.reliability)).abs() < 1e-12);
+}
+
+#[test]
+fn grouped_repeated_cv_keeps_groups_apart_and_counts_every_fold() {
+    let data = synthetic(15, 6);
+    let opts = TrainOptions {
+        calibration_folds: 0,
+        ..TrainOptions::default()
+    };
+    // Pairs of examples form a group.
+    let groups: Vec<String> = (0..data.len()).map(|i| format!("g{}", i / 2)).collect();
+    let plan = CvPlan {
+        folds: 3,
+        repeats: 2,
+        seed: 11,
+        groups: Some(groups.clone()),
+    };
+    let r = cross_validate_plan(&data, &[], &opts, &plan).unwrap();
+    assert_eq!((r.fold_macro_f1.len(), r.repeats, r.grouped), (6, 2, true));
+    assert_eq!(r.pooled.n, 2 * data.len());
+    assert!(r.macro_f1_mean > 0.9, "{r:?}");
+    let labels: Vec<&str> = data.iter().map(|e| e.label.as_str()).collect();
+    let f = group_folds(&labels, &groups, 3, 11);
+    assert!((0..data.len()).all(|i| f[i] == f[i / 2 * 2]));
+    let wrong = CvPlan {
+        groups: Some(vec!["x".into()]),
+        ..plan
+    };
+    assert!(cross_validate_plan(&data, &[], &opts, &wrong).is_err());
+}
+
+#[test]
+fn self_training_adds_confident_unlabelled_texts_and_only_when_on() {
+    let data = synthetic(15, 2);
+    let unlabelled: Vec<String> = synthetic(5, 77).into_iter().map(|e| e.text).collect();
+    let off = train_semi(&data, &unlabelled, &fast_opts()).unwrap();
+    assert_eq!(off.metrics().pseudo_labelled, 0);
+    let mut opts = fast_opts();
+    opts.self_training.threshold = 0.5;
+    let on = train_semi(&data, &unlabelled, &opts).unwrap();
+    let added = on.metrics().pseudo_labelled;
+    assert!(added > 0 && added <= unlabelled.len(), "{added}");
+    assert_eq!(on.metrics().trained_examples, data.len());
+    opts.self_training.threshold = 1.5;
+    assert!(matches!(
+        train_semi(&data, &unlabelled, &opts),
+        Err(ClassifyError::InvalidOptions(_))
+    ));
+}
+
+#[test]
+fn nested_cv_picks_a_candidate_per_outer_fold() {
+    let data = synthetic(12, 3);
+    let base = TrainOptions {
+        calibration_folds: 0,
+        ..TrainOptions::default()
+    };
+    let mut words = base.clone();
+    words.features.words = true;
+    let candidates = [("chars".to_string(), base), ("words".to_string(), words)];
+    let plan = CvPlan {
+        folds: 3,
+        repeats: 1,
+        seed: 5,
+        groups: None,
+    };
+    let r = nested_cross_validate(&data, &[], &candidates, &plan, 2).unwrap();
+    assert_eq!(r.outer_macro_f1.len(), 3);
+    assert!(r.chosen.iter().all(|c| c == "chars" || c == "words"));
+    assert!(r.inner_macro_f1.iter().all(|s| s.len() == 2));
+    assert!(r.macro_f1_mean > 0.8, "{r:?}");
+    assert!(nested_cross_validate(&data, &[], &[], &plan, 2).is_err());
+}
+
+#[test]
+fn unlabelled_csv_reads_tipdm_and_jiesu_columns() {
+    let dir = temp_dir("texts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tipdm = dir.join("tipdm.csv");
+    std::fs::write(
+        &tipdm,
+        "\u{feff}留言编号,留言主题,留言详情\n1,小区停水,三天了\n2,,只有正文\n3,,\n",
+    )
+    .unwrap();
+    assert_eq!(read_texts(&tipdm).unwrap(), ["小区停水 三天了", "只有正文"]);
+    let plain = dir.join("plain.csv");
+    std::fs::write(&plain, "id,text\n1,噪音扰民\n").unwrap();
+    assert_eq!(read_texts(&plain).unwrap(), ["噪音扰民"]);
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "id,body\n1,x\n").unwrap();
+    assert!(matches!(read_texts(&bad), Err(ClassifyError::Csv { .. })));
+    let _ = std::fs::remove_dir_all(&dir);
+}

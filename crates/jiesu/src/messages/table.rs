@@ -80,6 +80,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("intake.suggest_hint", "输入诉求内容后，这里显示分类、地点、承办单位、疑似重复和知识库答复。", "Type the request: category, place, units, possible duplicates and knowledge-base answers appear here."),
     ("suggest.category", "分类", "Category"),
     ("suggest.no_category", "暂不分类", "No category"),
+    ("suggest.not_sure", "不确定", "not sure"),
     ("suggest.place", "地点", "Place"),
     ("suggest.no_place", "未识别出地点", "No place recognised"),
     ("suggest.units", "建议承办单位", "Suggested units"),
@@ -754,6 +755,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("err.intake.credit_code_invalid", "统一社会信用代码无效（GB 32100-2015 校验失败）", "{reason}"),
     // The services' remarks, sent as "中文 / English" (`messages::both`).
     ("note.no_model", "未训练分类模型：分类来自派单目录关键词", "no trained model: categories come from catalogue keywords"),
+    ("note.not_sure", "分类不确定：最可能的分类概率 {score}，低于 {threshold}，请核对", "not sure of the category: the top one has {score}, below {threshold}; check it"),
     ("note.place_ambiguous", "地点有歧义，请确认", "the place is ambiguous: confirm it"),
     ("note.place_outside", "地址不在本市", "the address is outside the city"),
     ("note.place_none", "未识别出地点", "no place recognised"),

@@ -39,6 +39,9 @@ pub struct CategorySuggestion {
     pub score: f64,
     /// The terms that drove it.
     pub terms: Vec<String>,
+    /// The classifier's calibrated probability reaches `JIESU_TEXT_CONFIDENT`; false for
+    /// "not sure" (不确定) and always false for keyword guesses.
+    pub sure: bool,
 }
 
 /// A suggested unit.
@@ -96,7 +99,8 @@ fn categories(state: &AppState, text: &str) -> (String, Vec<CategorySuggestion>,
     let t = &state.models;
     let mut notes = Vec::new();
     if let Some(model) = &t.model {
-        let cats = model
+        let confident = state.config.text_confident;
+        let cats: Vec<CategorySuggestion> = model
             .predict(text)
             .into_iter()
             .filter_map(|p| {
@@ -105,11 +109,21 @@ fn categories(state: &AppState, text: &str) -> (String, Vec<CategorySuggestion>,
                 Some(CategorySuggestion {
                     code,
                     name,
+                    sure: p.score >= confident,
                     score: p.score,
                     terms: p.terms,
                 })
             })
             .collect();
+        if let Some(top) = cats.first().filter(|c| !c.sure) {
+            notes.push(messages::both(
+                "note.not_sure",
+                &[
+                    ("score", format!("{:.0}%", top.score * 100.0)),
+                    ("threshold", format!("{:.0}%", confident * 100.0)),
+                ],
+            ));
+        }
         return ("classifier".into(), cats, notes);
     }
     notes.push(messages::both("note.no_model", &[]));
@@ -123,6 +137,7 @@ fn categories(state: &AppState, text: &str) -> (String, Vec<CategorySuggestion>,
             code: r.code,
             score: r.weight as f64 / total.max(1) as f64,
             terms: r.hits,
+            sure: false,
         })
         .collect();
     let source = if cats.is_empty() { "none" } else { "keywords" };

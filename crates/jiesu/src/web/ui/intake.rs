@@ -60,6 +60,8 @@ pub struct CategoryV {
     code: String,
     name: String,
     score: String,
+    /// The classifier is not sure of it (below `JIESU_TEXT_CONFIDENT`).
+    not_sure: bool,
 }
 
 /// One suggested unit, shown.
@@ -125,6 +127,7 @@ pub fn suggest_view(
         .map(|n| super::i18n::one_language(n, en))
         .collect();
     let first_lead = s.units.iter().position(|u| u.role == AssignmentRole::Lead);
+    let by_classifier = s.source == "classifier";
     SuggestV {
         suggestion_id: s.suggestion_id,
         notes,
@@ -135,6 +138,7 @@ pub fn suggest_view(
                 code: c.code,
                 name: c.name,
                 score: percent(c.score),
+                not_sure: by_classifier && !c.sure,
             })
             .collect(),
         place: if place.is_empty() {

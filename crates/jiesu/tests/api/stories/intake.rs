@@ -245,4 +245,29 @@ pub async fn a_trained_model_drives_the_category_suggestions(b: Backend) {
             .is_some_and(|c| c.starts_with("hjbh")),
         "{v}"
     );
+    // Confidence that means something: every category says whether its calibrated
+    // probability reaches JIESU_TEXT_CONFIDENT (default 0.6), and a text that names no
+    // problem — only the phrase every training message shares — is marked not sure (不确定).
+    for c in v["categories"].as_array().unwrap() {
+        assert_eq!(
+            c["sure"].as_bool(),
+            Some(c["score"].as_f64().unwrap() >= 0.6),
+            "{v}"
+        );
+    }
+    let vague = suggest(&app, &s.operator, "请有关部门处理").await;
+    assert_eq!(vague["source"], "classifier", "{vague}");
+    assert!(
+        vague["categories"][0]["score"].as_f64().unwrap() < 0.6,
+        "{vague}"
+    );
+    assert_eq!(vague["categories"][0]["sure"], false, "{vague}");
+    assert!(
+        vague["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("分类不确定")),
+        "{vague}"
+    );
 }
