@@ -141,7 +141,9 @@ pub async fn mark_sent(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<(), 
 }
 
 /// Records a failed attempt, in the caller's (writer) transaction; the message is retried at
-/// `next` or, when `give_up`, marked failed.
+/// `next` or, when `give_up`, marked failed. A message the gateway has reported on meanwhile
+/// (an attempt that timed out here but reached it) keeps that status: it is neither retried
+/// nor given up.
 pub async fn mark_failed(
     tx: &mut Tx,
     id: &str,
@@ -151,7 +153,7 @@ pub async fn mark_failed(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, claimed_until = NULL, \
-         status = CASE WHEN $4 = 1 THEN 'failed' ELSE status END WHERE id = $1",
+         status = CASE WHEN $4 = 1 AND status = 'pending' THEN 'failed' ELSE status END WHERE id = $1",
     )
     .bind(id)
     .bind(error)

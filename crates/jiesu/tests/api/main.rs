@@ -26,6 +26,8 @@ on_both_backends!(
     // stories/sms.rs (issue 19: SMS through Kannel)
     requester_texts_go_through_kannel_and_ratings_come_back_by_sms,
     sms_rules_and_templates_hold_back_what_they_must,
+    a_gateway_down_for_a_minute_loses_nothing_and_sends_each_text_once,
+    a_text_whose_answer_was_lost_is_not_sent_again_once_kannel_reports_it,
     // stories/sms_units.rs (issue 19: reminders to units, 催办)
     units_are_chased_by_sms_through_kannel_once_per_order_and_kind,
     unit_reminders_wait_for_the_morning_and_keep_to_the_hourly_cap,
