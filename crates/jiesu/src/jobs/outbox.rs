@@ -167,7 +167,10 @@ mod tests {
     fn backoff_doubles_from_the_base_up_to_the_cap() {
         let (base, max) = (Duration::from_secs(10), Duration::from_secs(3600));
         let waits: Vec<u64> = (1..=11).map(|a| backoff(a, base, max).as_secs()).collect();
-        assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]);
+        assert_eq!(
+            waits,
+            [10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]
+        );
         assert_eq!(backoff(1000, base, max).as_secs(), 3600);
         assert_eq!(backoff(0, base, max).as_secs(), 10);
         // A test's settings: one second, at most two.

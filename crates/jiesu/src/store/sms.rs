@@ -238,8 +238,10 @@ pub async fn delivery_report(
     // still pending here (its attempt timed out before the answer came) is sent, not sent again.
     let sql = match status {
         Some(_) => "UPDATE outbox SET dlr_status = $2, dlr_at = $3, status = $4 WHERE id = $1",
-        None => "UPDATE outbox SET dlr_status = $2, dlr_at = $3, \
-                 status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END WHERE id = $1",
+        None => {
+            "UPDATE outbox SET dlr_status = $2, dlr_at = $3, \
+                 status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END WHERE id = $1"
+        }
     };
     let mut q = sqlx::query(sql)
         .bind(outbox_id)

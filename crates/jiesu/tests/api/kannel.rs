@@ -246,7 +246,10 @@ get-url = "{jiesu_base}/api/v1/sms/inbound?secret={secret}&from=%p&text=%a"
         for port in [admin, sendsms] {
             let start = Instant::now();
             while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                assert!(start.elapsed() < Duration::from_secs(10), "Kannel did not stop");
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "Kannel did not stop"
+                );
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
@@ -260,7 +263,10 @@ get-url = "{jiesu_base}/api/v1/sms/inbound?secret={secret}&from=%p&text=%a"
         let _ = fake.wait();
         let start = Instant::now();
         while admin_status(self.ports.0).contains("(online") {
-            assert!(start.elapsed() < Duration::from_secs(10), "the SMSC stays online");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the SMSC stays online"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -87,9 +87,7 @@ impl Sender for LostAnswer {
     }
 }
 
-pub async fn a_text_whose_answer_was_lost_is_not_sent_again_once_kannel_reports_it(
-    b: Backend,
-) {
+pub async fn a_text_whose_answer_was_lost_is_not_sent_again_once_kannel_reports_it(b: Backend) {
     if !kannel::available() {
         return;
     }
@@ -177,7 +175,10 @@ pub async fn a_gateway_down_for_a_minute_loses_nothing_and_sends_each_text_once(
     let queued = intake(&app, &s.operator, "13700000000").await;
     let start = Instant::now();
     while messages(&app, std::slice::from_ref(&queued)).await[0].status != "sent" {
-        assert!(start.elapsed() < Duration::from_secs(10), "not handed to Kannel");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "not handed to Kannel"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Then the whole gateway goes down (SIGKILL); the hotline does not notice.
@@ -213,7 +214,10 @@ pub async fn a_gateway_down_for_a_minute_loses_nothing_and_sends_each_text_once(
     let pending = messages(&app, &ids).await;
     let delivered = pending.iter().filter(|m| m.status == "delivered").count();
     assert!(
-        delivered == 1 && pending.iter().all(|m| matches!(m.status.as_str(), "pending" | "delivered")),
+        delivered == 1
+            && pending
+                .iter()
+                .all(|m| matches!(m.status.as_str(), "pending" | "delivered")),
         "a message was given up or marked sent while the gateway was down: {pending:?}"
     );
     assert_eq!(k.received().len(), 1, "sent while down: {:?}", k.received());
