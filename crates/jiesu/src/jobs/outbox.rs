@@ -115,12 +115,15 @@ pub async fn deliver_outbox(state: &AppState) -> anyhow::Result<(usize, usize)> 
     // Every outcome in one writer transaction. Should it fail, the leases run out and the
     // messages go again with the same idempotency keys.
     let mut tx = state.store.begin().await?;
+    let ok: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(m, _)| m.id.as_str())
+        .collect();
+    outbox::mark_sent_many(&mut tx, &ok, state.clock.now()).await?;
     for (msg, result) in &results {
         match result {
-            Ok(()) => {
-                outbox::mark_sent(&mut tx, &msg.id, state.clock.now()).await?;
-                sent += 1;
-            }
+            Ok(()) => sent += 1,
             Err(e) => {
                 let attempts = msg.attempts + 1;
                 let wait = backoff(

@@ -118,6 +118,22 @@ pub async fn a_text_whose_answer_was_lost_is_not_sent_again_once_kannel_reports_
     assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (0, 0));
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(k.received().len(), 1, "{:?}", k.received());
+
+    // A real SMSC reports 8 (accepted) long before 1 (on the phone): that first report alone
+    // already marks a pending text sent, so it is not sent again.
+    let other = intake(&app, &s.operator, "13900000009").await;
+    let msg = messages(&app, std::slice::from_ref(&other)).await.remove(0);
+    assert_eq!(msg.status, "pending");
+    let (code, _) = app
+        .get(
+            &format!("/api/v1/sms/dlr?secret={SECRET}&id={}&status=8", msg.id),
+            None,
+        )
+        .await;
+    assert_eq!(code.as_u16(), 200);
+    assert_eq!(jiesu::jobs::deliver_outbox(&state).await.unwrap(), (0, 0));
+    let after = messages(&app, std::slice::from_ref(&other)).await.remove(0);
+    assert_eq!(after.status, "sent", "{after:?}");
 }
 
 pub async fn a_gateway_down_for_a_minute_loses_nothing_and_sends_each_text_once(b: Backend) {
