@@ -66,8 +66,16 @@ pub struct Config {
     /// days after their request closed (default 1095, three years).
     pub privacy_retention_days: i64,
     /// `JIESU_OUTBOX_MAX_ATTEMPTS`: delivery attempts before a message is marked failed
-    /// (default 10; backoff doubles from 10 s up to 1 h).
+    /// (default 10; with the default backoff that is about 2½ hours of a gateway down).
     pub outbox_max_attempts: i64,
+    /// `JIESU_OUTBOX_RETRY_SECONDS`: the wait after a message's first failed attempt; it
+    /// doubles with each further failure (default 10).
+    pub outbox_retry_base: Duration,
+    /// `JIESU_OUTBOX_RETRY_MAX_SECONDS`: the longest wait between two attempts (default 3600).
+    pub outbox_retry_max: Duration,
+    /// `JIESU_OUTBOX_CONCURRENCY`: messages one node hands to its sender at once (default 8,
+    /// 1–256).
+    pub outbox_concurrency: usize,
     /// `JIESU_TRUSTED_PROXIES`: comma-separated addresses of reverse proxies in front of this
     /// node (default none). Only when the peer is one of them is `X-Forwarded-For` read, and
     /// then the client is the rightmost address in it that is not a trusted proxy; otherwise
@@ -286,6 +294,21 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "JIESU_OUTBOX_MAX_ATTEMPTS",
         "10",
         "delivery attempts before a message is marked failed",
+    ),
+    (
+        "JIESU_OUTBOX_RETRY_SECONDS",
+        "10",
+        "wait after a message's first failed delivery; doubles with each further failure",
+    ),
+    (
+        "JIESU_OUTBOX_RETRY_MAX_SECONDS",
+        "3600",
+        "longest wait between two delivery attempts",
+    ),
+    (
+        "JIESU_OUTBOX_CONCURRENCY",
+        "8",
+        "messages one node hands to its sender (SMS gateway, webhook) at once, 1-256",
     ),
     (
         "JIESU_TRUSTED_PROXIES",
@@ -560,6 +583,12 @@ impl Config {
             max_unreachable_callbacks: env("JIESU_MAX_UNREACHABLE", 3)?,
             session_hours: env("JIESU_SESSION_HOURS", 12)?,
             outbox_max_attempts: env("JIESU_OUTBOX_MAX_ATTEMPTS", 10)?,
+            outbox_retry_base: Duration::from_secs(env("JIESU_OUTBOX_RETRY_SECONDS", 10)?),
+            outbox_retry_max: Duration::from_secs(env("JIESU_OUTBOX_RETRY_MAX_SECONDS", 3600)?),
+            outbox_concurrency: match env("JIESU_OUTBOX_CONCURRENCY", 8usize)? {
+                n @ 1..=256 => n,
+                _ => anyhow::bail!("JIESU_OUTBOX_CONCURRENCY must be 1-256"),
+            },
             audit_key: nonempty("JIESU_AUDIT_KEY").map(SecretString::from),
             audit_key_file: nonempty("JIESU_AUDIT_KEY_FILE").map(PathBuf::from),
             audit_checkpoint_interval: Duration::from_secs(env(

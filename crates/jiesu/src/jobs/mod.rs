@@ -17,7 +17,7 @@ mod whistles;
 
 pub use deadlines::{sweep_deadlines, SweepReport};
 pub use gauges::refresh_gauges;
-pub use outbox::{deliver_outbox, LogSender, WebhookSender};
+pub use outbox::{backoff, deliver_outbox, drain_outbox, LogSender, WebhookSender};
 pub use privacy::redact_personal_data;
 pub use seal::seal_chain;
 pub use sms::KannelSender;
@@ -98,7 +98,7 @@ pub fn spawn(
             move || {
                 let s = s.clone();
                 async move {
-                    if let Err(e) = deliver_outbox(&s).await {
+                    if let Err(e) = drain_outbox(&s).await {
                         tracing::error!(error = %e, "outbox delivery failed");
                     }
                 }

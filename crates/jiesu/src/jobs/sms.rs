@@ -35,7 +35,10 @@ impl KannelSender {
                 base.trim_end_matches('/')
             ))
         });
+        // A gateway that is down refuses at once; one that does not answer the connection
+        // must not hold a batch for the whole timeout.
         let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(3))
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .expect("http client");

@@ -119,14 +119,51 @@ pub async fn claim_due(
         .fetch_all(tx.conn())
         .await?;
     let msgs: Vec<OutboxMessage> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
-    for m in &msgs {
-        sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
-            .bind(&m.id)
-            .bind(millis(lease_until))
-            .execute(tx.conn())
-            .await?;
+    if msgs.is_empty() {
+        return Ok(msgs);
     }
+    // One statement for the whole claim, not a round trip per row (a drain of 10,000 went
+    // from 1,419 to 1,656 texts/s with this and the one-statement mark; BENCHMARKS.md).
+    let sql = format!(
+        "UPDATE outbox SET claimed_until = $1 WHERE id IN ({})",
+        placeholders(2, msgs.len())
+    );
+    let mut q = sqlx::query(&sql).bind(millis(lease_until));
+    for m in &msgs {
+        q = q.bind(&m.id);
+    }
+    q.execute(tx.conn()).await?;
     Ok(msgs)
+}
+
+/// "$from, $from+1, …" for `n` parameters.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// [`mark_sent`] for many messages in one statement.
+pub async fn mark_sent_many(
+    tx: &mut Tx,
+    ids: &[&str],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE outbox SET status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END, sent_at = $1, \
+         attempts = attempts + 1, claimed_until = NULL WHERE id IN ({})",
+        placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query(&sql).bind(millis(now));
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(tx.conn()).await?;
+    Ok(())
 }
 
 /// Marks a message handed to the sender, in the caller's (writer) transaction. A gateway's
@@ -141,7 +178,9 @@ pub async fn mark_sent(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<(), 
 }
 
 /// Records a failed attempt, in the caller's (writer) transaction; the message is retried at
-/// `next` or, when `give_up`, marked failed.
+/// `next` or, when `give_up`, marked failed. A message the gateway has reported on meanwhile
+/// (an attempt that timed out here but reached it) keeps that status: it is neither retried
+/// nor given up.
 pub async fn mark_failed(
     tx: &mut Tx,
     id: &str,
@@ -151,7 +190,7 @@ pub async fn mark_failed(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, claimed_until = NULL, \
-         status = CASE WHEN $4 = 1 THEN 'failed' ELSE status END WHERE id = $1",
+         status = CASE WHEN $4 = 1 AND status = 'pending' THEN 'failed' ELSE status END WHERE id = $1",
     )
     .bind(id)
     .bind(error)

@@ -221,7 +221,7 @@ pub async fn record_inbound(
 
 /// Applies a delivery report to an outbox message: Kannel's codes 1 (delivered to the phone)
 /// and 2/16 (failed at the phone or rejected by the SMSC) settle its status; 4, 8 (buffered,
-/// at the SMSC) only record the report. The request id, or `None` for an unknown message.
+/// at the SMSC) record the report and mark a still pending message sent. The request id, or `None` for an unknown message.
 pub async fn delivery_report(
     tx: &mut Tx,
     outbox_id: &str,
@@ -234,10 +234,14 @@ pub async fn delivery_report(
         _ => None,
     };
     // Two statements rather than a COALESCE over a NULL parameter, whose type PostgreSQL
-    // cannot infer.
+    // cannot infer. Any other report (4 buffered, 8 at the SMSC) says the gateway has the message: one
+    // still pending here (its attempt timed out before the answer came) is sent, not sent again.
     let sql = match status {
         Some(_) => "UPDATE outbox SET dlr_status = $2, dlr_at = $3, status = $4 WHERE id = $1",
-        None => "UPDATE outbox SET dlr_status = $2, dlr_at = $3 WHERE id = $1",
+        None => {
+            "UPDATE outbox SET dlr_status = $2, dlr_at = $3, \
+                 status = CASE WHEN status = 'pending' THEN 'sent' ELSE status END WHERE id = $1"
+        }
     };
     let mut q = sqlx::query(sql)
         .bind(outbox_id)

@@ -21,11 +21,15 @@ pub struct Mt {
     pub text: String,
 }
 
-/// A running gateway; dropped, its processes are killed.
+/// A running gateway; dropped, its processes are killed. [`Kannel::stop`] kills it (a
+/// gateway that is down) and [`Kannel::restart`] brings it back on the same ports, with what
+/// the fake SMSC received so far kept.
 pub struct Kannel {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    /// bearerbox's admin, box and fake-SMSC ports, and smsbox's sendsms port.
+    ports: (u16, u16, u16, u16),
     children: Vec<Child>,
-    smsc_input: ChildStdin,
+    smsc_input: Option<ChildStdin>,
     received: Arc<Mutex<Vec<Mt>>>,
     /// smsbox's sendsms URL.
     pub sendsms_url: String,
@@ -132,6 +136,8 @@ smsbox-port = {boxes}
 log-level = 2
 log-file = "{d}/bearerbox.log"
 dlr-storage = internal
+store-type = file
+store-location = "{d}/bearerbox.store"
 box-allow-ip = 127.0.0.1
 
 group = smsc
@@ -163,6 +169,24 @@ get-url = "{jiesu_base}/api/v1/sms/inbound?secret={secret}&from=%p&text=%a"
         );
         let path = dir.path().join("kannel.conf");
         std::fs::write(&path, conf).unwrap();
+        let mut kannel = Kannel {
+            dir,
+            ports: (admin, boxes, smsc, sendsms),
+            children: Vec::new(),
+            smsc_input: None,
+            received: Arc::default(),
+            sendsms_url: format!("http://127.0.0.1:{sendsms}/cgi-bin/sendsms"),
+            user: ("jiesu".into(), "kannel-pass".into()),
+        };
+        kannel.launch();
+        kannel
+    }
+
+    /// Starts bearerbox, smsbox and the fake SMSC on the gateway's ports and waits until the
+    /// fake SMSC is online.
+    fn launch(&mut self) {
+        let (admin, boxes, smsc, sendsms) = self.ports;
+        let path = self.dir.path().join("kannel.conf");
         let quiet = || Stdio::null();
         let bearerbox = Command::new(BEARERBOX)
             .arg(&path)
@@ -170,9 +194,9 @@ get-url = "{jiesu_base}/api/v1/sms/inbound?secret={secret}&from=%p&text=%a"
             .stderr(quiet())
             .spawn()
             .unwrap();
-        let mut children = vec![bearerbox];
+        self.children.push(bearerbox);
         wait_port(boxes, "bearerbox");
-        children.push(
+        self.children.push(
             Command::new(SMSBOX)
                 .arg(&path)
                 .stdout(quiet())
@@ -190,14 +214,13 @@ get-url = "{jiesu_base}/api/v1/sms/inbound?secret={secret}&from=%p&text=%a"
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let received: Arc<Mutex<Vec<Mt>>> = Arc::default();
-        let smsc_input = fake.stdin.take().unwrap();
+        self.smsc_input = fake.stdin.take();
         let outs: Vec<Box<dyn std::io::Read + Send>> = vec![
             Box::new(fake.stdout.take().unwrap()),
             Box::new(fake.stderr.take().unwrap()),
         ];
         for out in outs {
-            let received = received.clone();
+            let received = self.received.clone();
             std::thread::spawn(move || {
                 for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
                     if let Some(mt) = parse_mt(&line) {
@@ -206,17 +229,53 @@ get-url = "{jiesu_base}/api/v1/sms/inbound?secret={secret}&from=%p&text=%a"
                 }
             });
         }
-        children.push(fake);
-        let kannel = Kannel {
-            _dir: dir,
-            children,
-            smsc_input,
-            received,
-            sendsms_url: format!("http://127.0.0.1:{sendsms}/cgi-bin/sendsms"),
-            user: ("jiesu".into(), "kannel-pass".into()),
-        };
-        kannel.wait_online(admin);
-        kannel
+        self.children.push(fake);
+        self.wait_online(admin);
+    }
+
+    /// Kills the gateway (SIGKILL: bearerbox, smsbox and the fake SMSC), as a crash or an
+    /// outage would; sendsms then refuses connections.
+    pub fn stop(&mut self) {
+        self.smsc_input = None;
+        for child in self.children.iter_mut().rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.children.clear();
+        let (admin, _, _, sendsms) = self.ports;
+        for port in [admin, sendsms] {
+            let start = Instant::now();
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "Kannel did not stop"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// Kills the fake SMSC alone: bearerbox still accepts texts and queues them.
+    pub fn stop_smsc(&mut self) {
+        let mut fake = self.children.pop().expect("Kannel is running");
+        self.smsc_input = None;
+        let _ = fake.kill();
+        let _ = fake.wait();
+        let start = Instant::now();
+        while admin_status(self.ports.0).contains("(online") {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the SMSC stays online"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts the gateway again after [`Kannel::stop`], on the same ports with the same
+    /// configuration (and bearerbox's store file).
+    pub fn restart(&mut self) {
+        assert!(self.children.is_empty(), "stop Kannel before restarting it");
+        self.launch();
     }
 
     /// Waits until bearerbox reports the fake SMSC online.
@@ -242,8 +301,9 @@ get-url = "{jiesu_base}/api/v1/sms/inbound?secret={secret}&from=%p&text=%a"
             .flat_map(u16::to_be_bytes)
             .map(|b| format!("%{b:02X}"))
             .collect();
-        writeln!(self.smsc_input, "{phone} 12345 ucs2 {data}").unwrap();
-        self.smsc_input.flush().unwrap();
+        let input = self.smsc_input.as_mut().expect("Kannel is stopped");
+        writeln!(input, "{phone} 12345 ucs2 {data}").unwrap();
+        input.flush().unwrap();
     }
 
     /// The messages the fake SMSC received so far.

@@ -31,6 +31,8 @@ on_both_backends!(
     each_unit_keeps_its_own_quiet_hours_for_reminders,
     the_privacy_job_clears_texts_from_requesters_and_keeps_opt_outs,
     admins_edit_sms_templates_on_their_page,
+    a_gateway_down_for_a_minute_loses_nothing_and_sends_each_text_once,
+    a_text_whose_answer_was_lost_is_not_sent_again_once_kannel_reports_it,
     // stories/sms_units.rs (issue 19: reminders to units, 催办)
     units_are_chased_by_sms_through_kannel_once_per_order_and_kind,
     unit_reminders_wait_for_the_morning_and_keep_to_the_hourly_cap,
