@@ -8,7 +8,7 @@ type BadCall<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
 
 fn jiesu(args: &[&str], env: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_jiesu"))
+    Command::new(crate::helpers::cli_bin())
         .args(args)
         .env("JIESU_DATA_DIR", dir.path())
         .env("JIESU_LOG", "warn")

@@ -341,9 +341,7 @@ impl TestApp {
     /// `JIESU_TEST_CLI` names another binary than the one Cargo built (a private copy, when
     /// several worktrees share one target folder and rebuild `jiesu` in turn).
     pub fn cli(&self) -> std::process::Command {
-        let bin = std::env::var_os("JIESU_TEST_CLI")
-            .unwrap_or_else(|| env!("CARGO_BIN_EXE_jiesu").into());
-        let mut cmd = std::process::Command::new(bin);
+        let mut cmd = std::process::Command::new(cli_bin());
         cmd.arg("--data-dir")
             .arg(self.dir.path())
             .env("JIESU_LOG", "warn")
@@ -450,3 +448,10 @@ macro_rules! app {
     };
 }
 pub(crate) use app;
+
+/// The `jiesu` binary the CLI tests run: `JIESU_TEST_CLI` names another binary than the one
+/// Cargo built (a private copy, when several worktrees share one target folder and rebuild
+/// `jiesu` in turn).
+pub fn cli_bin() -> std::ffi::OsString {
+    std::env::var_os("JIESU_TEST_CLI").unwrap_or_else(|| env!("CARGO_BIN_EXE_jiesu").into())
+}

@@ -12,7 +12,7 @@ fn hotspots(csv: &str, extra: &[&str]) -> std::process::Output {
 }
 
 fn run_on(file: &Path, extra: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_jiesu"))
+    Command::new(crate::helpers::cli_bin())
         .arg("hotspots")
         .arg("--input")
         .arg(file)

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn jiesu(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jiesu"));
+    let mut cmd = Command::new(crate::helpers::cli_bin());
     cmd.arg("serve")
         .env("JIESU_ADDR", "127.0.0.1:0")
         .env("JIESU_DATA_DIR", dir)

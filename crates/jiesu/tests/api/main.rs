@@ -239,8 +239,8 @@ async fn a_corrupt_model_folder_stops_the_start_with_a_clear_error() {
 /// `jiesu text place` and `jiesu text dupes` print JSON a script can use.
 #[test]
 fn the_text_commands_print_places_and_duplicate_groups() {
-    let bin = env!("CARGO_BIN_EXE_jiesu");
-    let out = std::process::Command::new(bin)
+    let bin = crate::helpers::cli_bin();
+    let out = std::process::Command::new(&bin)
         .args(["text", "place", "海淀区中关村大街停车难"])
         .env("JIESU_LOG", "warn")
         .output()
@@ -257,7 +257,7 @@ fn the_text_commands_print_places_and_duplicate_groups() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("m.csv");
     std::fs::write(&csv, "no,body,grp\n1,望京西园三区工地夜间施工噪音扰民，凌晨两点还在施工,a\n2,望京西园三区工地夜间施工噪音扰民，凌晨三点还在施工！,a\n3,公交车晚点严重，等了一个小时,b\n").unwrap();
-    let out = std::process::Command::new(bin)
+    let out = std::process::Command::new(&bin)
         .args([
             "text",
             "dupes",
@@ -281,7 +281,7 @@ fn the_text_commands_print_places_and_duplicate_groups() {
     assert_eq!(v["groups"], serde_json::json!([["1", "2"]]));
     assert_eq!(v["scores"]["precision"], 1.0);
     assert_eq!(v["scores"]["recall"], 1.0);
-    let out = std::process::Command::new(bin)
+    let out = std::process::Command::new(&bin)
         .args(["text", "dupes", "--input", csv.to_str().unwrap()])
         .output()
         .unwrap();

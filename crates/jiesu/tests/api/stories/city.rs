@@ -15,7 +15,7 @@ const TIANHE: &str = "440106";
 
 /// Runs `jiesu init` with `args` on the configuration's database.
 fn init(config: &jiesu::config::Config, args: &[&str]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jiesu"));
+    let mut cmd = std::process::Command::new(crate::helpers::cli_bin());
     cmd.arg("init")
         .args(args)
         .arg("--data-dir")
