@@ -307,6 +307,15 @@ get-url = "{jiesu_base}/api/v1/sms/inbound?secret={secret}&from=%p&text=%a"
     }
 
     /// The messages the fake SMSC received so far.
+    /// Whether bearerbox's store file holds `needle` (a number of a message it queued):
+    /// bearerbox writes its store in the background, so a SIGKILL right after it accepted a
+    /// message may still lose it (Kannel's durability, not Jiesu's).
+    pub fn store_mentions(&self, needle: &str) -> bool {
+        std::fs::read(self.dir.path().join("bearerbox.store"))
+            .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            .unwrap_or(false)
+    }
+
     pub fn received(&self) -> Vec<Mt> {
         self.received.lock().unwrap().clone()
     }
