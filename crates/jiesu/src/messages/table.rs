@@ -520,6 +520,9 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("event.request.created", "受理", "Recorded"),
     ("event.request.answered", "直接答复", "Answered at intake"),
     ("event.request.merged", "并单", "Merged"),
+    ("event.request.reminded", "来电催办", "Reminder call (催办)"),
+    ("event.caller.marked", "标记恶意来电", "Number marked as abusive"),
+    ("event.caller.unmarked", "撤销恶意来电标记", "Abusive-caller mark lifted"),
     ("event.request.duplicate_merged", "并入重复诉求", "Duplicate merged in"),
     ("event.request.status", "状态变更", "Status changed"),
     ("event.request.task_opened", "据此立案主动治理任务", "Proactive task opened on it"),
@@ -609,6 +612,8 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("err.month_must_be_yyyy_mm", "月份格式须为 YYYY-MM", "month must be YYYY-MM"),
     // issue 16: input (bounded dates and numbers, control characters)
     ("err.month_out_of_range", "月份须在 2000-01 至 2100-12 之间", "month must be between 2000-01 and 2100-12"),
+    ("err.callers.expiry", "须为将来的时间（RFC 3339 或 YYYY-MM-DD），至多 {days} 天后", "must be a future time (RFC 3339 or YYYY-MM-DD) at most {days} days ahead"),
+    ("err.callers.period", "须不早于开始日期，且期间不超过一年", "must not be before `from`, and the period at most a year"),
     ("err.date_out_of_range", "日期须在 2000-01-01 至 2100-12-31 之间", "must be a date between 2000-01-01 and 2100-12-31"),
     ("err.must_be_a_whole_number_min_max", "须为 {min}–{max} 的整数", "must be a whole number {min}–{max}"),
     ("err.open311.key_name", "客户端名称须为 1–100 个字符", "the client name must be 1-100 characters"),

@@ -85,6 +85,9 @@ on_both_backends!(
     search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
     // stories/ranking.rs
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
+    // stories/callers.rs (issue 23: the caller's history, 催办, 恶意来电)
+    a_second_call_from_the_same_number_attaches_as_a_reminder_to_the_open_request,
+    an_abusive_caller_mark_shows_until_it_expires_and_blocks_nothing,
     // stories/whistles.rs (issue 18: 吹哨报到)
     a_whistle_on_three_departments_counts_one_late_report,
     // stories/community.rs (issue 18: 小事不出社区)
