@@ -6,6 +6,7 @@ mod kannel;
 mod proactive;
 mod stories;
 mod ui;
+mod ui_callers;
 
 use helpers::Backend;
 
@@ -176,6 +177,8 @@ macro_rules! ui_on_both_backends {
 }
 
 ui_on_both_backends!(
+    // issue 23: the caller's history at the desk
+    the_desk_shows_the_callers_history_and_records_a_reminder,
     // issue 18: 下派 and 签批
     a_street_passes_down_from_its_order_page_and_signs_off_on_its_workbench,
     a_community_asks_for_time_and_returns_from_its_child_order_page_and_the_street_decides,
