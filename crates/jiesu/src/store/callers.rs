@@ -244,3 +244,39 @@ pub async fn revoke_mark(
     .await?;
     Ok(row.as_ref().map(mark_from).transpose()?)
 }
+
+/// Every mark ever set on a number (lifted and expired ones too), oldest first: for the
+/// export of what is held about a number.
+pub async fn marks_of(pool: &AnyPool, phone: &str) -> Result<Vec<CallerMark>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {MARK_COLUMNS} FROM caller_marks WHERE phone = $1 ORDER BY created_at, id"
+    ))
+    .bind(phone)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(mark_from).collect::<Result<_, _>>()?)
+}
+
+/// A request's reminders as (time, channel, note), oldest first.
+pub async fn reminders_of(
+    pool: &AnyPool,
+    request_id: &str,
+) -> Result<Vec<(DateTime<Utc>, String, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT created_at, channel, note FROM request_reminders WHERE request_id = $1 \
+         ORDER BY created_at, id",
+    )
+    .bind(request_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                from_millis(r.try_get("created_at")?),
+                r.try_get("channel")?,
+                r.try_get("note")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}

@@ -156,6 +156,26 @@ pub async fn a_second_call_from_the_same_number_attaches_as_a_reminder_to_the_op
     let h = expect(app.get(url, Some(&s.operator)).await, 200);
     assert_eq!(h["requests"][0]["reminders"], 2);
     assert_eq!(h["requests"].as_array().unwrap().len(), 2);
+    let admin = app.login("admin", "adminpass1").await;
+    let export = expect(
+        app.post(
+            "/api/v1/privacy/export",
+            Some(&admin),
+            json!({ "phone": PHONE }),
+        )
+        .await,
+        200,
+    );
+    let mine = export["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == noise_id.as_str())
+        .unwrap();
+    assert_eq!(
+        mine["reminders"][0]["note"], "来电催办：今晚又在施工",
+        "{mine}"
+    );
 
     // A closed request takes no reminder (the call is a new request); bad input names its
     // field (an unknown channel is malformed, 400); a unit user may not record one; an unknown request is 404.
@@ -335,4 +355,19 @@ pub async fn an_abusive_caller_mark_shows_until_it_expires_and_blocks_nothing(b:
         200,
     );
     assert_eq!(h["marks"], json!([]));
+
+    // The marks are held about the number: a personal-information export lists both.
+    let admin = app.login("admin", "adminpass1").await;
+    let export = expect(
+        app.post(
+            "/api/v1/privacy/export",
+            Some(&admin),
+            json!({ "phone": PHONE }),
+        )
+        .await,
+        200,
+    );
+    let marks = export["caller_marks"].as_array().unwrap();
+    assert_eq!(marks.len(), 2, "{export}");
+    assert!(marks[1]["revoked_at"].is_string());
 }
