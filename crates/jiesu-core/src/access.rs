@@ -66,6 +66,12 @@ pub enum Action {
     /// Grant or refuse a unit's assessment appeal (考核申诉): supervisors and the
     /// administrator, not the dispatchers whose dispatch the appeal may contest.
     DecideAppeal,
+    /// Read a caller's earlier requests at the intake desk (来电历史).
+    CallerHistory,
+    /// Record a follow-up call on an open request as a reminder (催办).
+    Remind,
+    /// Mark a number as abusive (恶意来电) or lift the mark.
+    MarkCaller,
 }
 
 /// The unit a user belongs to, with its place in the unit tree.
@@ -104,7 +110,9 @@ impl Actor {
             DecideExtension | ReviewReturn => matches!(self.role, Admin | Dispatcher | Supervisor),
             Callback => matches!(self.role, Admin | CallbackAgent),
             Supervise => matches!(self.role, Admin | Dispatcher | Supervisor),
-            OpenTask | DecideAppeal => matches!(self.role, Admin | Supervisor),
+            OpenTask | DecideAppeal | MarkCaller => matches!(self.role, Admin | Supervisor),
+            CallerHistory => matches!(self.role, Admin | Operator | Dispatcher | Supervisor),
+            Remind => matches!(self.role, Admin | Operator | Dispatcher),
             Administer => self.role == Admin,
             Acknowledge | Reply => self.role.is_unit_role() && self.unit.is_some(),
             Return | RequestExtension => self.role == UnitManager && self.unit.is_some(),
@@ -176,6 +184,9 @@ mod tests {
             RequestExtension,
             OpenTask,
             DecideAppeal,
+            CallerHistory,
+            Remind,
+            MarkCaller,
         ];
         let table: [(Role, &[Action]); 7] = [
             (
@@ -191,17 +202,37 @@ mod tests {
                     Administer,
                     OpenTask,
                     DecideAppeal,
+                    CallerHistory,
+                    Remind,
+                    MarkCaller,
                 ],
             ),
-            (Role::Operator, &[CreateRequest, Answer, Merge]),
+            (
+                Role::Operator,
+                &[CreateRequest, Answer, Merge, CallerHistory, Remind],
+            ),
             (
                 Role::Dispatcher,
-                &[Merge, Dispatch, DecideExtension, Supervise],
+                &[
+                    Merge,
+                    Dispatch,
+                    DecideExtension,
+                    Supervise,
+                    CallerHistory,
+                    Remind,
+                ],
             ),
             (Role::CallbackAgent, &[Callback]),
             (
                 Role::Supervisor,
-                &[DecideExtension, Supervise, OpenTask, DecideAppeal],
+                &[
+                    DecideExtension,
+                    Supervise,
+                    OpenTask,
+                    DecideAppeal,
+                    CallerHistory,
+                    MarkCaller,
+                ],
             ),
             (Role::UnitHandler, &[Acknowledge, Reply]),
             (

@@ -211,3 +211,14 @@ fn a_flood_of_copies_is_cut_short_without_hiding_another_duplicate() {
     let hits = index.query(LAMP_REWORDED, 10);
     assert_eq!(hits.first().map(|h| h.id), Some(5000), "{hits:?}");
 }
+
+#[test]
+fn a_short_follow_up_overlaps_its_longer_request_and_not_another_problem() {
+    let cfg = DupConfig::default();
+    let earlier = "望京西园三区工地夜间施工噪音扰民，凌晨两点还在施工。";
+    let again = "工地夜间施工噪音还在继续";
+    assert!(super::overlap(again, earlier, &cfg) >= 0.5);
+    assert!(super::overlap(earlier, again, &cfg) >= 0.5, "symmetric");
+    assert!(super::overlap("小区门口路灯不亮了", earlier, &cfg) < 0.1);
+    assert_eq!(super::overlap("", earlier, &cfg), 0.0);
+}

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod callback;
+pub mod callers;
 pub mod catalogue;
 pub mod categories;
 pub mod city;

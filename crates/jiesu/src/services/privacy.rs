@@ -70,7 +70,8 @@ pub async fn redact_due(state: &AppState) -> Result<usize, AppError> {
 }
 
 /// Everything held about `phone`: its requests (with the requester's data), the replies the
-/// units gave the requester, what they were answered at intake and their callbacks. Admins
+/// units gave the requester, what they were answered at intake, their callbacks and
+/// reminders (催办), and the abusive-caller marks (恶意来电) set on the number. Admins
 /// only; leaves a `privacy.exported` event naming who exported which requests.
 pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Value, AppError> {
     if !actor.may(Action::Administer) {
@@ -103,6 +104,11 @@ pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Valu
                 })
             })
             .collect();
+        let reminders: Vec<Value> = store::callers::reminders_of(pool, &r.id)
+            .await?
+            .into_iter()
+            .map(|(at, channel, note)| json!({ "at": at, "channel": channel, "note": note }))
+            .collect();
         requests.push(json!({
             "id": r.id, "number": r.number, "kind": r.kind, "channel": r.channel, "status": r.status,
             "created_at": r.created_at, "closed_at": r.closed_at,
@@ -113,9 +119,21 @@ pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Valu
                 "confidential": r.confidential,
             },
             "answer": r.answer, "close_reason": r.close_reason,
-            "replies": replies, "callbacks": calls,
+            "replies": replies, "callbacks": calls, "reminders": reminders,
         }));
     }
+    // Abusive-caller marks (issue 23) are held about the number too, lifted and expired ones
+    // included.
+    let marks: Vec<Value> = store::callers::marks_of(pool, phone.as_str())
+        .await?
+        .into_iter()
+        .map(|m| {
+            json!({
+                "reason": m.reason, "created_at": m.created_at, "expires_at": m.expires_at,
+                "revoked_at": m.revoked_at,
+            })
+        })
+        .collect();
     let now = state.clock.now();
     let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
     let mut tx = state.store.begin().await?;
@@ -134,5 +152,6 @@ pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Valu
         "exported_by": actor.username,
         "retention_days": state.config.privacy_retention_days,
         "requests": requests,
+        "caller_marks": marks,
     }))
 }

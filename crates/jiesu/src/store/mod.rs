@@ -10,6 +10,7 @@ mod barrier;
 mod batch;
 pub mod calendar;
 pub mod callbacks;
+pub mod callers;
 pub mod catalogue;
 pub mod categories;
 mod chain;

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod appeals_api;
 pub mod calendar_api;
+pub mod callers_api;
 pub mod categories_api;
 pub mod client;
 pub mod community_api;
@@ -270,7 +271,9 @@ pub fn router(state: AppState) -> Router {
                 .merge(reply_reviews_api::routes())
                 // issue 19: SMS through a gateway
                 .merge(sms_api::routes())
-                .merge(hotspot_api::routes()),
+                .merge(hotspot_api::routes())
+                // issue 23: the caller's history, reminders (催办), abusive-caller marks
+                .merge(callers_api::routes()),
         )
         .merge(ui::routes(&state, &limits))
         .merge(open311::routes(&state))

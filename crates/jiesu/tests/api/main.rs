@@ -6,6 +6,7 @@ mod kannel;
 mod proactive;
 mod stories;
 mod ui;
+mod ui_callers;
 
 use helpers::Backend;
 
@@ -85,6 +86,9 @@ on_both_backends!(
     search_finds_requests_and_answers_follows_the_event_log_and_rebuilds,
     // stories/ranking.rs
     a_scripted_month_gives_hand_computed_rates_ranks_and_a_reproducible_frozen_ranking,
+    // stories/callers.rs (issue 23: the caller's history, 催办, 恶意来电)
+    a_second_call_from_the_same_number_attaches_as_a_reminder_to_the_open_request,
+    an_abusive_caller_mark_shows_until_it_expires_and_blocks_nothing,
     // stories/whistles.rs (issue 18: 吹哨报到)
     a_whistle_on_three_departments_counts_one_late_report,
     // stories/community.rs (issue 18: 小事不出社区)
@@ -173,6 +177,8 @@ macro_rules! ui_on_both_backends {
 }
 
 ui_on_both_backends!(
+    // issue 23: the caller's history at the desk
+    the_desk_shows_the_callers_history_and_records_a_reminder,
     // issue 18: 下派 and 签批
     a_street_passes_down_from_its_order_page_and_signs_off_on_its_workbench,
     a_community_asks_for_time_and_returns_from_its_child_order_page_and_the_street_decides,

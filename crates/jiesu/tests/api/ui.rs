@@ -4,6 +4,8 @@ use crate::helpers::{app, complaint, expect, seed_complaint, Backend, TestApp};
 use jiesu_core::Role;
 use serde_json::json;
 
+pub use crate::ui_callers::*;
+
 const WANGJING: &str = "110105026"; // 望京街道
 const YOUANMEN: &str = "110106001"; // 右安门街道 (丰台)
 

@@ -55,6 +55,7 @@ pub async fn home(page: Page) -> UiResult {
                 "/ui/callback" => "home.callback",
                 "/ui/dashboard" => "home.dashboard",
                 "/ui/governance" => "home.governance",
+                "/ui/callers" => "home.callers",
                 _ => "home.admin",
             }),
         })

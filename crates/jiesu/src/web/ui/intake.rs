@@ -265,6 +265,14 @@ pub async fn submit(State(s): State<AppState>, page: Page, f: FormData) -> UiRes
     if follow_up.is_some_and(|a| !actor.may(a)) {
         return Err(UiError(AppError::Forbidden("this follow-up at intake")));
     }
+    // 记为催办 (issue 23): the call is a reminder on the caller's open request, not a new one.
+    if let Some(open) = action.strip_prefix("remind:") {
+        let channel = Channel::parse(&f.text("channel")).unwrap_or(Channel::Phone);
+        let note = f.text("text");
+        let input = crate::services::callers::ReminderInput { note, channel };
+        let r = crate::services::callers::remind(&s, actor, open, input).await?;
+        return Ok(done(&format!("/ui/requests/{}", r.request_id), "reminded"));
+    }
     let dispatch = match action.as_str() {
         "dispatch" => Some(super::forms::dispatch_input(&f)?),
         _ => None,

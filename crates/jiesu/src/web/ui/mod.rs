@@ -10,6 +10,7 @@ pub mod admin_units;
 pub mod appeals;
 pub mod assets;
 pub mod callback;
+pub mod callers;
 pub mod community;
 pub mod csrf;
 pub mod dashboard;
@@ -74,6 +75,11 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
             "/ui/intake/suggest",
             limits.page(Kind::Suggest, post(intake::suggest), page_error),
         )
+        // issue 23: the caller's history at the desk, abusive-caller marks
+        .route("/ui/intake/history", post(callers::history))
+        .route("/ui/callers", get(callers::page))
+        .route("/ui/callers/marks", post(callers::mark))
+        .route("/ui/callers/marks/{id}/lift", post(callers::unmark))
         .route("/ui/dispatch", get(dispatch::queue))
         .route("/ui/dispatch/{id}", get(dispatch::form))
         .route("/ui/requests/{id}/dispatch", post(dispatch::dispatch))

@@ -127,6 +127,13 @@ fn nav_for(tr: Tr, actor: &Actor) -> Vec<NavItem> {
         "b",
         "nav.whistles",
     );
+    // 恶意来电 marks and repeat callers (issue 23)
+    add(
+        actor.may(Action::MarkCaller),
+        "/ui/callers",
+        "m",
+        "nav.callers",
+    );
     add(
         actor.may(Action::ReviewReturn),
         "/ui/reply-reviews",

@@ -331,6 +331,13 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/requests/{id}/answer", "post"),
         ("/requests/{id}/merge", "post"),
         ("/requests/{id}/callback", "post"),
+        // issue 23: the caller's history
+        ("/requests/{id}/reminders", "post"),
+        ("/callers/history", "get"),
+        ("/callers/stats", "get"),
+        ("/callers/marks", "get"),
+        ("/callers/marks", "post"),
+        ("/callers/marks/{id}", "delete"),
         ("/assignments/{id}/acknowledge", "post"),
         ("/assignments/{id}/return", "post"),
         ("/assignments/{id}/extension", "post"),
