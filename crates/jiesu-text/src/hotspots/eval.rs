@@ -19,10 +19,15 @@ pub(crate) fn load() -> Option<Vec<HotspotRecord>> {
     Some(synth::read_messages(&path).expect("readable 附件3 messages"))
 }
 
-/// Whether a message is about `place`: it names it, or a place that is the same.
+/// Whether a message is about `place`: it names it, or a place that is the same, or its
+/// title has it as a subject key (a company, project or policy).
 pub(crate) fn names_place(r: &HotspotRecord, place: &str) -> bool {
     let all = format!("{}{}", r.title, r.text);
-    normalize(&all).contains(place) || extract(&all).iter().any(|p| same_place(&p.name, place))
+    normalize(&all).contains(place)
+        || extract(&all).iter().any(|p| same_place(&p.name, place))
+        || subjects::extract_from_normalized(&normalize(&r.title))
+            .iter()
+            .any(|p| p.name == place)
 }
 
 #[test]
@@ -75,6 +80,9 @@ fn the_top_problems_of_the_real_fujian3_messages_are_coherent_and_known() {
         parking.description
     );
     find("58车贷", 8);
+    // a city-wide policy asked about from all over the city (issue #22 item 5): before
+    // subject keys its 21 questions were five problems, the largest of 7
+    find("人才政策", 18);
     let shops = find("魅力之城", 12);
     assert!(shops.description.contains("油烟") || shops.description.contains("噪音"));
     assert_eq!(top[0].place, "丽发新城");

@@ -9,6 +9,7 @@ use super::places::{
     division_of_normalized, extract_from_normalized, key_form, normalize, same_place, PlaceKind,
     PlaceName,
 };
+use super::subjects;
 use super::terms::{vector_of_normalized, TermVec};
 use super::HotspotRecord;
 
@@ -58,7 +59,14 @@ impl Features {
             kind: PlaceKind::Given,
         });
         let body = body_places.into_iter().take(2);
-        for p in given.into_iter().chain(title_places).chain(body) {
+        // a company, project or policy the title names: a key as good as a place
+        let subjects = subjects::extract_from_normalized(&title);
+        for p in given
+            .into_iter()
+            .chain(title_places)
+            .chain(subjects)
+            .chain(body)
+        {
             if p.name.is_empty() || places.iter().any(|q| same_place(&q.name, &p.name)) {
                 continue;
             }

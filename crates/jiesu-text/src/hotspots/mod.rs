@@ -31,6 +31,7 @@ mod heat;
 mod index;
 mod place_ids;
 pub mod places;
+mod subjects;
 pub mod synth;
 mod terms;
 pub mod time;
@@ -39,6 +40,8 @@ pub mod time;
 mod eval;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_subjects;
 
 use serde::Serialize;
 
