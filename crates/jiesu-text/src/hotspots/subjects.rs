@@ -296,6 +296,25 @@ mod tests {
     }
 
     #[test]
+    fn the_simulators_policy_and_developer_have_one_key_each() {
+        // titles as intake derives them from the simulator's texts (crates/jiesu/src/sim)
+        for t in [
+            "咨询人才购房补贴什么时候发放，我住望京西园三区，申请提交20天了还没有到账",
+            "请问人才新政补贴的申请条件是什么，在花家地北里买的房能不能申请",
+            "人才购房补助审核通过9天了一直没发，家住丽发新城，请问补贴发放进度",
+        ] {
+            assert_eq!(keys(t), ["人才政策"], "{t}");
+        }
+        for t in [
+            "投诉恒远云栖置业有限公司延期交房，合同约定的交房日期已过30天",
+            "恒远云栖公司开发的楼盘墙体开裂、渗水，望京西园三区的业主多次找开发商没有结果",
+            "反映恒远云栖房地产开发公司拖延办理房产证，已经交房40天",
+        ] {
+            assert_eq!(keys(t), ["恒远云栖"], "{t}");
+        }
+    }
+
+    #[test]
     fn generic_subjects_give_no_key() {
         assert!(keys("投诉小区物业公司乱收费").is_empty());
         assert!(keys("开发商不按合同交房").is_empty());
