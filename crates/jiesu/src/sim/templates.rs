@@ -83,7 +83,7 @@ pub const PROBLEMS: &[Problem] = &[
     Problem {
         category: "ldsb.jy.lh",
         kind: "help",
-        weight: 1.5,
+        weight: 5.0,
         lead: Lead::Owner,
         season: Season::Flat,
         enterprise: false,
@@ -96,7 +96,7 @@ pub const PROBLEMS: &[Problem] = &[
     Problem {
         category: "cxjs.fdc.jf",
         kind: "complaint",
-        weight: 1.0,
+        weight: 4.0,
         lead: Lead::Owner,
         season: Season::Flat,
         enterprise: false,
