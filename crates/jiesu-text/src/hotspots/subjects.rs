@@ -315,6 +315,38 @@ mod tests {
     }
 
     #[test]
+    fn any_text_around_the_endings_never_panics() {
+        let pieces = [
+            "公司",
+            "有限公司",
+            "补贴",
+            "一卡通",
+            "车贷",
+            "A2区",
+            "的",
+            "1",
+            "x",
+            "人才",
+            "，",
+            "投资",
+            "𠀀",
+            "",
+            " ",
+            "新政政策",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let t = format!("{a}{b}{c}");
+                    for k in keys(&t) {
+                        assert!(k.chars().count() >= 2, "{t} -> {k}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn generic_subjects_give_no_key() {
         assert!(keys("投诉小区物业公司乱收费").is_empty());
         assert!(keys("开发商不按合同交房").is_empty());
