@@ -134,12 +134,12 @@ fn main() -> anyhow::Result<()> {
         "Mining (features, grouping, ranking): median {:.0} ms of 3 runs.\n",
         pct(&runs, 0.5)
     )?;
-    writeln!(r, "| rank | heat | time range | place | problem | requests | requesters | votes | first title |")?;
-    writeln!(r, "|---|---|---|---|---|---|---|---|---|")?;
+    writeln!(r, "| rank | heat | time range | place | problem | requests | requesters | votes | grouped by | first title |")?;
+    writeln!(r, "|---|---|---|---|---|---|---|---|---|---|")?;
     for p in &top {
         writeln!(
             r,
-            "| {} | {:.1} | {} – {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.1} | {} – {} | {} | {} | {} | {} | {} | {} | {} |",
             p.rank,
             p.heat,
             format_date(p.from, 480),
@@ -149,6 +149,7 @@ fn main() -> anyhow::Result<()> {
             p.request_ids.len(),
             p.inputs.requesters,
             p.inputs.votes,
+            p.keys.join(", "),
             titles[p.request_ids[0].as_str()].replace('|', "/")
         )?;
     }

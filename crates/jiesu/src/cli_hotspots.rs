@@ -214,6 +214,7 @@ fn json(problems: &[Problem], offset: i32) -> String {
                 "heat": p.heat,
                 "description": p.description,
                 "place": p.place,
+                "keys": p.keys,
                 "area": p.area,
                 "from": format_date(p.from, offset),
                 "to": format_date(p.to, offset),

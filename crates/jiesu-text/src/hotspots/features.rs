@@ -9,11 +9,13 @@ use super::places::{
     division_of_normalized, extract_from_normalized, key_form, normalize, same_place, PlaceKind,
     PlaceName,
 };
+use super::subjects;
 use super::terms::{vector_of_normalized, TermVec};
 use super::HotspotRecord;
 
 /// Places kept per request: the given one, then the title's, or when the title names none,
-/// at most two of the body's (bodies name many places in passing).
+/// at most two of the body's (bodies name many places in passing); one subject key may
+/// follow them (the index keeps four keys per problem).
 const MAX_PLACES: usize = 3;
 
 /// One request, ready to insert.
@@ -66,6 +68,13 @@ impl Features {
                 places.push(p);
             }
         }
+        // the first company, project, product or policy the title names, a key as good as
+        // a place; it comes after the places (which name the problem when it has one) but is
+        // never crowded out by them
+        let subject = subjects::extract_from_normalized(&title)
+            .into_iter()
+            .find(|p| !places.iter().any(|q| same_place(&q.name, &p.name)));
+        places.extend(subject);
         let strip_refs: Vec<&str> = strip.iter().map(String::as_str).collect();
         let (terms, title_terms) = vector_of_normalized(&title, &text, &strip_refs);
         let hash = |s: &str| {

@@ -597,6 +597,11 @@ impl HotspotIndex {
             heat,
             description: description(&place, &phrase),
             place,
+            keys: head
+                .places()
+                .iter()
+                .map(|&p| self.places.name(p).to_string())
+                .collect(),
             area: top(&cl.area_counts).map(str::to_string),
             category: top(&cl.category_counts).map(str::to_string),
             from: head.first,

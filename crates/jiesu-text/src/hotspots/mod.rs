@@ -31,6 +31,7 @@ mod heat;
 mod index;
 mod place_ids;
 pub mod places;
+mod subjects;
 pub mod synth;
 mod terms;
 pub mod time;
@@ -39,6 +40,8 @@ pub mod time;
 mod eval;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_subjects;
 
 use serde::Serialize;
 
@@ -141,6 +144,10 @@ pub struct Problem {
     pub description: String,
     /// The place (or, for a problem without one, the subject its requests share).
     pub place: String,
+    /// What it was grouped by: the keys its requests share, places (丽发新城) and subjects
+    /// its titles name (a company, project, product or policy: 人才政策, 58车贷); empty for a
+    /// problem grouped by text alone.
+    pub keys: Vec<String>,
     /// The division most of its requests name (A2区), if any.
     pub area: Option<String>,
     /// The category most of its requests carry, if given.

@@ -24,6 +24,9 @@ pub enum PlaceKind {
     Township,
     /// A place given by the caller (e.g. a resolved Beijing community).
     Given,
+    /// Not a place: a company, project, product or policy the title names (`subjects`), so
+    /// that requests about it from all over the city group together.
+    Subject,
 }
 
 /// One place name found in a text.
@@ -76,7 +79,7 @@ const SUFFIXES: &[(&str, PlaceKind)] = &[
 ];
 
 /// Words that never belong to a place name: where the name before an ending starts.
-const BOUNDARIES: &[&str] = &[
+pub(crate) const BOUNDARIES: &[&str] = &[
     "的",
     "在",
     "于",
@@ -437,7 +440,7 @@ pub(crate) fn extract_from_normalized(s: &str) -> Vec<PlaceName> {
     out
 }
 
-fn byte_to_char(s: &str) -> Vec<usize> {
+pub(crate) fn byte_to_char(s: &str) -> Vec<usize> {
     let mut map = vec![0; s.len() + 1];
     let mut n = 0;
     for (b, c) in s.char_indices() {

@@ -77,6 +77,35 @@ pub struct Question {
 
 /// Problems, by category.
 pub const PROBLEMS: &[Problem] = &[
+    // Problems without one place (issue #22 item 5): a city-wide policy asked about from
+    // everywhere, and one developer's project written about in many ways and places; the
+    // hotspot miner keys them by the policy and the company.
+    Problem {
+        category: "ldsb.jy.lh",
+        kind: "help",
+        weight: 5.0,
+        lead: Lead::Owner,
+        season: Season::Flat,
+        enterprise: false,
+        texts: &[
+            "咨询人才购房补贴什么时候发放，我住{p}，申请提交{d}天了还没有到账。",
+            "请问人才新政补贴的申请条件是什么，在{p}买的房能不能申请。",
+            "人才购房补助审核通过{d}天了一直没发，家住{p}，请问补贴发放进度。",
+        ],
+    },
+    Problem {
+        category: "cxjs.fdc.jf",
+        kind: "complaint",
+        weight: 4.0,
+        lead: Lead::Owner,
+        season: Season::Flat,
+        enterprise: false,
+        texts: &[
+            "投诉恒远云栖置业有限公司延期交房，合同约定的交房日期已过{d}天，买房人住在{p}附近租房。",
+            "恒远云栖公司开发的楼盘墙体开裂、渗水，{p}的业主多次找开发商没有结果。",
+            "反映恒远云栖房地产开发公司拖延办理房产证，已经交房{d}天，业主在{p}等着落户。",
+        ],
+    },
     Problem {
         category: "hjbh.zs.sg",
         kind: "complaint",

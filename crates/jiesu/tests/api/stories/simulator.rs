@@ -1,6 +1,7 @@
 //! The simulator: days of a city's hotline lived through the real services, deterministically.
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{expect, Backend, TestApp};
+use jiesu_core::Role;
 use serde_json::Value;
 
 async fn simulated(b: Backend, seed: u64) -> Option<(TestApp, jiesu::sim::Summary)> {
@@ -261,6 +262,59 @@ pub async fn a_simulated_month_has_appeals_filed_and_decided(b: Backend) {
         .await,
         0
     );
+    // Problems without one place (issue #22 item 5): the talent-subsidy policy and the
+    // developer 恒远云栖's project, asked about from all over the city, are each mostly one
+    // hotspot, keyed by the policy or the company, holding only requests about it.
+    let sup = app.user("sup_hot", Role::Supervisor, None).await;
+    let hot = expect(
+        app.get(
+            "/api/v1/hotspots?from=2026-11-03&to=2026-12-02&top=100",
+            Some(&sup),
+        )
+        .await,
+        200,
+    );
+    let hot = hot.as_array().unwrap();
+    for (key, word) in [("人才政策", "人才"), ("恒远云栖", "恒远云栖")] {
+        let about: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, address FROM requests WHERE body LIKE $1 AND primary_id IS NULL",
+        )
+        .bind(format!("%{word}%"))
+        .fetch_all(app.state.store.reader())
+        .await
+        .unwrap();
+        let places: std::collections::HashSet<&str> =
+            about.iter().map(|(_, a)| a.as_str()).collect();
+        assert!(about.len() >= 4 && places.len() >= 3, "{key}: {about:?}");
+        let group = hot
+            .iter()
+            .filter(|p| p["description"].as_str().unwrap().starts_with(key))
+            .max_by_key(|p| p["size"].as_u64().unwrap())
+            .unwrap_or_else(|| panic!("no hotspot keyed {key}: {hot:?}"));
+        let ids: Vec<&str> = group["request_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let held = about
+            .iter()
+            .filter(|(id, _)| ids.contains(&id.as_str()))
+            .count();
+        assert!(
+            held * 2 > about.len(),
+            "{key}: one hotspot holds {held} of {}",
+            about.len()
+        );
+        for id in &ids {
+            let body: String = sqlx::query_scalar("SELECT body FROM requests WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.state.store.reader())
+                .await
+                .unwrap();
+            assert!(body.contains(word), "{key} holds {body}");
+        }
+    }
     // The whole month replays to the same tables (`jiesu audit verify`).
     let mismatches = jiesu::store::replay::compare(app.state.store.reader())
         .await
