@@ -136,11 +136,8 @@ async fn import(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let rows = import_rows(&cli_table::read(file)?)?;
-    match kpi::import_rules(state, By::Console, &rows, dry_run).await {
-        Ok(sum) => {
-            cli_table::print_counts(&sum, dry_run);
-            Ok(())
-        }
-        Err(e) => Err(cli_table::refused(&e)),
-    }
+    cli_table::report(
+        kpi::import_rules(state, By::Console, &rows, dry_run).await,
+        dry_run,
+    )
 }

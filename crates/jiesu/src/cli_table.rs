@@ -214,6 +214,13 @@ pub fn refused(e: &AppError) -> anyhow::Error {
     Usage(format!("{} ({})", e.message(true), fields.join("; "))).into()
 }
 
+/// Ends an import: prints its counts, or turns its refusal into exit 2 naming row and column.
+pub fn report(result: Result<ImportSummary, AppError>, dry_run: bool) -> anyhow::Result<()> {
+    let sum = result.map_err(|e| refused(&e))?;
+    print_counts(&sum, dry_run);
+    Ok(())
+}
+
 /// Prints an import's counts.
 pub fn print_counts(sum: &ImportSummary, dry_run: bool) {
     let verb = if dry_run { "would be " } else { "" };
