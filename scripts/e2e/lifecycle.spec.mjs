@@ -309,6 +309,10 @@ async function story(browser, base) {
   await shot(page, "17-admin-sms-templates");
   await ctx.close();
 
+  // ---- issue 20: attachments (i20-files) ----
+  await attachmentFiles(browser, base);
+  // ---- end issue 20: attachments ----
+
   ok(pageErrors.length === 0, `no script errors or blocked content in any page ${pageErrors.join(" | ")}`.trim());
 }
 
@@ -568,5 +572,88 @@ async function passDownAndSignOff(browser, base) {
   await shot(page, "31-request-replied-after-signoff");
   await ctx.close();
 }
+
+// ---- issue 20: attachments (i20-files) ----
+// A citizen adds a photo on the tracking page and sees it as a thumbnail; the unit attaches
+// a photo as evidence in its reply box and replies; the request page shows both thumbnails.
+async function attachmentFiles(browser, base) {
+  const token = async (username, password) => {
+    const r = await fetch(base + "/api/v1/auth/token", {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username, password: password || `password-${username}` }),
+    });
+    return (await r.json()).token;
+  };
+  const post = async (who, url, body) => fetch(base + url, {
+    method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${await token(who)}` },
+    body: JSON.stringify(body),
+  });
+  const created = await post("op", "/api/v1/requests", {
+    kind: "complaint", channel: "phone", text: "望京西园三区门口垃圾堆放多日无人清理。",
+    address: "朝阳区望京西园三区", requester: { name: "赵女士", phone: "13833334444" },
+  });
+  ok(created.status === 201, "a request about a rubbish heap is recorded");
+  const req = await created.json();
+
+  // A photo drawn by the browser itself (a canvas as JPEG).
+  let { ctx, page } = await as(browser, base, null);
+  const photo = async (colour) => Buffer.from(await page.evaluate(async (c) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 480; canvas.height = 360;
+    const g = canvas.getContext("2d");
+    g.fillStyle = c; g.fillRect(0, 0, 480, 360);
+    g.fillStyle = "#553"; g.beginPath(); g.arc(240, 220, 120, Math.PI, 0); g.fill();
+    const blob = await new Promise((r) => canvas.toBlob(r, "image/jpeg", 0.85));
+    return Array.from(new Uint8Array(await blob.arrayBuffer()));
+  }, colour));
+  await page.goto("/ui/portal/track");
+  await page.fill("input[name=number]", req.number);
+  await page.fill("input[name=code]", req.query_code);
+  await page.click("button[type=submit]");
+  const form = page.locator("[data-testid=portal-upload]");
+  await form.locator("input[type=file]").setInputFiles({ name: "垃圾堆.jpg", mimeType: "image/jpeg", buffer: await photo("#8ab") });
+  await form.locator("button").click();
+  await form.locator("[data-upload-status]").filter({ hasText: "垃圾堆.jpg" }).waitFor();
+  await page.fill("input[name=number]", req.number);
+  await page.fill("input[name=code]", req.query_code);
+  await page.click("form[action='/ui/portal/track'] button[type=submit]");
+  const thumb = page.locator("[data-testid=tracked-files] img[data-testid=thumbnail]");
+  await thumb.first().waitFor();
+  ok(await thumb.count() === 1 && await thumb.first().evaluate((i) => i.complete && i.naturalWidth > 0), "the citizen's photo shows as a thumbnail on the tracking page");
+  await shot(page, "32-citizen-photo");
+  const evidencePhoto = await photo("#7a7");
+  await ctx.close();
+
+  const dispatched = await post("disp", `/api/v1/requests/${req.id}/dispatch`, { assignments: [{ unit_code: WANGJING, role: "lead" }] });
+  ok(dispatched.status === 200, "dispatched to 望京街道");
+  ({ ctx, page } = await as(browser, base, "wj"));
+  await page.goto("/ui/unit");
+  await page.locator(`[data-testid=order-${req.number}] [data-testid=ack]`).click();
+  await page.waitForURL(/done=acknowledged/);
+  const row = page.locator(`[data-testid=order-${req.number}]`);
+  await row.locator("[data-testid=reply-box] summary").click();
+  const up = row.locator("[data-testid=evidence-upload]");
+  await up.locator("input[type=file]").setInputFiles({ name: "清理后.jpg", mimeType: "image/jpeg", buffer: evidencePhoto });
+  await up.locator("input[name=public]").check();
+  await up.locator("button").click();
+  await up.locator("[data-upload-status]").filter({ hasText: "清理后.jpg" }).waitFor();
+  await row.locator("textarea[name=to_requester]").fill("垃圾已清运，已安排每日巡查。");
+  await row.locator("textarea[name=to_center]").fill("现场已清理，附清理后照片。");
+  await shot(page, "33-unit-evidence");
+  await row.locator("[data-testid=reply-box] button.primary").click();
+  await page.waitForURL(/done=replied/);
+  ok(true, "the unit attaches a photo as evidence and replies");
+  await ctx.close();
+
+  ({ ctx, page } = await as(browser, base, "op"));
+  await page.goto(`/ui/requests/${req.id}`);
+  const thumbs = page.locator("[data-testid=attachments] img[data-testid=thumbnail]");
+  await thumbs.nth(1).waitFor();
+  ok(await thumbs.count() === 2, "the request page shows the citizen's photo and the unit's evidence as thumbnails");
+  ok((await page.locator("[data-testid=timeline]").innerText()).includes("添加附件"), "each upload is on the timeline");
+  await shot(page, "34-request-files");
+  await ctx.close();
+}
+// ---- end issue 20: attachments ----
 
 main();

@@ -86,4 +86,28 @@
 
   window.addEventListener("load", function () { tick(); setInterval(tick, 1000); charts(); });
   document.addEventListener("htmx:afterSwap", function () { tick(); charts(); });
+  // Attachments (issue 20): a form with data-upload sends its one file as the raw body of a
+  // POST to that address (streamed by the server, never a multipart form), with the page's
+  // CSRF token for a logged-in user, then reloads the page to show it.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.dataset || !form.dataset.upload) return;
+    e.preventDefault();
+    var input = form.querySelector("input[type=file]"), file = input && input.files[0];
+    if (!file) return;
+    var url = form.dataset.upload + (form.dataset.upload.indexOf("?") < 0 ? "?" : "&") + "name=" + encodeURIComponent(file.name);
+    var pub = form.querySelector("input[name=public]");
+    if (pub && pub.checked) url += "&public=true";
+    var headers = { "Content-Type": "application/octet-stream" }, hx = document.body.getAttribute("hx-headers");
+    try { if (hx) headers["X-CSRF-Token"] = JSON.parse(hx)["X-CSRF-Token"]; } catch (err) { /* no token: anonymous */ }
+    var status = form.querySelector("[data-upload-status]");
+    if (status) status.textContent = "…";
+    fetch(url, { method: "POST", body: file, headers: headers, credentials: "same-origin" }).then(function (r) {
+      return r.json().then(function (body) {
+        if (r.ok) { if (form.dataset.uploadDone) { if (status) status.textContent = form.dataset.uploadDone + " " + file.name; form.reset(); } else location.reload(); return; }
+        var f = body.error && body.error.fields && body.error.fields[0];
+        if (status) status.textContent = (f ? f.message : (body.error && body.error.message)) || r.status;
+      });
+    }).catch(function (err) { if (status) status.textContent = String(err); });
+  });
 })();

@@ -176,6 +176,55 @@ pub struct Config {
     pub sms_rating_hours: i64,
     /// `JIESU_SMS_LANGUAGE`: `zh` (default) or `en`, the template language sent.
     pub sms_language: String,
+    // issue 20: attachments
+    /// Where attachments are kept and how large they may be (the `JIESU_ATTACHMENTS_DIR` family below).
+    pub attachments: AttachmentSettings,
+}
+
+/// Attachments (issue 20): storage, size limits per kind, the scan hook.
+#[derive(Debug, Clone)]
+pub struct AttachmentSettings {
+    /// `JIESU_ATTACHMENTS_DIR`: keep the bytes in files named by their hash in this folder
+    /// instead of in the database (every node must see the same folder).
+    pub dir: Option<PathBuf>,
+    /// `JIESU_ATTACHMENTS_MAX_PHOTO_MB` (default 20): the largest photo.
+    pub max_photo: u64,
+    /// `JIESU_ATTACHMENTS_MAX_AUDIO_MB` (default 50): the largest recording.
+    pub max_audio: u64,
+    /// `JIESU_ATTACHMENTS_MAX_VIDEO_MB` (default 100): the largest video.
+    pub max_video: u64,
+    /// `JIESU_ATTACHMENTS_MAX_PDF_MB` (default 20): the largest PDF.
+    pub max_pdf: u64,
+    /// `JIESU_ATTACHMENTS_KEEP_ORIGINAL` (default 0): 1 also keeps a photo as uploaded,
+    /// EXIF and all, visible to the center only.
+    pub keep_original: bool,
+    /// `JIESU_ATTACHMENTS_SCAN_COMMAND`: a virus scanner run through `sh -c` with the file's
+    /// path as `$1` and its bytes on standard input; a non-zero exit refuses the upload.
+    pub scan_command: Option<String>,
+}
+
+impl AttachmentSettings {
+    fn from_env() -> anyhow::Result<AttachmentSettings> {
+        let nonempty = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let mb = |name: &str, default: u64| -> anyhow::Result<u64> {
+            Ok(env::<u64>(name, default)?.max(1) * 1024 * 1024)
+        };
+        Ok(AttachmentSettings {
+            dir: nonempty("JIESU_ATTACHMENTS_DIR").map(PathBuf::from),
+            max_photo: mb("JIESU_ATTACHMENTS_MAX_PHOTO_MB", 20)?,
+            max_audio: mb("JIESU_ATTACHMENTS_MAX_AUDIO_MB", 50)?,
+            max_video: mb("JIESU_ATTACHMENTS_MAX_VIDEO_MB", 100)?,
+            max_pdf: mb("JIESU_ATTACHMENTS_MAX_PDF_MB", 20)?,
+            keep_original: match nonempty("JIESU_ATTACHMENTS_KEEP_ORIGINAL").as_deref() {
+                None | Some("0") => false,
+                Some("1") => true,
+                Some(v) => {
+                    anyhow::bail!("JIESU_ATTACHMENTS_KEEP_ORIGINAL={v} is not valid: 1 or 0")
+                }
+            },
+            scan_command: nonempty("JIESU_ATTACHMENTS_SCAN_COMMAND"),
+        })
+    }
 }
 
 /// Kannel's `sendsms` interface (smsbox).
@@ -463,6 +512,41 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "zh or en: the template language sent",
     ),
     (
+        "JIESU_ATTACHMENTS_DIR",
+        "unset: in the database",
+        "keep attachment bytes in this folder, named by their hash",
+    ),
+    (
+        "JIESU_ATTACHMENTS_MAX_PHOTO_MB",
+        "20",
+        "the largest photo accepted (JPEG, PNG, WebP)",
+    ),
+    (
+        "JIESU_ATTACHMENTS_MAX_AUDIO_MB",
+        "50",
+        "the largest recording accepted (WAV, MP3, AMR)",
+    ),
+    (
+        "JIESU_ATTACHMENTS_MAX_VIDEO_MB",
+        "100",
+        "the largest video accepted (MP4)",
+    ),
+    (
+        "JIESU_ATTACHMENTS_MAX_PDF_MB",
+        "20",
+        "the largest PDF accepted",
+    ),
+    (
+        "JIESU_ATTACHMENTS_KEEP_ORIGINAL",
+        "0",
+        "1: also keep photos as uploaded (EXIF and all), for the center only",
+    ),
+    (
+        "JIESU_ATTACHMENTS_SCAN_COMMAND",
+        "unset",
+        "virus scan: sh -c COMMAND with the file as $1 and on stdin; non-zero refuses",
+    ),
+    (
         "JIESU_LOG",
         "info,sqlx=warn",
         "log filter (tracing EnvFilter syntax)",
@@ -689,6 +773,7 @@ impl Config {
                 Some("en") => "en".into(),
                 Some(v) => anyhow::bail!("JIESU_SMS_LANGUAGE={v} is not valid: zh or en"),
             },
+            attachments: AttachmentSettings::from_env()?,
         })
     }
 

@@ -76,6 +76,9 @@ pub enum AppError {
     /// 415: the body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// An uploaded file over its kind's limit (413, naming the field).
+    #[error("file too large")]
+    FileTooLarge(Vec<FieldError>),
     /// 408: the request body stalled longer than the body timeout.
     #[error("request body timed out")]
     BodyTimeout,
@@ -119,7 +122,7 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
-            AppError::TooLarge | AppError::TooLargeFor(_) => 413,
+            AppError::TooLarge | AppError::TooLargeFor(_) | AppError::FileTooLarge(_) => 413,
             AppError::UnsupportedMediaType => 415,
             AppError::BodyTimeout => 408,
             AppError::TooManyAttempts(_) | AppError::TooManyRequests(_) => 429,
@@ -138,7 +141,9 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
-            AppError::TooLarge | AppError::TooLargeFor(_) => "payload_too_large",
+            AppError::TooLarge | AppError::TooLargeFor(_) | AppError::FileTooLarge(_) => {
+                "payload_too_large"
+            }
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::BodyTimeout => "body_timeout",
             AppError::TooManyAttempts(_) => "too_many_attempts",
@@ -153,7 +158,7 @@ impl AppError {
         let arg = |name: &'static str, v: &dyn std::fmt::Display| vec![(name, v.to_string())];
         let (key, args) = match self {
             AppError::Malformed(d, _) => ("api.malformed", arg("detail", d)),
-            AppError::Invalid(f) => {
+            AppError::Invalid(f) | AppError::FileTooLarge(f) => {
                 let names: Vec<&str> = f.iter().map(|f| f.field.as_str()).collect();
                 let args = vec![
                     ("fields_zh", names.join("、")),
@@ -186,7 +191,7 @@ impl AppError {
     /// The field errors, if any.
     pub fn fields(&self) -> &[FieldError] {
         match self {
-            AppError::Malformed(_, f) | AppError::Invalid(f) => f,
+            AppError::Malformed(_, f) | AppError::Invalid(f) | AppError::FileTooLarge(f) => f,
             _ => &[],
         }
     }

@@ -429,6 +429,11 @@ pub(crate) async fn act_in_tx(
         &action,
         actor,
     )?;
+    // 办结需附照片: evidence rules hold a reply until the order carries a photo (issue 20).
+    if matches!(verb, UnitVerb::Reply) {
+        super::attachments::check_reply_evidence(tx, req.category_code.as_deref(), assignment_id)
+            .await?;
+    }
     // 签批: a handler's reply may have to wait for the unit's manager.
     if super::subwork_hooks::hold_for_signoff(state, tx, actor, req, order, input.outcome, &action)
         .await?

@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq;
 /// The actor id recorded on requests and events that came through the portal.
 pub const PORTAL_ACTOR: &str = "portal";
 
-fn portal_actor() -> Actor {
+pub(crate) fn portal_actor() -> Actor {
     Actor {
         user_id: PORTAL_ACTOR.into(),
         username: PORTAL_ACTOR.into(),

@@ -5,6 +5,7 @@
 
 pub mod appeals;
 pub mod assignments;
+pub mod attachments;
 pub mod audit;
 mod barrier;
 mod batch;

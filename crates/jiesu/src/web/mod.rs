@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod appeals_api;
+pub mod attachments_api;
 pub mod calendar_api;
 pub mod callers_api;
 pub mod categories_api;
@@ -273,7 +274,9 @@ pub fn router(state: AppState) -> Router {
                 .merge(sms_api::routes())
                 .merge(hotspot_api::routes())
                 // issue 23: the caller's history, reminders (催办), abusive-caller marks
-                .merge(callers_api::routes()),
+                .merge(callers_api::routes())
+                // issue 20: attachments
+                .merge(attachments_api::routes()),
         )
         .merge(ui::routes(&state, &limits))
         .merge(open311::routes(&state))
@@ -291,7 +294,12 @@ pub fn router(state: AppState) -> Router {
         // files (already zip-compressed) are left alone
         .layer(
             tower_http::compression::CompressionLayer::new().compress_when(
-                DefaultPredicate::new().and(NotForContentType::const_new(kpi_api::XLSX)),
+                DefaultPredicate::new()
+                    .and(NotForContentType::const_new(kpi_api::XLSX))
+                    // attachments: already compressed, and ranges count stored bytes
+                    .and(NotForContentType::const_new("audio/"))
+                    .and(NotForContentType::const_new("video/"))
+                    .and(NotForContentType::const_new("application/pdf")),
             ),
         );
     observe::wrap(app).with_state(state)

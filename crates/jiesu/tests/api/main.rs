@@ -24,6 +24,12 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    // stories/attachments.rs (issue 20: photos, recordings, evidence rules)
+    a_photo_with_gps_uploaded_at_the_portal_is_stored_without_it_and_shown_as_a_thumbnail,
+    a_reply_in_an_evidence_category_needs_a_photo_and_other_units_get_404_for_it,
+    a_200_mb_upload_is_refused_unread_and_a_renamed_executable_by_its_type,
+    two_nodes_serve_the_same_attachment_with_ranges,
+    a_scan_command_refuses_a_file_and_leaves_an_event,
     // stories/sms.rs (issue 19: SMS through Kannel)
     requester_texts_go_through_kannel_and_ratings_come_back_by_sms,
     sms_rules_and_templates_hold_back_what_they_must,

@@ -38,6 +38,8 @@ struct AdminPage {
     signoff: Vec<bool>,
     /// Categories view: whether each row's category has 办结审核, by row.
     reply_review: Vec<bool>,
+    /// Categories view: whether each row's replies need a photo (办结需附照片, issue 20).
+    reply_photo: Vec<bool>,
     /// Limits and categories views: the classes there are (for the forms).
     limit_classes: Vec<String>,
     /// Categories view: the category whose edit form is open (`edit=`), as it is now.
@@ -75,6 +77,11 @@ impl AdminPage {
     /// Categories view: whether row `i`'s category has 办结审核.
     fn review_at(&self, i: impl std::borrow::Borrow<usize>) -> Option<bool> {
         self.reply_review.get(*i.borrow()).copied()
+    }
+
+    /// Categories view: whether row `i`'s replies need a photo.
+    fn photo_at(&self, i: impl std::borrow::Borrow<usize>) -> Option<bool> {
+        self.reply_photo.get(*i.borrow()).copied()
     }
 
     /// The value typed into `field` of the form just sent.
@@ -195,6 +202,7 @@ async fn render_with(
     };
     let mut signoff = Vec::new();
     let mut reply_review = Vec::new();
+    let mut reply_photo = Vec::new();
     let pending = if view == "units" {
         super::admin_units::pending(s, tr).await?
     } else {
@@ -225,13 +233,23 @@ async fn render_with(
                     .await?
                     .into_iter()
                     .collect();
+            let photo: std::collections::HashSet<String> =
+                crate::services::attachments::photo_categories(s)
+                    .await?
+                    .into_iter()
+                    .collect();
             t.headers.push(tr.s("admin.reply_review"));
+            t.headers.push(tr.s("admin.reply_requires_photo"));
             for r in &mut t.rows {
                 let checked = on.contains(&r[0]);
+                let needs = photo.contains(&r[0]);
                 r.push(yes_no(tr, checked));
+                r.push(yes_no(tr, needs));
                 reply_review.push(checked);
+                reply_photo.push(needs);
             }
-            // The 办结审核 switch's column, then the edit link's.
+            // The 办结审核 and 附照片 switches' columns, then the edit link's.
+            t.headers.push("");
             t.headers.push("");
             t.headers.push(tr.s("admin.category_edit"));
             t.note = tr.s("admin.categories_note").to_string();
@@ -288,6 +306,7 @@ async fn render_with(
         new_key,
         signoff,
         reply_review,
+        reply_photo,
         limit_classes,
         edit,
         draft,
@@ -745,6 +764,32 @@ pub async fn set_category_review(
         }
     };
     crate::services::reply_reviews::set_category(&s, &page.actor, &code, on).await?;
+    Ok(done(
+        &format!("/ui/admin?view=categories&q={code}"),
+        "category_saved",
+    ))
+}
+
+/// `POST /ui/admin/categories/evidence/{code}` (field `on` 1/0): whether a reply on the
+/// category needs a photo (办结需附照片, issue 20); an event.
+pub async fn set_category_evidence(
+    State(s): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    f: FormData,
+) -> UiResult {
+    admin_only(&page)?;
+    let on = match f.text("on").as_str() {
+        "1" => true,
+        "0" => false,
+        _ => {
+            return Err(UiError(AppError::invalid(
+                "on",
+                "err.admin.reply_review_on",
+            )))
+        }
+    };
+    crate::services::attachments::set_evidence_rule(&s, &page.actor, &code, on).await?;
     Ok(done(
         &format!("/ui/admin?view=categories&q={code}"),
         "category_saved",

@@ -4,7 +4,7 @@
 
 use super::{local_time, Ctx, Page, UiResult};
 use crate::error::AppError;
-use crate::services::{directory, views, AppState};
+use crate::services::{attachments, directory, views, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -22,6 +22,24 @@ struct OrderV {
     reply: String,
     to_center: String,
     returned: String,
+}
+
+/// An attachment as the page shows it: a thumbnail for a photo, else a link.
+struct FileV {
+    url: String,
+    thumb: String,
+    name: String,
+    kind: String,
+    size_kb: i64,
+    by: String,
+    public: bool,
+}
+
+/// Where this user may attach a file: the request (center) or an own order (evidence).
+struct UploadV {
+    url: String,
+    label: String,
+    evidence: bool,
 }
 
 struct EventV {
@@ -59,6 +77,8 @@ struct DetailPage {
     extensions: Vec<String>,
     callbacks: Vec<String>,
     events: Vec<EventV>,
+    files: Vec<FileV>,
+    uploads: Vec<UploadV>,
 }
 
 /// The few payload fields worth a line in the timeline.
@@ -179,6 +199,36 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
             detail: event_detail(&e.payload),
         })
         .collect();
+    let files = attachments::list(&s, &page.actor, &r.id)
+        .await?
+        .into_iter()
+        .map(|a| FileV {
+            thumb: a.thumbnail_url.clone().unwrap_or_default(),
+            url: a.url,
+            name: a.name,
+            kind: tr.of("attachment_kind", &a.kind),
+            size_kb: (a.size + 1023) / 1024,
+            by: tr.of("role", &a.uploaded_by),
+            public: a.public,
+        })
+        .collect();
+    let uploads = if page.actor.role.is_unit_role() {
+        attachments::evidence_orders(&s, &page.actor, &r.id)
+            .await?
+            .into_iter()
+            .map(|(order, unit)| UploadV {
+                url: format!("/api/v1/assignments/{order}/attachments"),
+                label: names.of(&unit),
+                evidence: true,
+            })
+            .collect()
+    } else {
+        vec![UploadV {
+            url: format!("/api/v1/requests/{}/attachments", r.id),
+            label: String::new(),
+            evidence: false,
+        }]
+    };
     let requester = match &r.requester {
         Some(q) => {
             let ent = q
@@ -223,6 +273,8 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         extensions,
         callbacks,
         events,
+        files,
+        uploads,
     }
     .into_response())
 }

@@ -183,6 +183,10 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
             post(admin::set_category_review),
         )
         .route(
+            "/ui/admin/categories/evidence/{code}",
+            post(admin::set_category_evidence),
+        )
+        .route(
             "/ui/admin/units/signoff/{code}",
             post(admin::set_unit_signoff),
         )

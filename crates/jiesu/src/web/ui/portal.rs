@@ -5,7 +5,7 @@
 use super::{local_time, Ctx, FormData, Public, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::portal::{self, PublicEnterprise, PublicSubmission};
-use crate::services::{directory, AppState};
+use crate::services::{attachments, directory, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -29,6 +29,8 @@ struct DonePage {
     ctx: Ctx,
     number: String,
     query_code: String,
+    /// Where the requester may add a photo or recording.
+    upload: String,
 }
 
 async fn form(s: &AppState, p: Public, enterprise: bool) -> UiResult {
@@ -93,6 +95,7 @@ async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiRes
     let receipt = portal::submit(s, sub).await?;
     let page = DonePage {
         ctx: p.ctx,
+        upload: public_upload(&receipt.number, &receipt.query_code),
         number: receipt.number,
         query_code: receipt.query_code,
     };
@@ -117,6 +120,23 @@ struct TrackedV {
     closed: String,
     answer: String,
     replies: Vec<(String, String)>,
+    /// The requester's own files and the units' public evidence: (file, thumbnail, name).
+    files: Vec<(String, String, String)>,
+    /// Where the requester may add a photo or recording.
+    upload: String,
+}
+
+/// The public upload address of a request, proven by its number and query code.
+fn public_upload(number: &str, code: &str) -> String {
+    format!(
+        "/api/v1/public/attachments?number={}&code={}",
+        enc(number),
+        enc(code)
+    )
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[derive(Template, WebTemplate)]
@@ -149,21 +169,40 @@ pub async fn track_page(p: Public, Query(q): Query<TrackParams>) -> UiResult {
 pub async fn track(State(s): State<AppState>, p: Public, f: FormData) -> UiResult {
     let tr = p.ctx.tr;
     let number = f.text("number");
-    let found = portal::track(&s, &number, &f.text("code"))
-        .await?
-        .map(|t| TrackedV {
-            status: tr.of("status", t.status.as_str()),
-            created: local_time(&s, t.created_at),
-            closed: t.closed_at.map(|c| local_time(&s, c)).unwrap_or_default(),
-            answer: t.answer.unwrap_or_default(),
-            replies: t
-                .replies
+    let code = f.text("code");
+    let tracked = portal::track(&s, &number, &code).await?;
+    let files = match &tracked {
+        Some(t) => {
+            let proof = format!("number={}&code={}", enc(&t.number), enc(&code));
+            attachments::public_of(&s, &t.number)
+                .await?
                 .into_iter()
-                .map(|(at, text)| (local_time(&s, at), text))
-                .collect(),
-            number: t.number,
-            title: t.title,
-        });
+                .map(|a| {
+                    let thumb = a
+                        .thumbnail_url
+                        .map(|u| format!("{u}?{proof}"))
+                        .unwrap_or_default();
+                    (format!("{}?{proof}", a.url), thumb, a.name)
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let found = tracked.map(|t| TrackedV {
+        upload: public_upload(&t.number, &code),
+        files,
+        status: tr.of("status", t.status.as_str()),
+        created: local_time(&s, t.created_at),
+        closed: t.closed_at.map(|c| local_time(&s, c)).unwrap_or_default(),
+        answer: t.answer.unwrap_or_default(),
+        replies: t
+            .replies
+            .into_iter()
+            .map(|(at, text)| (local_time(&s, at), text))
+            .collect(),
+        number: t.number,
+        title: t.title,
+    });
     let status = if found.is_some() {
         StatusCode::OK
     } else {

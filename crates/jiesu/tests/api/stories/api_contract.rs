@@ -449,6 +449,20 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/sms/templates", "put"),
         ("/sms/follow-ups", "get"),
         ("/sms/follow-ups/{id}", "post"),
+        // issue 20: attachments
+        ("/requests/{id}/attachments", "post"),
+        ("/requests/{id}/attachments", "get"),
+        ("/assignments/{id}/attachments", "post"),
+        ("/attachments/{id}", "get"),
+        ("/attachments/{id}", "delete"),
+        ("/attachments/{id}/thumbnail", "get"),
+        ("/attachments/{id}/original", "get"),
+        ("/public/attachments", "post"),
+        ("/public/attachments", "get"),
+        ("/public/attachments/{id}", "get"),
+        ("/public/attachments/{id}/thumbnail", "get"),
+        ("/evidence-rules", "get"),
+        ("/categories/{code}/evidence", "put"),
     ];
     for (path, method) in served {
         assert!(

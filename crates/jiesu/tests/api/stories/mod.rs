@@ -4,6 +4,7 @@
 mod access;
 mod api_contract;
 mod appeals;
+mod attachments;
 mod audit;
 mod calendar;
 mod callbacks;
@@ -49,6 +50,7 @@ mod whistles;
 pub use access::*;
 pub use api_contract::*;
 pub use appeals::*;
+pub use attachments::*;
 pub use audit::*;
 pub use calendar::*;
 pub use callbacks::*;

@@ -1,0 +1,352 @@
+//! What a file is, from its first bytes (never from its name), and what a photo may carry
+//! into storage: EXIF, XMP and text chunks are dropped from JPEG, PNG and WebP without
+//! re-encoding (only a JPEG's orientation is kept, in a minimal EXIF of its own), and a
+//! thumbnail is drawn. HEIC is refused: no pure-Rust crate decodes it here.
+
+/// The kinds of attachment, each with its own size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// JPEG, PNG, WebP.
+    Photo,
+    /// WAV, MP3, AMR (call recordings).
+    Audio,
+    /// MP4.
+    Video,
+    /// PDF.
+    Pdf,
+}
+
+impl Kind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Photo => "photo",
+            Kind::Audio => "audio",
+            Kind::Video => "video",
+            Kind::Pdf => "pdf",
+        }
+    }
+
+    /// The stored name read back.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "photo" => Kind::Photo,
+            "audio" => Kind::Audio,
+            "video" => Kind::Video,
+            "pdf" => Kind::Pdf,
+            _ => return None,
+        })
+    }
+}
+
+/// A recognised type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sniffed {
+    pub kind: Kind,
+    pub content_type: &'static str,
+}
+
+/// How many leading bytes [`sniff`] wants (fewer only when the file is shorter).
+pub const SNIFF_LEN: usize = 16;
+
+/// The type of a file from its first bytes, None when it is not one that is accepted.
+pub fn sniff(b: &[u8]) -> Option<Sniffed> {
+    let s = |kind, content_type| Some(Sniffed { kind, content_type });
+    let at = |i: usize, m: &[u8]| b.len() >= i + m.len() && &b[i..i + m.len()] == m;
+    if at(0, &[0xFF, 0xD8, 0xFF]) {
+        s(Kind::Photo, "image/jpeg")
+    } else if at(0, b"\x89PNG\r\n\x1a\n") {
+        s(Kind::Photo, "image/png")
+    } else if at(0, b"RIFF") && at(8, b"WEBP") {
+        s(Kind::Photo, "image/webp")
+    } else if at(0, b"RIFF") && at(8, b"WAVE") {
+        s(Kind::Audio, "audio/wav")
+    } else if at(0, b"#!AMR") {
+        s(Kind::Audio, "audio/amr")
+    } else if at(0, b"ID3") || (b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE6 == 0xE2) {
+        // an ID3 tag, or an MPEG audio frame sync with layer III
+        s(Kind::Audio, "audio/mpeg")
+    } else if at(4, b"ftyp") && b.len() >= 12 && !is_heif_brand(&b[8..12]) {
+        s(Kind::Video, "video/mp4")
+    } else if at(0, b"%PDF-") {
+        s(Kind::Pdf, "application/pdf")
+    } else {
+        None
+    }
+}
+
+/// HEIC/HEIF/AVIF share MP4's box format; their brands are refused, not taken for video.
+fn is_heif_brand(brand: &[u8]) -> bool {
+    matches!(
+        brand,
+        b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" | b"avif"
+    )
+}
+
+/// A photo without its metadata, and its EXIF orientation (1 when none).
+pub struct Stripped {
+    pub bytes: Vec<u8>,
+    pub orientation: u8,
+}
+
+/// Drops location, camera and text metadata from a photo; None when it is malformed.
+pub fn strip(content_type: &str, b: &[u8]) -> Option<Stripped> {
+    match content_type {
+        "image/jpeg" => strip_jpeg(b),
+        "image/png" => strip_png(b).map(|bytes| Stripped {
+            bytes,
+            orientation: 1,
+        }),
+        "image/webp" => strip_webp(b).map(|bytes| Stripped {
+            bytes,
+            orientation: 1,
+        }),
+        _ => None,
+    }
+}
+
+/// JPEG: every APP1 (EXIF, XMP), APP13 (IPTC) and COM segment before the image data is
+/// dropped; a non-default orientation comes back as a minimal EXIF holding only it.
+fn strip_jpeg(b: &[u8]) -> Option<Stripped> {
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(&b[..2]);
+    let mut orientation = 1;
+    let mut i = 2;
+    loop {
+        if i + 4 > b.len() || b[i] != 0xFF {
+            return None;
+        }
+        let marker = b[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        if len < 2 || i + 2 + len > b.len() {
+            return None;
+        }
+        let seg = &b[i..i + 2 + len];
+        match marker {
+            0xE1 => {
+                if let Some(o) = exif_orientation(&seg[4..]) {
+                    orientation = o;
+                }
+            }
+            0xED | 0xFE => {}
+            // start of scan: the rest is image data
+            0xDA => {
+                if orientation != 1 {
+                    // after SOI, or after a JFIF APP0 where there is one
+                    let mut at = 2;
+                    if out.len() >= 6 && out[2..4] == [0xFF, 0xE0] {
+                        at += 2 + usize::from(u16::from_be_bytes([out[4], out[5]]));
+                    }
+                    out.splice(at..at, orientation_app1(orientation));
+                }
+                out.extend_from_slice(&b[i..]);
+                return Some(Stripped {
+                    bytes: out,
+                    orientation,
+                });
+            }
+            _ => out.extend_from_slice(seg),
+        }
+        i += 2 + len;
+    }
+}
+
+/// The orientation tag (0x0112) of IFD0 in an APP1 EXIF payload (`Exif\0\0` + TIFF).
+fn exif_orientation(p: &[u8]) -> Option<u8> {
+    let t = p.strip_prefix(b"Exif\0\0")?;
+    let le = match t.get(..2)? {
+        b"II" => true,
+        b"MM" => false,
+        _ => return None,
+    };
+    let u16_at = |i: usize| {
+        t.get(i..i + 2).map(|x| {
+            if le {
+                u16::from_le_bytes([x[0], x[1]])
+            } else {
+                u16::from_be_bytes([x[0], x[1]])
+            }
+        })
+    };
+    let u32_at = |i: usize| {
+        t.get(i..i + 4).map(|x| {
+            let a = [x[0], x[1], x[2], x[3]];
+            if le {
+                u32::from_le_bytes(a)
+            } else {
+                u32::from_be_bytes(a)
+            }
+        })
+    };
+    let ifd = usize::try_from(u32_at(4)?).ok()?;
+    let n = usize::from(u16_at(ifd)?);
+    (0..n.min(256)).find_map(|k| {
+        let e = ifd + 2 + 12 * k;
+        (u16_at(e)? == 0x0112)
+            .then(|| u16_at(e + 8))
+            .flatten()
+            .and_then(|v| u8::try_from(v).ok())
+            .filter(|v| (1..=8).contains(v))
+    })
+}
+
+/// An APP1 segment with an EXIF block that holds the orientation and nothing else.
+fn orientation_app1(o: u8) -> Vec<u8> {
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"MM\0\x2a\0\0\0\x08"); // big-endian, IFD0 at 8
+    tiff.extend_from_slice(&1u16.to_be_bytes()); // one entry
+    tiff.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_be_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_be_bytes()); // count
+    tiff.extend_from_slice(&[0, o, 0, 0]);
+    tiff.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
+    let mut seg = vec![0xFF, 0xE1];
+    let len = u16::try_from(2 + 6 + tiff.len()).unwrap_or(u16::MAX);
+    seg.extend_from_slice(&len.to_be_bytes());
+    seg.extend_from_slice(b"Exif\0\0");
+    seg.extend_from_slice(&tiff);
+    seg
+}
+
+/// PNG: the eXIf, tEXt, zTXt, iTXt and tIME chunks are dropped.
+fn strip_png(b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = b[..8].to_vec();
+    let mut i = 8;
+    while i < b.len() {
+        let len = usize::try_from(u32::from_be_bytes(b.get(i..i + 4)?.try_into().ok()?)).ok()?;
+        let end = i.checked_add(12)?.checked_add(len)?;
+        let chunk = b.get(i..end)?;
+        if !matches!(
+            &chunk[4..8],
+            b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME"
+        ) {
+            out.extend_from_slice(chunk);
+        }
+        i = end;
+    }
+    Some(out)
+}
+
+/// WebP: the EXIF and XMP chunks are dropped and their flags cleared in VP8X.
+fn strip_webp(b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = b[..12].to_vec();
+    let mut i = 12;
+    while i < b.len() {
+        let len =
+            usize::try_from(u32::from_le_bytes(b.get(i + 4..i + 8)?.try_into().ok()?)).ok()?;
+        let end = (i + 8).checked_add(len + (len & 1))?.min(b.len());
+        let chunk = b.get(i..end)?;
+        match &chunk[..4] {
+            b"EXIF" | b"XMP " => {}
+            b"VP8X" if chunk.len() > 8 => {
+                let mut c = chunk.to_vec();
+                c[8] &= !(0x08 | 0x04); // EXIF, XMP present
+                out.extend_from_slice(&c);
+            }
+            _ => out.extend_from_slice(chunk),
+        }
+        i = end;
+    }
+    let riff = u32::try_from(out.len() - 8).ok()?;
+    out[4..8].copy_from_slice(&riff.to_le_bytes());
+    Some(out)
+}
+
+/// The longest side of a thumbnail, in pixels.
+pub const THUMB_SIDE: u32 = 320;
+
+/// A JPEG thumbnail of a photo, turned as its orientation says; None when it does not decode.
+pub fn thumbnail(b: &[u8], orientation: u8) -> Option<Vec<u8>> {
+    let img = image::load_from_memory(b).ok()?;
+    let img = if img.width() > THUMB_SIDE || img.height() > THUMB_SIDE {
+        img.thumbnail(THUMB_SIDE, THUMB_SIDE)
+    } else {
+        img
+    };
+    let img = match orientation {
+        2 => img.fliph(),
+        3 => img.rotate180(),
+        4 => img.flipv(),
+        5 => img.rotate90().fliph(),
+        6 => img.rotate90(),
+        7 => img.rotate270().fliph(),
+        8 => img.rotate270(),
+        _ => img,
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.to_rgb8()
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .ok()?;
+    Some(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg_with_gps() -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(8, 8, image::Rgb([200, 30, 30]));
+        let mut plain = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut plain, image::ImageFormat::Jpeg).unwrap();
+        let plain = plain.into_inner();
+        let mut exif = orientation_app1(6);
+        exif.extend_from_slice(b"\xFF\xE1\x00\x0dGPS-31.2304");
+        let mut out = plain[..2].to_vec();
+        out.extend_from_slice(&exif);
+        out.extend_from_slice(&plain[2..]);
+        out
+    }
+
+    #[test]
+    fn types_come_from_the_bytes() {
+        let cases: [(&[u8], Option<&str>); 10] = [
+            (b"\xFF\xD8\xFF\xE0rest", Some("image/jpeg")),
+            (b"\x89PNG\r\n\x1a\n....", Some("image/png")),
+            (b"RIFF\0\0\0\0WEBPVP8 ", Some("image/webp")),
+            (b"RIFF\0\0\0\0WAVEfmt ", Some("audio/wav")),
+            (b"#!AMR\n", Some("audio/amr")),
+            (b"ID3\x04\0\0\0\0", Some("audio/mpeg")),
+            (b"\0\0\0\x18ftypisom\0\0", Some("video/mp4")),
+            (b"\0\0\0\x18ftypheic\0\0", None),
+            (b"%PDF-1.7\n", Some("application/pdf")),
+            (b"MZ\x90\0\x03\0\0\0\x04\0", None),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(sniff(bytes).map(|s| s.content_type), want, "{bytes:?}");
+        }
+        assert_eq!(sniff(b"\x7fELF\x02\x01\x01"), None);
+    }
+
+    #[test]
+    fn a_jpeg_loses_its_exif_but_keeps_its_orientation_and_decodes() {
+        let raw = jpeg_with_gps();
+        let s = strip("image/jpeg", &raw).unwrap();
+        assert_eq!(s.orientation, 6);
+        assert!(!s.bytes.windows(3).any(|w| w == b"GPS"));
+        let at = s.bytes.windows(6).position(|w| w == b"Exif\0\0").unwrap();
+        assert_eq!(exif_orientation(&s.bytes[at..]), Some(6));
+        let thumb = thumbnail(&s.bytes, s.orientation).unwrap();
+        assert_eq!(sniff(&thumb).unwrap().content_type, "image/jpeg");
+    }
+
+    #[test]
+    fn png_text_and_exif_chunks_are_dropped() {
+        let img = image::RgbImage::from_pixel(4, 4, image::Rgb([1, 2, 3]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let png = png.into_inner();
+        let mut with = png[..33].to_vec(); // signature + IHDR
+        let body = b"eXIfGPS!";
+        with.extend_from_slice(&4u32.to_be_bytes());
+        with.extend_from_slice(body);
+        with.extend_from_slice(&[0, 0, 0, 0]);
+        with.extend_from_slice(&png[33..]);
+        let out = strip("image/png", &with).unwrap();
+        assert_eq!(out.bytes, png);
+        assert!(image::load_from_memory(&out.bytes).is_ok());
+    }
+}
