@@ -230,7 +230,7 @@ async fn set_evidence_rule(
 
 /// Which bytes a `Range` header asks for: None for the whole file, Err when it cannot be
 /// met (416). One range only; a header that is not `bytes=` is ignored, as RFC 9110 allows.
-pub fn range_of(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
+fn range_of(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
     let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
         return Ok(None);
     };
@@ -264,7 +264,7 @@ pub fn range_of(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, (
 }
 
 /// `inline` (or `attachment` for a PDF) with an ASCII fallback and the UTF-8 name.
-pub fn disposition(name: &str, inline: bool) -> String {
+fn disposition(name: &str, inline: bool) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {
