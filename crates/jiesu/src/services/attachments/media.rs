@@ -261,7 +261,15 @@ pub const THUMB_SIDE: u32 = 320;
 
 /// A JPEG thumbnail of a photo, turned as its orientation says; None when it does not decode.
 pub fn thumbnail(b: &[u8], orientation: u8) -> Option<Vec<u8>> {
-    let img = image::load_from_memory(b).ok()?;
+    // A small file can claim a huge picture: decoding stops past 128 MiB of pixels (no
+    // thumbnail then; the photo is kept).
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(b))
+        .with_guessed_format()
+        .ok()?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(128 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().ok()?;
     let img = if img.width() > THUMB_SIDE || img.height() > THUMB_SIDE {
         img.thumbnail(THUMB_SIDE, THUMB_SIDE)
     } else {
