@@ -293,3 +293,145 @@ pub async fn points(
         })
         .collect())
 }
+
+/// What the governance map places: located requests clustered, and where named places and
+/// requests are.
+#[derive(Debug, Default)]
+pub struct Marks {
+    /// Clusters of located requests: [longitude, latitude, count] (WGS-84).
+    pub clusters: Vec<[f64; 3]>,
+    /// A district's label point, or a street's district's, by name ([longitude, latitude]).
+    pub by_name: HashMap<String, [f64; 2]>,
+    /// Located requests by id ([longitude, latitude]).
+    pub by_request: HashMap<String, [f64; 2]>,
+}
+
+impl Marks {
+    /// Where a group of requests is: the mean of those located, else the first named place
+    /// known.
+    pub fn place_of<'a>(
+        &self,
+        request_ids: &[String],
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Option<[f64; 2]> {
+        let located: Vec<&[f64; 2]> = request_ids
+            .iter()
+            .filter_map(|id| self.by_request.get(id))
+            .collect();
+        if !located.is_empty() {
+            let n = located.len() as f64;
+            return Some([
+                located.iter().map(|p| p[0]).sum::<f64>() / n,
+                located.iter().map(|p| p[1]).sum::<f64>() / n,
+            ]);
+        }
+        names.into_iter().find_map(|n| self.by_name.get(n).copied())
+    }
+}
+
+/// Grid cell of the clusters, in degrees (about 1.7 km × 1.7 km at Beijing's latitude).
+const CELL: f64 = 0.02;
+
+/// Clusters points ([longitude, latitude]) by grid cell: each cluster at its points' mean.
+pub fn cluster(points: impl IntoIterator<Item = [f64; 2]>) -> Vec<[f64; 3]> {
+    let mut cells: std::collections::BTreeMap<(i64, i64), (f64, f64, f64)> = Default::default();
+    for [lon, lat] in points {
+        let key = (
+            (lon / CELL).floor() as i64,
+            (lat / (CELL * 0.77)).floor() as i64,
+        );
+        let c = cells.entry(key).or_insert((0.0, 0.0, 0.0));
+        *c = (c.0 + lon, c.1 + lat, c.2 + 1.0);
+    }
+    cells
+        .into_values()
+        .map(|(x, y, n)| [x / n, y / n, n])
+        .collect()
+}
+
+/// The governance map's marks for requests filed in `[from, to)`. Center roles.
+pub async fn marks(
+    state: &AppState,
+    actor: &Actor,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<Marks, AppError> {
+    let pts = points(state, actor, from, to, 5000).await?;
+    let mut by_name = HashMap::new();
+    if let Some(shape) = shape(state).await? {
+        for d in &shape.districts {
+            by_name.insert(d.name.clone(), d.wgs84_centre());
+        }
+    }
+    for (street, district) in locations::street_districts(state.store.reader()).await? {
+        if let Some(c) = by_name.get(&district).copied() {
+            by_name.entry(street).or_insert(c);
+        }
+    }
+    Ok(Marks {
+        clusters: cluster(pts.iter().map(|p| [p.lon, p.lat])),
+        by_request: pts.into_iter().map(|p| (p.id, [p.lon, p.lat])).collect(),
+        by_name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_points_share_a_cluster_and_far_ones_do_not() {
+        let c = cluster([[116.401, 39.901], [116.402, 39.902], [116.9, 40.3]]);
+        assert_eq!(c.len(), 2);
+        let big = c.iter().find(|c| c[2] == 2.0).expect("a cluster of two");
+        assert!((big[0] - 116.4015).abs() < 1e-9 && (big[1] - 39.9015).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_place_is_the_mean_of_its_located_requests_else_its_named_district() {
+        let m = Marks {
+            clusters: Vec::new(),
+            by_name: HashMap::from([("东城区".to_string(), [116.41, 39.92])]),
+            by_request: HashMap::from([
+                ("a".to_string(), [116.0, 40.0]),
+                ("b".to_string(), [117.0, 39.0]),
+            ]),
+        };
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            m.place_of(&ids(&["a", "b", "c"]), ["东城区"]),
+            Some([116.5, 39.5])
+        );
+        assert_eq!(
+            m.place_of(&ids(&["c"]), ["西城区", "东城区"]),
+            Some([116.41, 39.92])
+        );
+        assert_eq!(m.place_of(&ids(&["c"]), ["西城区"]), None);
+    }
+
+    #[test]
+    fn the_embedded_beijing_boundaries_put_known_points_in_their_districts() {
+        let shape = load_shape("北京市", "北京市", "北京").expect("Beijing is embedded");
+        assert_eq!(shape.districts.len(), 16);
+        // GPS points: Wangfujing (东城区), Zhongguancun (海淀区), the Capital airport
+        // terminal 3 (顺义区), Tongzhou's Canal Park (通州区).
+        for (lat, lon, name) in [
+            (39.91100, 116.40400, "东城区"),
+            (39.98410, 116.30750, "海淀区"),
+            (40.05250, 116.61250, "顺义区"),
+            (39.91600, 116.69800, "通州区"),
+        ] {
+            let d = shape.district_at(lat, lon).map(|d| d.name.as_str());
+            assert_eq!(d, Some(name), "{lat},{lon}");
+        }
+        assert!(
+            shape.district_at(31.23, 121.47).is_none(),
+            "Shanghai is not in Beijing"
+        );
+        let gz = load_shape("广东省", "广州市", "广州").expect("Guangzhou is embedded");
+        assert_eq!(
+            gz.district_at(23.1291, 113.2644).map(|d| d.name.as_str()),
+            Some("越秀区")
+        );
+    }
+}

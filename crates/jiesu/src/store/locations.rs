@@ -155,3 +155,17 @@ pub async fn districts(pool: &AnyPool) -> Result<Vec<(String, String)>, StoreErr
         .map(|r| Ok((r.try_get("code")?, r.try_get("name")?)))
         .collect()
 }
+
+/// Each active street/township unit's name with its district's name (to place a street on a
+/// district map).
+pub async fn street_districts(pool: &AnyPool) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.name AS street, d.name AS district FROM units s JOIN units d ON d.code = s.parent_code \
+         WHERE d.level = 'district' AND s.active = 1",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("street")?, r.try_get("district")?)))
+        .collect()
+}
