@@ -24,6 +24,10 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    // stories/maps.rs (issue 20: places on a map)
+    located_requests_are_stored_in_wgs84_placed_in_their_district_and_drawn_on_the_maps,
+    open311_coordinates_in_baidu_datum_are_stored_in_wgs84,
+    the_dashboard_opens_on_the_last_complete_month_filters_its_ranking_and_maps_districts,
     // stories/sms.rs (issue 19: SMS through Kannel)
     requester_texts_go_through_kannel_and_ratings_come_back_by_sms,
     sms_rules_and_templates_hold_back_what_they_must,
