@@ -184,9 +184,11 @@ pub async fn located_requests_are_stored_in_wgs84_placed_in_their_district_and_d
 
     // A month later the order is overdue: the map counts it for 朝阳区 and nowhere else.
     app.clock.advance(chrono::Duration::days(30));
-    let (_, figures) = app
+    let sup = app.user("sup2", Role::Supervisor, None).await; // the first session has expired
+    let (status, figures) = app
         .get("/api/v1/maps/figures?month=2026-11", Some(&sup))
         .await;
+    assert_eq!(status, 200, "{figures}");
     let figures = figures.as_array().unwrap();
     assert_eq!(cy(figures)["overdue"], 1);
     let total: i64 = figures.iter().map(|f| f["overdue"].as_i64().unwrap()).sum();
