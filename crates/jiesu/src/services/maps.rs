@@ -381,10 +381,10 @@ mod tests {
 
     #[test]
     fn near_points_share_a_cluster_and_far_ones_do_not() {
-        let c = cluster([[116.401, 39.901], [116.402, 39.902], [116.9, 40.3]]);
+        let c = cluster([[116.410, 39.905], [116.412, 39.906], [116.9, 40.3]]);
         assert_eq!(c.len(), 2);
         let big = c.iter().find(|c| c[2] == 2.0).expect("a cluster of two");
-        assert!((big[0] - 116.4015).abs() < 1e-9 && (big[1] - 39.9015).abs() < 1e-9);
+        assert!((big[0] - 116.411).abs() < 1e-9 && (big[1] - 39.9055).abs() < 1e-9);
     }
 
     #[test]

@@ -55,14 +55,13 @@ pub fn location(f: &FormData) -> Result<Option<LocationInput>, AppError> {
     if lat.is_none() && lon.is_none() {
         return Ok(None);
     }
-    let num = |field: &str, v: Option<String>| {
-        v.and_then(|v| v.trim().parse::<f64>().ok()).ok_or_else(|| {
-            AppError::invalid(format!("location.{field}"), &format!("err.maps.{field}"))
-        })
+    let num = |field: &str, key: &str, v: Option<String>| {
+        v.and_then(|v| v.trim().parse::<f64>().ok())
+            .ok_or_else(|| AppError::invalid(format!("location.{field}"), key))
     };
     Ok(Some(LocationInput {
-        lat: num("lat", lat)?,
-        lon: num("lon", lon)?,
+        lat: num("lat", "err.maps.lat", lat)?,
+        lon: num("lon", "err.maps.lon", lon)?,
         coord_system: f.opt("coord_system"),
     }))
 }
