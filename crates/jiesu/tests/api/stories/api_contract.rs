@@ -449,6 +449,10 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/sms/templates", "put"),
         ("/sms/follow-ups", "get"),
         ("/sms/follow-ups/{id}", "post"),
+        // issue 20: district maps
+        ("/maps/districts", "get"),
+        ("/maps/figures", "get"),
+        ("/maps/points", "get"),
     ];
     for (path, method) in served {
         assert!(
