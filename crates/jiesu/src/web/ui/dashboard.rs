@@ -43,6 +43,8 @@ struct DeadlineRow {
 
 /// One hot problem of the live index.
 struct HotRow {
+    /// Where it is (street or district); empty for a question many ask from anywhere.
+    place: String,
     key: String,
     heat: String,
     description: String,
@@ -72,7 +74,10 @@ struct Dashboard {
     category_chart: String,
     district_chart: String,
     lists: Vec<DeadlineBox>,
+    /// Hot problems at one place (complaints about a street or district).
     hotspots: Vec<HotRow>,
+    /// Hot problems with no place: questions many ask (政策咨询).
+    hot_questions: Vec<HotRow>,
     /// The district map: the month's figures per district, by metric (JSON for app.js).
     district_map: String,
     /// The ranking's filters and page.
@@ -129,6 +134,11 @@ fn hot_rows(s: &AppState) -> Vec<HotRow> {
         .unwrap_or_default()
         .into_iter()
         .map(|h| HotRow {
+            place: h
+                .street
+                .map(|x| x.1)
+                .or(h.district.map(|x| x.1))
+                .unwrap_or_default(),
             key: h.key,
             heat: format!("{:.1}", h.heat),
             description: h.description,
@@ -229,6 +239,8 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
         .into_iter()
         .map(|l| (l, tr.of("level", l)))
         .collect();
+    let hot: (Vec<HotRow>, Vec<HotRow>) =
+        hot_rows(&s).into_iter().partition(|h| !h.place.is_empty());
     let figures = crate::services::maps::district_figures(&s, &page.actor, month).await?;
     let district_map = map_data(tr, &figures, &month.label());
     let districts_list = districts
@@ -264,7 +276,8 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
             districts.units.iter().map(|u| u.volume as i64).collect(),
         ),
         lists: deadline_lists(&s, &page).await?,
-        hotspots: hot_rows(&s),
+        hotspots: hot.0,
+        hot_questions: hot.1,
         may_decide: page.actor.may(Action::DecideExtension),
         extensions: if page.actor.may(Action::DecideExtension) {
             super::dispatch::pending_extensions(&s, &page).await?
