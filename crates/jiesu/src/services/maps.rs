@@ -48,10 +48,10 @@ pub struct Point {
 pub fn check(prefix: &str, input: &LocationInput) -> Result<Point, AppError> {
     let mut errors = Vec::new();
     if !input.lat.is_finite() || input.lat.abs() > 90.0 {
-        errors.push(FieldError::of(&format!("{prefix}.lat"), "err.maps.lat"));
+        errors.push(FieldError::of(format!("{prefix}.lat"), "err.maps.lat"));
     }
     if !input.lon.is_finite() || input.lon.abs() > 180.0 {
-        errors.push(FieldError::of(&format!("{prefix}.lon"), "err.maps.lon"));
+        errors.push(FieldError::of(format!("{prefix}.lon"), "err.maps.lon"));
     }
     let datum = match input.coord_system.as_deref() {
         None => Some(Datum::Wgs84),
@@ -59,7 +59,7 @@ pub fn check(prefix: &str, input: &LocationInput) -> Result<Point, AppError> {
     };
     if datum.is_none() {
         errors.push(FieldError::of(
-            &format!("{prefix}.coord_system"),
+            format!("{prefix}.coord_system"),
             "err.maps.coord_system",
         ));
     }
