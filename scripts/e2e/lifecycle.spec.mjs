@@ -258,15 +258,17 @@ async function story(browser, base) {
   await shot(page, "12-citizen-submitted");
   await ctx.close();
 
-  // Supervisor: the dashboard with the month's ranking.
+  // Supervisor: the dashboard with the month's ranking (it opens on the last complete month,
+  // so ask for this one: the server's day is Beijing time).
   ({ ctx, page } = await as(browser, base, "sup"));
-  await page.goto("/ui/dashboard");
+  await page.goto(`/ui/dashboard?month=${thisMonth()}`);
   const ranking = await page.locator("[data-testid=ranking]").innerText();
   ok(ranking.includes("望京街道"), "the supervisor's dashboard ranks 望京街道");
   await page.waitForSelector(".chart canvas");
   ok(await page.locator("[data-testid=report-link]").count() === 1, "the monthly report is one click away");
   ok(await page.locator("[data-testid=hotspots]").count() === 1, "the dashboard lists the hot problems (热点)");
   await shot(page, "13-dashboard");
+  await districtMaps(page);
   await ctx.close();
 
   await governance(browser, base);
@@ -318,6 +320,54 @@ async function story(browser, base) {
 
 // A supervisor's proactive work (issue #7): from a hotspot to a task, 举一反三 to a task at
 // another place, then a monthly topic chosen from the proposals, tracked on its page.
+function thisMonth() {
+  return new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 7);
+}
+
+// ---- issue 20: district maps (dashboard and governance) ----------------------------------
+// The maps are drawn from the server's GeoJSON with the vendored ECharts: the canvas has
+// drawn pixels, a click on 朝阳区 goes to its streets' ranking, both are screenshotted.
+async function canvasInk(page, testid) {
+  return page.evaluate((id) => {
+    const c = document.querySelector(`[data-testid=${id}] canvas`);
+    if (!c) return 0;
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+    return n;
+  }, testid);
+}
+
+async function districtMaps(page) {
+  await page.waitForSelector("[data-testid=district-map][data-ready='1'] canvas");
+  ok(await canvasInk(page, "district-map") > 10000, "the dashboard's district map is drawn");
+  for (const m of ["response", "overdue", "volume"]) await page.click(`[data-testid=map-metric-${m}]`);
+  ok(await page.locator("[data-testid=district-map]").getAttribute("data-metric") === "volume", "its colouring switches between the metrics");
+  await page.locator("[data-testid=district-map-card]").scrollIntoViewIfNeeded();
+  await shot(page, "13b-dashboard-map");
+  // Where 朝阳区's label point is on the canvas, from the chart itself.
+  const at = await page.evaluate(async () => {
+    const el = document.querySelector("[data-testid=district-map]");
+    const geo = await (await fetch("/api/v1/maps/districts")).json();
+    const f = geo.features.find((x) => x.properties.name === "朝阳区");
+    const [x, y] = el.jiesuChart.convertToPixel({ seriesIndex: 0 }, f.properties.cp);
+    const r = el.getBoundingClientRect();
+    return { x: r.left + x, y: r.top + y };
+  });
+  await page.mouse.click(at.x, at.y);
+  await page.waitForURL(/district=110105/);
+  ok((await page.locator("[data-testid=ranking]").innerText()).includes("望京街道"), "a click on 朝阳区 shows its streets' ranking");
+  ok(!(await page.locator("[data-testid=ranking]").innerText()).includes("海淀"), "and only its streets");
+}
+
+async function governanceMap(page) {
+  await page.waitForSelector("[data-testid=governance-map][data-ready='1'] canvas");
+  ok(await canvasInk(page, "governance-map") > 10000, "the governance map is drawn");
+  await page.locator("[data-testid=governance-map-card]").scrollIntoViewIfNeeded();
+  await shot(page, "16b-governance-map");
+}
+// ---- end issue 20 --------------------------------------------------------------------------
+
 async function governance(browser, base) {
   // Three more complaints at 望京西园三区 and two at 翠林小区, through the API as the operator.
   const login = await fetch(base + "/api/v1/auth/token", {
@@ -347,6 +397,7 @@ async function governance(browser, base) {
   ok(await row.count() === 1, "the governance page lists the hotspot at 望京西园三区");
   ok(await page.locator("[data-testid=gov-alerts]").count() === 1, "and the day's burst alerts (未诉先办)");
   await shot(page, "16-governance");
+  await governanceMap(page);
 
   // 立案 from the hotspot: the form comes with the description and the linked requests.
   await row.locator("[data-testid=open-task]").click();

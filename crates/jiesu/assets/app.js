@@ -84,8 +84,6 @@
     });
   }
 
-  window.addEventListener("load", function () { tick(); setInterval(tick, 1000); charts(); });
-  document.addEventListener("htmx:afterSwap", function () { tick(); charts(); });
   // Attachments (issue 20): a form with data-upload sends its one file as the raw body of a
   // POST to that address (streamed by the server, never a multipart form), with the page's
   // CSRF token for a logged-in user, then reloads the page to show it.
@@ -110,4 +108,65 @@
       });
     }).catch(function (err) { if (status) status.textContent = String(err); });
   });
+  // District maps (issue 20): data-map = { geo: URL of the city's GeoJSON (same origin, WGS-84),
+  // metrics: [{key, label, data: [{name, value, code}]}] coloured one at a time with buttons,
+  // href: where a click on a district goes (its code appended); or layers: [{name, type,
+  // data: [[lon, lat, size, label, href]]}] drawn as scatter points over the districts }.
+  // Nothing is fetched from outside this server.
+  function maps() {
+    if (!window.echarts) return;
+    document.querySelectorAll("[data-map]").forEach(function (el) {
+      if (el.dataset.drawn) return;
+      el.dataset.drawn = "1";
+      var cfg;
+      try { cfg = JSON.parse(el.dataset.map); } catch (err) { el.textContent = String(err); return; }
+      fetch(cfg.geo, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geo) {
+        if (!geo.features || !geo.features.length) { el.classList.add("empty"); el.textContent = "—"; return; }
+        echarts.registerMap("jiesu-city", geo);
+        var chart = echarts.init(el);
+        el.jiesuChart = chart;
+        var base = { animation: false, tooltip: { trigger: "item" } };
+        if (cfg.metrics) {
+          var bar = document.createElement("div");
+          bar.className = "map-metrics";
+          el.parentNode.insertBefore(bar, el);
+          var show = function (m) {
+            bar.querySelectorAll("button").forEach(function (b) { b.classList.toggle("on", b.dataset.key === m.key); });
+            var vals = m.data.map(function (d) { return d.value; }).filter(function (v) { return v !== null; });
+            chart.setOption(Object.assign({}, base, {
+              visualMap: { min: vals.length ? Math.min.apply(null, vals) : 0, max: vals.length ? Math.max.apply(null, vals) : 1, calculable: true, left: 10, bottom: 10, text: [m.label, ""], inRange: { color: ["#e0f3f8", "#fdae61", "#d73027"] } },
+              series: [{ type: "map", map: "jiesu-city", name: m.label, data: m.data, selectedMode: false, label: { show: true, fontSize: 10 }, emphasis: { label: { show: true } } }]
+            }), true);
+            el.dataset.metric = m.key;
+          };
+          cfg.metrics.forEach(function (m) {
+            var b = document.createElement("button");
+            b.type = "button"; b.textContent = m.label; b.dataset.key = m.key;
+            b.setAttribute("data-testid", "map-metric-" + m.key);
+            b.addEventListener("click", function () { show(m); });
+            bar.appendChild(b);
+          });
+          show(cfg.metrics[0]);
+          chart.on("click", function (p) {
+            if (p.data && p.data.code && cfg.href) location.href = cfg.href + encodeURIComponent(p.data.code);
+          });
+        } else {
+          chart.setOption(Object.assign({}, base, {
+            legend: { top: 0 },
+            geo: { map: "jiesu-city", roam: true, label: { show: true, fontSize: 10, color: "#666" }, itemStyle: { areaColor: "#f4f6f8", borderColor: "#999" } },
+            series: (cfg.layers || []).map(function (l) {
+              return { name: l.name, type: l.type || "scatter", coordinateSystem: "geo", data: l.data,
+                symbolSize: function (v) { return Math.min(40, 6 + 4 * Math.sqrt(v[2] || 1)); },
+                tooltip: { formatter: function (p) { return p.seriesName + ": " + (p.value[3] || "") + " (" + p.value[2] + ")"; } } };
+            })
+          }));
+          chart.on("click", function (p) { if (p.value && p.value[4]) location.href = p.value[4]; });
+        }
+        el.dataset.ready = "1";
+      }).catch(function (err) { el.textContent = String(err); });
+    });
+  }
+
+  window.addEventListener("load", function () { tick(); setInterval(tick, 1000); charts(); maps(); });
+  document.addEventListener("htmx:afterSwap", function () { tick(); charts(); maps(); });
 })();

@@ -36,6 +36,10 @@ pub struct NewRequest {
     pub requester: NewRequester,
     /// The suggestion shown while it was typed (`POST /requests/suggest`).
     pub suggestion_id: Option<String>,
+    /// Where, on a map (map pin, GPS, Open311 `lat`/`long`): stored as WGS-84; a known
+    /// district boundary around it names its district.
+    #[serde(default)]
+    pub location: Option<super::maps::LocationInput>,
 }
 
 fn default_channel() -> Channel {
@@ -184,6 +188,10 @@ pub async fn create_row(
         return Err(AppError::Forbidden("recording requests"));
     }
     let (phone, credit) = validate(&input)?;
+    let point = match &input.location {
+        Some(l) => Some(super::maps::check("location", l)?),
+        None => None,
+    };
     // An inactive category takes no new requests (422 `category_code`); old ones keep it.
     let class = match &input.category_code {
         Some(code) => Some(
@@ -244,6 +252,11 @@ pub async fn create_row(
         ));
     };
     metrics::counter!(crate::telemetry::INTAKES, "channel" => row.channel.as_str()).increment(1);
+    if let Some(point) = point {
+        // Written right after the request (its own transaction and `request.located` event):
+        // the request is committed either way, and its place is a second, small fact.
+        super::maps::locate(state, actor, &row.id, point, row.channel.as_str()).await?;
+    }
     // issue 19: the receipt (受理短信). A failure to write it does not undo the intake, which
     // is committed: it is logged, and the request goes on without one.
     if let Err(e) = super::sms_texts::send_receipt(state, &row).await {

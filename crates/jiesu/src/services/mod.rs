@@ -24,6 +24,7 @@ pub mod intake;
 pub mod kb;
 pub mod kpi;
 pub mod limits;
+pub mod maps;
 pub mod models;
 pub mod open311;
 pub mod portal;

@@ -56,6 +56,8 @@ pub struct PublicSubmission {
     pub enterprise: Option<PublicEnterprise>,
     /// For the enterprise portal: one of the enterprise categories (`qyfw.…`).
     pub category_code: Option<String>,
+    /// The map pin, if the requester set one.
+    pub location: Option<super::maps::LocationInput>,
 }
 
 /// What the requester is given at submission.
@@ -101,6 +103,7 @@ pub async fn submit(state: &AppState, sub: PublicSubmission) -> Result<Receipt, 
             confidential: false,
         },
         suggestion_id: None,
+        location: sub.location,
     };
     let (row, _) = intake::create_row(state, &portal_actor(), input).await?;
     Ok(Receipt {

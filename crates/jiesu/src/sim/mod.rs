@@ -769,6 +769,7 @@ impl<'a> Sim<'a> {
                 category_code: Some(q.category.to_string()),
                 requester: requester(self, enterprise, &place),
                 suggestion_id: None,
+                location: None,
             };
             let id = intake::create(self.state, &self.operator, input).await?;
             self.count_in(q.category, enterprise);
@@ -845,6 +846,7 @@ impl<'a> Sim<'a> {
             category_code: Some(p.category.to_string()),
             requester: requester(self, enterprise, &place),
             suggestion_id: Some(suggestion.suggestion_id),
+            location: None,
         };
         let id = intake::create(self.state, &self.operator, input).await?;
         self.count_in(p.category, enterprise);

@@ -26,6 +26,7 @@ mod group;
 pub mod hotspots;
 pub mod kb;
 pub mod kpi;
+pub mod locations;
 pub mod logins;
 pub mod open311;
 pub mod outbox;

@@ -135,7 +135,7 @@ pub struct Open311Row {
     pub lat: Option<f64>,
     /// WGS-84 longitude.
     pub lon: Option<f64>,
-    /// The datum the client sent (`wgs84` or `gcj02`).
+    /// The datum the client sent (`wgs84`, `gcj02` or `bd09`).
     pub datum: String,
     /// The address as sent.
     pub address_string: Option<String>,

@@ -16,6 +16,7 @@ pub mod hotspot_api;
 pub mod kpi_api;
 pub mod limits;
 pub mod limits_api;
+pub mod maps_api;
 pub mod observe;
 pub mod open311;
 pub mod openapi;
@@ -262,6 +263,7 @@ pub fn router(state: AppState) -> Router {
             api::routes(&limits)
                 .merge(text_api::routes(&limits))
                 .merge(kpi_api::routes())
+                .merge(maps_api::routes())
                 .merge(calendar_api::routes())
                 .merge(limits_api::routes())
                 .merge(appeals_api::routes())

@@ -30,6 +30,10 @@ on_both_backends!(
     a_200_mb_upload_is_refused_unread_and_a_renamed_executable_by_its_type,
     two_nodes_serve_the_same_attachment_with_ranges,
     a_scan_command_refuses_a_file_and_leaves_an_event,
+    // stories/maps.rs (issue 20: places on a map)
+    located_requests_are_stored_in_wgs84_placed_in_their_district_and_drawn_on_the_maps,
+    open311_coordinates_in_baidu_datum_are_stored_in_wgs84,
+    the_dashboard_opens_on_the_last_complete_month_filters_its_ranking_and_maps_districts,
     // stories/sms.rs (issue 19: SMS through Kannel)
     requester_texts_go_through_kannel_and_ratings_come_back_by_sms,
     sms_rules_and_templates_hold_back_what_they_must,

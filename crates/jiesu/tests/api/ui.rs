@@ -2183,7 +2183,7 @@ pub async fn a_community_asks_for_time_and_returns_from_its_child_order_page_and
         201,
     );
     let mut supervisor = Browser::with_session(&app, &sup);
-    let dash = supervisor.get("/ui/dashboard").await;
+    let dash = supervisor.get("/ui/dashboard?month=2026-11").await; // the month of the whistle (the default is the last complete one)
     assert_eq!(dash.status, 200);
     assert!(
         dash.body.contains("dashboard-whistle-tally")

@@ -141,27 +141,39 @@ fn is_email(s: &str) -> bool {
 /// A point (latitude, longitude) in WGS-84.
 type Point = (f64, f64);
 
-/// Location in WGS-84, converted from GCJ-02 when the client says `datum=gcj02`; and the
-/// datum the client used.
-fn location(sub: &Submission) -> Result<(Option<Point>, &'static str), AppError> {
-    let datum = match sub.fields.get("datum").map(|d| d.to_ascii_lowercase()) {
-        None => "wgs84",
-        Some(d) if d == "wgs84" || d == "wgs-84" => "wgs84",
-        Some(d) if d == "gcj02" || d == "gcj-02" => "gcj02",
-        Some(_) => return Err(bad("datum", "err.open311.datum")),
+/// Location in WGS-84, converted from GCJ-02 or BD-09 when the client says `datum=gcj02` or
+/// `datum=bd09`; the location as sent (for `request_locations`); and the datum the client used.
+fn location(
+    sub: &Submission,
+) -> Result<
+    (
+        Option<Point>,
+        Option<crate::services::maps::LocationInput>,
+        &'static str,
+    ),
+    AppError,
+> {
+    let datum = match sub.fields.get("datum") {
+        None => jiesu_core::geo::Datum::Wgs84,
+        Some(d) => {
+            jiesu_core::geo::Datum::parse(d).ok_or_else(|| bad("datum", "err.open311.datum"))?
+        }
     };
     let lat = coordinate(sub, "lat", 90.0)?;
     let lon = coordinate(sub, "long", 180.0)?;
-    let point = match (lat, lon) {
-        (Some(lat), Some(lon)) if datum == "gcj02" => {
-            Some(jiesu_core::geo::gcj02_to_wgs84(lat, lon))
-        }
+    let raw = match (lat, lon) {
         (Some(lat), Some(lon)) => Some((lat, lon)),
         (None, None) => None,
         (None, _) => return Err(bad("lat", "err.open311.lat_and_long")),
         (_, None) => return Err(bad("long", "err.open311.lat_and_long")),
     };
-    Ok((point, datum))
+    let point = raw.map(|(lat, lon)| datum.to_wgs84(lat, lon));
+    let sent = raw.map(|(lat, lon)| crate::services::maps::LocationInput {
+        lat,
+        lon,
+        coord_system: Some(datum.as_str().to_string()),
+    });
+    Ok((point, sent, datum.as_str()))
 }
 
 /// Reads the attributes: `kind`, `confidential`, `title`.
@@ -212,7 +224,7 @@ pub async fn create(
     let code = text(&sub, "service_code", 100)?
         .ok_or_else(|| bad("service_code", "err.open311.service_code_missing"))?;
     let service = super::service(state, &code, Lang::Zh).await?;
-    let (point, datum) = location(&sub)?;
+    let (point, sent, datum) = location(&sub)?;
     let address_string = text(&sub, "address_string", 500)?;
     let address_id = text(&sub, "address_id", 100)?;
     if point.is_none() && address_string.is_none() && address_id.is_none() {
@@ -271,6 +283,7 @@ pub async fn create(
             confidential,
         },
         suggestion_id: Some(suggestion.suggestion_id.clone()),
+        location: sent,
     };
     let (row, _) = intake::create_row(state, &actor, input).await?;
     let o = Open311Row {

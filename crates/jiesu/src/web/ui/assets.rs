@@ -25,6 +25,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/vendor/htmx/htmx.min.js"),
     ),
     (
+        "vendor/echarts/echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/vendor/echarts/echarts.min.js"),
+    ),
+    (
         "vendor/echarts/echarts.common.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/vendor/echarts/echarts.common.min.js"),

@@ -43,6 +43,8 @@ struct DeadlineRow {
 
 /// One hot problem of the live index.
 struct HotRow {
+    /// Where it is (street or district); empty for a question many ask from anywhere.
+    place: String,
     key: String,
     heat: String,
     description: String,
@@ -72,7 +74,20 @@ struct Dashboard {
     category_chart: String,
     district_chart: String,
     lists: Vec<DeadlineBox>,
+    /// Hot problems at one place (complaints about a street or district).
     hotspots: Vec<HotRow>,
+    /// Hot problems with no place: questions many ask (政策咨询).
+    hot_questions: Vec<HotRow>,
+    /// The district map: the month's figures per district, by metric (JSON for app.js).
+    district_map: String,
+    /// The ranking's filters and page.
+    district: String,
+    class: String,
+    districts_list: Vec<(String, String)>,
+    classes: Vec<(&'static str, String)>,
+    page_no: usize,
+    pages: usize,
+    shown_total: usize,
     may_decide: bool,
     extensions: Vec<super::dispatch::PendingExt>,
     /// 吹哨报到 this month: per summoned unit, who reported in time.
@@ -85,7 +100,16 @@ pub struct DashParams {
     month: Option<String>,
     level: Option<String>,
     unit: Option<String>,
+    /// Only units of this district (its code).
+    district: Option<String>,
+    /// Only this class (`good`, `fair`, …).
+    class: Option<String>,
+    /// 1-based page of the ranking.
+    page: Option<String>,
 }
+
+/// Ranking rows a page shows.
+const PAGE_ROWS: usize = 30;
 
 async fn ranking(s: &AppState, month: Month, level: Level) -> Result<Ranking, AppError> {
     let json = kpi::ranking_json(s, month, level).await?;
@@ -110,6 +134,11 @@ fn hot_rows(s: &AppState) -> Vec<HotRow> {
         .unwrap_or_default()
         .into_iter()
         .map(|h| HotRow {
+            place: h
+                .street
+                .map(|x| x.1)
+                .or(h.district.map(|x| x.1))
+                .unwrap_or_default(),
             key: h.key,
             heat: format!("{:.1}", h.heat),
             description: h.description,
@@ -132,7 +161,8 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
     let today = s.clock.now().with_timezone(&s.config.offset()).date_naive();
     let month = match p.month.as_deref().filter(|m| !m.is_empty()) {
         Some(m) => Month::parse(m)?,
-        None => Month::parse(&today.format("%Y-%m").to_string())?,
+        // The last complete month: on the 2nd, the current one is two days old.
+        None => Month::parse(&today.format("%Y-%m").to_string())?.previous(),
     };
     let level = Level::parse(p.level.as_deref().unwrap_or("subdistrict"))?;
     let r = ranking(&s, month, level).await?;
@@ -166,6 +196,26 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
             }
         })
         .collect();
+    let district = p.district.clone().unwrap_or_default();
+    let class = p.class.clone().unwrap_or_default();
+    let rows: Vec<RankRow> = rows
+        .into_iter()
+        .filter(|r| district.is_empty() || r.code.starts_with(&district))
+        .filter(|r| class.is_empty() || r.class_code == class)
+        .collect();
+    let shown_total = rows.len();
+    let pages = shown_total.div_ceil(PAGE_ROWS).max(1);
+    let page_no = p
+        .page
+        .as_deref()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let rows: Vec<RankRow> = rows
+        .into_iter()
+        .skip((page_no - 1) * PAGE_ROWS)
+        .take(PAGE_ROWS)
+        .collect();
     let districts = if level == Level::District {
         r.clone()
     } else {
@@ -175,6 +225,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
         .unit
         .clone()
         .filter(|u| !u.is_empty())
+        .or_else(|| Some(district.clone()).filter(|d| !d.is_empty()))
         .or_else(|| {
             districts
                 .units
@@ -188,7 +239,28 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
         .into_iter()
         .map(|l| (l, tr.of("level", l)))
         .collect();
+    let hot: (Vec<HotRow>, Vec<HotRow>) =
+        hot_rows(&s).into_iter().partition(|h| !h.place.is_empty());
+    let figures = crate::services::maps::district_figures(&s, &page.actor, month).await?;
+    let district_map = map_data(tr, &figures, &month.label());
+    let districts_list = districts
+        .units
+        .iter()
+        .map(|u| (u.code.clone(), u.name.clone()))
+        .collect();
+    let classes = ["leading", "improving", "rectify", "priority_governance"]
+        .into_iter()
+        .map(|c| (c, tr.of("class", c)))
+        .collect();
     Ok(Dashboard {
+        district_map,
+        district,
+        class,
+        districts_list,
+        classes,
+        page_no,
+        pages,
+        shown_total,
         month: month.label(),
         level: level.as_str().to_string(),
         levels,
@@ -204,7 +276,8 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
             districts.units.iter().map(|u| u.volume as i64).collect(),
         ),
         lists: deadline_lists(&s, &page).await?,
-        hotspots: hot_rows(&s),
+        hotspots: hot.0,
+        hot_questions: hot.1,
         may_decide: page.actor.may(Action::DecideExtension),
         extensions: if page.actor.may(Action::DecideExtension) {
             super::dispatch::pending_extensions(&s, &page).await?
@@ -315,4 +388,32 @@ async fn deadline_lists(s: &AppState, page: &Page) -> Result<Vec<DeadlineBox>, A
         });
     }
     Ok(out)
+}
+
+/// The district map's data for app.js: per metric its label and the values by district
+/// name, with each district's unit code for the click through.
+fn map_data(
+    tr: super::i18n::Tr,
+    figures: &[crate::services::maps::DistrictFigures],
+    month: &str,
+) -> String {
+    let rate = |v: Option<f64>| v.map(|v| (v * 1000.0).round() / 10.0);
+    let series = |f: &dyn Fn(&crate::services::maps::DistrictFigures) -> Option<f64>| {
+        figures
+            .iter()
+            .map(|d| json!({ "name": d.name, "value": f(d), "code": d.code }))
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "geo": "/api/v1/maps/districts",
+        "href": format!("/ui/dashboard?month={month}&level=subdistrict&district="),
+        "metrics": [
+            { "key": "volume", "label": tr.s("dashboard.volume"), "data": series(&|d| Some(d.volume as f64)) },
+            { "key": "response", "label": tr.s("rate.response"), "data": series(&|d| rate(d.response_rate)) },
+            { "key": "resolution", "label": tr.s("rate.resolution"), "data": series(&|d| rate(d.resolution_rate)) },
+            { "key": "satisfaction", "label": tr.s("rate.satisfaction"), "data": series(&|d| rate(d.satisfaction_rate)) },
+            { "key": "overdue", "label": tr.s("dashboard.overdue"), "data": series(&|d| Some(d.overdue as f64)) },
+        ]
+    })
+    .to_string()
 }

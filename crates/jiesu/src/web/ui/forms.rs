@@ -1,10 +1,12 @@
 //! Form pieces several pages share: the dispatch fields (lead unit, co-handlers, time-limit
-//! class) read into a `DispatchInput`, and the select of the time-limit classes in force.
+//! class) read into a `DispatchInput`, the select of the time-limit classes in force, and a
+//! map pin (`lat`, `lon`, `coord_system`).
 
 use super::i18n::Tr;
 use super::FormData;
 use crate::error::AppError;
 use crate::services::handling::{DispatchInput, DispatchTarget};
+use crate::services::maps::LocationInput;
 use crate::services::{directory, AppState};
 use jiesu_core::workflow::AssignmentRole;
 
@@ -44,4 +46,22 @@ pub fn dispatch_input(f: &FormData) -> Result<DispatchInput, AppError> {
         assignments,
         time_limit_class: f.opt("time_limit_class"),
     })
+}
+
+/// The map pin of a form (`lat`, `lon`, `coord_system`), if one was set: both empty is none;
+/// one without the other, or not a number, is a 422 naming the field.
+pub fn location(f: &FormData) -> Result<Option<LocationInput>, AppError> {
+    let (lat, lon) = (f.opt("lat"), f.opt("lon"));
+    if lat.is_none() && lon.is_none() {
+        return Ok(None);
+    }
+    let num = |field: &str, key: &str, v: Option<String>| {
+        v.and_then(|v| v.trim().parse::<f64>().ok())
+            .ok_or_else(|| AppError::invalid(format!("location.{field}"), key))
+    };
+    Ok(Some(LocationInput {
+        lat: num("lat", "err.maps.lat", lat)?,
+        lon: num("lon", "err.maps.lon", lon)?,
+        coord_system: f.opt("coord_system"),
+    }))
 }

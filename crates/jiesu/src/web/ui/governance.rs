@@ -5,7 +5,7 @@
 
 use super::{local_time, Ctx, Page, UiError, UiResult};
 use crate::error::AppError;
-use crate::services::{alerts, directory, hotspots, tasks, topics, AppState};
+use crate::services::{alerts, directory, hotspots, maps, tasks, topics, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -84,6 +84,8 @@ struct GovernancePage {
     alerts: Vec<AlertRow>,
     tasks: Vec<TaskLine>,
     topics: Vec<TopicLine>,
+    /// The map's layers (JSON for app.js): located requests clustered, hot problems, alerts.
+    map: String,
 }
 
 /// The page's query.
@@ -127,7 +129,9 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<GovPara
         None => today,
     };
     let covered = covered(&s, &page.actor).await?;
+    let map = map_layers(&s, &page, date).await?;
     Ok(GovernancePage {
+        map,
         date: date.format("%Y-%m-%d").to_string(),
         may_open: page.actor.may(Action::OpenTask),
         hotspots: hot_rows(&s, &page, &covered)?,
@@ -270,4 +274,62 @@ async fn topic_lines(s: &AppState, page: &Page) -> Result<Vec<TopicLine>, AppErr
             title: t.topic.title,
         })
         .collect())
+}
+
+/// The governance map (issue 20): requests with coordinates of the 30 days up to `date`,
+/// clustered; the hot problems and the day's burst alerts, each where its located requests
+/// are (their mean) or else at its district; each mark links to its page.
+async fn map_layers(s: &AppState, page: &Page, date: NaiveDate) -> Result<String, AppError> {
+    let tr = page.ctx.tr;
+    let to = s.config.local_midnight(date + chrono::Duration::days(1));
+    let marks = maps::marks(s, &page.actor, to - chrono::Duration::days(30), to).await?;
+    let clusters: Vec<serde_json::Value> = marks
+        .clusters
+        .iter()
+        .map(|c| serde_json::json!([c[0], c[1], c[2], "", ""]))
+        .collect();
+    let hot: Vec<serde_json::Value> = hotspots::live(s, &page.actor, HOTSPOTS)?
+        .into_iter()
+        .filter_map(|h| {
+            let names = [
+                h.street.as_ref().map(|x| x.1.as_str()),
+                h.district.as_ref().map(|x| x.1.as_str()),
+            ];
+            let at = marks.place_of(&h.request_ids, names.into_iter().flatten())?;
+            Some(serde_json::json!([
+                at[0],
+                at[1],
+                h.size,
+                h.description,
+                format!("/ui/requests/{}", h.key)
+            ]))
+        })
+        .collect();
+    let bursts: Vec<serde_json::Value> = alerts::alerts(s, &page.actor, date)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            let at = marks.place_of(&a.request_ids, [a.place.as_str()])?;
+            let href = format!(
+                "/ui/tasks/new?alert={}",
+                enc(&format!("{}|{}|{}", a.place, a.category, a.date))
+            );
+            Some(serde_json::json!([
+                at[0],
+                at[1],
+                a.count,
+                format!("{} · {}", a.place, a.category_name),
+                href
+            ]))
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "geo": "/api/v1/maps/districts",
+        "layers": [
+            { "name": tr.s("governance.map_points"), "type": "scatter", "data": clusters },
+            { "name": tr.s("governance.map_hot"), "type": "effectScatter", "data": hot },
+            { "name": tr.s("governance.map_alerts"), "type": "scatter", "data": bursts },
+        ]
+    })
+    .to_string())
 }

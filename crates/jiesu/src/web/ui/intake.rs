@@ -245,6 +245,7 @@ fn new_request(f: &FormData) -> Result<NewRequest, AppError> {
             confidential: f.flag("confidential"),
         },
         suggestion_id: f.opt("suggestion_id"),
+        location: super::forms::location(f)?,
     })
 }
 

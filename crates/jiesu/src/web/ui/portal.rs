@@ -76,6 +76,7 @@ async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiRes
         return Err(AppError::invalid("address", "err.portal.the_place_is_required").into());
     }
     let sub = PublicSubmission {
+        location: super::forms::location(&f)?,
         kind,
         title: f.opt("title"),
         text: f.text("text"),

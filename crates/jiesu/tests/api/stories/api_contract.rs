@@ -463,6 +463,10 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/public/attachments/{id}/thumbnail", "get"),
         ("/evidence-rules", "get"),
         ("/categories/{code}/evidence", "put"),
+        // issue 20: district maps
+        ("/maps/districts", "get"),
+        ("/maps/figures", "get"),
+        ("/maps/points", "get"),
     ];
     for (path, method) in served {
         assert!(
