@@ -546,6 +546,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("event.request.reminded", "来电催办", "Reminder call (催办)"),
     ("event.caller.marked", "标记恶意来电", "Number marked as abusive"),
     ("event.caller.unmarked", "撤销恶意来电标记", "Abusive-caller mark lifted"),
+    ("event.privacy.mark_redacted", "失效标记的号码已删除", "Number removed from a lapsed mark"),
     ("event.request.duplicate_merged", "并入重复诉求", "Duplicate merged in"),
     ("event.request.status", "状态变更", "Status changed"),
     ("event.request.task_opened", "据此立案主动治理任务", "Proactive task opened on it"),
