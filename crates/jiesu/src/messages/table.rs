@@ -383,6 +383,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("callers.title", "恶意来电与重复来电", "Abusive and repeat callers"),
     ("callers.intakes", "受理", "Recorded"),
     ("callers.repeat_callers", "重复来电号码", "Repeat callers"),
+    ("callers.repeat_requests", "重复来电诉求", "Their requests"),
     ("callers.mark", "标记恶意来电", "Mark a number as abusive"),
     ("callers.mark_note", "标记只提示话务员，不拦截来电，也不隐藏诉求；每次标记和撤销都有记录。", "A mark only warns the operator: it never blocks a call or hides a request; every mark and lift is recorded."),
     ("callers.reason", "原因", "Reason"),
