@@ -257,7 +257,11 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
         return Err(AppError::NotFound("request"));
     }
     let mut view = summary(actor, &req, &orders);
-    view.reminders = Some(crate::store::callers::reminders_of(pool, &req.id).await?.len() as i64);
+    view.reminders = Some(
+        crate::store::callers::reminders_of(pool, &req.id)
+            .await?
+            .len() as i64,
+    );
     let signoffs = crate::store::sub_orders::signoffs_of(pool, &req.id).await?;
     let exts = crate::store::sub_extensions::of_request(pool, &req.id).await?;
     let (subs_shown, signoffs_shown) =

@@ -141,10 +141,7 @@ pub async fn the_desk_shows_the_callers_history_and_records_a_reminder(b: Backen
         .split("data-testid=\"dashboard-repeat-callers\"")
         .nth(1)
         .expect("the repeat-caller tile");
-    assert!(
-        tile.contains("data-testid=\"reminder-calls\">1<"),
-        "{tile}"
-    );
+    assert!(tile.contains("data-testid=\"reminder-calls\">1<"), "{tile}");
     assert!(
         tile.contains("data-testid=\"repeat-callers\">0<"),
         "one request from the number: no repeat caller yet; {tile}"
