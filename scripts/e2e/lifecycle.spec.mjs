@@ -184,6 +184,7 @@ async function story(browser, base) {
   await page.waitForURL(/done=dispatched/);
   ok(await page.locator(`[data-testid=dispatch-${number}]`).count() === 0, "dispatched: it leaves the queue");
   await ctx.close();
+  await callerHistory(browser, base, id); // issue 23 (i23-places)
 
   // Unit: acknowledge and send the dual reply.
   async function unitReplies(round) {
@@ -706,5 +707,33 @@ async function attachmentFiles(browser, base) {
   await ctx.close();
 }
 // ---- end issue 20: attachments ----
+// ---- issue 23: the caller's history at the intake desk (i23-places) ----
+// The same number calls again about the open request: the desk shows the history once the
+// number is complete, the open request on the same problem first, and 记为催办 records the call
+// as a reminder on it instead of a new request; the dashboard counts the reminder call.
+async function callerHistory(browser, base, id) {
+  let { ctx, page } = await as(browser, base, "op");
+  await page.goto("/ui/intake");
+  await page.fill("input[name=name]", "王女士");
+  await page.fill("textarea[name=text]", TEXT);
+  await page.locator("input[name=phone]").pressSequentially(PHONE, { delay: 5 });
+  const past = page.locator("[data-testid=caller-history] [data-testid=past-request]");
+  await past.first().waitFor();
+  ok(await past.count() === 1, "the desk shows the caller's earlier request once the number is complete");
+  const history = await page.locator("[data-testid=caller-history]").innerText();
+  ok(history.includes("138****5678") && !history.includes(PHONE), "the history shows the number masked");
+  ok(await past.first().locator(".tag.warn").count() === 1, "the open request is marked as the same problem");
+  await shot(page, "13-intake-caller-history");
+  await past.first().locator("[data-testid=remind]").click();
+  await page.waitForURL(new RegExp(`/ui/requests/${id}`));
+  ok((await page.locator("[data-testid=timeline]").innerText()).includes("来电催办"), "记为催办 records the call as a reminder on the open request");
+  await ctx.close();
+  ({ ctx, page } = await as(browser, base, "sup"));
+  await page.goto("/ui/dashboard");
+  const tile = page.locator("[data-testid=dashboard-repeat-callers]");
+  ok(await tile.locator("[data-testid=reminder-calls]").innerText() === "1", "the dashboard counts the reminder call");
+  await ctx.close();
+}
+// ---- end of issue 23 (i23-places) ----
 
 main();

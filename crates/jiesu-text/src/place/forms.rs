@@ -1,6 +1,6 @@
 //! Spoken forms of each unit: what people actually say for a district, street/township or
 //! community/village, generated from the official and short names (plus the CSV aliases and
-//! a short hand list of landmarks), with junk forms dropped and very short ones marked weak.
+//! the shipped place knowledge, `data/places_beijing.tsv`), with junk forms dropped and very short ones marked weak.
 //! Matching and scoring do not live here.
 
 use super::units::{PlaceLevel, Unit, UnitTable};
@@ -27,30 +27,87 @@ pub(crate) struct Form {
     pub weak: bool,
 }
 
-/// Landmarks and areas people name instead of the unit, each surely inside that unit.
-/// A district code means the area spans several streets of that district.
-const LANDMARKS: &[(&str, &str)] = &[
-    ("望京", "110105026"),
-    ("国贸", "110105001"),
-    ("双井", "110105016"),
-    ("798艺术区", "110105011"),
-    ("鸟巢", "110105"),
-    ("中关村", "110108011"),
-    ("五道口", "110108"),
-    ("西二旗", "110108"),
-    ("后厂村", "110108"),
-    ("五棵松", "110108"),
-    ("天通苑", "110114"),
-    ("宋庄", "110112104"),
-    ("城市副中心", "110112"),
-    ("西单", "110102"),
-    ("天坛", "110101016"),
-    ("天安门", "110101"),
-    ("故宫", "110101"),
-    ("北京站", "110101"),
-    ("北京西站", "110106"),
-    ("北京南站", "110106"),
+/// The place knowledge shipped with the binary (`data/places_beijing.tsv`): landmarks,
+/// stations, campuses, parks, malls, roads, numbered-road patterns, development zones by
+/// their everyday names and estates, each tied to the unit(s) it lies in, with its source
+/// and licence. Rows whose units are not in the table (another city's gazetteer) are skipped.
+pub(crate) const PLACES_TSV: &str = include_str!("../../data/places_beijing.tsv");
+
+/// The numbers a `{N}` in a place pattern stands for: 一..二十 and 1..20.
+const NUMERALS: [&str; 20] = [
+    "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四",
+    "十五", "十六", "十七", "十八", "十九", "二十",
 ];
+
+/// The kinds a row of the place file may have.
+pub(crate) const PLACE_KINDS: &[&str] = &[
+    "landmark",
+    "station",
+    "university",
+    "hospital",
+    "park",
+    "mall",
+    "sight",
+    "area",
+    "zone",
+    "road",
+    "estate",
+];
+
+/// One row of the place file: its spoken forms ({N} expanded) and the unit codes it lies in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlaceRow {
+    /// 1-based line number in the file.
+    pub line: usize,
+    pub forms: Vec<String>,
+    pub kind: String,
+    pub codes: Vec<String>,
+    pub source: String,
+    pub licence: String,
+}
+
+/// Reads the place file (comment lines start with `#`; the first other line is the header).
+/// A row that is not five non-empty tab-separated fields is an error naming its line.
+pub(crate) fn place_rows(tsv: &str) -> Result<Vec<PlaceRow>, String> {
+    let mut rows = Vec::new();
+    let mut header = true;
+    for (i, line) in tsv.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if std::mem::take(&mut header) {
+            continue;
+        }
+        let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
+        if fields.len() != 5 || fields.iter().any(|f| f.is_empty()) {
+            return Err(format!("line {}: expected 5 non-empty fields", i + 1));
+        }
+        if !PLACE_KINDS.contains(&fields[1]) {
+            return Err(format!("line {}: unknown kind `{}`", i + 1, fields[1]));
+        }
+        let form = fields[0];
+        let forms = if form.contains("{N}") {
+            let arabic = (1..=NUMERALS.len()).map(|n| n.to_string());
+            NUMERALS
+                .iter()
+                .map(|n| n.to_string())
+                .chain(arabic)
+                .map(|n| form.replace("{N}", &n))
+                .collect()
+        } else {
+            vec![form.to_string()]
+        };
+        rows.push(PlaceRow {
+            line: i + 1,
+            forms,
+            kind: fields[1].to_string(),
+            codes: fields[2].split('|').map(str::to_string).collect(),
+            source: fields[3].to_string(),
+            licence: fields[4].to_string(),
+        });
+    }
+    Ok(rows)
+}
 
 /// Bare cores that are ordinary words, institutions with many sites, or too generic to
 /// name a place on their own; their units stay reachable through the named forms.
@@ -103,14 +160,27 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     for (i, unit) in table.units.iter().enumerate() {
         unit_forms(unit, i as u32, &mut out);
     }
-    for &(text, code) in LANDMARKS {
-        if let Some(&unit) = table.by_code.get(code) {
-            out.push(Form {
-                text: text.to_string(),
-                unit,
-                kind: FormKind::Landmark,
-                weak: false,
-            });
+    // The shipped file is checked by a unit test; a bad row cannot get this far.
+    for row in place_rows(PLACES_TSV).unwrap_or_default() {
+        // All of a row's units or none: a place lying across several units must never
+        // resolve to one of them just because the others are missing.
+        let Some(units) = row
+            .codes
+            .iter()
+            .map(|c| table.by_code.get(c).copied())
+            .collect::<Option<Vec<u32>>>()
+        else {
+            continue;
+        };
+        for text in &row.forms {
+            for &unit in &units {
+                out.push(Form {
+                    text: text.clone(),
+                    unit,
+                    kind: FormKind::Landmark,
+                    weak: false,
+                });
+            }
         }
     }
     out

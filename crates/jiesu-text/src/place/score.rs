@@ -24,6 +24,8 @@ const MARGIN: f64 = 0.3;
 struct Evidence {
     weight: f64,
     spans: Vec<(usize, usize)>,
+    /// Named by its own name, not only through a landmark lying in it.
+    by_name: bool,
 }
 
 /// One reading of the text: a unit (its ancestors implied) and its score.
@@ -59,7 +61,14 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
         return None;
     }
     let tier = |u: u32| table.units[u as usize].level.tier();
-    let districts: Vec<u32> = evidence.keys().copied().filter(|&u| tier(u) == 0).collect();
+    // Districts the text names itself: a landmark lying across districts (长安街) names
+    // none of them, so it does not count against the others.
+    let districts: Vec<u32> = evidence
+        .iter()
+        .filter(|(&u, ev)| tier(u) == 0 && ev.by_name)
+        .map(|(&u, _)| u)
+        .collect();
+    let names_district = evidence.keys().any(|&u| tier(u) == 0);
     let streets: Vec<u32> = evidence.keys().copied().filter(|&u| tier(u) == 1).collect();
     let mut readings: Vec<Reading> = evidence
         .keys()
@@ -111,7 +120,7 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
     });
     Some(Evaluation {
         readings,
-        names_district: !districts.is_empty(),
+        names_district,
     })
 }
 
@@ -136,8 +145,10 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 let ev = evidence.entry(entry.unit).or_insert(Evidence {
                     weight: 0.0,
                     spans: Vec::new(),
+                    by_name: false,
                 });
                 ev.weight = ev.weight.max(w);
+                ev.by_name |= entry.kind != FormKind::Landmark;
                 ev.spans.push((hit.start, hit.end));
             }
         }

@@ -379,3 +379,80 @@ fn a_gazetteer_for_another_city_treats_that_city_as_home_and_beijing_as_elsewher
     let m = gazetteer().resolve("广州市天河区石牌街道");
     assert_eq!(m.status, PlaceStatus::OutsideCity, "{m:?}");
 }
+
+#[test]
+fn the_shipped_place_file_is_well_formed_and_names_real_units() {
+    let rows = super::forms::place_rows(super::forms::PLACES_TSV).expect("place file parses");
+    let g = gazetteer();
+    let mut seen = std::collections::HashMap::new();
+    let mut districts = std::collections::HashSet::new();
+    for row in &rows {
+        assert!(row.source.contains("public knowledge"), "line {}", row.line);
+        assert!(!row.licence.is_empty(), "line {}", row.line);
+        for c in &row.codes {
+            let unit = g
+                .unit(c)
+                .unwrap_or_else(|| panic!("line {}: no unit {c}", row.line));
+            assert!(
+                unit.level.tier() <= 1,
+                "line {}: {c} is a community",
+                row.line
+            );
+            districts.insert(c[..6].to_string());
+        }
+        for f in &row.forms {
+            let codes = row.codes.join("|");
+            let before = seen.insert(f.clone(), codes.clone());
+            assert!(
+                before.is_none_or(|b| b == codes),
+                "line {}: {f} already names other units",
+                row.line
+            );
+        }
+    }
+    assert!(rows.len() >= 1_000, "{} rows", rows.len());
+    assert_eq!(districts.len(), 16, "every district has places");
+    let bad = "form\tkind\tunits\tsource\tlicence\n上地{N}街\tcastle\t110108022\tx\ty\n";
+    assert!(super::forms::place_rows(bad)
+        .unwrap_err()
+        .contains("line 2"));
+    let short = "form\tkind\tunits\tsource\tlicence\n上地{N}街\troad\t110108022\n";
+    assert!(super::forms::place_rows(short).is_err());
+}
+
+#[test]
+fn landmarks_roads_and_patterns_resolve_and_roads_across_streets_stay_ambiguous() {
+    let g = gazetteer();
+    for (text, street) in [
+        ("上地七街有人占道", "110108022"),
+        ("上地7街有人占道", "110108022"),
+        ("科创十三街的厂房", "110115403"),
+        ("清华大学西门", "110108014"),
+        ("雍和宫门口", "110101005"),
+    ] {
+        let m = g.resolve(text);
+        assert_eq!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
+        assert_eq!(code(&m.street), Some(street), "{text}");
+    }
+    // 簋街 runs through two streets of 东城: both are offered, neither is chosen.
+    let m = g.resolve("簋街油烟扰民");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+    assert_eq!(code(&m.district), Some("110101"));
+    assert_eq!(m.street, None);
+    let streets: Vec<_> = m
+        .alternatives
+        .iter()
+        .filter_map(|c| code(&c.street))
+        .collect();
+    assert!(
+        streets.contains(&"110101005") && streets.contains(&"110101009"),
+        "{streets:?}"
+    );
+    // 长安街 crosses 东城 and 西城: not even the district is guessed.
+    let m = g.resolve("长安街上有人违停");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+    assert_eq!(m.district, None);
+    // A district named alongside decides it.
+    let m = g.resolve("东城区长安街上有人违停");
+    assert_eq!(code(&m.district), Some("110101"), "{m:?}");
+}

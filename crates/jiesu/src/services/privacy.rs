@@ -1,5 +1,7 @@
 //! Requesters' personal data: removed after the retention (`JIESU_PRIVACY_RETENTION_DAYS`,
 //! default three years after the request closed), one `privacy.redacted` event per request;
+//! the number of an abusive-caller mark once it is no longer in force (expired or lifted),
+//! one `privacy.mark_redacted` event per mark;
 //! and everything held about one phone number, exported for a personal-information request
 //! (个人信息查阅 / 信息公开), which leaves a `privacy.exported` event.
 //!
@@ -65,6 +67,45 @@ pub async fn redact_due(state: &AppState) -> Result<usize, AppError> {
             days,
             "requesters' names and phones redacted"
         );
+    }
+    Ok(done)
+}
+
+/// Removes the number from every abusive-caller mark (恶意来电) no longer in force, expired
+/// or lifted: it was held only to show the mark at the desk. One `privacy.mark_redacted`
+/// event per mark; returns how many marks lost their number. Idempotent.
+pub async fn redact_lapsed_marks(state: &AppState) -> Result<usize, AppError> {
+    let mut done = 0;
+    loop {
+        let now = state.clock.now();
+        let due = store::callers::lapsed_marks(state.store.reader(), now, BATCH).await?;
+        let mut redacted_now = 0;
+        for m in &due {
+            let mut tx = state.store.begin().await?;
+            if !store::callers::redact_mark(&mut tx, &m.id, now).await? {
+                continue; // redacted by another node meanwhile
+            }
+            let mut event = state.audit_event(
+                "system",
+                "system",
+                "privacy.mark_redacted",
+                json!({
+                    "mark_id": m.id, "fields": ["phone"], "phone": privacy::REDACTED,
+                    "expires_at": m.expires_at, "revoked_at": m.revoked_at,
+                }),
+            );
+            event.at = now;
+            tx.event(event);
+            tx.commit().await?;
+            redacted_now += 1;
+        }
+        done += redacted_now;
+        if (due.len() as i64) < BATCH || redacted_now == 0 {
+            break;
+        }
+    }
+    if done > 0 {
+        tracing::info!(marks = done, "numbers of lapsed caller marks redacted");
     }
     Ok(done)
 }

@@ -152,6 +152,9 @@ pub struct RequestView {
     pub merged_requests: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<Event>>,
+    /// Follow-up calls recorded on it as reminders (催办): on one request, never in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminders: Option<i64>,
     /// The query code (查询码) the requester tracks the request with: for the center's roles
     /// on one request (to read out at intake or to a caller), never for units, never in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,6 +227,7 @@ fn summary(actor: &Actor, r: &RequestRow, orders: &[AssignmentRow]) -> RequestVi
         signoffs: None,
         merged_requests: None,
         events: None,
+        reminders: None,
         query_code: None,
     }
 }
@@ -253,6 +257,11 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
         return Err(AppError::NotFound("request"));
     }
     let mut view = summary(actor, &req, &orders);
+    view.reminders = Some(
+        crate::store::callers::reminders_of(pool, &req.id)
+            .await?
+            .len() as i64,
+    );
     let signoffs = crate::store::sub_orders::signoffs_of(pool, &req.id).await?;
     let exts = crate::store::sub_extensions::of_request(pool, &req.id).await?;
     let (subs_shown, signoffs_shown) =

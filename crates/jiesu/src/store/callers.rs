@@ -280,3 +280,38 @@ pub async fn reminders_of(
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
+
+/// Marks no longer in force at `now` (expired or lifted) that still hold their number,
+/// oldest first, at most `limit`: for the retention job.
+pub async fn lapsed_marks(
+    pool: &AnyPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<CallerMark>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {MARK_COLUMNS} FROM caller_marks WHERE phone <> $1 \
+         AND (revoked_at IS NOT NULL OR expires_at <= $2) ORDER BY created_at, id LIMIT $3"
+    ))
+    .bind(super::privacy::REDACTED)
+    .bind(millis(now))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(mark_from).collect::<Result<_, _>>()?)
+}
+
+/// Removes the number of a mark no longer in force at `now`; false when it is in force,
+/// gone, or already without its number.
+pub async fn redact_mark(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE caller_marks SET phone = $2 WHERE id = $1 AND phone <> $2 \
+         AND (revoked_at IS NOT NULL OR expires_at <= $3)",
+    )
+    .bind(id)
+    .bind(super::privacy::REDACTED)
+    .bind(millis(now))
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(done > 0)
+}

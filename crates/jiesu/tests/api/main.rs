@@ -99,6 +99,7 @@ on_both_backends!(
     // stories/callers.rs (issue 23: the caller's history, 催办, 恶意来电)
     a_second_call_from_the_same_number_attaches_as_a_reminder_to_the_open_request,
     an_abusive_caller_mark_shows_until_it_expires_and_blocks_nothing,
+    an_expired_abusive_caller_mark_loses_its_number_to_the_retention_job,
     // stories/whistles.rs (issue 18: 吹哨报到)
     a_whistle_on_three_departments_counts_one_late_report,
     // stories/community.rs (issue 18: 小事不出社区)

@@ -132,4 +132,18 @@ pub async fn the_desk_shows_the_callers_history_and_records_a_reminder(b: Backen
         detail.body.contains("来电催办"),
         "the timeline shows the reminder"
     );
+
+    // The dashboard shows the month's repeat callers and reminder calls in a tile of its own.
+    let dash = boss.get("/ui/dashboard").await;
+    assert_eq!(dash.status, 200, "{}", dash.body);
+    let tile = dash
+        .body
+        .split("data-testid=\"dashboard-repeat-callers\"")
+        .nth(1)
+        .expect("the repeat-caller tile");
+    assert!(tile.contains("data-testid=\"reminder-calls\">1<"), "{tile}");
+    assert!(
+        tile.contains("data-testid=\"repeat-callers\">0<"),
+        "one request from the number: no repeat caller yet; {tile}"
+    );
 }

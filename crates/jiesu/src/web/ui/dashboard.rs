@@ -92,6 +92,8 @@ struct Dashboard {
     extensions: Vec<super::dispatch::PendingExt>,
     /// 吹哨报到 this month: per summoned unit, who reported in time.
     whistle_tally: Vec<crate::services::whistles::TallyRow>,
+    /// Repeat callers and reminder calls (催办) this month (issue 23).
+    callers: crate::services::callers::CallerStats,
 }
 
 /// The dashboard's query.
@@ -285,9 +287,27 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
             Vec::new()
         },
         whistle_tally: crate::services::whistles::tally(&s, &page.actor, &month.label()).await?,
+        callers: month_callers(&s, &page, month).await?,
         ctx: page.ctx,
     }
     .into_response())
+}
+
+/// The repeat-caller counts of `month`, to its last day.
+async fn month_callers(
+    s: &AppState,
+    page: &Page,
+    month: Month,
+) -> Result<crate::services::callers::CallerStats, AppError> {
+    let first = month.first_day();
+    let last = month.next().first_day().pred_opt().unwrap_or(first);
+    crate::services::callers::stats(
+        s,
+        &page.actor,
+        Some(&first.to_string()),
+        Some(&last.to_string()),
+    )
+    .await
 }
 
 async fn trend(

@@ -146,6 +146,8 @@ pub async fn a_second_call_from_the_same_number_attaches_as_a_reminder_to_the_op
         .filter(|a| *a == "request.reminded")
         .count();
     assert_eq!(reminded, 2, "{view}");
+    // The request itself counts its reminders.
+    assert_eq!(view["reminders"], 2, "{view}");
     // The unit handling it sees the reminders on its request's timeline.
     let unit_view = expect(
         app.get(&format!("/api/v1/requests/{noise_id}"), Some(&s.wangjing))
@@ -153,6 +155,7 @@ pub async fn a_second_call_from_the_same_number_attaches_as_a_reminder_to_the_op
         200,
     );
     assert!(actions(&unit_view).contains(&"request.reminded".to_string()));
+    assert_eq!(unit_view["reminders"], 2);
     let h = expect(app.get(url, Some(&s.operator)).await, 200);
     assert_eq!(h["requests"][0]["reminders"], 2);
     assert_eq!(h["requests"].as_array().unwrap().len(), 2);
@@ -370,4 +373,100 @@ pub async fn an_abusive_caller_mark_shows_until_it_expires_and_blocks_nothing(b:
     let marks = export["caller_marks"].as_array().unwrap();
     assert_eq!(marks.len(), 2, "{export}");
     assert!(marks[1]["revoked_at"].is_string());
+}
+
+/// The retention job removes the number from a mark once it is no longer in force (expired or
+/// lifted), one `privacy.mark_redacted` event each; a mark in force keeps it.
+pub async fn an_expired_abusive_caller_mark_loses_its_number_to_the_retention_job(b: Backend) {
+    let app = app!(b);
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let mark = |phone: &str, days: i64| {
+        json!({
+            "phone": phone, "reason": "多次辱骂话务员",
+            "expires_at": (start_time() + chrono::Duration::days(days)).to_rfc3339(),
+        })
+    };
+    let short = expect(
+        app.post("/api/v1/callers/marks", Some(&sup), mark(PHONE, 2))
+            .await,
+        201,
+    );
+    let long = expect(
+        app.post("/api/v1/callers/marks", Some(&sup), mark("13987654321", 30))
+            .await,
+        201,
+    );
+    let lifted = expect(
+        app.post("/api/v1/callers/marks", Some(&sup), mark("13700001111", 30))
+            .await,
+        201,
+    );
+    let phone_of = |id: &Value| {
+        let sql = format!(
+            "SELECT phone FROM caller_marks WHERE id = '{}'",
+            id.as_str().unwrap()
+        );
+        let app = &app;
+        async move { scalar(app, &sql).await }
+    };
+    let redactions = || {
+        scalar(
+            &app,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM events WHERE action = 'privacy.mark_redacted'",
+        )
+    };
+
+    // In force: nothing to redact.
+    jiesu::jobs::redact_personal_data(&app.state).await.unwrap();
+    assert_eq!(phone_of(&short["id"]).await, PHONE);
+    assert_eq!(redactions().await, "0");
+
+    // One lifted, one expired: both lose the number, the mark in force keeps it.
+    let id = lifted["id"].as_str().unwrap();
+    expect(
+        app.delete(&format!("/api/v1/callers/marks/{id}"), &sup)
+            .await,
+        200,
+    );
+    app.clock
+        .advance(chrono::Duration::days(2) + chrono::Duration::seconds(1));
+    jiesu::jobs::redact_personal_data(&app.state).await.unwrap();
+    assert_eq!(phone_of(&short["id"]).await, "");
+    assert_eq!(phone_of(&lifted["id"]).await, "");
+    assert_eq!(phone_of(&long["id"]).await, "13987654321");
+    assert_eq!(redactions().await, "2");
+    let payload = scalar(
+        &app,
+        "SELECT payload FROM events WHERE action = 'privacy.mark_redacted' ORDER BY seq LIMIT 1",
+    )
+    .await;
+    assert!(payload.contains(short["id"].as_str().unwrap()), "{payload}");
+    assert!(!payload.contains(PHONE), "{payload}");
+
+    // Idempotent; the export of the number no longer finds the lapsed mark; the supervisors'
+    // list still shows the mark in force, masked.
+    jiesu::jobs::redact_personal_data(&app.state).await.unwrap();
+    assert_eq!(redactions().await, "2");
+    let admin = app.login("admin", "adminpass1").await;
+    let export = expect(
+        app.post(
+            "/api/v1/privacy/export",
+            Some(&admin),
+            json!({ "phone": PHONE }),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(export["caller_marks"], json!([]), "{export}");
+    let sup = app.login("sup1", "password1").await;
+    let listed = expect(app.get("/api/v1/callers/marks", Some(&sup)).await, 200);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["phone"], "139****4321");
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> String {
+    sqlx::query_scalar(sql)
+        .fetch_one(app.state.store.reader())
+        .await
+        .unwrap()
 }
