@@ -89,6 +89,10 @@ pub enum AppError {
     /// 503: too many logins waiting for a password check; retry after the given seconds.
     #[error("busy")]
     Busy(i64),
+    /// 503: the database cannot take the write now (a failover is under way); nothing was
+    /// written; retry after the given seconds.
+    #[error("unavailable")]
+    Unavailable(i64),
     /// 500: a fault of ours; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -123,7 +127,7 @@ impl AppError {
             AppError::UnsupportedMediaType => 415,
             AppError::BodyTimeout => 408,
             AppError::TooManyAttempts(_) | AppError::TooManyRequests(_) => 429,
-            AppError::Busy(_) => 503,
+            AppError::Busy(_) | AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
         }
     }
@@ -144,6 +148,7 @@ impl AppError {
             AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Busy(_) => "busy",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -173,6 +178,7 @@ impl AppError {
             AppError::TooManyAttempts(s) => ("api.too_many_attempts", arg("seconds", s)),
             AppError::TooManyRequests(s) => ("api.too_many_requests", arg("seconds", s)),
             AppError::Busy(s) => ("api.busy", arg("seconds", s)),
+            AppError::Unavailable(s) => ("api.unavailable", arg("seconds", s)),
             AppError::Internal(_) => ("api.internal", vec![]),
         };
         let (zh, english) = messages::pair(key, &args);
@@ -194,7 +200,30 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError::Internal(e.into())
+        if e.is_failover() {
+            AppError::Unavailable(FAILOVER_RETRY_SECONDS)
+        } else {
+            AppError::Internal(e.into())
+        }
+    }
+}
+
+/// The `Retry-After` of a 503 during a database failover: the watcher looks every 0.5 s, a
+/// promotion takes seconds.
+pub const FAILOVER_RETRY_SECONDS: i64 = 2;
+
+impl AppError {
+    /// A fault whose cause is the database switching hosts (see [`StoreError::is_failover`])
+    /// becomes 503 `unavailable` with `Retry-After`, however it was wrapped on its way up;
+    /// anything else is left as it is.
+    pub fn settled(self) -> AppError {
+        match self {
+            AppError::Internal(e) if StoreError::is_failover_in(&e) => {
+                tracing::warn!(error = %e, "database unavailable (failover)");
+                AppError::Unavailable(FAILOVER_RETRY_SECONDS)
+            }
+            other => other,
+        }
     }
 }
 
