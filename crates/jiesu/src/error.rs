@@ -89,8 +89,9 @@ pub enum AppError {
     /// 503: too many logins waiting for a password check; retry after the given seconds.
     #[error("busy")]
     Busy(i64),
-    /// 503: the database cannot take the write now (a failover is under way); nothing was
-    /// written; retry after the given seconds.
+    /// 503: the database cannot take the write now (a failover is under way); retry after
+    /// the given seconds. A write cut off at its commit may have been kept (its outcome is
+    /// unknown); anything cut off before was undone whole.
     #[error("unavailable")]
     Unavailable(i64),
     /// 500: a fault of ours; logged, never shown.
