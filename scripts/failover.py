@@ -300,11 +300,17 @@ def add_staff(L):
         r = L.cli("user", "add", "--username", name, "--role", role, *extra, "--password-stdin", input="password-" + name + "\n")
         if r.returncode: fail(f"jiesu user add {name}: {r.stderr}")
 
+def start_nodes(L, nodes):
+    """The first node alone (it migrates and creates `admin`), then the others."""
+    for k, i in enumerate(nodes):
+        L.start_jiesu(i)
+        if k == 0: L.wait_ready(f"http://127.0.0.1:{L.port + 10 + i}")
+    for i in nodes: L.wait_ready(f"http://127.0.0.1:{L.port + 10 + i}")
+
 def failover(L, a):
     add_staff(L)
     nodes = list(range(1, a.nodes + 1))
-    for i in nodes: L.start_jiesu(i)
-    for i in nodes: L.wait_ready(f"http://127.0.0.1:{L.port + 10 + i}")
+    start_nodes(L, nodes)
     L.start_lb(nodes)
     base = f"http://127.0.0.1:{L.lb}"
     L.wait_ready(base)
@@ -370,8 +376,7 @@ def check(L, load, primary):
 def bench(L, a):
     """Intakes/s through HAProxy with 1, 2, 3 nodes on the same PostgreSQL, and one node direct."""
     add_staff(L)
-    for i in (1, 2, 3): L.start_jiesu(i)
-    for i in (1, 2, 3): L.wait_ready(f"http://127.0.0.1:{L.port + 10 + i}")
+    start_nodes(L, [1, 2, 3])
     def rate(base, seconds):
         t = tokens_for(base); done = [0]; lock = threading.Lock(); stop = threading.Event()
         def w(n):
