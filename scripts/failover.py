@@ -13,7 +13,7 @@ answered 2xx is stored exactly once, every acknowledged reply has its outbox mes
 Runs as root (PostgreSQL nodes run as `postgres`, as pg_autoctl requires) or as postgres.
 Timeouts are tuned below pg_auto_failover's defaults (see TUNING and README "Several machines").
 """
-import argparse, json, os, secrets, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
+import argparse, http.client, json, multiprocessing, os, secrets, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
 
 PGBIN = "/usr/lib/postgresql/15/bin"
 # Monitor settings (ms; defaults in brackets): how soon a dead primary is noticed and how long
@@ -373,32 +373,37 @@ def check(L, load, primary):
     log("audit verify:", r.stdout.strip().splitlines()[-1] if r.stdout.strip() else "ok")
     print("OK: failover under load, nothing acknowledged lost")
 
+def intake_loop(base, token, n, seconds):
+    """One client process (no shared GIL): intakes on a kept-alive connection for `seconds`."""
+    host, port = base.split("//")[1].split(":")
+    conn, done, i, end = http.client.HTTPConnection(host, int(port), timeout=15), 0, 0, time.time() + seconds
+    while time.time() < end:
+        i += 1
+        body = json.dumps({"kind": "complaint", "text": f"小区路灯不亮（B-{n}-{i}）", "requester": {"phone": "13812345678"}})
+        try:
+            conn.request("POST", "/api/v1/requests", body, {"content-type": "application/json", "authorization": "Bearer " + token})
+            r = conn.getresponse(); r.read()
+            done += r.status == 201
+        except Exception:
+            conn.close(); conn = http.client.HTTPConnection(host, int(port), timeout=15)
+    return done
+
 def bench(L, a):
     """Intakes/s through HAProxy with 1, 2, 3 nodes on the same PostgreSQL, and one node direct."""
     add_staff(L)
     start_nodes(L, [1, 2, 3])
     def rate(base, seconds):
-        t = tokens_for(base); done = [0]; lock = threading.Lock(); stop = threading.Event()
-        def w(n):
-            i = 0
-            while not stop.is_set():
-                i += 1
-                st, _ = call(base, "POST", "/api/v1/requests", t["op"], {"kind": "complaint", "text": f"小区路灯不亮（B-{n}-{i}）", "requester": {"phone": "13812345678"}})
-                if st == 201:
-                    with lock: done[0] += 1
-        ths = [threading.Thread(target=w, args=(n,), daemon=True) for n in range(a.workers)]
-        start = time.time()
-        for th in ths: th.start()
-        time.sleep(seconds); stop.set()
-        for th in ths: th.join()
-        return done[0] / (time.time() - start)
+        t = tokens_for(base)["op"]
+        with multiprocessing.Pool(a.workers) as pool:
+            counts = pool.starmap(intake_loop, [(base, t, n, seconds) for n in range(a.workers)])
+        return sum(counts) / seconds
     results = [("1 node, direct", rate(f"http://127.0.0.1:{L.port + 11}", a.bench))]
     for k in (1, 2, 3):
         L.start_lb(list(range(1, k + 1))); base = f"http://127.0.0.1:{L.lb}"; L.wait_ready(base)
         results.append((f"{k} node(s) via HAProxy", rate(base, a.bench)))
         L.stop_lb()
     single = results[0][1]
-    print(f"\nintakes/s, {a.workers} clients, {a.bench} s each, PostgreSQL primary + sync standby:")
+    print(f"\nintakes/s, {a.workers} client processes, {a.bench} s each, PostgreSQL primary + sync standby (load {os.getloadavg()[0]:.1f}):")
     for name, r in results: print(f"  {name:24} {r:8.1f}   ×{r / single:.2f}")
 
 def main():

@@ -265,6 +265,26 @@ mod tests {
     use jiesu_core::kpi;
 
     #[test]
+    fn a_lost_database_connection_answers_503_unavailable_with_retry_after_not_500() {
+        let lost = crate::store::StoreError::Db(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        let e = AppError::from(lost);
+        assert_eq!((e.status(), e.code()), (503, "unavailable"));
+        // Wrapped on its way up (a service's anyhow context): still 503.
+        let wrapped = AppError::Internal(
+            anyhow::Error::new(crate::store::StoreError::Db(sqlx::Error::PoolTimedOut))
+                .context("recording the request"),
+        )
+        .settled();
+        assert!(matches!(wrapped, AppError::Unavailable(2)), "{wrapped:?}");
+        assert!(wrapped.message(false).contains("数据库正在切换"));
+        // Anything else stays a 500.
+        let other = AppError::Internal(anyhow::anyhow!("a bug")).settled();
+        assert_eq!(other.status(), 500);
+    }
+
+    #[test]
     fn a_bad_month_or_level_is_a_422_naming_its_field_in_both_languages() {
         let cases = [
             (

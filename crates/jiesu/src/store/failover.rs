@@ -220,9 +220,9 @@ pub fn is_failover(e: &sqlx::Error) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
-            c == "25006" || c.starts_with("57P") || c.starts_with("08")
-        }),
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c == "25006" || c.starts_with("57P") || c.starts_with("08")),
         _ => false,
     }
 }
@@ -290,6 +290,29 @@ mod tests {
         assert!(is_failover(&io));
         assert!(is_failover(&sqlx::Error::PoolTimedOut));
         assert!(!is_failover(&sqlx::Error::RowNotFound));
+    }
+
+    #[tokio::test]
+    async fn a_write_on_a_read_only_session_is_a_failover() {
+        let Ok(pg) = std::env::var("JIESU_TEST_POSTGRES_URL") else {
+            return;
+        };
+        sqlx::any::install_default_drivers();
+        let mut conn = AnyConnection::connect(&pg).await.unwrap();
+        sqlx::query("SET default_transaction_read_only = on")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let e = sqlx::query("CREATE TEMP TABLE t (x INT)")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(is_failover(&e), "{e}");
+        let writable: bool = sqlx::query_scalar(TAKES_WRITES)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert!(!writable, "a read-only session does not take writes");
     }
 
     #[tokio::test]

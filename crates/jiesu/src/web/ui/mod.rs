@@ -382,8 +382,7 @@ impl IntoResponse for UiError {
             tracing::error!(error = ?e, "internal error on a page");
         }
         let parts = ErrorParts {
-            status: StatusCode::from_u16(err.status())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            status: StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             zh: err.message(false),
             en: err.message(true),
             fields: err

@@ -9,9 +9,7 @@ use reqwest::StatusCode;
 /// The sweep's lock is held by one run at a time across everything sharing the database; a
 /// second taker is turned away until the first lets go (PostgreSQL), while SQLite's single
 /// node always leads.
-pub async fn a_job_runs_on_one_node_at_a_time_and_the_next_takes_over_when_it_lets_go(
-    b: Backend,
-) {
+pub async fn a_job_runs_on_one_node_at_a_time_and_the_next_takes_over_when_it_lets_go(b: Backend) {
     let app = app!(b);
     const KEY: i64 = 0x6a69_6573_0001;
     let first = try_lead(&app.state.store, KEY).await.unwrap();
@@ -32,7 +30,10 @@ pub async fn a_job_runs_on_one_node_at_a_time_and_the_next_takes_over_when_it_le
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(taken.is_some(), "the next run takes over once the holder is gone");
+    assert!(
+        taken.is_some(),
+        "the next run takes over once the holder is gone"
+    );
 }
 
 /// PostgreSQL only: `postgres://…@127.0.0.1:1,<the test server>/db` — nothing listens on
