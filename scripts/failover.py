@@ -405,6 +405,22 @@ def bench(L, a):
     single = results[0][1]
     print(f"\nintakes/s, {a.workers} client processes, {a.bench} s each, PostgreSQL primary + sync standby (load {os.getloadavg()[0]:.1f}):")
     for name, r in results: print(f"  {name:24} {r:8.1f}   ×{r / single:.2f}")
+    if a.out:
+        rows = "\n".join(f"| {name} | {r:.0f} /s | {r / single:.2f} |" for name, r in results)
+        pgv = L.psql(L.pg[1], "SHOW server_version") or "?"
+        open(a.out, "w").write(f"""## Several app nodes behind HAProxy (PostgreSQL {pgv}, pg_auto_failover)
+
+Machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end; everything on this one
+machine: the monitor, the primary and its synchronous standby, the Jiesu nodes, HAProxy and the
+clients ({a.workers} Python processes, each one intake after another on a kept-alive connection,
+`POST /api/v1/requests` without a suggestion). Each setting ran {a.bench:.0f} s, one after the other in
+the same run; baseline: one node addressed directly, same run.
+`python3 scripts/failover.py --bin target/release/jiesu --bench {a.bench:.0f} --workers {a.workers}`
+
+| setting | intakes | × the single node direct |
+|---|---|---|
+{rows}
+""")
 
 def main():
     ap = argparse.ArgumentParser()
@@ -415,6 +431,7 @@ def main():
     ap.add_argument("--warmup", type=float, default=5)
     ap.add_argument("--between", type=float, default=4)
     ap.add_argument("--bench", type=float, default=0, help="run the benchmark instead, this many seconds per setting")
+    ap.add_argument("--out", help="with --bench: write the figures as a markdown report here")
     ap.add_argument("--keep", action="store_true", help="keep the folder (logs) afterwards")
     a = ap.parse_args()
     a.bin = os.path.abspath(a.bin)
