@@ -224,6 +224,11 @@ mod serving;
 /// A model folder that exists but does not load stops the start with a clear error, rather
 /// than serving wrong suggestions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_write_refused_as_read_only_is_a_failover_and_the_host_not_writable() {
+    stories::a_write_refused_as_read_only_is_a_failover_and_the_host_not_writable().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_database_url_listing_a_dead_host_first_is_served_by_the_live_one() {
     stories::a_database_url_listing_a_dead_host_first_is_served_by_the_live_one().await
 }

@@ -56,3 +56,32 @@ pub async fn a_database_url_listing_a_dead_host_first_is_served_by_the_live_one(
     let r = new_request(&app, &s).await;
     assert!(r["number"].as_str().is_some_and(|n| !n.is_empty()), "{r}");
 }
+
+/// PostgreSQL only: a write refused by a read-only session (a demoted primary, SQLSTATE 25006)
+/// counts as a failover (503, the pool moves), and such a host is not one that takes writes.
+pub async fn a_write_refused_as_read_only_is_a_failover_and_the_host_not_writable() {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let Ok(mut conn) = sqlx::AnyConnection::connect(&crate::helpers::postgres_admin_url()).await
+    else {
+        assert!(
+            std::env::var("JIESU_TEST_REQUIRE_POSTGRES").is_err(),
+            "PostgreSQL required"
+        );
+        return;
+    };
+    sqlx::query("SET default_transaction_read_only = on")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let e = sqlx::query("CREATE TEMP TABLE t (x INT)")
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+    assert!(jiesu::store::failover::is_failover(&e), "{e}");
+    let writable: bool = sqlx::query_scalar(jiesu::store::failover::TAKES_WRITES)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(!writable, "a read-only session does not take writes");
+}
