@@ -256,7 +256,7 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
     (
         "JIESU_DATABASE_URL",
         "SQLite in the data folder",
-        "postgres://… for PostgreSQL, or sqlite:…",
+        "postgres://… for PostgreSQL (several hosts h1:p1,h2:p2: the one that takes writes), or sqlite:…",
     ),
     (
         "JIESU_ADMIN_PASSWORD",

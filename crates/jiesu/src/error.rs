@@ -92,6 +92,11 @@ pub enum AppError {
     /// 503: too many logins waiting for a password check; retry after the given seconds.
     #[error("busy")]
     Busy(i64),
+    /// 503: the database cannot take the write now (a failover is under way); retry after
+    /// the given seconds. A write cut off at its commit may have been kept (its outcome is
+    /// unknown); anything cut off before was undone whole.
+    #[error("unavailable")]
+    Unavailable(i64),
     /// 500: a fault of ours; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -126,7 +131,7 @@ impl AppError {
             AppError::UnsupportedMediaType => 415,
             AppError::BodyTimeout => 408,
             AppError::TooManyAttempts(_) | AppError::TooManyRequests(_) => 429,
-            AppError::Busy(_) => 503,
+            AppError::Busy(_) | AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
         }
     }
@@ -149,6 +154,7 @@ impl AppError {
             AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Busy(_) => "busy",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -178,6 +184,7 @@ impl AppError {
             AppError::TooManyAttempts(s) => ("api.too_many_attempts", arg("seconds", s)),
             AppError::TooManyRequests(s) => ("api.too_many_requests", arg("seconds", s)),
             AppError::Busy(s) => ("api.busy", arg("seconds", s)),
+            AppError::Unavailable(s) => ("api.unavailable", arg("seconds", s)),
             AppError::Internal(_) => ("api.internal", vec![]),
         };
         let (zh, english) = messages::pair(key, &args);
@@ -199,7 +206,30 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError::Internal(e.into())
+        if e.is_failover() {
+            AppError::Unavailable(FAILOVER_RETRY_SECONDS)
+        } else {
+            AppError::Internal(e.into())
+        }
+    }
+}
+
+/// The `Retry-After` of a 503 during a database failover: the watcher looks every 0.5 s, a
+/// promotion takes seconds.
+pub const FAILOVER_RETRY_SECONDS: i64 = 2;
+
+impl AppError {
+    /// A fault whose cause is the database switching hosts (see [`StoreError::is_failover`])
+    /// becomes 503 `unavailable` with `Retry-After`, however it was wrapped on its way up;
+    /// anything else is left as it is.
+    pub fn settled(self) -> AppError {
+        match self {
+            AppError::Internal(e) if StoreError::is_failover_in(&e) => {
+                tracing::warn!(error = %e, "database unavailable (failover)");
+                AppError::Unavailable(FAILOVER_RETRY_SECONDS)
+            }
+            other => other,
+        }
     }
 }
 
@@ -238,6 +268,26 @@ impl From<TransitionError> for AppError {
 mod tests {
     use crate::error::{AppError, FieldError};
     use jiesu_core::kpi;
+
+    #[test]
+    fn a_lost_database_connection_answers_503_unavailable_with_retry_after_not_500() {
+        let lost = crate::store::StoreError::Db(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        let e = AppError::from(lost);
+        assert_eq!((e.status(), e.code()), (503, "unavailable"));
+        // Wrapped on its way up (a service's anyhow context): still 503.
+        let wrapped = AppError::Internal(
+            anyhow::Error::new(crate::store::StoreError::Db(sqlx::Error::PoolTimedOut))
+                .context("recording the request"),
+        )
+        .settled();
+        assert!(matches!(wrapped, AppError::Unavailable(2)), "{wrapped:?}");
+        assert!(wrapped.message(false).contains("数据库正在切换"));
+        // Anything else stays a 500.
+        let other = AppError::Internal(anyhow::anyhow!("a bug")).settled();
+        assert_eq!(other.status(), 500);
+    }
 
     #[test]
     fn a_bad_month_or_level_is_a_422_naming_its_field_in_both_languages() {

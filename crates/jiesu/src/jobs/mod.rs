@@ -5,7 +5,9 @@
 //! that changes marked dirty; the purge deletes expired and idle sessions and quiet login
 //! counters (`services::auth::purge`); the followers keep this node's search, duplicate and live
 //! hotspot indexes up with the event log; the chain's head is sealed (`seal`) and requesters'
-//! personal data removed after the retention (`privacy`).
+//! personal data removed after the retention (`privacy`). The sweeps, the outbox, the seal and
+//! the privacy job run on one node at a time (`store::lead`, issue 21); the followers and the
+//! gauges run on every node, since each keeps its own.
 
 mod deadlines;
 mod gauges;
@@ -81,11 +83,11 @@ pub fn spawn(
             stop.clone(),
             move || {
                 let s = s.clone();
-                async move {
+                led(s, LEAD_SEAL, "seal", |s| async move {
                     if let Err(e) = seal_chain(&s).await {
                         tracing::error!(error = %e, "sealing the audit chain failed");
                     }
-                }
+                })
             },
         ));
     }
@@ -97,26 +99,26 @@ pub fn spawn(
             stop.clone(),
             move || {
                 let s = s.clone();
-                async move {
+                led(s, LEAD_OUTBOX, "outbox", |s| async move {
                     if let Err(e) = drain_outbox(&s).await {
                         tracing::error!(error = %e, "outbox delivery failed");
                     }
-                }
+                })
             },
         ));
         let s = state.clone();
         tasks.push(every(privacy::EVERY, stop.clone(), move || {
             let s = s.clone();
-            async move {
+            led(s, LEAD_PRIVACY, "privacy", |s| async move {
                 if let Err(e) = redact_personal_data(&s).await {
                     tracing::error!(error = %e, "redacting personal data failed");
                 }
-            }
+            })
         }));
         let s = state.clone();
         tasks.push(every(state.config.sweep_interval, stop, move || {
             let s = s.clone();
-            async move {
+            led(s, LEAD_SWEEP, "sweep", |s| async move {
                 // issue 18: unit changes dated ahead whose day has come, before the deadlines.
                 if let Err(e) = crate::services::unit_schedule::apply_due(&s).await {
                     tracing::error!(error = %e, "applying dated unit changes failed");
@@ -138,10 +140,33 @@ pub fn spawn(
                 if let Err(e) = crate::services::auth::purge(&s).await {
                     tracing::error!(error = %e, "session purge failed");
                 }
-            }
+            })
         }));
     }
     tasks
+}
+
+/// Advisory-lock keys of the jobs that run on one node at a time ("jies" and a number).
+const LEAD_SWEEP: i64 = 0x6a69_6573_0001;
+const LEAD_OUTBOX: i64 = 0x6a69_6573_0002;
+const LEAD_PRIVACY: i64 = 0x6a69_6573_0003;
+const LEAD_SEAL: i64 = 0x6a69_6573_0004;
+
+/// Runs `job` if this node takes the job's lock (`store::lead`); skips the run where another
+/// node holds it, and where the lock cannot be had (no database: the job would fail anyway).
+async fn led<F, Fut>(s: AppState, key: i64, name: &'static str, job: F)
+where
+    F: FnOnce(AppState) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    match crate::store::lead::try_lead(&s.store, key).await {
+        Ok(Some(lead)) => {
+            job(s).await;
+            drop(lead);
+        }
+        Ok(None) => tracing::debug!(job = name, "another node runs this job now"),
+        Err(e) => tracing::warn!(job = name, error = %e, "cannot take the job's lock"),
+    }
 }
 
 fn every<F, Fut>(

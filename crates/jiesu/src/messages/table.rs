@@ -380,6 +380,7 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("done.user_enabled", "用户已启用。", "User enabled."),
     ("done.sessions_revoked", "该用户的会话已全部注销。", "All of the user's sessions ended."),
     ("done.password_reset", "密码已重置，该用户的会话已全部注销。", "Password reset; the user's sessions ended."),
+    ("api.unavailable", "数据库正在切换，请 {seconds} 秒后重试（在提交时中断的写入可能已保存，重复提交前请先查询）", "the database is switching over; retry in {seconds} s (a write cut off at its commit may have been kept: look before repeating it)"),
     ("api.busy", "登录请求过多，请 {seconds} 秒后再试", "too many logins at once, retry in {seconds} s"),
     ("done.created", "诉求已受理。", "Request recorded."),
     ("done.answered", "已直接答复并办结。", "Answered at intake and closed."),

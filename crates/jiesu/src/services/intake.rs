@@ -235,6 +235,9 @@ pub async fn create_row(
         let row = RequestRow { number, ..row };
         let created = numbering
             .event(&by, &row.id, None, "request.created")
+            // The row's time: numbering may come seconds later (a batch waiting out a
+            // failover), and the audit replay checks the two agree.
+            .at(row.created_at)
             .change("", RequestStatus::Received.as_str())
             .payload(serde_json::json!({
                 "number": row.number, "kind": row.kind, "channel": row.channel, "category_code": row.category_code,

@@ -170,6 +170,13 @@ impl EventBuilder {
         self
     }
 
+    /// Stamps it at `at` instead of now: the time of the row it records, where the write
+    /// may wait (a new request queued for its batch through a failover).
+    pub fn at(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.0.at = at;
+        self
+    }
+
     /// Sets the details.
     pub fn payload(mut self, payload: serde_json::Value) -> Self {
         self.0.payload = payload;

@@ -21,12 +21,14 @@ pub mod creates;
 pub mod disputes;
 pub mod events;
 pub mod extensions;
+pub mod failover;
 pub mod gauges;
 mod group;
 pub mod hotspots;
 pub mod kb;
 pub mod kpi;
 pub mod locations;
+pub mod lead;
 pub mod logins;
 pub mod open311;
 pub mod outbox;
@@ -52,6 +54,7 @@ pub mod whistles;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Row};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use chain::AtOnceStatement;
@@ -105,6 +108,25 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// The database cannot take this now and another host may soon (a failover: see
+    /// [`failover::is_failover`]); nothing of the failed transaction was kept.
+    pub fn is_failover(&self) -> bool {
+        match self {
+            StoreError::Db(e) => failover::is_failover(e),
+            StoreError::Corrupt(_) => false,
+        }
+    }
+
+    /// Whether a failover error is anywhere in `e`'s chain of causes.
+    pub fn is_failover_in(e: &anyhow::Error) -> bool {
+        e.chain().any(|c| {
+            c.downcast_ref::<StoreError>()
+                .is_some_and(StoreError::is_failover)
+                || c.downcast_ref::<sqlx::Error>()
+                    .is_some_and(failover::is_failover)
+        })
+    }
 }
 
 /// The database: a writer pool and a reader pool (the same pool on PostgreSQL).
@@ -129,6 +151,8 @@ pub struct Store {
     creates: Option<creates::Queue>,
     /// PostgreSQL with the barrier: stored suggestions waiting for their batch.
     suggestions: Option<suggestions::Queue>,
+    /// PostgreSQL on several hosts: which takes writes (`failover.rs`).
+    hosts: Option<Arc<failover::Hosts>>,
 }
 
 /// The default UTC offset (Beijing, +8 h) in ms.
@@ -152,7 +176,22 @@ impl Store {
         } else {
             anyhow::bail!("JIESU_DATABASE_URL must start with sqlite: or postgres:");
         };
-        let opts = AnyConnectOptions::from_str(url)?;
+        let hosts = match failover::split_hosts(url).map_err(anyhow::Error::msg)? {
+            Some(urls) if dialect == Dialect::Postgres => Some(failover::Hosts::new(urls)),
+            Some(_) => anyhow::bail!("only a postgres: URL may list several hosts"),
+            None => None,
+        };
+        let opts = match &hosts {
+            Some(h) => {
+                let Some(i) = h.find_writable(0).await else {
+                    anyhow::bail!("no host of JIESU_DATABASE_URL takes writes");
+                };
+                h.moved_to(i);
+                tracing::info!(host = %h.shown_current(), "the database host that takes writes");
+                h.options(i)?
+            }
+            None => AnyConnectOptions::from_str(url)?,
+        };
         let store = match dialect {
             Dialect::Sqlite => {
                 let sync = sqlite.synchronous.clone();
@@ -190,10 +229,20 @@ impl Store {
                     chain_turn: Some(turn::ChainTurn::default()),
                     creates: None,
                     suggestions: None,
+                    hosts: None,
                 }
             }
             Dialect::Postgres => {
-                let pool = AnyPoolOptions::new()
+                let mut pool = AnyPoolOptions::new();
+                if let Some(h) = hosts.clone() {
+                    // After a move to another host, connections made before it are dropped
+                    // instead of handed out (no round trip: their age decides).
+                    pool = pool.before_acquire(move |_, meta| {
+                        let fresh = !h.is_stale(meta.age);
+                        Box::pin(async move { Ok(fresh) })
+                    });
+                }
+                let pool = pool
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(30))
                     // No ping before handing out a pooled connection: it is a round trip per
@@ -202,6 +251,9 @@ impl Store {
                     .test_before_acquire(false)
                     .connect_with(opts)
                     .await?;
+                if let Some(h) = &hosts {
+                    failover::watch(h.clone(), pool.clone());
+                }
                 let early_release = match sqlx::query(barrier::DURABILITY_BARRIER)
                     .execute(&pool)
                     .await
@@ -226,6 +278,7 @@ impl Store {
                     dialect,
                     group: None,
                     day_offset_ms: DEFAULT_DAY_OFFSET_MS,
+                    hosts,
                 }
             }
         };
@@ -274,14 +327,17 @@ impl Store {
     /// (a standby after a failover refuses every write). For `/readyz`.
     pub async fn ready(&self) -> Result<(), String> {
         let check = async {
+            if self.hosts.as_ref().is_some_and(|h| !h.writable()) {
+                return Err("no database host takes writes (a failover is under way)".into());
+            }
             match self.dialect {
                 Dialect::Postgres => {
-                    let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+                    let writable: bool = sqlx::query_scalar(failover::TAKES_WRITES)
                         .fetch_one(&self.writer)
                         .await
                         .map_err(|e| e.to_string())?;
-                    if standby {
-                        return Err("the database is a standby".to_string());
+                    if !writable {
+                        return Err("the database is a standby or read-only".to_string());
                     }
                 }
                 Dialect::Sqlite => {

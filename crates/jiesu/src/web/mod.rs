@@ -64,23 +64,26 @@ fn error_body(p: &ErrorParts, en: bool) -> serde_json::Value {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(e) = &self {
+        // A database failover answers 503 with Retry-After, never 500.
+        let err = self.settled();
+        if let AppError::Internal(e) = &err {
             tracing::error!(error = ?e, "internal error");
         }
         let parts = ErrorParts {
-            code: self.code(),
-            zh: self.message(false),
-            en: self.message(true),
-            fields: self.fields().to_vec(),
-            retry_after: match self {
-                AppError::TooManyAttempts(s) | AppError::TooManyRequests(s) | AppError::Busy(s) => {
-                    Some(s)
-                }
+            code: err.code(),
+            zh: err.message(false),
+            en: err.message(true),
+            fields: err.fields().to_vec(),
+            retry_after: match err {
+                AppError::TooManyAttempts(s)
+                | AppError::TooManyRequests(s)
+                | AppError::Busy(s)
+                | AppError::Unavailable(s) => Some(s),
                 _ => None,
             },
         };
         let status =
-            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = (status, Json(error_body(&parts, false))).into_response();
         if let Some(s) = parts.retry_after {
             resp.headers_mut()

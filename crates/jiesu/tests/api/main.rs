@@ -34,6 +34,8 @@ on_both_backends!(
     located_requests_are_stored_in_wgs84_placed_in_their_district_and_drawn_on_the_maps,
     open311_coordinates_in_baidu_datum_are_stored_in_wgs84,
     the_dashboard_opens_on_the_last_complete_month_filters_its_ranking_and_maps_districts,
+    // stories/failover.rs (issue 21: several nodes, failover)
+    a_job_runs_on_one_node_at_a_time_and_the_next_takes_over_when_it_lets_go,
     // stories/sms.rs (issue 19: SMS through Kannel)
     requester_texts_go_through_kannel_and_ratings_come_back_by_sms,
     sms_rules_and_templates_hold_back_what_they_must,
@@ -232,6 +234,16 @@ mod serving;
 
 /// A model folder that exists but does not load stops the start with a clear error, rather
 /// than serving wrong suggestions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_write_refused_as_read_only_is_a_failover_and_the_host_not_writable() {
+    stories::a_write_refused_as_read_only_is_a_failover_and_the_host_not_writable().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_database_url_listing_a_dead_host_first_is_served_by_the_live_one() {
+    stories::a_database_url_listing_a_dead_host_first_is_served_by_the_live_one().await
+}
+
 #[tokio::test]
 async fn a_corrupt_model_folder_stops_the_start_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -380,23 +380,26 @@ struct ErrorParts {
 
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(e) = &self.0 {
+        // A database failover answers 503 with Retry-After, never 500.
+        let err = self.0.settled();
+        if let AppError::Internal(e) = &err {
             tracing::error!(error = ?e, "internal error on a page");
         }
         let parts = ErrorParts {
-            status: StatusCode::from_u16(self.0.status())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            zh: self.0.message(false),
-            en: self.0.message(true),
-            fields: self
-                .0
+            status: StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            zh: err.message(false),
+            en: err.message(true),
+            fields: err
                 .fields()
                 .iter()
                 .map(|f| (f.field.clone(), f.message.clone(), f.message_en.clone()))
                 .collect(),
         };
         let mut resp = (parts.status, parts.en.clone()).into_response();
-        if let AppError::TooManyAttempts(s) | AppError::TooManyRequests(s) = self.0 {
+        if let AppError::TooManyAttempts(s)
+        | AppError::TooManyRequests(s)
+        | AppError::Unavailable(s) = err
+        {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(s));
         }

@@ -1,0 +1,87 @@
+//! Several nodes on one database (issue 21): a URL listing a dead host first is served from
+//! the live one, and the background jobs run on one node at a time.
+
+use super::cast::{new_request, staff};
+use crate::helpers::{app, Backend, TestApp};
+use jiesu::store::lead::try_lead;
+use reqwest::StatusCode;
+
+/// The sweep's lock is held by one run at a time across everything sharing the database; a
+/// second taker is turned away until the first lets go (PostgreSQL), while SQLite's single
+/// node always leads.
+pub async fn a_job_runs_on_one_node_at_a_time_and_the_next_takes_over_when_it_lets_go(b: Backend) {
+    let app = app!(b);
+    const KEY: i64 = 0x6a69_6573_0001;
+    let first = try_lead(&app.state.store, KEY).await.unwrap();
+    assert!(first.is_some(), "the first run leads");
+    let second = try_lead(&app.state.store, KEY).await.unwrap();
+    match b {
+        Backend::Postgres => assert!(second.is_none(), "a second run is turned away"),
+        Backend::Sqlite => assert!(second.is_some(), "one node: every run leads"),
+    }
+    drop(second);
+    drop(first);
+    // The lock goes with the session, which closes in the background: the next run takes it.
+    let mut taken = None;
+    for _ in 0..50 {
+        taken = try_lead(&app.state.store, KEY).await.unwrap();
+        if taken.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        taken.is_some(),
+        "the next run takes over once the holder is gone"
+    );
+}
+
+/// PostgreSQL only: `postgres://…@127.0.0.1:1,<the test server>/db` — nothing listens on
+/// port 1, as after a primary's death — starts, is ready and records a request.
+pub async fn a_database_url_listing_a_dead_host_first_is_served_by_the_live_one() {
+    let Some(app) = TestApp::spawn_configured(Backend::Postgres, |c| {
+        let url = c.database_url.clone().expect("a PostgreSQL URL");
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let (user, hosts) = rest.rsplit_once('@').unwrap_or(("", rest));
+        let at = if user.is_empty() { "" } else { "@" };
+        c.database_url = Some(format!("{scheme}://{user}{at}127.0.0.1:1,{hosts}"));
+    })
+    .await
+    else {
+        return;
+    };
+    let (status, body) = app.get("/readyz", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let s = staff(&app).await;
+    let r = new_request(&app, &s).await;
+    assert!(r["number"].as_str().is_some_and(|n| !n.is_empty()), "{r}");
+}
+
+/// PostgreSQL only: a write refused by a read-only session (a demoted primary, SQLSTATE 25006)
+/// counts as a failover (503, the pool moves), and such a host is not one that takes writes.
+pub async fn a_write_refused_as_read_only_is_a_failover_and_the_host_not_writable() {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let Ok(mut conn) = sqlx::AnyConnection::connect(&crate::helpers::postgres_admin_url()).await
+    else {
+        assert!(
+            std::env::var("JIESU_TEST_REQUIRE_POSTGRES").is_err(),
+            "PostgreSQL required"
+        );
+        return;
+    };
+    sqlx::query("SET default_transaction_read_only = on")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let e = sqlx::query("CREATE TEMP TABLE t (x INT)")
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+    assert!(jiesu::store::failover::is_failover(&e), "{e}");
+    let writable: bool = sqlx::query_scalar(jiesu::store::failover::TAKES_WRITES)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(!writable, "a read-only session does not take writes");
+}
