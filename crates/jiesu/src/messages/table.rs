@@ -791,6 +791,12 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("reason.place", "属地街乡", "the place's street: {name}"),
     ("reason.default_unit", "分类默认承办单位", "default unit of {category}"),
     ("reason.category_score", "分类置信度", "category score {score}"),
+    ("reason.learned_unit", "据本市历史派单学习（概率 {score}）", "learned from the city's dispatches (probability {score})"),
+    ("note.level_offered", "细分类不确定，给出上级分类 {code}（概率 {score}）", "not sure of the fine category: offering its parent {code} ({score})"),
+    // The learning loop (`services::learning`).
+    ("err.learning.cannot_train", "无法训练：{reason}", "cannot train: {reason}"),
+    ("err.learning.weeks", "留出周数须为 1 到 52", "held-back weeks must be 1 to 52"),
+    ("err.learning.nothing_to_roll_back", "没有可回退的上一个模型", "there is no previous model to roll back to"),
     // Request exports (`services::export`).
     ("export.col.number", "诉求编号", "Number"),
     ("export.col.created_at", "受理时间", "Received at"),

@@ -22,6 +22,8 @@ pub mod imports;
 pub mod intake;
 pub mod kb;
 pub mod kpi;
+pub mod learned;
+pub mod learning;
 pub mod limits;
 pub mod models;
 pub mod open311;
