@@ -19,14 +19,18 @@ pub fn is_learning_csv(path: &Path) -> bool {
         })
 }
 
-/// Reads a learning CSV: `text,category,unit` (other columns ignored; `unit` may be empty).
+/// Reads a learning CSV: `text,category,unit` and optionally `address` (other columns
+/// ignored; `unit` may be empty).
 pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Labelled>> {
     let mut rdr =
         csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     let h = rdr.headers()?.clone();
     let col = |n: &str| h.iter().position(|c| c.trim_start_matches('\u{feff}') == n);
     let (Some(t), Some(c), Some(u)) = (col("text"), col("category"), col("unit")) else {
-        anyhow::bail!("{}: the header needs text, category and unit", path.display());
+        anyhow::bail!(
+            "{}: the header needs text, category and unit",
+            path.display()
+        );
     };
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
@@ -34,12 +38,17 @@ pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Labelled>> {
         let field = |k: usize| rec.get(k).unwrap_or("").trim().to_string();
         let (text, category) = (field(t), field(c));
         if text.is_empty() || category.is_empty() {
-            anyhow::bail!("{}: row {}: text and category are required", path.display(), i + 2);
+            anyhow::bail!(
+                "{}: row {}: text and category are required",
+                path.display(),
+                i + 2
+            );
         }
         let unit = field(u);
         rows.push(Labelled {
             id: format!("row-{}", i + 2),
             text,
+            address: col("address").map(field).unwrap_or_default(),
             category,
             lead: (!unit.is_empty()).then_some(unit),
             created_at: chrono::DateTime::default(),
@@ -70,7 +79,11 @@ pub async fn train(config: Config, input: Option<&Path>, weeks: Option<u32>) -> 
     eprintln!(
         "{} {}: score {} against {} on {} held-back requests",
         m.id,
-        if report.promoted { "promoted" } else { "rejected" },
+        if report.promoted {
+            "promoted"
+        } else {
+            "rejected"
+        },
         m.score.map_or("-".into(), |s| format!("{s:.4}")),
         m.incumbent_score.map_or("-".into(), |s| format!("{s:.4}")),
         m.eval_examples

@@ -147,7 +147,12 @@ impl Model {
     }
 }
 
-fn decode(bin: &[u8], json: &[u8], bin_path: &Path, json_path: &Path) -> Result<Model, ClassifyError> {
+fn decode(
+    bin: &[u8],
+    json: &[u8],
+    bin_path: &Path,
+    json_path: &Path,
+) -> Result<Model, ClassifyError> {
     let bad = |p: &Path, message: String| ClassifyError::BadModel {
         path: p.to_path_buf(),
         message,
@@ -178,7 +183,10 @@ fn decode(bin: &[u8], json: &[u8], bin_path: &Path, json_path: &Path) -> Result<
     let payload = &bin[20..bin.len() - 8];
     let hash = u64::from_le_bytes(bin[bin.len() - 8..].try_into().expect("8 bytes"));
     if fnv1a(payload) != hash {
-        return Err(bad(bin_path, "checksum mismatch: the file is corrupt".into()));
+        return Err(bad(
+            bin_path,
+            "checksum mismatch: the file is corrupt".into(),
+        ));
     }
     let metrics: ModelMetrics = serde_json::from_slice(json)
         .map_err(|e| bad(json_path, format!("unreadable metrics: {e}")))?;

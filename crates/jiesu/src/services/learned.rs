@@ -2,8 +2,46 @@
 //! over the taxonomy's leaves, offered up the tree when unsure (a confident level 1 rather
 //! than an unsure level 3), and the lead-unit classifier. Pure: no I/O.
 
+use jiesu_core::dispatch::PlaceCodes;
 use jiesu_text::classify::Model;
+use jiesu_text::place::{Gazetteer, PlaceStatus};
 use std::collections::HashMap;
+
+/// The units a lead may be named by relative to the request's place, as in the dispatch
+/// catalogue: a street's requests are led by *their* street, which a text classifier learns
+/// as `{street}` rather than as 349 separate streets.
+const PLACES: [&str; 3] = ["{street}", "{community}", "{district}"];
+
+/// The place of a request as intake resolves it: the address alone when it resolves, else
+/// the address with the text.
+pub fn place_of(gazetteer: &Gazetteer, address: &str, text: &str) -> PlaceCodes {
+    if !address.trim().is_empty() {
+        let by_address = gazetteer.resolve(address);
+        if by_address.status == PlaceStatus::Resolved {
+            return by_address.codes();
+        }
+    }
+    gazetteer.resolve(&format!("{address} {text}")).codes()
+}
+
+/// The label a lead unit is learned as: `{street}` (or community, district) when it is the
+/// request's own, else its code.
+pub fn lead_label(place: &PlaceCodes, lead: &str) -> String {
+    let own = [&place.street, &place.community, &place.district];
+    match own.iter().position(|c| c.as_deref() == Some(lead)) {
+        Some(i) => PLACES[i].to_string(),
+        None => lead.to_string(),
+    }
+}
+
+fn unit_of(place: &PlaceCodes, label: &str) -> Option<String> {
+    match PLACES.iter().position(|p| *p == label) {
+        Some(0) => place.street.clone(),
+        Some(1) => place.community.clone(),
+        Some(_) => place.district.clone(),
+        None => Some(label.to_string()),
+    }
+}
 
 /// The category and lead-unit classifiers of one learned model.
 pub struct Learned {
@@ -35,7 +73,10 @@ impl Learned {
     /// The category chain from `code` up to its level-1 ancestor.
     fn chain(&self, code: &str) -> Vec<String> {
         let mut out = vec![code.to_string()];
-        while let Some(p) = self.parents.get(out.last().map(String::as_str).unwrap_or("")) {
+        while let Some(p) = self
+            .parents
+            .get(out.last().map(String::as_str).unwrap_or(""))
+        {
             if out.contains(p) || out.len() > 8 {
                 break;
             }
@@ -51,9 +92,10 @@ impl Learned {
         })
     }
 
-    /// The most likely lead unit and its probability.
-    pub fn lead(&self, text: &str) -> Option<(String, f64)> {
-        self.unit.predict_top(text)
+    /// The most likely lead unit for a request at `place`, and its probability.
+    pub fn lead(&self, text: &str, place: &PlaceCodes) -> Option<(String, f64)> {
+        let (label, p) = self.unit.predict_top(text)?;
+        Some((unit_of(place, &label)?, p))
     }
 }
 
@@ -119,6 +161,20 @@ mod tests {
     }
 
     #[test]
+    fn a_lead_is_learned_relative_to_the_place_when_it_is_the_places_own() {
+        let place = PlaceCodes {
+            district: Some("110105".into()),
+            street: Some("110105026".into()),
+            community: None,
+        };
+        assert_eq!(lead_label(&place, "110105026"), "{street}");
+        assert_eq!(lead_label(&place, "110105"), "{district}");
+        assert_eq!(lead_label(&place, "dept.cgzf"), "dept.cgzf");
+        assert_eq!(unit_of(&place, "{street}").as_deref(), Some("110105026"));
+        assert_eq!(unit_of(&place, "{community}"), None);
+    }
+
+    #[test]
     fn a_confident_leaf_is_offered_as_it_is() {
         let o = offer_from(&leaves(&[("a.b.c", 0.7), ("a.b.d", 0.3)]), 0.6, chain).unwrap();
         assert_eq!((o.code.as_str(), o.levels_up, o.sure), ("a.b.c", 0, true));
@@ -126,7 +182,12 @@ mod tests {
 
     #[test]
     fn an_unsure_leaf_gives_way_to_its_sure_parent_then_grandparent() {
-        let l = leaves(&[("a.b.c", 0.4), ("a.b.d", 0.3), ("a.e.f", 0.2), ("g.h.i", 0.1)]);
+        let l = leaves(&[
+            ("a.b.c", 0.4),
+            ("a.b.d", 0.3),
+            ("a.e.f", 0.2),
+            ("g.h.i", 0.1),
+        ]);
         let o = offer_from(&l, 0.6, chain).unwrap();
         assert_eq!((o.code.as_str(), o.levels_up), ("a.b", 1));
         assert!((o.score - 0.7).abs() < 1e-9 && o.sure);

@@ -5,13 +5,14 @@
 //! leaves an event; every node follows the model in force by a version check.
 
 use super::accounts::By;
-use super::learned::Learned;
+use super::learned::{lead_label, place_of, Learned};
 use super::AppState;
 use crate::error::AppError;
 use crate::messages;
 pub use crate::store::text_models::ModelInfo;
 use crate::store::text_models::{self as store, Labelled, ModelBytes, ModelState};
 use chrono::{DateTime, Duration, Utc};
+use jiesu_core::dispatch::PlaceCodes;
 use jiesu_text::classify::{self, Model, TrainOptions, TrainingExample};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,15 +53,17 @@ impl Figures {
     }
 }
 
-fn judge(model: &Learned, held: &[Labelled]) -> Figures {
+fn judge(model: &Learned, held: &[(Labelled, PlaceCodes)]) -> Figures {
     let n = held.len().max(1) as f64;
     let cat = held
         .iter()
-        .filter(|h| model.category.predict_top(&h.text).map(|p| p.0) == Some(h.category.clone()))
+        .filter(|(h, _)| {
+            model.category.predict_top(&h.text).map(|p| p.0) == Some(h.category.clone())
+        })
         .count();
     let unit = held
         .iter()
-        .filter(|h| h.lead.is_some() && model.lead(&h.text).map(|p| p.0) == h.lead)
+        .filter(|(h, place)| h.lead.is_some() && model.lead(&h.text, place).map(|p| p.0) == h.lead)
         .count();
     Figures {
         category: cat as f64 / n,
@@ -90,7 +93,7 @@ fn fit(rows: &[(String, String, String)]) -> Result<Model, classify::ClassifyErr
 
 /// Trains the two classifiers on `rows` (in a blocking thread).
 async fn train_pair(
-    rows: Vec<Labelled>,
+    rows: Vec<(Labelled, PlaceCodes)>,
     parents: HashMap<String, String>,
 ) -> Result<Learned, AppError> {
     let too_few = |e: classify::ClassifyError| {
@@ -102,11 +105,17 @@ async fn train_pair(
     tokio::task::spawn_blocking(move || {
         let cats: Vec<_> = rows
             .iter()
-            .map(|r| (r.id.clone(), r.text.clone(), r.category.clone()))
+            .map(|(r, _)| (r.id.clone(), r.text.clone(), r.category.clone()))
             .collect();
         let units: Vec<_> = rows
             .iter()
-            .filter_map(|r| Some((r.id.clone(), r.text.clone(), r.lead.clone()?)))
+            .filter_map(|(r, place)| {
+                Some((
+                    r.id.clone(),
+                    r.text.clone(),
+                    lead_label(place, r.lead.as_deref()?),
+                ))
+            })
             .collect();
         Ok(Learned {
             id: uuid::Uuid::now_v7().to_string(),
@@ -132,7 +141,8 @@ async fn load(state: &AppState, info: &ModelInfo) -> Result<Learned, AppError> {
     let b = store::bytes(state.store.reader(), &info.id)
         .await?
         .ok_or(AppError::NotFound("model"))?;
-    let bad = |e: classify::ClassifyError| AppError::Internal(anyhow::anyhow!("model {}: {e}", info.id));
+    let bad =
+        |e: classify::ClassifyError| AppError::Internal(anyhow::anyhow!("model {}: {e}", info.id));
     let parents = serde_json::from_value(info.metrics["parents"].clone()).unwrap_or_default();
     Ok(Learned {
         id: info.id.clone(),
@@ -164,15 +174,32 @@ pub async fn train(
     let history = store::history(pool, end).await?;
     let (before, held): (Vec<Labelled>, Vec<Labelled>) =
         history.into_iter().partition(|r| r.created_at < from);
-    let held: Vec<Labelled> = held.into_iter().filter(|r| r.lead.is_some()).collect();
+    let gazetteer = state.models.gazetteer();
+    let placed = |rows: Vec<Labelled>| -> Vec<(Labelled, PlaceCodes)> {
+        rows.into_iter()
+            .map(|r| {
+                let p = place_of(&gazetteer, &r.address, &r.text);
+                (r, p)
+            })
+            .collect()
+    };
+    let held = placed(held.into_iter().filter(|r| r.lead.is_some()).collect());
     let (source_name, rows) = match source {
         Source::Db => ("db".to_string(), before),
         Source::Rows { name, rows } => (format!("csv:{name}"), rows),
     };
+    let rows = placed(rows);
     let trained_examples = rows.len();
     let parents = parents(state).await?;
     let candidate = train_pair(rows, parents.clone()).await?;
-    let incumbent = match store::active(&mut *pool.acquire().await.map_err(crate::store::StoreError::from)?).await? {
+    let incumbent = match store::active(
+        &mut *pool
+            .acquire()
+            .await
+            .map_err(crate::store::StoreError::from)?,
+    )
+    .await?
+    {
         Some(info) => Some((load(state, &info).await?, info)),
         None => None,
     };
@@ -322,8 +349,8 @@ pub async fn follow(state: &AppState) -> Result<(), AppError> {
                     .map_err(crate::store::StoreError::from)?,
                 &id,
             )
-                .await?
-                .ok_or(AppError::NotFound("model"))?;
+            .await?
+            .ok_or(AppError::NotFound("model"))?;
             Some(Arc::new(load(state, &info).await?))
         }
     };

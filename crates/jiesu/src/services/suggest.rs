@@ -432,7 +432,7 @@ pub async fn advise(state: &AppState, input: SuggestInput) -> Result<Suggestion,
         unit_category.as_deref(),
         cats.first().map(|c| c.score),
         &place,
-        learned.as_ref().and_then(|l| l.lead(&text)),
+        learned.as_ref().and_then(|l| l.lead(&text, &place.codes())),
     )
     .await?;
     let duplicates = duplicates(state, &text, &place).await?;
@@ -559,9 +559,7 @@ fn breakdown(
     let mut overruled: Vec<AccuracyPart> = by_category
         .iter()
         .filter(|p| p.n >= 3)
-        .filter(|p| {
-            2 * p.category_kept < p.category_n || 2 * p.lead_kept < p.lead_n
-        })
+        .filter(|p| 2 * p.category_kept < p.category_n || 2 * p.lead_kept < p.lead_n)
         .map(|p| AccuracyPart {
             key: p.key.clone(),
             name: p.name.clone(),

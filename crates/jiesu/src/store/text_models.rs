@@ -256,6 +256,8 @@ pub struct Labelled {
     pub id: String,
     /// Title and body.
     pub text: String,
+    /// The address given apart (may be empty).
+    pub address: String,
     /// The request's category when it closed.
     pub category: String,
     /// The lead unit of its last round (a lead the center accepted back excluded).
@@ -268,7 +270,7 @@ pub struct Labelled {
 /// the dispatcher finally chose (the latest round's lead that was not returned).
 pub async fn history(pool: &AnyPool, to: DateTime<Utc>) -> Result<Vec<Labelled>, StoreError> {
     let rows = sqlx::query(
-        "SELECT r.id, r.title, r.body, r.category_code, r.created_at, \
+        "SELECT r.id, r.title, r.body, r.address, r.category_code, r.created_at, \
          (SELECT a.unit_code FROM assignments a WHERE a.request_id = r.id AND a.role = 'lead' \
           ORDER BY a.round DESC, CASE WHEN a.status = 'returned' THEN 1 ELSE 0 END, a.dispatched_at DESC LIMIT 1) AS lead \
          FROM requests r WHERE r.status = 'closed' AND r.category_code IS NOT NULL AND r.created_at < $1 \
@@ -284,6 +286,7 @@ pub async fn history(pool: &AnyPool, to: DateTime<Utc>) -> Result<Vec<Labelled>,
             Ok(Labelled {
                 id: r.try_get("id")?,
                 text: format!("{title} {body}"),
+                address: r.try_get("address")?,
                 category: r.try_get("category_code")?,
                 lead: r.try_get("lead")?,
                 created_at: from_millis(r.try_get("created_at")?),

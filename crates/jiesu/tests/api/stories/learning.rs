@@ -38,36 +38,29 @@ async fn count(app: &TestApp, action: &str) -> i64 {
 }
 
 /// Closed requests with their final category and lead, oldest first.
-async fn closed(app: &TestApp) -> Vec<(String, String, String, i64)> {
-    let rows = jiesu::store::text_models::history(app.state.store.reader(), app.clock.now())
+async fn closed(app: &TestApp) -> Vec<jiesu::store::text_models::Labelled> {
+    let rows = jiesu::store::text_models::history(app.state.store.reader(), app.state.clock.now())
         .await
         .unwrap();
-    rows.into_iter()
-        .filter_map(|r| {
-            Some((
-                r.text,
-                r.category,
-                r.lead?,
-                r.created_at.timestamp_millis(),
-            ))
-        })
-        .collect()
+    rows.into_iter().filter(|r| r.lead.is_some()).collect()
 }
 
-fn write_csv(dir: &std::path::Path, name: &str, rows: &[(String, String, String)]) -> String {
+fn write_csv(dir: &std::path::Path, name: &str, rows: &[[String; 4]]) -> String {
     let path = dir.join(name);
     let mut w = csv::Writer::from_path(&path).unwrap();
-    w.write_record(["text", "category", "unit"]).unwrap();
-    for (t, c, u) in rows {
-        w.write_record([t, c, u]).unwrap();
+    w.write_record(["text", "category", "unit", "address"])
+        .unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
     }
     w.flush().unwrap();
     path.display().to_string()
 }
 
-async fn suggest(app: &TestApp, token: &str, text: &str) -> Value {
+async fn suggest(app: &TestApp, token: &str, text: &str, address: &str) -> Value {
+    let body = json!({ "text": text, "address": address });
     expect(
-        app.post("/api/v1/requests/suggest", Some(token), json!({ "text": text }))
+        app.post("/api/v1/requests/suggest", Some(token), body)
             .await,
         200,
     )
@@ -82,7 +75,10 @@ pub async fn a_model_trained_from_the_history_suggests_the_fine_category_and_uni
     let Some(app) = city(b, 21).await else {
         return;
     };
-    let (code, report, err) = cli(&app, &["text", "train", "--from-db", "--holdout-weeks", "1"]);
+    let (code, report, err) = cli(
+        &app,
+        &["text", "train", "--from-db", "--holdout-weeks", "1"],
+    );
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(report["promoted"], true, "{report}");
     let model = &report["model"];
@@ -102,19 +98,22 @@ pub async fn a_model_trained_from_the_history_suggests_the_fine_category_and_uni
     let held: Vec<_> = closed(&app)
         .await
         .into_iter()
-        .filter(|r| r.3 >= from)
+        .filter(|r| r.created_at.timestamp_millis() >= from)
         .take(20)
         .collect();
     assert!(held.len() >= 10, "{} held back", held.len());
     let op = app.user("op1", Role::Operator, None).await;
     let (mut fine, mut unit) = (0, 0);
-    for (text, category, lead, _) in &held {
-        let s = suggest(&app, &op, text).await;
+    for r in &held {
+        let (category, lead) = (&r.category, r.lead.as_ref().unwrap());
+        let s = suggest(&app, &op, &r.text, &r.address).await;
         assert_eq!(s["source"], "learned", "{s}");
         assert_eq!(s["model"], id.as_str());
         let leaves = s["categories"].as_array().unwrap();
         // The city's taxonomy, down to level 3.
-        assert!(leaves.iter().any(|c| c["code"].as_str().unwrap().matches('.').count() == 2));
+        assert!(leaves
+            .iter()
+            .any(|c| c["code"].as_str().unwrap().matches('.').count() == 2));
         fine += usize::from(leaves[0]["code"] == category.as_str());
         let lead_sug = s["units"]
             .as_array()
@@ -125,15 +124,24 @@ pub async fn a_model_trained_from_the_history_suggests_the_fine_category_and_uni
             .unwrap_or(Value::Null);
         unit += usize::from(lead_sug["unit_code"] == lead.as_str());
     }
-    assert!(fine * 10 >= held.len() * 7, "fine category {fine}/{}", held.len());
-    assert!(unit * 10 >= held.len() * 6, "lead unit {unit}/{}", held.len());
+    assert!(
+        fine * 10 >= held.len() * 7,
+        "fine category {fine}/{}",
+        held.len()
+    );
+    assert!(
+        unit * 10 >= held.len() * 6,
+        "lead unit {unit}/{}",
+        held.len()
+    );
 
     // A dispatch records whether the suggested lead was taken.
     let disp = app.user("disp1", Role::Dispatcher, None).await;
-    let (text, _, lead, _) = &held[0];
-    let s = suggest(&app, &op, text).await;
+    let (text, lead) = (&held[0].text, held[0].lead.as_ref().unwrap());
+    let s = suggest(&app, &op, text, &held[0].address).await;
     let suggested = s["units"][0]["unit_code"].as_str().unwrap().to_string();
     let mut body = crate::helpers::complaint(text);
+    body["address"] = json!(held[0].address);
     body["suggestion_id"] = s["suggestion_id"].clone();
     body["category_code"] = s["categories"][0]["code"].clone();
     let r = expect(app.post("/api/v1/requests", Some(&op), body).await, 201);
@@ -147,19 +155,22 @@ pub async fn a_model_trained_from_the_history_suggests_the_fine_category_and_uni
         .await,
         200,
     );
-    let (dispatched, taken): (Option<String>, Option<i64>) = sqlx::query_as(
-        "SELECT dispatched_lead, lead_taken FROM suggestions WHERE request_id = $1",
-    )
-    .bind(rid)
-    .fetch_one(app.state.store.reader())
-    .await
-    .unwrap();
+    let (dispatched, taken): (Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT dispatched_lead, lead_taken FROM suggestions WHERE request_id = $1")
+            .bind(rid)
+            .fetch_one(app.state.store.reader())
+            .await
+            .unwrap();
     assert_eq!(dispatched.as_deref(), Some(lead.as_str()));
     assert_eq!(taken, Some(i64::from(suggested == *lead)));
     let sup = app.user("sup1", Role::Supervisor, None).await;
     let acc = expect(app.get("/api/v1/text/accuracy", Some(&sup)).await, 200);
     assert!(acc["n"].as_u64().unwrap() >= 1, "{acc}");
-    assert_eq!(acc["by_week"].as_array().unwrap().len(), 1, "{acc}");
+    // The simulated operators took suggestions too: two weeks and more of them.
+    let weeks = acc["by_week"].as_array().unwrap();
+    assert!(weeks.len() >= 2, "{acc}");
+    let in_weeks: u64 = weeks.iter().map(|w| w["n"].as_u64().unwrap()).sum();
+    assert_eq!(in_weeks, acc["n"].as_u64().unwrap());
     assert!(!acc["by_category"].as_array().unwrap().is_empty(), "{acc}");
     assert!(acc["overruled"].is_array());
 }
@@ -180,16 +191,25 @@ pub async fn a_worse_candidate_is_not_promoted_and_a_rollback_restores_the_previ
     let few: Vec<_> = history
         .iter()
         .take(30)
-        .map(|r| (r.0.clone(), r.1.clone(), r.2.clone()))
+        .map(|r| {
+            let lead = r.lead.clone().unwrap();
+            [r.text.clone(), r.category.clone(), lead, r.address.clone()]
+        })
         .collect();
     let weak = write_csv(dir.path(), "few.csv", &few);
-    let (code, a, err) = cli(&app, &["text", "train", "--input", &weak, "--holdout-weeks", "1"]);
+    let (code, a, err) = cli(
+        &app,
+        &["text", "train", "--input", &weak, "--holdout-weeks", "1"],
+    );
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(a["promoted"], true, "{a}");
     assert_eq!(a["model"]["source"], "csv:few.csv");
     let a_id = a["model"]["id"].as_str().unwrap().to_string();
     // B: the first week's history beats it.
-    let (code, bm, err) = cli(&app, &["text", "train", "--from-db", "--holdout-weeks", "1"]);
+    let (code, bm, err) = cli(
+        &app,
+        &["text", "train", "--from-db", "--holdout-weeks", "1"],
+    );
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(bm["promoted"], true, "{bm}");
     let b_id = bm["model"]["id"].as_str().unwrap().to_string();
@@ -200,10 +220,16 @@ pub async fn a_worse_candidate_is_not_promoted_and_a_rollback_restores_the_previ
     let shuffled: Vec<_> = history
         .iter()
         .zip(history.iter().cycle().skip(7))
-        .map(|(r, other)| (r.0.clone(), other.1.clone(), other.2.clone()))
+        .map(|(r, o)| {
+            let lead = o.lead.clone().unwrap();
+            [r.text.clone(), o.category.clone(), lead, r.address.clone()]
+        })
         .collect();
     let bad = write_csv(dir.path(), "shuffled.csv", &shuffled);
-    let (code, c, err) = cli(&app, &["text", "train", "--input", &bad, "--holdout-weeks", "1"]);
+    let (code, c, err) = cli(
+        &app,
+        &["text", "train", "--input", &bad, "--holdout-weeks", "1"],
+    );
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(c["promoted"], false, "{c}");
     assert_eq!(c["model"]["state"], "rejected");
@@ -215,8 +241,12 @@ pub async fn a_worse_candidate_is_not_promoted_and_a_rollback_restores_the_previ
     assert!(mine < theirs, "{mine} < {theirs}");
     assert_eq!(count(&app, "text.model_rejected").await, 1);
     let op = app.user("op1", Role::Operator, None).await;
-    let text = &history.last().unwrap().0;
-    assert_eq!(suggest(&app, &op, text).await["model"], b_id.as_str());
+    let last = history.last().unwrap();
+    let (text, address) = (&last.text, &last.address);
+    assert_eq!(
+        suggest(&app, &op, text, address).await["model"],
+        b_id.as_str()
+    );
 
     // The list, for supervisors; the rollback, for administrators only.
     let sup = app.user("sup1", Role::Supervisor, None).await;
@@ -239,7 +269,10 @@ pub async fn a_worse_candidate_is_not_promoted_and_a_rollback_restores_the_previ
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(back["id"], a_id.as_str());
     assert_eq!(count(&app, "text.model_rolled_back").await, 1);
-    assert_eq!(suggest(&app, &op, text).await["model"], a_id.as_str());
+    assert_eq!(
+        suggest(&app, &op, text, address).await["model"],
+        a_id.as_str()
+    );
     // A replaced nothing: nothing further to roll back to.
     let (code, _, err) = cli(&app, &["text", "rollback"]);
     assert_eq!(code, Some(2), "{err}");
