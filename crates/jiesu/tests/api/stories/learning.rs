@@ -264,6 +264,25 @@ pub async fn a_worse_candidate_is_not_promoted_and_a_rollback_restores_the_previ
         403,
     );
 
+    // The administrators' page: the models as judged, the rollback button, both languages
+    // (a fresh session: the simulated weeks outlived the first).
+    let admin = app.login("admin", "adminpass1").await;
+    let mut browser = crate::ui::Browser::with_session(&app, &admin);
+    let page = browser.get("/ui/admin/text").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for part in [
+        "text-model-rejected",
+        "text-model-active",
+        "text-model-retired",
+        "text-rollback",
+        "text-accuracy-weeks",
+        "回退到上一个模型",
+    ] {
+        assert!(page.body.contains(part), "{part}");
+    }
+    let en = browser.get("/ui/admin/text?lang=en").await;
+    assert!(en.body.contains("Roll back to the previous model"));
+
     // One command restores A; the running server follows it without a restart.
     let (code, back, err) = cli(&app, &["text", "rollback"]);
     assert_eq!(code, Some(0), "{err}");
@@ -273,10 +292,11 @@ pub async fn a_worse_candidate_is_not_promoted_and_a_rollback_restores_the_previ
         suggest(&app, &op, text, address).await["model"],
         a_id.as_str()
     );
+    let page = browser.get("/ui/admin/text").await;
+    assert!(!page.body.contains("text-rollback"), "A replaced nothing");
     // A replaced nothing: nothing further to roll back to.
     let (code, _, err) = cli(&app, &["text", "rollback"]);
     assert_eq!(code, Some(2), "{err}");
-    let admin = app.login("admin", "adminpass1").await;
     expect(
         app.post("/api/v1/text/models/rollback", Some(&admin), json!({}))
             .await,
