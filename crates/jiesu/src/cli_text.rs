@@ -10,18 +10,26 @@ use std::path::PathBuf;
 /// The text commands.
 #[derive(Subcommand)]
 pub enum TextCommand {
-    /// Train the category classifier from a CSV (`id,text,label`) or from closed requests.
+    /// Train a classifier. Without `--out`: the learning loop on the configured database —
+    /// the category (the city's taxonomy) and the lead unit, from closed requests
+    /// (`--from-db`) or a CSV `text,category,unit`; judged against the model in force on the
+    /// last held-back weeks and put in force only if better. With `--out`: the category
+    /// classifier alone from a CSV `id,text,label` (or `--from-db`) into a model folder.
     Train {
-        /// CSV with header `id,text,label` (UTF-8).
+        /// CSV with header `id,text,label` (with `--out`) or `text,category,unit` (UTF-8).
         #[arg(long, conflicts_with = "from_db", required_unless_present = "from_db")]
         input: Option<PathBuf>,
-        /// Train on closed requests with their final category.
+        /// Train on closed requests with what the dispatcher finally chose.
         #[arg(long)]
         from_db: bool,
         /// The model folder to write (the server reads `JIESU_MODEL_DIR`, default
         /// `<data dir>/model`).
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
+        /// Recent weeks of closed requests held back to judge the candidate (default
+        /// `JIESU_RETRAIN_HOLDOUT_WEEKS`, 2).
+        #[arg(long)]
+        holdout_weeks: Option<u32>,
         /// Cross-validation folds recorded in metrics.json (0: none).
         #[arg(long, default_value_t = 5)]
         cv_folds: usize,
@@ -34,6 +42,10 @@ pub enum TextCommand {
         #[arg(long, default_value_t = 0.0)]
         self_train: f64,
     },
+    /// Put the model in force before the current one back in force (the learning loop).
+    Rollback,
+    /// The learned models, newest first, with how each was judged (JSON).
+    Models,
     /// Evaluate a model on a labelled CSV; prints one JSON object.
     Eval {
         /// The model folder.
@@ -75,10 +87,26 @@ pub async fn run(config: Config, command: TextCommand, named_db: bool) -> anyhow
             input,
             from_db: _,
             out,
+            holdout_weeks,
             cv_folds,
             unlabelled,
             self_train,
         } => {
+            let learning = input
+                .as_deref()
+                .is_none_or(crate::cli_learn::is_learning_csv);
+            let out = match out {
+                Some(out) => out,
+                None if learning => {
+                    return crate::cli_learn::train(config, input.as_deref(), holdout_weeks).await
+                }
+                None => {
+                    return Err(crate::cli_args::Usage(
+                        "--out is needed for an id,text,label file".into(),
+                    )
+                    .into())
+                }
+            };
             let examples = match input {
                 Some(path) => classify::read_csv(&path)?,
                 None => closed_requests(config).await?,
@@ -116,6 +144,8 @@ pub async fn run(config: Config, command: TextCommand, named_db: bool) -> anyhow
             model.save(&out)?;
             println!("{}", serde_json::to_string_pretty(model.metrics())?);
         }
+        TextCommand::Rollback => crate::cli_learn::rollback(config).await?,
+        TextCommand::Models => crate::cli_learn::models(config).await?,
         TextCommand::Eval { model, input } => {
             let model = classify::Model::load(&model)?;
             let examples = classify::read_csv(&input)?;

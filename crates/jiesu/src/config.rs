@@ -50,6 +50,12 @@ pub struct Config {
     /// this is marked "not sure" (不确定) for the operator (default 0.6, from the reliability
     /// table in BENCHMARKS.md; 0 never marks, 1 always does).
     pub text_confident: f64,
+    /// `JIESU_RETRAIN_HOURS`: how often the learning loop retrains on the newest history and
+    /// judges the candidate against the model in force (default 168, weekly; 0 turns it off).
+    pub retrain_interval: Duration,
+    /// `JIESU_RETRAIN_HOLDOUT_WEEKS`: the most recent weeks of closed requests held back to
+    /// judge a candidate against the model in force (default 2, 1 to 52).
+    pub retrain_holdout_weeks: u32,
     /// `JIESU_SEARCH_REFRESH_MS`: how often the search index catches up with the event log
     /// (default 1000; 0 turns it off).
     pub search_refresh: Duration,
@@ -313,6 +319,16 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "JIESU_TEXT_CONFIDENT",
         "0.6",
         "classifier suggestions below this calibrated probability are marked not sure (不确定)",
+    ),
+    (
+        "JIESU_RETRAIN_HOURS",
+        "168",
+        "how often the learning loop retrains on the newest history (0: off)",
+    ),
+    (
+        "JIESU_RETRAIN_HOLDOUT_WEEKS",
+        "2",
+        "recent weeks held back to judge a retrained model against the one in force",
     ),
     (
         "JIESU_SEARCH_REFRESH_MS",
@@ -687,6 +703,11 @@ impl Config {
             text_confident: match env("JIESU_TEXT_CONFIDENT", 0.6f64)? {
                 p if (0.0..=1.0).contains(&p) => p,
                 p => anyhow::bail!("JIESU_TEXT_CONFIDENT={p}: give a probability from 0 to 1"),
+            },
+            retrain_interval: Duration::from_secs(env::<u64>("JIESU_RETRAIN_HOURS", 168)? * 3600),
+            retrain_holdout_weeks: match env("JIESU_RETRAIN_HOLDOUT_WEEKS", 2u32)? {
+                w if (1..=52).contains(&w) => w,
+                w => anyhow::bail!("JIESU_RETRAIN_HOLDOUT_WEEKS={w}: give 1 to 52 weeks"),
             },
             search_refresh: Duration::from_millis(env("JIESU_SEARCH_REFRESH_MS", 1000)?),
             session_idle_minutes: env("JIESU_SESSION_IDLE_MINUTES", 30)?,

@@ -7,6 +7,7 @@ mod cli_categories;
 mod cli_city;
 mod cli_hotspots;
 mod cli_kpi_rules;
+mod cli_learn;
 mod cli_limits;
 mod cli_open311;
 mod cli_progress;

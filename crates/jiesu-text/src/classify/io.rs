@@ -93,11 +93,9 @@ impl Model {
         p
     }
 
-    /// Writes `model.bin` and `metrics.json` into `dir` (created if missing). Each file is
-    /// written to a temporary name first and then renamed.
-    pub fn save(&self, dir: &Path) -> Result<(), ClassifyError> {
-        let io = |path: PathBuf| move |source| ClassifyError::Io { path, source };
-        std::fs::create_dir_all(dir).map_err(io(dir.to_path_buf()))?;
+    /// The two files of the model folder as bytes: `model.bin` and `metrics.json` (for a
+    /// model kept elsewhere than in a folder, e.g. in a database).
+    pub fn to_files(&self) -> (Vec<u8>, Vec<u8>) {
         let payload = self.payload();
         let hash = fnv1a(&payload);
         let mut bin = Vec::with_capacity(payload.len() + 28);
@@ -110,6 +108,15 @@ impl Model {
         metrics.format_version = FORMAT_VERSION;
         metrics.weights_checksum = format!("{hash:016x}");
         let json = serde_json::to_vec_pretty(&metrics).expect("metrics serialise");
+        (bin, json)
+    }
+
+    /// Writes `model.bin` and `metrics.json` into `dir` (created if missing). Each file is
+    /// written to a temporary name first and then renamed.
+    pub fn save(&self, dir: &Path) -> Result<(), ClassifyError> {
+        let io = |path: PathBuf| move |source| ClassifyError::Io { path, source };
+        std::fs::create_dir_all(dir).map_err(io(dir.to_path_buf()))?;
+        let (bin, json) = self.to_files();
         for (name, bytes) in [(WEIGHTS, &bin), (METRICS, &json)] {
             let tmp = dir.join(format!(".{name}.tmp"));
             std::fs::write(&tmp, bytes).map_err(io(tmp.clone()))?;
@@ -129,56 +136,70 @@ impl Model {
                 source,
             })
         };
-        let bad = |p: &Path, message: String| ClassifyError::BadModel {
-            path: p.to_path_buf(),
-            message,
-        };
         let bin = read(&bin_path)?;
-        if bin.len() < 28 || &bin[..8] != MAGIC {
-            return Err(bad(
-                &bin_path,
-                "not a Jiesu classifier weights file (bad magic)".into(),
-            ));
-        }
-        let version = u32::from_le_bytes(bin[8..12].try_into().expect("4 bytes"));
-        if version != FORMAT_VERSION {
-            return Err(bad(
-                &bin_path,
-                format!("format version {version}, this build reads {FORMAT_VERSION}"),
-            ));
-        }
-        let len = u64::from_le_bytes(bin[12..20].try_into().expect("8 bytes"));
-        if len != (bin.len() - 28) as u64 {
-            return Err(bad(
-                &bin_path,
-                format!(
-                    "payload length {len} but file holds {} bytes",
-                    bin.len() - 28
-                ),
-            ));
-        }
-        let payload = &bin[20..bin.len() - 8];
-        let hash = u64::from_le_bytes(bin[bin.len() - 8..].try_into().expect("8 bytes"));
-        if fnv1a(payload) != hash {
-            return Err(bad(
-                &bin_path,
-                "checksum mismatch: the file is corrupt".into(),
-            ));
-        }
-        let metrics: ModelMetrics = serde_json::from_slice(&read(&json_path)?)
-            .map_err(|e| bad(&json_path, format!("unreadable metrics: {e}")))?;
-        if metrics.weights_checksum != format!("{hash:016x}") {
-            return Err(bad(
-                &json_path,
-                format!(
-                    "belongs to other weights (checksum {} ≠ model.bin {hash:016x})",
-                    metrics.weights_checksum
-                ),
-            ));
-        }
-        let model = parse(payload, metrics).map_err(|m| bad(&bin_path, m))?;
-        Ok(model)
+        let json = read(&json_path)?;
+        decode(&bin, &json, &bin_path, &json_path)
     }
+
+    /// Reads the two files of [`Model::to_files`], with the same checks as [`Model::load`].
+    pub fn from_files(bin: &[u8], json: &[u8]) -> Result<Model, ClassifyError> {
+        decode(bin, json, Path::new(WEIGHTS), Path::new(METRICS))
+    }
+}
+
+fn decode(
+    bin: &[u8],
+    json: &[u8],
+    bin_path: &Path,
+    json_path: &Path,
+) -> Result<Model, ClassifyError> {
+    let bad = |p: &Path, message: String| ClassifyError::BadModel {
+        path: p.to_path_buf(),
+        message,
+    };
+    if bin.len() < 28 || &bin[..8] != MAGIC {
+        return Err(bad(
+            bin_path,
+            "not a Jiesu classifier weights file (bad magic)".into(),
+        ));
+    }
+    let version = u32::from_le_bytes(bin[8..12].try_into().expect("4 bytes"));
+    if version != FORMAT_VERSION {
+        return Err(bad(
+            bin_path,
+            format!("format version {version}, this build reads {FORMAT_VERSION}"),
+        ));
+    }
+    let len = u64::from_le_bytes(bin[12..20].try_into().expect("8 bytes"));
+    if len != (bin.len() - 28) as u64 {
+        return Err(bad(
+            bin_path,
+            format!(
+                "payload length {len} but file holds {} bytes",
+                bin.len() - 28
+            ),
+        ));
+    }
+    let payload = &bin[20..bin.len() - 8];
+    let hash = u64::from_le_bytes(bin[bin.len() - 8..].try_into().expect("8 bytes"));
+    if fnv1a(payload) != hash {
+        return Err(bad(
+            bin_path,
+            "checksum mismatch: the file is corrupt".into(),
+        ));
+    }
+    let metrics: ModelMetrics = serde_json::from_slice(json)
+        .map_err(|e| bad(json_path, format!("unreadable metrics: {e}")))?;
+    if metrics.weights_checksum != format!("{hash:016x}") {
+        return Err(bad(
+            json_path,
+            format!(
+                "belongs to other weights (checksum {} ≠ model.bin {hash:016x})",
+                metrics.weights_checksum
+            ),
+        ));
+    }
+    parse(payload, metrics).map_err(|m| bad(bin_path, m))
 }
 
 fn parse(payload: &[u8], mut metrics: ModelMetrics) -> Result<Model, String> {

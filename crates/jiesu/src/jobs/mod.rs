@@ -68,6 +68,10 @@ pub fn spawn(
                     if let Err(e) = crate::services::search::catch_up(&s).await {
                         tracing::error!(error = %e, "search index catch-up failed");
                     }
+                    // issue 22: a learned model promoted or rolled back on another node.
+                    if let Err(e) = crate::services::learning::follow(&s).await {
+                        tracing::error!(error = %e, "following the text model in force failed");
+                    }
                     // Categories another node changed, and announced changes now due.
                     if let Err(e) = crate::services::categories::follow(&s).await {
                         tracing::error!(error = %e, "following category changes failed");
@@ -75,6 +79,9 @@ pub fn spawn(
                 }
             },
         ));
+    }
+    if !state.config.retrain_interval.is_zero() {
+        tasks.push(retrain(state.clone(), stop.clone()));
     }
     if !state.config.audit_checkpoint_interval.is_zero() {
         let s = state.clone();
@@ -184,6 +191,30 @@ where
         loop {
             tokio::select! {
                 _ = tick.tick() => job().await,
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}
+
+/// The learning loop's retraining (issue 22), every `retrain_interval` from one interval
+/// after the start (a start is no reason to retrain): on the newest history, judged against
+/// the model in force, promoted only if better.
+fn retrain(
+    state: AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let period = state.config.retrain_interval;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => match crate::services::learning::retrain_due(&state, period).await {
+                    Ok(Some(r)) => tracing::info!(model = %r.model.id, promoted = r.promoted, "text model retrained"),
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "retraining the text model failed"),
+                },
                 _ = stop.changed() => break,
             }
         }

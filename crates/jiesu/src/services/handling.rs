@@ -290,6 +290,11 @@ async fn dispatch_with(
             }
         });
     orders.extend(open_orders(state, &mut tx, actor, &req, &targets, &class).await?);
+    // The learning loop: whether the lead the intake suggestion named was taken.
+    if let Some((lead, _)) = targets.iter().find(|(_, r)| *r == AssignmentRole::Lead) {
+        crate::store::text_models::record_dispatch(&mut tx, &req.id, &lead.code, state.clock.now())
+            .await?;
+    }
     settle_status(state, &mut tx, actor, &mut req, &orders).await?;
     if let Some(unit) = new_lead {
         super::sms_changes::redispatched(state, &mut tx, &req, &unit).await?;

@@ -23,6 +23,8 @@ pub mod imports;
 pub mod intake;
 pub mod kb;
 pub mod kpi;
+pub mod learned;
+pub mod learning;
 pub mod limits;
 pub mod maps;
 pub mod models;

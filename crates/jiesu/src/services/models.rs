@@ -43,6 +43,9 @@ pub struct Models {
     pub model: Option<Model>,
     /// Where the model came from.
     pub model_dir: Option<String>,
+    /// The model learned from the city's history that is in force (`services::learning`),
+    /// swapped without a restart; preferred to the folder's model when there is one.
+    learned: RwLock<Option<Arc<super::learned::Learned>>>,
     /// The gazetteer of the city, rebuilt from the active units when they change.
     gazetteer: RwLock<Arc<Gazetteer>>,
     /// The category tables, rebuilt when a category changes (here or, through the event
@@ -218,6 +221,7 @@ impl Models {
             kb: Cached::default(),
             streets: std::sync::Mutex::new(HashMap::new()),
             model,
+            learned: RwLock::new(None),
             model_dir: model_dir.exists().then(|| model_dir.display().to_string()),
             gazetteer: RwLock::new(Arc::new(gazetteer)),
             dupes: RwLock::new(dupes),
@@ -225,6 +229,22 @@ impl Models {
             units_seq: std::sync::atomic::AtomicI64::new(units_head),
             city_name: crate::store::city::served(pool).await?.name,
         })
+    }
+
+    /// The learned model in force on this node, if any.
+    pub fn learned(&self) -> Option<Arc<super::learned::Learned>> {
+        match self.learned.read() {
+            Ok(l) => l.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Swaps the learned model in force (after a promotion or a rollback, here or on another
+    /// node).
+    pub fn set_learned(&self, model: Option<Arc<super::learned::Learned>>) {
+        if let Ok(mut l) = self.learned.write() {
+            *l = model;
+        }
     }
 
     /// The gazetteer of the active units (place resolution).

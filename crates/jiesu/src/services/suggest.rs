@@ -77,8 +77,11 @@ pub struct DuplicateSuggestion {
 pub struct Suggestion {
     /// Pass it with the new request so accuracy can be measured.
     pub suggestion_id: String,
-    /// `classifier`, `keywords`, or `none` (nothing recognised).
+    /// `learned` (the model learned from the city's history), `classifier`, `keywords`, or
+    /// `none` (nothing recognised).
     pub source: String,
+    /// The learned model that made it (`text_models.id`), when one is in force.
+    pub model: Option<String>,
     /// Ranked categories (top 3).
     pub categories: Vec<CategorySuggestion>,
     /// The most specific category found (a keyword leaf under the top category).
@@ -95,8 +98,70 @@ pub struct Suggestion {
     pub notes: Vec<String>,
 }
 
+/// The learned model's categories: its three most likely leaves, and before them, when the
+/// top leaf is not sure, the most specific category above it that is.
+fn learned_categories(
+    state: &AppState,
+    l: &super::learned::Learned,
+    text: &str,
+) -> (Vec<CategorySuggestion>, Vec<String>) {
+    let t = &state.models;
+    let confident = state.config.text_confident;
+    let mut notes = Vec::new();
+    let mut cats: Vec<CategorySuggestion> = l
+        .category
+        .predict(text)
+        .into_iter()
+        .filter_map(|p| {
+            let code = t.code_of_label(&p.label)?;
+            Some(CategorySuggestion {
+                name: t.category_name(&code).unwrap_or_default(),
+                code,
+                sure: p.score >= confident,
+                score: p.score,
+                terms: p.terms,
+            })
+        })
+        .collect();
+    match l.offer(text, confident) {
+        Some(o) if o.levels_up > 0 => {
+            notes.push(messages::both(
+                "note.level_offered",
+                &[
+                    ("code", o.code.clone()),
+                    ("score", format!("{:.0}%", o.score * 100.0)),
+                ],
+            ));
+            let terms = cats.first().map(|c| c.terms.clone()).unwrap_or_default();
+            cats.insert(
+                0,
+                CategorySuggestion {
+                    name: t.category_name(&o.code).unwrap_or_default(),
+                    code: o.code,
+                    score: o.score,
+                    terms,
+                    sure: true,
+                },
+            );
+        }
+        Some(o) if !o.sure => notes.push(messages::both(
+            "note.not_sure",
+            &[
+                ("score", format!("{:.0}%", o.score * 100.0)),
+                ("threshold", format!("{:.0}%", confident * 100.0)),
+            ],
+        )),
+        _ => {}
+    }
+    (cats, notes)
+}
+
 fn categories(state: &AppState, text: &str) -> (String, Vec<CategorySuggestion>, Vec<String>) {
     let t = &state.models;
+    if let Some(l) = t.learned() {
+        let (cats, notes) = learned_categories(state, &l, text);
+        return ("learned".into(), cats, notes);
+    }
     let mut notes = Vec::new();
     if let Some(model) = &t.model {
         let confident = state.config.text_confident;
@@ -149,6 +214,7 @@ async fn units(
     category: Option<&str>,
     top_score: Option<f64>,
     place: &PlaceMatch,
+    learned_lead: Option<(String, f64)>,
 ) -> Result<Vec<UnitSuggestion>, AppError> {
     let Some(category) = category else {
         return Ok(Vec::new());
@@ -163,6 +229,27 @@ async fn units(
         }
     };
     let mut out = Vec::new();
+    // The lead the learned model names leads; the rules' co-handlers stay.
+    let learned = learned_lead.and_then(|(code, p)| {
+        let name = state.models.unit_name(&code)?;
+        Some(UnitSuggestion {
+            reasons: vec![messages::both(
+                "reason.learned_unit",
+                &[("score", format!("{p:.2}"))],
+            )],
+            unit_code: code,
+            name,
+            role: AssignmentRole::Lead,
+        })
+    });
+    let picked: Vec<SuggestedUnit> = match &learned {
+        Some(l) => picked
+            .into_iter()
+            .filter(|u| u.role != AssignmentRole::Lead && u.unit_code != l.unit_code)
+            .collect(),
+        None => picked,
+    };
+    out.extend(learned);
     for u in picked {
         let name = state.models.unit_name(&u.unit_code).unwrap_or_default();
         let mut reasons = vec![match u.reason.split_once(':') {
@@ -302,6 +389,8 @@ pub async fn advise(state: &AppState, input: SuggestInput) -> Result<Suggestion,
         ));
     }
     let started = std::time::Instant::now();
+    // A model promoted or rolled back on any node is served from the next suggestion on.
+    super::learning::follow(state).await?;
     let text = input
         .text
         .chars()
@@ -337,11 +426,13 @@ pub async fn advise(state: &AppState, input: SuggestInput) -> Result<Suggestion,
         PlaceStatus::Resolved => {}
     }
     let unit_category = refined.clone().or(top.clone());
+    let learned = state.models.learned();
     let units = units(
         state,
         unit_category.as_deref(),
         cats.first().map(|c| c.score),
         &place,
+        learned.as_ref().and_then(|l| l.lead(&text, &place.codes())),
     )
     .await?;
     let duplicates = duplicates(state, &text, &place).await?;
@@ -349,6 +440,7 @@ pub async fn advise(state: &AppState, input: SuggestInput) -> Result<Suggestion,
     let suggestion = Suggestion {
         suggestion_id: uuid::Uuid::now_v7().to_string(),
         source,
+        model: learned.map(|l| l.id.clone()),
         categories: cats,
         refined_category: refined,
         place,
@@ -379,6 +471,108 @@ pub struct Accuracy {
     pub lead_kept: usize,
     /// lead_kept / lead_n.
     pub lead_rate: Option<f64>,
+    /// The same by week (local, from Monday), oldest first.
+    pub by_week: Vec<AccuracyPart>,
+    /// The same by the category finally chosen, most requests first.
+    pub by_category: Vec<AccuracyPart>,
+    /// Categories where suggestions are often overruled: at least 3 suggestions and the
+    /// category or the lead kept in fewer than half, most overruled first.
+    pub overruled: Vec<AccuracyPart>,
+}
+
+/// [`Accuracy`] over part of the suggestions (a week, a category).
+#[derive(Debug, Serialize)]
+pub struct AccuracyPart {
+    /// The week's Monday (`YYYY-MM-DD`) or the category code.
+    pub key: String,
+    /// The category's Chinese name (by category only).
+    pub name: Option<String>,
+    /// Linked suggestions.
+    pub n: usize,
+    /// Category agreements / judged.
+    pub category_kept: usize,
+    /// Judged for the category.
+    pub category_n: usize,
+    /// Lead agreements.
+    pub lead_kept: usize,
+    /// Judged for the lead.
+    pub lead_n: usize,
+    /// Share of judged suggestions (category and lead together) that were overruled.
+    pub overruled_rate: Option<f64>,
+}
+
+fn part(key: String, name: Option<String>, rows: &[&suggestions::Outcome]) -> AccuracyPart {
+    let cat: Vec<bool> = rows.iter().filter_map(|r| category_kept(r)).collect();
+    let lead: Vec<bool> = rows.iter().filter_map(|r| lead_kept(r)).collect();
+    let judged = cat.len() + lead.len();
+    let kept = |v: &[bool]| v.iter().filter(|b| **b).count();
+    AccuracyPart {
+        key,
+        name,
+        n: rows.len(),
+        category_kept: kept(&cat),
+        category_n: cat.len(),
+        lead_kept: kept(&lead),
+        lead_n: lead.len(),
+        overruled_rate: (judged > 0)
+            .then(|| (judged - kept(&cat) - kept(&lead)) as f64 / judged as f64),
+    }
+}
+
+fn category_kept(r: &suggestions::Outcome) -> Option<bool> {
+    Some(same_or_below(
+        r.category.as_deref()?,
+        r.top_category.as_deref()?,
+    ))
+}
+
+fn lead_kept(r: &suggestions::Outcome) -> Option<bool> {
+    Some(r.lead.as_deref()? == r.top_lead.as_deref()?)
+}
+
+fn breakdown(
+    state: &AppState,
+    rows: &[suggestions::Outcome],
+) -> (Vec<AccuracyPart>, Vec<AccuracyPart>, Vec<AccuracyPart>) {
+    use chrono::Datelike;
+    let offset = state.config.offset();
+    let mut weeks: std::collections::BTreeMap<chrono::NaiveDate, Vec<&suggestions::Outcome>> =
+        Default::default();
+    let mut cats: HashMap<String, Vec<&suggestions::Outcome>> = HashMap::new();
+    for r in rows {
+        let day = r.created_at.with_timezone(&offset).date_naive();
+        let monday = day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()));
+        weeks.entry(monday).or_default().push(r);
+        if let Some(c) = &r.category {
+            cats.entry(c.clone()).or_default().push(r);
+        }
+    }
+    let by_week = weeks
+        .into_iter()
+        .map(|(d, v)| part(d.to_string(), None, &v))
+        .collect();
+    let mut by_category: Vec<AccuracyPart> = cats
+        .into_iter()
+        .map(|(c, v)| part(c.clone(), state.models.category_name(&c), &v))
+        .collect();
+    by_category.sort_by(|a, b| b.n.cmp(&a.n).then(a.key.cmp(&b.key)));
+    let mut overruled: Vec<AccuracyPart> = by_category
+        .iter()
+        .filter(|p| p.n >= 3)
+        .filter(|p| 2 * p.category_kept < p.category_n || 2 * p.lead_kept < p.lead_n)
+        .map(|p| AccuracyPart {
+            key: p.key.clone(),
+            name: p.name.clone(),
+            ..*p
+        })
+        .collect();
+    overruled.sort_by(|a, b| {
+        b.overruled_rate
+            .unwrap_or(0.0)
+            .total_cmp(&a.overruled_rate.unwrap_or(0.0))
+            .then(a.key.cmp(&b.key))
+    });
+    (by_week, by_category, overruled)
 }
 
 fn same_or_below(chosen: &str, suggested: &str) -> bool {
@@ -392,19 +586,9 @@ pub async fn accuracy(
     to: chrono::DateTime<chrono::Utc>,
 ) -> Result<Accuracy, AppError> {
     let rows = suggestions::outcomes(state.store.reader(), from, to).await?;
-    let cat: Vec<bool> = rows
-        .iter()
-        .filter_map(|r| {
-            Some(same_or_below(
-                r.category.as_deref()?,
-                r.top_category.as_deref()?,
-            ))
-        })
-        .collect();
-    let lead: Vec<bool> = rows
-        .iter()
-        .filter_map(|r| Some(r.lead.as_deref()? == r.top_lead.as_deref()?))
-        .collect();
+    let cat: Vec<bool> = rows.iter().filter_map(category_kept).collect();
+    let lead: Vec<bool> = rows.iter().filter_map(lead_kept).collect();
+    let (by_week, by_category, overruled) = breakdown(state, &rows);
     let rate = |v: &[bool]| {
         (!v.is_empty()).then(|| v.iter().filter(|b| **b).count() as f64 / v.len() as f64)
     };
@@ -416,5 +600,8 @@ pub async fn accuracy(
         lead_n: lead.len(),
         lead_kept: lead.iter().filter(|b| **b).count(),
         lead_rate: rate(&lead),
+        by_week,
+        by_category,
+        overruled,
     })
 }

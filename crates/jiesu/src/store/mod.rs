@@ -44,6 +44,7 @@ pub mod sms_followups;
 pub mod sub_extensions;
 pub mod sub_orders;
 pub mod suggestions;
+pub mod text_models;
 pub mod tracking;
 mod turn;
 pub mod unit_quiet;

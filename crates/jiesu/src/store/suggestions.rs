@@ -184,6 +184,8 @@ pub struct Outcome {
     pub category: Option<String>,
     /// The first round's lead unit still active (or last dispatched).
     pub lead: Option<String>,
+    /// When the request was created.
+    pub created_at: DateTime<Utc>,
 }
 
 /// Linked suggestions of requests created in [from, to).
@@ -193,7 +195,7 @@ pub async fn outcomes(
     to: DateTime<Utc>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let rows = sqlx::query(
-        "SELECT s.top_category, s.top_lead_unit, r.category_code, \
+        "SELECT s.top_category, s.top_lead_unit, r.category_code, r.created_at, \
          (SELECT a.unit_code FROM assignments a WHERE a.request_id = r.id AND a.round = 1 AND a.role = 'lead' \
           ORDER BY CASE WHEN a.status = 'returned' THEN 1 ELSE 0 END, a.dispatched_at DESC LIMIT 1) AS lead \
          FROM suggestions s JOIN requests r ON r.id = s.request_id WHERE r.created_at >= $1 AND r.created_at < $2",
@@ -209,6 +211,7 @@ pub async fn outcomes(
                 top_lead: r.try_get("top_lead_unit")?,
                 category: r.try_get("category_code")?,
                 lead: r.try_get("lead")?,
+                created_at: super::from_millis(r.try_get("created_at")?),
             })
         })
         .collect()

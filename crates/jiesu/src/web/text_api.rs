@@ -27,6 +27,8 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
             limits.api(Kind::Suggest, axum::routing::post(suggest)),
         )
         .route("/text/accuracy", get(accuracy))
+        .route("/text/models", get(models))
+        .route("/text/models/rollback", axum::routing::post(rollback))
         .route("/search", get(search))
         .route(
             "/catalogue/{id}",
@@ -79,6 +81,26 @@ async fn accuracy(
     }
     let at = |d: chrono::NaiveDate| s.config.local_midnight(d);
     Ok(Json(suggest::accuracy(&s, at(from), at(to)).await?))
+}
+
+/// The learned models, newest first, with how each was judged (supervisors).
+async fn models(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+) -> Result<Json<Vec<crate::services::learning::ModelInfo>>, AppError> {
+    if !actor.may(Action::Supervise) {
+        return Err(AppError::Forbidden("text models"));
+    }
+    Ok(Json(crate::services::learning::list(&s).await?))
+}
+
+/// Puts the previous model back in force (administrators).
+async fn rollback(
+    State(s): State<AppState>,
+    Auth(actor): Auth,
+) -> Result<Json<crate::services::learning::ModelInfo>, AppError> {
+    let by = crate::services::accounts::By::User(&actor);
+    Ok(Json(crate::services::learning::rollback(&s, by).await?))
 }
 
 #[derive(Deserialize)]

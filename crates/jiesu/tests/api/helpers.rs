@@ -149,6 +149,7 @@ impl TestApp {
         config.audit_checkpoint_interval = std::time::Duration::ZERO;
         // Tests run the search catch-up by hand, so a background one cannot race them.
         config.search_refresh = std::time::Duration::ZERO;
+        config.retrain_interval = std::time::Duration::ZERO;
         config.webhook_url = None;
         // Every test client is 127.0.0.1: the per-address limits are off unless a story
         // turns them on (`spawn_configured`).

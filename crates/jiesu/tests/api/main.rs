@@ -118,6 +118,9 @@ on_both_backends!(
     kpi_rollups_agree_with_a_full_recount_through_every_kind_of_change,
     // stories/simulator.rs
     the_simulator_lives_days_through_the_services_deterministically,
+    // stories/learning.rs
+    a_model_trained_from_the_history_suggests_the_fine_category_and_unit,
+    a_worse_candidate_is_not_promoted_and_a_rollback_restores_the_previous_model,
     a_simulated_month_has_appeals_filed_and_decided,
     // stories/durability.rs
     audit_verify_passes_and_names_the_first_edited_or_removed_event,

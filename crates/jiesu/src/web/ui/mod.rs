@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod admin_categories;
 pub mod admin_sms;
+pub mod admin_text;
 pub mod admin_units;
 pub mod appeals;
 pub mod assets;
@@ -170,6 +171,8 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/admin/calendar", post(admin::set_calendar_day))
         .route("/ui/admin/units", post(admin::add_unit))
         .route("/ui/admin/sms", get(admin_sms::page).post(admin_sms::save))
+        .route("/ui/admin/text", get(admin_text::page))
+        .route("/ui/admin/text/rollback", post(admin_text::rollback))
         .route("/ui/admin/units/{verb}", post(admin::change_unit))
         .route(
             "/ui/admin/units/changes/{id}/cancel",

@@ -374,6 +374,8 @@ pub async fn openapi_describes_every_route(b: Backend) {
         ("/catalogue/{id}", "delete"),
         ("/requests/suggest", "post"),
         ("/text/accuracy", "get"),
+        ("/text/models", "get"),
+        ("/text/models/rollback", "post"),
         ("/search", "get"),
         ("/kpi/ranking", "get"),
         ("/kpi/months/{month}/freeze", "post"),
