@@ -23,6 +23,7 @@ pub mod returns_api;
 pub mod sms_api;
 pub mod subwork_api;
 pub mod text_api;
+pub mod kb_api;
 pub mod ui;
 pub mod units_api;
 pub mod users_api;
@@ -273,7 +274,9 @@ pub fn router(state: AppState) -> Router {
                 .merge(sms_api::routes())
                 .merge(hotspot_api::routes())
                 // issue 23: the caller's history, reminders (催办), abusive-caller marks
-                .merge(callers_api::routes()),
+                .merge(callers_api::routes())
+                // issue 23: a knowledge base a city can keep
+                .merge(kb_api::routes()),
         )
         .merge(ui::routes(&state, &limits))
         .merge(open311::routes(&state))
