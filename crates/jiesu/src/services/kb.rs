@@ -239,7 +239,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: &str) -> Result<(), App
     entry.active = false;
     entry.updated_at = state.clock.now();
     let mut tx = state.store.begin().await?;
-    kb::upsert(&mut tx, &entry, &actor.user_id).await?;
+    kb::deactivate(&mut tx, &entry.id, entry.updated_at).await?;
     tx.event(entry_event(state, actor, "kb.deleted", &entry));
     tx.commit().await?;
     Ok(())

@@ -465,6 +465,16 @@ pub async fn add_feedback(
     touch_used(tx, entry_id, now).await
 }
 
+/// Deletes an entry (it stays, inactive, with its history).
+pub async fn deactivate(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE kb_entries SET active = 0, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(millis(now))
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// Notes that an operator answered from the entry (or rated it) at `now`.
 pub async fn touch_used(tx: &mut Tx, entry_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query("UPDATE kb_entries SET last_used_at = $2 WHERE id = $1")

@@ -200,7 +200,7 @@ pub async fn operators_rate_answers_and_stale_entries_are_flagged(b: Backend) {
     expect(app.post(&url, Some(&s.operator), body).await, 204);
     let (url, _) = rate(&made[0], true);
     expect(app.post(&url, Some(&s.wangjing), json!({ "helpful": true })).await, 403);
-    let v = expect(app.post(&url, Some(&s.operator), json!({ "helpful": "yes" })).await, 422);
+    let v = expect(app.post(&url, Some(&s.operator), json!({ "helpful": "yes" })).await, 400);
     assert!(v.to_string().contains("helpful"), "{v}");
     let v = expect(app.post(&url, Some(&s.operator), json!({ "helpful": true, "request_id": "nope" })).await, 422);
     assert_eq!(v["error"]["fields"][0]["field"], "request_id");
