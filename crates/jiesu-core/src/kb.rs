@@ -119,9 +119,17 @@ mod tests {
             (Draft, KbStep::Review, Ok(Reviewed)),
             (Draft, KbStep::Publish, Err(KbError::WrongStatus(Draft))),
             (Reviewed, KbStep::Publish, Ok(Published)),
-            (Reviewed, KbStep::Review, Err(KbError::WrongStatus(Reviewed))),
+            (
+                Reviewed,
+                KbStep::Review,
+                Err(KbError::WrongStatus(Reviewed)),
+            ),
             (Published, KbStep::Expire, Ok(Expired)),
-            (Published, KbStep::Publish, Err(KbError::WrongStatus(Published))),
+            (
+                Published,
+                KbStep::Publish,
+                Err(KbError::WrongStatus(Published)),
+            ),
             (Expired, KbStep::Expire, Err(KbError::WrongStatus(Expired))),
             (Expired, KbStep::Publish, Err(KbError::WrongStatus(Expired))),
         ];

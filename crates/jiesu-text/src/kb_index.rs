@@ -289,9 +289,24 @@ mod tests {
 
     fn docs() -> Vec<KbDoc> {
         vec![
-            doc("a", "居住证在哪里办理 居住证 户籍", "持身份证到派出所申领居住证。", None),
-            doc("bb", "公积金怎么提取 公积金", "通过网上业务系统申请提取。", None),
-            doc("ccc", "供暖不热找谁", "拨打供热公司电话报修，居住证无关。", Some(100)),
+            doc(
+                "a",
+                "居住证在哪里办理 居住证 户籍",
+                "持身份证到派出所申领居住证。",
+                None,
+            ),
+            doc(
+                "bb",
+                "公积金怎么提取 公积金",
+                "通过网上业务系统申请提取。",
+                None,
+            ),
+            doc(
+                "ccc",
+                "供暖不热找谁",
+                "拨打供热公司电话报修，居住证无关。",
+                Some(100),
+            ),
             doc("dddd", "垃圾分类怎么投放", "厨余垃圾投放到绿色桶。", None),
         ]
     }
@@ -300,7 +315,14 @@ mod tests {
     fn the_index_ranks_as_the_scan_does() {
         let index = KbIndex::build(docs());
         let scan = KbScan::build(docs());
-        for q in ["请问居住证怎么办", "公积金提取", "供暖不热", "居住证", "垃圾", "天气"] {
+        for q in [
+            "请问居住证怎么办",
+            "公积金提取",
+            "供暖不热",
+            "居住证",
+            "垃圾",
+            "天气",
+        ] {
             for now in [0, 200] {
                 assert_eq!(
                     index.search(q, now, 3, 0.0),
@@ -316,7 +338,10 @@ mod tests {
     fn entries_join_leave_and_expire() {
         let mut index = KbIndex::build(docs());
         assert_eq!(index.search("供暖不热", 50, 1, 0.3)[0].id, "ccc");
-        assert!(index.search("供暖不热", 150, 1, 0.3).is_empty(), "past validity");
+        assert!(
+            index.search("供暖不热", 150, 1, 0.3).is_empty(),
+            "past validity"
+        );
         index.remove("ccc");
         assert!(index.search("供暖不热", 50, 1, 0.3).is_empty());
         index.insert(doc("ccc", "供暖不热找谁", "新的答复", None));

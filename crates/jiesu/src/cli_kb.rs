@@ -67,8 +67,8 @@ pub enum KbCommand {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Only entries in this status (draft, reviewed, published, expired).
-        #[arg(long)]
-        status: Option<String>,
+        #[arg(long, value_parser = status_arg)]
+        status: Option<KbStatus>,
         #[command(flatten)]
         which: Which,
     },
@@ -88,6 +88,10 @@ pub enum KbCommand {
     Publish(Which),
     /// Withdraw every matching published entry (published → expired), as one batch.
     Expire(Which),
+}
+
+fn status_arg(s: &str) -> Result<KbStatus, String> {
+    KbStatus::parse(s).ok_or_else(|| "must be draft, reviewed, published or expired".to_string())
 }
 
 /// Runs a `jiesu kb` command.
@@ -113,21 +117,32 @@ async fn step(state: &jiesu::services::AppState, step: KbStep, which: Which) -> 
     let n = kb::step_all(state, By::Console, step, which.filter(None))
         .await
         .map_err(|e| Usage(e.message(true)))?;
-    println!("{n} entries {}", match step {
-        KbStep::Review => "reviewed",
-        KbStep::Publish => "published",
-        KbStep::Expire => "expired",
-    });
+    println!(
+        "{n} entries {}",
+        match step {
+            KbStep::Review => "reviewed",
+            KbStep::Publish => "published",
+            KbStep::Expire => "expired",
+        }
+    );
     Ok(())
 }
 
-fn day_or_time(state: &jiesu::services::AppState, t: Option<chrono::DateTime<chrono::Utc>>, to: bool) -> String {
+fn day_or_time(
+    state: &jiesu::services::AppState,
+    t: Option<chrono::DateTime<chrono::Utc>>,
+    to: bool,
+) -> String {
     let Some(t) = t else { return String::new() };
     let offset = state.config.offset();
     let local = t.with_timezone(&offset);
     if local.time() == chrono::NaiveTime::MIN {
         let day = local.date_naive();
-        let day = if to { day.pred_opt().unwrap_or(day) } else { day };
+        let day = if to {
+            day.pred_opt().unwrap_or(day)
+        } else {
+            day
+        };
         day.format("%Y-%m-%d").to_string()
     } else {
         t.to_rfc3339()
@@ -153,14 +168,9 @@ async fn export(
     state: &jiesu::services::AppState,
     format: Format,
     out: Option<PathBuf>,
-    status: Option<String>,
+    status: Option<KbStatus>,
     which: Which,
 ) -> anyhow::Result<()> {
-    let status = match status.as_deref().map(KbStatus::parse) {
-        None => None,
-        Some(Some(s)) => Some(s),
-        Some(None) => return usage("--status must be draft, reviewed, published or expired"),
-    };
     let all = kb_import::export(state, By::Console, &which.filter(status))
         .await
         .map_err(|e| Usage(e.message(true)))?;
@@ -183,14 +193,23 @@ fn when(
     }
     match jiesu_core::dates::parse_day(cell) {
         Ok(day) => {
-            let day = if column == "valid_to" { day.succ_opt().unwrap_or(day) } else { day };
+            let day = if column == "valid_to" {
+                day.succ_opt().unwrap_or(day)
+            } else {
+                day
+            };
             Ok(Some(state.config.local_midnight(day)))
         }
-        Err(_) => usage(format!("row {n}, {column}: must be YYYY-MM-DD or RFC 3339, not {cell:?}")),
+        Err(_) => usage(format!(
+            "row {n}, {column}: must be YYYY-MM-DD or RFC 3339, not {cell:?}"
+        )),
     }
 }
 
-fn import_rows(state: &jiesu::services::AppState, table: &[Vec<String>]) -> anyhow::Result<Vec<ImportRow>> {
+fn import_rows(
+    state: &jiesu::services::AppState,
+    table: &[Vec<String>],
+) -> anyhow::Result<Vec<ImportRow>> {
     let table = Table::new(table, &["title", "answer"], &COLUMNS)?;
     let mut rows = Vec::new();
     for (n, r) in table.rows() {
@@ -199,7 +218,11 @@ fn import_rows(state: &jiesu::services::AppState, table: &[Vec<String>]) -> anyh
             "" => None,
             s => match KbStatus::parse(s) {
                 Some(s) => Some(s),
-                None => return usage(format!("row {n}, status: must be draft or published, not {s:?}")),
+                None => {
+                    return usage(format!(
+                        "row {n}, status: must be draft or published, not {s:?}"
+                    ))
+                }
             },
         };
         rows.push(ImportRow {
@@ -224,13 +247,21 @@ fn import_rows(state: &jiesu::services::AppState, table: &[Vec<String>]) -> anyh
     Ok(rows)
 }
 
-async fn import(state: &jiesu::services::AppState, file: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
+async fn import(
+    state: &jiesu::services::AppState,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let rows = import_rows(state, &cli_table::read(file)?)?;
     cli_table::report(
         kb_import::import(state, By::Console, &rows, dry_run).await,
         dry_run,
     )?;
-    eprintln!("{} rows in {:.1} s", rows.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "{} rows in {:.1} s",
+        rows.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

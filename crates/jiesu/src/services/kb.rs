@@ -63,8 +63,7 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<KbEntry>, i64), AppError> {
-    super::require(actor, jiesu_core::access::Action::Answer)
-        .or_else(|_| keeper_or_unit(actor))?;
+    super::require(actor, jiesu_core::access::Action::Answer).or_else(|_| keeper_or_unit(actor))?;
     let pool = state.store.reader();
     Ok((
         kb::list(pool, filter, limit.clamp(1, 500), offset.max(0)).await?,
@@ -132,7 +131,10 @@ pub(crate) fn check(input: &KbInput, at: &str, unit_exists: bool) -> Vec<FieldEr
     {
         errors.push(FieldError::of(field("tags"), "err.kb.at_most_20_tags_of_1"));
     }
-    for (name, value, max) in [("category", &input.category, 100), ("source", &input.source, 500)] {
+    for (name, value, max) in [
+        ("category", &input.category, 100),
+        ("source", &input.source, 500),
+    ] {
         if value.chars().count() > max {
             errors.push(FieldError::with(
                 field(name),
@@ -141,18 +143,27 @@ pub(crate) fn check(input: &KbInput, at: &str, unit_exists: bool) -> Vec<FieldEr
             ));
         }
     }
-    for (name, v) in [("valid_from", input.valid_from), ("valid_until", input.valid_until)] {
+    for (name, v) in [
+        ("valid_from", input.valid_from),
+        ("valid_until", input.valid_until),
+    ] {
         if v.is_some_and(|v| !jiesu_core::dates::in_range(v.date_naive())) {
             errors.push(FieldError::of(field(name), "err.date_out_of_range"));
         }
     }
     if let (Some(f), Some(u)) = (input.valid_from, input.valid_until) {
         if u <= f {
-            errors.push(FieldError::of(field("valid_until"), "err.kb.until_after_from"));
+            errors.push(FieldError::of(
+                field("valid_until"),
+                "err.kb.until_after_from",
+            ));
         }
     }
     if matches!(input.status, Some(KbStatus::Reviewed | KbStatus::Expired)) {
-        errors.push(FieldError::of(field("status"), "err.kb.status_draft_or_published"));
+        errors.push(FieldError::of(
+            field("status"),
+            "err.kb.status_draft_or_published",
+        ));
     }
     if !unit_exists {
         errors.push(FieldError::of(field("unit_code"), "err.no_such_unit"));
@@ -161,8 +172,13 @@ pub(crate) fn check(input: &KbInput, at: &str, unit_exists: bool) -> Vec<FieldEr
 }
 
 /// The path of an owning unit (None: none given); `Err` when it does not exist.
-async fn owner_path(state: &AppState, code: Option<&str>) -> Result<Result<Option<String>, ()>, AppError> {
-    let Some(code) = code else { return Ok(Ok(None)) };
+async fn owner_path(
+    state: &AppState,
+    code: Option<&str>,
+) -> Result<Result<Option<String>, ()>, AppError> {
+    let Some(code) = code else {
+        return Ok(Ok(None));
+    };
     Ok(crate::store::reference::unit(state.store.reader(), code)
         .await?
         .map(|u| Some(u.path))
@@ -181,7 +197,10 @@ pub async fn save(
         None => None,
     };
     if let Some(e) = &existing {
-        let path = owner_path(state, e.unit_code.as_deref()).await?.ok().flatten();
+        let path = owner_path(state, e.unit_code.as_deref())
+            .await?
+            .ok()
+            .flatten();
         if !jiesu_core::kb::may_edit(actor, path.as_deref()) {
             return Err(KbError::Forbidden.into());
         }
@@ -222,7 +241,11 @@ pub async fn save(
         created_at: existing.as_ref().map_or(now, |e| e.created_at),
         updated_at: now,
     };
-    let action = if existing.is_some() { "kb.updated" } else { "kb.created" };
+    let action = if existing.is_some() {
+        "kb.updated"
+    } else {
+        "kb.created"
+    };
     let mut tx = state.store.begin().await?;
     kb::upsert(&mut tx, &entry, &actor.user_id).await?;
     tx.event(entry_event(state, actor, action, &entry));
@@ -245,7 +268,12 @@ pub async fn delete(state: &AppState, actor: &Actor, id: &str) -> Result<(), App
     Ok(())
 }
 
-fn entry_event(state: &AppState, actor: &Actor, action: &str, e: &KbEntry) -> crate::store::NewEvent {
+fn entry_event(
+    state: &AppState,
+    actor: &Actor,
+    action: &str,
+    e: &KbEntry,
+) -> crate::store::NewEvent {
     let payload = serde_json::json!({
         "kb_entry_id": e.id, "title": e.title, "version": e.version, "status": e.status,
     });
@@ -261,7 +289,12 @@ fn step_action(step: KbStep) -> &'static str {
 }
 
 /// Moves one entry a step (review, publish, expire): center staff only.
-pub async fn step(state: &AppState, actor: &Actor, id: &str, step: KbStep) -> Result<KbEntry, AppError> {
+pub async fn step(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    step: KbStep,
+) -> Result<KbEntry, AppError> {
     let mut entry = get(state, id).await?;
     entry.status = jiesu_core::kb::step(actor, entry.status, step)?;
     entry.updated_at = state.clock.now();
@@ -330,18 +363,33 @@ pub struct Feedback {
 }
 
 /// Records whether an entry helped; counted toward the list of entries to review.
-pub async fn feedback(state: &AppState, actor: &Actor, id: &str, input: Feedback) -> Result<(), AppError> {
+pub async fn feedback(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: Feedback,
+) -> Result<(), AppError> {
     super::require(actor, jiesu_core::access::Action::Answer)?;
     let entry = get(state, id).await?;
     if let Some(r) = &input.request_id {
-        if crate::store::requests::get(state.store.reader(), r).await?.is_none() {
+        if crate::store::requests::get(state.store.reader(), r)
+            .await?
+            .is_none()
+        {
             return Err(AppError::invalid("request_id", "err.kb.no_such_request"));
         }
     }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    kb::add_feedback(&mut tx, &entry.id, input.request_id.as_deref(), input.helpful, &actor.user_id, now)
-        .await?;
+    kb::add_feedback(
+        &mut tx,
+        &entry.id,
+        input.request_id.as_deref(),
+        input.helpful,
+        &actor.user_id,
+        now,
+    )
+    .await?;
     let payload = serde_json::json!({
         "kb_entry_id": entry.id, "helpful": input.helpful, "request_id": input.request_id,
     });
@@ -397,21 +445,39 @@ pub async fn stale(
     }
     let now = state.clock.now();
     let before = now - chrono::Duration::days(rules.unused_days.clamp(0, 3650));
-    let rows = kb::stale(state.store.reader(), now, before, rules.min_rated.max(1), limit.clamp(1, 1000)).await?;
+    let rows = kb::stale(
+        state.store.reader(),
+        now,
+        before,
+        rules.min_rated.max(1),
+        limit.clamp(1, 1000),
+    )
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|StaleRow { entry, rated, unhelpful }| {
-            let mut reasons = Vec::new();
-            if entry.valid_until.is_some_and(|u| u <= now) {
-                reasons.push(StaleReason::PastValidity);
-            }
-            if entry.last_used_at.unwrap_or(entry.updated_at) < before {
-                reasons.push(StaleReason::Unused);
-            }
-            if rated >= rules.min_rated.max(1) && 2 * unhelpful > rated {
-                reasons.push(StaleReason::Unhelpful);
-            }
-            StaleEntry { entry, rated, unhelpful, reasons }
-        })
+        .map(
+            |StaleRow {
+                 entry,
+                 rated,
+                 unhelpful,
+             }| {
+                let mut reasons = Vec::new();
+                if entry.valid_until.is_some_and(|u| u <= now) {
+                    reasons.push(StaleReason::PastValidity);
+                }
+                if entry.last_used_at.unwrap_or(entry.updated_at) < before {
+                    reasons.push(StaleReason::Unused);
+                }
+                if rated >= rules.min_rated.max(1) && 2 * unhelpful > rated {
+                    reasons.push(StaleReason::Unhelpful);
+                }
+                StaleEntry {
+                    entry,
+                    rated,
+                    unhelpful,
+                    reasons,
+                }
+            },
+        )
         .collect())
 }

@@ -66,14 +66,23 @@ async fn known_units(state: &AppState, rows: &[ImportRow]) -> Result<HashSet<Str
     let codes: HashSet<&str> = rows.iter().filter_map(|r| r.unit_code.as_deref()).collect();
     let mut known = HashSet::new();
     for code in codes {
-        if crate::store::reference::unit(state.store.reader(), code).await?.is_some() {
+        if crate::store::reference::unit(state.store.reader(), code)
+            .await?
+            .is_some()
+        {
             known.insert(code.to_string());
         }
     }
     Ok(known)
 }
 
-fn entry_of(row: &ImportRow, id: String, version: i64, created: DateTime<Utc>, now: DateTime<Utc>) -> KbEntry {
+fn entry_of(
+    row: &ImportRow,
+    id: String,
+    version: i64,
+    created: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> KbEntry {
     KbEntry {
         id,
         title: row.title.trim().to_string(),
@@ -95,9 +104,22 @@ fn entry_of(row: &ImportRow, id: String, version: i64, created: DateTime<Utc>, n
 
 /// Whether an import row says what the entry already says.
 fn same(a: &KbEntry, b: &KbEntry) -> bool {
-    (&a.title, &a.answer, &a.tags, &a.category, &a.unit_code, &a.source)
-        == (&b.title, &b.answer, &b.tags, &b.category, &b.unit_code, &b.source)
-        && (a.valid_from, a.valid_until, a.status, a.active) == (b.valid_from, b.valid_until, b.status, b.active)
+    (
+        &a.title,
+        &a.answer,
+        &a.tags,
+        &a.category,
+        &a.unit_code,
+        &a.source,
+    ) == (
+        &b.title,
+        &b.answer,
+        &b.tags,
+        &b.category,
+        &b.unit_code,
+        &b.source,
+    ) && (a.valid_from, a.valid_until, a.status, a.active)
+        == (b.valid_from, b.valid_until, b.status, b.active)
 }
 
 /// Checks every row, then adds and changes entries all or nothing; `dry_run` counts only.
@@ -121,7 +143,10 @@ pub async fn import(
         errors.extend(check(&row.input(), &at, unit_ok));
         if let Some(id) = &row.id {
             if id.is_empty() || id.chars().count() > 64 || !seen.insert(id.as_str()) {
-                errors.push(FieldError::of(format!("{at}id"), "err.kb.id_repeated_or_bad"));
+                errors.push(FieldError::of(
+                    format!("{at}id"),
+                    "err.kb.id_repeated_or_bad",
+                ));
             }
         }
         if errors.len() >= MAX_ERRORS {
@@ -141,7 +166,10 @@ pub async fn import(
     let mut sum = ImportSummary::default();
     let (mut added, mut changed) = (Vec::new(), Vec::new());
     for row in rows {
-        let id = row.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let id = row
+            .id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         match existing.get(&id) {
             None => {
                 sum.added += 1;
@@ -153,7 +181,10 @@ pub async fn import(
                     sum.unchanged += 1;
                 } else {
                     sum.changed += 1;
-                    changed.push(KbEntry { last_used_at: old.last_used_at, ..new });
+                    changed.push(KbEntry {
+                        last_used_at: old.last_used_at,
+                        ..new
+                    });
                 }
             }
         }
@@ -180,7 +211,11 @@ pub async fn import(
 }
 
 /// Every active entry matching `filter`, newest change first (center staff, or the console).
-pub async fn export(state: &AppState, by: By<'_>, filter: &KbFilter) -> Result<Vec<KbEntry>, AppError> {
+pub async fn export(
+    state: &AppState,
+    by: By<'_>,
+    filter: &KbFilter,
+) -> Result<Vec<KbEntry>, AppError> {
     if let By::User(actor) = by {
         if !jiesu_core::kb::is_keeper(actor) {
             return Err(KbError::Forbidden.into());

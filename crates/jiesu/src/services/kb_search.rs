@@ -53,9 +53,10 @@ pub(crate) async fn follow(state: &AppState) -> Result<(), AppError> {
         None => {
             let seq = kb::last_seq(pool).await?;
             let rows = kb::search_rows(pool, None).await?;
-            let index = tokio::task::spawn_blocking(move || KbIndex::build(rows.into_iter().map(doc)))
-                .await
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("index build: {e}")))?;
+            let index =
+                tokio::task::spawn_blocking(move || KbIndex::build(rows.into_iter().map(doc)))
+                    .await
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("index build: {e}")))?;
             if let Ok(mut slot) = state.models.kb.0.write() {
                 *slot = Some(Followed {
                     index,

@@ -41,7 +41,8 @@ pub struct KbEntry {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, title, answer, tags, category, unit_code, source, valid_from, valid_until, \
+const COLUMNS: &str =
+    "id, title, answer, tags, category, unit_code, source, valid_from, valid_until, \
      status, version, last_used_at, active, created_at, updated_at";
 
 fn opt_time(r: &sqlx::any::AnyRow, col: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
@@ -79,7 +80,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<KbEntry, sqlx::Error> {
 
 const INSERT: &str = "INSERT INTO kb_entries (id, title, answer, tags, category, unit_code, source, valid_from, \
      valid_until, status, version, last_used_at, active, created_by, created_at, updated_at) VALUES ";
-const VERSION_INSERT: &str = "INSERT INTO kb_versions (entry_id, version, status, title, answer, tags, category, \
+const VERSION_INSERT: &str =
+    "INSERT INTO kb_versions (entry_id, version, status, title, answer, tags, category, \
      unit_code, source, valid_from, valid_until, batch_id, changed_by, changed_at) VALUES ";
 
 /// Rows per statement of a bulk insert (16 parameters a row stays under SQLite's limit).
@@ -276,9 +278,7 @@ pub async fn set_status_many(
     }
     q.execute(tx.conn()).await?;
     let (cond, values) = filter.sql(3);
-    let sql = format!(
-        "UPDATE kb_entries SET status = $1, updated_at = $2 WHERE active = 1{cond}"
-    );
+    let sql = format!("UPDATE kb_entries SET status = $1, updated_at = $2 WHERE active = 1{cond}");
     let mut q = sqlx::query(&sql).bind(to.as_str()).bind(millis(now));
     for v in &values {
         q = q.bind(v);
@@ -343,7 +343,10 @@ pub struct KbSearchRow {
 }
 
 /// Entries changed at or after `since` (milliseconds; every entry for `None`), for search.
-pub async fn search_rows(pool: &AnyPool, since: Option<i64>) -> Result<Vec<KbSearchRow>, StoreError> {
+pub async fn search_rows(
+    pool: &AnyPool,
+    since: Option<i64>,
+) -> Result<Vec<KbSearchRow>, StoreError> {
     const COLS: &str = "SELECT id, title, tags, answer, valid_from, valid_until, updated_at, status, active FROM kb_entries";
     let rows = match since {
         Some(since) => {
@@ -380,12 +383,12 @@ pub async fn search_rows(pool: &AnyPool, since: Option<i64>) -> Result<Vec<KbSea
 
 /// The last knowledge-base event after `seq`, if any.
 pub async fn event_after(pool: &AnyPool, seq: i64) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT MAX(seq) FROM events WHERE seq > $1 AND action LIKE 'kb.%'",
+    Ok(
+        sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE seq > $1 AND action LIKE 'kb.%'")
+            .bind(seq)
+            .fetch_one(pool)
+            .await?,
     )
-    .bind(seq)
-    .fetch_one(pool)
-    .await?)
 }
 
 /// The last event of the log (0 when empty).

@@ -69,19 +69,36 @@ async fn list(
     Ok(Json(Page { total, entries }))
 }
 
-async fn one_step(s: &AppState, actor: &jiesu_core::Actor, id: &str, step: KbStep) -> Result<Json<KbEntry>, AppError> {
+async fn one_step(
+    s: &AppState,
+    actor: &jiesu_core::Actor,
+    id: &str,
+    step: KbStep,
+) -> Result<Json<KbEntry>, AppError> {
     Ok(Json(kb::step(s, actor, id, step).await?))
 }
 
-async fn review(State(s): State<AppState>, Auth(a): Auth, Path(id): Path<String>) -> Result<Json<KbEntry>, AppError> {
+async fn review(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<KbEntry>, AppError> {
     one_step(&s, &a, &id, KbStep::Review).await
 }
 
-async fn publish(State(s): State<AppState>, Auth(a): Auth, Path(id): Path<String>) -> Result<Json<KbEntry>, AppError> {
+async fn publish(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<KbEntry>, AppError> {
     one_step(&s, &a, &id, KbStep::Publish).await
 }
 
-async fn expire(State(s): State<AppState>, Auth(a): Auth, Path(id): Path<String>) -> Result<Json<KbEntry>, AppError> {
+async fn expire(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<KbEntry>, AppError> {
     one_step(&s, &a, &id, KbStep::Expire).await
 }
 
@@ -151,7 +168,9 @@ async fn stale(
         unused_days: p.unused_days.unwrap_or(180),
         min_rated: p.min_rated.unwrap_or(3),
     };
-    Ok(Json(kb::stale(&s, &actor, rules, p.limit.unwrap_or(100)).await?))
+    Ok(Json(
+        kb::stale(&s, &actor, rules, p.limit.unwrap_or(100)).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -167,5 +186,7 @@ async fn import(
     Auth(actor): Auth,
     ApiJson(b): ApiJson<ImportBody>,
 ) -> Result<Json<ImportSummary>, AppError> {
-    Ok(Json(kb_import::import(&s, By::User(&actor), &b.rows, b.dry_run).await?))
+    Ok(Json(
+        kb_import::import(&s, By::User(&actor), &b.rows, b.dry_run).await?,
+    ))
 }
