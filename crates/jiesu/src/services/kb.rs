@@ -341,7 +341,10 @@ pub async fn step_all(
         "batch_id": batch, "count": n, "category": filter.category, "unit_code": filter.unit_code,
         "source": filter.source, "title": filter.title,
     });
-    tx.event(by.event(state, step_action(step), payload));
+    // Nothing moved, nothing changed: no event.
+    if n > 0 {
+        tx.event(by.event(state, step_action(step), payload));
+    }
     tx.commit().await?;
     Ok(n)
 }
