@@ -37,7 +37,10 @@ fn main() -> anyhow::Result<()> {
     let queries: usize = arg_or("--queries", 1000);
     let scanned: usize = arg_or("--scan-queries", 200).min(queries);
     let out = arg("--out").map(PathBuf::from);
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tipdm2020");
+    // --data names the folder for a checkout that is not beside ../shared.
+    let data = arg("--data").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tipdm2020")
+    });
     let replies = data.join("fujian4_messages_with_replies.csv");
     if !replies.exists() {
         println!("skipped: {} is absent", replies.display());

@@ -46,7 +46,7 @@ impl LiveIndex {
 }
 
 /// Brings the node's index up to the database.
-pub(crate) async fn follow(state: &AppState) -> Result<(), AppError> {
+pub async fn follow(state: &AppState) -> Result<(), AppError> {
     let pool = state.store.reader();
     let now = crate::store::millis(state.clock.now());
     match state.models.kb.seen() {
