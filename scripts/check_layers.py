@@ -34,7 +34,7 @@ FLOORS = {
     "jobs": {"jobs"},
     "web": {"web"},
     "tools": {"sim"},
-    "top": {"", "main", "cli_text", "cli_learn", "cli_sim", "cli_hotspots", "cli_open311", "cli_calendar", "cli_units", "cli_users", "cli_categories", "cli_catalogue", "cli_limits", "cli_kpi_rules", "cli_table", "cli_city", "cli_args", "cli_progress"},
+    "top": {"", "main", "cli_text", "cli_learn", "cli_sim", "cli_hotspots", "cli_open311", "cli_calendar", "cli_units", "cli_users", "cli_categories", "cli_kb", "cli_catalogue", "cli_limits", "cli_kpi_rules", "cli_table", "cli_city", "cli_args", "cli_progress"},
 }
 MAY_USE = {
     "base": {"base"},

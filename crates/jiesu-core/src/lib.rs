@@ -1,7 +1,7 @@
 //! Jiesu's domain: the types and rules of 接诉即办, with no I/O and no async.
 //! Validated values (`values`), requests and their kinds (`request`), the assignment and
 //! request state machines (`workflow`), time limits and calendars (`time_limit`) and the
-//! permission rules (`access`), WGS-84/GCJ-02/BD-09 coordinates (`geo`) and district boundaries (`boundary`), dates taken from input, bounded (`dates`), and the KPIs: rates, rankings, months and tallies rolled up
+//! permission rules (`access`), the knowledge base's workflow (`kb`), WGS-84/GCJ-02/BD-09 coordinates (`geo`) and district boundaries (`boundary`), dates taken from input, bounded (`dates`), and the KPIs: rates, rankings, months and tallies rolled up
 //! the unit tree (`kpi`). The application crate owns storage, HTTP and clocks.
 
 pub mod access;
@@ -9,6 +9,7 @@ pub mod boundary;
 pub mod dates;
 pub mod dispatch;
 pub mod geo;
+pub mod kb;
 pub mod kpi;
 pub mod query_code;
 pub mod request;

@@ -6,6 +6,7 @@ mod cli_catalogue;
 mod cli_categories;
 mod cli_city;
 mod cli_hotspots;
+mod cli_kb;
 mod cli_kpi_rules;
 mod cli_learn;
 mod cli_limits;
@@ -94,6 +95,12 @@ enum Command {
     Categories {
         #[command(subcommand)]
         command: cli_categories::CategoriesCommand,
+    },
+    /// The knowledge base (知识库): export and import entries as CSV or xlsx, and move them
+    /// through review and publication in bulk.
+    Kb {
+        #[command(subcommand)]
+        command: cli_kb::KbCommand,
     },
     /// Open311 GeoReport v2: client keys and the services offered.
     Open311 {
@@ -356,6 +363,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Calendar { command } => cli_calendar::run(config, command).await,
         Command::Units { command } => cli_units::run(config, command).await,
         Command::Categories { command } => cli_categories::run(config, command).await,
+        Command::Kb { command } => cli_kb::run(config, command).await,
         Command::Catalogue { command } => cli_catalogue::run(config, command).await,
         Command::Limits { command } => cli_limits::run(config, command).await,
         Command::Kpi {

@@ -290,9 +290,10 @@ pub async fn answer(
 ) -> Result<(), AppError> {
     super::require(actor, jiesu_core::access::Action::Answer)?;
     if let Some(kb_id) = kb_entry_id {
+        let now = state.clock.now();
         let live = crate::store::kb::get(state.store.reader(), kb_id)
             .await?
-            .is_some_and(|e| e.active);
+            .is_some_and(|e| super::kb::offered(&e, now));
         if !live {
             return Err(AppError::invalid(
                 "kb_entry_id",
@@ -312,6 +313,7 @@ pub async fn answer(
     requests_outbox_answer(state, &mut tx, &req, answer).await?;
     if let Some(kb_id) = kb_entry_id {
         crate::store::suggestions::record_kb_use(&mut tx, &req.id, kb_id).await?;
+        crate::store::kb::touch_used(&mut tx, kb_id, now).await?;
     }
     state
         .event(actor, &req.id, None, "request.answered")

@@ -1,22 +1,32 @@
-//! The knowledge base (知识库): supervisors keep entries; operators search them while on a
-//! call and answer consultations from them. Search ranks live entries by the larger of two
-//! shares of character bigrams: of the query's found in the entry (title and tags weigh
-//! double), and of the entry's title and tags found in the query (a long request text
-//! covering a short question). The knowledge base is thousands of entries: a scan is fast.
+//! The knowledge base (知识库): units keep the entries of their own domain, the center
+//! reviews and publishes them (draft → reviewed → published → expired; every edit a new
+//! version, every step an event and a line of history), operators search the published ones
+//! while on a call (`kb_search`), answer consultations from them and say whether an answer
+//! helped. Entries past their validity, unused, or often unhelpful are listed for review.
+//! Bulk import and export are `kb_import`'s.
 
+use super::accounts::By;
 use super::AppState;
 use crate::error::{AppError, FieldError};
-use crate::store::kb;
+use crate::store::kb::{self, KbFilter, StaleRow};
 use chrono::{DateTime, Utc};
-use jiesu_core::access::Action;
+use jiesu_core::kb::{KbError, KbStatus, KbStep};
 use jiesu_core::Actor;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
-use std::sync::Arc;
 
-pub use crate::store::kb::KbEntry;
+pub use super::kb_search::{search, KbHit};
+pub use crate::store::kb::{KbEntry, KbFilter as Filter, KbVersion};
 
-/// A live entry by id; 404 for an unknown or deleted one.
+impl From<KbError> for AppError {
+    fn from(e: KbError) -> Self {
+        match e {
+            KbError::Forbidden => AppError::Forbidden("keeping the knowledge base"),
+            KbError::WrongStatus(s) => AppError::Conflict(format!("the entry is {s}")),
+        }
+    }
+}
+
+/// An active entry by id; 404 for an unknown or deleted one.
 pub async fn get(state: &AppState, id: &str) -> Result<KbEntry, AppError> {
     kb::get(state.store.reader(), id)
         .await?
@@ -24,47 +34,90 @@ pub async fn get(state: &AppState, id: &str) -> Result<KbEntry, AppError> {
         .ok_or(AppError::NotFound("knowledge-base entry"))
 }
 
-/// The first `limit` live entries, as the store lists them.
+/// Whether an entry is offered at intake at `now`: published and inside its validity.
+pub fn offered(e: &KbEntry, now: DateTime<Utc>) -> bool {
+    e.active
+        && e.status == KbStatus::Published
+        && e.valid_from.is_none_or(|f| f <= now)
+        && e.valid_until.is_none_or(|u| u > now)
+}
+
+/// The first `limit` entries offered now, newest change first.
 pub async fn live(state: &AppState, limit: usize) -> Result<Vec<KbEntry>, AppError> {
-    let mut all = kb::live(state.store.reader(), state.clock.now()).await?;
+    let filter = KbFilter {
+        status: Some(KbStatus::Published),
+        ..KbFilter::default()
+    };
+    let now = state.clock.now();
+    let mut all = kb::list(state.store.reader(), &filter, limit as i64 * 2, 0).await?;
+    all.retain(|e| offered(e, now));
     all.truncate(limit);
     Ok(all)
 }
 
+/// A page of active entries matching `filter`, with how many match in all.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    filter: &KbFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<KbEntry>, i64), AppError> {
+    super::require(actor, jiesu_core::access::Action::Answer).or_else(|_| keeper_or_unit(actor))?;
+    let pool = state.store.reader();
+    Ok((
+        kb::list(pool, filter, limit.clamp(1, 500), offset.max(0)).await?,
+        kb::count(pool, filter).await?,
+    ))
+}
+
+fn keeper_or_unit(actor: &Actor) -> Result<(), AppError> {
+    if jiesu_core::kb::is_keeper(actor) || actor.unit.is_some() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("reading the knowledge base"))
+    }
+}
+
 /// An entry as submitted.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KbInput {
     /// The question.
     pub title: String,
     /// The answer.
     pub answer: String,
-    /// Tags.
+    /// Keywords.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Category.
+    #[serde(default)]
+    pub category: String,
     /// Owning unit.
     pub unit_code: Option<String>,
+    /// Where the answer comes from.
+    #[serde(default)]
+    pub source: String,
+    /// Valid from (RFC 3339).
+    pub valid_from: Option<DateTime<Utc>>,
     /// Valid until (RFC 3339).
     pub valid_until: Option<DateTime<Utc>>,
+    /// `draft` or `published` (the center only); absent: published when the center writes
+    /// it, a draft when a unit does.
+    pub status: Option<KbStatus>,
 }
 
-fn may_edit(actor: &Actor) -> Result<(), AppError> {
-    if actor.may(Action::Supervise) || actor.may(Action::Administer) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("editing the knowledge base"))
-    }
-}
-
-async fn validate(state: &AppState, input: &KbInput) -> Result<(), AppError> {
+/// The field errors of `input`, named `{at}field`; `units` says whether a unit code exists.
+pub(crate) fn check(input: &KbInput, at: &str, unit_exists: bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    for (field, value, max) in [
+    let field = |f: &str| format!("{at}{f}");
+    for (name, value, max) in [
         ("title", &input.title, 200),
         ("answer", &input.answer, 10_000),
     ] {
         if value.trim().is_empty() || value.chars().count() > max {
             errors.push(FieldError::with(
-                field,
+                field(name),
                 "err.kb.must_be_1_max_characters",
                 &[("max", max.to_string())],
             ));
@@ -76,48 +129,98 @@ async fn validate(state: &AppState, input: &KbInput) -> Result<(), AppError> {
             .iter()
             .any(|t| t.is_empty() || t.contains('|') || t.chars().count() > 30)
     {
-        errors.push(FieldError::of("tags", "err.kb.at_most_20_tags_of_1"));
+        errors.push(FieldError::of(field("tags"), "err.kb.at_most_20_tags_of_1"));
     }
-    if input
-        .valid_until
-        .is_some_and(|v| !jiesu_core::dates::in_range(v.date_naive()))
-    {
-        errors.push(FieldError::of("valid_until", "err.date_out_of_range"));
-    }
-    if let Some(code) = &input.unit_code {
-        if crate::store::reference::unit(state.store.reader(), code)
-            .await?
-            .is_none()
-        {
-            errors.push(FieldError::of("unit_code", "err.no_such_unit"));
+    for (name, value, max) in [
+        ("category", &input.category, 100),
+        ("source", &input.source, 500),
+    ] {
+        if value.chars().count() > max {
+            errors.push(FieldError::with(
+                field(name),
+                "err.kb.at_most_characters",
+                &[("max", max.to_string())],
+            ));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Invalid(errors))
+    for (name, v) in [
+        ("valid_from", input.valid_from),
+        ("valid_until", input.valid_until),
+    ] {
+        if v.is_some_and(|v| !jiesu_core::dates::in_range(v.date_naive())) {
+            errors.push(FieldError::of(field(name), "err.date_out_of_range"));
+        }
     }
+    if let (Some(f), Some(u)) = (input.valid_from, input.valid_until) {
+        if u <= f {
+            errors.push(FieldError::of(
+                field("valid_until"),
+                "err.kb.until_after_from",
+            ));
+        }
+    }
+    if matches!(input.status, Some(KbStatus::Reviewed | KbStatus::Expired)) {
+        errors.push(FieldError::of(
+            field("status"),
+            "err.kb.status_draft_or_published",
+        ));
+    }
+    if !unit_exists {
+        errors.push(FieldError::of(field("unit_code"), "err.no_such_unit"));
+    }
+    errors
 }
 
-/// Creates (`id` None) or replaces an entry; returns it.
+/// The path of an owning unit (None: none given); `Err` when it does not exist.
+async fn owner_path(
+    state: &AppState,
+    code: Option<&str>,
+) -> Result<Result<Option<String>, ()>, AppError> {
+    let Some(code) = code else {
+        return Ok(Ok(None));
+    };
+    Ok(crate::store::reference::unit(state.store.reader(), code)
+        .await?
+        .map(|u| Some(u.path))
+        .ok_or(()))
+}
+
+/// Creates (`id` None) or edits an entry: a new version, in the status the input asks for.
 pub async fn save(
     state: &AppState,
     actor: &Actor,
     id: Option<&str>,
     input: KbInput,
 ) -> Result<KbEntry, AppError> {
-    may_edit(actor)?;
-    validate(state, &input).await?;
-    let now = state.clock.now();
     let existing = match id {
-        Some(id) => Some(
-            kb::get(state.store.reader(), id)
-                .await?
-                .filter(|e| e.active)
-                .ok_or(AppError::NotFound("knowledge-base entry"))?,
-        ),
+        Some(id) => Some(get(state, id).await?),
         None => None,
     };
+    if let Some(e) = &existing {
+        let path = owner_path(state, e.unit_code.as_deref())
+            .await?
+            .ok()
+            .flatten();
+        if !jiesu_core::kb::may_edit(actor, path.as_deref()) {
+            return Err(KbError::Forbidden.into());
+        }
+    }
+    let path = owner_path(state, input.unit_code.as_deref()).await?;
+    let errors = check(&input, "", path.is_ok());
+    if !jiesu_core::kb::may_edit(actor, path.clone().ok().flatten().as_deref()) {
+        return Err(KbError::Forbidden.into());
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let keeper = jiesu_core::kb::is_keeper(actor);
+    let status = match input.status {
+        Some(KbStatus::Published) if !keeper => return Err(KbError::Forbidden.into()),
+        Some(s) => s,
+        None if keeper => KbStatus::Published,
+        None => KbStatus::Draft,
+    };
+    let now = state.clock.now();
     let entry = KbEntry {
         id: existing
             .as_ref()
@@ -126,138 +229,258 @@ pub async fn save(
         title: input.title.trim().to_string(),
         answer: input.answer.trim().to_string(),
         tags: input.tags,
+        category: input.category.trim().to_string(),
         unit_code: input.unit_code,
+        source: input.source.trim().to_string(),
+        valid_from: input.valid_from,
         valid_until: input.valid_until,
+        status,
+        version: existing.as_ref().map_or(1, |e| e.version + 1),
+        last_used_at: existing.as_ref().and_then(|e| e.last_used_at),
         active: true,
-        created_at: existing.as_ref().map(|e| e.created_at).unwrap_or(now),
+        created_at: existing.as_ref().map_or(now, |e| e.created_at),
         updated_at: now,
+    };
+    let action = if existing.is_some() {
+        "kb.updated"
+    } else {
+        "kb.created"
     };
     let mut tx = state.store.begin().await?;
     kb::upsert(&mut tx, &entry, &actor.user_id).await?;
-    tx.event(kb_event(
-        state,
-        actor,
-        if existing.is_some() {
-            "kb.updated"
-        } else {
-            "kb.created"
-        },
-        &entry,
-    ));
+    tx.event(entry_event(state, actor, action, &entry));
     tx.commit().await?;
-    state.models.kb.forget();
     Ok(entry)
 }
 
 /// Deletes (deactivates) an entry.
 pub async fn delete(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
-    may_edit(actor)?;
-    let mut entry = kb::get(state.store.reader(), id)
-        .await?
-        .filter(|e| e.active)
-        .ok_or(AppError::NotFound("knowledge-base entry"))?;
+    let mut entry = get(state, id).await?;
+    if !jiesu_core::kb::is_keeper(actor) {
+        return Err(KbError::Forbidden.into());
+    }
     entry.active = false;
     entry.updated_at = state.clock.now();
     let mut tx = state.store.begin().await?;
-    kb::upsert(&mut tx, &entry, &actor.user_id).await?;
-    tx.event(kb_event(state, actor, "kb.deleted", &entry));
+    kb::deactivate(&mut tx, &entry.id, entry.updated_at).await?;
+    tx.event(entry_event(state, actor, "kb.deleted", &entry));
     tx.commit().await?;
-    state.models.kb.forget();
     Ok(())
 }
 
-fn kb_event(state: &AppState, actor: &Actor, action: &str, e: &KbEntry) -> crate::store::NewEvent {
-    let payload = serde_json::json!({ "kb_entry_id": e.id, "title": e.title });
+fn entry_event(
+    state: &AppState,
+    actor: &Actor,
+    action: &str,
+    e: &KbEntry,
+) -> crate::store::NewEvent {
+    let payload = serde_json::json!({
+        "kb_entry_id": e.id, "title": e.title, "version": e.version, "status": e.status,
+    });
     state.audit_event(&actor.user_id, actor.role.as_str(), action, payload)
 }
 
-/// A search hit.
+fn step_action(step: KbStep) -> &'static str {
+    match step {
+        KbStep::Review => "kb.reviewed",
+        KbStep::Publish => "kb.published",
+        KbStep::Expire => "kb.expired",
+    }
+}
+
+/// Moves one entry a step (review, publish, expire): center staff only.
+pub async fn step(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    step: KbStep,
+) -> Result<KbEntry, AppError> {
+    let mut entry = get(state, id).await?;
+    entry.status = jiesu_core::kb::step(actor, entry.status, step)?;
+    entry.updated_at = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    kb::upsert(&mut tx, &entry, &actor.user_id).await?;
+    tx.event(entry_event(state, actor, step_action(step), &entry));
+    tx.commit().await?;
+    Ok(entry)
+}
+
+/// The status a step starts from.
+fn step_from(step: KbStep) -> KbStatus {
+    match step {
+        KbStep::Review => KbStatus::Draft,
+        KbStep::Publish => KbStatus::Reviewed,
+        KbStep::Expire => KbStatus::Published,
+    }
+}
+
+/// Moves every entry matching `filter` that can take `step` (its status is set to the
+/// step's starting one) as one batch: one event naming the batch, a version line each.
+pub async fn step_all(
+    state: &AppState,
+    by: By<'_>,
+    step: KbStep,
+    mut filter: KbFilter,
+) -> Result<u64, AppError> {
+    if let By::User(actor) = by {
+        if !jiesu_core::kb::is_keeper(actor) {
+            return Err(KbError::Forbidden.into());
+        }
+    }
+    let from = step_from(step);
+    let to = jiesu_core::kb::step_status(from, step)?;
+    filter.status = Some(from);
+    let batch = uuid::Uuid::now_v7().to_string();
+    let who = match by {
+        By::User(a) => a.user_id.clone(),
+        _ => "console".to_string(),
+    };
+    let mut tx = state.store.begin().await?;
+    let n = kb::set_status_many(&mut tx, &filter, to, &batch, &who, state.clock.now()).await?;
+    let payload = serde_json::json!({
+        "batch_id": batch, "count": n, "category": filter.category, "unit_code": filter.unit_code,
+        "source": filter.source, "title": filter.title,
+    });
+    // Nothing moved, nothing changed: no event.
+    if n > 0 {
+        tx.event(by.event(state, step_action(step), payload));
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// An entry's history, oldest first.
+pub async fn history(state: &AppState, id: &str) -> Result<Vec<KbVersion>, AppError> {
+    get(state, id).await?;
+    Ok(kb::versions(state.store.reader(), id).await?)
+}
+
+/// An operator's verdict on an answer offered at the desk.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feedback {
+    /// Whether the answer helped the caller.
+    pub helpful: bool,
+    /// The request it was offered for, if recorded.
+    pub request_id: Option<String>,
+}
+
+/// Records whether an entry helped; counted toward the list of entries to review.
+pub async fn feedback(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: Feedback,
+) -> Result<(), AppError> {
+    super::require(actor, jiesu_core::access::Action::Answer)?;
+    let entry = get(state, id).await?;
+    if let Some(r) = &input.request_id {
+        if crate::store::requests::get(state.store.reader(), r)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::invalid("request_id", "err.kb.no_such_request"));
+        }
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    kb::add_feedback(
+        &mut tx,
+        &entry.id,
+        input.request_id.as_deref(),
+        input.helpful,
+        &actor.user_id,
+        now,
+    )
+    .await?;
+    let payload = serde_json::json!({
+        "kb_entry_id": entry.id, "helpful": input.helpful, "request_id": input.request_id,
+    });
+    tx.event(state.audit_event(&actor.user_id, actor.role.as_str(), "kb.rated", payload));
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Why an entry is listed for review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaleReason {
+    /// Its validity has ended.
+    PastValidity,
+    /// Nobody answered from it (or rated it) for the given days.
+    Unused,
+    /// More than half of its verdicts say it did not help.
+    Unhelpful,
+}
+
+/// A published entry that needs a look.
 #[derive(Debug, Serialize)]
-pub struct KbHit {
+pub struct StaleEntry {
     /// The entry.
     #[serde(flatten)]
     pub entry: KbEntry,
-    /// 0..1: the weighted share of the query's bigrams found.
-    pub score: f64,
+    /// Verdicts given.
+    pub rated: i64,
+    /// Of which unhelpful.
+    pub unhelpful: i64,
+    /// Why it is listed.
+    pub reasons: Vec<StaleReason>,
 }
 
-fn bigrams(text: &str) -> HashSet<(char, char)> {
-    let chars: Vec<char> = text
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(|c| c.to_lowercase())
-        .collect();
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
+/// What counts as stale.
+#[derive(Debug, Clone, Copy)]
+pub struct StaleRules {
+    /// Unused for this many days.
+    pub unused_days: i64,
+    /// At least this many verdicts, more than half unhelpful.
+    pub min_rated: i64,
 }
 
-/// An entry with the bigrams a search compares.
-pub(crate) struct IndexedEntry {
-    entry: KbEntry,
-    head: HashSet<(char, char)>,
-    body: HashSet<(char, char)>,
-}
-
-/// The active entries, indexed, from the cache (see [`super::text::Cached`]).
-async fn indexed(state: &AppState) -> Result<Arc<Vec<IndexedEntry>>, AppError> {
-    if let Some(entries) = state.models.kb.fresh() {
-        return Ok(entries);
-    }
-    let entries = kb::active(state.store.reader())
-        .await?
-        .into_iter()
-        .map(|entry| IndexedEntry {
-            head: bigrams(&format!("{} {}", entry.title, entry.tags.join(" "))),
-            body: bigrams(&entry.answer),
-            entry,
-        })
-        .collect();
-    Ok(state.models.kb.put(entries))
-}
-
-/// Ranks live entries for a query; entries below `min_score` are left out.
-pub async fn search(
+/// Published entries to review: past validity, unused for `unused_days`, or often unhelpful.
+pub async fn stale(
     state: &AppState,
-    query: &str,
-    limit: usize,
-    min_score: f64,
-) -> Result<Vec<KbHit>, AppError> {
-    let q = bigrams(&query.chars().take(2000).collect::<String>());
-    if q.is_empty() {
-        return Ok(Vec::new());
+    actor: &Actor,
+    rules: StaleRules,
+    limit: i64,
+) -> Result<Vec<StaleEntry>, AppError> {
+    if !jiesu_core::kb::is_keeper(actor) {
+        return Err(KbError::Forbidden.into());
     }
     let now = state.clock.now();
-    let mut hits: Vec<KbHit> = indexed(state)
-        .await?
-        .iter()
-        .filter(|e| e.entry.valid_until.is_none_or(|v| v > now))
-        .filter_map(|e| {
-            let weight: f64 = q
-                .iter()
-                .map(|b| {
-                    if e.head.contains(b) {
-                        2.0
-                    } else if e.body.contains(b) {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                })
-                .sum();
-            let query_cover = weight / (2.0 * q.len() as f64);
-            // A long request text covers a short question: count the question's side too.
-            let head_cover = e.head.intersection(&q).count() as f64 / e.head.len().max(1) as f64;
-            let score = query_cover.max(head_cover);
-            (score >= min_score).then(|| KbHit {
-                score,
-                entry: e.entry.clone(),
-            })
-        })
-        .collect();
-    hits.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| b.entry.updated_at.cmp(&a.entry.updated_at))
-    });
-    hits.truncate(limit);
-    Ok(hits)
+    let before = now - chrono::Duration::days(rules.unused_days.clamp(0, 3650));
+    let rows = kb::stale(
+        state.store.reader(),
+        now,
+        before,
+        rules.min_rated.max(1),
+        limit.clamp(1, 1000),
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |StaleRow {
+                 entry,
+                 rated,
+                 unhelpful,
+             }| {
+                let mut reasons = Vec::new();
+                if entry.valid_until.is_some_and(|u| u <= now) {
+                    reasons.push(StaleReason::PastValidity);
+                }
+                if entry.last_used_at.unwrap_or(entry.updated_at) < before {
+                    reasons.push(StaleReason::Unused);
+                }
+                if rated >= rules.min_rated.max(1) && 2 * unhelpful > rated {
+                    reasons.push(StaleReason::Unhelpful);
+                }
+                StaleEntry {
+                    entry,
+                    rated,
+                    unhelpful,
+                    reasons,
+                }
+            },
+        )
+        .collect())
 }

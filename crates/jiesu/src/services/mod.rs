@@ -22,6 +22,8 @@ pub mod hotspots;
 pub mod imports;
 pub mod intake;
 pub mod kb;
+pub mod kb_import;
+pub mod kb_search;
 pub mod kpi;
 pub mod learned;
 pub mod learning;

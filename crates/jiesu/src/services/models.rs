@@ -60,8 +60,8 @@ pub struct Models {
     /// The active dispatch catalogue, cached for a few seconds (and dropped on every change
     /// made through this node).
     rules: Cached<Vec<CatalogueRule>>,
-    /// The active knowledge-base entries with their bigrams, cached like the catalogue.
-    pub(crate) kb: Cached<Vec<super::kb::IndexedEntry>>,
+    /// The published knowledge-base entries' bigram index, following the event log.
+    pub(crate) kb: super::kb_search::LiveIndex,
     /// The street each candidate duplicate's text resolves to, by request id.
     streets: std::sync::Mutex<HashMap<String, Option<String>>>,
     /// The last event of the log when the indexes were loaded: whatever committed later is
@@ -218,7 +218,7 @@ impl Models {
             categories: RwLock::new(Arc::new(categories)),
             category_seq: std::sync::atomic::AtomicI64::new(head),
             rules: Cached::default(),
-            kb: Cached::default(),
+            kb: Default::default(),
             streets: std::sync::Mutex::new(HashMap::new()),
             model,
             learned: RwLock::new(None),

@@ -13,6 +13,7 @@ pub mod community_api;
 pub mod cookies;
 pub mod extract;
 pub mod hotspot_api;
+pub mod kb_api;
 pub mod kpi_api;
 pub mod limits;
 pub mod limits_api;
@@ -281,7 +282,9 @@ pub fn router(state: AppState) -> Router {
                 // issue 23: the caller's history, reminders (催办), abusive-caller marks
                 .merge(callers_api::routes())
                 // issue 20: attachments
-                .merge(attachments_api::routes()),
+                .merge(attachments_api::routes())
+                // issue 23: a knowledge base a city can keep
+                .merge(kb_api::routes()),
         )
         .merge(ui::routes(&state, &limits))
         .merge(open311::routes(&state))

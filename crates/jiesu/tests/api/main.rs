@@ -92,6 +92,9 @@ on_both_backends!(
     the_webhook_sender_posts_each_message_and_retries_on_failure,
     the_outbox_hands_messages_to_the_gateway_several_at_a_time,
     the_outbox_writes_nothing_for_a_request_without_a_phone,
+    // stories/kb_keeping.rs
+    a_city_imports_reviews_and_publishes_200000_entries,
+    operators_rate_answers_and_stale_entries_are_flagged,
     // stories/knowledge.rs
     supervisors_keep_the_knowledge_base_and_operators_answer_from_it,
     the_dispatch_catalogue_ships_rules_and_keeps_their_history,

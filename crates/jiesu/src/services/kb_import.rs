@@ -1,0 +1,225 @@
+//! Knowledge-base entries in bulk (知识库批量导入导出): an import checks every row first and
+//! then writes all of them in one transaction (new entries many rows a statement, each with
+//! its first version; a row naming an existing id makes a new version of it when it
+//! differs), recorded as one event naming the batch; a refused row is named `rows[i].field`.
+
+use super::accounts::By;
+use super::imports::ImportSummary;
+use super::kb::{check, KbEntry, KbInput};
+use super::AppState;
+use crate::error::{AppError, FieldError};
+use crate::store::kb::{self, KbFilter};
+use chrono::{DateTime, Utc};
+use jiesu_core::kb::{KbError, KbStatus};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+
+/// One row of an import: an entry as it should be.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRow {
+    /// An existing entry to change (new version), or the id a new one gets; absent: a new id.
+    pub id: Option<String>,
+    /// The question.
+    pub title: String,
+    /// The answer.
+    pub answer: String,
+    /// Keywords.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Category.
+    #[serde(default)]
+    pub category: String,
+    /// Owning unit.
+    pub unit_code: Option<String>,
+    /// Where the answer comes from.
+    #[serde(default)]
+    pub source: String,
+    /// Valid from.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Valid until.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// `draft` (default) or `published`.
+    pub status: Option<KbStatus>,
+}
+
+impl ImportRow {
+    fn input(&self) -> KbInput {
+        KbInput {
+            title: self.title.clone(),
+            answer: self.answer.clone(),
+            tags: self.tags.clone(),
+            category: self.category.clone(),
+            unit_code: self.unit_code.clone(),
+            source: self.source.clone(),
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            status: self.status,
+        }
+    }
+}
+
+/// At most this many refused fields are reported (a wrong file would name every row).
+const MAX_ERRORS: usize = 50;
+
+async fn known_units(state: &AppState, rows: &[ImportRow]) -> Result<HashSet<String>, AppError> {
+    let codes: HashSet<&str> = rows.iter().filter_map(|r| r.unit_code.as_deref()).collect();
+    let mut known = HashSet::new();
+    for code in codes {
+        if crate::store::reference::unit(state.store.reader(), code)
+            .await?
+            .is_some()
+        {
+            known.insert(code.to_string());
+        }
+    }
+    Ok(known)
+}
+
+fn entry_of(
+    row: &ImportRow,
+    id: String,
+    version: i64,
+    created: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> KbEntry {
+    KbEntry {
+        id,
+        title: row.title.trim().to_string(),
+        answer: row.answer.trim().to_string(),
+        tags: row.tags.clone(),
+        category: row.category.trim().to_string(),
+        unit_code: row.unit_code.clone().filter(|u| !u.is_empty()),
+        source: row.source.trim().to_string(),
+        valid_from: row.valid_from,
+        valid_until: row.valid_until,
+        status: row.status.unwrap_or(KbStatus::Draft),
+        version,
+        last_used_at: None,
+        active: true,
+        created_at: created,
+        updated_at: now,
+    }
+}
+
+/// Whether an import row says what the entry already says.
+fn same(a: &KbEntry, b: &KbEntry) -> bool {
+    (
+        &a.title,
+        &a.answer,
+        &a.tags,
+        &a.category,
+        &a.unit_code,
+        &a.source,
+    ) == (
+        &b.title,
+        &b.answer,
+        &b.tags,
+        &b.category,
+        &b.unit_code,
+        &b.source,
+    ) && (a.valid_from, a.valid_until, a.status, a.active)
+        == (b.valid_from, b.valid_until, b.status, b.active)
+}
+
+/// Checks every row, then adds and changes entries all or nothing; `dry_run` counts only.
+pub async fn import(
+    state: &AppState,
+    by: By<'_>,
+    rows: &[ImportRow],
+    dry_run: bool,
+) -> Result<ImportSummary, AppError> {
+    if let By::User(actor) = by {
+        if !jiesu_core::kb::is_keeper(actor) {
+            return Err(KbError::Forbidden.into());
+        }
+    }
+    let units = known_units(state, rows).await?;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, row) in rows.iter().enumerate() {
+        let at = format!("rows[{i}].");
+        let unit_ok = row.unit_code.as_ref().is_none_or(|u| units.contains(u));
+        errors.extend(check(&row.input(), &at, unit_ok));
+        if let Some(id) = &row.id {
+            if id.is_empty() || id.chars().count() > 64 || !seen.insert(id.as_str()) {
+                errors.push(FieldError::of(
+                    format!("{at}id"),
+                    "err.kb.id_repeated_or_bad",
+                ));
+            }
+        }
+        if errors.len() >= MAX_ERRORS {
+            break;
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let named: Vec<String> = rows.iter().filter_map(|r| r.id.clone()).collect();
+    let existing: HashMap<String, KbEntry> = kb::existing(state.store.reader(), &named)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    let now = state.clock.now();
+    let mut sum = ImportSummary::default();
+    let (mut added, mut changed) = (Vec::new(), Vec::new());
+    for row in rows {
+        let id = row
+            .id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        match existing.get(&id) {
+            None => {
+                sum.added += 1;
+                added.push(entry_of(row, id, 1, now, now));
+            }
+            Some(old) => {
+                let new = entry_of(row, id, old.version + 1, old.created_at, now);
+                if same(old, &new) {
+                    sum.unchanged += 1;
+                } else {
+                    sum.changed += 1;
+                    changed.push(KbEntry {
+                        last_used_at: old.last_used_at,
+                        ..new
+                    });
+                }
+            }
+        }
+    }
+    if dry_run {
+        return Ok(sum);
+    }
+    let batch = uuid::Uuid::now_v7().to_string();
+    let who = match by {
+        By::User(a) => a.user_id.clone(),
+        _ => "console".to_string(),
+    };
+    let mut tx = state.store.begin().await?;
+    kb::insert_many(&mut tx, &added, &batch, &who).await?;
+    for e in &changed {
+        kb::upsert(&mut tx, e, &who).await?;
+    }
+    let payload = serde_json::json!({
+        "batch_id": batch, "added": sum.added, "changed": sum.changed, "unchanged": sum.unchanged,
+    });
+    tx.event(by.event(state, "kb.imported", payload));
+    tx.commit().await?;
+    Ok(sum)
+}
+
+/// Every active entry matching `filter`, newest change first (center staff, or the console).
+pub async fn export(
+    state: &AppState,
+    by: By<'_>,
+    filter: &KbFilter,
+) -> Result<Vec<KbEntry>, AppError> {
+    if let By::User(actor) = by {
+        if !jiesu_core::kb::is_keeper(actor) {
+            return Err(KbError::Forbidden.into());
+        }
+    }
+    Ok(kb::list(state.store.reader(), filter, i64::MAX / 2, 0).await?)
+}
