@@ -144,6 +144,14 @@ impl KbIndex {
         });
     }
 
+    /// Whether the entry is in as it was last changed at `updated_at` (ms): a follower that
+    /// reads an unchanged entry again leaves it where it is.
+    pub fn holds(&self, id: &str, updated_at: i64) -> bool {
+        self.by_id
+            .get(id)
+            .is_some_and(|&s| self.slots[s as usize].updated_at == updated_at)
+    }
+
     /// Takes an entry out (no-op for an unknown id).
     pub fn remove(&mut self, id: &str) {
         if let Some(slot) = self.by_id.remove(id) {

@@ -212,6 +212,8 @@ pub async fn a_city_imports_reviews_and_publishes_200000_entries(b: Backend) {
     jiesu::services::kb_search::follow(&app.state)
         .await
         .unwrap();
+    // Time passes at the desk: the follower's next look reads only what changed since.
+    app.clock.advance(chrono::Duration::minutes(1));
     let hits = search(&app, &s.operator, &format!("你好，我想问一下{topic}的事")).await;
     let first = &hits[0];
     assert!(
