@@ -54,6 +54,24 @@ struct Slot {
     updated_at: i64,
     head_len: u32,
     live: bool,
+    /// A fingerprint of the entry as indexed ([`fingerprint`]).
+    print: u64,
+}
+
+/// What decides an entry's place in the index: its words and validity, and when it last
+/// changed (two edits in one millisecond still differ by their words).
+fn fingerprint(doc: &KbDoc) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (
+        &doc.head,
+        &doc.body,
+        doc.valid_from,
+        doc.valid_until,
+        doc.updated_at,
+    )
+        .hash(&mut h);
+    h.finish()
 }
 
 impl Slot {
@@ -124,6 +142,7 @@ impl KbIndex {
     /// Adds an entry, replacing the one with its id.
     pub fn insert(&mut self, doc: KbDoc) {
         self.remove(&doc.id);
+        let print = fingerprint(&doc);
         let slot = self.slots.len() as u32;
         let head = bigrams(&doc.head);
         let body = bigrams(&doc.body);
@@ -141,15 +160,16 @@ impl KbIndex {
             updated_at: doc.updated_at,
             head_len: head.len() as u32,
             live: true,
+            print,
         });
     }
 
-    /// Whether the entry is in as it was last changed at `updated_at` (ms): a follower that
-    /// reads an unchanged entry again leaves it where it is.
-    pub fn holds(&self, id: &str, updated_at: i64) -> bool {
+    /// Whether the entry is in exactly as `doc` has it: a follower that reads an unchanged
+    /// entry again leaves it where it is.
+    pub fn holds(&self, doc: &KbDoc) -> bool {
         self.by_id
-            .get(id)
-            .is_some_and(|&s| self.slots[s as usize].updated_at == updated_at)
+            .get(&doc.id)
+            .is_some_and(|&s| self.slots[s as usize].print == fingerprint(doc))
     }
 
     /// Takes an entry out (no-op for an unknown id).
@@ -235,6 +255,7 @@ impl KbScan {
         let docs = docs
             .into_iter()
             .map(|d| {
+                let print = fingerprint(&d);
                 let head = bigrams(&d.head);
                 let body = bigrams(&d.body);
                 let slot = Slot {
@@ -244,6 +265,7 @@ impl KbScan {
                     updated_at: d.updated_at,
                     head_len: head.len() as u32,
                     live: true,
+                    print,
                 };
                 (slot, head, body)
             })
@@ -317,6 +339,17 @@ mod tests {
             ),
             doc("dddd", "垃圾分类怎么投放", "厨余垃圾投放到绿色桶。", None),
         ]
+    }
+
+    #[test]
+    fn an_entry_read_again_unchanged_is_held_and_an_edit_in_the_same_millisecond_is_not() {
+        let mut index = KbIndex::build([doc("a", "居住证办理", "到街道办理", None)]);
+        assert!(index.holds(&doc("a", "居住证办理", "到街道办理", None)));
+        assert!(!index.holds(&doc("a", "居住证办理", "到社区办理", None)));
+        assert!(!index.holds(&doc("b", "居住证办理", "到街道办理", None)));
+        index.insert(doc("a", "居住证办理", "到社区办理", None));
+        assert!(index.holds(&doc("a", "居住证办理", "到社区办理", None)));
+        assert_eq!(index.search("社区办理", 0, 5, 0.1).len(), 1);
     }
 
     #[test]

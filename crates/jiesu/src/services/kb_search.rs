@@ -74,8 +74,9 @@ pub async fn follow(state: &AppState) -> Result<(), AppError> {
                 if let Some(f) = slot.as_mut() {
                     for r in rows {
                         if r.offered {
-                            if !f.index.holds(&r.id, r.updated_at) {
-                                f.index.insert(doc(r));
+                            let d = doc(r);
+                            if !f.index.holds(&d) {
+                                f.index.insert(d);
                             }
                         } else {
                             f.index.remove(&r.id);

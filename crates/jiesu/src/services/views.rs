@@ -337,6 +337,7 @@ pub fn of_new(actor: &Actor, req: &RequestRow, events: Vec<events::Event>) -> Re
     view.sub_orders = Some(Vec::new());
     view.signoffs = Some(Vec::new());
     view.merged_requests = Some(Vec::new());
+    view.reminders = Some(0);
     view.events = Some(events);
     view.query_code = query_code_for(actor, req);
     view

@@ -399,11 +399,13 @@ pub async fn last_seq(pool: &AnyPool) -> Result<i64, StoreError> {
     Ok(seq.unwrap_or(0))
 }
 
-/// An entry's versions, oldest first: (version, status, title, answer, batch, by, at).
+/// An entry's versions, oldest first: by version, then by the step within it (the workflow's order,
+/// not the clock: a CLI import and a server on different clocks, or two nodes, may disagree).
 pub async fn versions(pool: &AnyPool, id: &str) -> Result<Vec<KbVersion>, StoreError> {
     let rows = sqlx::query(
         "SELECT version, status, title, answer, batch_id, changed_by, changed_at FROM kb_versions \
-         WHERE entry_id = $1 ORDER BY changed_at, version",
+         WHERE entry_id = $1 ORDER BY version, CASE status WHEN 'draft' THEN 0 WHEN 'reviewed' THEN 1 \
+         WHEN 'published' THEN 2 WHEN 'expired' THEN 3 ELSE 4 END, changed_at",
     )
     .bind(id)
     .fetch_all(pool)

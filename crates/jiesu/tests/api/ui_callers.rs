@@ -134,7 +134,7 @@ pub async fn the_desk_shows_the_callers_history_and_records_a_reminder(b: Backen
     );
 
     // The dashboard shows the month's repeat callers and reminder calls in a tile of its own.
-    let dash = boss.get("/ui/dashboard").await;
+    let dash = boss.get("/ui/dashboard?month=2026-11").await; // the default is the last complete month
     assert_eq!(dash.status, 200, "{}", dash.body);
     let tile = dash
         .body
