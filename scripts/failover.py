@@ -6,6 +6,10 @@ the script (1) SIGKILLs the PostgreSQL primary (keeper and server), (2) SIGKILLs
 node, (3) brings the old primary back as the new standby. Then it checks that every write
 answered 2xx is stored exactly once, every acknowledged reply has its outbox message, and
 `jiesu audit verify` passes; it prints the write outage per event and the failed/retried calls.
+Every node reads its reports from the standby (JIESU_STANDBY_DATABASE_URL, the same hosts): the
+ranking carries the standby's lag in a header and the dashboard says so, before the failover
+and again once the old primary is back as the standby; while no standby is left they come from
+the primary and still answer.
 
     python3 scripts/failover.py --bin target/release/jiesu [--nodes 3] [--port 6400] [--keep]
     python3 scripts/failover.py --bin target/release/jiesu --bench 20   # intakes/s, 1..3 nodes
@@ -13,7 +17,7 @@ answered 2xx is stored exactly once, every acknowledged reply has its outbox mes
 Runs as root (PostgreSQL nodes run as `postgres`, as pg_autoctl requires) or as postgres.
 Timeouts are tuned below pg_auto_failover's defaults (see TUNING and README "Several machines").
 """
-import argparse, http.client, json, multiprocessing, os, secrets, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
+import argparse, http.client, http.cookiejar, json, re, urllib.parse, multiprocessing, os, secrets, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
 
 PGBIN = "/usr/lib/postgresql/15/bin"
 # Monitor settings (ms; defaults in brackets): how soon a dead primary is noticed and how long
@@ -124,7 +128,7 @@ class Layout:
         s.pg_run(f"pg{n}", ["run", "--pgdata", f"{s.dir}/pg{n}"])
 
     def jenv(s, i):
-        return dict(os.environ, JIESU_DATABASE_URL=s.url, JIESU_DATA_DIR=f"{s.dir}/jiesu{i}", JIESU_ADMIN_PASSWORD="admin-pass-1",
+        return dict(os.environ, JIESU_DATABASE_URL=s.url, JIESU_STANDBY_DATABASE_URL=s.url, JIESU_DATA_DIR=f"{s.dir}/jiesu{i}", JIESU_ADMIN_PASSWORD="admin-pass-1",
                     JIESU_LOG="warn", JIESU_SWEEP_SECONDS="1", JIESU_SEARCH_REFRESH_MS="1000", JIESU_TRUSTED_PROXIES="127.0.0.1", JIESU_AUDIT_KEY=s.audit_key)
 
     def cli(s, *args, input=None):
@@ -196,7 +200,40 @@ def call(base, method, path, token=None, body=None, timeout=15):
     except Exception as e:  # connection reset, timeout: the outcome is unknown
         return 0, str(e)
 
-STAFF = [("op", "operator", None), ("disp", "dispatcher", None), ("cb", "callback_agent", None), ("yam", "unit_manager", "110106001")]
+STAFF = [("op", "operator", None), ("disp", "dispatcher", None), ("cb", "callback_agent", None), ("yam", "unit_manager", "110106001"),
+         ("sup", "supervisor", None)]
+
+def report_lag(base, token):
+    """The ranking through `base`: (status, the standby lag header or None)."""
+    month = time.strftime("%Y-%m")
+    req = urllib.request.Request(f"{base}/api/v1/kpi/ranking?month={month}&level=subdistrict")
+    req.add_header("authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=15) as r:
+            r.read(); return r.status, r.headers.get("x-jiesu-standby-lag-ms")
+    except urllib.error.HTTPError as e: return e.code, None
+    except Exception: return 0, None
+
+def dashboard_note(base):
+    """The supervisor's dashboard through `base` (a browser's login): its standby line, or None."""
+    jar = http.cookiejar.CookieJar()
+    op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = op.open(base + "/ui/login", timeout=15).read().decode()
+    token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"_csrf": token, "username": "sup", "password": "password-sup"}).encode()
+    op.open(base + "/ui/login", form, timeout=15).read()
+    html = op.open(base + "/ui/dashboard?month=" + time.strftime("%Y-%m"), timeout=30).read().decode()
+    m = re.search(r'data-testid="standby-note">([^<]*)<', html)
+    return m.group(1) if m else None
+
+def wait_standby_reads(base, token, timeout=30):
+    """Until the ranking through `base` is read from a standby: its lag in ms, or fail."""
+    end = time.time() + timeout
+    while time.time() < end:
+        status, lag = report_lag(base, token)
+        if status == 200 and lag is not None: return int(lag)
+        time.sleep(0.5)
+    fail(f"the ranking through {base} never came from the standby")
 
 class Load:
     """Clients driving requests through intake → dispatch → acknowledge → reply → callback."""
@@ -318,12 +355,22 @@ def failover(L, a):
     load.run(a.workers)
     log(f"load: {a.workers} clients through HAProxy on {a.nodes} nodes")
     time.sleep(a.warmup)
+    # Reports read from the standby, under load, with the lag stated.
+    direct = f"http://127.0.0.1:{L.port + 12}"
+    sup = tokens_for(direct)["sup"]
+    lag = wait_standby_reads(direct, sup)
+    note = dashboard_note(direct)
+    if not note: fail("the dashboard read from the standby does not say so")
+    log(f"reports from the standby: ranking lag {lag} ms; dashboard: {note}")
     events = []
     # 1. the PostgreSQL primary dies.
     old = L.primary() or fail("no primary")
     t = time.time(); L.kill_pg(old); log(f"SIGKILL PostgreSQL primary pg{old}")
     if not wait_writes(load, t): fail("writes did not come back after the PostgreSQL failover")
     new = L.primary(); log(f"writes again; pg{new} is primary"); events.append(("PostgreSQL primary SIGKILLed", t))
+    status, lag = report_lag(direct, sup)
+    if status != 200: fail(f"the ranking answered {status} with no standby left")
+    log(f"no standby left: the ranking answers {status} (standby lag header: {lag})")
     time.sleep(a.between)
     # 2. a Jiesu node dies.
     t = time.time(); os.killpg(L.jiesu[1].pid, signal.SIGKILL); log("SIGKILL jiesu node 1")
@@ -335,6 +382,8 @@ def failover(L, a):
     st = L.wait_pair()
     log("pair again:", st, "sync:", L.psql(L.pg[new], "SHOW synchronous_standby_names"))
     events.append((f"pg{old} back as standby", t))
+    lag = wait_standby_reads(direct, sup)
+    log(f"reports from the standby again (pg{old}): lag {lag} ms; dashboard: {dashboard_note(direct)}")
     time.sleep(a.between)
     end = time.time()
     load.join()

@@ -17,6 +17,9 @@ pub struct Config {
     /// `JIESU_DATABASE_URL`: `postgres://…` for PostgreSQL; unset means SQLite in the data
     /// folder (`jiesu.db`).
     pub database_url: Option<String>,
+    /// `JIESU_STANDBY_DATABASE_URL`: PostgreSQL host(s) whose standby the reports (rankings,
+    /// the dashboard, the maps) read from, the lag stated with them; unset: the primary.
+    pub standby_database_url: Option<String>,
     /// `JIESU_ADMIN_PASSWORD`: the password of `admin` at first start; unset means a
     /// generated one, printed once.
     pub admin_password: Option<SecretString>,
@@ -263,6 +266,11 @@ pub const ENV_VARS: &[(&str, &str, &str)] = &[
         "JIESU_DATABASE_URL",
         "SQLite in the data folder",
         "postgres://… for PostgreSQL (several hosts h1:p1,h2:p2: the one that takes writes), or sqlite:…",
+    ),
+    (
+        "JIESU_STANDBY_DATABASE_URL",
+        "unset: reports read the primary",
+        "PostgreSQL host(s) whose standby the ranking, dashboard and maps read from, lag stated",
     ),
     (
         "JIESU_ADMIN_PASSWORD",
@@ -673,6 +681,7 @@ impl Config {
             addr: env("JIESU_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             data_dir: env("JIESU_DATA_DIR", PathBuf::from("jiesu-data"))?,
             database_url: nonempty("JIESU_DATABASE_URL"),
+            standby_database_url: nonempty("JIESU_STANDBY_DATABASE_URL"),
             admin_password: nonempty("JIESU_ADMIN_PASSWORD").map(SecretString::from),
             jurisdiction: env("JIESU_JURISDICTION", "110000".to_string())?,
             utc_offset_hours: env("JIESU_UTC_OFFSET_HOURS", 8)?,

@@ -42,6 +42,9 @@ pub async fn open_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Re
     )
     .await?;
     store.set_utc_offset_hours(config.utc_offset_hours);
+    if let Some(url) = &config.standby_database_url {
+        store.with_standby(url).await?;
+    }
     let mut tx = store.begin().await?;
     if store::kpi::ensure_rollup_offset(&mut tx, store.day_offset_ms(), false).await? {
         tracing::info!("KPI rollups marked for a rebuild");

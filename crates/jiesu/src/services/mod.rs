@@ -66,6 +66,8 @@ use crate::store::{requests, NewEvent, Store, Tx};
 use jiesu_core::Actor;
 use std::sync::Arc;
 
+pub use crate::store::standby::Staleness;
+
 /// Everything a request handler or job needs.
 #[derive(Clone)]
 pub struct AppState {
@@ -93,6 +95,19 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state for a report (ranking, dashboard, maps): reading from the standby when one
+    /// is configured and answering (issue 21), with its lag; else this state.
+    pub fn for_reports(&self) -> (AppState, Option<Staleness>) {
+        let (store, staleness) = self.store.for_reports();
+        (
+            AppState {
+                store,
+                ..self.clone()
+            },
+            staleness,
+        )
+    }
+
     /// An event by `actor` on a request, stamped now.
     pub fn event(
         &self,

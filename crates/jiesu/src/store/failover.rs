@@ -131,6 +131,21 @@ impl Hosts {
         None
     }
 
+    /// How many hosts.
+    pub fn len(&self) -> usize {
+        self.urls.len()
+    }
+
+    /// Whether there are none (never: a URL names at least one).
+    pub fn is_empty(&self) -> bool {
+        self.urls.is_empty()
+    }
+
+    /// Host `i`'s URL.
+    pub fn url(&self, i: usize) -> &str {
+        &self.urls[i]
+    }
+
     /// The connect options of host `i`.
     pub fn options(&self, i: usize) -> Result<AnyConnectOptions, sqlx::Error> {
         AnyConnectOptions::from_str(&self.urls[i])

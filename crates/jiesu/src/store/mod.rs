@@ -41,6 +41,7 @@ pub mod requests;
 pub mod returns;
 pub mod sms;
 pub mod sms_followups;
+pub mod standby;
 pub mod sub_extensions;
 pub mod sub_orders;
 pub mod suggestions;
@@ -154,6 +155,8 @@ pub struct Store {
     suggestions: Option<suggestions::Queue>,
     /// PostgreSQL on several hosts: which takes writes (`failover.rs`).
     hosts: Option<Arc<failover::Hosts>>,
+    /// PostgreSQL: the standby that reports read from, if configured (`standby.rs`).
+    standby: Option<Arc<standby::Standby>>,
 }
 
 /// The default UTC offset (Beijing, +8 h) in ms.
@@ -231,6 +234,7 @@ impl Store {
                     creates: None,
                     suggestions: None,
                     hosts: None,
+                    standby: None,
                 }
             }
             Dialect::Postgres => {
@@ -280,6 +284,7 @@ impl Store {
                     group: None,
                     day_offset_ms: DEFAULT_DAY_OFFSET_MS,
                     hosts,
+                    standby: None,
                 }
             }
         };
@@ -358,6 +363,30 @@ impl Store {
     /// The pool for reads outside a transaction.
     pub fn reader(&self) -> &AnyPool {
         &self.reader
+    }
+
+    /// Reads reports from the standby of `url` (`JIESU_STANDBY_DATABASE_URL`, PostgreSQL
+    /// only; see `standby.rs`).
+    pub async fn with_standby(&mut self, url: &str) -> anyhow::Result<()> {
+        if self.dialect != Dialect::Postgres {
+            anyhow::bail!("JIESU_STANDBY_DATABASE_URL needs PostgreSQL (JIESU_DATABASE_URL)");
+        }
+        self.standby = Some(standby::Standby::open(url).await?);
+        Ok(())
+    }
+
+    /// The store for a report (a ranking, the dashboard, the maps): reading from the standby
+    /// with its staleness when one is configured and answering, else this store as it is.
+    /// Writes through it still go to the primary.
+    pub fn for_reports(&self) -> (Store, Option<standby::Staleness>) {
+        match self.standby.as_ref().and_then(|s| s.current()) {
+            Some((pool, staleness)) => {
+                let mut store = self.clone();
+                store.reader = pool.clone();
+                (store, Some(staleness))
+            }
+            None => (self.clone(), None),
+        }
     }
 
     /// Starts a write transaction (on SQLite, a savepoint in a group-committed transaction of
@@ -538,6 +567,9 @@ impl Store {
         }
         self.writer.close().await;
         self.reader.close().await;
+        if let Some(s) = &self.standby {
+            s.close().await;
+        }
     }
 }
 

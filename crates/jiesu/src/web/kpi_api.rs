@@ -101,9 +101,11 @@ async fn ranking(
     ApiQuery(p): ApiQuery<RankingParams>,
 ) -> Result<Response, AppError> {
     let (month, level) = (Month::parse(&p.month)?, Level::parse(&p.level)?);
+    // Read from the standby when one is configured (issue 21), its lag in a header.
+    let (s, staleness) = s.for_reports();
     let payload = kpi::ranking_json(&s, month, level).await?;
     match p.format.as_deref().unwrap_or("json") {
-        "json" => Ok(json_body(payload)),
+        "json" => Ok(super::with_staleness(json_body(payload), staleness)),
         "csv" => {
             let r: Ranking =
                 serde_json::from_str(&payload).map_err(|e| AppError::Internal(e.into()))?;

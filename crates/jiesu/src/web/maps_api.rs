@@ -8,6 +8,7 @@ use crate::services::kpi::Month;
 use crate::services::maps::{self, DistrictFigures, MapPoint};
 use crate::services::AppState;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -34,25 +35,37 @@ async fn districts(
     Ok(Json(maps::geojson(&s).await?))
 }
 
+/// Read from the standby when one is configured (issue 21), its lag in a header.
 async fn figures(
     State(s): State<AppState>,
     Auth(actor): Auth,
     ApiQuery(p): ApiQuery<MonthParams>,
-) -> Result<Json<Vec<DistrictFigures>>, AppError> {
+) -> Result<Response, AppError> {
     let month = Month::parse(&p.month)?;
-    Ok(Json(maps::district_figures(&s, &actor, month).await?))
+    let (s, staleness) = s.for_reports();
+    let figures: Vec<DistrictFigures> = maps::district_figures(&s, &actor, month).await?;
+    Ok(super::with_staleness(
+        Json(figures).into_response(),
+        staleness,
+    ))
 }
 
+/// Read from the standby when one is configured (issue 21), its lag in a header.
 async fn points(
     State(s): State<AppState>,
     Auth(actor): Auth,
     ApiQuery(p): ApiQuery<MonthParams>,
-) -> Result<Json<Vec<MapPoint>>, AppError> {
+) -> Result<Response, AppError> {
     let month = Month::parse(&p.month)?;
+    let (s, staleness) = s.for_reports();
     let (from, to) = (
         s.config.local_midnight(month.first_day()),
         s.config.local_midnight(month.next().first_day()),
     );
     let limit = p.limit.unwrap_or(2000);
-    Ok(Json(maps::points(&s, &actor, from, to, limit).await?))
+    let points: Vec<MapPoint> = maps::points(&s, &actor, from, to, limit).await?;
+    Ok(super::with_staleness(
+        Json(points).into_response(),
+        staleness,
+    ))
 }

@@ -117,6 +117,23 @@ async fn localize(req: Request, next: Next) -> Response {
     }
 }
 
+/// The header saying a report was read from the standby and how far behind it was (ms).
+pub const STANDBY_LAG_HEADER: &str = "x-jiesu-standby-lag-ms";
+
+/// `response` with [`STANDBY_LAG_HEADER`] when it was read from the standby (issue 21).
+pub fn with_staleness(
+    mut response: axum::response::Response,
+    staleness: Option<crate::services::Staleness>,
+) -> axum::response::Response {
+    if let Some(st) = staleness {
+        response.headers_mut().insert(
+            STANDBY_LAG_HEADER,
+            axum::http::HeaderValue::from(st.lag_ms.max(0)),
+        );
+    }
+    response
+}
+
 /// Whether a character is a C0 control (or DEL) that input may not carry. Tab, line feed and
 /// carriage return are allowed where text is multi-line (`multiline`).
 pub fn forbidden_control(c: char, multiline: bool) -> bool {

@@ -62,6 +62,8 @@ struct DeadlineBox {
 #[template(path = "dashboard.html")]
 struct Dashboard {
     ctx: Ctx,
+    /// How stale the page is when read from the standby, "" when read from the primary.
+    standby_note: String,
     month: String,
     level: String,
     levels: Vec<(&'static str, String)>,
@@ -160,6 +162,9 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
         return Err(UiError(AppError::Forbidden("the dashboard")));
     }
     let tr = page.ctx.tr;
+    // Read from the standby when one is configured (issue 21); the page says how stale.
+    let (s, standby) = s.for_reports();
+    let standby_note = super::standby_note(tr, standby);
     let today = s.clock.now().with_timezone(&s.config.offset()).date_naive();
     let month = match p.month.as_deref().filter(|m| !m.is_empty()) {
         Some(m) => Month::parse(m)?,
@@ -255,6 +260,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Query(p): Query<DashPar
         .map(|c| (c, tr.of("class", c)))
         .collect();
     Ok(Dashboard {
+        standby_note,
         district_map,
         district,
         class,

@@ -85,3 +85,42 @@ pub async fn a_write_refused_as_read_only_is_a_failover_and_the_host_not_writabl
         .unwrap();
     assert!(!writable, "a read-only session does not take writes");
 }
+
+/// Reports read from a standby only where one answers (issue 21): pointed at a primary (the
+/// test PostgreSQL), no host is in recovery, so reports read the primary and say nothing of
+/// a lag; SQLite refuses a standby URL. (The failover script checks a real standby: the
+/// header and the dashboard's line under load, and their return after a failover.)
+pub async fn reports_read_the_primary_when_no_standby_answers() {
+    sqlx::any::install_default_drivers();
+    let opts = jiesu::store::SqliteOptions {
+        synchronous: "NORMAL".into(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}/j.db?mode=rwc", dir.path().display());
+    let mut lite = jiesu::store::Store::open(&sqlite, &opts).await.unwrap();
+    let e = lite
+        .with_standby(&crate::helpers::postgres_admin_url())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("PostgreSQL"), "{e}");
+    lite.close().await;
+    let Some((url, name)) = crate::helpers::fresh_postgres().await else {
+        return;
+    };
+    let mut store = jiesu::store::Store::open(&url, &opts).await.unwrap();
+    assert!(store.with_standby("sqlite://x.db").await.is_err());
+    // Two hosts, the first refusing connections, the second a primary: no standby.
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (user, host_db) = rest.split_once('@').unwrap();
+    let two = format!("{scheme}://{user}@127.0.0.1:1,{host_db}");
+    store.with_standby(&two).await.unwrap();
+    let (reports, staleness) = store.for_reports();
+    assert_eq!(staleness, None);
+    let one: i64 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(reports.reader())
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    store.close().await;
+    crate::helpers::drop_postgres(name);
+}
