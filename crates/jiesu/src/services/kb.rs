@@ -79,6 +79,15 @@ fn keeper_or_unit(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
+/// Whether `actor` may edit entry `e` (its unit's staff, or the center).
+pub async fn may_edit(state: &AppState, actor: &Actor, e: &KbEntry) -> Result<bool, AppError> {
+    let path = owner_path(state, e.unit_code.as_deref())
+        .await?
+        .ok()
+        .flatten();
+    Ok(jiesu_core::kb::may_edit(actor, path.as_deref()))
+}
+
 /// An entry as submitted.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -197,11 +206,7 @@ pub async fn save(
         None => None,
     };
     if let Some(e) = &existing {
-        let path = owner_path(state, e.unit_code.as_deref())
-            .await?
-            .ok()
-            .flatten();
-        if !jiesu_core::kb::may_edit(actor, path.as_deref()) {
+        if !may_edit(state, actor, e).await? {
             return Err(KbError::Forbidden.into());
         }
     }
@@ -399,6 +404,15 @@ pub async fn feedback(
     tx.event(state.audit_event(&actor.user_id, actor.role.as_str(), "kb.rated", payload));
     tx.commit().await?;
     Ok(())
+}
+
+/// The operator's verdict on `entry_id` for request `request_id`, if one was given.
+pub async fn verdict(
+    state: &AppState,
+    entry_id: &str,
+    request_id: &str,
+) -> Result<Option<bool>, AppError> {
+    Ok(kb::verdict(state.store.reader(), entry_id, request_id).await?)
 }
 
 /// Why an entry is listed for review.

@@ -470,6 +470,26 @@ pub async fn add_feedback(
     touch_used(tx, entry_id, now).await
 }
 
+/// The latest verdict on `entry_id` given for request `request_id`, if any.
+pub async fn verdict(
+    pool: &AnyPool,
+    entry_id: &str,
+    request_id: &str,
+) -> Result<Option<bool>, StoreError> {
+    let row = sqlx::query(
+        "SELECT helpful FROM kb_feedback WHERE entry_id = $1 AND request_id = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(entry_id)
+    .bind(request_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get::<i64, _>("helpful")? != 0),
+        None => None,
+    })
+}
+
 /// Deletes an entry (it stays, inactive, with its history).
 pub async fn deactivate(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query("UPDATE kb_entries SET active = 0, updated_at = $2 WHERE id = $1")

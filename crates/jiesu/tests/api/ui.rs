@@ -5,6 +5,7 @@ use jiesu_core::Role;
 use serde_json::json;
 
 pub use crate::ui_callers::*;
+pub use crate::ui_kb::*;
 
 const WANGJING: &str = "110105026"; // 望京街道
 const YOUANMEN: &str = "110106001"; // 右安门街道 (丰台)

@@ -134,6 +134,8 @@ fn nav_for(tr: Tr, actor: &Actor) -> Vec<NavItem> {
         "m",
         "nav.callers",
     );
+    // the knowledge base (issue 23)
+    add(super::kb::may_open(actor), "/ui/kb", "k", "nav.kb");
     add(
         actor.may(Action::ReviewReturn),
         "/ui/reply-reviews",

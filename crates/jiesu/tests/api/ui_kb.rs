@@ -1,0 +1,237 @@
+//! Issue 23 in the pages: the knowledge base kept by a city. A street writes an entry of its
+//! own domain (a draft) and may not write another street's; the center finds it among the
+//! drafts, reviews everything its filter matches in one batch and publishes it; the history
+//! shows every step. At the desk the operator answers from it and says whether it helped, on
+//! the request's page; the verdict stays with the request.
+
+use crate::helpers::{app, Backend};
+use crate::ui::{csrf, Browser};
+use jiesu_core::Role;
+
+const WANGJING: &str = "110105026"; // 望京街道
+const YOUANMEN: &str = "110106001"; // 右安门街道 (丰台)
+
+fn field<'a>(html: &'a str, marker: &str) -> &'a str {
+    html.split(marker)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no {marker} in {html}"))
+}
+
+pub async fn a_street_drafts_an_entry_the_center_reviews_and_publishes_it_and_the_desk_rates_it(
+    b: Backend,
+) {
+    let app = app!(b);
+    let street = app.user("wj1", Role::UnitHandler, Some(WANGJING)).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let op = app.user("op1", Role::Operator, None).await;
+
+    // The street's form starts with its own unit; the entry is saved as a draft.
+    let mut unit = Browser::with_session(&app, &street);
+    let form = unit.get("/ui/kb/new").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form
+        .body
+        .contains(&format!("name=\"unit_code\" value=\"{WANGJING}\"")));
+    let token = csrf(&form.body);
+    let entry = [
+        ("_csrf", token.as_str()),
+        ("title", "望京街道垃圾分类桶站开放时间？"),
+        (
+            "answer",
+            "望京街道各小区桶站每天 6:30–9:00、18:00–21:00 开放，其余时间请投放到定时定点亭。",
+        ),
+        ("tags", "垃圾分类，桶站 开放时间"),
+        ("category", "环境保护"),
+        ("unit_code", WANGJING),
+        ("source", "望京街道办事处公告"),
+        ("valid_from", "2026-01-01"),
+        ("valid_until", "2099-12-31"),
+    ];
+    // A wrong date and another street's domain are refused, naming the field / the rule.
+    let mut bad = entry.to_vec();
+    bad[8] = ("valid_until", "2099-02-30");
+    let refused = unit.post("/ui/kb", &bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("<code>valid_until</code>"),
+        "{}",
+        refused.body
+    );
+    let mut other = entry.to_vec();
+    other[5] = ("unit_code", YOUANMEN);
+    assert_eq!(unit.post("/ui/kb", &other).await.status, 403);
+    let saved = unit.post("/ui/kb", &entry).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let id = saved
+        .location
+        .trim_start_matches("/ui/kb/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = unit.get(&saved.location).await;
+    assert!(page.body.contains("data-status=\"draft\""), "{}", page.body);
+    assert!(!page.body.contains("kb-steps"), "a unit does not review");
+    // The unit's list opens on its own entries; a step is the center's.
+    let list = unit.get("/ui/kb").await;
+    assert_eq!(list.body.matches("data-testid=\"kb-row\"").count(), 1);
+    let step = [("_csrf", token.as_str()), ("step", "review")];
+    assert_eq!(
+        unit.post(&format!("/ui/kb/{id}/step"), &step).await.status,
+        403
+    );
+    assert_eq!(unit.post("/ui/kb/steps", &step).await.status, 403);
+
+    // The center lists the drafts, reviews all its filter matches, publishes the entry.
+    let mut center = Browser::with_session(&app, &sup);
+    let drafts = center
+        .get("/ui/kb?status=draft&title=%E6%9C%9B%E4%BA%AC")
+        .await;
+    assert_eq!(drafts.status, 200, "{}", drafts.body);
+    assert!(
+        drafts.body.contains(&format!("/ui/kb/{id}")),
+        "{}",
+        drafts.body
+    );
+    assert_eq!(center.get("/ui/kb?status=done").await.status, 422);
+    assert_eq!(center.get("/ui/kb?page=0").await.status, 422);
+    let token = csrf(&drafts.body);
+    let all = center
+        .post(
+            "/ui/kb/steps",
+            &[
+                ("_csrf", token.as_str()),
+                ("step", "review"),
+                ("title", "望京"),
+            ],
+        )
+        .await;
+    assert_eq!(all.status, 303, "{}", all.body);
+    let after = center.get(&all.location).await;
+    assert!(
+        after.body.contains("data-testid=\"kb-moved\""),
+        "{}",
+        after.body
+    );
+    let page = center.get(&format!("/ui/kb/{id}")).await;
+    assert!(
+        page.body.contains("data-status=\"reviewed\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("data-testid=\"kb-step-publish\""));
+    let published = center
+        .post(
+            &format!("/ui/kb/{id}/step"),
+            &[("_csrf", token.as_str()), ("step", "publish")],
+        )
+        .await;
+    assert_eq!(published.status, 303, "{}", published.body);
+    // Publishing twice is a conflict, not a second step.
+    let again = center
+        .post(
+            &format!("/ui/kb/{id}/step"),
+            &[("_csrf", token.as_str()), ("step", "publish")],
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    let page = center.get(&format!("/ui/kb/{id}")).await;
+    assert!(page.body.contains("data-status=\"published\""));
+    assert_eq!(
+        page.body.matches("data-testid=\"kb-version\"").count(),
+        3,
+        "{}",
+        page.body
+    );
+
+    // At the desk the answer is offered with its 有用 / 没用 buttons; the operator answers
+    // from it and rates it on the request's page.
+    let mut desk = Browser::with_session(&app, &op);
+    let token = csrf(&desk.get("/ui/intake").await.body);
+    let typed = [
+        ("_csrf", token.as_str()),
+        ("kind", "consultation"),
+        ("phone", "13812345678"),
+        ("text", "请问望京街道垃圾分类桶站几点开放？"),
+    ];
+    let panel = desk.post("/ui/intake/suggest", &typed).await;
+    assert!(
+        panel.body.contains(&format!("value=\"answer:{id}\"")),
+        "{}",
+        panel.body
+    );
+    assert!(panel
+        .body
+        .contains(&format!("hx-post=\"/ui/kb/{id}/rate\"")));
+    let suggestion_id = field(&panel.body, "name=\"suggestion_id\" value=\"").to_string();
+    let answer = format!("answer:{id}");
+    let mut fields = typed.to_vec();
+    fields.push(("action", &answer));
+    fields.push(("suggestion_id", &suggestion_id));
+    let done = desk.post("/ui/intake", &fields).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let request_id = done
+        .location
+        .trim_start_matches("/ui/requests/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let detail = desk.get(&done.location).await;
+    assert!(
+        detail.body.contains("data-testid=\"kb-helpful\""),
+        "{}",
+        detail.body
+    );
+    assert!(detail
+        .body
+        .contains(&format!("\"request_id\": \"{request_id}\"")));
+    let bad = desk
+        .post(
+            &format!("/ui/kb/{id}/rate"),
+            &[("_csrf", token.as_str()), ("helpful", "maybe")],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let rated = desk
+        .post(
+            &format!("/ui/kb/{id}/rate"),
+            &[
+                ("_csrf", token.as_str()),
+                ("helpful", "0"),
+                ("request_id", request_id.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(rated.status, 200, "{}", rated.body);
+    assert!(rated.body.contains("data-testid=\"kb-rated\""));
+    let detail = desk.get(&format!("/ui/requests/{request_id}")).await;
+    assert!(detail.body.contains("已评价：没用"), "{}", detail.body);
+    assert!(!detail.body.contains("data-testid=\"kb-helpful\""));
+    // A unit's staff do not rate answers at the desk.
+    let token = csrf(&unit.get("/ui/kb").await.body);
+    let refused = unit
+        .post(
+            &format!("/ui/kb/{id}/rate"),
+            &[("_csrf", token.as_str()), ("helpful", "1")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    // The verdict is an event naming the entry and the request.
+    let payloads: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM events WHERE action = 'kb.rated'")
+            .fetch_all(app.state.store.reader())
+            .await
+            .unwrap();
+    assert_eq!(payloads.len(), 1, "{payloads:?}");
+    assert!(payloads[0].contains(&id) && payloads[0].contains(&request_id));
+    // The stale page lists what needs a look (nothing yet: one verdict is not "often").
+    let stale = center.get("/ui/kb/stale").await;
+    assert_eq!(stale.status, 200, "{}", stale.body);
+    assert_eq!(
+        stale.body.matches("data-testid=\"kb-stale-row\"").count(),
+        0
+    );
+    assert_eq!(unit.get("/ui/kb/stale").await.status, 403);
+}
