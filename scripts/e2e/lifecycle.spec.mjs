@@ -185,6 +185,7 @@ async function story(browser, base) {
   ok(await page.locator(`[data-testid=dispatch-${number}]`).count() === 0, "dispatched: it leaves the queue");
   await ctx.close();
   await callerHistory(browser, base, id); // issue 23 (i23-places)
+  await knowledgeBase(browser, base); // issue 23: the knowledge base's pages
 
   // Unit: acknowledge and send the dual reply.
   async function unitReplies(round) {
@@ -252,6 +253,12 @@ async function story(browser, base) {
   await page.fill("input[name=phone]", "13698765432");
   await page.fill("textarea[name=text]", "<script>alert(1)</script> 花家地西里小区门口路灯不亮");
   await page.fill("input[name=address]", "朝阳区花家地西里");
+  // 使用我的位置 (issue 20): the browser's position rides along as WGS-84.
+  await ctx.grantPermissions(["geolocation"], { origin: base });
+  await ctx.setGeolocation({ latitude: 39.98250, longitude: 116.46600 });
+  await page.click("[data-testid=locate]");
+  await page.waitForFunction(() => document.querySelector("input[name=lat]").value !== "");
+  ok((await page.locator("[data-testid=located]").innerText()).includes("39.98250"), "使用我的位置 attaches the phone's position");
   await page.click("button[type=submit]");
   const own = await page.locator("[data-testid=portal-number]").innerText();
   ok(/^\d{8}-\d{6}$/.test(own), `a citizen submits on the portal and gets a number (${own})`);
@@ -736,5 +743,41 @@ async function callerHistory(browser, base, id) {
   await ctx.close();
 }
 // ---- end of issue 23 (i23-places) ----
+// ---- issue 23: the knowledge base kept by the city ----
+// The center writes an entry on the knowledge-base page (published); at the desk the answer is
+// offered while the operator types, with 有用 / 没用 buttons that record a verdict in place
+// (htmx); one click answers the call, and the request's page asks whether the answer helped.
+async function knowledgeBase(browser, base) {
+  let { ctx, page } = await as(browser, base, "sup");
+  await page.goto("/ui/kb");
+  await page.click("[data-testid=kb-new]");
+  await page.fill("input[name=title]", "居住证在哪里办理？");
+  await page.fill("textarea[name=answer]", "持身份证到居住地派出所或街道政务服务中心申领居住证。");
+  await page.fill("input[name=tags]", "居住证，办理");
+  await page.fill("input[name=source]", "市公安局人口管理总队");
+  await page.click("[data-testid=kb-save]");
+  await page.waitForURL(/\/ui\/kb\/[0-9a-f-]+\?done=kb_saved/);
+  ok(await page.locator("[data-testid=kb-entry-status]").getAttribute("data-status") === "published", "the center's entry is published when saved");
+  await shot(page, "30-kb-entry");
+  await ctx.close();
+  ({ ctx, page } = await as(browser, base, "op"));
+  await page.goto("/ui/intake");
+  await page.selectOption("select[name=kind]", "consultation");
+  await page.fill("input[name=phone]", "13900002222");
+  await page.locator("textarea[name=text]").pressSequentially("请问居住证在哪里办理", { delay: 5 });
+  const offered = page.locator(".pick.kb");
+  await offered.first().waitFor();
+  await offered.first().locator("[data-testid=kb-unhelpful]").click();
+  await offered.first().locator("[data-testid=kb-rated]").waitFor();
+  ok((await offered.first().locator("[data-testid=kb-rated]").innerText()).includes("没用"), "a verdict at the desk is recorded in place");
+  await shot(page, "31-intake-kb-rated");
+  await offered.first().locator("button[value^='answer:']").click();
+  await page.waitForURL(/\/ui\/requests\/.*done=answered/);
+  await page.locator("[data-testid=kb-helpful]").click();
+  await page.locator("[data-testid=kb-rated]").waitFor();
+  ok((await page.locator("[data-testid=kb-rated]").innerText()).includes("有用"), "the request's page records whether the answer helped");
+  await ctx.close();
+}
+// ---- end of issue 23: the knowledge base ----
 
 main();

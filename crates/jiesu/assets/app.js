@@ -48,6 +48,21 @@
     else if (co.value.split(/[,\s]+/).indexOf(code) < 0) { co.value = co.value ? co.value + ", " + code : code; }
   });
 
+  // 使用我的位置 (issue 20): the browser's position (WGS-84) fills the form's hidden lat/lon.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-locate]");
+    if (!b) return;
+    var form = b.closest("form"), out = form && form.querySelector("[data-located]");
+    if (!form || !navigator.geolocation) { if (out) out.textContent = b.dataset.fail; return; }
+    out.textContent = b.dataset.busy;
+    navigator.geolocation.getCurrentPosition(function (p) {
+      form.querySelector("input[name=lat]").value = p.coords.latitude.toFixed(6);
+      form.querySelector("input[name=lon]").value = p.coords.longitude.toFixed(6);
+      form.querySelector("input[name=coord_system]").value = "wgs84";
+      out.textContent = b.dataset.ok + " " + p.coords.latitude.toFixed(5) + ", " + p.coords.longitude.toFixed(5);
+    }, function () { out.textContent = b.dataset.fail; }, { enableHighAccuracy: true, timeout: 15000 });
+  });
+
   // "Go back" links return to the previous page when there is one.
   document.addEventListener("click", function (e) {
     var a = e.target.closest && e.target.closest("a[data-back]");

@@ -125,13 +125,27 @@ async fn district_codes(state: &AppState) -> Result<HashMap<String, String>, App
 /// The district unit a WGS-84 point lies in, by the embedded boundaries (None where no
 /// boundary is known or no unit carries the district's name).
 pub async fn district_at(state: &AppState, lat: f64, lon: f64) -> Result<Option<String>, AppError> {
+    Ok(district_unit_at(state, lat, lon)
+        .await?
+        .map(|(code, _)| code))
+}
+
+/// The district unit a WGS-84 point lies in, as (code, the boundary's name).
+pub async fn district_unit_at(
+    state: &AppState,
+    lat: f64,
+    lon: f64,
+) -> Result<Option<(String, String)>, AppError> {
     let Some(shape) = shape(state).await? else {
         return Ok(None);
     };
     let Some(d) = shape.district_at(lat, lon) else {
         return Ok(None);
     };
-    Ok(district_codes(state).await?.remove(&d.name))
+    Ok(district_codes(state)
+        .await?
+        .remove(&d.name)
+        .map(|code| (code, d.name.clone())))
 }
 
 /// Records where a request is (with a `request.located` event) and returns the district

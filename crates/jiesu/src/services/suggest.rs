@@ -10,7 +10,7 @@ use crate::store::{requests, suggestions};
 use jiesu_core::dispatch::{self, SuggestedUnit};
 use jiesu_core::workflow::AssignmentRole;
 use jiesu_core::RequestStatus;
-use jiesu_text::place::{PlaceMatch, PlaceStatus};
+use jiesu_text::place::{PlaceCandidate, PlaceLevel, PlaceMatch, PlaceStatus, PlaceUnit};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -26,6 +26,10 @@ pub struct SuggestInput {
     /// The address, if typed separately.
     #[serde(default)]
     pub address: String,
+    /// Where, on a map (issue 20): the district whose boundary holds the point decides the
+    /// place's district; the text may still name the street inside it.
+    #[serde(default)]
+    pub location: Option<super::maps::LocationInput>,
 }
 
 /// A suggested category.
@@ -419,6 +423,16 @@ pub async fn advise(state: &AppState, input: SuggestInput) -> Result<Suggestion,
                 .resolve(&format!("{} {}", input.address, text))
         }
     };
+    let place = match &input.location {
+        Some(l) => {
+            let point = super::maps::check("location", l)?;
+            match super::maps::district_unit_at(state, point.lat, point.lon).await? {
+                Some((code, name)) => placed_by_point(place, code, name, &mut notes),
+                None => place,
+            }
+        }
+        None => place,
+    };
     match place.status {
         PlaceStatus::Ambiguous => notes.push(messages::both("note.place_ambiguous", &[])),
         PlaceStatus::OutsideCity => notes.push(messages::both("note.place_outside", &[])),
@@ -451,6 +465,107 @@ pub async fn advise(state: &AppState, input: SuggestInput) -> Result<Suggestion,
     };
     metrics::histogram!(crate::telemetry::SUGGESTION_DURATION).record(started.elapsed());
     Ok(suggestion)
+}
+
+/// The place once a map point is known (issue 20): the district whose boundary holds the
+/// point decides. The text's reading stays where it lies in that district (a street or a
+/// community is finer than a district boundary); of an ambiguous reading only the readings in
+/// that district stay (one left: resolved); a reading elsewhere, or none, gives way to the
+/// district alone, the text's reading kept as an alternative and the disagreement noted.
+fn placed_by_point(
+    place: PlaceMatch,
+    code: String,
+    name: String,
+    notes: &mut Vec<String>,
+) -> PlaceMatch {
+    let here = |u: &Option<PlaceUnit>| u.as_ref().is_some_and(|u| u.code == code);
+    let district = PlaceUnit {
+        code: code.clone(),
+        name: name.clone(),
+        level: PlaceLevel::District,
+    };
+    match place.status {
+        PlaceStatus::Resolved if here(&place.district) => return place,
+        PlaceStatus::Ambiguous => {
+            let kept: Vec<PlaceCandidate> = place
+                .alternatives
+                .iter()
+                .filter(|c| here(&c.district))
+                .cloned()
+                .collect();
+            if let [one] = kept.as_slice() {
+                notes.push(messages::both(
+                    "note.place_point_decided",
+                    &[("district", name)],
+                ));
+                return PlaceMatch {
+                    status: PlaceStatus::Resolved,
+                    district: one.district.clone(),
+                    street: one.street.clone(),
+                    community: one.community.clone(),
+                    confidence: one.confidence,
+                    matched: place.matched,
+                    alternatives: place
+                        .alternatives
+                        .into_iter()
+                        .filter(|c| c != one)
+                        .collect(),
+                    outside: None,
+                };
+            }
+            if kept.len() > 1 {
+                // Still ambiguous inside the district: the shared street, if any, is certain.
+                let street = kept[0].street.clone().filter(|s| {
+                    kept.iter()
+                        .all(|c| c.street.as_ref().map(|x| &x.code) == Some(&s.code))
+                });
+                return PlaceMatch {
+                    district: Some(district),
+                    street,
+                    community: None,
+                    alternatives: kept,
+                    ..place
+                };
+            }
+        }
+        _ => {}
+    }
+    let elsewhere = matches!(place.status, PlaceStatus::Resolved | PlaceStatus::Ambiguous)
+        && place.district.is_some();
+    notes.push(if elsewhere {
+        let text = place
+            .district
+            .as_ref()
+            .map(|d| d.name.clone())
+            .unwrap_or_default();
+        messages::both(
+            "note.place_point_disagrees",
+            &[("district", name), ("text", text)],
+        )
+    } else {
+        messages::both("note.place_by_point", &[("district", name)])
+    });
+    let reading = (place.status == PlaceStatus::Resolved).then(|| PlaceCandidate {
+        district: place.district.clone(),
+        street: place.street.clone(),
+        community: place.community.clone(),
+        confidence: place.confidence,
+    });
+    PlaceMatch {
+        status: PlaceStatus::Resolved,
+        district: Some(district),
+        street: None,
+        community: None,
+        confidence: 0.9,
+        matched: Vec::new(),
+        alternatives: reading
+            .into_iter()
+            .chain(place.alternatives)
+            .filter(|c| c.district.is_some())
+            .take(jiesu_text::place::MAX_ALTERNATIVES)
+            .collect(),
+        outside: None,
+    }
 }
 
 /// Production accuracy: of the suggestions linked to requests created in the range, how often
@@ -604,4 +719,82 @@ pub async fn accuracy(
         by_category,
         overruled,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(code: &str, name: &str, level: PlaceLevel) -> Option<PlaceUnit> {
+        Some(PlaceUnit {
+            code: code.into(),
+            name: name.into(),
+            level,
+        })
+    }
+
+    fn reading(district: &str, street: &str) -> PlaceCandidate {
+        PlaceCandidate {
+            district: unit(district, district, PlaceLevel::District),
+            street: unit(street, street, PlaceLevel::Subdistrict),
+            community: None,
+            confidence: 0.6,
+        }
+    }
+
+    /// A road crossing two districts: the point's district settles it; two readings left in
+    /// the district stay ambiguous; none left gives way to the district, noted.
+    #[test]
+    fn a_point_settles_an_ambiguous_place_only_within_its_district() {
+        let ambiguous = |alts: Vec<PlaceCandidate>| PlaceMatch {
+            status: PlaceStatus::Ambiguous,
+            alternatives: alts,
+            matched: vec!["某某路".into()],
+            ..PlaceMatch::none()
+        };
+        let mut notes = Vec::new();
+        let two = ambiguous(vec![reading("110105", "s1"), reading("110108", "s2")]);
+        let p = placed_by_point(two, "110108".into(), "海淀区".into(), &mut notes);
+        assert_eq!(p.status, PlaceStatus::Resolved);
+        assert_eq!(p.street.unwrap().code, "s2");
+        assert_eq!(p.alternatives, vec![reading("110105", "s1")]);
+        assert!(notes[0].contains("海淀区"), "{notes:?}");
+
+        let mut notes = Vec::new();
+        let three = ambiguous(vec![
+            reading("110105", "s1"),
+            reading("110105", "s3"),
+            reading("110108", "s2"),
+        ]);
+        let p = placed_by_point(three, "110105".into(), "朝阳区".into(), &mut notes);
+        assert_eq!(p.status, PlaceStatus::Ambiguous);
+        assert_eq!(p.district.unwrap().code, "110105");
+        assert!(p.street.is_none());
+        assert_eq!(p.alternatives.len(), 2);
+        assert!(notes.is_empty());
+
+        let mut notes = Vec::new();
+        let elsewhere = ambiguous(vec![reading("110105", "s1"), reading("110108", "s2")]);
+        let p = placed_by_point(elsewhere, "110101".into(), "东城区".into(), &mut notes);
+        assert_eq!(p.status, PlaceStatus::Resolved);
+        assert_eq!(p.district.unwrap().code, "110101");
+        assert!(p.street.is_none());
+        assert_eq!(p.alternatives.len(), 2);
+        assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn a_street_inside_the_points_district_is_kept() {
+        let here = PlaceMatch {
+            status: PlaceStatus::Resolved,
+            district: unit("110105", "朝阳区", PlaceLevel::District),
+            street: unit("110105026", "望京街道", PlaceLevel::Subdistrict),
+            confidence: 0.9,
+            ..PlaceMatch::none()
+        };
+        let mut notes = Vec::new();
+        let p = placed_by_point(here.clone(), "110105".into(), "朝阳区".into(), &mut notes);
+        assert_eq!(p, here);
+        assert!(notes.is_empty());
+    }
 }

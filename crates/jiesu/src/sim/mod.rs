@@ -833,6 +833,7 @@ impl<'a> Sim<'a> {
             suggest::SuggestInput {
                 text: text.clone(),
                 address: address.clone(),
+                location: None,
             },
         )
         .await?;

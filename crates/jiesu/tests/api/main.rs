@@ -7,6 +7,7 @@ mod proactive;
 mod stories;
 mod ui;
 mod ui_callers;
+mod ui_kb;
 
 use helpers::Backend;
 
@@ -33,6 +34,7 @@ on_both_backends!(
     // stories/maps.rs (issue 20: places on a map)
     located_requests_are_stored_in_wgs84_placed_in_their_district_and_drawn_on_the_maps,
     open311_coordinates_in_baidu_datum_are_stored_in_wgs84,
+    a_map_point_decides_the_district_of_the_suggested_place,
     the_dashboard_opens_on_the_last_complete_month_filters_its_ranking_and_maps_districts,
     // stories/failover.rs (issue 21: several nodes, failover)
     a_job_runs_on_one_node_at_a_time_and_the_next_takes_over_when_it_lets_go,
@@ -198,6 +200,8 @@ macro_rules! ui_on_both_backends {
 ui_on_both_backends!(
     // issue 23: the caller's history at the desk
     the_desk_shows_the_callers_history_and_records_a_reminder,
+    // issue 23: the knowledge base's pages and the desk's verdict
+    a_street_drafts_an_entry_the_center_reviews_and_publishes_it_and_the_desk_rates_it,
     // issue 18: 下派 and 签批
     a_street_passes_down_from_its_order_page_and_signs_off_on_its_workbench,
     a_community_asks_for_time_and_returns_from_its_child_order_page_and_the_street_decides,
@@ -243,6 +247,11 @@ mod serving;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_write_refused_as_read_only_is_a_failover_and_the_host_not_writable() {
     stories::a_write_refused_as_read_only_is_a_failover_and_the_host_not_writable().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reports_read_the_primary_when_no_standby_answers() {
+    stories::reports_read_the_primary_when_no_standby_answers().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

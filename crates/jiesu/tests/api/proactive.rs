@@ -525,6 +525,7 @@ pub async fn a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and
         let input = suggest::SuggestInput {
             text: "望京西园三区工地夜间施工噪音扰民，半夜还在施工".into(),
             address: String::new(),
+            location: None,
         };
         let s = suggest::suggest(state, input).await.unwrap();
         let mut dupes: Vec<String> = s.duplicates.iter().map(|d| d.id.clone()).collect();

@@ -259,6 +259,7 @@ pub async fn create(
         suggest::SuggestInput {
             text: body.clone(),
             address: address.clone(),
+            location: sent.clone(),
         },
     )
     .await?;

@@ -70,6 +70,10 @@ struct DetailPage {
     closed: String,
     text: String,
     answer: String,
+    /// The 有用 / 没用 box for a knowledge-base answer (issue 23), "" otherwise.
+    kb_rate: String,
+    /// Where on a map (issue 20): `39.99600, 116.47000 (WGS-84) · 朝阳区`, "" when not placed.
+    point: String,
     primary: String,
     query_code: String,
     may_dispatch: bool,
@@ -240,7 +244,43 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         }
         None => tr.s("detail.confidential").to_string(),
     };
+    // The entry the request was answered from, if any: the operator says whether it helped.
+    let kb_used = r
+        .events
+        .iter()
+        .flatten()
+        .filter(|e| e.action == "request.answered")
+        .filter_map(|e| e.payload.get("kb_entry_id").and_then(|v| v.as_str()))
+        .next_back()
+        .map(str::to_string);
+    let kb_rate = match kb_used {
+        Some(entry) if page.actor.may(Action::Answer) => {
+            super::kb::rate_box(&s, &page.ctx, &entry, &r.id).await?
+        }
+        _ => String::new(),
+    };
+    let point = match crate::services::maps::of_request(&s, &r.id).await? {
+        Some(l) => {
+            let district = match &l.district_code {
+                Some(code) => {
+                    let names = directory::unit_names(&s, std::iter::once(code)).await?;
+                    format!(" · {}", names.of(code))
+                }
+                None => String::new(),
+            };
+            format!(
+                "{:.5}, {:.5} (WGS-84; {} {}){district}",
+                l.lat,
+                l.lon,
+                tr.s("detail.point_given_in"),
+                l.datum
+            )
+        }
+        None => String::new(),
+    };
     Ok(DetailPage {
+        kb_rate,
+        point,
         status: tr.of("status", r.status.as_str()),
         kind: tr.of("kind", r.kind.as_str()),
         channel: tr.of("channel", r.channel.as_str()),

@@ -173,6 +173,10 @@ struct FormPage {
     limit_class: String,
     classes: Vec<(String, String)>,
     units: Vec<UnitChoice>,
+    /// The suggested place (district › street › community), "" when none.
+    place: String,
+    /// The suggestion's remarks (a place decided by the map point, an ambiguity, …).
+    notes: Vec<String>,
 }
 
 /// `GET /ui/dispatch/{id}`: the request and a dispatch form filled with the suggested units.
@@ -180,11 +184,20 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
     center_may(&page, Action::Dispatch)?;
     let tr = page.ctx.tr;
     let r = views::get(&s, &page.actor, &id).await?;
+    // A request placed on a map: its district decides (issue 20).
+    let location = crate::services::maps::of_request(&s, &r.id)
+        .await?
+        .map(|l| crate::services::maps::LocationInput {
+            lat: l.lat,
+            lon: l.lon,
+            coord_system: None,
+        });
     let suggestion = suggest::advise(
         &s,
         suggest::SuggestInput {
             text: format!("{} {}", r.title, r.text),
             address: r.address.clone(),
+            location,
         },
     )
     .await?;
@@ -199,6 +212,20 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .iter()
         .filter(|a| a.round == r.round && a.status == AssignmentStatus::Returned)
         .map(|a| a.unit_code.as_str())
+        .collect();
+    let place = [
+        &suggestion.place.district,
+        &suggestion.place.street,
+        &suggestion.place.community,
+    ]
+    .iter()
+    .filter_map(|p| p.as_ref().map(|p| p.name.clone()))
+    .collect::<Vec<_>>()
+    .join(" › ");
+    let notes = suggestion
+        .notes
+        .iter()
+        .map(|n| super::i18n::one_language(n, tr.is_en()))
         .collect();
     let units: Vec<UnitChoice> = suggestion
         .units
@@ -235,6 +262,8 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .or(suggestion.categories.first().map(|c| c.name.clone()))
         .unwrap_or_default();
     Ok(FormPage {
+        place,
+        notes,
         classes: super::forms::classes(&s, tr).await?,
         limit_class: r
             .time_limit_class

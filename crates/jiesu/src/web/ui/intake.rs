@@ -88,6 +88,8 @@ pub struct KbV {
     id: String,
     title: String,
     answer: String,
+    /// The 有用 / 没用 buttons (`kb::rate_html`).
+    rate: String,
 }
 
 /// The suggestion panel's content.
@@ -179,6 +181,7 @@ pub fn suggest_view(
             .answers
             .into_iter()
             .map(|a| KbV {
+                rate: super::kb::rate_html(ctx, &a.entry.id, "", None),
                 id: a.entry.id,
                 title: a.entry.title,
                 answer: a.entry.answer,
@@ -211,6 +214,11 @@ pub async fn suggest(State(s): State<AppState>, page: Page, f: FormData) -> UiRe
         SuggestInput {
             text,
             address: f.text("address"),
+            // A pin half set while typing is no place yet, not an error.
+            location: super::forms::location(&f)
+                .ok()
+                .flatten()
+                .filter(|l| crate::services::maps::check("location", l).is_ok()),
         },
     )
     .await?;

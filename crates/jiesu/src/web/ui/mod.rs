@@ -22,6 +22,7 @@ pub mod governance;
 pub mod home;
 pub mod i18n;
 pub mod intake;
+pub mod kb;
 mod page;
 pub mod portal;
 pub mod reply_reviews;
@@ -51,6 +52,19 @@ use super::limits::{Kind, Limits};
 
 pub use page::{done, local_time, pct, Ctx, FormData, NavItem, Page, Public, UserBox};
 
+/// The line a report page shows when it was read from the standby (issue 21): how far
+/// behind the primary it was at the last look; "" when read from the primary.
+pub fn standby_note(tr: i18n::Tr, staleness: Option<crate::services::Staleness>) -> String {
+    match staleness {
+        Some(st) => format!(
+            "{} {:.1} s",
+            tr.s("report.standby_lag"),
+            st.lag_ms as f64 / 1000.0
+        ),
+        None => String::new(),
+    }
+}
+
 /// The cookie that remembers the language chosen with `?lang=`.
 pub const LANG_COOKIE: &str = "jiesu_lang";
 
@@ -79,6 +93,14 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         // issue 23: the caller's history at the desk, abusive-caller marks
         .route("/ui/intake/history", post(callers::history))
         .route("/ui/callers", get(callers::page))
+        // the knowledge base kept by the city (issue 23)
+        .route("/ui/kb", get(kb::list).post(kb::create))
+        .route("/ui/kb/new", get(kb::new_form))
+        .route("/ui/kb/stale", get(kb::stale))
+        .route("/ui/kb/steps", post(kb::step_all))
+        .route("/ui/kb/{id}", get(kb::entry).post(kb::update))
+        .route("/ui/kb/{id}/step", post(kb::step))
+        .route("/ui/kb/{id}/rate", post(kb::rate))
         .route("/ui/callers/marks", post(callers::mark))
         .route("/ui/callers/marks/{id}/lift", post(callers::unmark))
         .route("/ui/dispatch", get(dispatch::queue))

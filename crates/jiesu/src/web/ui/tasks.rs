@@ -239,6 +239,7 @@ pub async fn form(State(s): State<AppState>, page: Page, Query(p): Query<NewPara
                 .first()
                 .map(|r| r.address.clone())
                 .unwrap_or_default(),
+            location: None,
         },
     )
     .await?;

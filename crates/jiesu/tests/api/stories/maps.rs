@@ -329,3 +329,86 @@ pub async fn the_dashboard_opens_on_the_last_complete_month_filters_its_ranking_
     assert_eq!(page.status, 200);
     assert!(page.body.contains("data-testid=\"governance-map\""));
 }
+
+/// The district a map point lies in decides the suggested place (issue 20: "resolve the unit
+/// from the coordinates where a boundary is known, else from the address"): a text with no
+/// place is placed in the point's district; a text naming another district gives way, the
+/// disagreement noted and the text's reading kept as an alternative; a text naming a street
+/// inside the point's district keeps its street; the dispatch form of a located request is
+/// suggested from its point.
+pub async fn a_map_point_decides_the_district_of_the_suggested_place(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let wangjing = (39.99600, 116.47000); // GPS truth, 朝阳区
+    let (b_lat, b_lon) = wgs84_to_bd09(wangjing.0, wangjing.1);
+    let suggest = |text: &str, location: Value| {
+        app.post(
+            "/api/v1/requests/suggest",
+            Some(&s.operator),
+            json!({ "text": text, "location": location }),
+        )
+    };
+    let pin = json!({ "lat": b_lat, "lon": b_lon, "coord_system": "bd09" });
+
+    let none = expect(suggest("路灯不亮，晚上很黑。", Value::Null).await, 200);
+    assert_ne!(none["place"]["status"], "resolved", "{}", none["place"]);
+    let v = expect(suggest("路灯不亮，晚上很黑。", pin.clone()).await, 200);
+    assert_eq!(v["place"]["status"], "resolved", "{}", v["place"]);
+    assert_eq!(v["place"]["district"]["code"], CHAOYANG, "{}", v["place"]);
+    assert!(
+        v["notes"].to_string().contains("地图坐标"),
+        "{}",
+        v["notes"]
+    );
+
+    let v = expect(
+        suggest("海淀区中关村大街井盖缺失。", pin.clone()).await,
+        200,
+    );
+    assert_eq!(v["place"]["district"]["code"], CHAOYANG, "{}", v["place"]);
+    assert!(v["notes"].to_string().contains("不一致"), "{}", v["notes"]);
+    assert!(
+        v["place"]["alternatives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["district"]["code"] == "110108"),
+        "the text's reading stays as an alternative: {}",
+        v["place"]
+    );
+
+    let v = expect(
+        suggest("望京街道望京西园三区路灯不亮。", pin.clone()).await,
+        200,
+    );
+    assert_eq!(v["place"]["street"]["code"], WANGJING, "{}", v["place"]);
+    assert!(
+        !v["notes"].to_string().contains("地图坐标"),
+        "{}",
+        v["notes"]
+    );
+
+    let (status, v) = suggest("路灯不亮。", json!({ "lat": 95.0, "lon": 116.4 })).await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(field(&v), "location.lat", "{v}");
+
+    // A request recorded with only a point: its dispatch form is suggested from the point.
+    let mut c = complaint("路灯不亮，晚上很黑。");
+    c["address"] = json!("");
+    c["location"] = pin;
+    let r = expect(
+        app.post("/api/v1/requests", Some(&s.operator), c).await,
+        201,
+    );
+    let id = r["id"].as_str().unwrap();
+    let mut desk = crate::ui::Browser::with_session(&app, &s.dispatcher);
+    let form = desk.get(&format!("/ui/dispatch/{id}")).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let place = form
+        .body
+        .split("data-testid=\"dispatch-place\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no place on the form: {}", form.body));
+    assert!(place[..place.find("</p>").unwrap()].contains("朝阳区"), "{place}");
+    assert!(form.body.contains("地图坐标"), "the form says the point decided");
+}
