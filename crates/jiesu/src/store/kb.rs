@@ -403,9 +403,11 @@ pub async fn last_seq(pool: &AnyPool) -> Result<i64, StoreError> {
 /// not the clock: a CLI import and a server on different clocks, or two nodes, may disagree).
 pub async fn versions(pool: &AnyPool, id: &str) -> Result<Vec<KbVersion>, StoreError> {
     let rows = sqlx::query(
-        "SELECT version, status, title, answer, batch_id, changed_by, changed_at FROM kb_versions \
-         WHERE entry_id = $1 ORDER BY version, CASE status WHEN 'draft' THEN 0 WHEN 'reviewed' THEN 1 \
-         WHEN 'published' THEN 2 WHEN 'expired' THEN 3 ELSE 4 END, changed_at",
+        "SELECT v.version, v.status, v.title, v.answer, v.batch_id, v.changed_by, v.changed_at, \
+         COALESCE(u.username, v.changed_by) AS changed_by_name \
+         FROM kb_versions v LEFT JOIN users u ON u.id = v.changed_by \
+         WHERE v.entry_id = $1 ORDER BY v.version, CASE v.status WHEN 'draft' THEN 0 WHEN 'reviewed' THEN 1 \
+         WHEN 'published' THEN 2 WHEN 'expired' THEN 3 ELSE 4 END, v.changed_at",
     )
     .bind(id)
     .fetch_all(pool)
@@ -420,6 +422,7 @@ pub async fn versions(pool: &AnyPool, id: &str) -> Result<Vec<KbVersion>, StoreE
                 answer: r.try_get("answer")?,
                 batch_id: r.try_get("batch_id")?,
                 changed_by: r.try_get("changed_by")?,
+                changed_by_name: r.try_get("changed_by_name")?,
                 changed_at: from_millis(r.try_get("changed_at")?),
             })
         })
@@ -442,6 +445,9 @@ pub struct KbVersion {
     pub batch_id: Option<String>,
     /// Who (user id, or `console`).
     pub changed_by: String,
+    /// Their username (the id when no user has it), for the pages.
+    #[serde(skip_serializing)]
+    pub changed_by_name: String,
     /// When.
     pub changed_at: DateTime<Utc>,
 }

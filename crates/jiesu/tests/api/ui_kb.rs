@@ -144,6 +144,11 @@ pub async fn a_street_drafts_an_entry_the_center_reviews_and_publishes_it_and_th
         "{}",
         page.body
     );
+    assert!(
+        page.body.contains("<td>wj1</td>") && page.body.contains("<td>sup1</td>"),
+        "the history names who: {}",
+        page.body
+    );
 
     // At the desk the answer is offered with its 有用 / 没用 buttons; the operator answers
     // from it and rates it on the request's page.

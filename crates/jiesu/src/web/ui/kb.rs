@@ -295,7 +295,7 @@ pub async fn entry(State(s): State<AppState>, page: Page, Path(id): Path<String>
             version: v.version,
             status: tr.of("kb_status", v.status.as_str()),
             title: v.title,
-            by: v.changed_by,
+            by: v.changed_by_name,
             at: local_time(&s, v.changed_at),
             batch: v.batch_id.is_some(),
         })

@@ -409,6 +409,12 @@ pub async fn a_map_point_decides_the_district_of_the_suggested_place(b: Backend)
         .split("data-testid=\"dispatch-place\"")
         .nth(1)
         .unwrap_or_else(|| panic!("no place on the form: {}", form.body));
-    assert!(place[..place.find("</p>").unwrap()].contains("朝阳区"), "{place}");
-    assert!(form.body.contains("地图坐标"), "the form says the point decided");
+    assert!(
+        place[..place.find("</p>").unwrap()].contains("朝阳区"),
+        "{place}"
+    );
+    assert!(
+        form.body.contains("地图坐标"),
+        "the form says the point decided"
+    );
 }
