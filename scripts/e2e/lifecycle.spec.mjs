@@ -253,11 +253,21 @@ async function story(browser, base) {
   await page.fill("input[name=phone]", "13698765432");
   await page.fill("textarea[name=text]", "<script>alert(1)</script> 花家地西里小区门口路灯不亮");
   await page.fill("input[name=address]", "朝阳区花家地西里");
+  // The map pin (issue 20): a click on the district map puts the pin there (WGS-84).
+  const pin = page.locator("[data-testid=pin-map][data-ready='1']");
+  await pin.waitFor();
+  const box = await pin.boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForFunction(() => document.querySelector("input[name=lat]").value !== "");
+  const [plat, plon] = [await page.inputValue("input[name=lat]"), await page.inputValue("input[name=lon]")].map(Number);
+  ok(plat > 39.4 && plat < 41.1 && plon > 115.4 && plon < 117.6, `a click on the portal's map pins a place in Beijing (${plat}, ${plon})`);
+  ok(await canvasInk(page, "pin-map") > 0, "the portal's map is drawn from the server's shapes");
+  await shot(page, "12a-portal-map-pin");
   // 使用我的位置 (issue 20): the browser's position rides along as WGS-84.
   await ctx.grantPermissions(["geolocation"], { origin: base });
   await ctx.setGeolocation({ latitude: 39.98250, longitude: 116.46600 });
   await page.click("[data-testid=locate]");
-  await page.waitForFunction(() => document.querySelector("input[name=lat]").value !== "");
+  await page.waitForFunction(() => document.querySelector("input[name=lat]").value === "39.982500");
   ok((await page.locator("[data-testid=located]").innerText()).includes("39.98250"), "使用我的位置 attaches the phone's position");
   await page.click("button[type=submit]");
   const own = await page.locator("[data-testid=portal-number]").innerText();

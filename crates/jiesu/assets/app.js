@@ -182,6 +182,36 @@
     });
   }
 
-  window.addEventListener("load", function () { tick(); setInterval(tick, 1000); charts(); maps(); });
-  document.addEventListener("htmx:afterSwap", function () { tick(); charts(); maps(); });
+  // The portal's map pin (issue 20): the city's districts (WGS-84 GeoJSON from this server),
+  // zoomable; a click puts the pin there and fills the form's lat/lon (datum WGS-84).
+  function pins() {
+    if (!window.echarts) return;
+    document.querySelectorAll("[data-pin-map]").forEach(function (el) {
+      if (el.dataset.drawn) return;
+      el.dataset.drawn = "1";
+      var form = el.closest("form"), out = form && form.querySelector("[data-located]");
+      fetch(el.dataset.pinMap, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geo) {
+        if (!geo.features || !geo.features.length) { el.hidden = true; return; }
+        echarts.registerMap("jiesu-pin", geo);
+        var chart = echarts.init(el);
+        el.jiesuChart = chart;
+        chart.setOption({ animation: false,
+          geo: { map: "jiesu-pin", roam: true, scaleLimit: { min: 1, max: 40 }, label: { show: true, fontSize: 10, color: "#666" }, itemStyle: { areaColor: "#f4f6f8", borderColor: "#999" }, emphasis: { itemStyle: { areaColor: "#fde0dc" } } },
+          series: [{ type: "scatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 28, symbolOffset: [0, "-50%"], itemStyle: { color: "#c8102e" }, data: [] }] });
+        chart.getZr().on("click", function (e) {
+          var p = chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
+          if (!p || !isFinite(p[0]) || !isFinite(p[1])) return;
+          form.querySelector("input[name=lat]").value = p[1].toFixed(6);
+          form.querySelector("input[name=lon]").value = p[0].toFixed(6);
+          form.querySelector("input[name=coord_system]").value = "wgs84";
+          chart.setOption({ series: [{ data: [[p[0], p[1]]] }] });
+          if (out) out.textContent = el.dataset.ok + " " + p[1].toFixed(5) + ", " + p[0].toFixed(5);
+        });
+        el.dataset.ready = "1";
+      }).catch(function () { el.hidden = true; });
+    });
+  }
+
+  window.addEventListener("load", function () { tick(); setInterval(tick, 1000); charts(); maps(); pins(); });
+  document.addEventListener("htmx:afterSwap", function () { tick(); charts(); maps(); pins(); });
 })();

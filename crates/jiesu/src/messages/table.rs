@@ -246,6 +246,8 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("portal.intro", "反映问题请写清时间、地点和经过，我们会转给承办单位并回访您。", "Say what, where and when: we pass it to the unit that must act and call you back."),
     ("portal.place_hint", "区、街道、小区或道路", "district, street, estate or road"),
     ("portal.locate", "使用我的位置", "Use my location"),
+    ("portal.pin_hint", "或在地图上点选位置（可缩放、拖动）：", "or click the place on the map (zoom and drag it):"),
+    ("portal.pinned", "已在地图上选定：", "Pinned on the map:"),
     ("portal.locate_hint", "可选：附上手机定位，便于准确派单", "optional: attach your phone's position so the right unit gets it"),
     ("portal.locating", "正在获取位置…", "Getting your position…"),
     ("portal.located", "已附上位置：", "Position attached:"),

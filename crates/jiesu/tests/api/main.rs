@@ -35,6 +35,7 @@ on_both_backends!(
     located_requests_are_stored_in_wgs84_placed_in_their_district_and_drawn_on_the_maps,
     open311_coordinates_in_baidu_datum_are_stored_in_wgs84,
     a_map_point_decides_the_district_of_the_suggested_place,
+    the_portal_pins_a_place_and_the_request_page_shows_it,
     the_dashboard_opens_on_the_last_complete_month_filters_its_ranking_and_maps_districts,
     // stories/failover.rs (issue 21: several nodes, failover)
     a_job_runs_on_one_node_at_a_time_and_the_next_takes_over_when_it_lets_go,

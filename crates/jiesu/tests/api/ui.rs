@@ -25,7 +25,7 @@ pub(crate) struct Got {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         Browser {
             base: app.base.clone(),
             client: reqwest::Client::builder()

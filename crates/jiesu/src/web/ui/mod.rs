@@ -180,6 +180,7 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
                 page_error,
             ),
         )
+        .route("/ui/portal/districts", get(portal::districts))
         .route(
             "/ui/portal/track",
             limits.page(

@@ -58,6 +58,17 @@ async fn form(s: &AppState, p: Public, enterprise: bool) -> UiResult {
     .into_response())
 }
 
+/// `GET /ui/portal/districts`: the city's district shapes (GeoJSON, WGS-84) for the portal's
+/// map pin (issue 20): public facts, the same as `/api/v1/maps/districts` without a login.
+pub async fn districts(State(s): State<AppState>) -> UiResult {
+    let geo = crate::services::maps::geojson(&s).await?;
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "public, max-age=3600")],
+        axum::Json(geo),
+    )
+        .into_response())
+}
+
 /// `GET /ui/portal`.
 pub async fn citizen_page(State(s): State<AppState>, p: Public) -> UiResult {
     form(&s, p, false).await

@@ -418,3 +418,70 @@ pub async fn a_map_point_decides_the_district_of_the_suggested_place(b: Backend)
         "the form says the point decided"
     );
 }
+
+/// The portal's map pin (issue 20): the page carries the pin map and 使用我的位置; the shapes
+/// it draws are public (no login); a submission with the pin is placed in its district, the
+/// request's page shows the point; half a pin is refused naming the field.
+pub async fn the_portal_pins_a_place_and_the_request_page_shows_it(b: Backend) {
+    let app = app!(b);
+    let s = staff(&app).await;
+    let mut citizen = crate::ui::Browser::new(&app);
+    let form = citizen.get("/ui/portal").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("data-pin-map=\"/ui/portal/districts\""));
+    assert!(form.body.contains("data-testid=\"locate\""));
+    let shapes = citizen.get("/ui/portal/districts").await;
+    assert_eq!(shapes.status, 200);
+    let geo: Value = serde_json::from_str(&shapes.body).unwrap();
+    let features = geo["features"].as_array().unwrap();
+    assert_eq!(features.len(), 16, "Beijing's 16 districts");
+    assert!(features.iter().any(|f| f["properties"]["code"] == CHAOYANG));
+    let token = crate::ui::csrf(&form.body);
+    let fields = |lat: &'static str, lon: &'static str| {
+        vec![
+            ("_csrf", token.clone()),
+            ("kind", "complaint".into()),
+            ("phone", "13698765432".into()),
+            ("text", "小区门口路灯不亮，晚上很黑".into()),
+            ("address", "小区门口".into()),
+            ("lat", lat.into()),
+            ("lon", lon.into()),
+            ("coord_system", "wgs84".into()),
+        ]
+    };
+    let half = fields("39.996", "");
+    let half: Vec<(&str, &str)> = half.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = citizen.post("/ui/portal", &half).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("location.lon"), "{}", refused.body);
+    let pinned = fields("39.996000", "116.470000");
+    let pinned: Vec<(&str, &str)> = pinned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = citizen.post("/ui/portal", &pinned).await;
+    assert_eq!(done.status, 201, "{}", done.body);
+    let number = done
+        .body
+        .split("data-testid=\"portal-number\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
+    let r = expect(
+        app.get(&format!("/api/v1/requests/{number}"), Some(&s.dispatcher))
+            .await,
+        200,
+    );
+    assert!(actions(&r).contains(&"request.located".to_string()), "{r}");
+    let id = r["id"].as_str().unwrap();
+    let mut desk = crate::ui::Browser::with_session(&app, &s.dispatcher);
+    let page = desk.get(&format!("/ui/requests/{id}")).await;
+    let point = page
+        .body
+        .split("data-testid=\"point\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or_else(|| panic!("no point on the page: {}", page.body));
+    assert!(
+        point.starts_with("39.99600, 116.47000") && point.contains("朝阳区"),
+        "{point}"
+    );
+}
