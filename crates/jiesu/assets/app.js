@@ -53,7 +53,8 @@
     var b = e.target.closest && e.target.closest("[data-locate]");
     if (!b) return;
     var form = b.closest("form"), out = form && form.querySelector("[data-located]");
-    if (!form || !navigator.geolocation) { if (out) out.textContent = b.dataset.fail; return; }
+    if (!form || !out) return;
+    if (!navigator.geolocation) { out.textContent = b.dataset.fail; return; }
     out.textContent = b.dataset.busy;
     navigator.geolocation.getCurrentPosition(function (p) {
       form.querySelector("input[name=lat]").value = p.coords.latitude.toFixed(6);
@@ -190,6 +191,7 @@
       if (el.dataset.drawn) return;
       el.dataset.drawn = "1";
       var form = el.closest("form"), out = form && form.querySelector("[data-located]");
+      if (!form) return;
       fetch(el.dataset.pinMap, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geo) {
         if (!geo.features || !geo.features.length) { el.hidden = true; return; }
         echarts.registerMap("jiesu-pin", geo);

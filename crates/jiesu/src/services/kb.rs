@@ -34,6 +34,25 @@ pub async fn get(state: &AppState, id: &str) -> Result<KbEntry, AppError> {
         .ok_or(AppError::NotFound("knowledge-base entry"))
 }
 
+/// Whether `actor` may read entry `e`: a published entry is everyone's who reads the
+/// knowledge base; a draft, reviewed or expired one only the center's and the owning unit's
+/// (and the units above it).
+pub async fn may_read(state: &AppState, actor: &Actor, e: &KbEntry) -> Result<bool, AppError> {
+    Ok(jiesu_core::kb::is_keeper(actor)
+        || e.status == KbStatus::Published
+        || may_edit(state, actor, e).await?)
+}
+
+/// An active entry `actor` may read ([`may_read`]); 404 otherwise, as for a missing one.
+pub async fn get_for(state: &AppState, actor: &Actor, id: &str) -> Result<KbEntry, AppError> {
+    let e = get(state, id).await?;
+    if may_read(state, actor, &e).await? {
+        Ok(e)
+    } else {
+        Err(AppError::NotFound("knowledge-base entry"))
+    }
+}
+
 /// Whether an entry is offered at intake at `now`: published and inside its validity.
 pub fn offered(e: &KbEntry, now: DateTime<Utc>) -> bool {
     e.active
@@ -64,10 +83,24 @@ pub async fn list(
     offset: i64,
 ) -> Result<(Vec<KbEntry>, i64), AppError> {
     super::require(actor, jiesu_core::access::Action::Answer).or_else(|_| keeper_or_unit(actor))?;
+    // Outside the center, entries not yet (or no longer) published are their unit's only.
+    let mut filter = filter.clone();
+    if !jiesu_core::kb::is_keeper(actor) {
+        let own = match owner_path(state, filter.unit_code.as_deref()).await? {
+            Ok(Some(path)) => jiesu_core::kb::may_edit(actor, Some(&path)),
+            _ => false,
+        };
+        match filter.status {
+            _ if own => {}
+            Some(KbStatus::Published) => {}
+            Some(_) => return Ok((Vec::new(), 0)),
+            None => filter.status = Some(KbStatus::Published),
+        }
+    }
     let pool = state.store.reader();
     Ok((
-        kb::list(pool, filter, limit.clamp(1, 500), offset.max(0)).await?,
-        kb::count(pool, filter).await?,
+        kb::list(pool, &filter, limit.clamp(1, 500), offset.max(0)).await?,
+        kb::count(pool, &filter).await?,
     ))
 }
 
@@ -354,9 +387,13 @@ pub async fn step_all(
     Ok(n)
 }
 
-/// An entry's history, oldest first.
-pub async fn history(state: &AppState, id: &str) -> Result<Vec<KbVersion>, AppError> {
-    get(state, id).await?;
+/// An entry's history, oldest first, for those who may read the entry.
+pub async fn history(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<KbVersion>, AppError> {
+    get_for(state, actor, id).await?;
     Ok(kb::versions(state.store.reader(), id).await?)
 }
 
@@ -370,40 +407,43 @@ pub struct Feedback {
     pub request_id: Option<String>,
 }
 
-/// Records whether an entry helped; counted toward the list of entries to review.
+/// Records whether an entry helped; counted toward the list of entries to review. Returns
+/// the id of the request it was recorded with, if any.
 pub async fn feedback(
     state: &AppState,
     actor: &Actor,
     id: &str,
     input: Feedback,
-) -> Result<(), AppError> {
+) -> Result<Option<String>, AppError> {
     super::require(actor, jiesu_core::access::Action::Answer)?;
     let entry = get(state, id).await?;
-    if let Some(r) = &input.request_id {
-        if crate::store::requests::get(state.store.reader(), r)
-            .await?
-            .is_none()
-        {
-            return Err(AppError::invalid("request_id", "err.kb.no_such_request"));
-        }
-    }
+    // An id or a number names the request; the verdict keeps its id.
+    let request_id = match &input.request_id {
+        Some(r) => Some(
+            crate::store::requests::get(state.store.reader(), r)
+                .await?
+                .ok_or_else(|| AppError::invalid("request_id", "err.kb.no_such_request"))?
+                .id,
+        ),
+        None => None,
+    };
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     kb::add_feedback(
         &mut tx,
         &entry.id,
-        input.request_id.as_deref(),
+        request_id.as_deref(),
         input.helpful,
         &actor.user_id,
         now,
     )
     .await?;
     let payload = serde_json::json!({
-        "kb_entry_id": entry.id, "helpful": input.helpful, "request_id": input.request_id,
+        "kb_entry_id": entry.id, "helpful": input.helpful, "request_id": request_id,
     });
     tx.event(state.audit_event(&actor.user_id, actor.role.as_str(), "kb.rated", payload));
     tx.commit().await?;
-    Ok(())
+    Ok(request_id)
 }
 
 /// The operator's verdict on `entry_id` for request `request_id`, if one was given.

@@ -207,6 +207,24 @@ pub async fn geojson(state: &AppState) -> Result<serde_json::Value, AppError> {
     Ok(serde_json::json!({ "type": "FeatureCollection", "features": features }))
 }
 
+/// [`geojson`] serialised, kept per city and set of district codes: the portal serves it to
+/// anyone, so a request costs one small query, not a rebuild of every polygon.
+pub async fn geojson_text(state: &AppState) -> Result<Arc<String>, AppError> {
+    static TEXTS: OnceLock<Mutex<HashMap<String, Arc<String>>>> = OnceLock::new();
+    let mut codes: Vec<(String, String)> = district_codes(state).await?.into_iter().collect();
+    codes.sort();
+    let key = format!("{}|{codes:?}", state.models.city_name);
+    let texts = TEXTS.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = texts.lock().ok().and_then(|t| t.get(&key).cloned()) {
+        return Ok(hit);
+    }
+    let text = Arc::new(geojson(state).await?.to_string());
+    if let Ok(mut t) = texts.lock() {
+        t.insert(key, text.clone());
+    }
+    Ok(text)
+}
+
 /// One district's figures for a month, as the dashboard map colours it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DistrictFigures {

@@ -479,56 +479,64 @@ fn placed_by_point(
     notes: &mut Vec<String>,
 ) -> PlaceMatch {
     let here = |u: &Option<PlaceUnit>| u.as_ref().is_some_and(|u| u.code == code);
+    if place.status == PlaceStatus::Resolved && here(&place.district) {
+        return place;
+    }
     let district = PlaceUnit {
         code: code.clone(),
         name: name.clone(),
         level: PlaceLevel::District,
     };
-    match place.status {
-        PlaceStatus::Resolved if here(&place.district) => return place,
-        PlaceStatus::Ambiguous => {
-            let kept: Vec<PlaceCandidate> = place
-                .alternatives
-                .iter()
-                .filter(|c| here(&c.district))
-                .cloned()
-                .collect();
-            if let [one] = kept.as_slice() {
-                notes.push(messages::both(
-                    "note.place_point_decided",
-                    &[("district", name)],
-                ));
-                return PlaceMatch {
-                    status: PlaceStatus::Resolved,
-                    district: one.district.clone(),
-                    street: one.street.clone(),
-                    community: one.community.clone(),
-                    confidence: one.confidence,
-                    matched: place.matched,
-                    alternatives: place
-                        .alternatives
-                        .into_iter()
-                        .filter(|c| c != one)
-                        .collect(),
-                    outside: None,
-                };
-            }
-            if kept.len() > 1 {
-                // Still ambiguous inside the district: the shared street, if any, is certain.
-                let street = kept[0].street.clone().filter(|s| {
-                    kept.iter()
-                        .all(|c| c.street.as_ref().map(|x| &x.code) == Some(&s.code))
-                });
-                return PlaceMatch {
-                    district: Some(district),
-                    street,
-                    community: None,
-                    alternatives: kept,
-                    ..place
-                };
-            }
+    // Every reading of the text: the best one when it resolved (elsewhere), then the others.
+    let main = (place.status == PlaceStatus::Resolved).then(|| PlaceCandidate {
+        district: place.district.clone(),
+        street: place.street.clone(),
+        community: place.community.clone(),
+        confidence: place.confidence,
+    });
+    let mut readings: Vec<PlaceCandidate> = Vec::new();
+    for c in main.into_iter().chain(place.alternatives.iter().cloned()) {
+        if c.district.is_some() && !readings.contains(&c) {
+            readings.push(c);
         }
-        _ => {}
+    }
+    let kept: Vec<PlaceCandidate> = readings
+        .iter()
+        .filter(|c| here(&c.district))
+        .cloned()
+        .collect();
+    if let [one] = kept.as_slice() {
+        notes.push(messages::both(
+            "note.place_point_decided",
+            &[("district", name)],
+        ));
+        return PlaceMatch {
+            status: PlaceStatus::Resolved,
+            district: one.district.clone(),
+            street: one.street.clone(),
+            community: one.community.clone(),
+            confidence: one.confidence,
+            matched: place.matched,
+            alternatives: readings.into_iter().filter(|c| c != one).collect(),
+            outside: None,
+        };
+    }
+    if kept.len() > 1 {
+        // Still ambiguous inside the district: the shared street, if any, is certain.
+        let street = kept[0].street.clone().filter(|s| {
+            kept.iter()
+                .all(|c| c.street.as_ref().map(|x| &x.code) == Some(&s.code))
+        });
+        return PlaceMatch {
+            status: PlaceStatus::Ambiguous,
+            district: Some(district),
+            street,
+            community: None,
+            confidence: place.confidence,
+            matched: place.matched,
+            alternatives: kept,
+            outside: None,
+        };
     }
     let elsewhere = matches!(place.status, PlaceStatus::Resolved | PlaceStatus::Ambiguous)
         && place.district.is_some();
@@ -545,12 +553,6 @@ fn placed_by_point(
     } else {
         messages::both("note.place_by_point", &[("district", name)])
     });
-    let reading = (place.status == PlaceStatus::Resolved).then(|| PlaceCandidate {
-        district: place.district.clone(),
-        street: place.street.clone(),
-        community: place.community.clone(),
-        confidence: place.confidence,
-    });
     PlaceMatch {
         status: PlaceStatus::Resolved,
         district: Some(district),
@@ -558,10 +560,8 @@ fn placed_by_point(
         community: None,
         confidence: 0.9,
         matched: Vec::new(),
-        alternatives: reading
+        alternatives: readings
             .into_iter()
-            .chain(place.alternatives)
-            .filter(|c| c.district.is_some())
             .take(jiesu_text::place::MAX_ALTERNATIVES)
             .collect(),
         outside: None,
@@ -780,6 +780,26 @@ mod tests {
         assert_eq!(p.district.unwrap().code, "110101");
         assert!(p.street.is_none());
         assert_eq!(p.alternatives.len(), 2);
+        assert_eq!(notes.len(), 1);
+    }
+
+    /// A text read first as another district's street, second as one in the point's: the
+    /// second reading is taken, with its street.
+    #[test]
+    fn a_resolved_reading_elsewhere_gives_way_to_its_alternative_in_the_district() {
+        let mut notes = Vec::new();
+        let elsewhere = PlaceMatch {
+            status: PlaceStatus::Resolved,
+            district: unit("110105", "110105", PlaceLevel::District),
+            street: unit("s1", "s1", PlaceLevel::Subdistrict),
+            confidence: 0.7,
+            alternatives: vec![reading("110108", "s2")],
+            ..PlaceMatch::none()
+        };
+        let p = placed_by_point(elsewhere, "110108".into(), "海淀区".into(), &mut notes);
+        assert_eq!(p.status, PlaceStatus::Resolved);
+        assert_eq!(p.street.unwrap().code, "s2");
+        assert_eq!(p.alternatives.len(), 1);
         assert_eq!(notes.len(), 1);
     }
 

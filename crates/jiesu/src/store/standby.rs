@@ -17,12 +17,15 @@ use std::time::Duration;
 /// How often the watcher measures the standby's lag and checks it is still one.
 pub const WATCH_EVERY: Duration = Duration::from_secs(1);
 
-/// Whether the host is a standby, and how far its replay is behind in ms: 0 when it has
-/// replayed everything it received (a synchronous standby receives every commit before the
-/// primary answers), else the age of the last transaction it replayed.
+/// Whether the host is a standby, and how far its replay is behind in ms: 0 while it streams
+/// from the primary and has replayed everything it received (a synchronous standby receives
+/// every commit before the primary answers); else (replay behind, or cut off from the primary,
+/// when received and replayed agree but nothing new arrives) the age of the last transaction
+/// it replayed, which overstates rather than hides the lag when the primary was idle.
 const LAG: &str = "SELECT pg_is_in_recovery() AS standby, CASE \
      WHEN NOT pg_is_in_recovery() THEN 0 \
-     WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 \
+     WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') \
+      AND pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 \
      ELSE COALESCE((EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp())) * 1000)::bigint, 0) \
      END AS lag_ms";
 
@@ -124,7 +127,9 @@ impl Standby {
         for k in 1..=n {
             let i = (from + k) % n;
             if let Some((true, lag)) = probe(self.hosts.url(i)).await {
-                if i != from || !self.usable.load(Ordering::SeqCst) {
+                // The pooled connections failed the look (or are to another host): drop them,
+                // even when this is the same host come back after a restart.
+                if i != from || !self.usable.load(Ordering::SeqCst) || here.is_none() {
                     if let Ok(opts) = self.hosts.options(i) {
                         self.pool.set_connect_options(opts);
                         self.hosts.moved_to(i);

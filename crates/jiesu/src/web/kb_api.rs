@@ -135,10 +135,10 @@ async fn step_all(
 
 async fn history(
     State(s): State<AppState>,
-    Auth(_): Auth,
+    Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<crate::services::kb::KbVersion>>, AppError> {
-    Ok(Json(kb::history(&s, &id).await?))
+    Ok(Json(kb::history(&s, &actor, &id).await?))
 }
 
 async fn feedback(

@@ -253,10 +253,10 @@ async fn search_kb(
 
 async fn get_kb(
     State(s): State<AppState>,
-    Auth(_): Auth,
+    Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<KbEntry>, AppError> {
-    Ok(Json(kb::get(&s, &id).await?))
+    Ok(Json(kb::get_for(&s, &actor, &id).await?))
 }
 
 async fn create_kb(

@@ -76,6 +76,17 @@ pub async fn a_street_drafts_an_entry_the_center_reviews_and_publishes_it_and_th
     // The unit's list opens on its own entries; a step is the center's.
     let list = unit.get("/ui/kb").await;
     assert_eq!(list.body.matches("data-testid=\"kb-row\"").count(), 1);
+    // Another street sees neither the draft nor its history.
+    let other_street = app.user("yam1", Role::UnitHandler, Some(YOUANMEN)).await;
+    let mut other = Browser::with_session(&app, &other_street);
+    assert_eq!(other.get(&format!("/ui/kb/{id}")).await.status, 404);
+    let theirs = other
+        .get(&format!("/ui/kb?unit={WANGJING}&status=draft"))
+        .await;
+    assert_eq!(theirs.status, 200);
+    assert_eq!(theirs.body.matches("data-testid=\"kb-row\"").count(), 0);
+    let any = other.get("/ui/kb?unit=").await;
+    assert_eq!(any.body.matches("data-testid=\"kb-row\"").count(), 0);
     let step = [("_csrf", token.as_str()), ("step", "review")];
     assert_eq!(
         unit.post(&format!("/ui/kb/{id}/step"), &step).await.status,
@@ -183,15 +194,27 @@ pub async fn a_street_drafts_an_entry_the_center_reviews_and_publishes_it_and_th
         .next()
         .unwrap()
         .to_string();
+    let number = {
+        let r = crate::helpers::expect(
+            app.get(&format!("/api/v1/requests/{request_id}"), Some(&op))
+                .await,
+            200,
+        );
+        r["number"].as_str().unwrap().to_string()
+    };
     let detail = desk.get(&done.location).await;
     assert!(
         detail.body.contains("data-testid=\"kb-helpful\""),
         "{}",
         detail.body
     );
-    assert!(detail
-        .body
-        .contains(&format!("\"request_id\": \"{request_id}\"")));
+    assert!(
+        detail
+            .body
+            .contains(&format!("&#34;request_id&#34;:&#34;{request_id}&#34;")),
+        "{}",
+        detail.body
+    );
     let bad = desk
         .post(
             &format!("/ui/kb/{id}/rate"),
@@ -205,11 +228,13 @@ pub async fn a_street_drafts_an_entry_the_center_reviews_and_publishes_it_and_th
             &[
                 ("_csrf", token.as_str()),
                 ("helpful", "0"),
-                ("request_id", request_id.as_str()),
+                // The request's number names it as well as its id; the id is kept.
+                ("request_id", number.as_str()),
             ],
         )
         .await;
     assert_eq!(rated.status, 200, "{}", rated.body);
+    assert!(rated.body.contains("已评价：没用"), "{}", rated.body);
     assert!(rated.body.contains("data-testid=\"kb-rated\""));
     let detail = desk.get(&format!("/ui/requests/{request_id}")).await;
     assert!(detail.body.contains("已评价：没用"), "{}", detail.body);

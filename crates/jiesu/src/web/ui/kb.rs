@@ -283,11 +283,11 @@ pub async fn new_form(page: Page) -> UiResult {
 /// `GET /ui/kb/{id}`: the entry, its history, the edit form where allowed.
 pub async fn entry(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> UiResult {
     open_only(&page)?;
-    let e = kb::get(&s, &id).await?;
     let actor = &page.actor;
+    let e = kb::get_for(&s, actor, &id).await?;
     let tr = page.ctx.tr;
     let may_edit = kb::may_edit(&s, actor, &e).await?;
-    let history = kb::history(&s, &id)
+    let history = kb::history(&s, actor, &id)
         .await?
         .into_iter()
         .rev()
@@ -492,12 +492,27 @@ pub async fn stale(State(s): State<AppState>, page: Page) -> UiResult {
 struct RateBox {
     ctx: Ctx,
     id: String,
-    request_id: String,
+    /// The `hx-vals` of the two buttons (JSON, escaped by the template like any attribute).
+    vals_yes: String,
+    vals_no: String,
     /// The verdict given, if any.
     verdict: Option<bool>,
 }
 
 impl RateBox {
+    fn new(ctx: Ctx, id: String, request_id: String, verdict: Option<bool>) -> RateBox {
+        let vals = |helpful: &str| {
+            serde_json::json!({ "helpful": helpful, "request_id": request_id }).to_string()
+        };
+        RateBox {
+            vals_yes: vals("1"),
+            vals_no: vals("0"),
+            ctx,
+            id,
+            verdict,
+        }
+    }
+
     fn html(self) -> UiResult {
         let html = self.render().map_err(|e| AppError::Internal(e.into()))?;
         Ok(Html(html).into_response())
@@ -517,30 +532,23 @@ pub async fn rate(
         "0" | "false" => false,
         _ => return Err(UiError(AppError::invalid("helpful", "err.kb.helpful"))),
     };
-    let request_id = f.opt("request_id");
     let input = Feedback {
         helpful,
-        request_id: request_id.clone(),
+        request_id: f.opt("request_id"),
     };
-    kb::feedback(&s, &page.actor, &id, input).await?;
-    RateBox {
-        ctx: page.ctx,
-        id,
-        request_id: request_id.unwrap_or_default(),
-        verdict: Some(helpful),
-    }
-    .html()
+    let stored = kb::feedback(&s, &page.actor, &id, input).await?;
+    RateBox::new(page.ctx, id, stored.unwrap_or_default(), Some(helpful)).html()
 }
 
 /// The verdict box for an answer from entry `entry_id` (on request `request_id`, "" at the
 /// desk before there is one): the buttons, or the verdict already given.
 pub fn rate_html(ctx: &Ctx, entry_id: &str, request_id: &str, verdict: Option<bool>) -> String {
-    RateBox {
-        ctx: ctx.clone(),
-        id: entry_id.to_string(),
-        request_id: request_id.to_string(),
+    RateBox::new(
+        ctx.clone(),
+        entry_id.to_string(),
+        request_id.to_string(),
         verdict,
-    }
+    )
     .render()
     .unwrap_or_default()
 }

@@ -61,10 +61,13 @@ async fn form(s: &AppState, p: Public, enterprise: bool) -> UiResult {
 /// `GET /ui/portal/districts`: the city's district shapes (GeoJSON, WGS-84) for the portal's
 /// map pin (issue 20): public facts, the same as `/api/v1/maps/districts` without a login.
 pub async fn districts(State(s): State<AppState>) -> UiResult {
-    let geo = crate::services::maps::geojson(&s).await?;
+    let geo = crate::services::maps::geojson_text(&s).await?;
     Ok((
-        [(axum::http::header::CACHE_CONTROL, "public, max-age=3600")],
-        axum::Json(geo),
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        geo.as_str().to_string(),
     )
         .into_response())
 }
