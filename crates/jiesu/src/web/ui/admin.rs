@@ -744,6 +744,18 @@ pub async fn set_unit_signoff(
     Ok(done(&unit_view(&code), "unit_saved"))
 }
 
+/// The field `on` of a category switch: 1 or 0, else a 422 naming it.
+fn on_off(f: &FormData) -> Result<bool, UiError> {
+    match f.text("on").as_str() {
+        "1" => Ok(true),
+        "0" => Ok(false),
+        _ => Err(UiError(AppError::invalid(
+            "on",
+            "err.admin.reply_review_on",
+        ))),
+    }
+}
+
 /// `POST /ui/admin/categories/reply-review/{code}` (field `on` 1/0): whether the center
 /// checks replies on the category before the callback (办结审核); an event.
 pub async fn set_category_review(
@@ -753,16 +765,7 @@ pub async fn set_category_review(
     f: FormData,
 ) -> UiResult {
     admin_only(&page)?;
-    let on = match f.text("on").as_str() {
-        "1" => true,
-        "0" => false,
-        _ => {
-            return Err(UiError(AppError::invalid(
-                "on",
-                "err.admin.reply_review_on",
-            )))
-        }
-    };
+    let on = on_off(&f)?;
     crate::services::reply_reviews::set_category(&s, &page.actor, &code, on).await?;
     Ok(done(
         &format!("/ui/admin?view=categories&q={code}"),
@@ -779,16 +782,7 @@ pub async fn set_category_evidence(
     f: FormData,
 ) -> UiResult {
     admin_only(&page)?;
-    let on = match f.text("on").as_str() {
-        "1" => true,
-        "0" => false,
-        _ => {
-            return Err(UiError(AppError::invalid(
-                "on",
-                "err.admin.reply_review_on",
-            )))
-        }
-    };
+    let on = on_off(&f)?;
     crate::services::attachments::set_evidence_rule(&s, &page.actor, &code, on).await?;
     Ok(done(
         &format!("/ui/admin?view=categories&q={code}"),

@@ -137,7 +137,17 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
     // Another unit's request answers as a missing one (`views::get`).
     let r = views::get(&s, &page.actor, &id).await?;
     let tr = page.ctx.tr;
-    let names = directory::unit_names(&s, r.assignments.iter().map(|a| &a.unit_code)).await?;
+    // Where on a map (issue 20): its district's name comes with the orders' unit names.
+    let location = crate::services::maps::of_request(&s, &r.id).await?;
+    let district_code = location.as_ref().and_then(|l| l.district_code.as_ref());
+    let names = directory::unit_names(
+        &s,
+        r.assignments
+            .iter()
+            .map(|a| &a.unit_code)
+            .chain(district_code),
+    )
+    .await?;
     let orders = r
         .assignments
         .iter()
@@ -259,13 +269,10 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         }
         _ => String::new(),
     };
-    let point = match crate::services::maps::of_request(&s, &r.id).await? {
+    let point = match &location {
         Some(l) => {
             let district = match &l.district_code {
-                Some(code) => {
-                    let names = directory::unit_names(&s, std::iter::once(code)).await?;
-                    format!(" · {}", names.of(code))
-                }
+                Some(code) => format!(" · {}", names.of(code)),
                 None => String::new(),
             };
             format!(

@@ -213,15 +213,7 @@ pub async fn form(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         .filter(|a| a.round == r.round && a.status == AssignmentStatus::Returned)
         .map(|a| a.unit_code.as_str())
         .collect();
-    let place = [
-        &suggestion.place.district,
-        &suggestion.place.street,
-        &suggestion.place.community,
-    ]
-    .iter()
-    .filter_map(|p| p.as_ref().map(|p| p.name.clone()))
-    .collect::<Vec<_>>()
-    .join(" › ");
+    let place = super::intake::place_line(&suggestion.place);
     let notes = suggestion
         .notes
         .iter()

@@ -3,7 +3,7 @@
 //! progress; each hotspot and alert links to the task form. Reads `services::{hotspots,
 //! alerts, tasks, topics}`; the forms and detail pages are `tasks` and `topics`.
 
-use super::{local_time, Ctx, Page, UiError, UiResult};
+use super::{enc, local_time, Ctx, Page, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::{alerts, directory, hotspots, maps, tasks, topics, AppState};
 use askama::Template;
@@ -97,11 +97,6 @@ pub struct GovParams {
 /// A `YYYY-MM-DD` form field.
 pub(super) fn parse_date(field: &str, value: &str) -> Result<NaiveDate, AppError> {
     crate::web::extract::day(field, value)
-}
-
-/// A query-string value.
-pub(super) fn enc(v: &str) -> String {
-    form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 /// Which citizen requests already have a task, by request id → task id.

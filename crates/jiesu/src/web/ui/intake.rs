@@ -109,6 +109,15 @@ fn percent(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
+/// A suggested place as its levels' names, `朝阳区 › 望京街道`; "" for none.
+pub(super) fn place_line(p: &jiesu_text::place::PlaceMatch) -> String {
+    [&p.district, &p.street, &p.community]
+        .iter()
+        .filter_map(|u| u.as_ref().map(|u| u.name.clone()))
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
+
 /// Shapes a suggestion for the panel in the page's language.
 pub fn suggest_view(
     ctx: &Ctx,
@@ -118,11 +127,7 @@ pub fn suggest_view(
 ) -> SuggestV {
     let tr = ctx.tr;
     let en = tr.is_en();
-    let place = [&s.place.district, &s.place.street, &s.place.community]
-        .iter()
-        .filter_map(|p| p.as_ref().map(|p| p.name.clone()))
-        .collect::<Vec<_>>()
-        .join(" › ");
+    let place = place_line(&s.place);
     let notes = s
         .notes
         .iter()

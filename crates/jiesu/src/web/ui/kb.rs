@@ -5,7 +5,7 @@
 //! request it answered. Units keep the entries of their own domain (drafts); the center
 //! reviews, publishes and expires. Everything goes through `services::kb`, an event each.
 
-use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
+use super::{done, enc, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::accounts::By;
 use crate::services::kb::{self, Feedback, Filter, KbEntry, KbInput, StaleReason, StaleRules};
@@ -131,10 +131,6 @@ fn status_of(v: Option<&str>, field: &str) -> Result<Option<KbStatus>, AppError>
     }
 }
 
-fn encode(v: &str) -> String {
-    form_urlencoded::byte_serialize(v.as_bytes()).collect()
-}
-
 /// `GET /ui/kb?status=&title=&category=&unit=&page=`.
 pub async fn list(State(s): State<AppState>, page: Page, Query(p): Query<ListParams>) -> UiResult {
     open_only(&page)?;
@@ -176,10 +172,10 @@ pub async fn list(State(s): State<AppState>, page: Page, Query(p): Query<ListPar
     };
     let query = format!(
         "status={}&title={}&category={}&unit={}",
-        encode(&f.status),
-        encode(&f.title),
-        encode(&f.category),
-        encode(&f.unit)
+        enc(&f.status),
+        enc(&f.title),
+        enc(&f.category),
+        enc(&f.unit)
     );
     let statuses = [
         KbStatus::Draft,
@@ -427,9 +423,9 @@ pub async fn step_all(State(s): State<AppState>, page: Page, f: FormData) -> UiR
     let n = kb::step_all(&s, By::User(&page.actor), st, filter).await?;
     let back = format!(
         "/ui/kb?title={}&category={}&unit={}&moved={n}",
-        encode(&f.text("title")),
-        encode(&f.text("category")),
-        encode(&f.text("unit"))
+        enc(&f.text("title")),
+        enc(&f.text("category")),
+        enc(&f.text("unit"))
     );
     Ok(done(&back, &format!("kb_{}_all", st.as_str())))
 }

@@ -50,7 +50,7 @@ use super::cookies;
 use super::extract::SESSION_COOKIE;
 use super::limits::{Kind, Limits};
 
-pub use page::{done, local_time, pct, Ctx, FormData, NavItem, Page, Public, UserBox};
+pub use page::{done, enc, local_time, pct, Ctx, FormData, NavItem, Page, Public, UserBox};
 
 /// The line a report page shows when it was read from the standby (issue 21): how far
 /// behind the primary it was at the last look; "" when read from the primary.
@@ -439,10 +439,7 @@ pub type UiResult = Result<Response, UiError>;
 
 fn render_error(lang: Lang, p: ErrorParts, path: &str, htmx: bool) -> Response {
     if p.status == StatusCode::UNAUTHORIZED && path != "/ui/login" {
-        let to = format!(
-            "/ui/login?next={}",
-            form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
-        );
+        let to = format!("/ui/login?next={}", enc(path));
         if htmx {
             return ([("hx-redirect", to)], StatusCode::OK).into_response();
         }

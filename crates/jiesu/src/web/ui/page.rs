@@ -221,6 +221,11 @@ pub fn local_time(state: &AppState, t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A value for a query string (`a b&c` → `a+b%26c`).
+pub fn enc(v: &str) -> String {
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
 /// A rate 0..1 as a percentage, or a dash.
 pub fn pct(r: Option<f64>) -> String {
     r.map(|r| format!("{:.1}%", r * 100.0))

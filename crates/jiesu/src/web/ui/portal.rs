@@ -2,7 +2,7 @@
 //! and get its number and query code (查询码); with both, the requester can track it. The work is done by
 //! `services::portal`.
 
-use super::{local_time, Ctx, FormData, Public, UiError, UiResult};
+use super::{enc, local_time, Ctx, FormData, Public, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::portal::{self, PublicEnterprise, PublicSubmission};
 use crate::services::{attachments, directory, AppState};
@@ -148,10 +148,6 @@ fn public_upload(number: &str, code: &str) -> String {
         enc(number),
         enc(code)
     )
-}
-
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[derive(Template, WebTemplate)]

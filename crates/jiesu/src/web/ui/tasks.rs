@@ -3,8 +3,8 @@
 //! its requests and suggested units), and the task page with its orders, linked requests and
 //! the same problem elsewhere. Opening goes through `services::tasks::open`.
 
-use super::governance::{covered, enc, parse_date, span, unit_lines, UnitLine};
-use super::{done, local_time, Ctx, FormData, Page, UiError, UiResult};
+use super::governance::{covered, parse_date, span, unit_lines, UnitLine};
+use super::{done, enc, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::{AppError, FieldError};
 use crate::services::handling::DispatchTarget;
 use crate::services::hotspots::{self, HotspotView};

@@ -81,7 +81,7 @@ pub async fn proposals(
             choose_href: format!(
                 "/ui/topics/new?month={}&category={}",
                 month.label(),
-                super::governance::enc(&p.category_code)
+                super::enc(&p.category_code)
             ),
             rank: p.rank,
             category: format!("{} ({})", p.category_name, p.category_code),
