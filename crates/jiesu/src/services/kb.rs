@@ -55,10 +55,7 @@ pub async fn get_for(state: &AppState, actor: &Actor, id: &str) -> Result<KbEntr
 
 /// Whether an entry is offered at intake at `now`: published and inside its validity.
 pub fn offered(e: &KbEntry, now: DateTime<Utc>) -> bool {
-    e.active
-        && e.status == KbStatus::Published
-        && e.valid_from.is_none_or(|f| f <= now)
-        && e.valid_until.is_none_or(|u| u > now)
+    e.offered_at(now)
 }
 
 /// The first `limit` entries offered now, newest change first.
@@ -245,6 +242,10 @@ pub async fn save(
     }
     let path = owner_path(state, input.unit_code.as_deref()).await?;
     let errors = check(&input, "", path.is_ok());
+    // An unknown unit is the field's fault (422 naming `unit_code`), not the editor's.
+    if path.is_err() {
+        return Err(AppError::Invalid(errors));
+    }
     if !jiesu_core::kb::may_edit(actor, path.clone().ok().flatten().as_deref()) {
         return Err(KbError::Forbidden.into());
     }
@@ -285,10 +286,27 @@ pub async fn save(
         "kb.created"
     };
     let mut tx = state.store.begin().await?;
-    kb::upsert(&mut tx, &entry, &actor.user_id).await?;
+    match &existing {
+        Some(old) => changed_since(
+            kb::update_if(&mut tx, &entry, &actor.user_id, old.version, old.status).await?,
+        )?,
+        None => kb::upsert(&mut tx, &entry, &actor.user_id).await?,
+    }
     tx.event(entry_event(state, actor, action, &entry));
     tx.commit().await?;
     Ok(entry)
+}
+
+/// A 409 where an entry changed between its reading and its writing (two editors, a double
+/// click): the later change is refused whole, not written over the first.
+pub(crate) fn changed_since(written: bool) -> Result<(), AppError> {
+    if written {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(
+            "the entry was changed meanwhile: open it again".into(),
+        ))
+    }
 }
 
 /// Deletes (deactivates) an entry.
@@ -334,10 +352,11 @@ pub async fn step(
     step: KbStep,
 ) -> Result<KbEntry, AppError> {
     let mut entry = get(state, id).await?;
+    let was = entry.status;
     entry.status = jiesu_core::kb::step(actor, entry.status, step)?;
     entry.updated_at = state.clock.now();
     let mut tx = state.store.begin().await?;
-    kb::upsert(&mut tx, &entry, &actor.user_id).await?;
+    changed_since(kb::update_if(&mut tx, &entry, &actor.user_id, entry.version, was).await?)?;
     tx.event(entry_event(state, actor, step_action(step), &entry));
     tx.commit().await?;
     Ok(entry)
@@ -416,7 +435,11 @@ pub async fn feedback(
     input: Feedback,
 ) -> Result<Option<String>, AppError> {
     super::require(actor, jiesu_core::access::Action::Answer)?;
-    let entry = get(state, id).await?;
+    // Only what an operator could have been offered is rated: a published entry they read.
+    let entry = get_for(state, actor, id).await?;
+    if entry.status != KbStatus::Published {
+        return Err(AppError::Conflict("only a published entry is rated".into()));
+    }
     // An id or a number names the request; the verdict keeps its id.
     let request_id = match &input.request_id {
         Some(r) => Some(

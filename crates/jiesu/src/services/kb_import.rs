@@ -181,10 +181,14 @@ pub async fn import(
                     sum.unchanged += 1;
                 } else {
                     sum.changed += 1;
-                    changed.push(KbEntry {
-                        last_used_at: old.last_used_at,
-                        ..new
-                    });
+                    let was = (old.version, old.status);
+                    changed.push((
+                        KbEntry {
+                            last_used_at: old.last_used_at,
+                            ..new
+                        },
+                        was,
+                    ));
                 }
             }
         }
@@ -199,8 +203,8 @@ pub async fn import(
     };
     let mut tx = state.store.begin().await?;
     kb::insert_many(&mut tx, &added, &batch, &who).await?;
-    for e in &changed {
-        kb::upsert(&mut tx, e, &who).await?;
+    for (e, (version, status)) in &changed {
+        super::kb::changed_since(kb::update_if(&mut tx, e, &who, *version, *status).await?)?;
     }
     let payload = serde_json::json!({
         "batch_id": batch, "added": sum.added, "changed": sum.changed, "unchanged": sum.unchanged,

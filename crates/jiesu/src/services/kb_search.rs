@@ -129,6 +129,10 @@ pub async fn search(
     };
     let ids: Vec<String> = found.iter().map(|m| m.id.clone()).collect();
     let mut entries = kb::get_many(state.store.reader(), &ids).await?;
+    // The rows decide, not the index: a node's index may lag a change by a moment (a long
+    // import's transaction, clocks of two nodes), and a withdrawn entry is never offered.
+    let at = state.clock.now();
+    entries.retain(|e| e.offered_at(at));
     Ok(found
         .into_iter()
         .filter_map(|m| {

@@ -6,9 +6,12 @@
 //! character n-gram field so names and typos are found.
 
 use crate::services::AppState;
+use crate::store::kb::KbEntry;
 use crate::store::{from_millis, millis};
 use chrono::{DateTime, Utc};
+use jiesu_core::kb::KbStatus;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
@@ -91,6 +94,9 @@ pub struct SearchFilter {
     pub from: Option<DateTime<Utc>>,
     /// Created before.
     pub to: Option<DateTime<Utc>>,
+    /// For a reader who does not keep the knowledge base: entries only where published or
+    /// owned by a unit under this path (`Some(None)`: published only). Requests pass.
+    pub kb_reader: Option<Option<String>>,
 }
 
 /// A search hit.
@@ -150,13 +156,18 @@ impl SearchIndex {
         })
     }
 
-    /// The last event sequence number the index covers.
+    /// The last event sequence number the index covers: 0 for an index of an older layout
+    /// (its documents are all made again from the log on the next catch-up).
     pub fn covered_seq(&self) -> anyhow::Result<i64> {
         Ok(self
             .index
             .load_metas()?
             .payload
-            .and_then(|p| p.parse().ok())
+            .and_then(|p| {
+                p.strip_prefix(LAYOUT)
+                    .and_then(|seq| seq.strip_prefix(':'))
+                    .and_then(|seq| seq.parse().ok())
+            })
             .unwrap_or(0))
     }
 
@@ -204,6 +215,16 @@ impl SearchIndex {
         }
         if let Some(c) = &filter.category {
             clauses.push((Occur::Must, term(f.category, c)));
+        }
+        if let Some(own) = &filter.kb_reader {
+            let mut may: Vec<(Occur, Box<dyn Query>)> = vec![
+                (Occur::Should, term(f.kind, "request")),
+                (Occur::Should, term(f.status, KbStatus::Published.as_str())),
+            ];
+            if let Some(path) = own {
+                may.push((Occur::Should, term(f.units, path)));
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(may))));
         }
         if filter.from.is_some() || filter.to.is_some() {
             let lo = filter.from.map_or(Bound::Unbounded, |t| {
@@ -359,19 +380,42 @@ fn request_doc(
     d
 }
 
-async fn kb_doc(state: &AppState, f: Fields, id: &str) -> anyhow::Result<Change> {
-    let key = format!("kb:{id}");
-    let Some(e) = crate::store::kb::get(state.store.reader(), id)
+/// The documents of knowledge-base entries: inactive ones are dropped; each carries its
+/// workflow status and the paths of its owner unit and the units above it, so a search
+/// shows a draft only to those who may read it (`SearchFilter::kb_reader`).
+async fn kb_docs(state: &AppState, f: Fields, ids: &[String]) -> anyhow::Result<Vec<Change>> {
+    let found: HashMap<String, KbEntry> = crate::store::kb::existing(state.store.reader(), ids)
         .await?
-        .filter(|e| e.active)
-    else {
-        return Ok((key, None));
-    };
-    let d = doc!(
-        f.key => key.clone(), f.kind => "kb", f.id => e.id.clone(), f.title => e.title.clone(), f.body => e.answer.clone(),
-        f.names => format!("{} {}", e.title, e.tags.join(" ")), f.status => "active", f.created_at => millis(e.created_at),
-    );
-    Ok((key, Some(d)))
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    let mut paths: HashMap<String, Vec<String>> = HashMap::new();
+    let mut changes = Vec::with_capacity(ids.len());
+    for id in ids {
+        let key = format!("kb:{id}");
+        let Some(e) = found.get(id).filter(|e| e.active) else {
+            changes.push((key, None));
+            continue;
+        };
+        let mut d = doc!(
+            f.key => key.clone(), f.kind => "kb", f.id => e.id.clone(), f.title => e.title.clone(), f.body => e.answer.clone(),
+            f.names => format!("{} {}", e.title, e.tags.join(" ")), f.status => e.status.as_str(), f.created_at => millis(e.created_at),
+        );
+        if let Some(code) = &e.unit_code {
+            if !paths.contains_key(code) {
+                let path = crate::store::reference::unit(state.store.reader(), code)
+                    .await?
+                    .map(|u| prefixes(&u.path, '/'))
+                    .unwrap_or_default();
+                paths.insert(code.clone(), path);
+            }
+            for p in paths.get(code).into_iter().flatten() {
+                d.add_text(f.units, p);
+            }
+        }
+        changes.push((key, Some(d)));
+    }
+    Ok(changes)
 }
 
 /// The new path of a unit a `unit.changed` event moved (with orders under it), if it did.
@@ -381,6 +425,11 @@ fn moved_to(payload: &serde_json::Value) -> Option<&str> {
     let orders = payload.get("orders_moved")?.as_u64()?;
     (before != after && orders > 0).then_some(after)
 }
+
+/// The layout of the documents, written before the covered sequence in each commit: an index
+/// of another layout is made again from the whole log. 2: knowledge-base entries carry their
+/// workflow status and their owner's unit paths (issue 23), not `active`.
+const LAYOUT: &str = "2";
 
 /// Events read per catch-up round.
 const CATCH_UP_BATCH: usize = 2000;
@@ -421,6 +470,12 @@ async fn catch_up_with(
                 if let Some(kb) = payload.get("kb_entry_id").and_then(|v| v.as_str()) {
                     entries.insert(kb.to_string());
                 }
+                // An import or a step of many entries names its batch, not each entry.
+                if let Some(batch) = payload.get("batch_id").and_then(|v| v.as_str()) {
+                    entries.extend(
+                        crate::store::kb::entries_of_batch(state.store.reader(), batch).await?,
+                    );
+                }
                 // A unit moved (issue 18): its orders' unit paths changed with it.
                 if let Some(path) = moved_to(&payload) {
                     requests.extend(
@@ -436,8 +491,9 @@ async fn catch_up_with(
         for ids in requests.chunks(500) {
             changes.extend(request_docs(state, f, ids).await?);
         }
-        for id in &entries {
-            changes.push(kb_doc(state, f, id).await?);
+        let entries: Vec<String> = entries.into_iter().collect();
+        for ids in entries.chunks(500) {
+            changes.extend(kb_docs(state, f, ids).await?);
         }
         // The commit writes and syncs segment files (tens of ms): off the async workers.
         let writing = index.clone();
@@ -450,7 +506,7 @@ async fn catch_up_with(
                 }
             }
             let mut commit = w.prepare_commit()?;
-            commit.set_payload(&seq.to_string());
+            commit.set_payload(&format!("{LAYOUT}:{seq}"));
             commit.commit()?;
             Ok(())
         })
@@ -479,7 +535,7 @@ pub async fn rebuild(
         let mut w = index.writer();
         w.delete_all_documents()?;
         let mut commit = w.prepare_commit()?;
-        commit.set_payload("0");
+        commit.set_payload(&format!("{LAYOUT}:0"));
         commit.commit()?;
     }
     catch_up_with(state, progress).await

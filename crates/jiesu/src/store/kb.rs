@@ -49,6 +49,17 @@ fn opt_time(r: &sqlx::any::AnyRow, col: &str) -> Result<Option<DateTime<Utc>>, s
     Ok(r.try_get::<Option<i64>, _>(col)?.map(from_millis))
 }
 
+impl KbEntry {
+    /// Whether the entry is offered at intake at `now`: active, published and inside its
+    /// validity.
+    pub fn offered_at(&self, now: DateTime<Utc>) -> bool {
+        self.active
+            && self.status == KbStatus::Published
+            && self.valid_from.is_none_or(|f| f <= now)
+            && self.valid_until.is_none_or(|u| u > now)
+    }
+}
+
 fn from_row(r: &sqlx::any::AnyRow) -> Result<KbEntry, sqlx::Error> {
     let tags: String = r.try_get("tags")?;
     let status: String = r.try_get("status")?;
@@ -101,6 +112,44 @@ pub async fn upsert(tx: &mut Tx, e: &KbEntry, actor: &str) -> Result<(), StoreEr
         .execute(tx.conn())
         .await?;
     insert_versions(tx, std::slice::from_ref(e), None, actor).await
+}
+
+/// Replaces entry `e` where it still is at `(version, status)` as read, and records the
+/// version as it now is; false (nothing written) where another change came first.
+pub async fn update_if(
+    tx: &mut Tx,
+    e: &KbEntry,
+    actor: &str,
+    version: i64,
+    status: KbStatus,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE kb_entries SET title = $1, answer = $2, tags = $3, category = $4, unit_code = $5, \
+         source = $6, valid_from = $7, valid_until = $8, status = $9, version = $10, active = $11, \
+         updated_at = $12 WHERE id = $13 AND version = $14 AND status = $15",
+    )
+    .bind(&e.title)
+    .bind(&e.answer)
+    .bind(e.tags.join("|"))
+    .bind(&e.category)
+    .bind(&e.unit_code)
+    .bind(&e.source)
+    .bind(e.valid_from.map(millis))
+    .bind(e.valid_until.map(millis))
+    .bind(e.status.as_str())
+    .bind(e.version)
+    .bind(e.active as i64)
+    .bind(millis(e.updated_at))
+    .bind(&e.id)
+    .bind(version)
+    .bind(status.as_str())
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    insert_versions(tx, std::slice::from_ref(e), None, actor).await?;
+    Ok(true)
 }
 
 fn bind_entry<'q>(
@@ -467,6 +516,25 @@ pub async fn add_feedback(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // One verdict a person: on a request, their latest stands; at the desk before any request,
+    // their latest of the last hour (a call), so clicking again changes a verdict and does
+    // not add one.
+    let earlier = match request_id {
+        Some(r) => sqlx::query(
+            "DELETE FROM kb_feedback WHERE entry_id = $1 AND created_by = $2 AND request_id = $3",
+        )
+        .bind(entry_id)
+        .bind(by)
+        .bind(r),
+        None => sqlx::query(
+            "DELETE FROM kb_feedback WHERE entry_id = $1 AND created_by = $2 \
+             AND request_id IS NULL AND created_at >= $3",
+        )
+        .bind(entry_id)
+        .bind(by)
+        .bind(millis(now - chrono::Duration::hours(1))),
+    };
+    earlier.execute(tx.conn()).await?;
     sqlx::query(
         "INSERT INTO kb_feedback (id, entry_id, request_id, helpful, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -572,4 +640,36 @@ pub async fn stale(
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// The entries a batch (an import, a step of many) added or changed.
+pub async fn entries_of_batch(pool: &AnyPool, batch_id: &str) -> Result<Vec<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT DISTINCT entry_id FROM kb_versions WHERE batch_id = $1")
+            .bind(batch_id)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+/// Links the verdict `by` gave at the desk on `entry_id` in the last hour (before the request
+/// existed) to the request answered with that entry.
+pub async fn link_desk_verdict(
+    tx: &mut Tx,
+    entry_id: &str,
+    by: &str,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE kb_feedback SET request_id = $1 WHERE entry_id = $2 AND created_by = $3 \
+         AND request_id IS NULL AND created_at >= $4",
+    )
+    .bind(request_id)
+    .bind(entry_id)
+    .bind(by)
+    .bind(millis(now - chrono::Duration::hours(1)))
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -158,6 +158,10 @@ async fn search(
                 .path,
         );
     }
+    // Entries not yet published (or expired) are the center's and their unit's (issue 23).
+    if !jiesu_core::kb::is_keeper(&actor) {
+        filter.kb_reader = Some(actor.unit.as_ref().map(|u| u.path.clone()));
+    }
     if !actor.sees_all() && filter.kind.as_deref() != Some("kb") {
         let own = actor
             .unit

@@ -264,4 +264,53 @@ pub async fn a_street_drafts_an_entry_the_center_reviews_and_publishes_it_and_th
         0
     );
     assert_eq!(unit.get("/ui/kb/stale").await.status, 403);
+
+    // A second call: the operator marks the offered answer at the desk (没用, then changes
+    // their mind: 有用) before any request exists, then answers from it. The desk's verdict
+    // is one (the latest), and it goes with the request the call made.
+    let token = csrf(&desk.get("/ui/intake").await.body);
+    let typed = [
+        ("_csrf", token.as_str()),
+        ("kind", "consultation"),
+        ("phone", "13812345679"),
+        ("text", "请问望京街道垃圾分类桶站几点开放？"),
+    ];
+    let panel = desk.post("/ui/intake/suggest", &typed).await;
+    let suggestion_id = field(&panel.body, "name=\"suggestion_id\" value=\"").to_string();
+    for helpful in ["0", "1"] {
+        let at_desk = desk
+            .post(
+                &format!("/ui/kb/{id}/rate"),
+                &[("_csrf", token.as_str()), ("helpful", helpful)],
+            )
+            .await;
+        assert_eq!(at_desk.status, 200, "{}", at_desk.body);
+    }
+    let mut fields = typed.to_vec();
+    fields.push(("action", &answer));
+    fields.push(("suggestion_id", &suggestion_id));
+    let done = desk.post("/ui/intake", &fields).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let second = done
+        .location
+        .trim_start_matches("/ui/requests/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let detail = desk.get(&done.location).await;
+    assert!(detail.body.contains("已评价：有用"), "{}", detail.body);
+    assert!(!detail.body.contains("data-testid=\"kb-helpful\""));
+    let verdicts: Vec<(Option<String>, i64)> = sqlx::query_as(
+        "SELECT request_id, helpful FROM kb_feedback WHERE entry_id = $1 ORDER BY helpful",
+    )
+    .bind(&id)
+    .fetch_all(app.state.store.reader())
+    .await
+    .unwrap();
+    assert_eq!(
+        verdicts,
+        vec![(Some(request_id.clone()), 0), (Some(second), 1)],
+        "one verdict a call, each with its request"
+    );
 }

@@ -375,7 +375,8 @@ pub async fn operators_rate_answers_and_stale_entries_are_flagged(b: Backend) {
         201,
     );
     let request_id = r["id"].as_str().unwrap();
-    // The operator says whether an answer helped: 公积金 three times not, 居住证 yes.
+    // Operators say whether an answer helped: 公积金 not, 居住证 yes. One verdict a person a
+    // call: clicking again changes it and adds nothing, so three clicks are one verdict.
     let rate = |id: &str, helpful: bool| {
         (
             format!("/api/v1/kb/{id}/feedback"),
@@ -386,6 +387,29 @@ pub async fn operators_rate_answers_and_stale_entries_are_flagged(b: Backend) {
         let (url, body) = rate(&made[1], false);
         expect(app.post(&url, Some(&s.operator), body).await, 204);
     }
+    let stale = expect(app.get("/api/v1/kb/stale", Some(&sup)).await, 200);
+    assert_eq!(
+        ids(&stale),
+        Vec::<&str>::new(),
+        "one verdict is not often: {stale}"
+    );
+    for other in ["op2", "op3"] {
+        let op = app.user(other, Role::Operator, None).await;
+        let (url, body) = rate(&made[1], false);
+        expect(app.post(&url, Some(&op), body).await, 204);
+    }
+    // Only a published entry is rated: a draft is not the operator's to read (404).
+    let draft = expect(
+        app.post(
+            "/api/v1/kb",
+            Some(&sup),
+            json!({ "title": "草稿", "answer": "尚未发布的答复。", "status": "draft" }),
+        )
+        .await,
+        201,
+    );
+    let (url, body) = rate(draft["id"].as_str().unwrap(), true);
+    expect(app.post(&url, Some(&s.operator), body).await, 404);
     let (url, body) = rate(&made[0], true);
     expect(app.post(&url, Some(&s.operator), body).await, 204);
     let (url, _) = rate(&made[0], true);
@@ -422,7 +446,7 @@ pub async fn operators_rate_answers_and_stale_entries_are_flagged(b: Backend) {
         .fetch_one(app.state.store.reader())
         .await
         .unwrap();
-    assert_eq!(rated, 4);
+    assert_eq!(rated, 6, "every click is an event, a changed verdict too");
 
     // Half a year on, the entry nobody used is flagged too; the one rated helpful is not yet.
     app.clock.advance(chrono::Duration::days(179));
@@ -442,4 +466,75 @@ pub async fn operators_rate_answers_and_stale_entries_are_flagged(b: Backend) {
         400,
     );
     assert!(bad.to_string().contains("unused_days"), "{bad}");
+}
+
+/// Titles of the knowledge-base hits of a search for `q` as `who`.
+async fn found(app: &crate::helpers::TestApp, who: &str, q: &str) -> Vec<String> {
+    let q: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
+    let v = expect(
+        app.get(&format!("/api/v1/search?q={q}&kind=kb"), Some(who))
+            .await,
+        200,
+    );
+    let mut titles: Vec<String> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap().to_string())
+        .collect();
+    titles.sort();
+    titles
+}
+
+/// Entries imported in bulk are found by `/search` (the import is one event naming its
+/// batch), and a draft is found only by the center and its own unit, as it is read.
+pub async fn imported_entries_are_searched_and_drafts_only_by_their_unit_and_the_center(
+    b: Backend,
+) {
+    use super::cast::YOUANMEN;
+    let app = app!(b);
+    let s = staff(&app).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let rows = json!({ "rows": [
+        { "title": "供暖报修电话（中心）", "answer": "拨打热力集团热线报修。", "status": "published" },
+        { "title": "供暖报修电话（望京）", "answer": "望京街道供暖办接听报修。", "unit_code": WANGJING },
+        { "title": "供暖报修电话（右安门）", "answer": "右安门街道供暖办接听报修。", "unit_code": YOUANMEN },
+    ] });
+    let sum = expect(app.post("/api/v1/kb/import", Some(&sup), rows).await, 200);
+    assert_eq!(sum["added"], 3, "{sum}");
+    assert!(jiesu::services::search::catch_up(&app.state).await.unwrap() > 0);
+    let all = [
+        "供暖报修电话（中心）",
+        "供暖报修电话（右安门）",
+        "供暖报修电话（望京）",
+    ];
+    assert_eq!(found(&app, &sup, "供暖报修").await, all);
+    assert_eq!(
+        found(&app, &s.wangjing, "供暖报修").await,
+        ["供暖报修电话（中心）", "供暖报修电话（望京）"]
+    );
+    assert_eq!(
+        found(&app, &s.youanmen, "供暖报修").await,
+        ["供暖报修电话（中心）", "供暖报修电话（右安门）"]
+    );
+    assert_eq!(
+        found(&app, &s.operator, "供暖报修").await,
+        ["供暖报修电话（中心）"]
+    );
+    // Reviewed and published in bulk (one event each, naming the batch): everyone's now.
+    for step in ["review", "publish"] {
+        let n = expect(
+            app.post(
+                "/api/v1/kb/steps",
+                Some(&sup),
+                json!({ "step": step, "title": "供暖报修" }),
+            )
+            .await,
+            200,
+        );
+        assert_eq!(n["count"], 2, "{step}: {n}");
+    }
+    assert!(jiesu::services::search::catch_up(&app.state).await.unwrap() > 0);
+    assert_eq!(found(&app, &s.operator, "供暖报修").await, all);
+    assert_eq!(found(&app, &s.wangjing, "供暖报修").await, all);
 }
