@@ -3,8 +3,9 @@
 several `jiesu serve` nodes on a multi-host URL, HAProxy checking /readyz, all on loopback.
 Clients run intakes, dispatches, acknowledgements, replies and callbacks through HAProxy while
 the script (1) SIGKILLs the PostgreSQL primary (keeper and server), (2) SIGKILLs one Jiesu
-node, (3) brings the old primary back as the new standby. Then it checks that every write
-answered 2xx is stored exactly once, every acknowledged reply has its outbox message, and
+node, (3) brings the old primary back as the new standby. Intakes carry an Idempotency-Key and
+are sent again while their answer is lost or a 502/503/504. Then it checks that every write
+answered 2xx is stored exactly once (an intake retried after a lost answer included), every acknowledged reply has its outbox message, and
 `jiesu audit verify` passes; it prints the write outage per event and the failed/retried calls.
 Every node reads its reports from the standby (JIESU_STANDBY_DATABASE_URL, the same hosts): the
 ranking carries the standby's lag in a header and the dashboard says so, before the failover
@@ -187,11 +188,12 @@ backend jiesu
         if not s.a.keep: shutil.rmtree(s.dir, ignore_errors=True)
         else: log("kept", s.dir)
 
-def call(base, method, path, token=None, body=None, timeout=15):
+def call(base, method, path, token=None, body=None, timeout=15, key=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base + path, data=data, method=method)
     if data is not None: req.add_header("content-type", "application/json")
     if token: req.add_header("authorization", "Bearer " + token)
+    if key: req.add_header("idempotency-key", key)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r: return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
@@ -270,15 +272,15 @@ class Load:
         tag = f"FO-{n}-{i}"
         body = {"kind": "complaint", "text": f"朝阳区亚运村街道小区楼道堆放杂物（{tag}）", "address": "朝阳区亚运村街道", "requester": {"phone": "13812345678"}}
         st, r = 0, None
-        for _ in range(60):
-            st, r = call(s.base, "POST", "/api/v1/requests", s.t["op"], body)
+        for attempt in range(60):
+            # The tag is the request's Idempotency-Key: a lost answer, a 502 or a 503 (a commit
+            # a failover cut off may have taken) is sent again, and made at most once.
+            st, r = call(s.base, "POST", "/api/v1/requests", s.t["op"], body, key=tag)
             with s.lock:
                 s.calls += 1
+                if attempt: s.retried += 1
                 if st != 201: s.failed += 1
-            # Retried only where it never reached a node (HAProxy's own 503, not JSON); a lost
-            # answer, a 502 or Jiesu's 503 leave its outcome unknown: counted, checked below.
-            if st == 503 and r is None:
-                with s.lock: s.retried += 1
+            if st in (0, 502, 503, 504):
                 time.sleep(0.3); continue
             break
         if st != 201:

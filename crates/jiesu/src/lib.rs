@@ -46,6 +46,8 @@ pub async fn open_state(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Re
         store.with_standby(url).await?;
     }
     let mut tx = store.begin().await?;
+    // Nodes started at once take turns here (PostgreSQL), so only the first loads.
+    store::lead::starting(&mut tx).await?;
     if store::kpi::ensure_rollup_offset(&mut tx, store.day_offset_ms(), false).await? {
         tracing::info!("KPI rollups marked for a rebuild");
     }

@@ -215,8 +215,14 @@ pub async fn ensure_admin(
         .map(str::to_string)
         .or(generated.clone())
         .expect("one of them");
-    create_user(state, "admin", Role::Admin, None, &pw).await?;
-    Ok(generated)
+    match create_user(state, "admin", Role::Admin, None, &pw).await {
+        Ok(_) => Ok(generated),
+        // Another node starting at the same time made it first (issue 21): theirs stands.
+        Err(e) => match users::by_username(state.store.reader(), "admin").await? {
+            Some(_) => Ok(None),
+            None => Err(e),
+        },
+    }
 }
 
 /// A change to one user.

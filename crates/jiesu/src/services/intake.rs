@@ -5,15 +5,16 @@
 use super::AppState;
 use crate::error::{AppError, FieldError};
 use crate::store::creates;
+use crate::store::request_keys::{self, RequestKey};
 use crate::store::requests::{self, RequestDraft, RequestRow};
 use crate::store::Event;
 use jiesu_core::access::Action;
 use jiesu_core::workflow::{check_answer, check_merge};
 use jiesu_core::{Actor, Channel, CreditCode, PhoneNumber, RequestKind, RequestStatus};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A new request as submitted.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
     /// 诉求类型.
@@ -40,6 +41,11 @@ pub struct NewRequest {
     /// district boundary around it names its district.
     #[serde(default)]
     pub location: Option<super::maps::LocationInput>,
+    /// The client's key for this request (header `Idempotency-Key`, or the hidden field of
+    /// the desk's and the portal's forms): sent again with the same request, it answers with
+    /// the request already made instead of making a second one. Not part of the body.
+    #[serde(skip)]
+    pub idempotency_key: Option<String>,
 }
 
 fn default_channel() -> Channel {
@@ -47,7 +53,7 @@ fn default_channel() -> Channel {
 }
 
 /// The requester (诉求人).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequester {
     /// Name (may be a surname and title, 王女士).
@@ -63,7 +69,7 @@ pub struct NewRequester {
 }
 
 /// An enterprise requester.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewEnterprise {
     /// Registered name.
@@ -178,15 +184,152 @@ pub async fn create(
     Ok(create_row(state, actor, input).await?.0.id)
 }
 
-/// [`create`], returning the stored row and its events (as stored, in order).
+/// [`create`], returning the stored row and its events (as stored, in order; on a
+/// [`Created::replayed`] key, the events the request has now).
 pub async fn create_row(
     state: &AppState,
     actor: &Actor,
     input: NewRequest,
 ) -> Result<(RequestRow, Vec<Event>), AppError> {
+    let made = create_keyed(state, actor, input).await?;
+    Ok((made.row, made.events))
+}
+
+/// What an intake made.
+#[derive(Debug)]
+pub struct Created {
+    /// The request.
+    pub row: RequestRow,
+    /// Its events.
+    pub events: Vec<Event>,
+    /// The client's key had made this request already: nothing new was written.
+    pub replayed: bool,
+}
+
+/// Longest client key accepted.
+const MAX_KEY: usize = 255;
+
+/// The client's key checked (1–255 visible ASCII characters; field `Idempotency-Key`), with
+/// the fingerprint of the request it came with.
+fn client_key(
+    state: &AppState,
+    actor: &Actor,
+    input: &NewRequest,
+) -> Result<Option<RequestKey>, AppError> {
+    let Some(key) = &input.idempotency_key else {
+        return Ok(None);
+    };
+    if key.is_empty() || key.len() > MAX_KEY || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "err.intake.idempotency_key_bad",
+        ));
+    }
+    use sha2::Digest;
+    let body = serde_json::to_vec(input).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Some(RequestKey {
+        actor_id: actor.user_id.clone(),
+        key: key.clone(),
+        fingerprint: hex::encode(sha2::Sha256::digest(&body)),
+        created_at: state.clock.now(),
+    }))
+}
+
+/// The request `key` made already, if any: 422 naming `Idempotency-Key` where it made
+/// another request than this one.
+async fn made_with(state: &AppState, key: &RequestKey) -> Result<Option<Created>, AppError> {
+    let Some((id, fingerprint)) =
+        request_keys::find(state.store.reader(), &key.actor_id, &key.key).await?
+    else {
+        return Ok(None);
+    };
+    if fingerprint != key.fingerprint {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "err.intake.idempotency_key_reused",
+        ));
+    }
+    let row = requests::get(state.store.reader(), &id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("request {id} of a client key is gone"))
+        })?;
+    let events = crate::store::events::for_request(state.store.reader(), &id).await?;
+    Ok(Some(Created {
+        row,
+        events,
+        replayed: true,
+    }))
+}
+
+/// [`create_row`], saying whether the client's key had made the request already. With a key,
+/// the request and the key are one transaction: a request sent again after its answer was
+/// lost (a failover cut the commit off) is made at most once.
+pub async fn create_keyed(
+    state: &AppState,
+    actor: &Actor,
+    input: NewRequest,
+) -> Result<Created, AppError> {
     if !actor.may(Action::CreateRequest) {
         return Err(AppError::Forbidden("recording requests"));
     }
+    let key = client_key(state, actor, &input)?;
+    if let Some(key) = &key {
+        if let Some(made) = made_with(state, key).await? {
+            return Ok(made);
+        }
+    }
+    let e = match create_new(state, actor, input, key.clone()).await {
+        Ok(made) => return Ok(made),
+        Err(e) => e,
+    };
+    let Some(key) = key else {
+        return Err(e);
+    };
+    // The same key sent twice at once: the key's row refused the later one, and the first
+    // makes it. Its commit may still be on its way (SQLite's group commit writes it a few
+    // milliseconds on): look for a moment before giving the error.
+    for _ in 0..KEY_WAITS {
+        if let Some(made) = made_with(state, &key).await? {
+            return Ok(made);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    Err(e)
+}
+
+/// Looks for a key's request after a refused write: 40 × 25 ms, one second.
+const KEY_WAITS: usize = 40;
+
+/// [`create_keyed`] for a form that carries a key made when it was drawn: sent twice, it
+/// makes one request. A key coming back with other fields (the form reused after Back and
+/// edited) makes a new request without it: a person at a form means a new request by a
+/// changed one, where an API client that did so has erred (422).
+pub async fn create_once(
+    state: &AppState,
+    actor: &Actor,
+    input: NewRequest,
+) -> Result<Created, AppError> {
+    let unkeyed = input.idempotency_key.is_some().then(|| NewRequest {
+        idempotency_key: None,
+        ..input.clone()
+    });
+    match (create_keyed(state, actor, input).await, unkeyed) {
+        (Err(AppError::Invalid(errors)), Some(unkeyed))
+            if errors.iter().any(|e| e.field == "Idempotency-Key") =>
+        {
+            create_keyed(state, actor, unkeyed).await
+        }
+        (made, _) => made,
+    }
+}
+
+async fn create_new(
+    state: &AppState,
+    actor: &Actor,
+    input: NewRequest,
+    key: Option<RequestKey>,
+) -> Result<Created, AppError> {
     let (phone, credit) = validate(&input)?;
     let point = match &input.location {
         Some(l) => Some(super::maps::check("location", l)?),
@@ -230,6 +373,11 @@ pub async fn create_row(
         created_by: actor.user_id.clone(),
         created_at: now,
     });
+    let located = match point {
+        Some(point) => Some(super::maps::place(state, point, row.channel.as_str()).await?),
+        None => None,
+    };
+    let located_payload = located.as_ref().map(super::maps::located_payload);
     let (numbering, by) = (state.clone(), actor.clone());
     let make = move |number: String| {
         let row = RequestRow { number, ..row };
@@ -245,21 +393,30 @@ pub async fn create_row(
                 "time_limit_class": row.time_limit_class,
             }))
             .build();
-        (row, vec![created])
+        let mut events = vec![created];
+        if let Some(payload) = located_payload {
+            // The place goes in the request's own transaction (issue 20): never a committed
+            // request whose place was lost.
+            events.push(
+                numbering
+                    .event(&by, &row.id, None, "request.located")
+                    .at(row.created_at)
+                    .payload(payload)
+                    .build(),
+            );
+        }
+        (row, events)
     };
     let suggestion = input.suggestion_id.as_deref();
-    let Some((row, events)) = creates::create(&state.store, &day, suggestion, make).await? else {
+    let extras = creates::Extras { located, key };
+    let Some((row, events)) = creates::create(&state.store, &day, suggestion, extras, make).await?
+    else {
         return Err(AppError::invalid(
             "suggestion_id",
             "err.intake.no_such_unused_suggestion",
         ));
     };
     metrics::counter!(crate::telemetry::INTAKES, "channel" => row.channel.as_str()).increment(1);
-    if let Some(point) = point {
-        // Written right after the request (its own transaction and `request.located` event):
-        // the request is committed either way, and its place is a second, small fact.
-        super::maps::locate(state, actor, &row.id, point, row.channel.as_str()).await?;
-    }
     // issue 19: the receipt (受理短信). A failure to write it does not undo the intake, which
     // is committed: it is logged, and the request goes on without one.
     if let Err(e) = super::sms_texts::send_receipt(state, &row).await {
@@ -276,7 +433,11 @@ pub async fn create_row(
             "hotspot index"
         );
     }
-    Ok((row, events))
+    Ok(Created {
+        row,
+        events,
+        replayed: false,
+    })
 }
 
 /// Answers a consultation at intake (直接答复) and closes it as answered, recording the
@@ -314,6 +475,9 @@ pub async fn answer(
     if let Some(kb_id) = kb_entry_id {
         crate::store::suggestions::record_kb_use(&mut tx, &req.id, kb_id).await?;
         crate::store::kb::touch_used(&mut tx, kb_id, now).await?;
+        // The operator's 有用/没用 at the desk, given before this request existed, is about
+        // this call: it goes with the request.
+        crate::store::kb::link_desk_verdict(&mut tx, kb_id, &actor.user_id, &req.id, now).await?;
     }
     state
         .event(actor, &req.id, None, "request.answered")

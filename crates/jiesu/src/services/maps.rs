@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 static BOUNDARIES_GZ: &[u8] = include_bytes!("../../../../reference/boundaries.txt.gz");
 
 /// A place as sent: latitude and longitude in degrees and the datum (坐标系) they are in.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocationInput {
     /// Latitude, -90..90.
@@ -148,36 +148,27 @@ pub async fn district_unit_at(
         .map(|code| (code, d.name.clone())))
 }
 
-/// Records where a request is (with a `request.located` event) and returns the district
-/// unit found, if any.
-pub async fn locate(
-    state: &AppState,
-    actor: &Actor,
-    request_id: &str,
-    point: Point,
-    source: &str,
-) -> Result<Option<String>, AppError> {
+/// Where a new request is: the point with the district unit it lies in, if any, for
+/// `creates::create` to write with the request (its `request_id` is set there).
+pub async fn place(state: &AppState, point: Point, source: &str) -> Result<Location, AppError> {
     let district = district_at(state, point.lat, point.lon).await?;
-    let location = Location {
-        request_id: request_id.to_string(),
+    Ok(Location {
+        request_id: String::new(),
         lat: point.lat,
         lon: point.lon,
         datum: point.datum.as_str().to_string(),
         source: source.to_string(),
-        district_code: district.clone(),
+        district_code: district,
         created_at: state.clock.now(),
-    };
-    let mut tx = state.store.begin().await?;
-    locations::insert(&mut tx, &location).await?;
-    state
-        .event(actor, request_id, None, "request.located")
-        .payload(serde_json::json!({
-            "lat": point.lat, "lon": point.lon, "datum": point.datum.as_str(),
-            "source": source, "district_code": district,
-        }))
-        .record(&mut tx);
-    tx.commit().await?;
-    Ok(district)
+    })
+}
+
+/// The `request.located` event's payload for a place.
+pub fn located_payload(l: &Location) -> serde_json::Value {
+    serde_json::json!({
+        "lat": l.lat, "lon": l.lon, "datum": l.datum,
+        "source": l.source, "district_code": l.district_code,
+    })
 }
 
 /// A request's place, for those who may see the request.
@@ -209,8 +200,8 @@ pub async fn geojson(state: &AppState) -> Result<serde_json::Value, AppError> {
 
 /// [`geojson`] serialised, kept per city and set of district codes: the portal serves it to
 /// anyone, so a request costs one small query, not a rebuild of every polygon.
-pub async fn geojson_text(state: &AppState) -> Result<Arc<String>, AppError> {
-    static TEXTS: OnceLock<Mutex<HashMap<String, Arc<String>>>> = OnceLock::new();
+pub async fn geojson_text(state: &AppState) -> Result<axum::body::Bytes, AppError> {
+    static TEXTS: OnceLock<Mutex<HashMap<String, axum::body::Bytes>>> = OnceLock::new();
     let mut codes: Vec<(String, String)> = district_codes(state).await?.into_iter().collect();
     codes.sort();
     let key = format!("{}|{codes:?}", state.models.city_name);
@@ -218,7 +209,7 @@ pub async fn geojson_text(state: &AppState) -> Result<Arc<String>, AppError> {
     if let Some(hit) = texts.lock().ok().and_then(|t| t.get(&key).cloned()) {
         return Ok(hit);
     }
-    let text = Arc::new(geojson(state).await?.to_string());
+    let text = axum::body::Bytes::from(geojson(state).await?.to_string());
     if let Ok(mut t) = texts.lock() {
         t.insert(key, text.clone());
     }

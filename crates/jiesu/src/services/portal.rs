@@ -58,6 +58,8 @@ pub struct PublicSubmission {
     pub category_code: Option<String>,
     /// The map pin, if the requester set one.
     pub location: Option<super::maps::LocationInput>,
+    /// The form's key (made when it was drawn): sent twice, one request.
+    pub key: Option<String>,
 }
 
 /// What the requester is given at submission.
@@ -104,8 +106,11 @@ pub async fn submit(state: &AppState, sub: PublicSubmission) -> Result<Receipt, 
         },
         suggestion_id: None,
         location: sub.location,
+        idempotency_key: sub.key,
     };
-    let (row, _) = intake::create_row(state, &portal_actor(), input).await?;
+    let row = intake::create_once(state, &portal_actor(), input)
+        .await?
+        .row;
     Ok(Receipt {
         number: row.number,
         query_code: row.query_code.unwrap_or_default(),

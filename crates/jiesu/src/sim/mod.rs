@@ -770,6 +770,7 @@ impl<'a> Sim<'a> {
                 requester: requester(self, enterprise, &place),
                 suggestion_id: None,
                 location: None,
+                idempotency_key: None,
             };
             let id = intake::create(self.state, &self.operator, input).await?;
             self.count_in(q.category, enterprise);
@@ -848,6 +849,7 @@ impl<'a> Sim<'a> {
             requester: requester(self, enterprise, &place),
             suggestion_id: Some(suggestion.suggestion_id),
             location: None,
+            idempotency_key: None,
         };
         let id = intake::create(self.state, &self.operator, input).await?;
         self.count_in(p.category, enterprise);

@@ -14,8 +14,15 @@
 //!
 //! SQLite's single writer already groups transactions (`group.rs`): a new request there is a
 //! transaction, numbered inside it.
+//!
+//! A request with a place (a map pin, Open311 `lat`/`long`) or a client's key
+//! (`Idempotency-Key`) is written in a transaction of its own with its `request_locations`
+//! or `request_keys` row, so they and the request are one fact: such requests are a minority,
+//! and the batch statement stays the plain one.
 
 use super::batch::failures;
+use super::locations::{self, Location};
+use super::request_keys::{self, RequestKey};
 use super::requests::{self, bind_row, insert_linked, RequestRow, REQUEST_COLUMNS};
 use super::{AtOnce, AtOnceStatement, Durable, Event, NewEvent, Store, StoreError, Tx};
 use tokio::sync::oneshot;
@@ -29,6 +36,21 @@ type Created = Result<Option<(RequestRow, Vec<Event>)>, StoreError>;
 
 /// Makes the row and the events of a new request, given its number.
 type Make = Box<dyn FnOnce(String) -> (RequestRow, Vec<NewEvent>) + Send>;
+
+/// What a new request carries besides its row and events, written in its transaction.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Its place (the `request_id` is set when written).
+    pub located: Option<Location>,
+    /// The client's key for it.
+    pub key: Option<RequestKey>,
+}
+
+impl Extras {
+    fn is_empty(&self) -> bool {
+        self.located.is_none() && self.key.is_none()
+    }
+}
 
 /// The new requests waiting for the next batch (PostgreSQL).
 pub(super) type Queue = super::batch::Queue<Pending>;
@@ -61,14 +83,17 @@ struct Numbered {
 /// Records a new request of local day `day` (`20261128`) with its events, and links to it the
 /// suggestion shown for it, if any. `make` makes the row and the events once the request has
 /// its number. Returns the row and the events as stored, or `None` (nothing written) when
-/// there is no such unlinked suggestion. Durable when it returns.
+/// there is no such unlinked suggestion. `extras` are written in the same transaction.
+/// Durable when it returns.
 pub async fn create(
     store: &Store,
     day: &str,
     suggestion: Option<&str>,
+    extras: Extras,
     make: impl FnOnce(String) -> (RequestRow, Vec<NewEvent>) + Send + 'static,
 ) -> Created {
-    let Some(queue) = &store.creates else {
+    let queue = store.creates.as_ref().filter(|_| extras.is_empty());
+    let Some(queue) = queue else {
         // SQLite: numbered inside the transaction, without gaps. PostgreSQL without the
         // barrier: numbered by a statement of its own first.
         let (tx, number) = match requests::reserve_numbers(store, day, 1).await? {
@@ -80,7 +105,7 @@ pub async fn create(
             }
         };
         let (row, events) = make(number);
-        let stored = in_transaction(store, Some(tx), &row, suggestion, events).await?;
+        let stored = in_transaction(store, Some(tx), &row, suggestion, extras, events).await?;
         return Ok(stored.map(|events| (row, events)));
     };
     let (done, created) = oneshot::channel();
@@ -100,12 +125,13 @@ pub async fn create(
     })
 }
 
-/// Writes the request in a transaction: `tx`, or a new one.
+/// Writes the request and its extras in a transaction: `tx`, or a new one.
 async fn in_transaction(
     store: &Store,
     tx: Option<Tx>,
     row: &RequestRow,
     suggestion: Option<&str>,
+    extras: Extras,
     events: Vec<NewEvent>,
 ) -> Result<Option<Vec<Event>>, StoreError> {
     let mut tx = match tx {
@@ -114,6 +140,16 @@ async fn in_transaction(
     };
     if !insert_linked(&mut tx, row, suggestion).await? {
         return Ok(None);
+    }
+    if let Some(l) = extras.located {
+        let l = Location {
+            request_id: row.id.clone(),
+            ..l
+        };
+        locations::insert(&mut tx, &l).await?;
+    }
+    if let Some(key) = &extras.key {
+        request_keys::insert(&mut tx, key, &row.id).await?;
     }
     for event in events {
         tx.event(event);
@@ -210,8 +246,15 @@ fn in_transactions(store: &Store, batch: Vec<Numbered>) {
     for p in batch {
         let store = store.clone();
         tokio::spawn(async move {
-            let stored =
-                in_transaction(&store, None, &p.row, p.suggestion.as_deref(), p.events).await;
+            let stored = in_transaction(
+                &store,
+                None,
+                &p.row,
+                p.suggestion.as_deref(),
+                Extras::default(),
+                p.events,
+            )
+            .await;
             let _ = p
                 .done
                 .send(stored.map(|stored| stored.map(|events| (p.row, events))));

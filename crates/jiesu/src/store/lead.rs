@@ -30,3 +30,20 @@ pub async fn try_lead(store: &Store, key: i64) -> Result<Option<Lead>, StoreErro
         _session: Some(conn),
     }))
 }
+
+/// The lock key of a node's start (migrations done, shipped data and the first admin).
+const START: i64 = 0x6a69_6573_0100;
+
+/// Makes nodes that start at once on one PostgreSQL take turns at loading the shipped
+/// reference data in `tx`: the lock is held until `tx` ends, so the second node finds the
+/// rows the first wrote rather than failing on their keys. SQLite has one node.
+pub async fn starting(tx: &mut super::Tx) -> Result<(), StoreError> {
+    if tx.dialect() == Dialect::Sqlite {
+        return Ok(());
+    }
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(START)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

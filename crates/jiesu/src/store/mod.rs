@@ -37,6 +37,7 @@ pub mod queues;
 pub mod reference;
 pub mod replay;
 pub mod reply_reviews;
+pub mod request_keys;
 pub mod requests;
 pub mod returns;
 pub mod sms;

@@ -104,16 +104,26 @@ async fn me(Auth(actor): Auth) -> Json<jiesu_core::Actor> {
     Json(actor)
 }
 
+/// `POST /requests`. With `Idempotency-Key` (the IETF draft's header), a request sent again
+/// after its answer was lost answers 201 with the request already made (its state now) and
+/// `Idempotent-Replayed: true`; the same key with another body is a 422 naming the header.
 async fn create_request(
     State(s): State<AppState>,
     Auth(actor): Auth,
-    ApiJson(input): ApiJson<intake::NewRequest>,
-) -> ApiResult<(StatusCode, Json<RequestView>)> {
-    let (row, events) = intake::create_row(&s, &actor, input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(views::of_new(&actor, &row, events)),
-    ))
+    headers: HeaderMap,
+    ApiJson(mut input): ApiJson<intake::NewRequest>,
+) -> ApiResult<impl IntoResponse> {
+    input.idempotency_key = headers
+        .get("idempotency-key")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let made = intake::create_keyed(&s, &actor, input).await?;
+    if made.replayed {
+        let view = views::get(&s, &actor, &made.row.id).await?;
+        let replayed = [("idempotent-replayed", "true")];
+        return Ok((StatusCode::CREATED, replayed, Json(view)).into_response());
+    }
+    let view = views::of_new(&actor, &made.row, made.events);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 #[derive(Deserialize)]

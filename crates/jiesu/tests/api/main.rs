@@ -37,6 +37,9 @@ on_both_backends!(
     a_map_point_decides_the_district_of_the_suggested_place,
     the_portal_pins_a_place_and_the_request_page_shows_it,
     the_dashboard_opens_on_the_last_complete_month_filters_its_ranking_and_maps_districts,
+    // stories/client_keys.rs (issue 21: a request sent again is made once)
+    a_request_sent_again_with_its_key_is_made_once,
+    a_desk_or_portal_form_sent_twice_makes_one_request,
     // stories/failover.rs (issue 21: several nodes, failover)
     a_job_runs_on_one_node_at_a_time_and_the_next_takes_over_when_it_lets_go,
     // stories/sms.rs (issue 19: SMS through Kannel)
@@ -96,6 +99,7 @@ on_both_backends!(
     the_outbox_hands_messages_to_the_gateway_several_at_a_time,
     the_outbox_writes_nothing_for_a_request_without_a_phone,
     // stories/kb_keeping.rs
+    imported_entries_are_searched_and_drafts_only_by_their_unit_and_the_center,
     a_city_imports_reviews_and_publishes_200000_entries,
     operators_rate_answers_and_stale_entries_are_flagged,
     // stories/knowledge.rs
@@ -248,6 +252,11 @@ mod serving;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_write_refused_as_read_only_is_a_failover_and_the_host_not_writable() {
     stories::a_write_refused_as_read_only_is_a_failover_and_the_host_not_writable().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_nodes_started_at_once_on_a_new_database_all_start_with_one_admin() {
+    stories::nodes_started_at_once_on_a_new_database_all_start_with_one_admin().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

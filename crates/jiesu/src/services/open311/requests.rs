@@ -285,6 +285,7 @@ pub async fn create(
         },
         suggestion_id: Some(suggestion.suggestion_id.clone()),
         location: sent,
+        idempotency_key: None,
     };
     let (row, _) = intake::create_row(state, &actor, input).await?;
     let o = Open311Row {

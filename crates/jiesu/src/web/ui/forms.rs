@@ -65,3 +65,8 @@ pub fn location(f: &FormData) -> Result<Option<LocationInput>, AppError> {
         coord_system: f.opt("coord_system"),
     }))
 }
+
+/// A fresh key for a form that records a request (see `intake::create_once`).
+pub fn new_form_key() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

@@ -24,6 +24,8 @@ struct IntakePage {
     kinds: Vec<(&'static str, String)>,
     channels: Vec<(&'static str, String)>,
     may_dispatch: bool,
+    /// This drawing's key: the form sent twice makes one request.
+    key: String,
 }
 
 /// `GET /ui/intake`.
@@ -51,6 +53,7 @@ pub async fn page(page: Page) -> UiResult {
         ctx: page.ctx,
         kinds,
         channels,
+        key: super::forms::new_form_key(),
     }
     .into_response())
 }
@@ -259,6 +262,7 @@ fn new_request(f: &FormData) -> Result<NewRequest, AppError> {
         },
         suggestion_id: f.opt("suggestion_id"),
         location: super::forms::location(f)?,
+        idempotency_key: f.opt("idempotency_key"),
     })
 }
 
@@ -291,11 +295,31 @@ pub async fn submit(State(s): State<AppState>, page: Page, f: FormData) -> UiRes
         "dispatch" => Some(super::forms::dispatch_input(&f)?),
         _ => None,
     };
-    let id = intake::create(&s, actor, new_request(&f)?).await?;
-    let detail = format!("/ui/requests/{id}");
-    if let Some(kb_id) = action.strip_prefix("answer:") {
-        let entry = kb::get(&s, kb_id).await?;
-        intake::answer(&s, actor, &id, &entry.answer, Some(kb_id)).await?;
+    // The answer is checked before anything is recorded: an entry withdrawn meanwhile is a
+    // 422, not a request left unanswered.
+    let answer = match action.strip_prefix("answer:") {
+        Some(kb_id) => {
+            let entry = kb::get(&s, kb_id).await?;
+            if !kb::offered(&entry, s.clock.now()) {
+                return Err(UiError(AppError::invalid(
+                    "kb_entry_id",
+                    "err.intake.no_such_knowledge_base_entry",
+                )));
+            }
+            Some(entry)
+        }
+        None => None,
+    };
+    let made = intake::create_once(&s, actor, new_request(&f)?).await?;
+    let detail = format!("/ui/requests/{}", made.row.id);
+    if made.replayed {
+        // The same form sent twice (a double click, a resend after a lost answer): the
+        // request was made the first time, and so was the follow-up, or it is on its page.
+        return Ok(done(&detail, "created"));
+    }
+    let id = made.row.id;
+    if let Some(entry) = answer {
+        intake::answer(&s, actor, &id, &entry.answer, Some(&entry.id)).await?;
         return Ok(done(&detail, "answered"));
     }
     if let Some(into) = action.strip_prefix("merge:") {

@@ -21,6 +21,8 @@ struct PortalPage {
     enterprise: bool,
     kinds: Vec<(&'static str, String)>,
     categories: Vec<(String, String)>,
+    /// This drawing's key: the form sent twice makes one request.
+    key: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -54,6 +56,7 @@ async fn form(s: &AppState, p: Public, enterprise: bool) -> UiResult {
         enterprise,
         kinds,
         categories,
+        key: super::forms::new_form_key(),
     }
     .into_response())
 }
@@ -67,7 +70,7 @@ pub async fn districts(State(s): State<AppState>) -> UiResult {
             (axum::http::header::CONTENT_TYPE, "application/json"),
             (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        geo.as_str().to_string(),
+        geo,
     )
         .into_response())
 }
@@ -91,6 +94,7 @@ async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiRes
     }
     let sub = PublicSubmission {
         location: super::forms::location(&f)?,
+        key: f.opt("idempotency_key"),
         kind,
         title: f.opt("title"),
         text: f.text("text"),

@@ -124,3 +124,39 @@ pub async fn reports_read_the_primary_when_no_standby_answers() {
     store.close().await;
     crate::helpers::drop_postgres(name);
 }
+
+/// PostgreSQL only: three nodes started at the same moment on one new database (a fresh
+/// cluster's first boot, issue 21) all start, take turns at loading the shipped data, and
+/// leave one `admin` whose password is the configured one.
+pub async fn nodes_started_at_once_on_a_new_database_all_start_with_one_admin() {
+    let Some((url, name)) = crate::helpers::fresh_postgres().await else {
+        return;
+    };
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let starts = dirs.iter().map(|dir| {
+        let mut config = jiesu::config::Config::from_env().expect("config");
+        config.addr = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = dir.path().to_path_buf();
+        config.database_url = Some(url.clone());
+        config.admin_password = Some("adminpass1".to_string().into());
+        let clock = jiesu::clock::ManualClock::new(crate::helpers::start_time());
+        jiesu::App::build(config, std::sync::Arc::new(clock))
+    });
+    let apps = futures_util::future::join_all(starts).await;
+    let mut built = Vec::new();
+    for app in apps {
+        let app = app.unwrap_or_else(|e| panic!("a node failed to start: {e:#}"));
+        assert!(app.generated_admin_password.is_none());
+        built.push(app);
+    }
+    let store = &built[0].state.store;
+    let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE username = 'admin'")
+        .fetch_one(store.reader())
+        .await
+        .unwrap();
+    assert_eq!(admins, 1);
+    for app in built {
+        app.state.store.close().await;
+    }
+    crate::helpers::drop_postgres(name);
+}
