@@ -209,7 +209,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
                 (_, Some(a)) => a.clone(),
                 _ => String::new(),
             },
-            actor: tr.of("role", &e.actor_role),
+            actor: event_actor(&tr, &e.actor_id, &e.actor_role),
             detail: event_detail(&e.payload),
         })
         .collect();
@@ -324,4 +324,19 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         uploads,
     }
     .into_response())
+}
+
+/// Who did an event, as the request's page names it: the channels that act for a requester
+/// (the portal, an Open311 client, SMS) by that channel, not by the operator role they act
+/// with; staff by their role.
+fn event_actor(tr: &super::i18n::Tr, actor_id: &str, role: &str) -> String {
+    if actor_id == crate::services::portal::PORTAL_ACTOR {
+        tr.s("actor.portal").to_string()
+    } else if let Some(client) = actor_id.strip_prefix("open311:") {
+        format!("{} {client}", tr.s("actor.open311"))
+    } else if actor_id == crate::services::sms_texts::SMS_ACTOR {
+        tr.s("actor.sms").to_string()
+    } else {
+        tr.of("role", role)
+    }
 }

@@ -340,7 +340,11 @@ async fn ui_layer(State(state): State<AppState>, req: Request, next: Next) -> Re
             h.append(header::SET_COOKIE, v);
         }
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Pages are the person's own: never kept. A public answer that says how long it may be
+    // kept (the portal's district shapes) keeps its own rule.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // Only our own scripts run: an injected <script> or on… attribute would not.
     h.insert(

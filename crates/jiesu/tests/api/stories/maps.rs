@@ -484,4 +484,12 @@ pub async fn the_portal_pins_a_place_and_the_request_page_shows_it(b: Backend) {
         point.starts_with("39.99600, 116.47000") && point.contains("朝阳区"),
         "{point}"
     );
+    // The portal's events are the requester's, not an operator's (it acts with that role).
+    let by_portal = "<span class=\"muted\">诉求人（网上）</span>";
+    assert!(
+        page.body.matches(by_portal).count() >= 2,
+        "created and located by the requester: {}",
+        page.body
+    );
+    assert!(!page.body.contains("<span class=\"muted\">话务员</span>"));
 }
