@@ -149,28 +149,18 @@ class Layout:
         fail(f"{base} never ready")
 
     def start_lb(s, nodes):
-        servers = "\n".join(f"  server j{i} 127.0.0.1:{s.port + 10 + i} check" for i in nodes)
-        cfg = f"""global
-  maxconn 2000
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 60s
-  timeout server 60s
-  retries 3
-  option redispatch
-  retry-on conn-failure
-frontend fe
-  bind 127.0.0.1:{s.lb}
-  default_backend jiesu
-backend jiesu
-  balance roundrobin
-  option httpchk GET /readyz
-  http-check expect status 200
-  default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
-{servers}
-"""
-        open(f"{s.dir}/haproxy.cfg", "w").write(cfg)
+        # The shipped deploy/haproxy.cfg, so the recipe is what runs here: its bind moved to
+        # loopback, its servers replaced by these nodes, its syslog lines dropped.
+        shipped = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy", "haproxy.cfg")).read()
+        lines = []
+        for line in shipped.splitlines():
+            t = line.strip()
+            if t.startswith("log ") or t.startswith("server "): continue
+            if t.startswith("bind "): line = f"  bind 127.0.0.1:{s.lb}"
+            lines.append(line)
+            if t.startswith("default-server "):
+                lines += [f"  server j{i} 127.0.0.1:{s.port + 10 + i} check" for i in nodes]
+        open(f"{s.dir}/haproxy.cfg", "w").write("\n".join(lines) + "\n")
         s.haproxy = s.spawn("haproxy", ["haproxy", "-db", "-f", f"{s.dir}/haproxy.cfg"])
 
     def stop_lb(s):
@@ -340,11 +330,27 @@ def add_staff(L):
         if r.returncode: fail(f"jiesu user add {name}: {r.stderr}")
 
 def start_nodes(L, nodes):
-    """The first node alone (it migrates and creates `admin`), then the others."""
-    for k, i in enumerate(nodes):
-        L.start_jiesu(i)
-        if k == 0: L.wait_ready(f"http://127.0.0.1:{L.port + 10 + i}")
+    """Every node at once, as a cluster's first boot: they take turns at the shipped data and
+    keep one `admin` (issue 21)."""
+    for i in nodes: L.start_jiesu(i)
     for i in nodes: L.wait_ready(f"http://127.0.0.1:{L.port + 10 + i}")
+    admins = L.psql(L.pg[L.primary()], "SELECT count(*) FROM users WHERE username = 'admin'")
+    if admins is None or admins.strip() != "1": fail(f"nodes started at once left {admins!r} admins")
+
+def check_portal_limit(base):
+    """deploy/haproxy.cfg limits the portal's submissions per address across every node: the
+    first 10 reach a node (refused there for want of a CSRF token), the 11th is HAProxy's 429."""
+    got = []
+    for _ in range(11):
+        req = urllib.request.Request(base + "/ui/portal", data=b"kind=complaint", method="POST")
+        req.add_header("content-type", "application/x-www-form-urlencoded")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r: got.append(r.status)
+        except urllib.error.HTTPError as e: got.append(e.code)
+    if 429 in got[:10] or got[10] != 429: fail(f"the balancer's portal limit: {got}")
+    st, _ = call(base, "GET", "/ui/portal")
+    if st != 200: fail(f"the portal's form is not limited, but answered {st}")
+    log(f"portal limit at the balancer: 10 submissions reached the nodes ({sorted(set(got[:10]))}), the 11th got 429")
 
 def failover(L, a):
     add_staff(L)
@@ -353,6 +359,7 @@ def failover(L, a):
     L.start_lb(nodes)
     base = f"http://127.0.0.1:{L.lb}"
     L.wait_ready(base)
+    check_portal_limit(base)
     load = Load(base, tokens_for(base))
     load.run(a.workers)
     log(f"load: {a.workers} clients through HAProxy on {a.nodes} nodes")

@@ -769,6 +769,24 @@ async function knowledgeBase(browser, base) {
   await page.waitForURL(/\/ui\/kb\/[0-9a-f-]+\?done=kb_saved/);
   ok(await page.locator("[data-testid=kb-entry-status]").getAttribute("data-status") === "published", "the center's entry is published when saved");
   await shot(page, "30-kb-entry");
+  // A file of entries from the list page: a dry run counts, the import stores (the form's
+  // script sends the file as the body with the page's CSRF token and shows the answer).
+  await page.goto("/ui/kb");
+  const csv = "title,answer,category,keywords,status\n公积金怎么提取？,通过北京住房公积金网上业务系统申请提取。,住房保障,公积金|提取,published\n";
+  const form = page.locator("[data-testid=kb-import]");
+  await form.locator("input[type=file]").setInputFiles({ name: "知识库.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await form.locator("input[name=dry_run]").check();
+  await form.locator("button").click();
+  const said = form.locator("[data-testid=kb-import-status]");
+  await page.waitForFunction(() => (document.querySelector("[data-testid=kb-import-status]")?.textContent || "").includes("试导入"));
+  ok((await said.innerText()).includes("将新增 1 条"), "a dry run of the file counts the new entry");
+  await form.locator("input[name=dry_run]").uncheck();
+  await form.locator("button").click();
+  await page.waitForFunction(() => (document.querySelector("[data-testid=kb-import-status]")?.textContent || "").includes("已导入"));
+  ok((await said.innerText()).includes("新增 1 条"), "the import stores the entry");
+  await shot(page, "30b-kb-import");
+  await page.goto("/ui/kb?title=公积金");
+  ok(await page.locator("[data-testid=kb-row]").count() === 1, "the imported entry is listed");
   await ctx.close();
   ({ ctx, page } = await as(browser, base, "op"));
   await page.goto("/ui/intake");
@@ -777,15 +795,29 @@ async function knowledgeBase(browser, base) {
   await page.locator("textarea[name=text]").pressSequentially("请问居住证在哪里办理", { delay: 5 });
   const offered = page.locator(".pick.kb");
   await offered.first().waitFor();
-  await offered.first().locator("[data-testid=kb-unhelpful]").click();
+  await offered.first().locator("[data-testid=kb-helpful]").click();
   await offered.first().locator("[data-testid=kb-rated]").waitFor();
-  ok((await offered.first().locator("[data-testid=kb-rated]").innerText()).includes("没用"), "a verdict at the desk is recorded in place");
+  ok((await offered.first().locator("[data-testid=kb-rated]").innerText()).includes("有用"), "a verdict at the desk is recorded in place");
   await shot(page, "31-intake-kb-rated");
   await offered.first().locator("button[value^='answer:']").click();
   await page.waitForURL(/\/ui\/requests\/.*done=answered/);
-  await page.locator("[data-testid=kb-helpful]").click();
+  // The verdict given at the desk went with the request the call made.
   await page.locator("[data-testid=kb-rated]").waitFor();
-  ok((await page.locator("[data-testid=kb-rated]").innerText()).includes("有用"), "the request's page records whether the answer helped");
+  ok((await page.locator("[data-testid=kb-rated]").innerText()).includes("有用"), "the request's page shows the desk's verdict on the answer");
+  ok(await page.locator("[data-testid=kb-helpful]").count() === 0, "no second verdict is asked for");
+  await ctx.close();
+  // Another call answered from the entry without a verdict at the desk: its page asks.
+  ({ ctx, page } = await as(browser, base, "op"));
+  await page.goto("/ui/intake");
+  await page.selectOption("select[name=kind]", "consultation");
+  await page.fill("input[name=phone]", "13900002223");
+  await page.locator("textarea[name=text]").pressSequentially("请问居住证在哪里办理", { delay: 5 });
+  await page.locator(".pick.kb").first().waitFor();
+  await page.locator(".pick.kb").first().locator("button[value^='answer:']").click();
+  await page.waitForURL(/\/ui\/requests\/.*done=answered/);
+  await page.locator("[data-testid=kb-unhelpful]").click();
+  await page.locator("[data-testid=kb-rated]").waitFor();
+  ok((await page.locator("[data-testid=kb-rated]").innerText()).includes("没用"), "the request's page records whether the answer helped");
   await ctx.close();
 }
 // ---- end of issue 23: the knowledge base ----

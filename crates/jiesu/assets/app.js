@@ -110,17 +110,22 @@
     var input = form.querySelector("input[type=file]"), file = input && input.files[0];
     if (!file) return;
     var url = form.dataset.upload + (form.dataset.upload.indexOf("?") < 0 ? "?" : "&") + "name=" + encodeURIComponent(file.name);
-    var pub = form.querySelector("input[name=public]");
-    if (pub && pub.checked) url += "&public=true";
+    // Each ticked box goes along as name=true (public for attachments, dry_run for imports).
+    form.querySelectorAll("input[type=checkbox][name]").forEach(function (box) {
+      if (box.checked) url += "&" + encodeURIComponent(box.name) + "=true";
+    });
     var headers = { "Content-Type": "application/octet-stream" }, hx = document.body.getAttribute("hx-headers");
     try { if (hx) headers["X-CSRF-Token"] = JSON.parse(hx)["X-CSRF-Token"]; } catch (err) { /* no token: anonymous */ }
     var status = form.querySelector("[data-upload-status]");
     if (status) status.textContent = "…";
     fetch(url, { method: "POST", body: file, headers: headers, credentials: "same-origin" }).then(function (r) {
       return r.json().then(function (body) {
+        // An answer that says what it did (an import's counts) is shown as it is.
+        if (r.ok && body && body.message) { if (status) status.textContent = body.message; return; }
         if (r.ok) { if (form.dataset.uploadDone) { if (status) status.textContent = form.dataset.uploadDone + " " + file.name; form.reset(); } else location.reload(); return; }
-        var f = body.error && body.error.fields && body.error.fields[0];
-        if (status) status.textContent = (f ? f.message : (body.error && body.error.message)) || r.status;
+        var fields = (body.error && body.error.fields) || [];
+        var said = fields.slice(0, 5).map(function (f) { return f.message; }).join(" · ");
+        if (status) status.textContent = said || (body.error && body.error.message) || r.status;
       });
     }).catch(function (err) { if (status) status.textContent = String(err); });
   });

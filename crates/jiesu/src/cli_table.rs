@@ -7,6 +7,7 @@ use crate::cli_args::{usage, Usage};
 use clap::ValueEnum;
 use jiesu::error::AppError;
 use jiesu::services::imports::ImportSummary;
+use jiesu::services::tables::{self, TableFormat};
 use std::path::{Path, PathBuf};
 
 /// The file format of an export.
@@ -18,6 +19,15 @@ pub enum Format {
     Xlsx,
 }
 
+impl From<Format> for TableFormat {
+    fn from(f: Format) -> TableFormat {
+        match f {
+            Format::Csv => TableFormat::Csv,
+            Format::Xlsx => TableFormat::Xlsx,
+        }
+    }
+}
+
 /// The rows (header first) as a file of `format`; `sheet` names the xlsx worksheet.
 pub fn to_bytes(
     header: &[&str],
@@ -25,29 +35,7 @@ pub fn to_bytes(
     format: Format,
     sheet: &str,
 ) -> anyhow::Result<Vec<u8>> {
-    match format {
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-            w.write_record(header)?;
-            for r in rows {
-                w.write_record(r)?;
-            }
-            Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
-        }
-        Format::Xlsx => {
-            let mut wb = rust_xlsxwriter::Workbook::new();
-            let ws = wb.add_worksheet().set_name(sheet)?;
-            for (c, h) in header.iter().enumerate() {
-                ws.write_string(0, c as u16, *h)?;
-            }
-            for (r, row) in rows.iter().enumerate() {
-                for (c, v) in row.iter().enumerate() {
-                    ws.write_string(r as u32 + 1, c as u16, v)?;
-                }
-            }
-            Ok(wb.save_to_buffer()?)
-        }
-    }
+    tables::to_bytes(header, rows, format.into(), sheet)
 }
 
 /// Writes an export to `out`, or CSV to standard output; `what` names the rows in the
@@ -76,55 +64,12 @@ pub fn write(
 
 /// The file's rows as trimmed strings (the header first).
 pub fn read(file: &Path) -> anyhow::Result<Vec<Vec<String>>> {
-    let ext = file
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if ext == "xlsx" {
-        use calamine::Reader;
-        let mut wb: calamine::Xlsx<_> =
-            calamine::open_workbook(file).or_else(|e| usage(format!("{}: {e}", file.display())))?;
-        let Some(Ok(range)) = wb.worksheet_range_at(0) else {
-            return usage(format!("{}: no worksheet", file.display()));
-        };
-        return Ok(range
-            .rows()
-            .map(|r| r.iter().map(cell_text).collect())
-            .collect());
-    }
-    if ext != "csv" {
-        return usage(format!(
-            "{}: the file must end in .csv or .xlsx",
-            file.display()
-        ));
-    }
-    let text =
-        std::fs::read_to_string(file).or_else(|e| usage(format!("{}: {e}", file.display())))?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let mut rows = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.or_else(|e| usage(format!("row {}: {e}", i + 1)))?;
-        rows.push(rec.iter().map(|c| c.trim().to_string()).collect());
-    }
-    Ok(rows)
-}
-
-/// A cell as trimmed text; a date that Excel keeps as a day number (typed into a cell as a
-/// date) reads back as `YYYY-MM-DD`.
-fn cell_text(cell: &calamine::Data) -> String {
-    if let calamine::Data::DateTime(d) = cell {
-        let day = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).and_then(|base| {
-            base.checked_add_signed(chrono::TimeDelta::try_days(d.as_f64() as i64)?)
-        });
-        if let (true, Some(day)) = (d.is_datetime(), day) {
-            return day.format("%Y-%m-%d").to_string();
-        }
-    }
-    cell.to_string().trim().to_string()
+    let name = file.display().to_string();
+    let Some(format) = TableFormat::of_name(&name) else {
+        return usage(format!("{name}: the file must end in .csv or .xlsx"));
+    };
+    let bytes = std::fs::read(file).or_else(|e| usage(format!("{name}: {e}")))?;
+    tables::parse(&bytes, format).or_else(|e| usage(format!("{name}: {e}")))
 }
 
 /// A table read back: its header, and the cells of each data row by column name.

@@ -18,5 +18,8 @@ pub async fn redact_personal_data(state: &AppState) -> anyhow::Result<usize> {
     crate::services::privacy::redact_lapsed_marks(state)
         .await
         .map_err(fail)?;
+    crate::services::privacy::forget_request_keys(state)
+        .await
+        .map_err(fail)?;
     Ok(requests)
 }

@@ -227,3 +227,143 @@ pub async fn export(
     }
     Ok(kb::list(state.store.reader(), filter, i64::MAX / 2, 0).await?)
 }
+
+/// The columns of an export and an import file (CSV or xlsx).
+pub const COLUMNS: [&str; 10] = [
+    "id",
+    "title",
+    "answer",
+    "category",
+    "unit_code",
+    "source",
+    "valid_from",
+    "valid_to",
+    "keywords",
+    "status",
+];
+
+/// A validity bound as a file cell: the local day where it is a local midnight (`valid_to`
+/// the day before: the file's end day is included), else RFC 3339; empty when unbounded.
+fn day_or_time(state: &AppState, t: Option<DateTime<Utc>>, to: bool) -> String {
+    let Some(t) = t else {
+        return String::new();
+    };
+    let local = t.with_timezone(&state.config.offset());
+    if local.time() == chrono::NaiveTime::MIN {
+        let day = local.date_naive();
+        let day = if to {
+            day.pred_opt().unwrap_or(day)
+        } else {
+            day
+        };
+        day.format("%Y-%m-%d").to_string()
+    } else {
+        t.to_rfc3339()
+    }
+}
+
+/// An entry as a row of [`COLUMNS`].
+pub fn cells(state: &AppState, e: &KbEntry) -> Vec<String> {
+    vec![
+        e.id.clone(),
+        e.title.clone(),
+        e.answer.clone(),
+        e.category.clone(),
+        e.unit_code.clone().unwrap_or_default(),
+        e.source.clone(),
+        day_or_time(state, e.valid_from, false),
+        day_or_time(state, e.valid_until, true),
+        e.tags.join("|"),
+        e.status.as_str().to_string(),
+    ]
+}
+
+/// A date cell: `YYYY-MM-DD` (local midnight; for `valid_to` the day is included) or RFC
+/// 3339; empty is none.
+fn when(state: &AppState, cell: &str, to: bool) -> Result<Option<DateTime<Utc>>, ()> {
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(cell) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    let day = jiesu_core::dates::parse_day(cell).map_err(|_| ())?;
+    let day = if to {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    Ok(Some(state.config.local_midnight(day)))
+}
+
+/// The rows of a table file (header first) with [`COLUMNS`] (`title` and `answer` needed,
+/// any order, others optional; `keywords` `|`-separated): a missing header is a 422 naming
+/// `file`, a bad date or status one naming `rows[i].column` (i counts data rows from 0).
+pub fn rows_of_table(state: &AppState, table: &[Vec<String>]) -> Result<Vec<ImportRow>, AppError> {
+    let Some((header, data)) = table.split_first() else {
+        return Err(AppError::invalid_with(
+            "file",
+            "err.kb.file_header",
+            &[("columns", COLUMNS.join(","))],
+        ));
+    };
+    let col = |name: &str| header.iter().position(|h| h == name);
+    if col("title").is_none() || col("answer").is_none() {
+        return Err(AppError::invalid_with(
+            "file",
+            "err.kb.file_header",
+            &[("columns", COLUMNS.join(","))],
+        ));
+    }
+    let at: Vec<Option<usize>> = COLUMNS.iter().map(|c| col(c)).collect();
+    let mut rows = Vec::with_capacity(data.len());
+    let mut errors = Vec::new();
+    for (i, r) in data.iter().enumerate() {
+        let get = |c: usize| at[c].and_then(|k| r.get(k)).cloned().unwrap_or_default();
+        let some = |v: String| (!v.is_empty()).then_some(v);
+        let field = |c: usize| format!("rows[{i}].{}", COLUMNS[c]);
+        let status = match get(9).as_str() {
+            "" => None,
+            s => match KbStatus::parse(s) {
+                Some(s) => Some(s),
+                None => {
+                    errors.push(FieldError::of(field(9), "err.kb.status_draft_or_published"));
+                    None
+                }
+            },
+        };
+        let mut date = |c: usize, to: bool| {
+            when(state, &get(c), to).unwrap_or_else(|()| {
+                errors.push(FieldError::of(field(c), "err.kb.date"));
+                None
+            })
+        };
+        let valid_from = date(6, false);
+        let valid_until = date(7, true);
+        rows.push(ImportRow {
+            id: some(get(0)),
+            title: get(1),
+            answer: get(2),
+            category: get(3),
+            unit_code: some(get(4)),
+            source: get(5),
+            valid_from,
+            valid_until,
+            tags: get(8)
+                .split('|')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_string)
+                .collect(),
+            status,
+        });
+        if errors.len() >= MAX_ERRORS {
+            break;
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}

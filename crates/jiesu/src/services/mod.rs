@@ -49,6 +49,7 @@ pub mod subwork_lists;
 pub mod subwork_time;
 pub mod suggest;
 pub mod supervision;
+pub mod tables;
 pub mod tasks;
 pub mod topics;
 pub mod unit_quiet;

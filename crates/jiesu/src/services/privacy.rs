@@ -196,3 +196,29 @@ pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Valu
         "caller_marks": marks,
     }))
 }
+
+/// How long a client's `Idempotency-Key` is remembered: a request sent again later than
+/// this is a new request. Clients resend within seconds or minutes of a lost answer.
+pub const KEY_DAYS: i64 = 7;
+
+/// Forgets the clients' request keys older than [`KEY_DAYS`] (each holds the hash of what
+/// was sent, which need not outlive the retries it serves); one `privacy.keys_forgotten`
+/// event when any went. Returns how many.
+pub async fn forget_request_keys(state: &AppState) -> Result<u64, AppError> {
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let n =
+        store::request_keys::forget_before(&mut tx, now - chrono::Duration::days(KEY_DAYS)).await?;
+    if n > 0 {
+        let mut event = state.audit_event(
+            "system",
+            "system",
+            "privacy.keys_forgotten",
+            json!({ "count": n, "older_than_days": KEY_DAYS }),
+        );
+        event.at = now;
+        tx.event(event);
+    }
+    tx.commit().await?;
+    Ok(n)
+}

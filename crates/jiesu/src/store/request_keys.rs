@@ -52,3 +52,12 @@ pub async fn find(
     row.map(|r| Ok((r.try_get("request_id")?, r.try_get("fingerprint")?)))
         .transpose()
 }
+
+/// Forgets the keys first used before `cutoff`; returns how many.
+pub async fn forget_before(tx: &mut Tx, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM request_keys WHERE created_at < $1")
+        .bind(millis(cutoff))
+        .execute(tx.conn())
+        .await?;
+    Ok(done.rows_affected())
+}

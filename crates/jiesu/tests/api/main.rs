@@ -141,6 +141,7 @@ on_both_backends!(
     bad_proactive_input_gets_422_naming_the_field,
     a_burst_at_one_street_raises_an_alert_with_its_reason,
     a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and_duplicates,
+    the_dashboard_puts_a_question_many_ask_apart_from_a_problem_at_one_place,
     // stories/audit.rs (issue 16: audit trail and privacy)
     audit_verify_names_hand_edits_and_a_rehashed_chain,
     requesters_are_redacted_after_the_retention_and_exported_on_request,
@@ -207,6 +208,7 @@ ui_on_both_backends!(
     the_desk_shows_the_callers_history_and_records_a_reminder,
     // issue 23: the knowledge base's pages and the desk's verdict
     a_street_drafts_an_entry_the_center_reviews_and_publishes_it_and_the_desk_rates_it,
+    the_center_imports_and_exports_entries_from_the_kb_page,
     // issue 18: 下派 and 签批
     a_street_passes_down_from_its_order_page_and_signs_off_on_its_workbench,
     a_community_asks_for_time_and_returns_from_its_child_order_page_and_the_street_decides,

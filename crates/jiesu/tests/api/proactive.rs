@@ -586,3 +586,83 @@ pub async fn a_second_node_follows_the_other_nodes_intakes_into_its_hotspots_and
         .is_ok());
     other.store.close().await;
 }
+
+/// The dashboard keeps the two kinds of hot problem apart (issue 20): complaints about one
+/// place under 热点问题 with the place named, and a question many ask from all over the city
+/// (政策咨询) under its own heading, without a place.
+pub async fn the_dashboard_puts_a_question_many_ask_apart_from_a_problem_at_one_place(b: Backend) {
+    let app = app!(b);
+    let op = app.user("op1", Role::Operator, None).await;
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let noise = [
+        "望京西园三区旁工地夜间施工噪音扰民，凌晨两点还在施工",
+        "望京西园三区工地夜间施工噪音太大，晚上睡不着",
+        "投诉望京西园三区附近工地夜间施工噪音扰民",
+    ];
+    for (i, t) in noise.iter().enumerate() {
+        seed(
+            &app,
+            &op,
+            t,
+            "朝阳区望京西园三区",
+            NOISE,
+            &format!("1381234567{i}"),
+        )
+        .await;
+    }
+    let asked = [
+        "请问新能源小客车指标怎么申请？家庭摇号积分怎么算",
+        "咨询新能源小客车指标申请条件，家庭摇号怎么积分",
+        "新能源小客车指标家庭申请需要什么材料？摇号积分规则是什么",
+        "想了解新能源小客车指标的家庭摇号积分怎么计算",
+    ];
+    for (i, t) in asked.iter().enumerate() {
+        let body = json!({
+            "kind": "consultation", "text": t,
+            "requester": { "phone": format!("1391234567{i}") },
+        });
+        expect(app.post("/api/v1/requests", Some(&op), body).await, 201);
+    }
+    let mut browser = crate::ui::Browser::with_session(&app, &sup);
+    let page = browser.get("/ui/dashboard").await;
+    assert_eq!(page.status, 200);
+    let section = |id: &str| -> String {
+        page.body
+            .split(&format!("data-testid=\"{id}\""))
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .unwrap_or_else(|| panic!("no {id} section"))
+            .to_string()
+    };
+    let places = section("hotspots");
+    let questions = section("hot-questions");
+    assert!(places.contains("望京"), "{places}");
+    assert!(
+        places.contains("噪音") || places.contains("施工"),
+        "{places}"
+    );
+    assert!(
+        !places.contains("小客车"),
+        "the question is not a place's problem: {places}"
+    );
+    assert!(questions.contains("小客车"), "{questions}");
+    assert!(!questions.contains("噪音"), "{questions}");
+    let rows = |html: &str| html.matches("<tr><td>").count();
+    assert_eq!(
+        rows(&questions),
+        1,
+        "one question, not one a phrasing: {questions}"
+    );
+    // Its size: the third cell of the row (heat, problem, size, span).
+    let size: usize = questions
+        .split("<tr><td>")
+        .nth(1)
+        .and_then(|row| row.split("<td>").nth(2))
+        .and_then(|cell| cell.split('<').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no size in {questions}"));
+    assert!(
+        (3..=4).contains(&size),
+        "most of the four askers in it: {questions}"
+    );
+}

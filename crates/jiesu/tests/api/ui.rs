@@ -83,6 +83,35 @@ impl Browser {
         self.send(req).await
     }
 
+    /// POSTs `bytes` as the raw body with the page's CSRF token in its header (as the
+    /// upload forms' script does).
+    pub(crate) async fn post_bytes(&mut self, path: &str, token: &str, bytes: Vec<u8>) -> Got {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/octet-stream")
+            .header("x-csrf-token", token)
+            .body(bytes);
+        self.send(req).await
+    }
+
+    /// GETs a file: the status, the headers and the bytes.
+    pub(crate) async fn get_file(
+        &mut self,
+        path: &str,
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        (status, headers, resp.bytes().await.unwrap().to_vec())
+    }
+
     pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Got {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)

@@ -314,3 +314,157 @@ pub async fn a_street_drafts_an_entry_the_center_reviews_and_publishes_it_and_th
         "one verdict a call, each with its request"
     );
 }
+
+/// The JSON an import answered.
+fn json_of(got: &crate::ui::Got) -> serde_json::Value {
+    serde_json::from_str(&got.body).unwrap_or_else(|e| panic!("{e}: {}", got.body))
+}
+
+/// The center imports a file from the list page (a dry run first, then for real; bad rows
+/// named by row and column, nothing stored), and exports the entries as xlsx and CSV, which
+/// import again unchanged. Unit staff do neither.
+pub async fn the_center_imports_and_exports_entries_from_the_kb_page(b: Backend) {
+    use jiesu::services::tables::{self, TableFormat};
+    let app = app!(b);
+    let sup = app.user("sup1", Role::Supervisor, None).await;
+    let street = app.user("wj_mgr", Role::UnitManager, Some(WANGJING)).await;
+    let mut center = Browser::with_session(&app, &sup);
+    let list = center.get("/ui/kb").await;
+    assert!(
+        list.body.contains("data-testid=\"kb-import\""),
+        "{}",
+        list.body
+    );
+    let token = csrf(&list.body);
+    let total = |v: serde_json::Value| v["total"].as_i64().unwrap();
+    let entries = |status: &'static str| {
+        let app = &app;
+        let sup = sup.clone();
+        async move {
+            crate::helpers::expect(
+                app.get(
+                    &match status {
+                        "" => "/api/v1/kb/entries".to_string(),
+                        s => format!("/api/v1/kb/entries?status={s}"),
+                    },
+                    Some(&sup),
+                )
+                .await,
+                200,
+            )
+        }
+    };
+    let csv = "title,answer,category,unit_code,valid_to,keywords,status\n\
+               供暖报修电话,拨打热力集团热线报修。,城乡建设,,2027-03-31,暖气|供暖,published\n\
+               垃圾分类桶站开放时间,每天 7:00–9:00、18:00–20:00。,城乡建设,110105026,,,\n";
+    let dry = center
+        .post_bytes(
+            "/ui/kb/import?name=知识库.csv&dry_run=true",
+            &token,
+            csv.into(),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    let v = json_of(&dry);
+    assert_eq!(
+        (v["added"].as_u64(), v["dry_run"].as_bool()),
+        (Some(2), Some(true))
+    );
+    assert!(v["message"].as_str().unwrap().contains("试导入"), "{v}");
+    assert_eq!(total(entries("").await), 0, "a dry run stores nothing");
+    let done = center
+        .post_bytes("/ui/kb/import?name=kb.csv", &token, csv.into())
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let v = json_of(&done);
+    assert_eq!(
+        v["message"], "已导入：新增 2 条，修改 0 条，0 条不变",
+        "{v}"
+    );
+    assert_eq!(total(entries("published").await), 1);
+    assert_eq!(total(entries("draft").await), 1);
+
+    // Bad rows are named by their row in the file (the header is row 1); nothing is stored.
+    let bad = "title,answer,valid_from,status\n甲,答复一,2026-13-01,\n乙,答复二,,maybe\n";
+    let refused = center
+        .post_bytes("/ui/kb/import?name=bad.csv", &token, bad.into())
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let v = json_of(&refused);
+    let fields: Vec<(&str, &str)> = v["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(fields.len(), 2, "{v}");
+    assert_eq!(fields[0].0, "rows[0].valid_from");
+    assert!(fields[0].1.starts_with("第 2 行 valid_from："), "{v}");
+    assert_eq!(fields[1].0, "rows[1].status");
+    assert!(fields[1].1.starts_with("第 3 行 status："), "{v}");
+    for (name, body, why) in [
+        ("kb.txt", csv, "not .csv or .xlsx"),
+        ("kb.xlsx", csv, "CSV bytes under an xlsx name"),
+        ("kb.csv", "问题,答复\n甲,乙\n", "no title/answer header"),
+    ] {
+        let got = center
+            .post_bytes(&format!("/ui/kb/import?name={name}"), &token, body.into())
+            .await;
+        assert_eq!(got.status, 422, "{why}: {}", got.body);
+        assert_eq!(
+            json_of(&got)["error"]["fields"][0]["field"],
+            "file",
+            "{why}"
+        );
+    }
+    assert_eq!(total(entries("").await), 2);
+
+    // Export as xlsx: a download in the import's columns, which imports again unchanged.
+    let (status, headers, xlsx) = center.get_file("/ui/kb/export?format=xlsx").await;
+    assert_eq!(status, 200);
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"kb-2026"));
+    let rows = tables::parse(&xlsx, TableFormat::Xlsx).unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[0][..3], ["id", "title", "answer"]);
+    let heating = rows.iter().find(|r| r[1] == "供暖报修电话").unwrap();
+    assert_eq!(
+        (heating[7].as_str(), heating[8].as_str()),
+        ("2027-03-31", "暖气|供暖")
+    );
+    let again = center
+        .post_bytes("/ui/kb/import?name=kb.xlsx", &token, xlsx)
+        .await;
+    let v = json_of(&again);
+    assert_eq!(
+        (
+            v["added"].as_u64(),
+            v["changed"].as_u64(),
+            v["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(2)),
+        "{v}"
+    );
+    // The list's filter goes with the CSV export.
+    let (status, _, csv_out) = center
+        .get_file("/ui/kb/export?format=csv&status=published")
+        .await;
+    assert_eq!(status, 200);
+    let rows = tables::parse(&csv_out, TableFormat::Csv).unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(center.get_file("/ui/kb/export?format=pdf").await.0, 422);
+
+    // A street keeps its entries one by one: no import, no export.
+    let mut unit = Browser::with_session(&app, &street);
+    let page = unit.get("/ui/kb").await;
+    assert!(!page.body.contains("data-testid=\"kb-import\""));
+    let token = csrf(&page.body);
+    let got = unit
+        .post_bytes("/ui/kb/import?name=kb.csv", &token, csv.into())
+        .await;
+    assert_eq!(got.status, 403, "{}", got.body);
+    assert_eq!(unit.get_file("/ui/kb/export?format=csv").await.0, 403);
+    assert_eq!(total(entries("").await), 2);
+}

@@ -9,6 +9,7 @@ use super::{done, enc, local_time, Ctx, FormData, Page, UiError, UiResult};
 use crate::error::AppError;
 use crate::services::accounts::By;
 use crate::services::kb::{self, Feedback, Filter, KbEntry, KbInput, StaleReason, StaleRules};
+use crate::services::kb_import;
 use crate::services::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -558,4 +559,176 @@ pub async fn rate_box(
 ) -> Result<String, AppError> {
     let verdict = kb::verdict(s, entry_id, request_id).await?;
     Ok(rate_html(ctx, entry_id, request_id, verdict))
+}
+
+/// The largest file `/ui/kb/import` takes: a CSV of about 50,000 entries. A larger import goes
+/// through `jiesu kb import` (README, "A knowledge base a city can keep").
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportParams {
+    /// The file's name (`.csv` or `.xlsx` decides how it is read).
+    name: Option<String>,
+    /// `true`: count what would change, change nothing.
+    dry_run: Option<String>,
+}
+
+/// A refusal as the upload form shows it: JSON (the form's script reads it), each row's
+/// fault with its row in the file (`第 5 行 valid_to：…`; the header is row 1).
+fn import_refused(tr: super::i18n::Tr, e: AppError) -> axum::response::Response {
+    let status = axum::http::StatusCode::from_u16(e.status())
+        .unwrap_or(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    let en = tr.is_en();
+    let fields: Vec<serde_json::Value> = e
+        .fields()
+        .iter()
+        .map(|f| {
+            let message = if en { &f.message_en } else { &f.message };
+            let at = f
+                .field
+                .strip_prefix("rows[")
+                .and_then(|r| r.split_once("]."))
+                .and_then(|(i, col)| Some((i.parse::<usize>().ok()? + 2, col)));
+            let message = match at {
+                Some((row, col)) if en => format!("row {row}, {col}: {message}"),
+                Some((row, col)) => format!("第 {row} 行 {col}：{message}"),
+                None => message.clone(),
+            };
+            serde_json::json!({ "field": f.field, "message": message })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "error": { "code": e.code(), "message": e.message(en), "fields": fields },
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+/// `POST /ui/kb/import?name=知识库.xlsx[&dry_run=true]`, the file as the body (the list
+/// page's form): the center adds and changes entries from a CSV or xlsx file with the
+/// export's columns, all or nothing, as `jiesu kb import` does. Answers JSON: the counts and a
+/// sentence saying them, or the refusal naming `file` or each bad row and column.
+pub async fn import(
+    State(s): State<AppState>,
+    page: Page,
+    Query(p): Query<ImportParams>,
+    body: axum::body::Body,
+) -> axum::response::Response {
+    let tr = page.ctx.tr;
+    let dry_run = p.dry_run.as_deref() == Some("true");
+    match import_file(
+        &s,
+        &page.actor,
+        p.name.as_deref().unwrap_or(""),
+        dry_run,
+        body,
+    )
+    .await
+    {
+        Ok(sum) => {
+            let message = tr
+                .s(if dry_run {
+                    "kb.import_dry"
+                } else {
+                    "kb.import_done"
+                })
+                .replace("{added}", &sum.added.to_string())
+                .replace("{changed}", &sum.changed.to_string())
+                .replace("{unchanged}", &sum.unchanged.to_string());
+            let body = serde_json::json!({
+                "added": sum.added, "changed": sum.changed, "unchanged": sum.unchanged,
+                "dry_run": dry_run, "message": message,
+            });
+            axum::Json(body).into_response()
+        }
+        Err(e) => import_refused(tr, e),
+    }
+}
+
+async fn import_file(
+    s: &AppState,
+    actor: &Actor,
+    name: &str,
+    dry_run: bool,
+    body: axum::body::Body,
+) -> Result<crate::services::imports::ImportSummary, AppError> {
+    use crate::services::tables::{self, TableFormat};
+    if !is_keeper(actor) {
+        return Err(AppError::Forbidden("importing knowledge-base entries"));
+    }
+    let format = TableFormat::of_name(name).ok_or_else(|| {
+        AppError::invalid_with(
+            "file",
+            "err.kb.file_unreadable",
+            &[("reason", name.to_string())],
+        )
+    })?;
+    let bytes = axum::body::to_bytes(body, IMPORT_LIMIT)
+        .await
+        .map_err(|_| {
+            AppError::FileTooLarge(vec![crate::error::FieldError::with(
+                "file",
+                "err.kb.file_too_large",
+                &[("mb", (IMPORT_LIMIT >> 20).to_string())],
+            )])
+        })?;
+    let table = tables::parse(&bytes, format).map_err(|reason| {
+        AppError::invalid_with("file", "err.kb.file_unreadable", &[("reason", reason)])
+    })?;
+    let rows = kb_import::rows_of_table(s, &table)?;
+    kb_import::import(s, By::User(actor), &rows, dry_run).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// `csv` (default) or `xlsx`.
+    format: Option<String>,
+    status: Option<String>,
+    title: Option<String>,
+    category: Option<String>,
+    unit: Option<String>,
+}
+
+/// `GET /ui/kb/export?format=xlsx&status=&title=&category=&unit=`: the center downloads the
+/// entries the list's filter matches, in the import's columns.
+pub async fn export(
+    State(s): State<AppState>,
+    page: Page,
+    Query(p): Query<ExportParams>,
+) -> UiResult {
+    use crate::services::tables::{self, TableFormat};
+    let format = match p.format.as_deref().unwrap_or("csv") {
+        "csv" => TableFormat::Csv,
+        "xlsx" => TableFormat::Xlsx,
+        _ => return Err(AppError::invalid("format", "err.kb.export_format").into()),
+    };
+    let filter = Filter {
+        status: status_of(p.status.as_deref(), "status")?,
+        category: blank_none(p.category.as_deref()),
+        unit_code: blank_none(p.unit.as_deref()),
+        source: None,
+        title: blank_none(p.title.as_deref()),
+    };
+    let all = kb_import::export(&s, By::User(&page.actor), &filter).await?;
+    let rows: Vec<Vec<String>> = all.iter().map(|e| kb_import::cells(&s, e)).collect();
+    let bytes = tables::to_bytes(&kb_import::COLUMNS, &rows, format, "entries")
+        .map_err(AppError::Internal)?;
+    let day = s
+        .clock
+        .now()
+        .with_timezone(&s.config.offset())
+        .format("%Y%m%d");
+    let disposition = format!("attachment; filename=\"kb-{day}.{}\"", format.extension());
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                format.content_type().to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -98,6 +98,8 @@ pub fn routes(state: &AppState, limits: &Limits) -> Router<AppState> {
         .route("/ui/kb/new", get(kb::new_form))
         .route("/ui/kb/stale", get(kb::stale))
         .route("/ui/kb/steps", post(kb::step_all))
+        .route("/ui/kb/import", post(kb::import))
+        .route("/ui/kb/export", get(kb::export))
         .route("/ui/kb/{id}", get(kb::entry).post(kb::update))
         .route("/ui/kb/{id}/step", post(kb::step))
         .route("/ui/kb/{id}/rate", post(kb::rate))

@@ -113,6 +113,21 @@ pub async fn a_request_sent_again_with_its_key_is_made_once(b: Backend) {
     .await
     .unwrap();
     assert_eq!(created, 1, "one creation event");
+
+    // A key is remembered for a week: the privacy job forgets it (an event saying how many),
+    // and the same request sent after that is a new one.
+    app.clock.advance(
+        chrono::Duration::days(jiesu::services::privacy::KEY_DAYS) + chrono::Duration::hours(1),
+    );
+    let forgotten = jiesu::services::privacy::forget_request_keys(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 3, "intake-0001 of two operators and intake-0003");
+    let s = super::cast::relogin(&app).await;
+    let (st, replayed, later) = keyed(&app, &s.operator, "intake-0003", &body).await;
+    assert_eq!(st, StatusCode::CREATED, "{later}");
+    assert!(!replayed, "a week on, the key is new again");
+    assert_eq!(count(&app, "KEY-3").await, 2);
 }
 
 pub async fn a_desk_or_portal_form_sent_twice_makes_one_request(b: Backend) {
