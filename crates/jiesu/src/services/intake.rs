@@ -255,6 +255,9 @@ async fn made_with(state: &AppState, key: &RequestKey) -> Result<Option<Created>
             AppError::Internal(anyhow::anyhow!("request {id} of a client key is gone"))
         })?;
     let events = crate::store::events::for_request(state.store.reader(), &id).await?;
+    // The first send may still wait for its commit to be durable (PostgreSQL's early lock
+    // release): the resend is not told of the request before it is.
+    state.store.settled().await?;
     Ok(Some(Created {
         row,
         events,
@@ -280,7 +283,12 @@ pub async fn create_keyed(
         }
     }
     let e = match create_new(state, actor, input, key.clone()).await {
-        Ok(made) => return Ok(made),
+        Ok(made) => {
+            if let Some(key) = &key {
+                link_call_verdicts(state, actor, &key.key, &made.row.id).await;
+            }
+            return Ok(made);
+        }
         Err(e) => e,
     };
     let Some(key) = key else {
@@ -288,17 +296,41 @@ pub async fn create_keyed(
     };
     // The same key sent twice at once: the key's row refused the later one, and the first
     // makes it. Its commit may still be on its way (SQLite's group commit writes it a few
-    // milliseconds on): look for a moment before giving the error.
-    for _ in 0..KEY_WAITS {
+    // milliseconds on): where a key refused it, look for a moment before giving the error.
+    let waits = match &e {
+        AppError::Internal(cause) if crate::store::StoreError::is_unique_violation_in(cause) => {
+            KEY_WAITS
+        }
+        _ => 1,
+    };
+    for n in 0..waits {
         if let Some(made) = made_with(state, &key).await? {
             return Ok(made);
         }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        if n + 1 < waits {
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
     }
     Err(e)
 }
 
-/// Looks for a key's request after a refused write: 40 × 25 ms, one second.
+/// The verdicts (有用/没用) the operator gave at the desk during the call whose form key is
+/// `call` go with the request that call made. A second fact after the committed request: a
+/// failure is logged, and the verdicts stay counted without it.
+async fn link_call_verdicts(state: &AppState, actor: &Actor, call: &str, request_id: &str) {
+    let linked = async {
+        let mut tx = state.store.begin().await?;
+        let n =
+            crate::store::kb::link_call_verdicts(&mut tx, &actor.user_id, call, request_id).await?;
+        tx.commit().await?;
+        Ok::<u64, crate::store::StoreError>(n)
+    };
+    if let Err(e) = linked.await {
+        tracing::error!(error = %e, request = %request_id, "linking the desk's verdicts failed");
+    }
+}
+
+/// Looks for a key's request after a write its key refused: 40 × 25 ms, one second.
 const KEY_WAITS: usize = 40;
 
 /// [`create_keyed`] for a form that carries a key made when it was drawn: sent twice, it
@@ -475,9 +507,6 @@ pub async fn answer(
     if let Some(kb_id) = kb_entry_id {
         crate::store::suggestions::record_kb_use(&mut tx, &req.id, kb_id).await?;
         crate::store::kb::touch_used(&mut tx, kb_id, now).await?;
-        // The operator's 有用/没用 at the desk, given before this request existed, is about
-        // this call: it goes with the request.
-        crate::store::kb::link_desk_verdict(&mut tx, kb_id, &actor.user_id, &req.id, now).await?;
     }
     state
         .event(actor, &req.id, None, "request.answered")

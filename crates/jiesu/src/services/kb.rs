@@ -288,7 +288,7 @@ pub async fn save(
     let mut tx = state.store.begin().await?;
     match &existing {
         Some(old) => changed_since(
-            kb::update_if(&mut tx, &entry, &actor.user_id, old.version, old.status).await?,
+            kb::update_if(&mut tx, &entry, &actor.user_id, kb::AsRead::of(old), None).await?,
         )?,
         None => kb::upsert(&mut tx, &entry, &actor.user_id).await?,
     }
@@ -352,11 +352,11 @@ pub async fn step(
     step: KbStep,
 ) -> Result<KbEntry, AppError> {
     let mut entry = get(state, id).await?;
-    let was = entry.status;
+    let read = kb::AsRead::of(&entry);
     entry.status = jiesu_core::kb::step(actor, entry.status, step)?;
     entry.updated_at = state.clock.now();
     let mut tx = state.store.begin().await?;
-    changed_since(kb::update_if(&mut tx, &entry, &actor.user_id, entry.version, was).await?)?;
+    changed_since(kb::update_if(&mut tx, &entry, &actor.user_id, read, None).await?)?;
     tx.event(entry_event(state, actor, step_action(step), &entry));
     tx.commit().await?;
     Ok(entry)
@@ -424,6 +424,10 @@ pub struct Feedback {
     pub helpful: bool,
     /// The request it was offered for, if recorded.
     pub request_id: Option<String>,
+    /// At the desk before the request exists: the call's form key (the intake form's
+    /// `Idempotency-Key`), so the verdict goes with the request the call makes.
+    #[serde(default)]
+    pub call_key: Option<String>,
 }
 
 /// Records whether an entry helped; counted toward the list of entries to review. Returns
@@ -450,12 +454,22 @@ pub async fn feedback(
         ),
         None => None,
     };
+    let call = input
+        .call_key
+        .as_deref()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()));
+    if input.call_key.is_some() && call.is_none() {
+        return Err(AppError::invalid(
+            "call_key",
+            "err.intake.idempotency_key_bad",
+        ));
+    }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     kb::add_feedback(
         &mut tx,
         &entry.id,
-        request_id.as_deref(),
+        (request_id.as_deref(), call),
         input.helpful,
         &actor.user_id,
         now,

@@ -181,7 +181,7 @@ pub async fn import(
                     sum.unchanged += 1;
                 } else {
                     sum.changed += 1;
-                    let was = (old.version, old.status);
+                    let was = kb::AsRead::of(old);
                     changed.push((
                         KbEntry {
                             last_used_at: old.last_used_at,
@@ -203,8 +203,8 @@ pub async fn import(
     };
     let mut tx = state.store.begin().await?;
     kb::insert_many(&mut tx, &added, &batch, &who).await?;
-    for (e, (version, status)) in &changed {
-        super::kb::changed_since(kb::update_if(&mut tx, e, &who, *version, *status).await?)?;
+    for (e, read) in &changed {
+        super::kb::changed_since(kb::update_if(&mut tx, e, &who, *read, Some(&batch)).await?)?;
     }
     let payload = serde_json::json!({
         "batch_id": batch, "added": sum.added, "changed": sum.changed, "unchanged": sum.unchanged,

@@ -418,6 +418,13 @@ async fn kb_docs(state: &AppState, f: Fields, ids: &[String]) -> anyhow::Result<
     Ok(changes)
 }
 
+/// The new path of a unit a `unit.changed` event moved, if it did (orders or not).
+fn moved_path(payload: &serde_json::Value) -> Option<&str> {
+    let before = payload.get("before")?.get("path")?.as_str()?;
+    let after = payload.get("after")?.get("path")?.as_str()?;
+    (before != after).then_some(after)
+}
+
 /// The new path of a unit a `unit.changed` event moved (with orders under it), if it did.
 fn moved_to(payload: &serde_json::Value) -> Option<&str> {
     let before = payload.get("before")?.get("path")?.as_str()?;
@@ -481,6 +488,11 @@ async fn catch_up_with(
                     requests.extend(
                         crate::store::units::requests_under(state.store.reader(), path).await?,
                     );
+                }
+                // …and the knowledge-base entries its units own (whose readers follow the path).
+                if let Some(path) = moved_path(&payload) {
+                    entries
+                        .extend(crate::store::kb::owned_under(state.store.reader(), path).await?);
                 }
             }
         }

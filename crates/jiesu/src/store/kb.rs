@@ -114,19 +114,41 @@ pub async fn upsert(tx: &mut Tx, e: &KbEntry, actor: &str) -> Result<(), StoreEr
     insert_versions(tx, std::slice::from_ref(e), None, actor).await
 }
 
-/// Replaces entry `e` where it still is at `(version, status)` as read, and records the
-/// version as it now is; false (nothing written) where another change came first.
+/// What an entry was when it was read: a change is written only over that.
+#[derive(Debug, Clone, Copy)]
+pub struct AsRead {
+    /// Its version.
+    pub version: i64,
+    /// Its workflow status.
+    pub status: KbStatus,
+    /// Whether it was active (a delete changes only this).
+    pub active: bool,
+}
+
+impl AsRead {
+    /// What `e` is now.
+    pub fn of(e: &KbEntry) -> AsRead {
+        AsRead {
+            version: e.version,
+            status: e.status,
+            active: e.active,
+        }
+    }
+}
+
+/// Replaces entry `e` where it still is as it was read, and records the version as it now is
+/// (with `batch_id` for an import); false (nothing written) where another change came first.
 pub async fn update_if(
     tx: &mut Tx,
     e: &KbEntry,
     actor: &str,
-    version: i64,
-    status: KbStatus,
+    read: AsRead,
+    batch_id: Option<&str>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE kb_entries SET title = $1, answer = $2, tags = $3, category = $4, unit_code = $5, \
          source = $6, valid_from = $7, valid_until = $8, status = $9, version = $10, active = $11, \
-         updated_at = $12 WHERE id = $13 AND version = $14 AND status = $15",
+         updated_at = $12 WHERE id = $13 AND version = $14 AND status = $15 AND active = $16",
     )
     .bind(&e.title)
     .bind(&e.answer)
@@ -141,14 +163,15 @@ pub async fn update_if(
     .bind(e.active as i64)
     .bind(millis(e.updated_at))
     .bind(&e.id)
-    .bind(version)
-    .bind(status.as_str())
+    .bind(read.version)
+    .bind(read.status.as_str())
+    .bind(read.active as i64)
     .execute(tx.conn())
     .await?;
     if done.rows_affected() != 1 {
         return Ok(false);
     }
-    insert_versions(tx, std::slice::from_ref(e), None, actor).await?;
+    insert_versions(tx, std::slice::from_ref(e), batch_id, actor).await?;
     Ok(true)
 }
 
@@ -511,24 +534,32 @@ pub struct KbVersion {
 pub async fn add_feedback(
     tx: &mut Tx,
     entry_id: &str,
-    request_id: Option<&str>,
+    on: (Option<&str>, Option<&str>),
     helpful: bool,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    // One verdict a person: on a request, their latest stands; at the desk before any request,
-    // their latest of the last hour (a call), so clicking again changes a verdict and does
-    // not add one.
-    let earlier = match request_id {
-        Some(r) => sqlx::query(
+    let (request_id, call) = on;
+    // One verdict a person a call: again on the same request, or at the desk in the same call
+    // (its form key), the latest replaces the earlier; without either (an API client), the
+    // latest of the last hour does.
+    let earlier = match (request_id, call) {
+        (Some(r), _) => sqlx::query(
             "DELETE FROM kb_feedback WHERE entry_id = $1 AND created_by = $2 AND request_id = $3",
         )
         .bind(entry_id)
         .bind(by)
         .bind(r),
-        None => sqlx::query(
+        (None, Some(c)) => sqlx::query(
             "DELETE FROM kb_feedback WHERE entry_id = $1 AND created_by = $2 \
-             AND request_id IS NULL AND created_at >= $3",
+             AND request_id IS NULL AND call_key = $3",
+        )
+        .bind(entry_id)
+        .bind(by)
+        .bind(c),
+        (None, None) => sqlx::query(
+            "DELETE FROM kb_feedback WHERE entry_id = $1 AND created_by = $2 \
+             AND request_id IS NULL AND call_key IS NULL AND created_at >= $3",
         )
         .bind(entry_id)
         .bind(by)
@@ -536,12 +567,13 @@ pub async fn add_feedback(
     };
     earlier.execute(tx.conn()).await?;
     sqlx::query(
-        "INSERT INTO kb_feedback (id, entry_id, request_id, helpful, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO kb_feedback (id, entry_id, request_id, call_key, helpful, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(entry_id)
     .bind(request_id)
+    .bind(call)
     .bind(helpful as i64)
     .bind(by)
     .bind(millis(now))
@@ -652,24 +684,33 @@ pub async fn entries_of_batch(pool: &AnyPool, batch_id: &str) -> Result<Vec<Stri
     )
 }
 
-/// Links the verdict `by` gave at the desk on `entry_id` in the last hour (before the request
-/// existed) to the request answered with that entry.
-pub async fn link_desk_verdict(
+/// Links the verdicts `by` gave at the desk in the call whose form key is `call` (before the
+/// request existed) to the request that call made; returns how many.
+pub async fn link_call_verdicts(
     tx: &mut Tx,
-    entry_id: &str,
     by: &str,
+    call: &str,
     request_id: &str,
-    now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let done = sqlx::query(
-        "UPDATE kb_feedback SET request_id = $1 WHERE entry_id = $2 AND created_by = $3 \
-         AND request_id IS NULL AND created_at >= $4",
+        "UPDATE kb_feedback SET request_id = $1 WHERE created_by = $2 AND call_key = $3 \
+         AND request_id IS NULL",
     )
     .bind(request_id)
-    .bind(entry_id)
     .bind(by)
-    .bind(millis(now - chrono::Duration::hours(1)))
+    .bind(call)
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected())
+}
+
+/// The entries owned by a unit at or under `path` (a unit moved: their owners' paths changed).
+pub async fn owned_under(pool: &AnyPool, path: &str) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT e.id FROM kb_entries e JOIN units u ON u.code = e.unit_code \
+         WHERE u.path LIKE $1 || '%'",
+    )
+    .bind(path)
+    .fetch_all(pool)
+    .await?)
 }

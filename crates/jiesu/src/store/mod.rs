@@ -112,6 +112,22 @@ impl StoreError {
         }
     }
 
+    /// A unique or primary key refused the write (two writers with the same key).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(e))
+            if e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+    }
+
+    /// Whether [`StoreError::is_unique_violation`] is anywhere in `e`'s chain of causes.
+    pub fn is_unique_violation_in(e: &anyhow::Error) -> bool {
+        let unique = |e: &sqlx::Error| matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation);
+        e.chain().any(|c| {
+            c.downcast_ref::<StoreError>()
+                .is_some_and(StoreError::is_unique_violation)
+                || c.downcast_ref::<sqlx::Error>().is_some_and(unique)
+        })
+    }
+
     /// The database cannot take this now and another host may soon (a failover: see
     /// [`failover::is_failover`]); nothing of the failed transaction was kept.
     pub fn is_failover(&self) -> bool {
@@ -554,6 +570,13 @@ impl Store {
     /// hears of it.
     pub(super) fn durable(&self) -> Durable {
         Durable(self.barrier.clone())
+    }
+
+    /// Returns once everything committed before the call is durable (PostgreSQL with early
+    /// lock release: the durability barrier; at once elsewhere). For answering with a row
+    /// another write committed and may not have made durable yet (a replayed request key).
+    pub async fn settled(&self) -> Result<(), StoreError> {
+        self.durable().wait().await
     }
 
     /// The writer pool, for statements of their own outside a transaction.

@@ -266,22 +266,31 @@ pub async fn a_street_drafts_an_entry_the_center_reviews_and_publishes_it_and_th
     assert_eq!(unit.get("/ui/kb/stale").await.status, 403);
 
     // A second call: the operator marks the offered answer at the desk (没用, then changes
-    // their mind: 有用) before any request exists, then answers from it. The desk's verdict
-    // is one (the latest), and it goes with the request the call made.
-    let token = csrf(&desk.get("/ui/intake").await.body);
+    // their mind: 有用) before any request exists, then answers from it. The buttons send the
+    // intake form's key (the call's): the desk's verdict is one (the latest), and it goes
+    // with the request the call made.
+    let form = desk.get("/ui/intake").await;
+    let token = csrf(&form.body);
+    let call = field(&form.body, "name=\"idempotency_key\" value=\"").to_string();
     let typed = [
         ("_csrf", token.as_str()),
+        ("idempotency_key", call.as_str()),
         ("kind", "consultation"),
         ("phone", "13812345679"),
         ("text", "请问望京街道垃圾分类桶站几点开放？"),
     ];
     let panel = desk.post("/ui/intake/suggest", &typed).await;
+    assert!(panel_sends_the_call(&panel.body), "{}", panel.body);
     let suggestion_id = field(&panel.body, "name=\"suggestion_id\" value=\"").to_string();
     for helpful in ["0", "1"] {
         let at_desk = desk
             .post(
                 &format!("/ui/kb/{id}/rate"),
-                &[("_csrf", token.as_str()), ("helpful", helpful)],
+                &[
+                    ("_csrf", token.as_str()),
+                    ("helpful", helpful),
+                    ("idempotency_key", call.as_str()),
+                ],
             )
             .await;
         assert_eq!(at_desk.status, 200, "{}", at_desk.body);
@@ -467,4 +476,9 @@ pub async fn the_center_imports_and_exports_entries_from_the_kb_page(b: Backend)
     assert_eq!(got.status, 403, "{}", got.body);
     assert_eq!(unit.get_file("/ui/kb/export?format=csv").await.0, 403);
     assert_eq!(total(entries("").await), 2);
+}
+
+/// Whether the desk's 有用 / 没用 buttons send the intake form's key with their verdict.
+fn panel_sends_the_call(panel: &str) -> bool {
+    panel.contains("hx-params=\"helpful,request_id,idempotency_key\"")
 }

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse};
 use jiesu_core::access::Action;
 use jiesu_core::workflow::AssignmentRole;
-use jiesu_core::{Actor, Channel, RequestKind};
+use jiesu_core::{Actor, Channel, RequestKind, RequestStatus};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "intake.html")]
@@ -312,23 +312,43 @@ pub async fn submit(State(s): State<AppState>, page: Page, f: FormData) -> UiRes
     };
     let made = intake::create_once(&s, actor, new_request(&f)?).await?;
     let detail = format!("/ui/requests/{}", made.row.id);
-    if made.replayed {
-        // The same form sent twice (a double click, a resend after a lost answer): the
-        // request was made the first time, and so was the follow-up, or it is on its page.
+    // The same form sent twice (a double click, a resend after a lost answer) made the
+    // request once. Its follow-up is done where the request still waits for it (the first
+    // send's failed or was cut off); where it has moved on, its page says how.
+    if made.replayed && made.row.status != RequestStatus::Received {
         return Ok(done(&detail, "created"));
     }
     let id = made.row.id;
+    let followed = do_follow_up(&s, actor, &id, &action, answer, dispatch).await;
+    match followed {
+        Ok(what) => Ok(done(&detail, what)),
+        // The first send's follow-up got there meanwhile.
+        Err(AppError::Conflict(_)) if made.replayed => Ok(done(&detail, "created")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The desk's follow-up on a request just recorded: answered from an entry, merged, or
+/// dispatched; which it was (for the page's notice).
+async fn do_follow_up(
+    s: &AppState,
+    actor: &Actor,
+    id: &str,
+    action: &str,
+    answer: Option<crate::services::kb::KbEntry>,
+    dispatch: Option<handling::DispatchInput>,
+) -> Result<&'static str, AppError> {
     if let Some(entry) = answer {
-        intake::answer(&s, actor, &id, &entry.answer, Some(&entry.id)).await?;
-        return Ok(done(&detail, "answered"));
+        intake::answer(s, actor, id, &entry.answer, Some(&entry.id)).await?;
+        return Ok("answered");
     }
     if let Some(into) = action.strip_prefix("merge:") {
-        intake::merge(&s, actor, &id, into).await?;
-        return Ok(done(&detail, "merged"));
+        intake::merge(s, actor, id, into).await?;
+        return Ok("merged");
     }
     if let Some(input) = dispatch {
-        handling::dispatch(&s, actor, &id, input).await?;
-        return Ok(done(&detail, "dispatched"));
+        handling::dispatch(s, actor, id, input).await?;
+        return Ok("dispatched");
     }
-    Ok(done(&detail, "created"))
+    Ok("created")
 }

@@ -532,6 +532,8 @@ pub async fn rate(
     let input = Feedback {
         helpful,
         request_id: f.opt("request_id"),
+        // At the desk the buttons sit in the intake form and send its key: the call's.
+        call_key: f.opt("idempotency_key"),
     };
     let stored = kb::feedback(&s, &page.actor, &id, input).await?;
     RateBox::new(page.ctx, id, stored.unwrap_or_default(), Some(helpful)).html()

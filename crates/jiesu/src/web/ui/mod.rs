@@ -325,6 +325,17 @@ async fn ui_layer(State(state): State<AppState>, req: Request, next: Next) -> Re
         }
     }
     let h = resp.headers_mut();
+    // A public answer (the district shapes, the assets) may sit in a shared cache: it carries
+    // no cookie, so no visitor is handed another's CSRF secret.
+    let public = h
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("public"));
+    let (chosen, new_anon) = if public {
+        (None, None)
+    } else {
+        (chosen, new_anon)
+    };
     if let Some(l) = chosen {
         // Not a secret: no prefix, but Secure over HTTPS.
         let secure = if https { "; Secure" } else { "" };

@@ -537,4 +537,23 @@ pub async fn imported_entries_are_searched_and_drafts_only_by_their_unit_and_the
     assert!(jiesu::services::search::catch_up(&app.state).await.unwrap() > 0);
     assert_eq!(found(&app, &s.operator, "供暖报修").await, all);
     assert_eq!(found(&app, &s.wangjing, "供暖报修").await, all);
+    // An import that changes an entry (back to a draft, by its id) reaches the search too.
+    let list = expect(
+        app.get("/api/v1/kb/entries?title=%E4%B8%AD%E5%BF%83", Some(&sup))
+            .await,
+        200,
+    ); // 中心
+    let id = list["entries"][0]["id"].as_str().unwrap().to_string();
+    let rows = json!({ "rows": [
+        { "id": id, "title": "供暖报修电话（中心）", "answer": "拨打热力集团热线报修。", "status": "draft" },
+    ] });
+    let sum = expect(app.post("/api/v1/kb/import", Some(&sup), rows).await, 200);
+    assert_eq!(sum["changed"], 1, "{sum}");
+    assert!(jiesu::services::search::catch_up(&app.state).await.unwrap() > 0);
+    assert_eq!(
+        found(&app, &s.operator, "供暖报修").await,
+        ["供暖报修电话（右安门）", "供暖报修电话（望京）"],
+        "the center's entry is a draft again: the center's only"
+    );
+    assert_eq!(found(&app, &sup, "供暖报修").await, all);
 }
