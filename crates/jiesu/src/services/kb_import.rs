@@ -135,12 +135,30 @@ pub async fn import(
         }
     }
     let units = known_units(state, rows).await?;
+    let named: Vec<String> = rows.iter().filter_map(|r| r.id.clone()).collect();
+    let existing: HashMap<String, KbEntry> = kb::existing(state.store.reader(), &named)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
     let mut errors: Vec<FieldError> = Vec::new();
     let mut seen = HashSet::new();
     for (i, row) in rows.iter().enumerate() {
         let at = format!("rows[{i}].");
         let unit_ok = row.unit_code.as_ref().is_none_or(|u| units.contains(u));
-        errors.extend(check(&row.input(), &at, unit_ok));
+        // An import sets draft or published; a row that repeats an entry's reviewed or
+        // expired status as it stands (an export read back) keeps it.
+        let mut input = row.input();
+        let stands = |e: &KbEntry| Some(e.status) == row.status;
+        if row
+            .id
+            .as_ref()
+            .and_then(|id| existing.get(id))
+            .is_some_and(stands)
+        {
+            input.status = None;
+        }
+        errors.extend(check(&input, &at, unit_ok));
         if let Some(id) = &row.id {
             if id.is_empty() || id.chars().count() > 64 || !seen.insert(id.as_str()) {
                 errors.push(FieldError::of(
@@ -156,12 +174,6 @@ pub async fn import(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let named: Vec<String> = rows.iter().filter_map(|r| r.id.clone()).collect();
-    let existing: HashMap<String, KbEntry> = kb::existing(state.store.reader(), &named)
-        .await?
-        .into_iter()
-        .map(|e| (e.id.clone(), e))
-        .collect();
     let now = state.clock.now();
     let mut sum = ImportSummary::default();
     let (mut added, mut changed) = (Vec::new(), Vec::new());

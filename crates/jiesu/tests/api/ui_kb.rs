@@ -428,6 +428,17 @@ pub async fn the_center_imports_and_exports_entries_from_the_kb_page(b: Backend)
     }
     assert_eq!(total(entries("").await), 2);
 
+    // The street's draft is reviewed: an export carries that status, and reads back as it is.
+    let n = crate::helpers::expect(
+        app.post(
+            "/api/v1/kb/steps",
+            Some(&sup),
+            serde_json::json!({ "step": "review" }),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(n["count"], 1, "{n}");
     // Export as xlsx: a download in the import's columns, which imports again unchanged.
     let (status, headers, xlsx) = center.get_file("/ui/kb/export?format=xlsx").await;
     assert_eq!(status, 200);
@@ -443,6 +454,7 @@ pub async fn the_center_imports_and_exports_entries_from_the_kb_page(b: Backend)
         (heating[7].as_str(), heating[8].as_str()),
         ("2027-03-31", "暖气|供暖")
     );
+    assert!(rows.iter().any(|r| r[9] == "reviewed"), "{rows:?}");
     let again = center
         .post_bytes("/ui/kb/import?name=kb.xlsx", &token, xlsx)
         .await;
