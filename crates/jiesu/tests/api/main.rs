@@ -37,6 +37,7 @@ on_both_backends!(
     a_map_point_decides_the_district_of_the_suggested_place,
     the_portal_pins_a_place_and_the_request_page_shows_it,
     the_dashboard_opens_on_the_last_complete_month_filters_its_ranking_and_maps_districts,
+    the_dashboard_ranking_pages_thirty_units_at_a_time,
     // stories/client_keys.rs (issue 21: a request sent again is made once)
     a_request_sent_again_with_its_key_is_made_once,
     a_desk_or_portal_form_sent_twice_makes_one_request,
