@@ -35,6 +35,16 @@ async fn count(app: &TestApp, like: &str) -> i64 {
         .unwrap()
 }
 
+/// The key a form carries (made when it was drawn).
+fn form_key(html: &str) -> String {
+    html.split("name=\"idempotency_key\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| panic!("the form carries no key: {html}"))
+        .to_string()
+}
+
 fn field(v: &Value) -> &str {
     v["error"]["fields"][0]["field"]
         .as_str()
@@ -136,13 +146,7 @@ pub async fn a_desk_or_portal_form_sent_twice_makes_one_request(b: Backend) {
     let mut desk = Browser::with_session(&app, &s.operator);
     let form = desk.get("/ui/intake").await;
     let token = csrf(&form.body);
-    let key = form
-        .body
-        .split("name=\"idempotency_key\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("the desk's form carries a key")
-        .to_string();
+    let key = form_key(&form.body);
     let fields = |text: &'static str| {
         vec![
             ("_csrf", token.clone()),
@@ -181,13 +185,7 @@ pub async fn a_desk_or_portal_form_sent_twice_makes_one_request(b: Backend) {
     let mut citizen = Browser::new(&app);
     let form = citizen.get("/ui/portal").await;
     let token = csrf(&form.body);
-    let key = form
-        .body
-        .split("name=\"idempotency_key\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("the portal's form carries a key")
-        .to_string();
+    let key = form_key(&form.body);
     let sent = [
         ("_csrf", token.as_str()),
         ("idempotency_key", key.as_str()),
