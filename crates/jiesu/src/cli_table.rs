@@ -139,12 +139,8 @@ impl Row<'_> {
 
 /// `rows[3].name` → `row 5, name` (the header is row 1).
 pub fn row_of(field: &str) -> String {
-    let parsed = field
-        .strip_prefix("rows[")
-        .and_then(|r| r.split_once("]."))
-        .and_then(|(i, f)| Some((i.parse::<usize>().ok()?, f)));
-    match parsed {
-        Some((i, f)) => format!("row {}, {f}", i + 2),
+    match tables::row_and_column(field) {
+        Some((row, f)) => format!("row {row}, {f}"),
         None => field.to_string(),
     }
 }

@@ -206,9 +206,6 @@ pub struct Created {
     pub replayed: bool,
 }
 
-/// Longest client key accepted.
-const MAX_KEY: usize = 255;
-
 /// The client's key checked (1–255 visible ASCII characters; field `Idempotency-Key`), with
 /// the fingerprint of the request it came with.
 fn client_key(
@@ -219,7 +216,7 @@ fn client_key(
     let Some(key) = &input.idempotency_key else {
         return Ok(None);
     };
-    if key.is_empty() || key.len() > MAX_KEY || !key.bytes().all(|b| b.is_ascii_graphic()) {
+    if !super::is_client_key(key) {
         return Err(AppError::invalid(
             "Idempotency-Key",
             "err.intake.idempotency_key_bad",

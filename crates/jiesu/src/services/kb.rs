@@ -457,7 +457,7 @@ pub async fn feedback(
     let call = input
         .call_key
         .as_deref()
-        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()));
+        .filter(|k| super::is_client_key(k));
     if input.call_key.is_some() && call.is_none() {
         return Err(AppError::invalid(
             "call_key",

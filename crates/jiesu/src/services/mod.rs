@@ -166,6 +166,12 @@ impl AppState {
     }
 }
 
+/// Whether `key` may be a client's key for a request (`Idempotency-Key`, and the desk's call
+/// key its verdicts carry): 1–255 visible ASCII characters.
+pub(crate) fn is_client_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// Refuses an actor whose role may not do `action`, before anything is read: a refusal must
 /// not depend on whether the id named exists (unit staff would learn which numbers exist).
 pub(crate) fn require(

@@ -427,10 +427,8 @@ fn moved_path(payload: &serde_json::Value) -> Option<&str> {
 
 /// The new path of a unit a `unit.changed` event moved (with orders under it), if it did.
 fn moved_to(payload: &serde_json::Value) -> Option<&str> {
-    let before = payload.get("before")?.get("path")?.as_str()?;
-    let after = payload.get("after")?.get("path")?.as_str()?;
     let orders = payload.get("orders_moved")?.as_u64()?;
-    (before != after && orders > 0).then_some(after)
+    moved_path(payload).filter(|_| orders > 0)
 }
 
 /// The layout of the documents, written before the covered sequence in each commit: an index

@@ -105,6 +105,13 @@ pub fn parse(bytes: &[u8], format: TableFormat) -> Result<Vec<Vec<String>>, Stri
     }
 }
 
+/// An import's refused field `rows[3].name` as the file's row and column: `(5, "name")` (the
+/// header is row 1); None for a field that names no row (`file`).
+pub fn row_and_column(field: &str) -> Option<(usize, &str)> {
+    let (i, column) = field.strip_prefix("rows[")?.split_once("].")?;
+    Some((i.parse::<usize>().ok()?.checked_add(2)?, column))
+}
+
 /// A cell as trimmed text; a date that Excel keeps as a day number (typed into a cell as a
 /// date) reads back as `YYYY-MM-DD`.
 fn cell_text(cell: &calamine::Data) -> String {
@@ -148,5 +155,13 @@ mod tests {
         assert_eq!(TableFormat::of_name("csv"), None);
         assert!(parse(b"\xff\xfe", TableFormat::Csv).is_err());
         assert!(parse(b"not a zip", TableFormat::Xlsx).is_err());
+    }
+
+    #[test]
+    fn a_refused_field_names_its_row_in_the_file() {
+        assert_eq!(row_and_column("rows[3].valid_to"), Some((5, "valid_to")));
+        assert_eq!(row_and_column("rows[0].title"), Some((2, "title")));
+        assert_eq!(row_and_column("file"), None);
+        assert_eq!(row_and_column("rows[x].title"), None);
     }
 }

@@ -125,6 +125,15 @@ impl Browser {
     }
 }
 
+/// The text of the element a page marks `data-testid="{id}"` (up to its first tag).
+pub(crate) fn testid_text(html: &str, id: &str) -> String {
+    html.split(&format!("data-testid=\"{id}\">"))
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or_else(|| panic!("no {id} on the page: {html}"))
+        .to_string()
+}
+
 /// The CSRF token in a page's forms.
 pub(crate) fn csrf(html: &str) -> String {
     html.split("name=\"_csrf\" value=\"")
@@ -334,20 +343,8 @@ pub async fn citizens_track_a_request_only_with_its_query_code(b: Backend) {
         )
         .await;
     assert_eq!(done.status, 201, "{}", done.body);
-    let number = done
-        .body
-        .split("data-testid=\"portal-number\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .to_string();
-    let code = done
-        .body
-        .split("data-testid=\"portal-code\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .to_string();
+    let number = testid_text(&done.body, "portal-number");
+    let code = testid_text(&done.body, "portal-code");
     let r = expect(
         app.get(&format!("/api/v1/requests/{number}"), Some(&app.admin))
             .await,

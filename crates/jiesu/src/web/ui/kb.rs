@@ -587,12 +587,7 @@ fn import_refused(tr: super::i18n::Tr, e: AppError) -> axum::response::Response 
         .iter()
         .map(|f| {
             let message = if en { &f.message_en } else { &f.message };
-            let at = f
-                .field
-                .strip_prefix("rows[")
-                .and_then(|r| r.split_once("]."))
-                .and_then(|(i, col)| Some((i.parse::<usize>().ok()? + 2, col)));
-            let message = match at {
+            let message = match crate::services::tables::row_and_column(&f.field) {
                 Some((row, col)) if en => format!("row {row}, {col}: {message}"),
                 Some((row, col)) => format!("第 {row} 行 {col}：{message}"),
                 None => message.clone(),

@@ -194,13 +194,7 @@ pub async fn a_desk_or_portal_form_sent_twice_makes_one_request(b: Backend) {
         ("text", "小区门口路灯不亮（PORTAL-1）"),
         ("address", "小区门口"),
     ];
-    let number = |body: &str| {
-        body.split("data-testid=\"portal-number\">")
-            .nth(1)
-            .and_then(|s| s.split('<').next())
-            .unwrap_or_else(|| panic!("no number: {body}"))
-            .to_string()
-    };
+    let number = |body: &str| crate::ui::testid_text(body, "portal-number");
     let one = citizen.post("/ui/portal", &sent).await;
     assert_eq!(one.status, 201, "{}", one.body);
     let two = citizen.post("/ui/portal", &sent).await;

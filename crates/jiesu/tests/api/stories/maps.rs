@@ -458,13 +458,7 @@ pub async fn the_portal_pins_a_place_and_the_request_page_shows_it(b: Backend) {
     let pinned: Vec<(&str, &str)> = pinned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let done = citizen.post("/ui/portal", &pinned).await;
     assert_eq!(done.status, 201, "{}", done.body);
-    let number = done
-        .body
-        .split("data-testid=\"portal-number\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .to_string();
+    let number = crate::ui::testid_text(&done.body, "portal-number");
     let r = expect(
         app.get(&format!("/api/v1/requests/{number}"), Some(&s.dispatcher))
             .await,
@@ -474,12 +468,7 @@ pub async fn the_portal_pins_a_place_and_the_request_page_shows_it(b: Backend) {
     let id = r["id"].as_str().unwrap();
     let mut desk = crate::ui::Browser::with_session(&app, &s.dispatcher);
     let page = desk.get(&format!("/ui/requests/{id}")).await;
-    let point = page
-        .body
-        .split("data-testid=\"point\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .unwrap_or_else(|| panic!("no point on the page: {}", page.body));
+    let point = crate::ui::testid_text(&page.body, "point");
     assert!(
         point.starts_with("39.99600, 116.47000") && point.contains("朝阳区"),
         "{point}"
