@@ -5,9 +5,10 @@
 //! that changes marked dirty; the purge deletes expired and idle sessions and quiet login
 //! counters (`services::auth::purge`); the followers keep this node's search, duplicate and live
 //! hotspot indexes up with the event log; the chain's head is sealed (`seal`) and requesters'
-//! personal data removed after the retention (`privacy`). The sweeps, the outbox, the seal and
-//! the privacy job run on one node at a time (`store::lead`, issue 21); the followers and the
-//! gauges run on every node, since each keeps its own.
+//! personal data removed after the retention (`privacy`). The sweeps, the outbox, the seal,
+//! the privacy job and the text model's retraining (issue 22) run on one node at a time
+//! (`store::lead`, issue 21); the followers and the gauges run on every node, since each keeps
+//! its own.
 
 mod deadlines;
 mod gauges;
@@ -158,6 +159,7 @@ const LEAD_SWEEP: i64 = 0x6a69_6573_0001;
 const LEAD_OUTBOX: i64 = 0x6a69_6573_0002;
 const LEAD_PRIVACY: i64 = 0x6a69_6573_0003;
 const LEAD_SEAL: i64 = 0x6a69_6573_0004;
+const LEAD_RETRAIN: i64 = 0x6a69_6573_0005;
 
 /// Runs `job` if this node takes the job's lock (`store::lead`); skips the run where another
 /// node holds it, and where the lock cannot be had (no database: the job would fail anyway).
@@ -210,7 +212,7 @@ fn retrain(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = tick.tick() => match crate::services::learning::retrain_due(&state, period).await {
+                _ = tick.tick() => match retrain_once(&state, period).await {
                     Ok(Some(r)) => tracing::info!(model = %r.model.id, promoted = r.promoted, "text model retrained"),
                     Ok(None) => {}
                     Err(e) => tracing::error!(error = %e, "retraining the text model failed"),
@@ -219,4 +221,21 @@ fn retrain(
             }
         }
     })
+}
+
+/// One turn of the retraining job: on one node at a time (`store::lead`; a node whose turn
+/// comes while another trains skips it), and only where no model was trained in the last
+/// half `period` (`services::learning::retrain_due`), so the nodes of a cluster train one
+/// model per period between them. `None` when this turn trained nothing.
+pub async fn retrain_once(
+    state: &AppState,
+    period: std::time::Duration,
+) -> Result<Option<crate::services::learning::TrainReport>, crate::error::AppError> {
+    let Some(lead) = crate::store::lead::try_lead(&state.store, LEAD_RETRAIN).await? else {
+        tracing::debug!(job = "retrain", "another node runs this job now");
+        return Ok(None);
+    };
+    let report = crate::services::learning::retrain_due(state, period).await;
+    drop(lead);
+    report
 }

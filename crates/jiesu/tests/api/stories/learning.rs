@@ -303,3 +303,84 @@ pub async fn a_worse_candidate_is_not_promoted_and_a_rollback_restores_the_previ
         409,
     );
 }
+
+/// The models trained so far, newest first.
+async fn models(app: &TestApp) -> Vec<jiesu::store::text_models::ModelInfo> {
+    jiesu::store::text_models::list(app.state.store.reader())
+        .await
+        .unwrap()
+}
+
+/// Waits (real time) until `n` models are stored; panics after two minutes.
+async fn until_models(app: &TestApp, n: usize) -> Vec<jiesu::store::text_models::ModelInfo> {
+    for _ in 0..1200 {
+        let got = models(app).await;
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{n} models were not trained in two minutes");
+}
+
+/// The scheduled retraining (issue 22) as `jiesu serve` runs it, on every node of a
+/// cluster (two nodes on PostgreSQL, one on SQLite) with a one-second interval: the first
+/// turn trains one model on the history and puts it in force (no model before); later turns
+/// on every node train nothing while the clock stays within half an interval of it (one
+/// node trains at a time, and a model that recent is enough); once the clock has moved a
+/// day, one more model is trained and judged against the one in force.
+pub async fn the_retraining_job_trains_one_model_a_period_across_the_nodes(b: Backend) {
+    let Some(app) = city(b, 23).await else {
+        return;
+    };
+    assert!(models(&app).await.is_empty());
+    let nodes = if b == Backend::Postgres { 2 } else { 1 };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut states = Vec::new();
+    let mut tasks = Vec::new();
+    for _ in 0..nodes {
+        let mut config = app.config.clone();
+        config.retrain_interval = std::time::Duration::from_secs(1);
+        // Two simulated weeks: one to learn from, one held back.
+        config.retrain_holdout_weeks = 1;
+        let state = jiesu::open_state(config, std::sync::Arc::new(app.clock.clone()))
+            .await
+            .expect("a node");
+        tasks.extend(jiesu::jobs::spawn(state.clone(), stopped.clone()));
+        states.push(state);
+    }
+
+    let first = until_models(&app, 1).await;
+    // Three more turns on every node: nothing more is trained.
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let got = models(&app).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let a = &got[0];
+    assert_eq!(a.id, first[0].id);
+    assert_eq!(a.created_by, "system");
+    assert_eq!(a.source, "db");
+    assert_eq!(a.state, jiesu::store::text_models::ModelState::Active);
+    assert!(a.eval_examples >= 30, "{a:?}");
+    assert_eq!(count(&app, "text.model_trained").await, 1);
+    assert_eq!(count(&app, "text.model_promoted").await, 1);
+
+    // A day later: the next turn trains once more, judged against the model in force.
+    app.clock.advance(chrono::Duration::days(1));
+    let got = until_models(&app, 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let got_after = models(&app).await;
+    assert_eq!(got_after.len(), 2, "{got_after:?}");
+    let second = &got[0];
+    assert_eq!(second.created_by, "system");
+    assert_eq!(second.incumbent_id.as_deref(), Some(a.id.as_str()));
+    assert!(second.incumbent_score.is_some() && second.score.is_some());
+    assert_eq!(count(&app, "text.model_trained").await, 2);
+
+    stop.send(true).unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for s in states {
+        s.store.close().await;
+    }
+}
