@@ -206,6 +206,71 @@ pub async fn track(
     }))
 }
 
+/// How long a grant (below) stays good, in hours: longer than anyone looks at one
+/// tracking page, short enough that an address copied from a history or a log soon opens
+/// nothing.
+pub const GRANT_HOURS: i64 = 2;
+
+/// What proves a caller is a request's requester on the public file routes
+/// (`/api/v1/public/attachments`).
+#[derive(Debug, Clone)]
+pub enum Proof {
+    /// The query code itself, as API clients send it: checked as a tracking attempt is.
+    Code(String),
+    /// A grant the portal's pages made once the code was proven: their file links and
+    /// upload address carry it, so the query code never sits in an address (a browser's
+    /// history, a proxy's log, a `Referer`). `{expiry}.{mac}`: the expiry in Unix seconds and
+    /// an HMAC of the number and the expiry under the cluster's shared key (`server_keys`),
+    /// so any node checks it and nobody can make one for another number or a later hour.
+    Grant(String),
+}
+
+/// A grant for the request with `number`, good for [`GRANT_HOURS`] from now. Made only
+/// after its query code was proven (a receipt, a tracking page).
+pub fn grant(state: &AppState, number: &str) -> String {
+    let expiry = (state.clock.now() + chrono::Duration::hours(GRANT_HOURS)).timestamp();
+    format!(
+        "{expiry}.{}",
+        grant_mac(&state.logins.anon_key, number, expiry)
+    )
+}
+
+fn grant_mac(key: &[u8], number: &str, expiry: i64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(b"jiesu public grant\0");
+    mac.update(number.as_bytes());
+    mac.update(b"\0");
+    mac.update(expiry.to_string().as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// The number of the request `proof` opens for its requester, or None (a wrong code, a
+/// grant that is forged, for another number or out of date).
+pub async fn proven(
+    state: &AppState,
+    number: &str,
+    proof: &Proof,
+) -> Result<Option<String>, AppError> {
+    let grant = match proof {
+        Proof::Code(code) => return Ok(track(state, number, code).await?.map(|t| t.number)),
+        Proof::Grant(grant) => grant,
+    };
+    let number = number.trim();
+    let Some((expiry, mac)) = grant.split_once('.') else {
+        return Ok(None);
+    };
+    let Ok(expiry) = expiry.parse::<i64>() else {
+        return Ok(None);
+    };
+    if expiry <= state.clock.now().timestamp() || !looks_like_number(number) {
+        return Ok(None);
+    }
+    let want = grant_mac(&state.logins.anon_key, number, expiry);
+    let same = want.len() == mac.len() && bool::from(want.as_bytes().ct_eq(mac.as_bytes()));
+    Ok(same.then(|| number.to_string()))
+}
+
 /// Gives every request recorded before query codes existed a code of its own, in batches,
 /// each batch with an event (the codes themselves are not in it: events are shown to
 /// units). Run at start; a no-op once done. Returns how many were given one.

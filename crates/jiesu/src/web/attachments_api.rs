@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::services::attachments::{
     self, AttachmentView, Download, EvidenceRule, Target, UploadMeta, Variant,
 };
+use crate::services::portal::Proof;
 use crate::services::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -147,7 +148,21 @@ struct PublicParams {
     number: String,
     #[serde(default)]
     code: String,
+    /// A grant the portal's pages made (instead of the code).
+    #[serde(default)]
+    grant: String,
     name: Option<String>,
+}
+
+impl PublicParams {
+    /// The grant when one is given, else the query code.
+    fn proof(&self) -> Proof {
+        if self.grant.is_empty() {
+            Proof::Code(self.code.clone())
+        } else {
+            Proof::Grant(self.grant.clone())
+        }
+    }
 }
 
 async fn public_upload(
@@ -158,8 +173,8 @@ async fn public_upload(
 ) -> Result<(StatusCode, Json<AttachmentView>), AppError> {
     let actor = crate::services::portal::portal_actor();
     let target = Target::Requester {
+        proof: p.proof(),
         number: p.number,
-        code: p.code,
     };
     let m = meta(
         UploadParams {
@@ -177,7 +192,7 @@ async fn public_list(
     ApiQuery(p): ApiQuery<PublicParams>,
 ) -> Result<Json<Vec<AttachmentView>>, AppError> {
     Ok(Json(
-        attachments::public_list(&s, &p.number, &p.code).await?,
+        attachments::public_list(&s, &p.number, &p.proof()).await?,
     ))
 }
 
@@ -187,7 +202,7 @@ async fn public_file(
     ApiQuery(p): ApiQuery<PublicParams>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let d = attachments::public_fetch(&s, &p.number, &p.code, &id, Variant::Stored).await?;
+    let d = attachments::public_fetch(&s, &p.number, &p.proof(), &id, Variant::Stored).await?;
     Ok(send(&s, d, &headers))
 }
 
@@ -197,7 +212,7 @@ async fn public_thumbnail(
     ApiQuery(p): ApiQuery<PublicParams>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let d = attachments::public_fetch(&s, &p.number, &p.code, &id, Variant::Thumbnail).await?;
+    let d = attachments::public_fetch(&s, &p.number, &p.proof(), &id, Variant::Thumbnail).await?;
     Ok(send(&s, d, &headers))
 }
 

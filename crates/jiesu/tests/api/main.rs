@@ -27,6 +27,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     // stories/attachments.rs (issue 20: photos, recordings, evidence rules)
     a_photo_with_gps_uploaded_at_the_portal_is_stored_without_it_and_shown_as_a_thumbnail,
+    a_heic_photo_from_a_phone_is_kept_as_a_jpeg_without_its_place,
     a_reply_in_an_evidence_category_needs_a_photo_and_other_units_get_404_for_it,
     a_200_mb_upload_is_refused_unread_and_a_renamed_executable_by_its_type,
     two_nodes_serve_the_same_attachment_with_ranges,
@@ -132,6 +133,7 @@ on_both_backends!(
     // stories/learning.rs
     a_model_trained_from_the_history_suggests_the_fine_category_and_unit,
     a_worse_candidate_is_not_promoted_and_a_rollback_restores_the_previous_model,
+    the_retraining_job_trains_one_model_a_period_across_the_nodes,
     a_simulated_month_has_appeals_filed_and_decided,
     // stories/durability.rs
     audit_verify_passes_and_names_the_first_edited_or_removed_event,
@@ -151,6 +153,7 @@ on_both_backends!(
     tracking_takes_the_query_code_and_locks_a_guessed_number_on_every_node,
     per_address_limits_answer_429_with_retry_after_and_the_portal_takes_small_forms,
     opposite_merges_raced_in_pairs_have_one_winner_and_lose_no_request,
+    the_portal_links_files_with_a_grant_never_the_query_code,
     // stories/input.rs (issue 16: bounded input)
     extreme_dates_months_and_numbers_are_refused_with_422_naming_the_field,
     control_characters_are_refused_naming_the_field_and_long_texts_are_limited,

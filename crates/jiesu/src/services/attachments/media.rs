@@ -1,12 +1,15 @@
 //! What a file is, from its first bytes (never from its name), and what a photo may carry
 //! into storage: EXIF, XMP and text chunks are dropped from JPEG, PNG and WebP without
 //! re-encoding (only a JPEG's orientation is kept, in a minimal EXIF of its own), and a
-//! thumbnail is drawn. HEIC is refused: no pure-Rust crate decodes it here.
+//! thumbnail is drawn. A HEIC photo (an iPhone's, most Android phones') is decoded with
+//! `heifer` (pure Rust, no `unsafe`, MIT/Apache-2.0) and stored as a JPEG: browsers other than
+//! Safari cannot show HEIC, and the pixels alone carry no EXIF, XMP or place. Other HEIF
+//! kinds (AVIF, image sequences) are refused.
 
 /// The kinds of attachment, each with its own size limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// JPEG, PNG, WebP.
+    /// JPEG, PNG, WebP; HEIC (stored as JPEG).
     Photo,
     /// WAV, MP3, AMR (call recordings).
     Audio,
@@ -46,8 +49,9 @@ pub struct Sniffed {
     pub content_type: &'static str,
 }
 
-/// How many leading bytes [`sniff`] wants (fewer only when the file is shorter).
-pub const SNIFF_LEN: usize = 16;
+/// How many leading bytes [`sniff`] wants (fewer only when the file is shorter): a HEIF
+/// file's `ftyp` box with its first four compatible brands.
+pub const SNIFF_LEN: usize = 32;
 
 /// The type of a file from its first bytes, None when it is not one that is accepted.
 pub fn sniff(b: &[u8]) -> Option<Sniffed> {
@@ -66,6 +70,8 @@ pub fn sniff(b: &[u8]) -> Option<Sniffed> {
     } else if at(0, b"ID3") || (b.len() >= 2 && b[0] == 0xFF && b[1] & 0xE6 == 0xE2) {
         // an ID3 tag, or an MPEG audio frame sync with layer III
         s(Kind::Audio, "audio/mpeg")
+    } else if at(4, b"ftyp") && is_heic(b) {
+        s(Kind::Photo, "image/heic")
     } else if at(4, b"ftyp") && b.len() >= 12 && !is_heif_brand(&b[8..12]) {
         s(Kind::Video, "video/mp4")
     } else if at(0, b"%PDF-") {
@@ -75,7 +81,27 @@ pub fn sniff(b: &[u8]) -> Option<Sniffed> {
     }
 }
 
-/// HEIC/HEIF/AVIF share MP4's box format; their brands are refused, not taken for video.
+/// A HEVC-coded still image (HEIC): the `ftyp` box's major brand is `heic` or `heix`, or a
+/// generic `mif1`/`mif2` names one of them among its compatible brands (in the bytes given).
+fn is_heic(b: &[u8]) -> bool {
+    let heic = |brand: &[u8]| matches!(brand, b"heic" | b"heix");
+    let Some(major) = b.get(8..12) else {
+        return false;
+    };
+    if heic(major) {
+        return true;
+    }
+    let size = b.get(0..4).map_or(0, |s| {
+        usize::try_from(u32::from_be_bytes([s[0], s[1], s[2], s[3]])).unwrap_or(0)
+    });
+    matches!(major, b"mif1" | b"mif2")
+        && b[..size.min(b.len())]
+            .get(16..)
+            .is_some_and(|brands| brands.chunks_exact(4).any(heic))
+}
+
+/// HEIF (other than HEIC) and AVIF share MP4's box format; their brands are refused, not
+/// taken for video.
 fn is_heif_brand(brand: &[u8]) -> bool {
     matches!(
         brand,
@@ -87,22 +113,54 @@ fn is_heif_brand(brand: &[u8]) -> bool {
 pub struct Stripped {
     pub bytes: Vec<u8>,
     pub orientation: u8,
+    /// The type stored: the uploaded one, or `image/jpeg` for a HEIC photo.
+    pub content_type: &'static str,
 }
+
+/// The largest HEIC photo decoded, in pixels: a 48-megapixel phone photo fits, and one
+/// upload holds at most 256 MB of pixels; larger is refused as a bad photo.
+pub const HEIC_MAX_PIXELS: u64 = 64_000_000;
+
+/// The JPEG quality a HEIC photo is stored at.
+const HEIC_JPEG_QUALITY: u8 = 90;
 
 /// Drops location, camera and text metadata from a photo; None when it is malformed.
 pub fn strip(content_type: &str, b: &[u8]) -> Option<Stripped> {
+    let upright = |bytes, content_type| Stripped {
+        bytes,
+        orientation: 1,
+        content_type,
+    };
     match content_type {
         "image/jpeg" => strip_jpeg(b),
-        "image/png" => strip_png(b).map(|bytes| Stripped {
-            bytes,
-            orientation: 1,
-        }),
-        "image/webp" => strip_webp(b).map(|bytes| Stripped {
-            bytes,
-            orientation: 1,
-        }),
+        "image/png" => strip_png(b).map(|bytes| upright(bytes, "image/png")),
+        "image/webp" => strip_webp(b).map(|bytes| upright(bytes, "image/webp")),
+        "image/heic" => heic_to_jpeg(b).map(|bytes| upright(bytes, "image/jpeg")),
         _ => None,
     }
+}
+
+/// A HEIC photo as a JPEG of its pixels: decoded on this thread alone (one upload takes one
+/// core), in sRGB where its colour profile allows (an iPhone's Display P3 does), its
+/// rotation, mirror and crop applied by the decoder, so the JPEG is upright and carries
+/// nothing but the picture. None when it does not decode or is too large.
+fn heic_to_jpeg(b: &[u8]) -> Option<Vec<u8>> {
+    let options = heifer::Options {
+        max_threads: 1,
+        max_pixels: HEIC_MAX_PIXELS,
+    };
+    let img = match heifer::decode_srgb_rgba8(b, &options) {
+        Err(heifer::Error::Unsupported(_)) => heifer::decode_rgba8(b, &options),
+        other => other,
+    }
+    .ok()?;
+    let (width, height) = (img.width, img.height);
+    let rgb = image::RgbImage::from_raw(width, height, img.into_rgb8())?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, HEIC_JPEG_QUALITY)
+        .encode_image(&rgb)
+        .ok()?;
+    Some(out.into_inner())
 }
 
 /// JPEG: every APP1 (EXIF, XMP), APP13 (IPTC) and COM segment before the image data is
@@ -147,6 +205,7 @@ fn strip_jpeg(b: &[u8]) -> Option<Stripped> {
                 return Some(Stripped {
                     bytes: out,
                     orientation,
+                    content_type: "image/jpeg",
                 });
             }
             _ => out.extend_from_slice(seg),
@@ -319,7 +378,7 @@ mod tests {
             (b"#!AMR\n", Some("audio/amr")),
             (b"ID3\x04\0\0\0\0", Some("audio/mpeg")),
             (b"\0\0\0\x18ftypisom\0\0", Some("video/mp4")),
-            (b"\0\0\0\x18ftypheic\0\0", None),
+            (b"\0\0\0\x18ftypheic\0\0", Some("image/heic")),
             (b"%PDF-1.7\n", Some("application/pdf")),
             (b"MZ\x90\0\x03\0\0\0\x04\0", None),
         ];
@@ -356,5 +415,94 @@ mod tests {
         let out = strip("image/png", &with).unwrap();
         assert_eq!(out.bytes, png);
         assert!(image::load_from_memory(&out.bytes).is_ok());
+    }
+
+    /// A phone's HEIC: a 64×48 picture with an EXIF block that names a place.
+    pub(crate) fn heic_with_place() -> Vec<u8> {
+        let rgb: Vec<u8> = (0..48u32)
+            .flat_map(|y| (0..64u32).flat_map(move |x| [(x * 4) as u8, (y * 5) as u8, 90]))
+            .collect();
+        let img = heifer::Image {
+            width: 64,
+            height: 48,
+            bit_depth: 8,
+            has_alpha: false,
+            data: rgb
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255].map(u16::from))
+                .collect(),
+        };
+        let metadata = heifer::Metadata {
+            exif: Some(b"MM\0\x2a\0\0\0\x08\0\0GPS-39.9042N-116.4074E".to_vec()),
+            ..Default::default()
+        };
+        heifer::encode_with_metadata(&img, &metadata, &Default::default()).unwrap()
+    }
+
+    #[test]
+    fn heic_is_a_photo_by_its_brands_and_other_heif_is_refused() {
+        let ftyp = |major: &[u8], compatible: &[&[u8]]| {
+            let mut b = Vec::new();
+            b.extend_from_slice(&(16 + 4 * compatible.len() as u32).to_be_bytes());
+            b.extend_from_slice(b"ftyp");
+            b.extend_from_slice(major);
+            b.extend_from_slice(&[0, 0, 0, 0]);
+            for c in compatible {
+                b.extend_from_slice(c);
+            }
+            b.extend_from_slice(b"\0\0\0\x08meta");
+            b
+        };
+        let heic = Some("image/heic");
+        for (bytes, want) in [
+            (ftyp(b"heic", &[b"mif1", b"heic"]), heic),
+            (ftyp(b"heix", &[]), heic),
+            (ftyp(b"mif1", &[b"mif1", b"heic"]), heic),
+            (ftyp(b"mif1", &[b"mif1", b"avif"]), None),
+            (ftyp(b"avif", &[b"mif1"]), None),
+            (ftyp(b"hevc", &[b"msf1"]), None),
+            (ftyp(b"msf1", &[b"hevc"]), None),
+            (ftyp(b"isom", &[b"mp41"]), Some("video/mp4")),
+        ] {
+            assert_eq!(sniff(&bytes).map(|s| s.content_type), want, "{bytes:?}");
+        }
+        // A compatible brand past the box's end is not the file's.
+        let mut short = ftyp(b"mif1", &[]);
+        short.extend_from_slice(b"heic");
+        assert_eq!(sniff(&short).map(|s| s.content_type), None);
+        assert_eq!(
+            sniff(&heic_with_place()).unwrap().content_type,
+            "image/heic"
+        );
+    }
+
+    #[test]
+    fn a_heic_photo_is_stored_as_an_upright_jpeg_without_its_exif() {
+        let raw = heic_with_place();
+        assert!(raw.windows(11).any(|w| w == b"GPS-39.9042"));
+        let s = strip("image/heic", &raw).unwrap();
+        assert_eq!((s.content_type, s.orientation), ("image/jpeg", 1));
+        assert_eq!(sniff(&s.bytes).unwrap().content_type, "image/jpeg");
+        assert!(!s.bytes.windows(3).any(|w| w == b"GPS"));
+        assert!(!s.bytes.windows(4).any(|w| w == b"Exif"));
+        let img = image::load_from_memory(&s.bytes).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (64, 48));
+        // The picture survives the two codecs: a pixel near the corner keeps its colour.
+        let p = img.get_pixel(60, 40);
+        let want = [240u8, 200, 90];
+        for (got, want) in p.0.iter().zip(want) {
+            assert!(got.abs_diff(want) <= 24, "{p:?} against {want:?}");
+        }
+        assert!(thumbnail(&s.bytes, s.orientation).is_some());
+        // Cut short, or a different box inside, it is a bad photo, not a panic.
+        for cut in [raw.len() / 2, 40, 12] {
+            assert!(strip("image/heic", &raw[..cut]).is_none(), "{cut}");
+        }
+        let mut bent = raw.clone();
+        let mid = bent.len() - 40;
+        for b in &mut bent[mid..mid + 20] {
+            *b ^= 0x5a;
+        }
+        let _ = strip("image/heic", &bent);
     }
 }

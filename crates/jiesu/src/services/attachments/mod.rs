@@ -7,6 +7,7 @@
 pub mod blobs;
 pub mod media;
 
+use super::portal::Proof;
 use super::AppState;
 use crate::config::AttachmentSettings;
 use crate::error::{AppError, FieldError};
@@ -34,8 +35,14 @@ pub enum Target {
     Request(String),
     /// A unit's order: evidence for its reply.
     Order(String),
-    /// The requester's own request, proven by its number and query code (portal).
-    Requester { number: String, code: String },
+    /// The requester's own request, proven by its number and query code or a grant
+    /// (portal).
+    Requester {
+        /// The request's number.
+        number: String,
+        /// Its query code, or a grant the portal made.
+        proof: Proof,
+    },
 }
 
 /// What comes with the bytes.
@@ -149,11 +156,11 @@ async fn resolve(
                 .ok_or(AppError::NotFound("assignment"))?;
             Ok((order.request_id, Some(order.id)))
         }
-        Target::Requester { number, code } => {
-            let tracked = super::portal::track(state, number, code)
+        Target::Requester { number, proof } => {
+            let number = super::portal::proven(state, number, proof)
                 .await?
                 .ok_or(AppError::NotFound("request"))?;
-            let r = requests::get(pool, &tracked.number)
+            let r = requests::get(pool, &number)
                 .await?
                 .ok_or(AppError::NotFound("request"))?;
             Ok((r.id, None))
@@ -325,10 +332,15 @@ async fn store_file(
     match &photo {
         Some((stripped, thumb, raw)) => {
             let sha = hex::encode(Sha256::digest(&stripped.bytes));
-            let b = blob(&sha, stripped.bytes.len(), sniffed.content_type);
+            let b = blob(&sha, stripped.bytes.len(), stripped.content_type);
             blobs::put(&mut tx, folder, &b, Source::Memory(&stripped.bytes)).await?;
             row.sha256 = sha;
             row.size = b.size;
+            if stripped.content_type != sniffed.content_type {
+                // A HEIC photo kept as a JPEG: named as what it now is.
+                row.content_type = stripped.content_type.into();
+                row.name = renamed_jpeg(&row.name);
+            }
             if let Some(t) = thumb {
                 let tsha = hex::encode(Sha256::digest(t));
                 let tb = blob(&tsha, t.len(), "image/jpeg");
@@ -363,11 +375,22 @@ async fn store_file(
             "content_type": row.content_type, "size": row.size, "sha256": row.sha256,
             "public": row.public, "by": row.uploader_role,
             "exif_stripped": photo.is_some(),
+            "converted_from": (row.content_type != sniffed.content_type).then_some(sniffed.content_type),
         }))
         .record(&mut tx);
     tx.commit().await?;
     drop(received);
     Ok(view(&row, STAFF_BASE))
+}
+
+/// A converted photo's name: its extension (`.heic`, `.HEIF`…) becomes `.jpg`, or `.jpg` is
+/// added where it had none.
+fn renamed_jpeg(name: &str) -> String {
+    let stem = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.chars().count() <= 5 => stem,
+        _ => name,
+    };
+    format!("{stem}.jpg")
 }
 
 /// Whether the actor may see this attachment: its request is theirs to see, and a unit sees
@@ -503,6 +526,13 @@ async fn download(
     let blob = store::blob(state.store.reader(), sha)
         .await?
         .ok_or(AppError::NotFound("attachment"))?;
+    // A HEIC photo's original under its own extension (the photo is kept as a JPEG).
+    let name = match (variant, blob.content_type.as_str()) {
+        (Variant::Original, "image/heic") => {
+            format!("{}.heic", name.strip_suffix(".jpg").unwrap_or(&name))
+        }
+        _ => name,
+    };
     Ok(Download {
         name,
         content_type: blob.content_type.clone(),
@@ -528,16 +558,16 @@ pub fn bytes_of(
 }
 
 /// The files of a request the public tracking page shows: the requester's own and the
-/// units' evidence marked public. `number` and `code` as on the tracking form.
+/// units' evidence marked public. `number` as on the tracking form, with its code or a grant.
 pub async fn public_list(
     state: &AppState,
     number: &str,
-    code: &str,
+    proof: &Proof,
 ) -> Result<Vec<AttachmentView>, AppError> {
-    let tracked = super::portal::track(state, number, code)
+    let number = super::portal::proven(state, number, proof)
         .await?
         .ok_or(AppError::NotFound("request"))?;
-    public_of(state, &tracked.number).await
+    public_of(state, &number).await
 }
 
 /// The public files of the request with this number (its requester proven by the caller).
@@ -558,15 +588,15 @@ pub async fn public_of(state: &AppState, number: &str) -> Result<Vec<AttachmentV
 pub async fn public_fetch(
     state: &AppState,
     number: &str,
-    code: &str,
+    proof: &Proof,
     id: &str,
     variant: Variant,
 ) -> Result<Download, AppError> {
-    let tracked = super::portal::track(state, number, code)
+    let number = super::portal::proven(state, number, proof)
         .await?
         .ok_or(AppError::NotFound("attachment"))?;
     let pool = state.store.reader();
-    let r = requests::get(pool, &tracked.number)
+    let r = requests::get(pool, &number)
         .await?
         .ok_or(AppError::NotFound("attachment"))?;
     let a = store::get(pool, id)

@@ -114,7 +114,7 @@ async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiRes
     let receipt = portal::submit(s, sub).await?;
     let page = DonePage {
         ctx: p.ctx,
-        upload: public_upload(&receipt.number, &receipt.query_code),
+        upload: public_upload(&receipt.number, &portal::grant(s, &receipt.number)),
         number: receipt.number,
         query_code: receipt.query_code,
     };
@@ -145,12 +145,13 @@ struct TrackedV {
     upload: String,
 }
 
-/// The public upload address of a request, proven by its number and query code.
-fn public_upload(number: &str, code: &str) -> String {
+/// The public upload address of a request, proven by its number and a grant (never the
+/// query code: addresses end up in histories and logs).
+fn public_upload(number: &str, grant: &str) -> String {
     format!(
-        "/api/v1/public/attachments?number={}&code={}",
+        "/api/v1/public/attachments?number={}&grant={}",
         enc(number),
-        enc(code)
+        enc(grant)
     )
 }
 
@@ -188,7 +189,8 @@ pub async fn track(State(s): State<AppState>, p: Public, f: FormData) -> UiResul
     let tracked = portal::track(&s, &number, &code).await?;
     let files = match &tracked {
         Some(t) => {
-            let proof = format!("number={}&code={}", enc(&t.number), enc(&code));
+            let grant = portal::grant(&s, &t.number);
+            let proof = format!("number={}&grant={}", enc(&t.number), enc(&grant));
             attachments::public_of(&s, &t.number)
                 .await?
                 .into_iter()
@@ -204,7 +206,7 @@ pub async fn track(State(s): State<AppState>, p: Public, f: FormData) -> UiResul
         None => Vec::new(),
     };
     let found = tracked.map(|t| TrackedV {
-        upload: public_upload(&t.number, &code),
+        upload: public_upload(&t.number, &portal::grant(&s, &t.number)),
         files,
         status: tr.of("status", t.status.as_str()),
         created: local_time(&s, t.created_at),

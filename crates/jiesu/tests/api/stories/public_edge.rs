@@ -550,3 +550,151 @@ pub async fn opposite_merges_raced_in_pairs_have_one_winner_and_lose_no_request(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The address in `html` that starts with `prefix`, its `&` read back from the escape.
+fn address_in(html: &str, prefix: &str) -> String {
+    let rest = html
+        .split(prefix)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {prefix} in the page"));
+    let end = rest.find('"').unwrap();
+    format!("{prefix}{}", &rest[..end])
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+async fn get_status(url: &str) -> u16 {
+    reqwest::get(url).await.unwrap().status().as_u16()
+}
+
+/// The tracking page and the receipt link files and the upload with a grant, never the
+/// query code (issue 20: addresses end up in histories, logs and `Referer`s): the grant
+/// opens this request's public files and takes an upload; one changed character, the grant
+/// of one request used on another, a later expiry written in, or the clock two hours on,
+/// and it opens nothing (404). API clients keep sending the code itself.
+pub async fn the_portal_links_files_with_a_grant_never_the_query_code(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let s = staff(&app).await;
+    let r = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&s.operator),
+            complaint("花家地西里三区门口垃圾堆放多日无人清理"),
+        )
+        .await,
+        201,
+    );
+    let (number, code) = (
+        r["number"].as_str().unwrap().to_string(),
+        r["query_code"].as_str().unwrap().to_string(),
+    );
+    let other = expect(
+        app.post(
+            "/api/v1/requests",
+            Some(&s.operator),
+            complaint("花家地西里四区路灯不亮"),
+        )
+        .await,
+        201,
+    );
+    let other_number = other["number"].as_str().unwrap();
+    // The requester's photo, sent by an API client with the code.
+    let photo = super::attachments::phone_photo();
+    let sent = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/public/attachments?number={number}&code={code}&name=a.jpg",
+            app.base
+        ))
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 201);
+    let aid = sent.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let visitor = Visitor::new(&app, "/ui/portal/track").await;
+    let page = visitor.track(&number, &code).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        !page.body.contains(&code),
+        "the query code is not on the page"
+    );
+    assert!(!page.body.contains("code="), "no address carries a code");
+    let file = format!(
+        "{}{}",
+        app.base,
+        address_in(&page.body, &format!("/api/v1/public/attachments/{aid}?"))
+    );
+    assert!(file.contains("grant="), "{file}");
+    assert_eq!(get_status(&file).await, 200);
+    let thumb = address_in(
+        &page.body,
+        &format!("/api/v1/public/attachments/{aid}/thumbnail?"),
+    );
+    assert_eq!(get_status(&format!("{}{thumb}", app.base)).await, 200);
+
+    // Changed, moved to another request, or given a later expiry: nothing.
+    let grant = file.split("grant=").nth(1).unwrap().to_string();
+    let (expiry, mac) = grant.split_once('.').unwrap();
+    let last = mac.chars().last().unwrap();
+    let flipped = format!(
+        "{expiry}.{}{}",
+        &mac[..mac.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    let later = format!("{}.{mac}", expiry.parse::<i64>().unwrap() + 3600);
+    let with = |n: &str, g: &str| {
+        format!(
+            "{}/api/v1/public/attachments/{aid}?number={n}&grant={g}",
+            app.base
+        )
+    };
+    assert_eq!(get_status(&with(&number, &flipped)).await, 404);
+    assert_eq!(get_status(&with(&number, &later)).await, 404);
+    assert_eq!(get_status(&with(&number, "")).await, 404);
+    assert_eq!(get_status(&with(&number, "x.y")).await, 404);
+    let list = |n: &str, g: &str| {
+        format!(
+            "{}/api/v1/public/attachments?number={n}&grant={g}",
+            app.base
+        )
+    };
+    assert_eq!(get_status(&list(&number, &grant)).await, 200);
+    assert_eq!(get_status(&list(other_number, &grant)).await, 404);
+
+    // The page's upload address takes the requester's next photo.
+    let upload = address_in(&page.body, "/api/v1/public/attachments?number=");
+    assert!(
+        upload.contains("grant=") && !upload.contains("code="),
+        "{upload}"
+    );
+    let sent = reqwest::Client::new()
+        .post(format!("{}{upload}&name=b.jpg", app.base))
+        .body(photo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 201);
+
+    // The receipt of a portal submission: its upload address carries a grant too.
+    let portal = Visitor::new(&app, "/ui/portal").await;
+    let done = portal.submit("花家地西里五区井盖缺失，夜里很危险").await;
+    assert_eq!(done.status, 201, "{}", done.body);
+    let upload = address_in(&done.body, "/api/v1/public/attachments?number=");
+    assert!(
+        upload.contains("grant=") && !upload.contains("code="),
+        "{upload}"
+    );
+
+    // Two hours on, the tracking page's links open nothing; tracking again makes new ones.
+    app.clock.advance(chrono::Duration::minutes(121));
+    assert_eq!(get_status(&file).await, 404);
+    let page = visitor.track(&number, &code).await;
+    let fresh = address_in(&page.body, &format!("/api/v1/public/attachments/{aid}?"));
+    assert_eq!(get_status(&format!("{}{fresh}", app.base)).await, 200);
+}
