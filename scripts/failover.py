@@ -366,6 +366,26 @@ def check_portal_limit(base):
     if st != 200: fail(f"the portal's form is not limited, but answered {st}")
     log(f"portal limit at the balancer: 10 submissions reached the nodes ({sorted(set(got[:10]))}), the 11th got 429")
 
+def check_login_limit(base):
+    """deploy/haproxy.cfg limits logins per address across every node: 30 a minute reach the
+    nodes (refused there: no such account, or the database's throttle), then HAProxy answers
+    429 (its text, not a node's JSON). Run last: the address cannot log in for a minute."""
+    got = []
+    for i in range(31):
+        body = json.dumps({"username": f"nobody-{i}", "password": "wrong-password"}).encode()
+        req = urllib.request.Request(base + "/api/v1/auth/token", data=body, method="POST")
+        req.add_header("content-type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r: got.append((r.status, ""))
+        except urllib.error.HTTPError as e: got.append((e.code, e.headers.get("content-type", "")))
+    balancer = [i for i, (st, ct) in enumerate(got) if st == 429 and ct.startswith("text/plain")]
+    # The load's own logins through the balancer (one per staff member) may still be in the
+    # minute: the first refusal comes at the 31st try at most, at the 26th at least.
+    first = balancer[0] if balancer else None
+    if first is None or not 25 <= first <= 30 or balancer != list(range(first, 31)):
+        fail(f"the balancer's login limit: {got}")
+    log(f"login limit at the balancer: {first} tries reached the nodes ({sorted({st for st, _ in got[:first]})}), then HAProxy's 429")
+
 def failover(L, a):
     add_staff(L)
     nodes = list(range(1, a.nodes + 1))
@@ -417,6 +437,7 @@ def failover(L, a):
     for name, t0 in events:
         nxt = min([t for _, t in events if t > t0] + [end])
         log(f"write outage after '{name}': {load.outage(t0, nxt):.2f} s")
+    check_login_limit(base)
     check(L, load, new)
 
 def check(L, load, primary):
