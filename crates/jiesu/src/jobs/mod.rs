@@ -159,7 +159,8 @@ const LEAD_SWEEP: i64 = 0x6a69_6573_0001;
 const LEAD_OUTBOX: i64 = 0x6a69_6573_0002;
 const LEAD_PRIVACY: i64 = 0x6a69_6573_0003;
 const LEAD_SEAL: i64 = 0x6a69_6573_0004;
-const LEAD_RETRAIN: i64 = 0x6a69_6573_0005;
+/// The retraining job's lock key (public: a story holds it to show a node then skips).
+pub const LEAD_RETRAIN: i64 = 0x6a69_6573_0005;
 
 /// Runs `job` if this node takes the job's lock (`store::lead`); skips the run where another
 /// node holds it, and where the lock cannot be had (no database: the job would fail anyway).

@@ -50,8 +50,8 @@ pub struct Sniffed {
 }
 
 /// How many leading bytes [`sniff`] wants (fewer only when the file is shorter): a HEIF
-/// file's `ftyp` box with its first four compatible brands.
-pub const SNIFF_LEN: usize = 32;
+/// file's `ftyp` box with its first twelve compatible brands.
+pub const SNIFF_LEN: usize = 64;
 
 /// The type of a file from its first bytes, None when it is not one that is accepted.
 pub fn sniff(b: &[u8]) -> Option<Sniffed> {
@@ -115,10 +115,15 @@ pub struct Stripped {
     pub orientation: u8,
     /// The type stored: the uploaded one, or `image/jpeg` for a HEIC photo.
     pub content_type: &'static str,
+    /// A thumbnail drawn while the photo was decoded anyway (HEIC); else [`thumbnail`]
+    /// draws one from `bytes`.
+    pub thumbnail: Option<Vec<u8>>,
 }
 
-/// The largest HEIC photo decoded, in pixels: a 48-megapixel phone photo fits, and one
-/// upload holds at most 256 MB of pixels; larger is refused as a bad photo.
+/// The largest HEIC photo decoded, in pixels: a 48-megapixel phone photo fits; larger is
+/// refused as a bad photo. Decoding one at the limit holds about 0.7 GB (the decoder's
+/// planes and the RGBA picture at once), so a node decodes one HEIC photo at a time
+/// (`attachments::HEIC_DECODES`).
 pub const HEIC_MAX_PIXELS: u64 = 64_000_000;
 
 /// The JPEG quality a HEIC photo is stored at.
@@ -130,21 +135,77 @@ pub fn strip(content_type: &str, b: &[u8]) -> Option<Stripped> {
         bytes,
         orientation: 1,
         content_type,
+        thumbnail: None,
     };
     match content_type {
         "image/jpeg" => strip_jpeg(b),
         "image/png" => strip_png(b).map(|bytes| upright(bytes, "image/png")),
         "image/webp" => strip_webp(b).map(|bytes| upright(bytes, "image/webp")),
-        "image/heic" => heic_to_jpeg(b).map(|bytes| upright(bytes, "image/jpeg")),
+        "image/heic" => heic_to_jpeg(b).map(|(bytes, thumbnail)| Stripped {
+            thumbnail,
+            ..upright(bytes, "image/jpeg")
+        }),
         _ => None,
     }
 }
 
-/// A HEIC photo as a JPEG of its pixels: decoded on this thread alone (one upload takes one
-/// core), in sRGB where its colour profile allows (an iPhone's Display P3 does), its
-/// rotation, mirror and crop applied by the decoder, so the JPEG is upright and carries
-/// nothing but the picture. None when it does not decode or is too large.
-fn heic_to_jpeg(b: &[u8]) -> Option<Vec<u8>> {
+/// The most grid tiles a HEIC photo may have (a 48-megapixel iPhone photo has 192).
+const HEIC_MAX_TILES: usize = 256;
+
+/// Whether the work a HEIC file asks for is bounded before any of it is done: its primary
+/// image is one coded picture (`hvc1`), or a `grid` (directly, or through one `iden`) of at
+/// most [`HEIC_MAX_TILES`] distinct coded tiles; every coded picture in the file states its
+/// size (`ispe`), and together they hold at most twice [`HEIC_MAX_PIXELS`]. A small file
+/// cannot then make the decoder assemble the same tile thousands of times, nest derived
+/// images, or decode pictures it never shows. (A coded picture may still be larger than its
+/// `ispe` says, up to the decoder's own per-picture limit of [`HEIC_MAX_PIXELS`].)
+fn heic_work_is_bounded(b: &[u8]) -> bool {
+    use heifer::heifer_isobmff::HeifFile;
+    let Ok(file) = HeifFile::parse(b) else {
+        return false;
+    };
+    let kind = |id| file.item(id).map(|i| i.item_type.0);
+    let mut primary = file.primary_id;
+    if kind(primary).ok() == Some(*b"iden") {
+        match file.referenced_items(primary, b"dimg") {
+            [source] => primary = *source,
+            _ => return false,
+        }
+    }
+    let shape_ok = match kind(primary) {
+        Ok(t) if t == *b"hvc1" => true,
+        Ok(t) if t == *b"grid" => {
+            let tiles = file.referenced_items(primary, b"dimg");
+            let mut distinct = tiles.to_vec();
+            distinct.sort_unstable();
+            distinct.dedup();
+            !tiles.is_empty()
+                && tiles.len() <= HEIC_MAX_TILES
+                && distinct.len() == tiles.len()
+                && tiles.iter().all(|&t| kind(t).ok() == Some(*b"hvc1"))
+        }
+        _ => false,
+    };
+    let mut area = 0u64;
+    for item in file.items.iter().filter(|i| i.item_type.0 == *b"hvc1") {
+        match file.image_size(item.id) {
+            Ok(Some((w, h))) => area = area.saturating_add(u64::from(w) * u64::from(h)),
+            _ => return false,
+        }
+    }
+    shape_ok && area <= 2 * HEIC_MAX_PIXELS
+}
+
+/// A HEIC photo as a JPEG of its pixels, and its thumbnail drawn from the same pixels (a
+/// 48-megapixel JPEG is too large for [`thumbnail`] to decode again). Decoded on this thread
+/// alone, once its work is known to be bounded ([`heic_work_is_bounded`]); in sRGB where its
+/// colour profile allows (an iPhone's Display P3 does), else as coded; its rotation, mirror
+/// and crop applied by the decoder, so the JPEG is upright and carries nothing but the
+/// picture. None when it does not decode or asks too much.
+fn heic_to_jpeg(b: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    if !heic_work_is_bounded(b) {
+        return None;
+    }
     let options = heifer::Options {
         max_threads: 1,
         max_pixels: HEIC_MAX_PIXELS,
@@ -156,11 +217,24 @@ fn heic_to_jpeg(b: &[u8]) -> Option<Vec<u8>> {
     .ok()?;
     let (width, height) = (img.width, img.height);
     let rgb = image::RgbImage::from_raw(width, height, img.into_rgb8())?;
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, HEIC_JPEG_QUALITY)
-        .encode_image(&rgb)
-        .ok()?;
-    Some(out.into_inner())
+    let jpeg = |img: &image::RgbImage| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, HEIC_JPEG_QUALITY)
+            .encode_image(img)
+            .ok()
+            .map(|()| out.into_inner())
+    };
+    let thumb = if width > THUMB_SIDE || height > THUMB_SIDE {
+        let scale = f64::from(THUMB_SIDE) / f64::from(width.max(height));
+        let (w, h) = (
+            ((f64::from(width) * scale).round() as u32).max(1),
+            ((f64::from(height) * scale).round() as u32).max(1),
+        );
+        jpeg(&image::imageops::thumbnail(&rgb, w, h))
+    } else {
+        jpeg(&rgb)
+    };
+    Some((jpeg(&rgb)?, thumb))
 }
 
 /// JPEG: every APP1 (EXIF, XMP), APP13 (IPTC) and COM segment before the image data is
@@ -206,6 +280,7 @@ fn strip_jpeg(b: &[u8]) -> Option<Stripped> {
                     bytes: out,
                     orientation,
                     content_type: "image/jpeg",
+                    thumbnail: None,
                 });
             }
             _ => out.extend_from_slice(seg),

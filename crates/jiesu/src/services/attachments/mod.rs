@@ -290,6 +290,10 @@ async fn scan(s: &AttachmentSettings, path: &std::path::Path) -> Result<(), Stri
     }
 }
 
+/// HEIC photos decoded at once on this node: one, since each may hold a core and about
+/// 0.7 GB while it is decoded (`media::HEIC_MAX_PIXELS`).
+pub static HEIC_DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// Strips a photo and draws its thumbnail, then stores the blobs and the row with its event.
 async fn store_file(
     state: &AppState,
@@ -315,9 +319,22 @@ async fn store_file(
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
         let ct = sniffed.content_type;
+        // One HEIC decode at a time on this node; the other uploads wait their turn.
+        let _turn = match ct {
+            "image/heic" => Some(
+                HEIC_DECODES
+                    .acquire()
+                    .await
+                    .map_err(|e| AppError::Internal(e.into()))?,
+            ),
+            _ => None,
+        };
         let done = tokio::task::spawn_blocking(move || {
-            let s = media::strip(ct, &raw)?;
-            let thumb = media::thumbnail(&s.bytes, s.orientation);
+            let mut s = media::strip(ct, &raw)?;
+            let thumb = s
+                .thumbnail
+                .take()
+                .or_else(|| media::thumbnail(&s.bytes, s.orientation));
             Some((s, thumb, raw))
         })
         .await

@@ -767,7 +767,11 @@ fn heic_photo(w: u32, h: u32) -> Vec<u8> {
 /// the place and the phone, named `.jpg`, with a thumbnail, the conversion on its event; a
 /// HEIC cut short is a bad photo (422 naming `file`), and an AVIF is refused by its type.
 pub async fn a_heic_photo_from_a_phone_is_kept_as_a_jpeg_without_its_place(b: Backend) {
-    let app = app!(b);
+    // The original kept for the center (JIESU_ATTACHMENTS_KEEP_ORIGINAL=1): the HEIC itself.
+    let Some(app) = TestApp::spawn_configured(b, |c| c.attachments.keep_original = true).await
+    else {
+        return;
+    };
     let s = staff(&app).await;
     let r = new_request(&app, &s).await;
     let (id, number) = (r["id"].as_str().unwrap(), r["number"].as_str().unwrap());
@@ -780,7 +784,7 @@ pub async fn a_heic_photo_from_a_phone_is_kept_as_a_jpeg_without_its_place(b: Ba
             app.base
         )
     };
-    let (st, a) = upload(&url("IMG_0412.HEIC"), None, photo).await;
+    let (st, a) = upload(&url("IMG_0412.HEIC"), None, photo.clone()).await;
     assert_eq!(st, 201, "{a}");
     assert_eq!(
         (&a["kind"], &a["content_type"], &a["name"]),
@@ -813,6 +817,21 @@ pub async fn a_heic_photo_from_a_phone_is_kept_as_a_jpeg_without_its_place(b: Ba
             "{p:?} against {want:?}"
         );
     }
+    let (st, h, original) = fetch(
+        &format!("{}/api/v1/attachments/{aid}/original", app.base),
+        Some(&s.operator),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st, h["content-type"].to_str().unwrap()),
+        (200, "image/heic")
+    );
+    assert!(h["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("IMG_0412.heic"));
+    assert!(original == photo, "the original as uploaded");
     let thumb = a["thumbnail_url"].as_str().expect("a thumbnail");
     let (st, _, t) = fetch(&format!("{}{thumb}", app.base), Some(&s.operator), None).await;
     assert_eq!(st, 200);

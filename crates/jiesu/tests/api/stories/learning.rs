@@ -324,8 +324,9 @@ async fn until_models(app: &TestApp, n: usize) -> Vec<jiesu::store::text_models:
 }
 
 /// The scheduled retraining (issue 22) as `jiesu serve` runs it, on every node of a
-/// cluster (two nodes on PostgreSQL, one on SQLite) with a one-second interval: the first
-/// turn trains one model on the history and puts it in force (no model before); later turns
+/// cluster (two nodes on PostgreSQL, one on SQLite) with a one-second interval. On
+/// PostgreSQL a node's turn trains nothing while another session holds the job's lock. The
+/// first turn trains one model on the history and puts it in force (no model before); later turns
 /// on every node train nothing while the clock stays within half an interval of it (one
 /// node trains at a time, and a model that recent is enough); once the clock has moved a
 /// day, one more model is trained and judged against the one in force.
@@ -337,7 +338,6 @@ pub async fn the_retraining_job_trains_one_model_a_period_across_the_nodes(b: Ba
     let nodes = if b == Backend::Postgres { 2 } else { 1 };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut states = Vec::new();
-    let mut tasks = Vec::new();
     for _ in 0..nodes {
         let mut config = app.config.clone();
         config.retrain_interval = std::time::Duration::from_secs(1);
@@ -346,8 +346,25 @@ pub async fn the_retraining_job_trains_one_model_a_period_across_the_nodes(b: Ba
         let state = jiesu::open_state(config, std::sync::Arc::new(app.clock.clone()))
             .await
             .expect("a node");
-        tasks.extend(jiesu::jobs::spawn(state.clone(), stopped.clone()));
         states.push(state);
+    }
+    let period = std::time::Duration::from_secs(1);
+    if b == Backend::Postgres {
+        // While another session holds the job's lock, a node's turn trains nothing.
+        let held = jiesu::store::lead::try_lead(&app.state.store, jiesu::jobs::LEAD_RETRAIN)
+            .await
+            .unwrap()
+            .expect("the lock is free");
+        for s in &states {
+            let turn = jiesu::jobs::retrain_once(s, period).await.unwrap();
+            assert!(turn.is_none());
+        }
+        assert!(models(&app).await.is_empty());
+        drop(held);
+    }
+    let mut tasks = Vec::new();
+    for state in &states {
+        tasks.extend(jiesu::jobs::spawn(state.clone(), stopped.clone()));
     }
 
     let first = until_models(&app, 1).await;

@@ -690,6 +690,13 @@ pub async fn the_portal_links_files_with_a_grant_never_the_query_code(b: Backend
         upload.contains("grant=") && !upload.contains("code="),
         "{upload}"
     );
+    let sent = reqwest::Client::new()
+        .post(format!("{}{upload}&name=c.jpg", app.base))
+        .body(super::attachments::phone_photo())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 201);
 
     // Two hours on, the tracking page's links open nothing; tracking again makes new ones.
     app.clock.advance(chrono::Duration::minutes(121));
