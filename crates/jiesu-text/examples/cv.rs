@@ -8,11 +8,12 @@
 //!     [--calibration-folds 3] [--save DIR]
 //!     [--groups fujian2_messages_train80.csv] [--repeats 1] [--balanced]
 //!     [--unlabelled CSV]... [--self-train 0.9] [--json FILE] [--nested INNER_FOLDS]
+//!     [--nb | --no-nb]
 //! ```
 //!
 //! `--nested K` runs nested CV instead: on each outer training part a K-fold inner CV
-//! picks one of four candidates fixed in advance (the given options, + class-balanced
-//! costs, − the jieba word block, both), which is then scored on the outer test part.
+//! picks one of two candidates fixed in advance (the given options with NB scaling off and
+//! on), which is then scored on the outer test part.
 //!
 //! `--groups` keeps the near-duplicate groups (column `近重复组`, joined on `留言编号` = id)
 //! on one side of every split; `--repeats R` repeats the k-fold split with seeds
@@ -86,6 +87,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--groups" => groups = Some(val()?.into()),
             "--repeats" => repeats = val()?.parse()?,
             "--balanced" => opts.svm.balanced = true,
+            "--no-nb" => opts.svm.nb_scale = false,
+            "--nb" => opts.svm.nb_scale = true,
             "--unlabelled" => unlabelled.push(val()?.into()),
             "--self-train" => opts.self_training.threshold = val()?.parse()?,
             "--no-hmm" => opts.features.word_hmm = false,
@@ -108,18 +111,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         groups: groups.as_ref().map(|g| groups_for(g, &ids)).transpose()?,
     };
     if nested > 0 {
-        let mut balanced = opts.clone();
-        balanced.svm.balanced = true;
-        let mut chars = opts.clone();
-        chars.features.words = false;
-        let mut both = balanced.clone();
-        both.features.words = false;
-        let candidates = [
-            ("given".to_string(), opts.clone()),
-            ("balanced".to_string(), balanced),
-            ("no-words".to_string(), chars),
-            ("balanced+no-words".to_string(), both),
-        ];
+        // The choice the default makes now: NB scaling on or off, all else as given.
+        let mut plain = opts.clone();
+        plain.svm.nb_scale = false;
+        let mut nb = opts.clone();
+        nb.svm.nb_scale = true;
+        let candidates = [("no-nb".to_string(), plain), ("nb".to_string(), nb)];
         let t = Instant::now();
         let r = nested_cross_validate(&examples, &texts, &candidates, &plan, nested)?;
         println!(

@@ -33,6 +33,12 @@ pub struct SvmOptions {
     /// `class_weight="balanced"`), so that rare classes weigh as much as common ones.
     #[serde(default)]
     pub balanced: bool,
+    /// Naive-Bayes feature scaling (NBSVM, Wang & Manning 2012): class `c`'s SVM is trained
+    /// on `r_c ∘ x`, where `r_c` is each feature's log-count ratio between the documents of
+    /// `c` and the rest (document counts, add-one smoothing), and its weights are stored as
+    /// `r_c ∘ w`, so prediction is the same dot product. Off in models saved before it.
+    #[serde(default)]
+    pub nb_scale: bool,
 }
 
 /// Weights of one binary classifier: `score = w·x + b`.
@@ -178,12 +184,72 @@ pub fn train_ovr(
             }
         })
         .collect();
+    let counts = opts
+        .nb_scale
+        .then(|| document_counts(xs, labels, n_classes, dim));
     (0..n_classes)
         .map(|k| {
             let positive: Vec<bool> = labels.iter().map(|&l| l == k).collect();
             let mut rng = Rng::new(seed ^ (k as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
-            train_binary(xs, &positive, &weight, dim, opts, &mut rng)
+            let Some((per_class, all)) = &counts else {
+                return train_binary(xs, &positive, &weight, dim, opts, &mut rng);
+            };
+            let r = log_count_ratio(&per_class[k], all);
+            let scaled: Vec<SparseVec> = xs
+                .iter()
+                .map(|x| SparseVec {
+                    idx: x.idx.clone(),
+                    val: x
+                        .idx
+                        .iter()
+                        .zip(&x.val)
+                        .map(|(&j, &v)| v * r[j as usize] as f32)
+                        .collect(),
+                })
+                .collect();
+            let mut m = train_binary(&scaled, &positive, &weight, dim, opts, &mut rng);
+            // (r ∘ x)·w = x·(r ∘ w): the stored weights take the scale.
+            for (w, &rj) in m.w.iter_mut().zip(&r) {
+                *w = (f64::from(*w) * rj) as f32;
+            }
+            m
         })
+        .collect()
+}
+
+/// In how many documents each feature occurs: per class, and in all.
+fn document_counts(
+    xs: &[SparseVec],
+    labels: &[usize],
+    n_classes: usize,
+    dim: usize,
+) -> (Vec<Vec<u32>>, Vec<u32>) {
+    let mut per_class = vec![vec![0u32; dim]; n_classes];
+    let mut all = vec![0u32; dim];
+    for (x, &l) in xs.iter().zip(labels) {
+        for (&j, &v) in x.idx.iter().zip(&x.val) {
+            if v != 0.0 {
+                per_class[l][j as usize] += 1;
+                all[j as usize] += 1;
+            }
+        }
+    }
+    (per_class, all)
+}
+
+/// NBSVM's log-count ratio of each feature for one class: `ln(p_j / Σp) − ln(q_j / Σq)`
+/// with `p_j = 1 + ` the class's documents holding feature `j`, `q_j = 1 + ` the others'.
+fn log_count_ratio(class: &[u32], all: &[u32]) -> Vec<f64> {
+    let p: Vec<f64> = class.iter().map(|&c| 1.0 + f64::from(c)).collect();
+    let q: Vec<f64> = class
+        .iter()
+        .zip(all)
+        .map(|(&c, &a)| 1.0 + f64::from(a - c))
+        .collect();
+    let (sp, sq) = (p.iter().sum::<f64>(), q.iter().sum::<f64>());
+    p.iter()
+        .zip(&q)
+        .map(|(pj, qj)| (pj / sp).ln() - (qj / sq).ln())
         .collect()
 }
 
@@ -208,6 +274,7 @@ mod tests {
             max_iter: 1000,
             bias: 1.0,
             balanced: false,
+            nb_scale: false,
         }
     }
 
@@ -232,6 +299,37 @@ mod tests {
             }
             assert!(m[0].w[0] > 0.0 && m[0].w[1] < 0.0);
         }
+    }
+
+    #[test]
+    fn nb_scaling_uses_log_count_ratios_and_still_separates() {
+        // Feature 0 in both documents of class 0 and in neither of class 1; feature 1 in all.
+        let xs = vec![
+            sv(&[(0, 0.6), (1, 0.8)]),
+            sv(&[(0, 0.8), (1, 0.6)]),
+            sv(&[(1, 1.0)]),
+            sv(&[(1, 1.0)]),
+        ];
+        let labels = [0, 0, 1, 1];
+        let (per, all) = document_counts(&xs, &labels, 2, 2);
+        assert_eq!(
+            (per[0].clone(), per[1].clone(), all),
+            (vec![2, 2], vec![0, 2], vec![2, 4])
+        );
+        // Class 0: p = (3, 3)/6, q = (1, 3)/4.
+        let r = log_count_ratio(&per[0], &[2, 4]);
+        assert!((r[0] - 2f64.ln()).abs() < 1e-12, "{r:?}");
+        assert!((r[1] - (0.5f64 / 0.75).ln()).abs() < 1e-12, "{r:?}");
+        let nb = SvmOptions {
+            nb_scale: true,
+            ..opts(SvmLoss::SquaredHinge)
+        };
+        let m = train_ovr(&xs, &labels, 2, 2, &nb, 3);
+        for (x, &l) in xs.iter().zip(&labels) {
+            assert_eq!(m[0].score(x) > m[1].score(x), l == 0, "{x:?}");
+        }
+        // The class's own feature weighs most in its folded weights.
+        assert!(m[0].w[0] > m[0].w[1].abs(), "{:?}", m[0].w);
     }
 
     #[test]
