@@ -3,6 +3,7 @@
 //! tracking page's files, and the categories' evidence rules.
 
 use super::extract::{ApiJson, ApiQuery, Auth};
+use super::limits::{Kind, Limits};
 use crate::error::AppError;
 use crate::services::attachments::{
     self, AttachmentView, Download, EvidenceRule, Target, UploadMeta, Variant,
@@ -18,8 +19,9 @@ use axum::{Json, Router};
 use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 
-/// The routes, relative to `/api/v1`.
-pub fn routes() -> Router<AppState> {
+/// The routes, relative to `/api/v1`; `limits` puts the requester's uploads under the
+/// portal's per-address limit (one allowance with the portal's submissions).
+pub fn routes(limits: &Limits) -> Router<AppState> {
     Router::new()
         .route(
             "/requests/{id}/attachments",
@@ -29,7 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route("/attachments/{id}", get(file).delete(remove))
         .route("/attachments/{id}/thumbnail", get(thumbnail))
         .route("/attachments/{id}/original", get(original))
-        .route("/public/attachments", post(public_upload).get(public_list))
+        .route(
+            "/public/attachments",
+            limits.api(Kind::Portal, post(public_upload).get(public_list)),
+        )
         .route("/public/attachments/{id}", get(public_file))
         .route("/public/attachments/{id}/thumbnail", get(public_thumbnail))
         .route("/evidence-rules", get(evidence_rules))

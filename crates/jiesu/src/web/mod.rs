@@ -299,7 +299,7 @@ pub fn router(state: AppState) -> Router {
                 // issue 23: the caller's history, reminders (催办), abusive-caller marks
                 .merge(callers_api::routes())
                 // issue 20: attachments
-                .merge(attachments_api::routes())
+                .merge(attachments_api::routes(&limits))
                 // issue 23: a knowledge base a city can keep
                 .merge(kb_api::routes()),
         )

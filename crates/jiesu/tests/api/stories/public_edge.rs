@@ -357,6 +357,25 @@ pub async fn per_address_limits_answer_429_with_retry_after_and_the_portal_takes
         neighbour.submit("花家地西里小区门口井盖缺失").await.status,
         201
     );
+    // A requester's upload draws on the same allowance: refused from this address before
+    // its proof is even looked at, heard (a wrong code: 404) from the neighbour's.
+    let upload = |from: Option<&'static str>| {
+        let mut req = reqwest::Client::new()
+            .post(format!(
+                "{}/api/v1/public/attachments?number=20991231-000005&code=22222222&name=a.jpg",
+                app.base
+            ))
+            .body(vec![0xFF, 0xD8, 0xFF, 0xE0]);
+        if let Some(f) = from {
+            req = req.header("x-forwarded-for", f);
+        }
+        req.send()
+    };
+    let refused = answer(upload(None).await.unwrap()).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(refused.retry_after.is_some_and(|s| s > 0));
+    let heard = upload(Some("198.51.100.7")).await.unwrap();
+    assert_eq!(heard.status().as_u16(), 404);
 
     // Tracking.
     let stranger = Visitor::new(&app, "/ui/portal/track").await;
