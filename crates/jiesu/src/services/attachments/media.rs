@@ -215,26 +215,13 @@ fn heic_to_jpeg(b: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
         other => other,
     }
     .ok()?;
-    let (width, height) = (img.width, img.height);
-    let rgb = image::RgbImage::from_raw(width, height, img.into_rgb8())?;
-    let jpeg = |img: &image::RgbImage| {
-        let mut out = std::io::Cursor::new(Vec::new());
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, HEIC_JPEG_QUALITY)
-            .encode_image(img)
-            .ok()
-            .map(|()| out.into_inner())
-    };
-    let thumb = if width > THUMB_SIDE || height > THUMB_SIDE {
-        let scale = f64::from(THUMB_SIDE) / f64::from(width.max(height));
-        let (w, h) = (
-            ((f64::from(width) * scale).round() as u32).max(1),
-            ((f64::from(height) * scale).round() as u32).max(1),
-        );
-        jpeg(&image::imageops::thumbnail(&rgb, w, h))
-    } else {
-        jpeg(&rgb)
-    };
-    Some((jpeg(&rgb)?, thumb))
+    let rgb = image::RgbImage::from_raw(img.width, img.height, img.into_rgb8())?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, HEIC_JPEG_QUALITY)
+        .encode_image(&rgb)
+        .ok()?;
+    let thumb = thumbnail_of(&image::DynamicImage::ImageRgb8(rgb), 1);
+    Some((out.into_inner(), thumb))
 }
 
 /// JPEG: every APP1 (EXIF, XMP), APP13 (IPTC) and COM segment before the image data is
@@ -403,11 +390,16 @@ pub fn thumbnail(b: &[u8], orientation: u8) -> Option<Vec<u8>> {
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(128 * 1024 * 1024);
     reader.limits(limits);
-    let img = reader.decode().ok()?;
+    thumbnail_of(&reader.decode().ok()?, orientation)
+}
+
+/// A JPEG thumbnail of a decoded picture, at most [`THUMB_SIDE`] a side, turned as its
+/// orientation says.
+fn thumbnail_of(img: &image::DynamicImage, orientation: u8) -> Option<Vec<u8>> {
     let img = if img.width() > THUMB_SIDE || img.height() > THUMB_SIDE {
         img.thumbnail(THUMB_SIDE, THUMB_SIDE)
     } else {
-        img
+        img.clone()
     };
     let img = match orientation {
         2 => img.fliph(),

@@ -114,7 +114,7 @@ async fn submit(s: &AppState, p: Public, f: FormData, enterprise: bool) -> UiRes
     let receipt = portal::submit(s, sub).await?;
     let page = DonePage {
         ctx: p.ctx,
-        upload: public_upload(&receipt.number, &portal::grant(s, &receipt.number)),
+        upload: public_upload(&proof_query(s, &receipt.number)),
         number: receipt.number,
         query_code: receipt.query_code,
     };
@@ -145,14 +145,17 @@ struct TrackedV {
     upload: String,
 }
 
-/// The public upload address of a request, proven by its number and a grant (never the
-/// query code: addresses end up in histories and logs).
-fn public_upload(number: &str, grant: &str) -> String {
-    format!(
-        "/api/v1/public/attachments?number={}&grant={}",
-        enc(number),
-        enc(grant)
-    )
+/// The query that proves the requester of the request with `number` to the public file
+/// routes: the number and a fresh grant (never the query code: addresses end up in
+/// histories and logs).
+fn proof_query(s: &AppState, number: &str) -> String {
+    let grant = portal::grant(s, number);
+    format!("number={}&grant={}", enc(number), enc(&grant))
+}
+
+/// The public upload address of a request, with its `proof_query`.
+fn public_upload(proof: &str) -> String {
+    format!("/api/v1/public/attachments?{proof}")
 }
 
 #[derive(Template, WebTemplate)]
@@ -187,26 +190,26 @@ pub async fn track(State(s): State<AppState>, p: Public, f: FormData) -> UiResul
     let number = f.text("number");
     let code = f.text("code");
     let tracked = portal::track(&s, &number, &code).await?;
+    let proof = tracked
+        .as_ref()
+        .map(|t| proof_query(&s, &t.number))
+        .unwrap_or_default();
     let files = match &tracked {
-        Some(t) => {
-            let grant = portal::grant(&s, &t.number);
-            let proof = format!("number={}&grant={}", enc(&t.number), enc(&grant));
-            attachments::public_of(&s, &t.number)
-                .await?
-                .into_iter()
-                .map(|a| {
-                    let thumb = a
-                        .thumbnail_url
-                        .map(|u| format!("{u}?{proof}"))
-                        .unwrap_or_default();
-                    (format!("{}?{proof}", a.url), thumb, a.name)
-                })
-                .collect()
-        }
+        Some(t) => attachments::public_of(&s, &t.number)
+            .await?
+            .into_iter()
+            .map(|a| {
+                let thumb = a
+                    .thumbnail_url
+                    .map(|u| format!("{u}?{proof}"))
+                    .unwrap_or_default();
+                (format!("{}?{proof}", a.url), thumb, a.name)
+            })
+            .collect(),
         None => Vec::new(),
     };
     let found = tracked.map(|t| TrackedV {
-        upload: public_upload(&t.number, &portal::grant(&s, &t.number)),
+        upload: public_upload(&proof),
         files,
         status: tr.of("status", t.status.as_str()),
         created: local_time(&s, t.created_at),
