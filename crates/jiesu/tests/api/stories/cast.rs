@@ -102,14 +102,9 @@ pub fn actions(view: &Value) -> Vec<String> {
         .collect()
 }
 
-pub async fn through_to_reply(
-    app: &TestApp,
-    s: &Staff,
-    id: &str,
-    lead: &str,
-    token: &str,
-) -> String {
-    let v = expect(
+/// The dispatcher sends request `id` to `lead` alone: the answer (200).
+pub async fn dispatch_to(app: &TestApp, s: &Staff, id: &str, lead: &str) -> Value {
+    expect(
         app.post(
             &format!("/api/v1/requests/{id}/dispatch"),
             Some(&s.dispatcher),
@@ -117,7 +112,30 @@ pub async fn through_to_reply(
         )
         .await,
         200,
+    )
+}
+
+/// The operator records a complaint with `text` and the dispatcher sends it to `lead`:
+/// the request's id.
+pub async fn dispatched_complaint(app: &TestApp, s: &Staff, text: &str, lead: &str) -> String {
+    let r = expect(
+        app.post("/api/v1/requests", Some(&s.operator), complaint(text))
+            .await,
+        201,
     );
+    let id = r["id"].as_str().unwrap().to_string();
+    dispatch_to(app, s, &id, lead).await;
+    id
+}
+
+pub async fn through_to_reply(
+    app: &TestApp,
+    s: &Staff,
+    id: &str,
+    lead: &str,
+    token: &str,
+) -> String {
+    let v = dispatch_to(app, s, id, lead).await;
     let o = order_id(&v, lead, v["round"].as_i64().unwrap());
     act(app, token, &o, "acknowledge", json!({})).await;
     act(app, token, &o, "reply", reply_body("已处理")).await;

@@ -3,7 +3,7 @@
 //! district; bad coordinates are a 422 naming the field; the map endpoints give the city's
 //! districts, per-district figures that match the district ranking, and the located requests.
 
-use super::cast::{actions, staff, CHAOYANG, WANGJING, YOUANMEN};
+use super::cast::{actions, dispatched_complaint, staff, CHAOYANG, WANGJING, YOUANMEN};
 use crate::helpers::{app, complaint, expect, Backend};
 use jiesu::services::open311::keys;
 use jiesu_core::geo::{distance_m, wgs84_to_bd09, wgs84_to_gcj02};
@@ -259,21 +259,7 @@ pub async fn the_dashboard_opens_on_the_last_complete_month_filters_its_ranking_
         ("望京西园路灯不亮。", WANGJING),
         ("右安门外大街井盖缺失。", YOUANMEN),
     ] {
-        let r = expect(
-            app.post("/api/v1/requests", Some(&s.operator), complaint(text))
-                .await,
-            201,
-        );
-        let id = r["id"].as_str().unwrap();
-        expect(
-            app.post(
-                &format!("/api/v1/requests/{id}/dispatch"),
-                Some(&s.dispatcher),
-                json!({ "assignments": [{ "unit_code": unit, "role": "lead" }] }),
-            )
-            .await,
-            200,
-        );
+        dispatched_complaint(&app, &s, text, unit).await;
     }
     let mut browser = crate::ui::Browser::with_session(&app, &sup);
 
@@ -509,25 +495,7 @@ pub async fn the_dashboard_ranking_pages_thirty_units_at_a_time(b: Backend) {
         .collect();
     assert_eq!(streets.len(), 31, "{units}");
     for (code, name) in &streets {
-        let r = expect(
-            app.post(
-                "/api/v1/requests",
-                Some(&s.operator),
-                complaint(&format!("{name}路灯不亮。")),
-            )
-            .await,
-            201,
-        );
-        let id = r["id"].as_str().unwrap();
-        expect(
-            app.post(
-                &format!("/api/v1/requests/{id}/dispatch"),
-                Some(&s.dispatcher),
-                json!({ "assignments": [{ "unit_code": code, "role": "lead" }] }),
-            )
-            .await,
-            200,
-        );
+        dispatched_complaint(&app, &s, &format!("{name}路灯不亮。"), code).await;
     }
     let mut browser = crate::ui::Browser::with_session(&app, &sup);
     let rows = |body: &str| ranking_table(body).matches("<tr class=").count();
