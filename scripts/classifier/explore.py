@@ -8,8 +8,6 @@ hold-out was split group-aware, so plain stratified CV is a bit optimistic.
 Run:  nice -n 19 python3.11 scripts/classifier/explore.py [--quick]
 Data is read from ../shared/data/tipdm2020 at run time; nothing is copied.
 """
-import csv
-import os
 import sys
 import time
 
@@ -23,25 +21,11 @@ from sklearn.model_selection import StratifiedKFold, StratifiedGroupKFold
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
+from tipdm import head, load
+
 SEED = 20240
-HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "data", "tipdm2020"))
 
 jieba.setLogLevel(60)
-
-
-def load():
-    rows = list(csv.DictReader(open(os.path.join(DATA, "classify_train.csv"), encoding="utf-8")))
-    full = list(csv.DictReader(open(os.path.join(DATA, "fujian2_messages_train80.csv"), encoding="utf-8")))
-    assert len(full) == len(rows) and all(a["label"] == b["一级标签"] for a, b in zip(rows, full))
-    groups = np.array([int(f["近重复组"]) for f in full])
-    return [r["text"] for r in rows], np.array([r["label"] for r in rows]), groups
-
-
-def head(t, k=25):
-    """'Title' proxy: text before the first space if short, else the first k chars."""
-    i = t.find(" ")
-    return t[:i] if 0 < i <= 60 else t[:k]
 
 
 def words(t):

@@ -41,7 +41,6 @@ Run (from the repository root; about 13 min on the shared 2-core machine under l
 ../shared/data/tipdm2020 at run time (override with JIESU_TIPDM_DIR); nothing is copied.
 Needs numpy, scipy, scikit-learn (tested with 1.9.1).
 """
-import csv
 import os
 import re
 import sys
@@ -55,23 +54,14 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.environ.get("JIESU_TIPDM_DIR") or os.path.normpath(
-    os.path.join(HERE, "..", "..", "..", "shared", "data", "tipdm2020"))
+from tipdm import head, load
+
 SEEDS = [20240, 20241, 20242]
 FRESH_SEEDS = [777, 778, 779]
 TITLE_W = 0.5
 BETA = 0.25
 ALPHA = 1.0
 MAX_CHARS = 20_000
-
-
-def load():
-    rows = list(csv.DictReader(open(os.path.join(DATA, "classify_train.csv"), encoding="utf-8")))
-    full = list(csv.DictReader(open(os.path.join(DATA, "fujian2_messages_train80.csv"), encoding="utf-8")))
-    assert len(full) == len(rows) and all(a["label"] == b["一级标签"] for a, b in zip(rows, full))
-    groups = np.array([int(f["近重复组"]) for f in full])
-    return [r["text"] for r in rows], np.array([r["label"] for r in rows]), groups
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
@@ -84,12 +74,6 @@ def norm(t):
     """Approximation of features::normalize (fold full-width ASCII, collapse spaces, lower)."""
     t = t[:MAX_CHARS].translate(_INVISIBLE).translate(_FULLWIDTH)
     return _WS.sub(" ", t).strip().lower()
-
-
-def head(t, k=25):
-    """'Title' proxy (features::title): text before the first space if short, else first k chars."""
-    i = t.find(" ")
-    return t[:i] if 0 < i <= 60 else t[:k]
 
 
 def tfidf(ng):
