@@ -3,6 +3,8 @@
 //! the shipped place knowledge, `data/places_beijing.tsv`), with junk forms dropped and very short ones marked weak.
 //! Matching and scoring do not live here.
 
+use std::collections::HashSet;
+
 use super::units::{PlaceLevel, Unit, UnitTable};
 
 /// How a form relates to its unit; decides its weight when scoring.
@@ -122,11 +124,36 @@ const STOP_CORES: &[&str] = &[
     "新天地",
 ];
 
+/// Two-character street/township cores that are everyday words, or names of places
+/// elsewhere or of better-known places elsewhere in the city (天桥 is any footbridge, 东湖
+/// the lake in Wuhan, 河北 the province, 北苑 the Chaoyang area rather than Tongzhou's 北苑街道):
+/// even followed by a word of place (see [`PLACE_CONTEXT`]) they do not name the street.
+/// Every other street/township core is a curated proper name (劲松, 旧宫, 窦店) that
+/// callers say with 那边 or 附近.
+#[rustfmt::skip]
+const COMMON_STREET_CORES: &[&str] = &[
+    "天桥", "前门", "河北", "新村", "城关", "城北", "城南", "新镇", "清水", "温泉",
+    "果园", "滨河", "宝山", "渤海", "龙山", "东湖", "星城", "迎风", "曙光", "古城", "北庄",
+    "城子", "大台", "鼓楼", "龙泉", "永定", "安定", "仁和", "东升", "通运", "杨庄", "永顺",
+    "清源", "荣华", "四海", "平房", "永宁", "空港", "北苑", "王平", "石城",
+];
+
+/// Words that, said right after a street's short name, make it a place: 劲松那边,
+/// 旧宫附近, 常营站.
+#[rustfmt::skip]
+const PLACE_CONTEXT: &[&str] = &[
+    "那边", "那儿", "那个", "那块", "那片", "这边", "这块", "附近", "一带", "周边", "片区", "地区",
+    "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集",
+];
+
 /// Words that contain a place form but are no place (大兴土木 is an idiom); matched as
 /// patterns without units, they hide the place form inside them.
 #[rustfmt::skip]
 pub(crate) const BLOCKERS: &[&str] = &[
-    "大兴土木", "大兴安岭", "朝阳产业", "朝阳行业",
+    "大兴土木", "大兴安岭", "朝阳产业", "朝阳行业", "康庄大道",
+    // The south exit of a station, gate, road or estate, not 南口 the town (南口那边).
+    "站南口", "门南口", "路南口", "街南口", "桥南口", "区南口", "村南口", "园南口", "同南口",
+    "厦南口", "场南口", "里南口", "院南口", "楼南口", "巷南口", "道南口",
 ];
 
 /// Characters that carry no place identity on their own (directions, numbers, "new/old",
@@ -154,14 +181,28 @@ fn is_junk_core(core: &str, level: PlaceLevel) -> bool {
     chars(core) < 2 || STOP_CORES.contains(&core) || generic()
 }
 
-/// All forms of all units, including landmarks (skipped when their unit is missing).
+/// All forms of all units, including landmarks (skipped when their unit is missing) and
+/// the estates named by communities (see [`estate_forms`]).
 pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
+    // The shipped file is checked by a unit test; a bad row cannot get this far.
+    let rows = place_rows(PLACES_TSV).unwrap_or_default();
+    // Street cores that get no forms with a word of place: everyday words,
+    // district names (怀柔 the district before 怀柔地区) and forms the place file decides.
+    let mut not_alone: HashSet<&str> = COMMON_STREET_CORES.iter().copied().collect();
+    for unit in table
+        .units
+        .iter()
+        .filter(|u| u.level == PlaceLevel::District)
+    {
+        not_alone.insert(&unit.short_name);
+        not_alone.extend(unit.aliases.iter().map(String::as_str));
+    }
+    not_alone.extend(rows.iter().flat_map(|r| r.forms.iter().map(String::as_str)));
     let mut out = Vec::new();
     for (i, unit) in table.units.iter().enumerate() {
-        unit_forms(unit, i as u32, &mut out);
+        unit_forms(unit, i as u32, &not_alone, &mut out);
     }
-    // The shipped file is checked by a unit test; a bad row cannot get this far.
-    for row in place_rows(PLACES_TSV).unwrap_or_default() {
+    for row in &rows {
         // All of a row's units or none: a place lying across several units must never
         // resolve to one of them just because the others are missing.
         let Some(units) = row
@@ -183,10 +224,115 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
             }
         }
     }
+    let estates = estate_forms(table, &out);
+    out.extend(estates);
     out
 }
 
-fn unit_forms(unit: &Unit, me: u32, out: &mut Vec<Form>) {
+/// Ending of a community's name that numbers or places one part of an estate: 第一,
+/// 二区, 北区, 东里, a last 东/西/南/北; `None` when the name has no such ending.
+fn section_ending(core: &str) -> Option<&str> {
+    const NUM: &str = "一二三四五六七八九十";
+    const SIDE: &str = "东西南北中";
+    let cs: Vec<(usize, char)> = core.char_indices().collect();
+    let n = cs.len();
+    let at = |k: usize| cs[n - k].0;
+    let last = cs.last()?.1;
+    if let Some(rest) = core.strip_suffix("小区") {
+        return Some(rest);
+    }
+    // 第一 .. 第十二
+    if let Some(i) = cs.iter().rposition(|&(_, c)| c == '第') {
+        if i + 1 < n && cs[i + 1..].iter().all(|&(_, c)| NUM.contains(c)) {
+            return Some(&core[..cs[i].0]);
+        }
+    }
+    if n >= 3 && (last == '区' || last == '里') {
+        let before = cs[n - 2].1;
+        if NUM.contains(before) || SIDE.contains(before) {
+            let mut k = 2;
+            while k < n && NUM.contains(cs[n - k - 1].1) && NUM.contains(before) {
+                k += 1;
+            }
+            return Some(&core[..at(k)]);
+        }
+    }
+    if n >= 4 && "东西南北".contains(last) {
+        return Some(&core[..at(1)]);
+    }
+    None
+}
+
+/// The names callers give an estate, read off the communities that lie in it: 万年花城
+/// from 万年花城第一社区 and 万年花城第二社区, 石园北区 and 石园 from 石园北区第一社区,
+/// 安慧北里 from 安慧北里秀雅社区. A name derived from one community names it; from several
+/// communities of one street, that street; from communities of two or three streets, all
+/// of them (reported as alternatives, never guessed); from more, nothing. A name that is
+/// already a form of any unit or place, generic, or shorter than three characters is left
+/// out.
+fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+    let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
+    let mut named: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+    for (i, unit) in table.units.iter().enumerate() {
+        if unit.level != PlaceLevel::Community {
+            continue;
+        }
+        let core = strip_any(&unit.short_name, COMMUNITY_SUFFIXES);
+        let mut names = Vec::new();
+        // 安慧北里秀雅 → 安慧北里: the 里 that ends an estate's name, followed by a part.
+        if let Some((at, _)) = core.char_indices().find(|&(_, c)| c == '里') {
+            let head = &core[..at + '里'.len_utf8()];
+            if head.len() < core.len() {
+                names.push(head);
+            }
+        }
+        let mut rest = core;
+        while let Some(shorter) = section_ending(rest) {
+            names.push(shorter);
+            rest = shorter;
+        }
+        for name in names {
+            if chars(name) >= 3
+                && !taken.contains(name)
+                && !is_junk_core(name, unit.level)
+                && !name.chars().all(|c| GENERIC_CHARS.contains(c))
+            {
+                let units = named.entry(name.to_string()).or_default();
+                if !units.contains(&(i as u32)) {
+                    units.push(i as u32);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (text, units) in named {
+        let targets: Vec<u32> = if units.len() == 1 {
+            units
+        } else {
+            let mut streets: Vec<u32> = units
+                .iter()
+                .filter_map(|&u| table.units[u as usize].street)
+                .collect();
+            streets.sort_unstable();
+            streets.dedup();
+            streets
+        };
+        if targets.is_empty() || targets.len() > 3 {
+            continue;
+        }
+        for unit in targets {
+            out.push(Form {
+                text: text.clone(),
+                unit,
+                kind: FormKind::Bare,
+                weak: false,
+            });
+        }
+    }
+    out
+}
+
+fn unit_forms(unit: &Unit, me: u32, not_alone: &HashSet<&str>, out: &mut Vec<Form>) {
     // (text, kind, core is junk); the official name is never junk.
     let mut forms = vec![(unit.name.clone(), FormKind::Named, false)];
     match unit.level {
@@ -201,12 +347,16 @@ fn unit_forms(unit: &Unit, me: u32, out: &mut Vec<Form>) {
             }
         }
         PlaceLevel::Subdistrict | PlaceLevel::Township => {
-            with_suffixes(
-                &mut forms,
-                unit.level,
-                &unit.short_name,
-                street_suffixes(&unit.name),
-            );
+            let core = unit.short_name.as_str();
+            with_suffixes(&mut forms, unit.level, core, street_suffixes(&unit.name));
+            if !not_alone.contains(core) && !is_junk_core(core, unit.level) {
+                // A short core inside running text is often part of a word (经常营业,
+                // 路上地面, 权利和义务); followed by a word of place (劲松那边, 窦店附近,
+                // 霍营地铁站) it is the street.
+                for s in PLACE_CONTEXT {
+                    forms.push((format!("{core}{s}"), FormKind::Named, false));
+                }
+            }
             for a in &unit.aliases {
                 forms.push((a.clone(), FormKind::Named, false));
             }

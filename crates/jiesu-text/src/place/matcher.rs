@@ -40,6 +40,7 @@ impl Matcher {
     /// Groups forms by text. A text shared by units of different tiers belongs to the
     /// highest tier only (朝阳 is the district, not a village core; 望京 the street, not
     /// 望京村), so lower units need their named form; same-tier sharing stays ambiguous.
+    /// A place of the place file keeps the one community of its name lying in it.
     pub fn build(table: &UnitTable, forms: Vec<Form>) -> Result<Self, PlaceError> {
         let mut groups: HashMap<String, Vec<Entry>> = HashMap::new();
         for f in forms {
@@ -59,7 +60,22 @@ impl Matcher {
             .into_iter()
             .map(|(text, mut entries)| {
                 let top = entries.iter().map(tier).min().unwrap_or(0);
-                entries.retain(|e| tier(e) == top);
+                // A place of the place file lying in one street that is also the name of
+                // one community in that street (望京西园三区) keeps the community: it says
+                // more than the street. A place across several units stays ambiguous.
+                let tops: Vec<&Entry> = entries.iter().filter(|e| tier(e) == top).collect();
+                let lower: Vec<&Entry> = entries.iter().filter(|e| tier(e) != top).collect();
+                let inner = match (tops.as_slice(), lower.as_slice()) {
+                    ([t], [l])
+                        if top == 1
+                            && t.kind == FormKind::Landmark
+                            && table.units[l.unit as usize].street == Some(t.unit) =>
+                    {
+                        Some(l.unit)
+                    }
+                    _ => None,
+                };
+                entries.retain(|e| tier(e) == top || Some(e.unit) == inner);
                 // One entry per unit: the strongest reading of this text.
                 entries.sort_by_key(|e| (e.unit, e.weak, e.kind != FormKind::Named));
                 entries.dedup_by_key(|e| e.unit);

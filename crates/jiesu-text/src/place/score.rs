@@ -20,9 +20,16 @@ const STREET_PENALTY: f64 = 1.0;
 /// Unrelated readings within this score of the best one make the result ambiguous.
 const MARGIN: f64 = 0.3;
 
+/// Added, times the second-best weight, when a unit is named by two different forms
+/// (潘家园 … 肿瘤医院): two places that agree say more than one.
+const CORROBORATION: f64 = 0.3;
+
 /// The evidence for one unit: its best mention weight and where it was mentioned.
 struct Evidence {
     weight: f64,
+    /// The pattern of the best mention, and the best weight of any other pattern.
+    pattern: usize,
+    second: f64,
     spans: Vec<(usize, usize)>,
     /// Named by its own name, not only through a landmark lying in it.
     by_name: bool,
@@ -81,7 +88,7 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
             };
             for a in unit.chain(me) {
                 if let Some(ev) = evidence.get(&a) {
-                    reading.score += ev.weight;
+                    reading.score += ev.weight + CORROBORATION * ev.second;
                     reading.spans.extend(&ev.spans);
                 }
             }
@@ -144,10 +151,20 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 let w = weight(entry, tier, matcher.lens[hit.pattern]);
                 let ev = evidence.entry(entry.unit).or_insert(Evidence {
                     weight: 0.0,
+                    pattern: hit.pattern,
+                    second: 0.0,
                     spans: Vec::new(),
                     by_name: false,
                 });
-                ev.weight = ev.weight.max(w);
+                if w > ev.weight {
+                    if hit.pattern != ev.pattern {
+                        ev.second = ev.second.max(ev.weight);
+                    }
+                    ev.weight = w;
+                    ev.pattern = hit.pattern;
+                } else if hit.pattern != ev.pattern {
+                    ev.second = ev.second.max(w);
+                }
                 ev.by_name |= entry.kind != FormKind::Landmark;
                 ev.spans.push((hit.start, hit.end));
             }

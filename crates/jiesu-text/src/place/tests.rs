@@ -32,7 +32,8 @@ fn messages_resolve_to_the_unit_people_mean() {
             Some("110105026"),
             Some("110105026034"),
         ),
-        ("海淀区中关村大街", "110108", Some("110108011"), None),
+        // The avenue runs through several streets: the district alone.
+        ("海淀区中关村大街", "110108", None, None),
         (
             "朝阳望京，晚上渣土车太吵",
             "110105",
@@ -247,11 +248,48 @@ fn texts_without_a_place_resolve_to_none_without_panicking() {
 #[test]
 fn short_forms_need_a_named_ancestor() {
     let g = gazetteer();
-    // 东四 is a street but also just two characters: alone it says nothing.
-    assert_eq!(g.resolve("东四").status, PlaceStatus::None);
-    let m = g.resolve("东城东四");
-    assert_eq!(code(&m.street), Some("110101006"));
-    assert_eq!(m.matched, vec!["东城", "东四"]);
+    // 天桥 is a street but also any footbridge: alone it says nothing.
+    assert_eq!(g.resolve("天桥上有人摆摊").status, PlaceStatus::None);
+    let m = g.resolve("西城天桥");
+    assert_eq!(code(&m.street), Some("110102014"));
+    assert_eq!(m.matched, vec!["西城", "天桥"]);
+    // A two-character community core (枣园) needs its district or street too.
+    assert_eq!(g.resolve("枣园").status, PlaceStatus::None);
+}
+
+#[test]
+fn a_street_s_own_short_name_and_station_name_it_alone() {
+    let g = gazetteer();
+    // Curated street and township names callers say alone.
+    for (text, street) in [
+        ("劲松那边老旧小区改造扰民", "110105017"),
+        ("旧宫那边路灯不亮", "110115006"),
+        ("窦店附近大货车太多", "110111103"),
+        ("常营站外面电动车乱停", "110105033"),
+        ("霍营地铁站东侧停车场乱收费", "110114010"),
+    ] {
+        let m = g.resolve(text);
+        assert_eq!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
+        assert_eq!(code(&m.street), Some(street), "{text}");
+    }
+    // A district's name is the district, not its township of the same name.
+    let m = g.resolve("怀柔那边空气好");
+    assert_eq!(code(&m.district), Some("110116"));
+    assert_eq!(m.street, None);
+    // An idiom that holds a township's name is no place.
+    assert_eq!(g.resolve("走上康庄大道").status, PlaceStatus::None);
+}
+
+#[test]
+fn an_estate_is_named_by_its_communities() {
+    let g = gazetteer();
+    // 万年花城第一社区 and 万年花城第二社区 lie in one street: the estate names it.
+    let m = g.resolve("万年花城小区停车乱收费");
+    assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
+    assert_eq!(code(&m.street), Some("110106010"));
+    // 安慧北里秀雅社区: the estate is 安慧北里.
+    let m = g.resolve("安慧北里小区有人飞线充电");
+    assert_eq!(code(&m.street), Some("110105025"), "{m:?}");
 }
 
 #[test]
