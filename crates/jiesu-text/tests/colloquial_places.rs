@@ -18,11 +18,14 @@ enum Want {
     Nothing,
     /// Ambiguous between these units.
     Among(Vec<String>),
+    /// Not judged: the writer of the line knew the district but not the street (`~`).
+    Unchecked,
 }
 
 fn want(field: &str) -> Want {
     match field {
         "-" => Want::Nothing,
+        "~" => Want::Unchecked,
         f if f.starts_with('?') => Want::Among(f[1..].split('|').map(String::from).collect()),
         f => Want::One(f.to_string()),
     }
@@ -57,9 +60,10 @@ fn judge(m: &PlaceMatch, district: &Want, street: &Want) -> Option<String> {
             }
             return None;
         }
-        Want::Nothing => unreachable!("every line names its district"),
+        Want::Nothing | Want::Unchecked => unreachable!("every line names its district"),
     }
     match street {
+        Want::Unchecked => None,
         Want::One(s) => (m.status != PlaceStatus::Resolved || code(&m.street) != Some(s.as_str()))
             .then(|| format!("{:?} street {:?}", m.status, code(&m.street))),
         Want::Nothing => m
@@ -83,12 +87,14 @@ fn judge(m: &PlaceMatch, district: &Want, street: &Want) -> Option<String> {
     }
 }
 
-#[test]
-fn colloquial_places_resolve_to_the_right_units() {
+/// Resolves every line of a case file; returns how many were right, how many there were,
+/// how many had their street checked, and the misses.
+fn score(cases: &str) -> (usize, usize, usize, Vec<String>) {
     let gazetteer = Gazetteer::from_units_csv(UNITS).expect("units.csv builds");
     let mut total = 0;
+    let mut streets_checked = 0;
     let mut misses = Vec::new();
-    for line in CASES.lines() {
+    for line in cases.lines() {
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
@@ -96,7 +102,12 @@ fn colloquial_places_resolve_to_the_right_units() {
         assert_eq!(fields.len(), 3, "bad test line: {line}");
         let (district, street) = (want(fields[1]), want(fields[2]));
         assert!(!matches!(district, Want::Nothing), "{line}");
+        assert!(
+            !matches!(street, Want::Unchecked) || matches!(district, Want::One(_)),
+            "{line}: an unchecked street needs one district"
+        );
         total += 1;
+        streets_checked += usize::from(!matches!(street, Want::Unchecked));
         let m = gazetteer.resolve(fields[0]);
         if let Some(why) = judge(&m, &district, &street) {
             misses.push(format!(
@@ -110,18 +121,56 @@ fn colloquial_places_resolve_to_the_right_units() {
             ));
         }
     }
-    let hits = total - misses.len();
+    (total - misses.len(), total, streets_checked, misses)
+}
+
+fn report(name: &str, cases: &str) -> f64 {
+    let (hits, total, streets_checked, misses) = score(cases);
     let rate = hits as f64 / total as f64;
     println!(
-        "colloquial places: {hits}/{total} right ({:.1} %)",
+        "{name}: {hits}/{total} right ({:.1} %), street checked on {streets_checked}",
         rate * 100.0
     );
     for miss in &misses {
         println!("miss: {miss}");
     }
-    assert!(total >= 200, "only {total} test places");
+    assert!(total >= 200, "only {total} test places in {name}");
+    rate
+}
+
+#[test]
+fn colloquial_places_resolve_to_the_right_units() {
+    let rate = report("colloquial places", CASES);
     assert!(
         rate >= 0.95,
-        "{hits}/{total} colloquial places right, below 95 %"
+        "colloquial places right: {rate:.3}, below 95 %"
+    );
+}
+
+#[test]
+fn a_second_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written apart from the data; its first run scored 310/437 (70.9 %). The data was then
+    // extended against its misses, so it now guards that work rather than estimating.
+    let rate = report(
+        "colloquial places, second hand",
+        include_str!("colloquial_places_second.tsv"),
+    );
+    assert!(
+        rate >= 0.95,
+        "second hand's places right: {rate:.3}, below 95 %"
+    );
+}
+
+#[test]
+fn a_third_hand_s_colloquial_places_resolve_to_the_right_units() {
+    let rate = report(
+        "colloquial places, third hand",
+        include_str!("colloquial_places_third.tsv"),
+    );
+    // Its first run, on the data before it was seen, scored 84.0 %: the estimate for an
+    // outside set. Fixes since bring it to 92 %; this guards them, below the 95 % goal.
+    assert!(
+        rate >= 0.90,
+        "third hand's places right: {rate:.3}, below 90 %"
     );
 }
