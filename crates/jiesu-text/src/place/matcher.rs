@@ -18,6 +18,7 @@ pub(crate) struct Entry {
     pub unit: u32,
     pub kind: FormKind,
     pub weak: bool,
+    pub estate: bool,
 }
 
 /// One non-overlapping match in the normalised text (byte offsets).
@@ -40,7 +41,7 @@ impl Matcher {
     /// Groups forms by text. A text shared by units of different tiers belongs to the
     /// highest tier only (朝阳 is the district, not a village core; 望京 the street, not
     /// 望京村), so lower units need their named form; same-tier sharing stays ambiguous.
-    /// A place of the place file keeps the one community of its name lying in it.
+    /// An estate of the place file keeps the one community of its name lying in it.
     pub fn build(table: &UnitTable, forms: Vec<Form>) -> Result<Self, PlaceError> {
         let mut groups: HashMap<String, Vec<Entry>> = HashMap::new();
         for f in forms {
@@ -48,6 +49,7 @@ impl Matcher {
                 unit: f.unit,
                 kind: f.kind,
                 weak: f.weak,
+                estate: f.estate,
             };
             // Patterns get the same folding as the text (中国矿业大学（北京）).
             groups.entry(normalize(&f.text)).or_default().push(entry);
@@ -60,15 +62,18 @@ impl Matcher {
             .into_iter()
             .map(|(text, mut entries)| {
                 let top = entries.iter().map(tier).min().unwrap_or(0);
-                // A place of the place file lying in one street that is also the name of
+                // An estate of the place file lying in one street that is also the name of
                 // one community in that street (望京西园三区) keeps the community: it says
-                // more than the street. A place across several units stays ambiguous.
+                // more than the street. A landmark (王府井, 后海) is more than the community
+                // named after it, and a weak community needs its own support.
                 let tops: Vec<&Entry> = entries.iter().filter(|e| tier(e) == top).collect();
                 let lower: Vec<&Entry> = entries.iter().filter(|e| tier(e) != top).collect();
                 let inner = match (tops.as_slice(), lower.as_slice()) {
                     ([t], [l])
                         if top == 1
                             && t.kind == FormKind::Landmark
+                            && t.estate
+                            && !l.weak
                             && table.units[l.unit as usize].street == Some(t.unit) =>
                     {
                         Some(l.unit)

@@ -20,8 +20,9 @@ const STREET_PENALTY: f64 = 1.0;
 /// Unrelated readings within this score of the best one make the result ambiguous.
 const MARGIN: f64 = 0.3;
 
-/// Added, times the second-best weight, when a unit is named by two different forms
-/// (潘家园 … 肿瘤医院): two places that agree say more than one.
+/// Added, times the second-best weight, when a place that names several units (肿瘤医院:
+/// one in 潘家园, one in 八里庄) and another mention agree on one of them (潘家园 …
+/// 肿瘤医院). Two spellings of one place (工体, 工人体育场) or a name said twice add nothing.
 const CORROBORATION: f64 = 0.3;
 
 /// The evidence for one unit: its best mention weight and where it was mentioned.
@@ -156,13 +157,16 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     spans: Vec::new(),
                     by_name: false,
                 });
+                let shared = |p: usize| matcher.entries[p].len() > 1;
+                let agree =
+                    hit.pattern != ev.pattern && (shared(hit.pattern) || shared(ev.pattern));
                 if w > ev.weight {
-                    if hit.pattern != ev.pattern {
+                    if agree {
                         ev.second = ev.second.max(ev.weight);
                     }
                     ev.weight = w;
                     ev.pattern = hit.pattern;
-                } else if hit.pattern != ev.pattern {
+                } else if agree {
                     ev.second = ev.second.max(w);
                 }
                 ev.by_name |= entry.kind != FormKind::Landmark;

@@ -248,13 +248,58 @@ fn texts_without_a_place_resolve_to_none_without_panicking() {
 #[test]
 fn short_forms_need_a_named_ancestor() {
     let g = gazetteer();
-    // 天桥 is a street but also any footbridge: alone it says nothing.
-    assert_eq!(g.resolve("天桥上有人摆摊").status, PlaceStatus::None);
-    let m = g.resolve("西城天桥");
-    assert_eq!(code(&m.street), Some("110102014"));
-    assert_eq!(m.matched, vec!["西城", "天桥"]);
+    // 东四 is a street but also just two characters: alone it says nothing.
+    assert_eq!(g.resolve("东四").status, PlaceStatus::None);
+    let m = g.resolve("东城东四");
+    assert_eq!(code(&m.street), Some("110101006"));
+    assert_eq!(m.matched, vec!["东城", "东四"]);
+    // Inside a word a street's short name is no place: 经常营业 holds 常营, 权利和义务 和义,
+    // 马路上地面 上地.
+    for text in ["这家店经常营业到深夜", "我们有权利和义务", "马路上地面开裂"]
+    {
+        assert_eq!(g.resolve(text).status, PlaceStatus::None, "{text}");
+    }
+    // 天桥 is any footbridge: even 天桥附近 names no street without its district.
+    assert_eq!(g.resolve("天桥附近有人摆摊").status, PlaceStatus::None);
+    assert_eq!(code(&g.resolve("西城天桥").street), Some("110102014"));
     // A two-character community core (枣园) needs its district or street too.
     assert_eq!(g.resolve("枣园").status, PlaceStatus::None);
+}
+
+#[test]
+fn the_south_exit_of_a_station_is_not_nankou_the_town() {
+    let g = gazetteer();
+    let m = g.resolve("南口那边采石场扬尘");
+    assert_eq!(code(&m.street), Some("110114002"), "{m:?}");
+    for text in ["地铁站南口那边有人发小广告", "小区南口附近垃圾没人清"] {
+        let m = g.resolve(text);
+        assert_ne!(code(&m.street), Some("110114002"), "{text}: {m:?}");
+    }
+}
+
+#[test]
+fn two_places_that_agree_decide_between_the_units_of_one() {
+    let g = gazetteer();
+    // 肿瘤医院 alone is two hospitals; 潘家园 says which.
+    assert_eq!(
+        g.resolve("肿瘤医院门口停车难").status,
+        PlaceStatus::Ambiguous
+    );
+    let m = g.resolve("潘家园那个肿瘤医院门口停车难");
+    assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
+    assert_eq!(code(&m.street), Some("110105018"));
+    // Two spellings of one place count once: 工体 and 工人体育场 (三里屯) against 团结湖.
+    let m = g.resolve("工体、工人体育场和团结湖");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+}
+
+#[test]
+fn a_landmark_is_more_than_the_community_named_after_it() {
+    let g = gazetteer();
+    // 王府井社区 is one community of the 王府井 area: the landmark names the street.
+    let m = g.resolve("王府井人太多");
+    assert_eq!(code(&m.street), Some("110101001"));
+    assert_eq!(m.community, None, "{m:?}");
 }
 
 #[test]
