@@ -32,8 +32,7 @@ fn messages_resolve_to_the_unit_people_mean() {
             Some("110105026"),
             Some("110105026034"),
         ),
-        // The avenue runs through several streets: the district alone.
-        ("海淀区中关村大街", "110108", None, None),
+        ("海淀区中关村大街", "110108", Some("110108011"), None),
         (
             "朝阳望京，晚上渣土车太吵",
             "110105",
