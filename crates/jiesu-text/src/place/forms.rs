@@ -194,19 +194,19 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     let rows = place_rows(PLACES_TSV).unwrap_or_default();
     // Street cores that get no forms with a word of place: everyday words,
     // district names (怀柔 the district before 怀柔地区) and forms the place file decides.
-    let mut not_alone: HashSet<&str> = COMMON_STREET_CORES.iter().copied().collect();
+    let mut no_context: HashSet<&str> = COMMON_STREET_CORES.iter().copied().collect();
     for unit in table
         .units
         .iter()
         .filter(|u| u.level == PlaceLevel::District)
     {
-        not_alone.insert(&unit.short_name);
-        not_alone.extend(unit.aliases.iter().map(String::as_str));
+        no_context.insert(&unit.short_name);
+        no_context.extend(unit.aliases.iter().map(String::as_str));
     }
-    not_alone.extend(rows.iter().flat_map(|r| r.forms.iter().map(String::as_str)));
+    no_context.extend(rows.iter().flat_map(|r| r.forms.iter().map(String::as_str)));
     let mut out = Vec::new();
     for (i, unit) in table.units.iter().enumerate() {
-        unit_forms(unit, i as u32, &not_alone, &mut out);
+        unit_forms(unit, i as u32, &no_context, &mut out);
     }
     for row in &rows {
         // All of a row's units or none: a place lying across several units must never
@@ -250,13 +250,8 @@ fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         .collect();
     let mut out = Vec::new();
     for (i, unit) in table.units.iter().enumerate() {
-        let core = match unit.level {
-            PlaceLevel::Community => strip_any(&unit.short_name, COMMUNITY_SUFFIXES),
-            PlaceLevel::Village => match unit.short_name.strip_suffix('村') {
-                Some(core) => core,
-                None => continue,
-            },
-            _ => continue,
+        let Some(core) = local_core(unit) else {
+            continue;
         };
         if chars(core) != 2 || is_junk_core(core, unit.level) || higher.contains(core) {
             continue;
@@ -320,10 +315,9 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
     let mut named: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
     for (i, unit) in table.units.iter().enumerate() {
-        if unit.level != PlaceLevel::Community {
+        let (PlaceLevel::Community, Some(core)) = (unit.level, local_core(unit)) else {
             continue;
-        }
-        let core = strip_any(&unit.short_name, COMMUNITY_SUFFIXES);
+        };
         let mut names = Vec::new();
         // 安慧北里秀雅 → 安慧北里: the 里 that ends an estate's name, followed by a part.
         if let Some((at, _)) = core.char_indices().find(|&(_, c)| c == '里') {
@@ -339,7 +333,7 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         }
         for name in names {
             // 天通西苑第二 (on the way from 天通西苑第二西) and 潭柘新 are no names.
-            let unfinished = name.ends_with(|c: char| "一二三四五六七八九十新老".contains(c))
+            let unfinished = name.ends_with(|c: char| "一二三四五六七八九十".contains(c))
                 && name.contains('第')
                 || name.ends_with(['新', '老']);
             if chars(name) >= 3
@@ -383,7 +377,7 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     out
 }
 
-fn unit_forms(unit: &Unit, me: u32, not_alone: &HashSet<&str>, out: &mut Vec<Form>) {
+fn unit_forms(unit: &Unit, me: u32, no_context: &HashSet<&str>, out: &mut Vec<Form>) {
     // (text, kind, core is junk); the official name is never junk.
     let mut forms = vec![(unit.name.clone(), FormKind::Named, false)];
     match unit.level {
@@ -400,14 +394,14 @@ fn unit_forms(unit: &Unit, me: u32, not_alone: &HashSet<&str>, out: &mut Vec<For
         PlaceLevel::Subdistrict | PlaceLevel::Township => {
             let core = unit.short_name.as_str();
             with_suffixes(&mut forms, unit.level, core, street_suffixes(&unit.name));
-            if !not_alone.contains(core) && !is_junk_core(core, unit.level) {
+            if !no_context.contains(core) && !is_junk_core(core, unit.level) {
                 // A short core inside running text is often part of a word (经常营业,
                 // 路上地面, 权利和义务); followed by a word of place (劲松那边, 窦店附近,
                 // 霍营地铁站) it is the street. Bare, like the core: the place word adds
                 // no certainty of its own. A text the place file has (黄村站) is the file's.
                 for s in PLACE_CONTEXT {
                     let text = format!("{core}{s}");
-                    if !not_alone.contains(text.as_str()) {
+                    if !no_context.contains(text.as_str()) {
                         forms.push((text, FormKind::Bare, false));
                     }
                 }
@@ -417,7 +411,7 @@ fn unit_forms(unit: &Unit, me: u32, not_alone: &HashSet<&str>, out: &mut Vec<For
             }
         }
         PlaceLevel::Community => {
-            let core = strip_any(&unit.short_name, COMMUNITY_SUFFIXES);
+            let core = local_core(unit).unwrap_or(&unit.short_name);
             forms.push((
                 unit.short_name.clone(),
                 FormKind::Named,
@@ -428,7 +422,7 @@ fn unit_forms(unit: &Unit, me: u32, not_alone: &HashSet<&str>, out: &mut Vec<For
             }
         }
         PlaceLevel::Village => {
-            let core = unit.short_name.strip_suffix('村');
+            let core = local_core(unit);
             let junk = is_junk_core(core.unwrap_or(&unit.short_name), unit.level);
             forms.push((unit.short_name.clone(), FormKind::Named, junk));
             let suffixes: &[&str] = if core.is_some() { &["村"] } else { &[] };
@@ -463,6 +457,16 @@ fn unit_forms(unit: &Unit, me: u32, not_alone: &HashSet<&str>, out: &mut Vec<For
             weak,
             estate: false,
         });
+    }
+}
+
+/// A community's name without its level word (花家地西里 of 花家地西里社区), a village's
+/// without 村 (楼梓庄 of 楼梓庄村; `None` for a village not named …村); `None` above them.
+fn local_core(unit: &Unit) -> Option<&str> {
+    match unit.level {
+        PlaceLevel::Community => Some(strip_any(&unit.short_name, COMMUNITY_SUFFIXES)),
+        PlaceLevel::Village => unit.short_name.strip_suffix('村'),
+        _ => None,
     }
 }
 

@@ -16,6 +16,15 @@ fn code(u: &Option<PlaceUnit>) -> Option<&str> {
     u.as_ref().map(|u| u.code.as_str())
 }
 
+/// Each text resolves, without ambiguity, to the street with this code.
+fn resolve_to_streets(cases: &[(&str, &str)]) {
+    for &(text, street) in cases {
+        let m = gazetteer().resolve(text);
+        assert_eq!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
+        assert_eq!(code(&m.street), Some(street), "{text}");
+    }
+}
+
 #[test]
 fn messages_resolve_to_the_unit_people_mean() {
     // (text, district, street, community)
@@ -305,17 +314,13 @@ fn a_landmark_is_more_than_the_community_named_after_it() {
 fn a_street_s_own_short_name_and_station_name_it_alone() {
     let g = gazetteer();
     // Curated street and township names callers say alone.
-    for (text, street) in [
+    resolve_to_streets(&[
         ("劲松那边老旧小区改造扰民", "110105017"),
         ("旧宫那边路灯不亮", "110115006"),
         ("窦店附近大货车太多", "110111103"),
         ("常营站外面电动车乱停", "110105033"),
         ("霍营地铁站东侧停车场乱收费", "110114010"),
-    ] {
-        let m = g.resolve(text);
-        assert_eq!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
-        assert_eq!(code(&m.street), Some(street), "{text}");
-    }
+    ]);
     // A district's name is the district, not its township of the same name.
     let m = g.resolve("怀柔那边空气好");
     assert_eq!(code(&m.district), Some("110116"));
@@ -505,17 +510,13 @@ fn the_shipped_place_file_is_well_formed_and_names_real_units() {
 #[test]
 fn landmarks_roads_and_patterns_resolve_and_roads_across_streets_stay_ambiguous() {
     let g = gazetteer();
-    for (text, street) in [
+    resolve_to_streets(&[
         ("上地七街有人占道", "110108022"),
         ("上地7街有人占道", "110108022"),
         ("科创十三街的厂房", "110115403"),
         ("清华大学西门", "110108014"),
         ("雍和宫门口", "110101005"),
-    ] {
-        let m = g.resolve(text);
-        assert_eq!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
-        assert_eq!(code(&m.street), Some(street), "{text}");
-    }
+    ]);
     // 簋街 runs through two streets of 东城: both are offered, neither is chosen.
     let m = g.resolve("簋街油烟扰民");
     assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
