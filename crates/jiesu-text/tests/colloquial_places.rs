@@ -115,6 +115,13 @@ fn score(cases: &str) -> (usize, usize, usize, Vec<String>) {
         streets_checked +=
             usize::from(matches!(district, Want::One(_)) && !matches!(street, Want::Unchecked));
         let m = gazetteer.resolve(fields[0]);
+        // An alternative that lost never shows more confidence than the answer.
+        if let Some(a) = m.alternatives.iter().find(|a| a.confidence > m.confidence) {
+            panic!(
+                "{line}: alternative {a:?} above the answer's {}",
+                m.confidence
+            );
+        }
         if let Some(why) = judge(&m, &district, &street) {
             misses.push(format!(
                 "{}\texpected {} {}\tgot {:?} {:?} {:?}: {why}",

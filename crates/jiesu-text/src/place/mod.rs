@@ -124,7 +124,8 @@ pub struct PlaceCandidate {
     pub street: Option<PlaceUnit>,
     /// The community or village (社区 / 村).
     pub community: Option<PlaceUnit>,
-    /// How strongly the text supports this reading on its own, 0..1.
+    /// How strongly the text supports this reading, 0..1, damped by the readings unrelated
+    /// to it as the answer's `confidence` is: never above the answer that beat it.
     pub confidence: f64,
 }
 

@@ -207,8 +207,7 @@ pub(crate) fn to_match(table: &UnitTable, text: &str, ev: &Evaluation) -> PlaceM
         .copied()
         .filter(|r| r.score >= top.score - MARGIN)
         .collect();
-    let second = rivals.first().map_or(0.0, |r| r.score.max(0.0));
-    let confidence = strength(top.score) * (1.0 - 0.5 * (second / top.score).min(1.0));
+    let confidence = damped(table, &ev.readings, top);
     let (status, used, skip) = if conflicts.is_empty() {
         (PlaceStatus::Resolved, vec![top], 1)
     } else {
@@ -238,20 +237,35 @@ pub(crate) fn to_match(table: &UnitTable, text: &str, ev: &Evaluation) -> PlaceM
         alternatives: ev.readings[skip..]
             .iter()
             .take(MAX_ALTERNATIVES)
-            .map(|r| candidate(table, r))
+            .map(|r| candidate(table, r, damped(table, &ev.readings, r)))
             .collect(),
         outside: None,
     }
 }
 
-fn candidate(table: &UnitTable, r: &Reading) -> PlaceCandidate {
+/// A reading's confidence: its strength, halved as far as the strongest reading unrelated
+/// to it comes near it. The answer and each alternative are damped alike, so an alternative
+/// never shows more confidence than the answer that beat it.
+fn damped(table: &UnitTable, readings: &[Reading], r: &Reading) -> f64 {
+    let rival = readings
+        .iter()
+        .filter(|o| !related(table, o.unit, r.unit))
+        .map(|o| o.score.max(0.0))
+        .fold(0.0, f64::max);
+    if r.score <= 0.0 {
+        return 0.0;
+    }
+    strength(r.score) * (1.0 - 0.5 * (rival / r.score).min(1.0))
+}
+
+fn candidate(table: &UnitTable, r: &Reading, confidence: f64) -> PlaceCandidate {
     let chain: Vec<u32> = table.units[r.unit as usize].chain(r.unit).collect();
     let (district, street, community) = levels(table, &chain);
     PlaceCandidate {
         district,
         street,
         community,
-        confidence: round3(strength(r.score)),
+        confidence: round3(confidence),
     }
 }
 

@@ -296,6 +296,9 @@ fn two_places_that_agree_decide_between_the_units_of_one() {
     let m = g.resolve("潘家园那个肿瘤医院门口停车难");
     assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
     assert_eq!(code(&m.street), Some("110105018"));
+    // The 八里庄 hospital that lost is damped by the answer as the answer is by it.
+    assert_eq!(code(&m.alternatives[0].street), Some("110108005"), "{m:?}");
+    assert!(m.alternatives[0].confidence < m.confidence, "{m:?}");
     // Two spellings of one place count once: 工体 and 工人体育场 (三里屯) against 团结湖.
     let m = g.resolve("工体、工人体育场和团结湖");
     assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
