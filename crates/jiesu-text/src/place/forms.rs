@@ -233,15 +233,18 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     }
     let estates = estate_forms(table, &out);
     out.extend(estates);
+    let families = village_family_forms(table, &out);
+    out.extend(families);
     let short = short_core_forms(table, &out);
     out.extend(short);
     out
 }
 
 /// A community's or village's two-character core is weak alone (高塔, 大井 are words too);
-/// said as a place (大井那边, 季庄一带) it names the unit, or every unit of that name. Not with
-/// 小区: 嘉园小区, 城东小区 and 明珠小区 are in every city. Not when a street, district or
-/// place of the file has that name (望京那边 is the street, not 望京村).
+/// said as a place (大井那边, 季庄一带) it names the unit, or every unit of that name. A village
+/// whose whole name is two characters (皮村, 芦村) is said with its 村. Not with 小区: 嘉园小区,
+/// 城东小区 and 明珠小区 are in every city. Not when a street, district or place of the file
+/// has that name (望京那边 is the street, not 望京村).
 fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let higher: HashSet<&str> = existing
         .iter()
@@ -253,13 +256,33 @@ fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         let Some(core) = local_core(unit) else {
             continue;
         };
-        if chars(core) != 2 || is_junk_core(core, unit.level) || higher.contains(core) {
+        // 皮村: the core 皮 is no name, the village's whole name is.
+        let one_char_village = unit.level == PlaceLevel::Village
+            && chars(core) == 1
+            && !core.chars().all(|c| GENERIC_CHARS.contains(c));
+        let core = if one_char_village {
+            unit.short_name.as_str()
+        } else if chars(core) == 2 && !is_junk_core(core, unit.level) {
+            core
+        } else {
+            continue;
+        };
+        if higher.contains(core) {
             continue;
         }
-        for s in SHORT_CORE_CONTEXT {
+        out.extend(context_forms(core, &[i as u32]));
+    }
+    out
+}
+
+/// `name` said with each word of [`SHORT_CORE_CONTEXT`], naming each of `units`.
+fn context_forms(name: &str, units: &[u32]) -> Vec<Form> {
+    let mut out = Vec::new();
+    for s in SHORT_CORE_CONTEXT {
+        for &unit in units {
             out.push(Form {
-                text: format!("{core}{s}"),
-                unit: i as u32,
+                text: format!("{name}{s}"),
+                unit,
                 kind: FormKind::Bare,
                 weak: false,
                 estate: false,
@@ -267,6 +290,78 @@ fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         }
     }
     out
+}
+
+/// A village split into numbered or sided parts is still called by its old name: 狼垡
+/// (狼垡一村 … 狼垡四村), 德仁务村 (德仁务前街村, 中街村, 后街村), 团河 (团河北村, 团河南村).
+/// Two or more villages sharing the name before such an ending give that name with 村 and,
+/// from three characters on, alone; a two-character name only with 那边 or 一带, like other
+/// short cores. It names the villages' township, or their two or three townships (reported
+/// as alternatives); more give nothing. A name that is already a form, alone or with 村
+/// (东营村 is a village of its own), is left alone.
+fn village_family_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+    let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
+    let mut families: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for unit in &table.units {
+        if unit.level != PlaceLevel::Village {
+            continue;
+        }
+        let (Some(core), Some(street)) = (local_core(unit), unit.street) else {
+            continue;
+        };
+        if let Some(stem) = village_part_ending(core) {
+            let streets = families.entry(stem).or_default();
+            streets.push(street);
+        }
+    }
+    let mut out = Vec::new();
+    for (stem, mut streets) in families {
+        if streets.len() < 2 || is_junk_core(stem, PlaceLevel::Village) {
+            continue;
+        }
+        streets.sort_unstable();
+        streets.dedup();
+        let with_village = format!("{stem}村");
+        if streets.len() > 3 || taken.contains(stem) || taken.contains(with_village.as_str()) {
+            continue;
+        }
+        let mut names = vec![with_village];
+        if chars(stem) >= 3 {
+            names.push(stem.to_string());
+        } else {
+            out.extend(context_forms(stem, &streets));
+        }
+        for text in names {
+            for &unit in &streets {
+                out.push(Form {
+                    text: text.clone(),
+                    unit,
+                    kind: FormKind::Bare,
+                    weak: false,
+                    estate: false,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The name before the ending that numbers or places one part of a split village: 狼垡 of
+/// 狼垡三, 德仁务 of 德仁务前街, 团河 of 团河北; `None` without such an ending or with
+/// fewer than two characters left.
+fn village_part_ending(core: &str) -> Option<&str> {
+    const NUM: &str = "一二三四五六七八九十";
+    let stem = if let Some(rest) = ["前街", "中街", "后街", "东街", "西街", "南街", "北街"]
+        .iter()
+        .find_map(|e| core.strip_suffix(e))
+    {
+        rest
+    } else if core.ends_with(|c: char| NUM.contains(c)) {
+        core.trim_end_matches(|c: char| NUM.contains(c))
+    } else {
+        core.strip_suffix(['东', '西', '南', '北', '中', '前', '后'])?
+    };
+    (chars(stem) >= 2).then_some(stem)
 }
 
 /// Ending of a community's name that numbers or places one part of an estate: 第一,

@@ -542,3 +542,23 @@ fn landmarks_roads_and_patterns_resolve_and_roads_across_streets_stay_ambiguous(
     let m = g.resolve("东城区长安街上有人违停");
     assert_eq!(code(&m.district), Some("110101"), "{m:?}");
 }
+
+#[test]
+fn a_split_village_is_called_by_its_old_name() {
+    resolve_to_streets(&[
+        // 狼垡一村 … 狼垡四村, all of 黄村地区.
+        ("狼垡那边出租房违建", "110115005"),
+        // 德仁务前街村, 中街村, 后街村.
+        ("德仁务村那边路灯坏了", "110112117"),
+        // A village whose whole name is two characters.
+        ("皮村那边大货车乱停", "110105036"),
+    ]);
+    // A two-character name alone is still a word.
+    for text in ["稻田里的水被污染了", "皮村"] {
+        assert_eq!(
+            gazetteer().resolve(text).status,
+            PlaceStatus::None,
+            "{text}"
+        );
+    }
+}
