@@ -174,23 +174,23 @@ fn a_second_hand_s_colloquial_places_resolve_to_the_right_units() {
 
 #[test]
 fn a_third_hand_s_colloquial_places_resolve_to_the_right_units() {
-    // Its first run, on the data before it was seen, scored 84.0 %: the estimate for an
-    // outside set. Fixes since bring it to 92 %; this guards them, below the 95 % goal.
+    // Its first run, on the data before it was seen, scored 84.0 %. Fixes since bring it
+    // to 94 %; this guards them, below the 95 % goal.
     check(
         "colloquial places, third hand",
         include_str!("colloquial_places_third.tsv"),
-        0.90,
+        0.92,
     );
 }
 
 #[test]
 fn a_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
-    // Written last, mostly ordinary places; its first run (202/250, 80.8 %) is the latest
-    // estimate for an outside set. This guards what the resolver has since, below the goal.
+    // Mostly ordinary places; its first run scored 202/250 (80.8 %). Fixes since bring it
+    // to 91 %; this guards them, below the goal.
     check(
         "colloquial places, fourth hand",
         include_str!("colloquial_places_fourth.tsv"),
-        0.80,
+        0.88,
     );
 }
 
@@ -201,6 +201,17 @@ fn a_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
     check(
         "colloquial places, fifth hand",
         include_str!("colloquial_places_fifth.tsv"),
+        0.93,
+    );
+}
+
+#[test]
+fn a_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written after all the data above; its first run (210/250, 84.0 %) is, with the fifth
+    // set's 87.2 %, the estimate for an outside set. This guards what the resolver has since.
+    check(
+        "colloquial places, sixth hand",
+        include_str!("colloquial_places_sixth.tsv"),
         0.85,
     );
 }
