@@ -123,7 +123,7 @@ const STOP_CORES: &[&str] = &[
     "长安", "太平", "和谐", "平安", "吉祥", "兴隆", "永安", "振兴", "新兴", "民主", "实验",
     "中科院", "科技园", "教育部", "卫生部", "建设部", "科技部", "北京", "首都", "工业区",
     "开发区", "生活区", "电信局", "居委会", "村委会", "新农村", "商业街", "水泥厂", "新房子",
-    "新天地",
+    "新天地", "稻田", "铁路", "桥头", "砖厂", "沿村",
 ];
 
 /// Two-character street/township cores that are everyday words, or names of places
@@ -164,6 +164,9 @@ pub(crate) const BLOCKERS: &[&str] = &[
 
 /// Characters that carry no place identity on their own (directions, numbers, "new/old",
 /// block words): a core made only of these (东区, 一区, 新村, 东大街) is junk.
+/// The Chinese digits one to ten, as they number the parts of an estate or a village.
+const DIGITS: &str = "一二三四五六七八九十";
+
 const GENERIC_CHARS: &str =
     "东西南北中新老大小上下前后左右内外一二三四五六七八九十百千零〇0123456789第区里村社楼院街路号甲乙丙丁栋排条巷园家门口";
 
@@ -277,28 +280,21 @@ fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
 
 /// `name` said with each word of [`SHORT_CORE_CONTEXT`], naming each of `units`.
 fn context_forms(name: &str, units: &[u32]) -> Vec<Form> {
-    let mut out = Vec::new();
-    for s in SHORT_CORE_CONTEXT {
-        for &unit in units {
-            out.push(Form {
-                text: format!("{name}{s}"),
-                unit,
-                kind: FormKind::Bare,
-                weak: false,
-                estate: false,
-            });
-        }
-    }
-    out
+    SHORT_CORE_CONTEXT
+        .iter()
+        .flat_map(|s| bare_forms(&format!("{name}{s}"), units))
+        .collect()
 }
 
 /// A village split into numbered or sided parts is still called by its old name: 狼垡
-/// (狼垡一村 … 狼垡四村), 德仁务村 (德仁务前街村, 中街村, 后街村), 团河 (团河北村, 团河南村).
+/// (狼垡一村 … 狼垡四村), 德仁务村 (德仁务前街村, 中街村, 后街村), 大鲁店 (大鲁店一村 … 三村).
 /// Two or more villages sharing the name before such an ending give that name with 村 and,
-/// from three characters on, alone; a two-character name only with 那边 or 一带, like other
-/// short cores. It names the villages' township, or their two or three townships (reported
-/// as alternatives); more give nothing. A name that is already a form, alone or with 村
-/// (东营村 is a village of its own), is left alone.
+/// from three characters on, alone; a two-character name only with the words of
+/// [`SHORT_CORE_CONTEXT`], like other short cores. It names the villages' township, or their
+/// two or three townships (reported as alternatives); more give nothing. A name that is
+/// already a form, alone or with 村 (东营村 is a village of its own), an everyday word (稻田)
+/// or a name that ends in 河 or 村 (汉家川河 of 汉家川河北村, 青云店三村 of 青云店三村一村:
+/// nobody says them) is left alone.
 fn village_family_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
     let mut families: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
@@ -316,7 +312,10 @@ fn village_family_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     }
     let mut out = Vec::new();
     for (stem, mut streets) in families {
-        if streets.len() < 2 || is_junk_core(stem, PlaceLevel::Village) {
+        if streets.len() < 2
+            || is_junk_core(stem, PlaceLevel::Village)
+            || stem.ends_with(['河', '村'])
+        {
             continue;
         }
         streets.sort_unstable();
@@ -325,39 +324,41 @@ fn village_family_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         if streets.len() > 3 || taken.contains(stem) || taken.contains(with_village.as_str()) {
             continue;
         }
-        let mut names = vec![with_village];
         if chars(stem) >= 3 {
-            names.push(stem.to_string());
+            out.extend(bare_forms(stem, &streets));
         } else {
             out.extend(context_forms(stem, &streets));
         }
-        for text in names {
-            for &unit in &streets {
-                out.push(Form {
-                    text: text.clone(),
-                    unit,
-                    kind: FormKind::Bare,
-                    weak: false,
-                    estate: false,
-                });
-            }
-        }
+        out.extend(bare_forms(&with_village, &streets));
     }
     out
 }
 
+/// `text` as a bare (not weak) form of each of `units`.
+fn bare_forms(text: &str, units: &[u32]) -> Vec<Form> {
+    units
+        .iter()
+        .map(|&unit| Form {
+            text: text.to_string(),
+            unit,
+            kind: FormKind::Bare,
+            weak: false,
+            estate: false,
+        })
+        .collect()
+}
+
 /// The name before the ending that numbers or places one part of a split village: 狼垡 of
-/// 狼垡三, 德仁务 of 德仁务前街, 团河 of 团河北; `None` without such an ending or with
+/// 狼垡三, 德仁务 of 德仁务前街, 万子营 of 万子营西; `None` without such an ending or with
 /// fewer than two characters left.
 fn village_part_ending(core: &str) -> Option<&str> {
-    const NUM: &str = "一二三四五六七八九十";
     let stem = if let Some(rest) = ["前街", "中街", "后街", "东街", "西街", "南街", "北街"]
         .iter()
         .find_map(|e| core.strip_suffix(e))
     {
         rest
-    } else if core.ends_with(|c: char| NUM.contains(c)) {
-        core.trim_end_matches(|c: char| NUM.contains(c))
+    } else if core.ends_with(|c: char| DIGITS.contains(c)) {
+        core.trim_end_matches(|c: char| DIGITS.contains(c))
     } else {
         core.strip_suffix(['东', '西', '南', '北', '中', '前', '后'])?
     };
@@ -367,7 +368,6 @@ fn village_part_ending(core: &str) -> Option<&str> {
 /// Ending of a community's name that numbers or places one part of an estate: 第一,
 /// 二区, 北区, 东里, a last 东/西/南/北; `None` when the name has no such ending.
 fn section_ending(core: &str) -> Option<&str> {
-    const NUM: &str = "一二三四五六七八九十";
     const SIDE: &str = "东西南北中";
     let cs: Vec<(usize, char)> = core.char_indices().collect();
     let n = cs.len();
@@ -378,15 +378,15 @@ fn section_ending(core: &str) -> Option<&str> {
     }
     // 第一 .. 第十二
     if let Some(i) = cs.iter().rposition(|&(_, c)| c == '第') {
-        if i + 1 < n && cs[i + 1..].iter().all(|&(_, c)| NUM.contains(c)) {
+        if i + 1 < n && cs[i + 1..].iter().all(|&(_, c)| DIGITS.contains(c)) {
             return Some(&core[..cs[i].0]);
         }
     }
     if n >= 3 && (last == '区' || last == '里') {
         let before = cs[n - 2].1;
-        if NUM.contains(before) || SIDE.contains(before) {
+        if DIGITS.contains(before) || SIDE.contains(before) {
             let mut k = 2;
-            while k < n && NUM.contains(cs[n - k - 1].1) && NUM.contains(before) {
+            while k < n && DIGITS.contains(cs[n - k - 1].1) && DIGITS.contains(before) {
                 k += 1;
             }
             return Some(&core[..at(k)]);
@@ -428,8 +428,7 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         }
         for name in names {
             // 天通西苑第二 (on the way from 天通西苑第二西) and 潭柘新 are no names.
-            let unfinished = name.ends_with(|c: char| "一二三四五六七八九十".contains(c))
-                && name.contains('第')
+            let unfinished = name.ends_with(|c: char| DIGITS.contains(c)) && name.contains('第')
                 || name.ends_with(['新', '老']);
             if chars(name) >= 3
                 && !unfinished
@@ -459,15 +458,7 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         if targets.is_empty() || targets.len() > 3 {
             continue;
         }
-        for unit in targets {
-            out.push(Form {
-                text: text.clone(),
-                unit,
-                kind: FormKind::Bare,
-                weak: false,
-                estate: false,
-            });
-        }
+        out.extend(bare_forms(&text, &targets));
     }
     out
 }

@@ -553,8 +553,9 @@ fn a_split_village_is_called_by_its_old_name() {
         // A village whose whole name is two characters.
         ("皮村那边大货车乱停", "110105036"),
     ]);
-    // A two-character name alone is still a word.
-    for text in ["稻田里的水被污染了", "皮村"] {
+    // A two-character name alone is still a word, and an everyday word is one even as a
+    // place (稻田一村 … 五村 are villages of 长阳镇).
+    for text in ["皮村", "稻田那边的水被污染了", "铁路那片噪音大"] {
         assert_eq!(
             gazetteer().resolve(text).status,
             PlaceStatus::None,
