@@ -215,3 +215,12 @@ fn a_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.85,
     );
 }
+
+#[test]
+fn a_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
+    check(
+        "colloquial places, seventh hand",
+        include_str!("colloquial_places_seventh.tsv"),
+        0.0,
+    );
+}
