@@ -5,6 +5,8 @@
 
 use std::collections::HashSet;
 
+use rustc_hash::FxHashMap;
+
 use super::units::{PlaceLevel, Unit, UnitTable};
 
 /// How a form relates to its unit; decides its weight when scoring.
@@ -150,7 +152,7 @@ const PLACE_CONTEXT: &[&str] = &[
 
 /// Words that make a community's or village's two-character core a place: fewer than a
 /// street's, as these cores are many more and more often words.
-const SHORT_CORE_CONTEXT: &[&str] = &["那边", "一带", "那片", "那一片"];
+const SHORT_CORE_CONTEXT: &[&str] = &["那边", "一带", "那片", "那一片", "这边", "那块"];
 
 /// Words that contain a place form but are no place (大兴土木 is an idiom); matched as
 /// patterns without units, they hide the place form inside them.
@@ -240,6 +242,68 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     out.extend(families);
     let short = short_core_forms(table, &out);
     out.extend(short);
+    let home = home_street_forms(table, &out);
+    out.extend(home);
+    out
+}
+
+/// A name that several streets' communities or villages bear names, besides each of them,
+/// the street where it is at home: where at least two of the street's communities and
+/// villages are that place or a part of it ([`is_part_of`]), more than in all other streets
+/// together. 海子角 is a
+/// village of 黄村 and five communities of 瀛海 (海子角, 海子角东里, …); 苏庄 is a village in
+/// four districts and 苏庄一里 … 三里 and 苏庄村 of 拱辰. The street's form adds to the
+/// reading of its own unit, so the name resolves there and the lone namesakes stay
+/// alternatives. Two-character names only with the words of [`SHORT_CORE_CONTEXT`], like
+/// their units; names a street, district or place of the file decides are left alone.
+fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+    let higher: HashSet<&str> = existing
+        .iter()
+        .filter(|f| f.kind == FormKind::Landmark || table.units[f.unit as usize].level.tier() < 2)
+        .map(|f| f.text.as_str())
+        .collect();
+    // Every community's and village's core with its street.
+    let cores: Vec<(&str, u32)> = table
+        .units
+        .iter()
+        .filter_map(|u| {
+            let core = local_core(u)?;
+            (chars(core) >= 2 && !is_junk_core(core, u.level)).then_some((core, u.street?))
+        })
+        .collect();
+    let mut streets_of: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for &(core, street) in &cores {
+        streets_of.entry(core).or_default().push(street);
+    }
+    let mut out = Vec::new();
+    for (name, mut streets) in streets_of {
+        streets.sort_unstable();
+        streets.dedup();
+        if streets.len() < 2 || higher.contains(name) {
+            continue;
+        }
+        let mut counts: FxHashMap<u32, usize> = FxHashMap::default();
+        for &(core, street) in &cores {
+            if core.strip_prefix(name).is_some_and(is_part_of) {
+                *counts.entry(street).or_default() += 1;
+            }
+        }
+        let Some((&home, &most)) = counts
+            .iter()
+            .max_by_key(|&(&s, &n)| (n, std::cmp::Reverse(s)))
+        else {
+            continue;
+        };
+        let elsewhere: usize = counts.values().sum::<usize>() - most;
+        if most < 2 || most <= elsewhere {
+            continue;
+        }
+        if chars(name) >= 3 {
+            out.extend(bare_forms(name, &[home]));
+        } else {
+            out.extend(context_forms(name, &[home]));
+        }
+    }
     out
 }
 
@@ -332,6 +396,15 @@ fn village_family_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         out.extend(bare_forms(&with_village, &streets));
     }
     out
+}
+
+/// Whether what follows a name in a unit's core makes the unit a part of the place of that
+/// name (苏庄 + 一里, 康营 + 家园一, 海子角 + 东里), not another place (石门 + 营新区).
+fn is_part_of(rest: &str) -> bool {
+    const PARTS: &[&str] = &["里", "区", "第", "村", "家园", "新村", "小区", "苑", "园"];
+    rest.is_empty()
+        || rest.starts_with(|c: char| DIGITS.contains(c) || "东西南北中前后".contains(c))
+        || PARTS.iter().any(|p| rest.starts_with(p))
 }
 
 /// `text` as a bare (not weak) form of each of `units`.

@@ -568,3 +568,19 @@ fn a_split_village_is_called_by_its_old_name() {
         );
     }
 }
+
+#[test]
+fn a_name_many_units_share_resolves_where_it_is_at_home() {
+    resolve_to_streets(&[
+        // Five communities of 天宫院 (海子角, 海子角东里, …) against one village of 黄村.
+        ("海子角那边的小区供暖不热", "110115010"),
+        // 苏庄一里 … 三里 and 苏庄村 of 西潞 against one 苏庄村 in each of three districts.
+        ("苏庄那边有个工地扬尘太大", "110111012"),
+        ("康营那边的路修了一半", "110105037"),
+    ]);
+    // 辛庄 is a village of eighteen streets, none of them its home.
+    assert_eq!(
+        gazetteer().resolve("辛庄那边有人倒垃圾").status,
+        PlaceStatus::Ambiguous
+    );
+}
