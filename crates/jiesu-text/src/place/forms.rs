@@ -247,21 +247,26 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     out
 }
 
-/// A name that several streets' communities or villages bear names, besides each of them,
-/// the street where it is at home: where at least two of the street's communities and
-/// villages are that place or a part of it ([`is_part_of`]), more than in all other streets
-/// together. 海子角 is a
-/// village of 黄村 and five communities of 瀛海 (海子角, 海子角东里, …); 苏庄 is a village in
-/// four districts and 苏庄一里 … 三里 and 苏庄村 of 拱辰. The street's form adds to the
-/// reading of its own unit, so the name resolves there and the lone namesakes stay
-/// alternatives. Two-character names only with the words of [`SHORT_CORE_CONTEXT`], like
-/// their units; names a street, district or place of the file decides are left alone.
-fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
-    let higher: HashSet<&str> = existing
+/// The forms of streets, districts and places of the file: names these decide.
+fn higher_forms<'a>(table: &UnitTable, existing: &'a [Form]) -> HashSet<&'a str> {
+    existing
         .iter()
         .filter(|f| f.kind == FormKind::Landmark || table.units[f.unit as usize].level.tier() < 2)
         .map(|f| f.text.as_str())
-        .collect();
+        .collect()
+}
+
+/// A name that several streets' communities or villages bear names, besides each of them,
+/// the street where it is at home: where at least two of the street's communities and
+/// villages are that place or a part of it ([`is_part_of`]), more than in all other streets
+/// together. 海子角 is a village of 黄村 and five communities of 天宫院 (海子角, 海子角东里,
+/// …); 苏庄 is a village in three other districts and 苏庄一里 … 三里 and 苏庄村 of 西潞. The
+/// street's form adds to the reading of its own unit, so the name resolves there and the
+/// lone namesakes stay alternatives. Two-character names only with the words of
+/// [`SHORT_CORE_CONTEXT`], like their units; names a street, district or place of the file
+/// decides are left alone.
+fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+    let higher = higher_forms(table, existing);
     // Every community's and village's core with its street.
     let cores: Vec<(&str, u32)> = table
         .units
@@ -313,11 +318,7 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
 /// 城东小区 and 明珠小区 are in every city. Not when a street, district or place of the file
 /// has that name (望京那边 is the street, not 望京村).
 fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
-    let higher: HashSet<&str> = existing
-        .iter()
-        .filter(|f| f.kind == FormKind::Landmark || table.units[f.unit as usize].level.tier() < 2)
-        .map(|f| f.text.as_str())
-        .collect();
+    let higher = higher_forms(table, existing);
     let mut out = Vec::new();
     for (i, unit) in table.units.iter().enumerate() {
         let Some(core) = local_core(unit) else {
