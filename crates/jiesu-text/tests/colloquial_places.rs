@@ -226,3 +226,12 @@ fn a_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.87,
     );
 }
+
+#[test]
+fn an_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    check(
+        "colloquial places, eighth hand",
+        include_str!("colloquial_places_eighth.tsv"),
+        0.0,
+    );
+}
