@@ -80,7 +80,14 @@ impl Matcher {
                     }
                     _ => None,
                 };
-                entries.retain(|e| tier(e) == top || Some(e.unit) == inner);
+                // A place of the file lying in units of several levels (a campus known to its
+                // street, another only to its district) keeps them all.
+                let from_file = tops.iter().all(|t| t.kind == FormKind::Landmark);
+                entries.retain(|e| {
+                    tier(e) == top
+                        || Some(e.unit) == inner
+                        || (from_file && e.kind == FormKind::Landmark)
+                });
                 // One entry per unit: the strongest reading of this text.
                 entries.sort_by_key(|e| (e.unit, e.weak, e.kind != FormKind::Named));
                 entries.dedup_by_key(|e| e.unit);

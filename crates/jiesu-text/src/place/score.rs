@@ -149,7 +149,19 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 if !supported {
                     continue;
                 }
-                let w = weight(entry, tier, matcher.lens[hit.pattern]);
+                // A place of the file weighs alike in each of its units, whatever their level:
+                // 北京建筑大学 (展览路街道, and a campus known only to be in 大兴区) is either.
+                let level = if entry.kind == FormKind::Landmark {
+                    matcher.entries[hit.pattern]
+                        .iter()
+                        .filter(|e| e.kind == FormKind::Landmark)
+                        .map(|e| table.units[e.unit as usize].level.tier())
+                        .max()
+                        .unwrap_or(tier)
+                } else {
+                    tier
+                };
+                let w = weight(entry, level, matcher.lens[hit.pattern]);
                 let ev = evidence.entry(entry.unit).or_insert(Evidence {
                     weight: 0.0,
                     pattern: hit.pattern,

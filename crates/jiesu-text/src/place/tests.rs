@@ -584,3 +584,18 @@ fn a_name_many_units_share_resolves_where_it_is_at_home() {
         PlaceStatus::Ambiguous
     );
 }
+
+#[test]
+fn a_place_in_units_of_several_levels_keeps_them_all() {
+    let g = gazetteer();
+    // 北京建筑大学: 展览路街道 (西城), and a campus in 大兴 known only to its district.
+    let m = g.resolve("北京建筑大学门口停车难");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+    let districts: Vec<Option<&str>> = m.alternatives.iter().map(|c| code(&c.district)).collect();
+    assert!(districts.contains(&Some("110102")), "{m:?}");
+    assert!(districts.contains(&Some("110115")), "{m:?}");
+    // A district named alongside decides.
+    let m = g.resolve("西城区北京建筑大学门口停车难");
+    assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
+    assert_eq!(code(&m.street), Some("110102009"));
+}
