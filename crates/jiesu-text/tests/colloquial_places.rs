@@ -218,8 +218,8 @@ fn a_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
 
 #[test]
 fn a_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
-    // Written after the cross-checked data; its first run (219/250, 87.6 %) is the latest
-    // estimate for an outside set. This guards what the resolver has since.
+    // Written after the cross-checked data; its first run scored 219/250 (87.6 %). This
+    // guards what the resolver has since.
     check(
         "colloquial places, seventh hand",
         include_str!("colloquial_places_seventh.tsv"),
@@ -229,9 +229,11 @@ fn a_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
 
 #[test]
 fn an_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written last; its first run (227/250, 90.8 %) is the latest estimate for an outside
+    // set. This guards what the resolver has since.
     check(
         "colloquial places, eighth hand",
         include_str!("colloquial_places_eighth.tsv"),
-        0.0,
+        0.91,
     );
 }
