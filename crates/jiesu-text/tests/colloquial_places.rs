@@ -237,3 +237,12 @@ fn an_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.91,
     );
 }
+
+#[test]
+fn a_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    check(
+        "colloquial places, ninth hand",
+        include_str!("colloquial_places_ninth.tsv"),
+        0.0,
+    );
+}
