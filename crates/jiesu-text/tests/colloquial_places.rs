@@ -229,8 +229,8 @@ fn a_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
 
 #[test]
 fn an_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
-    // Written last; its first run (227/250, 90.8 %) is the latest estimate for an outside
-    // set. This guards what the resolver has since.
+    // Written after the seventh set's fixes; its first run scored 227/250 (90.8 %). This
+    // guards what the resolver has since.
     check(
         "colloquial places, eighth hand",
         include_str!("colloquial_places_eighth.tsv"),
@@ -240,9 +240,11 @@ fn an_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
 
 #[test]
 fn a_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written last; its first run (214/250, 85.6 %) is the latest estimate for an outside
+    // set. This guards what the resolver has since.
     check(
         "colloquial places, ninth hand",
         include_str!("colloquial_places_ninth.tsv"),
-        0.0,
+        0.85,
     );
 }

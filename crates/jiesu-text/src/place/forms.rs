@@ -146,13 +146,13 @@ const COMMON_STREET_CORES: &[&str] = &[
 /// 旧宫附近, 常营站.
 #[rustfmt::skip]
 const PLACE_CONTEXT: &[&str] = &[
-    "那边", "那儿", "那个", "那块", "那片", "那一片", "这边", "这块", "附近", "一带", "周边", "片区", "地区",
-    "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集",
+    "那边", "那儿", "那个", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
+    "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集",
 ];
 
 /// Words that make a community's or village's two-character core a place: fewer than a
 /// street's, as these cores are many more and more often words.
-const SHORT_CORE_CONTEXT: &[&str] = &["那边", "一带", "那片", "那一片", "这边", "那块"];
+const SHORT_CORE_CONTEXT: &[&str] = &["那边", "一带", "那一带", "那片", "那一片", "这边", "那块"];
 
 /// Words that contain a place form but are no place (大兴土木 is an idiom); matched as
 /// patterns without units, they hide the place form inside them.
