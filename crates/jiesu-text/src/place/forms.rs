@@ -31,6 +31,9 @@ pub(crate) struct Form {
     pub weak: bool,
     /// A row of the place file of kind `estate`: its name may also be a community's.
     pub estate: bool,
+    /// The street where a name many units share is at home ([`home_street_forms`]): the
+    /// units of that name stay readings beside it.
+    pub home: bool,
 }
 
 /// The place knowledge shipped with the binary (`data/places_beijing.tsv`): landmarks,
@@ -126,6 +129,9 @@ const STOP_CORES: &[&str] = &[
     "中科院", "科技园", "教育部", "卫生部", "建设部", "科技部", "北京", "首都", "工业区",
     "开发区", "生活区", "电信局", "居委会", "村委会", "新农村", "商业街", "水泥厂", "新房子",
     "新天地", "稻田", "铁路", "桥头", "砖厂", "沿村",
+    // Words said with 这边, 那块 … that are no place of one unit: ring roads, provinces, sides.
+    "二环", "三环", "四环", "五环", "六环", "上坡", "下坡", "河西", "河东", "湖南", "湖北", "河南",
+    "山东", "山西", "广东", "广西", "江西", "江苏", "城东", "城西", "城南", "城北", "道口", "菜园",
 ];
 
 /// Two-character street/township cores that are everyday words, or names of places
@@ -170,7 +176,7 @@ pub(crate) const BLOCKERS: &[&str] = &[
 const DIGITS: &str = "一二三四五六七八九十";
 
 const GENERIC_CHARS: &str =
-    "东西南北中新老大小上下前后左右内外一二三四五六七八九十百千零〇0123456789第区里村社楼院街路号甲乙丙丁栋排条巷园家门口";
+    "东西南北中新老大小上下前后左右内外边头一二三四五六七八九十百千零〇0123456789第区里村社楼院街路号甲乙丙丁栋排条巷园家门口";
 
 /// Suffixes stripped from a community's short name to get its bare core.
 const COMMUNITY_SUFFIXES: &[&str] = &[
@@ -232,6 +238,7 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
                     kind: FormKind::Landmark,
                     weak: false,
                     estate: row.kind == "estate",
+                    home: false,
                 });
             }
         }
@@ -257,12 +264,12 @@ fn higher_forms<'a>(table: &UnitTable, existing: &'a [Form]) -> HashSet<&'a str>
 }
 
 /// A name that several streets' communities or villages bear names, besides each of them,
-/// the street where it is at home: where at least two of the street's communities and
-/// villages are that place or a part of it ([`is_part_of`]), more than in all other streets
-/// together. 海子角 is a village of 黄村 and five communities of 天宫院 (海子角, 海子角东里,
+/// the street where it is at home: where at least three differently named communities and
+/// villages of the street are that place or a part of it ([`is_part_of`]), more than in all
+/// other streets together. 海子角 is a village of 黄村 and five communities of 天宫院 (海子角, 海子角东里,
 /// …); 苏庄 is a village in three other districts and 苏庄一里 … 三里 and 苏庄村 of 西潞. The
-/// street's form adds to the reading of its own unit, so the name resolves there and the
-/// lone namesakes stay alternatives. Two-character names only with the words of
+/// street's form adds to the reading of its own unit, so the name resolves there, and the
+/// matcher keeps the units of that name beside it: the namesakes stay alternatives. Two-character names only with the words of
 /// [`SHORT_CORE_CONTEXT`], like their units; names a street, district or place of the file
 /// decides are left alone.
 fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
@@ -284,30 +291,34 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     for (name, mut streets) in streets_of {
         streets.sort_unstable();
         streets.dedup();
-        if streets.len() < 2 || higher.contains(name) {
+        // 车站路 is any station road.
+        if streets.len() < 2 || higher.contains(name) || name.ends_with(['路', '街', '道']) {
             continue;
         }
-        let mut counts: FxHashMap<u32, usize> = FxHashMap::default();
+        // Distinct names per street: a village and a community of one name are one place.
+        let mut parts: FxHashMap<u32, HashSet<&str>> = FxHashMap::default();
         for &(core, street) in &cores {
             if core.strip_prefix(name).is_some_and(is_part_of) {
-                *counts.entry(street).or_default() += 1;
+                parts.entry(street).or_default().insert(core);
             }
         }
-        let Some((&home, &most)) = counts
+        let Some((home, most)) = parts
             .iter()
-            .max_by_key(|&(&s, &n)| (n, std::cmp::Reverse(s)))
+            .map(|(&s, p)| (s, p.len()))
+            .max_by_key(|&(s, n)| (n, std::cmp::Reverse(s)))
         else {
             continue;
         };
-        let elsewhere: usize = counts.values().sum::<usize>() - most;
-        if most < 2 || most <= elsewhere {
+        let elsewhere: usize = parts.values().map(HashSet::len).sum::<usize>() - most;
+        if most < 3 || most <= elsewhere {
             continue;
         }
-        if chars(name) >= 3 {
-            out.extend(bare_forms(name, &[home]));
+        let forms = if chars(name) >= 3 {
+            bare_forms(name, &[home])
         } else {
-            out.extend(context_forms(name, &[home]));
-        }
+            context_forms(name, &[home])
+        };
+        out.extend(forms.into_iter().map(|f| Form { home: true, ..f }));
     }
     out
 }
@@ -402,10 +413,20 @@ fn village_family_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
 /// Whether what follows a name in a unit's core makes the unit a part of the place of that
 /// name (苏庄 + 一里, 康营 + 家园一, 海子角 + 东里), not another place (石门 + 营新区).
 fn is_part_of(rest: &str) -> bool {
-    const PARTS: &[&str] = &["里", "区", "第", "村", "家园", "新村", "小区", "苑", "园"];
+    const PARTS: &[&str] = &["里", "区", "村", "家园", "新村", "小区", "苑", "园"];
+    // 一里, 第三, 东区, 北: a number or a side, then nothing or a block word (not 航天 + 五院).
+    let after = rest
+        .trim_start_matches('第')
+        .trim_start_matches(|c: char| DIGITS.contains(c));
+    let after = if after.len() == rest.len() {
+        after.strip_prefix(['东', '西', '南', '北', '中', '前', '后'])
+    } else {
+        Some(after)
+    };
     rest.is_empty()
-        || rest.starts_with(|c: char| DIGITS.contains(c) || "东西南北中前后".contains(c))
         || PARTS.iter().any(|p| rest.starts_with(p))
+        || after
+            .is_some_and(|a| a.is_empty() || ["里", "区", "村"].iter().any(|p| a.starts_with(p)))
 }
 
 /// `text` as a bare (not weak) form of each of `units`.
@@ -418,6 +439,7 @@ fn bare_forms(text: &str, units: &[u32]) -> Vec<Form> {
             kind: FormKind::Bare,
             weak: false,
             estate: false,
+            home: false,
         })
         .collect()
 }
@@ -616,6 +638,7 @@ fn unit_forms(unit: &Unit, me: u32, no_context: &HashSet<&str>, out: &mut Vec<Fo
             kind,
             weak,
             estate: false,
+            home: false,
         });
     }
 }

@@ -19,6 +19,7 @@ pub(crate) struct Entry {
     pub kind: FormKind,
     pub weak: bool,
     pub estate: bool,
+    pub home: bool,
 }
 
 /// One non-overlapping match in the normalised text (byte offsets).
@@ -50,6 +51,7 @@ impl Matcher {
                 kind: f.kind,
                 weak: f.weak,
                 estate: f.estate,
+                home: f.home,
             };
             // Patterns get the same folding as the text (中国矿业大学（北京）).
             groups.entry(normalize(&f.text)).or_default().push(entry);
@@ -83,8 +85,11 @@ impl Matcher {
                 // A place of the file lying in units of several levels (a campus known to its
                 // street, another only to its district) keeps them all.
                 let from_file = tops.iter().all(|t| t.kind == FormKind::Landmark);
+                // A name at home in a street keeps every unit of that name as a reading.
+                let home = tops.iter().all(|t| t.home);
                 entries.retain(|e| {
                     tier(e) == top
+                        || home
                         || Some(e.unit) == inner
                         || (from_file && e.kind == FormKind::Landmark)
                 });

@@ -494,6 +494,15 @@ fn the_shipped_place_file_is_well_formed_and_names_real_units() {
                 row.line
             );
             districts.insert(c[..6].to_string());
+            // A district listed with a street of its own would lose to it (both weigh as a
+            // street): list the streets, or the district alone.
+            assert!(
+                !row.codes
+                    .iter()
+                    .any(|o| o != c && o.starts_with(c.as_str())),
+                "line {}: {c} is listed with a unit inside it",
+                row.line
+            );
         }
         for f in &row.forms {
             let codes = row.codes.join("|");
@@ -598,4 +607,31 @@ fn a_place_in_units_of_several_levels_keeps_them_all() {
     let m = g.resolve("西城区北京建筑大学门口停车难");
     assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
     assert_eq!(code(&m.street), Some("110102009"));
+}
+
+#[test]
+fn words_of_place_after_everyday_words_name_nothing() {
+    let g = gazetteer();
+    for text in [
+        "我们这边停水了",
+        "那块地一直荒着",
+        "三环这边堵车",
+        "东边那块有人烧垃圾",
+        "河西这边下雨积水",
+        "火车站路口有人拉客",
+        "汽车站路边乱停车",
+    ] {
+        let m = g.resolve(text);
+        assert_ne!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
+    }
+    // A name at home in a street keeps its namesakes as alternatives, and its own unit.
+    let m = g.resolve("海子角那边的小区供暖不热");
+    assert_eq!(code(&m.street), Some("110115010"), "{m:?}");
+    assert!(m.community.is_some(), "{m:?}");
+    assert!(
+        m.alternatives
+            .iter()
+            .any(|c| code(&c.street) == Some("110115005")),
+        "{m:?}"
+    );
 }
