@@ -191,10 +191,15 @@ fn chars(s: &str) -> usize {
     s.chars().count()
 }
 
+/// Whether every character of `s` is one of [`GENERIC_CHARS`] (东区, 新村, 北).
+fn is_generic(s: &str) -> bool {
+    s.chars().all(|c| GENERIC_CHARS.contains(c))
+}
+
 /// True when the core cannot name a place by itself. Street/township short names are
 /// curated proper names (东四), so the generic-character test applies to communities only.
 fn is_junk_core(core: &str, level: PlaceLevel) -> bool {
-    let generic = || level.tier() == 2 && core.chars().all(|c| GENERIC_CHARS.contains(c));
+    let generic = || level.tier() == 2 && is_generic(core);
     chars(core) < 2 || STOP_CORES.contains(&core) || generic()
 }
 
@@ -336,9 +341,8 @@ fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             continue;
         };
         // 皮村: the core 皮 is no name, the village's whole name is.
-        let one_char_village = unit.level == PlaceLevel::Village
-            && chars(core) == 1
-            && !core.chars().all(|c| GENERIC_CHARS.contains(c));
+        let one_char_village =
+            unit.level == PlaceLevel::Village && chars(core) == 1 && !is_generic(core);
         let core = if one_char_village {
             unit.short_name.as_str()
         } else if chars(core) == 2 && !is_junk_core(core, unit.level) {

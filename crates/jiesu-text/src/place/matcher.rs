@@ -36,6 +36,9 @@ pub(crate) struct Matcher {
     ac: AhoCorasick,
     pub entries: Vec<Vec<Entry>>,
     pub lens: Vec<usize>,
+    /// Per pattern, the deepest tier among its place-file entries (0 without any): a place
+    /// of the file weighs alike in each of its units, whatever their level.
+    pub landmark_tier: Vec<usize>,
 }
 
 impl Matcher {
@@ -105,8 +108,23 @@ impl Matcher {
             .build(patterns.iter().map(|p| p.0.as_str()))
             .map_err(|e| PlaceError::Matcher(e.to_string()))?;
         let lens = patterns.iter().map(|p| p.0.chars().count()).collect();
+        let landmark_tier = patterns
+            .iter()
+            .map(|p| {
+                p.1.iter()
+                    .filter(|e| e.kind == FormKind::Landmark)
+                    .map(tier)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
         let entries = patterns.into_iter().map(|p| p.1).collect();
-        Ok(Matcher { ac, entries, lens })
+        Ok(Matcher {
+            ac,
+            entries,
+            lens,
+            landmark_tier,
+        })
     }
 
     /// Non-overlapping leftmost-longest matches in `text`.

@@ -152,12 +152,7 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 // A place of the file weighs alike in each of its units, whatever their level:
                 // 北京建筑大学 (展览路街道, and a campus known only to be in 大兴区) is either.
                 let level = if entry.kind == FormKind::Landmark {
-                    matcher.entries[hit.pattern]
-                        .iter()
-                        .filter(|e| e.kind == FormKind::Landmark)
-                        .map(|e| table.units[e.unit as usize].level.tier())
-                        .max()
-                        .unwrap_or(tier)
+                    matcher.landmark_tier[hit.pattern]
                 } else {
                     tier
                 };
