@@ -164,9 +164,10 @@ pub async fn requester_texts_go_through_kannel_and_ratings_come_back_by_sms(b: B
     assert!(!in_callback_queue(&app, &id2).await);
     k.text_from(other, "3 N");
     // "3 N" is the callback (channel sms) and sends the request round again (二次办理),
-    // exactly as an agent's unhappy callback does.
+    // exactly as an agent's unhappy callback does. The request and its events are read by
+    // two statements, so wait until both show the rework.
     let v = wait_request(&app, &s.dispatcher, &id2, |v| {
-        actions(v).contains(&"callback.rework".to_string())
+        actions(v).contains(&"callback.rework".to_string()) && v["round"] == 2
     })
     .await;
     assert_eq!(v["status"], "dispatched", "{v}");
