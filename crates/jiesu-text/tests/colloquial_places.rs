@@ -240,11 +240,22 @@ fn an_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
 
 #[test]
 fn a_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
-    // Written last; its first run (214/250, 85.6 %) is the latest estimate for an outside
-    // set. This guards what the resolver has since.
+    // Its first run (214/250, 85.6 %) was an estimate for an outside set. This guards what
+    // the resolver has since.
     check(
         "colloquial places, ninth hand",
         include_str!("colloquial_places_ninth.tsv"),
         0.85,
+    );
+}
+
+#[test]
+fn a_tenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written last; its first run (231/250, 92.4 %, on 49e40e6) is the latest estimate for
+    // an outside set. The data and two rules were then fitted to its misses.
+    check(
+        "colloquial places, tenth hand",
+        include_str!("colloquial_places_tenth.tsv"),
+        0.94,
     );
 }
