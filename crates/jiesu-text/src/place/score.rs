@@ -15,7 +15,9 @@ use super::{PlaceCandidate, PlaceMatch, PlaceStatus, PlaceUnit, MAX_ALTERNATIVES
 const TIER_WEIGHT: [f64; 3] = [1.0, 1.5, 2.0];
 /// Subtracted when the text names districts and the reading lies in none of them.
 const DISTRICT_PENALTY: f64 = 1.5;
-/// Subtracted from a community when the text names streets and none is its own.
+/// Subtracted from a community when the text names streets and none is its own, and from a
+/// street or district reached only through a landmark several places share when the text
+/// names streets by name and none is in it.
 const STREET_PENALTY: f64 = 1.0;
 /// Unrelated readings within this score of the best one make the result ambiguous.
 const MARGIN: f64 = 0.3;
@@ -78,6 +80,12 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
         .collect();
     let names_district = evidence.keys().any(|&u| tier(u) == 0);
     let streets: Vec<u32> = evidence.keys().copied().filter(|&u| tier(u) == 1).collect();
+    // Streets the text names itself (魏善庄, 劲松那边), not through a landmark in them.
+    let named_streets: Vec<u32> = streets
+        .iter()
+        .copied()
+        .filter(|u| evidence[u].by_name)
+        .collect();
     let mut readings: Vec<Reading> = evidence
         .keys()
         .map(|&me| {
@@ -98,6 +106,19 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
             }
             let street = unit.street.unwrap_or(me);
             if tier(me) == 2 && !streets.is_empty() && !streets.contains(&street) {
+                reading.score -= STREET_PENALTY;
+            }
+            // A street or district reached only through a landmark that several places share
+            // yields, like a community, to a street the text names that lies elsewhere:
+            // 魏善庄那个月季园 is the rose garden of 魏善庄, not the estates called 月季园 in
+            // 海淀 and 门头沟. A landmark of one place stays (工体和团结湖 is two places).
+            let own = &evidence[&me];
+            if tier(me) < 2
+                && !own.by_name
+                && matcher.entries[own.pattern].len() > 1
+                && !named_streets.is_empty()
+                && !named_streets.iter().any(|&s| related(table, s, me))
+            {
                 reading.score -= STREET_PENALTY;
             }
             reading.spans.sort_unstable();

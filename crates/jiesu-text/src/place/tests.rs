@@ -310,6 +310,23 @@ fn two_places_that_agree_decide_between_the_units_of_one() {
 }
 
 #[test]
+fn a_named_street_outweighs_namesakes_of_a_landmark_elsewhere() {
+    let g = gazetteer();
+    // 月季园 alone is two estates (海淀 花园路, 门头沟 大峪); said with 魏善庄 it is the
+    // rose garden there, and the namesakes stay alternatives.
+    let m = g.resolve("月季园门口停车乱收费");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+    let m = g.resolve("魏善庄那个月季园，门口停车乱收费");
+    assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
+    assert_eq!(code(&m.street), Some("110115110"), "{m:?}");
+    let alts: Vec<&str> = m.alternatives.iter().filter_map(|c| code(&c.street)).collect();
+    assert!(alts.contains(&"110108018") && alts.contains(&"110109001"), "{m:?}");
+    // A landmark of one place said with another street is two places, as before.
+    let m = g.resolve("国贸和团结湖都有这个问题");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+}
+
+#[test]
 fn a_landmark_is_more_than_the_community_named_after_it() {
     let g = gazetteer();
     // 王府井社区 is one community of the 王府井 area: the landmark names the street.
@@ -328,6 +345,8 @@ fn a_street_s_own_short_name_and_station_name_it_alone() {
         ("窦店附近大货车太多", "110111103"),
         ("常营站外面电动车乱停", "110105033"),
         ("霍营地铁站东侧停车场乱收费", "110114010"),
+        ("阳坊那条涮肉街，饭馆门口车乱停", "110114104"),
+        ("窦店那里的菜市场", "110111103"),
     ]);
     // A district's name is the district, not its township of the same name.
     let m = g.resolve("怀柔那边空气好");
