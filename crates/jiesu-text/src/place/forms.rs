@@ -142,7 +142,7 @@ const STOP_CORES: &[&str] = &[
 /// like 沙河 or 清河, also name places in other provinces) that callers say with 那边 or 附近.
 #[rustfmt::skip]
 const COMMON_STREET_CORES: &[&str] = &[
-    "天桥", "前门", "河北", "新村", "城关", "城北", "城南", "新镇", "清水", "温泉",
+    "天桥", "前门", "河北", "新村", "城关", "城北", "城南", "新镇", "清水",
     "果园", "滨河", "宝山", "渤海", "龙山", "东湖", "星城", "迎风", "曙光", "古城", "北庄",
     "城子", "大台", "鼓楼", "龙泉", "永定", "安定", "仁和", "东升", "通运", "杨庄", "永顺",
     "清源", "荣华", "四海", "平房", "永宁", "空港", "北苑", "王平", "石城",
@@ -505,9 +505,21 @@ fn section_ending(core: &str) -> Option<&str> {
 /// communities of one street, that street; from communities of two or three streets, all
 /// of them (reported as alternatives, never guessed); from more, nothing. A name that is
 /// already a form of any unit or place, generic, or shorter than three characters is left
-/// out.
+/// out, except the name of a community itself (彩虹城 of 彩虹城社区 in 石榴庄): where other
+/// parts of the estate lie in other streets (彩虹城第二社区, 东铁匠营), it names all of them.
 fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
-    let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
+    let is_community = |u: u32| table.units[u as usize].level == PlaceLevel::Community;
+    // A name only communities' own names take (彩虹城 of 彩虹城社区) still gathers the parts
+    // of the estate in other streets (彩虹城第二社区 of 东铁匠营): see below.
+    let mut community_names: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+    for f in existing.iter().filter(|f| is_community(f.unit)) {
+        community_names.entry(&f.text).or_default().push(f.unit);
+    }
+    let taken: HashSet<&str> = existing
+        .iter()
+        .filter(|f| !is_community(f.unit))
+        .map(|f| f.text.as_str())
+        .collect();
     let mut named: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
     for (i, unit) in table.units.iter().enumerate() {
         let (PlaceLevel::Community, Some(core)) = (unit.level, local_core(unit)) else {
@@ -543,7 +555,15 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         }
     }
     let mut out = Vec::new();
-    for (text, units) in named {
+    for (text, mut units) in named {
+        // The community of that very name is part of the estate; the name becomes the
+        // estate's only where its parts lie in more than that community's street.
+        let own = community_names.get(text.as_str());
+        if let Some(own) = own {
+            units.extend(own);
+            units.sort_unstable();
+            units.dedup();
+        }
         let targets: Vec<u32> = if units.len() == 1 {
             units
         } else {
@@ -555,7 +575,7 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             streets.dedup();
             streets
         };
-        if targets.is_empty() || targets.len() > 3 {
+        if targets.is_empty() || targets.len() > 3 || (own.is_some() && targets.len() < 2) {
             continue;
         }
         out.extend(bare_forms(&text, &targets));

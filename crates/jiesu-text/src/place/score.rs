@@ -112,11 +112,14 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
             // yields, like a community, to a street the text names that lies elsewhere:
             // 魏善庄那个月季园 is the rose garden of 魏善庄, not the estates called 月季园 in
             // 海淀 and 门头沟. A landmark of one place stays (工体和团结湖 is two places).
+            // The street must be another mention: 十里堡 is a place of 八里庄 and the name
+            // of a 密云 township, one word that decides nothing between them.
             let own = &evidence[&me];
+            let elsewhere = |s: u32| evidence[&s].pattern != own.pattern;
             if tier(me) < 2
                 && !own.by_name
                 && matcher.entries[own.pattern].len() > 1
-                && !named_streets.is_empty()
+                && named_streets.iter().any(|&s| elsewhere(s))
                 && !named_streets.iter().any(|&s| related(table, s, me))
             {
                 reading.score -= STREET_PENALTY;

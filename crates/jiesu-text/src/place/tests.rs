@@ -319,8 +319,18 @@ fn a_named_street_outweighs_namesakes_of_a_landmark_elsewhere() {
     let m = g.resolve("魏善庄那个月季园，门口停车乱收费");
     assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
     assert_eq!(code(&m.street), Some("110115110"), "{m:?}");
-    let alts: Vec<&str> = m.alternatives.iter().filter_map(|c| code(&c.street)).collect();
-    assert!(alts.contains(&"110108018") && alts.contains(&"110109001"), "{m:?}");
+    let alts: Vec<&str> = m
+        .alternatives
+        .iter()
+        .filter_map(|c| code(&c.street))
+        .collect();
+    assert!(
+        alts.contains(&"110108018") && alts.contains(&"110109001"),
+        "{m:?}"
+    );
+    // A word that is both (十里堡: a place of 朝阳, a township of 密云) decides nothing.
+    let m = g.resolve("十里堡那片的老楼电梯又坏了");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
     // A landmark of one place said with another street is two places, as before.
     let m = g.resolve("国贸和团结湖都有这个问题");
     assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
@@ -347,7 +357,10 @@ fn a_street_s_own_short_name_and_station_name_it_alone() {
         ("霍营地铁站东侧停车场乱收费", "110114010"),
         ("阳坊那条涮肉街，饭馆门口车乱停", "110114104"),
         ("窦店那里的菜市场", "110111103"),
+        ("温泉那一片的村里有人乱倒渣土", "110108026"),
     ]);
+    // 温泉 alone stays a hot spring.
+    assert_eq!(g.resolve("温泉水很烫").status, PlaceStatus::None);
     // A district's name is the district, not its township of the same name.
     let m = g.resolve("怀柔那边空气好");
     assert_eq!(code(&m.district), Some("110116"));
@@ -366,6 +379,19 @@ fn an_estate_is_named_by_its_communities() {
     // 安慧北里秀雅社区: the estate is 安慧北里.
     let m = g.resolve("安慧北里小区有人飞线充电");
     assert_eq!(code(&m.street), Some("110105025"), "{m:?}");
+    // An estate whose name is one community's own (彩虹城社区, 石榴庄) and whose other part
+    // lies in another street (彩虹城第二社区, 东铁匠营) names both streets.
+    let m = g.resolve("彩虹城小区门口的早市太吵了");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+    let alts: Vec<&str> = m
+        .alternatives
+        .iter()
+        .filter_map(|c| code(&c.street))
+        .collect();
+    assert!(
+        alts.contains(&"110106021") && alts.contains(&"110106004"),
+        "{m:?}"
+    );
 }
 
 #[test]
