@@ -142,7 +142,7 @@ const STOP_CORES: &[&str] = &[
 /// like 沙河 or 清河, also name places in other provinces) that callers say with 那边 or 附近.
 #[rustfmt::skip]
 const COMMON_STREET_CORES: &[&str] = &[
-    "天桥", "前门", "河北", "新村", "城关", "城北", "城南", "新镇", "清水",
+    "天桥", "前门", "河北", "新村", "城关", "城北", "城南", "新镇", "清水", "温泉",
     "果园", "滨河", "宝山", "渤海", "龙山", "东湖", "星城", "迎风", "曙光", "古城", "北庄",
     "城子", "大台", "鼓楼", "龙泉", "永定", "安定", "仁和", "东升", "通运", "杨庄", "永顺",
     "清源", "荣华", "四海", "平房", "永宁", "空港", "北苑", "王平", "石城",
@@ -152,7 +152,7 @@ const COMMON_STREET_CORES: &[&str] = &[
 /// 旧宫附近, 常营站.
 #[rustfmt::skip]
 const PLACE_CONTEXT: &[&str] = &[
-    "那边", "那儿", "那里", "那个", "那条", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
+    "那边", "那儿", "那个", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
     "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集",
 ];
 
@@ -505,8 +505,9 @@ fn section_ending(core: &str) -> Option<&str> {
 /// communities of one street, that street; from communities of two or three streets, all
 /// of them (reported as alternatives, never guessed); from more, nothing. A name that is
 /// already a form of any unit or place, generic, or shorter than three characters is left
-/// out, except the name of a community itself (彩虹城 of 彩虹城社区 in 石榴庄): where other
-/// parts of the estate lie in other streets (彩虹城第二社区, 东铁匠营), it names all of them.
+/// out, except the name of a community itself (彩虹城 of 彩虹城社区 in 石榴庄): where
+/// communities named after it lie in other streets of its district (彩虹城第二社区, 东铁匠营),
+/// it names all those streets, and no longer the community alone.
 fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let is_community = |u: u32| table.units[u as usize].level == PlaceLevel::Community;
     // A name only communities' own names take (彩虹城 of 彩虹城社区) still gathers the parts
@@ -557,12 +558,17 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let mut out = Vec::new();
     for (text, mut units) in named {
         // The community of that very name is part of the estate; the name becomes the
-        // estate's only where its parts lie in more than that community's street.
+        // estate's only where its parts lie in more than that community's street, all in one
+        // district (太阳城 of 小汤山 and 太阳城第一…第三 of 顺义 are two estates).
         let own = community_names.get(text.as_str());
         if let Some(own) = own {
             units.extend(own);
             units.sort_unstable();
             units.dedup();
+            let district = |u: &u32| table.units[*u as usize].district;
+            if units.iter().any(|u| district(u) != district(&units[0])) {
+                continue;
+            }
         }
         let targets: Vec<u32> = if units.len() == 1 {
             units

@@ -39,6 +39,9 @@ pub(crate) struct Matcher {
     /// Per pattern, the deepest tier among its place-file entries (0 without any): a place
     /// of the file weighs alike in each of its units, whatever their level.
     pub landmark_tier: Vec<usize>,
+    /// Per pattern: whether its landmarks lie in several districts (月季园: estates of
+    /// 海淀 and 门头沟), so that it names namesakes rather than one place.
+    pub namesakes: Vec<bool>,
 }
 
 impl Matcher {
@@ -118,12 +121,25 @@ impl Matcher {
                     .unwrap_or(0)
             })
             .collect();
+        let namesakes = patterns
+            .iter()
+            .map(|p| {
+                let mut districts =
+                    p.1.iter()
+                        .filter(|e| e.kind == FormKind::Landmark)
+                        .map(|e| table.units[e.unit as usize].district);
+                districts
+                    .next()
+                    .is_some_and(|first| districts.any(|d| d != first))
+            })
+            .collect();
         let entries = patterns.into_iter().map(|p| p.1).collect();
         Ok(Matcher {
             ac,
             entries,
             lens,
             landmark_tier,
+            namesakes,
         })
     }
 

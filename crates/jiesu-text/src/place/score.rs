@@ -16,8 +16,8 @@ const TIER_WEIGHT: [f64; 3] = [1.0, 1.5, 2.0];
 /// Subtracted when the text names districts and the reading lies in none of them.
 const DISTRICT_PENALTY: f64 = 1.5;
 /// Subtracted from a community when the text names streets and none is its own, and from a
-/// street or district reached only through a landmark several places share when the text
-/// names streets by name and none is in it.
+/// street or district reached only through a landmark of namesakes in several districts when
+/// the text names, by another word, streets unrelated to it.
 const STREET_PENALTY: f64 = 1.0;
 /// Unrelated readings within this score of the best one make the result ambiguous.
 const MARGIN: f64 = 0.3;
@@ -108,18 +108,19 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
             if tier(me) == 2 && !streets.is_empty() && !streets.contains(&street) {
                 reading.score -= STREET_PENALTY;
             }
-            // A street or district reached only through a landmark that several places share
-            // yields, like a community, to a street the text names that lies elsewhere:
-            // 魏善庄那个月季园 is the rose garden of 魏善庄, not the estates called 月季园 in
-            // 海淀 and 门头沟. A landmark of one place stays (工体和团结湖 is two places).
-            // The street must be another mention: 十里堡 is a place of 八里庄 and the name
-            // of a 密云 township, one word that decides nothing between them.
+            // A street or district reached only through a name that places in several
+            // districts share yields, like a community, to a street the text names (another
+            // word than that name) where none of them lies: 魏善庄那个月季园 is the rose garden
+            // of 魏善庄, not the estates called 月季园 in 海淀 and 门头沟. One place, even
+            // across streets, stays (天通苑和回龙观, 工体和团结湖 are two places), and so does a
+            // word that is itself a street (十里堡, a township of 密云).
             let own = &evidence[&me];
-            let elsewhere = |s: u32| evidence[&s].pattern != own.pattern;
             if tier(me) < 2
                 && !own.by_name
-                && matcher.entries[own.pattern].len() > 1
-                && named_streets.iter().any(|&s| elsewhere(s))
+                && matcher.namesakes[own.pattern]
+                && named_streets
+                    .iter()
+                    .any(|&s| evidence[&s].pattern != own.pattern)
                 && !named_streets.iter().any(|&s| related(table, s, me))
             {
                 reading.score -= STREET_PENALTY;

@@ -331,6 +331,11 @@ fn a_named_street_outweighs_namesakes_of_a_landmark_elsewhere() {
     // A word that is both (十里堡: a place of 朝阳, a township of 密云) decides nothing.
     let m = g.resolve("十里堡那片的老楼电梯又坏了");
     assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+    // A place across streets of one district, said with another street, is two places too.
+    for text in ["天通苑和回龙观都堵", "住在亦庄，老家魏善庄"] {
+        let m = g.resolve(text);
+        assert_eq!(m.status, PlaceStatus::Ambiguous, "{text}: {m:?}");
+    }
     // A landmark of one place said with another street is two places, as before.
     let m = g.resolve("国贸和团结湖都有这个问题");
     assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
@@ -355,12 +360,7 @@ fn a_street_s_own_short_name_and_station_name_it_alone() {
         ("窦店附近大货车太多", "110111103"),
         ("常营站外面电动车乱停", "110105033"),
         ("霍营地铁站东侧停车场乱收费", "110114010"),
-        ("阳坊那条涮肉街，饭馆门口车乱停", "110114104"),
-        ("窦店那里的菜市场", "110111103"),
-        ("温泉那一片的村里有人乱倒渣土", "110108026"),
     ]);
-    // 温泉 alone stays a hot spring.
-    assert_eq!(g.resolve("温泉水很烫").status, PlaceStatus::None);
     // A district's name is the district, not its township of the same name.
     let m = g.resolve("怀柔那边空气好");
     assert_eq!(code(&m.district), Some("110116"));
@@ -392,6 +392,9 @@ fn an_estate_is_named_by_its_communities() {
         alts.contains(&"110106021") && alts.contains(&"110106004"),
         "{m:?}"
     );
+    // Not across districts: 太阳城 of 小汤山 and 太阳城第一…第三 of 顺义 are two estates.
+    let m = g.resolve("太阳城小区");
+    assert_eq!(code(&m.community), Some("110114110004"), "{m:?}");
 }
 
 #[test]
