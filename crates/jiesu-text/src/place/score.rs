@@ -157,11 +157,21 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
     })
 }
 
-/// Valid evidence per unit; weak mentions count only under a valid mentioned ancestor.
+/// Valid evidence per unit; weak mentions count only under a valid mentioned ancestor, or
+/// over a unit lying in them that another mention names outright (宋庄小堡村: 宋庄 alone is
+/// two characters that need their district, but 小堡村 is one of its villages).
 fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32, Evidence> {
     let mut evidence: FxHashMap<u32, Evidence> = FxHashMap::default();
+    let named_inside = |weak: u32, at: usize| {
+        hits.iter().enumerate().any(|(h, other)| {
+            h != at
+                && matcher.entries[other.pattern]
+                    .iter()
+                    .any(|e| !e.weak && is_ancestor(table, weak, e.unit))
+        })
+    };
     for tier in 0..3 {
-        for hit in hits {
+        for (at, hit) in hits.iter().enumerate() {
             for entry in &matcher.entries[hit.pattern] {
                 let unit = &table.units[entry.unit as usize];
                 if unit.level.tier() != tier {
@@ -170,7 +180,8 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 let supported = !entry.weak
                     || unit
                         .chain(entry.unit)
-                        .any(|a| a != entry.unit && evidence.contains_key(&a));
+                        .any(|a| a != entry.unit && evidence.contains_key(&a))
+                    || named_inside(entry.unit, at);
                 if !supported {
                     continue;
                 }

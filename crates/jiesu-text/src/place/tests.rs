@@ -277,6 +277,11 @@ fn short_forms_need_a_named_ancestor() {
     assert_eq!(code(&g.resolve("西城天桥").street), Some("110102014"));
     // A two-character community core (枣园) needs its district or street too.
     assert_eq!(g.resolve("枣园").status, PlaceStatus::None);
+    // …or a unit lying in them that another mention names: 小堡村 alone is two villages
+    // (宋庄, 香营); with 宋庄 before it, 宋庄's.
+    let m = g.resolve("宋庄小堡村那边画室装修半夜还在弄");
+    assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
+    assert_eq!(code(&m.community), Some("110112104211"), "{m:?}");
 }
 
 #[test]
