@@ -2,7 +2,7 @@
 
 use super::{from_millis, millis, StoreError, Tx};
 use chrono::{DateTime, Utc};
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 
 /// A recorded callback attempt.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -35,16 +35,16 @@ pub async fn insert_callback(tx: &mut Tx, c: &CallbackRow) -> Result<(), StoreEr
 }
 
 /// The callbacks of a request, oldest first.
-pub async fn callbacks_of(
-    pool: &AnyPool,
-    request_id: &str,
-) -> Result<Vec<CallbackRow>, StoreError> {
+pub async fn callbacks_of<'c, E>(conn: E, request_id: &str) -> Result<Vec<CallbackRow>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let rows = sqlx::query(
         "SELECT id, request_id, round, reached, resolved, satisfaction, note, outcome, agent_id, at, channel FROM callbacks \
          WHERE request_id = $1 ORDER BY at, id",
     )
     .bind(request_id)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|r| {

@@ -258,16 +258,19 @@ pub async fn marks_of(pool: &AnyPool, phone: &str) -> Result<Vec<CallerMark>, St
 }
 
 /// A request's reminders as (time, channel, note), oldest first.
-pub async fn reminders_of(
-    pool: &AnyPool,
+pub async fn reminders_of<'c, E>(
+    conn: E,
     request_id: &str,
-) -> Result<Vec<(DateTime<Utc>, String, String)>, StoreError> {
+) -> Result<Vec<(DateTime<Utc>, String, String)>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let rows = sqlx::query(
         "SELECT created_at, channel, note FROM request_reminders WHERE request_id = $1 \
          ORDER BY created_at, id",
     )
     .bind(request_id)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|r| {

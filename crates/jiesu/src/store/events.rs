@@ -103,13 +103,16 @@ pub fn link_hash(
 }
 
 /// The events of one request, in order.
-pub async fn for_request(pool: &AnyPool, request_id: &str) -> Result<Vec<Event>, StoreError> {
+pub async fn for_request<'c, E>(conn: E, request_id: &str) -> Result<Vec<Event>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let rows = sqlx::query(
         "SELECT seq, id, assignment_id, actor_id, actor_role, action, before_state, after_state, payload, at \
          FROM events WHERE request_id = $1 ORDER BY seq",
     )
     .bind(request_id)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|r| {

@@ -310,12 +310,7 @@ pub async fn day_range_tallies(
     to_day: i64,
 ) -> Result<HashMap<String, Tally>, StoreError> {
     let offset_ms = store.day_offset_ms();
-    let mut tx = store.reader().begin().await?;
-    if store.dialect() == super::Dialect::Postgres {
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-    }
+    let mut tx = store.read_snapshot().await?;
     let dirty: Vec<i64> =
         sqlx::query("SELECT day FROM kpi_dirty_days WHERE day >= $1 AND day < $2 ORDER BY day")
             .bind(from_day)

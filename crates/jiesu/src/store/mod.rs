@@ -382,6 +382,21 @@ impl Store {
         &self.reader
     }
 
+    /// A read-only transaction whose statements all see one snapshot of the database: what a
+    /// page built from several queries reads, so it never shows half of a write that committed
+    /// between two of them (a request still in round 1 next to its round-2 events).
+    /// PostgreSQL runs it at REPEATABLE READ; SQLite's deferred transaction in WAL mode takes
+    /// its snapshot at the first read and keeps it to the end. Drop or roll it back when done.
+    pub async fn read_snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// Reads reports from the standby of `url` (`JIESU_STANDBY_DATABASE_URL`, PostgreSQL
     /// only; see `standby.rs`).
     pub async fn with_standby(&mut self, url: &str) -> anyhow::Result<()> {

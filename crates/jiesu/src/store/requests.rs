@@ -434,11 +434,14 @@ pub async fn list(pool: &AnyPool, f: &ListFilter) -> Result<(Vec<RequestRow>, i6
 }
 
 /// Requests merged into `primary_id`.
-pub async fn merged_into(pool: &AnyPool, primary_id: &str) -> Result<Vec<String>, StoreError> {
+pub async fn merged_into<'c, E>(conn: E, primary_id: &str) -> Result<Vec<String>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     Ok(
         sqlx::query_scalar("SELECT id FROM requests WHERE primary_id = $1 ORDER BY created_at")
             .bind(primary_id)
-            .fetch_all(pool)
+            .fetch_all(conn)
             .await?,
     )
 }

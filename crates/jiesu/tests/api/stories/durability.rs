@@ -382,3 +382,54 @@ async fn count_requests(app: &TestApp) -> i64 {
         .await
         .unwrap()
 }
+
+/// A page built from several queries (`GET /requests/{id}`: the request, its orders, its
+/// events …) reads them in one snapshot, so it never shows half of a write. The snapshot is
+/// opened and read once; a dispatch then commits on the writer; the snapshot's later reads
+/// still see the request as it was, with neither the new orders nor the new events, and a
+/// fresh read sees all of them. Read statement by statement on the pool (as the view did
+/// until the sms story caught a request in round 1 beside its round-2 events), the second
+/// read would see the dispatch.
+pub async fn a_request_page_reads_one_snapshot_and_never_half_a_write(b: Backend) {
+    use jiesu::store::{assignments, events, requests};
+    let app = app!(b);
+    let s = staff(&app).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap();
+    let store = &app.state.store;
+
+    let mut snap = store.read_snapshot().await.unwrap();
+    let before = requests::get(&mut *snap, id).await.unwrap().unwrap();
+    let events_before = events::for_request(&mut *snap, id).await.unwrap().len();
+    super::cast::dispatch_to(&app, &s, id, WANGJING).await;
+
+    let later = requests::get(&mut *snap, id).await.unwrap().unwrap();
+    assert_eq!(later.status, before.status, "the snapshot moved");
+    assert!(assignments::assignments_of(&mut *snap, id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        events::for_request(&mut *snap, id).await.unwrap().len(),
+        events_before
+    );
+    snap.rollback().await.unwrap();
+
+    let now = requests::get(store.reader(), id).await.unwrap().unwrap();
+    assert_ne!(now.status, before.status, "the dispatch did not show");
+    assert_eq!(
+        assignments::assignments_of(store.reader(), id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(events::for_request(store.reader(), id).await.unwrap().len() > events_before);
+    // The page itself, read after the write, shows the whole of it.
+    let page = expect(
+        app.get(&format!("/api/v1/requests/{id}"), Some(&s.dispatcher))
+            .await,
+        200,
+    );
+    assert_eq!(page["assignments"].as_array().unwrap().len(), 1);
+}
