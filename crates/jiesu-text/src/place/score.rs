@@ -157,21 +157,24 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
     })
 }
 
-/// Valid evidence per unit; weak mentions count only under a valid mentioned ancestor, or
-/// over a unit lying in them that another mention names outright (宋庄小堡村: 宋庄 alone is
-/// two characters that need their district, but 小堡村 is one of its villages).
+/// Valid evidence per unit; weak mentions count only under a valid mentioned ancestor, or,
+/// for a street, right before a unit lying in it that the text names outright (宋庄小堡村:
+/// 宋庄 alone is two characters that need their district, but 小堡村 is one of its villages).
 fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32, Evidence> {
     let mut evidence: FxHashMap<u32, Evidence> = FxHashMap::default();
-    let named_inside = |weak: u32, at: usize| {
-        hits.iter().enumerate().any(|(h, other)| {
-            h != at
+    // Only the very next mention counts: a street's short name elsewhere in the text is as
+    // often a word (清水, 果园, 河北 the province) as the street.
+    let names_inside = |street: u32, hit: &Hit| {
+        let next = hits.partition_point(|h| h.start < hit.end);
+        hits.get(next).is_some_and(|other| {
+            other.start == hit.end
                 && matcher.entries[other.pattern]
                     .iter()
-                    .any(|e| !e.weak && is_ancestor(table, weak, e.unit))
+                    .any(|e| !e.weak && is_ancestor(table, street, e.unit))
         })
     };
     for tier in 0..3 {
-        for (at, hit) in hits.iter().enumerate() {
+        for hit in hits {
             for entry in &matcher.entries[hit.pattern] {
                 let unit = &table.units[entry.unit as usize];
                 if unit.level.tier() != tier {
@@ -181,7 +184,7 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     || unit
                         .chain(entry.unit)
                         .any(|a| a != entry.unit && evidence.contains_key(&a))
-                    || named_inside(entry.unit, at);
+                    || (tier == 1 && names_inside(entry.unit, hit));
                 if !supported {
                     continue;
                 }

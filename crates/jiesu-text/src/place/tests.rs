@@ -283,6 +283,16 @@ fn short_forms_need_a_named_ancestor() {
     let m = g.resolve("宋庄小堡村那边画室装修半夜还在弄");
     assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
     assert_eq!(code(&m.community), Some("110112104211"), "{m:?}");
+    // Right before it only: elsewhere in the text the two characters are a word (清水,
+    // 河北 the province), and 台上村, 半壁店村 stay as ambiguous as they are alone.
+    for text in [
+        "用清水冲了半天还是有味，台上村的垃圾站",
+        "我老家河北的，现在租住在半壁店村",
+    ] {
+        let m = g.resolve(text);
+        assert_eq!(m.status, PlaceStatus::Ambiguous, "{text}: {m:?}");
+        assert_eq!(m.district, None, "{text}: {m:?}");
+    }
 }
 
 #[test]
