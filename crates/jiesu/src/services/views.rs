@@ -245,11 +245,23 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
     // commits between two of them showed the request still in round 1 beside its round-2
     // events.
     let mut tx = state.store.read_snapshot().await?;
-    let req = requests::get(&mut *tx, id)
+    let view = get_in(&mut tx, actor, id).await;
+    // The snapshot only read: a rollback that fails loses nothing, and the page stands.
+    let _ = tx.rollback().await;
+    view
+}
+
+/// [`get`] on an open snapshot (`Store::read_snapshot`): every read goes through `conn`.
+pub async fn get_in(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<RequestView, AppError> {
+    let req = requests::get(&mut *conn, id)
         .await?
         .ok_or(AppError::NotFound("request"))?;
-    let orders = assignments::assignments_of(&mut *tx, &req.id).await?;
-    let subs = crate::store::sub_orders::of_request(&mut *tx, &req.id).await?;
+    let orders = assignments::assignments_of(&mut *conn, &req.id).await?;
+    let subs = crate::store::sub_orders::of_request(&mut *conn, &req.id).await?;
     // A sub-unit sees the request of a child order passed down to it (下派).
     if !actor.may_view(
         orders
@@ -261,23 +273,23 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
     }
     let mut view = summary(actor, &req, &orders);
     view.reminders = Some(
-        crate::store::callers::reminders_of(&mut *tx, &req.id)
+        crate::store::callers::reminders_of(&mut *conn, &req.id)
             .await?
             .len() as i64,
     );
-    let signoffs = crate::store::sub_orders::signoffs_of(&mut *tx, &req.id).await?;
-    let exts = crate::store::sub_extensions::of_request(&mut *tx, &req.id).await?;
+    let signoffs = crate::store::sub_orders::signoffs_of(&mut *conn, &req.id).await?;
+    let exts = crate::store::sub_extensions::of_request(&mut *conn, &req.id).await?;
     let (subs_shown, signoffs_shown) =
         super::subwork_lists::visible(actor, &orders, &subs, &signoffs, &exts);
     view.sub_orders = Some(subs_shown);
     view.signoffs = Some(signoffs_shown);
-    let extensions = extensions::extensions_of(&mut *tx, &req.id).await?;
-    let reviews = crate::store::returns::reviews_of(&mut *tx, &req.id).await?;
-    let events = events::for_request(&mut *tx, &req.id).await?;
+    let extensions = extensions::extensions_of(&mut *conn, &req.id).await?;
+    let reviews = crate::store::returns::reviews_of(&mut *conn, &req.id).await?;
+    let events = events::for_request(&mut *conn, &req.id).await?;
     if actor.sees_all() {
         view.extensions = Some(extensions.iter().map(ExtensionView::from).collect());
         view.return_reviews = Some(reviews.iter().map(ReturnReviewView::from).collect());
-        view.callbacks = Some(callbacks::callbacks_of(&mut *tx, &req.id).await?);
+        view.callbacks = Some(callbacks::callbacks_of(&mut *conn, &req.id).await?);
         view.events = Some(events);
     } else {
         let own: std::collections::HashSet<&str> = orders
@@ -323,11 +335,8 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
                 .collect(),
         );
     }
-    view.merged_requests = Some(requests::merged_into(&mut *tx, &req.id).await?);
+    view.merged_requests = Some(requests::merged_into(&mut *conn, &req.id).await?);
     view.query_code = query_code_for(actor, &req);
-    tx.rollback()
-        .await
-        .map_err(crate::store::StoreError::from)?;
     Ok(view)
 }
 

@@ -385,9 +385,10 @@ async fn count_requests(app: &TestApp) -> i64 {
 
 /// A page built from several queries (`GET /requests/{id}`: the request, its orders, its
 /// events …) reads them in one snapshot, so it never shows half of a write. The snapshot is
-/// opened and read once; a dispatch then commits on the writer; the snapshot's later reads
-/// still see the request as it was, with neither the new orders nor the new events, and a
-/// fresh read sees all of them. Read statement by statement on the pool (as the view did
+/// opened and read once; a dispatch then commits on the writer; the snapshot's later reads,
+/// and the page built on it (`views::get_in`, what `views::get` runs), still see the request
+/// as it was, with neither the new orders nor the new events, and a fresh read sees all of
+/// them. Read statement by statement on the pool (as the view did
 /// until the sms story caught a request in round 1 beside its round-2 events), the second
 /// read would see the dispatch.
 pub async fn a_request_page_reads_one_snapshot_and_never_half_a_write(b: Backend) {
@@ -405,6 +406,18 @@ pub async fn a_request_page_reads_one_snapshot_and_never_half_a_write(b: Backend
 
     let later = requests::get(&mut *snap, id).await.unwrap().unwrap();
     assert_eq!(later.status, before.status, "the snapshot moved");
+    // The page, built on the snapshot, shows the request as it was, whole.
+    let center = jiesu_core::Actor {
+        user_id: "supervisor".into(),
+        username: "supervisor".into(),
+        role: jiesu_core::Role::Supervisor,
+        unit: None,
+    };
+    let page = jiesu::services::views::get_in(&mut snap, &center, id)
+        .await
+        .unwrap();
+    assert!(page.assignments.is_empty(), "the page saw the dispatch");
+    assert_eq!(page.events.as_ref().map(Vec::len), Some(events_before));
     assert!(assignments::assignments_of(&mut *snap, id)
         .await
         .unwrap()
