@@ -169,8 +169,10 @@ pub async fn track(
             .increment(1);
         return Err(AppError::TooManyRequests(wait));
     }
-    let pool = state.store.reader();
-    let row = requests::get(pool, number).await?;
+    // The request and its replies in one snapshot: a citizen never sees a status whose reply
+    // is not there yet.
+    let mut snap = state.store.read_snapshot().await?;
+    let row = requests::get(&mut *snap, number).await?;
     let given = QueryCode::parse(code)
         .map(|c| c.as_str().to_string())
         .unwrap_or_default();
@@ -185,15 +187,19 @@ pub async fn track(
         metrics::counter!(crate::telemetry::TRACK_FAILURES).increment(1);
         return Ok(None);
     };
-    // The requester is not locked out by their own look-ups.
-    tracking::clear(&state.store, number).await?;
     // A merged requester hears what the primary request's units replied.
     let source = row.primary_id.clone().unwrap_or_else(|| row.id.clone());
-    let mut replies: Vec<(DateTime<Utc>, String)> = assignments::assignments_of(pool, &source)
-        .await?
-        .into_iter()
-        .filter_map(|a| Some((a.replied_at?, a.reply_to_requester?)))
-        .collect();
+    let mut replies: Vec<(DateTime<Utc>, String)> =
+        assignments::assignments_of(&mut *snap, &source)
+            .await?
+            .into_iter()
+            .filter_map(|a| Some((a.replied_at?, a.reply_to_requester?)))
+            .collect();
+    // Read-only: a failed rollback loses nothing. The snapshot ends before the write below,
+    // which on PostgreSQL would need a second connection of the same pool.
+    let _ = snap.rollback().await;
+    // The requester is not locked out by their own look-ups.
+    tracking::clear(&state.store, number).await?;
     replies.sort_by_key(|r| r.0);
     Ok(Some(Tracked {
         number: row.number,
