@@ -466,13 +466,16 @@ async fn list_rows(
     filter: &ListFilter,
     mask_phones: bool,
 ) -> Result<(Vec<RequestView>, i64), AppError> {
-    let pool = state.store.reader();
-    let (rows, total) = requests::list(pool, filter).await?;
+    // The count, the page and its orders in one snapshot, so they agree.
+    let mut snap = state.store.read_snapshot().await?;
+    let (rows, total) = requests::list(&mut snap, filter).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut orders: HashMap<String, Vec<AssignmentRow>> = HashMap::new();
-    for a in assignments::assignments_of_many(pool, &ids).await? {
+    for a in assignments::assignments_of_many(&mut *snap, &ids).await? {
         orders.entry(a.request_id.clone()).or_default().push(a);
     }
+    // Read-only: a failed rollback loses nothing.
+    let _ = snap.rollback().await;
     let items = rows
         .iter()
         .map(|r| {

@@ -156,10 +156,13 @@ where
 }
 
 /// The orders of several requests, in each request's order (as [`assignments_of`]).
-pub async fn assignments_of_many(
-    pool: &AnyPool,
+pub async fn assignments_of_many<'c, E>(
+    conn: E,
     request_ids: &[String],
-) -> Result<Vec<AssignmentRow>, StoreError> {
+) -> Result<Vec<AssignmentRow>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     if request_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -172,7 +175,7 @@ pub async fn assignments_of_many(
     for id in request_ids {
         q = q.bind(id);
     }
-    let rows = q.fetch_all(pool).await?;
+    let rows = q.fetch_all(conn).await?;
     Ok(rows
         .iter()
         .map(assignment_from_row)

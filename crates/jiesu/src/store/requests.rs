@@ -406,14 +406,17 @@ pub struct ListFilter {
 }
 
 /// One page of requests, newest first, and the total count.
-pub async fn list(pool: &AnyPool, f: &ListFilter) -> Result<(Vec<RequestRow>, i64), StoreError> {
+pub async fn list(
+    conn: &mut sqlx::AnyConnection,
+    f: &ListFilter,
+) -> Result<(Vec<RequestRow>, i64), StoreError> {
     let scope = "($2 = '' OR EXISTS (SELECT 1 FROM assignments a WHERE a.request_id = requests.id AND a.unit_path LIKE $2 || '%'))";
     let total: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM requests WHERE ($1 = '' OR status = $1) AND {scope}"
     ))
     .bind(f.status.as_deref().unwrap_or(""))
     .bind(f.unit_path.as_deref().unwrap_or(""))
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     let rows = sqlx::query(&format!(
         "SELECT {REQUEST_COLUMNS} FROM requests WHERE ($1 = '' OR status = $1) AND {scope} \
@@ -423,7 +426,7 @@ pub async fn list(pool: &AnyPool, f: &ListFilter) -> Result<(Vec<RequestRow>, i6
     .bind(f.unit_path.as_deref().unwrap_or(""))
     .bind(f.per_page)
     .bind((f.page - 1) * f.per_page)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     Ok((
         rows.iter()
