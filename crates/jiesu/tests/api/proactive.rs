@@ -418,8 +418,8 @@ pub async fn a_burst_at_one_street_raises_an_alert_with_its_reason(b: Backend) {
     seed(
         &app,
         &op,
-        "中关村大街有人占道摆摊",
-        "海淀区中关村大街",
+        "中关村那边有人占道摆摊",
+        "海淀区中关村",
         VENDING,
         "13700000000",
     )
@@ -434,8 +434,8 @@ pub async fn a_burst_at_one_street_raises_an_alert_with_its_reason(b: Backend) {
             seed(
                 &app,
                 &op,
-                &format!("中关村大街流动摊贩占道经营{i}"),
-                "海淀区中关村大街",
+                &format!("中关村那边流动摊贩占道经营{i}"),
+                "海淀区中关村",
                 VENDING,
                 &format!("1370000001{i}"),
             )

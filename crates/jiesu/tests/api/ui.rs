@@ -981,8 +981,8 @@ pub async fn a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests
     let op = app.user("op1", Role::Operator, None).await;
     app.user("sup1", Role::Supervisor, None).await;
     // One stall a month ago starts the series; then five in a day at the same street.
-    let mut first = complaint("中关村大街有人占道摆摊");
-    first["address"] = json!("海淀区中关村大街");
+    let mut first = complaint("中关村那边有人占道摆摊");
+    first["address"] = json!("海淀区中关村");
     first["category_code"] = json!("cxjs.csgl.zd");
     expect(app.post("/api/v1/requests", Some(&op), first).await, 201);
     app.clock.advance(chrono::Duration::days(35));
@@ -990,8 +990,8 @@ pub async fn a_burst_alert_on_the_governance_page_opens_a_task_with_its_requests
     let sup = app.login("sup1", "password1").await;
     let mut burst = Vec::new();
     for i in 0..5 {
-        let mut body = complaint(&format!("中关村大街流动摊贩占道经营{i}"));
-        body["address"] = json!("海淀区中关村大街");
+        let mut body = complaint(&format!("中关村那边流动摊贩占道经营{i}"));
+        body["address"] = json!("海淀区中关村");
         body["category_code"] = json!("cxjs.csgl.zd");
         body["requester"]["phone"] = json!(format!("1370000001{i}"));
         let v = expect(app.post("/api/v1/requests", Some(&op), body).await, 201);
