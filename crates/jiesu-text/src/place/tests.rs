@@ -16,6 +16,14 @@ fn code(u: &Option<PlaceUnit>) -> Option<&str> {
     u.as_ref().map(|u| u.code.as_str())
 }
 
+/// The streets of a result's alternatives, best first.
+fn alternative_streets(m: &PlaceMatch) -> Vec<&str> {
+    m.alternatives
+        .iter()
+        .filter_map(|c| code(&c.street))
+        .collect()
+}
+
 /// Each text resolves, without ambiguity, to the street with this code.
 fn resolve_to_streets(cases: &[(&str, &str)]) {
     for &(text, street) in cases {
@@ -335,11 +343,7 @@ fn a_named_street_outweighs_namesakes_of_a_landmark_elsewhere() {
     let m = g.resolve("魏善庄那个月季园，门口停车乱收费");
     assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
     assert_eq!(code(&m.street), Some("110115110"), "{m:?}");
-    let alts: Vec<&str> = m
-        .alternatives
-        .iter()
-        .filter_map(|c| code(&c.street))
-        .collect();
+    let alts = alternative_streets(&m);
     assert!(
         alts.contains(&"110108018") && alts.contains(&"110109001"),
         "{m:?}"
@@ -399,11 +403,7 @@ fn an_estate_is_named_by_its_communities() {
     // lies in another street (彩虹城第二社区, 东铁匠营) names both streets.
     let m = g.resolve("彩虹城小区门口的早市太吵了");
     assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
-    let alts: Vec<&str> = m
-        .alternatives
-        .iter()
-        .filter_map(|c| code(&c.street))
-        .collect();
+    let alts = alternative_streets(&m);
     assert!(
         alts.contains(&"110106021") && alts.contains(&"110106004"),
         "{m:?}"
