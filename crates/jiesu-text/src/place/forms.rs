@@ -632,6 +632,10 @@ fn unit_forms(unit: &Unit, me: u32, no_context: &HashSet<&str>, out: &mut Vec<Fo
             for c in std::iter::once(core).chain(unit.aliases.iter().map(String::as_str)) {
                 with_suffixes(&mut forms, unit.level, c, &["社区", "居委会"]);
             }
+            // 星城第三社区 is said 星城三社区: with its level word only, never bare (星城三).
+            if let Some(plain) = without_ordinal(core) {
+                forms.push((format!("{plain}社区"), FormKind::Named, false));
+            }
         }
         PlaceLevel::Village => {
             let core = local_core(unit);
@@ -681,6 +685,14 @@ fn local_core(unit: &Unit) -> Option<&str> {
         PlaceLevel::Village => unit.short_name.strip_suffix('村'),
         _ => None,
     }
+}
+
+/// A community core numbered with 第 (星城第三, 慧忠里第一) without it (星城三); `None` when
+/// the core has no such ending or too little name before it.
+pub(super) fn without_ordinal(core: &str) -> Option<String> {
+    let (name, number) = core.rsplit_once('第')?;
+    (chars(name) >= 2 && !number.is_empty() && number.chars().all(|c| DIGITS.contains(c)))
+        .then(|| format!("{name}{number}"))
 }
 
 /// Adds a bare core and the core with each level word.

@@ -699,3 +699,24 @@ fn words_of_place_after_everyday_words_name_nothing() {
         "{m:?}"
     );
 }
+
+#[test]
+fn a_community_numbered_with_di_is_said_without_it_but_never_bare() {
+    // 星城第三社区 and 慧忠里第一社区, said 星城三社区 and 慧忠里一社区.
+    for (text, community) in [
+        ("星城三社区楼下的健身器材坏了", "110111007003"),
+        ("慧忠里一社区门口有人占道", "110105025034"),
+    ] {
+        let m = gazetteer().resolve(text);
+        assert_eq!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
+        assert_eq!(code(&m.community), Some(community), "{text}");
+    }
+    // Without its level word the shortened name is a number after a name, not a place.
+    let m = gazetteer().resolve("星城三楼下的健身器材坏了");
+    assert_ne!(code(&m.community), Some("110111007003"), "{m:?}");
+    use super::forms::without_ordinal;
+    assert_eq!(without_ordinal("星城第三").as_deref(), Some("星城三"));
+    assert_eq!(without_ordinal("第三"), None);
+    assert_eq!(without_ordinal("星城第"), None);
+    assert_eq!(without_ordinal("星第三"), None);
+}
