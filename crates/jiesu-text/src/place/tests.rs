@@ -720,3 +720,19 @@ fn a_community_numbered_with_di_is_said_without_it_but_never_bare() {
     assert_eq!(without_ordinal("星城第"), None);
     assert_eq!(without_ordinal("星第三"), None);
 }
+
+#[test]
+fn a_community_health_centre_is_at_the_street_it_is_named_after() {
+    resolve_to_streets(&[
+        ("劲松社区卫生服务中心抽血排队都排到楼外头了", "110105017"),
+        ("看丹社区卫生服务中心的医生太少", "110106023"),
+        ("去旧宫社区医院开药", "110115006"),
+    ]);
+    // A street's name that is an everyday word stays no place (天桥 is any footbridge, 果园
+    // any orchard).
+    for text in ["天桥社区卫生服务中心打疫苗", "果园社区卫生服务中心打疫苗"]
+    {
+        let m = gazetteer().resolve(text);
+        assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
+    }
+}
