@@ -324,3 +324,38 @@ fn a_sixteenth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.90,
     );
 }
+
+#[test]
+fn a_seventeenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // A driver's and cyclist's places first: crossings, bridges, roundabouts, exits. Written
+    // in session 38 with the eighteenth and nineteenth; its first run (218/250, 87.2 %, on
+    // 338ce5f) was an estimate for an outside set.
+    check(
+        "colloquial places, seventeenth hand",
+        include_str!("colloquial_places_seventeenth.tsv"),
+        0.91,
+    );
+}
+
+#[test]
+fn a_eighteenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Places of work and business first. Written in session 38 with the seventeenth and
+    // nineteenth; its first run (226/250, 90.4 %, on 338ce5f) was an estimate for an outside set.
+    check(
+        "colloquial places, eighteenth hand",
+        include_str!("colloquial_places_eighteenth.tsv"),
+        0.91,
+    );
+}
+
+#[test]
+fn a_nineteenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // As an elderly resident says them: old names, factory compounds, villages and their
+    // resettlement estates. Written in session 38 with the seventeenth and eighteenth; its
+    // first run (213/250, 85.2 %, on 338ce5f) was an estimate for an outside set.
+    check(
+        "colloquial places, nineteenth hand",
+        include_str!("colloquial_places_nineteenth.tsv"),
+        0.86,
+    );
+}
