@@ -150,12 +150,12 @@ const COMMON_STREET_CORES: &[&str] = &[
 
 /// Words that, said right after a street's short name, make it a place: 劲松那边,
 /// 旧宫附近, 常营站, 看丹社区卫生服务中心 (community health centres are named after the
-/// street they serve).
+/// street they serve), 马坊出口 (a motorway exit named after its town).
 #[rustfmt::skip]
 const PLACE_CONTEXT: &[&str] = &[
     "那边", "那儿", "那个", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
     "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集",
-    "社区卫生服务中心", "社区卫生服务站", "卫生服务中心", "社区医院",
+    "社区卫生服务中心", "社区卫生服务站", "卫生服务中心", "社区医院", "出口",
 ];
 
 /// Words that make a community's or village's two-character core a place: fewer than a

@@ -736,3 +736,14 @@ fn a_community_health_centre_is_at_the_street_it_is_named_after() {
         assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
     }
 }
+
+#[test]
+fn a_motorway_exit_named_after_a_town_is_at_that_town() {
+    resolve_to_streets(&[
+        ("京平高速马坊出口下来那个路口没红绿灯", "110117005"),
+        ("京港澳窦店出口下来那个路口老出事", "110111103"),
+    ]);
+    // 进出口 is trade, not a town's exit.
+    let m = gazetteer().resolve("这家公司做进出口生意");
+    assert_eq!(m.status, PlaceStatus::None, "{m:?}");
+}
