@@ -149,13 +149,14 @@ const COMMON_STREET_CORES: &[&str] = &[
 ];
 
 /// Words that, said right after a street's short name, make it a place: 劲松那边,
-/// 旧宫附近, 常营站, 看丹社区卫生服务中心 (community health centres are named after the
-/// street they serve), 马坊出口 (a motorway exit named after its town).
+/// 旧宫附近, 常营站, 看丹社区卫生服务中心 (a community health centre is named after the street
+/// it serves; its stations, 社区卫生服务站, after their communities). Not 出口: 八角出口 is the
+/// export of star anise, 沙河出口 an exit in Hebei.
 #[rustfmt::skip]
 const PLACE_CONTEXT: &[&str] = &[
     "那边", "那儿", "那个", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
     "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集",
-    "社区卫生服务中心", "社区卫生服务站", "卫生服务中心", "社区医院", "出口",
+    "社区卫生服务中心", "卫生服务中心",
 ];
 
 /// Words that make a community's or village's two-character core a place: fewer than a
@@ -690,11 +691,15 @@ fn local_core(unit: &Unit) -> Option<&str> {
 }
 
 /// A community core numbered with 第 (星城第三, 慧忠里第一) without it (星城三); `None` when
-/// the core has no such ending or too little name before it.
+/// the core has no such ending, or too little name or only block words before it (马家堡's
+/// 西里第一 would take every estate's 西里一社区).
 pub(super) fn without_ordinal(core: &str) -> Option<String> {
     let (name, number) = core.rsplit_once('第')?;
-    (chars(name) >= 2 && !number.is_empty() && number.chars().all(|c| DIGITS.contains(c)))
-        .then(|| format!("{name}{number}"))
+    (chars(name) >= 2
+        && !is_generic(name)
+        && !number.is_empty()
+        && number.chars().all(|c| DIGITS.contains(c)))
+    .then(|| format!("{name}{number}"))
 }
 
 /// Adds a bare core and the core with each level word.

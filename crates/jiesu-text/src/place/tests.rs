@@ -719,6 +719,10 @@ fn a_community_numbered_with_di_is_said_without_it_but_never_bare() {
     assert_eq!(without_ordinal("第三"), None);
     assert_eq!(without_ordinal("星城第"), None);
     assert_eq!(without_ordinal("星第三"), None);
+    // Block words alone are no name: 马家堡's 西里第一社区 does not take 新街口's 西里一区.
+    assert_eq!(without_ordinal("西里第一"), None);
+    let m = gazetteer().resolve("西里一社区门口堆满垃圾");
+    assert_ne!(code(&m.street), Some("110106015"), "{m:?}");
 }
 
 #[test]
@@ -726,8 +730,15 @@ fn a_community_health_centre_is_at_the_street_it_is_named_after() {
     resolve_to_streets(&[
         ("劲松社区卫生服务中心抽血排队都排到楼外头了", "110105017"),
         ("看丹社区卫生服务中心的医生太少", "110106023"),
-        ("去旧宫社区医院开药", "110115006"),
+        ("旧宫社区卫生服务中心开药要排队", "110115006"),
     ]);
+    // A health station (社区卫生服务站) is named after its community: 马坊社区 of 东升, not
+    // 平谷's township 马坊.
+    let m = gazetteer().resolve("马坊社区卫生服务站关门了");
+    assert_ne!(code(&m.street), Some("110117005"), "{m:?}");
+    // Nor is a street's short name an exit: 八角出口 is the export of star anise.
+    let m = gazetteer().resolve("今年八角出口价格下跌");
+    assert_eq!(m.status, PlaceStatus::None, "{m:?}");
     // A street's name that is an everyday word stays no place (天桥 is any footbridge, 果园
     // any orchard).
     for text in ["天桥社区卫生服务中心打疫苗", "果园社区卫生服务中心打疫苗"]
@@ -735,15 +746,4 @@ fn a_community_health_centre_is_at_the_street_it_is_named_after() {
         let m = gazetteer().resolve(text);
         assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
     }
-}
-
-#[test]
-fn a_motorway_exit_named_after_a_town_is_at_that_town() {
-    resolve_to_streets(&[
-        ("京平高速马坊出口下来那个路口没红绿灯", "110117005"),
-        ("京港澳窦店出口下来那个路口老出事", "110111103"),
-    ]);
-    // 进出口 is trade, not a town's exit.
-    let m = gazetteer().resolve("这家公司做进出口生意");
-    assert_eq!(m.status, PlaceStatus::None, "{m:?}");
 }
