@@ -120,22 +120,70 @@ pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Valu
     }
     let phone = PhoneNumber::parse(phone)
         .map_err(|_| AppError::invalid("phone", "err.intake.not_a_valid_chinese_mobile_or"))?;
-    let pool = state.store.reader();
-    let rows = privacy::requests_of_phone(pool, phone.as_str()).await?;
+    // Everything is read in one snapshot, so the export never holds half of a write that
+    // committed while it ran (a reply without its round, a request closed without its
+    // callback); the snapshot ends before the export's own event is written.
+    let mut snap = state.store.read_snapshot().await?;
+    let held = held_about(&mut snap, &phone).await;
+    // A read-only snapshot has nothing to keep; a failed rollback does not fail the export.
+    let _ = snap.rollback().await;
+    let Held {
+        numbers,
+        requests,
+        marks,
+    } = held?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let mut event = state.audit_event(
+        &actor.user_id,
+        actor.role.as_str(),
+        "privacy.exported",
+        json!({ "phone": phone.masked(), "requests": numbers }),
+    );
+    event.at = now;
+    tx.event(event);
+    tx.commit().await?;
+    Ok(json!({
+        "phone": phone.as_str(),
+        "exported_at": now,
+        "exported_by": actor.username,
+        "retention_days": state.config.privacy_retention_days,
+        "requests": requests,
+        "caller_marks": marks,
+    }))
+}
+
+/// What [`export`] gives about one number, read through `conn`.
+pub struct Held {
+    /// The requests' numbers (for the export's event).
+    pub numbers: Vec<String>,
+    /// Each request with the requester's data, replies, callbacks and reminders.
+    pub requests: Vec<Value>,
+    /// The abusive-caller marks set on the number, lifted and expired ones included.
+    pub marks: Vec<Value>,
+}
+
+/// Everything held about `phone`, every read through `conn`: [`export`] passes an open
+/// snapshot (`Store::read_snapshot`), so all of it is as of one moment.
+pub async fn held_about(
+    conn: &mut sqlx::AnyConnection,
+    phone: &PhoneNumber,
+) -> Result<Held, AppError> {
+    let rows = privacy::requests_of_phone(&mut *conn, phone.as_str()).await?;
     let mut requests = Vec::with_capacity(rows.len());
     for r in &rows {
         let mut replies = Vec::new();
-        for a in assignments::assignments_of(pool, &r.id).await? {
+        for a in assignments::assignments_of(&mut *conn, &r.id).await? {
             let Some(text) = a.reply_to_requester.clone() else {
                 continue;
             };
-            let unit = reference::unit(pool, &a.unit_code).await?;
+            let unit = reference::unit(&mut *conn, &a.unit_code).await?;
             replies.push(json!({
                 "unit_code": a.unit_code, "unit_name": unit.map(|u| u.name), "round": a.round,
                 "outcome": a.outcome.map(|o| o.as_str()), "replied_at": a.replied_at, "text": text,
             }));
         }
-        let calls: Vec<Value> = callbacks::callbacks_of(pool, &r.id)
+        let calls: Vec<Value> = callbacks::callbacks_of(&mut *conn, &r.id)
             .await?
             .into_iter()
             .map(|c| {
@@ -145,7 +193,7 @@ pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Valu
                 })
             })
             .collect();
-        let reminders: Vec<Value> = store::callers::reminders_of(pool, &r.id)
+        let reminders: Vec<Value> = store::callers::reminders_of(&mut *conn, &r.id)
             .await?
             .into_iter()
             .map(|(at, channel, note)| json!({ "at": at, "channel": channel, "note": note }))
@@ -165,7 +213,7 @@ pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Valu
     }
     // Abusive-caller marks (issue 23) are held about the number too, lifted and expired ones
     // included.
-    let marks: Vec<Value> = store::callers::marks_of(pool, phone.as_str())
+    let marks: Vec<Value> = store::callers::marks_of(&mut *conn, phone.as_str())
         .await?
         .into_iter()
         .map(|m| {
@@ -175,26 +223,11 @@ pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Valu
             })
         })
         .collect();
-    let now = state.clock.now();
-    let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
-    let mut tx = state.store.begin().await?;
-    let mut event = state.audit_event(
-        &actor.user_id,
-        actor.role.as_str(),
-        "privacy.exported",
-        json!({ "phone": phone.masked(), "requests": numbers }),
-    );
-    event.at = now;
-    tx.event(event);
-    tx.commit().await?;
-    Ok(json!({
-        "phone": phone.as_str(),
-        "exported_at": now,
-        "exported_by": actor.username,
-        "retention_days": state.config.privacy_retention_days,
-        "requests": requests,
-        "caller_marks": marks,
-    }))
+    Ok(Held {
+        numbers: rows.into_iter().map(|r| r.number).collect(),
+        requests,
+        marks,
+    })
 }
 
 /// How long a client's `Idempotency-Key` is remembered: a request sent again later than

@@ -247,12 +247,15 @@ pub async fn revoke_mark(
 
 /// Every mark ever set on a number (lifted and expired ones too), oldest first: for the
 /// export of what is held about a number.
-pub async fn marks_of(pool: &AnyPool, phone: &str) -> Result<Vec<CallerMark>, StoreError> {
+pub async fn marks_of<'c, E>(conn: E, phone: &str) -> Result<Vec<CallerMark>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let rows = sqlx::query(&format!(
         "SELECT {MARK_COLUMNS} FROM caller_marks WHERE phone = $1 ORDER BY created_at, id"
     ))
     .bind(phone)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     Ok(rows.iter().map(mark_from).collect::<Result<_, _>>()?)
 }

@@ -72,11 +72,14 @@ pub async fn redact(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<bool, S
 }
 
 /// The requests of one (normalised) phone number, oldest first.
-pub async fn requests_of_phone(pool: &AnyPool, phone: &str) -> Result<Vec<RequestRow>, StoreError> {
+pub async fn requests_of_phone<'c, E>(conn: E, phone: &str) -> Result<Vec<RequestRow>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let sql = format!(
         "SELECT {REQUEST_COLUMNS} FROM requests WHERE requester_phone = $1 ORDER BY created_at, id"
     );
-    let rows = sqlx::query(&sql).bind(phone).fetch_all(pool).await?;
+    let rows = sqlx::query(&sql).bind(phone).fetch_all(conn).await?;
     Ok(rows
         .iter()
         .map(request_from_row)

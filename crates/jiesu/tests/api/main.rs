@@ -138,6 +138,7 @@ on_both_backends!(
     // stories/durability.rs
     audit_verify_passes_and_names_the_first_edited_or_removed_event,
     a_request_page_reads_one_snapshot_and_never_half_a_write,
+    a_personal_data_export_reads_one_snapshot,
     concurrent_writes_are_all_durable_and_refusals_leave_nothing,
     writes_at_once_link_a_suggestion_once_and_give_way_when_another_node_wrote,
     // proactive.rs (hotspots, tasks, topics, bursts)

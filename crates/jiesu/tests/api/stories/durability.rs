@@ -446,3 +446,48 @@ pub async fn a_request_page_reads_one_snapshot_and_never_half_a_write(b: Backend
     );
     assert_eq!(page["assignments"].as_array().unwrap().len(), 1);
 }
+
+/// A personal-data export reads everything about the number in one snapshot: a request
+/// taken from the same number while the export reads is in none of it, and in the next.
+pub async fn a_personal_data_export_reads_one_snapshot(b: Backend) {
+    use jiesu::services::privacy::held_about;
+    let app = app!(b);
+    let s = staff(&app).await;
+    new_request(&app, &s).await;
+    let phone = jiesu_core::PhoneNumber::parse("13812345678").unwrap();
+
+    let mut snap = app.state.store.read_snapshot().await.unwrap();
+    let first = held_about(&mut snap, &phone).await.unwrap();
+    assert_eq!(first.requests.len(), 1);
+    let mut other = complaint("花家地西里垃圾清运不及时，已经三天没人收了。");
+    other["requester"] = json!({ "name": "王女士", "phone": "13812345678" });
+    let other = expect(
+        app.post("/api/v1/requests", Some(&s.operator), other).await,
+        201,
+    );
+    let again = held_about(&mut snap, &phone).await.unwrap();
+    assert_eq!(
+        again.numbers, first.numbers,
+        "the snapshot saw the new request"
+    );
+    snap.rollback().await.unwrap();
+
+    let admin = app.login("admin", "adminpass1").await;
+    let v = expect(
+        app.post(
+            "/api/v1/privacy/export",
+            Some(&admin),
+            json!({ "phone": "13812345678" }),
+        )
+        .await,
+        200,
+    );
+    let ids: Vec<&str> = v["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{v}");
+    assert!(ids.contains(&other["id"].as_str().unwrap()));
+}
