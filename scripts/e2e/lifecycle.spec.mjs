@@ -688,7 +688,13 @@ async function attachmentFiles(browser, base) {
   await page.click("form[action='/ui/portal/track'] button[type=submit]");
   const thumb = page.locator("[data-testid=tracked-files] img[data-testid=thumbnail]");
   await thumb.first().waitFor();
-  ok(await thumb.count() === 1 && await thumb.first().evaluate((i) => i.complete && i.naturalWidth > 0), "the citizen's photo shows as a thumbnail on the tracking page");
+  // The element is there before its picture has loaded: wait for the load (or its error),
+  // then look at what loaded.
+  const loaded = await thumb.first().evaluate((i) => (i.complete ? Promise.resolve() : new Promise((r) => {
+    i.addEventListener("load", r, { once: true });
+    i.addEventListener("error", r, { once: true });
+  })).then(() => i.naturalWidth > 0));
+  ok(await thumb.count() === 1 && loaded, "the citizen's photo shows as a thumbnail on the tracking page");
   await shot(page, "32-citizen-photo");
   const evidencePhoto = await photo("#7a7");
   await ctx.close();
