@@ -145,17 +145,8 @@ impl Matcher {
 
     /// Non-overlapping leftmost-longest matches in `text`.
     pub fn find(&self, text: &str) -> Vec<Hit> {
-        // A form that begins or ends in a Latin letter or digit (798园区, 301医院, SKP) is
-        // matched as a whole word there: 1798园区 is a number, and so is 套餐1301医院.
-        let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
         self.ac
             .find_iter(text)
-            .filter(|m| {
-                let (before, after) = (&text[..m.start()], &text[m.end()..]);
-                let found = &text[m.start()..m.end()];
-                !(alnum(found.chars().next()) && alnum(before.chars().next_back())
-                    || alnum(found.chars().next_back()) && alnum(after.chars().next()))
-            })
             .map(|m| Hit {
                 start: m.start(),
                 end: m.end(),

@@ -747,14 +747,3 @@ fn a_community_health_centre_is_at_the_street_it_is_named_after() {
         assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
     }
 }
-
-#[test]
-fn a_form_in_latin_letters_or_digits_is_matched_as_a_whole_word() {
-    let g = gazetteer();
-    resolve_to_streets(&[("在798里面看见有个井盖翘起来了", "110105011")]);
-    // 1798 is a price, 2301 a number: neither holds 798 or 301医院.
-    for text in ["套餐1798里面包含流量", "编号2301医院的收费单"] {
-        let m = g.resolve(text);
-        assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
-    }
-}
