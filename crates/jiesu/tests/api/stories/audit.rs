@@ -407,11 +407,7 @@ pub async fn requesters_are_redacted_after_the_retention_and_exported_on_request
         422,
     );
     assert_eq!(bad["error"]["fields"][0]["field"], "phone");
-    let v = expect(
-        app.post(path, Some(&admin), json!({ "phone": "138 1234 5678" }))
-            .await,
-        200,
-    );
+    let v = super::cast::export_of(&app, &admin, "138 1234 5678").await;
     let reqs = v["requests"].as_array().unwrap();
     assert_eq!(reqs.len(), 2, "{v}");
     let full = reqs.iter().find(|r| r["id"] == closed.as_str()).unwrap();
@@ -512,18 +508,8 @@ pub async fn requesters_are_redacted_after_the_retention_and_exported_on_request
         3,
         "statistics keep the callbacks"
     );
-    let v = expect(
-        app.post(path, Some(&admin), json!({ "phone": "13812345678" }))
-            .await,
-        200,
-    );
-    let ids: Vec<&str> = v["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, [open.as_str()]);
+    let v = super::cast::export_of(&app, &admin, "13812345678").await;
+    assert_eq!(super::cast::exported_ids(&v), [open.as_str()]);
     jiesu::services::search::catch_up(&app.state).await.unwrap();
     for q in ["王女士", "13812345678"] {
         let found = expect(

@@ -160,15 +160,7 @@ pub async fn a_second_call_from_the_same_number_attaches_as_a_reminder_to_the_op
     assert_eq!(h["requests"][0]["reminders"], 2);
     assert_eq!(h["requests"].as_array().unwrap().len(), 2);
     let admin = app.login("admin", "adminpass1").await;
-    let export = expect(
-        app.post(
-            "/api/v1/privacy/export",
-            Some(&admin),
-            json!({ "phone": PHONE }),
-        )
-        .await,
-        200,
-    );
+    let export = super::cast::export_of(&app, &admin, PHONE).await;
     let mine = export["requests"]
         .as_array()
         .unwrap()
@@ -361,15 +353,7 @@ pub async fn an_abusive_caller_mark_shows_until_it_expires_and_blocks_nothing(b:
 
     // The marks are held about the number: a personal-information export lists both.
     let admin = app.login("admin", "adminpass1").await;
-    let export = expect(
-        app.post(
-            "/api/v1/privacy/export",
-            Some(&admin),
-            json!({ "phone": PHONE }),
-        )
-        .await,
-        200,
-    );
+    let export = super::cast::export_of(&app, &admin, PHONE).await;
     let marks = export["caller_marks"].as_array().unwrap();
     assert_eq!(marks.len(), 2, "{export}");
     assert!(marks[1]["revoked_at"].is_string());
@@ -448,15 +432,7 @@ pub async fn an_expired_abusive_caller_mark_loses_its_number_to_the_retention_jo
     jiesu::jobs::redact_personal_data(&app.state).await.unwrap();
     assert_eq!(redactions().await, "2");
     let admin = app.login("admin", "adminpass1").await;
-    let export = expect(
-        app.post(
-            "/api/v1/privacy/export",
-            Some(&admin),
-            json!({ "phone": PHONE }),
-        )
-        .await,
-        200,
-    );
+    let export = super::cast::export_of(&app, &admin, PHONE).await;
     assert_eq!(export["caller_marks"], json!([]), "{export}");
     let sup = app.login("sup1", "password1").await;
     let listed = expect(app.get("/api/v1/callers/marks", Some(&sup)).await, 200);

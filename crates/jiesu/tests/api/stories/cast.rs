@@ -64,6 +64,29 @@ pub async fn new_request(app: &TestApp, s: &Staff) -> Value {
     )
 }
 
+/// Everything held about `phone`, exported as `token` (an admin): the export (200).
+pub async fn export_of(app: &TestApp, token: &str, phone: &str) -> Value {
+    expect(
+        app.post(
+            "/api/v1/privacy/export",
+            Some(token),
+            json!({ "phone": phone }),
+        )
+        .await,
+        200,
+    )
+}
+
+/// The ids of an export's requests, oldest first.
+pub fn exported_ids(export: &Value) -> Vec<&str> {
+    export["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect()
+}
+
 /// Asks intake for a suggestion on `text` as `token`: the suggestion (200).
 pub async fn suggest(app: &TestApp, token: &str, text: &str) -> Value {
     expect(

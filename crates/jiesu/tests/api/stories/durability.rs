@@ -473,21 +473,8 @@ pub async fn a_personal_data_export_reads_one_snapshot(b: Backend) {
     snap.rollback().await.unwrap();
 
     let admin = app.login("admin", "adminpass1").await;
-    let v = expect(
-        app.post(
-            "/api/v1/privacy/export",
-            Some(&admin),
-            json!({ "phone": "13812345678" }),
-        )
-        .await,
-        200,
-    );
-    let ids: Vec<&str> = v["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect();
+    let v = super::cast::export_of(&app, &admin, "13812345678").await;
+    let ids = super::cast::exported_ids(&v);
     assert_eq!(ids.len(), 2, "{v}");
     assert!(ids.contains(&other["id"].as_str().unwrap()));
 }
