@@ -395,3 +395,39 @@ fn a_twenty_second_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.89,
     );
 }
+
+#[test]
+fn a_twenty_third_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Older callers and long-time residents: hospitals, schools, factory dormitories, hutongs and
+    // old names. Written in session 39; its first run (226/250, 90.4 %, on 6e67e54) was an
+    // estimate for an outside set.
+    check(
+        "colloquial places, twenty-third hand",
+        include_str!("colloquial_places_twentythird.tsv"),
+        0.90,
+    );
+}
+
+#[test]
+fn a_twenty_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Drivers, cyclists and commuters: roads, crossings, bridges, station exits and bus
+    // terminals. Written in session 39; its first run (220/250, 88.0 %, on 6e67e54) was an
+    // estimate for an outside set.
+    check(
+        "colloquial places, twenty-fourth hand",
+        include_str!("colloquial_places_twentyfourth.tsv"),
+        0.88,
+    );
+}
+
+#[test]
+fn a_twenty_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Young renters, parents and small businesses: new estates, office parks, malls, schools and
+    // outer villages. Written in session 39; its first run (237/250, 94.8 %, on 6e67e54) was an
+    // estimate for an outside set.
+    check(
+        "colloquial places, twenty-fifth hand",
+        include_str!("colloquial_places_twentyfifth.tsv"),
+        0.95,
+    );
+}

@@ -159,6 +159,10 @@ const PLACE_CONTEXT: &[&str] = &[
     "社区卫生服务中心", "卫生服务中心",
 ];
 
+/// Two-character estate names that are ordinary words (a nursery, building materials): said
+/// with 那边 they are still no place.
+const ESTATE_WORDS: &[&str] = &["苗圃", "建材", "印象", "合院", "富强", "杏花"];
+
 /// Words that make a community's or village's two-character core a place: fewer than a
 /// street's, as these cores are many more and more often words.
 const SHORT_CORE_CONTEXT: &[&str] = &["那边", "一带", "那一带", "那片", "那一片", "这边", "那块"];
@@ -525,6 +529,8 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         .map(|f| f.text.as_str())
         .collect();
     let mut named: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+    // Two-character names (潞苑 of 潞苑南里, 潞苑北里, 潞苑嘉园): see the end.
+    let mut short: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
     for (i, unit) in table.units.iter().enumerate() {
         let (PlaceLevel::Community, Some(core)) = (unit.level, local_core(unit)) else {
             continue;
@@ -546,12 +552,17 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             // 天通西苑第二 (on the way from 天通西苑第二西) and 潭柘新 are no names.
             let unfinished = name.ends_with(|c: char| DIGITS.contains(c)) && name.contains('第')
                 || name.ends_with(['新', '老']);
-            if chars(name) >= 3
+            if chars(name) >= 2
                 && !unfinished
                 && !taken.contains(name)
                 && !is_junk_core(name, unit.level)
             {
-                let units = named.entry(name.to_string()).or_default();
+                let map = if chars(name) >= 3 {
+                    &mut named
+                } else {
+                    &mut short
+                };
+                let units = map.entry(name.to_string()).or_default();
                 if !units.contains(&(i as u32)) {
                     units.push(i as u32);
                 }
@@ -588,6 +599,30 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             continue;
         }
         out.extend(bare_forms(&text, &targets));
+    }
+    // A two-character name is too often a word to stand alone; shared by several
+    // communities of one street and said with 那边, 那片 … (潞苑那边) it names that street.
+    for (name, units) in short {
+        let mut streets: Vec<u32> = units
+            .iter()
+            .filter_map(|&u| table.units[u as usize].street)
+            .collect();
+        streets.sort_unstable();
+        streets.dedup();
+        if units.len() < 2
+            || streets.len() != 1
+            || community_names.contains_key(name.as_str())
+            || super::outside::names_a_place_elsewhere(&name)
+            || ESTATE_WORDS.contains(&name.as_str())
+        {
+            continue;
+        }
+        for context in SHORT_CORE_CONTEXT {
+            let text = format!("{name}{context}");
+            if !taken.contains(text.as_str()) {
+                out.extend(bare_forms(&text, &streets));
+            }
+        }
     }
     out
 }

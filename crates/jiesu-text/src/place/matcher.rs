@@ -10,6 +10,7 @@ use crate::normalize::Normalizer;
 
 use super::forms::{Form, FormKind, BLOCKERS};
 use super::units::UnitTable;
+use super::PlaceLevel;
 use super::{PlaceError, MAX_CHARS};
 
 /// One unit a matched pattern may name.
@@ -155,11 +156,35 @@ impl Matcher {
             .collect()
     }
 
+    /// `hits` without a town whose name is also a side's mouth (南口, the south end of a street,
+    /// gate or station) right after another place's name: 王府井南口 and 天通苑站南口 are
+    /// exits, not the town in 昌平. After the district's own name (昌平南口) it stays the town.
+    pub fn without_exits(&self, table: &UnitTable, text: &str, hits: Vec<Hit>) -> Vec<Hit> {
+        let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let exit = EXIT_TOWNS.iter().any(|t| text[hit.start..].starts_with(t));
+            let after_place = out.last().is_some_and(|prev| {
+                prev.end == hit.start
+                    && self.entries[prev.pattern].iter().any(|e| {
+                        e.kind == FormKind::Landmark
+                            || table.units[e.unit as usize].level != PlaceLevel::District
+                    })
+            });
+            if !(exit && after_place) {
+                out.push(hit);
+            }
+        }
+        out
+    }
+
     /// Number of distinct spoken forms.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 }
+
+/// Towns named like the mouth of a street's side (南口 is also "the south end").
+const EXIT_TOWNS: &[&str] = &["南口"];
 
 /// The first [`MAX_CHARS`] characters of `text` through the crate's [`Normalizer`], spaces
 /// dropped, so "朝阳区 望京" and "朝阳区望京" match alike.

@@ -58,6 +58,28 @@ fn strip_any<'a>(s: &'a str, suffixes: &[&str]) -> &'a str {
         .unwrap_or(s)
 }
 
+/// Whether `name` is the short name of a city or county elsewhere in China (玉林 of 玉林市,
+/// 清城 of 清城区, 新安 of 新安县): such a name said with 那边 may well mean that place.
+pub(crate) fn names_a_place_elsewhere(name: &str) -> bool {
+    static SHORT: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    SHORT
+        .get_or_init(|| {
+            let parser = cpca::AddressParser::global();
+            let mut out = std::collections::HashSet::new();
+            for province in parser.provinces() {
+                for city in parser.cities_of_province(province) {
+                    out.insert(strip_any(city, &["市", "地区", "盟"]).to_string());
+                    for county in parser.districts_of_city(city) {
+                        out.insert(strip_any(county, &["市", "县", "区", "旗"]).to_string());
+                    }
+                }
+            }
+            out
+        })
+        .contains(name)
+}
+
 impl OutsideFinder {
     /// Collects the anchor names from `cpca`'s tables (the home city excluded: the whole
     /// province for a municipality, else the city and its counties).

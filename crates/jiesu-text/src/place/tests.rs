@@ -747,3 +747,46 @@ fn a_community_health_centre_is_at_the_street_it_is_named_after() {
         assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
     }
 }
+
+#[test]
+fn nankou_right_after_another_place_is_its_south_exit_not_the_town() {
+    // 王府井南口, 天通苑站南口: the south end of the street or station.
+    for text in ["王府井南口那块儿出租车乱停", "天通苑站南口那边黑车多"] {
+        let m = gazetteer().resolve(text);
+        assert_ne!(code(&m.street), Some("110114002"), "{text}: {m:?}");
+        assert!(
+            !alternative_streets(&m).contains(&"110114002"),
+            "{text}: {m:?}"
+        );
+    }
+    assert_eq!(
+        code(&gazetteer().resolve("王府井南口那块儿出租车乱停").street),
+        Some("110101001")
+    );
+    // The town itself, alone or after its district's name, stays the town.
+    resolve_to_streets(&[
+        ("南口那边暖气不热", "110114002"),
+        ("昌平南口那边暖气不热", "110114002"),
+    ]);
+}
+
+#[test]
+fn a_two_character_estate_name_of_one_street_is_a_place_only_with_a_word_of_place() {
+    // 潞苑 of 潞苑南里, 潞苑北里, 潞苑嘉园 (all in 潞邑); 贵园 of 贵园东/西/南/北里 (亦庄).
+    resolve_to_streets(&[
+        ("潞苑那边的小区半夜大车拉渣土", "110112013"),
+        ("亦庄贵园那边的老小区车棚漏雨", "110115004"),
+    ]);
+    for text in [
+        // Alone it is no place: two characters are too often a word.
+        "潞苑的房价怎么样",
+        // Names of cities and counties elsewhere (玉林市, 新安县) and ordinary words (a
+        // nursery) stay no place even with 那边.
+        "玉林那边的亲戚来北京看病",
+        "新安那边的厂子",
+        "苗圃那边有人烧树叶",
+    ] {
+        let m = gazetteer().resolve(text);
+        assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
+    }
+}
