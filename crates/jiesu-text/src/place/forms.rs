@@ -42,7 +42,7 @@ pub(crate) struct Form {
 /// and licence. Rows whose units are not in the table (another city's gazetteer) are skipped.
 pub(crate) const PLACES_TSV: &str = include_str!("../../data/places_beijing.tsv");
 
-/// The numbers a `{N}` in a place pattern stands for: 一..二十 and 1..20.
+/// The numbers a `{N}` in a place pattern stands for: 一..二十 and 1..20 (and 头 before 条).
 const NUMERALS: [&str; 20] = [
     "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四",
     "十五", "十六", "十七", "十八", "十九", "二十",
@@ -97,10 +97,13 @@ pub(crate) fn place_rows(tsv: &str) -> Result<Vec<PlaceRow>, String> {
         let form = fields[0];
         let forms = if form.contains("{N}") {
             let arabic = (1..=NUMERALS.len()).map(|n| n.to_string());
+            // The first of a numbered row of lanes is 头条 (东四头条, 西四北头条).
+            let first = form.contains("{N}条").then(|| "头".to_string());
             NUMERALS
                 .iter()
                 .map(|n| n.to_string())
                 .chain(arabic)
+                .chain(first)
                 .map(|n| form.replace("{N}", &n))
                 .collect()
         } else {

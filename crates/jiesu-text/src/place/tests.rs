@@ -790,3 +790,20 @@ fn a_two_character_estate_name_of_one_street_is_a_place_only_with_a_word_of_plac
         assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
     }
 }
+
+#[test]
+fn the_first_lane_of_a_numbered_row_is_its_toutiao() {
+    // 东四{N}条 and 西四北{N}条 are numbered rows of lanes; the first is 头条, not 一条.
+    resolve_to_streets(&[
+        ("西四北头条胡同里头违停的车把消防通道都堵了", "110102003"),
+        ("东四头条胡同里有人私搭乱建", "110101006"),
+        ("西四北三条胡同停车", "110102003"),
+    ]);
+    // Only a row of lanes (条) has one: 上地{N}街 has no 上地头街.
+    let rows = super::forms::place_rows(
+        "form\tkind\tunits\tsource\tlicence\n上地{N}街\troad\t110108022\tx\ty\n",
+    )
+    .unwrap();
+    assert!(!rows[0].forms.iter().any(|f| f.contains('头')));
+    assert_eq!(rows[0].forms.len(), 40);
+}
