@@ -144,10 +144,16 @@ impl Matcher {
         })
     }
 
-    /// Non-overlapping leftmost-longest matches in `text`.
+    /// Non-overlapping leftmost-longest matches in `text`. A form that starts with a digit
+    /// does not start inside a number: 798里面 is the art district, 套餐1798里面 a price.
     pub fn find(&self, text: &str) -> Vec<Hit> {
+        let bytes = text.as_bytes();
         self.ac
             .find_iter(text)
+            .filter(|m| {
+                let s = m.start();
+                !(s > 0 && bytes[s].is_ascii_digit() && bytes[s - 1].is_ascii_digit())
+            })
             .map(|m| Hit {
                 start: m.start(),
                 end: m.end(),

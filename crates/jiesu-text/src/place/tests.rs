@@ -807,3 +807,11 @@ fn the_first_lane_of_a_numbered_row_is_its_toutiao() {
     assert!(!rows[0].forms.iter().any(|f| f.contains('头')));
     assert_eq!(rows[0].forms.len(), 40);
 }
+
+#[test]
+fn a_form_that_starts_with_a_digit_does_not_start_inside_a_number() {
+    resolve_to_streets(&[("在798里面看见有个井盖翘起来了", "110105011")]);
+    // A price that ends in 798 is no art district.
+    let m = gazetteer().resolve("这个套餐1798里面包含两瓶饮料");
+    assert_eq!(m.status, PlaceStatus::None, "{m:?}");
+}
