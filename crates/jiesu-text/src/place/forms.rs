@@ -266,6 +266,50 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     out.extend(short);
     let home = home_street_forms(table, &out);
     out.extend(home);
+    let known = file_village_forms(table, &out);
+    out.extend(known);
+    out
+}
+
+/// A village whose name villages of other streets share, said with 村, where the place
+/// file knows the name without it in one street: the file's 小堡 (the artists' village of
+/// 宋庄) makes 小堡村 宋庄's, and 三家店 makes 三家店村 龙泉's; the namesakes (小堡村 of
+/// 延庆's 香营) stay alternatives, as for [`home_street_forms`].
+fn file_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+    let higher = higher_forms(table, existing);
+    let mut file: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for f in existing.iter().filter(|f| f.kind == FormKind::Landmark) {
+        file.entry(f.text.as_str()).or_default().push(f.unit);
+    }
+    let mut villages: FxHashMap<&str, Vec<&Unit>> = FxHashMap::default();
+    for u in &table.units {
+        if u.level == PlaceLevel::Village {
+            villages.entry(u.short_name.as_str()).or_default().push(u);
+        }
+    }
+    let mut out = Vec::new();
+    for (name, units) in file {
+        let said = format!("{name}村");
+        let Some(namesakes) = villages.get(said.as_str()) else {
+            continue;
+        };
+        let mut streets: Vec<u32> = namesakes.iter().filter_map(|v| v.street).collect();
+        streets.sort_unstable();
+        streets.dedup();
+        let home: Vec<u32> = streets
+            .iter()
+            .copied()
+            .filter(|s| units.contains(s))
+            .collect();
+        if streets.len() < 2 || home.len() != 1 || higher.contains(said.as_str()) {
+            continue;
+        }
+        out.extend(
+            bare_forms(&said, &home)
+                .into_iter()
+                .map(|f| Form { home: true, ..f }),
+        );
+    }
     out
 }
 

@@ -36,6 +36,9 @@ struct Evidence {
     spans: Vec<(usize, usize)>,
     /// Named by its own name, not only through a landmark lying in it.
     by_name: bool,
+    /// Reached only as the home of a name others share (`Entry::home`): it adds to its own
+    /// reading but is no street the text names against the others (平谷的岳各庄村 is 平谷's).
+    home_only: bool,
 }
 
 /// One reading of the text: a unit (its ancestors implied) and its score.
@@ -79,7 +82,11 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
         .map(|(&u, _)| u)
         .collect();
     let names_district = evidence.keys().any(|&u| tier(u) == 0);
-    let streets: Vec<u32> = evidence.keys().copied().filter(|&u| tier(u) == 1).collect();
+    let streets: Vec<u32> = evidence
+        .iter()
+        .filter(|(&u, ev)| tier(u) == 1 && !ev.home_only)
+        .map(|(&u, _)| u)
+        .collect();
     // Streets the text names itself (魏善庄, 劲松那边), not through a landmark in them.
     let named_streets: Vec<u32> = streets
         .iter()
@@ -202,6 +209,7 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     second: 0.0,
                     spans: Vec::new(),
                     by_name: false,
+                    home_only: true,
                 });
                 let shared = |p: usize| matcher.entries[p].len() > 1;
                 let agree =
@@ -216,6 +224,7 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     ev.second = ev.second.max(w);
                 }
                 ev.by_name |= entry.kind != FormKind::Landmark;
+                ev.home_only &= entry.home;
                 ev.spans.push((hit.start, hit.end));
             }
         }

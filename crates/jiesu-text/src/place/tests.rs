@@ -149,7 +149,7 @@ fn names_shared_by_several_units_are_reported_ambiguous_not_guessed() {
             Some("110114"),
             &["110114008", "110114009"],
         ),
-        ("小堡村的路坏了", None, &["110112104211", "110119202207"]),
+        ("何各庄村的路坏了", None, &["110105038202", "110109006207"]),
         (
             "楼梓庄村委会",
             Some("110105"),
@@ -814,4 +814,36 @@ fn a_form_that_starts_with_a_digit_does_not_start_inside_a_number() {
     // A price that ends in 798 is no art district.
     let m = gazetteer().resolve("这个套餐1798里面包含两瓶饮料");
     assert_eq!(m.status, PlaceStatus::None, "{m:?}");
+}
+
+#[test]
+fn a_village_name_the_place_file_knows_without_its_cun_is_that_village_first() {
+    // The file's 小堡 is the artists' village of 宋庄 and its 三家店 is 龙泉's: said with
+    // 村 they resolve there, and the namesakes (延庆's 小堡村, 顺义's 三家店村) stay
+    // alternatives.
+    let g = gazetteer();
+    for (text, village, namesake) in [
+        ("小堡村的路坏了", "110112104211", "110119202207"),
+        ("三家店村附近有人烧秸秆", "110109007205", "110113008204"),
+    ] {
+        let m = g.resolve(text);
+        assert_eq!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
+        assert_eq!(code(&m.community), Some(village), "{text}");
+        assert!(
+            m.alternatives
+                .iter()
+                .any(|c| code(&c.community) == Some(namesake)),
+            "{text}: {m:?}"
+        );
+    }
+    // A district the text names decides for its own village: the file's 岳各庄 is 丰台's.
+    for text in ["平谷区岳各庄村有人烧秸秆", "平谷城边上的岳各庄村有人烧秸秆"]
+    {
+        let m = g.resolve(text);
+        assert_eq!(code(&m.community), Some("110117003208"), "{text}: {m:?}");
+    }
+    assert_eq!(
+        code(&g.resolve("延庆的小堡村有人烧秸秆").community),
+        Some("110119202207")
+    );
 }
