@@ -847,3 +847,21 @@ fn a_village_name_the_place_file_knows_without_its_cun_is_that_village_first() {
         Some("110119202207")
     );
 }
+
+#[test]
+fn street_names_that_are_no_everyday_word_are_said_with_nabian() {
+    // 城子 (门头沟) and 永顺 (通州) are no words of their own: said as places they are the
+    // streets, as every writer of the test sets who named them said. 古城 and 果园 stay words.
+    resolve_to_streets(&[
+        ("城子那边的老楼外墙往下掉皮", "110109002"),
+        ("永顺那边的回迁楼暖气不热", "110112120"),
+    ]);
+    for text in ["古城那边的老楼外墙往下掉皮", "果园那边的老楼外墙往下掉皮"]
+    {
+        assert_eq!(
+            gazetteer().resolve(text).status,
+            PlaceStatus::None,
+            "{text}"
+        );
+    }
+}
