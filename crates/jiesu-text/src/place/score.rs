@@ -177,7 +177,7 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
             other.start == hit.end
                 && matcher.entries[other.pattern]
                     .iter()
-                    .any(|e| !e.weak && is_ancestor(table, street, e.unit))
+                    .any(|e| !e.weak && (e.unit == street || is_ancestor(table, street, e.unit)))
         })
     };
     for tier in 0..3 {
@@ -187,14 +187,21 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 if unit.level.tier() != tier {
                     continue;
                 }
+                // A street's short name right before a place lying in it (大峪月季园) is said
+                // as that street: no longer weak.
+                let inside = entry.weak && tier == 1 && names_inside(entry.unit, hit);
                 let supported = !entry.weak
+                    || inside
                     || unit
                         .chain(entry.unit)
-                        .any(|a| a != entry.unit && evidence.contains_key(&a))
-                    || (tier == 1 && names_inside(entry.unit, hit));
+                        .any(|a| a != entry.unit && evidence.contains_key(&a));
                 if !supported {
                     continue;
                 }
+                let entry = &Entry {
+                    weak: entry.weak && !inside,
+                    ..*entry
+                };
                 // A place of the file weighs alike in each of its units, whatever their level:
                 // 北京建筑大学 (展览路街道, and a campus known only to be in 大兴区) is either.
                 let level = if entry.kind == FormKind::Landmark {

@@ -634,7 +634,8 @@ fn a_split_village_is_called_by_its_old_name() {
     // A two-character name alone is still a word (当时村里: 时村 is a village of 大红门), and
     // an everyday word is one even as a place (稻田一村 … 五村 are villages of 长阳镇). 皮村
     // alone is the place file's.
-    for text in ["当时村里没有路灯", "稻田那边的水被污染了", "铁路那片噪音大"] {
+    for text in ["当时村里没有路灯", "稻田那边的水被污染了", "铁路那片噪音大"]
+    {
         assert_eq!(
             gazetteer().resolve(text).status,
             PlaceStatus::None,
@@ -865,4 +866,16 @@ fn street_names_that_are_no_everyday_word_are_said_with_nabian() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn a_streets_short_name_right_before_a_place_in_it_decides_between_namesakes() {
+    // 月季园 is an estate of 大峪 (门头沟) and one of 花园路 (海淀): said right after 大峪 it
+    // is 大峪's, as after 门头沟. Alone it stays ambiguous.
+    resolve_to_streets(&[
+        ("大峪月季园小区的暖气一直不热", "110109001"),
+        ("门头沟月季园小区的暖气一直不热", "110109001"),
+    ]);
+    let m = gazetteer().resolve("月季园小区的暖气一直不热");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
 }
