@@ -251,6 +251,49 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
     view
 }
 
+/// A request's page: the view ([`get`]), where it is on a map, its files and the orders the
+/// actor may attach evidence to.
+#[derive(Debug)]
+pub struct RequestPage {
+    /// As [`get`] answers it.
+    pub view: RequestView,
+    /// Its point on a map, when it has one.
+    pub location: Option<crate::store::locations::Location>,
+    /// The attachments the actor may see.
+    pub files: Vec<super::attachments::AttachmentView>,
+    /// The actor's orders open for evidence: (order id, unit code).
+    pub evidence: Vec<(String, String)>,
+}
+
+/// [`get`] with the map point and files, all read in one snapshot: read one after another on
+/// the pool, a file uploaded in between showed on the page without its event in the
+/// timeline.
+pub async fn page(state: &AppState, actor: &Actor, id: &str) -> Result<RequestPage, AppError> {
+    let mut snap = state.store.read_snapshot().await?;
+    let page = page_in(&mut snap, actor, id).await;
+    // The snapshot only read: a rollback that fails loses nothing, and the page stands.
+    let _ = snap.rollback().await;
+    page
+}
+
+/// [`page`] on an open snapshot (`Store::read_snapshot`): every read goes through `conn`.
+pub async fn page_in(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<RequestPage, AppError> {
+    let view = get_in(&mut *conn, actor, id).await?;
+    let location = crate::store::locations::get(&mut *conn, &view.id).await?;
+    let files = super::attachments::list_in(&mut *conn, actor, &view.id).await?;
+    let evidence = super::attachments::evidence_orders_in(&mut *conn, actor, &view.id).await?;
+    Ok(RequestPage {
+        view,
+        location,
+        files,
+        evidence,
+    })
+}
+
 /// [`get`] on an open snapshot (`Store::read_snapshot`): every read goes through `conn`.
 pub async fn get_in(
     conn: &mut sqlx::AnyConnection,

@@ -168,16 +168,16 @@ pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<AttachmentRow>, Stor
 }
 
 /// A request's attachments, oldest first, removed ones left out.
-pub async fn of_request(
-    pool: &AnyPool,
-    request_id: &str,
-) -> Result<Vec<AttachmentRow>, StoreError> {
+pub async fn of_request<'c, E>(conn: E, request_id: &str) -> Result<Vec<AttachmentRow>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM attachments WHERE request_id = $1 AND removed_at IS NULL \
          ORDER BY created_at, id"
     ))
     .bind(request_id)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     rows.iter().map(from_row).collect()
 }

@@ -66,13 +66,16 @@ pub async fn insert(tx: &mut Tx, l: &Location) -> Result<(), StoreError> {
 }
 
 /// A request's place, if it has one.
-pub async fn get(pool: &AnyPool, request_id: &str) -> Result<Option<Location>, StoreError> {
+pub async fn get<'c, E>(conn: E, request_id: &str) -> Result<Option<Location>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let row = sqlx::query(
         "SELECT request_id, lat, lon, datum, source, district_code, created_at \
          FROM request_locations WHERE request_id = $1",
     )
     .bind(request_id)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await?;
     row.map(|r| {
         Ok(Location {

@@ -32,6 +32,7 @@ on_both_backends!(
     a_200_mb_upload_is_refused_unread_and_a_renamed_executable_by_its_type,
     two_nodes_serve_the_same_attachment_with_ranges,
     a_scan_command_refuses_a_file_and_leaves_an_event,
+    a_request_page_reads_its_files_in_the_snapshot_of_its_timeline,
     // stories/maps.rs (issue 20: places on a map)
     located_requests_are_stored_in_wgs84_placed_in_their_district_and_drawn_on_the_maps,
     open311_coordinates_in_baidu_datum_are_stored_in_wgs84,

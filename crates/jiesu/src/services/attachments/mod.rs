@@ -418,20 +418,33 @@ async fn visible(state: &AppState, actor: &Actor, a: &AttachmentRow) -> Result<b
     }
     let orders = assignments::assignments_of(state.store.reader(), &a.request_id).await?;
     let subs = crate::store::sub_orders::of_request(state.store.reader(), &a.request_id).await?;
+    Ok(visible_among(actor, a, &orders, &subs))
+}
+
+/// [`visible`] with the request's orders and child orders already read.
+fn visible_among(
+    actor: &Actor,
+    a: &AttachmentRow,
+    orders: &[assignments::AssignmentRow],
+    subs: &[crate::store::sub_orders::SubOrderRow],
+) -> bool {
+    if actor.sees_all() {
+        return true;
+    }
     if !actor.may_view(
         orders
             .iter()
             .map(|o| o.unit_path.as_str())
             .chain(subs.iter().map(|s| s.unit_path.as_str())),
     ) {
-        return Ok(false);
+        return false;
     }
-    Ok(match &a.assignment_id {
+    match &a.assignment_id {
         None => true,
         Some(order) => orders
             .iter()
             .any(|o| &o.id == order && actor.covers_unit(&o.unit_path)),
-    })
+    }
 }
 
 /// A request's attachments that the actor may see; 404 when the request is not theirs.
@@ -440,13 +453,26 @@ pub async fn list(
     actor: &Actor,
     request_id: &str,
 ) -> Result<Vec<AttachmentView>, AppError> {
-    let pool = state.store.reader();
-    let r = requests::get(pool, request_id)
+    let mut snap = state.store.read_snapshot().await?;
+    let files = list_in(&mut snap, actor, request_id).await;
+    // The snapshot only read: a rollback that fails loses nothing.
+    let _ = snap.rollback().await;
+    files
+}
+
+/// [`list`] on an open snapshot (`Store::read_snapshot`): the request, its orders and its
+/// files are read once each, through `conn`.
+pub async fn list_in(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    request_id: &str,
+) -> Result<Vec<AttachmentView>, AppError> {
+    let r = requests::get(&mut *conn, request_id)
         .await?
         .ok_or(AppError::NotFound("request"))?;
-    let rows = store::of_request(pool, &r.id).await?;
-    let orders = assignments::assignments_of(pool, &r.id).await?;
-    let subs = crate::store::sub_orders::of_request(pool, &r.id).await?;
+    let rows = store::of_request(&mut *conn, &r.id).await?;
+    let orders = assignments::assignments_of(&mut *conn, &r.id).await?;
+    let subs = crate::store::sub_orders::of_request(&mut *conn, &r.id).await?;
     if !actor.may_view(
         orders
             .iter()
@@ -455,40 +481,37 @@ pub async fn list(
     ) {
         return Err(AppError::NotFound("request"));
     }
-    let mut out = Vec::new();
-    for a in &rows {
-        if visible(state, actor, a).await? {
-            out.push(view(a, STAFF_BASE));
-        }
-    }
-    Ok(out)
+    Ok(rows
+        .iter()
+        .filter(|a| visible_among(actor, a, &orders, &subs))
+        .map(|a| view(a, STAFF_BASE))
+        .collect())
 }
 
 /// The orders of a request that a unit user may attach evidence to (theirs, not yet
-/// replied or returned): (order id, unit code).
-pub async fn evidence_orders(
-    state: &AppState,
+/// replied or returned): (order id, unit code). Read through `conn`, so a page reads them
+/// in its own snapshot.
+pub async fn evidence_orders_in(
+    conn: &mut sqlx::AnyConnection,
     actor: &Actor,
     request_id: &str,
 ) -> Result<Vec<(String, String)>, AppError> {
     if !actor.may(Action::Reply) {
         return Ok(Vec::new());
     }
-    Ok(
-        assignments::assignments_of(state.store.reader(), request_id)
-            .await?
-            .into_iter()
-            .filter(|a| {
-                actor.covers_unit(&a.unit_path)
-                    && matches!(
-                        a.status,
-                        jiesu_core::workflow::AssignmentStatus::Dispatched
-                            | jiesu_core::workflow::AssignmentStatus::Acknowledged
-                    )
-            })
-            .map(|a| (a.id, a.unit_code))
-            .collect(),
-    )
+    Ok(assignments::assignments_of(&mut *conn, request_id)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            actor.covers_unit(&a.unit_path)
+                && matches!(
+                    a.status,
+                    jiesu_core::workflow::AssignmentStatus::Dispatched
+                        | jiesu_core::workflow::AssignmentStatus::Acknowledged
+                )
+        })
+        .map(|a| (a.id, a.unit_code))
+        .collect())
 }
 
 /// What to send for a download.

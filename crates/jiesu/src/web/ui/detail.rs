@@ -4,7 +4,7 @@
 
 use super::{local_time, Ctx, Page, UiResult};
 use crate::error::AppError;
-use crate::services::{attachments, directory, views, AppState};
+use crate::services::{directory, views, AppState};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -134,11 +134,16 @@ async fn category_label(
 
 /// `GET /ui/requests/{id}`.
 pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>) -> UiResult {
-    // Another unit's request answers as a missing one (`views::get`).
-    let r = views::get(&s, &page.actor, &id).await?;
+    // Another unit's request answers as a missing one (`views::get`). The request, its map
+    // point and its files come from one snapshot.
+    let views::RequestPage {
+        view: r,
+        location,
+        files,
+        evidence,
+    } = views::page(&s, &page.actor, &id).await?;
     let tr = page.ctx.tr;
     // Where on a map (issue 20): its district's name comes with the orders' unit names.
-    let location = crate::services::maps::of_request(&s, &r.id).await?;
     let district_code = location.as_ref().and_then(|l| l.district_code.as_ref());
     let names = directory::unit_names(
         &s,
@@ -213,8 +218,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
             detail: event_detail(&e.payload),
         })
         .collect();
-    let files = attachments::list(&s, &page.actor, &r.id)
-        .await?
+    let files = files
         .into_iter()
         .map(|a| FileV {
             thumb: a.thumbnail_url.clone().unwrap_or_default(),
@@ -227,8 +231,7 @@ pub async fn page(State(s): State<AppState>, page: Page, Path(id): Path<String>)
         })
         .collect();
     let uploads = if page.actor.role.is_unit_role() {
-        attachments::evidence_orders(&s, &page.actor, &r.id)
-            .await?
+        evidence
             .into_iter()
             .map(|(order, unit)| UploadV {
                 url: format!("/api/v1/assignments/{order}/attachments"),

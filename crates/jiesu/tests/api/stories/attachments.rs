@@ -241,6 +241,64 @@ pub async fn a_photo_with_gps_uploaded_at_the_portal_is_stored_without_it_and_sh
     assert!(actions(&v).contains(&"attachment.added".to_string()), "{v}");
 }
 
+/// A request's page (`views::page`: the request, its map point, its files and the orders
+/// open for evidence) reads all of them in one snapshot. A photo uploaded after the
+/// snapshot's first read is neither among the page's files nor on its timeline; the next page
+/// shows both. Read one after another on the pool, as the page did before, the file showed
+/// without its event.
+pub async fn a_request_page_reads_its_files_in_the_snapshot_of_its_timeline(b: Backend) {
+    use jiesu::services::views;
+    let app = app!(b);
+    let s = staff(&app).await;
+    let r = new_request(&app, &s).await;
+    let id = r["id"].as_str().unwrap();
+    let center = jiesu_core::Actor {
+        user_id: "supervisor".into(),
+        username: "supervisor".into(),
+        role: jiesu_core::Role::Supervisor,
+        unit: None,
+    };
+    let added = |p: &views::RequestPage| {
+        p.view
+            .events
+            .iter()
+            .flatten()
+            .filter(|e| e.action == "attachment.added")
+            .count()
+    };
+
+    let mut snap = app.state.store.read_snapshot().await.unwrap();
+    let before = views::page_in(&mut snap, &center, id).await.unwrap();
+    assert_eq!((before.files.len(), added(&before)), (0, 0));
+    let (st, a) = upload(
+        &format!(
+            "{}/api/v1/requests/{id}/attachments?name=site.jpg",
+            app.base
+        ),
+        Some(&s.operator),
+        phone_photo(),
+    )
+    .await;
+    assert_eq!(st, 201, "{a}");
+    let during = views::page_in(&mut snap, &center, id).await.unwrap();
+    assert_eq!(
+        (during.files.len(), added(&during)),
+        (0, 0),
+        "the snapshot saw the upload"
+    );
+    snap.rollback().await.unwrap();
+
+    let after = views::page(&app.state, &center, id).await.unwrap();
+    assert_eq!((after.files.len(), added(&after)), (1, 1));
+    assert_eq!(after.files[0].id, a["id"].as_str().unwrap());
+    // The staff page shows the file too.
+    let page = crate::ui::Browser::with_session(&app, &s.operator)
+        .get(&format!("/ui/requests/{id}"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("site.jpg"), "{}", page.body);
+}
+
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
