@@ -164,10 +164,11 @@ const PLACE_CONTEXT: &[&str] = &[
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said
 /// with 那边 they are still no place.
-const ESTATE_WORDS: &[&str] = &["苗圃", "建材", "印象", "合院", "富强", "杏花"];
+const ESTATE_WORDS: &[&str] = &["苗圃", "建材", "富强", "新海"];
 
-/// Words that make a community's or village's two-character core a place: fewer than a
-/// street's, as these cores are many more and more often words.
+/// Words that make a community's or village's two-character core, or an estate's
+/// two-character name, a place: fewer than a street's, as these cores are many more and more
+/// often words.
 const SHORT_CORE_CONTEXT: &[&str] = &["那边", "一带", "那一带", "那片", "那一片", "这边", "那块"];
 
 /// Words that contain a place form but are no place (大兴土木 is an idiom); matched as
@@ -177,7 +178,7 @@ pub(crate) const BLOCKERS: &[&str] = &[
     "大兴土木", "大兴安岭", "朝阳产业", "朝阳行业", "康庄大道",
     // The south exit of a station, gate, road or estate, not 南口 the town (南口那边).
     "站南口", "门南口", "路南口", "街南口", "桥南口", "区南口", "村南口", "园南口", "同南口",
-    "厦南口", "场南口", "里南口", "院南口", "楼南口", "巷南口", "道南口",
+    "厦南口", "场南口", "里南口", "院南口", "楼南口", "巷南口", "道南口", "铁南口",
 ];
 
 /// Characters that carry no place identity on their own (directions, numbers, "new/old",
@@ -278,7 +279,11 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
 fn file_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let higher = higher_forms(table, existing);
     let mut file: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
-    for f in existing.iter().filter(|f| f.kind == FormKind::Landmark) {
+    // A row that only repeats a township's name (王辛庄 of 王辛庄镇) says nothing of which
+    // 王辛庄村 is meant.
+    for f in existing.iter().filter(|f| {
+        f.kind == FormKind::Landmark && f.text != table.units[f.unit as usize].short_name
+    }) {
         file.entry(f.text.as_str()).or_default().push(f.unit);
     }
     let mut villages: FxHashMap<&str, Vec<&Unit>> = FxHashMap::default();
@@ -557,9 +562,10 @@ fn section_ending(core: &str) -> Option<&str> {
 /// from 万年花城第一社区 and 万年花城第二社区, 石园北区 and 石园 from 石园北区第一社区,
 /// 安慧北里 from 安慧北里秀雅社区. A name derived from one community names it; from several
 /// communities of one street, that street; from communities of two or three streets, all
-/// of them (reported as alternatives, never guessed); from more, nothing. A name that is
-/// already a form of any unit or place, generic, or shorter than three characters is left
-/// out, except the name of a community itself (彩虹城 of 彩虹城社区 in 石榴庄): where
+/// of them (reported as alternatives, never guessed); from more, nothing. A name of two
+/// characters is said only with 那边, 那片 … and only for one street (see the end). A name
+/// that is already a form of any unit or place or generic is left out, except the name of a
+/// community itself (彩虹城 of 彩虹城社区 in 石榴庄): where
 /// communities named after it lie in other streets of its district (彩虹城第二社区, 东铁匠营),
 /// it names all those streets, and no longer the community alone.
 fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
@@ -647,27 +653,48 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         }
         out.extend(bare_forms(&text, &targets));
     }
-    // A two-character name is too often a word to stand alone; shared by several
-    // communities of one street and said with 那边, 那片 … (潞苑那边) it names that street.
+    // A two-character name is too often a word to stand alone; shared by three or more
+    // communities of one street and said with 那边, 那片 … (潞苑那边) it names that street,
+    // provided every community, village and place of the file whose name starts with it lies
+    // there too (安慧 is 大屯's 安慧北里 but also 亚运村's 安慧里 and 安慧桥: no street decides),
+    // roads aside.
     for (name, units) in short {
-        let mut streets: Vec<u32> = units
-            .iter()
-            .filter_map(|&u| table.units[u as usize].street)
-            .collect();
-        streets.sort_unstable();
-        streets.dedup();
-        if units.len() < 2
-            || streets.len() != 1
+        if units.len() < 3
             || community_names.contains_key(name.as_str())
             || super::outside::names_a_place_elsewhere(&name)
             || ESTATE_WORDS.contains(&name.as_str())
         {
             continue;
         }
+        let of_units = table
+            .units
+            .iter()
+            .filter(|u| matches!(u.level, PlaceLevel::Community | PlaceLevel::Village))
+            .filter(|u| {
+                local_core(u)
+                    .unwrap_or(&u.short_name)
+                    .starts_with(name.as_str())
+            })
+            .map(|u| u.street);
+        let of_file = existing
+            .iter()
+            // A road named after the estate runs beyond it (潞苑北大街).
+            .filter(|f| f.kind == FormKind::Landmark && f.text.starts_with(name.as_str()))
+            .filter(|f| !f.text.ends_with(['路', '街', '道']))
+            .map(|f| {
+                let u = &table.units[f.unit as usize];
+                (u.level.tier() == 1).then_some(f.unit).or(u.street)
+            });
+        let mut streets: Vec<Option<u32>> = of_units.chain(of_file).collect();
+        streets.sort_unstable();
+        streets.dedup();
+        let [Some(street)] = streets[..] else {
+            continue;
+        };
         for context in SHORT_CORE_CONTEXT {
             let text = format!("{name}{context}");
             if !taken.contains(text.as_str()) {
-                out.extend(bare_forms(&text, &streets));
+                out.extend(bare_forms(&text, &[street]));
             }
         }
     }

@@ -60,8 +60,12 @@ impl Matcher {
                 estate: f.estate,
                 home: f.home,
             };
-            // Patterns get the same folding as the text (中国矿业大学（北京）).
-            groups.entry(normalize(&f.text)).or_default().push(entry);
+            // Patterns get the same folding as the text (中国矿业大学（北京）); a form that
+            // folds to nothing would match everywhere.
+            let text = normalize(&f.text);
+            if !text.is_empty() {
+                groups.entry(text).or_default().push(entry);
+            }
         }
         for b in BLOCKERS {
             groups.entry(b.to_string()).or_default();
@@ -148,11 +152,12 @@ impl Matcher {
     /// does not start inside a number: 798里面 is the art district, 套餐1798里面 a price.
     pub fn find(&self, text: &str) -> Vec<Hit> {
         let bytes = text.as_bytes();
+        let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
         self.ac
             .find_iter(text)
             .filter(|m| {
                 let s = m.start();
-                !(s > 0 && bytes[s].is_ascii_digit() && bytes[s - 1].is_ascii_digit())
+                !(s > 0 && digit(s) && digit(s - 1))
             })
             .map(|m| Hit {
                 start: m.start(),
@@ -163,17 +168,25 @@ impl Matcher {
     }
 
     /// `hits` without a town whose name is also a side's mouth (南口, the south end of a street,
-    /// gate or station) right after another place's name: 王府井南口 and 天通苑站南口 are
-    /// exits, not the town in 昌平. After the district's own name (昌平南口) it stays the town.
+    /// gate or station) right after another place's name that stands on its own: 王府井南口
+    /// and 天通苑站南口 are exits, not the town in 昌平. After the district's own name (昌平南口)
+    /// or a weak short name (沙河南口, which only the town would make a place) it stays the
+    /// town, and so do the town's own places (南口火车站).
     pub fn without_exits(&self, table: &UnitTable, text: &str, hits: Vec<Hit>) -> Vec<Hit> {
         let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
         for hit in hits {
-            let exit = EXIT_TOWNS.iter().any(|t| text[hit.start..].starts_with(t));
+            let exit = EXIT_TOWNS
+                .iter()
+                .any(|t| text.as_bytes()[hit.start..].starts_with(t.as_bytes()))
+                && self.entries[hit.pattern]
+                    .iter()
+                    .all(|e| e.kind != FormKind::Landmark);
             let after_place = out.last().is_some_and(|prev| {
                 prev.end == hit.start
                     && self.entries[prev.pattern].iter().any(|e| {
-                        e.kind == FormKind::Landmark
-                            || table.units[e.unit as usize].level != PlaceLevel::District
+                        !e.weak
+                            && (e.kind == FormKind::Landmark
+                                || table.units[e.unit as usize].level != PlaceLevel::District)
                     })
             });
             if !(exit && after_place) {
@@ -193,7 +206,25 @@ impl Matcher {
 const EXIT_TOWNS: &[&str] = &["南口"];
 
 /// The first [`MAX_CHARS`] characters of `text` through the crate's [`Normalizer`], spaces
-/// dropped, so "朝阳区 望京" and "朝阳区望京" match alike.
+/// dropped, so "朝阳区 望京" and "朝阳区望京" match alike. Spaces between two digits become a
+/// slash, so two numbers stay two (电话13800138000 798艺术区: 798 starts no number).
 pub(crate) fn normalize(text: &str) -> String {
-    Normalizer::reading(MAX_CHARS).string(text)
+    let is_digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+    let chars: Vec<char> = text.chars().take(MAX_CHARS).collect();
+    let mut kept = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() && i > 0 && is_digit(chars[i - 1]) {
+            let run = chars[i..].iter().take_while(|c| c.is_whitespace()).count();
+            if chars.get(i + run).copied().is_some_and(is_digit) {
+                kept.push('/');
+                i += run;
+                continue;
+            }
+        }
+        kept.push(c);
+        i += 1;
+    }
+    Normalizer::reading(MAX_CHARS).string(&kept)
 }

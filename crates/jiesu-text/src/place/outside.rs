@@ -58,8 +58,9 @@ fn strip_any<'a>(s: &'a str, suffixes: &[&str]) -> &'a str {
         .unwrap_or(s)
 }
 
-/// Whether `name` is the short name of a city or county elsewhere in China (玉林 of 玉林市,
-/// 清城 of 清城区, 新安 of 新安县): such a name said with 那边 may well mean that place.
+/// Whether `name` is the short name of a city or county of China (玉林 of 玉林市, 清城 of
+/// 清城区, 新安 of 新安县; the home city's own districts among them): such a name said with
+/// 那边 may well mean that place. Autonomous counties keep their long names.
 pub(crate) fn names_a_place_elsewhere(name: &str) -> bool {
     static SHORT: std::sync::OnceLock<std::collections::HashSet<String>> =
         std::sync::OnceLock::new();

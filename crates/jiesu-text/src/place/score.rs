@@ -36,8 +36,7 @@ struct Evidence {
     spans: Vec<(usize, usize)>,
     /// Named by its own name, not only through a landmark lying in it.
     by_name: bool,
-    /// Reached only as the home of a name others share (`Entry::home`): it adds to its own
-    /// reading but is no street the text names against the others (平谷的岳各庄村 is 平谷's).
+    /// Reached only as the home of a name others share (`Entry::home`).
     home_only: bool,
 }
 
@@ -69,11 +68,28 @@ fn weight(entry: &Entry, tier: usize, chars: usize) -> f64 {
 
 /// Scores the hits; `None` when no valid mention remains.
 pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Option<Evaluation> {
-    let evidence = collect(table, matcher, hits);
+    let mut evidence = collect(table, matcher, hits);
+    let tier = |u: u32| table.units[u as usize].level.tier();
+    // A home (`Entry::home`) is only the likelier of namesakes: where the text names a
+    // district or street by name that it lies outside, it is no reading (平谷区岳各庄村 is
+    // 平谷's, 香营乡小堡村 香营's).
+    let named = |t: usize| -> Vec<u32> {
+        evidence
+            .iter()
+            .filter(|(&u, ev)| tier(u) == t && ev.by_name && !ev.home_only)
+            .map(|(&u, _)| u)
+            .collect()
+    };
+    let (named_districts, named_streets) = (named(0), named(1));
+    evidence.retain(|&u, ev| {
+        let unit = &table.units[u as usize];
+        !(ev.home_only
+            && ((!named_districts.is_empty() && !named_districts.contains(&unit.district))
+                || (!named_streets.is_empty() && !named_streets.contains(&u))))
+    });
     if evidence.is_empty() {
         return None;
     }
-    let tier = |u: u32| table.units[u as usize].level.tier();
     // Districts the text names itself: a landmark lying across districts (长安街) names
     // none of them, so it does not count against the others.
     let districts: Vec<u32> = evidence
@@ -82,11 +98,7 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
         .map(|(&u, _)| u)
         .collect();
     let names_district = evidence.keys().any(|&u| tier(u) == 0);
-    let streets: Vec<u32> = evidence
-        .iter()
-        .filter(|(&u, ev)| tier(u) == 1 && !ev.home_only)
-        .map(|(&u, _)| u)
-        .collect();
+    let streets: Vec<u32> = evidence.keys().copied().filter(|&u| tier(u) == 1).collect();
     // Streets the text names itself (魏善庄, 劲松那边), not through a landmark in them.
     let named_streets: Vec<u32> = streets
         .iter()

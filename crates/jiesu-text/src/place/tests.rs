@@ -879,3 +879,31 @@ fn a_streets_short_name_right_before_a_place_in_it_decides_between_namesakes() {
     let m = gazetteer().resolve("月季园小区的暖气一直不热");
     assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
 }
+
+#[test]
+fn review_cases_of_the_session_39_rules_stay_as_they_should() {
+    let g = gazetteer();
+    // A number before the place, a space apart, is a number of its own.
+    resolve_to_streets(&[
+        ("联系电话13800138000 798艺术区井盖坏了", "110105011"),
+        ("反映人电话：13800138000 774厂宿舍楼漏水", "110105011"),
+        // After a short name that needs the town to be a place, 南口 is the town; so are
+        // the town's own places after its name.
+        ("沙河南口那边", "110114002"),
+        ("阳坊南口那边", "110114002"),
+        ("南口镇南口火车站", "110114002"),
+        ("王府井地铁南口那边", "110101001"),
+        // A district or street named by name decides against a home.
+        ("香营乡小堡村", "110119202"),
+        ("宋庄王辛庄村", "110112104"),
+    ]);
+    // A two-character estate name some of whose namesakes lie in other streets names none
+    // (安慧北里 of 大屯, 安慧里 and 安慧桥 of 亚运村).
+    for text in ["安慧那边停车难", "海户那边", "翠微那边"] {
+        assert_eq!(g.resolve(text).status, PlaceStatus::None, "{text}");
+    }
+    // A row that only repeats a township's name makes no home of its village namesakes.
+    assert_eq!(g.resolve("王辛庄村").status, PlaceStatus::Ambiguous);
+    // With the place named outright, a home elsewhere does not lower the confidence.
+    assert!(g.resolve("香营乡小堡村").confidence > 0.7);
+}
