@@ -123,15 +123,14 @@ pub async fn export(state: &AppState, actor: &Actor, phone: &str) -> Result<Valu
     // Everything is read in one snapshot, so the export never holds half of a write that
     // committed while it ran (a reply without its round, a request closed without its
     // callback); the snapshot ends before the export's own event is written.
-    let mut snap = state.store.read_snapshot().await?;
-    let held = held_about(&mut snap, &phone).await;
-    // A read-only snapshot has nothing to keep; a failed rollback does not fail the export.
-    let _ = snap.rollback().await;
     let Held {
         numbers,
         requests,
         marks,
-    } = held?;
+    } = state
+        .store
+        .in_snapshot(async |conn| held_about(conn, &phone).await)
+        .await?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let mut event = state.audit_event(

@@ -244,11 +244,10 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<RequestVie
     // One snapshot for the whole page: read statement by statement on the pool, a write that
     // commits between two of them showed the request still in round 1 beside its round-2
     // events.
-    let mut tx = state.store.read_snapshot().await?;
-    let view = get_in(&mut tx, actor, id).await;
-    // The snapshot only read: a rollback that fails loses nothing, and the page stands.
-    let _ = tx.rollback().await;
-    view
+    state
+        .store
+        .in_snapshot(async |conn| get_in(conn, actor, id).await)
+        .await
 }
 
 /// A request's page: the view ([`get`]), where it is on a map, its files and the orders the
@@ -269,11 +268,10 @@ pub struct RequestPage {
 /// the pool, a file uploaded in between showed on the page without its event in the
 /// timeline.
 pub async fn page(state: &AppState, actor: &Actor, id: &str) -> Result<RequestPage, AppError> {
-    let mut snap = state.store.read_snapshot().await?;
-    let page = page_in(&mut snap, actor, id).await;
-    // The snapshot only read: a rollback that fails loses nothing, and the page stands.
-    let _ = snap.rollback().await;
-    page
+    state
+        .store
+        .in_snapshot(async |conn| page_in(conn, actor, id).await)
+        .await
 }
 
 /// [`page`] on an open snapshot (`Store::read_snapshot`): every read goes through `conn`.

@@ -397,6 +397,21 @@ impl Store {
         Ok(tx)
     }
 
+    /// Runs `read` on one [`read_snapshot`](Self::read_snapshot) and ends it. The snapshot
+    /// only read: a rollback that fails loses nothing, and `read`'s answer stands.
+    pub async fn in_snapshot<T, E>(
+        &self,
+        read: impl AsyncFnOnce(&mut sqlx::AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut snap = self.read_snapshot().await?;
+        let out = read(&mut snap).await;
+        let _ = snap.rollback().await;
+        out
+    }
+
     /// Reads reports from the standby of `url` (`JIESU_STANDBY_DATABASE_URL`, PostgreSQL
     /// only; see `standby.rs`).
     pub async fn with_standby(&mut self, url: &str) -> anyhow::Result<()> {

@@ -453,11 +453,10 @@ pub async fn list(
     actor: &Actor,
     request_id: &str,
 ) -> Result<Vec<AttachmentView>, AppError> {
-    let mut snap = state.store.read_snapshot().await?;
-    let files = list_in(&mut snap, actor, request_id).await;
-    // The snapshot only read: a rollback that fails loses nothing.
-    let _ = snap.rollback().await;
-    files
+    state
+        .store
+        .in_snapshot(async |conn| list_in(conn, actor, request_id).await)
+        .await
 }
 
 /// [`list`] on an open snapshot (`Store::read_snapshot`): the request, its orders and its
