@@ -59,8 +59,11 @@ class Layout:
         p = subprocess.Popen(args, env=env or s.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         s.procs.append(p); return p
 
-    def autoctl(s, *args, check=True):
-        r = subprocess.run(s.as_pg(["env", "PATH=" + s.env["PATH"], "XDG_CONFIG_HOME=" + s.env["XDG_CONFIG_HOME"], "XDG_DATA_HOME=" + s.env["XDG_DATA_HOME"], "pg_autoctl", *args]), capture_output=True, text=True)
+    def autoctl(s, *args, check=True, tries=1):
+        for i in range(tries):
+            if i: time.sleep(0.5)
+            r = subprocess.run(s.as_pg(["env", "PATH=" + s.env["PATH"], "XDG_CONFIG_HOME=" + s.env["XDG_CONFIG_HOME"], "XDG_DATA_HOME=" + s.env["XDG_DATA_HOME"], "pg_autoctl", *args]), capture_output=True, text=True)
+            if r.returncode == 0: break
         if check and r.returncode: fail(f"pg_autoctl {' '.join(args)}: {r.stderr[-2000:]}")
         return r.stdout
 
@@ -116,7 +119,9 @@ class Layout:
                 else: fail("the first PostgreSQL node did not start")
         s.wait_pair()
         for n in (1, 2):
-            for k, v in KEEPER.items(): s.autoctl("config", "set", "--pgdata", f"{s.dir}/pg{n}", k, str(v))
+            # The keeper rewrites its configuration file as it starts: a set that reads it half
+            # written ("Failed to find section pg_autoctl") is tried again.
+            for k, v in KEEPER.items(): s.autoctl("config", "set", "--pgdata", f"{s.dir}/pg{n}", k, str(v), tries=10)
         log("PostgreSQL: monitor", s.port, "primary", s.pg[1], "synchronous standby", s.pg[2],
             "sync:", s.psql(s.pg[1], "SHOW synchronous_standby_names"))
 
