@@ -162,6 +162,10 @@ const PLACE_CONTEXT: &[&str] = &[
     "社区卫生服务中心", "卫生服务中心",
 ];
 
+/// Words that, said right before a street's two-character short name, make it a place: 我住窦店,
+/// 家住在旧宫 (where the caller lives).
+const PLACE_PREFIX: &[&str] = &["住", "住在"];
+
 /// Two-character estate names that are ordinary words (a nursery, building materials): said
 /// with 那边 they are still no place.
 const ESTATE_WORDS: &[&str] = &["苗圃", "建材", "富强", "新海"];
@@ -269,7 +273,35 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     out.extend(home);
     let known = file_village_forms(table, &out);
     out.extend(known);
+    out.extend(street_village_forms(table));
     out
+}
+
+/// A village whose own name is too short to be a place on its own (怪村: one character before
+/// 村), said right after its street's short name without the street's level word: 王佐怪村.
+/// A village with a name of its own (宋庄小堡村) needs no such form: the street and the
+/// village are two hits that support each other.
+fn street_village_forms(table: &UnitTable) -> Vec<Form> {
+    table
+        .units
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| {
+            u.level == PlaceLevel::Village
+                && is_junk_core(local_core(u).unwrap_or(&u.short_name), u.level)
+        })
+        .filter_map(|(i, u)| {
+            let street = &table.units[u.street? as usize];
+            (chars(&street.short_name) >= 2).then(|| Form {
+                text: format!("{}{}", street.short_name, u.short_name),
+                unit: i as u32,
+                kind: FormKind::Named,
+                weak: false,
+                estate: false,
+                home: false,
+            })
+        })
+        .collect()
 }
 
 /// A village whose name villages of other streets share, said with 村, where the place
@@ -727,6 +759,11 @@ fn unit_forms(unit: &Unit, me: u32, no_context: &HashSet<&str>, out: &mut Vec<Fo
                     let text = format!("{core}{s}");
                     if !no_context.contains(text.as_str()) {
                         forms.push((text, FormKind::Bare, false));
+                    }
+                }
+                if chars(core) == 2 {
+                    for p in PLACE_PREFIX {
+                        forms.push((format!("{p}{core}"), FormKind::Bare, false));
                     }
                 }
             }

@@ -196,6 +196,44 @@ impl Matcher {
         out
     }
 
+    /// `hits` without the names of rail lines and without districts named as where someone
+    /// goes. A place right before 线 names a line, not where the caller is: 大兴机场线,
+    /// 昌平线, 亦庄线 (线上 and 线下, online and offline, leave the place). A district's name
+    /// right after 去 or 往 is a destination (拉人去通州, 往大兴方向) when the text names
+    /// another place: that place is where it happens.
+    pub fn without_lines_and_destinations(
+        &self,
+        table: &UnitTable,
+        text: &str,
+        hits: Vec<Hit>,
+    ) -> Vec<Hit> {
+        let bytes = text.as_bytes();
+        let line = |h: &Hit| {
+            let rest = &bytes[h.end..];
+            rest.starts_with("线".as_bytes())
+                && !rest.starts_with("线上".as_bytes())
+                && !rest.starts_with("线下".as_bytes())
+        };
+        let district = |h: &Hit| {
+            let entries = &self.entries[h.pattern];
+            !entries.is_empty()
+                && entries
+                    .iter()
+                    .all(|e| table.units[e.unit as usize].level == PlaceLevel::District)
+        };
+        // A place other than a district (a blocker has no entries and is none).
+        let other = |h: &Hit| !self.entries[h.pattern].is_empty() && !district(h);
+        let destination = |h: &Hit| {
+            let before = &bytes[..h.start];
+            district(h) && (before.ends_with("去".as_bytes()) || before.ends_with("往".as_bytes()))
+        };
+        let hits: Vec<Hit> = hits.into_iter().filter(|h| !line(h)).collect();
+        if !hits.iter().any(other) {
+            return hits;
+        }
+        hits.into_iter().filter(|h| !destination(h)).collect()
+    }
+
     /// Number of distinct spoken forms.
     pub fn len(&self) -> usize {
         self.entries.len()

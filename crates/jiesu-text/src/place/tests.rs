@@ -907,3 +907,41 @@ fn review_cases_of_the_session_39_rules_stay_as_they_should() {
     // With the place named outright, a home elsewhere does not lower the confidence.
     assert!(g.resolve("香营乡小堡村").confidence > 0.7);
 }
+
+#[test]
+fn a_place_right_before_xian_names_a_rail_line_not_where_the_caller_is() {
+    // 大兴机场线 runs from 草桥 to the airport: the caller is at 草桥.
+    resolve_to_streets(&[("草桥地铁站换乘大兴机场线的指引太少了", "110106022")]);
+    let m = gazetteer().resolve("坐大兴机场线去机场要多久");
+    assert_eq!(m.status, PlaceStatus::None, "{m:?}");
+    // 线下 and 线上 (offline, online) leave the place.
+    resolve_to_streets(&[("中关村线下门店退款一直不给办", "110108011")]);
+}
+
+#[test]
+fn a_district_someone_goes_to_does_not_outweigh_the_place_it_happens() {
+    // Black cabs at 常营 touting rides to 通州: the place is 常营.
+    resolve_to_streets(&[("常营龙湖天街门口晚上黑车揽客，问去不去通州", "110105033")]);
+    // Alone, the district is all the text says.
+    let m = gazetteer().resolve("去通州的路上堵车");
+    assert_eq!(code(&m.district), Some("110112"), "{m:?}");
+}
+
+#[test]
+fn a_two_character_street_name_after_zhu_is_where_the_caller_lives() {
+    resolve_to_streets(&[
+        ("我住窦店，小区门口没有公交", "110111103"),
+        ("家住在旧宫，楼下垃圾没人清", "110115006"),
+    ]);
+    // Inside other words it is still no place (住房, 居住 hold no street).
+    let m = gazetteer().resolve("居住证怎么办理");
+    assert_eq!(m.status, PlaceStatus::None, "{m:?}");
+}
+
+#[test]
+fn a_village_too_short_to_name_alone_is_named_after_its_street() {
+    // 怪村 (one character before 村) of 王佐镇.
+    resolve_to_streets(&[("王佐怪村村口的垃圾站味道特别大", "110106101")]);
+    let m = gazetteer().resolve("怪村村口的垃圾站味道特别大");
+    assert_eq!(m.status, PlaceStatus::None, "{m:?}");
+}
