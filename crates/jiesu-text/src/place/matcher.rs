@@ -196,17 +196,12 @@ impl Matcher {
         out
     }
 
-    /// `hits` without the names of rail lines and without districts named as where someone
-    /// goes. A place right before 线 names a line, not where the caller is: 大兴机场线,
-    /// 昌平线, 亦庄线 (线上 and 线下, online and offline, leave the place). A district's name
-    /// right after 去 or 往 is a destination (拉人去通州, 往大兴方向) when the text names
-    /// another place: that place is where it happens.
-    pub fn without_lines_and_destinations(
-        &self,
-        table: &UnitTable,
-        text: &str,
-        hits: Vec<Hit>,
-    ) -> Vec<Hit> {
+    /// `hits` without the names of rail lines and without places named as where someone goes.
+    /// A place right before 线 names a line, not where the caller is: 大兴机场线, 昌平线, 亦庄线
+    /// (线上 and 线下, online and offline, leave the place). A place right after 去 or 往 is a
+    /// destination (拉人去通州, 黑车去八达岭, 往大兴方向) when the text names another place:
+    /// that place is where it happens.
+    pub fn without_lines_and_destinations(&self, text: &str, hits: Vec<Hit>) -> Vec<Hit> {
         let bytes = text.as_bytes();
         let line = |h: &Hit| {
             let rest = &bytes[h.end..];
@@ -214,21 +209,16 @@ impl Matcher {
                 && !rest.starts_with("线上".as_bytes())
                 && !rest.starts_with("线下".as_bytes())
         };
-        let district = |h: &Hit| {
-            let entries = &self.entries[h.pattern];
-            !entries.is_empty()
-                && entries
-                    .iter()
-                    .all(|e| table.units[e.unit as usize].level == PlaceLevel::District)
-        };
-        // A place other than a district (a blocker has no entries and is none).
-        let other = |h: &Hit| !self.entries[h.pattern].is_empty() && !district(h);
         let destination = |h: &Hit| {
             let before = &bytes[..h.start];
-            district(h) && (before.ends_with("去".as_bytes()) || before.ends_with("往".as_bytes()))
+            !self.entries[h.pattern].is_empty()
+                && DESTINATION_WORDS
+                    .iter()
+                    .any(|w| before.ends_with(w.as_bytes()))
         };
         let hits: Vec<Hit> = hits.into_iter().filter(|h| !line(h)).collect();
-        if !hits.iter().any(other) {
+        let place = |h: &&Hit| !self.entries[h.pattern].is_empty() && !destination(h);
+        if !hits.iter().any(|h| place(&h)) {
             return hits;
         }
         hits.into_iter().filter(|h| !destination(h)).collect()
@@ -239,6 +229,9 @@ impl Matcher {
         self.entries.len()
     }
 }
+
+/// Words before a place that make it where someone goes (拉人去八达岭, 往通州方向).
+const DESTINATION_WORDS: &[&str] = &["去", "往"];
 
 /// Towns named like the mouth of a street's side (南口 is also "the south end").
 const EXIT_TOWNS: &[&str] = &["南口"];

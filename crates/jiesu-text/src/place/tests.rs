@@ -919,9 +919,12 @@ fn a_place_right_before_xian_names_a_rail_line_not_where_the_caller_is() {
 }
 
 #[test]
-fn a_district_someone_goes_to_does_not_outweigh_the_place_it_happens() {
-    // Black cabs at 常营 touting rides to 通州: the place is 常营.
-    resolve_to_streets(&[("常营龙湖天街门口晚上黑车揽客，问去不去通州", "110105033")]);
+fn a_place_someone_goes_to_does_not_outweigh_the_place_it_happens() {
+    // Black cabs at 常营 touting rides to 通州, at 颐和园 to 八达岭: the place is where they wait.
+    resolve_to_streets(&[
+        ("常营龙湖天街门口晚上黑车揽客，问去不去通州", "110105033"),
+        ("颐和园北宫门外还有人拉游客坐黑车去八达岭", "110108013"),
+    ]);
     // Alone, the district is all the text says.
     let m = gazetteer().resolve("去通州的路上堵车");
     assert_eq!(code(&m.district), Some("110112"), "{m:?}");
