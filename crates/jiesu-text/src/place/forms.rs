@@ -324,21 +324,63 @@ fn file_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             villages.entry(u.short_name.as_str()).or_default().push(u);
         }
     }
+    // The cores of each street's communities: 麻峪 of 广宁's 麻峪社区, 西黄村 of 苹果园's 西黄村社区.
+    let mut cores: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+    for u in table
+        .units
+        .iter()
+        .filter(|u| u.level == PlaceLevel::Community)
+    {
+        if let (Some(core), Some(street)) = (local_core(u), u.street) {
+            cores.entry(core).or_default().push(street);
+        }
+    }
     let mut out = Vec::new();
-    for (name, units) in file {
-        let said = format!("{name}村");
+    for (name, mut units) in file {
+        units.sort_unstable();
+        units.dedup();
+        // 西黄村站 is the station of 西黄村.
+        let said = match name.strip_suffix('站') {
+            Some(place) if place.ends_with('村') => place.to_string(),
+            _ => format!("{name}村"),
+        };
         let Some(namesakes) = villages.get(said.as_str()) else {
             continue;
         };
         let mut streets: Vec<u32> = namesakes.iter().filter_map(|v| v.street).collect();
         streets.sort_unstable();
         streets.dedup();
-        let home: Vec<u32> = streets
+        let mut home: Vec<u32> = streets
             .iter()
             .copied()
             .filter(|s| units.contains(s))
             .collect();
-        if streets.len() < 2 || home.len() != 1 || higher.contains(said.as_str()) {
+        // A former village of the city, now communities of the street where the file places it
+        // (麻峪 of 广宁, 西黄村 of 苹果园), keeps its old name there; the villages of that name in
+        // other districts (麻峪村 of 崔村) stay readings.
+        let stem = &said[..said.len() - '村'.len_utf8()];
+        let former = |s: &u32| {
+            [stem, said.as_str()]
+                .iter()
+                .any(|c| cores.get(c).is_some_and(|at| at.contains(s)))
+        };
+        if home.is_empty() && units.len() == 1 && former(&units[0]) {
+            home = units.clone();
+            // The communities of the old name read it too, beside their street, as the
+            // street's own village would (小堡村 of 宋庄).
+            let communities = table.units.iter().enumerate().filter(|(_, u)| {
+                u.level == PlaceLevel::Community
+                    && u.street == Some(units[0])
+                    && local_core(u).is_some_and(|c| c == stem || c == said)
+            });
+            out.extend(communities.map(|(i, _)| Form {
+                home: true,
+                ..bare_forms(&said, &[i as u32]).remove(0)
+            }));
+        } else if streets.len() < 2 {
+            continue;
+        }
+        if home.len() != 1 || higher.contains(said.as_str()) {
             continue;
         }
         out.extend(

@@ -948,3 +948,19 @@ fn a_village_too_short_to_name_alone_is_named_after_its_street() {
     let m = gazetteer().resolve("怪村村口的垃圾站味道特别大");
     assert_eq!(m.status, PlaceStatus::None, "{m:?}");
 }
+
+#[test]
+fn a_former_village_of_the_city_keeps_its_old_name_where_the_file_places_it() {
+    // 麻峪 (广宁's 麻峪社区, a place of the file) and 西黄村 (苹果园's 西黄村社区, 西黄村站):
+    // said with 村 they are these, with the villages of that name elsewhere as alternatives.
+    for (text, street, namesake) in [
+        ("麻峪村那边有人往河滩倒渣土", "110107009", "110114112"),
+        ("西黄村那边的小超市电价太高", "110107005", "110115005"),
+    ] {
+        let m = gazetteer().resolve(text);
+        assert_eq!(code(&m.street), Some(street), "{text}: {m:?}");
+        assert!(alternative_streets(&m).contains(&namesake), "{text}: {m:?}");
+    }
+    // Named with their district or street, the villages elsewhere are meant.
+    resolve_to_streets(&[("昌平崔村麻峪村的苹果园", "110114112")]);
+}
