@@ -273,6 +273,8 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     out.extend(home);
     let known = file_village_forms(table, &out);
     out.extend(known);
+    let named_after = file_named_after_village_forms(table, &out);
+    out.extend(named_after);
     out.extend(street_village_forms(table));
     out
 }
@@ -385,6 +387,71 @@ fn file_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         }
         out.extend(
             bare_forms(&said, &home)
+                .into_iter()
+                .map(|f| Form { home: true, ..f }),
+        );
+    }
+    out
+}
+
+/// A village whose name villages of other streets share, where the place file has places
+/// named after it in one of those streets only: 岔道古城 and 岔道城 make 岔道村 八达岭's, 水屯市场
+/// makes 水屯村 城南's, 西峪水库 makes 西峪村 大华山's. The namesakes stay alternatives, as for
+/// [`file_village_forms`]. A place named after the township (于家务中学 of 于家务乡) says
+/// nothing of which 于家务村 is meant, and a name the file or a street already decides is
+/// left alone.
+fn file_named_after_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+    let higher = higher_forms(table, existing);
+    let homes: HashSet<&str> = existing
+        .iter()
+        .filter(|f| f.home)
+        .map(|f| f.text.as_str())
+        .collect();
+    let mut villages: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+    for u in &table.units {
+        if let (PlaceLevel::Village, Some(name), Some(street)) =
+            (u.level, u.short_name.strip_suffix('村'), u.street)
+        {
+            villages.entry(name).or_default().push(street);
+        }
+    }
+    let mut file: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for f in existing.iter().filter(|f| f.kind == FormKind::Landmark) {
+        file.entry(f.text.as_str()).or_default().push(f.unit);
+    }
+    let mut support: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+    for (text, mut units) in file {
+        units.sort_unstable();
+        units.dedup();
+        let [street] = units[..] else {
+            continue;
+        };
+        let cuts = text.char_indices().map(|(i, _)| i).skip(2);
+        for name in cuts.map(|i| &text[..i]) {
+            let known_here = villages.get(name).is_some_and(|at| at.contains(&street));
+            if known_here && table.units[street as usize].short_name != name {
+                support.entry(name).or_default().push(street);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (name, mut streets) in support {
+        streets.sort_unstable();
+        streets.dedup();
+        let said = format!("{name}村");
+        let mut namesakes = villages[name].clone();
+        namesakes.sort_unstable();
+        namesakes.dedup();
+        if streets.len() != 1
+            || namesakes.len() < 2
+            || homes.contains(said.as_str())
+            || higher.contains(said.as_str())
+            || higher.contains(name)
+        {
+            continue;
+        }
+        out.extend(
+            bare_forms(&said, &streets)
                 .into_iter()
                 .map(|f| Form { home: true, ..f }),
         );

@@ -964,3 +964,21 @@ fn a_former_village_of_the_city_keeps_its_old_name_where_the_file_places_it() {
     // Named with their district or street, the villages elsewhere are meant.
     resolve_to_streets(&[("昌平崔村麻峪村的苹果园", "110114112")]);
 }
+
+#[test]
+fn a_village_name_others_share_is_at_home_where_the_file_has_places_named_after_it() {
+    // 岔道古城 (八达岭) and 西峪水库 (大华山): 岔道村 and 西峪村 are theirs; 潞城's 岔道村 and
+    // 崔村's 西峪村 stay alternatives and win when their street is named.
+    for (text, street, namesake) in [
+        ("岔道村的农家院门口游客车乱停", "110119102", "110112119"),
+        ("西峪村口的路灯坏了", "110117105", "110114112"),
+    ] {
+        let m = gazetteer().resolve(text);
+        assert_eq!(code(&m.street), Some(street), "{text}: {m:?}");
+        assert!(alternative_streets(&m).contains(&namesake), "{text}: {m:?}");
+    }
+    resolve_to_streets(&[("潞城岔道村的路灯坏了", "110112119")]);
+    // Places named after the township (于家务中学) say nothing of which 于家务村 is meant.
+    let m = gazetteer().resolve("于家务村的路灯坏了");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+}
