@@ -450,9 +450,16 @@ fn file_named_after_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<F
         {
             continue;
         }
+        // The name without 村 too (水屯那边, 岔道那边), as the villages themselves are said.
+        let plain = if chars(name) >= 3 {
+            bare_forms(name, &streets)
+        } else {
+            context_forms(name, &streets)
+        };
         out.extend(
             bare_forms(&said, &streets)
                 .into_iter()
+                .chain(plain)
                 .map(|f| Form { home: true, ..f }),
         );
     }
