@@ -61,6 +61,7 @@ pub(crate) const PLACE_KINDS: &[&str] = &[
     "zone",
     "road",
     "estate",
+    "river",
 ];
 
 /// One row of the place file: its spoken forms ({N} expanded) and the unit codes it lies in.
