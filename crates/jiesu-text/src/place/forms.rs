@@ -141,7 +141,9 @@ const STOP_CORES: &[&str] = &[
 /// Two-character street/township cores that are everyday words, or names of places
 /// elsewhere or of better-known places elsewhere in the city (天桥 is any footbridge, 东湖
 /// the lake in Wuhan, 河北 the province, 北苑 the Chaoyang area rather than Tongzhou's 北苑街道):
-/// even followed by a word of place (see [`PLACE_CONTEXT`]) they do not name the street.
+/// followed by a word of place (see [`PLACE_CONTEXT`]) they do not name the street; only the
+/// words of [`SHORT_CORE_CONTEXT`] do (温泉那边), and for those of [`NAMED_ELSEWHERE`] not even
+/// they.
 /// Every other street/township core is a proper name of Beijing (劲松, 旧宫, 窦店; some,
 /// like 沙河 or 清河, also name places in other provinces) that callers say with 那边 or 附近.
 #[rustfmt::skip]
@@ -152,6 +154,17 @@ const COMMON_STREET_CORES: &[&str] = &[
     "清源", "荣华", "四海", "平房", "永宁", "空港", "北苑", "王平", "石城",
 ];
 
+/// Cores of [`COMMON_STREET_CORES`] that name something else even said as a place: a province
+/// (河北那边 is Hebei), a place in another city (东湖, 宝山, 渤海), a side of any town (城关, 城南,
+/// 城北, 新村, 新镇, 清水, 滨河), a better-known place of the city (北苑 the Chaoyang area, 杨庄 of
+/// 石景山 as well as 通州's street, 鼓楼 the Drum Tower rather than 密云's street, 果园 通州's
+/// area by 果园站 rather than 密云's street), or any footbridge (天桥那边).
+#[rustfmt::skip]
+const NAMED_ELSEWHERE: &[&str] = &[
+    "河北", "东湖", "宝山", "渤海", "城关", "城北", "城南", "新村", "新镇", "清水", "滨河", "北苑",
+    "杨庄", "天桥", "鼓楼", "果园",
+];
+
 /// Words that, said right after a street's short name, make it a place: 劲松那边,
 /// 旧宫附近, 常营站, 看丹社区卫生服务中心 (a community health centre is named after the street
 /// it serves; its stations, 社区卫生服务站, after their communities). Not 出口: 八角出口 is the
@@ -159,7 +172,7 @@ const COMMON_STREET_CORES: &[&str] = &[
 #[rustfmt::skip]
 const PLACE_CONTEXT: &[&str] = &[
     "那边", "那儿", "那个", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
-    "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集",
+    "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集", "那条",
     "社区卫生服务中心", "卫生服务中心",
 ];
 
@@ -882,6 +895,12 @@ fn unit_forms(unit: &Unit, me: u32, no_context: &HashSet<&str>, out: &mut Vec<Fo
                     for p in PLACE_PREFIX {
                         forms.push((format!("{p}{core}"), FormKind::Bare, false));
                     }
+                }
+            } else if COMMON_STREET_CORES.contains(&core) && !NAMED_ELSEWHERE.contains(&core) {
+                // An everyday word said as a place (温泉那边, 鼓楼那一片) is the street: fewer
+                // words of place than for a proper name, as for a community's short core.
+                for s in SHORT_CORE_CONTEXT {
+                    forms.push((format!("{core}{s}"), FormKind::Bare, false));
                 }
             }
             for a in &unit.aliases {

@@ -853,13 +853,14 @@ fn a_village_name_the_place_file_knows_without_its_cun_is_that_village_first() {
 #[test]
 fn street_names_that_are_no_everyday_word_are_said_with_nabian() {
     // 城子 (门头沟) and 永顺 (通州) are no words of their own: said as places they are the
-    // streets, as every writer of the test sets who named them said. 古城 and 果园 stay words.
+    // streets, as every writer of the test sets who named them said. 古城 is a word too, said
+    // with 那边 the street of 石景山; 果园 stays a word (and 通州's 果园 is no street).
     resolve_to_streets(&[
         ("城子那边的老楼外墙往下掉皮", "110109002"),
         ("永顺那边的回迁楼暖气不热", "110112120"),
+        ("古城那边的老楼外墙往下掉皮", "110107004"),
     ]);
-    for text in ["古城那边的老楼外墙往下掉皮", "果园那边的老楼外墙往下掉皮"]
-    {
+    for text in ["果园那边的老楼外墙往下掉皮"] {
         assert_eq!(
             gazetteer().resolve(text).status,
             PlaceStatus::None,
@@ -985,4 +986,32 @@ fn a_village_name_others_share_is_at_home_where_the_file_has_places_named_after_
     // Places named after the township (于家务中学) say nothing of which 于家务村 is meant.
     let m = gazetteer().resolve("于家务村的路灯坏了");
     assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+}
+
+#[test]
+fn an_everyday_word_street_said_as_a_place_is_the_street_unless_it_names_something_else() {
+    // 温泉 (hot springs) and 古城 (an old town) are words; said with 那边 they are 海淀's 温泉 and
+    // 石景山's 古城, as callers of those streets say them.
+    resolve_to_streets(&[
+        ("温泉那边的老村子拆了一半，灰太大", "110108026"),
+        ("古城那片小区楼下的早点摊占道", "110107004"),
+    ]);
+    // Still no place with other words of place (温泉附近 is near any hot spring), nor those that
+    // name a province, a side of any town, the Drum Tower or 通州's 果园 area.
+    for text in [
+        "温泉附近的酒店",
+        "果园那边的老楼外墙往下掉皮",
+        "我老家河北那边的亲戚",
+        "城南那边新开了个超市",
+        "鼓楼那边胡同里停车难",
+    ] {
+        let m = gazetteer().resolve(text);
+        assert_ne!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
+    }
+}
+
+#[test]
+fn a_street_name_said_with_natiao_is_the_street() {
+    // 阳坊那条涮肉街: the street of 阳坊.
+    resolve_to_streets(&[("阳坊那条涮肉的老街，一到周末车停得到处都是", "110114104")]);
 }
