@@ -410,7 +410,8 @@ fn file_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
 
 /// A village whose name villages of other streets share, where the place file has places
 /// named after it in one of those streets only: 岔道古城 and 岔道城 make 岔道村 八达岭's, 水屯市场
-/// makes 水屯村 城南's, 西峪水库 makes 西峪村 大华山's. The namesakes stay alternatives, as for
+/// makes 水屯村 城南's, 西峪水库 makes 西峪村 大华山's. A community's core of three or more
+/// characters counts as such a village (大柳树市场 makes 大柳树 北下关's, where 大柳树社区 is). The namesakes stay alternatives, as for
 /// [`file_village_forms`]. A place named after the township (于家务中学 of 于家务乡) says
 /// nothing of which 于家务村 is meant, and a name the file or a street already decides is
 /// left alone.
@@ -421,11 +422,16 @@ fn file_named_after_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<F
         .filter(|f| f.home)
         .map(|f| f.text.as_str())
         .collect();
+    // The streets where a name is a village (岔道 of 岔道村) or a community's core (大柳树 of
+    // 北下关's 大柳树社区, a former village of the city).
     let mut villages: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
     for u in &table.units {
-        if let (PlaceLevel::Village, Some(name), Some(street)) =
-            (u.level, u.short_name.strip_suffix('村'), u.street)
-        {
+        let name = match u.level {
+            PlaceLevel::Village => u.short_name.strip_suffix('村'),
+            PlaceLevel::Community => local_core(u).filter(|c| chars(c) >= 3),
+            _ => None,
+        };
+        if let (Some(name), Some(street)) = (name, u.street) {
             villages.entry(name).or_default().push(street);
         }
     }

@@ -978,9 +978,11 @@ fn a_village_name_others_share_is_at_home_where_the_file_has_places_named_after_
         assert_eq!(code(&m.street), Some(street), "{text}: {m:?}");
         assert!(alternative_streets(&m).contains(&namesake), "{text}: {m:?}");
     }
-    // Without 村, with a word of place, alike (水屯市场 of 城南).
+    // Without 村, with a word of place, alike (水屯市场 of 城南); and a community's name (大柳树
+    // of 北下关, by 大柳树市场) against villages of that name elsewhere.
     resolve_to_streets(&[
         ("水屯那边有个工地夜里还在施工", "110114005"),
+        ("大柳树那边的平房区下水不通", "110108007"),
         ("潞城岔道村的路灯坏了", "110112119"),
     ]);
     // Places named after the township (于家务中学) say nothing of which 于家务村 is meant.
