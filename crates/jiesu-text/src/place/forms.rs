@@ -147,22 +147,30 @@ const STOP_CORES: &[&str] = &[
 /// Every other street/township core is a proper name of Beijing (劲松, 旧宫, 窦店; some,
 /// like 沙河 or 清河, also name places in other provinces) that callers say with 那边 or 附近.
 #[rustfmt::skip]
-const COMMON_STREET_CORES: &[&str] = &[
+pub(crate) const COMMON_STREET_CORES: &[&str] = &[
     "天桥", "前门", "河北", "新村", "城关", "城北", "城南", "新镇", "清水", "温泉",
     "果园", "滨河", "宝山", "渤海", "龙山", "东湖", "星城", "迎风", "曙光", "古城", "北庄",
     "大台", "鼓楼", "龙泉", "永定", "安定", "仁和", "东升", "通运", "杨庄",
     "清源", "荣华", "四海", "平房", "永宁", "空港", "北苑", "王平", "石城",
 ];
 
+/// Whether a street's short name is an everyday word or a name of something else
+/// ([`COMMON_STREET_CORES`]).
+pub(crate) fn is_everyday_word(core: &str) -> bool {
+    COMMON_STREET_CORES.contains(&core)
+}
+
 /// Cores of [`COMMON_STREET_CORES`] that name something else even said as a place: a province
 /// (河北那边 is Hebei), a place in another city (东湖, 宝山, 渤海), a side of any town (城关, 城南,
 /// 城北, 新村, 新镇, 清水, 滨河), a better-known place of the city (北苑 the Chaoyang area, 杨庄 of
 /// 石景山 as well as 通州's street, 鼓楼 the Drum Tower rather than 密云's street, 果园 通州's
-/// area by 果园站 rather than 密云's street), or any footbridge (天桥那边).
+/// area by 果园站 rather than 密云's street), any footbridge (天桥那边), a building's front gate
+/// (小区前门那边), bungalows (平房那块) or a person (王平). Also the gates of any town
+/// (西关, 东关, 南关, 北关), which no street bears but places of the file may be named after.
 #[rustfmt::skip]
-const NAMED_ELSEWHERE: &[&str] = &[
+pub(crate) const NAMED_ELSEWHERE: &[&str] = &[
     "河北", "东湖", "宝山", "渤海", "城关", "城北", "城南", "新村", "新镇", "清水", "滨河", "北苑",
-    "杨庄", "天桥", "鼓楼", "果园",
+    "杨庄", "天桥", "鼓楼", "果园", "前门", "平房", "王平", "西关", "东关", "南关", "北关",
 ];
 
 /// Words that, said right after a street's short name, make it a place: 劲松那边,
@@ -175,10 +183,6 @@ const PLACE_CONTEXT: &[&str] = &[
     "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集", "那条",
     "社区卫生服务中心", "卫生服务中心",
 ];
-
-/// Words that, said right before a street's two-character short name, make it a place: 我住窦店,
-/// 家住在旧宫 (where the caller lives).
-const PLACE_PREFIX: &[&str] = &["住", "住在"];
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said
 /// with 那边 they are still no place.
@@ -293,8 +297,9 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     out
 }
 
-/// A village whose own name is too short to be a place on its own (怪村: one character before
-/// 村), said right after its street's short name without the street's level word: 王佐怪村.
+/// A village whose own name is no place on its own (怪村: one character before 村; 幸福村, 中心村:
+/// everyday words), said right after its street's short name without the street's level word:
+/// 王佐怪村, 庞各庄幸福村.
 /// A village with a name of its own (宋庄小堡村) needs no such form: the street and the
 /// village are two hits that support each other.
 fn street_village_forms(table: &UnitTable) -> Vec<Form> {
@@ -323,7 +328,11 @@ fn street_village_forms(table: &UnitTable) -> Vec<Form> {
 /// A village whose name villages of other streets share, said with 村, where the place
 /// file knows the name without it in one street: the file's 小堡 (the artists' village of
 /// 宋庄) makes 小堡村 宋庄's, and 三家店 makes 三家店村 龙泉's; the namesakes (小堡村 of
-/// 延庆's 香营) stay alternatives, as for [`home_street_forms`].
+/// 延庆's 香营) stay alternatives, as for [`home_street_forms`]. A station of the file counts
+/// as its village (西黄村站 for 西黄村). So does a former village of the city: where the file
+/// places the name in one street whose communities bear it (麻峪社区 of 广宁, 西黄村社区 of
+/// 苹果园) and no village of that street does, 麻峪村 and 西黄村 are that street's and its
+/// communities', and the villages of that name elsewhere (麻峪村 of 崔村) stay alternatives.
 fn file_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let higher = higher_forms(table, existing);
     let mut file: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
@@ -380,8 +389,16 @@ fn file_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
                 .iter()
                 .any(|c| cores.get(c).is_some_and(|at| at.contains(s)))
         };
-        if home.is_empty() && units.len() == 1 && former(&units[0]) {
+        let former_here = home.is_empty() && units.len() == 1 && former(&units[0]);
+        if former_here {
             home = units.clone();
+        } else if streets.len() < 2 {
+            continue;
+        }
+        if home.len() != 1 || higher.contains(said.as_str()) {
+            continue;
+        }
+        if former_here {
             // The communities of the old name read it too, beside their street, as the
             // street's own village would (小堡村 of 宋庄).
             let communities = table.units.iter().enumerate().filter(|(_, u)| {
@@ -393,11 +410,6 @@ fn file_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
                 home: true,
                 ..bare_forms(&said, &[i as u32]).remove(0)
             }));
-        } else if streets.len() < 2 {
-            continue;
-        }
-        if home.len() != 1 || higher.contains(said.as_str()) {
-            continue;
         }
         out.extend(
             bare_forms(&said, &home)
@@ -435,15 +447,22 @@ fn file_named_after_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<F
             villages.entry(name).or_default().push(street);
         }
     }
-    let mut file: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
-    for f in existing.iter().filter(|f| f.kind == FormKind::Landmark) {
-        file.entry(f.text.as_str()).or_default().push(f.unit);
+    // Each place of the file at its street (a place known only to its district has none). A
+    // road named after a village runs beyond it (小屯路): no support.
+    let mut file: std::collections::BTreeMap<&str, Vec<Option<u32>>> = Default::default();
+    for f in existing
+        .iter()
+        .filter(|f| f.kind == FormKind::Landmark && !f.text.ends_with(['路', '街', '道']))
+    {
+        let u = &table.units[f.unit as usize];
+        let street = (u.level.tier() == 1).then_some(f.unit).or(u.street);
+        file.entry(f.text.as_str()).or_default().push(street);
     }
     let mut support: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
     for (text, mut units) in file {
         units.sort_unstable();
         units.dedup();
-        let [street] = units[..] else {
+        let [Some(street)] = units[..] else {
             continue;
         };
         let cuts = text.char_indices().map(|(i, _)| i).skip(2);
@@ -464,6 +483,8 @@ fn file_named_after_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<F
         namesakes.dedup();
         if streets.len() != 1
             || namesakes.len() < 2
+            || is_junk_core(name, PlaceLevel::Village)
+            || NAMED_ELSEWHERE.contains(&name)
             || homes.contains(said.as_str())
             || higher.contains(said.as_str())
             || higher.contains(name)
@@ -897,16 +918,14 @@ fn unit_forms(unit: &Unit, me: u32, no_context: &HashSet<&str>, out: &mut Vec<Fo
                         forms.push((text, FormKind::Bare, false));
                     }
                 }
-                if chars(core) == 2 {
-                    for p in PLACE_PREFIX {
-                        forms.push((format!("{p}{core}"), FormKind::Bare, false));
-                    }
-                }
             } else if COMMON_STREET_CORES.contains(&core) && !NAMED_ELSEWHERE.contains(&core) {
-                // An everyday word said as a place (温泉那边, 鼓楼那一片) is the street: fewer
+                // An everyday word said as a place (温泉那边, 古城那一片) is the street: fewer
                 // words of place than for a proper name, as for a community's short core.
                 for s in SHORT_CORE_CONTEXT {
-                    forms.push((format!("{core}{s}"), FormKind::Bare, false));
+                    let text = format!("{core}{s}");
+                    if !no_context.contains(text.as_str()) {
+                        forms.push((text, FormKind::Bare, false));
+                    }
                 }
             }
             for a in &unit.aliases {

@@ -29,6 +29,8 @@ pub(crate) struct Hit {
     pub start: usize,
     pub end: usize,
     pub pattern: usize,
+    /// Said as where someone lives (我住窦店, 家住旧宫, 住在劲松).
+    pub lives: bool,
 }
 
 /// The automaton and, per pattern, its entries.
@@ -163,6 +165,9 @@ impl Matcher {
                 start: m.start(),
                 end: m.end(),
                 pattern: m.pattern().as_usize(),
+                lives: LIVES_BEFORE
+                    .iter()
+                    .any(|w| bytes[..m.start()].ends_with(w.as_bytes())),
             })
             .collect()
     }
@@ -196,29 +201,45 @@ impl Matcher {
         out
     }
 
-    /// `hits` without the names of rail lines and without places named as where someone goes.
-    /// A place right before 线 names a line, not where the caller is: 大兴机场线, 昌平线, 亦庄线
-    /// (线上 and 线下, online and offline, leave the place). A place right after 去 or 往 is a
-    /// destination (拉人去通州, 黑车去八达岭, 往大兴方向) when the text names another place:
-    /// that place is where it happens.
-    pub fn without_lines_and_destinations(&self, text: &str, hits: Vec<Hit>) -> Vec<Hit> {
+    /// `hits` without the names of rail lines and without places named as where a ride goes.
+    /// A district, street or place of the file right before 线 names a line, not where the caller
+    /// is: 大兴机场线, 昌平线, 亦庄线 (not 线上, 线下, 线路, 线杆, 线缆, 线索: 马坊村线路老化 is the
+    /// village's wiring). A place right after 往, after 去不去, or after 去 with a ride just before
+    /// (拉客, 坐车, 黑车, 送人) is where the ride goes (黑车拉人去八达岭, 往通州方向) when the text
+    /// names another place of its own: that place is where it happens. 去 alone stays (去海淀区政务
+    /// 服务中心办事 is about that centre).
+    pub fn without_lines_and_destinations(
+        &self,
+        table: &UnitTable,
+        text: &str,
+        hits: Vec<Hit>,
+    ) -> Vec<Hit> {
         let bytes = text.as_bytes();
         let line = |h: &Hit| {
             let rest = &bytes[h.end..];
             rest.starts_with("线".as_bytes())
-                && !rest.starts_with("线上".as_bytes())
-                && !rest.starts_with("线下".as_bytes())
+                && !NOT_LINES.iter().any(|w| rest.starts_with(w.as_bytes()))
+                && self.entries[h.pattern].iter().any(|e| {
+                    e.kind == FormKind::Landmark || table.units[e.unit as usize].level.tier() < 2
+                })
         };
         let destination = |h: &Hit| {
             let before = &bytes[..h.start];
-            !self.entries[h.pattern].is_empty()
-                && DESTINATION_WORDS
+            let ride = || {
+                let window = &before[before.len().saturating_sub(RIDE_WINDOW)..];
+                RIDE_WORDS
                     .iter()
-                    .any(|w| before.ends_with(w.as_bytes()))
+                    .any(|w| window.windows(w.len()).any(|x| x == w.as_bytes()))
+            };
+            !self.entries[h.pattern].is_empty()
+                && (before.ends_with("往".as_bytes())
+                    || before.ends_with("去不去".as_bytes())
+                    || (before.ends_with("去".as_bytes()) && ride()))
         };
         let hits: Vec<Hit> = hits.into_iter().filter(|h| !line(h)).collect();
-        let place = |h: &&Hit| !self.entries[h.pattern].is_empty() && !destination(h);
-        if !hits.iter().any(|h| place(&h)) {
+        // Another place of its own: not a destination, not only a weak word (上地 of 上地铁).
+        let place = |h: &Hit| !destination(h) && self.entries[h.pattern].iter().any(|e| !e.weak);
+        if !hits.iter().any(place) {
             return hits;
         }
         hits.into_iter().filter(|h| !destination(h)).collect()
@@ -230,8 +251,21 @@ impl Matcher {
     }
 }
 
-/// Words before a place that make it where someone goes (拉人去八达岭, 往通州方向).
-const DESTINATION_WORDS: &[&str] = &["去", "往"];
+/// What may follow a place and 线 without making it a line: online, offline, wiring, a pole,
+/// cables, a clue.
+const NOT_LINES: &[&str] = &["线上", "线下", "线路", "线杆", "线缆", "线索"];
+
+/// Words of a ride, in the [`RIDE_WINDOW`] bytes before 去: 拉客去, 坐877去, 黑车去, 送孩子去.
+const RIDE_WORDS: &[&str] = &["车", "坐", "拉", "送", "乘客", "游客"];
+
+/// Bytes before 去 searched for a [`RIDE_WORDS`] word: about eight characters.
+const RIDE_WINDOW: usize = 24;
+
+/// Words right before a street's short name that say someone lives there (我住窦店, 住在旧宫):
+/// a weak short name said so is the street. Not 住 alone: 挡住南口 is blocking an entrance.
+pub(crate) const LIVES_BEFORE: &[&str] = &[
+    "住在", "我住", "家住", "们住", "也住", "都住", "还住", "就住", "人住",
+];
 
 /// Towns named like the mouth of a street's side (南口 is also "the south end").
 const EXIT_TOWNS: &[&str] = &["南口"];

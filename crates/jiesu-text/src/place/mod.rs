@@ -293,7 +293,9 @@ impl Gazetteer {
         let outside = self.outside.find(&text);
         let hits = self.matcher.find(&text);
         let hits = self.matcher.without_exits(&self.table, &text, hits);
-        let mut hits = self.matcher.without_lines_and_destinations(&text, hits);
+        let mut hits = self
+            .matcher
+            .without_lines_and_destinations(&self.table, &text, hits);
         if let Some(found) = outside.as_ref().filter(|f| f.explicit) {
             // 辽宁省朝阳市: the 朝阳 belongs to the outside address.
             let (s, e) = found.span;

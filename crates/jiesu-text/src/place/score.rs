@@ -6,7 +6,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::forms::FormKind;
+use super::forms::{is_everyday_word, FormKind};
 use super::matcher::{Entry, Hit, Matcher};
 use super::units::UnitTable;
 use super::{PlaceCandidate, PlaceMatch, PlaceStatus, PlaceUnit, MAX_ALTERNATIVES};
@@ -201,7 +201,10 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 }
                 // A street's short name right before a place lying in it (大峪月季园) is said
                 // as that street: no longer weak.
-                let inside = entry.weak && tier == 1 && names_inside(entry.unit, hit);
+                // So is a street's short name said as where someone lives (我住窦店), unless it
+                // is an everyday word (住在平房 is living in a bungalow).
+                let lives = hit.lives && !is_everyday_word(&unit.short_name);
+                let inside = entry.weak && tier == 1 && (lives || names_inside(entry.unit, hit));
                 let supported = !entry.weak
                     || inside
                     || unit

@@ -915,8 +915,11 @@ fn a_place_right_before_xian_names_a_rail_line_not_where_the_caller_is() {
     resolve_to_streets(&[("草桥地铁站换乘大兴机场线的指引太少了", "110106022")]);
     let m = gazetteer().resolve("坐大兴机场线去机场要多久");
     assert_eq!(m.status, PlaceStatus::None, "{m:?}");
-    // 线下 and 线上 (offline, online) leave the place.
-    resolve_to_streets(&[("中关村线下门店退款一直不给办", "110108011")]);
+    // 线下 and 线上 (offline, online) leave the place, and so do a village's 线路 (wiring).
+    resolve_to_streets(&[
+        ("中关村线下门店退款一直不给办", "110108011"),
+        ("王佐怪村线路老化经常跳闸", "110106101"),
+    ]);
 }
 
 #[test]
@@ -929,6 +932,11 @@ fn a_place_someone_goes_to_does_not_outweigh_the_place_it_happens() {
     // Alone, the district is all the text says.
     let m = gazetteer().resolve("去通州的路上堵车");
     assert_eq!(code(&m.district), Some("110112"), "{m:?}");
+    // A place someone goes to without a ride is what the text is about (a service centre).
+    let m = gazetteer().resolve("我户口在昌平，去海淀区政务服务中心办居住证被推诿");
+    assert_ne!(code(&m.district), Some("110114"), "{m:?}");
+    // A weak word (上地 of 上地铁) is no other place to outweigh the destination.
+    resolve_to_streets(&[("每天坐车上地铁去望京上班，站外黑车太多", "110105026")]);
 }
 
 #[test]
@@ -937,9 +945,11 @@ fn a_two_character_street_name_after_zhu_is_where_the_caller_lives() {
         ("我住窦店，小区门口没有公交", "110111103"),
         ("家住在旧宫，楼下垃圾没人清", "110115006"),
     ]);
-    // Inside other words it is still no place (住房, 居住 hold no street).
-    let m = gazetteer().resolve("居住证怎么办理");
-    assert_eq!(m.status, PlaceStatus::None, "{m:?}");
+    // A longer name starting there is still that name (清河营 of 来广营, not 清河), and 住 of
+    // another verb says no one lives there (挡住南口 blocks an entrance).
+    resolve_to_streets(&[("我住在清河营，楼下天天有人烧烤", "110105032")]);
+    let m = gazetteer().resolve("施工围挡挡住南口，进出很不方便");
+    assert_ne!(code(&m.street), Some("110114002"), "{m:?}");
 }
 
 #[test]
@@ -1002,6 +1012,8 @@ fn an_everyday_word_street_said_as_a_place_is_the_street_unless_it_names_somethi
     // name a province, a side of any town, the Drum Tower or 通州's 果园 area.
     for text in [
         "温泉附近的酒店",
+        "小区前门那边有人摆摊",
+        "小区后面平房那块私搭乱建",
         "果园那边的老楼外墙往下掉皮",
         "我老家河北那边的亲戚",
         "城南那边新开了个超市",
