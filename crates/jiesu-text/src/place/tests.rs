@@ -860,13 +860,12 @@ fn street_names_that_are_no_everyday_word_are_said_with_nabian() {
         ("永顺那边的回迁楼暖气不热", "110112120"),
         ("古城那边的老楼外墙往下掉皮", "110107004"),
     ]);
-    for text in ["果园那边的老楼外墙往下掉皮"] {
-        assert_eq!(
-            gazetteer().resolve(text).status,
-            PlaceStatus::None,
-            "{text}"
-        );
-    }
+    let text = "果园那边的老楼外墙往下掉皮";
+    assert_eq!(
+        gazetteer().resolve(text).status,
+        PlaceStatus::None,
+        "{text}"
+    );
 }
 
 #[test]
