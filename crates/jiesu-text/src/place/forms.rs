@@ -827,7 +827,7 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             }
         }
         let targets: Vec<u32> = if units.len() == 1 {
-            units
+            units.clone()
         } else {
             let mut streets: Vec<u32> = units
                 .iter()
@@ -840,7 +840,25 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         if targets.is_empty() || targets.len() > 3 || (own.is_some() && targets.len() < 2) {
             continue;
         }
-        out.extend(bare_forms(&text, &targets));
+        // Parts of the estate in several streets: where three or more lie in one, more than in
+        // the others together, the estate is that street's (月季园: 月季园东里, 一区 and 二区 of
+        // 大峪, 月季园第二 of 花园路), and the others stay readings.
+        let home = (targets.len() > 1)
+            .then(|| {
+                let parts = |s: u32| {
+                    units
+                        .iter()
+                        .filter(|&&u| table.units[u as usize].street == Some(s))
+                        .count()
+                };
+                let (most, at) = targets.iter().map(|&s| (parts(s), s)).max()?;
+                (most >= 3 && most > units.len() - most).then_some(at)
+            })
+            .flatten();
+        out.extend(bare_forms(&text, &targets).into_iter().map(|f| Form {
+            home: Some(f.unit) == home,
+            ..f
+        }));
     }
     // A two-character name is too often a word to stand alone; shared by three or more
     // communities of one street and said with 那边, 那片 … (潞苑那边) it names that street,

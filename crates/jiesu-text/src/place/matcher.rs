@@ -42,8 +42,9 @@ pub(crate) struct Matcher {
     /// Per pattern, the deepest tier among its place-file entries (0 without any): a place
     /// of the file weighs alike in each of its units, whatever their level.
     pub landmark_tier: Vec<usize>,
-    /// Per pattern: whether its landmarks lie in several districts (月季园: estates of
-    /// 海淀 and 门头沟), so that it names namesakes rather than one place.
+    /// Per pattern: whether its landmarks, or the units of a name at home in one of them, lie
+    /// in several districts (月季园: estates of 海淀 and 门头沟), so that it names namesakes
+    /// rather than one place.
     pub namesakes: Vec<bool>,
 }
 
@@ -106,9 +107,13 @@ impl Matcher {
                         || Some(e.unit) == inner
                         || (from_file && e.kind == FormKind::Landmark)
                 });
-                // One entry per unit: the strongest reading of this text.
+                // One entry per unit: the strongest reading of this text, at home if any is.
                 entries.sort_by_key(|e| (e.unit, e.weak, e.kind != FormKind::Named));
-                entries.dedup_by_key(|e| e.unit);
+                entries.dedup_by(|later, kept| {
+                    let same = later.unit == kept.unit;
+                    kept.home |= same && later.home;
+                    same
+                });
                 (text, entries)
             })
             .collect();
@@ -131,9 +136,11 @@ impl Matcher {
         let namesakes = patterns
             .iter()
             .map(|p| {
+                // Places of the file, or a name at home in one street and borne elsewhere too.
+                let home = p.1.iter().any(|e| e.home);
                 let mut districts =
                     p.1.iter()
-                        .filter(|e| e.kind == FormKind::Landmark)
+                        .filter(|e| home || e.kind == FormKind::Landmark)
                         .map(|e| table.units[e.unit as usize].district);
                 districts
                     .next()

@@ -26,6 +26,10 @@ const MARGIN: f64 = 0.3;
 /// one in 潘家园, one in 八里庄) and another mention agree on one of them (潘家园 …
 /// 肿瘤医院). Two spellings of one place (工体, 工人体育场) or a name said twice add nothing.
 const CORROBORATION: f64 = 0.3;
+/// Added to the reading of the unit where a name many units share is at home (`Entry::home`),
+/// more than [`MARGIN`]: 月季园, the estate of three communities of 大峪 and one of 花园路, is
+/// 大峪's, with 花园路's as an alternative.
+const HOME_BONUS: f64 = 0.35;
 
 /// The evidence for one unit: its best mention weight and where it was mentioned.
 struct Evidence {
@@ -63,7 +67,8 @@ fn weight(entry: &Entry, tier: usize, chars: usize) -> f64 {
         FormKind::Bare => 0.8,
     };
     let weak = if entry.weak { 0.6 } else { 1.0 };
-    TIER_WEIGHT[tier] * kind * weak + 0.05 * chars.saturating_sub(2).min(6) as f64
+    let home = if entry.home { HOME_BONUS } else { 0.0 };
+    TIER_WEIGHT[tier] * kind * weak + 0.05 * chars.saturating_sub(2).min(6) as f64 + home
 }
 
 /// Scores the hits; `None` when no valid mention remains.
@@ -73,10 +78,13 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
     // A home (`Entry::home`) is only the likelier of namesakes: where the text names a
     // district or street by name that it lies outside, it is no reading (平谷区岳各庄村 is
     // 平谷's, 香营乡小堡村 香营's).
+    // A unit named by the same words as the home (花园路's 月季园 beside 大峪's) is a
+    // namesake, not a unit the text names.
     let named = |t: usize| -> Vec<u32> {
         evidence
             .iter()
             .filter(|(&u, ev)| tier(u) == t && ev.by_name && !ev.home_only)
+            .filter(|(_, ev)| !matcher.entries[ev.pattern].iter().any(|e| e.home))
             .map(|(&u, _)| u)
             .collect()
     };
@@ -99,11 +107,13 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
         .collect();
     let names_district = evidence.keys().any(|&u| tier(u) == 0);
     let streets: Vec<u32> = evidence.keys().copied().filter(|&u| tier(u) == 1).collect();
-    // Streets the text names itself (魏善庄, 劲松那边), not through a landmark in them.
+    // Streets the text names itself (魏善庄, 劲松那边), not through a landmark in them nor
+    // through a name at home in one street and borne in others (月季园).
+    let at_home = |ev: &Evidence| matcher.entries[ev.pattern].iter().any(|e| e.home);
     let named_streets: Vec<u32> = streets
         .iter()
         .copied()
-        .filter(|u| evidence[u].by_name)
+        .filter(|u| evidence[u].by_name && !at_home(&evidence[u]))
         .collect();
     let mut readings: Vec<Reading> = evidence
         .keys()
@@ -135,7 +145,7 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
             // word that is itself a street (十里堡, a township of 密云).
             let own = &evidence[&me];
             if tier(me) < 2
-                && !own.by_name
+                && (!own.by_name || at_home(own))
                 && matcher.namesakes[own.pattern]
                 && named_streets
                     .iter()

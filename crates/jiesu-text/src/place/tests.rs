@@ -336,18 +336,16 @@ fn two_places_that_agree_decide_between_the_units_of_one() {
 #[test]
 fn a_named_street_outweighs_namesakes_of_a_landmark_elsewhere() {
     let g = gazetteer();
-    // 月季园 alone is two estates (海淀 花园路, 门头沟 大峪); said with 魏善庄 it is the
-    // rose garden there, and the namesakes stay alternatives.
+    // 月季园 alone is 大峪's estate (three communities) before 花园路's (one), which stays an
+    // alternative; said with 魏善庄 it is the rose garden there, 花园路's estate stays an
+    // alternative, and 大峪's, a reading only as the name's home, gives way to the named street.
     let m = g.resolve("月季园门口停车乱收费");
-    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+    assert_eq!(code(&m.street), Some("110109001"), "{m:?}");
+    assert!(alternative_streets(&m).contains(&"110108018"), "{m:?}");
     let m = g.resolve("魏善庄那个月季园，门口停车乱收费");
     assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
     assert_eq!(code(&m.street), Some("110115110"), "{m:?}");
-    let alts = alternative_streets(&m);
-    assert!(
-        alts.contains(&"110108018") && alts.contains(&"110109001"),
-        "{m:?}"
-    );
+    assert!(alternative_streets(&m).contains(&"110108018"), "{m:?}");
     // A word that is both (十里堡: a place of 朝阳, a township of 密云) decides nothing.
     let m = g.resolve("十里堡那片的老楼电梯又坏了");
     assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
@@ -871,13 +869,13 @@ fn street_names_that_are_no_everyday_word_are_said_with_nabian() {
 #[test]
 fn a_streets_short_name_right_before_a_place_in_it_decides_between_namesakes() {
     // 月季园 is an estate of 大峪 (门头沟) and one of 花园路 (海淀): said right after 大峪 it
-    // is 大峪's, as after 门头沟. Alone it stays ambiguous.
+    // is 大峪's, as after 门头沟; after 花园路 or 海淀 it is 花园路's, though 大峪 is its home.
     resolve_to_streets(&[
         ("大峪月季园小区的暖气一直不热", "110109001"),
         ("门头沟月季园小区的暖气一直不热", "110109001"),
+        ("花园路月季园小区的暖气一直不热", "110108018"),
+        ("海淀月季园小区的暖气一直不热", "110108018"),
     ]);
-    let m = gazetteer().resolve("月季园小区的暖气一直不热");
-    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
 }
 
 #[test]
