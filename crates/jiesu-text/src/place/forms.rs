@@ -182,6 +182,10 @@ const PLACE_CONTEXT: &[&str] = &[
     "那边", "那儿", "那个", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
     "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集", "那条",
     "社区卫生服务中心", "卫生服务中心",
+    // Bodies and streets named after the street they serve or run through: 良乡医院,
+    // 沙河派出所, 窦店卫生院, 顺义站前街. Not schools: 龙潭中学 is in every other city.
+    "医院", "卫生院", "派出所", "火车站", "大街", "北大街", "南大街",
+    "东大街", "西大街", "站前街",
 ];
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said

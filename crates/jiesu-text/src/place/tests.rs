@@ -1026,3 +1026,16 @@ fn a_street_name_said_with_natiao_is_the_street() {
     // 阳坊那条涮肉街: the street of 阳坊.
     resolve_to_streets(&[("阳坊那条涮肉的老街，一到周末车停得到处都是", "110114104")]);
 }
+
+#[test]
+fn a_body_or_street_named_after_a_street_is_in_it() {
+    // A police station, hospital or main street named after the street it serves.
+    resolve_to_streets(&[
+        ("窦店派出所门口天天有人乱停车", "110111103"),
+        ("劲松医院门口出租车排队堵路", "110105017"),
+        ("旧宫大街上的井盖坏了", "110115006"),
+    ]);
+    // Not a school: 龙潭中学 is in many cities.
+    let m = gazetteer().resolve("龙潭中学门口的小卖部卖过期食品");
+    assert_eq!(m.status, PlaceStatus::None, "{m:?}");
+}
