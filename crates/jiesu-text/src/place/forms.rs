@@ -31,8 +31,11 @@ pub(crate) struct Form {
     pub weak: bool,
     /// A row of the place file of kind `estate`: its name may also be a community's.
     pub estate: bool,
-    /// The street where a name many units share is at home ([`home_street_forms`]): the
-    /// units of that name stay readings beside it.
+    /// The street (or its communities) where a name many units share is at home: by its
+    /// communities ([`home_street_forms`], an estate's parts in [`estate_forms`]) or by the
+    /// place file ([`file_village_forms`], [`file_named_after_village_forms`]). The units of
+    /// that name stay readings beside it; the home weighs a little more than they do, and gives
+    /// way to a district or street the text names.
     pub home: bool,
 }
 
@@ -182,8 +185,9 @@ const PLACE_CONTEXT: &[&str] = &[
     "那边", "那儿", "那个", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
     "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集", "那条",
     "社区卫生服务中心", "卫生服务中心",
-    // Bodies and streets named after the street they serve or run through: 良乡医院,
-    // 沙河派出所, 窦店卫生院, 顺义站前街. Not schools: 龙潭中学 is in every other city.
+    // Bodies and streets named after the street they serve or run through: 劲松医院,
+    // 窦店派出所, 长阳卫生院, 旧宫大街 (a community named so, 城子大街社区, keeps its own
+    // name; said without 社区 it is the street). Not schools: 龙潭中学 is in every other city.
     "医院", "卫生院", "派出所", "火车站", "大街", "北大街", "南大街",
     "东大街", "西大街", "站前街",
 ];
@@ -755,7 +759,9 @@ fn section_ending(core: &str) -> Option<&str> {
 /// from 万年花城第一社区 and 万年花城第二社区, 石园北区 and 石园 from 石园北区第一社区,
 /// 安慧北里 from 安慧北里秀雅社区. A name derived from one community names it; from several
 /// communities of one street, that street; from communities of two or three streets, all
-/// of them (reported as alternatives, never guessed); from more, nothing. A name of two
+/// of them (reported as alternatives), at home in the street holding three or more of them,
+/// more than the others together (月季园: 大峪's three to 花园路's one), ambiguous otherwise;
+/// from more, nothing. A name of two
 /// characters is said only with 那边, 那片 … and only for one street (see the end). A name
 /// that is already a form of any unit or place or generic is left out, except the name of a
 /// community itself (彩虹城 of 彩虹城社区 in 石榴庄): where

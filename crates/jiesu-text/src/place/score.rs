@@ -16,8 +16,9 @@ const TIER_WEIGHT: [f64; 3] = [1.0, 1.5, 2.0];
 /// Subtracted when the text names districts and the reading lies in none of them.
 const DISTRICT_PENALTY: f64 = 1.5;
 /// Subtracted from a community when the text names streets and none is its own, and from a
-/// street or district reached only through a landmark of namesakes in several districts when
-/// the text names, by another word, streets unrelated to it.
+/// street or district reached only through a landmark of namesakes in several districts, or
+/// through a name at home in one street and borne in others (月季园), when the text names, by
+/// another word, streets unrelated to it.
 const STREET_PENALTY: f64 = 1.0;
 /// Unrelated readings within this score of the best one make the result ambiguous.
 const MARGIN: f64 = 0.3;
@@ -40,6 +41,9 @@ struct Evidence {
     spans: Vec<(usize, usize)>,
     /// Named by its own name, not only through a landmark lying in it.
     by_name: bool,
+    /// Named by its own name in a mention that is not a name at home elsewhere too (花园路 said,
+    /// not only 月季园): a unit the text names itself, per mention, whatever weighed most.
+    named_itself: bool,
     /// Reached only as the home of a name others share (`Entry::home`).
     home_only: bool,
 }
@@ -78,13 +82,12 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
     // A home (`Entry::home`) is only the likelier of namesakes: where the text names a
     // district or street by name that it lies outside, it is no reading (平谷区岳各庄村 is
     // 平谷's, 香营乡小堡村 香营's).
-    // A unit named by the same words as the home (花园路's 月季园 beside 大峪's) is a
+    // A unit named only by the same words as the home (花园路's 月季园 beside 大峪's) is a
     // namesake, not a unit the text names.
     let named = |t: usize| -> Vec<u32> {
         evidence
             .iter()
-            .filter(|(&u, ev)| tier(u) == t && ev.by_name && !ev.home_only)
-            .filter(|(_, ev)| !matcher.entries[ev.pattern].iter().any(|e| e.home))
+            .filter(|(&u, ev)| tier(u) == t && ev.named_itself && !ev.home_only)
             .map(|(&u, _)| u)
             .collect()
     };
@@ -109,11 +112,10 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
     let streets: Vec<u32> = evidence.keys().copied().filter(|&u| tier(u) == 1).collect();
     // Streets the text names itself (魏善庄, 劲松那边), not through a landmark in them nor
     // through a name at home in one street and borne in others (月季园).
-    let at_home = |ev: &Evidence| matcher.entries[ev.pattern].iter().any(|e| e.home);
     let named_streets: Vec<u32> = streets
         .iter()
         .copied()
-        .filter(|u| evidence[u].by_name && !at_home(&evidence[u]))
+        .filter(|u| evidence[u].named_itself)
         .collect();
     let mut readings: Vec<Reading> = evidence
         .keys()
@@ -138,14 +140,14 @@ pub(crate) fn evaluate(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> Op
                 reading.score -= STREET_PENALTY;
             }
             // A street or district reached only through a name that places in several
-            // districts share yields, like a community, to a street the text names (another
+            // districts share (a landmark, or a name at home in one of them) yields, like a community, to a street the text names (another
             // word than that name) where none of them lies: 魏善庄那个月季园 is the rose garden
             // of 魏善庄, not the estates called 月季园 in 海淀 and 门头沟. One place, even
             // across streets, stays (天通苑和回龙观, 工体和团结湖 are two places), and so does a
             // word that is itself a street (十里堡, a township of 密云).
             let own = &evidence[&me];
             if tier(me) < 2
-                && (!own.by_name || at_home(own))
+                && !own.named_itself
                 && matcher.namesakes[own.pattern]
                 && named_streets
                     .iter()
@@ -241,6 +243,7 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     second: 0.0,
                     spans: Vec::new(),
                     by_name: false,
+                    named_itself: false,
                     home_only: true,
                 });
                 let shared = |p: usize| matcher.entries[p].len() > 1;
@@ -256,6 +259,8 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     ev.second = ev.second.max(w);
                 }
                 ev.by_name |= entry.kind != FormKind::Landmark;
+                ev.named_itself |= entry.kind != FormKind::Landmark
+                    && !matcher.entries[hit.pattern].iter().any(|e| e.home);
                 ev.home_only &= entry.home;
                 ev.spans.push((hit.start, hit.end));
             }

@@ -1039,3 +1039,13 @@ fn a_body_or_street_named_after_a_street_is_in_it() {
     let m = gazetteer().resolve("龙潭中学门口的小卖部卖过期食品");
     assert_eq!(m.status, PlaceStatus::None, "{m:?}");
 }
+
+#[test]
+fn a_street_the_text_names_outweighs_a_name_at_home_elsewhere_in_any_word_order() {
+    // 花园路 said after 月季园 is named as surely as before it.
+    resolve_to_streets(&[
+        ("月季园小区在花园路，暖气一直不热", "110108018"),
+        // 大峪 said with its own 月季园 stays 大峪, though 魏善庄 is named too.
+        ("我家住大峪月季园，在魏善庄上班，小区暖气不热", "110109001"),
+    ]);
+}
