@@ -538,3 +538,39 @@ fn a_thirty_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.89,
     );
 }
+
+#[test]
+fn a_thirty_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Parents, pupils and the elderly: schools, kindergartens, health stations, canteens,
+    // squares and markets. Written at session 40's end and not fitted; its first run (233/250,
+    // 93.2 %, on 9cbbbb4) is an estimate for an outside set.
+    check(
+        "colloquial places, thirty-fifth hand",
+        include_str!("colloquial_places_thirtyfifth.tsv"),
+        0.93,
+    );
+}
+
+#[test]
+fn a_thirty_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Housing and property: heating, leaks, fees, resettlement, group renting, in estates,
+    // dormitories, bungalow areas and villages. Written at session 40's end and not fitted; its
+    // first run (228/250, 91.2 %, on 9cbbbb4) is an estimate for an outside set.
+    check(
+        "colloquial places, thirty-sixth hand",
+        include_str!("colloquial_places_thirtysixth.tsv"),
+        0.91,
+    );
+}
+
+#[test]
+fn a_thirty_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Weekends: trails, scenic areas, reservoirs, farm stays, ski resorts, ancient villages,
+    // parks and night markets. Written at session 40's end and not fitted; its first run
+    // (218/250, 87.2 %, on 9cbbbb4) is an estimate for an outside set.
+    check(
+        "colloquial places, thirty-seventh hand",
+        include_str!("colloquial_places_thirtyseventh.tsv"),
+        0.87,
+    );
+}
