@@ -150,7 +150,7 @@ const STOP_CORES: &[&str] = &[
 /// Every other street/township core is a proper name of Beijing (劲松, 旧宫, 窦店; some,
 /// like 沙河 or 清河, also name places in other provinces) that callers say with 那边 or 附近.
 #[rustfmt::skip]
-pub(crate) const COMMON_STREET_CORES: &[&str] = &[
+const COMMON_STREET_CORES: &[&str] = &[
     "天桥", "前门", "河北", "新村", "城关", "城北", "城南", "新镇", "清水", "温泉",
     "果园", "滨河", "宝山", "渤海", "龙山", "东湖", "星城", "迎风", "曙光", "古城", "北庄",
     "大台", "鼓楼", "龙泉", "永定", "安定", "仁和", "东升", "通运", "杨庄",
@@ -171,7 +171,7 @@ pub(crate) fn is_everyday_word(core: &str) -> bool {
 /// (小区前门那边), bungalows (平房那块) or a person (王平). Also the gates of any town
 /// (西关, 东关, 南关, 北关), which no street bears but places of the file may be named after.
 #[rustfmt::skip]
-pub(crate) const NAMED_ELSEWHERE: &[&str] = &[
+const NAMED_ELSEWHERE: &[&str] = &[
     "河北", "东湖", "宝山", "渤海", "城关", "城北", "城南", "新村", "新镇", "清水", "滨河", "北苑",
     "杨庄", "天桥", "鼓楼", "果园", "前门", "平房", "王平", "西关", "东关", "南关", "北关",
 ];
@@ -935,25 +935,23 @@ fn unit_forms(unit: &Unit, me: u32, no_context: &HashSet<&str>, out: &mut Vec<Fo
         PlaceLevel::Subdistrict | PlaceLevel::Township => {
             let core = unit.short_name.as_str();
             with_suffixes(&mut forms, unit.level, core, street_suffixes(&unit.name));
-            if !no_context.contains(core) && !is_junk_core(core, unit.level) {
-                // A short core inside running text is often part of a word (经常营业,
-                // 路上地面, 权利和义务); followed by a word of place (劲松那边, 窦店附近,
-                // 霍营地铁站) it is the street. Bare, like the core: the place word adds
-                // no certainty of its own. A text the place file has (黄村站) is the file's.
-                for s in PLACE_CONTEXT {
-                    let text = format!("{core}{s}");
-                    if !no_context.contains(text.as_str()) {
-                        forms.push((text, FormKind::Bare, false));
-                    }
-                }
+            // A short core inside running text is often part of a word (经常营业, 路上地面,
+            // 权利和义务); followed by a word of place (劲松那边, 窦店附近, 霍营地铁站) it is the
+            // street. An everyday word said as a place (温泉那边, 古城那一片) is the street too,
+            // with fewer words of place, as for a community's short core. Bare, like the core:
+            // the place word adds no certainty of its own. A text the place file has (黄村站) is
+            // the file's.
+            let words = if !no_context.contains(core) && !is_junk_core(core, unit.level) {
+                PLACE_CONTEXT
             } else if COMMON_STREET_CORES.contains(&core) && !NAMED_ELSEWHERE.contains(&core) {
-                // An everyday word said as a place (温泉那边, 古城那一片) is the street: fewer
-                // words of place than for a proper name, as for a community's short core.
-                for s in SHORT_CORE_CONTEXT {
-                    let text = format!("{core}{s}");
-                    if !no_context.contains(text.as_str()) {
-                        forms.push((text, FormKind::Bare, false));
-                    }
+                SHORT_CORE_CONTEXT
+            } else {
+                &[]
+            };
+            for s in words {
+                let text = format!("{core}{s}");
+                if !no_context.contains(text.as_str()) {
+                    forms.push((text, FormKind::Bare, false));
                 }
             }
             for a in &unit.aliases {

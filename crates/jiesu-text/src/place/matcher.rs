@@ -270,7 +270,7 @@ const RIDE_WINDOW: usize = 24;
 
 /// Words right before a street's short name that say someone lives there (我住窦店, 住在旧宫):
 /// a weak short name said so is the street. Not 住 alone: 挡住南口 is blocking an entrance.
-pub(crate) const LIVES_BEFORE: &[&str] = &[
+const LIVES_BEFORE: &[&str] = &[
     "住在", "我住", "家住", "们住", "也住", "都住", "还住", "就住", "人住",
 ];
 

@@ -33,6 +33,16 @@ fn resolve_to_streets(cases: &[(&str, &str)]) {
     }
 }
 
+/// Each text resolves to the street, with the namesake's street among the alternatives
+/// (a name at home in one street and borne in others).
+fn resolve_at_home(cases: &[(&str, &str, &str)]) {
+    for &(text, street, namesake) in cases {
+        let m = gazetteer().resolve(text);
+        assert_eq!(code(&m.street), Some(street), "{text}: {m:?}");
+        assert!(alternative_streets(&m).contains(&namesake), "{text}: {m:?}");
+    }
+}
+
 #[test]
 fn messages_resolve_to_the_unit_people_mean() {
     // (text, district, street, community)
@@ -339,9 +349,7 @@ fn a_named_street_outweighs_namesakes_of_a_landmark_elsewhere() {
     // 月季园 alone is 大峪's estate (three communities) before 花园路's (one), which stays an
     // alternative; said with 魏善庄 it is the rose garden there, 花园路's estate stays an
     // alternative, and 大峪's, a reading only as the name's home, gives way to the named street.
-    let m = g.resolve("月季园门口停车乱收费");
-    assert_eq!(code(&m.street), Some("110109001"), "{m:?}");
-    assert!(alternative_streets(&m).contains(&"110108018"), "{m:?}");
+    resolve_at_home(&[("月季园门口停车乱收费", "110109001", "110108018")]);
     let m = g.resolve("魏善庄那个月季园，门口停车乱收费");
     assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
     assert_eq!(code(&m.street), Some("110115110"), "{m:?}");
@@ -961,14 +969,10 @@ fn a_village_too_short_to_name_alone_is_named_after_its_street() {
 fn a_former_village_of_the_city_keeps_its_old_name_where_the_file_places_it() {
     // 麻峪 (广宁's 麻峪社区, a place of the file) and 西黄村 (苹果园's 西黄村社区, 西黄村站):
     // said with 村 they are these, with the villages of that name elsewhere as alternatives.
-    for (text, street, namesake) in [
+    resolve_at_home(&[
         ("麻峪村那边有人往河滩倒渣土", "110107009", "110114112"),
         ("西黄村那边的小超市电价太高", "110107005", "110115005"),
-    ] {
-        let m = gazetteer().resolve(text);
-        assert_eq!(code(&m.street), Some(street), "{text}: {m:?}");
-        assert!(alternative_streets(&m).contains(&namesake), "{text}: {m:?}");
-    }
+    ]);
     // Named with their district or street, the villages elsewhere are meant.
     resolve_to_streets(&[("昌平崔村麻峪村的苹果园", "110114112")]);
 }
@@ -977,14 +981,10 @@ fn a_former_village_of_the_city_keeps_its_old_name_where_the_file_places_it() {
 fn a_village_name_others_share_is_at_home_where_the_file_has_places_named_after_it() {
     // 岔道古城 (八达岭) and 西峪水库 (大华山): 岔道村 and 西峪村 are theirs; 潞城's 岔道村 and
     // 崔村's 西峪村 stay alternatives and win when their street is named.
-    for (text, street, namesake) in [
+    resolve_at_home(&[
         ("岔道村的农家院门口游客车乱停", "110119102", "110112119"),
         ("西峪村口的路灯坏了", "110117105", "110114112"),
-    ] {
-        let m = gazetteer().resolve(text);
-        assert_eq!(code(&m.street), Some(street), "{text}: {m:?}");
-        assert!(alternative_streets(&m).contains(&namesake), "{text}: {m:?}");
-    }
+    ]);
     // Without 村, with a word of place, alike (水屯市场 of 城南); and a community's name (大柳树
     // of 北下关, by 大柳树市场) against villages of that name elsewhere.
     resolve_to_streets(&[
@@ -1054,8 +1054,6 @@ fn a_street_the_text_names_outweighs_a_name_at_home_elsewhere_in_any_word_order(
 fn a_village_many_streets_bear_is_at_home_where_the_file_places_its_name() {
     // 何各庄 of 崔各庄 (一号地); the villages of 永定, 张家湾 and 西集 stay alternatives and win
     // when their street is named.
-    let m = gazetteer().resolve("何各庄村的路坏了");
-    assert_eq!(code(&m.street), Some("110105038"), "{m:?}");
-    assert!(alternative_streets(&m).contains(&"110112105"), "{m:?}");
+    resolve_at_home(&[("何各庄村的路坏了", "110105038", "110112105")]);
     resolve_to_streets(&[("张家湾何各庄村的路坏了", "110112105")]);
 }
