@@ -574,3 +574,36 @@ fn a_thirty_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.87,
     );
 }
+
+#[test]
+fn a_thirty_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on session 40's
+    // last commit ebb972e, scored 237/250 (94.8 %).
+    check(
+        "colloquial places, thirty-eighth hand",
+        include_str!("colloquial_places_thirtyeighth.tsv"),
+        0.94,
+    );
+}
+
+#[test]
+fn a_thirty_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on session 40's
+    // last commit ebb972e, scored 241/250 (96.4 %).
+    check(
+        "colloquial places, thirty-ninth hand",
+        include_str!("colloquial_places_thirtyninth.tsv"),
+        0.96,
+    );
+}
+
+#[test]
+fn a_fortieth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on session 40's
+    // last commit ebb972e, scored 223/250 (89.2 %).
+    check(
+        "colloquial places, fortieth hand",
+        include_str!("colloquial_places_fortieth.tsv"),
+        0.89,
+    );
+}
