@@ -291,6 +291,8 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     }
     let estates = estate_forms(table, &out);
     out.extend(estates);
+    let small = small_estate_forms(table, &out);
+    out.extend(small);
     let families = village_family_forms(table, &out);
     out.extend(families);
     let short = short_core_forms(table, &out);
@@ -620,6 +622,51 @@ fn context_forms(name: &str, units: &[u32]) -> Vec<Form> {
         .iter()
         .flat_map(|s| bare_forms(&format!("{name}{s}"), units))
         .collect()
+}
+
+/// Endings of the names developers give estates in every city (嘉园, 名苑, 龙城, 丽都, 澜庭):
+/// a two-character name with one is no clue to which city's estate is meant.
+const ESTATE_NAME_ENDINGS: &str = "园苑城都庭湾郡府居轩阁";
+
+/// An old estate named as its community is, by its two-character name with 小区: 高塔小区 of
+/// 高塔社区, 建西小区 of 建西社区, 园丁小区 of 园丁社区. Not where the name ends like a
+/// developer's (see [`ESTATE_NAME_ENDINGS`]), nor where communities or villages of several
+/// districts bear it (阳光, 新桥: a common name), nor where the text is a form already.
+fn small_estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+    let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
+    let mut districts: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+    for unit in &table.units {
+        if matches!(unit.level, PlaceLevel::Community | PlaceLevel::Village) {
+            let core = local_core(unit).unwrap_or(&unit.short_name);
+            districts.entry(core).or_default().push(unit.district);
+        }
+    }
+    let mut out = Vec::new();
+    for (i, unit) in table.units.iter().enumerate() {
+        let (PlaceLevel::Community, Some(core)) = (unit.level, local_core(unit)) else {
+            continue;
+        };
+        let text = format!("{core}小区");
+        let one_district = districts
+            .get(core)
+            .is_some_and(|d| d.iter().all(|&x| x == unit.district));
+        if chars(core) == 2
+            && !is_junk_core(core, unit.level)
+            && !core.ends_with(|c: char| ESTATE_NAME_ENDINGS.contains(c))
+            && one_district
+            && !taken.contains(text.as_str())
+        {
+            out.push(Form {
+                text,
+                unit: i as u32,
+                kind: FormKind::Named,
+                weak: false,
+                estate: false,
+                home: false,
+            });
+        }
+    }
+    out
 }
 
 /// A village split into numbered or sided parts is still called by its old name: 狼垡

@@ -1057,3 +1057,18 @@ fn a_village_many_streets_bear_is_at_home_where_the_file_places_its_name() {
     resolve_at_home(&[("何各庄村的路坏了", "110105038", "110112105")]);
     resolve_to_streets(&[("张家湾何各庄村的路坏了", "110112105")]);
 }
+
+#[test]
+fn an_old_estate_is_called_by_its_community_s_two_character_name_with_xiaoqu() {
+    // 高塔社区 of 香水园, 建西社区 of 滨河 (平谷).
+    resolve_to_streets(&[
+        ("高塔小区楼道堆满杂物", "110119002"),
+        ("建西小区的老楼漏雨", "110117001"),
+    ]);
+    let g = gazetteer();
+    // A name of communities in several districts (阳光 of 平谷 and 密云) and a developer's
+    // name (嘉园) say nothing of which city's estate is meant.
+    for text in ["阳光小区楼下有人烧烤", "嘉园小区停水了"] {
+        assert_eq!(g.resolve(text).status, PlaceStatus::None, "{text}");
+    }
+}
