@@ -629,17 +629,25 @@ fn context_forms(name: &str, units: &[u32]) -> Vec<Form> {
 const ESTATE_NAME_ENDINGS: &str = "园苑城都庭湾郡府居轩阁";
 
 /// An old estate named as its community is, by its two-character name with 小区: 高塔小区 of
-/// 高塔社区, 建西小区 of 建西社区, 园丁小区 of 园丁社区. Not where the name ends like a
-/// developer's (see [`ESTATE_NAME_ENDINGS`]), nor where communities or villages of several
-/// districts bear it (阳光, 新桥: a common name), nor where the text is a form already.
+/// 高塔社区, 建西小区 of 建西社区; and the street the community is named after, with 街, in the
+/// community's street: 府前街 of 府前社区, 高塔街. Not where the name ends like a developer's
+/// (see [`ESTATE_NAME_ENDINGS`]), nor where communities or villages of several districts bear
+/// it (阳光, 新桥: a common name) or a street does (鼓楼 of 密云, and the Drum Tower), nor
+/// where the text is a form already. With 路 it would be a road of every city (建西路).
 fn small_estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
+    // Districts of the communities and villages of each name; a street's name counts as
+    // lying in every district, as it names the street (鼓楼 of 密云, and the Drum Tower).
     let mut districts: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
     for unit in &table.units {
-        if matches!(unit.level, PlaceLevel::Community | PlaceLevel::Village) {
-            let core = local_core(unit).unwrap_or(&unit.short_name);
-            districts.entry(core).or_default().push(unit.district);
-        }
+        let (core, district) = match unit.level {
+            PlaceLevel::Community | PlaceLevel::Village => {
+                (local_core(unit).unwrap_or(&unit.short_name), unit.district)
+            }
+            PlaceLevel::Subdistrict | PlaceLevel::Township => (unit.short_name.as_str(), u32::MAX),
+            _ => continue,
+        };
+        districts.entry(core).or_default().push(district);
     }
     let mut out = Vec::new();
     for (i, unit) in table.units.iter().enumerate() {
@@ -664,6 +672,10 @@ fn small_estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
                 estate: false,
                 home: false,
             });
+            let road = format!("{core}街");
+            if let (false, Some(street)) = (taken.contains(road.as_str()), unit.street) {
+                out.extend(bare_forms(&road, &[street]));
+            }
         }
     }
     out

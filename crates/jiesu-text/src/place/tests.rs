@@ -1064,11 +1064,19 @@ fn an_old_estate_is_called_by_its_community_s_two_character_name_with_xiaoqu() {
     resolve_to_streets(&[
         ("高塔小区楼道堆满杂物", "110119002"),
         ("建西小区的老楼漏雨", "110117001"),
+        // The street 府前社区 (滨河, 平谷) is named after.
+        ("府前街那边的路灯不亮了", "110117001"),
     ]);
     let g = gazetteer();
     // A name of communities in several districts (阳光 of 平谷 and 密云) and a developer's
     // name (嘉园) say nothing of which city's estate is meant.
-    for text in ["阳光小区楼下有人烧烤", "嘉园小区停水了"] {
+    // 龙泉 of 陶然亭's 龙泉社区 is also 门头沟's street 龙泉: no estate or street of one.
+    for text in [
+        "阳光小区楼下有人烧烤",
+        "嘉园小区停水了",
+        "龙泉小区停水",
+        "龙泉街那边堵车",
+    ] {
         assert_eq!(g.resolve(text).status, PlaceStatus::None, "{text}");
     }
 }
