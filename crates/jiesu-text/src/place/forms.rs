@@ -847,17 +847,33 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             continue;
         };
         let mut names = Vec::new();
-        // 安慧北里秀雅 → 安慧北里: the 里 that ends an estate's name, followed by a part.
-        if let Some((at, _)) = core.char_indices().find(|&(_, c)| c == '里') {
-            let head = &core[..at + '里'.len_utf8()];
-            if head.len() < core.len() {
-                names.push(head);
+        // 榆垡空港新苑一里 is 空港新苑一里 to its residents: a community named with its
+        // street's name first is called without it, where a name of its own is left (four
+        // characters or more: 旧宫's 工业园 and 高碑店's 文化园 are anywhere; not the
+        // township's own 镇工业区).
+        let local = unit
+            .street
+            .and_then(|s| core.strip_prefix(table.units[s as usize].short_name.as_str()))
+            .filter(|rest| {
+                chars(rest) >= 4
+                    && !is_generic(rest)
+                    && !rest.starts_with(['镇', '乡', '街'])
+                    && !rest.contains("虚拟")
+            });
+        names.extend(local);
+        for core in std::iter::once(core).chain(local) {
+            // 安慧北里秀雅 → 安慧北里: the 里 that ends an estate's name, followed by a part.
+            if let Some((at, _)) = core.char_indices().find(|&(_, c)| c == '里') {
+                let head = &core[..at + '里'.len_utf8()];
+                if head.len() < core.len() {
+                    names.push(head);
+                }
             }
-        }
-        let mut rest = core;
-        while let Some(shorter) = section_ending(rest) {
-            names.push(shorter);
-            rest = shorter;
+            let mut rest = core;
+            while let Some(shorter) = section_ending(rest) {
+                names.push(shorter);
+                rest = shorter;
+            }
         }
         for name in names {
             // 天通西苑第二 (on the way from 天通西苑第二西) and 潭柘新 are no names.

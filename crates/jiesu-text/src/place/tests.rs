@@ -1080,3 +1080,18 @@ fn an_old_estate_is_called_by_its_community_s_two_character_name_with_xiaoqu() {
         assert_eq!(g.resolve(text).status, PlaceStatus::None, "{text}");
     }
 }
+
+#[test]
+fn a_community_named_with_its_street_first_is_called_without_it() {
+    // 榆垡空港新苑一里 … 六里社区 of 榆垡; 常营民族家园 and 民族家园西 of 常营.
+    resolve_to_streets(&[
+        ("空港新苑二里物业不作为", "110115107"),
+        ("空港新苑门口的公交车班次太少了", "110115107"),
+        ("民族家园门口清真早市占道", "110105033"),
+    ]);
+    // Not the township's own works: 庞各庄镇开发区 leaves no 镇开发区.
+    assert_eq!(
+        gazetteer().resolve("镇开发区的企业排污").status,
+        PlaceStatus::None
+    );
+}
