@@ -289,6 +289,8 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
             }
         }
     }
+    let museums = museum_short_forms(&out);
+    out.extend(museums);
     let estates = estate_forms(table, &out);
     out.extend(estates);
     let small = small_estate_forms(table, &out);
@@ -1147,4 +1149,31 @@ fn strip_any<'a>(s: &'a str, suffixes: &[&str]) -> &'a str {
         .iter()
         .find_map(|suf| s.strip_suffix(suf))
         .unwrap_or(s)
+}
+
+/// A museum of the nation or the city is called without 中国, 国家, 北京 or 首都: 航天博物馆
+/// of 中国航天博物馆, 自然博物馆 of 国家自然博物馆. Only museums and memorial halls: without
+/// those words other places become any city's (人民医院, 理工大学, 市人民政府), and a short
+/// name of fewer than four characters is never taken (博物馆 alone).
+fn museum_short_forms(existing: &[Form]) -> Vec<Form> {
+    let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
+    let mut out = Vec::new();
+    for f in existing.iter().filter(|f| f.kind == FormKind::Landmark) {
+        let Some(rest) = ["中国", "国家", "北京", "首都"]
+            .iter()
+            .find_map(|p| f.text.strip_prefix(p))
+        else {
+            continue;
+        };
+        if chars(rest) >= 4
+            && (rest.ends_with("博物馆") || rest.ends_with("纪念馆"))
+            && !taken.contains(rest)
+        {
+            out.push(Form {
+                text: rest.to_string(),
+                ..f.clone()
+            });
+        }
+    }
+    out
 }

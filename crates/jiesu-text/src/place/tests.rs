@@ -1095,3 +1095,17 @@ fn a_community_named_with_its_street_first_is_called_without_it() {
         PlaceStatus::None
     );
 }
+
+#[test]
+fn a_national_museum_is_called_without_the_nation() {
+    // 中国航天博物馆 of 东高地, 中国航空博物馆 of 小汤山.
+    resolve_to_streets(&[
+        ("航天博物馆门口预约参观的人排到马路上", "110106006"),
+        ("航空博物馆门口的公交站被停车场占了", "110114110"),
+    ]);
+    // Not other places: 北京理工大学 leaves no 理工大学 of every city.
+    assert_eq!(
+        gazetteer().resolve("理工大学东门外头那段人行道").status,
+        PlaceStatus::None
+    );
+}
