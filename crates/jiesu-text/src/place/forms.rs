@@ -183,7 +183,7 @@ const NAMED_ELSEWHERE: &[&str] = &[
 #[rustfmt::skip]
 const PLACE_CONTEXT: &[&str] = &[
     "那边", "那儿", "那个", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
-    "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集", "那条",
+    "片区", "地区", "站", "地铁站", "桥", "路口", "东边", "西边", "南边", "北边", "大集", "那条", "那家",
     "社区卫生服务中心", "卫生服务中心",
     // Bodies and streets named after the street they serve or run through: 劲松医院,
     // 窦店派出所, 长阳卫生院, 旧宫大街 (a community named so, 城子大街社区, keeps its own

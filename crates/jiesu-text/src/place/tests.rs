@@ -1022,9 +1022,12 @@ fn an_everyday_word_street_said_as_a_place_is_the_street_unless_it_names_somethi
 }
 
 #[test]
-fn a_street_name_said_with_natiao_is_the_street() {
-    // 阳坊那条涮肉街: the street of 阳坊.
-    resolve_to_streets(&[("阳坊那条涮肉的老街，一到周末车停得到处都是", "110114104")]);
+fn a_street_name_said_with_natiao_or_najia_is_the_street() {
+    // 阳坊那条涮肉街, 阳坊那家涮肉馆: the street of 阳坊.
+    resolve_to_streets(&[
+        ("阳坊那条涮肉的老街，一到周末车停得到处都是", "110114104"),
+        ("阳坊那家涮肉馆，一盘羊肉分量明显不够", "110114104"),
+    ]);
 }
 
 #[test]
