@@ -636,6 +636,9 @@ const ESTATE_NAME_ENDINGS: &str = "园苑城都庭湾郡府居轩阁";
 /// (see [`ESTATE_NAME_ENDINGS`]), nor where communities or villages of several districts bear
 /// it (阳光, 新桥: a common name) or a street does (鼓楼 of 密云, and the Drum Tower), nor
 /// where the text is a form already. With 路 it would be a road of every city (建西路).
+/// Also a community named after its road in block characters only, which the junk test
+/// otherwise drops (新北路 of 密云, 右内西街 of 右安门), where no other community or village
+/// bears the name.
 fn small_estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
     // Districts of the communities and villages of each name; a street's name counts as
@@ -678,6 +681,21 @@ fn small_estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             if let (false, Some(street)) = (taken.contains(road.as_str()), unit.street) {
                 out.extend(bare_forms(&road, &[street]));
             }
+        }
+        // A road's name made only of block characters (新北路, 右内西街: 右安门内西街), that
+        // names one community in the city, is that community's: not 东大街 or 北大街, with one
+        // character before the road word, which every town has.
+        let before_road = core
+            .strip_suffix("大街")
+            .or_else(|| core.strip_suffix('街'))
+            .or_else(|| core.strip_suffix('路'));
+        if is_generic(core)
+            && before_road.is_some_and(|b| chars(b) >= 2)
+            && one_district
+            && districts.get(core).is_some_and(|d| d.len() == 1)
+            && !taken.contains(core)
+        {
+            out.extend(bare_forms(core, &[i as u32]));
         }
     }
     out

@@ -1069,6 +1069,10 @@ fn an_old_estate_is_called_by_its_community_s_two_character_name_with_xiaoqu() {
         ("建西小区的老楼漏雨", "110117001"),
         // The street 府前社区 (滨河, 平谷) is named after.
         ("府前街那边的路灯不亮了", "110117001"),
+        // Road names of block characters only, each one community's: 新北路 of 密云's 果园,
+        // 右内西街 of 右安门.
+        ("新北路上的井盖松了", "110118002"),
+        ("右内西街那边修了快一年的路", "110102019"),
     ]);
     let g = gazetteer();
     // A name of communities in several districts (阳光 of 平谷 and 密云) and a developer's
@@ -1079,6 +1083,9 @@ fn an_old_estate_is_called_by_its_community_s_two_character_name_with_xiaoqu() {
         "嘉园小区停水了",
         "龙泉小区停水",
         "龙泉街那边堵车",
+        // 东大街 and 北大街 (社区 of 丰台's 长辛店) are every town's.
+        "东大街上的商铺",
+        "北大街那边堵车",
     ] {
         assert_eq!(g.resolve(text).status, PlaceStatus::None, "{text}");
     }
