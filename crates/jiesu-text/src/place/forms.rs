@@ -663,8 +663,13 @@ fn small_estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         let one_district = districts
             .get(core)
             .is_some_and(|d| d.iter().all(|&x| x == unit.district));
+        // 园丁 (a gardener) is made of block characters but is a name; 东里 and 新村 are not.
+        let name_of_its_own = !STOP_CORES.contains(&core)
+            && core
+                .chars()
+                .any(|c| "园家丁".contains(c) || !GENERIC_CHARS.contains(c));
         if chars(core) == 2
-            && !is_junk_core(core, unit.level)
+            && name_of_its_own
             && !core.ends_with(|c: char| ESTATE_NAME_ENDINGS.contains(c))
             && one_district
             && !taken.contains(text.as_str())

@@ -1067,6 +1067,8 @@ fn an_old_estate_is_called_by_its_community_s_two_character_name_with_xiaoqu() {
     resolve_to_streets(&[
         ("高塔小区楼道堆满杂物", "110119002"),
         ("建西小区的老楼漏雨", "110117001"),
+        // 园丁 (a gardener) is a name though its characters are the junk test's.
+        ("园丁小区里的儿童游乐场沙坑太脏了", "110117002"),
         // The street 府前社区 (滨河, 平谷) is named after.
         ("府前街那边的路灯不亮了", "110117001"),
         // Road names of block characters only, each one community's: 新北路 of 密云's 果园,
