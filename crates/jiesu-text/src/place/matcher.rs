@@ -29,8 +29,8 @@ pub(crate) struct Hit {
     pub start: usize,
     pub end: usize,
     pub pattern: usize,
-    /// Said as where someone lives (我住窦店, 家住旧宫, 住在劲松).
-    pub lives: bool,
+    /// Said as a place by the words around it (see [`said_as_a_place`]).
+    pub as_place: bool,
 }
 
 /// The automaton and, per pattern, its entries.
@@ -172,9 +172,7 @@ impl Matcher {
                 start: m.start(),
                 end: m.end(),
                 pattern: m.pattern().as_usize(),
-                lives: LIVES_BEFORE
-                    .iter()
-                    .any(|w| bytes[..m.start()].ends_with(w.as_bytes())),
+                as_place: said_as_a_place(text, m.start(), m.end()),
             })
             .collect()
     }
@@ -273,6 +271,19 @@ const RIDE_WINDOW: usize = 24;
 const LIVES_BEFORE: &[&str] = &[
     "住在", "我住", "家住", "们住", "也住", "都住", "还住", "就住", "人住",
 ];
+
+/// Whether the words around `text[start..end]` say it is a place: after words that say someone
+/// lives there (我住窦店, 住在旧宫), or opening a clause and followed by 的 (窦店的工业园区,
+/// 张镇的大集): a name standing first in its clause and owning something is no part of a word.
+fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
+    let before = &text[..start];
+    let lives = LIVES_BEFORE.iter().any(|w| before.ends_with(w));
+    let opens_clause = before
+        .chars()
+        .next_back()
+        .is_none_or(|c| "，。！？；：、,.!?;: ".contains(c));
+    lives || (opens_clause && text[end..].starts_with('的'))
+}
 
 /// Towns named like the mouth of a street's side (南口 is also "the south end").
 const EXIT_TOWNS: &[&str] = &["南口"];

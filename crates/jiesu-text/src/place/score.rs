@@ -213,10 +213,10 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 }
                 // A street's short name right before a place lying in it (大峪月季园) is said
                 // as that street: no longer weak.
-                // So is a street's short name said as where someone lives (我住窦店), unless it
-                // is an everyday word (住在平房 is living in a bungalow).
-                let lives = hit.lives && !is_everyday_word(&unit.short_name);
-                let inside = entry.weak && tier == 1 && (lives || names_inside(entry.unit, hit));
+                // So is a street's short name said as a place (我住窦店, 窦店的工业园区), unless
+                // it is an everyday word (住在平房 is living in a bungalow, 平房的 a bungalow's).
+                let as_place = hit.as_place && !is_everyday_word(&unit.short_name);
+                let inside = entry.weak && tier == 1 && (as_place || names_inside(entry.unit, hit));
                 let supported = !entry.weak
                     || inside
                     || unit

@@ -958,6 +958,19 @@ fn a_two_character_street_name_after_zhu_is_where_the_caller_lives() {
 }
 
 #[test]
+fn a_two_character_street_name_opening_a_clause_before_de_is_the_street() {
+    resolve_to_streets(&[
+        ("我想投诉一下，窦店的工业园区里有企业冒黑烟", "110111103"),
+        ("张镇的大集每次都把路口堵死", "110113110"),
+    ]);
+    // Inside a clause it may be part of a word, and an everyday word stays one (平房的).
+    for text in ["他说窦店的事不归这里管", "平房的屋顶漏雨了"] {
+        let m = gazetteer().resolve(text);
+        assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
+    }
+}
+
+#[test]
 fn a_village_too_short_to_name_alone_is_named_after_its_street() {
     // 怪村 (one character before 村) of 王佐镇.
     resolve_to_streets(&[("王佐怪村村口的垃圾站味道特别大", "110106101")]);
