@@ -607,3 +607,36 @@ fn a_fortieth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.89,
     );
 }
+
+#[test]
+fn a_forty_first_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 1cccf69 after
+    // session 41's rules and data, scored 228/250 (91.2 %).
+    check(
+        "colloquial places, forty-first hand",
+        include_str!("colloquial_places_fortyfirst.tsv"),
+        0.91,
+    );
+}
+
+#[test]
+fn a_forty_second_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 1cccf69 after
+    // session 41's rules and data, scored 237/250 (94.8 %).
+    check(
+        "colloquial places, forty-second hand",
+        include_str!("colloquial_places_fortysecond.tsv"),
+        0.94,
+    );
+}
+
+#[test]
+fn a_forty_third_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 1cccf69 after
+    // session 41's rules and data, scored 239/250 (95.6 %).
+    check(
+        "colloquial places, forty-third hand",
+        include_str!("colloquial_places_fortythird.tsv"),
+        0.95,
+    );
+}
