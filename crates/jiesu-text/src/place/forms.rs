@@ -289,8 +289,6 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
             }
         }
     }
-    let museums = museum_short_forms(&out);
-    out.extend(museums);
     let estates = estate_forms(table, &out);
     out.extend(estates);
     let small = small_estate_forms(table, &out);
@@ -631,28 +629,33 @@ fn context_forms(name: &str, units: &[u32]) -> Vec<Form> {
 const ESTATE_NAME_ENDINGS: &str = "园苑城都庭湾郡府居轩阁";
 
 /// An old estate named as its community is, by its two-character name with 小区: 高塔小区 of
-/// 高塔社区, 建西小区 of 建西社区; and the street the community is named after, with 街, in the
-/// community's street: 府前街 of 府前社区, 高塔街. Not where the name ends like a developer's
+/// 高塔社区, 建西小区 of 建西社区; and the name with 街 is taken as a street of the community's
+/// street: 府前街 of 府前社区, 高塔街 (for most communities no street of that name exists, and
+/// the form is simply never said). Not where the name ends like a developer's
 /// (see [`ESTATE_NAME_ENDINGS`]), nor where communities or villages of several districts bear
-/// it (阳光, 新桥: a common name) or a street does (鼓楼 of 密云, and the Drum Tower), nor
+/// it (阳光, 新桥: a common name) or a district or street does (大兴, 鼓楼), nor
 /// where the text is a form already. With 路 it would be a road of every city (建西路).
 /// Also a community named after its road in block characters only, which the junk test
 /// otherwise drops (新北路 of 密云, 右内西街 of 右安门), where no other community or village
 /// bears the name.
 fn small_estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
-    // Districts of the communities and villages of each name; a street's name counts as
-    // lying in every district, as it names the street (鼓楼 of 密云, and the Drum Tower).
+    // Districts of the communities and villages of each name; a district's or street's name
+    // counts as lying in every district, as it names that unit (大兴 of 交道口's 大兴社区 is the
+    // district; 鼓楼 of 密云 a street, and the Drum Tower).
     let mut districts: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
     for unit in &table.units {
-        let (core, district) = match unit.level {
+        match unit.level {
             PlaceLevel::Community | PlaceLevel::Village => {
-                (local_core(unit).unwrap_or(&unit.short_name), unit.district)
+                let core = local_core(unit).unwrap_or(&unit.short_name);
+                districts.entry(core).or_default().push(unit.district);
             }
-            PlaceLevel::Subdistrict | PlaceLevel::Township => (unit.short_name.as_str(), u32::MAX),
-            _ => continue,
-        };
-        districts.entry(core).or_default().push(district);
+            _ => {
+                for name in std::iter::once(&unit.short_name).chain(&unit.aliases) {
+                    districts.entry(name).or_default().push(u32::MAX);
+                }
+            }
+        }
     }
     let mut out = Vec::new();
     for (i, unit) in table.units.iter().enumerate() {
@@ -663,11 +666,10 @@ fn small_estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         let one_district = districts
             .get(core)
             .is_some_and(|d| d.iter().all(|&x| x == unit.district));
-        // 园丁 (a gardener) is made of block characters but is a name; 东里 and 新村 are not.
-        let name_of_its_own = !STOP_CORES.contains(&core)
-            && core
-                .chars()
-                .any(|c| "园家丁".contains(c) || !GENERIC_CHARS.contains(c));
+        // 园 heads names of its own though the junk test counts it a block word: 园丁 (a
+        // gardener); names ending in it are developers' (see the endings).
+        let name_of_its_own = !is_junk_core(core, unit.level)
+            || (!STOP_CORES.contains(&core) && core.starts_with('园'));
         if chars(core) == 2
             && name_of_its_own
             && !core.ends_with(|c: char| ESTATE_NAME_ENDINGS.contains(c))
@@ -688,15 +690,16 @@ fn small_estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             }
         }
         // A road's name made only of block characters (新北路, 右内西街: 右安门内西街), that
-        // names one community in the city, is that community's: not 东大街 or 北大街, with one
-        // character before the road word, which every town has.
+        // names one community in the city, is that community's: not with one character before
+        // the road word (东大街, 北大街) nor compass points only (中北路, 东南街), which every
+        // town has.
         let before_road = core
             .strip_suffix("大街")
             .or_else(|| core.strip_suffix('街'))
             .or_else(|| core.strip_suffix('路'));
         if is_generic(core)
-            && before_road.is_some_and(|b| chars(b) >= 2)
-            && one_district
+            && before_road
+                .is_some_and(|b| chars(b) >= 2 && b.chars().any(|c| !"东西南北中".contains(c)))
             && districts.get(core).is_some_and(|d| d.len() == 1)
             && !taken.contains(core)
         {
@@ -873,15 +876,22 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         };
         let mut names = Vec::new();
         // 榆垡空港新苑一里 is 空港新苑一里 to its residents: a community named with its
-        // street's name first is called without it, where a name of its own is left (four
-        // characters or more: 旧宫's 工业园 and 高碑店's 文化园 are anywhere; not the
-        // township's own 镇工业区).
+        // street's name first is called without it, where a name of its own is left: four
+        // characters or more, three before any part's ending (旧宫's 工业园 and 新苑北区 are
+        // anywhere), not opening with block words (八角's 北路特钢) nor the township's own works
+        // (镇工业区).
         let local = unit
             .street
             .and_then(|s| core.strip_prefix(table.units[s as usize].short_name.as_str()))
             .filter(|rest| {
+                let mut name = *rest;
+                while let Some(shorter) = section_ending(name) {
+                    name = shorter;
+                }
+                let opening: String = rest.chars().take(2).collect();
                 chars(rest) >= 4
-                    && !is_generic(rest)
+                    && chars(name) >= 3
+                    && !is_generic(&opening)
                     && !rest.starts_with(['镇', '乡', '街'])
                     && !rest.contains("虚拟")
             });
@@ -1172,31 +1182,4 @@ fn strip_any<'a>(s: &'a str, suffixes: &[&str]) -> &'a str {
         .iter()
         .find_map(|suf| s.strip_suffix(suf))
         .unwrap_or(s)
-}
-
-/// A museum of the nation or the city is called without 中国, 国家, 北京 or 首都: 航天博物馆
-/// of 中国航天博物馆, 自然博物馆 of 国家自然博物馆. Only museums and memorial halls: without
-/// those words other places become any city's (人民医院, 理工大学, 市人民政府), and a short
-/// name of fewer than four characters is never taken (博物馆 alone).
-fn museum_short_forms(existing: &[Form]) -> Vec<Form> {
-    let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
-    let mut out = Vec::new();
-    for f in existing.iter().filter(|f| f.kind == FormKind::Landmark) {
-        let Some(rest) = ["中国", "国家", "北京", "首都"]
-            .iter()
-            .find_map(|p| f.text.strip_prefix(p))
-        else {
-            continue;
-        };
-        if chars(rest) >= 4
-            && (rest.ends_with("博物馆") || rest.ends_with("纪念馆"))
-            && !taken.contains(rest)
-        {
-            out.push(Form {
-                text: rest.to_string(),
-                ..f.clone()
-            });
-        }
-    }
-    out
 }

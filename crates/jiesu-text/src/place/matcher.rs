@@ -273,17 +273,30 @@ const LIVES_BEFORE: &[&str] = &[
 ];
 
 /// Whether the words around `text[start..end]` say it is a place: after words that say someone
-/// lives there (我住窦店, 住在旧宫), or opening a clause and followed by 的 (窦店的工业园区,
-/// 张镇的大集): a name standing first in its clause and owning something is no part of a word.
+/// lives there (我住窦店, 住在旧宫), or opening a clause and owning a place with 的 (窦店的工业园区,
+/// 张镇的大集, 檀营的老小区). Not owning anything else: 八角的价格 is star anise's price, 北房的墙
+/// a north room's wall, 沙河的水 any sandy river's water.
 fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     let before = &text[..start];
     let lives = LIVES_BEFORE.iter().any(|w| before.ends_with(w));
     let opens_clause = before
         .chars()
         .next_back()
-        .is_none_or(|c| "，。！？；：、,.!?;: ".contains(c));
-    lives || (opens_clause && text[end..].starts_with('的'))
+        .is_none_or(|c| ",.!?;:】，。！？；：、".contains(c));
+    let owns_a_place = text[end..]
+        .strip_prefix('的')
+        .is_some_and(|rest| PLACES_OWNED.iter().any(|p| rest.starts_with(p)));
+    lives || (opens_clause && owns_a_place)
 }
+
+/// Places a town owns, said after its name and 的 (窦店的工业园区, 张镇的大集).
+#[rustfmt::skip]
+const PLACES_OWNED: &[&str] = &[
+    "小区", "老小区", "新小区", "工业园", "工业区", "开发区", "园区", "大集", "集上", "市场", "菜市场",
+    "早市", "超市", "商场", "村", "路口", "公交站", "地铁站", "火车站", "医院", "卫生院", "派出所",
+    "政府", "学校", "小学", "中学", "幼儿园", "影视基地", "基地", "老楼", "楼房", "回迁房", "回迁楼",
+    "大街", "公园", "广场", "农家院", "采摘园", "景区",
+];
 
 /// Towns named like the mouth of a street's side (南口 is also "the south end").
 const EXIT_TOWNS: &[&str] = &["南口"];

@@ -963,8 +963,14 @@ fn a_two_character_street_name_opening_a_clause_before_de_is_the_street() {
         ("我想投诉一下，窦店的工业园区里有企业冒黑烟", "110111103"),
         ("张镇的大集每次都把路口堵死", "110113110"),
     ]);
-    // Inside a clause it may be part of a word, and an everyday word stays one (平房的).
-    for text in ["他说窦店的事不归这里管", "平房的屋顶漏雨了"] {
+    // Inside a clause it may be part of a word, an everyday word stays one (平房的), and a
+    // name owning no place is a word too (八角的价格 is star anise's price).
+    for text in [
+        "他说窦店的事不归这里管",
+        "平房的屋顶漏雨了",
+        "八角的价格比上个月翻了一倍",
+        "北房的墙裂了好几道缝",
+    ] {
         let m = gazetteer().resolve(text);
         assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
     }
@@ -1091,11 +1097,11 @@ fn an_old_estate_is_called_by_its_community_s_two_character_name_with_xiaoqu() {
     ]);
     let g = gazetteer();
     // A name of communities in several districts (阳光 of 平谷 and 密云) and a developer's
-    // name (嘉园) say nothing of which city's estate is meant.
+    // name (丽都, a community of 将台 only) say nothing of which city's estate is meant.
     // 龙泉 of 陶然亭's 龙泉社区 is also 门头沟's street 龙泉: no estate or street of one.
     for text in [
         "阳光小区楼下有人烧烤",
-        "嘉园小区停水了",
+        "丽都小区停水了",
         "龙泉小区停水",
         "龙泉街那边堵车",
         // 东大街 and 北大街 (社区 of 丰台's 长辛店) are every town's.
@@ -1104,6 +1110,9 @@ fn an_old_estate_is_called_by_its_community_s_two_character_name_with_xiaoqu() {
     ] {
         assert_eq!(g.resolve(text).status, PlaceStatus::None, "{text}");
     }
+    // 大兴 of 交道口's 大兴社区 is the district first: 大兴小区 is no estate of 交道口.
+    let m = g.resolve("大兴小区停水了");
+    assert_eq!(code(&m.district), Some("110115"), "{m:?}");
 }
 
 #[test]
@@ -1122,15 +1131,19 @@ fn a_community_named_with_its_street_first_is_called_without_it() {
 }
 
 #[test]
-fn a_national_museum_is_called_without_the_nation() {
-    // 中国航天博物馆 of 东高地, 中国航空博物馆 of 小汤山.
+fn a_museum_is_called_by_its_own_name_not_by_every_city_s() {
+    // 航天博物馆 (中国航天博物馆 of 东高地) and 航空博物馆 (小汤山) are rows of their own.
     resolve_to_streets(&[
         ("航天博物馆门口预约参观的人排到马路上", "110106006"),
         ("航空博物馆门口的公交站被停车场占了", "110114110"),
     ]);
-    // Not other places: 北京理工大学 leaves no 理工大学 of every city.
-    assert_eq!(
-        gazetteer().resolve("理工大学东门外头那段人行道").status,
-        PlaceStatus::None
-    );
+    // Every city has a museum of nature, of folk customs or of geology.
+    for text in [
+        "我们市的自然博物馆周末排队",
+        "省地质博物馆门口堵车",
+        "市民俗博物馆关门了",
+    ] {
+        let m = gazetteer().resolve(text);
+        assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
+    }
 }
