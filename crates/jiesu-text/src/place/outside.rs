@@ -168,8 +168,11 @@ impl OutsideFinder {
         let mut first = None;
         for m in self.ac.find_iter(text).take(MAX_TRIES) {
             let anchor = &self.anchors[m.pattern().as_usize()];
-            // 沙河市场 is a market, not 沙河市.
-            if text[..m.end()].ends_with('市') && text[m.end()..].starts_with('场') {
+            // 沙河市场 is a market, not 沙河市; 河南村 a village (of 顺义, among others), not the
+            // province: a name said short is a village's before 村.
+            if text[..m.end()].ends_with('市') && text[m.end()..].starts_with('场')
+                || !anchor.explicit && text[m.end()..].starts_with('村')
+            {
                 continue;
             }
             let Some(found) = read_at(text, m.start(), m.end(), anchor, &self.home) else {

@@ -233,6 +233,16 @@ fn places_elsewhere_in_china_are_outside_the_city() {
 }
 
 #[test]
+fn a_province_s_short_name_before_cun_is_a_village_not_the_province() {
+    // 河南村 is a village of 房山, 顺义, 大兴 and 延庆, not 河南省; 河南郑州 stays Henan.
+    let g = gazetteer();
+    let m = g.resolve("河南村那边一个加工厂，工人反映车间没有消防通道");
+    assert_ne!(m.status, PlaceStatus::OutsideCity, "{m:?}");
+    let m = g.resolve("我老家河南郑州的社保能转过来吗");
+    assert_eq!(m.status, PlaceStatus::OutsideCity, "{m:?}");
+}
+
+#[test]
 fn beijing_wins_when_both_beijing_and_elsewhere_are_named() {
     let g = gazetteer();
     let m = g.resolve("河北省廊坊市的社保能转到北京朝阳区吗");
