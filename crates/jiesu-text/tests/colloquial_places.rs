@@ -640,3 +640,36 @@ fn a_forty_third_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.95,
     );
 }
+
+#[test]
+fn a_forty_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 4d3f849, session
+    // 41's last resolver, scored 244/250 (97.6 %).
+    check(
+        "colloquial places, forty-fourth hand",
+        include_str!("colloquial_places_fortyfourth.tsv"),
+        0.97,
+    );
+}
+
+#[test]
+fn a_forty_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 4d3f849, session
+    // 41's last resolver, scored 238/250 (95.2 %).
+    check(
+        "colloquial places, forty-fifth hand",
+        include_str!("colloquial_places_fortyfifth.tsv"),
+        0.95,
+    );
+}
+
+#[test]
+fn a_forty_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 4d3f849, session
+    // 41's last resolver, scored 225/250 (90.0 %).
+    check(
+        "colloquial places, forty-sixth hand",
+        include_str!("colloquial_places_fortysixth.tsv"),
+        0.90,
+    );
+}
