@@ -33,6 +33,14 @@ fn resolve_to_streets(cases: &[(&str, &str)]) {
     }
 }
 
+/// Each text resolves to no place at all.
+fn resolve_to_nothing(texts: &[&str]) {
+    for &text in texts {
+        let m = gazetteer().resolve(text);
+        assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
+    }
+}
+
 /// Each text resolves to the street, with the namesake's street among the alternatives
 /// (a name at home in one street and borne in others).
 fn resolve_at_home(cases: &[(&str, &str, &str)]) {
@@ -297,10 +305,7 @@ fn short_forms_need_a_named_ancestor() {
     assert_eq!(m.matched, vec!["东城", "东四"]);
     // Inside a word a street's short name is no place: 经常营业 holds 常营, 权利和义务 和义,
     // 马路上地面 上地.
-    for text in ["这家店经常营业到深夜", "我们有权利和义务", "马路上地面开裂"]
-    {
-        assert_eq!(g.resolve(text).status, PlaceStatus::None, "{text}");
-    }
+    resolve_to_nothing(&["这家店经常营业到深夜", "我们有权利和义务", "马路上地面开裂"]);
     // 天桥 is any footbridge: even 天桥附近 names no street without its district.
     assert_eq!(g.resolve("天桥附近有人摆摊").status, PlaceStatus::None);
     assert_eq!(code(&g.resolve("西城天桥").street), Some("110102014"));
@@ -759,11 +764,7 @@ fn a_community_health_centre_is_at_the_street_it_is_named_after() {
     assert_eq!(m.status, PlaceStatus::None, "{m:?}");
     // A street's name that is an everyday word stays no place (天桥 is any footbridge, 果园
     // any orchard).
-    for text in ["天桥社区卫生服务中心打疫苗", "果园社区卫生服务中心打疫苗"]
-    {
-        let m = gazetteer().resolve(text);
-        assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
-    }
+    resolve_to_nothing(&["天桥社区卫生服务中心打疫苗", "果园社区卫生服务中心打疫苗"]);
 }
 
 #[test]
@@ -795,7 +796,7 @@ fn a_two_character_estate_name_of_one_street_is_a_place_only_with_a_word_of_plac
         ("潞苑那边的小区半夜大车拉渣土", "110112013"),
         ("亦庄贵园那边的老小区车棚漏雨", "110115004"),
     ]);
-    for text in [
+    resolve_to_nothing(&[
         // Alone it is no place: two characters are too often a word.
         "潞苑的房价怎么样",
         // Names of cities and counties elsewhere (玉林市, 新安县) and ordinary words (a
@@ -803,10 +804,7 @@ fn a_two_character_estate_name_of_one_street_is_a_place_only_with_a_word_of_plac
         "玉林那边的亲戚来北京看病",
         "新安那边的厂子",
         "苗圃那边有人烧树叶",
-    ] {
-        let m = gazetteer().resolve(text);
-        assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
-    }
+    ]);
 }
 
 #[test]
@@ -915,9 +913,7 @@ fn review_cases_of_the_session_39_rules_stay_as_they_should() {
     ]);
     // A two-character estate name some of whose namesakes lie in other streets names none
     // (安慧北里 of 大屯, 安慧里 and 安慧桥 of 亚运村).
-    for text in ["安慧那边停车难", "海户那边", "翠微那边"] {
-        assert_eq!(g.resolve(text).status, PlaceStatus::None, "{text}");
-    }
+    resolve_to_nothing(&["安慧那边停车难", "海户那边", "翠微那边"]);
     // A row that only repeats a township's name makes no home of its village namesakes.
     assert_eq!(g.resolve("王辛庄村").status, PlaceStatus::Ambiguous);
     // With the place named outright, a home elsewhere does not lower the confidence.
@@ -975,15 +971,12 @@ fn a_two_character_street_name_opening_a_clause_before_de_is_the_street() {
     ]);
     // Inside a clause it may be part of a word, an everyday word stays one (平房的), and a
     // name owning no place is a word too (八角的价格 is star anise's price).
-    for text in [
+    resolve_to_nothing(&[
         "他说窦店的事不归这里管",
         "平房的屋顶漏雨了",
         "八角的价格比上个月翻了一倍",
         "北房的墙裂了好几道缝",
-    ] {
-        let m = gazetteer().resolve(text);
-        assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
-    }
+    ]);
 }
 
 #[test]
@@ -1109,7 +1102,7 @@ fn an_old_estate_is_called_by_its_community_s_two_character_name_with_xiaoqu() {
     // A name of communities in several districts (阳光 of 平谷 and 密云) and a developer's
     // name (丽都, a community of 将台 only) say nothing of which city's estate is meant.
     // 龙泉 of 陶然亭's 龙泉社区 is also 门头沟's street 龙泉: no estate or street of one.
-    for text in [
+    resolve_to_nothing(&[
         "阳光小区楼下有人烧烤",
         "丽都小区停水了",
         "龙泉小区停水",
@@ -1117,9 +1110,7 @@ fn an_old_estate_is_called_by_its_community_s_two_character_name_with_xiaoqu() {
         // 东大街 and 北大街 (社区 of 丰台's 长辛店) are every town's.
         "东大街上的商铺",
         "北大街那边堵车",
-    ] {
-        assert_eq!(g.resolve(text).status, PlaceStatus::None, "{text}");
-    }
+    ]);
     // 大兴 of 交道口's 大兴社区 is the district first: 大兴小区 is no estate of 交道口.
     let m = g.resolve("大兴小区停水了");
     assert_eq!(code(&m.district), Some("110115"), "{m:?}");
@@ -1148,12 +1139,9 @@ fn a_museum_is_called_by_its_own_name_not_by_every_city_s() {
         ("航空博物馆门口的公交站被停车场占了", "110114110"),
     ]);
     // Every city has a museum of nature, of folk customs or of geology.
-    for text in [
+    resolve_to_nothing(&[
         "我们市的自然博物馆周末排队",
         "省地质博物馆门口堵车",
         "市民俗博物馆关门了",
-    ] {
-        let m = gazetteer().resolve(text);
-        assert_eq!(m.status, PlaceStatus::None, "{text}: {m:?}");
-    }
+    ]);
 }
