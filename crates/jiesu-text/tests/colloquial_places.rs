@@ -673,3 +673,36 @@ fn a_forty_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.90,
     );
 }
+
+#[test]
+fn a_forty_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 3e16306, session
+    // 41's last commit, scored 229/250 (91.6 %).
+    check(
+        "colloquial places, forty-seventh hand",
+        include_str!("colloquial_places_fortyseventh.tsv"),
+        0.91,
+    );
+}
+
+#[test]
+fn a_forty_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 3e16306, session
+    // 41's last commit, scored 228/250 (91.2 %).
+    check(
+        "colloquial places, forty-eighth hand",
+        include_str!("colloquial_places_fortyeighth.tsv"),
+        0.91,
+    );
+}
+
+#[test]
+fn a_forty_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 3e16306, session
+    // 41's last commit, scored 228/250 (91.2 %).
+    check(
+        "colloquial places, forty-ninth hand",
+        include_str!("colloquial_places_fortyninth.tsv"),
+        0.91,
+    );
+}
