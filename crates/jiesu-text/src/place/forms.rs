@@ -199,7 +199,12 @@ const ESTATE_WORDS: &[&str] = &["苗圃", "建材", "富强", "新海"];
 /// Words that make a community's or village's two-character core, or an estate's
 /// two-character name, a place: fewer than a street's, as these cores are many more and more
 /// often words.
-const SHORT_CORE_CONTEXT: &[&str] = &["那边", "一带", "那一带", "那片", "那一片", "这边", "那块"];
+#[rustfmt::skip]
+const SHORT_CORE_CONTEXT: &[&str] = &[
+    "那边", "一带", "那一带", "那片", "那一片", "这边", "那块",
+    // 那个 with the place it points at (苏庄那个菜市场, 康陵那个村); alone it is any 那个.
+    "那个菜市场", "那个市场", "那个早市", "那个村", "那个老村", "那个小区", "那个老小区", "那个路口",
+];
 
 /// Words that contain a place form but are no place (大兴土木 is an idiom); matched as
 /// patterns without units, they hide the place form inside them.
@@ -538,17 +543,21 @@ fn higher_forms<'a>(table: &UnitTable, existing: &'a [Form]) -> HashSet<&'a str>
 fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let higher = higher_forms(table, existing);
     // Every community's and village's core with its street.
-    let cores: Vec<(&str, u32)> = table
+    let cores: Vec<(&str, u32, PlaceLevel)> = table
         .units
         .iter()
         .filter_map(|u| {
             let core = local_core(u)?;
-            (chars(core) >= 2 && !is_junk_core(core, u.level)).then_some((core, u.street?))
+            (chars(core) >= 2 && !is_junk_core(core, u.level)).then_some((core, u.street?, u.level))
         })
         .collect();
     let mut streets_of: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
-    for &(core, street) in &cores {
+    let mut communities_of: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+    for &(core, street, level) in &cores {
         streets_of.entry(core).or_default().push(street);
+        if level == PlaceLevel::Community {
+            communities_of.entry(core).or_default().push(street);
+        }
     }
     let mut out = Vec::new();
     for (name, mut streets) in streets_of {
@@ -560,7 +569,7 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         }
         // Distinct names per street: a village and a community of one name are one place.
         let mut parts: FxHashMap<u32, HashSet<&str>> = FxHashMap::default();
-        for &(core, street) in &cores {
+        for &(core, street, _) in &cores {
             if core.strip_prefix(name).is_some_and(is_part_of) {
                 parts.entry(street).or_default().insert(core);
             }
@@ -573,9 +582,24 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             continue;
         };
         let elsewhere: usize = parts.values().map(HashSet::len).sum::<usize>() - most;
-        if most < 3 || most <= elsewhere {
+        // A name one town's community bears, and only villages of other districts: the
+        // community (小屯, 西营), the neighbourhood callers of the city name. Not a gate's
+        // name that any old town has (北关 of 长辛店, and villages of 城关 and 延庆).
+        let district_of = |s: u32| table.units[s as usize].district;
+        let community_home = match communities_of.get(name).map(Vec::as_slice) {
+            Some(&[street]) if !NAMED_ELSEWHERE.contains(&name) => streets
+                .iter()
+                .all(|&s| s == street || district_of(s) != district_of(street))
+                .then_some(street),
+            _ => None,
+        };
+        let home = if most >= 3 && most > elsewhere {
+            home
+        } else if let Some(street) = community_home {
+            street
+        } else {
             continue;
-        }
+        };
         let forms = if chars(name) >= 3 {
             bare_forms(name, &[home])
         } else {

@@ -1145,3 +1145,27 @@ fn a_museum_is_called_by_its_own_name_not_by_every_city_s() {
         "市民俗博物馆关门了",
     ]);
 }
+
+#[test]
+fn a_name_one_community_bears_and_villages_of_other_districts_is_the_community_s() {
+    // 小屯 is a community (and a village) of 卢沟桥 and villages of 通州 and 平谷; 西营 a
+    // community of 中仓 and villages elsewhere. The villages stay alternatives.
+    resolve_at_home(&[
+        ("小屯那边的垃圾楼清运不及时", "110106017", "110112106"),
+        ("西营那边的老楼，暖气片一直不热", "110112001", "110111115"),
+    ]);
+    // 北关 is any old town's north gate: 长辛店's community does not outweigh the villages.
+    let m = gazetteer().resolve("北关那边有户人家在院里盖二层");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+    assert_eq!(m.district, None, "{m:?}");
+}
+
+#[test]
+fn a_short_name_with_nage_and_the_place_it_points_at_is_that_place() {
+    resolve_to_streets(&[
+        ("苏庄那个菜市场里卖菜的把烂菜叶扔在门口", "110111012"),
+        ("康陵那个村里吃春饼的人太多", "110114119"),
+    ]);
+    // 那个 alone points at anything.
+    resolve_to_nothing(&["苏庄那个人说的不对", "康陵那个事一直没人管"]);
+}
