@@ -1169,3 +1169,9 @@ fn a_short_name_with_nage_and_the_place_it_points_at_is_that_place() {
     // 那个 alone points at anything.
     resolve_to_nothing(&["苏庄那个人说的不对", "康陵那个事一直没人管"]);
 }
+
+#[test]
+fn a_street_s_name_with_a_side_s_road_is_that_street() {
+    // 云岗西路 runs through 云岗, as 旧宫大街 through 旧宫.
+    resolve_to_streets(&[("云岗西路那边有个工地早上五点就开工", "110106012")]);
+}
