@@ -75,6 +75,9 @@ pub(crate) struct PlaceRow {
     pub forms: Vec<String>,
     pub kind: String,
     pub codes: Vec<String>,
+    /// The code marked `*`: where a name of several places is at home, the one callers mean
+    /// (政法大学, the main campus in 昌平); the others stay alternatives.
+    pub home: Option<String>,
     pub source: String,
     pub licence: String,
 }
@@ -113,11 +116,23 @@ pub(crate) fn place_rows(tsv: &str) -> Result<Vec<PlaceRow>, String> {
         } else {
             vec![form.to_string()]
         };
+        let marked: Vec<&str> = fields[2].split('|').collect();
+        let homes: Vec<&str> = marked.iter().filter_map(|c| c.strip_suffix('*')).collect();
+        if homes.len() > 1 || (homes.len() == 1 && marked.len() < 2) {
+            return Err(format!(
+                "line {}: `*` marks one home among several units",
+                i + 1
+            ));
+        }
         rows.push(PlaceRow {
             line: i + 1,
             forms,
             kind: fields[1].to_string(),
-            codes: fields[2].split('|').map(str::to_string).collect(),
+            codes: marked
+                .iter()
+                .map(|c| c.trim_end_matches('*').to_string())
+                .collect(),
+            home: homes.first().map(|c| c.to_string()),
             source: fields[3].to_string(),
             licence: fields[4].to_string(),
         });
@@ -281,6 +296,10 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
         else {
             continue;
         };
+        let home = row
+            .home
+            .as_ref()
+            .and_then(|c| table.by_code.get(c).copied());
         for text in &row.forms {
             for &unit in &units {
                 out.push(Form {
@@ -289,7 +308,7 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
                     kind: FormKind::Landmark,
                     weak: false,
                     estate: row.kind == "estate",
-                    home: false,
+                    home: home == Some(unit),
                 });
             }
         }

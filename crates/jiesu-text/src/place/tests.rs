@@ -607,6 +607,21 @@ fn the_shipped_place_file_is_well_formed_and_names_real_units() {
         .contains("line 2"));
     let short = "form\tkind\tunits\tsource\tlicence\n上地{N}街\troad\t110108022\n";
     assert!(super::forms::place_rows(short).is_err());
+    // One home, among several units.
+    for units in ["110108022*", "110108022*|110108023*"] {
+        let row = format!("form\tkind\tunits\tsource\tlicence\n上地\tarea\t{units}\tx\ty\n");
+        assert!(super::forms::place_rows(&row).is_err(), "{units}");
+    }
+}
+
+#[test]
+fn a_name_of_several_places_marked_at_home_resolves_there_with_the_others_as_alternatives() {
+    // 政法大学 is the university's main campus in 昌平 and its old one in 海淀.
+    resolve_at_home(&[("政法大学门口的路边全是违停", "110114001", "110108008")]);
+    let m = gazetteer().resolve("政法大学门口的路边全是违停");
+    assert_eq!(m.status, PlaceStatus::Resolved, "{m:?}");
+    // The campus the caller names decides.
+    resolve_to_streets(&[("法大学院路校区门口违停", "110108008")]);
 }
 
 #[test]
