@@ -273,12 +273,24 @@ const LIVES_BEFORE: &[&str] = &[
 ];
 
 /// Whether the words around `text[start..end]` say it is a place: after words that say someone
-/// lives there (我住窦店, 住在旧宫), or opening a clause and owning a place with 的 (窦店的工业园区,
+/// lives there (我住窦店, 住在旧宫), at an end of a stretch (从红庙到管庄), or opening a clause and owning a place with 的 (窦店的工业园区,
 /// 张镇的大集, 檀营的老小区). Not owning anything else: 八角的价格 is star anise's price, 北房的墙
 /// a north room's wall, 沙河的水 any sandy river's water.
 fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     let before = &text[..start];
     let lives = LIVES_BEFORE.iter().any(|w| before.ends_with(w));
+    // The ends of a stretch, where the name ends there (从红庙到管庄那一路, 从国贸到劲松一路;
+    // not 从东四路, 到大屯营).
+    let after = &text[end..];
+    let clause = before
+        .rsplit(|c: char| ",.!?;:，。！？；：、".contains(c))
+        .next()
+        .unwrap_or(before);
+    let from = before.ends_with('从') && after.starts_with(['到', '至']);
+    let to = before.ends_with(['到', '至'])
+        && clause.contains('从')
+        && (after.is_empty() || after.starts_with(STRETCH_END));
+    let stretch = from || to;
     let opens_clause = before
         .chars()
         .next_back()
@@ -286,8 +298,13 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     let owns_a_place = text[end..]
         .strip_prefix('的')
         .is_some_and(|rest| PLACES_OWNED.iter().any(|p| rest.starts_with(p)));
-    lives || (opens_clause && owns_a_place)
+    lives || stretch || (opens_clause && owns_a_place)
 }
+
+/// What may follow the far end of a stretch: 到管庄那一路, 到劲松一路都有, 到潘家园这段.
+const STRETCH_END: &[char] = &[
+    '那', '这', '一', '的', '段', ',', '.', '!', '?', ';', '，', '。', '！', '？', '；', '、',
+];
 
 /// Places a town owns, said after its name and 的 (窦店的工业园区, 张镇的大集).
 #[rustfmt::skip]

@@ -269,6 +269,28 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
     evidence
 }
 
+/// Whether the text runs from a place of one reading to a place of the other: 从A到B, or
+/// 从A with 到B later in the same clause (从高碑店一路往东骑到通州).
+fn spanned(text: &str, a: &Reading, b: &Reading) -> bool {
+    let joined = |from: (usize, usize), to: (usize, usize)| {
+        let Some(gap) = text.get(from.1..to.0) else {
+            return false;
+        };
+        let starts = text[..from.0].ends_with('从');
+        let ends = gap.ends_with('到') || gap.ends_with('至');
+        starts
+            && ends
+            && gap.chars().count() <= SPAN_GAP
+            && !gap.contains(|c: char| ",.!?;:，。！？；：、".contains(c))
+    };
+    a.spans
+        .iter()
+        .any(|&x| b.spans.iter().any(|&y| joined(x, y) || joined(y, x)))
+}
+
+/// Characters at most between the two ends of 从A…到B.
+const SPAN_GAP: usize = 10;
+
 /// Whether `a` is a strict ancestor of `b`.
 fn is_ancestor(table: &UnitTable, a: u32, b: u32) -> bool {
     a != b && table.units[b as usize].chain(b).any(|x| x == a)
@@ -294,10 +316,12 @@ pub(crate) fn to_match(table: &UnitTable, text: &str, ev: &Evaluation) -> PlaceM
         .iter()
         .filter(|r| !related(table, r.unit, top.unit))
         .collect();
+    // A stretch from one place to another (从国贸到三元桥, 从高碑店骑到通州) lies in both: the
+    // other end is no weaker a reading, whatever it scored.
     let conflicts: Vec<&Reading> = rivals
         .iter()
         .copied()
-        .filter(|r| r.score >= top.score - MARGIN)
+        .filter(|r| r.score >= top.score - MARGIN || (r.score > 0.0 && spanned(text, top, r)))
         .collect();
     let confidence = damped(table, &ev.readings, top);
     let (status, used, skip) = if conflicts.is_empty() {

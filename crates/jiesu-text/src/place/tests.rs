@@ -1190,3 +1190,23 @@ fn a_street_s_name_with_a_side_s_road_is_that_street() {
     // 云岗西路 runs through 云岗, as 旧宫大街 through 旧宫.
     resolve_to_streets(&[("云岗西路那边有个工地早上五点就开工", "110106012")]);
 }
+
+#[test]
+fn a_stretch_from_one_place_to_another_lies_in_both() {
+    // One district, several streets: the district, no street guessed.
+    for text in [
+        "朝阳路从红庙到管庄那一路晚上大货车特别多",
+        "东三环辅路上有人开车卖水果，从国贸到劲松一路都有",
+    ] {
+        let m = gazetteer().resolve(text);
+        assert_eq!(m.status, PlaceStatus::Ambiguous, "{text}: {m:?}");
+        assert_eq!(code(&m.district), Some("110105"), "{text}");
+        assert_eq!(m.street, None, "{text}");
+    }
+    // Two districts: neither.
+    let m = gazetteer().resolve("通惠河边上那条骑行道，从高碑店一路往东骑到通州，护栏坏了");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+    assert_eq!(m.district, None, "{m:?}");
+    // A longer name that starts like a street's is no end of a stretch (东四路 of another city).
+    resolve_to_nothing(&["人民路从京港澳高速到东四路，解决几个主要路口"]);
+}
