@@ -706,3 +706,36 @@ fn a_forty_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.91,
     );
 }
+
+#[test]
+fn a_fiftieth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 867adbd, after
+    // session 42's first rules and data, scored 236/250 (94.4 %).
+    check(
+        "colloquial places, fiftieth hand",
+        include_str!("colloquial_places_fiftieth.tsv"),
+        0.94,
+    );
+}
+
+#[test]
+fn a_fifty_first_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 867adbd, after
+    // session 42's first rules and data, scored 241/250 (96.4 %).
+    check(
+        "colloquial places, fifty-first hand",
+        include_str!("colloquial_places_fiftyfirst.tsv"),
+        0.96,
+    );
+}
+
+#[test]
+fn a_fifty_second_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 867adbd, after
+    // session 42's first rules and data, scored 239/250 (95.6 %).
+    check(
+        "colloquial places, fifty-second hand",
+        include_str!("colloquial_places_fiftysecond.tsv"),
+        0.95,
+    );
+}
