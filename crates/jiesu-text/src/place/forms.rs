@@ -194,7 +194,8 @@ const NAMED_ELSEWHERE: &[&str] = &[
 /// Words that, said right after a street's short name, make it a place: 劲松那边,
 /// 旧宫附近, 常营站, 看丹社区卫生服务中心 (a community health centre is named after the street
 /// it serves; its stations, 社区卫生服务站, after their communities), a road on one side
-/// (云岗西路). Not 出口: 八角出口 is the export of star anise, 沙河出口 an exit in Hebei.
+/// (云岗西路), a park (老山公园, 长沟湿地公园; a park named otherwise is a row of the file:
+/// 康庄公园 is 大兴's). Not 出口: 八角出口 is the export of star anise, 沙河出口 an exit in Hebei.
 #[rustfmt::skip]
 const PLACE_CONTEXT: &[&str] = &[
     "那边", "那儿", "那个", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
@@ -205,6 +206,7 @@ const PLACE_CONTEXT: &[&str] = &[
     // name; said without 社区 it is the street). Not schools: 龙潭中学 is in every other city.
     "医院", "卫生院", "派出所", "火车站", "大街", "北大街", "南大街",
     "东大街", "西大街", "站前街", "东路", "西路", "南路", "北路", "中路",
+    "公园", "湿地公园", "森林公园",
 ];
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said

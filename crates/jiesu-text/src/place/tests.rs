@@ -1210,3 +1210,11 @@ fn a_stretch_from_one_place_to_another_lies_in_both() {
     // A longer name that starts like a street's is no end of a stretch (东四路 of another city).
     resolve_to_nothing(&["人民路从京港澳高速到东四路，解决几个主要路口"]);
 }
+
+#[test]
+fn a_street_s_name_with_park_is_the_street_s_park() {
+    resolve_to_streets(&[
+        ("老山公园里有人放生了好多蛇", "110107002"),
+        ("长沟湿地公园的步道上有人骑摩托车", "110111108"),
+    ]);
+}
