@@ -739,3 +739,36 @@ fn a_fifty_second_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.95,
     );
 }
+
+#[test]
+fn a_fifty_third_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on e5de034, after
+    // session 42's rules and data so far, scored 239/250 (95.6 %).
+    check(
+        "colloquial places, fifty-third hand",
+        include_str!("colloquial_places_fiftythird.tsv"),
+        0.95,
+    );
+}
+
+#[test]
+fn a_fifty_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on e5de034, after
+    // session 42's rules and data so far, scored 235/250 (94.0 %).
+    check(
+        "colloquial places, fifty-fourth hand",
+        include_str!("colloquial_places_fiftyfourth.tsv"),
+        0.94,
+    );
+}
+
+#[test]
+fn a_fifty_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on e5de034, after
+    // session 42's rules and data so far, scored 223/250 (89.2 %).
+    check(
+        "colloquial places, fifty-fifth hand",
+        include_str!("colloquial_places_fiftyfifth.tsv"),
+        0.89,
+    );
+}
