@@ -118,9 +118,20 @@ pub(crate) fn place_rows(tsv: &str) -> Result<Vec<PlaceRow>, String> {
         };
         let marked: Vec<&str> = fields[2].split('|').collect();
         let homes: Vec<&str> = marked.iter().filter_map(|c| c.strip_suffix('*')).collect();
-        if homes.len() > 1 || (homes.len() == 1 && marked.len() < 2) {
+        let codes: Vec<&str> = marked
+            .iter()
+            .map(|c| c.strip_suffix('*').unwrap_or(c))
+            .collect();
+        let mut distinct = codes.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if homes.len() > 1
+            || (homes.len() == 1 && marked.len() < 2)
+            || codes.iter().any(|c| c.contains('*'))
+            || distinct.len() != codes.len()
+        {
             return Err(format!(
-                "line {}: `*` marks one home among several units",
+                "line {}: units are distinct codes, one of several marked `*` at most",
                 i + 1
             ));
         }
@@ -128,10 +139,7 @@ pub(crate) fn place_rows(tsv: &str) -> Result<Vec<PlaceRow>, String> {
             line: i + 1,
             forms,
             kind: fields[1].to_string(),
-            codes: marked
-                .iter()
-                .map(|c| c.trim_end_matches('*').to_string())
-                .collect(),
+            codes: codes.iter().map(|c| c.to_string()).collect(),
             home: homes.first().map(|c| c.to_string()),
             source: fields[3].to_string(),
             licence: fields[4].to_string(),
@@ -193,9 +201,10 @@ const NAMED_ELSEWHERE: &[&str] = &[
 
 /// Words that, said right after a street's short name, make it a place: 劲松那边,
 /// 旧宫附近, 常营站, 看丹社区卫生服务中心 (a community health centre is named after the street
-/// it serves; its stations, 社区卫生服务站, after their communities), a road on one side
-/// (云岗西路), a park (老山公园, 长沟湿地公园; a park named otherwise is a row of the file:
-/// 康庄公园 is 大兴's). Not 出口: 八角出口 is the export of star anise, 沙河出口 an exit in Hebei.
+/// it serves; its stations, 社区卫生服务站, after their communities), a park (老山公园,
+/// 长沟湿地公园; a park named otherwise is a row of the file: 康庄公园 is 大兴's). Not a road on
+/// one side (沙河西路, 德胜东路: every city names roads so), nor 森林公园 (老山国家森林公园 is
+/// Nanjing's). Not 出口: 八角出口 is the export of star anise, 沙河出口 an exit in Hebei.
 #[rustfmt::skip]
 const PLACE_CONTEXT: &[&str] = &[
     "那边", "那儿", "那个", "那块", "那片", "那一片", "那一带", "这边", "这块", "附近", "一带", "周边",
@@ -205,8 +214,7 @@ const PLACE_CONTEXT: &[&str] = &[
     // 窦店派出所, 长阳卫生院, 旧宫大街 (a community named so, 城子大街社区, keeps its own
     // name; said without 社区 it is the street). Not schools: 龙潭中学 is in every other city.
     "医院", "卫生院", "派出所", "火车站", "大街", "北大街", "南大街",
-    "东大街", "西大街", "站前街", "东路", "西路", "南路", "北路", "中路",
-    "公园", "湿地公园", "森林公园",
+    "东大街", "西大街", "站前街", "公园", "湿地公园",
 ];
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said
@@ -558,7 +566,13 @@ fn higher_forms<'a>(table: &UnitTable, existing: &'a [Form]) -> HashSet<&'a str>
 /// other streets together. 海子角 is a village of 黄村 and five communities of 天宫院 (海子角, 海子角东里,
 /// …); 苏庄 is a village in three other districts and 苏庄一里 … 三里 and 苏庄村 of 西潞. The
 /// street's form adds to the reading of its own unit, so the name resolves there, and the
-/// matcher keeps the units of that name beside it: the namesakes stay alternatives. Two-character names only with the words of
+/// matcher keeps the units of that name beside it: the namesakes stay alternatives.
+/// A name one town's community bears, and only villages of at most three streets of other
+/// districts, is at home in the community's street (小屯 of 卢沟桥, 梁家园 of 椿树): the
+/// neighbourhood callers of the city name. Not a gate's name that any old town has (北关 of
+/// 长辛店, and villages of 城关 and 延庆), not a name borne in many places (太平庄), and not
+/// where places of the file are named after it in another street (西苑站 and 西苑医院 of 海淀
+/// beside 王平's 西苑社区). Two-character names only with the words of
 /// [`SHORT_CORE_CONTEXT`], like their units; names a street, district or place of the file
 /// decides are left alone.
 fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
@@ -603,15 +617,35 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             continue;
         };
         let elsewhere: usize = parts.values().map(HashSet::len).sum::<usize>() - most;
-        // A name one town's community bears, and only villages of other districts: the
-        // community (小屯, 西营), the neighbourhood callers of the city name. Not a gate's
-        // name that any old town has (北关 of 长辛店, and villages of 城关 and 延庆).
         let district_of = |s: u32| table.units[s as usize].district;
+        let street_of = |u: u32| {
+            let unit = &table.units[u as usize];
+            if unit.level.tier() == 1 {
+                Some(u)
+            } else {
+                unit.street
+            }
+        };
+        // Places of the file named after it elsewhere (西苑站, 西苑医院 of 海淀 beside 王平's
+        // 西苑社区): the name is theirs as much.
+        let named_after_elsewhere = |street: u32| {
+            existing.iter().any(|f| {
+                f.kind == FormKind::Landmark
+                    && f.text.starts_with(name)
+                    && street_of(f.unit) != Some(street)
+            })
+        };
         let community_home = match communities_of.get(name).map(Vec::as_slice) {
-            Some(&[street]) if !NAMED_ELSEWHERE.contains(&name) => streets
-                .iter()
-                .all(|&s| s == street || district_of(s) != district_of(street))
-                .then_some(street),
+            Some(&[street])
+                if !NAMED_ELSEWHERE.contains(&name)
+                    && streets.len() <= 4
+                    && streets
+                        .iter()
+                        .all(|&s| s == street || district_of(s) != district_of(street))
+                    && !named_after_elsewhere(street) =>
+            {
+                Some(street)
+            }
             _ => None,
         };
         let home = if most >= 3 && most > elsewhere {

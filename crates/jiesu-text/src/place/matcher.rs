@@ -162,7 +162,8 @@ impl Matcher {
     pub fn find(&self, text: &str) -> Vec<Hit> {
         let bytes = text.as_bytes();
         let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
-        self.ac
+        let mut hits = self
+            .ac
             .find_iter(text)
             .filter(|m| {
                 let s = m.start();
@@ -174,7 +175,32 @@ impl Matcher {
                 pattern: m.pattern().as_usize(),
                 as_place: said_as_a_place(text, m.start(), m.end()),
             })
-            .collect()
+            .collect::<Vec<_>>();
+        self.mark_stretches(text, &mut hits);
+        hits
+    }
+
+    /// The ends of a stretch, 从A到B with A and B right beside 到 (or 至), are places when the
+    /// other end is a place by itself: 从国贸到劲松一路 makes 劲松 the street, 从红庙到管庄那一路
+    /// 管庄. Not where the far end runs on into a longer name (从京港澳高速到东四路), nor between
+    /// two words that need a place to be places (从上庄到下庄, 从六角涨到八角).
+    fn mark_stretches(&self, text: &str, hits: &mut [Hit]) {
+        let strong = |h: &Hit| self.entries[h.pattern].iter().any(|e| !e.weak);
+        for i in 1..hits.len() {
+            let (a, b) = (&hits[i - 1], &hits[i]);
+            let joined = matches!(text.get(a.end..b.start), Some("到" | "至"));
+            let from = text[..a.start].ends_with('从');
+            let rest = &text[b.end..];
+            let ends = rest.is_empty()
+                || rest.starts_with(|c: char| PUNCTUATION.contains(c))
+                || STRETCH_END.iter().any(|w| rest.starts_with(w));
+            if !(joined && from && ends) {
+                continue;
+            }
+            let (a_strong, b_strong) = (strong(a), strong(b));
+            hits[i - 1].as_place |= b_strong;
+            hits[i].as_place |= a_strong;
+        }
     }
 
     /// `hits` without a town whose name is also a side's mouth (南口, the south end of a street,
@@ -273,38 +299,24 @@ const LIVES_BEFORE: &[&str] = &[
 ];
 
 /// Whether the words around `text[start..end]` say it is a place: after words that say someone
-/// lives there (我住窦店, 住在旧宫), at an end of a stretch (从红庙到管庄), or opening a clause and owning a place with 的 (窦店的工业园区,
+/// lives there (我住窦店, 住在旧宫), or opening a clause and owning a place with 的 (窦店的工业园区,
 /// 张镇的大集, 檀营的老小区). Not owning anything else: 八角的价格 is star anise's price, 北房的墙
 /// a north room's wall, 沙河的水 any sandy river's water.
 fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     let before = &text[..start];
     let lives = LIVES_BEFORE.iter().any(|w| before.ends_with(w));
-    // The ends of a stretch, where the name ends there (从红庙到管庄那一路, 从国贸到劲松一路;
-    // not 从东四路, 到大屯营).
-    let after = &text[end..];
-    let clause = before
-        .rsplit(|c: char| ",.!?;:，。！？；：、".contains(c))
-        .next()
-        .unwrap_or(before);
-    let from = before.ends_with('从') && after.starts_with(['到', '至']);
-    let to = before.ends_with(['到', '至'])
-        && clause.contains('从')
-        && (after.is_empty() || after.starts_with(STRETCH_END));
-    let stretch = from || to;
     let opens_clause = before
         .chars()
         .next_back()
-        .is_none_or(|c| ",.!?;:】，。！？；：、".contains(c));
+        .is_none_or(|c| c == '】' || PUNCTUATION.contains(c));
     let owns_a_place = text[end..]
         .strip_prefix('的')
         .is_some_and(|rest| PLACES_OWNED.iter().any(|p| rest.starts_with(p)));
-    lives || stretch || (opens_clause && owns_a_place)
+    lives || (opens_clause && owns_a_place)
 }
 
-/// What may follow the far end of a stretch: 到管庄那一路, 到劲松一路都有, 到潘家园这段.
-const STRETCH_END: &[char] = &[
-    '那', '这', '一', '的', '段', ',', '.', '!', '?', ';', '，', '。', '！', '？', '；', '、',
-];
+/// What may follow the far end of a stretch (到管庄那一路, 到劲松一路都有, 到潘家园这段).
+const STRETCH_END: &[&str] = &["一路", "一带", "一段", "那", "这", "段"];
 
 /// Places a town owns, said after its name and 的 (窦店的工业园区, 张镇的大集).
 #[rustfmt::skip]
@@ -314,6 +326,9 @@ const PLACES_OWNED: &[&str] = &[
     "政府", "学校", "小学", "中学", "幼儿园", "影视基地", "基地", "老楼", "楼房", "回迁房", "回迁楼",
     "大街", "公园", "广场", "农家院", "采摘园", "景区",
 ];
+
+/// Punctuation that ends a clause or a list item.
+pub(crate) const PUNCTUATION: &str = ",.!?;:，。！？；：、";
 
 /// Towns named like the mouth of a street's side (南口 is also "the south end").
 const EXIT_TOWNS: &[&str] = &["南口"];

@@ -296,10 +296,16 @@ impl Gazetteer {
         let mut hits = self
             .matcher
             .without_lines_and_destinations(&self.table, &text, hits);
-        if let Some(found) = outside.as_ref().filter(|f| f.explicit) {
-            // 辽宁省朝阳市: the 朝阳 belongs to the outside address.
+        if let Some(found) = outside.as_ref() {
             let (s, e) = found.span;
-            hits.retain(|h| h.end <= s || h.start >= e);
+            if found.explicit {
+                // 辽宁省朝阳市: the 朝阳 belongs to the outside address.
+                hits.retain(|h| h.end <= s || h.start >= e);
+            } else if !hits.iter().any(|h| h.start <= s && h.end >= e) {
+                // 深圳沙河, 南京老山公园: a place said right after another city's name is that
+                // city's (not after a name of both: 朝阳定福庄 is the district's).
+                hits.retain(|h| h.start != e);
+            }
         }
         let beijing = score::evaluate(&self.table, &self.matcher, &hits);
         let says_beijing = text.contains(self.home.short.as_str());

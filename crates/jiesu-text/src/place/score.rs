@@ -7,7 +7,7 @@
 use rustc_hash::FxHashMap;
 
 use super::forms::{is_everyday_word, FormKind};
-use super::matcher::{Entry, Hit, Matcher};
+use super::matcher::{Entry, Hit, Matcher, PUNCTUATION};
 use super::units::UnitTable;
 use super::{PlaceCandidate, PlaceMatch, PlaceStatus, PlaceUnit, MAX_ALTERNATIVES};
 
@@ -281,7 +281,7 @@ fn spanned(text: &str, a: &Reading, b: &Reading) -> bool {
         starts
             && ends
             && gap.chars().count() <= SPAN_GAP
-            && !gap.contains(|c: char| ",.!?;:，。！？；：、".contains(c))
+            && !gap.contains(|c: char| PUNCTUATION.contains(c))
     };
     a.spans
         .iter()
@@ -317,7 +317,7 @@ pub(crate) fn to_match(table: &UnitTable, text: &str, ev: &Evaluation) -> PlaceM
         .filter(|r| !related(table, r.unit, top.unit))
         .collect();
     // A stretch from one place to another (从国贸到三元桥, 从高碑店骑到通州) lies in both: the
-    // other end is no weaker a reading, whatever it scored.
+    // other end is no weaker a reading, whatever it scored above nothing.
     let conflicts: Vec<&Reading> = rivals
         .iter()
         .copied()
