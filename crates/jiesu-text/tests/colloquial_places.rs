@@ -772,3 +772,36 @@ fn a_fifty_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.89,
     );
 }
+
+#[test]
+fn a_fifty_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on a6cf433, after
+    // session 42's rules, data and review fixes, scored 241/250 (96.4 %).
+    check(
+        "colloquial places, fifty-sixth hand",
+        include_str!("colloquial_places_fiftysixth.tsv"),
+        0.96,
+    );
+}
+
+#[test]
+fn a_fifty_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on a6cf433, after
+    // session 42's rules, data and review fixes, scored 230/250 (92.0 %).
+    check(
+        "colloquial places, fifty-seventh hand",
+        include_str!("colloquial_places_fiftyseventh.tsv"),
+        0.92,
+    );
+}
+
+#[test]
+fn a_fifty_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on a6cf433, after
+    // session 42's rules, data and review fixes, scored 228/250 (91.2 %).
+    check(
+        "colloquial places, fifty-eighth hand",
+        include_str!("colloquial_places_fiftyeighth.tsv"),
+        0.91,
+    );
+}
