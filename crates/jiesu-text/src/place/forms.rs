@@ -568,8 +568,9 @@ fn higher_forms<'a>(table: &UnitTable, existing: &'a [Form]) -> HashSet<&'a str>
 /// street's form adds to the reading of its own unit, so the name resolves there, and the
 /// matcher keeps the units of that name beside it: the namesakes stay alternatives.
 /// A name one town's community bears, and only villages of at most three streets of other
-/// districts, is at home in the community's street (小屯 of 卢沟桥, 梁家园 of 椿树): the
-/// neighbourhood callers of the city name. Not a gate's name that any old town has (北关 of
+/// districts, is at home in the community's street when said as a place (小屯那边 of 卢沟桥,
+/// 梁家园那块 of 椿树; not 玉皇庙 alone, any Jade Emperor's temple): the neighbourhood callers
+/// of the city name. Not a gate's name that any old town has (北关 of
 /// 长辛店, and villages of 城关 and 延庆), not a name borne in many places (太平庄), and not
 /// where places of the file are named after it in another street (西苑站 and 西苑医院 of 海淀
 /// beside 王平's 西苑社区). Two-character names only with the words of
@@ -648,14 +649,16 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             }
             _ => None,
         };
-        let home = if most >= 3 && most > elsewhere {
-            home
+        let (home, by_parts) = if most >= 3 && most > elsewhere {
+            (home, true)
         } else if let Some(street) = community_home {
-            street
+            (street, false)
         } else {
             continue;
         };
-        let forms = if chars(name) >= 3 {
+        // The community's home only when said as a place (梁家园那块儿): the name alone may
+        // be words (玉皇庙, any Jade Emperor's temple) that its namesakes share.
+        let forms = if chars(name) >= 3 && by_parts {
             bare_forms(name, &[home])
         } else {
             context_forms(name, &[home])

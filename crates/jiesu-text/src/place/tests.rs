@@ -1172,8 +1172,13 @@ fn a_name_one_community_bears_and_villages_of_other_districts_is_the_community_s
     // stay alternatives.
     resolve_at_home(&[("小屯那边的垃圾楼清运不及时", "110106017", "110112106")]);
     // Not a name of many places (太平庄, villages in eight districts), nor one the file knows
-    // elsewhere (西苑站, 西苑医院 of 海淀 beside 王平's 西苑社区).
-    for text in ["太平庄那边的路灯不亮", "西苑那边的老小区停水了"] {
+    // elsewhere (西苑站, 西苑医院 of 海淀 beside 王平's 西苑社区), nor the name alone, which may be
+    // words (玉皇庙 is any Jade Emperor's temple).
+    for text in [
+        "太平庄那边的路灯不亮",
+        "西苑那边的老小区停水了",
+        "村东头的玉皇庙要翻修了",
+    ] {
         let m = gazetteer().resolve(text);
         assert_ne!(m.status, PlaceStatus::Resolved, "{text}: {m:?}");
     }
