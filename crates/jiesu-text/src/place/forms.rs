@@ -563,7 +563,8 @@ fn higher_forms<'a>(table: &UnitTable, existing: &'a [Form]) -> HashSet<&'a str>
 /// A name that several streets' communities or villages bear names, besides each of them,
 /// the street where it is at home: where at least three differently named communities and
 /// villages of the street are that place or a part of it ([`is_part_of`]), more than in all
-/// other streets together. 海子角 is a village of 黄村 and five communities of 天宫院 (海子角, 海子角东里,
+/// other streets together, even if another street bears the name itself (太阳城第一 … 第三 of
+/// 仁和, 太阳城 of 小汤山). 海子角 is a village of 黄村 and five communities of 天宫院 (海子角, 海子角东里,
 /// …); 苏庄 is a village in three other districts and 苏庄一里 … 三里 and 苏庄村 of 西潞. The
 /// street's form adds to the reading of its own unit, so the name resolves there, and the
 /// matcher keeps the units of that name beside it: the namesakes stay alternatives.
@@ -600,7 +601,7 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         streets.sort_unstable();
         streets.dedup();
         // 车站路 is any station road.
-        if streets.len() < 2 || higher.contains(name) || name.ends_with(['路', '街', '道']) {
+        if higher.contains(name) || name.ends_with(['路', '街', '道']) {
             continue;
         }
         // Distinct names per street: a village and a community of one name are one place.
@@ -609,6 +610,11 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             if core.strip_prefix(name).is_some_and(is_part_of) {
                 parts.entry(street).or_default().insert(core);
             }
+        }
+        // Borne in several streets, by the name itself or its parts (太阳城 of 小汤山, and
+        // 太阳城第一 … 第三 of 仁和).
+        if parts.len() < 2 {
+            continue;
         }
         let Some((home, most)) = parts
             .iter()

@@ -429,9 +429,9 @@ fn an_estate_is_named_by_its_communities() {
         alts.contains(&"110106021") && alts.contains(&"110106004"),
         "{m:?}"
     );
-    // Not across districts: 太阳城 of 小汤山 and 太阳城第一…第三 of 顺义 are two estates.
-    let m = g.resolve("太阳城小区");
-    assert_eq!(code(&m.community), Some("110114110004"), "{m:?}");
+    // Two estates of one name in two districts: 太阳城第一…第三 of 仁和 fill a street, and are
+    // the one callers mean; 小汤山's 太阳城社区 stays the alternative.
+    resolve_at_home(&[("太阳城小区", "110113003", "110114110")]);
 }
 
 #[test]
@@ -1247,4 +1247,14 @@ fn a_place_said_right_after_another_city_s_name_is_that_city_s() {
     }
     // 朝阳 is a city of 辽宁 and the district: 朝阳定福庄 is the district's.
     resolve_to_streets(&[("朝阳定福庄那边的公交总站发车太少", "110105034")]);
+}
+
+#[test]
+fn a_name_whose_parts_fill_one_street_is_at_home_there_even_if_another_bears_it_whole() {
+    // 太阳城第一 … 第三社区 of 仁和, and one 太阳城社区 of 小汤山.
+    resolve_at_home(&[(
+        "太阳城那边的公交车太少，老人出门不方便",
+        "110113003",
+        "110114110",
+    )]);
 }
