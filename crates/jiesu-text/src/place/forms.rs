@@ -51,6 +51,25 @@ const NUMERALS: [&str; 20] = [
     "十五", "十六", "十七", "十八", "十九", "二十",
 ];
 
+/// The words an `{at}` in a place pattern stands for: a short name that is no place alone
+/// (北服, 国关: a campus's nickname, two characters that other words hold) said at its gate,
+/// beside it or in it.
+const AT_WORDS: &[&str] = &[
+    "门口",
+    "校门口",
+    "附近",
+    "旁边",
+    "对面",
+    "那边",
+    "里面",
+    "东门",
+    "西门",
+    "南门",
+    "北门",
+    "正门",
+    "后门",
+];
+
 /// The kinds a row of the place file may have.
 pub(crate) const PLACE_KINDS: &[&str] = &[
     "landmark",
@@ -67,7 +86,8 @@ pub(crate) const PLACE_KINDS: &[&str] = &[
     "river",
 ];
 
-/// One row of the place file: its spoken forms ({N} expanded) and the unit codes it lies in.
+/// One row of the place file: its spoken forms ({N} and {at} expanded) and the unit codes it
+/// lies in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PlaceRow {
     /// 1-based line number in the file.
@@ -113,6 +133,8 @@ pub(crate) fn place_rows(tsv: &str) -> Result<Vec<PlaceRow>, String> {
                 .chain(first)
                 .map(|n| form.replace("{N}", &n))
                 .collect()
+        } else if form.contains("{at}") {
+            AT_WORDS.iter().map(|w| form.replace("{at}", w)).collect()
         } else {
             vec![form.to_string()]
         };
@@ -229,6 +251,7 @@ const SHORT_CORE_CONTEXT: &[&str] = &[
     "那边", "一带", "那一带", "那片", "那一片", "这边", "那块",
     // 那个 with the place it points at (苏庄那个菜市场, 康陵那个村); alone it is any 那个.
     "那个菜市场", "那个市场", "那个早市", "那个村", "那个老村", "那个小区", "那个老小区", "那个路口",
+    "那个大集",
 ];
 
 /// Words that contain a place form but are no place (大兴土木 is an idiom); matched as

@@ -236,7 +236,8 @@ impl Matcher {
     /// A district, street or place of the file right before 线 names a line, not where the caller
     /// is: 大兴机场线, 昌平线, 亦庄线 (not 线上, 线下, 线路, 线杆, 线缆, 线索: 马坊村线路老化 is the
     /// village's wiring). A place right after 往, after 去不去, or after 去 with a ride just before
-    /// (拉客, 坐车, 黑车, 送人) is where the ride goes (黑车拉人去八达岭, 往通州方向) when the text
+    /// (拉客, 坐车, 黑车, 送人) or a bus just after (去通州的末班车) is where the ride goes
+    /// (黑车拉人去八达岭, 往通州方向) when the text
     /// names another place of its own: that place is where it happens. 去 alone stays (去海淀区政务
     /// 服务中心办事 is about that centre).
     pub fn without_lines_and_destinations(
@@ -262,10 +263,18 @@ impl Matcher {
                     .iter()
                     .any(|w| window.windows(w.len()).any(|x| x == w.as_bytes()))
             };
+            // 去通州的最后几班车, 去门头沟的车: the bus that goes there.
+            let bus_there = || {
+                let after = &bytes[h.end..];
+                after.starts_with("的".as_bytes())
+                    && after[..after.len().min(RIDE_WINDOW)]
+                        .windows("车".len())
+                        .any(|x| x == "车".as_bytes())
+            };
             !self.entries[h.pattern].is_empty()
                 && (before.ends_with("往".as_bytes())
                     || before.ends_with("去不去".as_bytes())
-                    || (before.ends_with("去".as_bytes()) && ride()))
+                    || (before.ends_with("去".as_bytes()) && (ride() || bus_there())))
         };
         let hits: Vec<Hit> = hits.into_iter().filter(|h| !line(h)).collect();
         // Another place of its own: not a destination, not only a weak word (上地 of 上地铁).

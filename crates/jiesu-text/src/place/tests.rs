@@ -1258,3 +1258,37 @@ fn a_name_whose_parts_fill_one_street_is_at_home_there_even_if_another_bears_it_
         "110114110",
     )]);
 }
+
+#[test]
+fn a_campus_nickname_is_a_place_at_its_gate_or_beside_it() {
+    let rows = super::forms::place_rows(
+        "form\tkind\tunits\tsource\tlicence\n北服{at}\tuniversity\t110105007\tx\ty\n",
+    )
+    .expect("parses");
+    assert!(
+        rows[0].forms.contains(&"北服门口".to_string()),
+        "{:?}",
+        rows[0].forms
+    );
+    assert!(
+        rows[0].forms.contains(&"北服东门".to_string()),
+        "{:?}",
+        rows[0].forms
+    );
+    assert!(!rows[0].forms.contains(&"北服".to_string()));
+    resolve_to_streets(&[
+        ("北服门口早上外卖电动车逆行特别多", "110105007"),
+        ("国关门口的公交站被共享单车占了", "110108013"),
+    ]);
+}
+
+#[test]
+fn a_place_the_bus_goes_to_is_not_where_the_caller_is() {
+    resolve_to_streets(&[(
+        "苹果园交通枢纽晚上换乘的指示牌太少，找不到去门头沟的车",
+        "110107005",
+    )]);
+    // Going there without a bus is about that place.
+    let m = gazetteer().resolve("我想去通州的医院看病");
+    assert_eq!(code(&m.district), Some("110112"), "{m:?}");
+}
