@@ -86,8 +86,9 @@ pub(crate) const PLACE_KINDS: &[&str] = &[
     "river",
 ];
 
-/// One row of the place file: its spoken forms ({N} and {at} expanded) and the unit codes it
-/// lies in.
+/// One row of the place file: its spoken forms ({N}, {at} and {there} expanded) and the unit
+/// codes it lies in. `{there}` stands for the words of [`SHORT_CORE_CONTEXT`] (田村那边, 田村一带):
+/// a name that other words hold (稻田村, 种田村民) is a place only so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PlaceRow {
     /// 1-based line number in the file.
@@ -135,6 +136,11 @@ pub(crate) fn place_rows(tsv: &str) -> Result<Vec<PlaceRow>, String> {
                 .collect()
         } else if form.contains("{at}") {
             AT_WORDS.iter().map(|w| form.replace("{at}", w)).collect()
+        } else if form.contains("{there}") {
+            SHORT_CORE_CONTEXT
+                .iter()
+                .map(|w| form.replace("{there}", w))
+                .collect()
         } else {
             vec![form.to_string()]
         };

@@ -1276,6 +1276,18 @@ fn a_campus_nickname_is_a_place_at_its_gate_or_beside_it() {
         rows[0].forms
     );
     assert!(!rows[0].forms.contains(&"北服".to_string()));
+    // A name that other words hold, said as a place.
+    let rows = super::forms::place_rows(
+        "form\tkind\tunits\tsource\tlicence\n田村{there}\tarea\t110108021\tx\ty\n",
+    )
+    .expect("parses");
+    assert!(
+        rows[0].forms.contains(&"田村那边".to_string()),
+        "{:?}",
+        rows[0].forms
+    );
+    assert!(!rows[0].forms.contains(&"田村".to_string()));
+    resolve_to_nothing(&["种稻田村民说今年收成不错"]);
     resolve_to_streets(&[
         ("北服门口早上外卖电动车逆行特别多", "110105007"),
         ("国关门口的公交站被共享单车占了", "110108013"),
