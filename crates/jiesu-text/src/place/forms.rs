@@ -729,6 +729,12 @@ fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             continue;
         }
         out.extend(context_forms(core, &[i as u32]));
+        // 怪村村口, 皮村村里: the whole name with the village's own words of place.
+        if one_char_village {
+            for w in ["村口", "村里", "村委会"] {
+                out.extend(bare_forms(&format!("{core}{w}"), &[i as u32]));
+            }
+        }
     }
     out
 }
