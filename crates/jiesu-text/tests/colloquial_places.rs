@@ -805,3 +805,36 @@ fn a_fifty_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.91,
     );
 }
+
+#[test]
+fn a_fifty_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on dcfc43a, session
+    // 42's last resolver, scored 235/250 (94.0 %).
+    check(
+        "colloquial places, fifty-ninth hand",
+        include_str!("colloquial_places_fiftyninth.tsv"),
+        0.94,
+    );
+}
+
+#[test]
+fn a_sixtieth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on dcfc43a, session
+    // 42's last resolver, scored 230/250 (92.0 %).
+    check(
+        "colloquial places, sixtieth hand",
+        include_str!("colloquial_places_sixtieth.tsv"),
+        0.92,
+    );
+}
+
+#[test]
+fn a_sixty_first_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on dcfc43a, session
+    // 42's last resolver, scored 237/250 (94.8 %).
+    check(
+        "colloquial places, sixty-first hand",
+        include_str!("colloquial_places_sixtyfirst.tsv"),
+        0.94,
+    );
+}
