@@ -308,7 +308,8 @@ const LIVES_BEFORE: &[&str] = &[
 ];
 
 /// Whether the words around `text[start..end]` say it is a place: after words that say someone
-/// lives there (我住窦店, 住在旧宫), or opening a clause and owning a place with 的 (窦店的工业园区,
+/// lives there (我住窦店, 住在旧宫), naming an expressway's exit (京港澳高速窦店出口), or opening a
+/// clause and owning a place with 的 (窦店的工业园区,
 /// 张镇的大集, 檀营的老小区). Not owning anything else: 八角的价格 is star anise's price, 北房的墙
 /// a north room's wall, 沙河的水 any sandy river's water.
 fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
@@ -321,7 +322,9 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     let owns_a_place = text[end..]
         .strip_prefix('的')
         .is_some_and(|rest| PLACES_OWNED.iter().any(|p| rest.starts_with(p)));
-    lives || (opens_clause && owns_a_place)
+    // An expressway's exit named after the town (京港澳高速窦店出口), not an export (八角出口).
+    let exit = text[end..].starts_with("出口") && before.contains("高速");
+    lives || exit || (opens_clause && owns_a_place)
 }
 
 /// What may follow the far end of a stretch (到管庄那一路, 到劲松一路都有, 到潘家园这段).

@@ -1315,3 +1315,13 @@ fn a_village_of_one_character_and_cun_is_a_place_at_its_gate_or_in_it() {
     ]);
     resolve_to_nothing(&["这地方真是个怪村，晚上一个人都没有"]);
 }
+
+#[test]
+fn an_expressway_exit_named_after_a_town_is_that_town() {
+    resolve_to_streets(&[
+        ("京港澳高速窦店出口附近的养殖场味道太大", "110111103"),
+        ("京港澳高速阎村出口那儿老堵车", "110111101"),
+    ]);
+    // Without an expressway, 出口 is an export.
+    resolve_to_nothing(&["八角出口到国外的价格涨了"]);
+}
