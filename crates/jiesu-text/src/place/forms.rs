@@ -144,6 +144,12 @@ pub(crate) fn place_rows(tsv: &str) -> Result<Vec<PlaceRow>, String> {
         } else {
             vec![form.to_string()]
         };
+        if forms.iter().any(|f| f.contains(['{', '}'])) {
+            return Err(format!(
+                "line {}: a form may hold one of {{N}}, {{at}} or {{there}}",
+                i + 1
+            ));
+        }
         let marked: Vec<&str> = fields[2].split('|').collect();
         let homes: Vec<&str> = marked.iter().filter_map(|c| c.strip_suffix('*')).collect();
         let codes: Vec<&str> = marked
@@ -264,7 +270,7 @@ const SHORT_CORE_CONTEXT: &[&str] = &[
 /// patterns without units, they hide the place form inside them.
 #[rustfmt::skip]
 pub(crate) const BLOCKERS: &[&str] = &[
-    "大兴土木", "大兴安岭", "朝阳产业", "朝阳行业", "康庄大道",
+    "大兴土木", "大兴安岭", "朝阳产业", "朝阳行业", "康庄大道", "种稻田",
     // The south exit of a station, gate, road or estate, not 南口 the town (南口那边).
     "站南口", "门南口", "路南口", "街南口", "桥南口", "区南口", "村南口", "园南口", "同南口",
     "厦南口", "场南口", "里南口", "院南口", "楼南口", "巷南口", "道南口", "铁南口",
@@ -589,8 +595,9 @@ fn higher_forms<'a>(table: &UnitTable, existing: &'a [Form]) -> HashSet<&'a str>
         .collect()
 }
 
-/// A name that several streets' communities or villages bear names, besides each of them,
-/// the street where it is at home: where at least three differently named communities and
+/// A name that several streets' communities or villages bear (or one street's, and three or
+/// more parts numbered on it another's) names, besides each of them, the street where it is at
+/// home: where at least three differently named communities and
 /// villages of the street are that place or a part of it ([`is_part_of`]), more than in all
 /// other streets together, even if another street bears the name itself (太阳城第一 … 第三 of
 /// 仁和, 太阳城 of 小汤山). 海子角 is a village of 黄村 and five communities of 天宫院 (海子角, 海子角东里,
@@ -640,9 +647,18 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
                 parts.entry(street).or_default().insert(core);
             }
         }
-        // Borne in several streets, by the name itself or its parts (太阳城 of 小汤山, and
-        // 太阳城第一 … 第三 of 仁和).
-        if parts.len() < 2 {
+        // Borne in several streets, by the name itself, or in one street by the name and in
+        // another by three or more parts numbered on it (太阳城 of 小汤山, and 太阳城第一 … 第三
+        // of 仁和; not 玉泉西里中, 北, 南 …, an estate's quarters).
+        let numbered = |core: &str| {
+            core.strip_prefix(name).is_some_and(|rest| {
+                rest.starts_with('第') || rest.starts_with(|c: char| DIGITS.contains(c))
+            })
+        };
+        let numbered_elsewhere = parts
+            .iter()
+            .any(|(s, p)| !streets.contains(s) && p.len() >= 3 && p.iter().all(|c| numbered(c)));
+        if parts.len() < 2 || (streets.len() < 2 && !numbered_elsewhere) {
             continue;
         }
         let Some((home, most)) = parts
@@ -729,12 +745,6 @@ fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             continue;
         }
         out.extend(context_forms(core, &[i as u32]));
-        // 怪村村口, 皮村村里: the whole name with the village's own words of place.
-        if one_char_village {
-            for w in ["村口", "村里", "村委会"] {
-                out.extend(bare_forms(&format!("{core}{w}"), &[i as u32]));
-            }
-        }
     }
     out
 }

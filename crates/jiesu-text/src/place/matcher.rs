@@ -263,13 +263,16 @@ impl Matcher {
                     .iter()
                     .any(|w| window.windows(w.len()).any(|x| x == w.as_bytes()))
             };
-            // 去通州的最后几班车, 去门头沟的车: the bus that goes there.
+            // 去通州的最后几班车, 去门头沟的车: the bus that goes there (not 去西单的停车场, 车站,
+            // 车库).
             let bus_there = || {
-                let after = &bytes[h.end..];
-                after.starts_with("的".as_bytes())
-                    && after[..after.len().min(RIDE_WINDOW)]
-                        .windows("车".len())
-                        .any(|x| x == "车".as_bytes())
+                let after = &text[h.end..];
+                let window: String = after.chars().take(BUS_WINDOW).collect();
+                after.starts_with('的')
+                    && window.match_indices('车').any(|(i, _)| {
+                        !window[i + '车'.len_utf8()..].starts_with(NOT_A_BUS)
+                            && !window[..i].ends_with(['停', '火', '单', '汽', '自'])
+                    })
             };
             !self.entries[h.pattern].is_empty()
                 && (before.ends_with("往".as_bytes())
@@ -297,6 +300,12 @@ const NOT_LINES: &[&str] = &["线上", "线下", "线路", "线杆", "线缆", "
 
 /// Words of a ride, in the [`RIDE_WINDOW`] bytes before 去: 拉客去, 坐877去, 黑车去, 送孩子去.
 const RIDE_WORDS: &[&str] = &["车", "坐", "拉", "送", "乘客", "游客"];
+
+/// Characters after a place searched for the bus that goes there (的最后几班车).
+const BUS_WINDOW: usize = 8;
+
+/// What after 车 makes it no bus: a stop, a garage, a space, a park, a ticket, a lane.
+const NOT_A_BUS: &[char] = &['站', '库', '位', '场', '票', '道'];
 
 /// Bytes before 去 searched for a [`RIDE_WORDS`] word: about eight characters.
 const RIDE_WINDOW: usize = 24;

@@ -1001,10 +1001,9 @@ fn a_two_character_street_name_opening_a_clause_before_de_is_the_street() {
 
 #[test]
 fn a_village_too_short_to_name_alone_is_named_after_its_street() {
-    // 怪村 (one character before 村) of 王佐镇; alone it is a strange village (see below for
-    // 怪村村口).
-    resolve_to_streets(&[("王佐怪村的垃圾站味道特别大", "110106101")]);
-    let m = gazetteer().resolve("怪村的垃圾站味道特别大");
+    // 怪村 (one character before 村) of 王佐镇.
+    resolve_to_streets(&[("王佐怪村村口的垃圾站味道特别大", "110106101")]);
+    let m = gazetteer().resolve("怪村村口的垃圾站味道特别大");
     assert_eq!(m.status, PlaceStatus::None, "{m:?}");
 }
 
@@ -1258,6 +1257,9 @@ fn a_name_whose_parts_fill_one_street_is_at_home_there_even_if_another_bears_it_
         "110113003",
         "110114110",
     )]);
+    // Not an estate's quarters (玉泉西里中, 北, 南 … of 八宝山) against 四季青's 玉泉.
+    let m = gazetteer().resolve("玉泉那边的路灯坏了");
+    assert_ne!(code(&m.street), Some("110107001"), "{m:?}");
 }
 
 #[test]
@@ -1301,19 +1303,18 @@ fn a_place_the_bus_goes_to_is_not_where_the_caller_is() {
         "苹果园交通枢纽晚上换乘的指示牌太少，找不到去门头沟的车",
         "110107005",
     )]);
-    // Going there without a bus is about that place.
-    let m = gazetteer().resolve("我想去通州的医院看病");
-    assert_eq!(code(&m.district), Some("110112"), "{m:?}");
-}
-
-#[test]
-fn a_village_of_one_character_and_cun_is_a_place_at_its_gate_or_in_it() {
-    // 怪村 is a strange village in any text, but 怪村村口 is 王佐's.
-    resolve_to_streets(&[
-        ("怪村村口那条通往山里的路太窄", "110106101"),
-        ("怪村村里那条主路晚上一盏灯都没有", "110106101"),
-    ]);
-    resolve_to_nothing(&["这地方真是个怪村，晚上一个人都没有"]);
+    // A car park or a stop there is no bus: 西单 stays a reading beside 双井.
+    for text in [
+        "我住在双井，去西单的停车场收费太贵",
+        "我住在双井，去西单的车站没有遮阳棚",
+    ] {
+        let m = gazetteer().resolve(text);
+        let streets: Vec<&str> = code(&m.street)
+            .into_iter()
+            .chain(alternative_streets(&m))
+            .collect();
+        assert!(streets.contains(&"110102001"), "{text}: {m:?}");
+    }
 }
 
 #[test]
