@@ -808,8 +808,8 @@ fn a_fifty_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
 
 #[test]
 fn a_fifty_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
-    // Written on 2026-12-06 from public knowledge only; its first run, on dcfc43a, session
-    // 42's last resolver, scored 235/250 (94.0 %).
+    // Written on 2026-12-06 from public knowledge only; its first run, on dcfc43a, near
+    // session 42's end, scored 235/250 (94.0 %).
     check(
         "colloquial places, fifty-ninth hand",
         include_str!("colloquial_places_fiftyninth.tsv"),
@@ -819,8 +819,8 @@ fn a_fifty_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
 
 #[test]
 fn a_sixtieth_hand_s_colloquial_places_resolve_to_the_right_units() {
-    // Written on 2026-12-06 from public knowledge only; its first run, on dcfc43a, session
-    // 42's last resolver, scored 230/250 (92.0 %).
+    // Written on 2026-12-06 from public knowledge only; its first run, on dcfc43a, near
+    // session 42's end, scored 230/250 (92.0 %).
     check(
         "colloquial places, sixtieth hand",
         include_str!("colloquial_places_sixtieth.tsv"),
@@ -830,8 +830,8 @@ fn a_sixtieth_hand_s_colloquial_places_resolve_to_the_right_units() {
 
 #[test]
 fn a_sixty_first_hand_s_colloquial_places_resolve_to_the_right_units() {
-    // Written on 2026-12-06 from public knowledge only; its first run, on dcfc43a, session
-    // 42's last resolver, scored 237/250 (94.8 %).
+    // Written on 2026-12-06 from public knowledge only; its first run, on dcfc43a, near
+    // session 42's end, scored 237/250 (94.8 %).
     check(
         "colloquial places, sixty-first hand",
         include_str!("colloquial_places_sixtyfirst.tsv"),
