@@ -533,9 +533,9 @@ fn file_named_after_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<F
         .iter()
         .filter(|f| f.kind == FormKind::Landmark && !f.text.ends_with(['路', '街', '道']))
     {
-        let u = &table.units[f.unit as usize];
-        let street = (u.level.tier() == 1).then_some(f.unit).or(u.street);
-        file.entry(f.text.as_str()).or_default().push(street);
+        file.entry(f.text.as_str())
+            .or_default()
+            .push(table.units[f.unit as usize].street);
     }
     let mut support: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
     for (text, mut units) in file {
@@ -632,6 +632,12 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             communities_of.entry(core).or_default().push(street);
         }
     }
+    // The file's places and their streets (a street's own `street` is itself).
+    let landmarks: Vec<(&str, Option<u32>)> = existing
+        .iter()
+        .filter(|f| f.kind == FormKind::Landmark)
+        .map(|f| (f.text.as_str(), table.units[f.unit as usize].street))
+        .collect();
     let mut out = Vec::new();
     for (name, mut streets) in streets_of {
         streets.sort_unstable();
@@ -670,22 +676,12 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         };
         let elsewhere: usize = parts.values().map(HashSet::len).sum::<usize>() - most;
         let district_of = |s: u32| table.units[s as usize].district;
-        let street_of = |u: u32| {
-            let unit = &table.units[u as usize];
-            if unit.level.tier() == 1 {
-                Some(u)
-            } else {
-                unit.street
-            }
-        };
         // Places of the file named after it elsewhere (西苑站, 西苑医院 of 海淀 beside 王平's
         // 西苑社区): the name is theirs as much.
         let named_after_elsewhere = |street: u32| {
-            existing.iter().any(|f| {
-                f.kind == FormKind::Landmark
-                    && f.text.starts_with(name)
-                    && street_of(f.unit) != Some(street)
-            })
+            landmarks
+                .iter()
+                .any(|&(text, at)| text.starts_with(name) && at != Some(street))
         };
         let community_home = match communities_of.get(name).map(Vec::as_slice) {
             Some(&[street])
@@ -1141,10 +1137,7 @@ fn estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             // A road named after the estate runs beyond it (潞苑北大街).
             .filter(|f| f.kind == FormKind::Landmark && f.text.starts_with(name.as_str()))
             .filter(|f| !f.text.ends_with(['路', '街', '道']))
-            .map(|f| {
-                let u = &table.units[f.unit as usize];
-                (u.level.tier() == 1).then_some(f.unit).or(u.street)
-            });
+            .map(|f| table.units[f.unit as usize].street);
         let mut streets: Vec<Option<u32>> = of_units.chain(of_file).collect();
         streets.sort_unstable();
         streets.dedup();
