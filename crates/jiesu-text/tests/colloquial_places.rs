@@ -838,3 +838,36 @@ fn a_sixty_first_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.94,
     );
 }
+
+#[test]
+fn a_sixty_second_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 0f49402, session
+    // 42's end, scored 249/250 (99.6 %).
+    check(
+        "colloquial places, sixty-second hand",
+        include_str!("colloquial_places_sixtysecond.tsv"),
+        0.99,
+    );
+}
+
+#[test]
+fn a_sixty_third_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 0f49402, session
+    // 42's end, scored 241/250 (96.4 %).
+    check(
+        "colloquial places, sixty-third hand",
+        include_str!("colloquial_places_sixtythird.tsv"),
+        0.96,
+    );
+}
+
+#[test]
+fn a_sixty_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 0f49402, session
+    // 42's end, scored 240/250 (96.0 %).
+    check(
+        "colloquial places, sixty-fourth hand",
+        include_str!("colloquial_places_sixtyfourth.tsv"),
+        0.96,
+    );
+}
