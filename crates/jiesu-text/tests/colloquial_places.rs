@@ -871,3 +871,36 @@ fn a_sixty_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.96,
     );
 }
+
+#[test]
+fn a_sixty_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 0f49402, session
+    // 42's end, scored 238/250 (95.2 %).
+    check(
+        "colloquial places, sixty-fifth hand",
+        include_str!("colloquial_places_sixtyfifth.tsv"),
+        0.95,
+    );
+}
+
+#[test]
+fn a_sixty_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 0f49402, session
+    // 42's end, scored 246/250 (98.4 %).
+    check(
+        "colloquial places, sixty-sixth hand",
+        include_str!("colloquial_places_sixtysixth.tsv"),
+        0.98,
+    );
+}
+
+#[test]
+fn a_sixty_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 0f49402, session
+    // 42's end, scored 248/250 (99.2 %).
+    check(
+        "colloquial places, sixty-seventh hand",
+        include_str!("colloquial_places_sixtyseventh.tsv"),
+        0.99,
+    );
+}
