@@ -236,7 +236,8 @@ const NAMED_ELSEWHERE: &[&str] = &[
 /// Words that, said right after a street's short name, make it a place: 劲松那边,
 /// 旧宫附近, 常营站, 看丹社区卫生服务中心 (a community health centre is named after the street
 /// it serves; its stations, 社区卫生服务站, after their communities), a park (老山公园,
-/// 长沟湿地公园; a park named otherwise is a row of the file: 康庄公园 is 大兴's). Not a road on
+/// 长沟湿地公园; a park named otherwise is a row of the file: 康庄公园 is 大兴's), the foot of
+/// its hill (香山脚下, 妙峰山脚下). Not a road on
 /// one side (沙河西路, 德胜东路: every city names roads so), nor 森林公园 (老山国家森林公园 is
 /// Nanjing's). Not 出口: 八角出口 is the export of star anise, 沙河出口 an exit in Hebei.
 #[rustfmt::skip]
@@ -248,7 +249,7 @@ const PLACE_CONTEXT: &[&str] = &[
     // 窦店派出所, 长阳卫生院, 旧宫大街 (a community named so, 城子大街社区, keeps its own
     // name; said without 社区 it is the street). Not schools: 龙潭中学 is in every other city.
     "医院", "卫生院", "派出所", "火车站", "大街", "北大街", "南大街",
-    "东大街", "西大街", "站前街", "公园", "湿地公园",
+    "东大街", "西大街", "站前街", "公园", "湿地公园", "脚下",
 ];
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said
@@ -271,6 +272,8 @@ const SHORT_CORE_CONTEXT: &[&str] = &[
 #[rustfmt::skip]
 pub(crate) const BLOCKERS: &[&str] = &[
     "大兴土木", "大兴安岭", "朝阳产业", "朝阳行业", "康庄大道", "种稻田",
+    // Three shops, not 门头沟's 三家店: 一间里开了三家店.
+    "开了三家店", "开三家店", "有三家店", "三家店铺", "三家店面",
     // The south exit of a station, gate, road or estate, not 南口 the town (南口那边).
     "站南口", "门南口", "路南口", "街南口", "桥南口", "区南口", "村南口", "园南口", "同南口",
     "厦南口", "场南口", "里南口", "院南口", "楼南口", "巷南口", "道南口", "铁南口",
@@ -368,6 +371,8 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     out.extend(short);
     let home = home_street_forms(table, &out);
     out.extend(home);
+    let seats = town_seat_forms(table);
+    out.extend(seats);
     let known = file_village_forms(table, &out);
     out.extend(known);
     let named_after = file_named_after_village_forms(table, &out);
@@ -711,6 +716,47 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             context_forms(name, &[home])
         };
         out.extend(forms.into_iter().map(|f| Form { home: true, ..f }));
+    }
+    out
+}
+
+/// A town is named after the village at its seat: a village name X村 borne in the town X and in
+/// at most three other streets is at home in the town (上庄村 of 海淀's 上庄, with 昌平 延寿's 上庄村
+/// as the alternative; 宋庄村, 梨园村). Not a name borne in more streets (豆各庄村 of five) nor
+/// one of [`NAMED_ELSEWHERE`] (河北村, 北庄村).
+fn town_seat_forms(table: &UnitTable) -> Vec<Form> {
+    let mut streets_of: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+    for unit in table
+        .units
+        .iter()
+        .filter(|u| u.level == PlaceLevel::Village)
+    {
+        if let (Some(core), Some(street)) = (local_core(unit), unit.street) {
+            streets_of.entry(core).or_default().push(street);
+        }
+    }
+    let mut out = Vec::new();
+    for (i, town) in table.units.iter().enumerate() {
+        let name = town.short_name.as_str();
+        let Some(streets) = streets_of.get(name) else {
+            continue;
+        };
+        let mut streets = streets.clone();
+        streets.sort_unstable();
+        streets.dedup();
+        let i = i as u32;
+        if town.level.tier() == 1
+            && streets.contains(&i)
+            && (2..=4).contains(&streets.len())
+            && !NAMED_ELSEWHERE.contains(&name)
+        {
+            let village = format!("{name}村");
+            out.extend(
+                bare_forms(&village, &[i])
+                    .into_iter()
+                    .map(|f| Form { home: true, ..f }),
+            );
+        }
     }
     out
 }

@@ -82,8 +82,9 @@ impl Matcher {
                 // one community in that street (望京西园三区) keeps the community: it says
                 // more than the street. A landmark (王府井, 后海) is more than the community
                 // named after it, and a weak community needs its own support.
-                let tops: Vec<&Entry> = entries.iter().filter(|e| tier(e) == top).collect();
-                let lower: Vec<&Entry> = entries.iter().filter(|e| tier(e) != top).collect();
+                let tops: Vec<Entry> = entries.iter().filter(|e| tier(e) == top).copied().collect();
+                let lower: Vec<Entry> =
+                    entries.iter().filter(|e| tier(e) != top).copied().collect();
                 let inner = match (tops.as_slice(), lower.as_slice()) {
                     ([t], [l])
                         if top == 1
@@ -101,11 +102,34 @@ impl Matcher {
                 let from_file = tops.iter().all(|t| t.kind == FormKind::Landmark);
                 // A name at home in a street keeps every unit of that name as a reading.
                 let home = tops.iter().all(|t| t.home);
+                // A community or village of another street that a place of the file takes the
+                // name of (樱花园: the estate of 和平街, and 李桥's 樱花园社区) stays as a weak
+                // reading: it counts only where the text names its street or district
+                // (李桥那边的樱花园小区).
+                let street_of = |e: &Entry| table.units[e.unit as usize].street;
+                let landmark_streets: Vec<Option<u32>> = tops.iter().map(street_of).collect();
+                let shadowed = |e: &Entry| {
+                    from_file
+                        && top < 2
+                        && tier(e) == 2
+                        && e.kind != FormKind::Landmark
+                        && !landmark_streets.contains(&street_of(e))
+                        && !tops
+                            .iter()
+                            .any(|t| t.unit == table.units[e.unit as usize].district)
+                };
+                for e in entries.iter_mut() {
+                    if !(tier(e) == top || home || Some(e.unit) == inner) && shadowed(e) {
+                        e.weak = true;
+                        e.kind = FormKind::Bare;
+                    }
+                }
                 entries.retain(|e| {
                     tier(e) == top
                         || home
                         || Some(e.unit) == inner
                         || (from_file && e.kind == FormKind::Landmark)
+                        || shadowed(e)
                 });
                 // One entry per unit: the strongest reading of this text, at home if any is.
                 entries.sort_by_key(|e| (e.unit, e.weak, e.kind != FormKind::Named));

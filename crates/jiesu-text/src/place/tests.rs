@@ -281,6 +281,7 @@ fn texts_without_a_place_resolve_to_none_without_panicking() {
         "东区",
         "幸福社区",
         "政府大兴土木搞绿化",
+        "一间门脸里开了三家店",
         &huge,
         &late,
         &noise,
@@ -934,8 +935,10 @@ fn review_cases_of_the_session_39_rules_stay_as_they_should() {
     // A two-character estate name some of whose namesakes lie in other streets names none
     // (安慧北里 of 大屯, 安慧里 and 安慧桥 of 亚运村).
     resolve_to_nothing(&["安慧那边停车难", "海户那边", "翠微那边"]);
-    // A row that only repeats a township's name makes no home of its village namesakes.
-    assert_eq!(g.resolve("王辛庄村").status, PlaceStatus::Ambiguous);
+    // A row that only repeats a township's name makes no home of its village namesakes; the
+    // town's own village, whose name it bears, is (王辛庄村 of 平谷's 王辛庄; 宋庄's stays an
+    // alternative).
+    resolve_at_home(&[("王辛庄村", "110117110", "110112104")]);
     // With the place named outright, a home elsewhere does not lower the confidence.
     assert!(g.resolve("香营乡小堡村").confidence > 0.7);
 }
@@ -1034,9 +1037,9 @@ fn a_village_name_others_share_is_at_home_where_the_file_has_places_named_after_
         ("大柳树那边的平房区下水不通", "110108007"),
         ("潞城岔道村的路灯坏了", "110112119"),
     ]);
-    // Places named after the township (于家务中学) say nothing of which 于家务村 is meant.
-    let m = gazetteer().resolve("于家务村的路灯坏了");
-    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+    // Places named after the township (于家务中学) say nothing of which 于家务村 is meant; the
+    // township's own name does (see a_village_named_as_its_town_is_at_home_there).
+    resolve_at_home(&[("于家务村的路灯坏了", "110112209", "110115105")]);
 }
 
 #[test]
@@ -1236,6 +1239,14 @@ fn a_street_s_name_with_park_is_the_street_s_park() {
 }
 
 #[test]
+fn a_street_s_name_with_the_foot_of_its_hill_is_the_street() {
+    resolve_to_streets(&[
+        ("香山脚下那几家卖纪念品的店强拉游客", "110108016"),
+        ("妙峰山脚下的村里有人烧秸秆", "110109108"),
+    ]);
+}
+
+#[test]
 fn a_place_said_right_after_another_city_s_name_is_that_city_s() {
     for text in [
         "深圳沙河那边天天堵车",
@@ -1316,4 +1327,27 @@ fn an_expressway_exit_named_after_a_town_is_that_town() {
     ]);
     // Without an expressway, 出口 is an export.
     resolve_to_nothing(&["八角出口到国外的价格涨了"]);
+}
+
+#[test]
+fn a_village_named_as_its_town_is_at_home_there() {
+    // 上庄村 of 海淀's 上庄, and of 昌平's 延寿; 宋庄村 of 宋庄, and of 大兴's 黄村.
+    resolve_at_home(&[
+        ("上庄村边上有个废品站乱堆垃圾", "110108030", "110114120"),
+        ("宋庄村里有人烧垃圾", "110112104", "110115005"),
+    ]);
+    // Named with the other town, the other village (延寿镇上庄村).
+    resolve_to_streets(&[("延寿镇上庄村的路灯坏了", "110114120")]);
+    // Not a name borne in five streets (豆各庄村).
+    let m = gazetteer().resolve("豆各庄村口有人倒垃圾");
+    assert_eq!(m.status, PlaceStatus::Ambiguous, "{m:?}");
+}
+
+#[test]
+fn a_community_named_like_a_place_of_another_street_needs_its_street_named() {
+    // 樱花园 is 和平街's estate; 李桥 has a 樱花园社区 too.
+    resolve_to_streets(&[
+        ("樱花园小区门口乱停车", "110105007"),
+        ("李桥那边的樱花园小区，地下车库下雨就倒灌", "110113104"),
+    ]);
 }
