@@ -378,6 +378,54 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     let named_after = file_named_after_village_forms(table, &out);
     out.extend(named_after);
     out.extend(street_village_forms(table));
+    let street_community = street_community_forms(table, &out);
+    out.extend(street_community);
+    out
+}
+
+/// A community said right after its street's short name, as callers place it: 清源枣园 (枣园社区
+/// of 清源), 青塔蔚园, 东升八家, 云岗北区 (北区社区 of 云岗, a name no place without its street).
+/// The pair names the community, whatever others bear its name. Not where the pair is a form
+/// already, nor for a street's name of one character, nor where the community's name alone
+/// names it (马驹桥新海祥和 is two places that agree, the street and 新海祥和, and weighs more as
+/// such), unless a place of the file takes that name (李桥樱花园: 樱花园 is 和平街's estate).
+fn street_community_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+    let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
+    let of_file: HashSet<&str> = existing
+        .iter()
+        .filter(|f| f.kind == FormKind::Landmark)
+        .map(|f| f.text.as_str())
+        .collect();
+    let named: HashSet<(&str, u32)> = existing
+        .iter()
+        .filter(|f| !f.weak && !of_file.contains(f.text.as_str()))
+        .map(|f| (f.text.as_str(), f.unit))
+        .collect();
+    let mut out = Vec::new();
+    for (i, unit) in table.units.iter().enumerate() {
+        let (PlaceLevel::Community, Some(core), Some(street)) =
+            (unit.level, local_core(unit), unit.street)
+        else {
+            continue;
+        };
+        let street = &table.units[street as usize];
+        let text = format!("{}{core}", street.short_name);
+        if chars(&street.short_name) >= 2
+            && chars(core) >= 2
+            && !core.starts_with(street.short_name.as_str())
+            && !taken.contains(text.as_str())
+            && !named.contains(&(core, i as u32))
+        {
+            out.push(Form {
+                text,
+                unit: i as u32,
+                kind: FormKind::Named,
+                weak: false,
+                estate: false,
+                home: false,
+            });
+        }
+    }
     out
 }
 

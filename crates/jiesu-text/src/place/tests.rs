@@ -1351,3 +1351,35 @@ fn a_community_named_like_a_place_of_another_street_needs_its_street_named() {
         ("李桥那边的樱花园小区，地下车库下雨就倒灌", "110113104"),
     ]);
 }
+
+#[test]
+fn a_community_said_right_after_its_street_s_name_is_that_community() {
+    // (text, street, community): 枣园 and 蔚园 are no places alone; 北区 not even a name.
+    for (text, street, community) in [
+        (
+            "清源枣园附近的家庭旅馆晚上有人敲门推销",
+            "110115003",
+            "110115003008",
+        ),
+        ("青塔蔚园附近的酒店乱涨价", "110106025", "110106025004"),
+        (
+            "云岗北区那一片的早市摊贩占道经营",
+            "110106012",
+            "110106012005",
+        ),
+        // A place of the file takes 樱花园 (和平街's); its street's name picks 李桥's.
+        (
+            "李桥樱花园那边的社区卫生站老缺药",
+            "110113104",
+            "110113104001",
+        ),
+    ] {
+        let m = gazetteer().resolve(text);
+        assert_eq!(code(&m.street), Some(street), "{text}: {m:?}");
+        assert_eq!(code(&m.community), Some(community), "{text}: {m:?}");
+    }
+    // A community with a name of its own and its street are two places that agree.
+    let m = gazetteer().resolve("马驹桥新海祥和小区门口到亦庄上班的班车没了");
+    assert_eq!(m.matched, ["马驹桥", "新海祥和"], "{m:?}");
+    assert_eq!(code(&m.community), Some("110112109003"), "{m:?}");
+}
