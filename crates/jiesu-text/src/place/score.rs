@@ -204,6 +204,22 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     .any(|e| !e.weak && (e.unit == street || is_ancestor(table, street, e.unit)))
         })
     };
+    // Or right after a place of the file that lies in it among other streets: 燕化星城 is 燕化's
+    // part in 星城 (燕化 spans four streets of 燕山).
+    let narrows = |street: u32, hit: &Hit| {
+        let prev = hits.partition_point(|h| h.end <= hit.start);
+        prev.checked_sub(1)
+            .and_then(|i| hits.get(i))
+            .is_some_and(|other| {
+                let entries = &matcher.entries[other.pattern];
+                other.end == hit.start
+                    && entries.len() > 1
+                    && entries
+                        .iter()
+                        .all(|e| !e.weak && e.kind == FormKind::Landmark)
+                    && entries.iter().any(|e| e.unit == street)
+            })
+    };
     for tier in 0..3 {
         for hit in hits {
             for entry in &matcher.entries[hit.pattern] {
@@ -216,7 +232,9 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 // So is a street's short name said as a place (我住窦店, 窦店的工业园区), unless
                 // it is an everyday word (住在平房 is living in a bungalow, 平房的 a bungalow's).
                 let as_place = hit.as_place && !is_everyday_word(&unit.short_name);
-                let inside = entry.weak && tier == 1 && (as_place || names_inside(entry.unit, hit));
+                let inside = entry.weak
+                    && tier == 1
+                    && (as_place || names_inside(entry.unit, hit) || narrows(entry.unit, hit));
                 let supported = !entry.weak
                     || inside
                     || unit

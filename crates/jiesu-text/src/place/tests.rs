@@ -1383,3 +1383,12 @@ fn a_community_said_right_after_its_street_s_name_is_that_community() {
     assert_eq!(m.matched, ["马驹桥", "新海祥和"], "{m:?}");
     assert_eq!(code(&m.community), Some("110112109003"), "{m:?}");
 }
+
+#[test]
+fn a_street_s_name_right_after_a_place_across_streets_is_that_part_of_it() {
+    // 燕化 spans four streets of 燕山; 星城 alone is a word, after 燕化 the street.
+    resolve_to_streets(&[("燕化星城小区里的树好几年没修剪了", "110111007")]);
+    // 燕化 alone names none of them.
+    let m = gazetteer().resolve("燕化小区里的树好几年没修剪了");
+    assert_eq!(m.street, None, "{m:?}");
+}
