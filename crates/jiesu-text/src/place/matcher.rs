@@ -182,16 +182,24 @@ impl Matcher {
     }
 
     /// Non-overlapping leftmost-longest matches in `text`. A form that starts with a digit
-    /// does not start inside a number: 798里面 is the art district, 套餐1798里面 a price.
+    /// does not start inside a number: 798里面 is the art district, 套餐1798里面 a price. A
+    /// place named after a tree (大柳树 of 北下关, 大榆树) counted or falling is the tree:
+    /// 好几棵大柳树, 湖边的大柳树倒了.
     pub fn find(&self, text: &str) -> Vec<Hit> {
         let bytes = text.as_bytes();
         let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+        let tree = |s: usize, e: usize| {
+            text[..e].ends_with('树')
+                && (text[..s].ends_with(['棵', '株'])
+                    || TREE_AFTER.iter().any(|w| text[e..].starts_with(w)))
+        };
         let mut hits = self
             .ac
             .find_iter(text)
             .filter(|m| {
                 let s = m.start();
-                !(s > 0 && digit(s) && digit(s - 1))
+                let in_number = s > 0 && digit(s) && digit(s - 1);
+                !in_number && !tree(s, m.end())
             })
             .map(|m| Hit {
                 start: m.start(),
@@ -317,6 +325,12 @@ impl Matcher {
         self.entries.len()
     }
 }
+
+/// What said right after a place named after a tree makes it the tree: it falls, leans, dies,
+/// is cut, blocks a window, drops leaves or branches.
+const TREE_AFTER: &[&str] = &[
+    "倒", "歪", "枯", "断", "死", "砍", "被风", "被刮", "挡", "叶", "枝", "根", "开花", "长虫",
+];
 
 /// What may follow a place and 线 without making it a line: online, offline, wiring, a pole,
 /// cables, a clue.

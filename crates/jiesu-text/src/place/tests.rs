@@ -1392,3 +1392,14 @@ fn a_street_s_name_right_after_a_place_across_streets_is_that_part_of_it() {
     let m = gazetteer().resolve("燕化小区里的树好几年没修剪了");
     assert_eq!(m.street, None, "{m:?}");
 }
+
+#[test]
+fn a_place_named_after_a_tree_counted_or_falling_is_the_tree() {
+    // 大柳树 is 北下关's; these are willows in parks of other streets.
+    resolve_to_streets(&[
+        ("朝阳公园里好几棵大柳树昨晚被风刮断了", "110105012"),
+        ("龙潭公园里的大柳树倒在湖边步道上了", "110101014"),
+        // Said as a place, still the place.
+        ("大柳树那边的平房区下水不通", "110108007"),
+    ]);
+}
