@@ -31,7 +31,17 @@ pub(crate) struct Hit {
     pub pattern: usize,
     /// Said as a place by the words around it (see [`said_as_a_place`]).
     pub as_place: bool,
+    /// Followed by words of a road (学院路上, 学院路辅路): a street named after its road is the
+    /// road.
+    pub on_road: bool,
 }
+
+/// Words after a road's name that say the road is meant: on it, its side road, its stretch,
+/// its pavement.
+#[rustfmt::skip]
+const ON_A_ROAD: &[&str] = &[
+    "上", "辅路", "主路", "那段", "这段", "一段", "沿线", "两边", "两侧", "边上", "的人行道", "便道",
+];
 
 /// The automaton and, per pattern, its entries.
 #[derive(Debug, Clone)]
@@ -206,6 +216,7 @@ impl Matcher {
                 end: m.end(),
                 pattern: m.pattern().as_usize(),
                 as_place: said_as_a_place(text, m.start(), m.end()),
+                on_road: ON_A_ROAD.iter().any(|w| text[m.end()..].starts_with(w)),
             })
             .collect::<Vec<_>>();
         self.mark_stretches(text, &mut hits);

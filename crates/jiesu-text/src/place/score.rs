@@ -227,6 +227,23 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 if unit.level.tier() != tier {
                     continue;
                 }
+                // A street named after its road, said as the road (学院路上, 学院路辅路), is the
+                // road: it runs through other streets, so beside another place (北航北门外的学院路上)
+                // it counts only where that place is in it. Alone it is the street's road (田村路上的
+                // 井盖). Not a street named after a lane inside it (牛街上, 金融街上).
+                let road_street = tier == 1
+                    && entry.kind == FormKind::Bare
+                    && hit.on_road
+                    && unit.short_name.ends_with('路')
+                    && matcher.lens[hit.pattern] == unit.short_name.chars().count()
+                    && hits.iter().any(|h| {
+                        h.pattern != hit.pattern
+                            && matcher.entries[h.pattern].iter().any(|e| !e.weak)
+                    });
+                let entry = &Entry {
+                    weak: entry.weak || road_street,
+                    ..*entry
+                };
                 // A street's short name right before a place lying in it (大峪月季园) is said
                 // as that street: no longer weak.
                 // So is a street's short name said as a place (我住窦店, 窦店的工业园区), unless

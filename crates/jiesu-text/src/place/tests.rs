@@ -1403,3 +1403,16 @@ fn a_place_named_after_a_tree_counted_or_falling_is_the_tree() {
         ("大柳树那边的平房区下水不通", "110108007"),
     ]);
 }
+
+#[test]
+fn a_street_named_after_its_road_said_as_the_road_yields_to_a_place_on_it() {
+    // 学院路 runs past 北航 (花园路): the campus decides.
+    resolve_to_streets(&[
+        (
+            "北航北门外的学院路上有辆白色面包车停了好几个月",
+            "110108018",
+        ),
+        // Alone, the street's road is still the street.
+        ("田村路上的井盖响得厉害", "110108021"),
+    ]);
+}
