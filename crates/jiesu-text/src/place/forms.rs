@@ -53,7 +53,7 @@ const NUMERALS: [&str; 20] = [
 
 /// The words an `{at}` in a place pattern stands for: a short name that is no place alone
 /// (北服, 国关: a campus's nickname, two characters that other words hold) said at its gate,
-/// beside it or in it.
+/// beside it, in it or on its grounds (人大校园, 人大操场).
 const AT_WORDS: &[&str] = &[
     "门口",
     "校门口",
@@ -68,6 +68,11 @@ const AT_WORDS: &[&str] = &[
     "北门",
     "正门",
     "后门",
+    "校园",
+    "操场",
+    "周边",
+    "外面",
+    "外头",
 ];
 
 /// The kinds a row of the place file may have.
