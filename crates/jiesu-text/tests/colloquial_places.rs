@@ -904,3 +904,36 @@ fn a_sixty_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.99,
     );
 }
+
+#[test]
+fn a_sixty_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 29b04cc, mid-session
+    // 43, scored 243/250 (97.2 %).
+    check(
+        "colloquial places, sixty-eighth hand",
+        include_str!("colloquial_places_sixtyeighth.tsv"),
+        0.97,
+    );
+}
+
+#[test]
+fn a_sixty_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 29b04cc, mid-session
+    // 43, scored 228/250 (91.2 %).
+    check(
+        "colloquial places, sixty-ninth hand",
+        include_str!("colloquial_places_sixtyninth.tsv"),
+        0.91,
+    );
+}
+
+#[test]
+fn a_seventieth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 29b04cc, mid-session
+    // 43, scored 245/250 (98.0 %).
+    check(
+        "colloquial places, seventieth hand",
+        include_str!("colloquial_places_seventieth.tsv"),
+        0.98,
+    );
+}
