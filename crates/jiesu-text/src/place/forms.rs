@@ -254,7 +254,9 @@ const PLACE_CONTEXT: &[&str] = &[
     // 窦店派出所, 长阳卫生院, 旧宫大街 (a community named so, 城子大街社区, keeps its own
     // name; said without 社区 it is the street). Not schools: 龙潭中学 is in every other city.
     "医院", "卫生院", "派出所", "火车站", "大街", "北大街", "南大街",
-    "东大街", "西大街", "站前街", "公园", "湿地公园", "脚下",
+    "东大街", "西大街", "站前街", "公园", "湿地公园", "郊野公园", "脚下",
+    // Its coach station, and its shops said as a group (阳坊那几家涮肉馆).
+    "汽车站", "客运站", "长途汽车站", "那几家", "那几个",
 ];
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said
@@ -269,7 +271,7 @@ const SHORT_CORE_CONTEXT: &[&str] = &[
     "那边", "一带", "那一带", "那片", "那一片", "这边", "那块",
     // 那个 with the place it points at (苏庄那个菜市场, 康陵那个村); alone it is any 那个.
     "那个菜市场", "那个市场", "那个早市", "那个村", "那个老村", "那个小区", "那个老小区", "那个路口",
-    "那个大集",
+    "那个大集", "那个公交站",
 ];
 
 /// Words that contain a place form but are no place (大兴土木 is an idiom); matched as
@@ -279,6 +281,8 @@ pub(crate) const BLOCKERS: &[&str] = &[
     "大兴土木", "大兴安岭", "朝阳产业", "朝阳行业", "康庄大道", "种稻田",
     // Three shops, not 门头沟's 三家店: 一间里开了三家店.
     "开了三家店", "开三家店", "有三家店", "三家店铺", "三家店面",
+    // A people's congress, not 人大 the university (市人大门口).
+    "市人大", "区人大", "县人大", "省人大", "全国人大",
     // The south exit of a station, gate, road or estate, not 南口 the town (南口那边).
     "站南口", "门南口", "路南口", "街南口", "桥南口", "区南口", "村南口", "园南口", "同南口",
     "厦南口", "场南口", "里南口", "院南口", "楼南口", "巷南口", "道南口", "铁南口",
@@ -943,9 +947,10 @@ fn small_estate_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
 /// from three characters on, alone; a two-character name only with the words of
 /// [`SHORT_CORE_CONTEXT`], like other short cores. It names the villages' township, or their
 /// two or three townships (reported as alternatives); more give nothing. A name that is
-/// already a form, alone or with 村 (东营村 is a village of its own), an everyday word (稻田)
+/// already a form with 村 (东营村 is a village of its own), an everyday word (稻田)
 /// or a name that ends in 河 or 村 (汉家川河 of 汉家川河北村, 青云店三村 of 青云店三村一村:
-/// nobody says them) is left alone.
+/// nobody says them) is left alone; a name already a form alone (礼贤, the town of 礼贤一村 …
+/// 三村) keeps that form and gets only the one with 村 (礼贤村).
 fn village_family_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
     let mut families: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
@@ -972,13 +977,17 @@ fn village_family_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         streets.sort_unstable();
         streets.dedup();
         let with_village = format!("{stem}村");
-        if streets.len() > 3 || taken.contains(stem) || taken.contains(with_village.as_str()) {
+        if streets.len() > 3 || taken.contains(with_village.as_str()) {
             continue;
         }
-        if chars(stem) >= 3 {
-            out.extend(bare_forms(stem, &streets));
-        } else {
-            out.extend(context_forms(stem, &streets));
+        // A name the town bears too (礼贤 of 礼贤一村 … 三村) stays the town's alone; with 村
+        // it is the villages'.
+        if !taken.contains(stem) {
+            if chars(stem) >= 3 {
+                out.extend(bare_forms(stem, &streets));
+            } else {
+                out.extend(context_forms(stem, &streets));
+            }
         }
         out.extend(bare_forms(&with_village, &streets));
     }

@@ -1416,3 +1416,22 @@ fn a_street_named_after_its_road_said_as_the_road_yields_to_a_place_on_it() {
         ("田村路上的井盖响得厉害", "110108021"),
     ]);
 }
+
+#[test]
+fn a_town_s_villages_numbered_on_its_name_are_said_with_village() {
+    // 礼贤一村 … 三村 of 礼贤: 礼贤村 is theirs, 礼贤 alone still the town.
+    resolve_to_streets(&[
+        ("礼贤村边上那条排水沟臭得不行", "110115106"),
+        ("礼贤那边的路灯坏了", "110115106"),
+    ]);
+}
+
+#[test]
+fn a_street_s_coach_station_and_its_shops_are_the_street() {
+    resolve_to_streets(&[
+        ("窦店汽车站那边出租车乱停", "110111103"),
+        ("阳坊那几家涮肉馆门口周末车堵成一团", "110114104"),
+    ]);
+    // A people's congress is no campus.
+    resolve_to_nothing(&["去市人大门口反映情况"]);
+}
