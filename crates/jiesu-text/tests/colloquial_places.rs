@@ -937,3 +937,36 @@ fn a_seventieth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.98,
     );
 }
+
+#[test]
+fn a_seventy_first_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 58e8ac5, mid-session
+    // 43, scored 242/250 (96.8 %).
+    check(
+        "colloquial places, seventy-first hand",
+        include_str!("colloquial_places_seventyfirst.tsv"),
+        0.96,
+    );
+}
+
+#[test]
+fn a_seventy_second_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 58e8ac5, mid-session
+    // 43, scored 250/250 (100 %).
+    check(
+        "colloquial places, seventy-second hand",
+        include_str!("colloquial_places_seventysecond.tsv"),
+        1.0,
+    );
+}
+
+#[test]
+fn a_seventy_third_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only; its first run, on 58e8ac5, mid-session
+    // 43, scored 249/250 (99.6 %).
+    check(
+        "colloquial places, seventy-third hand",
+        include_str!("colloquial_places_seventythird.tsv"),
+        0.99,
+    );
+}
