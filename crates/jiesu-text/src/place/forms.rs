@@ -280,7 +280,7 @@ const SHORT_CORE_CONTEXT: &[&str] = &[
 pub(crate) const BLOCKERS: &[&str] = &[
     "大兴土木", "大兴安岭", "朝阳产业", "朝阳行业", "康庄大道", "种稻田",
     // Three shops, not 门头沟's 三家店: 一间里开了三家店.
-    "开了三家店", "开三家店", "有三家店", "三家店铺", "三家店面",
+    "开了三家店", "开三家店",
     // A people's congress, not 人大 the university (市人大门口).
     "市人大", "区人大", "县人大", "省人大", "全国人大",
     // The south exit of a station, gate, road or estate, not 南口 the town (南口那边).
@@ -380,26 +380,36 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     out.extend(short);
     let home = home_street_forms(table, &out);
     out.extend(home);
-    let seats = town_seat_forms(table);
+    let seats = town_seat_forms(table, &out);
     out.extend(seats);
     let known = file_village_forms(table, &out);
     out.extend(known);
     let named_after = file_named_after_village_forms(table, &out);
     out.extend(named_after);
-    out.extend(street_village_forms(table));
-    let street_community = street_community_forms(table, &out);
-    out.extend(street_community);
+    let street_units = street_unit_forms(table, &out);
+    out.extend(street_units);
     out
 }
 
-/// A community said right after its street's short name, as callers place it: 清源枣园 (枣园社区
-/// of 清源), 青塔蔚园, 东升八家, 云岗北区 (北区社区 of 云岗, a name no place without its street).
-/// The pair names the community, whatever others bear its name. Not where the pair is a form
-/// already, nor for a street's name of one character, nor where the community's name alone
-/// names it (马驹桥新海祥和 is two places that agree, the street and 新海祥和, and weighs more as
-/// such), unless a place of the file takes that name (李桥樱花园: 樱花园 is 和平街's estate).
-fn street_community_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+/// A unit said right after its street's short name, as callers place it:
+/// * a village whose own name is no place on its own (怪村: one character before 村; 幸福村,
+///   中心村: everyday words), without the street's level word: 王佐怪村, 庞各庄幸福村. A village
+///   with a name of its own (宋庄小堡村) needs no such form: the street and the village are two
+///   hits that support each other;
+/// * a community whose name is no place alone: 清源枣园 (枣园社区 of 清源), 青塔蔚园, 东升八家, also
+///   with 社区. Not a name the community's own form already names (马驹桥新海祥和 is two places that
+///   agree, the street and 新海祥和) unless a place of the file takes it (李桥樱花园: 樱花园 is
+///   和平街's estate); not block words (城关北街, 城北一街, 永定南区: every town has them); not a
+///   name that is a street's or district's (什刹海景山公园 is 景山's park);
+///   and not after a street's name that names something else or a district (城关, 海淀).
+fn street_unit_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
     let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
+    // Names of streets and districts (景山: 什刹海景山公园 is 景山's park).
+    let higher: HashSet<&str> = existing
+        .iter()
+        .filter(|f| f.kind != FormKind::Landmark && table.units[f.unit as usize].level.tier() < 2)
+        .map(|f| f.text.as_str())
+        .collect();
     let of_file: HashSet<&str> = existing
         .iter()
         .filter(|f| f.kind == FormKind::Landmark)
@@ -410,20 +420,45 @@ fn street_community_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         .filter(|f| !f.weak && !of_file.contains(f.text.as_str()))
         .map(|f| (f.text.as_str(), f.unit))
         .collect();
+    let districts: HashSet<&str> = table
+        .units
+        .iter()
+        .filter(|u| u.level == PlaceLevel::District)
+        .flat_map(|u| std::iter::once(&u.short_name).chain(&u.aliases))
+        .map(String::as_str)
+        .collect();
     let mut out = Vec::new();
     for (i, unit) in table.units.iter().enumerate() {
-        let (PlaceLevel::Community, Some(core), Some(street)) =
-            (unit.level, local_core(unit), unit.street)
-        else {
+        let Some(street) = unit.street.map(|s| &table.units[s as usize]) else {
             continue;
         };
-        let street = &table.units[street as usize];
-        let text = format!("{}{core}", street.short_name);
-        if chars(&street.short_name) >= 2
-            && chars(core) >= 2
-            && !core.starts_with(street.short_name.as_str())
-            && !taken.contains(text.as_str())
-            && !named.contains(&(core, i as u32))
+        let name = street.short_name.as_str();
+        if chars(name) < 2 {
+            continue;
+        }
+        let core = local_core(unit).unwrap_or(&unit.short_name);
+        let said: Vec<String> = match unit.level {
+            PlaceLevel::Village if is_junk_core(core, unit.level) => {
+                vec![format!("{name}{}", unit.short_name)]
+            }
+            PlaceLevel::Community
+                if chars(core) >= 2
+                    && !is_junk_core(core, unit.level)
+                    && !core.starts_with(name)
+                    && !higher.contains(core)
+                    && !named.contains(&(core, i as u32))
+                    && !NAMED_ELSEWHERE.contains(&name)
+                    && !districts.contains(name) =>
+            {
+                vec![format!("{name}{core}"), format!("{name}{core}社区")]
+            }
+            _ => continue,
+        };
+        // A village's pair joins any form of that text; a community's gives way to one.
+        let village = unit.level == PlaceLevel::Village;
+        for text in said
+            .into_iter()
+            .filter(|t| village || !taken.contains(t.as_str()))
         {
             out.push(Form {
                 text,
@@ -436,34 +471,6 @@ fn street_community_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         }
     }
     out
-}
-
-/// A village whose own name is no place on its own (怪村: one character before 村; 幸福村, 中心村:
-/// everyday words), said right after its street's short name without the street's level word:
-/// 王佐怪村, 庞各庄幸福村.
-/// A village with a name of its own (宋庄小堡村) needs no such form: the street and the
-/// village are two hits that support each other.
-fn street_village_forms(table: &UnitTable) -> Vec<Form> {
-    table
-        .units
-        .iter()
-        .enumerate()
-        .filter(|(_, u)| {
-            u.level == PlaceLevel::Village
-                && is_junk_core(local_core(u).unwrap_or(&u.short_name), u.level)
-        })
-        .filter_map(|(i, u)| {
-            let street = &table.units[u.street? as usize];
-            (chars(&street.short_name) >= 2).then(|| Form {
-                text: format!("{}{}", street.short_name, u.short_name),
-                unit: i as u32,
-                kind: FormKind::Named,
-                weak: false,
-                estate: false,
-                home: false,
-            })
-        })
-        .collect()
 }
 
 /// A village whose name villages of other streets share, said with 村, where the place
@@ -779,9 +786,18 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
 
 /// A town is named after the village at its seat: a village name X村 borne in the town X and in
 /// at most three other streets is at home in the town (上庄村 of 海淀's 上庄, with 昌平 延寿's 上庄村
-/// as the alternative; 宋庄村, 梨园村). Not a name borne in more streets (豆各庄村 of five) nor
-/// one of [`NAMED_ELSEWHERE`] (河北村, 北庄村).
-fn town_seat_forms(table: &UnitTable) -> Vec<Form> {
+/// as the alternative; 宋庄村, 梨园村). Not a name borne in more streets (豆各庄村 of five), one
+/// that names something else or is an everyday word (河北村, 北庄村), nor one the place file has
+/// elsewhere (十里堡 is 朝阳's as well as 密云's town).
+fn town_seat_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
+    // The place file's texts with the streets of their places.
+    let mut of_file: FxHashMap<&str, Vec<Option<u32>>> = FxHashMap::default();
+    for f in existing.iter().filter(|f| f.kind == FormKind::Landmark) {
+        of_file
+            .entry(f.text.as_str())
+            .or_default()
+            .push(table.units[f.unit as usize].street);
+    }
     let mut streets_of: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
     for unit in table
         .units
@@ -805,9 +821,19 @@ fn town_seat_forms(table: &UnitTable) -> Vec<Form> {
         if town.level.tier() == 1
             && streets.contains(&i)
             && (2..=4).contains(&streets.len())
-            && !NAMED_ELSEWHERE.contains(&name)
+            && !is_everyday_word(name)
         {
             let village = format!("{name}村");
+            // A place of the file by that name elsewhere (十里堡 of 朝阳) shares it; one that only
+            // repeats the town's name (王辛庄) does not.
+            let elsewhere = [name, village.as_str()].iter().any(|t| {
+                of_file
+                    .get(t)
+                    .is_some_and(|streets| streets.iter().any(|&s| s != Some(i)))
+            });
+            if elsewhere {
+                continue;
+            }
             out.extend(
                 bare_forms(&village, &[i])
                     .into_iter()

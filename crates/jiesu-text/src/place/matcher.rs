@@ -21,6 +21,9 @@ pub(crate) struct Entry {
     pub weak: bool,
     pub estate: bool,
     pub home: bool,
+    /// A community that a place of the file in another street names (樱花园): it counts only
+    /// where the text names its street.
+    pub shadowed: bool,
 }
 
 /// One non-overlapping match in the normalised text (byte offsets).
@@ -43,6 +46,15 @@ const ON_A_ROAD: &[&str] = &[
     "上", "辅路", "主路", "那段", "这段", "一段", "沿线", "两边", "两侧", "边上", "的人行道", "便道",
 ];
 
+/// Words that start with 上 and say where someone goes, not that something is on the road
+/// (学院路上班的人多, 花园路上学的孩子).
+const NOT_ON_A_ROAD: &[&str] = &["上班", "上学", "上课", "上网", "上午"];
+
+fn on_a_road(after: &str) -> bool {
+    ON_A_ROAD.iter().any(|w| after.starts_with(w))
+        && !NOT_ON_A_ROAD.iter().any(|w| after.starts_with(w))
+}
+
 /// The automaton and, per pattern, its entries.
 #[derive(Debug, Clone)]
 pub(crate) struct Matcher {
@@ -56,6 +68,9 @@ pub(crate) struct Matcher {
     /// in several districts (月季园: estates of 海淀 and 门头沟), so that it names namesakes
     /// rather than one place.
     pub namesakes: Vec<bool>,
+    /// Per pattern: whether it is a street's or district's own name (九棵树, 大榆树), which
+    /// stays the place whatever follows.
+    names_a_street: Vec<bool>,
 }
 
 impl Matcher {
@@ -72,6 +87,7 @@ impl Matcher {
                 weak: f.weak,
                 estate: f.estate,
                 home: f.home,
+                shadowed: false,
             };
             // Patterns get the same folding as the text (中国矿业大学（北京）); a form that
             // folds to nothing would match everywhere.
@@ -114,8 +130,9 @@ impl Matcher {
                 let home = tops.iter().all(|t| t.home);
                 // A community or village of another street that a place of the file takes the
                 // name of (樱花园: the estate of 和平街, and 李桥's 樱花园社区) stays as a weak
-                // reading: it counts only where the text names its street or district
-                // (李桥那边的樱花园小区).
+                // reading: it counts only where the text names its street (李桥那边的樱花园小区),
+                // not its district alone (家住海淀，带孩子去北京动物园 is the zoo, not 北下关's
+                // 北京动物园社区).
                 let street_of = |e: &Entry| table.units[e.unit as usize].street;
                 let landmark_streets: Vec<Option<u32>> = tops.iter().map(street_of).collect();
                 let shadowed = |e: &Entry| {
@@ -132,6 +149,7 @@ impl Matcher {
                     if !(tier(e) == top || home || Some(e.unit) == inner) && shadowed(e) {
                         e.weak = true;
                         e.kind = FormKind::Bare;
+                        e.shadowed = true;
                     }
                 }
                 entries.retain(|e| {
@@ -181,6 +199,18 @@ impl Matcher {
                     .is_some_and(|first| districts.any(|d| d != first))
             })
             .collect();
+        let names_a_street = patterns
+            .iter()
+            .map(|p| {
+                p.1.iter().any(|e| {
+                    let unit = &table.units[e.unit as usize];
+                    tier(e) < 2
+                        && (unit.short_name == p.0
+                            || unit.name == p.0
+                            || unit.aliases.contains(&p.0))
+                })
+            })
+            .collect();
         let entries = patterns.into_iter().map(|p| p.1).collect();
         Ok(Matcher {
             ac,
@@ -188,18 +218,20 @@ impl Matcher {
             lens,
             landmark_tier,
             namesakes,
+            names_a_street,
         })
     }
 
     /// Non-overlapping leftmost-longest matches in `text`. A form that starts with a digit
     /// does not start inside a number: 798里面 is the art district, 套餐1798里面 a price. A
-    /// place named after a tree (大柳树 of 北下关, 大榆树) counted or falling is the tree:
-    /// 好几棵大柳树, 湖边的大柳树倒了.
+    /// place named after a tree (大柳树 of 北下关) counted or falling is the tree: 好几棵大柳树,
+    /// 湖边的大柳树倒了; a street's own name (九棵树, 大榆树) stays the street.
     pub fn find(&self, text: &str) -> Vec<Hit> {
         let bytes = text.as_bytes();
         let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
-        let tree = |s: usize, e: usize| {
+        let tree = |s: usize, e: usize, pattern: usize| {
             text[..e].ends_with('树')
+                && !self.names_a_street[pattern]
                 && (text[..s].ends_with(['棵', '株'])
                     || TREE_AFTER.iter().any(|w| text[e..].starts_with(w)))
         };
@@ -209,14 +241,14 @@ impl Matcher {
             .filter(|m| {
                 let s = m.start();
                 let in_number = s > 0 && digit(s) && digit(s - 1);
-                !in_number && !tree(s, m.end())
+                !in_number && !tree(s, m.end(), m.pattern().as_usize())
             })
             .map(|m| Hit {
                 start: m.start(),
                 end: m.end(),
                 pattern: m.pattern().as_usize(),
                 as_place: said_as_a_place(text, m.start(), m.end()),
-                on_road: ON_A_ROAD.iter().any(|w| text[m.end()..].starts_with(w)),
+                on_road: on_a_road(&text[m.end()..]),
             })
             .collect::<Vec<_>>();
         self.mark_stretches(text, &mut hits);
@@ -337,10 +369,13 @@ impl Matcher {
     }
 }
 
-/// What said right after a place named after a tree makes it the tree: it falls, leans, dies,
-/// is cut, blocks a window, drops leaves or branches.
+/// What said right after a place named after a tree makes it the tree: it has fallen, leans,
+/// withers, is cut, was blown down, drops leaves or branches. Not 倒 or 断 alone: 倒垃圾 and
+/// 断水 happen at places.
+#[rustfmt::skip]
 const TREE_AFTER: &[&str] = &[
-    "倒", "歪", "枯", "断", "死", "砍", "被风", "被刮", "挡", "叶", "枝", "根", "开花", "长虫",
+    "倒了", "倒在", "歪了", "枯了", "枯死", "断了", "被砍", "被风", "被刮", "刮倒", "树叶", "树枝",
+    "的叶子", "的树枝", "开花", "长虫",
 ];
 
 /// What may follow a place and 线 without making it a line: online, offline, wiring, a pole,

@@ -301,9 +301,16 @@ impl Gazetteer {
             if found.explicit {
                 // 辽宁省朝阳市: the 朝阳 belongs to the outside address.
                 hits.retain(|h| h.end <= s || h.start >= e);
-            } else if !hits.iter().any(|h| h.start <= s && h.end >= e) {
+            } else if !hits.iter().any(|h| {
+                h.start <= s
+                    && h.end >= e
+                    && self.matcher.entries[h.pattern]
+                        .iter()
+                        .any(|x| self.table.units[x.unit as usize].level == PlaceLevel::District)
+            }) {
                 // 深圳沙河, 南京老山公园: a place said right after another city's name is that
-                // city's (not after a name of both: 朝阳定福庄 is the district's).
+                // city's (not after a district's name of both: 朝阳定福庄 is the district's; 苏州,
+                // a community of 建国门 too, is the city in 苏州香山脚下).
                 hits.retain(|h| h.start != e);
             }
         }

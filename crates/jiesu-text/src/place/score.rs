@@ -204,22 +204,6 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     .any(|e| !e.weak && (e.unit == street || is_ancestor(table, street, e.unit)))
         })
     };
-    // Or right after a place of the file that lies in it among other streets: 燕化星城 is 燕化's
-    // part in 星城 (燕化 spans four streets of 燕山).
-    let narrows = |street: u32, hit: &Hit| {
-        let prev = hits.partition_point(|h| h.end <= hit.start);
-        prev.checked_sub(1)
-            .and_then(|i| hits.get(i))
-            .is_some_and(|other| {
-                let entries = &matcher.entries[other.pattern];
-                other.end == hit.start
-                    && entries.len() > 1
-                    && entries
-                        .iter()
-                        .all(|e| !e.weak && e.kind == FormKind::Landmark)
-                    && entries.iter().any(|e| e.unit == street)
-            })
-    };
     for tier in 0..3 {
         for hit in hits {
             for entry in &matcher.entries[hit.pattern] {
@@ -228,9 +212,11 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     continue;
                 }
                 // A street named after its road, said as the road (学院路上, 学院路辅路), is the
-                // road: it runs through other streets, so beside another place (北航北门外的学院路上)
-                // it counts only where that place is in it. Alone it is the street's road (田村路上的
-                // 井盖). Not a street named after a lane inside it (牛街上, 金融街上).
+                // road: it runs through other streets, so beside another place of its district
+                // (北航北门外的学院路上) it is weak, counting only where the text names the district,
+                // and the other place decides. Alone, or beside places of other districts (在望京上班,
+                // 经过学院路辅路), it is the street's road (田村路上的井盖). Not a street named after
+                // a lane inside it (牛街上, 金融街上).
                 let road_street = tier == 1
                     && entry.kind == FormKind::Bare
                     && hit.on_road
@@ -238,7 +224,13 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     && matcher.lens[hit.pattern] == unit.short_name.chars().count()
                     && hits.iter().any(|h| {
                         h.pattern != hit.pattern
-                            && matcher.entries[h.pattern].iter().any(|e| !e.weak)
+                            && matcher.entries[h.pattern].iter().any(|e| {
+                                let other = &table.units[e.unit as usize];
+                                !e.weak
+                                    && e.unit != entry.unit
+                                    && other.level.tier() > 0
+                                    && other.district == unit.district
+                            })
                     });
                 let entry = &Entry {
                     weak: entry.weak || road_street,
@@ -249,14 +241,16 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 // So is a street's short name said as a place (我住窦店, 窦店的工业园区), unless
                 // it is an everyday word (住在平房 is living in a bungalow, 平房的 a bungalow's).
                 let as_place = hit.as_place && !is_everyday_word(&unit.short_name);
-                let inside = entry.weak
-                    && tier == 1
-                    && (as_place || names_inside(entry.unit, hit) || narrows(entry.unit, hit));
-                let supported = !entry.weak
-                    || inside
-                    || unit
-                        .chain(entry.unit)
-                        .any(|a| a != entry.unit && evidence.contains_key(&a));
+                let inside = entry.weak && tier == 1 && (as_place || names_inside(entry.unit, hit));
+                let supported = if entry.shadowed {
+                    unit.street.is_some_and(|s| evidence.contains_key(&s))
+                } else {
+                    !entry.weak
+                        || inside
+                        || unit
+                            .chain(entry.unit)
+                            .any(|a| a != entry.unit && evidence.contains_key(&a))
+                };
                 if !supported {
                     continue;
                 }
