@@ -255,8 +255,8 @@ const PLACE_CONTEXT: &[&str] = &[
     // name; said without 社区 it is the street). Not schools: 龙潭中学 is in every other city.
     "医院", "卫生院", "派出所", "火车站", "大街", "北大街", "南大街",
     "东大街", "西大街", "站前街", "公园", "湿地公园", "郊野公园", "脚下",
-    // Its coach station, and its shops said as a group (阳坊那几家涮肉馆).
-    "汽车站", "客运站", "长途汽车站", "那几家", "那几个",
+    // Its coach and bus stations, and its shops said as a group (阳坊那几家涮肉馆).
+    "汽车站", "客运站", "长途汽车站", "公交站", "公交场站", "公交总站", "那几家", "那几个",
 ];
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said

@@ -307,13 +307,14 @@ impl Matcher {
         out
     }
 
-    /// `hits` without the names of rail lines and without places named as where a ride goes.
+    /// `hits` without the names of rail lines and without places named as where a ride goes or
+    /// someone commutes.
     /// A district, street or place of the file right before 线 names a line, not where the caller
     /// is: 大兴机场线, 昌平线, 亦庄线 (not 线上, 线下, 线路, 线杆, 线缆, 线索: 马坊村线路老化 is the
-    /// village's wiring). A place right after 往, after 去不去, or after 去 with a ride just before
-    /// (拉客, 坐车, 黑车, 送人) or a bus just after (去通州的末班车) is where the ride goes
-    /// (黑车拉人去八达岭, 往通州方向) when the text
-    /// names another place of its own: that place is where it happens. 去 alone stays (去海淀区政务
+    /// village's wiring). A place right after 往, after 去不去, after 去 with a ride just before
+    /// (拉客, 坐车, 黑车, 送人), a bus just after (去通州的末班车) or work (去亦庄上班), or after 到
+    /// with a bus just after (到苹果园的公交) is where the ride goes (黑车拉人去八达岭, 往通州方向)
+    /// when the text names another place of its own: that place is where it happens. 去 alone stays (去海淀区政务
     /// 服务中心办事 is about that centre).
     pub fn without_lines_and_destinations(
         &self,
@@ -338,21 +339,28 @@ impl Matcher {
                     .iter()
                     .any(|w| window.windows(w.len()).any(|x| x == w.as_bytes()))
             };
-            // 去通州的最后几班车, 去门头沟的车: the bus that goes there (not 去西单的停车场, 车站,
-            // 车库).
+            // 去通州的最后几班车, 去门头沟的车, 到苹果园的公交: the bus that goes there (not
+            // 去西单的停车场, 车站, 车库, 公交站).
             let bus_there = || {
                 let after = &text[h.end..];
                 let window: String = after.chars().take(BUS_WINDOW).collect();
-                after.starts_with('的')
-                    && window.match_indices('车').any(|(i, _)| {
-                        !window[i + '车'.len_utf8()..].starts_with(NOT_A_BUS)
-                            && !window[..i].ends_with(['停', '火', '单', '汽', '自'])
-                    })
+                let car = window.match_indices('车').any(|(i, _)| {
+                    !window[i + '车'.len_utf8()..].starts_with(NOT_A_BUS)
+                        && !window[..i].ends_with(['停', '火', '单', '汽', '自'])
+                });
+                let bus = window
+                    .match_indices("公交")
+                    .any(|(i, _)| !window[i + "公交".len()..].starts_with(NOT_A_BUS));
+                after.starts_with('的') && (car || bus)
             };
+            // 去亦庄上班: where the caller works, not where the complaint is.
+            let work_there = || COMMUTE.iter().any(|w| text[h.end..].starts_with(w));
             !self.entries[h.pattern].is_empty()
                 && (before.ends_with("往".as_bytes())
                     || before.ends_with("去不去".as_bytes())
-                    || (before.ends_with("去".as_bytes()) && (ride() || bus_there())))
+                    || (before.ends_with("去".as_bytes())
+                        && (ride() || bus_there() || work_there()))
+                    || (before.ends_with("到".as_bytes()) && bus_there()))
         };
         let hits: Vec<Hit> = hits.into_iter().filter(|h| !line(h)).collect();
         // Another place of its own: not a destination, not only a weak word (上地 of 上地铁).
@@ -385,6 +393,9 @@ const NOT_LINES: &[&str] = &["线上", "线下", "线路", "线杆", "线缆", "
 /// Words of a ride, in the [`RIDE_WINDOW`] bytes before 去: 拉客去, 坐877去, 黑车去, 送孩子去.
 const RIDE_WORDS: &[&str] = &["车", "坐", "拉", "送", "乘客", "游客"];
 
+/// What said after 去 and a place makes it where someone commutes to (去亦庄上班).
+const COMMUTE: &[&str] = &["上班", "上学", "打工"];
+
 /// Characters after a place searched for the bus that goes there (的最后几班车).
 const BUS_WINDOW: usize = 8;
 
@@ -412,9 +423,15 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
         .chars()
         .next_back()
         .is_none_or(|c| c == '】' || PUNCTUATION.contains(c));
-    let owns_a_place = text[end..]
-        .strip_prefix('的')
-        .is_some_and(|rest| PLACES_OWNED.iter().any(|p| rest.starts_with(p)));
+    // The place may come after a word or two of what it grows or sells (西集的樱桃采摘园).
+    let owns_a_place = text[end..].strip_prefix('的').is_some_and(|rest| {
+        let near: String = rest.chars().take(OWNED_WINDOW).collect();
+        PLACES_OWNED.iter().any(|p| {
+            near.find(p).is_some_and(|i| {
+                i == 0 || !near[..i].contains(|c: char| PUNCTUATION.contains(c) || c == '的')
+            })
+        })
+    });
     // An expressway's exit named after the town (京港澳高速窦店出口), not an export (八角出口).
     let exit = text[end..].starts_with("出口") && before.contains("高速");
     lives || exit || (opens_clause && owns_a_place)
@@ -422,6 +439,10 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
 
 /// What may follow the far end of a stretch (到管庄那一路, 到劲松一路都有, 到潘家园这段).
 const STRETCH_END: &[&str] = &["一路", "一带", "一段", "那", "这", "段"];
+
+/// Characters after 的 searched for a place a town owns: the place and two words before it
+/// (西集的樱桃采摘园, 采育的葡萄采摘园).
+const OWNED_WINDOW: usize = 7;
 
 /// Places a town owns, said after its name and 的 (窦店的工业园区, 张镇的大集).
 #[rustfmt::skip]

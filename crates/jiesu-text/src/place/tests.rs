@@ -1450,3 +1450,24 @@ fn a_street_s_coach_station_and_its_shops_are_the_street() {
     // A people's congress is no campus.
     resolve_to_nothing(&["去市人大门口反映情况"]);
 }
+
+#[test]
+fn where_a_commuter_goes_is_not_where_the_complaint_is() {
+    resolve_to_streets(&[
+        ("于家务那边去亦庄上班的班车点被私家车占了", "110112209"),
+        ("五里坨那边到苹果园的公交早上一趟挤不上", "110107010"),
+        ("琉璃河那边早上去房山城关的公交太挤了", "110111010"),
+        // A bus stop there is a place there (走到西单的公交站).
+        ("走到西单的公交站，站牌被广告挡住了", "110102001"),
+    ]);
+}
+
+#[test]
+fn a_town_owns_a_place_named_after_what_it_grows() {
+    resolve_to_streets(&[
+        ("西集的樱桃采摘园说好五十一斤", "110112110"),
+        ("老山公交场站那边早上发车太慢", "110107002"),
+    ]);
+    // Not the price of star anise.
+    resolve_to_nothing(&["八角的价格涨了"]);
+}
