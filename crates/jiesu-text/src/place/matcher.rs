@@ -339,8 +339,8 @@ impl Matcher {
                     .iter()
                     .any(|w| window.windows(w.len()).any(|x| x == w.as_bytes()))
             };
-            // 去通州的最后几班车, 去门头沟的车, 到苹果园的公交: the bus that goes there (not
-            // 去西单的停车场, 车站, 车库, 公交站).
+            // 去通州的最后几班车, 去门头沟的车: the bus that goes there (not 去西单的停车场, 车站,
+            // 车库, 公交车站, 公交总站).
             let bus_there = || {
                 let after = &text[h.end..];
                 let window: String = after.chars().take(BUS_WINDOW).collect();
@@ -348,19 +348,38 @@ impl Matcher {
                     !window[i + '车'.len_utf8()..].starts_with(NOT_A_BUS)
                         && !window[..i].ends_with(['停', '火', '单', '汽', '自'])
                 });
-                let bus = window
-                    .match_indices("公交")
-                    .any(|(i, _)| !window[i + "公交".len()..].starts_with(NOT_A_BUS));
+                let bus = window.match_indices("公交").any(|(i, _)| {
+                    let rest = &window[i + "公交".len()..];
+                    !rest
+                        .strip_prefix('车')
+                        .unwrap_or(rest)
+                        .starts_with(NOT_A_BUS)
+                });
                 after.starts_with('的') && (car || bus)
             };
-            // 去亦庄上班: where the caller works, not where the complaint is.
-            let work_there = || COMMUTE.iter().any(|w| text[h.end..].starts_with(w));
+            // 到苹果园的公交, 到通州的末班车: after 到, only a bus right after 的, and not where
+            // something is moved to (走到, 停到, 开到 … 的车 is a car there).
+            let bus_to = || {
+                let rest = text[h.end..].strip_prefix('的').unwrap_or("");
+                let bus = BUS_AFTER_TO.iter().any(|b| {
+                    rest.strip_prefix(b)
+                        .is_some_and(|r| !r.strip_prefix('车').unwrap_or(r).starts_with(NOT_A_BUS))
+                });
+                bus && !MOVED_TO.iter().any(|v| before.ends_with(v.as_bytes()))
+            };
+            // 去亦庄上班: the area where the caller works, not where the complaint is; a place of
+            // the file in one unit is where it is (去清华附小上学, 校门口… is about the school).
+            let work_there = || {
+                let entries = &self.entries[h.pattern];
+                COMMUTE.iter().any(|w| text[h.end..].starts_with(w))
+                    && (entries.len() > 1 || entries.iter().all(|e| e.kind != FormKind::Landmark))
+            };
             !self.entries[h.pattern].is_empty()
                 && (before.ends_with("往".as_bytes())
                     || before.ends_with("去不去".as_bytes())
                     || (before.ends_with("去".as_bytes())
                         && (ride() || bus_there() || work_there()))
-                    || (before.ends_with("到".as_bytes()) && bus_there()))
+                    || (before.ends_with("到".as_bytes()) && bus_to()))
         };
         let hits: Vec<Hit> = hits.into_iter().filter(|h| !line(h)).collect();
         // Another place of its own: not a destination, not only a weak word (上地 of 上地铁).
@@ -400,7 +419,16 @@ const COMMUTE: &[&str] = &["上班", "上学", "打工"];
 const BUS_WINDOW: usize = 8;
 
 /// What after 车 makes it no bus: a stop, a garage, a space, a park, a ticket, a lane.
-const NOT_A_BUS: &[char] = &['站', '库', '位', '场', '票', '道'];
+const NOT_A_BUS: &[char] = &['站', '库', '位', '场', '票', '道', '总'];
+
+/// A bus said right after 到 … 的 (到苹果园的公交, 到通州的末班车, 到亦庄的班车).
+const BUS_AFTER_TO: &[&str] = &["公交", "末班", "班车", "车"];
+
+/// Verbs before 到 that move something to a place, which then is where it is (停到西单的车).
+#[rustfmt::skip]
+const MOVED_TO: &[&str] = &[
+    "走到", "停到", "开到", "放到", "搬到", "挪到", "扔到", "送到", "骑到", "推到", "拉到",
+];
 
 /// Bytes before 去 searched for a [`RIDE_WORDS`] word: about eight characters.
 const RIDE_WINDOW: usize = 24;
@@ -423,13 +451,15 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
         .chars()
         .next_back()
         .is_none_or(|c| c == '】' || PUNCTUATION.contains(c));
-    // The place may come after a word or two of what it grows or sells (西集的樱桃采摘园).
+    // The place may come after two characters of what it grows or sells (西集的樱桃采摘园), when
+    // it is a place word of three or more (not 八角的香味飘到小区, 沙河的水漫过路口).
     let owns_a_place = text[end..].strip_prefix('的').is_some_and(|rest| {
-        let near: String = rest.chars().take(OWNED_WINDOW).collect();
         PLACES_OWNED.iter().any(|p| {
-            near.find(p).is_some_and(|i| {
-                i == 0 || !near[..i].contains(|c: char| PUNCTUATION.contains(c) || c == '的')
-            })
+            rest.starts_with(p)
+                || (p.chars().count() >= 3
+                    && rest.char_indices().nth(2).is_some_and(|(i, _)| {
+                        rest[i..].starts_with(p) && !rest[..i].contains(NOT_GROWN)
+                    }))
         })
     });
     // An expressway's exit named after the town (京港澳高速窦店出口), not an export (八角出口).
@@ -440,9 +470,11 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
 /// What may follow the far end of a stretch (到管庄那一路, 到劲松一路都有, 到潘家园这段).
 const STRETCH_END: &[&str] = &["一路", "一带", "一段", "那", "这", "段"];
 
-/// Characters after 的 searched for a place a town owns: the place and two words before it
-/// (西集的樱桃采摘园, 采育的葡萄采摘园).
-const OWNED_WINDOW: usize = 7;
+/// Characters that are no part of what a place grows or sells: verbs and prepositions
+/// (八角的价格在超市里, 沙河的水漫过路口).
+const NOT_GROWN: &[char] = &[
+    '在', '比', '到', '飘', '找', '漫', '过', '里', '上', '进', '和', '跟',
+];
 
 /// Places a town owns, said after its name and 的 (窦店的工业园区, 张镇的大集).
 #[rustfmt::skip]

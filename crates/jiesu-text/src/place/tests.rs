@@ -1457,9 +1457,26 @@ fn where_a_commuter_goes_is_not_where_the_complaint_is() {
         ("于家务那边去亦庄上班的班车点被私家车占了", "110112209"),
         ("五里坨那边到苹果园的公交早上一趟挤不上", "110107010"),
         ("琉璃河那边早上去房山城关的公交太挤了", "110111010"),
-        // A bus stop there is a place there (走到西单的公交站).
-        ("走到西单的公交站，站牌被广告挡住了", "110102001"),
     ]);
+    // A bus stop or a car there is there; so is a school one goes to (its gate is the matter).
+    for (text, there) in [
+        (
+            "我住五里坨，走到苹果园的公交车站，站牌被广告挡住了",
+            "110107005",
+        ),
+        (
+            "我住回龙观，到西直门的公交总站换乘，总站厕所没人打扫",
+            "110102003",
+        ),
+        ("我在通州上班，停到西单的车被贴条了", "110102001"),
+        (
+            "我住回龙观，孩子去清华附小上学，校门口早上家长乱停车",
+            "110108014",
+        ),
+    ] {
+        let m = gazetteer().resolve(text);
+        assert!(alternative_streets(&m).contains(&there), "{text}: {m:?}");
+    }
 }
 
 #[test]
@@ -1468,6 +1485,11 @@ fn a_town_owns_a_place_named_after_what_it_grows() {
         ("西集的樱桃采摘园说好五十一斤", "110112110"),
         ("老山公交场站那边早上发车太慢", "110107002"),
     ]);
-    // Not the price of star anise.
-    resolve_to_nothing(&["八角的价格涨了"]);
+    // Not the price of star anise, a north room's wall or any sandy river's water.
+    resolve_to_nothing(&[
+        "八角的价格在超市里涨了",
+        "八角的香味飘到小区里",
+        "北房的墙皮掉了找政府也没用",
+        "沙河的水漫过路口了",
+    ]);
 }
