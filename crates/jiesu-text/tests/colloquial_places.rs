@@ -1006,3 +1006,39 @@ fn a_seventy_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.94,
     );
 }
+
+#[test]
+fn a_seventy_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 17eccf1, after session 43's second review's fixes,
+    // scored 241/250 (96.4 %).
+    check(
+        "colloquial places, seventy-seventh hand",
+        include_str!("colloquial_places_seventyseventh.tsv"),
+        0.96,
+    );
+}
+
+#[test]
+fn a_seventy_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 17eccf1, after session 43's second review's fixes,
+    // scored 241/250 (96.4 %).
+    check(
+        "colloquial places, seventy-eighth hand",
+        include_str!("colloquial_places_seventyeighth.tsv"),
+        0.96,
+    );
+}
+
+#[test]
+fn a_seventy_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 17eccf1, after session 43's second review's fixes,
+    // scored 241/250 (96.4 %).
+    check(
+        "colloquial places, seventy-ninth hand",
+        include_str!("colloquial_places_seventyninth.tsv"),
+        0.96,
+    );
+}
