@@ -281,6 +281,8 @@ pub(crate) const BLOCKERS: &[&str] = &[
     "大兴土木", "大兴安岭", "朝阳产业", "朝阳行业", "康庄大道", "种稻田",
     // Three shops, not 门头沟's 三家店: 一间里开了三家店.
     "开了三家店", "开三家店",
+    // A footbridge, not 西城's 天桥 (过街天桥那边).
+    "过街天桥", "人行天桥", "那个天桥",
     // A people's congress, not 人大 the university (市人大门口).
     "市人大", "区人大", "县人大", "省人大", "全国人大",
     // The south exit of a station, gate, road or estate, not 南口 the town (南口那边).

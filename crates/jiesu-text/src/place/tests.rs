@@ -1493,3 +1493,9 @@ fn a_town_owns_a_place_named_after_what_it_grows() {
         "沙河的水漫过路口了",
     ]);
 }
+
+#[test]
+fn tianqiao_said_as_a_place_is_the_street_and_a_footbridge_is_not() {
+    resolve_to_streets(&[("天桥那边剧场散场以后出租车乱停", "110102014")]);
+    resolve_to_nothing(&["过街天桥那边有人摆摊", "那个天桥那边有人摆摊"]);
+}
