@@ -500,16 +500,7 @@ fn file_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         }
     }
     // The cores of each street's communities: 麻峪 of 广宁's 麻峪社区, 西黄村 of 苹果园's 西黄村社区.
-    let mut cores: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
-    for u in table
-        .units
-        .iter()
-        .filter(|u| u.level == PlaceLevel::Community)
-    {
-        if let (Some(core), Some(street)) = (local_core(u), u.street) {
-            cores.entry(core).or_default().push(street);
-        }
-    }
+    let cores = streets_by_core(table, PlaceLevel::Community);
     let mut out = Vec::new();
     for (name, mut units) in file {
         units.sort_unstable();
@@ -800,16 +791,7 @@ fn town_seat_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             .or_default()
             .push(table.units[f.unit as usize].street);
     }
-    let mut streets_of: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
-    for unit in table
-        .units
-        .iter()
-        .filter(|u| u.level == PlaceLevel::Village)
-    {
-        if let (Some(core), Some(street)) = (local_core(unit), unit.street) {
-            streets_of.entry(core).or_default().push(street);
-        }
-    }
+    let streets_of = streets_by_core(table, PlaceLevel::Village);
     let mut out = Vec::new();
     for (i, town) in table.units.iter().enumerate() {
         let name = town.short_name.as_str();
@@ -872,6 +854,17 @@ fn short_core_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             continue;
         }
         out.extend(context_forms(core, &[i as u32]));
+    }
+    out
+}
+
+/// The streets of the communities or villages (`level`) of each core, one per unit.
+fn streets_by_core(table: &UnitTable, level: PlaceLevel) -> FxHashMap<&str, Vec<u32>> {
+    let mut out: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+    for unit in table.units.iter().filter(|u| u.level == level) {
+        if let (Some(core), Some(street)) = (local_core(unit), unit.street) {
+            out.entry(core).or_default().push(street);
+        }
     }
     out
 }
