@@ -1042,3 +1042,39 @@ fn a_seventy_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.96,
     );
 }
+
+#[test]
+fn an_eightieth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on d382e2a, session 43's last resolver, scored
+    // 240/250 (96.0 %).
+    check(
+        "colloquial places, eightieth hand",
+        include_str!("colloquial_places_eightieth.tsv"),
+        0.96,
+    );
+}
+
+#[test]
+fn an_eighty_first_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on d382e2a, session 43's last resolver, scored
+    // 238/250 (95.2 %).
+    check(
+        "colloquial places, eighty-first hand",
+        include_str!("colloquial_places_eightyfirst.tsv"),
+        0.95,
+    );
+}
+
+#[test]
+fn an_eighty_second_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on d382e2a, session 43's last resolver, scored
+    // 238/250 (95.2 %).
+    check(
+        "colloquial places, eighty-second hand",
+        include_str!("colloquial_places_eightysecond.tsv"),
+        0.95,
+    );
+}
