@@ -388,91 +388,38 @@ pub(crate) fn all_forms(table: &UnitTable) -> Vec<Form> {
     out.extend(known);
     let named_after = file_named_after_village_forms(table, &out);
     out.extend(named_after);
-    let street_units = street_unit_forms(table, &out);
-    out.extend(street_units);
+    out.extend(street_village_forms(table));
     out
 }
 
-/// A unit said right after its street's short name, as callers place it:
-/// * a village whose own name is no place on its own (怪村: one character before 村; 幸福村,
-///   中心村: everyday words), without the street's level word: 王佐怪村, 庞各庄幸福村. A village
-///   with a name of its own (宋庄小堡村) needs no such form: the street and the village are two
-///   hits that support each other;
-/// * a community whose name is no place alone: 清源枣园 (枣园社区 of 清源), 青塔蔚园, 东升八家, also
-///   with 社区. Not a name the community's own form already names (马驹桥新海祥和 is two places that
-///   agree, the street and 新海祥和) unless a place of the file takes it (李桥樱花园: 樱花园 is
-///   和平街's estate); not block words (城关北街, 城北一街, 永定南区: every town has them); not a
-///   name that is a street's or district's (什刹海景山公园 is 景山's park);
-///   and not after a street's name that names something else or a district (城关, 海淀).
-fn street_unit_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
-    let taken: HashSet<&str> = existing.iter().map(|f| f.text.as_str()).collect();
-    // Names of streets and districts (景山: 什刹海景山公园 is 景山's park).
-    let higher: HashSet<&str> = existing
-        .iter()
-        .filter(|f| f.kind != FormKind::Landmark && table.units[f.unit as usize].level.tier() < 2)
-        .map(|f| f.text.as_str())
-        .collect();
-    let of_file: HashSet<&str> = existing
-        .iter()
-        .filter(|f| f.kind == FormKind::Landmark)
-        .map(|f| f.text.as_str())
-        .collect();
-    let named: HashSet<(&str, u32)> = existing
-        .iter()
-        .filter(|f| !f.weak && !of_file.contains(f.text.as_str()))
-        .map(|f| (f.text.as_str(), f.unit))
-        .collect();
-    let districts: HashSet<&str> = table
+/// A village whose own name is no place on its own (怪村: one character before 村; 幸福村, 中心村:
+/// everyday words), said right after its street's short name without the street's level word:
+/// 王佐怪村, 庞各庄幸福村.
+/// A village with a name of its own (宋庄小堡村) needs no such form: the street and the
+/// village are two hits that support each other; so do a street and a community's weak name
+/// right after it (清源枣园: see `score`), without a form that would swallow longer names
+/// (望京花家地西里).
+fn street_village_forms(table: &UnitTable) -> Vec<Form> {
+    table
         .units
         .iter()
-        .filter(|u| u.level == PlaceLevel::District)
-        .flat_map(|u| std::iter::once(&u.short_name).chain(&u.aliases))
-        .map(String::as_str)
-        .collect();
-    let mut out = Vec::new();
-    for (i, unit) in table.units.iter().enumerate() {
-        let Some(street) = unit.street.map(|s| &table.units[s as usize]) else {
-            continue;
-        };
-        let name = street.short_name.as_str();
-        if chars(name) < 2 {
-            continue;
-        }
-        let core = local_core(unit).unwrap_or(&unit.short_name);
-        let said: Vec<String> = match unit.level {
-            PlaceLevel::Village if is_junk_core(core, unit.level) => {
-                vec![format!("{name}{}", unit.short_name)]
-            }
-            PlaceLevel::Community
-                if chars(core) >= 2
-                    && !is_junk_core(core, unit.level)
-                    && !core.starts_with(name)
-                    && !higher.contains(core)
-                    && !named.contains(&(core, i as u32))
-                    && !NAMED_ELSEWHERE.contains(&name)
-                    && !districts.contains(name) =>
-            {
-                vec![format!("{name}{core}"), format!("{name}{core}社区")]
-            }
-            _ => continue,
-        };
-        // A village's pair joins any form of that text; a community's gives way to one.
-        let village = unit.level == PlaceLevel::Village;
-        for text in said
-            .into_iter()
-            .filter(|t| village || !taken.contains(t.as_str()))
-        {
-            out.push(Form {
-                text,
+        .enumerate()
+        .filter(|(_, u)| {
+            u.level == PlaceLevel::Village
+                && is_junk_core(local_core(u).unwrap_or(&u.short_name), u.level)
+        })
+        .filter_map(|(i, u)| {
+            let street = &table.units[u.street? as usize];
+            (chars(&street.short_name) >= 2).then(|| Form {
+                text: format!("{}{}", street.short_name, u.short_name),
                 unit: i as u32,
                 kind: FormKind::Named,
                 weak: false,
                 estate: false,
                 home: false,
-            });
-        }
-    }
-    out
+            })
+        })
+        .collect()
 }
 
 /// A village whose name villages of other streets share, said with 村, where the place

@@ -195,13 +195,18 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
     let mut evidence: FxHashMap<u32, Evidence> = FxHashMap::default();
     // Only the very next mention counts: a street's short name elsewhere in the text is as
     // often a word (清水, 果园, 河北 the province) as the street.
+    // A community's weak name right after it counts too: the two name each other (清源枣园,
+    // 青塔蔚园, 李桥樱花园).
     let names_inside = |street: u32, hit: &Hit| {
         let next = hits.partition_point(|h| h.start < hit.end);
         hits.get(next).is_some_and(|other| {
             other.start == hit.end
-                && matcher.entries[other.pattern]
-                    .iter()
-                    .any(|e| !e.weak && (e.unit == street || is_ancestor(table, street, e.unit)))
+                && matcher.entries[other.pattern].iter().any(|e| {
+                    let community = table.units[e.unit as usize].street == Some(street)
+                        && table.units[e.unit as usize].level.tier() == 2;
+                    (!e.weak || community)
+                        && (e.unit == street || is_ancestor(table, street, e.unit))
+                })
         })
     };
     for tier in 0..3 {

@@ -1379,6 +1379,10 @@ fn a_community_said_right_after_its_street_s_name_is_that_community() {
         assert_eq!(code(&m.street), Some(street), "{text}: {m:?}");
         assert_eq!(code(&m.community), Some(community), "{text}: {m:?}");
     }
+    // No form swallows a longer name that starts with the community's (望京花家地西里 is
+    // 花家地西里社区, not 花家地社区).
+    let m = gazetteer().resolve("朝阳区望京花家地西里小区冬天暖气不热");
+    assert_eq!(code(&m.community), Some("110105026034"), "{m:?}");
     // A community with a name of its own and its street are two places that agree.
     let m = gazetteer().resolve("马驹桥新海祥和小区门口到亦庄上班的班车没了");
     assert_eq!(m.matched, ["马驹桥", "新海祥和"], "{m:?}");
