@@ -537,19 +537,12 @@ fn file_named_after_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<F
     }
     // Each place of the file at its street (a place known only to its district has none). A
     // road named after a village runs beyond it (小屯路): no support.
-    let mut file: std::collections::BTreeMap<&str, Vec<Option<u32>>> = Default::default();
-    for f in existing
-        .iter()
-        .filter(|f| f.kind == FormKind::Landmark && !f.text.ends_with(['路', '街', '道']))
-    {
-        file.entry(f.text.as_str())
-            .or_default()
-            .push(table.units[f.unit as usize].street);
-    }
+    let file = file_place_streets(table, existing);
     let mut support: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
-    for (text, mut units) in file {
-        units.sort_unstable();
-        units.dedup();
+    for (text, units) in file {
+        if text.ends_with(['路', '街', '道']) {
+            continue;
+        }
         let [Some(street)] = units[..] else {
             continue;
         };
@@ -593,6 +586,25 @@ fn file_named_after_village_forms(table: &UnitTable, existing: &[Form]) -> Vec<F
         );
     }
     out
+}
+
+/// The place file's texts, each with the streets of its places, sorted and without repeats
+/// (`None` for a place known only to its district; a street's own `street` is itself).
+fn file_place_streets<'a>(
+    table: &UnitTable,
+    existing: &'a [Form],
+) -> std::collections::BTreeMap<&'a str, Vec<Option<u32>>> {
+    let mut file: std::collections::BTreeMap<&str, Vec<Option<u32>>> = Default::default();
+    for f in existing.iter().filter(|f| f.kind == FormKind::Landmark) {
+        file.entry(f.text.as_str())
+            .or_default()
+            .push(table.units[f.unit as usize].street);
+    }
+    for streets in file.values_mut() {
+        streets.sort_unstable();
+        streets.dedup();
+    }
+    file
 }
 
 /// The forms of streets, districts and places of the file: names these decide.
@@ -641,12 +653,7 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
             communities_of.entry(core).or_default().push(street);
         }
     }
-    // The file's places and their streets (a street's own `street` is itself).
-    let landmarks: Vec<(&str, Option<u32>)> = existing
-        .iter()
-        .filter(|f| f.kind == FormKind::Landmark)
-        .map(|f| (f.text.as_str(), table.units[f.unit as usize].street))
-        .collect();
+    let landmarks = file_place_streets(table, existing);
     let mut out = Vec::new();
     for (name, mut streets) in streets_of {
         streets.sort_unstable();
@@ -690,7 +697,7 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         let named_after_elsewhere = |street: u32| {
             landmarks
                 .iter()
-                .any(|&(text, at)| text.starts_with(name) && at != Some(street))
+                .any(|(text, at)| text.starts_with(name) && at.iter().any(|&at| at != Some(street)))
         };
         let community_home = match communities_of.get(name).map(Vec::as_slice) {
             Some(&[street])
@@ -730,14 +737,7 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
 /// that names something else or is an everyday word (河北村, 北庄村), nor one the place file has
 /// elsewhere (十里堡 is 朝阳's as well as 密云's town).
 fn town_seat_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
-    // The place file's texts with the streets of their places.
-    let mut of_file: FxHashMap<&str, Vec<Option<u32>>> = FxHashMap::default();
-    for f in existing.iter().filter(|f| f.kind == FormKind::Landmark) {
-        of_file
-            .entry(f.text.as_str())
-            .or_default()
-            .push(table.units[f.unit as usize].street);
-    }
+    let of_file = file_place_streets(table, existing);
     let streets_of = streets_by_core(table, PlaceLevel::Village);
     let mut out = Vec::new();
     for (i, town) in table.units.iter().enumerate() {

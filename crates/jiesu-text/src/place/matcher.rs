@@ -348,23 +348,18 @@ impl Matcher {
                     !window[i + '车'.len_utf8()..].starts_with(NOT_A_BUS)
                         && !window[..i].ends_with(['停', '火', '单', '汽', '自'])
                 });
-                let bus = window.match_indices("公交").any(|(i, _)| {
-                    let rest = &window[i + "公交".len()..];
-                    !rest
-                        .strip_prefix('车')
-                        .unwrap_or(rest)
-                        .starts_with(NOT_A_BUS)
-                });
+                let bus = window
+                    .match_indices("公交")
+                    .any(|(i, _)| goes_on(&window[i + "公交".len()..]));
                 after.starts_with('的') && (car || bus)
             };
             // 到苹果园的公交, 到通州的末班车: after 到, only a bus right after 的, and not where
             // something is moved to (走到, 停到, 开到 … 的车 is a car there).
             let bus_to = || {
                 let rest = text[h.end..].strip_prefix('的').unwrap_or("");
-                let bus = BUS_AFTER_TO.iter().any(|b| {
-                    rest.strip_prefix(b)
-                        .is_some_and(|r| !r.strip_prefix('车').unwrap_or(r).starts_with(NOT_A_BUS))
-                });
+                let bus = BUS_AFTER_TO
+                    .iter()
+                    .any(|b| rest.strip_prefix(b).is_some_and(goes_on));
                 bus && !MOVED_TO.iter().any(|v| before.ends_with(v.as_bytes()))
             };
             // 去亦庄上班: the area where the caller works, not where the complaint is; a place of
@@ -421,6 +416,15 @@ const BUS_WINDOW: usize = 8;
 /// What after 车 makes it no bus: a stop, a garage, a space, a park, a ticket, a lane.
 const NOT_A_BUS: &[char] = &['站', '库', '位', '场', '票', '道', '总'];
 
+/// Whether what follows a bus word (公交, 班车 …) leaves it a bus that goes somewhere: not a
+/// stop, a garage or a terminal (公交车站, 公交总站), with or without 车 between.
+fn goes_on(rest: &str) -> bool {
+    !rest
+        .strip_prefix('车')
+        .unwrap_or(rest)
+        .starts_with(NOT_A_BUS)
+}
+
 /// A bus said right after 到 … 的 (到苹果园的公交, 到通州的末班车, 到亦庄的班车).
 const BUS_AFTER_TO: &[&str] = &["公交", "末班", "班车", "车"];
 
@@ -454,12 +458,15 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     // The place may come after two characters of what it grows or sells (西集的樱桃采摘园), when
     // it is a place word of three or more (not 八角的香味飘到小区, 沙河的水漫过路口).
     let owns_a_place = text[end..].strip_prefix('的').is_some_and(|rest| {
+        // What follows two characters of what is grown or sold, when they are no verb.
+        let after_two = rest
+            .char_indices()
+            .nth(2)
+            .map(|(i, _)| &rest[i..])
+            .filter(|after| !rest[..rest.len() - after.len()].contains(NOT_GROWN));
         PLACES_OWNED.iter().any(|p| {
             rest.starts_with(p)
-                || (p.chars().count() >= 3
-                    && rest.char_indices().nth(2).is_some_and(|(i, _)| {
-                        rest[i..].starts_with(p) && !rest[..i].contains(NOT_GROWN)
-                    }))
+                || (p.chars().count() >= 3 && after_two.is_some_and(|after| after.starts_with(p)))
         })
     });
     // An expressway's exit named after the town (京港澳高速窦店出口), not an export (八角出口).
