@@ -1078,3 +1078,40 @@ fn an_eighty_second_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.95,
     );
 }
+
+#[test]
+fn an_eighty_third_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f46e4fb (session 43's resolver, refactored), scored
+    // 237/250 (94.8 %).
+    check(
+        "colloquial places, eighty-third hand",
+        include_str!("colloquial_places_eightythird.tsv"),
+        0.948,
+    );
+}
+
+#[test]
+fn an_eighty_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f46e4fb (session 43's resolver, refactored), scored
+    // 222/250 (88.8 %).
+    check(
+        "colloquial places, eighty-fourth hand",
+        include_str!("colloquial_places_eightyfourth.tsv"),
+        0.888,
+    );
+}
+
+#[test]
+fn an_eighty_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f46e4fb (session 43's resolver, refactored), scored
+    // 222/250 (88.8 %). Its writer also read units.csv's communities to check streets and
+    // then hedged nine lines to two streets.
+    check(
+        "colloquial places, eighty-fifth hand",
+        include_str!("colloquial_places_eightyfifth.tsv"),
+        0.888,
+    );
+}
