@@ -1503,3 +1503,22 @@ fn tianqiao_said_as_a_place_is_the_street_and_a_footbridge_is_not() {
     resolve_to_streets(&[("天桥那边剧场散场以后出租车乱停", "110102014")]);
     resolve_to_nothing(&["过街天桥那边有人摆摊", "那个天桥那边有人摆摊"]);
 }
+
+#[test]
+fn a_town_said_with_its_old_town_toll_gate_or_shops_is_the_town() {
+    resolve_to_streets(&[
+        ("石楼老镇上的路灯坏了好几盏", "110111104"),
+        ("窦店的养老驿站中午不管饭了", "110111103"),
+        ("百善的一家饭馆油烟直排", "110114113"),
+        ("兴寿山里头的村子手机没信号", "110114116"),
+        ("马坊收费站出来那个路口老堵车", "110117005"),
+        ("良乡老街上的商铺占道经营", "110111008"),
+    ]);
+    // Not the old neighbours of bungalows, star anise by the pound or someone's business: an
+    // everyday word stays a word, and what a town owns must be a place.
+    resolve_to_nothing(&[
+        "平房的老街坊都搬走了",
+        "八角的一斤卖多少钱",
+        "他说窦店的事不归这里管",
+    ]);
+}
