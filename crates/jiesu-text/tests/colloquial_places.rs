@@ -1115,3 +1115,39 @@ fn an_eighty_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.888,
     );
 }
+
+#[test]
+fn an_eighty_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 8b59c43 (after the town-context rule), scored
+    // 233/250 (93.2 %).
+    check(
+        "colloquial places, eighty-sixth hand",
+        include_str!("colloquial_places_eightysixth.tsv"),
+        0.932,
+    );
+}
+
+#[test]
+fn an_eighty_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 8b59c43 (after the town-context rule), scored
+    // 231/250 (92.4 %).
+    check(
+        "colloquial places, eighty-seventh hand",
+        include_str!("colloquial_places_eightyseventh.tsv"),
+        0.924,
+    );
+}
+
+#[test]
+fn an_eighty_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 8b59c43 (after the town-context rule), scored
+    // 217/250 (86.8 %).
+    check(
+        "colloquial places, eighty-eighth hand",
+        include_str!("colloquial_places_eightyeighth.tsv"),
+        0.868,
+    );
+}
