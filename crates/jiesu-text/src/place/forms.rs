@@ -257,9 +257,10 @@ const PLACE_CONTEXT: &[&str] = &[
     "东大街", "西大街", "站前街", "公园", "湿地公园", "郊野公园", "脚下",
     // Its coach and bus stations, and its shops said as a group (阳坊那几家涮肉馆).
     "汽车站", "客运站", "长途汽车站", "公交站", "公交场站", "公交总站", "那几家", "那几个",
-    // Its old town and fairs, its toll gate and roundabout, the hills of a mountain town
-    // (漷县老镇上, 阳坊老街, 康庄收费站, 方庄环岛, 流村山里头).
+    // Its old town and fairs, its toll gate and roundabout, the hills of a mountain town, its
+    // industrial park (漷县老镇上, 阳坊老街, 杨镇赶集, 康庄收费站, 方庄环岛, 流村山里头, 阎村产业园).
     "老镇", "老街", "镇上", "镇里", "收费站", "环岛", "庙会", "菜市场", "集市", "早市", "山里",
+    "赶集", "赶大集", "产业园",
 ];
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said

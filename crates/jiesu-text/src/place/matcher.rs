@@ -374,6 +374,8 @@ impl Matcher {
                     || before.ends_with("去不去".as_bytes())
                     || (before.ends_with("去".as_bytes())
                         && (ride() || bus_there() || work_there()))
+                    // 坐916快回怀柔的站台: a ride home is a destination too.
+                    || (before.ends_with("回".as_bytes()) && (ride() || bus_there()))
                     || (before.ends_with("到".as_bytes()) && bus_to()))
         };
         let hits: Vec<Hit> = hits.into_iter().filter(|h| !line(h)).collect();

@@ -1522,3 +1522,16 @@ fn a_town_said_with_its_old_town_toll_gate_or_shops_is_the_town() {
         "他说窦店的事不归这里管",
     ]);
 }
+
+#[test]
+fn a_ride_home_to_a_district_is_a_destination_beside_the_place_of_the_call() {
+    resolve_to_streets(&[
+        ("东直门枢纽等车回怀柔的人排到马路上了", "110101009"),
+        ("杨镇赶集那天路口堵死了", "110113006"),
+        ("阎村产业园的厂子夜里排废气", "110111101"),
+    ]);
+    // Alone, the place of a ride home is still the place the caller names.
+    let m = gazetteer().resolve("我坐车回怀柔的时候看见路灯全灭了");
+    let district = m.district.as_ref().map(|d| d.code.as_str());
+    assert_eq!(district, Some("110116"), "{m:?}");
+}
