@@ -1151,3 +1151,39 @@ fn an_eighty_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.868,
     );
 }
+
+#[test]
+fn an_eighty_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on e801604 (after session 44's second rules), scored
+    // 240/250 (96.0 %).
+    check(
+        "colloquial places, eighty-ninth hand",
+        include_str!("colloquial_places_eightyninth.tsv"),
+        0.96,
+    );
+}
+
+#[test]
+fn a_ninetieth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on e801604 (after session 44's second rules), scored
+    // 238/250 (95.2 %).
+    check(
+        "colloquial places, ninetieth hand",
+        include_str!("colloquial_places_ninetieth.tsv"),
+        0.952,
+    );
+}
+
+#[test]
+fn a_ninety_first_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on e801604 (after session 44's second rules), scored
+    // 229/250 (91.6 %).
+    check(
+        "colloquial places, ninety-first hand",
+        include_str!("colloquial_places_ninetyfirst.tsv"),
+        0.916,
+    );
+}
