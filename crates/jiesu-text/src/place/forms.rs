@@ -257,11 +257,20 @@ const PLACE_CONTEXT: &[&str] = &[
     "东大街", "西大街", "站前街", "公园", "湿地公园", "郊野公园", "脚下",
     // Its coach and bus stations, and its shops said as a group (阳坊那几家涮肉馆).
     "汽车站", "客运站", "长途汽车站", "公交站", "公交场站", "公交总站", "那几家", "那几个",
-    // Its old town and fairs, its toll gate and roundabout, the hills of a mountain town, its
-    // industrial park (漷县老镇上, 阳坊老街, 杨镇赶集, 康庄收费站, 方庄环岛, 流村山里头, 阎村产业园).
-    "老镇", "老街", "镇上", "镇里", "收费站", "环岛", "庙会", "菜市场", "集市", "早市", "山里",
-    "赶集", "赶大集", "产业园",
+    // Its old town, toll gate, roundabout, industrial park and subway exit (漷县老镇上, 阳坊老街,
+    // 康庄收费站, 方庄环岛, 阎村产业园, 劲松地铁口).
+    "老镇", "老街", "镇上", "镇里", "收费站", "环岛", "产业园", "地铁口", "地铁站口",
 ];
+
+/// Words of a town's trade and hills that make its short name a place (杨镇赶集, 张镇的庙会 …
+/// 流村山里头), except for a name that is also goods or a trade ([`GOODS_CORES`]: 八角集市 is
+/// star anise at a market).
+const TOWN_CONTEXT: &[&str] = &["庙会", "菜市场", "集市", "早市", "山里", "赶集", "赶大集"];
+
+/// Street short names that are also goods, a trade or a common word, said at markets, fairs and
+/// in the hills as often as the town: star anise (八角), the opera world (梨园), sand and clear
+/// rivers (沙河, 清河), a south exit (南口), an east wind (东风).
+pub(crate) const GOODS_CORES: &[&str] = &["八角", "梨园", "沙河", "清河", "南口", "东风"];
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said
 /// with 那边 they are still no place.
@@ -291,7 +300,8 @@ pub(crate) const BLOCKERS: &[&str] = &[
     "市人大", "区人大", "县人大", "省人大", "全国人大",
     // The south exit of a station, gate, road or estate, not 南口 the town (南口那边).
     "站南口", "门南口", "路南口", "街南口", "桥南口", "区南口", "村南口", "园南口", "同南口",
-    "厦南口", "场南口", "里南口", "院南口", "楼南口", "巷南口", "道南口", "铁南口",
+    "厦南口", "场南口", "里南口", "院南口", "楼南口", "巷南口", "道南口", "铁南口", "校南口",
+    "市南口", "店南口", "馆南口",
 ];
 
 /// Characters that carry no place identity on their own (directions, numbers, "new/old",
@@ -1257,12 +1267,18 @@ fn unit_forms(unit: &Unit, me: u32, no_context: &HashSet<&str>, out: &mut Vec<Fo
             // with fewer words of place, as for a community's short core. Bare, like the core:
             // the place word adds no certainty of its own. A text the place file has (黄村站) is
             // the file's.
-            let words = if !no_context.contains(core) && !is_junk_core(core, unit.level) {
-                PLACE_CONTEXT
-            } else if COMMON_STREET_CORES.contains(&core) && !NAMED_ELSEWHERE.contains(&core) {
-                SHORT_CORE_CONTEXT
+            let town = if GOODS_CORES.contains(&core) {
+                &[][..]
             } else {
-                &[]
+                TOWN_CONTEXT
+            };
+            let words: Vec<&str> = if !no_context.contains(core) && !is_junk_core(core, unit.level)
+            {
+                PLACE_CONTEXT.iter().chain(town).copied().collect()
+            } else if COMMON_STREET_CORES.contains(&core) && !NAMED_ELSEWHERE.contains(&core) {
+                SHORT_CORE_CONTEXT.to_vec()
+            } else {
+                Vec::new()
             };
             for s in words {
                 let text = format!("{core}{s}");

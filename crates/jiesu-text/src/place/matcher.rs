@@ -362,6 +362,16 @@ impl Matcher {
                     .any(|b| rest.strip_prefix(b).is_some_and(goes_on));
                 bus && !MOVED_TO.iter().any(|v| before.ends_with(v.as_bytes()))
             };
+            // 坐916快回怀柔的站台, 等车回怀柔的人: the stop or the riders of a ride home are
+            // where the call is. Not a ride home itself (坐车回通州，到家发现停电 is about home),
+            // nor 来回 (back and forth), 往回, 这回 ….
+            let ride_home = || {
+                before.ends_with("回".as_bytes())
+                    && !NOT_HOME.iter().any(|w| before.ends_with(w.as_bytes()))
+                    && text[h.end..]
+                        .strip_prefix('的')
+                        .is_some_and(|r| RIDE_HOME_AFTER.iter().any(|w| r.starts_with(w)))
+            };
             // 去亦庄上班: the area where the caller works, not where the complaint is; a place of
             // the file in one unit is where it is (去清华附小上学, 校门口… is about the school).
             let work_there = || {
@@ -374,8 +384,7 @@ impl Matcher {
                     || before.ends_with("去不去".as_bytes())
                     || (before.ends_with("去".as_bytes())
                         && (ride() || bus_there() || work_there()))
-                    // 坐916快回怀柔的站台: a ride home is a destination too.
-                    || (before.ends_with("回".as_bytes()) && (ride() || bus_there()))
+                    || ride_home()
                     || (before.ends_with("到".as_bytes()) && bus_to()))
         };
         let hits: Vec<Hit> = hits.into_iter().filter(|h| !line(h)).collect();
@@ -430,6 +439,25 @@ fn goes_on(rest: &str) -> bool {
 /// A bus said right after 到 … 的 (到苹果园的公交, 到通州的末班车, 到亦庄的班车).
 const BUS_AFTER_TO: &[&str] = &["公交", "末班", "班车", "车"];
 
+/// What after 回 X 的 is where a ride home starts or who takes it (回怀柔的站台, 回通州的末班车).
+const RIDE_HOME_AFTER: &[&str] = &[
+    "站台",
+    "车站",
+    "公交",
+    "班车",
+    "末班",
+    "夜班车",
+    "车",
+    "人",
+    "乘客",
+    "方向",
+];
+
+/// Words ending in 回 that are no going home: back and forth, back, this time, every time.
+const NOT_HOME: &[&str] = &[
+    "来回", "往回", "这回", "那回", "每回", "上回", "下回", "一回",
+];
+
 /// Verbs before 到 that move something to a place, which then is where it is (停到西单的车).
 #[rustfmt::skip]
 const MOVED_TO: &[&str] = &[
@@ -446,7 +474,8 @@ const LIVES_BEFORE: &[&str] = &[
 ];
 
 /// Whether the words around `text[start..end]` say it is a place: after words that say someone
-/// lives there (我住窦店, 住在旧宫), naming an expressway's exit (京港澳高速窦店出口), or opening a
+/// lives there (我住窦店, 住在旧宫) or is visited there (去木林看我爷爷), naming an expressway's
+/// exit (京港澳高速窦店出口), or opening a
 /// clause and owning a place with 的 (窦店的工业园区,
 /// 张镇的大集, 檀营的老小区). Not owning anything else: 八角的价格 is star anise's price, 北房的墙
 /// a north room's wall, 沙河的水 any sandy river's water.
@@ -466,14 +495,19 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
             .nth(2)
             .map(|(i, _)| &rest[i..])
             .filter(|after| !rest[..rest.len() - after.len()].contains(NOT_GROWN));
+        let owned = |at: &str, p: &str| {
+            at.strip_prefix(p)
+                .is_some_and(|after| !NOT_OWNED_AFTER.iter().any(|w| after.starts_with(w)))
+        };
         PLACES_OWNED.iter().any(|p| {
-            rest.starts_with(p)
-                || (p.chars().count() >= 3 && after_two.is_some_and(|after| after.starts_with(p)))
+            owned(rest, p) || (p.chars().count() >= 3 && after_two.is_some_and(|at| owned(at, p)))
         })
     });
     // An expressway's exit named after the town (京港澳高速窦店出口), not an export (八角出口).
     let exit = text[end..].starts_with("出口") && before.contains("高速");
-    lives || exit || (opens_clause && owns_a_place)
+    let visited = (before.ends_with('去') || before.ends_with('回'))
+        && VISITED.iter().any(|w| text[end..].starts_with(w));
+    lives || exit || visited || (opens_clause && owns_a_place)
 }
 
 /// What may follow the far end of a stretch (到管庄那一路, 到劲松一路都有, 到潘家园这段).
@@ -493,11 +527,23 @@ const PLACES_OWNED: &[&str] = &[
     "政府", "学校", "小学", "中学", "幼儿园", "影视基地", "基地", "老楼", "楼房", "回迁房", "回迁楼",
     "大街", "公园", "广场", "农家院", "采摘园", "景区",
     // Its shops and services (阳坊的一家涮肉馆, 长阳的养老驿站), its old town, its villages
-    // and its fairs (张镇的农村, 采育的葡萄文化节).
+    // and its fairs (张镇的农村, 采育的葡萄文化节); not what [`NOT_OWNED_AFTER`] turns into
+    // other words.
     "一家", "那家", "饭馆", "饭店", "药店", "诊所", "银行", "邮局", "养老驿站", "养老院", "敬老院",
     "老街", "老镇", "街上", "镇上", "集市", "庙会", "农村", "村里", "村子", "山里", "文化节",
-    "采摘节", "果园", "樱桃园", "葡萄园",
+    "采摘节", "果园", "樱桃园", "葡萄园", "一个村",
 ];
+
+/// What after a word of [`PLACES_OWNED`] makes it another word: a family (一家人, 一家子, 一家三口),
+/// neighbours (老街坊), a bank card (银行卡), a fellow (那家伙), hawthorns (山里红), a household
+/// register (农村户口).
+const NOT_OWNED_AFTER: &[&str] = &[
+    "人", "子", "伙", "坊", "卡", "红", "户口", "三口", "四口", "五口", "老小",
+];
+
+/// Words after a place and before it 去 or 回 that say someone is visited there (去木林看我爷爷,
+/// 回漷县看望老人): the family lives there.
+const VISITED: &[&str] = &["看我", "看望", "探望"];
 
 /// Punctuation that ends a clause or a list item.
 pub(crate) const PUNCTUATION: &str = ",.!?;:，。！？；：、";

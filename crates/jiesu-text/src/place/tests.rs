@@ -1517,9 +1517,14 @@ fn a_town_said_with_its_old_town_toll_gate_or_shops_is_the_town() {
     // Not the old neighbours of bungalows, star anise by the pound or someone's business: an
     // everyday word stays a word, and what a town owns must be a place.
     resolve_to_nothing(&[
-        "平房的老街坊都搬走了",
-        "八角的一斤卖多少钱",
+        "南口的老街坊都搬走了",
+        "八角的一家人都搬走了",
+        "八角的银行卡被盗刷了",
         "他说窦店的事不归这里管",
+        "花椒八角集市上都有卖的，价格乱",
+        "大料八角菜市场就有卖，不明码标价",
+        "超市蔬菜百分之三十都涨价了",
+        "学校南口早市天天占道",
     ]);
 }
 
@@ -1530,8 +1535,25 @@ fn a_ride_home_to_a_district_is_a_destination_beside_the_place_of_the_call() {
         ("杨镇赶集那天路口堵死了", "110113006"),
         ("阎村产业园的厂子夜里排废气", "110111101"),
     ]);
-    // Alone, the place of a ride home is still the place the caller names.
-    let m = gazetteer().resolve("我坐车回怀柔的时候看见路灯全灭了");
-    let district = m.district.as_ref().map(|d| d.code.as_str());
-    assert_eq!(district, Some("110116"), "{m:?}");
+    // A ride home itself is about home: the place where the ride starts is not the call's.
+    for (text, district) in [
+        ("在国贸坐车回通州，到家发现小区停电", "110112"),
+        ("在东直门坐车回怀柔的时候看见路灯全灭了", "110116"),
+    ] {
+        let m = gazetteer().resolve(text);
+        let got = m.district.as_ref().map(|d| d.code.as_str());
+        assert_eq!(got, Some(district), "{text}: {m:?}");
+    }
+}
+
+#[test]
+fn a_town_where_family_is_visited_or_its_subway_exit_is_the_town() {
+    resolve_to_streets(&[
+        ("春节去礼贤看我姥姥，村口的路灯都不亮", "110115106"),
+        ("回窦店看望老人，公交站牌被撞歪了", "110111103"),
+        ("石楼的一个村里有人烧秸秆", "110111104"),
+        ("霍营地铁口那边黑车拉客", "110114010"),
+    ]);
+    // Going to see is no visit: the star anise price stays no place.
+    resolve_to_nothing(&["去八角看看价格涨没涨"]);
 }
