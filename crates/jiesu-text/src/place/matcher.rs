@@ -351,7 +351,12 @@ impl Matcher {
                 let bus = window
                     .match_indices("公交")
                     .any(|(i, _)| goes_on(&window[i + "公交".len()..]));
-                after.starts_with('的') && (car || bus)
+                // A numbered route (去八达岭的877路, 去怀柔的916快).
+                let route = after.strip_prefix('的').is_some_and(|r| {
+                    let rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
+                    rest.len() < r.len() && (rest.starts_with('路') || rest.starts_with('快'))
+                });
+                after.starts_with('的') && (car || bus || route)
             };
             // 到苹果园的公交, 到通州的末班车: after 到, only a bus right after 的, and not where
             // something is moved to (走到, 停到, 开到 … 的车 is a car there).
@@ -542,8 +547,17 @@ const NOT_OWNED_AFTER: &[&str] = &[
 ];
 
 /// Words after a place and before it 去 or 回 that say someone is visited there (去木林看我爷爷,
-/// 回漷县看望老人): the family lives there.
-const VISITED: &[&str] = &["看我", "看望", "探望"];
+/// 回漷县看望老人), or what is done there (去阳坊吃涮肉, 去张镇赶集): the complaint is about it.
+const VISITED: &[&str] = &[
+    "看我",
+    "看望",
+    "探望",
+    "吃涮肉",
+    "吃饭",
+    "采摘",
+    "赶集",
+    "爬山",
+];
 
 /// Punctuation that ends a clause or a list item.
 pub(crate) const PUNCTUATION: &str = ",.!?;:，。！？；：、";

@@ -209,6 +209,9 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 })
         })
     };
+    // Evidence that decides a unit for a weak name under it: said by name, or through a place
+    // in that unit alone. A road across four districts (北三环那边的天桥) names none of them.
+    let decides = |ev: &Evidence| ev.by_name || matcher.entries[ev.pattern].len() == 1;
     for tier in 0..3 {
         for hit in hits {
             for entry in &matcher.entries[hit.pattern] {
@@ -254,7 +257,7 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                         || inside
                         || unit
                             .chain(entry.unit)
-                            .any(|a| a != entry.unit && evidence.contains_key(&a))
+                            .any(|a| a != entry.unit && evidence.get(&a).is_some_and(decides))
                 };
                 if !supported {
                     continue;

@@ -1557,3 +1557,27 @@ fn a_town_where_family_is_visited_or_its_subway_exit_is_the_town() {
     // Going to see is no visit: the star anise price stays no place.
     resolve_to_nothing(&["去八角看看价格涨没涨"]);
 }
+
+#[test]
+fn a_road_across_districts_decides_no_district_for_a_weak_name_beside_it() {
+    // 北三环 runs through four districts: it names none of them, so the footbridge by it is no
+    // street of 西城.
+    let m = gazetteer().resolve("北三环那边的天桥电梯又停了");
+    assert_ne!(
+        m.street.as_ref().map(|s| s.code.as_str()),
+        Some("110102014"),
+        "{m:?}"
+    );
+    // Named outright, the district still supports it.
+    resolve_to_streets(&[("西城区天桥那边的剧场散场后车乱停", "110102014")]);
+}
+
+#[test]
+fn a_numbered_route_to_a_place_and_what_is_done_there() {
+    // The route goes to 八达岭; the queue is at 东直门.
+    resolve_to_streets(&[
+        ("东直门去八达岭的877路排队排到马路上了", "110101009"),
+        ("周末去阳坊吃涮肉的车太多，镇上的公交站都占了", "110114104"),
+        ("去张镇赶集的人把路口堵了", "110113110"),
+    ]);
+}
