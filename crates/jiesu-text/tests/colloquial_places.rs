@@ -1223,3 +1223,39 @@ fn a_ninety_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.916,
     );
 }
+
+#[test]
+fn a_ninety_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 8291f4e (session 44's road-support and route rules),
+    // scored 221/250 (88.4 %).
+    check(
+        "colloquial places, ninety-fifth hand",
+        include_str!("colloquial_places_ninetyfifth.tsv"),
+        0.884,
+    );
+}
+
+#[test]
+fn a_ninety_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 8291f4e (session 44's road-support and route rules),
+    // scored 233/250 (93.2 %).
+    check(
+        "colloquial places, ninety-sixth hand",
+        include_str!("colloquial_places_ninetysixth.tsv"),
+        0.932,
+    );
+}
+
+#[test]
+fn a_ninety_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 8291f4e (session 44's road-support and route rules),
+    // scored 214/250 (85.6 %).
+    check(
+        "colloquial places, ninety-seventh hand",
+        include_str!("colloquial_places_ninetyseventh.tsv"),
+        0.856,
+    );
+}
