@@ -296,6 +296,8 @@ pub(crate) const BLOCKERS: &[&str] = &[
     "开了三家店", "开三家店",
     // A footbridge, not 西城's 天桥 (过街天桥那边).
     "过街天桥", "人行天桥", "那个天桥",
+    // Secondary-school pupils of the city, not 东坝's 北京中学; other cities' film bases.
+    "北京中学生", "北京中学校", "横店影视基地", "涿州影视基地", "象山影视基地",
     // A people's congress, not 人大 the university (市人大门口).
     "市人大", "区人大", "县人大", "省人大", "全国人大",
     // The south exit of a station, gate, road or estate, not 南口 the town (南口那边).

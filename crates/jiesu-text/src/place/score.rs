@@ -46,6 +46,10 @@ struct Evidence {
     named_itself: bool,
     /// Reached only as the home of a name others share (`Entry::home`).
     home_only: bool,
+    /// Some mention decides the unit's district: said by name, or through a place whose units
+    /// all lie in that district (蓟门桥, across two streets of 海淀; not 北三环, across four
+    /// districts).
+    decided: bool,
 }
 
 /// One reading of the text: a unit (its ancestors implied) and its score.
@@ -209,9 +213,6 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 })
         })
     };
-    // Evidence that decides a unit for a weak name under it: said by name, or through a place
-    // in that unit alone. A road across four districts (北三环那边的天桥) names none of them.
-    let decides = |ev: &Evidence| ev.by_name || matcher.entries[ev.pattern].len() == 1;
     for tier in 0..3 {
         for hit in hits {
             for entry in &matcher.entries[hit.pattern] {
@@ -255,9 +256,15 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                 } else {
                     !entry.weak
                         || inside
-                        || unit
-                            .chain(entry.unit)
-                            .any(|a| a != entry.unit && evidence.get(&a).is_some_and(decides))
+                        || unit.chain(entry.unit).any(|a| {
+                            // A unit reached only through a place across districts (北三环) still
+                            // holds a street's short name that is no everyday word (京开高速黄村那段),
+                            // but not 北三环那边的天桥, a footbridge.
+                            a != entry.unit
+                                && evidence.get(&a).is_some_and(|ev| {
+                                    ev.decided || (tier == 1 && !is_everyday_word(&unit.short_name))
+                                })
+                        })
                 };
                 if !supported {
                     continue;
@@ -282,6 +289,7 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     by_name: false,
                     named_itself: false,
                     home_only: true,
+                    decided: false,
                 });
                 let shared = |p: usize| matcher.entries[p].len() > 1;
                 let agree =
@@ -296,6 +304,10 @@ fn collect(table: &UnitTable, matcher: &Matcher, hits: &[Hit]) -> FxHashMap<u32,
                     ev.second = ev.second.max(w);
                 }
                 ev.by_name |= entry.kind != FormKind::Landmark;
+                ev.decided |= entry.kind != FormKind::Landmark
+                    || matcher.entries[hit.pattern]
+                        .iter()
+                        .all(|e| table.units[e.unit as usize].district == unit.district);
                 ev.named_itself |= entry.kind != FormKind::Landmark
                     && !matcher.entries[hit.pattern].iter().any(|e| e.home);
                 ev.home_only &= entry.home;

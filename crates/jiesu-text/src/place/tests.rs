@@ -1570,6 +1570,29 @@ fn a_road_across_districts_decides_no_district_for_a_weak_name_beside_it() {
     );
     // Named outright, the district still supports it.
     resolve_to_streets(&[("西城区天桥那边的剧场散场后车乱停", "110102014")]);
+    // A bridge across two streets of one district still decides the district for a
+    // community's short name beside it, and a highway across districts still holds a town's
+    // short name that is no everyday word.
+    resolve_to_streets(&[
+        ("光华桥东边秀水那几栋楼晚上施工太吵", "110105001"),
+        ("蓟门桥往北走罗庄的老楼外墙皮掉了", "110108008"),
+    ]);
+    let m = gazetteer().resolve("京开高速黄村那段有个大坑");
+    let district = m.district.as_ref().map(|d| d.code.as_str());
+    assert_eq!(district, Some("110115"), "{m:?}");
+}
+
+#[test]
+fn new_rows_do_not_take_the_words_they_hide_in() {
+    resolve_to_nothing(&[
+        "北京中学生的课业负担太重",
+        "横店影视基地的群演被欠薪",
+        "看了人民日报社的评论说要整治",
+    ]);
+    resolve_to_streets(&[
+        ("东坝的北京中学门口没有红绿灯", "110105039"),
+        ("影视基地门口拍戏的车老占道", "110116103"),
+    ]);
 }
 
 #[test]
