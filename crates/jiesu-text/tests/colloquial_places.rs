@@ -1259,3 +1259,39 @@ fn a_ninety_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.856,
     );
 }
+
+#[test]
+fn a_ninety_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f3cf7dc (session 44's resolver after its second review),
+    // scored 227/250 (90.8 %).
+    check(
+        "colloquial places, ninety-eighth hand",
+        include_str!("colloquial_places_ninetyeighth.tsv"),
+        0.908,
+    );
+}
+
+#[test]
+fn a_ninety_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f3cf7dc (session 44's resolver after its second review),
+    // scored 239/250 (95.6 %).
+    check(
+        "colloquial places, ninety-ninth hand",
+        include_str!("colloquial_places_ninetyninth.tsv"),
+        0.956,
+    );
+}
+
+#[test]
+fn a_hundredth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f3cf7dc (session 44's resolver after its second review),
+    // scored 208/250 (83.2 %).
+    check(
+        "colloquial places, hundredth hand",
+        include_str!("colloquial_places_hundredth.tsv"),
+        0.832,
+    );
+}
