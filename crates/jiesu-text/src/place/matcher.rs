@@ -547,16 +547,9 @@ const NOT_OWNED_AFTER: &[&str] = &[
 ];
 
 /// Words after a place and before it 去 or 回 that say someone is visited there (去木林看我爷爷,
-/// 回漷县看望老人), or what is done there (去阳坊吃涮肉, 去张镇赶集): the complaint is about it.
+/// 回漷县看望老人), or what is done there (去阳坊吃涮肉, 去阳坊吃涮羊肉, 去张镇赶集): the complaint is about it.
 const VISITED: &[&str] = &[
-    "看我",
-    "看望",
-    "探望",
-    "吃涮肉",
-    "吃饭",
-    "采摘",
-    "赶集",
-    "爬山",
+    "看我", "看望", "探望", "吃涮", "吃饭", "采摘", "赶集", "爬山",
 ];
 
 /// Punctuation that ends a clause or a list item.

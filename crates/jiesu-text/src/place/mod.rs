@@ -316,8 +316,16 @@ impl Gazetteer {
         }
         let beijing = score::evaluate(&self.table, &self.matcher, &hits);
         let says_beijing = text.contains(self.home.short.as_str());
+        // 想专门从天津过来看: where the caller comes from, not where the place is.
+        let origin = |found: &outside::Found| {
+            let (before, after) = (&text[..found.span.0], &text[found.span.1..]);
+            ORIGIN_BEFORE.iter().any(|w| before.ends_with(w))
+                && ORIGIN_AFTER.iter().any(|w| after.starts_with(w))
+        };
         match (beijing, outside) {
-            (Some(ev), Some(found)) if found.explicit && !ev.names_district && !says_beijing => {
+            (Some(ev), Some(found))
+                if found.explicit && !origin(&found) && !ev.names_district && !says_beijing =>
+            {
                 outside_match(&text, found)
             }
             (Some(ev), _) => score::to_match(&self.table, &text, &ev),
@@ -327,6 +335,14 @@ impl Gazetteer {
         }
     }
 }
+
+/// Words right before another city's name that make it where the caller comes from (从天津过来,
+/// 来自河北): a Beijing place in the same text is still the place of the call.
+const ORIGIN_BEFORE: &[&str] = &["从", "来自"];
+
+/// What follows a city the caller comes from: coming (过来, 赶来, 来), to Beijing, or who they are
+/// (来自河北的游客).
+const ORIGIN_AFTER: &[&str] = &["过来", "赶来", "来", "到北京", "进京", "的游客", "的老人"];
 
 fn outside_match(text: &str, found: outside::Found) -> PlaceMatch {
     let place = found.place;

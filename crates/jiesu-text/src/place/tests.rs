@@ -1604,3 +1604,16 @@ fn a_numbered_route_to_a_place_and_what_is_done_there() {
         ("去张镇赶集的人把路口堵了", "110113110"),
     ]);
 }
+
+#[test]
+fn a_city_the_caller_comes_from_leaves_the_beijing_place() {
+    resolve_to_streets(&[(
+        "法源寺的丁香今年什么时候开，想专门从天津过来看",
+        "110102018",
+    )]);
+    // Said as where the place is, the other city still decides.
+    let m = gazetteer().resolve("天津的法源寺附近有人乱停车");
+    assert_eq!(m.status, PlaceStatus::OutsideCity, "{m:?}");
+    let m = gazetteer().resolve("我从天津过来办事，找不到地方");
+    assert_eq!(m.status, PlaceStatus::OutsideCity, "{m:?}");
+}
