@@ -710,10 +710,12 @@ fn home_street_forms(table: &UnitTable, existing: &[Form]) -> Vec<Form> {
         let district_of = |s: u32| table.units[s as usize].district;
         // Places of the file named after it elsewhere (西苑站, 西苑医院 of 海淀 beside 王平's
         // 西苑社区): the name is theirs as much.
+        // The file's texts are sorted: those that start with the name follow it.
         let named_after_elsewhere = |street: u32| {
             landmarks
-                .iter()
-                .any(|(text, at)| text.starts_with(name) && at.iter().any(|&at| at != Some(street)))
+                .range(name..)
+                .take_while(|(text, _)| text.starts_with(name))
+                .any(|(_, at)| at.iter().any(|&at| at != Some(street)))
         };
         let community_home = match communities_of.get(name).map(Vec::as_slice) {
             Some(&[street])

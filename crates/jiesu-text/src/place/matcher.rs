@@ -342,6 +342,9 @@ impl Matcher {
             // 去通州的最后几班车, 去门头沟的车: the bus that goes there (not 去西单的停车场, 车站,
             // 车库, 公交车站, 公交总站).
             let bus_there = || {
+                let Some(after_de) = text[h.end..].strip_prefix('的') else {
+                    return false;
+                };
                 let after = &text[h.end..];
                 let window: String = after.chars().take(BUS_WINDOW).collect();
                 let car = window.match_indices('车').any(|(i, _)| {
@@ -352,11 +355,12 @@ impl Matcher {
                     .match_indices("公交")
                     .any(|(i, _)| goes_on(&window[i + "公交".len()..]));
                 // A numbered route (去八达岭的877路, 去怀柔的916快).
-                let route = after.strip_prefix('的').is_some_and(|r| {
-                    let rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
-                    rest.len() < r.len() && (rest.starts_with('路') || rest.starts_with('快'))
-                });
-                after.starts_with('的') && (car || bus || route)
+                let route = {
+                    let rest = after_de.trim_start_matches(|c: char| c.is_ascii_digit());
+                    rest.len() < after_de.len()
+                        && (rest.starts_with('路') || rest.starts_with('快'))
+                };
+                car || bus || route
             };
             // 到苹果园的公交, 到通州的末班车: after 到, only a bus right after 的, and not where
             // something is moved to (走到, 停到, 开到 … 的车 is a car there).
@@ -445,20 +449,13 @@ fn goes_on(rest: &str) -> bool {
 const BUS_AFTER_TO: &[&str] = &["公交", "末班", "班车", "车"];
 
 /// What after 回 X 的 is where a ride home starts or who takes it (回怀柔的站台, 回通州的末班车).
+#[rustfmt::skip]
 const RIDE_HOME_AFTER: &[&str] = &[
-    "站台",
-    "车站",
-    "公交",
-    "班车",
-    "末班",
-    "夜班车",
-    "车",
-    "人",
-    "乘客",
-    "方向",
+    "站台", "车站", "公交", "班车", "末班", "夜班车", "车", "人", "乘客", "方向",
 ];
 
 /// Words ending in 回 that are no going home: back and forth, back, this time, every time.
+#[rustfmt::skip]
 const NOT_HOME: &[&str] = &[
     "来回", "往回", "这回", "那回", "每回", "上回", "下回", "一回",
 ];
@@ -480,8 +477,7 @@ const LIVES_BEFORE: &[&str] = &[
 
 /// Whether the words around `text[start..end]` say it is a place: after words that say someone
 /// lives there (我住窦店, 住在旧宫) or is visited there (去木林看我爷爷), naming an expressway's
-/// exit (京港澳高速窦店出口), or opening a
-/// clause and owning a place with 的 (窦店的工业园区,
+/// exit (京港澳高速窦店出口), or opening a clause and owning a place with 的 (窦店的工业园区,
 /// 张镇的大集, 檀营的老小区). Not owning anything else: 八角的价格 is star anise's price, 北房的墙
 /// a north room's wall, 沙河的水 any sandy river's water.
 fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
@@ -547,7 +543,8 @@ const NOT_OWNED_AFTER: &[&str] = &[
 ];
 
 /// Words after a place and before it 去 or 回 that say someone is visited there (去木林看我爷爷,
-/// 回漷县看望老人), or what is done there (去阳坊吃涮肉, 去阳坊吃涮羊肉, 去张镇赶集): the complaint is about it.
+/// 回漷县看望老人), or what is done there (去阳坊吃涮肉, 去阳坊吃涮羊肉, 去张镇赶集): the
+/// complaint is about it.
 const VISITED: &[&str] = &[
     "看我", "看望", "探望", "吃涮", "吃饭", "采摘", "赶集", "爬山",
 ];
