@@ -1331,3 +1331,39 @@ fn a_hundred_third_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.936,
     );
 }
+
+#[test]
+fn a_hundred_fourth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f5f2957 (session 44's last commit), scored 246/250
+    // (98.4 %).
+    check(
+        "colloquial places, hundred-fourth hand",
+        include_str!("colloquial_places_hundredfourth.tsv"),
+        0.984,
+    );
+}
+
+#[test]
+fn a_hundred_fifth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f5f2957 (session 44's last commit), scored 242/250
+    // (96.8 %).
+    check(
+        "colloquial places, hundred-fifth hand",
+        include_str!("colloquial_places_hundredfifth.tsv"),
+        0.968,
+    );
+}
+
+#[test]
+fn a_hundred_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f5f2957 (session 44's last commit), scored 237/250
+    // (94.8 %).
+    check(
+        "colloquial places, hundred-sixth hand",
+        include_str!("colloquial_places_hundredsixth.tsv"),
+        0.948,
+    );
+}
