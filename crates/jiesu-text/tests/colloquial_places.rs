@@ -897,11 +897,13 @@ fn a_sixty_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
 #[test]
 fn a_sixty_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
     // Written on 2026-12-06 from public knowledge only; its first run, on 0f49402, session
-    // 42's end, scored 248/250 (99.2 %).
+    // 42's end, scored 248/250 (99.2 %). Session 45 made 琉璃厂 ambiguous between 椿树 (西街)
+    // and 大栅栏 (东街), as 20 of the 32 lines naming it in all sets want; this writer put it in
+    // 椿树, so the floor is one line lower (247).
     check(
         "colloquial places, sixty-seventh hand",
         include_str!("colloquial_places_sixtyseventh.tsv"),
-        0.99,
+        0.988,
     );
 }
 
