@@ -79,9 +79,9 @@ pub async fn run(config: Config, command: CalendarCommand) -> anyhow::Result<()>
         },
         CalendarCommand::List { year } => match year_rows(&state, year).await {
             Ok(rows) => {
-                println!("{}", COLUMNS.join(","));
+                outln!("{}", COLUMNS.join(","));
                 for r in rows {
-                    println!("{}", r.join(","));
+                    outln!("{}", r.join(","));
                 }
                 Ok(())
             }
@@ -113,7 +113,7 @@ async fn import(state: &AppState, file: &Path) -> anyhow::Result<()> {
     let days = read(file)?;
     match calendar::set_days(state, By::Console, &days, false).await {
         Ok(set) => {
-            println!("{} days set", set.len());
+            outln!("{} days set", set.len());
             Ok(())
         }
         Err(e) => {

@@ -70,7 +70,7 @@ pub async fn run(config: Config, args: InitArgs) -> anyhow::Result<()> {
         .iter()
         .map(|(level, n)| format!("{level} {n}"))
         .collect();
-    println!(
+    outln!(
         "{} ({}, jurisdiction {}): {}",
         done.city.name,
         done.city.code,
@@ -78,11 +78,11 @@ pub async fn run(config: Config, args: InitArgs) -> anyhow::Result<()> {
         counts.join(", ")
     );
     if done.closed > 0 {
-        println!("{} earlier units closed", done.closed);
+        outln!("{} earlier units closed", done.closed);
     }
     if let Some(pw) = &admin_password {
-        println!("Created user admin with password: {pw}\n(shown once; set JIESU_ADMIN_PASSWORD to choose it)");
+        outln!("Created user admin with password: {pw}\n(shown once; set JIESU_ADMIN_PASSWORD to choose it)");
     }
-    println!("Start it with: jiesu serve (same data folder or JIESU_DATABASE_URL)");
+    outln!("Start it with: jiesu serve (same data folder or JIESU_DATABASE_URL)");
     Ok(())
 }

@@ -2,7 +2,6 @@
 //! Reads `id,submitted_at,title,text[,upvotes,downvotes]` or the TipDM 附件3 Chinese
 //! headers; bad input is an error naming the row and column (the binary exits with 2).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use jiesu_text::hotspots::time::{format_date, parse_timestamp};
@@ -81,8 +80,7 @@ pub fn run(args: &HotspotsArgs) -> Result<(), InputError> {
         Format::Json => json(&problems, offset),
         Format::Csv => csv_out(&problems, offset),
     };
-    // a closed pipe (`| head`) is not an error worth a panic
-    let _ = writeln!(std::io::stdout().lock(), "{out}");
+    outln!("{out}");
     Ok(())
 }
 

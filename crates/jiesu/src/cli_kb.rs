@@ -103,7 +103,7 @@ async fn step(state: &jiesu::services::AppState, step: KbStep, which: Which) -> 
     let n = kb::step_all(state, By::Console, step, which.filter(None))
         .await
         .map_err(|e| Usage(e.message(true)))?;
-    println!(
+    outln!(
         "{n} entries {}",
         match step {
             KbStep::Review => "reviewed",

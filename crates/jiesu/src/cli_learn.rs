@@ -88,7 +88,7 @@ pub async fn train(config: Config, input: Option<&Path>, weeks: Option<u32>) -> 
         m.incumbent_score.map_or("-".into(), |s| format!("{s:.4}")),
         m.eval_examples
     );
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    outln!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
 
@@ -99,7 +99,7 @@ pub async fn rollback(config: Config) -> anyhow::Result<()> {
     state.store.close().await;
     let m = done.map_err(|e| Usage(e.message(true)))?;
     eprintln!("{} is in force again", m.id);
-    println!("{}", serde_json::to_string_pretty(&m)?);
+    outln!("{}", serde_json::to_string_pretty(&m)?);
     Ok(())
 }
 
@@ -108,6 +108,6 @@ pub async fn models(config: Config) -> anyhow::Result<()> {
     let state = jiesu::open_state(config, std::sync::Arc::new(jiesu::clock::SystemClock)).await?;
     let list = learning::list(&state).await;
     state.store.close().await;
-    println!("{}", serde_json::to_string_pretty(&list?)?);
+    outln!("{}", serde_json::to_string_pretty(&list?)?);
     Ok(())
 }

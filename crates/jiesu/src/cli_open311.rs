@@ -78,21 +78,21 @@ pub async fn run(config: Config, command: Open311Command) -> anyhow::Result<()> 
             command: KeyCommand::Add { name },
         } => {
             let (id, key) = keys::add(&state, BY, &name).await.map_err(fail)?;
-            println!("key id {id} for {}", name.trim());
-            println!("api_key {key}");
+            outln!("key id {id} for {}", name.trim());
+            outln!("api_key {key}");
         }
         Open311Command::Key {
             command: KeyCommand::Revoke { id },
         } => {
             keys::revoke(&state, BY, &id).await.map_err(fail)?;
-            println!("revoked {id}");
+            outln!("revoked {id}");
         }
         Open311Command::Key {
             command: KeyCommand::List,
         } => {
-            println!("{:<38} {:<24} {:<26} revoked", "id", "name", "created");
+            outln!("{:<38} {:<24} {:<26} revoked", "id", "name", "created");
             for k in keys::list(&state).await.map_err(fail)? {
-                println!(
+                outln!(
                     "{:<38} {:<24} {:<26} {}",
                     k.id,
                     k.name,
@@ -110,7 +110,7 @@ pub async fn run(config: Config, command: Open311Command) -> anyhow::Result<()> 
             open311::set_offer(&state, BY, &code, offered)
                 .await
                 .map_err(fail)?;
-            println!(
+            outln!(
                 "{code}: {}",
                 match action {
                     OfferAction::Offer => "offered",

@@ -131,7 +131,7 @@ pub fn print_summary(s: &Summary) {
         ("refused actions", s.refused),
     ];
     for (k, v) in rows {
-        println!("{k:<32} {v:>9}");
+        outln!("{k:<32} {v:>9}");
     }
 }
 
@@ -241,7 +241,7 @@ pub async fn demo(
         let summary = simulate(config.clone(), args).await?;
         print_summary(&summary);
     } else {
-        println!("{existing} requests already in the data folder: starting without simulating");
+        outln!("{existing} requests already in the data folder: starting without simulating");
     }
     config.admin_password = Some(password.clone().into());
     let app = jiesu::App::build(config, Arc::new(SystemClock)).await?;
@@ -254,13 +254,13 @@ pub async fn demo(
         }
     }
     let addr = app.local_addr()?;
-    println!("\nJiesu demo: http://{addr}  (API http://{addr}/api/v1)");
-    println!("Users (password {password}):");
-    println!("  {:<18} 系统管理员 admin", "admin");
+    outln!("\nJiesu demo: http://{addr}  (API http://{addr}/api/v1)");
+    outln!("Users (password {password}):");
+    outln!("  {:<18} 系统管理员 admin", "admin");
     for (name, _, unit, what) in DEMO_USERS {
         match unit.and_then(|u| local.get(u)) {
-            Some(code) => println!("  {name:<18} {what} → {code}"),
-            None => println!("  {name:<18} {what}"),
+            Some(code) => outln!("  {name:<18} {what} → {code}"),
+            None => outln!("  {name:<18} {what}"),
         }
     }
     app.run(crate::shutdown_signal())

@@ -53,10 +53,7 @@ pub fn write(
             std::fs::write(&path, bytes)?;
             eprintln!("{} {what} written to {}", rows.len(), path.display());
         }
-        (None, Format::Csv) => {
-            use std::io::Write;
-            std::io::stdout().write_all(&bytes)?;
-        }
+        (None, Format::Csv) => crate::out_bytes(&bytes),
         (None, Format::Xlsx) => return usage("--format xlsx needs --out FILE"),
     }
     Ok(())
@@ -170,5 +167,5 @@ pub fn print_counts(sum: &ImportSummary, dry_run: bool) {
         changed,
         unchanged,
     } = sum;
-    println!("{added} {verb}added, {changed} {verb}changed, {unchanged} unchanged");
+    outln!("{added} {verb}added, {changed} {verb}changed, {unchanged} unchanged");
 }

@@ -142,7 +142,7 @@ pub async fn run(config: Config, command: TextCommand, named_db: bool) -> anyhow
                 )?);
             }
             model.save(&out)?;
-            println!("{}", serde_json::to_string_pretty(model.metrics())?);
+            outln!("{}", serde_json::to_string_pretty(model.metrics())?);
         }
         TextCommand::Rollback => crate::cli_learn::rollback(config).await?,
         TextCommand::Models => crate::cli_learn::models(config).await?,
@@ -163,7 +163,7 @@ pub async fn run(config: Config, command: TextCommand, named_db: bool) -> anyhow
                     b.lower, b.upper, b.n, b.confidence, b.accuracy
                 );
             }
-            println!("{}", serde_json::to_string(&e)?);
+            outln!("{}", serde_json::to_string(&e)?);
         }
         TextCommand::Place { text } => {
             let resolved = if named_db {
@@ -179,7 +179,7 @@ pub async fn run(config: Config, command: TextCommand, named_db: bool) -> anyhow
                 jiesu_text::place::Gazetteer::from_units_csv(jiesu::store::reference::SHIPPED[0].1)?
                     .resolve(&text)
             };
-            println!("{}", serde_json::to_string_pretty(&resolved)?);
+            outln!("{}", serde_json::to_string_pretty(&resolved)?);
         }
         TextCommand::Dupes {
             input,
@@ -251,6 +251,6 @@ fn dupes(
             "predicted_pairs": s.predicted_pairs, "gold_pairs": s.gold_pairs, "true_pairs": s.true_pairs,
         });
     }
-    println!("{}", serde_json::to_string(&out)?);
+    outln!("{}", serde_json::to_string(&out)?);
     Ok(())
 }

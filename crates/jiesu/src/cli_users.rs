@@ -59,7 +59,7 @@ pub async fn import(state: &AppState, file: &Path, dry_run: bool) -> anyhow::Res
                 eprintln!("one-time passwords of the added users (shown once; hand each over and reset it with `jiesu user reset-password` if lost):");
             }
             for (name, password) in &done.passwords {
-                println!("password {name} {password}");
+                outln!("password {name} {password}");
             }
             Ok(())
         }

@@ -1,5 +1,13 @@
 //! The `jiesu` command: serve the platform, manage users, verify the audit chain.
 
+/// `println!` for the command's output, without its panic when the reader has gone
+/// (`jiesu … | head`): see [`out_bytes`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::out_bytes(format!("{}\n", format_args!($($arg)*)).as_bytes())
+    };
+}
+
 mod cli_args;
 mod cli_calendar;
 mod cli_catalogue;
@@ -303,6 +311,24 @@ fn config(cli: &Cli) -> anyhow::Result<Config> {
     Ok(config)
 }
 
+/// Writes the command's output to standard output. A reader that has gone (`jiesu … | head`)
+/// ends the command quietly with success, as other Unix tools end; any other failure to write
+/// (a full disk behind `>`) ends it with 1 and says so. `println!` would panic in both cases.
+fn out_bytes(bytes: &[u8]) {
+    use std::io::Write;
+    let written = {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes).and_then(|()| out.flush())
+    };
+    if let Err(e) = written {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// Exit codes: 0 done, 1 failed (or problems found), 2 a bad value on the command line or in
 /// the environment (clap's own usage errors exit 2 as well).
 #[tokio::main]
@@ -346,8 +372,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let sealed = jiesu::jobs::seal_chain(&state).await;
             state.store.close().await;
             match sealed? {
-                Some(seq) => println!("audit chain sealed at event {seq}"),
-                None => println!("nothing new to seal (or no audit key)"),
+                Some(seq) => outln!("audit chain sealed at event {seq}"),
+                None => outln!("nothing new to seal (or no audit key)"),
             }
             Ok(())
         }
@@ -404,7 +430,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match out {
                 Some(path) => std::fs::write(&path, bytes)
                     .with_context(|| format!("cannot write {}", path.display()))?,
-                None => println!("{}", String::from_utf8_lossy(&bytes)),
+                None => outln!("{}", String::from_utf8_lossy(&bytes)),
             }
             Ok(())
         }
@@ -419,7 +445,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             state.store.close().await;
             std::fs::write(&out, bytes)
                 .with_context(|| format!("cannot write {}", out.display()))?;
-            println!("wrote {}", out.display());
+            outln!("wrote {}", out.display());
             Ok(())
         }
         Command::Kpi {
@@ -435,7 +461,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             .map_err(cli_error)?;
             bar.finish();
-            println!(
+            outln!(
                 "{days} days recounted in {:.2} s",
                 started.elapsed().as_secs_f64()
             );
@@ -444,10 +470,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let month = kpi::Month::parse(&month).map_err(|e| cli_error(e.into()))?;
                 let diffs = kpi::check_rollups(&state, month).await.map_err(cli_error)?;
                 for (unit, rolled, recounted) in &diffs {
-                    println!("{unit}: rollups {rolled:?} ≠ recount {recounted:?}");
+                    outln!("{unit}: rollups {rolled:?} ≠ recount {recounted:?}");
                 }
                 differ = diffs.len();
-                println!(
+                outln!(
                     "{}: {} units differ from a full recount",
                     month.label(),
                     differ
@@ -481,7 +507,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let events = jiesu::services::search::rebuild(&state, &bar).await?;
             bar.finish();
             let docs = state.search.as_ref().map(|s| s.len()).unwrap_or(0);
-            println!("search index rebuilt: {events} events read, {docs} documents");
+            outln!("search index rebuilt: {events} events read, {docs} documents");
             state.store.close().await;
             Ok(())
         }
@@ -492,9 +518,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let app = jiesu::App::build(config, Arc::new(SystemClock)).await?;
     let addr = app.local_addr()?;
     if let Some(pw) = &app.generated_admin_password {
-        println!("Created user admin with password: {pw}\n(shown once; set JIESU_ADMIN_PASSWORD to choose it)");
+        outln!("Created user admin with password: {pw}\n(shown once; set JIESU_ADMIN_PASSWORD to choose it)");
     }
-    println!("Jiesu is listening on http://{addr} (API: http://{addr}/api/v1, health: http://{addr}/healthz)");
+    outln!("Jiesu is listening on http://{addr} (API: http://{addr}/api/v1, health: http://{addr}/healthz)");
     app.run(shutdown_signal()).await
 }
 
@@ -537,12 +563,12 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
             )
             .await
             .map_err(cli_error)?;
-            println!("created user {username} ({role}) id {id}");
+            outln!("created user {username} ({role}) id {id}");
         }
         UserCommand::List => {
-            println!("{:<20} {:<16} {:<12} active", "username", "role", "unit");
+            outln!("{:<20} {:<16} {:<12} active", "username", "role", "unit");
             for u in auth::list_users(&state).await.map_err(cli_error)? {
-                println!(
+                outln!(
                     "{:<20} {:<16} {:<12} {}",
                     u.username,
                     u.role.as_str(),
@@ -556,21 +582,21 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
             accounts::change_user(&state, By::Console, &username, c)
                 .await
                 .map_err(cli_error)?;
-            println!("disabled {username}; their sessions ended");
+            outln!("disabled {username}; their sessions ended");
         }
         UserCommand::Enable { username } => {
             let c = Change::Enable;
             accounts::change_user(&state, By::Console, &username, c)
                 .await
                 .map_err(cli_error)?;
-            println!("enabled {username}");
+            outln!("enabled {username}");
         }
         UserCommand::RevokeSessions { username } => {
             let c = Change::RevokeSessions;
             accounts::change_user(&state, By::Console, &username, c)
                 .await
                 .map_err(cli_error)?;
-            println!("ended every session of {username}");
+            outln!("ended every session of {username}");
         }
         UserCommand::ResetPassword {
             username,
@@ -581,7 +607,7 @@ async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
             accounts::reset_password(&state, By::Console, &username, &password)
                 .await
                 .map_err(cli_error)?;
-            println!("new password set for {username}; their sessions ended");
+            outln!("new password set for {username}; their sessions ended");
         }
         UserCommand::Export { format, out } => {
             let done = cli_users::export(&state, format, out).await;
@@ -625,20 +651,21 @@ async fn verify(config: Config) -> anyhow::Result<()> {
     state.store.close().await;
     let report = report?;
     match &report.broken {
-        None => println!("audit chain intact: {} events verified", report.events),
+        None => outln!("audit chain intact: {} events verified", report.events),
         Some(broken) => eprintln!("audit chain BROKEN: {broken}"),
     }
     if report.seal_problems.is_empty() {
-        println!(
+        outln!(
             "{} checkpoints verified with the audit key; {} events after the last one",
-            report.checkpoints, report.unsealed
+            report.checkpoints,
+            report.unsealed
         );
     }
     for p in &report.seal_problems {
         eprintln!("audit checkpoint FAILED: {p}");
     }
     if report.mismatches.is_empty() {
-        println!("requests, assignments, extensions and callbacks agree with their events");
+        outln!("requests, assignments, extensions and callbacks agree with their events");
     }
     for m in &report.mismatches {
         eprintln!("audit replay MISMATCH: {m}");
@@ -654,7 +681,7 @@ async fn privacy(config: Config, command: PrivacyCommand) -> anyhow::Result<()> 
     let result = match command {
         PrivacyCommand::Redact => jiesu::jobs::redact_personal_data(&state)
             .await
-            .map(|n| println!("{n} requests redacted")),
+            .map(|n| outln!("{n} requests redacted")),
         PrivacyCommand::Export { phone, out } => {
             let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
             let actor = jiesu_core::Actor {
@@ -676,7 +703,7 @@ async fn privacy(config: Config, command: PrivacyCommand) -> anyhow::Result<()> 
 fn write_export(v: &serde_json::Value, out: Option<&std::path::Path>) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(v)?;
     match out {
-        None => println!("{text}"),
+        None => outln!("{text}"),
         Some(path) => {
             use std::io::Write;
             let mut opts = std::fs::OpenOptions::new();
@@ -687,7 +714,7 @@ fn write_export(v: &serde_json::Value, out: Option<&std::path::Path>) -> anyhow:
                 .open(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             f.write_all(text.as_bytes())?;
-            println!("wrote {}", path.display());
+            outln!("wrote {}", path.display());
         }
     }
     Ok(())

@@ -130,3 +130,38 @@ fn long_work_reports_progress_in_plain_lines_off_a_terminal() {
     let err = run(&["kpi", "rollups", "--rebuild"]);
     assert!(err.lines().any(|l| l.starts_with("rollups: ")), "{err}");
 }
+
+/// A reader that goes away (`jiesu text place … | head -1`) ends the command quietly with
+/// success, as it ends `cat` or `grep`; `println!` panicked with "failed printing to stdout".
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(crate::helpers::cli_bin())
+        .args(["text", "place", "北京市朝阳区望京街道花家地西里东门"])
+        .current_dir(dir.path())
+        .env("JIESU_LOG", "warn")
+        .env_remove("JIESU_DATA_DIR")
+        .env_remove("JIESU_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the only reader closes before the command has built its gazetteer and printed
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+
+    // the same command with its reader prints the place in full
+    let out = Command::new(crate::helpers::cli_bin())
+        .args(["text", "place", "北京市朝阳区望京街道花家地西里东门"])
+        .current_dir(dir.path())
+        .env("JIESU_LOG", "warn")
+        .env_remove("JIESU_DATA_DIR")
+        .env_remove("JIESU_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("花家地西里社区"));
+}
