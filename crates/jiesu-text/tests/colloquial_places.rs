@@ -1369,3 +1369,39 @@ fn a_hundred_sixth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.948,
     );
 }
+
+#[test]
+fn a_hundred_seventh_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 61329b2 (session 45, after its consensus rows and 139
+    // compiled places), scored 208/250 (83.2 %).
+    check(
+        "colloquial places, hundred-seventh hand",
+        include_str!("colloquial_places_hundredseventh.tsv"),
+        0.832,
+    );
+}
+
+#[test]
+fn a_hundred_eighth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 61329b2 (session 45, after its consensus rows and 139
+    // compiled places), scored 232/250 (92.8 %).
+    check(
+        "colloquial places, hundred-eighth hand",
+        include_str!("colloquial_places_hundredeighth.tsv"),
+        0.928,
+    );
+}
+
+#[test]
+fn a_hundred_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 61329b2 (session 45, after its consensus rows and 139
+    // compiled places), scored 224/250 (89.6 %).
+    check(
+        "colloquial places, hundred-ninth hand",
+        include_str!("colloquial_places_hundredninth.tsv"),
+        0.896,
+    );
+}
