@@ -8,7 +8,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::normalize::Normalizer;
 
-use super::forms::{Form, FormKind, BLOCKERS};
+use super::forms::{Form, FormKind, BLOCKERS, GOODS_CORES};
 use super::units::UnitTable;
 use super::PlaceLevel;
 use super::{PlaceError, MAX_CHARS};
@@ -508,8 +508,43 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     let exit = text[end..].starts_with("出口") && before.contains("高速");
     let visited = (before.ends_with('去') || before.ends_with('回'))
         && VISITED.iter().any(|w| text[end..].starts_with(w));
-    lives || exit || visited || (opens_clause && owns_a_place)
+    // Where something is or starts (在管庄上小学, 家在阎村, 从桥梓去县城), opening a clause.
+    // Not where someone works (我住窦店，在良乡上班: the home is where the call is), nor inside a
+    // room (在北房里睡觉, 我在北房住: 北房 is also a courtyard's north room), nor goods (从八角到
+    // 桂皮都涨价了), nor the start of a stretch (从上庄到下庄: see the stretch's own reading).
+    let at = AT_BEFORE.iter().any(|w| {
+        before.strip_suffix(w).is_some_and(|b| {
+            b.chars()
+                .next_back()
+                .is_none_or(|c| c == '】' || PUNCTUATION.contains(c) || AT_AFTER.contains(&c))
+        })
+    }) && !WORKS.iter().any(|w| text[end..].starts_with(w))
+        && !text[end..].starts_with(INSIDE_A_ROOM)
+        && !GOODS_CORES.contains(&&text[start..end])
+        && !text[end..].starts_with('到');
+    // Its demolition and its old estates said right after it, opening a clause (孙河拆迁后,
+    // 管庄老小区想加装电梯, 十渡山区).
+    let its_own = opens_clause && OWNED_RIGHT_AFTER.iter().any(|w| text[end..].starts_with(w));
+    lives || exit || visited || at || its_own || (opens_clause && owns_a_place)
 }
+
+/// Words right before a street's short name, themselves opening a clause or said by someone
+/// ([`AT_AFTER`]), that say where something is or starts: 在管庄上小学, 家在阎村, 从桥梓去县城.
+/// Not 在 inside a word (现在, 正在, 存在 end with 在 after a character of their own).
+const AT_BEFORE: &[&str] = &["在", "家在", "从"];
+
+/// What after 在 X says X is where someone works, not where the call is about.
+const WORKS: &[&str] = &["上班", "打工", "工作"];
+
+/// What after 在 X says X is a room someone is in (在北房里, 在北房住, 在北房睡).
+const INSIDE_A_ROOM: &[char] = &['里', '屋', '住', '睡', '门'];
+
+/// Who may come right before [`AT_BEFORE`]: I, we, the child, the family (我在马坡上班, 孩子从桥梓).
+const AT_AFTER: &[char] = &['我', '们', '子', '家', '他', '她'];
+
+/// Said right after a street's short name without 的: its demolition, return housing, old
+/// estates, old town and hills (孙河拆迁后, 东坝拆迁回迁, 管庄老小区, 良乡老城区, 十渡山区).
+const OWNED_RIGHT_AFTER: &[&str] = &["拆迁", "回迁", "老小区", "老城区", "山区"];
 
 /// What may follow the far end of a stretch (到管庄那一路, 到劲松一路都有, 到潘家园这段).
 const STRETCH_END: &[&str] = &["一路", "一带", "一段", "那", "这", "段"];
@@ -533,6 +568,10 @@ const PLACES_OWNED: &[&str] = &[
     "一家", "那家", "饭馆", "饭店", "药店", "诊所", "银行", "邮局", "养老驿站", "养老院", "敬老院",
     "老街", "老镇", "街上", "镇上", "集市", "庙会", "农村", "村里", "村子", "山里", "文化节",
     "采摘节", "果园", "樱桃园", "葡萄园", "一个村",
+    // Its demolition and return housing, its old houses and its buses (台湖的回迁安置房, 窦店的
+    // 拆迁户, 霍营的老平房, 杨镇的班车).
+    "回迁安置房", "安置房", "安置小区", "回迁小区", "拆迁", "老平房", "平房", "老房子", "老村",
+    "班车", "棚户区", "老厂区",
 ];
 
 /// What after a word of [`PLACES_OWNED`] makes it another word: a family (一家人, 一家子, 一家三口),

@@ -1617,3 +1617,31 @@ fn a_city_the_caller_comes_from_leaves_the_beijing_place() {
     let m = gazetteer().resolve("我从天津过来办事，找不到地方");
     assert_eq!(m.status, PlaceStatus::OutsideCity, "{m:?}");
 }
+
+#[test]
+fn a_town_said_where_something_is_or_with_its_demolition_is_the_town() {
+    // 在 / 家在 / 从 before a town's short name, opening a clause; its demolition, return
+    // housing, old estates and hills right after it; its return housing and buses after 的.
+    resolve_to_streets(&[
+        ("想咨询一下，在管庄上小学要查房产年限吗", "110105035"),
+        ("家在阎村，孩子上学得骑车半小时", "110111101"),
+        ("孙河拆迁后回迁房还没盖好", "110105037"),
+        ("管庄老小区想加装电梯，去哪申请", "110105035"),
+        ("十渡山区孩子上学不方便", "110111111"),
+        ("台湖的回迁安置房楼里漏水", "110112114"),
+        ("杨镇的班车每天就几趟", "110113006"),
+        ("霍营的老平房拆迁，补偿面积不对", "110114010"),
+    ]);
+    // Not 在 inside a word, not where someone works, not a short name that is a word, and
+    // not these words after a name far inside a clause.
+    for (text, not) in [
+        ("老人正在北房里睡觉，屋顶漏雨", "110116102"),
+        ("我住窦店，在良乡上班，小区门口没有公交", "110111008"),
+        ("在八角拆迁的时候买的房", "110107007"),
+        ("我们单位说长阳拆迁的事", "110111105"),
+    ] {
+        let m = gazetteer().resolve(text);
+        let street = m.street.as_ref().map(|s| s.code.as_str());
+        assert_ne!(street, Some(not), "{text}: {m:?}");
+    }
+}
