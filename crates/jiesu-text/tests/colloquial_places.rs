@@ -1405,3 +1405,39 @@ fn a_hundred_ninth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.896,
     );
 }
+
+#[test]
+fn a_hundred_tenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 0045a4d (session 45, after its town rules), scored
+    // 235/250 (94.0 %).
+    check(
+        "colloquial places, hundred-tenth hand",
+        include_str!("colloquial_places_hundredtenth.tsv"),
+        0.94,
+    );
+}
+
+#[test]
+fn a_hundred_eleventh_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 0045a4d (session 45, after its town rules), scored
+    // 232/250 (92.8 %).
+    check(
+        "colloquial places, hundred-eleventh hand",
+        include_str!("colloquial_places_hundredeleventh.tsv"),
+        0.928,
+    );
+}
+
+#[test]
+fn a_hundred_twelfth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on 0045a4d (session 45, after its town rules), scored
+    // 241/250 (96.4 %).
+    check(
+        "colloquial places, hundred-twelfth hand",
+        include_str!("colloquial_places_hundredtwelfth.tsv"),
+        0.964,
+    );
+}
