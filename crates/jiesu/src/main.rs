@@ -312,8 +312,10 @@ fn config(cli: &Cli) -> anyhow::Result<Config> {
 }
 
 /// Writes the command's output to standard output. A reader that has gone (`jiesu … | head`)
-/// ends the command quietly with success, as other Unix tools end; any other failure to write
-/// (a full disk behind `>`) ends it with 1 and says so. `println!` would panic in both cases.
+/// ends the command quietly with 141, the status of a tool ended by SIGPIPE (`cat`, `grep`), so
+/// `set -o pipefail` still sees that the command did not finish (an `audit verify` cut short
+/// must not pass for a clean one); any other failure to write (a full disk behind `>`) ends it
+/// with 1 and says so. `println!` would panic in both cases.
 fn out_bytes(bytes: &[u8]) {
     use std::io::Write;
     let written = {
@@ -322,7 +324,7 @@ fn out_bytes(bytes: &[u8]) {
     };
     if let Err(e) = written {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+            std::process::exit(141);
         }
         eprintln!("error: writing the output: {e}");
         std::process::exit(1);

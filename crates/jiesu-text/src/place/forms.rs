@@ -260,9 +260,9 @@ const PLACE_CONTEXT: &[&str] = &[
     // Its old town, toll gate, roundabout, industrial park and subway exit (漷县老镇上, 阳坊老街,
     // 康庄收费站, 方庄环岛, 阎村产业园, 劲松地铁口).
     "老镇", "老街", "镇上", "镇里", "收费站", "环岛", "产业园", "地铁口", "地铁站口",
-    // This side of it and a stretch of its roads (劲松这片老楼, 十渡那段山路). Not 小区: every
-    // city has its 香山小区 and 南苑小区.
-    "这片", "这一片", "这一带", "那段", "这段",
+    // This side of it (劲松这片老楼). Not 这段 or 那段 (八角这段时间 is these days), nor 小区:
+    // every city has its 香山小区 and 南苑小区.
+    "这片", "这一片", "这一带",
 ];
 
 /// Words of a town's trade and hills that make its short name a place (杨镇赶集, 张镇的庙会 …
@@ -295,8 +295,9 @@ const SHORT_CORE_CONTEXT: &[&str] = &[
 #[rustfmt::skip]
 pub(crate) const BLOCKERS: &[&str] = &[
     "大兴土木", "大兴安岭", "朝阳产业", "朝阳行业", "康庄大道", "种稻田",
-    // A landlord or shareholder acting alone, not 东单: 房东单方面涨租, 股东单独出资.
-    "房东单", "股东单",
+    // A landlord or shareholder acting alone, not 东单: 房东单方面涨租, 股东单独出资 (看房东单那边
+    // is 东单).
+    "房东单方", "房东单独", "股东单方", "股东单独",
     // Three shops, not 门头沟's 三家店: 一间里开了三家店.
     "开了三家店", "开三家店",
     // A footbridge, not 西城's 天桥 (过街天桥那边).

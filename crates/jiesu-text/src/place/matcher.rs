@@ -509,38 +509,21 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     let visited = (before.ends_with('去') || before.ends_with('回'))
         && VISITED.iter().any(|w| text[end..].starts_with(w));
     // Where something is or starts (在管庄上小学, 家在阎村, 从桥梓去县城), opening a clause.
-    // Not where someone works (我住窦店，在良乡上班: the home is where the call is), nor inside a
-    // room (在北房里睡觉, 我在北房住: 北房 is also a courtyard's north room), nor goods (从八角到
-    // 桂皮都涨价了), nor the start of a stretch (从上庄到下庄: see the stretch's own reading).
-    let at = AT_BEFORE.iter().any(|w| {
-        before.strip_suffix(w).is_some_and(|b| {
-            b.chars()
-                .next_back()
-                .is_none_or(|c| c == '】' || PUNCTUATION.contains(c) || AT_AFTER.contains(&c))
-        })
-    }) && !WORKS.iter().any(|w| text[end..].starts_with(w))
-        && !text[end..].starts_with(INSIDE_A_ROOM)
-        && !GOODS_CORES.contains(&&text[start..end])
-        && !text[end..].starts_with('到');
+    // Where the caller's home is (家在阎村，…), the name ending the clause or followed by 那边 …
+    // (not 在 or 从 alone: 从小关心, 在上地铁, 在北房看电视 start other words and rooms).
+    let home_in = before.ends_with("家在")
+        && (text[end..].is_empty()
+            || text[end..].starts_with(|c: char| PUNCTUATION.contains(c))
+            || HOME_SIDE.iter().any(|w| text[end..].starts_with(w)))
+        && !GOODS_CORES.contains(&&text[start..end]);
     // Its demolition and its old estates said right after it, opening a clause (孙河拆迁后,
     // 管庄老小区想加装电梯, 十渡山区).
     let its_own = opens_clause && OWNED_RIGHT_AFTER.iter().any(|w| text[end..].starts_with(w));
-    lives || exit || visited || at || its_own || (opens_clause && owns_a_place)
+    lives || exit || visited || home_in || its_own || (opens_clause && owns_a_place)
 }
 
-/// Words right before a street's short name, themselves opening a clause or said by someone
-/// ([`AT_AFTER`]), that say where something is or starts: 在管庄上小学, 家在阎村, 从桥梓去县城.
-/// Not 在 inside a word (现在, 正在, 存在 end with 在 after a character of their own).
-const AT_BEFORE: &[&str] = &["在", "家在", "从"];
-
-/// What after 在 X says X is where someone works, not where the call is about.
-const WORKS: &[&str] = &["上班", "打工", "工作"];
-
-/// What after 在 X says X is a room someone is in (在北房里, 在北房住, 在北房睡).
-const INSIDE_A_ROOM: &[char] = &['里', '屋', '住', '睡', '门'];
-
-/// Who may come right before [`AT_BEFORE`]: I, we, the child, the family (我在马坡上班, 孩子从桥梓).
-const AT_AFTER: &[char] = &['我', '们', '子', '家', '他', '她'];
+/// Words after 家在 X that keep X the place of the home (家在阎村那边).
+const HOME_SIDE: &[&str] = &["那边", "这边", "那儿", "那块"];
 
 /// Said right after a street's short name without 的: its demolition, return housing, old
 /// estates, old town and hills (孙河拆迁后, 东坝拆迁回迁, 管庄老小区, 良乡老城区, 十渡山区).
@@ -568,9 +551,9 @@ const PLACES_OWNED: &[&str] = &[
     "一家", "那家", "饭馆", "饭店", "药店", "诊所", "银行", "邮局", "养老驿站", "养老院", "敬老院",
     "老街", "老镇", "街上", "镇上", "集市", "庙会", "农村", "村里", "村子", "山里", "文化节",
     "采摘节", "果园", "樱桃园", "葡萄园", "一个村",
-    // Its demolition and return housing, its old houses and its buses (台湖的回迁安置房, 窦店的
-    // 拆迁户, 霍营的老平房, 杨镇的班车).
-    "回迁安置房", "安置房", "安置小区", "回迁小区", "拆迁", "老平房", "平房", "老房子", "老村",
+    // Its demolition and return housing, its old bungalows and its buses (台湖的回迁安置房, 窦店的
+    // 拆迁户, 霍营的老平房, 杨镇的班车); not 平房 or 老房子 (北房的老房子 is a north room's).
+    "回迁安置房", "安置房", "安置小区", "回迁小区", "拆迁", "老平房", "老村",
     "班车", "棚户区", "老厂区",
 ];
 

@@ -1619,11 +1619,10 @@ fn a_city_the_caller_comes_from_leaves_the_beijing_place() {
 }
 
 #[test]
-fn a_town_said_where_something_is_or_with_its_demolition_is_the_town() {
-    // 在 / 家在 / 从 before a town's short name, opening a clause; its demolition, return
-    // housing, old estates and hills right after it; its return housing and buses after 的.
+fn a_town_said_as_the_home_or_with_its_demolition_is_the_town() {
+    // 家在 before a town's short name ending the clause; its demolition, return housing, old
+    // estates and hills right after it; its return housing and buses after 的.
     resolve_to_streets(&[
-        ("想咨询一下，在管庄上小学要查房产年限吗", "110105035"),
         ("家在阎村，孩子上学得骑车半小时", "110111101"),
         ("孙河拆迁后回迁房还没盖好", "110105037"),
         ("管庄老小区想加装电梯，去哪申请", "110105035"),
@@ -1632,13 +1631,16 @@ fn a_town_said_where_something_is_or_with_its_demolition_is_the_town() {
         ("杨镇的班车每天就几趟", "110113006"),
         ("霍营的老平房拆迁，补偿面积不对", "110114010"),
     ]);
-    // Not 在 inside a word, not where someone works, not a short name that is a word, and
-    // not these words after a name far inside a clause.
+    // Not 在 or 从 before a name that starts another word or is a room or a tree, not these
+    // days (这段时间), not goods.
     for (text, not) in [
-        ("老人正在北房里睡觉，屋顶漏雨", "110116102"),
-        ("我住窦店，在良乡上班，小区门口没有公交", "110111008"),
-        ("在八角拆迁的时候买的房", "110107007"),
+        ("老人在北房看电视，屋顶漏雨", "110116102"),
+        ("我从小关心这个问题", "110105010"),
+        ("在上地铁的时候手机丢了", "110108022"),
+        ("孩子从椿树上掉下来了", "110102015"),
+        ("八角这段时间又涨价了", "110107007"),
         ("我们单位说长阳拆迁的事", "110111105"),
+        ("家在北房里头，冬天冷", "110116102"),
     ] {
         let m = gazetteer().resolve(text);
         let street = m.street.as_ref().map(|s| s.code.as_str());
