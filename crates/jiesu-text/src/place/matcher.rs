@@ -508,7 +508,6 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     let exit = text[end..].starts_with("出口") && before.contains("高速");
     let visited = (before.ends_with('去') || before.ends_with('回'))
         && VISITED.iter().any(|w| text[end..].starts_with(w));
-    // Where something is or starts (在管庄上小学, 家在阎村, 从桥梓去县城), opening a clause.
     // Where the caller's home is (家在阎村，…), the name ending the clause or followed by 那边 …
     // (not 在 or 从 alone: 从小关心, 在上地铁, 在北房看电视 start other words and rooms).
     let home_in = before.ends_with("家在")

@@ -136,12 +136,17 @@ fn long_work_reports_progress_in_plain_lines_off_a_terminal() {
 #[test]
 fn a_closed_output_pipe_ends_the_command_quietly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(crate::helpers::cli_bin())
-        .args(["text", "place", "北京市朝阳区望京街道花家地西里东门"])
-        .current_dir(dir.path())
-        .env("JIESU_LOG", "warn")
-        .env_remove("JIESU_DATA_DIR")
-        .env_remove("JIESU_DATABASE_URL")
+    // Beijing's shipped table: no data folder or database named.
+    let place = || {
+        let mut c = Command::new(crate::helpers::cli_bin());
+        c.args(["text", "place", "北京市朝阳区望京街道花家地西里东门"])
+            .current_dir(dir.path())
+            .env("JIESU_LOG", "warn")
+            .env_remove("JIESU_DATA_DIR")
+            .env_remove("JIESU_DATABASE_URL");
+        c
+    };
+    let mut child = place()
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -155,14 +160,7 @@ fn a_closed_output_pipe_ends_the_command_quietly() {
     assert_eq!(out.status.code(), Some(141), "{stderr}");
 
     // the same command with its reader prints the place in full
-    let out = Command::new(crate::helpers::cli_bin())
-        .args(["text", "place", "北京市朝阳区望京街道花家地西里东门"])
-        .current_dir(dir.path())
-        .env("JIESU_LOG", "warn")
-        .env_remove("JIESU_DATA_DIR")
-        .env_remove("JIESU_DATABASE_URL")
-        .output()
-        .unwrap();
+    let out = place().output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("花家地西里社区"));
 }
