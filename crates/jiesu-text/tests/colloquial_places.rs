@@ -1441,3 +1441,75 @@ fn a_hundred_twelfth_hand_s_colloquial_places_resolve_to_the_right_units() {
         0.964,
     );
 }
+
+#[test]
+fn a_hundred_thirteenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f08fcc3 (session 45's last commit), scored
+    // 241/250 (96.4 %).
+    check(
+        "colloquial places, hundred-thirteenth hand",
+        include_str!("colloquial_places_hundredthirteenth.tsv"),
+        0.964,
+    );
+}
+
+#[test]
+fn a_hundred_fourteenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f08fcc3 (session 45's last commit), scored
+    // 241/250 (96.4 %).
+    check(
+        "colloquial places, hundred-fourteenth hand",
+        include_str!("colloquial_places_hundredfourteenth.tsv"),
+        0.964,
+    );
+}
+
+#[test]
+fn a_hundred_fifteenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f08fcc3 (session 45's last commit), scored
+    // 237/250 (94.8 %).
+    check(
+        "colloquial places, hundred-fifteenth hand",
+        include_str!("colloquial_places_hundredfifteenth.tsv"),
+        0.948,
+    );
+}
+
+#[test]
+fn a_hundred_sixteenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f08fcc3 (session 45's last commit), scored
+    // 242/250 (96.8 %).
+    check(
+        "colloquial places, hundred-sixteenth hand",
+        include_str!("colloquial_places_hundredsixteenth.tsv"),
+        0.968,
+    );
+}
+
+#[test]
+fn a_hundred_seventeenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f08fcc3 (session 45's last commit), scored
+    // 241/250 (96.4 %).
+    check(
+        "colloquial places, hundred-seventeenth hand",
+        include_str!("colloquial_places_hundredseventeenth.tsv"),
+        0.964,
+    );
+}
+
+#[test]
+fn a_hundred_eighteenth_hand_s_colloquial_places_resolve_to_the_right_units() {
+    // Written on 2026-12-06 from public knowledge only, naming few communities as units.csv
+    // writes them; its first run, on f08fcc3 (session 45's last commit), scored
+    // 238/250 (95.2 %).
+    check(
+        "colloquial places, hundred-eighteenth hand",
+        include_str!("colloquial_places_hundredeighteenth.tsv"),
+        0.952,
+    );
+}
