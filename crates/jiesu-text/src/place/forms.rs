@@ -263,6 +263,9 @@ const PLACE_CONTEXT: &[&str] = &[
     // This side of it (劲松这片老楼). Not 这段 or 那段 (八角这段时间 is these days), nor 小区:
     // every city has its 香山小区 and 南苑小区.
     "这片", "这一片", "这一带",
+    // Its school, roadside, street and industrial park pointed at, and what opened or was
+    // built there (旧宫那所小学, 阎村路边, 阳坊那条街, 马坊工业园, 马坡新开的幼儿园).
+    "那所", "路边", "那条街", "工业园", "新开的", "新建的",
 ];
 
 /// Words of a town's trade and hills that make its short name a place (杨镇赶集, 张镇的庙会 …

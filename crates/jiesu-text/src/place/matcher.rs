@@ -486,7 +486,8 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     let opens_clause = before
         .chars()
         .next_back()
-        .is_none_or(|c| c == '】' || PUNCTUATION.contains(c));
+        .is_none_or(|c| c == '】' || PUNCTUATION.contains(c))
+        || CLAUSE_OPENERS.iter().any(|w| before.ends_with(w));
     // The place may come after two characters of what it grows or sells (西集的樱桃采摘园), when
     // it is a place word of three or more (not 八角的香味飘到小区, 沙河的水漫过路口).
     let owns_a_place = text[end..].strip_prefix('的').is_some_and(|rest| {
@@ -518,8 +519,32 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     // Its demolition and its old estates said right after it, opening a clause (孙河拆迁后,
     // 管庄老小区想加装电梯, 十渡山区).
     let its_own = opens_clause && OWNED_RIGHT_AFTER.iter().any(|w| text[end..].starts_with(w));
-    lives || exit || visited || home_in || its_own || (opens_clause && owns_a_place)
+    // 在 X with what was bought, rented or is to be built there, or where a child goes to
+    // school (在窦店买的新房, 在宋庄租房, 建议在崔村再建一所幼儿园, 在管庄上小学). Not 在 X 上班:
+    // where someone works is seldom what the call is about (我住窦店，在良乡上班).
+    let done_at = before.ends_with('在') && DONE_AT.iter().any(|w| text[end..].starts_with(w));
+    lives || exit || visited || home_in || its_own || done_at || (opens_clause && owns_a_place)
 }
+
+/// What is done at a place said right after 在 X: see [`said_as_a_place`].
+const DONE_AT: &[&str] = &[
+    "买的",
+    "买了",
+    "买房",
+    "租房",
+    "租的",
+    "租了",
+    "多建",
+    "再建",
+    "开店",
+    "上小学",
+    "上幼儿园",
+    "上学",
+];
+
+/// Words that end a caller's opening and so start a clause like punctuation does (咨询一下万柳的
+/// 学校划片, 请问窦店的中心小学…).
+const CLAUSE_OPENERS: &[&str] = &["一下", "请问"];
 
 /// Words after 家在 X that keep X the place of the home (家在阎村那边).
 const HOME_SIDE: &[&str] = &["那边", "这边", "那儿", "那块"];
@@ -554,6 +579,11 @@ const PLACES_OWNED: &[&str] = &[
     // 拆迁户, 霍营的老平房, 杨镇的班车); not 平房 or 老房子 (北房的老房子 is a north room's).
     "回迁安置房", "安置房", "安置小区", "回迁小区", "拆迁", "老平房", "老村",
     "班车", "棚户区", "老厂区",
+    // Its farm restaurants, country roads, central school, old villages, barracks and mines,
+    // and its houses without full title (十渡的农家乐, 张镇的乡道, 杨镇的中心小学, 大台的老煤矿,
+    // 宋庄的小产权房).
+    "农家乐", "乡道", "村道", "中心小学", "老村子", "老营房", "老煤矿", "老矿区", "矿区", "小产权房",
+    "山沟",
 ];
 
 /// What after a word of [`PLACES_OWNED`] makes it another word: a family (一家人, 一家子, 一家三口),

@@ -1646,3 +1646,33 @@ fn a_town_said_as_the_home_or_with_its_demolition_is_the_town() {
         assert_ne!(code(&m.street), Some(not), "{text}: {m:?}");
     }
 }
+
+#[test]
+fn a_town_where_something_is_bought_built_or_opened_is_the_town() {
+    // 在 X with a purchase, a rent or a school to build; its school, roadside and industrial
+    // park pointed at; what opened there; its farm restaurants and central school after 的,
+    // also after a caller's opening (请问, 咨询一下).
+    resolve_to_streets(&[
+        ("在长阳买的二手房漏水，卖家不管", "110111105"),
+        ("建议在马坡再建一所小学", "110113009"),
+        ("咨询一下在宋庄租房能不能办居住证", "110112104"),
+        ("请问窦店的中心小学几点放学", "110111103"),
+        ("漷县的农家乐吃饭不给开发票", "110112106"),
+        ("马坊工业园有企业半夜排污", "110117005"),
+        ("旧宫那所中学门口天天堵车", "110115006"),
+        ("阎村路边的行道树都枯了", "110111101"),
+        ("马坡新开的超市卖过期食品", "110113009"),
+    ]);
+    // Not goods or a room after 请问 or 咨询一下, not where someone works, not 在 X running on
+    // into another word.
+    for (text, not) in [
+        ("请问八角的价格怎么涨这么多", "110107007"),
+        ("咨询一下北房的墙裂了找谁修", "110116102"),
+        ("我在八角上班，家住通州", "110107007"),
+        ("在北房里租的那间屋子漏雨", "110116102"),
+        ("在上地铁买的票能退吗", "110108022"),
+    ] {
+        let m = gazetteer().resolve(text);
+        assert_ne!(code(&m.street), Some(not), "{text}: {m:?}");
+    }
+}
