@@ -523,8 +523,53 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     // school (在窦店买的新房, 在宋庄租房, 建议在崔村再建一所幼儿园, 在管庄上小学). Not 在 X 上班:
     // where someone works is seldom what the call is about (我住窦店，在良乡上班).
     let done_at = before.ends_with('在') && DONE_AT.iter().any(|w| text[end..].starts_with(w));
-    lives || exit || visited || home_in || its_own || done_at || (opens_clause && owns_a_place)
+    // A workshop, shop or site there, said with 有个, 一家 … opening a clause or after 在 (旧宫有个
+    // 服装加工厂, 在漷县一家食品厂, 窦店的一个汽车配件厂). Not 有个 or 一个 alone: 八角有个好处.
+    let at = before.ends_with('在');
+    let has_one = [&text[end..], text[end..].strip_prefix('的').unwrap_or("")]
+        .into_iter()
+        .any(points_at_a_workplace);
+    lives
+        || exit
+        || visited
+        || home_in
+        || its_own
+        || done_at
+        || ((opens_clause || at) && (owns_a_place || has_one))
 }
+
+/// Whether `after` (what follows a place's name) opens with 有个, 一家 … and names a workshop,
+/// shop, site or orchard before its clause ends: 有个服装加工厂, 一家食品厂, 一个果园.
+fn points_at_a_workplace(after: &str) -> bool {
+    let Some(rest) = HAS_ONE.iter().find_map(|w| after.strip_prefix(w)) else {
+        return false;
+    };
+    let clause: String = rest
+        .chars()
+        .take_while(|c| !PUNCTUATION.contains(*c))
+        .take(10)
+        .collect();
+    WORKPLACES.iter().any(|w| clause.contains(w))
+}
+
+/// Words that point at one thing of a place: [`points_at_a_workplace`].
+const HAS_ONE: &[&str] = &["有个", "有家", "有一家", "有一个", "一家", "一个"];
+
+/// A workshop, shop, site or orchard: [`points_at_a_workplace`].
+const WORKPLACES: &[&str] = &[
+    "厂",
+    "作坊",
+    "公司",
+    "工地",
+    "物流园",
+    "店",
+    "饭馆",
+    "餐馆",
+    "超市",
+    "市场",
+    "养殖场",
+    "园",
+];
 
 /// What is done at a place said right after 在 X: see [`said_as_a_place`].
 const DONE_AT: &[&str] = &[
@@ -583,7 +628,9 @@ const PLACES_OWNED: &[&str] = &[
     // and its houses without full title (十渡的农家乐, 张镇的乡道, 杨镇的中心小学, 大台的老煤矿,
     // 宋庄的小产权房).
     "农家乐", "乡道", "村道", "中心小学", "老村子", "老营房", "老煤矿", "老矿区", "矿区", "小产权房",
-    "山沟",
+    "山沟", "山上",
+    // Its factories, logistics parks and building sites (在西集的木材加工厂, 在李桥的物流园).
+    "工厂", "厂子", "加工厂", "物流园", "工地",
 ];
 
 /// What after a word of [`PLACES_OWNED`] makes it another word: a family (一家人, 一家子, 一家三口),
@@ -594,10 +641,10 @@ const NOT_OWNED_AFTER: &[&str] = &[
 ];
 
 /// Words after a place and before it 去 or 回 that say someone is visited there (去木林看我爷爷,
-/// 回漷县看望老人), or what is done there (去阳坊吃涮肉, 去阳坊吃涮羊肉, 去张镇赶集): the
-/// complaint is about it.
+/// 回漷县看望老人), or what is done there (去阳坊吃涮肉, 去阳坊吃涮羊肉, 去张镇赶集, 去十渡玩):
+/// the complaint is about it.
 const VISITED: &[&str] = &[
-    "看我", "看望", "探望", "吃涮", "吃饭", "采摘", "赶集", "爬山",
+    "看我", "看望", "探望", "吃涮", "吃饭", "采摘", "赶集", "爬山", "玩",
 ];
 
 /// Punctuation that ends a clause or a list item.

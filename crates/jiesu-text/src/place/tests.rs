@@ -1676,3 +1676,25 @@ fn a_town_where_something_is_bought_built_or_opened_is_the_town() {
         assert_ne!(code(&m.street), Some(not), "{text}: {m:?}");
     }
 }
+
+#[test]
+fn a_town_with_a_workshop_or_shop_pointed_at_is_the_town() {
+    // 有个, 有家, 一家, 一个 and a workshop, shop or orchard in the same clause, opening it or
+    // after 在; its factories and logistics parks after 的; 去 X 玩.
+    resolve_to_streets(&[
+        ("长阳有个家具厂晚上偷偷喷漆，味道很大", "110111105"),
+        ("在宋庄一家饭馆吃坏了肚子", "110112104"),
+        ("马坡的一个物流园拖欠司机运费", "110113009"),
+        ("我在阎村的加工厂干了半年，工资一直拖着", "110111101"),
+        ("周末去漷县玩，停车场乱收费", "110112106"),
+    ]);
+    // Not 有个 or 一个 without a workplace, not in the middle of a clause.
+    for (text, not) in [
+        ("八角有个好处是便宜", "110107007"),
+        ("买了八角一个多少钱？", "110107007"),
+        ("我们单位说窦店有个厂要搬", "110111103"),
+    ] {
+        let m = gazetteer().resolve(text);
+        assert_ne!(code(&m.street), Some(not), "{text}: {m:?}");
+    }
+}
