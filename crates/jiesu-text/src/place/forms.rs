@@ -263,20 +263,32 @@ const PLACE_CONTEXT: &[&str] = &[
     // This side of it (劲松这片老楼). Not 这段 or 那段 (八角这段时间 is these days), nor 小区:
     // every city has its 香山小区 and 南苑小区.
     "这片", "这一片", "这一带",
-    // Its school, roadside, street and industrial park pointed at, and what opened or was
-    // built there (旧宫那所小学, 阎村路边, 阳坊那条街, 马坊工业园, 马坡新开的幼儿园).
-    "那所", "路边", "那条街", "工业园", "新开的", "新建的",
 ];
 
 /// Words of a town's trade and hills that make its short name a place (杨镇赶集, 张镇的庙会 …
 /// 流村山里头), except for a name that is also goods or a trade ([`GOODS_CORES`]: 八角集市 is
 /// star anise at a market).
-const TOWN_CONTEXT: &[&str] = &["庙会", "菜市场", "集市", "早市", "山里", "赶集", "赶大集"];
+const TOWN_CONTEXT: &[&str] = &[
+    "庙会",
+    "菜市场",
+    "集市",
+    "早市",
+    "山里",
+    "赶集",
+    "赶大集",
+    // Its school and street pointed at, and what opened or was built there (旧宫那所小学, 阳坊那条
+    // 街, 马坡新开的幼儿园); not for goods or a room (北房新建的 is a north room rebuilt). Not 路边
+    // or 工业园: 长阳路边 is by a road of Shanghai, 龙潭工业园 one of Nanjing.
+    "那所",
+    "那条街",
+    "新开的",
+    "新建的",
+];
 
 /// Street short names that are also goods, a trade or a common word, said at markets, fairs and
 /// in the hills as often as the town: star anise (八角), the opera world (梨园), sand and clear
-/// rivers (沙河, 清河), a south exit (南口), an east wind (东风).
-pub(crate) const GOODS_CORES: &[&str] = &["八角", "梨园", "沙河", "清河", "南口", "东风"];
+/// rivers (沙河, 清河), a south exit (南口), an east wind (东风), a courtyard's north room (北房).
+pub(crate) const GOODS_CORES: &[&str] = &["八角", "梨园", "沙河", "清河", "南口", "东风", "北房"];
 
 /// Two-character estate names that are ordinary words (a nursery, building materials): said
 /// with 那边 they are still no place.

@@ -482,12 +482,17 @@ const LIVES_BEFORE: &[&str] = &[
 /// a north room's wall, 沙河的水 any sandy river's water.
 fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     let before = &text[..start];
+    // A name that is also goods or a room (八角, 北房) is a place only by the strictest words:
+    // not after a caller's opening (请问八角的市场价), not after 在, not with a shop pointed at.
+    let goods = GOODS_CORES.contains(&&text[start..end]);
     let lives = LIVES_BEFORE.iter().any(|w| before.ends_with(w));
     let opens_clause = before
         .chars()
         .next_back()
         .is_none_or(|c| c == '】' || PUNCTUATION.contains(c))
-        || CLAUSE_OPENERS.iter().any(|w| before.ends_with(w));
+        || (!goods && CLAUSE_OPENERS.iter().any(|w| before.ends_with(w)));
+    // 在 as "at", not the end of 现在, 正在, 实在 …
+    let at = !goods && before.ends_with('在') && !NOT_AT.iter().any(|w| before.ends_with(w));
     // The place may come after two characters of what it grows or sells (西集的樱桃采摘园), when
     // it is a place word of three or more (not 八角的香味飘到小区, 沙河的水漫过路口).
     let owns_a_place = text[end..].strip_prefix('的').is_some_and(|rest| {
@@ -497,9 +502,12 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
             .nth(2)
             .map(|(i, _)| &rest[i..])
             .filter(|after| !rest[..rest.len() - after.len()].contains(NOT_GROWN));
+        // Not a market's or a supermarket's price (八角的市场价, 八角的超市价格).
         let owned = |at: &str, p: &str| {
-            at.strip_prefix(p)
-                .is_some_and(|after| !NOT_OWNED_AFTER.iter().any(|w| after.starts_with(w)))
+            at.strip_prefix(p).is_some_and(|after| {
+                !NOT_OWNED_AFTER.iter().any(|w| after.starts_with(w))
+                    && !(after.starts_with('价') && (p.ends_with("市场") || p.ends_with("超市")))
+            })
         };
         PLACES_OWNED.iter().any(|p| {
             owned(rest, p) || (p.chars().count() >= 3 && after_two.is_some_and(|at| owned(at, p)))
@@ -508,27 +516,28 @@ fn said_as_a_place(text: &str, start: usize, end: usize) -> bool {
     // An expressway's exit named after the town (京港澳高速窦店出口), not an export (八角出口).
     let exit = text[end..].starts_with("出口") && before.contains("高速");
     let visited = (before.ends_with('去') || before.ends_with('回'))
-        && VISITED.iter().any(|w| text[end..].starts_with(w));
+        && VISITED.iter().any(|w| text[end..].starts_with(w))
+        && !text[end..].starts_with("玩具");
     // Where the caller's home is (家在阎村，…), the name ending the clause or followed by 那边 …
     // (not 在 or 从 alone: 从小关心, 在上地铁, 在北房看电视 start other words and rooms).
     let home_in = before.ends_with("家在")
         && (text[end..].is_empty()
             || text[end..].starts_with(|c: char| PUNCTUATION.contains(c))
             || HOME_SIDE.iter().any(|w| text[end..].starts_with(w)))
-        && !GOODS_CORES.contains(&&text[start..end]);
+        && !goods;
     // Its demolition and its old estates said right after it, opening a clause (孙河拆迁后,
     // 管庄老小区想加装电梯, 十渡山区).
     let its_own = opens_clause && OWNED_RIGHT_AFTER.iter().any(|w| text[end..].starts_with(w));
     // 在 X with what was bought, rented or is to be built there, or where a child goes to
     // school (在窦店买的新房, 在宋庄租房, 建议在崔村再建一所幼儿园, 在管庄上小学). Not 在 X 上班:
     // where someone works is seldom what the call is about (我住窦店，在良乡上班).
-    let done_at = before.ends_with('在') && DONE_AT.iter().any(|w| text[end..].starts_with(w));
+    let done_at = at && DONE_AT.iter().any(|w| text[end..].starts_with(w));
     // A workshop, shop or site there, said with 有个, 一家 … opening a clause or after 在 (旧宫有个
     // 服装加工厂, 在漷县一家食品厂, 窦店的一个汽车配件厂). Not 有个 or 一个 alone: 八角有个好处.
-    let at = before.ends_with('在');
-    let has_one = [&text[end..], text[end..].strip_prefix('的').unwrap_or("")]
-        .into_iter()
-        .any(points_at_a_workplace);
+    let has_one = !goods
+        && [&text[end..], text[end..].strip_prefix('的').unwrap_or("")]
+            .into_iter()
+            .any(points_at_a_workplace);
     lives
         || exit
         || visited
@@ -571,6 +580,10 @@ const WORKPLACES: &[&str] = &[
     "园",
 ];
 
+/// Words ending in 在 that are no "at": now, in the middle of, really, exist, where, luckily,
+/// at ease (现在八角的市场价格, 正在北房里).
+const NOT_AT: &[&str] = &["现在", "正在", "实在", "存在", "所在", "好在", "自在"];
+
 /// What is done at a place said right after 在 X: see [`said_as_a_place`].
 const DONE_AT: &[&str] = &[
     "买的",
@@ -584,7 +597,6 @@ const DONE_AT: &[&str] = &[
     "开店",
     "上小学",
     "上幼儿园",
-    "上学",
 ];
 
 /// Words that end a caller's opening and so start a clause like punctuation does (咨询一下万柳的
