@@ -33,6 +33,14 @@ fn resolve_to_streets(cases: &[(&str, &str)]) {
     }
 }
 
+/// No text resolves to the street paired with it (a word or another place, not that street).
+fn not_to_streets(cases: &[(&str, &str)]) {
+    for &(text, not) in cases {
+        let m = gazetteer().resolve(text);
+        assert_ne!(code(&m.street), Some(not), "{text}: {m:?}");
+    }
+}
+
 /// Each text resolves to no place at all.
 fn resolve_to_nothing(texts: &[&str]) {
     for &text in texts {
@@ -1633,7 +1641,7 @@ fn a_town_said_as_the_home_or_with_its_demolition_is_the_town() {
     ]);
     // Not 在 or 从 before a name that starts another word or is a room or a tree, not these
     // days (这段时间), not goods.
-    for (text, not) in [
+    not_to_streets(&[
         ("老人在北房看电视，屋顶漏雨", "110116102"),
         ("我从小关心这个问题", "110105010"),
         ("在上地铁的时候手机丢了", "110108022"),
@@ -1641,10 +1649,7 @@ fn a_town_said_as_the_home_or_with_its_demolition_is_the_town() {
         ("八角这段时间又涨价了", "110107007"),
         ("我们单位说长阳拆迁的事", "110111105"),
         ("家在北房里头，冬天冷", "110116102"),
-    ] {
-        let m = gazetteer().resolve(text);
-        assert_ne!(code(&m.street), Some(not), "{text}: {m:?}");
-    }
+    ]);
 }
 
 #[test]
@@ -1664,7 +1669,7 @@ fn a_town_where_something_is_bought_built_or_opened_is_the_town() {
     // Not goods or a room after 请问 or 咨询一下, after 在 or with what was built there (a north
     // room, a market price); not where someone works; not 在 X running on into another word,
     // nor 现在 X; not a road of another city (长阳路边).
-    for (text, not) in [
+    not_to_streets(&[
         ("请问八角的价格怎么涨这么多", "110107007"),
         ("请问八角的市场价是多少", "110107007"),
         ("现在八角的一家店卖二十一斤", "110107007"),
@@ -1675,10 +1680,7 @@ fn a_town_where_something_is_bought_built_or_opened_is_the_town() {
         ("在北房租的屋子漏雨", "110116102"),
         ("在上地铁买的票能退吗", "110108022"),
         ("长阳路边有人乱扔垃圾", "110111105"),
-    ] {
-        let m = gazetteer().resolve(text);
-        assert_ne!(code(&m.street), Some(not), "{text}: {m:?}");
-    }
+    ]);
 }
 
 #[test]
@@ -1693,14 +1695,11 @@ fn a_town_with_a_workshop_or_shop_pointed_at_is_the_town() {
         ("周末去漷县玩，停车场乱收费", "110112106"),
     ]);
     // Not 有个 or 一个 without a workplace, not in the middle of a clause.
-    for (text, not) in [
+    not_to_streets(&[
         ("八角有个好处是便宜", "110107007"),
         ("买了八角一个多少钱？", "110107007"),
         ("我们单位说窦店有个厂要搬", "110111103"),
         ("小区北门不让走，南口有个超市门口堆满了货", "110114002"),
         ("去八角玩具城买的玩具有问题", "110107007"),
-    ] {
-        let m = gazetteer().resolve(text);
-        assert_ne!(code(&m.street), Some(not), "{text}: {m:?}");
-    }
+    ]);
 }
