@@ -140,7 +140,7 @@ async fn import(
         kb_import::import(state, By::Console, &rows, dry_run).await,
         dry_run,
     )?;
-    eprintln!(
+    errln!(
         "{} rows in {:.1} s",
         rows.len(),
         started.elapsed().as_secs_f64()

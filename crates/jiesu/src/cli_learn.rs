@@ -71,12 +71,12 @@ pub async fn train(config: Config, input: Option<&Path>, weeks: Option<u32>) -> 
     };
     let state = jiesu::open_state(config, std::sync::Arc::new(jiesu::clock::SystemClock)).await?;
     let weeks = weeks.unwrap_or(state.config.retrain_holdout_weeks);
-    eprintln!("training a candidate and judging it on the last {weeks} week(s)");
+    errln!("training a candidate and judging it on the last {weeks} week(s)");
     let done = learning::train(&state, By::Console, source, weeks).await;
     state.store.close().await;
     let report = done.map_err(|e| Usage(e.message(true)))?;
     let m = &report.model;
-    eprintln!(
+    errln!(
         "{} {}: score {} against {} on {} held-back requests",
         m.id,
         if report.promoted {
@@ -98,7 +98,7 @@ pub async fn rollback(config: Config) -> anyhow::Result<()> {
     let done = learning::rollback(&state, By::Console).await;
     state.store.close().await;
     let m = done.map_err(|e| Usage(e.message(true)))?;
-    eprintln!("{} is in force again", m.id);
+    errln!("{} is in force again", m.id);
     outln!("{}", serde_json::to_string_pretty(&m)?);
     Ok(())
 }

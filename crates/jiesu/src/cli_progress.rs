@@ -53,7 +53,7 @@ impl Bar {
             None => {
                 let plain = self.plain.lock().unwrap_or_else(|p| p.into_inner());
                 if !plain.1.is_empty() {
-                    eprintln!("{}", plain.1);
+                    errln!("{}", plain.1);
                 }
             }
         }
@@ -65,12 +65,12 @@ impl Bar {
         let started = Instant::now();
         let bar = Bar::new(what);
         if bar.bar.is_none() {
-            eprintln!("{what}…");
+            errln!("{what}…");
         }
         let out = work();
         match &bar.bar {
             Some(b) => b.finish_and_clear(),
-            None => eprintln!("{what}: done in {:.1} s", started.elapsed().as_secs_f64()),
+            None => errln!("{what}: done in {:.1} s", started.elapsed().as_secs_f64()),
         }
         out
     }
@@ -116,7 +116,7 @@ impl Progress for Bar {
                 let mut plain = self.plain.lock().unwrap_or_else(|p| p.into_inner());
                 let text = line(&self.what, done, total, note);
                 if plain.0.elapsed() >= PLAIN_EVERY {
-                    eprintln!("{text}");
+                    errln!("{text}");
                     *plain = (Instant::now(), String::new());
                 } else {
                     plain.1 = text;

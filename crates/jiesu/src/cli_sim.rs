@@ -71,9 +71,11 @@ pub async fn simulate(mut config: Config, args: SimArgs) -> anyhow::Result<Summa
         start,
     };
     let started = std::time::Instant::now();
-    eprintln!(
+    errln!(
         "simulating {} days from {start}, about {} requests a day, seed {}",
-        days, args.per_day, args.seed
+        days,
+        args.per_day,
+        args.seed
     );
     let bar = crate::cli_progress::Bar::new("simulated days");
     let mut report = |day: u32, s: &Summary| {
@@ -88,7 +90,7 @@ pub async fn simulate(mut config: Config, args: SimArgs) -> anyhow::Result<Summa
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message(true)))?;
     bar.finish();
-    eprintln!(
+    errln!(
         "done in {:.1} s (simulated clock ends at {})",
         started.elapsed().as_secs_f64(),
         clock.now().with_timezone(&state.config.offset())

@@ -51,7 +51,7 @@ pub fn write(
     match (out, format) {
         (Some(path), _) => {
             std::fs::write(&path, bytes)?;
-            eprintln!("{} {what} written to {}", rows.len(), path.display());
+            errln!("{} {what} written to {}", rows.len(), path.display());
         }
         (None, Format::Csv) => crate::out_bytes(&bytes),
         (None, Format::Xlsx) => return usage("--format xlsx needs --out FILE"),

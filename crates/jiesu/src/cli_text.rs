@@ -152,15 +152,23 @@ pub async fn run(config: Config, command: TextCommand, named_db: bool) -> anyhow
             let e = classify::evaluate(&model, &examples);
             // The summary and the reliability table for people on stderr; one JSON object
             // (with the same numbers) on stdout.
-            eprintln!(
+            errln!(
                 "macro-F1 {:.4}  accuracy {:.4}  {:.4} ms/message  ECE {:.4}  ({} messages)",
-                e.macro_f1, e.accuracy, e.ms_per_doc, e.ece, e.n
+                e.macro_f1,
+                e.accuracy,
+                e.ms_per_doc,
+                e.ece,
+                e.n
             );
-            eprintln!("top probability    n   mean p   accuracy");
+            errln!("top probability    n   mean p   accuracy");
             for b in e.reliability.iter().filter(|b| b.n > 0) {
-                eprintln!(
+                errln!(
                     "[{:.1}, {:.1})  {:>6}   {:.3}    {:.3}",
-                    b.lower, b.upper, b.n, b.confidence, b.accuracy
+                    b.lower,
+                    b.upper,
+                    b.n,
+                    b.confidence,
+                    b.accuracy
                 );
             }
             outln!("{}", serde_json::to_string(&e)?);

@@ -56,7 +56,7 @@ pub async fn import(state: &AppState, file: &Path, dry_run: bool) -> anyhow::Res
         Ok(done) => {
             cli_table::print_counts(&done.summary, dry_run);
             if !done.passwords.is_empty() {
-                eprintln!("one-time passwords of the added users (shown once; hand each over and reset it with `jiesu user reset-password` if lost):");
+                errln!("one-time passwords of the added users (shown once; hand each over and reset it with `jiesu user reset-password` if lost):");
             }
             for (name, password) in &done.passwords {
                 outln!("password {name} {password}");

@@ -8,6 +8,14 @@ macro_rules! outln {
     };
 }
 
+/// `eprintln!` for progress, warnings and errors, without its panic when standard error is a
+/// closed pipe (`jiesu … 2>&1 | head -1`): see [`err_bytes`].
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::err_bytes(format!("{}\n", format_args!($($arg)*)).as_bytes())
+    };
+}
+
 mod cli_args;
 mod cli_calendar;
 mod cli_catalogue;
@@ -326,9 +334,17 @@ fn out_bytes(bytes: &[u8]) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(141);
         }
-        eprintln!("error: writing the output: {e}");
+        errln!("error: writing the output: {e}");
         std::process::exit(1);
     }
+}
+
+/// Writes a diagnostic to standard error. If nobody reads it any more, the message is dropped
+/// and the command goes on: its output and exit code still say how it ended, and a panic would
+/// turn a finished command into a failed one.
+fn err_bytes(bytes: &[u8]) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(bytes);
 }
 
 /// Exit codes: 0 done, 1 failed (or problems found), 2 a bad value on the command line or in
@@ -337,7 +353,7 @@ fn out_bytes(bytes: &[u8]) {
 async fn main() -> ExitCode {
     // a bad JIESU_LOG_FORMAT is a bad value like any other
     if let Err(e) = jiesu::telemetry::init_logs() {
-        eprintln!("error: {e:#}");
+        errln!("error: {e:#}");
         return ExitCode::from(2);
     }
     // `serve --help` lists every environment variable
@@ -347,7 +363,7 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::from(if e.is::<Usage>() { 2 } else { 1 })
         }
     }
@@ -654,7 +670,7 @@ async fn verify(config: Config) -> anyhow::Result<()> {
     let report = report?;
     match &report.broken {
         None => outln!("audit chain intact: {} events verified", report.events),
-        Some(broken) => eprintln!("audit chain BROKEN: {broken}"),
+        Some(broken) => errln!("audit chain BROKEN: {broken}"),
     }
     if report.seal_problems.is_empty() {
         outln!(
@@ -664,13 +680,13 @@ async fn verify(config: Config) -> anyhow::Result<()> {
         );
     }
     for p in &report.seal_problems {
-        eprintln!("audit checkpoint FAILED: {p}");
+        errln!("audit checkpoint FAILED: {p}");
     }
     if report.mismatches.is_empty() {
         outln!("requests, assignments, extensions and callbacks agree with their events");
     }
     for m in &report.mismatches {
-        eprintln!("audit replay MISMATCH: {m}");
+        errln!("audit replay MISMATCH: {m}");
     }
     if !report.intact() {
         std::process::exit(1);

@@ -131,26 +131,28 @@ fn long_work_reports_progress_in_plain_lines_off_a_terminal() {
     assert!(err.lines().any(|l| l.starts_with("rollups: ")), "{err}");
 }
 
+/// `jiesu text place TEXT` on Beijing's shipped table (no data folder or database named), run in
+/// `dir` with `env`; both its output and its errors piped.
+fn text_place(dir: &std::path::Path, text: &str, env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(crate::helpers::cli_bin());
+    c.args(["text", "place", text])
+        .current_dir(dir)
+        .env("JIESU_LOG", "warn")
+        .env_remove("JIESU_DATA_DIR")
+        .env_remove("JIESU_DATABASE_URL")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
 /// A reader that goes away (`jiesu text place … | head -1`) ends the command quietly with 141,
 /// as SIGPIPE ends `cat` or `grep`; `println!` panicked with "failed printing to stdout".
 #[test]
 fn a_closed_output_pipe_ends_the_command_quietly() {
     let dir = tempfile::tempdir().unwrap();
-    // Beijing's shipped table: no data folder or database named.
-    let place = || {
-        let mut c = Command::new(crate::helpers::cli_bin());
-        c.args(["text", "place", "北京市朝阳区望京街道花家地西里东门"])
-            .current_dir(dir.path())
-            .env("JIESU_LOG", "warn")
-            .env_remove("JIESU_DATA_DIR")
-            .env_remove("JIESU_DATABASE_URL");
-        c
-    };
-    let mut child = place()
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let place = || text_place(dir.path(), "北京市朝阳区望京街道花家地西里东门", &[]);
+    let mut child = place().spawn().unwrap();
     // the only reader closes before the command has built its gazetteer and printed
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
@@ -163,4 +165,24 @@ fn a_closed_output_pipe_ends_the_command_quietly() {
     let out = place().output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("花家地西里社区"));
+}
+
+/// Errors and progress that nobody reads any more (`jiesu … 2>&1 | head -1`) are dropped; the
+/// exit code still says how the command ended. `eprintln!` panicked and made it 101.
+#[test]
+fn a_closed_error_pipe_does_not_turn_an_error_into_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    // a bad log format is refused with 2 and a message on standard error
+    let bad = || text_place(dir.path(), "望京", &[("JIESU_LOG_FORMAT", "sideways")]);
+    let out = bad().output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JIESU_LOG_FORMAT"));
+
+    // with nobody reading standard error the message is lost, not the exit code (a panic
+    // would end it with 101)
+    let mut child = bad().spawn().unwrap();
+    drop(child.stderr.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
 }
