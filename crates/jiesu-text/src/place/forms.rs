@@ -268,21 +268,13 @@ const PLACE_CONTEXT: &[&str] = &[
 /// Words of a town's trade and hills that make its short name a place (杨镇赶集, 张镇的庙会 …
 /// 流村山里头), except for a name that is also goods or a trade ([`GOODS_CORES`]: 八角集市 is
 /// star anise at a market).
+#[rustfmt::skip]
 const TOWN_CONTEXT: &[&str] = &[
-    "庙会",
-    "菜市场",
-    "集市",
-    "早市",
-    "山里",
-    "赶集",
-    "赶大集",
+    "庙会", "菜市场", "集市", "早市", "山里", "赶集", "赶大集",
     // Its school and street pointed at, and what opened or was built there (旧宫那所小学, 阳坊那条
     // 街, 马坡新开的幼儿园); not for goods or a room (北房新建的 is a north room rebuilt). Not 路边
     // or 工业园: 长阳路边 is by a road of Shanghai, 龙潭工业园 one of Nanjing.
-    "那所",
-    "那条街",
-    "新开的",
-    "新建的",
+    "那所", "那条街", "新开的", "新建的",
 ];
 
 /// Street short names that are also goods, a trade or a common word, said at markets, fairs and

@@ -565,19 +565,9 @@ fn points_at_a_workplace(after: &str) -> bool {
 const HAS_ONE: &[&str] = &["有个", "有家", "有一家", "有一个", "一家", "一个"];
 
 /// A workshop, shop, site or orchard: [`points_at_a_workplace`].
+#[rustfmt::skip]
 const WORKPLACES: &[&str] = &[
-    "厂",
-    "作坊",
-    "公司",
-    "工地",
-    "物流园",
-    "店",
-    "饭馆",
-    "餐馆",
-    "超市",
-    "市场",
-    "养殖场",
-    "园",
+    "厂", "作坊", "公司", "工地", "物流园", "店", "饭馆", "餐馆", "超市", "市场", "养殖场", "园",
 ];
 
 /// Words ending in 在 that are no "at": now, in the middle of, really, exist, where, luckily,
@@ -585,18 +575,9 @@ const WORKPLACES: &[&str] = &[
 const NOT_AT: &[&str] = &["现在", "正在", "实在", "存在", "所在", "好在", "自在"];
 
 /// What is done at a place said right after 在 X: see [`said_as_a_place`].
+#[rustfmt::skip]
 const DONE_AT: &[&str] = &[
-    "买的",
-    "买了",
-    "买房",
-    "租房",
-    "租的",
-    "租了",
-    "多建",
-    "再建",
-    "开店",
-    "上小学",
-    "上幼儿园",
+    "买的", "买了", "买房", "租房", "租的", "租了", "多建", "再建", "开店", "上小学", "上幼儿园",
 ];
 
 /// Words that end a caller's opening and so start a clause like punctuation does (咨询一下万柳的
